@@ -1,0 +1,180 @@
+"""The one way a service process is assembled: settings, logging, adapters, health, lifespan.
+
+A service describes itself with a :class:`ServiceSpec` (its routers, indexes, the topic it
+publishes, how to wire its use cases) and gets a FastAPI app whose lifespan connects MongoDB and
+Kafka without ever failing on an outage: infrastructure bootstrap (indexes, topics, relay,
+consumers) retries in the background while ``/readyz`` says what is missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+
+from shared.consumer import Handler, IdempotentConsumer, processed_indexes
+from shared.errors import install_error_handlers
+from shared.health import health_router
+from shared.http import BodySizeLimitMiddleware, RequestContextMiddleware
+from shared.kafka import KafkaBus, dlq_topic, ensure_topics
+from shared.logging import configure_logging
+from shared.metrics import ServiceMetrics
+from shared.mongo import IndexSpec, Mongo
+from shared.outbox import Outbox, OutboxRelay
+from shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+Hook = Callable[["Runtime"], Awaitable[None]]
+
+
+@dataclass
+class ServiceSpec:
+    name: str
+    title: str
+    description: str
+    routers: Sequence[APIRouter]
+    publishes: str | None = None
+    indexes: IndexSpec = field(default_factory=dict)
+    wire: Hook | None = None
+    on_ready: Hook | None = None
+    on_stop: Hook | None = None
+    version: str = "1.0.0"
+
+
+class Runtime:
+    """Everything a running service holds: adapters, outbox, relay and consumers."""
+
+    def __init__(self, app: FastAPI, spec: ServiceSpec, settings: ServiceSettings) -> None:
+        self.app = app
+        self.spec = spec
+        self.settings = settings
+        self.metrics: ServiceMetrics = app.state.metrics
+        self.mongo = Mongo(settings)
+        self.bus = KafkaBus(settings)
+        self.outbox = Outbox(self.mongo, spec.publishes) if spec.publishes else None
+        self.relay: OutboxRelay | None = None
+        self.consumers: list[IdempotentConsumer] = []
+        self.indexes: IndexSpec = dict(spec.indexes)
+        self.topics: set[str] = set()
+        self.ready = asyncio.Event()
+        self._bootstrap_task: asyncio.Task[None] | None = None
+        self.last_bootstrap_error = "starting"
+        if self.outbox:
+            self.indexes.update(Outbox.indexes)
+            self.topics.add(self.outbox.topic)
+
+    def add_consumer(
+        self, topics: Sequence[str], group_id: str, handler: Handler, **options: Any
+    ) -> IdempotentConsumer:
+        consumer = IdempotentConsumer(
+            settings=self.settings,
+            mongo=self.mongo,
+            bus=self.bus,
+            metrics=self.metrics,
+            topics=topics,
+            group_id=group_id,
+            handler=handler,
+            **options,
+        )
+        self.consumers.append(consumer)
+        self.indexes.update(processed_indexes(group_id))
+        self.topics.update(topics)
+        self.topics.update(dlq_topic(t) for t in topics)
+        return consumer
+
+    async def start(self) -> None:
+        self.bus.start()
+        if self.spec.wire:
+            await self.spec.wire(self)
+        self._bootstrap_task = asyncio.create_task(self._bootstrap(), name="bootstrap")
+
+    async def _bootstrap(self) -> None:
+        delay = 0.2
+        while True:
+            try:
+                await self.mongo.ensure_indexes(self.indexes)
+                if self.topics:
+                    await ensure_topics(self.settings, self.topics)
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - any outage: report it and retry
+                self.last_bootstrap_error = f"{type(exc).__name__}: {exc}"
+                log.warning(
+                    "bootstrap waiting for infrastructure (%s); retry in %.1fs", self.last_bootstrap_error, delay
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        if self.outbox:
+            self.relay = OutboxRelay(
+                self.outbox,
+                self.bus,
+                self.metrics,
+                batch_size=self.settings.outbox_batch_size,
+                poll_interval_s=self.settings.outbox_poll_interval_s,
+            )
+            self.relay.start()
+        for consumer in self.consumers:
+            consumer.start()
+        if self.spec.on_ready:
+            await self.spec.on_ready(self)
+        self.last_bootstrap_error = ""
+        self.ready.set()
+        log.info("%s ready", self.spec.name)
+
+    async def stop(self) -> None:
+        if self._bootstrap_task and not self._bootstrap_task.done():
+            self._bootstrap_task.cancel()
+        if self.spec.on_stop:
+            await self.spec.on_stop(self)
+        await asyncio.gather(*(c.stop() for c in self.consumers))
+        if self.relay:
+            await self.relay.stop()
+        await self.bus.stop()
+        await self.mongo.close()
+
+    async def check_mongo(self) -> None:
+        await self.mongo.ping()
+
+    async def check_kafka(self) -> None:
+        await self.bus.check()
+
+    async def check_bootstrap(self) -> None:
+        if not self.ready.is_set():
+            raise RuntimeError(self.last_bootstrap_error or "starting")
+
+
+def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
+    configure_logging(spec.name, settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = Runtime(app, spec, settings)
+        app.state.runtime = runtime
+        app.state.readiness_checks = {
+            "mongodb": runtime.check_mongo,
+            "kafka": runtime.check_kafka,
+            "startup": runtime.check_bootstrap,
+        }
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title=spec.title, description=spec.description, version=spec.version, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.metrics = ServiceMetrics(spec.name)
+    install_error_handlers(app)
+    app.include_router(health_router())
+    for router in spec.routers:
+        app.include_router(router)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+    return app

@@ -1,0 +1,293 @@
+"""Idempotent Kafka consumer: process once in effect, commit after, dead-letter poison.
+
+Each polled batch is applied in one MongoDB transaction together with the ids of the events it
+processed (unique per consumer group), so a redelivered event is recognised and skipped, and a
+crash before the commit replays the batch without double effects. Offsets are committed only after
+that transaction. A message that is not a valid CloudEvent, or whose handler keeps failing after
+bounded retries, goes to ``<topic>.dlq`` with the error in its headers and the consumer moves on.
+An infrastructure outage (MongoDB down) is not poison: the batch is retried until it succeeds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
+from pydantic import ValidationError
+from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import ConnectionFailure, OperationFailure
+
+from shared.events import CloudEvent, utcnow
+from shared.kafka import KafkaBus, client_options, dlq_topic
+from shared.logging import event_id_var
+from shared.metrics import ServiceMetrics
+from shared.mongo import IndexSpec, Mongo
+from shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[CloudEvent, AsyncClientSession], Awaitable[None]]
+PROCESSED_RETENTION = timedelta(days=30)
+
+
+class PoisonEvent(Exception):
+    """Raised by a handler for an event it can never process (it goes straight to the DLQ)."""
+
+
+@dataclass
+class _Item:
+    record: ConsumerRecord[bytes, bytes]
+    event: CloudEvent | None
+    error: str | None = None
+
+
+def processed_collection(group_id: str) -> str:
+    return f"processed_events.{group_id}"
+
+
+def processed_indexes(group_id: str) -> IndexSpec:
+    return {
+        processed_collection(group_id): [
+            IndexModel(
+                [("at", ASCENDING)], name="processed_ttl", expireAfterSeconds=int(PROCESSED_RETENTION.total_seconds())
+            )
+        ]
+    }
+
+
+def _is_infrastructure(exc: BaseException) -> bool:
+    if isinstance(exc, ConnectionFailure | KafkaError | TimeoutError | OSError):
+        return True
+    return isinstance(exc, OperationFailure) and exc.has_error_label("TransientTransactionError")
+
+
+class IdempotentConsumer:
+    def __init__(
+        self,
+        *,
+        settings: ServiceSettings,
+        mongo: Mongo,
+        bus: KafkaBus,
+        metrics: ServiceMetrics,
+        topics: Sequence[str],
+        group_id: str,
+        handler: Handler,
+        auto_offset_reset: str = "earliest",
+        max_batch: int = 200,
+    ) -> None:
+        self.settings = settings
+        self.mongo = mongo
+        self.bus = bus
+        self.metrics = metrics
+        self.topics = list(topics)
+        self.group_id = group_id
+        self.handler = handler
+        self.auto_offset_reset = auto_offset_reset
+        self.max_batch = max_batch
+        self.processed = mongo.db[processed_collection(group_id)]
+        self._consumer: AIOKafkaConsumer | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+        self.running = asyncio.Event()
+        self.handled = 0
+        self.dead_lettered = 0
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"consumer-{self.group_id}")
+
+    async def stop(self, timeout_s: float = 10.0) -> None:
+        """Finish the batch in hand, commit it, leave the group."""
+        self._stopping.set()
+        if self._task:
+            try:
+                await asyncio.wait_for(self._task, timeout_s)
+            except TimeoutError:
+                self._task.cancel()
+                log.warning("consumer %s did not stop in %.0fs", self.group_id, timeout_s)
+
+    def _new_consumer(self) -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
+            *self.topics,
+            **client_options(self.settings),  # type: ignore[arg-type]
+            group_id=self.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset=self.auto_offset_reset,
+            session_timeout_ms=self.settings.kafka_session_timeout_ms,
+            heartbeat_interval_ms=self.settings.kafka_heartbeat_interval_ms,
+            max_poll_records=self.max_batch,
+        )
+
+    async def _run(self) -> None:
+        delay = 0.2
+        while not self._stopping.is_set():
+            consumer = self._new_consumer()
+            try:
+                await consumer.start()
+                self._consumer = consumer
+                self.running.set()
+                delay = 0.2
+                await self._poll(consumer)
+            except asyncio.CancelledError:
+                raise
+            except KafkaError as exc:
+                log.warning("consumer %s lost kafka (%s); reconnecting in %.1fs", self.group_id, exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+            finally:
+                self.running.clear()
+                self._consumer = None
+                try:
+                    await consumer.stop()
+                except KafkaError:
+                    pass
+
+    async def _poll(self, consumer: AIOKafkaConsumer) -> None:
+        while not self._stopping.is_set():
+            batches = await consumer.getmany(timeout_ms=200, max_records=self.max_batch)
+            for tp, records in batches.items():
+                if records:
+                    await self._process_partition_batch(tp, records)
+                    await consumer.commit({tp: records[-1].offset + 1})
+            await self._report_lag(consumer)
+
+    async def _report_lag(self, consumer: AIOKafkaConsumer) -> None:
+        for tp in consumer.assignment():
+            highwater = consumer.highwater(tp)
+            if highwater is None:
+                continue
+            position = await consumer.position(tp)
+            self.metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(max(0, highwater - position))
+
+    async def _process_partition_batch(self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        items = [self._parse(r) for r in records]
+        for item in items:
+            if item.event is None:
+                await self._dead_letter(item, poison=True)
+        good = [i for i in items if i.event is not None]
+        if not good:
+            return
+        try:
+            await self._apply_with_infra_retry(good)
+        except Exception as exc:  # noqa: BLE001 - isolate the poison event one by one
+            log.warning("batch of %d on %s failed (%s); retrying event by event", len(good), tp, exc)
+            for item in good:
+                await self._apply_one_with_retries(item)
+
+    def _parse(self, record: ConsumerRecord[bytes, bytes]) -> _Item:
+        try:
+            return _Item(record, CloudEvent.from_bytes(record.value))
+        except (ValueError, ValidationError) as exc:
+            return _Item(record, None, f"not a valid CloudEvent: {exc}")
+
+    async def _apply(self, items: list[_Item]) -> tuple[int, int]:
+        """Apply a batch in one transaction; return (processed, duplicates)."""
+        seen: set[str] = set()
+
+        async def work(session: AsyncClientSession) -> tuple[int, int]:
+            nonlocal seen
+            ids = [i.event.id for i in items if i.event]
+            seen = {d["_id"] async for d in self.processed.find({"_id": {"$in": ids}}, {"_id": 1}, session=session)}
+            fresh: dict[str, CloudEvent] = {}
+            for item in items:
+                assert item.event is not None
+                if item.event.id in seen or item.event.id in fresh:
+                    continue
+                fresh[item.event.id] = item.event
+            for event in fresh.values():
+                token = event_id_var.set(event.id)
+                try:
+                    await self.handler(event, session)
+                finally:
+                    event_id_var.reset(token)
+            if fresh:
+                now = utcnow()
+                await self.processed.insert_many(
+                    [{"_id": eid, "type": e.type, "at": now} for eid, e in fresh.items()], session=session
+                )
+            return len(fresh), len(items) - len(fresh)
+
+        processed, duplicates = await self.mongo.transaction(work)
+        counted: set[str] = set()
+        for item in items:
+            assert item.event is not None
+            duplicate = item.event.id in counted or item.event.id in seen
+            outcome = "duplicate" if duplicate else "processed"
+            counted.add(item.event.id)
+            self.metrics.events_consumed.labels(item.record.topic, item.event.type, outcome).inc()
+        self.handled += processed
+        if duplicates:
+            log.info("skipped %d duplicate events on %s", duplicates, items[0].record.topic)
+        return processed, duplicates
+
+    async def _apply_with_infra_retry(self, items: list[_Item]) -> None:
+        delay = 0.2
+        while True:
+            try:
+                await self._apply(items)
+                return
+            except Exception as exc:
+                if not _is_infrastructure(exc):
+                    raise
+                log.warning(
+                    "consumer %s waiting for infrastructure (%s); retry in %.1fs",
+                    self.group_id,
+                    type(exc).__name__,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def _apply_one_with_retries(self, item: _Item) -> None:
+        attempts = self.settings.consumer_max_retries + 1
+        for attempt in range(attempts):
+            try:
+                await self._apply_with_infra_retry([item])
+                return
+            except PoisonEvent as exc:
+                item.error = f"rejected by handler: {exc}"
+                break
+            except Exception as exc:  # noqa: BLE001 - any handler failure counts as an attempt
+                item.error = f"{type(exc).__name__}: {exc}"
+                self.metrics.consumer_retries.labels(item.record.topic).inc()
+                if attempt + 1 < attempts:
+                    await asyncio.sleep(self.settings.consumer_retry_backoff_s * (2**attempt))
+        await self._dead_letter(item, poison=False)
+
+    async def _dead_letter(self, item: _Item, *, poison: bool) -> None:
+        record = item.record
+        headers: list[tuple[str, bytes]] = [
+            ("dlq_error", (item.error or "unknown error")[:2000].encode()),
+            ("dlq_reason", b"poison" if poison else b"handler_failed"),
+            ("dlq_original_topic", record.topic.encode()),
+            ("dlq_original_partition", str(record.partition).encode()),
+            ("dlq_original_offset", str(record.offset).encode()),
+            ("dlq_consumer_group", self.group_id.encode()),
+            ("dlq_failed_at", utcnow().isoformat().encode()),
+        ]
+        delay = 0.2
+        while True:
+            try:
+                await self.bus.started.wait()
+                await self.bus.producer.send_and_wait(
+                    dlq_topic(record.topic), value=record.value, key=record.key, headers=headers
+                )
+                break
+            except KafkaError as exc:
+                log.warning("dead-letter publish failed (%s); retrying in %.1fs", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        self.dead_lettered += 1
+        event_type = item.event.type if item.event else "unparseable"
+        self.metrics.events_consumed.labels(record.topic, event_type, "dead_lettered").inc()
+        log.error(
+            "event sent to %s: %s",
+            dlq_topic(record.topic),
+            item.error,
+            extra={"offset": record.offset, "partition": record.partition},
+        )

@@ -1,0 +1,95 @@
+"""Kafka producer, topic administration and readiness, tolerant of a broker that is down."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+
+from shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+def dlq_topic(topic: str) -> str:
+    return f"{topic}.dlq"
+
+
+def client_options(settings: ServiceSettings) -> dict[str, object]:
+    return {
+        "bootstrap_servers": settings.kafka_bootstrap,
+        "request_timeout_ms": settings.kafka_request_timeout_ms,
+        "client_id": settings.service_name,
+    }
+
+
+async def ensure_topics(settings: ServiceSettings, topics: Iterable[str]) -> None:
+    """Create the topics (and nothing else) if they are missing."""
+    wanted = sorted(set(topics))
+    admin = AIOKafkaAdminClient(**client_options(settings))  # type: ignore[arg-type]
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [t for t in wanted if t not in existing]
+        if missing:
+            try:
+                await admin.create_topics([NewTopic(t, settings.kafka_topic_partitions, 1) for t in missing])
+            except TopicAlreadyExistsError:
+                pass
+            log.info("created topics %s", missing)
+    finally:
+        await admin.close()
+
+
+class KafkaBus:
+    """The process's one producer. Starting never fails: it retries while the broker is down."""
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.settings = settings
+        self.producer = self._new_producer()
+        self.started = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def _new_producer(self) -> AIOKafkaProducer:
+        # acks=all and at-least-once; idempotent producers and transactions are deliberately not
+        # used (consumers deduplicate by event id instead).
+        return AIOKafkaProducer(
+            **client_options(self.settings),  # type: ignore[arg-type]
+            acks="all",
+            linger_ms=5,
+            enable_idempotence=False,
+        )
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._connect(), name="kafka-producer-connect")
+
+    async def _connect(self) -> None:
+        delay = 0.2
+        while True:
+            try:
+                await self.producer.start()
+                self.started.set()
+                log.info("kafka producer connected to %s", self.settings.kafka_bootstrap)
+                return
+            except KafkaError as exc:
+                log.warning("kafka not reachable yet (%s); retrying in %.1fs", exc, delay)
+                await self.producer.stop()
+                self.producer = self._new_producer()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def check(self, timeout_s: float = 2.0) -> None:
+        """Raise if the broker cannot answer a metadata request now."""
+        if not self.started.is_set():
+            raise ConnectionError("kafka producer not connected yet")
+        await asyncio.wait_for(self.producer.client.fetch_all_metadata(), timeout_s)
+
+    async def stop(self) -> None:
+        if self._task and not self._task.done():
+            self._task.cancel()
+        if self.started.is_set():
+            await self.producer.stop()

@@ -1,0 +1,78 @@
+"""Prometheus metrics of one service, named ``<service>_<thing>_<unit>``, in its own registry."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class ServiceMetrics:
+    """The metrics every service exposes; a service adds its own to ``registry``."""
+
+    content_type = CONTENT_TYPE_LATEST
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self.registry = CollectorRegistry(auto_describe=True)
+        p = service
+        self.http_requests = Counter(
+            f"{p}_http_requests",
+            "HTTP requests by route template, method and status",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
+        self.http_latency = Histogram(
+            f"{p}_http_request_duration_seconds",
+            "HTTP request latency by route template",
+            ["route", "method"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.events_published = Counter(
+            f"{p}_events_published",
+            "Events published to Kafka by the outbox relay",
+            ["topic", "type"],
+            registry=self.registry,
+        )
+        self.events_consumed = Counter(
+            f"{p}_events_consumed",
+            "Events consumed, by outcome (processed, duplicate, dead_lettered)",
+            ["topic", "type", "outcome"],
+            registry=self.registry,
+        )
+        self.consumer_lag = Gauge(
+            f"{p}_consumer_lag",
+            "Messages behind the end of each consumed partition",
+            ["topic", "partition"],
+            registry=self.registry,
+        )
+        self.outbox_backlog = Gauge(
+            f"{p}_outbox_backlog",
+            "Events written to the outbox and not yet published",
+            registry=self.registry,
+        )
+        self.outbox_publish_failures = Counter(
+            f"{p}_outbox_publish_failures",
+            "Relay batches that could not be published",
+            registry=self.registry,
+        )
+        self.consumer_retries = Counter(
+            f"{p}_consumer_retries",
+            "Handler attempts that failed and were retried",
+            ["topic"],
+            registry=self.registry,
+        )
+
+    def counter(self, name: str, doc: str, labels: tuple[str, ...] = ()) -> Counter:
+        return Counter(f"{self.service}_{name}", doc, list(labels), registry=self.registry)
+
+    def gauge(self, name: str, doc: str, labels: tuple[str, ...] = ()) -> Gauge:
+        return Gauge(f"{self.service}_{name}", doc, list(labels), registry=self.registry)
+
+    def histogram(self, name: str, doc: str, labels: tuple[str, ...] = ()) -> Histogram:
+        return Histogram(f"{self.service}_{name}", doc, list(labels), buckets=LATENCY_BUCKETS, registry=self.registry)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

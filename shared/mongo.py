@@ -1,0 +1,71 @@
+"""MongoDB access through PyMongo's native asyncio client (the successor of Motor)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+from pymongo import AsyncMongoClient, IndexModel
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import OperationFailure, PyMongoError
+
+from shared.errors import Conflict
+from shared.settings import ServiceSettings
+
+T = TypeVar("T")
+Document = dict[str, Any]
+IndexSpec = dict[str, Sequence[IndexModel]]
+
+
+class Mongo:
+    """One client per process; ``db`` is the service's own database."""
+
+    def __init__(self, settings: ServiceSettings, database: str | None = None) -> None:
+        self.client: AsyncMongoClient[Document] = AsyncMongoClient(
+            settings.mongo_url,
+            serverSelectionTimeoutMS=settings.mongo_timeout_ms,
+            connectTimeoutMS=settings.mongo_timeout_ms,
+            socketTimeoutMS=max(10_000, settings.mongo_timeout_ms * 5),
+            tz_aware=True,
+            uuidRepresentation="standard",
+            appname=settings.service_name,
+        )
+        self.db: AsyncDatabase[Document] = self.client[database or settings.database_name]
+
+    async def ping(self, timeout_s: float = 1.5) -> None:
+        await asyncio.wait_for(self.client.admin.command("ping"), timeout_s)
+
+    async def ensure_indexes(self, specs: IndexSpec) -> None:
+        """Create the indexes a store declares; safe to run at every start."""
+        for collection, indexes in specs.items():
+            if indexes:
+                await self.db[collection].create_indexes(list(indexes))
+
+    async def transaction(
+        self,
+        work: Callable[[AsyncClientSession], Awaitable[T]],
+        *,
+        attempts: int = 5,
+    ) -> T:
+        """Run ``work`` in one transaction, re-running it on transient write conflicts.
+
+        ``work`` must be safe to re-run: it reads its inputs inside the transaction.
+        """
+        last: PyMongoError | None = None
+        for attempt in range(attempts):
+            async with self.client.start_session() as session:
+                try:
+                    async with await session.start_transaction():
+                        result = await work(session)
+                    return result
+                except OperationFailure as exc:
+                    if not exc.has_error_label("TransientTransactionError"):
+                        raise
+                    last = exc
+                await asyncio.sleep(0.005 * (2**attempt))
+        raise Conflict(f"the record is being changed concurrently, retry ({last})")
+
+    async def close(self) -> None:
+        await self.client.close()

@@ -1,0 +1,231 @@
+"""Transactional outbox: state and events are saved together; a relay publishes them.
+
+A use case runs in :meth:`Outbox.run`: its writes and the events it emits commit in one MongoDB
+transaction, so an accepted write can never lose its event. The :class:`OutboxRelay` publishes
+pending events with acks=all in insertion order, marks them sent, and keeps retrying with backoff
+while the broker is down. Delivery is at-least-once (a crash between publish and mark re-sends);
+consumers deduplicate by event id. One relay per service holds a lease, so replicas do not publish
+the same backlog concurrently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from aiokafka.errors import KafkaError
+from bson import ObjectId
+from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+from shared.events import CloudEvent, EventData, utcnow
+from shared.kafka import KafkaBus
+from shared.metrics import ServiceMetrics
+from shared.mongo import IndexSpec, Mongo
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+OUTBOX = "outbox"
+LEASES = "outbox_lease"
+SENT_RETENTION = timedelta(days=7)
+
+
+class UnitOfWork:
+    """What a use case sees inside its transaction: the session and a place to emit events."""
+
+    def __init__(self, session: AsyncClientSession) -> None:
+        self.session = session
+        self.events: list[CloudEvent] = []
+
+    def emit(self, event: EventData | CloudEvent) -> CloudEvent:
+        cloud_event = event if isinstance(event, CloudEvent) else event.to_event()
+        self.events.append(cloud_event)
+        return cloud_event
+
+
+class Outbox:
+    def __init__(self, mongo: Mongo, topic: str) -> None:
+        self.mongo = mongo
+        self.topic = topic
+        self.collection = mongo.db[OUTBOX]
+        self.pending = asyncio.Event()
+
+    indexes: IndexSpec = {
+        OUTBOX: [
+            IndexModel([("sent_at", ASCENDING), ("_id", ASCENDING)], name="pending"),
+            IndexModel(
+                [("sent_at", ASCENDING)],
+                name="sent_ttl",
+                expireAfterSeconds=int(SENT_RETENTION.total_seconds()),
+            ),
+        ]
+    }
+
+    async def run(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+        """Run a use case's writes and its events in one transaction, then wake the relay."""
+
+        async def in_transaction(session: AsyncClientSession) -> tuple[T, int]:
+            uow = UnitOfWork(session)
+            result = await work(uow)
+            if uow.events:
+                await self.collection.insert_many([self._document(e) for e in uow.events], session=session)
+            return result, len(uow.events)
+
+        result, emitted = await self.mongo.transaction(in_transaction)
+        if emitted:
+            self.pending.set()
+        return result
+
+    def _document(self, event: CloudEvent) -> dict[str, Any]:
+        return {
+            "_id": ObjectId(),
+            "event_id": event.id,
+            "topic": self.topic,
+            "key": event.subject,
+            "type": event.type,
+            "value": event.to_bytes(),
+            "created_at": utcnow(),
+            "sent_at": None,
+            "attempts": 0,
+        }
+
+    async def backlog(self) -> int:
+        return await self.collection.count_documents({"sent_at": None})
+
+
+class OutboxRelay:
+    """Background task publishing the outbox to Kafka."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        bus: KafkaBus,
+        metrics: ServiceMetrics,
+        *,
+        batch_size: int = 200,
+        poll_interval_s: float = 0.5,
+        lease_ttl_s: float = 10.0,
+    ) -> None:
+        self.outbox = outbox
+        self.bus = bus
+        self.metrics = metrics
+        self.batch_size = batch_size
+        self.poll_interval_s = poll_interval_s
+        self.lease_ttl = timedelta(seconds=lease_ttl_s)
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+        self._last_backlog_check = 0.0
+        self.published = 0
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="outbox-relay")
+
+    async def stop(self, drain_timeout_s: float = 5.0) -> None:
+        """Stop after the batch in flight; publish what is pending if the broker answers in time."""
+        self._stopping.set()
+        self.outbox.pending.set()
+        if self._task:
+            try:
+                await asyncio.wait_for(self._task, drain_timeout_s)
+            except TimeoutError:
+                self._task.cancel()
+        try:
+            await self.outbox.mongo.db[LEASES].delete_one({"_id": self.outbox.topic, "owner": self.owner})
+        except PyMongoError:
+            pass
+
+    async def _acquire_lease(self) -> bool:
+        now = utcnow()
+        try:
+            doc = await self.outbox.mongo.db[LEASES].find_one_and_update(
+                {"_id": self.outbox.topic, "$or": [{"owner": self.owner}, {"expires_at": {"$lt": now}}]},
+                {"$set": {"owner": self.owner, "expires_at": now + self.lease_ttl}},
+                upsert=True,
+                return_document=ReturnDocument.AFTER,
+            )
+        except DuplicateKeyError:
+            return False
+        return doc is not None and doc.get("owner") == self.owner
+
+    async def _loop(self) -> None:
+        await self.bus.started.wait()
+        delay = 0.1
+        while True:
+            try:
+                if not await self._acquire_lease():
+                    if self._stopping.is_set():
+                        return
+                    await asyncio.sleep(self.lease_ttl.total_seconds() / 3)
+                    continue
+                sent = await self.publish_batch()
+                delay = 0.1
+                if sent:
+                    continue
+                if self._stopping.is_set():
+                    return
+                await self._wait_for_work()
+            except asyncio.CancelledError:
+                raise
+            except (KafkaError, PyMongoError, OSError, TimeoutError) as exc:
+                self.metrics.outbox_publish_failures.inc()
+                if self._stopping.is_set():
+                    return
+                log.warning("outbox relay paused (%s: %s); retrying in %.1fs", type(exc).__name__, exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def _wait_for_work(self) -> None:
+        self.outbox.pending.clear()
+        try:
+            await asyncio.wait_for(self.outbox.pending.wait(), self.poll_interval_s)
+        except TimeoutError:
+            pass
+
+    async def publish_batch(self) -> int:
+        """Publish one batch of pending events in order; return how many were published."""
+        docs = (
+            await self.outbox.collection.find({"sent_at": None}).sort("_id", ASCENDING).limit(self.batch_size).to_list()
+        )
+        await self._report_backlog(len(docs))
+        if not docs:
+            return 0
+        producer = self.bus.producer
+        futures = [
+            await producer.send(
+                doc["topic"],
+                value=doc["value"],
+                key=doc["key"].encode(),
+                headers=[("ce_type", doc["type"].encode()), ("ce_id", doc["event_id"].encode())],
+            )
+            for doc in docs
+        ]
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        done = [doc for doc, res in zip(docs, results, strict=True) if not isinstance(res, BaseException)]
+        if done:
+            await self.outbox.collection.update_many(
+                {"_id": {"$in": [d["_id"] for d in done]}}, {"$set": {"sent_at": utcnow()}}
+            )
+            for doc in done:
+                self.metrics.events_published.labels(doc["topic"], doc["type"]).inc()
+            self.published += len(done)
+        failures = [res for res in results if isinstance(res, BaseException)]
+        if failures:
+            raise failures[0] if isinstance(failures[0], Exception) else KafkaError(str(failures[0]))
+        return len(done)
+
+    async def _report_backlog(self, fetched: int) -> None:
+        loop = asyncio.get_running_loop()
+        if fetched == 0:
+            self.metrics.outbox_backlog.set(0)
+            return
+        if loop.time() - self._last_backlog_check >= 1.0:
+            self._last_backlog_check = loop.time()
+            self.metrics.outbox_backlog.set(await self.outbox.backlog())

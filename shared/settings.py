@@ -1,0 +1,53 @@
+"""Settings common to every service, read from the environment (pydantic-settings)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOCAL_JWT_SECRET = "local-profile-only-jwt-secret-change-me"  # noqa: S105 - refused outside local
+
+
+class ServiceSettings(BaseSettings):
+    """One settings object per process; services subclass it and add their own fields."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+
+    service_name: str = "service"
+    profile: Literal["local", "test", "prod"] = "local"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_session_timeout_ms: int = 6000
+    kafka_heartbeat_interval_ms: int = 1000
+    kafka_request_timeout_ms: int = 10000
+    kafka_topic_partitions: int = 3
+
+    mongo_url: str = "mongodb://127.0.0.1:27017/?retryWrites=false&directConnection=true"
+    mongo_db: str = ""
+    mongo_timeout_ms: int = 2000
+
+    jwt_secret: str = LOCAL_JWT_SECRET
+    jwt_issuer: str = "milano-commerce"
+
+    outbox_batch_size: int = Field(default=200, ge=1, le=5000)
+    outbox_poll_interval_s: float = Field(default=0.5, gt=0)
+    consumer_max_retries: int = Field(default=4, ge=0, le=20)
+    consumer_retry_backoff_s: float = Field(default=0.2, ge=0)
+    max_body_bytes: int = 1_000_000
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> ServiceSettings:
+        if self.profile == "prod" and self.jwt_secret == LOCAL_JWT_SECRET:
+            raise ValueError("JWT_SECRET must be set outside the local profile (PROFILE=prod refuses the default)")
+        if self.profile == "prod" and len(self.jwt_secret) < 32:
+            raise ValueError("JWT_SECRET must be at least 32 characters in the prod profile")
+        return self
+
+    @property
+    def database_name(self) -> str:
+        return self.mongo_db or self.service_name

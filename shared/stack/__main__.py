@@ -1,0 +1,130 @@
+"""``python -m shared.stack up|down|run|status`` — the local platform on 127.0.0.1."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from shared.stack.components import HOST, ROOT, SERVICES, Stack
+from shared.stack.processes import Managed, StackError
+
+STOP_ORDER = ("gateway", "districts", "shops", "markets", "mongo", "kafka", "s3")
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def up(stack: Stack) -> None:
+    started = time.monotonic()
+    if stack.external_kafka:
+        _say(f"using external Kafka at {stack.external_kafka}")
+    if stack.external_mongo:
+        _say("using external MongoDB from MONGO_URL")
+    for component in stack.components():
+        if component.ensure_started():
+            _say(f"  started {component.name:<10} 127.0.0.1:{component.port}")
+        else:
+            _say(f"  running {component.name:<10} 127.0.0.1:{component.port}")
+    _say(f"all services ready in {time.monotonic() - started:.1f}s")
+
+
+def seed(stack: Stack) -> None:
+    env = {**os.environ, **stack.service_env(), "GATEWAY_URL": f"http://{HOST}:{stack.port_of('gateway', 8000)}"}
+    result = subprocess.run([sys.executable, "-m", "shared.cli", "seed"], env=env, cwd=ROOT, check=False)
+    if result.returncode != 0:
+        raise StackError("loading the demo data failed (see above)")
+
+
+def down(stack: Stack) -> None:
+    for name in STOP_ORDER:
+        managed = Managed(name, [], stack.run / f"{name}.pid", stack.data / "logs" / f"{name}.log")
+        if managed.stop():
+            _say(f"  stopped {name}")
+
+
+def status(stack: Stack) -> int:
+    missing = 0
+    for name in STOP_ORDER[::-1]:
+        managed = Managed(name, [], stack.run / f"{name}.pid", stack.data / "logs" / f"{name}.log")
+        pid = managed.recorded_pid()
+        _say(f"  {name:<10} {'running pid ' + str(pid) if pid else 'stopped'}")
+        missing += pid is None
+    return 1 if missing else 0
+
+
+def banner(stack: Stack) -> None:
+    gateway = f"http://{HOST}:{stack.port_of('gateway', 8000)}"
+    demo_password = os.environ.get("DEMO_PASSWORD", "office-demo")
+    lines = [
+        "",
+        "Milan commerce platform is running",
+        f"  Dashboard (commerce office)  {gateway}/",
+        f"  Operator page (phone)        {gateway}/operator",
+        f"  API docs (OpenAPI)           {gateway}/docs",
+        f"  Live event stream (SSE)      {gateway}/api/v1/stream",
+        "  Metrics (Prometheus)         "
+        + ", ".join(f"http://{HOST}:{stack.port_of(n, p)}/metrics" for n, p in SERVICES),
+        f"  Demo login                   office / {demo_password}",
+        "  Demo market operator         operator-wagner / operator-demo (market 'wagner')",
+        f"  Logs                         {stack.data / 'logs'}",
+        "",
+    ]
+    _say("\n".join(lines))
+
+
+def run(stack: Stack) -> None:
+    """Foreground: start everything, seed, print where to look, stop all on Ctrl-C."""
+    stopping = False
+
+    def _stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    try:
+        up(stack)
+        seed(stack)
+        banner(stack)
+        _say("Press Ctrl-C to stop.")
+        while not stopping:
+            time.sleep(0.5)
+    finally:
+        _say("stopping…")
+        down(stack)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m shared.stack", description=__doc__)
+    parser.add_argument("command", choices=["up", "down", "run", "status", "seed"])
+    parser.add_argument("--no-seed", action="store_true", help="up: do not load the demo data")
+    args = parser.parse_args(argv)
+    stack = Stack(data=Path(os.environ.get("DATA_DIR", ROOT / ".data")).resolve())
+    try:
+        if args.command == "up":
+            up(stack)
+            if not args.no_seed:
+                seed(stack)
+            banner(stack)
+        elif args.command == "down":
+            down(stack)
+        elif args.command == "run":
+            run(stack)
+        elif args.command == "seed":
+            seed(stack)
+        else:
+            return status(stack)
+    except StackError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

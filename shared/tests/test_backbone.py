@@ -1,0 +1,224 @@
+"""The event backbone against the real broker and database started by the harness."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from shared.events import CloudEvent
+from shared.mongo import Mongo
+from shared.outbox import Outbox
+from shared.settings import ServiceSettings
+from shared.testing import LocalKafka, LocalMongo, make_settings, running_app, unique
+from shared.tests.probe_service import NoteWritten, build
+
+pytestmark = pytest.mark.integration
+
+
+async def wait_for(predicate: Any, timeout_s: float = 20.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = await predicate()
+        if value:
+            return value
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def seen_counts(settings: ServiceSettings) -> dict[str, int]:
+    mongo = Mongo(settings)
+    try:
+        return {d["_id"]: d["count"] async for d in mongo.db.seen.find()}
+    finally:
+        await mongo.close()
+
+
+async def read_all(bootstrap: str, topic: str, expected: int, timeout_s: float = 15.0) -> list[Any]:
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        group_id=unique("reader"),
+        session_timeout_ms=1500,
+        heartbeat_interval_ms=500,
+    )
+    await consumer.start()
+    records: list[Any] = []
+    try:
+        deadline = time.monotonic() + timeout_s
+        while len(records) < expected and time.monotonic() < deadline:
+            for batch in (await consumer.getmany(timeout_ms=300)).values():
+                records.extend(batch)
+    finally:
+        await consumer.stop()
+    return records
+
+
+async def produce(bootstrap: str, topic: str, values: list[tuple[bytes, bytes]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        for key, value in values:
+            await producer.send_and_wait(topic, value=value, key=key)
+    finally:
+        await producer.stop()
+
+
+async def test_write_is_published_and_consumed_once(infra: tuple[LocalKafka, LocalMongo]) -> None:
+    kafka, mongo = infra
+    topic = unique("probe.events")
+    settings = make_settings(ServiceSettings, kafka, mongo, service_name="probe")
+    async for client in running_app(build(settings, topic, unique("group"))):
+        started = time.perf_counter()
+        response = await client.post("/notes", json={"id": "n1", "text": "hello"})
+        assert response.status_code == 201
+        await wait_for(lambda: _has(settings, "n1"), what="projection of n1")
+        latency = time.perf_counter() - started
+        print(f"write -> consumed latency {latency * 1000:.0f} ms")
+        records = await read_all(kafka.bootstrap, topic, 1)
+        assert len(records) == 1
+        event = CloudEvent.from_bytes(records[0].value)
+        assert event.type == "probe.note.written.v1" and event.subject == "n1" and records[0].key == b"n1"
+        assert event.specversion == "1.0" and event.source == "/probe"
+        metrics = (await client.get("/metrics")).text
+        assert 'probe_events_published_total{topic="%s",type="probe.note.written.v1"} 1.0' % topic in metrics
+        assert "probe_consumer_lag" in metrics and "probe_outbox_backlog 0.0" in metrics
+        assert 'probe_http_requests_total{method="POST",route="/notes",status="201"} 1.0' in metrics
+
+
+async def _has(settings: ServiceSettings, note_id: str, count: int = 1) -> bool:
+    return (await seen_counts(settings)).get(note_id) == count
+
+
+async def test_outbox_keeps_writes_while_broker_is_down(durable_kafka: LocalKafka, mongo: LocalMongo) -> None:
+    topic = unique("probe.events")
+    settings = make_settings(ServiceSettings, durable_kafka, mongo, service_name="probe")
+    async for client in running_app(build(settings, topic, unique("group"))):
+        assert (await client.post("/notes", json={"id": "before", "text": "x"})).status_code == 201
+        await wait_for(lambda: _has(settings, "before"), what="first note")
+        durable_kafka.kill()
+        accepted = []
+        for i in range(5):
+            response = await client.post("/notes", json={"id": f"during-{i}", "text": "x"})
+            assert response.status_code == 201, response.text
+            accepted.append(f"during-{i}")
+        ready = await client.get("/readyz")
+        assert ready.status_code == 503 and "kafka" in ready.json()["detail"]
+        assert ready.headers["content-type"].startswith("application/problem+json")
+        await asyncio.sleep(1.0)
+        durable_kafka.start()
+        for note in accepted:
+            await wait_for(lambda note=note: _has(settings, note), timeout_s=60, what=f"delivery of {note}")
+        counts = await seen_counts(settings)
+        print(f"accepted during outage {len(accepted)}, delivered {sum(counts[n] for n in accepted)}, lost 0")
+        assert all(counts[n] == 1 for n in [*accepted, "before"])
+        await wait_for(lambda: _ready(client), timeout_s=30, what="readiness after broker restart")
+
+
+async def _ready(client: Any) -> bool:
+    return bool((await client.get("/readyz")).status_code == 200)
+
+
+async def test_commit_without_publish_is_delivered_after_restart(infra: tuple[LocalKafka, LocalMongo]) -> None:
+    """A process killed right after committing (before its relay ran) loses nothing."""
+    kafka, mongo = infra
+    topic = unique("probe.events")
+    settings = make_settings(ServiceSettings, kafka, mongo, service_name="probe")
+    db = Mongo(settings)
+    outbox = Outbox(db, topic)
+
+    async def work(uow: Any) -> None:
+        await db.db.notes.insert_one({"_id": "orphan", "text": "x"}, session=uow.session)
+        uow.emit(NoteWritten(note_id="orphan", text="x"))
+
+    await outbox.run(work)
+    assert await outbox.backlog() == 1
+    await db.close()
+    async for _client in running_app(build(settings, topic, unique("group"))):
+        await wait_for(lambda: _has(settings, "orphan"), what="orphaned event delivered")
+
+
+async def test_duplicates_are_processed_once(infra: tuple[LocalKafka, LocalMongo]) -> None:
+    kafka, mongo = infra
+    topic = unique("probe.events")
+    settings = make_settings(ServiceSettings, kafka, mongo, service_name="probe")
+    event = NoteWritten(note_id="dup", text="x").to_event()
+    async for client in running_app(build(settings, topic, unique("group"))):
+        await produce(kafka.bootstrap, topic, [(b"dup", event.to_bytes())] * 3)
+        marker = NoteWritten(note_id="marker", text="x").to_event()
+        await produce(kafka.bootstrap, topic, [(b"marker", marker.to_bytes())])
+        await wait_for(lambda: _has(settings, "marker"), what="marker")
+        assert (await seen_counts(settings))["dup"] == 1
+        metrics = (await client.get("/metrics")).text
+        assert 'outcome="duplicate"' in metrics
+
+
+async def test_poison_messages_go_to_the_dlq_and_the_consumer_keeps_going(infra: tuple[LocalKafka, LocalMongo]) -> None:
+    kafka, mongo = infra
+    topic = unique("probe.events")
+    settings = make_settings(ServiceSettings, kafka, mongo, service_name="probe", consumer_max_retries=2)
+    async for _client in running_app(build(settings, topic, unique("group"))):
+        await produce(
+            kafka.bootstrap,
+            topic,
+            [
+                (b"garbage", b"{not json"),
+                (b"p", NoteWritten(note_id="p", text="poison").to_event().to_bytes()),
+                (b"b", NoteWritten(note_id="b", text="boom").to_event().to_bytes()),
+                (b"ok", NoteWritten(note_id="ok", text="fine").to_event().to_bytes()),
+            ],
+        )
+        await wait_for(lambda: _has(settings, "ok"), what="good event after poison")
+        dead = await read_all(kafka.bootstrap, f"{topic}.dlq", 3)
+        reasons = {r.key: dict(r.headers) for r in dead}
+        assert set(reasons) == {b"garbage", b"p", b"b"}
+        assert b"not a valid CloudEvent" in reasons[b"garbage"]["dlq_error"]
+        assert reasons[b"p"]["dlq_error"].startswith(b"rejected by handler")
+        assert b"ValueError" in reasons[b"b"]["dlq_error"]
+        assert reasons[b"b"]["dlq_original_topic"] == topic.encode()
+        counts = await seen_counts(settings)
+        assert "p" not in counts and "b" not in counts
+
+
+async def test_consumer_resumes_from_committed_offset(infra: tuple[LocalKafka, LocalMongo]) -> None:
+    kafka, mongo = infra
+    topic, group = unique("probe.events"), unique("group")
+    settings = make_settings(ServiceSettings, kafka, mongo, service_name="probe")
+    first = [NoteWritten(note_id=f"a{i}", text="x").to_event() for i in range(20)]
+    second = [NoteWritten(note_id=f"b{i}", text="x").to_event() for i in range(15)]
+    async for _client in running_app(build(settings, topic, group)):
+        await produce(kafka.bootstrap, topic, [(e.key(), e.to_bytes()) for e in first])
+        await wait_for(lambda: _count(settings, 20), what="first 20")
+    await produce(kafka.bootstrap, topic, [(e.key(), e.to_bytes()) for e in second])
+    app = build(settings, topic, group)
+    async for _client in running_app(app):
+        await wait_for(lambda: _count(settings, 35), what="all 35")
+        await asyncio.sleep(0.5)
+        consumer = app.state.runtime.consumers[0]
+        assert consumer.handled == 15, "a restarted consumer must resume after its committed offset"
+    assert set((await seen_counts(settings)).values()) == {1}
+
+
+async def _count(settings: ServiceSettings, n: int) -> bool:
+    return len(await seen_counts(settings)) == n
+
+
+async def test_readiness_follows_mongodb(kafka: LocalKafka, durable_mongo: LocalMongo) -> None:
+    topic = unique("probe.events")
+    settings = make_settings(ServiceSettings, kafka, durable_mongo, service_name="probe", mongo_timeout_ms=800)
+    async for client in running_app(build(settings, topic)):
+        assert (await client.get("/readyz")).status_code == 200
+        durable_mongo.kill()
+        ready = await client.get("/readyz")
+        assert ready.status_code == 503 and "mongodb" in ready.json()["detail"]
+        write = await client.post("/notes", json={"id": "while-down", "text": "x"})
+        assert write.status_code == 503
+        assert write.headers["content-type"].startswith("application/problem+json")
+        assert "Traceback" not in write.text
+        durable_mongo.start()
+        await wait_for(lambda: _ready(client), timeout_s=30, what="ready again")
+        assert (await client.post("/notes", json={"id": "after", "text": "x"})).status_code == 201
