@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from shared.stack.components import HOST, ROOT, SERVICES, Stack
-from shared.stack.processes import Managed, StackError
+from shared.stack.processes import Managed, StackError, port_is_free
 
 STOP_ORDER = ("gateway", "districts", "shops", "markets", "mongo", "kafka", "s3")
 
@@ -26,7 +26,12 @@ def up(stack: Stack) -> None:
         _say(f"using external Kafka at {stack.external_kafka}")
     if stack.external_mongo:
         _say("using external MongoDB from MONGO_URL")
-    for component in stack.components():
+    components = stack.components()
+    busy = [c for c in components if not c.process.running() and not port_is_free(c.port)]
+    if busy:
+        raise StackError("ports already in use by other processes: " + ", ".join(
+            f"{c.port} ({c.name}; set {c.name.upper()}_PORT to move it)" for c in busy))
+    for component in components:
         if component.ensure_started():
             _say(f"  started {component.name:<10} 127.0.0.1:{component.port}")
         else:
