@@ -45,6 +45,8 @@ class ServiceSpec:
     on_ready: Hook | None = None
     on_stop: Hook | None = None
     version: str = "1.0.0"
+    # False for a service that serves its own API documentation (the gateway serves the merged one)
+    openapi_docs: bool = True
 
 
 class Runtime:
@@ -168,7 +170,13 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         finally:
             await runtime.stop()
 
-    app = FastAPI(title=spec.title, description=spec.description, version=spec.version, lifespan=lifespan)
+    app = FastAPI(
+        title=spec.title,
+        description=spec.description,
+        version=spec.version,
+        lifespan=lifespan,
+        openapi_url="/openapi.json" if spec.openapi_docs else None,
+    )
     app.state.settings = settings
     app.state.metrics = ServiceMetrics(spec.name)
     install_error_handlers(app)
