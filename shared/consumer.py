@@ -121,6 +121,7 @@ class IdempotentConsumer:
             session_timeout_ms=self.settings.kafka_session_timeout_ms,
             heartbeat_interval_ms=self.settings.kafka_heartbeat_interval_ms,
             max_poll_records=self.max_batch,
+            fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms,
         )
 
     async def _run(self) -> None:

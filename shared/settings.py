@@ -25,6 +25,7 @@ class ServiceSettings(BaseSettings):
     kafka_session_timeout_ms: int = 6000
     kafka_heartbeat_interval_ms: int = 1000
     kafka_request_timeout_ms: int = 10000
+    kafka_fetch_max_wait_ms: int = 100
     kafka_topic_partitions: int = 3
 
     mongo_url: str = "mongodb://127.0.0.1:27017/?retryWrites=false&directConnection=true"

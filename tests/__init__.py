@@ -1,0 +1,1 @@
+"""Cross-service tests, fault injection and benchmarks of the whole platform."""

@@ -1,0 +1,1 @@
+"""`make bench`: throughput and latency figures, as ratios against baselines measured in the same run."""
