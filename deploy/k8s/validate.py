@@ -10,9 +10,10 @@ For every object of every rendered overlay:
 - custom resources (Strimzi, MongoDB, Prometheus Operator) are validated
   against the JSON Schemas vendored under deploy/k8s/schemas/<group>/<version>/;
   a kind with neither schema is an error, never a silent skip;
-- platform rules that no generic tool knows: pinned images, probes on
-  /healthz and /readyz, no Secret objects, every service's production
-  settings present, ACLs naming only declared topics, PromQL that parses.
+- platform rules: pinned images, restricted pod security with requests and
+  limits, probes on /healthz and /readyz, no Secret objects, every service's
+  production settings present, ACLs naming only declared topics, PromQL that
+  parses, pinned Dockerfile base images, one copy of the Grafana dashboard.
 
 Exit status: 0 when everything passes, 1 when anything fails.
 """
@@ -213,6 +214,37 @@ def check_images(doc: dict[str, Any], where: str, report: Report) -> None:
         problem = image_problem(image) if image else "has no image"
         if problem:
             report.fail(where, f"container {container.get('name')!r} image {image!r} {problem}")
+
+
+def check_pod_security(doc: dict[str, Any], where: str, report: Report) -> None:
+    """Non-root, read-only root filesystem, no escalation, no capabilities, seccomp, requests and limits."""
+    spec = pod_spec(doc)
+    if spec is None:
+        return
+    pod_context = spec.get("securityContext") or {}
+    pod_seccomp = (pod_context.get("seccompProfile") or {}).get("type")
+    for container in containers(spec):
+        name = container.get("name")
+        context = container.get("securityContext") or {}
+        non_root = context.get("runAsNonRoot", pod_context.get("runAsNonRoot"))
+        if non_root is not True:
+            report.fail(where, f"container {name!r} must run with runAsNonRoot: true")
+        if context.get("readOnlyRootFilesystem") is not True:
+            report.fail(where, f"container {name!r} must set readOnlyRootFilesystem: true")
+        if context.get("allowPrivilegeEscalation") is not False:
+            report.fail(where, f"container {name!r} must set allowPrivilegeEscalation: false")
+        if context.get("privileged"):
+            report.fail(where, f"container {name!r} must not be privileged")
+        capabilities = context.get("capabilities") or {}
+        if "ALL" not in (capabilities.get("drop") or []) or capabilities.get("add"):
+            report.fail(where, f"container {name!r} must drop ALL capabilities and add none")
+        if (context.get("seccompProfile") or {}).get("type", pod_seccomp) != "RuntimeDefault":
+            report.fail(where, f"container {name!r} must use the RuntimeDefault seccomp profile")
+        resources = container.get("resources") or {}
+        for section in ("requests", "limits"):
+            for resource in ("cpu", "memory"):
+                if resource not in (resources.get(section) or {}):
+                    report.fail(where, f"container {name!r} has no {resource} {section[:-1]}")
 
 
 def http_probe_path(probe: dict[str, Any] | None) -> str | None:
@@ -421,6 +453,7 @@ def validate_overlay(
         validate_schema(doc, where, report, registry, index, k8s_version)
         check_no_secrets(doc, where, report)
         check_images(doc, where, report)
+        check_pod_security(doc, where, report)
         check_promql(doc, where, report)
     check_services(docs, overlay, report)
     check_topics(docs, overlay, report)

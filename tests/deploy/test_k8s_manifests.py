@@ -1,0 +1,169 @@
+"""The offline Kubernetes check (deploy/k8s/check.sh) accepts the real manifests and rejects broken ones.
+
+The check installs its pinned validators into .tools/ on first use (about a
+minute); afterwards one run takes a few seconds. The tests are skipped only
+when that installation is impossible (check.sh exit status 3).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CHECK = REPO / "deploy" / "k8s" / "check.sh"
+SERVICES = ("markets", "shops", "districts", "gateway")
+TOOLS_UNAVAILABLE = 3
+
+
+def run_check(root: Path) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        ["bash", str(CHECK)],
+        env={**os.environ, "K8S_CHECK_ROOT": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    if result.returncode == TOOLS_UNAVAILABLE:
+        pytest.skip(f"the pinned k8s validators could not be installed: {result.stderr.strip()[-500:]}")
+    return result
+
+
+def copy_tree(target: Path) -> Path:
+    """The parts of the repository the check reads: deploy/, docs/ and the Dockerfiles."""
+    shutil.copytree(REPO / "deploy", target / "deploy", symlinks=True)
+    (target / "docs").mkdir()
+    shutil.copytree(REPO / "docs" / "grafana", target / "docs" / "grafana", symlinks=True)
+    shutil.copy2(REPO / "docs" / "prometheus.yml", target / "docs" / "prometheus.yml")
+    for service in SERVICES:
+        (target / "services" / service).mkdir(parents=True)
+        shutil.copy2(REPO / "services" / service / "Dockerfile", target / "services" / service / "Dockerfile")
+    return target
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not found in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def remove_prod_limits(root: Path) -> None:
+    edit(
+        root / "deploy/k8s/overlays/prod/patches/service-resources.yaml",
+        '    limits:\n      cpu: "1"\n      memory: 768Mi\n',
+        "",
+    )
+
+
+def allow_root_in_markets(root: Path) -> None:
+    edit(
+        root / "deploy/k8s/base/apps/markets/deployment.yaml",
+        "            readOnlyRootFilesystem: true\n            runAsNonRoot: true\n",
+        "            readOnlyRootFilesystem: true\n            runAsNonRoot: false\n",
+    )
+
+
+def latest_gateway_image_in_dev(root: Path) -> None:
+    edit(
+        root / "deploy/k8s/overlays/dev/kustomization.yaml",
+        "    newName: registry.example.org/milan-commerce/gateway\n    newTag: 0.1.0-dev\n",
+        "    newName: registry.example.org/milan-commerce/gateway\n    newTag: latest\n",
+    )
+
+
+def misspelt_topic_field(root: Path) -> None:
+    edit(root / "deploy/k8s/base/kafka/topics.yaml", "  partitions: 6\n", "  partition: 6\n")
+
+
+def misspelt_probe_in_shops(root: Path) -> None:
+    edit(root / "deploy/k8s/base/apps/shops/deployment.yaml", "livenessProbe:", "livenesProbe:")
+
+
+def unpinned_base_image(root: Path) -> None:
+    edit(
+        root / "services/districts/Dockerfile",
+        "FROM python:3.11.14-slim-bookworm\n",
+        "FROM python:latest\n",
+    )
+
+
+BREAKAGES: dict[str, tuple[Callable[[Path], None], tuple[str, ...]]] = {
+    "deployment without resource limits": (
+        remove_prod_limits,
+        (
+            r"prod: Deployment/markets: container 'markets' has no cpu limit",
+            r"CKV_K8S_11",
+            r"CKV_K8S_13",
+        ),
+    ),
+    "container allowed to run as root": (
+        allow_root_in_markets,
+        (r"Deployment/markets: container 'markets' must run with runAsNonRoot: true",),
+    ),
+    "image tagged latest": (
+        latest_gateway_image_in_dev,
+        (
+            r"dev: Deployment/gateway: container 'gateway' image "
+            r"'registry.example.org/milan-commerce/gateway:latest' uses the latest tag",
+            r"CKV_K8S_14",
+        ),
+    ),
+    "KafkaTopic with an unknown field": (
+        misspelt_topic_field,
+        (r"KafkaTopic/markets.events: kafka.strimzi.io/v1 KafkaTopic schema: spec: "
+         r"Additional properties are not allowed \('partition' was unexpected\)",),
+    ),
+    "Deployment with an unknown field": (
+        misspelt_probe_in_shops,
+        (
+            r"Deployment/shops: Kubernetes 1\.35 schema \(strict\): .*'livenesProbe' was unexpected",
+            r"container 'shops' livenessProbe must be an HTTP GET on /healthz",
+            r"CKV_K8S_8",
+        ),
+    ),
+    "Dockerfile on an unpinned base image": (
+        unpinned_base_image,
+        (r"services/districts/Dockerfile:\d+: base image 'python:latest' uses the latest tag",),
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def broken_run(tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedProcess[str]:
+    """One check over a copy of the tree carrying every breakage at once (each in its own place)."""
+    root = copy_tree(tmp_path_factory.mktemp("broken"))
+    for breakage, _ in BREAKAGES.values():
+        breakage(root)
+    return run_check(root)
+
+
+def test_real_manifests_pass() -> None:
+    result = run_check(REPO)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "k8s-check: ok" in result.stdout
+    assert "validate: ok" in result.stdout
+    assert "Failed checks: 0" in result.stdout
+
+
+def test_unmodified_copy_passes(tmp_path: Path) -> None:
+    result = run_check(copy_tree(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_broken_manifests_fail(broken_run: subprocess.CompletedProcess[str]) -> None:
+    assert broken_run.returncode == 1, broken_run.stdout + broken_run.stderr
+    assert "k8s-check: FAILED" in broken_run.stderr
+
+
+@pytest.mark.parametrize("breakage", sorted(BREAKAGES))
+def test_each_breakage_is_reported(breakage: str, broken_run: subprocess.CompletedProcess[str]) -> None:
+    output = broken_run.stdout + broken_run.stderr
+    for expected in BREAKAGES[breakage][1]:
+        assert re.search(expected, output), f"{breakage}: {expected!r} not in output:\n{output}"
