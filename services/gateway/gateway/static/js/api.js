@@ -1,0 +1,146 @@
+// Client for the gateway's /api/v1. The bearer token lives in sessionStorage (per tab, gone when
+// the tab closes); any 401 clears it and hands control back to the page's login view.
+
+import { t } from './i18n.js';
+
+const BASE = '/api/v1';
+const TOKEN_KEY = 'milan.token';
+const PAGE_SIZE = 500;
+const MAX_PAGES = 20;
+
+export class ApiError extends Error {
+  constructor(status, problem = null, retryAfter = null) {
+    super(problem && (problem.detail || problem.title) ? problem.detail || problem.title : `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem;
+    this.retryAfter = retryAfter;
+  }
+}
+
+let unauthorizedHandler = () => {};
+
+export function onUnauthorized(fn) {
+  unauthorizedHandler = fn;
+}
+
+export function getToken() {
+  try {
+    const raw = sessionStorage.getItem(TOKEN_KEY);
+    if (!raw) return null;
+    const { value, expiresAt } = JSON.parse(raw);
+    if (typeof value !== 'string' || (expiresAt && Date.now() >= expiresAt)) {
+      sessionStorage.removeItem(TOKEN_KEY);
+      return null;
+    }
+    return value;
+  } catch {
+    return null;
+  }
+}
+
+function saveToken(value, expiresIn) {
+  const expiresAt = Number.isFinite(expiresIn) && expiresIn > 0 ? Date.now() + expiresIn * 1000 : null;
+  sessionStorage.setItem(TOKEN_KEY, JSON.stringify({ value, expiresAt }));
+}
+
+export function clearToken() {
+  try {
+    sessionStorage.removeItem(TOKEN_KEY);
+  } catch {
+    // Nothing stored.
+  }
+}
+
+async function readBody(response) {
+  if (response.status === 204) return null;
+  const type = response.headers.get('content-type') || '';
+  if (!type.includes('json')) return null;
+  try {
+    return await response.json();
+  } catch {
+    return null;
+  }
+}
+
+function retryAfterSeconds(response) {
+  const value = Number.parseInt(response.headers.get('Retry-After') || '', 10);
+  return Number.isFinite(value) ? value : null;
+}
+
+export async function login(username, password) {
+  let response;
+  try {
+    response = await fetch(`${BASE}/auth/token`, {
+      method: 'POST',
+      headers: { Accept: 'application/json' },
+      body: new URLSearchParams({ username, password }),
+    });
+  } catch {
+    throw new ApiError(0);
+  }
+  const body = await readBody(response);
+  if (!response.ok) throw new ApiError(response.status, body, retryAfterSeconds(response));
+  if (!body || typeof body.access_token !== 'string') throw new ApiError(response.status, body);
+  saveToken(body.access_token, body.expires_in);
+}
+
+export async function api(path, { method = 'GET', json, headers = {}, signal } = {}) {
+  const token = getToken();
+  if (!token) {
+    unauthorizedHandler();
+    throw new ApiError(401);
+  }
+  const init = {
+    method,
+    signal,
+    headers: { Accept: 'application/json', Authorization: `Bearer ${token}`, ...headers },
+  };
+  if (json !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(json);
+  }
+  let response;
+  try {
+    response = await fetch(`${BASE}${path}`, init);
+  } catch (error) {
+    if (error.name === 'AbortError') throw error;
+    throw new ApiError(0);
+  }
+  const body = await readBody(response);
+  if (response.status === 401) {
+    clearToken();
+    unauthorizedHandler();
+  }
+  if (!response.ok) throw new ApiError(response.status, body, retryAfterSeconds(response));
+  return body;
+}
+
+// Reads every page of a list endpoint ({items, total, limit, offset}).
+export async function apiList(path, params = {}) {
+  const items = [];
+  for (let page = 0; page < MAX_PAGES; page += 1) {
+    const query = new URLSearchParams({ ...params, limit: String(PAGE_SIZE), offset: String(items.length) });
+    const body = await api(`${path}?${query}`);
+    const batch = Array.isArray(body?.items) ? body.items : [];
+    items.push(...batch);
+    const total = Number.isFinite(body?.total) ? body.total : items.length;
+    if (batch.length === 0 || items.length >= total) break;
+  }
+  return items;
+}
+
+export function errorMessage(error) {
+  if (error instanceof ApiError) {
+    if (error.status === 0) return t('error.network');
+    if (error.status === 429 && error.retryAfter) {
+      return t('error.rate_limited', { seconds: error.retryAfter });
+    }
+    const problem = error.problem || {};
+    const fields = Array.isArray(problem.errors)
+      ? problem.errors.map((e) => [e.field, e.message].filter(Boolean).join(': ')).filter(Boolean)
+      : [];
+    const main = problem.detail || problem.title || t('error.http', { status: error.status });
+    return fields.length ? `${main} (${fields.join('; ')})` : main;
+  }
+  return t('error.unexpected');
+}

@@ -1,0 +1,934 @@
+// Commerce office dashboard: map, district KPIs, alerts, market occupancy, live updates.
+
+import { api, apiList, errorMessage, getToken } from './api.js';
+import { $, clear, h, keepFocus } from './dom.js';
+import { DASH, ago, dateTime, isNum, isoOrEmpty, num, pct, time } from './format.js';
+import { initI18n, onLangChange, t, tOr } from './i18n.js';
+import { CityMap, scaleClass } from './map.js';
+import { setupSession } from './session.js';
+import { LiveStream } from './stream.js';
+
+const REFETCH_DEBOUNCE_MS = 300;
+const REFETCH_MAX_WAIT_MS = 1000;
+const SAFETY_REFRESH_MS = 5 * 60 * 1000;
+const FEED_SIZE = 15;
+const SEEN_EVENTS = 1000;
+const STATUSES = ['open', 'closed', 'maintenance', 'vacant'];
+
+const state = {
+  markets: new Map(),
+  marketsLoaded: false,
+  districts: [],
+  geojson: null,
+  overview: null,
+  alerts: [],
+  feed: [],
+  seen: new Set(),
+  seenOrder: [],
+  expanded: new Set(),
+  marketEpoch: new Map(),
+  lastUpdate: null,
+  sort: {
+    districts: { key: 'name', dir: 'asc' },
+    markets: { key: 'name', dir: 'asc' },
+  },
+};
+
+let cityMap = null;
+let stream = null;
+let safetyTimer = null;
+let clockTimer = null;
+
+// ---------------------------------------------------------------- data helpers
+
+function occupancyOf(market) {
+  const occ = market && typeof market.occupancy === 'object' && market.occupancy ? market.occupancy : {};
+  const byStatus = occ.by_status && typeof occ.by_status === 'object' ? occ.by_status : {};
+  return { ...occ, by_status: byStatus };
+}
+
+function statusCount(market, status) {
+  const value = occupancyOf(market).by_status[status];
+  return isNum(value) ? value : null;
+}
+
+function openCount(market) {
+  const occ = occupancyOf(market);
+  if (isNum(occ.open_now)) return occ.open_now;
+  return statusCount(market, 'open');
+}
+
+function kpisOf(district) {
+  return district && typeof district.kpis === 'object' && district.kpis ? district.kpis : {};
+}
+
+function rawVitality(district) {
+  const index = district?.vitality?.index;
+  if (isNum(index)) return index;
+  const kpi = kpisOf(district).vitality_index;
+  return isNum(kpi) ? kpi : null;
+}
+
+// The index is shown as delivered; for colours it is brought to 0–1. A collection whose values
+// never exceed 1 is read as a 0–1 index, otherwise as 0–100.
+function vitalityScale() {
+  const values = state.districts.map(rawVitality).filter(isNum);
+  for (const feature of state.geojson?.features || []) {
+    const v = feature?.properties?.vitality_index;
+    if (isNum(v)) values.push(v);
+  }
+  return values.some((v) => v > 1) ? 100 : 1;
+}
+
+function vitalityFraction(value) {
+  return isNum(value) ? value / vitalityScale() : null;
+}
+
+function districtByCode(code) {
+  return state.districts.find((d) => d.code === code) || null;
+}
+
+function districtName(code) {
+  const district = districtByCode(code);
+  if (district?.name) return district.name;
+  const feature = (state.geojson?.features || []).find((f) => f?.properties?.code === code);
+  return feature?.properties?.name || code || DASH;
+}
+
+function openAlertsCount(district) {
+  const value = district?.open_alerts;
+  if (Array.isArray(value)) return value.length;
+  if (isNum(value)) return value;
+  return state.alerts.filter((a) => a.district === district?.code).length;
+}
+
+function marketName(id) {
+  return state.markets.get(id)?.name || id || DASH;
+}
+
+// ---------------------------------------------------------------- summary strip
+
+function citySummary() {
+  const markets = [...state.markets.values()];
+  if (markets.length) {
+    const sum = (fn) => markets.reduce((acc, m) => acc + (fn(m) ?? 0), 0);
+    const total = sum((m) => occupancyOf(m).stalls_total);
+    // Assigned stalls over all stalls: each market's rate weighted by its size.
+    const assigned = sum((m) => {
+      const occ = occupancyOf(m);
+      return isNum(occ.occupancy_rate) && isNum(occ.stalls_total) ? occ.occupancy_rate * occ.stalls_total : null;
+    });
+    return {
+      count: markets.length,
+      stallsTotal: total,
+      stallsOpen: sum(openCount),
+      stallsVacant: sum((m) => statusCount(m, 'vacant')),
+      occupancy: total > 0 ? assigned / total : null,
+    };
+  }
+  const overview = state.overview?.markets || {};
+  return {
+    count: overview.count,
+    stallsTotal: overview.stalls_total,
+    stallsOpen: overview.stalls_open,
+    stallsVacant: overview.stalls_vacant,
+    occupancy: overview.occupancy_rate,
+  };
+}
+
+function renderSummary() {
+  const s = citySummary();
+  const stat = (key, value, testid) =>
+    h('div', { class: 'stat', 'data-testid': testid }, h('dt', { text: t(key) }), h('dd', { text: value }));
+  clear(
+    $('#summary'),
+    stat('summary.markets', num(s.count), 'summary-markets'),
+    stat('summary.stalls_total', num(s.stallsTotal), 'summary-stalls-total'),
+    stat('summary.stalls_open', num(s.stallsOpen), 'summary-stalls-open'),
+    stat('summary.stalls_vacant', num(s.stallsVacant), 'summary-stalls-vacant'),
+    stat('summary.occupancy', pct(s.occupancy), 'summary-occupancy'),
+    stat('summary.districts', num(state.districts.length || state.geojson?.features?.length), 'summary-districts'),
+    stat('summary.alerts', num(state.alerts.length), 'summary-alerts'),
+  );
+  renderLastUpdate();
+}
+
+function renderLastUpdate() {
+  const el = $('#last-update');
+  el.textContent = state.lastUpdate ? t('summary.updated', { time: time(state.lastUpdate) }) : '';
+}
+
+function touched() {
+  state.lastUpdate = new Date();
+  renderLastUpdate();
+}
+
+// ---------------------------------------------------------------- partial overview banner
+
+function renderPartial() {
+  const banner = $('#partial-banner');
+  const overview = state.overview;
+  if (!overview || overview.partial !== true) {
+    banner.hidden = true;
+    return;
+  }
+  const names = Array.isArray(overview.unavailable) ? overview.unavailable : [];
+  const list = names.map((name) => tOr('service', name)).join(', ');
+  clear(
+    banner,
+    h('strong', { text: t('partial.title') }),
+    ' ',
+    list ? t('partial.detail', { services: list }) : t('partial.detail_unknown'),
+  );
+  banner.hidden = false;
+}
+
+// Each panel keeps showing its last good data and says when a refresh failed.
+const panelErrors = new Map();
+
+function renderPanelError(id) {
+  const el = $(`#${id}`);
+  const error = panelErrors.get(id);
+  el.textContent = error ? `${t('panel.unavailable')} ${errorMessage(error)}` : '';
+  el.hidden = !error;
+}
+
+function setPanelError(id, error) {
+  if (error) panelErrors.set(id, error);
+  else panelErrors.delete(id);
+  renderPanelError(id);
+}
+
+// ---------------------------------------------------------------- sortable tables
+
+function compare(a, b) {
+  const aMissing = a === null || a === undefined || a === '';
+  const bMissing = b === null || b === undefined || b === '';
+  if (aMissing || bMissing) return aMissing === bMissing ? 0 : aMissing ? 1 : -1;
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  return String(a).localeCompare(String(b), undefined, { sensitivity: 'base', numeric: true });
+}
+
+function sortRows(rows, table, getters) {
+  const { key, dir } = state.sort[table];
+  const get = getters[key];
+  const sign = dir === 'asc' ? 1 : -1;
+  return [...rows].sort((x, y) => {
+    const valueX = get(x);
+    const valueY = get(y);
+    const missing = valueX === null || valueX === undefined || valueY === null || valueY === undefined;
+    const order = compare(valueX, valueY);
+    return missing ? order : order * sign;
+  });
+}
+
+function headerCell(table, key, labelKey, extraClass = '') {
+  const active = state.sort[table].key === key;
+  const dir = state.sort[table].dir;
+  return h(
+    'th',
+    { scope: 'col', class: extraClass, 'aria-sort': active ? (dir === 'asc' ? 'ascending' : 'descending') : 'none' },
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'sort-button',
+        'data-focus-key': `sort-${table}-${key}`,
+        onclick: () => {
+          const current = state.sort[table];
+          state.sort[table] = {
+            key,
+            dir: current.key === key && current.dir === 'asc' ? 'desc' : 'asc',
+          };
+          if (table === 'districts') renderDistricts();
+          else renderMarkets();
+        },
+      },
+      t(labelKey),
+      h('span', { class: 'sort-mark', 'aria-hidden': 'true', text: active ? (dir === 'asc' ? '▲' : '▼') : '↕' }),
+    ),
+  );
+}
+
+// ---------------------------------------------------------------- districts table
+
+const DISTRICT_SORT = {
+  name: (d) => d.name || d.code,
+  vitality: rawVitality,
+  shops_active: (d) => kpisOf(d).shops_active,
+  historic_active: (d) => kpisOf(d).historic_active,
+  kiosks_active: (d) => kpisOf(d).kiosks_active,
+  stalls_open: (d) => kpisOf(d).stalls_open,
+  stall_occupancy: (d) => kpisOf(d).stall_occupancy,
+  openings_30d: (d) => kpisOf(d).openings_30d,
+  closures_30d: (d) => kpisOf(d).closures_30d,
+  open_alerts: openAlertsCount,
+};
+
+function swatch(fraction) {
+  const cls = scaleClass(fraction);
+  return h('span', { class: `swatch swatch-${cls === null ? 'none' : cls}`, 'aria-hidden': 'true' });
+}
+
+function componentsTable(district) {
+  const components = Array.isArray(district?.vitality?.components) ? district.vitality.components : [];
+  if (!components.length) return h('p', { class: 'muted', text: t('districts.no_components') });
+  return h(
+    'table',
+    { class: 'components' },
+    h('caption', { text: t('districts.components_caption', { name: district.name || district.code }) }),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        ['components.name', 'components.value', 'components.score', 'components.weight', 'components.explanation'].map(
+          (key) => h('th', { scope: 'col', text: t(key) }),
+        ),
+      ),
+    ),
+    h(
+      'tbody',
+      {},
+      components.map((c) =>
+        h(
+          'tr',
+          {},
+          h('th', { scope: 'row', text: tOr('component', c?.name) || DASH }),
+          h('td', { class: 'num', text: num(c?.value, 2) }),
+          h('td', { class: 'num', text: num(c?.score, 1) }),
+          h('td', { class: 'num', text: num(c?.weight, 2) }),
+          h('td', { class: 'explanation', text: c?.explanation || DASH }),
+        ),
+      ),
+    ),
+  );
+}
+
+function servicesList(district) {
+  const services = kpisOf(district).services_by_type;
+  if (!services || typeof services !== 'object') return null;
+  const entries = Object.entries(services).filter(([, n]) => isNum(n));
+  if (!entries.length) return null;
+  return h(
+    'div',
+    { class: 'services' },
+    h('h4', { text: t('districts.services') }),
+    h(
+      'ul',
+      { class: 'chips' },
+      entries.map(([name, n]) => h('li', { class: 'chip' }, `${tOr('service_type', name)} `, h('strong', { text: num(n) }))),
+    ),
+  );
+}
+
+function districtRows(district) {
+  const k = kpisOf(district);
+  const code = district.code || '';
+  const vitality = rawVitality(district);
+  const detailId = `district-detail-${code}`;
+  const expanded = state.expanded.has(code);
+  const row = h(
+    'tr',
+    { 'data-testid': `district-row-${code}` },
+    h('th', { scope: 'row' }, h('span', { class: 'cell-title', text: district.name || code }), h('span', { class: 'cell-sub', text: code })),
+    h('td', { class: 'num', 'data-testid': `district-vitality-${code}` }, swatch(vitalityFraction(vitality)), num(vitality, 1)),
+    h('td', { class: 'num', text: num(k.shops_active) }),
+    h('td', { class: 'num', text: num(k.historic_active) }),
+    h('td', { class: 'num', text: num(k.kiosks_active) }),
+    h('td', { class: 'num', text: `${num(k.stalls_open)} / ${num(k.stalls_total)}` }),
+    h('td', { class: 'num', text: pct(k.stall_occupancy) }),
+    h('td', { class: 'num', text: num(k.openings_30d) }),
+    h('td', { class: 'num', text: num(k.closures_30d) }),
+    h('td', { class: 'num', text: num(openAlertsCount(district)) }),
+    h(
+      'td',
+      {},
+      h('button', {
+        type: 'button',
+        class: 'btn btn-small',
+        'aria-expanded': String(expanded),
+        'aria-controls': detailId,
+        'data-focus-key': `district-toggle-${code}`,
+        text: expanded ? t('districts.hide') : t('districts.show'),
+        onclick: () => {
+          if (state.expanded.has(code)) state.expanded.delete(code);
+          else state.expanded.add(code);
+          renderDistricts();
+        },
+      }),
+    ),
+  );
+  const detail = h(
+    'tr',
+    { id: detailId, class: 'detail-row', hidden: !expanded },
+    h(
+      'td',
+      { colspan: '11' },
+      h('div', { class: 'detail' }, componentsTable(district), servicesList(district),
+        h('p', { class: 'muted', text: t('districts.as_of', { time: dateTime(k.as_of) }) })),
+    ),
+  );
+  return [row, detail];
+}
+
+function renderDistricts() {
+  const table = $('#district-table');
+  const columns = [
+    ['name', 'districts.col.name', ''],
+    ['vitality', 'districts.col.vitality', 'num'],
+    ['shops_active', 'districts.col.shops', 'num'],
+    ['historic_active', 'districts.col.historic', 'num'],
+    ['kiosks_active', 'districts.col.kiosks', 'num'],
+    ['stalls_open', 'districts.col.stalls', 'num'],
+    ['stall_occupancy', 'districts.col.occupancy', 'num'],
+    ['openings_30d', 'districts.col.openings', 'num'],
+    ['closures_30d', 'districts.col.closures', 'num'],
+    ['open_alerts', 'districts.col.alerts', 'num'],
+  ];
+  keepFocus(() => {
+    clear(
+      table,
+      h('caption', { class: 'visually-hidden', text: t('districts.caption') }),
+      h(
+        'thead',
+        {},
+        h('tr', {}, columns.map(([key, label, cls]) => headerCell('districts', key, label, cls)),
+          h('th', { scope: 'col', class: 'plain', text: t('districts.col.components') })),
+      ),
+      h(
+        'tbody',
+        {},
+        state.districts.length
+          ? sortRows(state.districts, 'districts', DISTRICT_SORT).map(districtRows)
+          : h('tr', {}, h('td', { colspan: '11', class: 'empty', text: t('districts.empty') })),
+      ),
+    );
+  });
+  const asOf = state.districts.map((d) => kpisOf(d).as_of).filter(Boolean).sort().pop();
+  $('#districts-as-of').textContent = asOf ? t('districts.as_of', { time: dateTime(asOf) }) : '';
+}
+
+// ---------------------------------------------------------------- markets table
+
+const MARKET_SORT = {
+  name: (m) => m.name || m.id,
+  stalls_total: (m) => occupancyOf(m).stalls_total,
+  open: openCount,
+  closed: (m) => statusCount(m, 'closed'),
+  maintenance: (m) => statusCount(m, 'maintenance'),
+  vacant: (m) => statusCount(m, 'vacant'),
+  occupancy_rate: (m) => occupancyOf(m).occupancy_rate,
+};
+
+function marketRow(market) {
+  const id = market.id;
+  const occ = occupancyOf(market);
+  const open = openCount(market);
+  const rate = isNum(occ.occupancy_rate) ? occ.occupancy_rate : null;
+  const fill = h('span', { class: `bar-fill swatch-${scaleClass(rate) ?? 'none'}` });
+  fill.style.width = `${Math.round((rate ?? 0) * 100)}%`;
+  return h(
+    'tr',
+    { 'data-testid': `market-row-${id}`, 'data-market': id },
+    h(
+      'th',
+      { scope: 'row' },
+      h('span', { class: 'cell-title', text: market.name || id }),
+      h('span', { class: 'cell-sub', text: [market.address, market.municipio ? t('markets.municipio', { n: market.municipio }) : ''].filter(Boolean).join(' · ') }),
+    ),
+    h('td', { class: 'num', text: num(occ.stalls_total) }),
+    h('td', { class: 'num strong', 'data-testid': `market-open-${id}`, text: isNum(open) ? String(open) : DASH }),
+    h('td', { class: 'num', text: num(statusCount(market, 'closed')) }),
+    h('td', { class: 'num', text: num(statusCount(market, 'maintenance')) }),
+    h('td', { class: 'num', text: num(statusCount(market, 'vacant')) }),
+    h('td', { class: 'num' }, h('span', { class: 'bar', 'aria-hidden': 'true' }, fill), h('span', { class: 'bar-value', text: pct(rate) })),
+  );
+}
+
+function renderMarkets() {
+  const table = $('#market-table');
+  const columns = [
+    ['name', 'markets.col.name', ''],
+    ['stalls_total', 'markets.col.total', 'num'],
+    ['open', 'markets.col.open', 'num'],
+    ['closed', 'markets.col.closed', 'num'],
+    ['maintenance', 'markets.col.maintenance', 'num'],
+    ['vacant', 'markets.col.vacant', 'num'],
+    ['occupancy_rate', 'markets.col.occupancy', 'num'],
+  ];
+  const markets = [...state.markets.values()];
+  keepFocus(() => {
+    clear(
+      table,
+      h('caption', { class: 'visually-hidden', text: t('markets.caption') }),
+      h('thead', {}, h('tr', {}, columns.map(([key, label, cls]) => headerCell('markets', key, label, cls)))),
+      h(
+        'tbody',
+        {},
+        markets.length
+          ? sortRows(markets, 'markets', MARKET_SORT).map(marketRow)
+          : h('tr', {}, h('td', { colspan: '7', class: 'empty', text: state.marketsLoaded ? t('markets.empty') : t('common.loading') })),
+      ),
+    );
+  });
+}
+
+function updateMarketRow(id, { flash = false } = {}) {
+  const market = state.markets.get(id);
+  if (!market) return;
+  const old = document.querySelector(`[data-testid="market-row-${CSS.escape(id)}"]`);
+  const row = marketRow(market);
+  if (old) old.replaceWith(row);
+  else renderMarkets();
+  if (flash) {
+    row.classList.add('flash');
+    row.addEventListener('animationend', () => row.classList.remove('flash'), { once: true });
+  }
+  if (cityMap) cityMap.updateMarket(market);
+}
+
+// ---------------------------------------------------------------- alerts
+
+function renderAlerts() {
+  const list = $('#alerts-list');
+  const alerts = [...state.alerts].sort((a, b) => compare(b.raised_at, a.raised_at));
+  $('#alerts-count').textContent = alerts.length ? `(${num(alerts.length)})` : '';
+  if (!alerts.length) {
+    clear(list, h('li', { class: 'empty', text: t('alerts.empty') }));
+    return;
+  }
+  clear(
+    list,
+    alerts.map((alert) => {
+      const detail = alert.detail;
+      let detailText = '';
+      if (typeof detail === 'string') detailText = detail;
+      else if (detail && typeof detail === 'object') {
+        detailText = Object.entries(detail).map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`).join(' · ');
+      }
+      return h(
+        'li',
+        { class: 'alert-item', 'data-testid': `alert-${alert.id}` },
+        h('p', { class: 'alert-title' }, h('span', { class: 'alert-icon', 'aria-hidden': 'true', text: '!' }),
+          h('strong', { text: districtName(alert.district) }), ` — ${tOr('condition', alert.condition) || t('alerts.unknown')}`),
+        detailText ? h('p', { class: 'alert-detail', text: detailText }) : null,
+        h('p', { class: 'alert-time' }, h('time', { datetime: isoOrEmpty(alert.raised_at), title: dateTime(alert.raised_at), text: t('alerts.raised', { when: ago(alert.raised_at) }) })),
+      );
+    }),
+  );
+}
+
+// ---------------------------------------------------------------- live feed
+
+function feedText(entry) {
+  const ce = entry.ce || {};
+  const data = ce.data && typeof ce.data === 'object' ? ce.data : {};
+  const subject = typeof ce.subject === 'string' ? ce.subject : '';
+  if (entry.type.startsWith('markets.stall.')) {
+    const { marketId, number, from, to } = stallChange(ce);
+    const parts = [`${marketName(marketId)} · ${t('feed.stall', { number: number ?? DASH })}`];
+    if (to) parts.push(from ? `${tOr('status', from)} → ${tOr('status', to)}` : tOr('status', to));
+    return parts.join(': ');
+  }
+  if (entry.type.startsWith('districts.')) {
+    return [districtName(data.district || subject), tOr('condition', data.condition)].filter(Boolean).join(' — ');
+  }
+  return data.name || subject || '';
+}
+
+function renderFeed() {
+  const list = $('#event-feed');
+  if (!state.feed.length) {
+    clear(list, h('li', { class: 'empty', text: t('feed.empty') }));
+    return;
+  }
+  clear(
+    list,
+    state.feed.map((entry) =>
+      h(
+        'li',
+        { class: 'feed-item' },
+        h('time', { datetime: entry.at.toISOString(), text: time(entry.at) }),
+        h('span', { class: 'feed-type', text: tOr('event', entry.type) }),
+        h('span', { class: 'feed-text', text: feedText(entry) }),
+      ),
+    ),
+  );
+}
+
+// ---------------------------------------------------------------- map hooks
+
+function popup(title, rows) {
+  return h(
+    'div',
+    { class: 'popup' },
+    h('p', { class: 'popup-title', text: title }),
+    h('dl', {}, rows.filter(([, v]) => v !== null && v !== undefined && v !== '').map(([k, v]) => [h('dt', { text: t(k) }), h('dd', { text: v })])),
+  );
+}
+
+const mapHooks = {
+  districtFraction: (feature) => {
+    const props = feature?.properties || {};
+    const district = districtByCode(props.code);
+    return vitalityFraction(district ? rawVitality(district) : props.vitality_index);
+  },
+  districtLabel: (feature) => {
+    const props = feature?.properties || {};
+    const district = districtByCode(props.code);
+    const vitality = district ? rawVitality(district) : props.vitality_index;
+    return `${props.name || props.code || ''} · ${t('districts.col.vitality')}: ${num(vitality, 1)}`;
+  },
+  districtPopup: (feature) => {
+    const props = feature?.properties || {};
+    const district = districtByCode(props.code);
+    const k = district ? kpisOf(district) : props;
+    return popup(props.name || props.code || '', [
+      ['districts.col.vitality', num(district ? rawVitality(district) : props.vitality_index, 1)],
+      ['districts.col.shops', num(k.shops_active)],
+      ['districts.col.historic', num(k.historic_active)],
+      ['districts.col.kiosks', num(k.kiosks_active)],
+      ['districts.col.occupancy', pct(k.stall_occupancy)],
+      ['districts.col.alerts', district ? num(openAlertsCount(district)) : null],
+    ]);
+  },
+  marketFraction: (market) => occupancyOf(market).occupancy_rate,
+  marketPopup: (market) => {
+    const occ = occupancyOf(market);
+    return popup(market.name || market.id, [
+      ['markets.address', market.address],
+      ['markets.col.open', `${num(openCount(market))} / ${num(occ.stalls_total)}`],
+      ['markets.col.vacant', num(statusCount(market, 'vacant'))],
+      ['markets.col.occupancy', pct(occ.occupancy_rate)],
+    ]);
+  },
+  shopPopup: (props) =>
+    popup(props.name || props.id || '', [
+      ['shops.kind', tOr('kind', props.kind)],
+      ['markets.address', props.address],
+      ['shops.trade', props.trade],
+      ['shops.founded', isNum(props.year_founded) ? String(props.year_founded) : null],
+      ['shops.status', tOr('shop_status', props.status)],
+    ]),
+};
+
+// ---------------------------------------------------------------- loading
+
+async function loadOverview() {
+  try {
+    state.overview = await api('/overview');
+    if (Array.isArray(state.overview?.alerts)) state.alerts = state.overview.alerts.filter((a) => a && a.state !== 'resolved');
+    setPanelError('alerts-error', null);
+  } catch (error) {
+    setPanelError('alerts-error', error);
+  }
+  renderPartial();
+  renderAlerts();
+  renderSummary();
+}
+
+async function loadDistricts() {
+  try {
+    state.districts = (await apiList('/districts')).filter((d) => d && d.code);
+    setPanelError('districts-error', null);
+  } catch (error) {
+    const fallback = state.overview?.districts?.items;
+    if (!state.districts.length && Array.isArray(fallback)) state.districts = fallback.filter((d) => d && d.code);
+    setPanelError('districts-error', error);
+  }
+  renderDistricts();
+  renderSummary();
+  if (cityMap) cityMap.restyleDistricts();
+}
+
+async function loadGeojson() {
+  try {
+    state.geojson = await api('/districts.geojson');
+    if (cityMap) cityMap.setDistricts(state.geojson);
+    setPanelError('map-error', null);
+  } catch (error) {
+    setPanelError('map-error', error);
+  }
+}
+
+function applyMarkets(markets) {
+  for (const market of markets) {
+    if (market && market.id) state.markets.set(market.id, market);
+  }
+}
+
+async function loadMarkets() {
+  try {
+    const markets = await apiList('/markets');
+    state.markets.clear();
+    applyMarkets(markets);
+    state.marketsLoaded = true;
+    setPanelError('markets-error', null);
+    if (cityMap) cityMap.setMarkets(state.markets.values());
+  } catch (error) {
+    setPanelError('markets-error', error);
+  }
+  renderMarkets();
+  renderSummary();
+}
+
+async function loadMarket(id) {
+  const epoch = state.marketEpoch.get(id) || 0;
+  try {
+    const market = await api(`/markets/${encodeURIComponent(id)}`);
+    // A newer event for this market arrived meanwhile; its own refetch is already scheduled.
+    if ((state.marketEpoch.get(id) || 0) !== epoch || !market || !market.id) return;
+    state.markets.set(market.id, market);
+    updateMarketRow(market.id);
+    renderSummary();
+  } catch (error) {
+    setPanelError('markets-error', error);
+  }
+}
+
+async function loadShops(kind) {
+  try {
+    const query = new URLSearchParams({ format: 'geojson', kind, limit: '500' });
+    const collection = await api(`/shops?${query}`);
+    if (cityMap) cityMap.setShops(kind, collection);
+    setPanelError('map-error', null);
+  } catch (error) {
+    setPanelError('map-error', error);
+  }
+}
+
+// Refetches requested by live events, coalesced: 300 ms after the last event, at most 1 s after the first.
+const pending = { markets: new Set(), allMarkets: false, districts: false, geojson: false, overview: false, shops: false };
+let flushTimer = null;
+let firstRequestAt = 0;
+
+function schedule(parts) {
+  for (const part of parts) {
+    if (part.startsWith('market:')) pending.markets.add(part.slice(7));
+    else pending[part] = true;
+  }
+  const now = Date.now();
+  if (!flushTimer) firstRequestAt = now;
+  clearTimeout(flushTimer);
+  flushTimer = setTimeout(flush, Math.min(REFETCH_DEBOUNCE_MS, Math.max(0, firstRequestAt + REFETCH_MAX_WAIT_MS - now)));
+}
+
+function flush() {
+  flushTimer = null;
+  const jobs = [];
+  if (pending.allMarkets) jobs.push(loadMarkets());
+  else for (const id of pending.markets) jobs.push(loadMarket(id));
+  if (pending.overview) jobs.push(loadOverview());
+  if (pending.districts) jobs.push(loadDistricts());
+  if (pending.geojson) jobs.push(loadGeojson());
+  if (pending.shops) jobs.push(loadShops('kiosk'), loadShops('historic'));
+  Object.assign(pending, { markets: new Set(), allMarkets: false, districts: false, geojson: false, overview: false, shops: false });
+  Promise.allSettled(jobs).then(touched);
+}
+
+async function loadAll() {
+  await loadOverview();
+  await Promise.allSettled([loadDistricts(), loadGeojson(), loadMarkets(), loadShops('kiosk'), loadShops('historic')]);
+  touched();
+}
+
+// ---------------------------------------------------------------- live events
+
+function stallChange(ce) {
+  const data = ce && typeof ce.data === 'object' && ce.data ? ce.data : {};
+  const subjectParts = typeof ce?.subject === 'string' ? ce.subject.split(/[/:]/) : [];
+  return {
+    marketId: data.market_id ?? data.market ?? subjectParts[0] ?? null,
+    number: data.number ?? data.stall ?? data.stall_number ?? subjectParts[1] ?? null,
+    from: data.from ?? data.previous_status ?? data.old_status ?? null,
+    to: data.to ?? data.status ?? data.new_status ?? null,
+    occupancy: data.occupancy && typeof data.occupancy === 'object' ? data.occupancy : null,
+  };
+}
+
+// Applies a stall status change to the market's counters straight from the event, so the row
+// changes at once; the refetch that follows replaces the numbers with the authoritative ones.
+// A status change never changes who holds the stall, so occupancy_rate stays as it is.
+function applyStallChange({ marketId, from, to, occupancy }) {
+  const market = state.markets.get(marketId);
+  if (!market) return false;
+  const occ = occupancyOf(market);
+  let next = null;
+  if (occupancy) {
+    next = { ...occ, ...occupancy, by_status: { ...occ.by_status, ...(occupancy.by_status || {}) } };
+  } else if (STATUSES.includes(from) && STATUSES.includes(to) && from !== to && isNum(occ.by_status[from]) && occ.by_status[from] > 0) {
+    const byStatus = { ...occ.by_status, [from]: occ.by_status[from] - 1, [to]: (occ.by_status[to] ?? 0) + 1 };
+    next = { ...occ, by_status: byStatus, open_now: byStatus.open };
+  }
+  if (!next) return false;
+  state.markets.set(marketId, { ...market, occupancy: next });
+  updateMarketRow(marketId, { flash: true });
+  renderSummary();
+  return true;
+}
+
+// Alert events carry alert_id (the alert resource calls it id).
+function applyAlertEvent(type, data) {
+  const id = data.alert_id ?? data.id;
+  if (!id) return;
+  const others = state.alerts.filter((a) => a.id !== id);
+  if (type.startsWith('districts.alert.raised')) {
+    state.alerts = [...others, { ...data, id, state: 'open', raised_at: data.raised_at ?? data.at }];
+  } else if (type.startsWith('districts.alert.resolved')) {
+    state.alerts = others;
+  } else return;
+  renderAlerts();
+  renderSummary();
+}
+
+// districts.kpis.updated carries the district's new KPIs; false when the district is not known yet.
+function applyKpis(data) {
+  const district = districtByCode(data.district);
+  if (!district) return false;
+  if (data.kpis && typeof data.kpis === 'object') {
+    const kpis = { ...kpisOf(district), ...data.kpis };
+    const vitality = isNum(data.kpis.vitality_index) && district.vitality
+      ? { ...district.vitality, index: data.kpis.vitality_index }
+      : district.vitality;
+    state.districts = state.districts.map((d) => (d === district ? { ...district, kpis, vitality } : d));
+    renderDistricts();
+    if (cityMap) cityMap.restyleDistricts();
+  }
+  return true;
+}
+
+function remember(eventId) {
+  if (!eventId) return true;
+  if (state.seen.has(eventId)) return false;
+  state.seen.add(eventId);
+  state.seenOrder.push(eventId);
+  if (state.seenOrder.length > SEEN_EVENTS) state.seen.delete(state.seenOrder.shift());
+  return true;
+}
+
+function handleMessage(message) {
+  let ce = null;
+  try {
+    ce = JSON.parse(message.data);
+  } catch {
+    ce = null;
+  }
+  const type = (ce && typeof ce.type === 'string' && ce.type) || message.type;
+  if (!remember((ce && ce.id) || message.id)) return;
+  state.feed.unshift({ at: new Date(), type, ce });
+  state.feed.length = Math.min(state.feed.length, FEED_SIZE);
+  renderFeed();
+
+  if (type.startsWith('markets.stall.')) {
+    const change = stallChange(ce);
+    if (change.marketId) {
+      state.marketEpoch.set(change.marketId, (state.marketEpoch.get(change.marketId) || 0) + 1);
+      if (type === 'markets.stall.status_changed.v1') applyStallChange(change);
+      schedule([state.markets.has(change.marketId) ? `market:${change.marketId}` : 'allMarkets', 'overview', 'districts']);
+    } else {
+      schedule(['allMarkets', 'overview', 'districts']);
+    }
+  } else if (type.startsWith('markets.market.')) {
+    schedule(['allMarkets', 'overview', 'districts']);
+  } else if (type.startsWith('districts.')) {
+    const data = ce && typeof ce.data === 'object' && ce.data ? ce.data : {};
+    const parts = ['districts', 'overview'];
+    if (type.startsWith('districts.alert.')) applyAlertEvent(type, data);
+    else if (type.startsWith('districts.kpis.') && !applyKpis(data)) parts.push('geojson');
+    schedule(parts);
+  } else if (type.startsWith('shops.')) {
+    const changesMap = type.startsWith('shops.shop.') || type.startsWith('shops.historic.');
+    schedule(['districts', 'overview', ...(changesMap ? ['shops'] : [])]);
+  }
+}
+
+function setLiveState(liveState) {
+  const el = $('#live-status');
+  el.dataset.state = liveState;
+  $('#live-status-text').textContent = t(`live.${liveState}`);
+}
+
+// ---------------------------------------------------------------- wiring
+
+function ensureMap() {
+  if (cityMap) {
+    cityMap.refreshSize();
+    return;
+  }
+  cityMap = new CityMap($('#map'), mapHooks);
+  for (const box of document.querySelectorAll('[data-layer]')) {
+    box.addEventListener('change', () => cityMap.setVisible(box.dataset.layer, box.checked));
+  }
+}
+
+function startDashboard(me) {
+  const notice = $('#role-notice');
+  const content = $('#dashboard-content');
+  if (me.role !== 'commerce_office') {
+    notice.hidden = false;
+    content.hidden = true;
+    return;
+  }
+  notice.hidden = true;
+  content.hidden = false;
+  ensureMap();
+  renderSummary();
+  renderAlerts();
+  renderFeed();
+  renderDistricts();
+  renderMarkets();
+  loadAll();
+  stream = new LiveStream({
+    url: '/api/v1/stream',
+    getToken,
+    onEvent: handleMessage,
+    onState: setLiveState,
+    onUnauthorized: () => session.expire(),
+    onConnected: (isReconnect) => {
+      // Events may have been missed while disconnected: bring everything up to date.
+      if (isReconnect) schedule(['allMarkets', 'overview', 'districts', 'shops']);
+    },
+  });
+  stream.start();
+  safetyTimer = setInterval(() => schedule(['allMarkets', 'overview', 'districts']), SAFETY_REFRESH_MS);
+  clockTimer = setInterval(renderAlerts, 60 * 1000);
+}
+
+function stopDashboard() {
+  if (stream) stream.stop();
+  stream = null;
+  clearInterval(safetyTimer);
+  clearInterval(clockTimer);
+  clearTimeout(flushTimer);
+  flushTimer = null;
+  setLiveState('stopped');
+  state.markets.clear();
+  state.marketsLoaded = false;
+  state.districts = [];
+  state.alerts = [];
+  state.overview = null;
+  state.feed = [];
+  panelErrors.clear();
+}
+
+const session = setupSession({ onSignedIn: startDashboard, onSignedOut: stopDashboard });
+
+onLangChange(() => {
+  session.retranslate();
+  if ($('#app-view').hidden) return;
+  const live = $('#live-status').dataset.state;
+  $('#live-status-text').textContent = t(`live.${live}`);
+  renderSummary();
+  renderPartial();
+  renderAlerts();
+  renderFeed();
+  renderDistricts();
+  renderMarkets();
+  for (const id of ['alerts-error', 'districts-error', 'markets-error', 'map-error']) renderPanelError(id);
+});
+
+await initI18n();
+setLiveState('stopped');
+session.start();

@@ -1,0 +1,56 @@
+// Locale-aware formatting. Missing values (the back-end adds fields over time) render as a dash.
+
+import { currentLang } from './i18n.js';
+
+export const DASH = '–';
+const TIME_ZONE = 'Europe/Rome';
+
+export function isNum(value) {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+export function num(value, digits = 0) {
+  if (!isNum(value)) return DASH;
+  return new Intl.NumberFormat(currentLang(), { maximumFractionDigits: digits }).format(value);
+}
+
+// Rates are fractions 0–1 (occupancy_rate, stall_occupancy).
+export function pct(fraction, digits = 0) {
+  if (!isNum(fraction)) return DASH;
+  return new Intl.NumberFormat(currentLang(), { style: 'percent', maximumFractionDigits: digits }).format(fraction);
+}
+
+function toDate(value) {
+  if (!value) return null;
+  const date = value instanceof Date ? value : new Date(value);
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
+export function dateTime(value) {
+  const date = toDate(value);
+  if (!date) return DASH;
+  return new Intl.DateTimeFormat(currentLang(), { dateStyle: 'short', timeStyle: 'short', timeZone: TIME_ZONE }).format(date);
+}
+
+export function time(value) {
+  const date = toDate(value);
+  if (!date) return DASH;
+  return new Intl.DateTimeFormat(currentLang(), { timeStyle: 'medium', timeZone: TIME_ZONE }).format(date);
+}
+
+export function isoOrEmpty(value) {
+  const date = toDate(value);
+  return date ? date.toISOString() : '';
+}
+
+export function ago(value, now = Date.now()) {
+  const date = toDate(value);
+  if (!date) return DASH;
+  const seconds = Math.round((date.getTime() - now) / 1000);
+  const rtf = new Intl.RelativeTimeFormat(currentLang(), { numeric: 'auto' });
+  const abs = Math.abs(seconds);
+  if (abs < 60) return rtf.format(seconds, 'second');
+  if (abs < 3600) return rtf.format(Math.round(seconds / 60), 'minute');
+  if (abs < 86400) return rtf.format(Math.round(seconds / 3600), 'hour');
+  return rtf.format(Math.round(seconds / 86400), 'day');
+}

@@ -1,0 +1,173 @@
+// City map on vendored Leaflet (window.L). There is deliberately no tile layer: the page must work
+// offline, so the map shows only the data layers over a plain background.
+
+const MILAN = [45.4642, 9.19];
+const PANES = { districts: 350, shops: 420, markets: 440 };
+
+// Five classes, low to high; the colours are defined once in app.css (--scale-0 … --scale-4).
+export function scaleClass(fraction) {
+  if (typeof fraction !== 'number' || !Number.isFinite(fraction)) return null;
+  return Math.min(4, Math.max(0, Math.floor(fraction * 5)));
+}
+
+function cssVar(name) {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+}
+
+function scaleColour(fraction) {
+  const cls = scaleClass(fraction);
+  return cls === null ? cssVar('--scale-none') : cssVar(`--scale-${cls}`);
+}
+
+function pointOf(location) {
+  if (!location || typeof location.lat !== 'number' || typeof location.lon !== 'number') return null;
+  return [location.lat, location.lon];
+}
+
+export class CityMap {
+  // hooks: districtFraction(feature), districtPopup(feature), districtLabel(feature),
+  //        marketFraction(market), marketPopup(market), shopPopup(properties)
+  constructor(element, hooks) {
+    const L = window.L;
+    this.L = L;
+    this.element = element;
+    this.hooks = hooks;
+    this.fitted = false;
+    this.marketMarkers = new Map();
+    this.map = L.map(element, { center: MILAN, zoom: 12, minZoom: 9, maxZoom: 18, zoomSnap: 0.5 });
+    for (const [name, z] of Object.entries(PANES)) this.map.createPane(name).style.zIndex = String(z);
+
+    this.layers = {
+      districts: L.geoJSON(null, {
+        pane: 'districts',
+        style: (feature) => this.districtStyle(feature),
+        onEachFeature: (feature, layer) => {
+          layer.bindTooltip(() => hooks.districtLabel(feature), { sticky: true });
+          layer.bindPopup(() => hooks.districtPopup(feature));
+        },
+      }),
+      markets: L.layerGroup(),
+      kiosks: L.layerGroup(),
+      historic: L.layerGroup(),
+    };
+    for (const layer of Object.values(this.layers)) layer.addTo(this.map);
+    this.icons = {};
+    for (const kind of ['kiosk', 'historic']) {
+      for (const closed of [false, true]) {
+        this.icons[`${kind}-${closed}`] = L.divIcon({
+          className: `shop-icon shop-icon-${kind}${closed ? ' shop-icon-closed' : ''}`,
+          iconSize: [12, 12],
+          html: '',
+        });
+      }
+    }
+  }
+
+  refreshSize() {
+    this.map.invalidateSize();
+  }
+
+  districtStyle(feature) {
+    return {
+      className: 'district-shape',
+      color: cssVar('--map-outline'),
+      weight: 1.5,
+      fillColor: scaleColour(this.hooks.districtFraction(feature)),
+      fillOpacity: 0.55,
+    };
+  }
+
+  setDistricts(featureCollection) {
+    const features = Array.isArray(featureCollection?.features) ? featureCollection.features : [];
+    const layer = this.layers.districts;
+    layer.clearLayers();
+    for (const feature of features) {
+      if (feature && feature.geometry) layer.addData(feature);
+    }
+    this.element.dataset.districts = String(layer.getLayers().length);
+    this.fitOnce();
+  }
+
+  restyleDistricts() {
+    this.layers.districts.eachLayer((layer) => layer.setStyle(this.districtStyle(layer.feature)));
+  }
+
+  marketStyle(market) {
+    const total = market.occupancy?.stalls_total;
+    const radius = typeof total === 'number' ? Math.min(14, Math.max(7, 5 + Math.sqrt(total))) : 8;
+    return {
+      radius,
+      color: cssVar('--map-outline'),
+      weight: 2,
+      fillColor: scaleColour(this.hooks.marketFraction(market)),
+      fillOpacity: 0.95,
+    };
+  }
+
+  setMarkets(markets) {
+    const group = this.layers.markets;
+    group.clearLayers();
+    this.marketMarkers.clear();
+    for (const market of markets) this.updateMarket(market);
+    this.fitOnce();
+  }
+
+  updateMarket(market) {
+    const existing = this.marketMarkers.get(market.id);
+    if (existing) {
+      existing.market = market;
+      existing.setStyle(this.marketStyle(market));
+      if (existing.isPopupOpen()) existing.setPopupContent(this.hooks.marketPopup(market));
+      return;
+    }
+    const point = pointOf(market.location);
+    if (!point) return;
+    const marker = this.L.circleMarker(point, { ...this.marketStyle(market), pane: 'markets', className: 'market-marker' });
+    marker.market = market;
+    marker.bindTooltip(() => marker.market.name || marker.market.id);
+    marker.bindPopup(() => this.hooks.marketPopup(marker.market));
+    marker.addTo(this.layers.markets);
+    this.marketMarkers.set(market.id, marker);
+    this.element.dataset.markets = String(this.marketMarkers.size);
+  }
+
+  setShops(kind, featureCollection) {
+    const group = kind === 'kiosk' ? this.layers.kiosks : this.layers.historic;
+    group.clearLayers();
+    const features = Array.isArray(featureCollection?.features) ? featureCollection.features : [];
+    for (const feature of features) {
+      const coords = feature?.geometry?.type === 'Point' ? feature.geometry.coordinates : null;
+      if (!Array.isArray(coords) || coords.length < 2) continue;
+      const props = feature.properties || {};
+      const marker = this.L.marker([coords[1], coords[0]], {
+        pane: 'shops',
+        icon: this.icons[`${kind}-${props.status === 'closed'}`],
+        keyboard: false,
+        title: props.name || '',
+      });
+      marker.bindPopup(() => this.hooks.shopPopup(props));
+      marker.addTo(group);
+    }
+    this.element.dataset[kind === 'kiosk' ? 'kiosks' : 'historic'] = String(group.getLayers().length);
+  }
+
+  setVisible(name, visible) {
+    const layer = this.layers[name];
+    if (!layer) return;
+    if (visible) layer.addTo(this.map);
+    else layer.remove();
+  }
+
+  fitOnce() {
+    if (this.fitted) return;
+    const districts = this.layers.districts.getLayers().length ? this.layers.districts.getBounds() : null;
+    const markets = this.layers.markets.getLayers().length
+      ? this.L.featureGroup(this.layers.markets.getLayers()).getBounds()
+      : null;
+    const bounds = districts && districts.isValid() ? districts : markets;
+    if (bounds && bounds.isValid()) {
+      this.map.fitBounds(bounds, { padding: [20, 20], maxZoom: 14 });
+      this.fitted = Boolean(districts && districts.isValid());
+    }
+  }
+}
