@@ -285,9 +285,7 @@ def service_env(doc: dict[str, Any], config_maps: dict[str, dict[str, str]]) -> 
 
 
 def check_services(docs: list[dict[str, Any]], overlay: str, report: Report) -> None:
-    config_maps = {
-        doc["metadata"]["name"]: doc.get("data") or {} for doc in docs if doc.get("kind") == "ConfigMap"
-    }
+    config_maps = {doc["metadata"]["name"]: doc.get("data") or {} for doc in docs if doc.get("kind") == "ConfigMap"}
     by_kind: dict[str, set[str]] = {}
     for doc in docs:
         by_kind.setdefault(doc.get("kind", ""), set()).add((doc.get("metadata") or {}).get("name", ""))
@@ -337,12 +335,12 @@ def check_topics(docs: list[dict[str, Any]], overlay: str, report: Report) -> No
         acls = ((doc.get("spec") or {}).get("authorization") or {}).get("acls") or []
         for acl in acls:
             resource = acl.get("resource") or {}
-            if resource.get("type") == "topic" and resource.get("patternType", "literal") == "literal":
-                if resource.get("name") not in topics:
-                    report.fail(
-                        f"{overlay}: {object_name(doc)}",
-                        f"ACL names topic {resource.get('name')!r} that no KafkaTopic declares",
-                    )
+            literal_topic = resource.get("type") == "topic" and resource.get("patternType", "literal") == "literal"
+            if literal_topic and resource.get("name") not in topics:
+                report.fail(
+                    f"{overlay}: {object_name(doc)}",
+                    f"ACL names topic {resource.get('name')!r} that no KafkaTopic declares",
+                )
 
 
 PROMQL_PLACEHOLDERS = (

@@ -117,8 +117,10 @@ BREAKAGES: dict[str, tuple[Callable[[Path], None], tuple[str, ...]]] = {
     ),
     "KafkaTopic with an unknown field": (
         misspelt_topic_field,
-        (r"KafkaTopic/markets.events: kafka.strimzi.io/v1 KafkaTopic schema: spec: "
-         r"Additional properties are not allowed \('partition' was unexpected\)",),
+        (
+            r"KafkaTopic/markets.events: kafka.strimzi.io/v1 KafkaTopic schema: spec: "
+            r"Additional properties are not allowed \('partition' was unexpected\)",
+        ),
     ),
     "Deployment with an unknown field": (
         misspelt_probe_in_shops,
