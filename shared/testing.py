@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from shared.settings import ServiceSettings
-from shared.stack.components import Component, kafka_components, mongo_component
+from shared.stack.components import SERVICES, Component, Stack, kafka_components, mongo_component
 from shared.stack.processes import StackError, free_port
 
 FAST_KAFKA = {"kafka_session_timeout_ms": 1500, "kafka_heartbeat_interval_ms": 500, "kafka_request_timeout_ms": 5000}
@@ -146,3 +146,62 @@ async def running_app(app: Any, *, ready_timeout_s: float = 30.0) -> AsyncIterat
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             await asyncio.wait_for(app.state.runtime.ready.wait(), ready_timeout_s)
             yield client
+
+
+class Platform:
+    """The whole platform as real processes on free ports: broker, database, four services."""
+
+    def __init__(self, workdir: Path, **env: str) -> None:
+        names = [name for name, _ in SERVICES] + ["kafka", "mongo", "s3"]
+        self.stack = Stack(
+            data=workdir / "data", run=workdir / "run", external_kafka=None, external_mongo=None,
+            ports={name: free_port() for name in names},
+            extra_env={"PROFILE": "local", "DEMO_PASSWORD": "office-demo", "LOG_LEVEL": "INFO",
+                       "OUTBOX_POLL_INTERVAL_S": "0.1", "KAFKA_SESSION_TIMEOUT_MS": "1500",
+                       "KAFKA_HEARTBEAT_INTERVAL_MS": "500", **env},
+        )
+        self.components = {c.name: c for c in self.stack.components()}
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.components[service].port}"
+
+    @property
+    def gateway(self) -> str:
+        return self.url("gateway")
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return self.stack.kafka_bootstrap
+
+    @property
+    def mongo_url(self) -> str:
+        return self.stack.mongo_url
+
+    def start(self) -> None:
+        for component in self.components.values():
+            component.ensure_started()
+
+    def start_one(self, name: str) -> None:
+        self.components[name].ensure_started()
+
+    def kill(self, name: str) -> None:
+        self.components[name].process.kill()
+
+    def stop(self) -> None:
+        for component in reversed(list(self.components.values())):
+            component.process.stop()
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    """One running platform shared by the end-to-end tests of a session."""
+    running = Platform(tmp_path_factory.mktemp("platform"))
+    try:
+        running.start()
+    except StackError as exc:
+        running.stop()
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"the platform could not start here: {exc}")
+    yield running
+    running.stop()

@@ -179,9 +179,11 @@ class Stack:
     run: Path = ROOT / ".run"
     external_kafka: str | None = field(default_factory=lambda: os.environ.get("KAFKA_BOOTSTRAP"))
     external_mongo: str | None = field(default_factory=lambda: os.environ.get("MONGO_URL"))
+    ports: dict[str, int] = field(default_factory=dict)
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     def port_of(self, name: str, default: int) -> int:
-        return int(os.environ.get(f"{name.upper()}_PORT", default))
+        return self.ports.get(name) or int(os.environ.get(f"{name.upper()}_PORT", default))
 
     @property
     def kafka_port(self) -> int:
@@ -215,6 +217,7 @@ class Stack:
             "KAFKA_SESSION_TIMEOUT_MS": os.environ.get("KAFKA_SESSION_TIMEOUT_MS", "3000"),
             "KAFKA_HEARTBEAT_INTERVAL_MS": os.environ.get("KAFKA_HEARTBEAT_INTERVAL_MS", "500"),
             "JWT_SECRET": os.environ.get("JWT_SECRET") or _secret(self.data / "secrets" / "jwt"),
+            **self.extra_env,
         }
         for name, default in SERVICES:
             env[f"{name.upper()}_URL"] = f"http://{HOST}:{self.port_of(name, default)}"
