@@ -595,6 +595,8 @@ const mapHooks = {
     ]);
   },
   marketFraction: (market) => occupancyOf(market).occupancy_rate,
+  marketLabel: (market) =>
+    `${market.name || market.id} · ${t('markets.col.open')}: ${num(openCount(market))} / ${num(occupancyOf(market).stalls_total)}`,
   marketPopup: (market) => {
     const occ = occupancyOf(market);
     return popup(market.name || market.id, [
@@ -639,6 +641,7 @@ async function loadDistricts() {
     setPanelError('districts-error', error);
   }
   renderDistricts();
+  renderAlerts(); // alerts name their district
   renderSummary();
   if (cityMap) cityMap.restyleDistricts();
 }
@@ -647,6 +650,7 @@ async function loadGeojson() {
   try {
     state.geojson = await api('/districts.geojson');
     if (cityMap) cityMap.setDistricts(state.geojson);
+    renderAlerts();
     setPanelError('map-error', null);
   } catch (error) {
     setPanelError('map-error', error);
@@ -926,6 +930,7 @@ onLangChange(() => {
   renderFeed();
   renderDistricts();
   renderMarkets();
+  if (cityMap) cityMap.refreshLabels();
   for (const id of ['alerts-error', 'districts-error', 'markets-error', 'map-error']) renderPanelError(id);
 });
 

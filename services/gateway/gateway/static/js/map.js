@@ -19,6 +19,24 @@ function scaleColour(fraction) {
   return cls === null ? cssVar('--scale-none') : cssVar(`--scale-${cls}`);
 }
 
+// District areas and market circles are SVG paths: make each one a labelled keyboard stop that
+// opens its popup with Enter or Space, like a click does.
+function labelPath(layer, text) {
+  const el = layer.getElement && layer.getElement();
+  if (!el) return;
+  el.setAttribute('tabindex', '0');
+  el.setAttribute('role', 'button');
+  el.setAttribute('aria-label', text);
+  if (el.dataset.keyboard) return;
+  el.dataset.keyboard = 'true';
+  el.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' || event.key === ' ') {
+      event.preventDefault();
+      layer.openPopup();
+    }
+  });
+}
+
 function pointOf(location) {
   if (!location || typeof location.lat !== 'number' || typeof location.lon !== 'number') return null;
   return [location.lat, location.lon];
@@ -26,7 +44,7 @@ function pointOf(location) {
 
 export class CityMap {
   // hooks: districtFraction(feature), districtPopup(feature), districtLabel(feature),
-  //        marketFraction(market), marketPopup(market), shopPopup(properties)
+  //        marketFraction(market), marketPopup(market), marketLabel(market), shopPopup(properties)
   constructor(element, hooks) {
     const L = window.L;
     this.L = L;
@@ -44,6 +62,7 @@ export class CityMap {
         onEachFeature: (feature, layer) => {
           layer.bindTooltip(() => hooks.districtLabel(feature), { sticky: true });
           layer.bindPopup(() => hooks.districtPopup(feature));
+          layer.on('add', () => labelPath(layer, hooks.districtLabel(feature)));
         },
       }),
       markets: L.layerGroup(),
@@ -89,7 +108,16 @@ export class CityMap {
   }
 
   restyleDistricts() {
-    this.layers.districts.eachLayer((layer) => layer.setStyle(this.districtStyle(layer.feature)));
+    this.layers.districts.eachLayer((layer) => {
+      layer.setStyle(this.districtStyle(layer.feature));
+      labelPath(layer, this.hooks.districtLabel(layer.feature));
+    });
+  }
+
+  // After a language switch: the keyboard labels are text in the page's language.
+  refreshLabels() {
+    this.restyleDistricts();
+    for (const marker of this.marketMarkers.values()) labelPath(marker, this.hooks.marketLabel(marker.market));
   }
 
   marketStyle(market) {
@@ -117,6 +145,7 @@ export class CityMap {
     if (existing) {
       existing.market = market;
       existing.setStyle(this.marketStyle(market));
+      labelPath(existing, this.hooks.marketLabel(market));
       if (existing.isPopupOpen()) existing.setPopupContent(this.hooks.marketPopup(market));
       return;
     }
@@ -124,8 +153,9 @@ export class CityMap {
     if (!point) return;
     const marker = this.L.circleMarker(point, { ...this.marketStyle(market), pane: 'markets', className: 'market-marker' });
     marker.market = market;
-    marker.bindTooltip(() => marker.market.name || marker.market.id);
+    marker.bindTooltip(() => this.hooks.marketLabel(marker.market));
     marker.bindPopup(() => this.hooks.marketPopup(marker.market));
+    marker.on('add', () => labelPath(marker, this.hooks.marketLabel(marker.market)));
     marker.addTo(this.layers.markets);
     this.marketMarkers.set(market.id, marker);
     this.element.dataset.markets = String(this.marketMarkers.size);

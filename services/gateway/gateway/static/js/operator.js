@@ -162,7 +162,7 @@ function renderCounts() {
   clear(
     $('#stall-counts'),
     STATUSES.map((s) =>
-      h('li', { class: `count-chip status-${s}`, 'data-testid': `count-${s}` }, `${t(`status.${s}`)} `, h('strong', { text: num(counts[s]) })),
+      h('li', { class: `count-chip status-${s}`, 'data-testid': `count-${s}` }, `${t(`count.${s}`)} `, h('strong', { text: num(counts[s]) })),
     ),
   );
   $('#stalls-updated').textContent = state.loadedAt ? t('operator.updated', { time: time(state.loadedAt) }) : '';

@@ -52,6 +52,8 @@ export function setupSession({ onSignedIn, onSignedOut }) {
     userName.textContent = me && me.username ? me.username : '';
     showMessage();
     onSignedIn(me || {});
+    // The form just disappeared: continue from the top of the page content.
+    $('#main').focus({ preventScroll: true });
   }
 
   onUnauthorized(() => {
