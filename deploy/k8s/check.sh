@@ -18,6 +18,7 @@
 #                   checked (default: this repository)
 #   K8S_VERSION     Kubernetes version of the core schemas (default 1.35.0)
 #   K8S_TOOLS_DIR   where the tool virtualenvs live (default: <repo>/.tools)
+#   PYTHON          interpreter for the virtualenvs (default: python3; 3.11)
 #
 # Exit status: 0 all checks pass, 1 a check failed, 3 the tools could not be
 # installed (nothing was checked).
@@ -28,6 +29,7 @@ repo="$(cd "$here/../.." && pwd)"
 root="$(cd "${K8S_CHECK_ROOT:-$repo}" && pwd)"
 k8s_version="${K8S_VERSION:-1.35.0}"
 tools="${K8S_TOOLS_DIR:-$repo/.tools}"
+python="${PYTHON:-python3}"
 overlays=(dev prod)
 checkov_checks=(
   CKV_K8S_8 CKV_K8S_9                                  # liveness and readiness probes
@@ -56,7 +58,7 @@ ensure_venv() {
   fi
   say "k8s-check: installing $(basename "$requirements") into ${dir#"$repo"/}"
   rm -rf "$dir"
-  python3 -m venv "$dir" || die_tools "cannot create a virtualenv in $dir (python3 -m venv)"
+  "$python" -m venv "$dir" || die_tools "cannot create a virtualenv in $dir ($python -m venv)"
   if ! "$dir/bin/python" -m pip install --disable-pip-version-check --no-input \
     -r "$requirements" >"$dir.install.log" 2>&1; then
     tail -n 40 "$dir.install.log" >&2
@@ -66,8 +68,12 @@ ensure_venv() {
   printf '%s\n' "$want" >"$stamp"
 }
 
+mkdir -p "$tools" || die_tools "cannot create $tools"
+exec 9>"$tools/.k8s-check.lock"
+flock 9 || die_tools "cannot lock $tools/.k8s-check.lock"
 ensure_venv "$tools/k8s" "$here/requirements-tools.txt"
 ensure_venv "$tools/checkov" "$here/requirements-checkov.txt"
+flock -u 9
 kubectl="$tools/k8s/bin/kubectl"
 [[ -x "$kubectl" ]] || die_tools "kubectl missing from $tools/k8s"
 
