@@ -1,0 +1,194 @@
+"""Markets benchmark: stall status updates per second through the gateway, and how long a status
+change takes to reach a consumer of ``markets.events``.
+
+Each worker toggles one assigned stall of a market between ``open`` and ``closed`` with its
+version (``If-Match``), as an operator's phone does; a plain aiokafka reader assigned to every
+partition of the topic notes when each change's event arrives. At the end every stall gets back
+the status it had. Run as ``python services/markets/bench.py --gateway URL --token JWT``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from markets.events import StallStatusChanged
+from markets.settings import MarketsSettings
+
+SETTLE_S = 10.0
+
+
+class BenchError(RuntimeError):
+    """The benchmark cannot run against this stack (no market, no assigned stall, no broker)."""
+
+
+@dataclass
+class Tally:
+    sent_at: dict[tuple[str, int], float] = field(default_factory=dict)
+    http_s: list[float] = field(default_factory=list)
+    event_s: list[float] = field(default_factory=list)
+    accepted: int = 0
+    refused: int = 0
+    sending: bool = True
+    settled: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def check_settled(self) -> None:
+        """Every accepted change has been seen on the topic since the workers stopped."""
+        if not self.sending and not self.sent_at:
+            self.settled.set()
+
+
+def percentile(values: list[float], share: float) -> float:
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 2)
+
+
+async def _reader(bootstrap: str, topic: str) -> AIOKafkaConsumer:
+    """A group-less consumer on every partition of the topic, positioned at its end."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    if topic not in await consumer.topics():
+        await consumer.stop()
+        raise BenchError(f"topic {topic} does not exist on {bootstrap}")
+    partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+    consumer.assign(partitions)
+    await consumer.seek_to_end(*partitions)
+    for tp in partitions:
+        await consumer.position(tp)
+    return consumer
+
+
+async def _listen(consumer: AIOKafkaConsumer, tally: Tally, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        batches = await consumer.getmany(timeout_ms=100)
+        arrived = time.perf_counter()
+        for records in batches.values():
+            for record in records:
+                event = json.loads(record.value or b"{}")
+                if event.get("type") != StallStatusChanged.event_type:
+                    continue
+                sent = tally.sent_at.pop((event.get("subject", ""), event.get("data", {}).get("version", 0)), None)
+                if sent is not None:
+                    tally.event_s.append(arrived - sent)
+        tally.check_settled()
+
+
+async def _toggle(http: httpx.AsyncClient, stall: dict[str, Any], until: float, tally: Tally) -> None:
+    path = f"/markets/{stall['market_id']}/stalls/{stall['number']}"
+    subject = f"{stall['market_id']}/{stall['number']}"
+    version, status = stall["version"], stall["status"]
+    while time.perf_counter() < until:
+        target = "closed" if status == "open" else "open"
+        started = time.perf_counter()
+        tally.sent_at[(subject, version + 1)] = started
+        response = await http.put(
+            f"{path}/status",
+            json={"status": target, "note": "benchmark", "version": version},
+            headers={"If-Match": f'"{version}"'},
+        )
+        tally.http_s.append(time.perf_counter() - started)
+        if response.status_code == 200:
+            tally.accepted += 1
+            version, status = response.json()["version"], target
+            continue
+        tally.sent_at.pop((subject, version + 1), None)
+        tally.refused += 1
+        fresh = (await http.get(path)).json()
+        version, status = fresh["version"], fresh["status"]
+
+
+async def _restore(http: httpx.AsyncClient, stalls: list[dict[str, Any]]) -> None:
+    for stall in stalls:
+        path = f"/markets/{stall['market_id']}/stalls/{stall['number']}"
+        now = (await http.get(path)).json()
+        if now["status"] != stall["status"]:
+            await http.put(
+                f"{path}/status",
+                json={"status": stall["status"], "note": "benchmark: status restored", "version": now["version"]},
+            )
+
+
+async def run(
+    gateway_url: str,
+    token: str,
+    seconds: float,
+    *,
+    market_id: str = "wagner",
+    workers: int = 4,
+    settings: MarketsSettings | None = None,
+) -> dict[str, Any]:
+    """Toggle ``workers`` stalls of ``market_id`` for ``seconds``; return throughput and latencies.
+
+    The broker and topic come from ``settings`` (by default the environment, as the service reads it).
+    """
+    settings = settings or MarketsSettings()
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=gateway_url.rstrip("/") + "/api/v1", headers=headers, timeout=10) as http:
+        listed = await http.get(f"/markets/{market_id}/stalls", params={"limit": 500})
+        if listed.status_code != 200:
+            raise BenchError(f"cannot list the stalls of {market_id!r}: HTTP {listed.status_code}")
+        stalls = [s for s in listed.json()["items"] if s["holder"] and s["status"] in ("open", "closed")][:workers]
+        if not stalls:
+            raise BenchError(f"market {market_id!r} has no assigned open or closed stall to toggle")
+        consumer = await _reader(settings.kafka_bootstrap, settings.events_topic)
+        tally, stop = Tally(), asyncio.Event()
+        listener = asyncio.create_task(_listen(consumer, tally, stop))
+        try:
+            started = time.perf_counter()
+            until = started + seconds
+            await asyncio.gather(*(_toggle(http, s, until, tally) for s in stalls))
+            elapsed = time.perf_counter() - started
+            tally.sending = False
+            tally.check_settled()
+            try:
+                await asyncio.wait_for(tally.settled.wait(), SETTLE_S)
+            except TimeoutError:
+                pass
+        finally:
+            stop.set()
+            await listener
+            await consumer.stop()
+            await _restore(http, stalls)
+    return {
+        "market": market_id,
+        "workers": len(stalls),
+        "seconds": round(elapsed, 2),
+        "status_updates": tally.accepted,
+        "refused": tally.refused,
+        "status_updates_per_s": round(tally.accepted / elapsed, 1) if elapsed else 0.0,
+        "http_p50_ms": _ms(percentile(tally.http_s, 0.50)),
+        "http_p99_ms": _ms(percentile(tally.http_s, 0.99)),
+        "events_seen": len(tally.event_s),
+        "events_missing": len(tally.sent_at),
+        "event_p50_ms": _ms(percentile(tally.event_s, 0.50)),
+        "event_p99_ms": _ms(percentile(tally.event_s, 0.99)),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--gateway", default="http://127.0.0.1:8000")
+    parser.add_argument("--token", required=True, help="a bearer token of the office or the market's operator")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--market", default="wagner")
+    parser.add_argument("--workers", type=int, default=4)
+    args = parser.parse_args()
+    result = asyncio.run(run(args.gateway, args.token, args.seconds, market_id=args.market, workers=args.workers))
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,218 @@
+"""Covered markets and their stalls: the rules a market operator and the commerce office expect.
+
+Pure: no I/O. A stall is either assigned (it has a concession holder) or free. An assigned stall is
+``open``, ``closed`` or in ``maintenance``; a free stall is ``vacant`` or in ``maintenance``.
+Only assigning a holder takes a stall out of ``vacant`` (to ``closed``) and only freeing it puts it
+back (to ``vacant``). Food service (*somministrazione*) may occupy at most one fifth of a market's
+total stall surface.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from enum import StrEnum
+from fractions import Fraction
+
+from shared.errors import Conflict, PreconditionFailed
+
+FOOD_SERVICE_SHARE = Fraction(1, 5)
+SURFACE_EPSILON_M2 = 1e-6
+
+
+class StallStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+    VACANT = "vacant"
+    MAINTENANCE = "maintenance"
+
+
+class StallCategory(StrEnum):
+    FOOD = "food"
+    NON_FOOD = "non_food"
+    FOOD_SERVICE = "food_service"
+    SERVICES = "services"
+    SOCIAL_CULTURAL = "social_cultural"
+    CRAFT = "craft"
+
+
+@dataclass(frozen=True)
+class Location:
+    lon: float
+    lat: float
+
+
+@dataclass(frozen=True)
+class Concession:
+    holder: str
+    start: date
+    end: date
+
+
+def stall_key(market_id: str, number: str) -> str:
+    """The stall's identity across the platform (and its events' subject)."""
+    return f"{market_id}/{number}"
+
+
+def number_order(number: str) -> str:
+    """A sort key putting stall numbers in natural order: 2 before 10, A2 before A10."""
+    return "".join(part.zfill(8) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", number))
+
+
+def check_version(current: int, expected: int | None, if_match: frozenset[int] | None) -> None:
+    """Optimistic concurrency: every version the client states must be the current one."""
+    if expected is not None and expected != current:
+        raise PreconditionFailed(f"version {expected} is stale: the current version is {current}", version=current)
+    if if_match is not None and current not in if_match:
+        raise PreconditionFailed(f"If-Match does not match: the current version is {current}", version=current)
+
+
+@dataclass(frozen=True)
+class Stall:
+    market_id: str
+    number: str
+    area_m2: float
+    category: StallCategory
+    status: StallStatus
+    version: int
+    updated_at: datetime
+    concession: Concession | None = None
+
+    @property
+    def key(self) -> str:
+        return stall_key(self.market_id, self.number)
+
+    @property
+    def holder(self) -> str | None:
+        return self.concession.holder if self.concession else None
+
+    @property
+    def assigned(self) -> bool:
+        return self.concession is not None
+
+    def status_refusal(self, to: StallStatus) -> str | None:
+        """Why the stall cannot move to ``to`` (None when it can)."""
+        if to is self.status:
+            return None
+        if to is StallStatus.VACANT and self.assigned:
+            return (
+                f"stall {self.number} is assigned to {self.holder}: free it (DELETE the assignment) to make it vacant"
+            )
+        if to is StallStatus.OPEN and not self.assigned:
+            return f"a vacant stall cannot be opened: assign a holder to stall {self.number} first"
+        if to is StallStatus.CLOSED and not self.assigned:
+            return f"stall {self.number} has no holder to close it: it stays vacant until one is assigned"
+        if to is StallStatus.OPEN and self.status is StallStatus.MAINTENANCE:
+            return f"stall {self.number} is under maintenance: set it to closed before opening it"
+        return None
+
+    def change_status(self, to: StallStatus, at: datetime) -> Stall:
+        """The stall with its new status; the same stall when it already has that status."""
+        if to is self.status:
+            return self
+        refusal = self.status_refusal(to)
+        if refusal:
+            raise Conflict(refusal)
+        return replace(self, status=to, version=self.version + 1, updated_at=at)
+
+    def assign(self, concession: Concession, category: StallCategory, at: datetime) -> Stall:
+        if self.concession is not None:
+            raise Conflict(f"stall {self.number} is already assigned to {self.holder}: free it first")
+        status = StallStatus.CLOSED if self.status is StallStatus.VACANT else self.status
+        return replace(
+            self, concession=concession, category=category, status=status, version=self.version + 1, updated_at=at
+        )
+
+    def release(self, at: datetime) -> Stall:
+        if self.concession is None:
+            raise Conflict(f"stall {self.number} has no holder to free")
+        return replace(self, concession=None, status=StallStatus.VACANT, version=self.version + 1, updated_at=at)
+
+
+@dataclass(frozen=True)
+class Surface:
+    """A market's stall surface and how much of it food service already uses."""
+
+    total_m2: float
+    food_service_m2: float
+
+    @classmethod
+    def of(cls, stalls: Iterable[Stall]) -> Surface:
+        total = food_service = 0.0
+        for stall in stalls:
+            total += stall.area_m2
+            if stall.assigned and stall.category is StallCategory.FOOD_SERVICE:
+                food_service += stall.area_m2
+        return cls(total, food_service)
+
+    @property
+    def food_service_cap_m2(self) -> float:
+        return self.total_m2 * float(FOOD_SERVICE_SHARE)
+
+    def food_service_refusal(self, area_m2: float) -> str | None:
+        """Why ``area_m2`` more of food service would break the cap (None when it fits)."""
+        after = self.food_service_m2 + area_m2
+        if after <= self.food_service_cap_m2 + SURFACE_EPSILON_M2:
+            return None
+        return (
+            f"food-service surface would be {after:.1f} m², over the cap of {self.food_service_cap_m2:.1f} m² "
+            f"(1/5 of the market's {self.total_m2:.1f} m²)"
+        )
+
+    def with_food_service(self, area_m2: float) -> Surface:
+        return replace(self, food_service_m2=self.food_service_m2 + area_m2)
+
+
+def check_food_service_cap(stall: Stall, category: StallCategory, market_stalls: Iterable[Stall]) -> None:
+    """Refuse to give ``stall`` to food service when that would break the market's 1/5 cap."""
+    if category is not StallCategory.FOOD_SERVICE:
+        return
+    refusal = Surface.of(market_stalls).food_service_refusal(stall.area_m2)
+    if refusal:
+        raise Conflict(refusal)
+
+
+@dataclass(frozen=True)
+class Occupancy:
+    stalls_total: int
+    by_status: dict[StallStatus, int]
+    occupancy_rate: float
+    open_now: int
+
+    @classmethod
+    def of(cls, stalls: Iterable[Stall]) -> Occupancy:
+        listed = list(stalls)
+        counts = Counter(s.status for s in listed)
+        assigned = sum(1 for s in listed if s.assigned)
+        total = len(listed)
+        return cls(
+            stalls_total=total,
+            by_status={status: counts.get(status, 0) for status in StallStatus},
+            occupancy_rate=round(assigned / total, 4) if total else 0.0,
+            open_now=counts.get(StallStatus.OPEN, 0),
+        )
+
+
+def concession_end(start: date, years: int) -> date:
+    """``start`` plus ``years`` (a concession starting on 29 February ends on 28 February)."""
+    try:
+        return start.replace(year=start.year + years)
+    except ValueError:
+        return start.replace(year=start.year + years, day=28)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One line of a stall's append-only status history."""
+
+    market_id: str
+    number: str
+    version: int
+    at: datetime
+    from_status: StallStatus | None
+    to_status: StallStatus
+    note: str
+    actor: str

@@ -1,0 +1,12 @@
+"""Settings of the markets service (environment variables by upper-case field name)."""
+
+from __future__ import annotations
+
+from markets.events import TOPIC
+from shared.settings import ServiceSettings
+
+
+class MarketsSettings(ServiceSettings):
+    service_name: str = "markets"
+    port: int = 8001
+    events_topic: str = TOPIC

@@ -1,0 +1,160 @@
+"""Calls: weighted scores, deterministic ties, preferences and the food-service cap while awarding."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from markets.calls import Application, Call, CallStatus, Criterion, Outcome, rank_applications, score
+from markets.domain import Concession, Stall, StallCategory, StallStatus
+
+from shared.errors import Conflict, InvalidInput
+
+T0 = datetime(2026, 4, 1, 9, 0, tzinfo=UTC)
+DEADLINE = T0 + timedelta(days=10)
+CRITERIA = (
+    Criterion("offer", weight=40, max_points=100),
+    Criterion("social_value", weight=30, max_points=10),
+    Criterion("innovation", weight=20, max_points=10),
+    Criterion("experience", weight=10, max_points=40),
+)
+FOOD, FOOD_SERVICE = StallCategory.FOOD, StallCategory.FOOD_SERVICE
+
+
+def market(*, food_service_m2: float = 0) -> list[Stall]:
+    """A 100 m² market: stalls 1-3 free (10, 12 and 8 m²), the other 70 m² assigned."""
+    free = [Stall("wagner", n, a, FOOD, StallStatus.VACANT, 1, T0) for n, a in (("1", 10), ("2", 12), ("3", 8))]
+    held = Concession("Bar Sala", date(2020, 1, 1), date(2040, 1, 1))
+    assigned = [Stall("wagner", "9", 70 - food_service_m2, FOOD, StallStatus.OPEN, 2, T0, held)]
+    if food_service_m2:
+        assigned.append(Stall("wagner", "10", food_service_m2, FOOD_SERVICE, StallStatus.OPEN, 2, T0, held))
+    return free + assigned
+
+
+def call(stalls: tuple[str, ...] = ("1", "2", "3"), categories: tuple[StallCategory, ...] = ()) -> Call:
+    return Call("c1", "wagner", "Bando", "", stalls, CRITERIA, categories, DEADLINE, 20, T0)
+
+
+def app(
+    who: str,
+    offer: float,
+    social: float = 5,
+    *,
+    minute: int = 0,
+    category: StallCategory = FOOD,
+    prefs: tuple[str, ...] = (),
+) -> Application:
+    scores = {"offer": offer, "social_value": social, "innovation": 5, "experience": 20}
+    return Application("c1", who, f"{who} srl", category, prefs, scores, T0 + timedelta(minutes=minute))
+
+
+def test_score_is_the_weighted_mean_scaled_to_100_with_its_breakdown() -> None:
+    total, lines = score(CRITERIA, {"offer": 80, "social_value": 10, "innovation": 0, "experience": 20})
+    assert total == 32 + 30 + 0 + 5
+    assert [(line.criterion, line.points) for line in lines] == [
+        ("offer", 32),
+        ("social_value", 30),
+        ("innovation", 0),
+        ("experience", 5),
+    ]
+
+
+def test_ranking_orders_by_score_and_breaks_ties_by_time_then_name() -> None:
+    applications = [
+        app("carla", 60, minute=5),
+        app("bruno", 60, minute=1),
+        app("anna", 60, minute=5),
+        app("dario", 90, minute=9),
+    ]
+    ranking = rank_applications(call(), applications, market())
+    assert [(e.rank, e.application.applicant, e.stall) for e in ranking.entries] == [
+        (1, "dario", "1"),
+        (2, "bruno", "2"),
+        (3, "anna", "3"),
+        (4, "carla", None),
+    ]
+    assert ranking.entries[3].outcome is Outcome.SKIPPED
+    assert "already went to a higher-ranked application" in ranking.entries[3].reason
+    again = rank_applications(call(), list(reversed(applications)), market())
+    assert again == ranking, "the same applications in any order give the same ranking"
+
+
+def test_preferences_are_taken_in_order_while_free() -> None:
+    ranking = rank_applications(
+        call(),
+        [app("anna", 90, prefs=("2", "1")), app("bruno", 80, prefs=("2",)), app("carla", 70, prefs=("2", "3"))],
+        market(),
+    )
+    outcome = {e.application.applicant: (e.stall, e.reason) for e in ranking.entries}
+    assert outcome["anna"] == ("2", "ranked 1st with 66 points; gets stall 2 (preference 1)")
+    assert outcome["bruno"][0] is None and "none of its preferred stalls (2)" in outcome["bruno"][1]
+    assert outcome["carla"][0] == "3"
+
+
+def test_food_service_over_the_cap_is_skipped_and_the_next_application_is_taken() -> None:
+    # 100 m² market with 10 m² of food service: 10 m² more fit, 12 do not.
+    stalls = market(food_service_m2=10)
+    ranking = rank_applications(
+        call(("2", "1")),
+        [
+            app("bistrot", 95, category=FOOD_SERVICE, prefs=("2",)),
+            app("enoteca", 90, category=FOOD_SERVICE),
+            app("pizza", 85, category=FOOD_SERVICE),
+            app("panetteria", 80),
+        ],
+        stalls,
+    )
+    result = {e.application.applicant: (e.outcome, e.stall) for e in ranking.entries}
+    assert result == {
+        "bistrot": (Outcome.SKIPPED, None),
+        "enoteca": (Outcome.AWARDED, "1"),
+        "pizza": (Outcome.SKIPPED, None),
+        "panetteria": (Outcome.AWARDED, "2"),
+    }
+    bistrot = ranking.entries[0]
+    assert "food-service surface would be 22.0 m², over the cap of 20.0 m²" in bistrot.reason
+    assert "over the cap" in ranking.entries[2].reason
+    assert (ranking.surface_before.food_service_m2, ranking.surface_after.food_service_m2) == (10, 20)
+
+
+def test_stalls_assigned_meanwhile_are_reported_unavailable() -> None:
+    stalls = market()
+    stalls[0] = stalls[0].assign(Concession("Diretto", date(2026, 1, 1), date(2046, 1, 1)), FOOD, T0)
+    ranking = rank_applications(call(), [app("anna", 90, prefs=("1",))], stalls)
+    assert ranking.unavailable_stalls == ("1",)
+    assert ranking.entries[0].outcome is Outcome.SKIPPED
+
+
+def test_applications_must_match_the_published_call() -> None:
+    c = call(categories=(FOOD, StallCategory.CRAFT))
+    c.check_application(app("anna", 50), T0)
+    cases = [
+        (app("x", 50, category=FOOD_SERVICE), "body.category"),
+        (app("x", 50, prefs=("7",)), "body.stalls"),
+        (app("x", 101), "body.scores.offer"),
+    ]
+    for application, field in cases:
+        with pytest.raises(InvalidInput) as error:
+            c.check_application(application, T0)
+        assert error.value.extra["errors"][0]["field"] == field
+    partial = Application("c1", "y", "y", FOOD, (), {"offer": 1}, T0)
+    with pytest.raises(InvalidInput, match="required"):
+        c.check_application(partial, T0)
+    unknown = Application("c1", "y", "y", FOOD, (), {**app("y", 1).scores, "charm": 1}, T0)
+    with pytest.raises(InvalidInput, match="not a criterion"):
+        c.check_application(unknown, T0)
+    with pytest.raises(Conflict, match="applications closed"):
+        c.check_application(app("late", 50), DEADLINE)
+
+
+def test_a_call_is_awarded_once_and_only_after_its_deadline() -> None:
+    c = call()
+    assert c.status(T0) is CallStatus.OPEN and c.status(DEADLINE) is CallStatus.CLOSED
+    with pytest.raises(Conflict, match="award it after the deadline"):
+        c.check_awardable(T0)
+    c.check_awardable(DEADLINE)
+    awarded = replace(c, awarded_at=DEADLINE)
+    assert awarded.status(DEADLINE) is CallStatus.AWARDED
+    with pytest.raises(Conflict, match="already been awarded"):
+        awarded.check_awardable(DEADLINE + timedelta(days=1))
