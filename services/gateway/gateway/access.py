@@ -1,0 +1,97 @@
+"""Who may write where: the declarative table of the public API's write routes.
+
+The gateway uses it to refuse a write early (401 without a token, 403 with the wrong role or
+scope) before any service is bothered; the services enforce the same rules again on their side.
+Tests enumerate the merged OpenAPI and fail when a write route has no rule here, so a new write
+route cannot slip through unnoticed. A write to a path not listed still needs a valid token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from gateway.paths import PathTemplate, TemplateIndex
+from shared.errors import Unauthorized
+from shared.identity import Principal, Role
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class Need(StrEnum):
+    PUBLIC = "public"  # anyone (logging in)
+    AUTHENTICATED = "authenticated"  # any valid token
+    OFFICE = "office"  # the commerce office only
+    MARKET = "market"  # the office or an operator of the market named in the path
+    SHOP = "shop"  # the office or the shopkeeper of the shop named in the path
+
+
+@dataclass(frozen=True)
+class WriteRule:
+    method: str
+    path: str
+    need: Need
+    scope_param: str | None = None
+
+
+WRITE_RULES: tuple[WriteRule, ...] = (
+    WriteRule("POST", "/api/v1/auth/token", Need.PUBLIC),
+    WriteRule("POST", "/api/v1/users", Need.OFFICE),
+    WriteRule("POST", "/api/v1/markets", Need.OFFICE),
+    WriteRule("PUT", "/api/v1/markets/{id}", Need.OFFICE),
+    WriteRule("POST", "/api/v1/markets/{id}/stalls", Need.OFFICE),
+    WriteRule("PUT", "/api/v1/markets/{id}/stalls/{number}/status", Need.MARKET, "id"),
+    WriteRule("POST", "/api/v1/markets/{id}/stalls/{number}/assignment", Need.OFFICE),
+    WriteRule("DELETE", "/api/v1/markets/{id}/stalls/{number}/assignment", Need.OFFICE),
+    WriteRule("POST", "/api/v1/markets/{id}/calls", Need.OFFICE),
+    WriteRule("POST", "/api/v1/calls/{id}/applications", Need.AUTHENTICATED),
+    WriteRule("POST", "/api/v1/calls/{id}/award", Need.OFFICE),
+    WriteRule("POST", "/api/v1/shops", Need.OFFICE),
+    WriteRule("PUT", "/api/v1/shops/{id}/status", Need.SHOP, "id"),
+    WriteRule("POST", "/api/v1/shops/{id}/services", Need.SHOP, "id"),
+    WriteRule("DELETE", "/api/v1/shops/{id}/services/{sid}", Need.SHOP, "id"),
+    WriteRule("POST", "/api/v1/districts", Need.OFFICE),
+    WriteRule("PUT", "/api/v1/districts/{code}/thresholds", Need.OFFICE),
+    WriteRule("POST", "/api/v1/districts/rebuild", Need.OFFICE),
+)
+
+
+class AccessPolicy:
+    def __init__(self, rules: tuple[WriteRule, ...] = WRITE_RULES) -> None:
+        self.rules = rules
+        self._by_method: dict[str, TemplateIndex] = {}
+        self._rule: dict[tuple[str, str], WriteRule] = {}
+        for method in {r.method for r in rules}:
+            self._by_method[method] = TemplateIndex(r.path for r in rules if r.method == method)
+        for rule in rules:
+            self._rule[(rule.method, PathTemplate(rule.path).shape)] = rule
+
+    def rule_for(self, method: str, path: str) -> tuple[WriteRule, dict[str, str]] | None:
+        index = self._by_method.get(method)
+        found = index.find(path) if index else None
+        if found is None:
+            return None
+        template, params = found
+        return self._rule[(method, template.shape)], params
+
+    def templates(self) -> list[str]:
+        return sorted({r.path for r in self.rules})
+
+    def check(self, method: str, path: str, principal: Principal | None) -> None:
+        """Raise 401/403 when ``principal`` may certainly not send this write; reads always pass."""
+        if method not in WRITE_METHODS:
+            return
+        found = self.rule_for(method, path)
+        rule, params = found if found else (None, {})
+        if rule and rule.need is Need.PUBLIC:
+            return
+        if principal is None:
+            raise Unauthorized("log in first: this needs a bearer token")
+        if rule is None or rule.need is Need.AUTHENTICATED:
+            return
+        if rule.need is Need.OFFICE:
+            principal.require_office()
+            return
+        assert rule.scope_param is not None
+        role = Role.MARKET_OPERATOR if rule.need is Need.MARKET else Role.SHOPKEEPER
+        principal.require_scope(role, params[rule.scope_param])

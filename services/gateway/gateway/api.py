@@ -1,0 +1,201 @@
+"""The public API under ``/api/v1``: the gateway's own routes, then everything it relays."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import parse_qs, quote
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from gateway.models import Me, TokenOut, UserCreate, UserOut, UserPage
+from gateway.openapi import API_PREFIX, BEARER
+from gateway.ratelimit import too_many_requests
+from gateway.stream import EventStreamResponse, StreamFull
+from gateway.upstreams import owner_of
+from gateway.wiring import Gateway, gateway_of
+from shared.errors import InvalidInput, NotFound, Unauthorized, Unavailable
+from shared.http import client_ip
+from shared.identity import Principal, bearer_token
+
+GatewayDep = Annotated[Gateway, Depends(gateway_of)]
+BEARER_NEEDED: dict[str, Any] = {"security": [{BEARER: []}]}
+RELAYED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+FORM = "application/x-www-form-urlencoded"
+
+
+def rate_limit(request: Request, gateway: GatewayDep) -> None:
+    """One token per request from the client's address and, when it sends one, from its bearer token."""
+    if not gateway.settings.rate_limit_enabled:
+        return
+    wait = gateway.per_address.take(client_ip(request.scope))
+    limit = "address"
+    token = bearer_token(request)
+    if not wait and token:
+        wait = gateway.per_token.take(hashlib.sha256(token.encode()).hexdigest())
+        limit = "token"
+    if wait:
+        gateway.metrics.rate_limited.labels(limit).inc()
+        raise too_many_requests(wait, f"too many requests from this {limit}; slow down")
+
+
+def authenticate(request: Request, gateway: GatewayDep) -> Principal | None:
+    """The caller from the bearer token; a bad token is refused here and never relayed."""
+    principal = gateway.authenticator.principal(request)
+    request.state.principal = principal
+    return principal
+
+
+Caller = Annotated[Principal | None, Depends(authenticate)]
+
+
+def signed_in(caller: Caller) -> Principal:
+    if caller is None:
+        raise Unauthorized("log in first: this needs a bearer token")
+    return caller
+
+
+def office(caller: Annotated[Principal, Depends(signed_in)]) -> Principal:
+    caller.require_office()
+    return caller
+
+
+SignedIn = Annotated[Principal, Depends(signed_in)]
+Office = Annotated[Principal, Depends(office)]
+
+router = APIRouter(prefix=API_PREFIX, dependencies=[Depends(rate_limit), Depends(authenticate)])
+relay = APIRouter(dependencies=[Depends(rate_limit), Depends(authenticate)])
+
+
+def _forwardable(request: Request) -> list[tuple[str, str]]:
+    """Headers the gateway passes on when it calls a service on the caller's behalf."""
+    return [(n, request.headers[n]) for n in ("authorization", "accept-language") if n in request.headers]
+
+
+@router.post(
+    "/auth/token",
+    tags=["auth"],
+    summary="Log in (OAuth2 password flow)",
+    response_model=TokenOut,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                FORM: {
+                    "schema": {
+                        "type": "object",
+                        "required": ["username", "password"],
+                        "properties": {
+                            "grant_type": {"type": "string", "enum": ["password"]},
+                            "username": {"type": "string"},
+                            "password": {"type": "string", "format": "password"},
+                        },
+                    }
+                }
+            },
+        }
+    },
+    responses={401: {"description": "Wrong username or password"}, 429: {"description": "Too many attempts"}},
+)
+async def log_in(request: Request, gateway: GatewayDep) -> TokenOut:
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != FORM:
+        raise InvalidInput("body", f"send the credentials as {FORM} (fields username and password)")
+    form = parse_qs((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
+    values = {name: form.get(name, [""])[0] for name in ("grant_type", "username", "password")}
+    for name in ("username", "password"):
+        if not values[name]:
+            raise InvalidInput(f"body.{name}", "field required")
+    if values["grant_type"] not in ("", "password"):
+        raise InvalidInput("body.grant_type", "only the password grant is supported")
+    return await gateway.authenticator.login(values["username"], values["password"], client_ip(request.scope))
+
+
+@router.get("/me", tags=["auth"], summary="Who the token belongs to", response_model=Me, openapi_extra=BEARER_NEEDED)
+async def me(caller: SignedIn) -> Me:
+    return Me(username=caller.username, role=caller.role, scope=caller.scope)
+
+
+@router.post(
+    "/users",
+    tags=["auth"],
+    summary="Create an account (commerce office)",
+    status_code=201,
+    response_model=UserOut,
+    responses={409: {"description": "Username taken"}},
+)
+async def create_user(body: UserCreate, request: Request, _: Office, gateway: GatewayDep) -> UserOut:
+    user = await gateway.accounts.create(body, _forwardable(request))
+    return UserOut(**user.public())
+
+
+@router.get(
+    "/users",
+    tags=["auth"],
+    summary="List accounts (commerce office)",
+    response_model=UserPage,
+    openapi_extra=BEARER_NEEDED,
+)
+async def list_users(
+    _: Office,
+    gateway: GatewayDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> UserPage:
+    users, total = await gateway.users.page(limit, offset)
+    return UserPage(items=[UserOut(**u.public()) for u in users], total=total, limit=limit, offset=offset)
+
+
+@router.get("/overview", tags=["city"], summary="The city at a glance: markets, districts, open alerts")
+async def overview(request: Request, gateway: GatewayDep) -> dict[str, Any]:
+    return await gateway.overview.build(_forwardable(request))
+
+
+@router.get(
+    "/stream",
+    tags=["city"],
+    summary="Live events (Server-Sent Events, commerce office)",
+    response_class=EventStreamResponse,
+    status_code=200,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "id, event type and CloudEvent JSON"}},
+    openapi_extra=BEARER_NEEDED,
+)
+async def stream(request: Request, _: Office, gateway: GatewayDep) -> EventStreamResponse:
+    try:
+        subscription = gateway.hub.subscribe(request.headers.get("last-event-id"))
+    except StreamFull as exc:
+        raise Unavailable(str(exc)) from exc
+    return EventStreamResponse(
+        gateway.hub,
+        subscription,
+        heartbeat_s=gateway.settings.sse_heartbeat_s,
+        send_timeout_s=gateway.settings.sse_send_timeout_s,
+    )
+
+
+@dataclass(frozen=True)
+class RouteLabel:
+    """Stands in for the matched route so request metrics carry the public template, not the path."""
+
+    path: str
+
+
+def _service_path(request: Request) -> str:
+    raw: bytes = request.scope.get("raw_path") or b""
+    raw = raw.split(b"?", 1)[0]
+    if raw.startswith(API_PREFIX.encode() + b"/"):
+        return raw[len(API_PREFIX) :].decode("latin-1")
+    return quote(request.url.path[len(API_PREFIX) :])
+
+
+@relay.api_route(API_PREFIX + "/{path:path}", methods=RELAYED_METHODS, include_in_schema=False)
+async def relay_to_service(request: Request, caller: Caller, gateway: GatewayDep) -> Response:
+    public_path = request.url.path
+    upstream = owner_of(public_path[len(API_PREFIX) :])
+    if upstream is None:
+        raise NotFound(f"no API resource at {public_path}")
+    found = gateway.templates.find(public_path)
+    if found:
+        request.scope["route"] = RouteLabel(found[0].template)
+    gateway.policy.check(request.method, public_path, caller)
+    return await gateway.proxy.forward(request, upstream, _service_path(request))

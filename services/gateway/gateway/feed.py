@@ -1,0 +1,104 @@
+"""The Kafka consumer feeding the live stream.
+
+Each gateway process reads every partition of the topics in a consumer group of its own
+(``gateway-stream-<host>-<id>``) starting at the latest offset: the stream shows what happens
+from now on, and replicas do not share the events among themselves. Offsets are committed
+automatically, so after a broker outage the same process resumes where it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import uuid
+from collections.abc import Sequence
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka.errors import KafkaError
+from pydantic import ValidationError
+
+from gateway.metrics import GatewayMetrics
+from gateway.settings import GatewaySettings
+from gateway.stream import EventHub
+from shared.events import CloudEvent
+from shared.kafka import client_options
+
+log = logging.getLogger(__name__)
+
+
+class EventFeed:
+    def __init__(self, settings: GatewaySettings, hub: EventHub, metrics: GatewayMetrics) -> None:
+        self.settings = settings
+        self.hub = hub
+        self.metrics = metrics
+        self.topics: Sequence[str] = settings.stream_topics
+        self.group_id = f"gateway-stream-{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
+        self.ready = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="live-stream-feed")
+
+    async def stop(self, timeout_s: float = 5.0) -> None:
+        self._stopping.set()
+        if self._task:
+            try:
+                await asyncio.wait_for(self._task, timeout_s)
+            except TimeoutError:
+                log.warning("live-stream feed did not stop in %.0fs", timeout_s)
+
+    async def _run(self) -> None:
+        delay = 0.2
+        while not self._stopping.is_set():
+            consumer = AIOKafkaConsumer(
+                *self.topics,
+                **client_options(self.settings),  # type: ignore[arg-type]
+                group_id=self.group_id,
+                auto_offset_reset="latest",
+                enable_auto_commit=True,
+                session_timeout_ms=self.settings.kafka_session_timeout_ms,
+                heartbeat_interval_ms=self.settings.kafka_heartbeat_interval_ms,
+            )
+            try:
+                await consumer.start()
+                delay = 0.2
+                await self._poll(consumer)
+            except KafkaError as exc:
+                log.warning("live-stream feed lost kafka (%s); reconnecting in %.1fs", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+            finally:
+                self.ready.clear()
+                try:
+                    await consumer.stop()
+                except KafkaError:
+                    pass
+
+    async def _poll(self, consumer: AIOKafkaConsumer) -> None:
+        while not self._stopping.is_set():
+            batches = await consumer.getmany(timeout_ms=200, max_records=100)
+            if not self.ready.is_set() and consumer.assignment():
+                for tp in consumer.assignment():
+                    await consumer.position(tp)
+                self.ready.set()
+                log.info("live stream following %s as %s", ", ".join(self.topics), self.group_id)
+            for records in batches.values():
+                for record in records:
+                    self._relay(record)
+                    await asyncio.sleep(0)  # let the clients' writers drain between events of a burst
+            for tp in consumer.assignment():
+                highwater = consumer.highwater(tp)
+                if highwater is not None:
+                    lag = max(0, highwater - await consumer.position(tp))
+                    self.metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(lag)
+
+    def _relay(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        self.metrics.stream_events.labels(record.topic).inc()
+        try:
+            event = CloudEvent.from_bytes(record.value)
+        except (ValueError, ValidationError):
+            log.warning("not a CloudEvent on %s at offset %d; not streamed", record.topic, record.offset)
+            return
+        self.hub.publish(event.type, event.model_dump(mode="json"))

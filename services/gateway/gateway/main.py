@@ -1,0 +1,52 @@
+"""The gateway process: public API, authentication, live stream, documentation and dashboard."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from gateway import api, web
+from gateway.security import install_browser_security
+from gateway.settings import GatewaySettings
+from gateway.users import UserStore
+from gateway.wiring import Gateway
+from shared.app import Runtime, ServiceSpec, create_service_app
+
+DESCRIPTION = (
+    "The single public entry point of the Milan commerce & markets platform: everything under "
+    "`/api/v1` (markets, shops and services, districts, the city overview and the live stream), "
+    "with OAuth2 password login and role- and scope-checked writes."
+)
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    settings = settings or GatewaySettings()
+    parts: dict[str, Gateway] = {}
+
+    async def wire(runtime: Runtime) -> None:
+        await parts["gateway"].wire(runtime)
+
+    async def on_ready(runtime: Runtime) -> None:
+        await parts["gateway"].on_ready(runtime)
+
+    async def on_stop(runtime: Runtime) -> None:
+        await parts["gateway"].on_stop(runtime)
+
+    spec = ServiceSpec(
+        name="gateway",
+        title="Milan commerce & markets platform API",
+        description=DESCRIPTION,
+        routers=[api.router, web.router, api.relay],
+        indexes=UserStore.indexes,
+        wire=wire,
+        on_ready=on_ready,
+        on_stop=on_stop,
+        openapi_docs=False,
+    )
+    app = create_service_app(spec, settings)
+    parts["gateway"] = app.state.gateway = Gateway(settings, app.state.metrics, app.openapi)
+    web.mount_static(app)
+    install_browser_security(app, settings.cors_origins, hsts=settings.profile == "prod")
+    return app
+
+
+app = create_app()

@@ -1,0 +1,177 @@
+"""Forwarding requests to the services through one pooled HTTP client.
+
+Only idempotent requests are retried, and only when the request cannot have reached the service
+(connection refused or dropped before an answer). A service that keeps failing opens its circuit
+and calls to it fail at once with 503 instead of queueing behind timeouts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable
+
+import httpx
+from fastapi import Request, Response
+
+from gateway.metrics import GatewayMetrics
+from gateway.settings import GatewaySettings
+from gateway.upstreams import CircuitBreaker, CircuitState, Upstream
+from shared.errors import problem
+from shared.http import client_ip
+from shared.logging import request_id_var
+
+log = logging.getLogger(__name__)
+
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+NOT_DELIVERED = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.RemoteProtocolError)
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+# set again by the gateway (or its server) rather than copied
+REQUEST_SKIP = HOP_BY_HOP | {"host", "content-length", "accept-encoding", "x-request-id", "x-forwarded-for"}
+RESPONSE_SKIP = HOP_BY_HOP | {"content-length", "content-encoding", "x-request-id", "server", "date"}
+
+
+class UpstreamUnavailable(Exception):
+    def __init__(self, upstream: str, detail: str, retry_after_s: float) -> None:
+        super().__init__(detail)
+        self.upstream = upstream
+        self.detail = detail
+        self.retry_after_s = retry_after_s
+
+    def response(self, instance: str) -> Response:
+        return problem(
+            503,
+            self.detail,
+            instance,
+            "upstream-unavailable",
+            headers={"Retry-After": str(max(1, round(self.retry_after_s)))},
+            service=self.upstream,
+        )
+
+
+def _without(headers: Iterable[tuple[str, str]], skip: frozenset[str]) -> list[tuple[str, str]]:
+    pairs = list(headers)
+    named = {
+        token.strip().lower() for name, value in pairs if name.lower() == "connection" for token in value.split(",")
+    }
+    return [(n, v) for n, v in pairs if n.lower() not in skip and n.lower() not in named]
+
+
+class Proxy:
+    def __init__(self, settings: GatewaySettings, metrics: GatewayMetrics) -> None:
+        self.settings = settings
+        self.metrics = metrics
+        self.client = httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.upstream_timeout_s, connect=settings.upstream_connect_timeout_s),
+            limits=httpx.Limits(
+                max_connections=settings.upstream_max_connections,
+                max_keepalive_connections=settings.upstream_max_connections // 2,
+                keepalive_expiry=30,
+            ),
+            follow_redirects=False,
+            trust_env=False,
+        )
+        self.upstreams = {
+            name: Upstream(name, url.rstrip("/"), CircuitBreaker(settings.breaker_failures, settings.breaker_open_s))
+            for name, url in settings.upstream_urls.items()
+        }
+        for name in self.upstreams:
+            metrics.circuit_open.labels(name).set(0)
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+    async def call(
+        self,
+        upstream_name: str,
+        method: str,
+        path: str,
+        *,
+        query: bytes = b"",
+        headers: list[tuple[str, str]] | None = None,
+        content: bytes = b"",
+    ) -> httpx.Response:
+        """Send one request to a service; raise :class:`UpstreamUnavailable` when it cannot answer."""
+        upstream = self.upstreams[upstream_name]
+        wait = upstream.breaker.admit()
+        if wait is not None:
+            self.metrics.upstream_failures.labels(upstream.name).inc()
+            raise UpstreamUnavailable(upstream.name, f"the {upstream.name} service is unavailable; retry shortly", wait)
+        request = self.client.build_request(
+            method, httpx.URL(upstream.base_url + path, query=query), headers=headers, content=content or None
+        )
+        attempts = 1 + (self.settings.upstream_retries if method in IDEMPOTENT else 0)
+        for attempt in range(attempts):
+            started = time.perf_counter()
+            try:
+                response = await self.client.send(request)
+            except httpx.TransportError as exc:
+                self.metrics.upstream_latency.labels(upstream.name).observe(time.perf_counter() - started)
+                if isinstance(exc, NOT_DELIVERED) and attempt + 1 < attempts:
+                    await asyncio.sleep(0.05 * (2**attempt))
+                    continue
+                self._failed(upstream, exc)
+                kind = "did not answer in time" if isinstance(exc, httpx.TimeoutException) else "is unreachable"
+                raise UpstreamUnavailable(
+                    upstream.name, f"the {upstream.name} service {kind}; retry shortly", self.settings.breaker_open_s
+                ) from exc
+            self.metrics.upstream_latency.labels(upstream.name).observe(time.perf_counter() - started)
+            self._succeeded(upstream)
+            return response
+        raise AssertionError("unreachable")
+
+    def _failed(self, upstream: Upstream, exc: Exception) -> None:
+        upstream.breaker.failed()
+        self.metrics.upstream_failures.labels(upstream.name).inc()
+        opened = upstream.breaker.state is CircuitState.OPEN
+        self.metrics.circuit_open.labels(upstream.name).set(1 if opened else 0)
+        log.warning("%s unavailable: %s", upstream.name, type(exc).__name__, extra={"circuit": upstream.breaker.state})
+
+    def _succeeded(self, upstream: Upstream) -> None:
+        if upstream.breaker.state is not CircuitState.CLOSED:
+            log.info("%s answers again; circuit closed", upstream.name)
+        upstream.breaker.succeeded()
+        self.metrics.circuit_open.labels(upstream.name).set(0)
+
+    async def forward(self, request: Request, upstream_name: str, service_path: str) -> Response:
+        """Relay ``request`` to ``service_path`` on the service and its answer back, unchanged."""
+        headers = _without(request.headers.items(), REQUEST_SKIP)
+        forwarded_for = request.headers.get("x-forwarded-for")
+        peer = client_ip(request.scope)
+        headers += [
+            ("x-request-id", request_id_var.get() or ""),
+            ("x-forwarded-for", f"{forwarded_for}, {peer}" if forwarded_for else peer),
+            ("x-forwarded-proto", request.url.scheme),
+            ("accept-encoding", "identity"),
+        ]
+        try:
+            answer = await self.call(
+                upstream_name,
+                request.method,
+                service_path,
+                query=request.scope.get("query_string", b""),
+                headers=headers,
+                content=await request.body(),
+            )
+        except UpstreamUnavailable as exc:
+            return exc.response(request.url.path)
+        response = Response(content=answer.content, status_code=answer.status_code)
+        passed = _without(answer.headers.multi_items(), RESPONSE_SKIP)
+        response.raw_headers = [(n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in passed]
+        length = answer.headers.get("content-length") if request.method == "HEAD" else str(len(answer.content))
+        if length is not None and answer.status_code not in (204, 304):
+            response.raw_headers.append((b"content-length", length.encode()))
+        return response

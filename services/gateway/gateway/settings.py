@@ -1,0 +1,67 @@
+"""The gateway's settings: where the services are, how long tokens live, what it tolerates."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import NoDecode
+
+from shared.settings import ServiceSettings
+
+DEFAULT_DEMO_PASSWORD = "office-demo"  # noqa: S105 - the documented local demo login, never created outside local
+
+
+class GatewaySettings(ServiceSettings):
+    service_name: str = "gateway"
+    port: int = 8000
+
+    markets_url: str = "http://127.0.0.1:8001"
+    shops_url: str = "http://127.0.0.1:8002"
+    districts_url: str = "http://127.0.0.1:8003"
+
+    # browsers' origins allowed to call the API cross-site (comma-separated); empty: same origin only
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    token_ttl_s: int = Field(default=900, ge=60, le=86_400)
+    demo_password: str = DEFAULT_DEMO_PASSWORD
+
+    login_max_failures: int = Field(default=5, ge=1, le=100)
+    login_lockout_s: int = Field(default=300, ge=1)
+    login_rate_per_minute: float = Field(default=20, gt=0)
+    login_burst: int = Field(default=10, ge=1)
+
+    rate_limit_enabled: bool = True
+    rate_limit_ip_per_s: float = Field(default=50, gt=0)
+    rate_limit_ip_burst: int = Field(default=200, ge=1)
+    rate_limit_token_per_s: float = Field(default=30, gt=0)
+    rate_limit_token_burst: int = Field(default=120, ge=1)
+
+    upstream_connect_timeout_s: float = Field(default=1.0, gt=0)
+    upstream_timeout_s: float = Field(default=10.0, gt=0)
+    upstream_retries: int = Field(default=2, ge=0, le=5)
+    upstream_max_connections: int = Field(default=200, ge=1)
+    breaker_failures: int = Field(default=5, ge=1)
+    breaker_open_s: float = Field(default=5.0, gt=0)
+
+    stream_topics: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["markets.events", "shops.events", "districts.events"]
+    )
+    sse_heartbeat_s: float = Field(default=15.0, gt=0)
+    sse_ring_size: int = Field(default=1000, ge=1)
+    sse_client_queue: int = Field(default=256, ge=1)
+    sse_send_timeout_s: float = Field(default=10.0, gt=0)
+    sse_max_clients: int = Field(default=200, ge=1)
+
+    openapi_refresh_s: float = Field(default=60.0, gt=0)
+
+    @field_validator("cors_origins", "stream_topics", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def upstream_urls(self) -> dict[str, str]:
+        return {"markets": self.markets_url, "shops": self.shops_url, "districts": self.districts_url}

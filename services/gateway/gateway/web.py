@@ -1,0 +1,69 @@
+"""Pages for people: the office's dashboard, the operators' page, and the API documentation.
+
+Everything is served from this process (no CDN): the dashboard's files from ``static/``, Swagger UI
+from the pinned ``fastapi-swagger`` package, the merged OpenAPI document from the services.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+from starlette.staticfiles import StaticFiles
+
+from gateway.wiring import gateway_of
+from shared.errors import NotFound
+
+PACKAGE = Path(__file__).resolve().parent
+STATIC = PACKAGE / "static"
+DOCS_UI = PACKAGE / "docs_ui"
+SWAGGER = resources.files("fastapi_swagger") / "resources"
+DOCS_ASSETS: dict[str, tuple[Any, str]] = {
+    "swagger-ui-bundle.js": (SWAGGER / "swagger-ui-bundle.js", "text/javascript"),
+    "swagger-ui.css": (SWAGGER / "swagger-ui.css", "text/css"),
+    "init.js": (DOCS_UI / "init.js", "text/javascript"),
+}
+PAGE_HEADERS = {"Cache-Control": "no-cache"}
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/")
+async def dashboard() -> FileResponse:
+    return FileResponse(STATIC / "index.html", media_type="text/html", headers=PAGE_HEADERS)
+
+
+@router.get("/operator")
+async def operator_page() -> FileResponse:
+    return FileResponse(STATIC / "operator.html", media_type="text/html", headers=PAGE_HEADERS)
+
+
+@router.get("/docs")
+async def api_docs() -> FileResponse:
+    return FileResponse(DOCS_UI / "index.html", media_type="text/html", headers=PAGE_HEADERS)
+
+
+@router.get("/docs/assets/{name}")
+async def api_docs_asset(name: str) -> Response:
+    if name not in DOCS_ASSETS:
+        raise NotFound(f"no documentation asset {name!r}")
+    return Response(_asset(name), media_type=DOCS_ASSETS[name][1], headers={"Cache-Control": "public, max-age=3600"})
+
+
+@cache
+def _asset(name: str) -> bytes:
+    data: bytes = DOCS_ASSETS[name][0].read_bytes()
+    return data
+
+
+@router.get("/openapi.json")
+async def openapi_document(request: Request) -> JSONResponse:
+    return JSONResponse(await gateway_of(request).openapi.document())
+
+
+def mount_static(app: FastAPI) -> None:
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -1,0 +1,116 @@
+"""The parts of a running gateway, built once per process and shared by the routes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import Request
+from pymongo.errors import PyMongoError
+
+from gateway.access import AccessPolicy
+from gateway.auth import Accounts, Authenticator
+from gateway.feed import EventFeed
+from gateway.metrics import GatewayMetrics
+from gateway.openapi import MergedOpenAPI
+from gateway.overview import OverviewBuilder
+from gateway.passwords import Passwords
+from gateway.paths import TemplateIndex
+from gateway.proxy import Proxy
+from gateway.ratelimit import RateLimiter
+from gateway.settings import GatewaySettings
+from gateway.stream import EventHub
+from gateway.users import UserStore
+from shared.app import Runtime
+from shared.metrics import ServiceMetrics
+
+log = logging.getLogger(__name__)
+
+
+class Gateway:
+    def __init__(self, settings: GatewaySettings, metrics: ServiceMetrics, own_openapi: Callable[[], dict[str, Any]]):
+        self.settings = settings
+        self.metrics = GatewayMetrics(metrics)
+        self.policy = AccessPolicy()
+        self.proxy = Proxy(settings, self.metrics)
+        self.overview = OverviewBuilder(self.proxy)
+        self.per_address = RateLimiter(settings.rate_limit_ip_per_s, settings.rate_limit_ip_burst)
+        self.per_token = RateLimiter(settings.rate_limit_token_per_s, settings.rate_limit_token_burst)
+        self.hub = EventHub(
+            ring_size=settings.sse_ring_size,
+            queue_size=settings.sse_client_queue,
+            max_clients=settings.sse_max_clients,
+            on_change=self.metrics.sse_clients.set,
+            on_drop=self.metrics.sse_dropped.inc,
+        )
+        self.openapi = MergedOpenAPI(self.proxy, own_openapi, self.policy, settings.openapi_refresh_s)
+        # route templates label the metrics of proxied requests (never raw paths with ids)
+        self.templates = TemplateIndex(self.policy.templates())
+        self.openapi.on_change(lambda spec: self.templates.replace([*self.policy.templates(), *spec["paths"]]))
+        self.passwords = Passwords()
+        self._started: tuple[UserStore, Authenticator, Accounts] | None = None
+        self.feed: EventFeed | None = None
+        self._warm: asyncio.Task[None] | None = None
+
+    def _parts(self) -> tuple[UserStore, Authenticator, Accounts]:
+        if self._started is None:
+            raise RuntimeError("the gateway is not started")
+        return self._started
+
+    @property
+    def users(self) -> UserStore:
+        return self._parts()[0]
+
+    @property
+    def authenticator(self) -> Authenticator:
+        return self._parts()[1]
+
+    @property
+    def accounts(self) -> Accounts:
+        return self._parts()[2]
+
+    async def wire(self, runtime: Runtime) -> None:
+        users = UserStore(runtime.mongo.db)
+        self._started = (
+            users,
+            Authenticator(self.settings, users, self.passwords, self.metrics),
+            Accounts(users, self.passwords, self.proxy),
+        )
+        runtime.topics.update(self.settings.stream_topics)
+
+    async def on_ready(self, runtime: Runtime) -> None:
+        self.feed = EventFeed(self.settings, self.hub, self.metrics)
+        self.feed.start()
+        self._warm = asyncio.create_task(self.openapi.warm(), name="openapi-warm-up")
+        if self.settings.profile == "local":
+            await self._create_demo_users()
+
+    async def _create_demo_users(self) -> None:
+        delay = 0.2
+        for _ in range(10):
+            try:
+                await self.accounts.create_local_demo_users(self.settings.demo_password)
+                return
+            except PyMongoError as exc:
+                log.warning("demo accounts not created yet (%s); retrying", type(exc).__name__)
+                await asyncio.sleep(delay)
+                delay *= 2
+        log.error("the local demo accounts could not be created")
+
+    async def on_stop(self, runtime: Runtime) -> None:
+        self.hub.close()
+        if self._warm:
+            self._warm.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._warm
+        if self.feed:
+            await self.feed.stop()
+        await self.proxy.close()
+
+
+def gateway_of(request: Request) -> Gateway:
+    gateway: Gateway = request.app.state.gateway
+    return gateway

@@ -1,0 +1,246 @@
+"""Fixtures of the gateway's tests: small stand-in services on real ports, and a way to serve apps.
+
+The stand-ins answer like the markets, shops and districts services on the few paths the tests
+use, and record what reached them, so the tests can tell what the gateway relayed and what it
+refused at the door.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from gateway.main import create_app
+from gateway.settings import GatewaySettings
+from pydantic import BaseModel
+
+from shared.identity import Principal, Role, issue_token
+from shared.stack.processes import free_port
+from shared.testing import LocalKafka, LocalMongo, make_settings, unique
+
+ALERT = {
+    "id": "a-1",
+    "district": "duc-isola",
+    "condition": "vitality_drop",
+    "state": "open",
+    "raised_at": "2026-11-20T08:00:00Z",
+    "resolved_at": None,
+    "detail": "vitality fell below 40",
+}
+MARKET = {
+    "id": "wagner",
+    "name": "Mercato Comunale Wagner",
+    "occupancy": {
+        "stalls_total": 10,
+        "by_status": {"open": 4, "closed": 2, "vacant": 3, "maintenance": 1},
+        "occupancy_rate": 0.7,
+        "open_now": 4,
+    },
+}
+
+
+@asynccontextmanager
+async def serve(app: Any, port: int | None = None) -> AsyncIterator[str]:
+    """Serve an ASGI app with uvicorn on 127.0.0.1 (lifespan included); yield its base URL."""
+    port = port or free_port()
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        log_level="warning",
+        lifespan="on",
+        timeout_graceful_shutdown=1,
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+            raise RuntimeError("the server stopped during start-up")
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@dataclass
+class Upstreams:
+    urls: dict[str, str]
+    hits: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def count(self, method: str, path: str) -> int:
+        return sum(1 for _, m, p in self.hits if m == method and p == path)
+
+
+class Item(BaseModel):
+    name: str
+
+
+def _stand_in(name: str, hits: list[tuple[str, str, str]]) -> FastAPI:
+    app = FastAPI(title=f"{name} stand-in")
+
+    @app.middleware("http")
+    async def record(request: Request, call_next: Callable[[Request], Any]) -> Any:
+        hits.append((name, request.method, request.url.path))
+        return await call_next(request)
+
+    @app.get("/readyz")
+    async def ready() -> dict[str, str]:
+        return {"status": "ready"}
+
+    @app.get(f"/{name}/echo/{{rest:path}}")
+    @app.post(f"/{name}/echo/{{rest:path}}")
+    async def echo(rest: str, request: Request) -> JSONResponse:
+        return JSONResponse(
+            {"service": name, "path": request.url.path, "query": request.url.query, "headers": dict(request.headers)},
+            headers={"ETag": '"7"', "Keep-Alive": "timeout=99", "Proxy-Authenticate": "Basic", "X-Custom": "kept"},
+        )
+
+    @app.post(f"/{name}/items", status_code=201)
+    async def create_item(item: Item) -> JSONResponse:
+        return JSONResponse({"name": item.name}, status_code=201, headers={"Location": f"/{name}/items/{item.name}"})
+
+    return app
+
+
+def markets_stand_in(hits: list[tuple[str, str, str]]) -> FastAPI:
+    app = _stand_in("markets", hits)
+
+    @app.get("/markets")
+    async def markets() -> dict[str, Any]:
+        return {"items": [MARKET], "total": 1, "limit": 50, "offset": 0}
+
+    @app.get("/markets/slow")
+    async def slow() -> dict[str, str]:
+        await asyncio.sleep(3)
+        return {"status": "late"}
+
+    @app.get("/markets/{market_id}")
+    async def market(market_id: str) -> Response:
+        if market_id != "wagner":
+            return JSONResponse({"title": "Not found", "status": 404}, status_code=404)
+        return JSONResponse(MARKET, headers={"ETag": '"3"'})
+
+    @app.put("/markets/{market_id}/stalls/{number}/status")
+    async def stall_status(market_id: str, number: str, request: Request) -> JSONResponse:
+        body = await request.json()
+        return JSONResponse(
+            {"market_id": market_id, "number": number, "status": body.get("status"), "version": 2},
+            headers={"ETag": '"2"'},
+        )
+
+    @app.post("/markets", status_code=201)
+    async def register(item: Item) -> JSONResponse:
+        return JSONResponse({"id": item.name}, status_code=201, headers={"Location": f"/markets/{item.name}"})
+
+    return app
+
+
+def shops_stand_in(hits: list[tuple[str, str, str]]) -> FastAPI:
+    app = _stand_in("shops", hits)
+
+    @app.get("/shops/{shop_id}")
+    async def shop(shop_id: str) -> Response:
+        if shop_id != "ed-demo-isola":
+            return JSONResponse({"title": "Not found", "status": 404}, status_code=404)
+        return JSONResponse({"id": shop_id, "kind": "kiosk"})
+
+    @app.post("/shops/{shop_id}/services", status_code=201)
+    async def add_service(shop_id: str, item: Item) -> dict[str, str]:
+        return {"id": f"{shop_id}-{item.name}"}
+
+    return app
+
+
+def districts_stand_in(hits: list[tuple[str, str, str]]) -> FastAPI:
+    app = _stand_in("districts", hits)
+
+    @app.get("/districts")
+    async def districts() -> dict[str, Any]:
+        district = {"code": "duc-isola", "name": "Isola", "kpis": {"vitality_index": 62.5}, "open_alerts": 1}
+        return {"items": [district], "total": 1, "limit": 500, "offset": 0}
+
+    @app.get("/districts/{code}/alerts")
+    async def alerts(code: str, state: str = "open") -> dict[str, Any]:
+        return {"items": [ALERT], "total": 1, "limit": 500, "offset": 0}
+
+    @app.get("/districts.geojson")
+    async def geojson() -> Response:
+        return Response(b'{"type":"FeatureCollection","features":[]}', media_type="application/geo+json")
+
+    return app
+
+
+@pytest.fixture(scope="session")
+async def upstreams() -> AsyncIterator[Upstreams]:
+    hits: list[tuple[str, str, str]] = []
+    builders = {"markets": markets_stand_in, "shops": shops_stand_in, "districts": districts_stand_in}
+    async with (
+        serve(builders["markets"](hits)) as markets,
+        serve(builders["shops"](hits)) as shops,
+        serve(builders["districts"](hits)) as districts,
+    ):
+        yield Upstreams({"markets": markets, "shops": shops, "districts": districts}, hits)
+
+
+def gateway_settings(
+    kafka: LocalKafka, mongo: LocalMongo, upstreams: Upstreams | None = None, **overrides: Any
+) -> GatewaySettings:
+    urls = upstreams.urls if upstreams else {}
+    values: dict[str, Any] = {
+        "markets_url": urls.get("markets", f"http://127.0.0.1:{free_port()}"),
+        "shops_url": urls.get("shops", f"http://127.0.0.1:{free_port()}"),
+        "districts_url": urls.get("districts", f"http://127.0.0.1:{free_port()}"),
+        "stream_topics": [unique("markets.events"), unique("shops.events"), unique("districts.events")],
+        "rate_limit_enabled": False,
+        **overrides,
+    }
+    settings: GatewaySettings = make_settings(GatewaySettings, kafka, mongo, **values)
+    return settings
+
+
+@dataclass
+class RunningGateway:
+    url: str
+    app: Any
+    settings: GatewaySettings
+    client: httpx.AsyncClient
+
+    def token(
+        self, role: Role = Role.OFFICE, scope: str | None = None, ttl_s: float = 300, name: str = "tester"
+    ) -> str:
+        return issue_token(self.settings, Principal(username=name, role=role, scope=scope), timedelta(seconds=ttl_s))
+
+    def bearer(self, role: Role = Role.OFFICE, scope: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(role, scope)}"}
+
+
+@asynccontextmanager
+async def running_gateway(settings: GatewaySettings) -> AsyncIterator[RunningGateway]:
+    """The gateway on a real port, ready (its database and broker answered)."""
+    app = create_app(settings)
+    async with serve(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
+        await asyncio.wait_for(app.state.runtime.ready.wait(), 30)
+        yield RunningGateway(url, app, settings, client)
+
+
+@pytest.fixture(scope="session")
+async def gateway(kafka: LocalKafka, mongo: LocalMongo, upstreams: Upstreams) -> AsyncIterator[RunningGateway]:
+    """One gateway shared by the tests that do not depend on special settings."""
+    settings = gateway_settings(
+        kafka, mongo, upstreams, login_burst=1000, sse_heartbeat_s=0.3, sse_client_queue=32, sse_send_timeout_s=1.0
+    )
+    async with running_gateway(settings) as running:
+        yield running
