@@ -1,0 +1,159 @@
+"""Weekly opening hours in Milan's wall-clock time (Europe/Rome), with DST handled.
+
+An interval belongs to the day it opens on; ``closes`` earlier than or equal to ``opens`` means
+it runs past midnight into the next day (``00:00``-``00:00`` is the whole day). Intervals are
+placed on a 7-day ring of minutes (Monday 00:00 = 0), so Sunday night runs into Monday morning.
+Whether a point is open is decided on the local wall clock: on the day clocks go forward an
+interval ``01:00``-``04:00`` lasts two real hours, and on the day they go back a wall-clock
+interval between 02:00 and 03:00 is open during both passes. Weekly totals count wall-clock
+minutes, i.e. a nominal week.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from itertools import pairwise
+from zoneinfo import ZoneInfo
+
+ROME = ZoneInfo("Europe/Rome")
+MINUTES_PER_DAY = 24 * 60
+DAYS_PER_WEEK = 7
+MINUTES_PER_WEEK = DAYS_PER_WEEK * MINUTES_PER_DAY
+EVENING_FROM = 19 * 60
+SATURDAY = 5
+HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
+HHMM_PATTERN = HHMM.pattern
+
+
+class HoursError(ValueError):
+    """Opening hours that cannot be right (overlapping intervals, bad times)."""
+
+
+def parse_hhmm(text: str, *, closing: bool = False) -> int:
+    """``"HH:MM"`` → minutes after midnight; a closing time may also be written ``"24:00"``."""
+    if not HHMM.match(text) or (text == "24:00" and not closing):
+        raise HoursError(f"{text!r} is not a time HH:MM")
+    hours, minutes = text.split(":")
+    return (int(hours) * 60 + int(minutes)) % MINUTES_PER_DAY
+
+
+def format_hhmm(minutes: int) -> str:
+    minutes %= MINUTES_PER_DAY
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _overlap(start: int, end: int, window_start: int, window_end: int) -> int:
+    return max(0, min(end, window_end) - max(start, window_start))
+
+
+@dataclass(frozen=True, order=True)
+class Interval:
+    day: int
+    opens: int
+    closes: int
+
+    @property
+    def duration(self) -> int:
+        return (self.closes - self.opens) % MINUTES_PER_DAY or MINUTES_PER_DAY
+
+    @property
+    def start(self) -> int:
+        """Minute of the week it opens at."""
+        return self.day * MINUTES_PER_DAY + self.opens
+
+    def segments(self) -> list[tuple[int, int]]:
+        """The interval as half-open minute ranges within one week (split where Sunday wraps)."""
+        end = self.start + self.duration
+        if end <= MINUTES_PER_WEEK:
+            return [(self.start, end)]
+        return [(self.start, MINUTES_PER_WEEK), (0, end - MINUTES_PER_WEEK)]
+
+    def covers(self, week_minute: int) -> bool:
+        return any(start <= week_minute < end for start, end in self.segments())
+
+
+def local_time(moment: datetime) -> datetime:
+    """The Milan wall-clock time of ``moment``; a naive value is read as Milan time.
+
+    A naive time inside the spring-forward gap does not exist on the wall clock; it is moved
+    forward to the real instant (02:30 → 03:30), which is what an appointment there means.
+    """
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ROME).astimezone(UTC)
+    return moment.astimezone(ROME)
+
+
+def week_minute(local: datetime) -> int:
+    return local.weekday() * MINUTES_PER_DAY + local.hour * 60 + local.minute
+
+
+@dataclass(frozen=True)
+class WeeklyHours:
+    intervals: tuple[Interval, ...]
+
+    @classmethod
+    def of(cls, intervals: Iterable[tuple[int, str, str]]) -> WeeklyHours:
+        """Build from ``(day, "HH:MM", "HH:MM")`` triples; raises :class:`HoursError`."""
+        built = []
+        for day, opens, closes in intervals:
+            if not 0 <= day < DAYS_PER_WEEK:
+                raise HoursError(f"day {day} is not 0 (Monday) to 6 (Sunday)")
+            built.append(Interval(day, parse_hhmm(opens), parse_hhmm(closes, closing=True)))
+        hours = cls(tuple(sorted(built)))
+        hours._check_no_overlap()
+        return hours
+
+    def _check_no_overlap(self) -> None:
+        placed = sorted((segment, interval) for interval in self.intervals for segment in interval.segments())
+        for (first, a), (second, b) in pairwise(placed):
+            if second[0] < first[1]:
+                raise HoursError(f"{_describe(a)} overlaps {_describe(b)}")
+
+    def is_open(self, moment: datetime) -> bool:
+        minute = week_minute(local_time(moment))
+        return any(interval.covers(minute) for interval in self.intervals)
+
+    def on_day_of(self, moment: datetime) -> list[tuple[str, str]]:
+        """The hours of ``moment``'s Milan day: last night's spill-over first, then the day's own."""
+        day = local_time(moment).weekday()
+        yesterday = (day - 1) % DAYS_PER_WEEK
+        spill = [
+            ("00:00", format_hhmm(i.closes))
+            for i in self.intervals
+            if i.day == yesterday and i.opens + i.duration > MINUTES_PER_DAY
+        ]
+        own = [(format_hhmm(i.opens), format_hhmm(i.closes)) for i in self.intervals if i.day == day]
+        return spill + own
+
+    def _minutes_within(self, windows: Sequence[tuple[int, int]]) -> int:
+        return sum(
+            _overlap(start, end, w_start, w_end)
+            for interval in self.intervals
+            for start, end in interval.segments()
+            for w_start, w_end in windows
+        )
+
+    @property
+    def weekly_minutes(self) -> int:
+        return sum(interval.duration for interval in self.intervals)
+
+    @property
+    def evening_minutes(self) -> int:
+        """Minutes between 19:00 and midnight, on any day."""
+        windows = [(d * MINUTES_PER_DAY + EVENING_FROM, (d + 1) * MINUTES_PER_DAY) for d in range(DAYS_PER_WEEK)]
+        return self._minutes_within(windows)
+
+    @property
+    def weekend_minutes(self) -> int:
+        """Minutes falling on Saturday or Sunday (a Friday night past midnight counts as Saturday)."""
+        return self._minutes_within([(SATURDAY * MINUTES_PER_DAY, MINUTES_PER_WEEK)])
+
+
+_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def _describe(interval: Interval) -> str:
+    return f"{_DAY_NAMES[interval.day]} {format_hhmm(interval.opens)}-{format_hhmm(interval.closes)}"
