@@ -177,6 +177,8 @@ def check_food_service_cap(stall: Stall, category: StallCategory, market_stalls:
 
 @dataclass(frozen=True)
 class Occupancy:
+    """Stalls by status; the occupancy rate is the share of stalls that are not vacant."""
+
     stalls_total: int
     by_status: dict[StallStatus, int]
     occupancy_rate: float
@@ -186,12 +188,12 @@ class Occupancy:
     def of(cls, stalls: Iterable[Stall]) -> Occupancy:
         listed = list(stalls)
         counts = Counter(s.status for s in listed)
-        assigned = sum(1 for s in listed if s.assigned)
         total = len(listed)
+        taken = total - counts.get(StallStatus.VACANT, 0)
         return cls(
             stalls_total=total,
             by_status={status: counts.get(status, 0) for status in StallStatus},
-            occupancy_rate=round(assigned / total, 4) if total else 0.0,
+            occupancy_rate=round(taken / total, 4) if total else 0.0,
             open_now=counts.get(StallStatus.OPEN, 0),
         )
 

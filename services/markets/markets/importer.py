@@ -57,6 +57,8 @@ def market_fields(row: Row) -> dict[str, Any]:
     market_id = slug(mcc)
     if len(market_id) < 2:
         raise RowError(f"column 'mcc' gives no usable id: {mcc!r}")
+    if FIRST_SEEN in row.data:
+        raise RowError(f"market {market_id!r} already appears on line {row.data[FIRST_SEEN]}")
     cap = row.text("cap")
     if cap and not re.fullmatch(r"\d{5}", cap):
         raise RowError(f"column 'cap' must be 5 digits, not {cap!r}")
@@ -98,8 +100,6 @@ class MarketsImporter:
     async def load(self, api: ApiClient, row: Row) -> Outcome:
         fields = market_fields(row)
         market_id = fields["id"]
-        if FIRST_SEEN in row.data:
-            raise RowError(f"market {market_id!r} already appears on line {row.data[FIRST_SEEN]}")
         existing = await api.get(f"/markets/{market_id}", ok=(404,))
         if existing["_status"] == 404:
             created = await api.post("/markets", json=fields, ok=(409,))

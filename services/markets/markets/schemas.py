@@ -124,7 +124,7 @@ class MarketUpdate(Strict):
 class OccupancyPublic(BaseModel):
     stalls_total: int
     by_status: dict[StallStatus, int]
-    occupancy_rate: float = Field(description="assigned stalls / all stalls, from 0 to 1")
+    occupancy_rate: float = Field(description="stalls not vacant / all stalls, from 0 to 1")
     open_now: int = Field(description="stalls with status open")
 
 

@@ -122,9 +122,9 @@ def test_food_service_may_use_at_most_a_fifth_of_the_market_surface() -> None:
     assert Surface.of(labelled).food_service_m2 == 0
 
 
-def test_occupancy_counts_assigned_stalls_and_open_ones() -> None:
+def test_occupancy_counts_stalls_not_vacant_and_open_ones() -> None:
     occupancy = Occupancy.of([stall(OPEN, holder=True), stall(CLOSED, holder=True), stall(VACANT), stall(MAINTENANCE)])
-    assert occupancy.stalls_total == 4 and occupancy.open_now == 1 and occupancy.occupancy_rate == 0.5
+    assert occupancy.stalls_total == 4 and occupancy.open_now == 1 and occupancy.occupancy_rate == 0.75
     assert occupancy.by_status == {OPEN: 1, CLOSED: 1, VACANT: 1, MAINTENANCE: 1}
     assert Occupancy.of([]).occupancy_rate == 0.0
 

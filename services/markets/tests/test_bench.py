@@ -1,0 +1,55 @@
+"""The markets benchmark runs against the service behind an HTTP server and leaves stalls as it found them."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+import pytest
+import uvicorn
+
+from shared.stack.processes import free_port
+
+if TYPE_CHECKING:
+    from conftest import Markets
+
+pytestmark = pytest.mark.integration
+
+BENCH = Path(__file__).resolve().parents[1] / "bench.py"
+
+
+def load_bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("markets_bench", BENCH)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+async def test_bench_reports_updates_per_second_and_event_latency(markets: Markets) -> None:
+    bench = load_bench()
+    await markets.create_market("wagner")
+    before = [await markets.create_stall("wagner", str(n), holder=f"Banco {n}") for n in (1, 2)]
+    await markets.create_stall("wagner", "3")
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(markets.gateway(), host="127.0.0.1", port=port, lifespan="off", log_config=None)
+    )
+    serving = asyncio.create_task(server.serve())
+    try:
+        while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
+            await asyncio.sleep(0.02)
+        result = await bench.run(f"http://127.0.0.1:{port}", markets.token(), 1.0, workers=3, settings=markets.settings)
+    finally:
+        server.should_exit = True
+        await serving
+    print(result)
+    assert result["workers"] == 2 and result["refused"] == 0
+    assert result["status_updates"] > 5 and result["status_updates_per_s"] > 5
+    assert result["events_seen"] == result["status_updates"] and result["events_missing"] == 0
+    assert 0 < result["event_p50_ms"] <= result["event_p99_ms"] < 5000
+    after = (await markets.http.get("/markets/wagner/stalls")).json()["items"]
+    assert [s["status"] for s in after[:2]] == [s["status"] for s in before]

@@ -1,0 +1,142 @@
+"""A call for vacant stalls end to end: publish, apply, rank, award after the deadline, events."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from shared.identity import Role
+
+if TYPE_CHECKING:
+    from conftest import Markets
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime.now(UTC)
+DEADLINE = NOW + timedelta(days=20)
+CRITERIA = [
+    {"name": "offer", "weight": 40, "max_points": 100, "description": "economic offer"},
+    {"name": "social_value", "weight": 30, "max_points": 10},
+    {"name": "innovation", "weight": 20, "max_points": 10},
+    {"name": "experience", "weight": 10, "max_points": 40},
+]
+
+
+def scores(offer: float, social: float = 5) -> dict[str, float]:
+    return {"offer": offer, "social_value": social, "innovation": 5, "experience": 20}
+
+
+def application(holder: str, category: str, offer: float, stalls: list[str] | None = None) -> dict[str, Any]:
+    return {"holder": holder, "category": category, "stalls": stalls or [], "scores": scores(offer)}
+
+
+async def test_call_is_ranked_and_awarded_within_the_food_service_cap(markets: Markets) -> None:
+    http, office = markets.http, markets.office
+    await markets.create_market("wagner")
+    # 100 m²: food service already uses 10 m²; the cap is 20 m².
+    await markets.create_stall("wagner", "1", 10)
+    await markets.create_stall("wagner", "2", 12)
+    await markets.create_stall("wagner", "3", 8)
+    await markets.create_stall("wagner", "9", 60, holder="Frutta Colombo")
+    await markets.create_stall("wagner", "8", 10, "food_service", holder="Bar Sala")
+
+    body = {"title": "Bando box liberi", "stalls": ["2", "1"], "criteria": CRITERIA, "deadline": DEADLINE.isoformat()}
+    assert (await http.post("/markets/wagner/calls", json=body, headers=markets.operator("wagner"))).status_code == 403
+    taken = await http.post("/markets/wagner/calls", json={**body, "stalls": ["9"]}, headers=office)
+    assert taken.status_code == 409 and "assigned to Frutta Colombo" in taken.json()["detail"]
+    past = await http.post("/markets/wagner/calls", json={**body, "deadline": "2020-01-01T00:00:00Z"}, headers=office)
+    assert past.status_code == 422 and past.json()["errors"][0]["field"] == "body.deadline"
+    twice = await http.post("/markets/wagner/calls", json={**body, "criteria": CRITERIA[:1] * 2}, headers=office)
+    assert twice.status_code == 422
+    published = await http.post("/markets/wagner/calls", json=body, headers=office)
+    assert published.status_code == 201, published.text
+    call = published.json()
+    assert call["status"] == "open" and call["stalls"] == ["2", "1"] and call["concession_years"] == 20
+    overlapping = await http.post("/markets/wagner/calls", json={**body, "stalls": ["1", "3"]}, headers=office)
+    assert overlapping.status_code == 409 and "already offered" in overlapping.json()["detail"]
+
+    calls = f"/calls/{call['id']}"
+    applicants = [
+        ("bistrot", application("Bistrot Riva", "food_service", 95, ["2"])),
+        ("enoteca", application("Enoteca Monti", "food_service", 90)),
+        ("pizza", application("Pizza Conti", "food_service", 85)),
+        ("panetteria", application("Panetteria Villa", "food", 80)),
+    ]
+    for username, form in applicants:
+        response = await http.post(
+            f"{calls}/applications", json=form, headers=markets.auth(Role.SHOPKEEPER, username, username)
+        )
+        assert response.status_code == 201, response.text
+    assert (await http.post(f"{calls}/applications", json=applicants[0][1])).status_code == 401
+    repeat = await http.post(
+        f"{calls}/applications", json=applicants[0][1], headers=markets.auth(Role.SHOPKEEPER, "bistrot", "bistrot")
+    )
+    assert repeat.status_code == 409 and "already applied" in repeat.json()["detail"]
+    wrong = await http.post(
+        f"{calls}/applications",
+        json={**applicants[3][1], "scores": {**scores(80), "offer": 120}},
+        headers=markets.operator("wagner", "someone"),
+    )
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "body.scores.offer"
+    bad_key = await http.post(
+        f"{calls}/applications",
+        json={**applicants[3][1], "scores": {"$where": 1}},
+        headers=markets.operator("wagner", "someone"),
+    )
+    assert bad_key.status_code == 422
+
+    assert (await http.get(f"{calls}/ranking")).status_code == 401
+    assert (await http.get(f"{calls}/ranking", headers=markets.operator("wagner"))).status_code == 403
+    provisional = (await http.get(f"{calls}/ranking", headers=office)).json()
+    assert provisional["provisional"] is True and len(provisional["items"]) == 4
+    early = await http.post(f"{calls}/award", headers=office)
+    assert early.status_code == 409 and "after the deadline" in early.json()["detail"]
+    assert (await http.get(calls)).json()["applications"] == 4
+
+    markets.app.state.markets.clock = lambda: DEADLINE + timedelta(minutes=1)
+    late = await http.post(
+        f"{calls}/applications", json=application("Tardi", "food", 99), headers=markets.operator("wagner", "late")
+    )
+    assert late.status_code == 409
+    assert (await http.post(f"{calls}/award", headers=markets.operator("wagner"))).status_code == 403
+    awarded = await http.post(f"{calls}/award", headers=office)
+    assert awarded.status_code == 200, awarded.text
+    ranking = awarded.json()
+    outcome = [(i["rank"], i["applicant"], i["outcome"], i["stall"]) for i in ranking["items"]]
+    assert outcome == [
+        (1, "bistrot", "skipped", None),
+        (2, "enoteca", "awarded", "1"),
+        (3, "pizza", "skipped", None),
+        (4, "panetteria", "awarded", "2"),
+    ]
+    assert "over the cap of 20.0 m²" in ranking["items"][0]["reason"]
+    assert ranking["provisional"] is False and ranking["surface_after"]["food_service_m2"] == 20
+    assert [b["points"] for b in ranking["items"][1]["breakdown"]] == [36, 15, 10, 5]
+    assert (await http.get(f"{calls}/ranking")).json() == ranking, "the awarded ranking is public and stable"
+    assert (await http.post(f"{calls}/award", headers=office)).status_code == 409
+    stall = (await http.get("/markets/wagner/stalls/1")).json()
+    assert (stall["holder"], stall["category"], stall["status"]) == ("Enoteca Monti", "food_service", "closed")
+    assert stall["concession"]["end"].startswith(str((DEADLINE + timedelta(minutes=1)).year + 20))
+    market = (await http.get("/markets/wagner")).json()
+    assert market["surface"]["food_service_m2"] == 20 == market["surface"]["food_service_cap_m2"]
+    over_cap = await http.post(
+        "/markets/wagner/stalls/3/assignment",
+        json={"holder": "Caffè", "category": "food_service", "start": "2026-01-01", "end": "2030-01-01"},
+        headers=office,
+    )
+    assert over_cap.status_code == 409 and "over the cap" in over_cap.json()["detail"]
+    listed = (await http.get("/markets/wagner/calls")).json()
+    assert listed["total"] == 1 and listed["items"][0]["status"] == "awarded"
+
+    events = await markets.events(at_least=11)
+    awarded_event = next(e for e in events if e.type == "markets.call.awarded.v1")
+    assert awarded_event.subject == call["id"]
+    assert awarded_event.data["awarded"] == [
+        {"number": "1", "applicant": "enoteca", "score": ranking["items"][1]["score"]},
+        {"number": "2", "applicant": "panetteria", "score": ranking["items"][3]["score"]},
+    ]
+    assert [s["applicant"] for s in awarded_event.data["skipped"]] == ["bistrot", "pizza"]
+    assigned = [e.subject for e in events if e.type == "markets.stall.assigned.v1"]
+    assert assigned[-2:] == ["wagner/1", "wagner/2"]
