@@ -69,19 +69,9 @@ function rawVitality(district) {
   return isNum(kpi) ? kpi : null;
 }
 
-// The index is shown as delivered; for colours it is brought to 0–1. A collection whose values
-// never exceed 1 is read as a 0–1 index, otherwise as 0–100.
-function vitalityScale() {
-  const values = state.districts.map(rawVitality).filter(isNum);
-  for (const feature of state.geojson?.features || []) {
-    const v = feature?.properties?.vitality_index;
-    if (isNum(v)) values.push(v);
-  }
-  return values.some((v) => v > 1) ? 100 : 1;
-}
-
+// The vitality index runs from 0 to 100; colours use it as a fraction.
 function vitalityFraction(value) {
-  return isNum(value) ? value / vitalityScale() : null;
+  return isNum(value) ? value / 100 : null;
 }
 
 function districtByCode(code) {
@@ -270,6 +260,22 @@ function swatch(fraction) {
   return h('span', { class: `swatch swatch-${cls === null ? 'none' : cls}`, 'aria-hidden': 'true' });
 }
 
+// Component values come in the unit of each measure; the explanation spells it out.
+const COMPONENT_VALUE = {
+  net_openings: (v) => `${v > 0 ? '+' : ''}${num(v, 1)} %`,
+  stall_occupancy: (v) => pct(v),
+  historic_survival: (v) => pct(v),
+  extended_hours: (v) => pct(v),
+  service_coverage: (v) => t('components.per_1000', { value: num(v, 2) }),
+};
+
+function componentValue(component) {
+  const value = component?.value;
+  if (!isNum(value)) return DASH;
+  const format = COMPONENT_VALUE[component.name];
+  return format ? format(value) : num(value, 2);
+}
+
 function componentsTable(district) {
   const components = Array.isArray(district?.vitality?.components) ? district.vitality.components : [];
   if (!components.length) return h('p', { class: 'muted', text: t('districts.no_components') });
@@ -296,9 +302,9 @@ function componentsTable(district) {
           'tr',
           {},
           h('th', { scope: 'row', text: tOr('component', c?.name) || DASH }),
-          h('td', { class: 'num', text: num(c?.value, 2) }),
+          h('td', { class: 'num', text: componentValue(c) }),
           h('td', { class: 'num', text: num(c?.score, 1) }),
-          h('td', { class: 'num', text: num(c?.weight, 2) }),
+          h('td', { class: 'num', text: pct(c?.weight) }),
           h('td', { class: 'explanation', text: c?.explanation || DASH }),
         ),
       ),
@@ -332,7 +338,8 @@ function districtRows(district) {
   const row = h(
     'tr',
     { 'data-testid': `district-row-${code}` },
-    h('th', { scope: 'row' }, h('span', { class: 'cell-title', text: district.name || code }), h('span', { class: 'cell-sub', text: code })),
+    h('th', { scope: 'row' }, h('span', { class: 'cell-title', text: district.name || code }),
+      district.name ? h('span', { class: 'cell-sub', text: code }) : null),
     h('td', { class: 'num', 'data-testid': `district-vitality-${code}` }, swatch(vitalityFraction(vitality)), num(vitality, 1)),
     h('td', { class: 'num', text: num(k.shops_active) }),
     h('td', { class: 'num', text: num(k.historic_active) }),
@@ -367,7 +374,7 @@ function districtRows(district) {
       'td',
       { colspan: '11' },
       h('div', { class: 'detail' }, componentsTable(district), servicesList(district),
-        h('p', { class: 'muted', text: t('districts.as_of', { time: dateTime(k.as_of) }) })),
+        k.as_of ? h('p', { class: 'muted', text: t('districts.as_of', { time: dateTime(k.as_of) }) }) : null),
     ),
   );
   return [row, detail];
@@ -618,11 +625,20 @@ const mapHooks = {
 
 // ---------------------------------------------------------------- loading
 
+// When GET /districts fails and nothing is shown yet, the overview's copy of the districts is used.
+function useOverviewDistricts() {
+  const items = state.overview?.districts?.items;
+  if (state.districts.length || !panelErrors.has('districts-error') || !Array.isArray(items)) return false;
+  state.districts = items.filter((d) => d && d.code);
+  return true;
+}
+
 async function loadOverview() {
   try {
     state.overview = await api('/overview');
     if (Array.isArray(state.overview?.alerts)) state.alerts = state.overview.alerts.filter((a) => a && a.state !== 'resolved');
     setPanelError('alerts-error', null);
+    if (useOverviewDistricts()) renderDistricts();
   } catch (error) {
     setPanelError('alerts-error', error);
   }
@@ -636,9 +652,8 @@ async function loadDistricts() {
     state.districts = (await apiList('/districts')).filter((d) => d && d.code);
     setPanelError('districts-error', null);
   } catch (error) {
-    const fallback = state.overview?.districts?.items;
-    if (!state.districts.length && Array.isArray(fallback)) state.districts = fallback.filter((d) => d && d.code);
     setPanelError('districts-error', error);
+    useOverviewDistricts();
   }
   renderDistricts();
   renderAlerts(); // alerts name their district
@@ -733,40 +748,39 @@ function flush() {
 }
 
 async function loadAll() {
-  await loadOverview();
-  await Promise.allSettled([loadDistricts(), loadGeojson(), loadMarkets(), loadShops('kiosk'), loadShops('historic')]);
+  await Promise.allSettled([
+    loadOverview(), loadDistricts(), loadGeojson(), loadMarkets(), loadShops('kiosk'), loadShops('historic'),
+  ]);
   touched();
 }
 
 // ---------------------------------------------------------------- live events
 
+// Stall events: data {market_id, number, from, to, ...}; the subject is "<market_id>/<number>".
+// assigned/released carry the resulting status in `status` instead of from/to.
 function stallChange(ce) {
   const data = ce && typeof ce.data === 'object' && ce.data ? ce.data : {};
-  const subjectParts = typeof ce?.subject === 'string' ? ce.subject.split(/[/:]/) : [];
+  const subject = typeof ce?.subject === 'string' ? ce.subject : '';
+  const slash = subject.indexOf('/');
   return {
-    marketId: data.market_id ?? data.market ?? subjectParts[0] ?? null,
-    number: data.number ?? data.stall ?? data.stall_number ?? subjectParts[1] ?? null,
-    from: data.from ?? data.previous_status ?? data.old_status ?? null,
-    to: data.to ?? data.status ?? data.new_status ?? null,
-    occupancy: data.occupancy && typeof data.occupancy === 'object' ? data.occupancy : null,
+    marketId: data.market_id ?? (slash > 0 ? subject.slice(0, slash) : null),
+    number: data.number ?? (slash > 0 ? subject.slice(slash + 1) : null),
+    from: data.from ?? null,
+    to: data.to ?? data.status ?? null,
   };
 }
 
 // Applies a stall status change to the market's counters straight from the event, so the row
 // changes at once; the refetch that follows replaces the numbers with the authoritative ones.
 // A status change never changes who holds the stall, so occupancy_rate stays as it is.
-function applyStallChange({ marketId, from, to, occupancy }) {
+function applyStallChange({ marketId, from, to }) {
   const market = state.markets.get(marketId);
   if (!market) return false;
   const occ = occupancyOf(market);
-  let next = null;
-  if (occupancy) {
-    next = { ...occ, ...occupancy, by_status: { ...occ.by_status, ...(occupancy.by_status || {}) } };
-  } else if (STATUSES.includes(from) && STATUSES.includes(to) && from !== to && isNum(occ.by_status[from]) && occ.by_status[from] > 0) {
-    const byStatus = { ...occ.by_status, [from]: occ.by_status[from] - 1, [to]: (occ.by_status[to] ?? 0) + 1 };
-    next = { ...occ, by_status: byStatus, open_now: byStatus.open };
-  }
-  if (!next) return false;
+  const known = STATUSES.includes(from) && STATUSES.includes(to) && from !== to;
+  if (!known || !isNum(occ.by_status[from]) || occ.by_status[from] < 1) return false;
+  const byStatus = { ...occ.by_status, [from]: occ.by_status[from] - 1, [to]: (occ.by_status[to] ?? 0) + 1 };
+  const next = { ...occ, by_status: byStatus, open_now: byStatus.open };
   state.markets.set(marketId, { ...market, occupancy: next });
   updateMarketRow(marketId, { flash: true });
   renderSummary();

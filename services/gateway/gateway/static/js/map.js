@@ -52,8 +52,10 @@ export class CityMap {
     this.hooks = hooks;
     this.fitted = false;
     this.marketMarkers = new Map();
-    this.map = L.map(element, { center: MILAN, zoom: 12, minZoom: 9, maxZoom: 18, zoomSnap: 0.5 });
+    this.map = L.map(element, { center: MILAN, zoom: 12, minZoom: 9, maxZoom: 18, zoomSnap: 0.25 });
     for (const [name, z] of Object.entries(PANES)) this.map.createPane(name).style.zIndex = String(z);
+    // The page layout settles after the map is created (panels fill in): keep Leaflet's size in step.
+    new ResizeObserver(() => this.map.invalidateSize()).observe(element);
 
     this.layers = {
       districts: L.geoJSON(null, {
@@ -132,11 +134,20 @@ export class CityMap {
     };
   }
 
+  // Updates markers in place (an open popup or keyboard focus survives a refresh).
   setMarkets(markets) {
-    const group = this.layers.markets;
-    group.clearLayers();
-    this.marketMarkers.clear();
-    for (const market of markets) this.updateMarket(market);
+    const seen = new Set();
+    for (const market of markets) {
+      seen.add(market.id);
+      this.updateMarket(market);
+    }
+    for (const [id, marker] of this.marketMarkers) {
+      if (!seen.has(id)) {
+        this.layers.markets.removeLayer(marker);
+        this.marketMarkers.delete(id);
+      }
+    }
+    this.element.dataset.markets = String(this.marketMarkers.size);
     this.fitOnce();
   }
 
@@ -144,9 +155,11 @@ export class CityMap {
     const existing = this.marketMarkers.get(market.id);
     if (existing) {
       existing.market = market;
+      const moved = pointOf(market.location);
+      if (moved) existing.setLatLng(moved);
       existing.setStyle(this.marketStyle(market));
       labelPath(existing, this.hooks.marketLabel(market));
-      if (existing.isPopupOpen()) existing.setPopupContent(this.hooks.marketPopup(market));
+      if (existing.isPopupOpen()) existing.getPopup().update();
       return;
     }
     const point = pointOf(market.location);
