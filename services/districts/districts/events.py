@@ -1,0 +1,197 @@
+"""The events this service reads (its own copies of the markets and shops contracts) and publishes.
+
+Consumed payloads ignore fields they do not know and default the ones they do not need, so the
+producers may add fields (evolution is add-only) without breaking the projections.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from shared.events import EventData
+
+
+def _id_text(value: Any) -> Any:
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+IdText = Annotated[str, BeforeValidator(_id_text), Field(min_length=1, max_length=200)]
+
+
+class Location(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+
+
+# ---------------------------------------------------------------- markets.events (consumed)
+
+
+class _MarketEvent(EventData):
+    source = "/markets"
+    market_id: IdText
+    version: int = Field(ge=1)
+
+
+class MarketRegistered(_MarketEvent):
+    event_type = "markets.market.registered.v1"
+    name: str | None = None
+    nil: Any = None
+    location: Location | None = None
+    active: bool = True
+
+    def subject(self) -> str:
+        return self.market_id
+
+
+class MarketUpdated(MarketRegistered):
+    event_type = "markets.market.updated.v1"
+
+
+class StallEvent(_MarketEvent):
+    number: IdText
+    at: datetime | None = None
+
+    def subject(self) -> str:
+        return f"{self.market_id}/{self.number}"
+
+
+class StallCreated(StallEvent):
+    event_type = "markets.stall.created.v1"
+    category: str | None = None
+    status: str
+    holder: str | None = None
+
+
+class StallStatusChanged(StallEvent):
+    event_type = "markets.stall.status_changed.v1"
+    from_: str | None = Field(default=None, alias="from")
+    to: str
+
+
+class StallAssigned(StallEvent):
+    event_type = "markets.stall.assigned.v1"
+    holder: str | None = None
+    category: str | None = None
+    status: str
+
+
+class StallReleased(StallEvent):
+    event_type = "markets.stall.released.v1"
+    status: str
+
+
+# ---------------------------------------------------------------- shops.events (consumed)
+
+
+class _ShopEvent(EventData):
+    source = "/shops"
+    shop_id: IdText
+
+    def subject(self) -> str:
+        return self.shop_id
+
+
+class ShopRegistered(_ShopEvent):
+    event_type = "shops.shop.registered.v1"
+    kind: str
+    name: str | None = None
+    nil: Any = None
+    location: Location | None = None
+    year_founded: int | None = None
+    status: str
+    status_changed_at: datetime | None = None
+    version: int = Field(ge=1)
+
+
+class ShopUpdated(ShopRegistered):
+    event_type = "shops.shop.updated.v1"
+
+
+class ShopStatusChanged(_ShopEvent):
+    event_type = "shops.shop.status_changed.v1"
+    kind: str | None = None
+    from_: str | None = Field(default=None, alias="from")
+    to: str
+    at: datetime | None = None
+    version: int = Field(ge=1)
+
+
+class HistoricRecognised(_ShopEvent):
+    event_type = "shops.historic.recognised.v1"
+    year_founded: int | None = None
+    recognised_at: datetime | None = None
+    version: int = Field(ge=1)
+
+
+class ServiceRegistered(_ShopEvent):
+    event_type = "shops.service.registered.v1"
+    service_id: IdText
+    service: str = Field(min_length=1, max_length=100)
+    weekly_minutes: int = Field(default=0, ge=0)
+    evening_minutes: int = Field(default=0, ge=0)
+    weekend_minutes: int = Field(default=0, ge=0)
+    at: datetime | None = None
+
+
+class ServiceRemoved(_ShopEvent):
+    event_type = "shops.service.removed.v1"
+    service_id: IdText
+    service: str | None = None
+    at: datetime | None = None
+
+
+CONSUMED: dict[str, type[EventData]] = {
+    model.event_type: model
+    for model in (
+        MarketRegistered,
+        MarketUpdated,
+        StallCreated,
+        StallStatusChanged,
+        StallAssigned,
+        StallReleased,
+        ShopRegistered,
+        ShopUpdated,
+        ShopStatusChanged,
+        HistoricRecognised,
+        ServiceRegistered,
+        ServiceRemoved,
+    )
+}
+
+
+# ---------------------------------------------------------------- districts.events (published)
+
+
+class KpisUpdated(EventData):
+    event_type = "districts.kpis.updated.v1"
+    source = "/districts"
+    district: str
+    kpis: dict[str, Any]
+    at: datetime
+
+    def subject(self) -> str:
+        return self.district
+
+
+class AlertRaised(EventData):
+    event_type = "districts.alert.raised.v1"
+    source = "/districts"
+    alert_id: str
+    district: str
+    condition: str
+    detail: str
+    value: float | None
+    threshold: float | None
+    at: datetime
+
+    def subject(self) -> str:
+        return self.district
+
+
+class AlertResolved(AlertRaised):
+    event_type = "districts.alert.resolved.v1"

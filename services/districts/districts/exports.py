@@ -1,0 +1,55 @@
+"""District KPIs as a GeoJSON FeatureCollection (for maps) and as CSV (for spreadsheets)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from districts.domain import Kpis
+from districts.schemas import DistrictDetail
+
+SCALARS = [name for name in Kpis.model_fields if name != "services_by_type"]
+
+
+def _cell(text: str) -> str:
+    """Text a spreadsheet will not run as a formula."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
+
+
+def geojson(districts: list[DistrictDetail]) -> dict[str, Any]:
+    features = [
+        {
+            "type": "Feature",
+            "id": d.code,
+            "geometry": d.perimeter,
+            "properties": {
+                "code": d.code,
+                "name": d.name,
+                **d.kpis.model_dump(mode="json"),
+                "open_alerts": len(d.open_alerts),
+            },
+        }
+        for d in districts
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def csv_text(districts: list[DistrictDetail]) -> str:
+    """One row per district; one ``services.<type>`` column per service type offered anywhere."""
+    service_types = sorted({t for d in districts for t in d.kpis.services_by_type})
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["code", "name", *SCALARS, *(f"services.{t}" for t in service_types), "open_alerts"])
+    for d in districts:
+        values = d.kpis.model_dump(mode="json")
+        writer.writerow(
+            [
+                d.code,
+                _cell(d.name),
+                *("" if values[name] is None else values[name] for name in SCALARS),
+                *(d.kpis.services_by_type.get(t, 0) for t in service_types),
+                len(d.open_alerts),
+            ]
+        )
+    return out.getvalue()

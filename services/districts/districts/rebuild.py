@@ -1,0 +1,217 @@
+"""Replay: rebuild every projection from the topics into a fresh generation, then switch to it.
+
+1. A never-used generation is claimed and marked as being built; from then on the live handler
+   applies each new event to it as well.
+2. The end offsets of the followed topics are read: everything before them is replayed by a consumer
+   of its own (a fresh group, from the beginning) into the new generation; everything after them is
+   also applied live. Field versions make an event applied by both harmless.
+3. When the replay's committed offsets reach those ends, the generation's KPIs are computed and one
+   update of the projection state makes it the active one. The old generation keeps serving until
+   then and is dropped a little later.
+Alerts, monitors and the time series are history and are not rebuilt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from districts.projector import Projector
+from districts.refresher import Refresher
+from districts.settings import DistrictsSettings
+from districts.store import DistrictStore
+from shared.consumer import IdempotentConsumer, processed_collection, processed_indexes
+from shared.errors import Conflict, NotFound
+from shared.events import utcnow
+from shared.kafka import KafkaBus, client_options
+from shared.metrics import ServiceMetrics
+from shared.mongo import Document, Mongo
+
+log = logging.getLogger(__name__)
+PROGRESS_INTERVAL_S = 0.2
+ACTIVE_STATES = ("running", "switching")
+
+
+def _job_view(doc: Document) -> Document:
+    view = {k: v for k, v in doc.items() if k != "_id"}
+    return {"id": doc["_id"], **view}
+
+
+class Rebuilder:
+    def __init__(
+        self,
+        *,
+        settings: DistrictsSettings,
+        mongo: Mongo,
+        bus: KafkaBus,
+        metrics: ServiceMetrics,
+        store: DistrictStore,
+        projector: Projector,
+        refresher: Refresher,
+        topics: Sequence[str],
+    ) -> None:
+        self.settings = settings
+        self.mongo = mongo
+        self.bus = bus
+        self.metrics = metrics
+        self.store = store
+        self.projector = projector
+        self.refresher = refresher
+        self.topics = list(topics)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self, requested_by: str) -> Document:
+        await self.reap_stale()
+        generation = await self.store.claim_generation()
+        if generation is None:
+            raise Conflict("a rebuild is already running; follow it at /districts/rebuild/{job}")
+        state = await self.store.state()
+        now, job_id = utcnow(), uuid.uuid4().hex
+        job: Document = {
+            "_id": job_id,
+            "state": "running",
+            "generation": generation,
+            "previous_generation": state.active,
+            "requested_by": requested_by,
+            "started_at": now,
+            "heartbeat_at": now,
+            "finished_at": None,
+            "events_total": None,
+            "events_replayed": 0,
+            "progress": 0.0,
+            "error": None,
+        }
+        await self.store.insert_job(job)
+        for leftover in await self.store.generations_on_disk() - {state.active, generation}:
+            await self.store.drop_generation(leftover)
+        await self.store.ensure_generation(generation)
+        self._spawn(self._run(job_id, generation, state.active))
+        return _job_view(job)
+
+    async def job(self, job_id: str) -> Document:
+        doc = await self.store.job(job_id)
+        if doc is None:
+            raise NotFound(f"no rebuild job {job_id!r}")
+        return _job_view(doc)
+
+    async def reap_stale(self) -> None:
+        """Give up a build whose job stopped beating (its process died), so a new one may start."""
+        state = await self.store.state()
+        if state.building is None:
+            return
+        job = await self.store.job_building(state.building)
+        stale_before = utcnow() - timedelta(seconds=self.settings.rebuild_stale_after_s)
+        if job is None or job["heartbeat_at"] < stale_before:
+            if job is not None:
+                await self.store.update_job(
+                    job["_id"], {"state": "failed", "error": "interrupted", "finished_at": utcnow()}
+                )
+            await self.store.abandon(state.building)
+            await self.store.drop_generation(state.building)
+            log.warning("abandoned the unfinished rebuild of generation %s", state.building)
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _spawn(self, coroutine: Any) -> None:
+        task: asyncio.Task[None] = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, job_id: str, generation: int, previous: int) -> None:
+        group = f"{self.settings.consumer_group}-rebuild-{job_id}"
+        consumer: IdempotentConsumer | None = None
+        try:
+            async with _Offsets(self.settings, group) as offsets:
+                targets = await offsets.ends(self.topics)
+                await self.store.update_job(job_id, {"events_total": sum(targets.values())})
+                await self.mongo.ensure_indexes(processed_indexes(group))
+                consumer = IdempotentConsumer(
+                    settings=self.settings,
+                    mongo=self.mongo,
+                    bus=self.bus,
+                    metrics=self.metrics,
+                    topics=self.topics,
+                    group_id=group,
+                    handler=self.projector.replay_handler(generation),
+                )
+                consumer.start()
+                await self._follow(job_id, offsets, targets)
+            await consumer.stop()
+            consumer = None
+            await self.store.update_job(job_id, {"state": "switching", "heartbeat_at": utcnow()})
+            await self.refresher.materialize(generation)
+            if not await self.store.switch_to(generation):
+                raise RuntimeError("the generation was abandoned while it was being built")
+            self.refresher.request(full=True)
+            await self.store.update_job(job_id, {"state": "done", "progress": 1.0, "finished_at": utcnow()})
+            log.info("rebuild %s done: generation %s is active", job_id, generation)
+            await asyncio.sleep(self.settings.rebuild_drop_delay_s)
+            await self.store.drop_generation(previous)
+            await self.mongo.db.drop_collection(processed_collection(group))
+        except BaseException as exc:
+            if consumer is not None:
+                await consumer.stop()
+            await self._fail(job_id, generation, "interrupted" if isinstance(exc, asyncio.CancelledError) else str(exc))
+            if not isinstance(exc, Exception):
+                raise
+            log.exception("rebuild %s failed", job_id)
+
+    async def _follow(self, job_id: str, offsets: _Offsets, targets: dict[TopicPartition, int]) -> None:
+        total = sum(targets.values())
+        while True:
+            committed = await offsets.committed(list(targets))
+            replayed = sum(min(committed.get(tp, 0), end) for tp, end in targets.items())
+            progress = round(replayed / total, 4) if total else 1.0
+            await self.store.update_job(
+                job_id, {"events_replayed": replayed, "progress": progress, "heartbeat_at": utcnow()}
+            )
+            if replayed >= total:
+                return
+            await asyncio.sleep(PROGRESS_INTERVAL_S)
+
+    async def _fail(self, job_id: str, generation: int, error: str) -> None:
+        try:
+            await self.store.update_job(job_id, {"state": "failed", "error": error[:500], "finished_at": utcnow()})
+            await self.store.abandon(generation)
+            await self.store.drop_generation(generation)
+        except Exception as exc:  # noqa: BLE001 - the stale-job reaper finishes the clean-up
+            log.warning("could not clean up rebuild %s: %s", job_id, exc)
+
+
+class _Offsets:
+    """Reads the topics' end offsets and a group's committed offsets, without joining the group."""
+
+    def __init__(self, settings: DistrictsSettings, group: str) -> None:
+        self.consumer = AIOKafkaConsumer(
+            **client_options(settings),
+            group_id=group,
+            enable_auto_commit=False,
+        )
+
+    async def __aenter__(self) -> _Offsets:
+        await self.consumer.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.consumer.stop()
+
+    async def ends(self, topics: Sequence[str]) -> dict[TopicPartition, int]:
+        partitions = [
+            TopicPartition(topic, p)
+            for topic in topics
+            for p in sorted(self.consumer.partitions_for_topic(topic) or ())
+        ]
+        return dict(await self.consumer.end_offsets(partitions)) if partitions else {}
+
+    async def committed(self, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
+        found = {tp: await self.consumer.committed(tp) for tp in partitions}
+        return {tp: offset for tp, offset in found.items() if offset is not None}

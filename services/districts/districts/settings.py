@@ -1,0 +1,25 @@
+"""Settings of the districts service (environment variables by upper-case field name)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from shared.settings import ServiceSettings
+
+
+class DistrictsSettings(ServiceSettings):
+    service_name: str = "districts"
+    port: int = 8003
+
+    markets_topic: str = "markets.events"
+    shops_topic: str = "shops.events"
+    districts_topic: str = "districts.events"
+    consumer_group: str = "districts"
+
+    snapshot_interval_s: float = Field(default=300.0, gt=0, description="time-series sample of every district")
+    refresh_idle_poll_s: float = Field(default=1.0, gt=0, description="look for other replicas' writes")
+    refresh_tick_s: float = Field(default=0.02, gt=0, description="how often new local projections are noticed")
+    services_per_1000_target: float = Field(default=1.0, gt=0)
+    extended_hours_target: float = Field(default=0.4, gt=0, le=2)
+    rebuild_stale_after_s: float = Field(default=30.0, gt=0)
+    rebuild_drop_delay_s: float = Field(default=5.0, ge=0)

@@ -1,0 +1,197 @@
+"""Fixtures of the districts tests: settings on unique topics, tokens, event builders, a producer."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from districts.settings import DistrictsSettings
+from shared.events import CloudEvent
+from shared.identity import Principal, Role, issue_token
+from shared.testing import LocalKafka, LocalMongo, make_settings, unique
+
+NOW = datetime.now(UTC)
+
+
+def square(lon: float, lat: float, half: float = 0.01) -> dict[str, Any]:
+    ring = [[lon - half, lat - half], [lon + half, lat - half], [lon + half, lat + half], [lon - half, lat + half]]
+    return {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
+
+
+@pytest.fixture(name="square")
+def square_fixture() -> Callable[..., dict[str, Any]]:
+    return square
+
+
+class Events:
+    """CloudEvents as the markets and shops services publish them (docs/events.md)."""
+
+    @staticmethod
+    def _event(source: str, kind: str, subject: str, data: dict[str, Any]) -> CloudEvent:
+        return CloudEvent(source=source, type=kind, subject=subject, data=data)
+
+    def market(self, market_id: str, version: int, lon: float, lat: float, active: bool = True) -> CloudEvent:
+        data = {"market_id": market_id, "name": market_id.title(), "address": "Piazza", "municipio": 1, "nil": None}
+        data.update(location={"lon": lon, "lat": lat}, active=active, version=version)
+        kind = "markets.market.registered.v1" if version == 1 else "markets.market.updated.v1"
+        return self._event("/markets", kind, market_id, data)
+
+    def stall(self, market_id: str, number: int, status: str) -> CloudEvent:
+        data = {"market_id": market_id, "number": number, "area_m2": 12.5, "category": "food", "status": status}
+        data.update(holder=None if status == "vacant" else "holder", version=1, at=NOW.isoformat())
+        return self._event("/markets", "markets.stall.created.v1", f"{market_id}/{number}", data)
+
+    def stall_status(self, market_id: str, number: int, before: str, after: str, version: int) -> CloudEvent:
+        data = {"market_id": market_id, "number": number, "from": before, "to": after, "note": None}
+        data.update(actor="operator", version=version, at=NOW.isoformat())
+        return self._event("/markets", "markets.stall.status_changed.v1", f"{market_id}/{number}", data)
+
+    def shop(
+        self,
+        shop_id: str,
+        version: int,
+        kind: str,
+        status: str,
+        lon: float,
+        lat: float,
+        year_founded: int | None = 1920,
+        registered: bool = True,
+    ) -> CloudEvent:
+        data = {"shop_id": shop_id, "kind": kind, "name": f"Shop {shop_id}", "trade": "bakery", "address": "Via"}
+        data.update(cap="20121", municipio=1, nil=None, location={"lon": lon, "lat": lat}, year_founded=year_founded)
+        data.update(status=status, status_changed_at=NOW.isoformat(), version=version, unknown_future_field=1)
+        kind_name = "shops.shop.registered.v1" if registered else "shops.shop.updated.v1"
+        return self._event("/shops", kind_name, shop_id, data)
+
+    def shop_status(self, shop_id: str, kind: str, before: str, after: str, version: int) -> CloudEvent:
+        data = {"shop_id": shop_id, "kind": kind, "from": before, "to": after, "at": NOW.isoformat()}
+        data.update(actor="office", version=version)
+        return self._event("/shops", "shops.shop.status_changed.v1", shop_id, data)
+
+    def service(self, shop_id: str, service_id: str, service: str, removed: bool = False) -> CloudEvent:
+        data: dict[str, Any] = {"shop_id": shop_id, "service_id": service_id, "service": service, "actor": "x"}
+        data["at"] = NOW.isoformat()
+        if removed:
+            return self._event("/shops", "shops.service.removed.v1", shop_id, data)
+        hours = [{"day": d, "opens": "08:00", "closes": "20:00"} for d in range(7)]
+        data.update(hours=hours, weekly_minutes=5040, evening_minutes=420, weekend_minutes=1440)
+        return self._event("/shops", "shops.service.registered.v1", shop_id, data)
+
+
+@pytest.fixture
+def events() -> Events:
+    return Events()
+
+
+@pytest.fixture
+def settings(kafka: LocalKafka, mongo: LocalMongo) -> DistrictsSettings:
+    settings: DistrictsSettings = make_settings(
+        DistrictsSettings,
+        kafka,
+        mongo,
+        markets_topic=unique("markets.events"),
+        shops_topic=unique("shops.events"),
+        districts_topic=unique("districts.events"),
+        consumer_group=unique("districts"),
+        refresh_idle_poll_s=0.2,
+        rebuild_drop_delay_s=0,
+    )
+    return settings
+
+
+def _headers(settings: DistrictsSettings, principal: Principal) -> dict[str, str]:
+    return {"Authorization": f"Bearer {issue_token(settings, principal, timedelta(minutes=5))}"}
+
+
+@pytest.fixture
+def office(settings: DistrictsSettings) -> dict[str, str]:
+    return _headers(settings, Principal(username="office", role=Role.OFFICE))
+
+
+@pytest.fixture
+def shopkeeper(settings: DistrictsSettings) -> dict[str, str]:
+    return _headers(settings, Principal(username="keeper", role=Role.SHOPKEEPER, scope="s1"))
+
+
+Send = Callable[[str, list[CloudEvent]], Awaitable[None]]
+
+
+@pytest.fixture
+async def send(kafka: LocalKafka) -> AsyncIterator[Send]:
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all")
+    await producer.start()
+
+    async def produce(topic: str, batch: list[CloudEvent]) -> None:
+        for event in batch:
+            await producer.send_and_wait(topic, value=event.to_bytes(), key=event.key())
+
+    yield produce
+    await producer.stop()
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], timeout_s: float = 20.0, what: str = "condition") -> Any:
+    """Poll ``check`` until it returns something truthy (an AssertionError counts as not yet)."""
+    deadline = time.monotonic() + timeout_s
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            value = await check()
+            if value:
+                return value
+        except AssertionError as exc:
+            last = exc
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}: {last}")
+
+
+@pytest.fixture
+def wait() -> Callable[..., Awaitable[Any]]:
+    return eventually
+
+
+async def read_topic(bootstrap: str, topic: str, idle_s: float = 1.0) -> list[CloudEvent]:
+    """Every event on a topic (reads until nothing new arrives for ``idle_s``)."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=unique("reader"),
+        auto_offset_reset="earliest",
+        session_timeout_ms=1500,
+        heartbeat_interval_ms=500,
+    )
+    await consumer.start()
+    found: list[CloudEvent] = []
+    try:
+        quiet_since, give_up = time.monotonic(), time.monotonic() + 15
+        while (time.monotonic() - quiet_since < idle_s or not consumer.assignment()) and time.monotonic() < give_up:
+            batches = await consumer.getmany(timeout_ms=200)
+            for records in batches.values():
+                found.extend(CloudEvent.from_bytes(r.value) for r in records)
+                quiet_since = time.monotonic()
+    finally:
+        await consumer.stop()
+    return found
+
+
+@pytest.fixture
+def topic_reader(kafka: LocalKafka) -> Callable[[str], Awaitable[list[CloudEvent]]]:
+    return lambda topic: read_topic(kafka.bootstrap, topic)
+
+
+async def kpis(client: httpx.AsyncClient, code: str) -> dict[str, Any]:
+    response = await client.get(f"/districts/{code}")
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()["kpis"]
+    return body
+
+
+@pytest.fixture
+def district_kpis() -> Callable[[httpx.AsyncClient, str], Awaitable[dict[str, Any]]]:
+    return kpis

@@ -1,0 +1,176 @@
+"""The service on the real broker and database: contract, projections, restart, perimeter changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from districts.main import create_app
+from shared.events import CloudEvent
+from shared.testing import running_app
+
+pytestmark = pytest.mark.integration
+
+CENTRO = (9.19, 45.465)
+OVEST = (9.12, 45.45)
+
+
+async def test_contract_of_writes(
+    settings: Any, office: dict[str, str], shopkeeper: dict[str, str], square: Any
+) -> None:
+    async for client in running_app(create_app(settings)):
+        body = {"code": "centro", "name": "Centro", "perimeter": square(*CENTRO)}
+        assert (await client.post("/districts", json=body)).status_code == 401
+        assert (await client.post("/districts", json=body, headers=shopkeeper)).status_code == 403
+        created = await client.post("/districts", json=body, headers=office)
+        assert created.status_code == 201, created.text
+        assert created.headers["etag"] == '"1"' and created.json()["kpis"]["shops_active"] == 0
+        assert (await client.post("/districts", json=body, headers=office)).status_code == 409
+
+        open_ring = square(*CENTRO)
+        open_ring["coordinates"][0].pop()
+        bowtie = {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}
+        far = {"type": "Polygon", "coordinates": [[[0, 0], [1, 95], [1, 0], [0, 0]]]}
+        cases = [
+            ({**body, "code": "x", "perimeter": open_ring}, "body.perimeter.coordinates.0"),
+            ({**body, "code": "x", "perimeter": bowtie}, "body.perimeter.coordinates"),
+            ({**body, "code": "x", "perimeter": far}, "body.perimeter.coordinates.0.1"),
+            ({**body, "code": "x", "perimeter": {"type": "Point", "coordinates": [9, 45]}}, "body.perimeter"),
+            ({**body, "code": {"$gt": ""}}, "body.code"),
+            ({**body, "code": "rebuild"}, "body.code"),
+            ({**body, "code": "x", "perimeter": {**square(*CENTRO), "$where": "1"}}, "body.perimeter"),
+        ]
+        for bad, field in cases:
+            response = await client.post("/districts", json=bad, headers=office)
+            assert response.status_code == 422, (field, response.text)
+            assert response.headers["content-type"].startswith("application/problem+json")
+            fields = [e["field"] for e in response.json()["errors"]]
+            assert any(f.startswith(field) for f in fields), (field, fields)
+
+        update = {"name": "Centro", "perimeter": square(*OVEST)}
+        assert (await client.put("/districts/centro", json=update, headers=shopkeeper)).status_code == 403
+        stale = await client.put("/districts/centro", json=update, headers={**office, "If-Match": '"7"'})
+        assert stale.status_code == 412
+        assert (await client.put("/districts/nowhere", json=update, headers=office)).status_code == 404
+
+        limits = {"occupancy_below": 0.6, "occupancy_recovered_at": 0.5}
+        flapping = await client.put("/districts/centro/thresholds", json=limits, headers=office)
+        assert flapping.status_code == 422
+        assert flapping.json()["errors"][0]["field"] == "body.occupancy_recovered_at"
+        assert (await client.put("/districts/centro/thresholds", json={}, headers=shopkeeper)).status_code == 403
+        assert (await client.get("/districts/centro/thresholds")).json()["occupancy_below"] == 0.6
+
+        nil = {"id": 1, "name": "Duomo", "population": 16706, "area_km2": 2.34, "perimeter": square(*CENTRO)}
+        assert (await client.post("/nils", json=nil)).status_code == 401
+        assert (await client.post("/nils", json=nil, headers=office)).status_code == 201
+        assert (await client.post("/nils", json=nil, headers=office)).status_code == 200
+        assert (await client.post("/nils", json={**nil, "population": "many"}, headers=office)).status_code == 422
+        assert (await client.post("/districts/rebuild")).status_code == 401
+        assert (await client.get("/districts/centro/timeseries?metric=nope")).status_code == 422
+        assert (await client.get("/districts?limit=501")).status_code == 422
+        assert (await client.get("/districts/unknown")).status_code == 404
+
+
+async def test_projections_survive_duplicates_reordering_and_restart(
+    settings: Any,
+    office: dict[str, str],
+    events: Any,
+    send: Any,
+    wait: Any,
+    district_kpis: Any,
+    topic_reader: Any,
+    square: Any,
+) -> None:
+    markets, shops = settings.markets_topic, settings.shops_topic
+    closure = events.shop_status("s1", "historic", "active", "closed", 2)
+    stall_reopened = events.stall_status("m1", 3, "vacant", "open", 2)
+    broken = CloudEvent(source="/shops", type="shops.shop.status_changed.v1", subject="s9", data={"shop_id": "s9"})
+    async for client in running_app(create_app(settings)):
+        for code, centre in (("centro", CENTRO), ("ovest", OVEST)):
+            body = {"code": code, "name": code.title(), "perimeter": square(*centre)}
+            assert (await client.post("/districts", json=body, headers=office)).status_code == 201
+        nil = {"id": 1, "name": "Duomo", "population": 20000, "area_km2": 4.9, "perimeter": square(*CENTRO)}
+        assert (await client.post("/nils", json=nil, headers=office)).status_code == 201
+        await send(
+            markets,
+            [
+                stall_reopened,
+                stall_reopened,
+                events.market("m1", 1, *CENTRO),
+                *(events.stall("m1", n, s) for n, s in ((1, "open"), (2, "open"), (3, "vacant"), (4, "closed"))),
+            ],
+        )
+        await send(
+            shops,
+            [
+                closure,
+                events.shop("s1", 1, "historic", "active", *CENTRO),
+                CloudEvent.model_validate({**closure.model_dump(), "id": "redelivered-with-new-id"}),
+                events.shop("s2", 1, "kiosk", "active", *CENTRO, year_founded=None),
+                events.shop("s3", 1, "shop", "active", *OVEST, year_founded=closure.time.year),
+                events.service("s2", "svc2", "tickets", removed=True),
+                events.service("s2", "svc1", "parcel_pickup"),
+                events.service("s2", "svc2", "tickets"),
+                CloudEvent(source="/shops", type="shops.something_new.v1", subject="s2", data={}),
+                broken,
+            ],
+        )
+        expected = {
+            "shops_active": 1,
+            "historic_active": 0,
+            "kiosks_active": 1,
+            "services_by_type": {"parcel_pickup": 1},
+            "stalls_total": 4,
+            "stalls_open": 3,
+            "stalls_vacant": 0,
+            "stall_occupancy": 1.0,
+            "openings_30d": 1,
+            "closures_30d": 1,
+            "historic_closures_30d": 1,
+            "population": 20000,
+        }
+
+        async def centro_is(values: dict[str, Any]) -> bool:
+            found = await district_kpis(client, "centro")
+            assert {k: found[k] for k in values} == values
+            return True
+
+        await wait(lambda: centro_is(expected), what="centro KPIs")
+        ovest = await district_kpis(client, "ovest")
+        assert ovest["shops_active"] == 1 and ovest["openings_30d"] == 1 and ovest["stall_occupancy"] is None
+        nil_view = (await client.get("/nils/1")).json()
+        assert nil_view["kpis"]["shops_active"] == 1 and nil_view["kpis"]["stalls_total"] == 4
+        district = (await client.get("/districts/centro")).json()
+        assert district["vitality"]["index"] is not None
+        assert {c["name"] for c in district["vitality"]["components"]} >= {"net_openings", "service_coverage"}
+
+    restarted = create_app(settings)
+    async for client in running_app(restarted):
+        republished = events.shop("s1", 1, "historic", "active", *CENTRO)
+        await send(shops, [events.shop("s4", 1, "shop", "active", *CENTRO, year_founded=1990), republished])
+        await send(markets, [events.stall_status("m1", 4, "closed", "vacant", 2)])
+        after_restart = {**expected, "shops_active": 2, "stalls_vacant": 1, "stall_occupancy": 0.75}
+        await wait(lambda: centro_is(after_restart), what="centro KPIs after restart")
+        consumer = restarted.state.runtime.consumers[0]
+        assert consumer.handled == 3, "a restarted consumer resumes after its committed offset"
+
+        moved = await client.put(
+            "/districts/centro", json={"name": "Centro", "perimeter": square(*OVEST)}, headers={**office, "If-Match": '"1"'}
+        )
+        assert moved.status_code == 200 and moved.headers["etag"] == '"2"'
+        await wait(lambda: centro_is({"shops_active": 1, "stalls_total": 0, "openings_30d": 1}), what="membership")
+
+        geo = (await client.get("/districts.geojson")).json()
+        assert {f["properties"]["code"] for f in geo["features"]} == {"centro", "ovest"}
+        assert geo["features"][0]["geometry"]["type"] == "Polygon"
+        table = (await client.get("/districts.csv")).text.splitlines()
+        assert table[0].startswith("code,name,shops_active") and len(table) == 3
+        series = (await client.get("/districts/centro/timeseries", params={"metric": "shops_active"})).json()
+        assert [p["value"] for p in series["points"]][-1] == 1 and "from" in series
+
+    published = await topic_reader(settings.districts_topic)
+    assert {e.type for e in published} == {"districts.kpis.updated.v1"}
+    assert all(e.subject in {"centro", "ovest"} for e in published)
+    dead = await topic_reader(f"{shops}.dlq")
+    assert [e.subject for e in dead] == ["s9"]
