@@ -103,7 +103,7 @@ function citySummary() {
   if (markets.length) {
     const sum = (fn) => markets.reduce((acc, m) => acc + (fn(m) ?? 0), 0);
     const total = sum((m) => occupancyOf(m).stalls_total);
-    // Assigned stalls over all stalls: each market's rate weighted by its size.
+    // Stalls taken over all stalls: each market's rate weighted by its size.
     const assigned = sum((m) => {
       const occ = occupancyOf(m);
       return isNum(occ.occupancy_rate) && isNum(occ.stalls_total) ? occ.occupancy_rate * occ.stalls_total : null;
@@ -173,19 +173,22 @@ function renderPartial() {
   banner.hidden = false;
 }
 
-// Each panel keeps showing its last good data and says when a refresh failed.
-const panelErrors = new Map();
+// Each panel keeps showing its last good data and says when a refresh failed. A panel can be fed
+// by several requests (the map: perimeters, kiosks, historic shops), so errors are kept per source.
+const PANELS = ['alerts-error', 'districts-error', 'markets-error', 'map-error'];
+const panelErrors = new Map(); // panel element id -> Map(source -> error)
 
 function renderPanelError(id) {
   const el = $(`#${id}`);
-  const error = panelErrors.get(id);
+  const [error] = panelErrors.get(id)?.values() ?? [];
   el.textContent = error ? `${t('panel.unavailable')} ${errorMessage(error)}` : '';
   el.hidden = !error;
 }
 
-function setPanelError(id, error) {
-  if (error) panelErrors.set(id, error);
-  else panelErrors.delete(id);
+function setPanelError(id, error, source = id) {
+  if (!panelErrors.has(id)) panelErrors.set(id, new Map());
+  if (error) panelErrors.get(id).set(source, error);
+  else panelErrors.get(id).delete(source);
   renderPanelError(id);
 }
 
@@ -628,7 +631,7 @@ const mapHooks = {
 // When GET /districts fails and nothing is shown yet, the overview's copy of the districts is used.
 function useOverviewDistricts() {
   const items = state.overview?.districts?.items;
-  if (state.districts.length || !panelErrors.has('districts-error') || !Array.isArray(items)) return false;
+  if (state.districts.length || !panelErrors.get('districts-error')?.size || !Array.isArray(items)) return false;
   state.districts = items.filter((d) => d && d.code);
   return true;
 }
@@ -666,9 +669,9 @@ async function loadGeojson() {
     state.geojson = await api('/districts.geojson');
     if (cityMap) cityMap.setDistricts(state.geojson);
     renderAlerts();
-    setPanelError('map-error', null);
+    setPanelError('map-error', null, 'perimeters');
   } catch (error) {
-    setPanelError('map-error', error);
+    setPanelError('map-error', error, 'perimeters');
   }
 }
 
@@ -684,7 +687,8 @@ async function loadMarkets() {
     state.markets.clear();
     applyMarkets(markets);
     state.marketsLoaded = true;
-    setPanelError('markets-error', null);
+    panelErrors.delete('markets-error');
+    renderPanelError('markets-error');
     if (cityMap) cityMap.setMarkets(state.markets.values());
   } catch (error) {
     setPanelError('markets-error', error);
@@ -702,8 +706,9 @@ async function loadMarket(id) {
     state.markets.set(market.id, market);
     updateMarketRow(market.id);
     renderSummary();
+    setPanelError('markets-error', null, `market:${id}`);
   } catch (error) {
-    setPanelError('markets-error', error);
+    setPanelError('markets-error', error, `market:${id}`);
   }
 }
 
@@ -712,9 +717,9 @@ async function loadShops(kind) {
     const query = new URLSearchParams({ format: 'geojson', kind, limit: '500' });
     const collection = await api(`/shops?${query}`);
     if (cityMap) cityMap.setShops(kind, collection);
-    setPanelError('map-error', null);
+    setPanelError('map-error', null, kind);
   } catch (error) {
-    setPanelError('map-error', error);
+    setPanelError('map-error', error, kind);
   }
 }
 
@@ -772,7 +777,7 @@ function stallChange(ce) {
 
 // Applies a stall status change to the market's counters straight from the event, so the row
 // changes at once; the refetch that follows replaces the numbers with the authoritative ones.
-// A status change never changes who holds the stall, so occupancy_rate stays as it is.
+// occupancy_rate is the share of stalls that are not vacant (api.md), so it follows the vacant count.
 function applyStallChange({ marketId, from, to }) {
   const market = state.markets.get(marketId);
   if (!market) return false;
@@ -781,6 +786,9 @@ function applyStallChange({ marketId, from, to }) {
   if (!known || !isNum(occ.by_status[from]) || occ.by_status[from] < 1) return false;
   const byStatus = { ...occ.by_status, [from]: occ.by_status[from] - 1, [to]: (occ.by_status[to] ?? 0) + 1 };
   const next = { ...occ, by_status: byStatus, open_now: byStatus.open };
+  if (isNum(occ.stalls_total) && occ.stalls_total > 0 && isNum(byStatus.vacant)) {
+    next.occupancy_rate = (occ.stalls_total - byStatus.vacant) / occ.stalls_total;
+  }
   state.markets.set(marketId, { ...market, occupancy: next });
   updateMarketRow(marketId, { flash: true });
   renderSummary();
@@ -929,6 +937,8 @@ function stopDashboard() {
   state.overview = null;
   state.feed = [];
   panelErrors.clear();
+  for (const id of PANELS) renderPanelError(id);
+  renderPartial();
 }
 
 const session = setupSession({ onSignedIn: startDashboard, onSignedOut: stopDashboard });
@@ -945,7 +955,7 @@ onLangChange(() => {
   renderDistricts();
   renderMarkets();
   if (cityMap) cityMap.refreshLabels();
-  for (const id of ['alerts-error', 'districts-error', 'markets-error', 'map-error']) renderPanelError(id);
+  for (const id of PANELS) renderPanelError(id);
 });
 
 await initI18n();

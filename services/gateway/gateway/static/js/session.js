@@ -40,9 +40,11 @@ export function setupSession({ onSignedIn, onSignedOut }) {
     try {
       me = await api('/me');
     } catch (error) {
-      if (error instanceof ApiError && error.status === 401) return;
-      showLogin();
-      showMessage(null, errorMessage(error));
+      if (error instanceof ApiError && error.status === 401) showLogin('login.expired');
+      else {
+        showLogin();
+        showMessage(null, errorMessage(error));
+      }
       return;
     }
     signedIn = true;
