@@ -165,7 +165,8 @@ class EventStreamResponse(Response):
         self.subscription = subscription
         self.heartbeat_s = heartbeat_s
         self.send_timeout_s = send_timeout_s
-        self.init_headers({"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+        # one stream per connection: when the stream ends (client dropped, server stopping) so does the connection
+        self.init_headers({"Cache-Control": "no-store", "X-Accel-Buffering": "no", "Connection": "close"})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         pump = asyncio.create_task(self._pump(send))

@@ -1,0 +1,180 @@
+"""The gateway's rules on their own: buckets, circuits, access, OpenAPI merging, the event ring."""
+
+from __future__ import annotations
+
+import pytest
+from gateway.access import AccessPolicy
+from gateway.openapi import namespaced
+from gateway.overview import market_totals
+from gateway.ratelimit import RateLimiter
+from gateway.settings import GatewaySettings
+from gateway.stream import EventHub
+from gateway.upstreams import CircuitBreaker, CircuitState, owner_of
+from pydantic import ValidationError
+
+from shared.errors import Forbidden, Unauthorized
+from shared.identity import Principal, Role
+from shared.settings import LOCAL_JWT_SECRET
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_token_bucket_allows_a_burst_then_the_rate() -> None:
+    clock = Clock()
+    limiter = RateLimiter(2.0, 3, clock=clock, max_keys=2)
+    assert [limiter.take("a") for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert limiter.take("a") == pytest.approx(0.5)
+    assert limiter.take("b") == 0.0, "each key has its own bucket"
+    clock.now += 0.5
+    assert limiter.take("a") == 0.0 and limiter.take("a") > 0
+    limiter.take("c")
+    assert len(limiter._buckets) == 2, "memory stays bounded: the oldest keys are forgotten"
+
+
+def test_circuit_opens_after_failures_and_probes_once_after_the_pause() -> None:
+    clock = Clock()
+    breaker = CircuitBreaker(failures=2, open_s=5.0, clock=clock)
+    breaker.failed()
+    assert breaker.admit() is None
+    breaker.failed()
+    assert breaker.state is CircuitState.OPEN and breaker.admit() == pytest.approx(5.0)
+    clock.now += 5.0
+    assert breaker.admit() is None, "one probe goes through"
+    assert breaker.admit() is not None, "and only one"
+    breaker.failed()
+    assert breaker.state is CircuitState.OPEN
+    clock.now += 5.0
+    assert breaker.admit() is None
+    breaker.succeeded()
+    assert breaker.state is CircuitState.CLOSED and breaker.admit() is None
+
+
+def test_paths_belong_to_their_service() -> None:
+    expected = {
+        "/markets/wagner/stalls/3": "markets",
+        "/calls/c1/award": "markets",
+        "/shops": "shops",
+        "/services/nearest": "shops",
+        "/districts.geojson": "districts",
+        "/districts.csv": "districts",
+        "/nils/12": "districts",
+        "/marketsx": None,
+        "/auth/token": None,
+    }
+    assert {path: owner_of(path) for path in expected} == expected
+
+
+def test_access_policy_checks_role_and_scope_of_writes() -> None:
+    policy = AccessPolicy()
+    office = Principal(username="o", role=Role.OFFICE)
+    wagner = Principal(username="w", role=Role.MARKET_OPERATOR, scope="wagner")
+    kiosk = Principal(username="k", role=Role.SHOPKEEPER, scope="ed-1")
+    status = "/api/v1/markets/wagner/stalls/12/status"
+    policy.check("PUT", status, wagner)
+    policy.check("PUT", status, office)
+    policy.check("GET", "/api/v1/markets/wagner", None)
+    policy.check("POST", "/api/v1/auth/token", None)
+    policy.check("POST", "/api/v1/calls/c1/applications", kiosk)
+    policy.check("DELETE", "/api/v1/shops/ed-1/services/s9", kiosk)
+    refused = [
+        ("PUT", "/api/v1/markets/lorenteggio/stalls/12/status", wagner, Forbidden),
+        ("PUT", status, kiosk, Forbidden),
+        ("PUT", status, None, Unauthorized),
+        ("POST", "/api/v1/districts/rebuild", wagner, Forbidden),
+        ("DELETE", "/api/v1/shops/ed-2/services/s9", kiosk, Forbidden),
+        ("POST", "/api/v1/markets/wagner/unknown-write", None, Unauthorized),
+    ]
+    for method, path, who, error in refused:
+        with pytest.raises(error):
+            policy.check(method, path, who)
+    found = policy.rule_for("POST", "/api/v1/districts/rebuild")
+    assert found and found[0].need == "office", "a literal segment wins over a parameter"
+
+
+def test_openapi_schemas_are_namespaced_and_references_follow() -> None:
+    spec = {
+        "paths": {
+            "/healthz": {"get": {}},
+            "/markets/{id}": {
+                "get": {
+                    "operationId": "get_market",
+                    "responses": {
+                        "200": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Market"}}}}
+                    },
+                }
+            },
+        },
+        "components": {
+            "schemas": {
+                "Market": {"properties": {"stalls": {"items": {"$ref": "#/components/schemas/Stall"}}}},
+                "Stall": {"type": "object"},
+            }
+        },
+    }
+    part = namespaced("markets", spec)
+    assert list(part["paths"]) == ["/api/v1/markets/{id}"]
+    operation = part["paths"]["/api/v1/markets/{id}"]["get"]
+    assert operation["operationId"] == "markets_get_market" and operation["tags"] == ["markets"]
+    schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert schema["$ref"] == "#/components/schemas/markets_Market"
+    assert (
+        part["schemas"]["markets_Market"]["properties"]["stalls"]["items"]["$ref"]
+        == "#/components/schemas/markets_Stall"
+    )
+    assert spec["components"]["schemas"]["Market"]["properties"]["stalls"]["items"]["$ref"].endswith("/Stall")
+
+
+def test_event_ring_resumes_after_the_last_seen_id_and_drops_a_full_client() -> None:
+    dropped: list[int] = []
+    hub = EventHub(ring_size=3, queue_size=2, max_clients=5, on_drop=lambda: dropped.append(1), first_seq=10)
+    for i in range(4):
+        hub.publish("t.v1", {"n": i})
+    assert [m.seq for m in hub.since("11")] == [12, 13]
+    assert [m.seq for m in hub.since("5")] == [11, 12, 13], "too old: everything the ring still holds"
+    assert hub.since("99") == [] and hub.since(None) == []
+    assert [m.seq for m in hub.since("junk")] == [11, 12, 13]
+    slow, fast = hub.subscribe(None), hub.subscribe("12")
+    assert [m.seq for m in fast.replay] == [13]
+    hub.publish("t.v1", {"n": 4})
+    hub.publish("t.v1", {"n": 5})
+    fast._queue.get_nowait()
+    hub.publish("t.v1", {"n": 6})
+    assert slow.dropped and not fast.dropped and hub.clients == 1 and dropped == [1]
+    message = hub.publish("bad\ntype", {"text": "line one\nline two"})
+    encoded = message.encode().decode()
+    assert encoded.count("\n") == 4 and encoded.endswith("\n\n"), "nothing can break the SSE framing"
+
+
+def test_market_totals_add_up_the_occupancy_of_each_market() -> None:
+    items = [
+        {"id": "a", "occupancy": {"stalls_total": 10, "by_status": {"open": 4, "vacant": 2}, "open_now": 4}},
+        {"id": "b", "occupancy": {"stalls_total": 6, "by_status": {"open": 1, "vacant": 6}}},
+        {"id": "c"},
+    ]
+    totals = market_totals(items)
+    assert (totals["count"], totals["stalls_total"], totals["stalls_open"], totals["stalls_vacant"]) == (3, 16, 5, 8)
+    assert totals["occupancy_rate"] == 0.5
+    assert market_totals([])["occupancy_rate"] is None
+
+
+def test_settings_refuse_the_default_secret_in_prod_and_read_lists_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with pytest.raises(ValidationError, match="JWT_SECRET"):
+        GatewaySettings(profile="prod")
+    with pytest.raises(ValidationError, match="JWT_SECRET"):
+        GatewaySettings(profile="prod", jwt_secret=LOCAL_JWT_SECRET)
+    monkeypatch.setenv("CORS_ORIGINS", "https://a.example, https://b.example")
+    monkeypatch.setenv("PROFILE", "prod")
+    monkeypatch.setenv("JWT_SECRET", "s" * 40)
+    settings = GatewaySettings()
+    assert settings.cors_origins == ["https://a.example", "https://b.example"]
+    assert settings.port == 8000 and settings.service_name == "gateway"
+    monkeypatch.delenv("CORS_ORIGINS")
+    assert GatewaySettings().cors_origins == [], "no cross-origin access unless configured"
