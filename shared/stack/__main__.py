@@ -29,8 +29,10 @@ def up(stack: Stack) -> None:
     components = stack.components()
     busy = [c for c in components if not c.process.running() and not port_is_free(c.port)]
     if busy:
-        raise StackError("ports already in use by other processes: " + ", ".join(
-            f"{c.port} ({c.name}; set {c.name.upper()}_PORT to move it)" for c in busy))
+        raise StackError(
+            "ports already in use by other processes: "
+            + ", ".join(f"{c.port} ({c.name}; set {c.name.upper()}_PORT to move it)" for c in busy)
+        )
     for component in components:
         if component.ensure_started():
             _say(f"  started {component.name:<10} 127.0.0.1:{component.port}")

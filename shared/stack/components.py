@@ -36,8 +36,12 @@ def secantusd_binary() -> Path:
     return path
 
 
-def nanio_binary() -> Path:
-    path = TOOLS / "kafka" / "bin" / "nanio"
+S3_SERVER = Path(__file__).with_name("s3_server.py")
+
+
+def s3_python() -> Path:
+    """The interpreter of the broker's virtualenv, where the S3 store (nanio) is installed."""
+    path = TOOLS / "kafka" / "bin" / "python"
     if not path.exists():
         raise StackError("the local S3 store is not installed: run `make tools`")
     return path
@@ -103,19 +107,7 @@ def kafka_components(data: Path, run: Path, kafka_port: int, s3_port: int | None
     s3 = Component(
         _managed(
             "s3",
-            [
-                str(nanio_binary()),
-                "serve",
-                "--host",
-                HOST,
-                "--port",
-                str(s3_port),
-                "--data-dir",
-                str(data / "s3"),
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ],
+            [str(s3_python()), str(S3_SERVER), "--host", HOST, "--port", str(s3_port), "--data-dir", str(data / "s3")],
             data,
             run,
             {"NANIO_ACCESS_KEY": access, "NANIO_SECRET_KEY": secret},
