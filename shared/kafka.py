@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.helpers import create_ssl_context
 
 from shared.settings import ServiceSettings
 
@@ -20,21 +21,40 @@ def dlq_topic(topic: str) -> str:
 
 
 def client_options(settings: ServiceSettings) -> dict[str, object]:
-    return {
+    """Connection options shared by producers, consumers and the admin client.
+
+    In production the brokers require TLS and SCRAM credentials (one Kafka user per service, with
+    ACLs limiting it to its own topics); locally the broker is plain text on 127.0.0.1.
+    """
+    options: dict[str, object] = {
         "bootstrap_servers": settings.kafka_bootstrap,
         "request_timeout_ms": settings.kafka_request_timeout_ms,
         "client_id": settings.service_name,
+        "security_protocol": settings.kafka_security_protocol,
     }
+    if settings.kafka_security_protocol in ("SSL", "SASL_SSL"):
+        options["ssl_context"] = create_ssl_context(cafile=settings.kafka_ssl_cafile)
+    if settings.kafka_security_protocol.startswith("SASL"):
+        options["sasl_mechanism"] = settings.kafka_sasl_mechanism or "SCRAM-SHA-512"
+        options["sasl_plain_username"] = settings.kafka_sasl_username
+        options["sasl_plain_password"] = settings.kafka_sasl_password
+    return options
 
 
 async def ensure_topics(settings: ServiceSettings, topics: Iterable[str]) -> None:
-    """Create the topics (and nothing else) if they are missing."""
+    """Create the topics (and nothing else) if they are missing.
+
+    With ``KAFKA_CREATE_TOPICS=false`` (production, where topics are declared as KafkaTopic
+    resources and services hold no Create permission) it only checks that they exist.
+    """
     wanted = sorted(set(topics))
     admin = AIOKafkaAdminClient(**client_options(settings))  # type: ignore[arg-type]
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         missing = [t for t in wanted if t not in existing]
+        if missing and not settings.kafka_create_topics:
+            raise KafkaError(f"topics missing and not created by this service: {missing}")
         if missing:
             try:
                 await admin.create_topics([NewTopic(t, settings.kafka_topic_partitions, 1) for t in missing])

@@ -27,6 +27,12 @@ class ServiceSettings(BaseSettings):
     kafka_request_timeout_ms: int = 10000
     kafka_fetch_max_wait_ms: int = 100
     kafka_topic_partitions: int = 3
+    kafka_create_topics: bool = True
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: str | None = None
+    kafka_ssl_cafile: str | None = None
 
     mongo_url: str = "mongodb://127.0.0.1:27017/?retryWrites=false&directConnection=true"
     mongo_db: str = ""

@@ -154,11 +154,20 @@ class Platform:
     def __init__(self, workdir: Path, **env: str) -> None:
         names = [name for name, _ in SERVICES] + ["kafka", "mongo", "s3"]
         self.stack = Stack(
-            data=workdir / "data", run=workdir / "run", external_kafka=None, external_mongo=None,
+            data=workdir / "data",
+            run=workdir / "run",
+            external_kafka=None,
+            external_mongo=None,
             ports={name: free_port() for name in names},
-            extra_env={"PROFILE": "local", "DEMO_PASSWORD": "office-demo", "LOG_LEVEL": "INFO",
-                       "OUTBOX_POLL_INTERVAL_S": "0.1", "KAFKA_SESSION_TIMEOUT_MS": "1500",
-                       "KAFKA_HEARTBEAT_INTERVAL_MS": "500", **env},
+            extra_env={
+                "PROFILE": "local",
+                "DEMO_PASSWORD": "office-demo",
+                "LOG_LEVEL": "INFO",
+                "OUTBOX_POLL_INTERVAL_S": "0.1",
+                "KAFKA_SESSION_TIMEOUT_MS": "1500",
+                "KAFKA_HEARTBEAT_INTERVAL_MS": "500",
+                **env,
+            },
         )
         self.components = {c.name: c for c in self.stack.components()}
 
