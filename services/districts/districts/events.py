@@ -101,6 +101,7 @@ class ShopRegistered(_ShopEvent):
     kind: str
     name: str | None = None
     nil: Any = None
+    id_nil: int | None = None
     location: Location | None = None
     year_founded: int | None = None
     status: str

@@ -61,8 +61,6 @@ def _valid_polygon(rings: Sequence[Sequence[Sequence[Any]]], where: str) -> Poly
     polygon = _polygon(rings, where)
     if not polygon.is_valid:
         raise GeometryError(where, f"not a valid polygon: {explain_validity(polygon)}")
-    if polygon.area <= 0:
-        raise GeometryError(where, "the polygon encloses no area")
     return polygon
 
 

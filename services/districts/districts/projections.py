@@ -4,7 +4,8 @@ Reading of the contract (docs/events.md):
 - a business counts once it is ``active``; ``shops_active`` counts every kind (shop, historic,
   kiosk), ``historic_active`` and ``kiosks_active`` are the subsets;
 - an opening is a status change to ``active``, or the registration of an active business founded
-  the year it was registered (so importing the historic register does not count 500 openings);
+  in the year it was registered (importing the historic register or the kiosk list, whose founding
+  years are old or unknown, does not count hundreds of openings);
   a closure is a status change to ``closed`` (a business registered already closed is history);
 - stalls count in the district of their market, only while the market is active; occupancy is the
   share of stalls that are not vacant, as the markets service defines it;
@@ -74,13 +75,13 @@ def _shop_changes(payload: ShopRegistered, event: CloudEvent) -> list[Change]:
         "status": payload.status,
         "location": _location(payload.location),
         "name": payload.name,
-        "nil_hint": _nil_hint(payload.nil),
+        "nil_hint": payload.id_nil if payload.id_nil is not None else _nil_hint(payload.nil),
         "year_founded": payload.year_founded,
     }
     movement = None
     at = payload.status_changed_at or event.time
-    is_new = payload.kind != ShopKind.HISTORIC and (payload.year_founded is None or payload.year_founded >= at.year)
-    if event.type == ShopRegistered.event_type and payload.status == ACTIVE and is_new:
+    founded_now = payload.year_founded is not None and payload.year_founded >= at.year
+    if event.type == ShopRegistered.event_type and payload.status == ACTIVE and founded_now:
         movement = Movement("registered", at, ACTIVE)
     return [Change(entity_id(EntityType.SHOP, payload.shop_id), EntityType.SHOP, payload.version, values, movement)]
 

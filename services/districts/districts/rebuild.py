@@ -21,6 +21,7 @@ from datetime import timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from pymongo.errors import PyMongoError
 
 from districts.projector import Projector
 from districts.refresher import Refresher
@@ -128,42 +129,49 @@ class Rebuilder:
 
     async def _run(self, job_id: str, generation: int, previous: int) -> None:
         group = f"{self.settings.consumer_group}-rebuild-{job_id}"
-        consumer: IdempotentConsumer | None = None
         try:
-            async with _Offsets(self.settings, group) as offsets:
-                targets = await offsets.ends(self.topics)
-                await self.store.update_job(job_id, {"events_total": sum(targets.values())})
-                await self.mongo.ensure_indexes(processed_indexes(group))
-                consumer = IdempotentConsumer(
-                    settings=self.settings,
-                    mongo=self.mongo,
-                    bus=self.bus,
-                    metrics=self.metrics,
-                    topics=self.topics,
-                    group_id=group,
-                    handler=self.projector.replay_handler(generation),
-                )
-                consumer.start()
-                await self._follow(job_id, offsets, targets)
-            await consumer.stop()
-            consumer = None
+            await self._replay(job_id, generation, group)
             await self.store.update_job(job_id, {"state": "switching", "heartbeat_at": utcnow()})
             await self.refresher.materialize(generation)
             if not await self.store.switch_to(generation):
                 raise RuntimeError("the generation was abandoned while it was being built")
-            self.refresher.request(full=True)
-            await self.store.update_job(job_id, {"state": "done", "progress": 1.0, "finished_at": utcnow()})
-            log.info("rebuild %s done: generation %s is active", job_id, generation)
-            await asyncio.sleep(self.settings.rebuild_drop_delay_s)
+        except asyncio.CancelledError:
+            await self._fail(job_id, generation, "interrupted by a shutdown")
+            raise
+        except Exception as exc:
+            log.exception("rebuild %s failed", job_id)
+            await self._fail(job_id, generation, f"{type(exc).__name__}: {exc}")
+            return
+        self.refresher.request(full=True)
+        await self.store.update_job(job_id, {"state": "done", "progress": 1.0, "finished_at": utcnow()})
+        log.info("rebuild %s done: generation %s is active", job_id, generation)
+        await asyncio.sleep(self.settings.rebuild_drop_delay_s)
+        try:
             await self.store.drop_generation(previous)
             await self.mongo.db.drop_collection(processed_collection(group))
-        except BaseException as exc:
-            if consumer is not None:
+        except PyMongoError as exc:
+            log.warning("generation %s is left for the next rebuild to drop: %s", previous, exc)
+
+    async def _replay(self, job_id: str, generation: int, group: str) -> None:
+        """Replay the topics up to their current ends into ``generation`` with a consumer of its own."""
+        consumer = IdempotentConsumer(
+            settings=self.settings,
+            mongo=self.mongo,
+            bus=self.bus,
+            metrics=self.metrics,
+            topics=self.topics,
+            group_id=group,
+            handler=self.projector.replay_handler(generation),
+        )
+        async with _Offsets(self.settings, group) as offsets:
+            targets = await offsets.ends(self.topics)
+            await self.store.update_job(job_id, {"events_total": sum(targets.values())})
+            await self.mongo.ensure_indexes(processed_indexes(group))
+            consumer.start()
+            try:
+                await self._follow(job_id, offsets, targets)
+            finally:
                 await consumer.stop()
-            await self._fail(job_id, generation, "interrupted" if isinstance(exc, asyncio.CancelledError) else str(exc))
-            if not isinstance(exc, Exception):
-                raise
-            log.exception("rebuild %s failed", job_id)
 
     async def _follow(self, job_id: str, offsets: _Offsets, targets: dict[TopicPartition, int]) -> None:
         total = sum(targets.values())
@@ -182,9 +190,10 @@ class Rebuilder:
         try:
             await self.store.update_job(job_id, {"state": "failed", "error": error[:500], "finished_at": utcnow()})
             await self.store.abandon(generation)
-            await self.store.drop_generation(generation)
-        except Exception as exc:  # noqa: BLE001 - the stale-job reaper finishes the clean-up
-            log.warning("could not clean up rebuild %s: %s", job_id, exc)
+            if (await self.store.state()).active != generation:
+                await self.store.drop_generation(generation)
+        except PyMongoError as exc:
+            log.warning("could not clean up rebuild %s (the next rebuild will): %s", job_id, exc)
 
 
 class _Offsets:

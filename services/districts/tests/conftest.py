@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-
 from districts.settings import DistrictsSettings
+
 from shared.events import CloudEvent
 from shared.identity import Principal, Role, issue_token
 from shared.testing import LocalKafka, LocalMongo, make_settings, unique

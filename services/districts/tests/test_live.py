@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from districts.main import create_app
+
 from shared.events import CloudEvent
 from shared.testing import running_app
 
@@ -107,7 +107,7 @@ async def test_projections_survive_duplicates_reordering_and_restart(
                 closure,
                 events.shop("s1", 1, "historic", "active", *CENTRO),
                 CloudEvent.model_validate({**closure.model_dump(), "id": "redelivered-with-new-id"}),
-                events.shop("s2", 1, "kiosk", "active", *CENTRO, year_founded=None),
+                events.shop("s2", 1, "kiosk", "active", *CENTRO, year_founded=closure.time.year),
                 events.shop("s3", 1, "shop", "active", *OVEST, year_founded=closure.time.year),
                 events.service("s2", "svc2", "tickets", removed=True),
                 events.service("s2", "svc1", "parcel_pickup"),
@@ -156,7 +156,9 @@ async def test_projections_survive_duplicates_reordering_and_restart(
         assert consumer.handled == 3, "a restarted consumer resumes after its committed offset"
 
         moved = await client.put(
-            "/districts/centro", json={"name": "Centro", "perimeter": square(*OVEST)}, headers={**office, "If-Match": '"1"'}
+            "/districts/centro",
+            json={"name": "Centro", "perimeter": square(*OVEST)},
+            headers={**office, "If-Match": '"1"'},
         )
         assert moved.status_code == 200 and moved.headers["etag"] == '"2"'
         await wait(lambda: centro_is({"shops_active": 1, "stalls_total": 0, "openings_30d": 1}), what="membership")

@@ -1,0 +1,83 @@
+"""Alerts end to end: a KPI hovering around its threshold raises one alert and resolves it once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from districts.main import create_app
+
+from shared.testing import running_app
+
+pytestmark = pytest.mark.integration
+
+CENTRE = (9.19, 45.465)
+
+
+async def test_alerts_are_raised_and_resolved_once(
+    settings: Any,
+    office: dict[str, str],
+    events: Any,
+    send: Any,
+    wait: Any,
+    district_kpis: Any,
+    topic_reader: Any,
+    square: Any,
+) -> None:
+    versions = dict.fromkeys(range(1, 9), 1)
+    status = {n: "vacant" if n <= 4 else "open" for n in versions}
+
+    async def set_stall(number: int, to: str, vacant_after: int) -> None:
+        versions[number] += 1
+        await send(settings.markets_topic, [events.stall_status("m1", number, status[number], to, versions[number])])
+        status[number] = to
+        await wait(lambda: _vacant_is(client, vacant_after), what=f"{vacant_after} vacant stalls")
+
+    async def _vacant_is(client: Any, n: int) -> bool:
+        return bool((await district_kpis(client, "mercato"))["stalls_vacant"] == n)
+
+    async for client in running_app(create_app(settings)):
+        body = {"code": "mercato", "name": "Mercato", "perimeter": square(*CENTRE)}
+        assert (await client.post("/districts", json=body, headers=office)).status_code == 201
+        limits = {"vitality_drop_over": 100, "vitality_drop_recovered_at": 50, "required_services": ["ritiro_pacchi"]}
+        put = await client.put("/districts/mercato/thresholds", json=limits, headers=office)
+        assert put.status_code == 200 and put.json()["occupancy_below"] == 0.6
+
+        await send(settings.markets_topic, [events.market("m1", 1, *CENTRE)])
+        await send(settings.markets_topic, [events.stall("m1", n, s) for n, s in status.items()])
+        await wait(lambda: _vacant_is(client, 4), what="4 vacant stalls of 8")
+        district = (await client.get("/districts/mercato")).json()
+        assert sorted(a["condition"] for a in district["open_alerts"]) == ["low_occupancy", "service_missing"]
+
+        await set_stall(1, "open", 3)  # 62.5 %: between the levels, nothing changes
+        await set_stall(5, "vacant", 4)  # 50 %: already open, no second alert
+        await set_stall(5, "open", 3)
+        await set_stall(2, "open", 2)  # 75 %: resolved
+        await set_stall(6, "vacant", 3)  # 62.5 %: not low enough to raise again
+
+        await send(
+            settings.shops_topic,
+            [events.shop("k1", 1, "kiosk", "active", *CENTRE), events.service("k1", "o1", "ritiro_pacchi")],
+        )
+        await wait(lambda: _no_open_alerts(client), what="every alert resolved")
+        history = (await client.get("/districts/mercato/alerts")).json()
+        assert history["total"] == 2 and {a["state"] for a in history["items"]} == {"resolved"}
+        assert all([h["state"] for h in a["history"]] == ["open", "resolved"] for a in history["items"])
+        assert (await client.get("/districts/mercato/alerts", params={"state": "open"})).json()["total"] == 0
+
+    published = await topic_reader(settings.districts_topic)
+    alerts = sorted((e.type.split(".")[-2], e.data["condition"]) for e in published if ".alert." in e.type)
+    assert alerts == [
+        ("raised", "low_occupancy"),
+        ("raised", "service_missing"),
+        ("resolved", "low_occupancy"),
+        ("resolved", "service_missing"),
+    ]
+    raised = next(
+        e for e in published if e.type == "districts.alert.raised.v1" and e.data["condition"] == "low_occupancy"
+    )
+    assert raised.subject == "mercato" and raised.data["value"] == 0.5 and raised.data["threshold"] == 0.6
+
+
+async def _no_open_alerts(client: Any) -> bool:
+    return not (await client.get("/districts/mercato")).json()["open_alerts"]

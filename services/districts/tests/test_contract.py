@@ -1,0 +1,97 @@
+"""The event contract: what the producers really publish is understood, and what is published matches docs/events.md."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from districts.events import CONSUMED, AlertRaised, AlertResolved, KpisUpdated
+from districts.projections import changes_of
+
+CATALOGUE = Path(__file__).resolve().parents[3] / "docs" / "events.md"
+NOW = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
+
+
+def top_level_fields(cell: str) -> set[str]:
+    """``a, b{x,y}, c[{d}]`` -> {a, b, c}: names outside any brackets."""
+    names, depth, current = set(), 0, ""
+    for char in cell.replace("`", "") + ",":
+        if char in "{[":
+            depth += 1
+        elif char in "}]":
+            depth -= 1
+        elif char == "," and depth == 0:
+            names.add(current.strip())
+            current = ""
+        elif depth == 0:
+            current += char
+    return names - {""}
+
+
+def catalogue() -> dict[str, set[str]]:
+    """Top-level data fields of every event type in the catalogue's table."""
+    found: dict[str, set[str]] = {}
+    for line in CATALOGUE.read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 4 or not re.fullmatch(r"`[a-z_.]+\.v\d+`", cells[1]):
+            continue
+        event_type = cells[1].strip("`")
+        if cells[3] == "same as registered":
+            found[event_type] = found[event_type.replace(".updated.", ".registered.")]
+        else:
+            found[event_type] = top_level_fields(cells[3])
+    return found
+
+
+def test_published_payloads_are_the_catalogue_ones() -> None:
+    table = catalogue()
+    for model in (KpisUpdated, AlertRaised, AlertResolved):
+        assert set(model.model_fields) == table[model.event_type], model.event_type
+
+
+def test_consumed_payloads_read_only_catalogue_fields() -> None:
+    table = catalogue()
+    additions = {"id_nil"}  # announced by the shops service as an addition to shops.shop.*.v1
+    for event_type, model in CONSUMED.items():
+        read = {info.alias or name for name, info in model.model_fields.items()}
+        assert read - table[event_type] <= additions, (event_type, read - table[event_type])
+
+
+def test_what_the_producers_publish_is_understood() -> None:
+    markets = pytest.importorskip("markets.events")
+    shops = pytest.importorskip("shops.events")
+    published: list[Any] = [
+        markets.MarketRegistered.model_validate(
+            {"market_id": "wagner", "name": "Wagner", "address": "Piazza Wagner", "municipio": 7, "nil": "PAGANO",
+             "location": {"lon": 9.158, "lat": 45.468}, "active": True, "version": 1}
+        ),
+        markets.StallStatusChanged.model_validate(
+            {"market_id": "wagner", "number": "12", "from": "open", "to": "vacant", "note": "", "actor": "op",
+             "version": 4, "at": NOW}
+        ),
+        shops.ShopRegistered.model_validate(
+            {"shop_id": "bs-1", "kind": "historic", "name": "A", "trade": "t", "address": "Via", "cap": "20121",
+             "municipio": 1, "nil": "BRERA", "id_nil": 2, "location": {"lon": 9.18, "lat": 45.47},
+             "year_founded": 1920, "status": "active", "status_changed_at": None, "version": 3}
+        ),
+        shops.ShopStatusChanged.model_validate(
+            {"shop_id": "bs-1", "kind": "historic", "from": "active", "to": "closed", "at": NOW, "actor": "o",
+             "version": 4}
+        ),
+        shops.ServiceRegistered.model_validate(
+            {"shop_id": "ed-1", "service_id": "o1", "service": "ritiro_pacchi",
+             "hours": [{"day": 5, "opens": "08:00", "closes": "20:00"}], "weekly_minutes": 720,
+             "evening_minutes": 60, "weekend_minutes": 720, "actor": "k", "at": NOW}
+        ),
+    ]  # fmt: skip
+    changes = [change for payload in published for change in changes_of(payload.to_event())]
+    by_id = {c.entity_id: c for c in changes}
+    assert by_id["market:wagner"].values["location"] == [9.158, 45.468]
+    assert by_id["stall:wagner/12"].values["status"] == "vacant" and by_id["stall:wagner/12"].version == 4
+    assert by_id["shop:bs-1"].movement is not None and by_id["shop:bs-1"].movement.to == "closed"
+    assert by_id["service:o1"].values["weekend_minutes"] == 720
+    registered = changes_of(published[2].to_event())[0]
+    assert registered.values["nil_hint"] == 2 and registered.values["kind"] == "historic"

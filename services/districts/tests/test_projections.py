@@ -1,0 +1,135 @@
+"""Projections are pure: any order, any number of deliveries, same entities and the same KPIs."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from districts.domain import Entity, EntityType, Movement
+from districts.geography import DistrictShape, Locator, NilShape, parse_perimeter
+from districts.projections import AreaContents, changes_of, group_by_area, measure, placement_of
+
+from shared.events import CloudEvent
+
+
+def project(stream: list[CloudEvent]) -> dict[str, Entity]:
+    entities: dict[str, Entity] = {}
+    for event in stream:
+        for change in changes_of(event):
+            entity = entities.setdefault(change.entity_id, Entity(change.entity_id, change.type))
+            entity.apply(change)
+    return entities
+
+
+def snapshot(entities: dict[str, Entity]) -> dict[str, Any]:
+    return {k: (e.fields, e.versions, sorted(e.movements)) for k, e in entities.items()}
+
+
+def history(events: Any) -> list[CloudEvent]:
+    """One shop's life, a kiosk with services, a market and its stalls."""
+    return [
+        events.shop("s1", 1, "shop", "active", 9.19, 45.46, year_founded=1990),
+        events.shop_status("s1", "shop", "active", "closed", 2),
+        events.shop_status("s1", "shop", "closed", "active", 3),
+        events.shop("s1", 4, "shop", "active", 9.20, 45.47, registered=False),
+        CloudEvent(
+            source="/shops",
+            type="shops.historic.recognised.v1",
+            subject="s1",
+            data={"shop_id": "s1", "name": "S1", "year_founded": 1950, "version": 5},
+        ),
+        events.shop("k1", 1, "kiosk", "active", 9.19, 45.46, year_founded=None),
+        events.service("k1", "a", "ritiro_pacchi"),
+        events.service("k1", "b", "biglietti_trasporto"),
+        events.service("k1", "b", "biglietti_trasporto", removed=True),
+        events.market("m1", 1, 9.19, 45.46),
+        events.stall("m1", 1, "open"),
+        events.stall_status("m1", 1, "open", "closed", 2),
+        events.stall_status("m1", 1, "closed", "vacant", 3),
+        events.stall("m1", 2, "vacant"),
+        events.stall_status("m1", 2, "vacant", "open", 2),
+    ]
+
+
+def test_any_order_and_any_duplicates_give_the_same_entities(events: Any) -> None:
+    stream = history(events)
+    expected = snapshot(project(stream))
+    shuffler = random.Random(6)
+    for _ in range(200):
+        delivered = stream + shuffler.sample(stream, k=5)
+        shuffler.shuffle(delivered)
+        assert snapshot(project(delivered)) == expected
+    final = project(stream)
+    s1 = final["shop:s1"]
+    assert s1.fields["kind"] == "historic" and s1.fields["status"] == "active"
+    assert s1.location == (9.20, 45.47), "the location of the latest full state wins"
+    assert sorted(m.to for m in s1.movements.values()) == ["active", "closed"]
+    assert final["service:b"].active is False and final["service:a"].active is True
+    assert final["stall:m1/1"].fields["status"] == "vacant" and final["stall:m1/2"].fields["status"] == "open"
+
+
+def test_openings_count_new_businesses_not_imported_ones(events: Any) -> None:
+    year = datetime.now(UTC).year
+    imported = project([events.shop("old", 1, "historic", "active", 9.1, 45.4, year_founded=1900)])
+    kiosk = project([events.shop("k", 1, "kiosk", "active", 9.1, 45.4, year_founded=None)])
+    new = project([events.shop("new", 1, "shop", "active", 9.1, 45.4, year_founded=year)])
+    updated = project([events.shop("u", 1, "shop", "active", 9.1, 45.4, year_founded=year, registered=False)])
+    assert not imported["shop:old"].movements and not kiosk["shop:k"].movements
+    assert not updated["shop:u"].movements
+    assert [m.to for m in new["shop:new"].movements.values()] == ["active"]
+
+
+def test_a_broken_payload_of_a_followed_type_is_refused(events: Any) -> None:
+    broken = CloudEvent(source="/markets", type="markets.stall.created.v1", subject="m/1", data={"number": 1})
+    with pytest.raises(ValueError, match="market_id"):
+        changes_of(broken)
+    assert changes_of(CloudEvent(source="/x", type="x.unknown.v1", subject="x", data={})) == []
+
+
+def _shop(ref: str, kind: str, status: str, movements: tuple[Movement, ...] = ()) -> Entity:
+    entity = Entity(f"shop:{ref}", EntityType.SHOP, {"kind": kind, "status": status}, districts=("d",))
+    entity.movements = {m.key: m for m in movements}
+    return entity
+
+
+def test_kpis_of_an_area() -> None:
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    recent, old = now - timedelta(days=3), now - timedelta(days=45)
+    shops = [
+        _shop("a", "historic", "active"),
+        _shop("b", "historic", "closed", (Movement("v2", recent, "closed"),)),
+        _shop("c", "kiosk", "active", (Movement("registered", recent, "active"),)),
+        _shop("d", "shop", "closed", (Movement("v3", old, "closed"),)),
+    ]
+    market = Entity("market:m", EntityType.MARKET, {"active": True}, districts=("d",))
+    closed_market = Entity("market:x", EntityType.MARKET, {"active": False}, districts=("d",))
+    stalls = [
+        Entity(f"stall:{m}/{n}", EntityType.STALL, {"market_id": m, "status": s})
+        for m, n, s in (("m", 1, "open"), ("m", 2, "vacant"), ("m", 3, "maintenance"), ("x", 1, "open"))
+    ]
+    services = [
+        Entity("service:1", EntityType.SERVICE, {"shop_id": "c", "service": "ritiro_pacchi", "removed": False}),
+        Entity("service:2", EntityType.SERVICE, {"shop_id": "b", "service": "ritiro_pacchi", "removed": False}),
+        Entity("service:3", EntityType.SERVICE, {"shop_id": "c", "service": "info_turistiche", "removed": True}),
+    ]
+    areas = group_by_area([*shops, market, closed_market], stalls, services, ["district:d"])
+    kpis = measure(areas["district:d"], 1000, now).kpis
+    assert (kpis.shops_active, kpis.historic_active, kpis.kiosks_active) == (2, 1, 1)
+    assert (kpis.stalls_total, kpis.stalls_open, kpis.stalls_vacant, kpis.stall_occupancy) == (3, 1, 1, 0.6667)
+    assert (kpis.openings_30d, kpis.closures_30d, kpis.historic_closures_30d) == (1, 1, 1)
+    assert kpis.services_by_type == {"ritiro_pacchi": 1} and kpis.population == 1000
+    empty = measure(AreaContents(), None, now).kpis
+    assert empty.stall_occupancy is None and empty.shops_active == 0
+
+
+def test_placement_falls_back_on_the_nil_the_producer_named() -> None:
+    district = DistrictShape("d", parse_perimeter("Polygon", [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]]))
+    nil = NilShape(7, 100, parse_perimeter("Polygon", [[[0, 0], [2, 0], [2, 2], [0, 2], [0, 0]]]))
+    shop = Entity("shop:x", EntityType.SHOP, {"location": [0.5, 0.5], "nil_hint": 3})
+    assert placement_of(shop, Locator(1, [district], [nil])).nil == 7
+    placement = placement_of(shop, Locator(1, [district], []))
+    assert placement.districts == ("d",) and placement.nil == 3
+    nowhere = Entity("shop:y", EntityType.SHOP, {"location": None})
+    assert placement_of(nowhere, Locator(1, [district], [nil])).districts == ()
