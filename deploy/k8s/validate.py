@@ -54,6 +54,7 @@ COMMON_ENV = {
     "KAFKA_SSL_CAFILE": "config",
     "KAFKA_SESSION_TIMEOUT_MS": "config",
     "KAFKA_HEARTBEAT_INTERVAL_MS": "config",
+    "KAFKA_CREATE_TOPICS": "config",
     "MONGO_URL": "secret",
     "MONGO_DB": "config",
     "JWT_SECRET": "secret",
