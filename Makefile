@@ -15,7 +15,7 @@ DIR ?=
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(STAMP_VENV): requirements-dev.txt shared/requirements.txt services/*/requirements.txt pyproject.toml
+$(STAMP_VENV): requirements-dev.txt shared/requirements.txt services/*/requirements.txt tests/requirements-extra.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) is required (Python 3.11)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
@@ -85,4 +85,4 @@ images: ## build the container images (needs a container engine)
 	bash deploy/images.sh
 
 clean: down ## stop everything and remove local environments and data
-	rm -rf $(VENV) $(TOOLS) .data .run
+	rm -rf $(VENV) $(TOOLS) .data

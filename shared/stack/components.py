@@ -168,11 +168,15 @@ class Stack:
     """The whole local platform, as ``make up`` starts it."""
 
     data: Path = ROOT / ".data"
-    run: Path = ROOT / ".run"
+    run: Path = None  # type: ignore[assignment]  # defaults to <data>/run, set in __post_init__
     external_kafka: str | None = field(default_factory=lambda: os.environ.get("KAFKA_BOOTSTRAP"))
     external_mongo: str | None = field(default_factory=lambda: os.environ.get("MONGO_URL"))
     ports: dict[str, int] = field(default_factory=dict)
     extra_env: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.run is None:
+            self.run = self.data / "run"
 
     def port_of(self, name: str, default: int) -> int:
         return self.ports.get(name) or int(os.environ.get(f"{name.upper()}_PORT", default))
