@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from pymongo import AsyncMongoClient, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import OperationFailure, PyMongoError
+from pymongo.errors import OperationFailure
 
 from shared.errors import Conflict
 from shared.settings import ServiceSettings
@@ -47,25 +48,24 @@ class Mongo:
         self,
         work: Callable[[AsyncClientSession], Awaitable[T]],
         *,
-        attempts: int = 5,
+        attempts: int = 12,
     ) -> T:
         """Run ``work`` in one transaction, re-running it on transient write conflicts.
 
-        ``work`` must be safe to re-run: it reads its inputs inside the transaction.
+        ``work`` must be safe to re-run: it reads its inputs inside the transaction. Retries back
+        off exponentially with jitter (up to about a second), so concurrent writers to the same
+        documents take turns instead of failing.
         """
-        last: PyMongoError | None = None
         for attempt in range(attempts):
             async with self.client.start_session() as session:
                 try:
                     async with await session.start_transaction():
-                        result = await work(session)
-                    return result
+                        return await work(session)
                 except OperationFailure as exc:
                     if not exc.has_error_label("TransientTransactionError"):
                         raise
-                    last = exc
-                await asyncio.sleep(0.005 * (2**attempt))
-        raise Conflict(f"the record is being changed concurrently, retry ({last})")
+            await asyncio.sleep(random.uniform(0, min(1.0, 0.01 * 2**attempt)))  # noqa: S311 - jitter
+        raise Conflict("the record is being changed by someone else right now; retry in a moment")
 
     async def close(self) -> None:
         await self.client.close()
