@@ -32,10 +32,11 @@ class GatewaySettings(ServiceSettings):
     login_burst: int = Field(default=10, ge=1)
 
     rate_limit_enabled: bool = True
-    rate_limit_ip_per_s: float = Field(default=50, gt=0)
-    rate_limit_ip_burst: int = Field(default=200, ge=1)
-    rate_limit_token_per_s: float = Field(default=30, gt=0)
-    rate_limit_token_burst: int = Field(default=120, ge=1)
+    # generous enough for an import through one token; a flood or a runaway script gets 429
+    rate_limit_ip_per_s: float = Field(default=200, gt=0)
+    rate_limit_ip_burst: int = Field(default=800, ge=1)
+    rate_limit_token_per_s: float = Field(default=100, gt=0)
+    rate_limit_token_burst: int = Field(default=400, ge=1)
 
     upstream_connect_timeout_s: float = Field(default=1.0, gt=0)
     upstream_timeout_s: float = Field(default=10.0, gt=0)
