@@ -22,7 +22,8 @@ from markets.events import StallStatusChanged
 from markets.settings import MarketsSettings
 
 SETTLE_S = 10.0
-FETCH_WAIT_MS = 10  # with the default 500 ms the local reader alone added ~100 ms to the median
+RETRY_AFTER_MAX_S = 1.0
+FETCH_WAIT_MS = 500  # aiokafka's default, as the platform's own consumers use it
 
 
 class BenchError(RuntimeError):
@@ -37,7 +38,7 @@ class Tally:
         self.http_s: list[float] = []
         self.event_s: list[float] = []
         self.accepted = 0
-        self.refused = 0
+        self.refused: dict[int, int] = {}
         self.sending = True
         self.settled = asyncio.Event()
 
@@ -58,9 +59,9 @@ def _ms(seconds: float) -> float:
     return round(seconds * 1000, 2)
 
 
-async def _reader(bootstrap: str, topic: str) -> AIOKafkaConsumer:
+async def _reader(bootstrap: str, topic: str, fetch_wait_ms: int) -> AIOKafkaConsumer:
     """A group-less consumer on every partition of the topic, positioned at its end."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=FETCH_WAIT_MS)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=fetch_wait_ms)
     await consumer.start()
     if topic not in await consumer.topics():
         await consumer.stop()
@@ -88,6 +89,30 @@ async def _listen(consumer: AIOKafkaConsumer, tally: Tally, stop: asyncio.Event)
         tally.check_settled()
 
 
+def _retry_after(response: httpx.Response) -> float:
+    try:
+        return min(float(response.headers.get("Retry-After", "0.1")), RETRY_AFTER_MAX_S)
+    except ValueError:
+        return 0.1
+
+
+async def _send(http: httpx.AsyncClient, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    """One request, waiting out the gateway's rate limit (429) as a well-behaved client does."""
+    while True:
+        response = await http.request(method, path, **kwargs)
+        if response.status_code != 429:
+            return response
+        await asyncio.sleep(_retry_after(response))
+
+
+async def _read_stall(http: httpx.AsyncClient, path: str) -> dict[str, Any]:
+    response = await _send(http, "GET", path)
+    if response.status_code != 200:
+        raise BenchError(f"cannot read {path}: HTTP {response.status_code}")
+    stall: dict[str, Any] = response.json()
+    return stall
+
+
 async def _toggle(http: httpx.AsyncClient, stall: dict[str, Any], until: float, tally: Tally) -> None:
     path = f"/markets/{stall['market_id']}/stalls/{stall['number']}"
     subject = f"{stall['market_id']}/{stall['number']}"
@@ -107,20 +132,21 @@ async def _toggle(http: httpx.AsyncClient, stall: dict[str, Any], until: float, 
             version, status = response.json()["version"], target
             continue
         tally.sent_at.pop((subject, version + 1), None)
-        tally.refused += 1
-        fresh = (await http.get(path)).json()
+        tally.refused[response.status_code] = tally.refused.get(response.status_code, 0) + 1
+        if response.status_code == 429:
+            await asyncio.sleep(_retry_after(response))
+            continue
+        fresh = await _read_stall(http, path)
         version, status = fresh["version"], fresh["status"]
 
 
 async def _restore(http: httpx.AsyncClient, stalls: list[dict[str, Any]]) -> None:
     for stall in stalls:
         path = f"/markets/{stall['market_id']}/stalls/{stall['number']}"
-        now = (await http.get(path)).json()
+        now = await _read_stall(http, path)
         if now["status"] != stall["status"]:
-            await http.put(
-                f"{path}/status",
-                json={"status": stall["status"], "note": "benchmark: status restored", "version": now["version"]},
-            )
+            body = {"status": stall["status"], "note": "benchmark: status restored", "version": now["version"]}
+            await _send(http, "PUT", f"{path}/status", json=body)
 
 
 async def run(
@@ -131,21 +157,24 @@ async def run(
     market_id: str = "wagner",
     workers: int = 4,
     settings: MarketsSettings | None = None,
+    fetch_wait_ms: int = FETCH_WAIT_MS,
 ) -> dict[str, Any]:
     """Toggle ``workers`` stalls of ``market_id`` for ``seconds``; return throughput and latencies.
 
     The broker and topic come from ``settings`` (by default the environment, as the service reads it).
+    ``fetch_wait_ms`` is how long the reader lets the broker hold an empty fetch: a broker that does
+    not answer early when data arrives adds up to that much to the latency.
     """
     settings = settings or MarketsSettings()
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=gateway_url.rstrip("/") + "/api/v1", headers=headers, timeout=10) as http:
-        listed = await http.get(f"/markets/{market_id}/stalls", params={"limit": 500})
+        listed = await _send(http, "GET", f"/markets/{market_id}/stalls", params={"limit": 500})
         if listed.status_code != 200:
             raise BenchError(f"cannot list the stalls of {market_id!r}: HTTP {listed.status_code}")
         stalls = [s for s in listed.json()["items"] if s["holder"] and s["status"] in ("open", "closed")][:workers]
         if not stalls:
             raise BenchError(f"market {market_id!r} has no assigned open or closed stall to toggle")
-        consumer = await _reader(settings.kafka_bootstrap, settings.events_topic)
+        consumer = await _reader(settings.kafka_bootstrap, settings.events_topic, fetch_wait_ms)
         tally, stop = Tally(), asyncio.Event()
         listener = asyncio.create_task(_listen(consumer, tally, stop))
         try:
@@ -169,10 +198,11 @@ async def run(
         "workers": len(stalls),
         "seconds": round(elapsed, 2),
         "status_updates": tally.accepted,
-        "refused": tally.refused,
+        "refused_by_status": {str(code): n for code, n in sorted(tally.refused.items())},
         "status_updates_per_s": round(tally.accepted / elapsed, 1) if elapsed else 0.0,
         "http_p50_ms": _ms(percentile(tally.http_s, 0.50)),
         "http_p99_ms": _ms(percentile(tally.http_s, 0.99)),
+        "fetch_wait_ms": fetch_wait_ms,
         "events_seen": len(tally.event_s),
         "events_missing": len(tally.sent_at),
         "event_p50_ms": _ms(percentile(tally.event_s, 0.50)),

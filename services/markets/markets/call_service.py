@@ -7,12 +7,23 @@ ranking is exactly the one that was applied.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from markets.calls import TIE_BREAK, Application, Call, CallStatus, Criterion, Ranking, rank_applications, score
+from markets.calls import (
+    TIE_BREAK,
+    Application,
+    Call,
+    CallStatus,
+    Criterion,
+    Outcome,
+    Ranking,
+    rank_applications,
+    score,
+)
 from markets.domain import Concession, Stall, concession_end
 from markets.events import AwardedStall, CallAwarded, SkippedApplication
 from markets.schemas import (
@@ -31,6 +42,8 @@ from shared.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthori
 from shared.identity import Principal
 from shared.mongo import Document
 from shared.outbox import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 
 def call_public(call: Call, applications: int, now: datetime) -> CallPublic:
@@ -220,7 +233,16 @@ class CallsService:
             )
             return result
 
-        return await self.outbox.run(work)
+        result = await self.outbox.run(work)
+        awarded = sum(1 for item in result.items if item.outcome is Outcome.AWARDED)
+        log.info(
+            "call %s awarded: %d stalls assigned, %d applications skipped",
+            call_id,
+            awarded,
+            len(result.items) - awarded,
+            extra={"call_id": call_id, "actor": actor},
+        )
+        return result
 
     async def _assign_winners(
         self, uow: UnitOfWork, call: Call, ranking: Ranking, stalls: Sequence[Stall], now: datetime, actor: str

@@ -192,18 +192,18 @@ async def _advance(api: ApiClient, market_id: str, plan: StallPlan, stall: dict[
     """Bring a stall the seed created to its planned state, unless someone else changed it."""
     path = f"/markets/{market_id}/stalls/{plan.number}"
     if plan.holder and plan.start and stall["version"] == 1 and stall["holder"] is None:
-        body = {
+        assignment = {
             "holder": plan.holder,
             "category": plan.category.value,
             "start": plan.start.isoformat(),
             "end": concession_end(plan.start, 20).isoformat(),
         }
-        stall = await api.post(f"{path}/assignment", json=body, headers={"If-Match": '"1"'}, ok=(409, 412))
+        stall = await api.post(f"{path}/assignment", json=assignment, headers={"If-Match": '"1"'}, ok=(409, 412))
     planned_version = 2 if plan.holder else 1
     untouched = stall.get("version") == planned_version and stall.get("holder") == plan.holder
     if untouched and stall.get("status") != plan.status.value:
-        body = {"status": plan.status.value, "note": "demo data", "version": planned_version}
-        await api.put(f"{path}/status", json=body, ok=(409, 412))
+        change = {"status": plan.status.value, "note": "demo data", "version": planned_version}
+        await api.put(f"{path}/status", json=change, ok=(409, 412))
 
 
 async def seed_call(api: ApiClient) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -129,7 +128,3 @@ async def markets(kafka: LocalKafka, mongo: LocalMongo) -> AsyncIterator[Markets
     app = create_app(settings)
     async for client in running_app(app):
         yield Markets(app, client, settings, kafka.bootstrap)
-
-
-def as_json(event: CloudEvent) -> dict[str, Any]:
-    return dict(json.loads(event.to_bytes()))

@@ -47,8 +47,8 @@ async def test_bench_reports_updates_per_second_and_event_latency(markets: Marke
         server.should_exit = True
         await serving
     print(result)
-    assert result["workers"] == 2 and result["refused"] == 0
-    assert result["status_updates"] > 5 and result["status_updates_per_s"] > 5
+    assert result["workers"] == 2 and result["refused_by_status"] == {}
+    assert result["status_updates"] > 0 and result["status_updates_per_s"] > 0
     assert result["events_seen"] == result["status_updates"] and result["events_missing"] == 0
     assert 0 < result["event_p50_ms"] <= result["event_p99_ms"] < 5000
     after = (await markets.http.get("/markets/wagner/stalls")).json()["items"]
