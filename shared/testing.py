@@ -9,8 +9,10 @@ durable storage, which they may kill and restart.
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,7 @@ import pytest
 
 from shared.settings import ServiceSettings
 from shared.stack.components import SERVICES, Component, Stack, kafka_components, mongo_component
-from shared.stack.processes import StackError, free_port
+from shared.stack.processes import StackError, free_port, port_is_free
 
 FAST_KAFKA = {"kafka_session_timeout_ms": 1500, "kafka_heartbeat_interval_ms": 500, "kafka_request_timeout_ms": 5000}
 
@@ -187,11 +189,25 @@ class Platform:
         return self.stack.mongo_url
 
     def start(self) -> None:
+        """Start the infrastructure in order, then the four services side by side."""
+        services = {name for name, _ in SERVICES}
         for component in self.components.values():
-            component.ensure_started()
+            if component.name not in services:
+                component.ensure_started()
+        with ThreadPoolExecutor(len(services)) as pool:
+            for started in [pool.submit(c.ensure_started) for c in self.components.values() if c.name in services]:
+                started.result()
 
-    def start_one(self, name: str) -> None:
-        self.components[name].ensure_started()
+    def start_one(self, name: str, port_release_timeout_s: float = 10.0) -> None:
+        """Start a component again, e.g. after :meth:`kill`.
+
+        The sockets of a process killed a moment ago may hold its port for a short while (their
+        connections are still closing), so wait for the port before starting.
+        """
+        component = self.components[name]
+        if not component.process.running():
+            wait_for_free_port(component.port, port_release_timeout_s)
+        component.ensure_started()
 
     def kill(self, name: str) -> None:
         self.components[name].process.kill()
@@ -201,10 +217,15 @@ class Platform:
             component.process.stop()
 
 
-@pytest.fixture(scope="session")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    """One running platform shared by the end-to-end tests of a session."""
-    running = Platform(tmp_path_factory.mktemp("platform"))
+def wait_for_free_port(port: int, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not port_is_free(port) and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def running_platform(workdir: Path, **env: str) -> Iterator[Platform]:
+    """A started platform for a fixture to yield from (skips outside CI when it cannot start)."""
+    running = Platform(workdir, **env)
     try:
         running.start()
     except StackError as exc:
@@ -214,3 +235,9 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         pytest.skip(f"the platform could not start here: {exc}")
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    """One running platform shared by the end-to-end tests of a session."""
+    yield from running_platform(tmp_path_factory.mktemp("platform"))
