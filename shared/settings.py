@@ -25,7 +25,7 @@ class ServiceSettings(BaseSettings):
     kafka_session_timeout_ms: int = 6000
     kafka_heartbeat_interval_ms: int = 1000
     kafka_request_timeout_ms: int = 10000
-    kafka_fetch_max_wait_ms: int = 100
+    kafka_fetch_max_wait_ms: int = 250
     kafka_topic_partitions: int = 3
     kafka_create_topics: bool = True
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
