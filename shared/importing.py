@@ -36,7 +36,8 @@ class Row:
     data: dict[str, Any]
 
     def text(self, column: str) -> str:
-        return str(self.data.get(column) or "").strip()
+        value = self.data.get(column)
+        return "" if value is None else str(value).strip()
 
     def required(self, column: str) -> str:
         value = self.text(column)
