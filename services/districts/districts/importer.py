@@ -1,0 +1,101 @@
+"""Importers of the official geography, recognised by content: NIL polygons and district perimeters.
+
+Both read GeoJSON FeatureCollections. A NIL file has features with ``id_nil``, ``nil``,
+``population`` (and ``area_km2``); a district file has features with ``code`` and ``name``. A row is
+a feature (its ``line`` is the feature's position, from 1). Each import compares with what the
+platform holds and writes only what changed, so re-importing reports "unchanged".
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from shared.client import ApiClient
+from shared.importing import Importer, Outcome, Row, RowError, decode_text
+
+SUFFIXES = {".geojson", ".json"}
+LARGEST_FILE = 100 * 1024 * 1024
+
+
+def _features(path: Path) -> list[dict[str, Any]]:
+    data = json.loads(decode_text(path.read_bytes()))
+    features = data.get("features") if isinstance(data, dict) else None
+    if data.get("type") != "FeatureCollection" or not isinstance(features, list):
+        raise ValueError("not a GeoJSON FeatureCollection")
+    return [f for f in features if isinstance(f, dict)]
+
+
+def _perimeter(row: Row) -> dict[str, Any]:
+    geometry = row.data.get("geometry")
+    if not isinstance(geometry, dict) or geometry.get("type") not in ("Polygon", "MultiPolygon"):
+        raise RowError("the feature's geometry is not a Polygon or MultiPolygon")
+    return {"type": geometry["type"], "coordinates": geometry.get("coordinates")}
+
+
+class _GeoJsonImporter:
+    properties: tuple[str, ...] = ()
+
+    def matches(self, path: Path) -> bool:
+        if path.suffix.lower() not in SUFFIXES:
+            return False
+        try:
+            if path.stat().st_size > LARGEST_FILE:
+                return False
+            features = _features(path)
+        except (OSError, ValueError, AttributeError):
+            return False
+        first = features[0].get("properties") if features else None
+        return isinstance(first, dict) and all(p in first for p in self.properties)
+
+    def rows(self, path: Path) -> Iterator[Row]:
+        for number, feature in enumerate(_features(path), start=1):
+            properties = feature.get("properties")
+            yield Row(
+                number, {**(properties if isinstance(properties, dict) else {}), "geometry": feature.get("geometry")}
+            )
+
+
+class NilImporter(_GeoJsonImporter):
+    name = "nil"
+    description = "NIL neighbourhoods (Nuclei di Identità Locale): polygons and population"
+    priority = 5
+    properties = ("id_nil", "nil", "population")
+
+    async def load(self, api: ApiClient, row: Row) -> Outcome:
+        body = {
+            "id": row.integer("id_nil"),
+            "name": row.required("nil"),
+            "population": row.integer("population"),
+            "area_km2": row.number("area_km2", required=False),
+            "perimeter": _perimeter(row),
+        }
+        current = await api.get(f"/nils/{body['id']}", ok=(404,))
+        if current["_status"] == 200 and all(current.get(k) == v for k, v in body.items()):
+            return Outcome.UNCHANGED
+        await api.post("/nils", json=body)
+        return Outcome.CREATED if current["_status"] == 404 else Outcome.UPDATED
+
+
+class DistrictImporter(_GeoJsonImporter):
+    name = "districts"
+    description = "Urban Commerce District (DUC) perimeters"
+    priority = 6
+    properties = ("code", "name")
+
+    async def load(self, api: ApiClient, row: Row) -> Outcome:
+        code = row.required("code")
+        body = {"name": row.required("name"), "perimeter": _perimeter(row)}
+        current = await api.get(f"/districts/{code}", ok=(404,))
+        if current["_status"] == 404:
+            await api.post("/districts", json={"code": code, **body})
+            return Outcome.CREATED
+        if all(current.get(k) == v for k, v in body.items()):
+            return Outcome.UNCHANGED
+        await api.put(f"/districts/{code}", json=body, headers={"If-Match": f'"{current["version"]}"'})
+        return Outcome.UPDATED
+
+
+IMPORTERS: list[Importer] = [NilImporter(), DistrictImporter()]

@@ -1,0 +1,102 @@
+"""Demo seed and open-data importers through the API, then the real historic register projected live."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from districts.importer import IMPORTERS, DistrictImporter, NilImporter
+from districts.main import create_app
+from districts.seed import DISTRICTS, NILS, seed
+
+from shared.client import ApiClient
+from shared.events import CloudEvent
+from shared.importing import Outcome
+from shared.testing import running_app
+
+pytestmark = pytest.mark.integration
+
+OPENDATA = Path(__file__).resolve().parents[4] / "shared" / "data" / "opendata"
+
+
+def api_on(client: httpx.AsyncClient, office: dict[str, str]) -> ApiClient:
+    """An ApiClient talking to the service itself, as the gateway would forward it."""
+    api = ApiClient("http://test")
+    api.http = httpx.AsyncClient(transport=client._transport, base_url="http://test", headers=office)
+    return api
+
+
+async def run(importer: Any, api: ApiClient, path: Path) -> dict[str, int]:
+    outcomes = {o.value: 0 for o in Outcome}
+    for row in importer.rows(path):
+        outcomes[(await importer.load(api, row)).value] += 1
+    return outcomes
+
+
+def register_events() -> list[CloudEvent]:
+    """The real register of historic shops as the shops service would publish it."""
+    path = OPENDATA / "ds290_botteghe_storiche.csv"
+    if not path.exists():
+        pytest.skip(f"real open data not available: {path}")
+    events = []
+    for row in csv.DictReader(path.open(encoding="utf-8-sig"), delimiter=";"):
+        data = {
+            "shop_id": f"bs-{row['n']}",
+            "kind": "historic",
+            "name": row["targa"],
+            "nil": row["nil"],
+            "location": {"lon": float(row["long_x_4326"]), "lat": float(row["lat_y_4326"])},
+            "year_founded": int(row["anno"]) if row["anno"] else None,
+            "status": "active" if row["stato"] == "attiva" else "closed",
+            "status_changed_at": None,
+            "version": 1,
+        }
+        events.append(CloudEvent(source="/shops", type="shops.shop.registered.v1", subject=data["shop_id"], data=data))
+    return events
+
+
+async def test_seed_then_official_files_then_the_real_register(
+    settings: Any, office: dict[str, str], send: Any, wait: Any, district_kpis: Any
+) -> None:
+    nil_file, duc_file = OPENDATA / "nil.geojson", OPENDATA / "duc_approx.geojson"
+    assert [i.name for i in sorted(IMPORTERS, key=lambda i: i.priority)] == ["nil", "districts"]
+    async for client in running_app(create_app(settings)):
+        api = api_on(client, office)
+        await seed(api)
+        await seed(api)
+        listed = (await client.get("/districts")).json()
+        assert listed["total"] == len(DISTRICTS) and {d["version"] for d in listed["items"]} == {1}
+        assert (await client.get("/nils")).json()["total"] == len(NILS)
+        brera = await wait(lambda: _population(client, "brera"), what="brera population from the seeded NILs")
+        assert 17000 < brera < 19500
+
+        if not nil_file.exists() or not duc_file.exists():
+            pytest.skip("real open data not available: the seed was checked, the import is not")
+        assert NilImporter().matches(nil_file) and not NilImporter().matches(duc_file)
+        assert DistrictImporter().matches(duc_file) and not DistrictImporter().matches(nil_file)
+        assert await run(NilImporter(), api, nil_file) == {"created": 76, "updated": 12, "unchanged": 0}
+        assert await run(DistrictImporter(), api, duc_file) == {"created": 0, "updated": 10, "unchanged": 0}
+        assert (await run(NilImporter(), api, nil_file))["unchanged"] == 88
+        assert (await run(DistrictImporter(), api, duc_file))["unchanged"] == 10
+
+        events = register_events()
+        await send(settings.shops_topic, events)
+        in_brera = sum(1 for e in events if e.data["status"] == "active" and e.data["nil"] == "BRERA")
+
+        async def brera_counted() -> bool:
+            kpis = await district_kpis(client, "brera")
+            assert (kpis["historic_active"], kpis["population"]) == (in_brera, 18156)
+            return True
+
+        await wait(brera_counted, timeout_s=60, what="the register projected into brera")
+        nil_2 = (await client.get("/nils/2")).json()["kpis"]
+        assert nil_2["historic_active"] == in_brera and nil_2["closures_30d"] == 0 and nil_2["openings_30d"] == 0
+        await api.http.aclose()
+
+
+async def _population(client: httpx.AsyncClient, code: str) -> int | None:
+    population: int | None = (await client.get(f"/districts/{code}")).json()["kpis"]["population"]
+    return population
