@@ -19,13 +19,14 @@ from shared.errors import InvalidInput, NotFound, Unauthorized, Unavailable
 from shared.http import client_ip
 from shared.identity import Principal, bearer_token
 
+# dependencies are coroutines: a plain function would be run in a worker thread on every request
 GatewayDep = Annotated[Gateway, Depends(gateway_of)]
 BEARER_NEEDED: dict[str, Any] = {"security": [{BEARER: []}]}
 RELAYED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 FORM = "application/x-www-form-urlencoded"
 
 
-def rate_limit(request: Request, gateway: GatewayDep) -> None:
+async def rate_limit(request: Request, gateway: GatewayDep) -> None:
     """One token per request from the client's address and, when it sends one, from its bearer token."""
     if not gateway.settings.rate_limit_enabled:
         return
@@ -40,7 +41,7 @@ def rate_limit(request: Request, gateway: GatewayDep) -> None:
         raise too_many_requests(wait, f"too many requests from this {limit}; slow down")
 
 
-def authenticate(request: Request, gateway: GatewayDep) -> Principal | None:
+async def authenticate(request: Request, gateway: GatewayDep) -> Principal | None:
     """The caller from the bearer token; a bad token is refused here and never relayed."""
     principal = gateway.authenticator.principal(request)
     request.state.principal = principal
@@ -50,13 +51,13 @@ def authenticate(request: Request, gateway: GatewayDep) -> Principal | None:
 Caller = Annotated[Principal | None, Depends(authenticate)]
 
 
-def signed_in(caller: Caller) -> Principal:
+async def signed_in(caller: Caller) -> Principal:
     if caller is None:
         raise Unauthorized("log in first: this needs a bearer token")
     return caller
 
 
-def office(caller: Annotated[Principal, Depends(signed_in)]) -> Principal:
+async def office(caller: Annotated[Principal, Depends(signed_in)]) -> Principal:
     caller.require_office()
     return caller
 

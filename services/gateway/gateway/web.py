@@ -62,7 +62,7 @@ def _asset(name: str) -> bytes:
 
 @router.get("/openapi.json")
 async def openapi_document(request: Request) -> JSONResponse:
-    return JSONResponse(await gateway_of(request).openapi.document())
+    return JSONResponse(await (await gateway_of(request)).openapi.document())
 
 
 def mount_static(app: FastAPI) -> None:

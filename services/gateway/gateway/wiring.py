@@ -111,6 +111,6 @@ class Gateway:
         await self.proxy.close()
 
 
-def gateway_of(request: Request) -> Gateway:
+async def gateway_of(request: Request) -> Gateway:
     gateway: Gateway = request.app.state.gateway
     return gateway
