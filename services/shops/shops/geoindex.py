@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -70,8 +70,13 @@ class GridIndex(Generic[T]):
         if not members:
             del self._cells[cell]
 
-    def nearest(self, lon: float, lat: float) -> Iterator[tuple[float, Placed[T]]]:
-        """Every point as ``(distance_m, point)``, closest first."""
+    def nearest(
+        self, lon: float, lat: float, keep: Callable[[T], bool] | None = None
+    ) -> Iterator[tuple[float, Placed[T]]]:
+        """Every point (whose value ``keep`` accepts) as ``(distance_m, point)``, closest first.
+
+        Filtering here rather than after spares the distance and the heap to points nobody wants.
+        """
         cx, cy = self._cell(lon, lat)
         heap: list[tuple[float, str, Placed[T]]] = []
         remaining = len(self._cell_of)
@@ -80,14 +85,14 @@ class GridIndex(Generic[T]):
             if _ring_size(ring) > len(self._cells):
                 for (x, y), members in self._cells.items():
                     if max(abs(x - cx), abs(y - cy)) >= ring:
-                        self._push(heap, members, lon, lat)
+                        self._push(heap, members, lon, lat, keep)
                 remaining = 0
             else:
                 for cell in _ring(cx, cy, ring):
-                    members = self._cells.get(cell)
-                    if members:
-                        self._push(heap, members, lon, lat)
-                        remaining -= len(members)
+                    in_cell = self._cells.get(cell)
+                    if in_cell:
+                        self._push(heap, in_cell, lon, lat, keep)
+                        remaining -= len(in_cell)
             bound = self._outside_bound(lon, lat, cx, cy, ring) if remaining else math.inf
             while heap and heap[0][0] <= bound:
                 distance, _, placed = heapq.heappop(heap)
@@ -98,9 +103,16 @@ class GridIndex(Generic[T]):
             yield distance, placed
 
     @staticmethod
-    def _push(heap: list[tuple[float, str, Placed[T]]], members: dict[str, Placed[T]], lon: float, lat: float) -> None:
+    def _push(
+        heap: list[tuple[float, str, Placed[T]]],
+        members: dict[str, Placed[T]],
+        lon: float,
+        lat: float,
+        keep: Callable[[T], bool] | None,
+    ) -> None:
         for placed in members.values():
-            heapq.heappush(heap, (haversine_m(lon, lat, placed.lon, placed.lat), placed.key, placed))
+            if keep is None or keep(placed.value):
+                heapq.heappush(heap, (haversine_m(lon, lat, placed.lon, placed.lat), placed.key, placed))
 
     def _outside_bound(self, lon: float, lat: float, cx: int, cy: int, ring: int) -> float:
         """A lower bound on the distance from the query to any point outside the visited rings.

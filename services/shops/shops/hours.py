@@ -12,9 +12,11 @@ minutes, i.e. a nominal week.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
@@ -71,9 +73,6 @@ class Interval:
             return [(self.start, end)]
         return [(self.start, MINUTES_PER_WEEK), (0, end - MINUTES_PER_WEEK)]
 
-    def covers(self, week_minute: int) -> bool:
-        return any(start <= week_minute < end for start, end in self.segments())
-
 
 def local_time(moment: datetime) -> datetime:
     """The Milan wall-clock time of ``moment``; a naive value is read as Milan time.
@@ -112,9 +111,21 @@ class WeeklyHours:
             if second[0] < first[1]:
                 raise HoursError(f"{_describe(a)} overlaps {_describe(b)}")
 
+    @cached_property
+    def _ranges(self) -> tuple[tuple[int, int], ...]:
+        return tuple(sorted(segment for interval in self.intervals for segment in interval.segments()))
+
+    @cached_property
+    def _starts(self) -> tuple[int, ...]:
+        return tuple(start for start, _ in self._ranges)
+
+    def is_open_at(self, minute_of_week: int) -> bool:
+        """Open at this minute of the week (see :func:`week_minute`); the ranges never overlap."""
+        at = bisect_right(self._starts, minute_of_week) - 1
+        return at >= 0 and minute_of_week < self._ranges[at][1]
+
     def is_open(self, moment: datetime) -> bool:
-        minute = week_minute(local_time(moment))
-        return any(interval.covers(minute) for interval in self.intervals)
+        return self.is_open_at(week_minute(local_time(moment)))
 
     def on_day_of(self, moment: datetime) -> list[tuple[str, str]]:
         """The hours of ``moment``'s Milan day: last night's spill-over first, then the day's own."""

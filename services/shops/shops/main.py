@@ -24,7 +24,7 @@ def create_app(settings: ShopsSettings | None = None) -> FastAPI:
 
     async def on_ready(runtime: Runtime) -> None:
         finder: NearestFinder = runtime.app.state.nearest
-        finder.start()
+        await finder.start()
 
     async def on_stop(runtime: Runtime) -> None:
         finder: NearestFinder = runtime.app.state.nearest

@@ -22,6 +22,7 @@ from itertools import islice
 from shared.metrics import ServiceMetrics
 from shops.domain import ServicePoint, ShopCard
 from shops.geoindex import GridIndex, haversine_m
+from shops.hours import local_time, week_minute
 from shops.store import ShopStore
 
 log = logging.getLogger(__name__)
@@ -77,11 +78,13 @@ class ServicePointIndex:
             if placed:
                 self.put(replace(placed.value, shop=card))
 
-    def nearest(self, service: str, lon: float, lat: float) -> Iterator[tuple[float, ServicePoint]]:
+    def nearest(
+        self, service: str, lon: float, lat: float, keep: Callable[[ServicePoint], bool] | None = None
+    ) -> Iterator[tuple[float, ServicePoint]]:
         grid = self._grids.get(service)
         if grid is None:
             return
-        for distance, placed in grid.nearest(lon, lat):
+        for distance, placed in grid.nearest(lon, lat, keep):
             yield distance, placed.value
 
 
@@ -122,7 +125,9 @@ class NearestFinder:
         self._reload_seconds.observe(time.perf_counter() - started)
         log.info("nearest-point index loaded: %d points (%d own writes replayed)", len(fresh), len(replayed))
 
-    def start(self) -> None:
+    async def start(self) -> None:
+        """Load once (so a ready service answers from the index), then reload periodically."""
+        await self._reload_logged()
         self._task = asyncio.create_task(self._reload_forever(), name="nearest-index-reload")
 
     async def stop(self) -> None:
@@ -132,13 +137,14 @@ class NearestFinder:
 
     async def _reload_forever(self) -> None:
         while True:
-            try:
-                await self.reload()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - keep serving the last index; MongoDB may be back later
-                log.warning("nearest-point index reload failed (%s: %s)", type(exc).__name__, exc)
             await asyncio.sleep(self.reload_interval_s)
+            await self._reload_logged()
+
+    async def _reload_logged(self) -> None:
+        try:
+            await self.reload()
+        except Exception as exc:  # noqa: BLE001 - keep serving the last index (or MongoDB) and retry later
+            log.warning("nearest-point index reload failed (%s: %s)", type(exc).__name__, exc)
 
     def _apply(self, change: Change) -> None:
         if self.index is not None:
@@ -159,28 +165,25 @@ class NearestFinder:
     async def find(
         self, service: str, lon: float, lat: float, at: datetime, *, limit: int, open_only: bool
     ) -> list[Nearby]:
+        """The ``limit`` closest points of active shops offering ``service`` (open at ``at`` if ``open_only``)."""
         started = time.perf_counter()
+        minute = week_minute(local_time(at))
+
+        def wanted(point: ServicePoint) -> bool:
+            return point.shop.active and (not open_only or point.hours.is_open_at(minute))
+
         index = self.index
-        found: list[Nearby] = []
+        ranked: list[tuple[float, ServicePoint]] = []
         if index is not None:
             source = "index"
-            judged = (_judged(d, p, at, open_only) for d, p in index.nearest(service, lon, lat) if p.shop.active)
-            found = list(islice((item for item in judged if item), limit))
+            ranked = list(islice(index.nearest(service, lon, lat, wanted), limit))
         else:
             source = "database"
-            async with aclosing(self.store.geo_near(service, lon, lat)) as ranked:
-                async for point in ranked:
-                    item = _judged(haversine_m(lon, lat, point.shop.lon, point.shop.lat), point, at, open_only)
-                    if item:
-                        found.append(item)
-                        if len(found) == limit:
+            async with aclosing(self.store.geo_near(service, lon, lat)) as by_distance:
+                async for point in by_distance:
+                    if wanted(point):
+                        ranked.append((haversine_m(lon, lat, point.shop.lon, point.shop.lat), point))
+                        if len(ranked) == limit:
                             break
         self._query_seconds.labels(source).observe(time.perf_counter() - started)
-        return found
-
-
-def _judged(distance: float, point: ServicePoint, at: datetime, open_only: bool) -> Nearby | None:
-    open_now = point.hours.is_open(at)
-    if open_only and not open_now:
-        return None
-    return Nearby(point, distance, open_now, point.hours.on_day_of(at))
+        return [Nearby(p, d, p.hours.is_open_at(minute), p.hours.on_day_of(at)) for d, p in ranked]

@@ -254,13 +254,14 @@ class ShopsService:
 
 
 def _status_changed(before: Shop, after: Shop, actor: str) -> ShopStatusChanged:
-    assert after.status_changed_at is not None
-    return ShopStatusChanged(
-        shop_id=after.id,
-        kind=after.kind,
-        from_=before.status,
-        to=after.status,
-        at=after.status_changed_at,
-        actor=actor,
-        version=after.version,
+    return ShopStatusChanged.model_validate(
+        {
+            "shop_id": after.id,
+            "kind": after.kind,
+            "from": before.status,
+            "to": after.status,
+            "at": after.status_changed_at,
+            "actor": actor,
+            "version": after.version,
+        }
     )

@@ -9,7 +9,7 @@ it — never needs a join.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +33,9 @@ from shops.domain import (
 
 SHOPS = "shops"
 OFFERS = "services"
+# Spelled out because the server records it on the index: asking again without it at the next
+# start would be refused as a different index with the same name (seen on the local server).
+GEO_INDEX_VERSION = {"2dsphereIndexVersion": 3}
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,13 @@ def _card_doc(card: ShopCard) -> Document:
     return {"name": card.name, "kind": card.kind.value, "address": card.address, "active": card.active}
 
 
+def offer_to_doc(offer: Offer, shop: Shop) -> Document:
+    """The offer with a copy of its shop's card and location, as ``$geoNear`` needs it."""
+    doc: dict[str, Any] = offer.model_dump(exclude={"id"})
+    doc.update(_id=offer.id, location=_point(shop.location), shop=_card_doc(shop.card()))
+    return doc
+
+
 def offer_from_doc(doc: Document) -> Offer:
     fields = {k: doc[k] for k in ("shop_id", "service", "hours", "note", "created_at", "created_by")}
     return Offer.model_validate({"id": doc["_id"], **fields})
@@ -114,7 +124,7 @@ class ShopStore:
             IndexModel([("recognition.state", ASCENDING)], name="recognition_state", sparse=True),
         ],
         OFFERS: [
-            IndexModel([("location", GEOSPHERE)], name="location"),
+            IndexModel([("location", GEOSPHERE)], name="location", **GEO_INDEX_VERSION),
             IndexModel([("shop_id", ASCENDING), ("service", ASCENDING)], name="one_per_shop", unique=True),
             IndexModel([("service", ASCENDING)], name="service"),
         ],
@@ -155,10 +165,8 @@ class ShopStore:
         return offer_from_doc(doc) if doc else None
 
     async def add_offer(self, offer: Offer, shop: Shop, session: AsyncClientSession) -> None:
-        doc: dict[str, Any] = offer.model_dump(exclude={"id"})
-        doc.update(_id=offer.id, location=_point(shop.location), shop=_card_doc(shop.card()))
         try:
-            await self.offers.insert_one(doc, session=session)
+            await self.offers.insert_one(offer_to_doc(offer, shop), session=session)
         except DuplicateKeyError as exc:
             raise Conflict(f"{shop.id!r} already offers {offer.service!r}; remove it first to change it") from exc
 
@@ -172,12 +180,12 @@ class ShopStore:
             session=session,
         )
 
-    async def service_points(self) -> AsyncIterator[ServicePoint]:
+    async def service_points(self) -> AsyncGenerator[ServicePoint, None]:
         """Every offered service, as the nearest-point index holds it."""
         async for doc in self.offers.find({}):
             yield point_from_doc(doc)
 
-    async def geo_near(self, service: str, lon: float, lat: float) -> AsyncIterator[ServicePoint]:
+    async def geo_near(self, service: str, lon: float, lat: float) -> AsyncGenerator[ServicePoint, None]:
         """Points offering ``service`` at active shops, closest first, by MongoDB ``$geoNear``."""
         pipeline: list[Document] = [
             {

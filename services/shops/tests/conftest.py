@@ -41,6 +41,10 @@ class Service:
     def shopkeeper(self, shop_id: str) -> dict[str, str]:
         return self.auth(Role.SHOPKEEPER, shop_id, username=f"keeper-{shop_id}")
 
+    async def published(self, until: Callable[[list[CloudEvent]], bool]) -> list[CloudEvent]:
+        """This service's events so far, read from the start of its topic until ``until`` holds."""
+        return await read_events(self.settings.kafka_bootstrap, self.settings.events_topic, until)
+
     def api_client(self) -> ApiClient:
         """The platform client the importers and the seed use, reaching this app as through the gateway."""
         api = ApiClient("http://gateway")

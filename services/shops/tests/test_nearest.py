@@ -1,0 +1,125 @@
+"""The in-process index answers like MongoDB's $geoNear, follows other replicas, and keeps own writes."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from shops.domain import OpeningInterval, Registry, ServicePoint, ShopCard, ShopKind, ShopStatus
+from shops.hours import WeeklyHours
+from shops.main import create_app
+from shops.nearest import Nearby, NearestFinder
+from shops.service import ShopsService
+
+from shared.metrics import ServiceMetrics
+from shared.testing import running_app
+
+SERVICES = ("ritiro_pacchi", "info_turistiche")
+
+
+class SlowStore:
+    """A store whose full read waits until told to finish, to write while a reload is reading."""
+
+    def __init__(self, points: list[ServicePoint]) -> None:
+        self.points = points
+        self.reading = asyncio.Event()
+        self.finish = asyncio.Event()
+
+    async def service_points(self) -> AsyncIterator[ServicePoint]:
+        for point in self.points:
+            yield point
+        self.reading.set()
+        await self.finish.wait()
+
+
+def point(service_id: str, lon: float, shop_id: str | None = None) -> ServicePoint:
+    card = ShopCard(shop_id or service_id, service_id, ShopKind.KIOSK, "", lon, 45.46, True)
+    return ServicePoint(service_id, "ritiro_pacchi", card, WeeklyHours.of([(d, "00:00", "00:00") for d in range(7)]))
+
+
+async def test_own_writes_during_a_reload_survive_it() -> None:
+    store = SlowStore([point("old", 9.19), point("gone", 9.191)])
+    finder = NearestFinder(store, ServiceMetrics("test"), reload_interval_s=60)  # type: ignore[arg-type]
+    reloading = asyncio.create_task(finder.reload())
+    await store.reading.wait()
+    finder.point_saved(point("new", 9.192))
+    finder.point_removed("gone")
+    finder.shop_changed(ShopCard("old", "renamed", ShopKind.KIOSK, "", 9.19, 45.46, True))
+    store.finish.set()
+    await reloading
+    found = await finder.find("ritiro_pacchi", 9.19, 45.46, datetime.now(UTC), limit=10, open_only=True)
+    assert [(f.point.service_id, f.point.shop.name) for f in found] == [("old", "renamed"), ("new", "new")]
+
+
+def random_hours(rng: random.Random) -> tuple[OpeningInterval, ...]:
+    days = rng.sample(range(7), rng.randint(1, 7))
+    opens = rng.choice(["06:00", "08:30", "15:00", "20:00"])
+    closes = rng.choice(["12:00", "19:30", "02:00", "00:00"])
+    return tuple(OpeningInterval(day=d, opens=opens, closes=closes) for d in sorted(days))
+
+
+async def populate(shops: ShopsService, rng: random.Random, count: int) -> None:
+    for i in range(count):
+        lon, lat = 9.10 + rng.random() * 0.16, 45.42 + rng.random() * 0.09
+        registry = Registry(kind=ShopKind.KIOSK, name=f"Edicola {i}", location={"lon": lon, "lat": lat})
+        status = ShopStatus.CLOSED if i % 9 == 0 else ShopStatus.ACTIVE
+        await shops.put(f"ed-{i}", registry, ShopStatus.ACTIVE, "office", None)
+        for service in rng.sample(SERVICES, rng.randint(1, 2)):
+            await shops.add_offer(f"ed-{i}", service, random_hours(rng), "", "office")
+        if status is ShopStatus.CLOSED:
+            await shops.change_status(f"ed-{i}", status, note=None, at=None, actor="office", if_match=None)
+
+
+def summary(found: list[Nearby]) -> list[tuple[str, float, bool]]:
+    return [(f.point.service_id, round(f.distance_m, 3), f.open_now) for f in found]
+
+
+async def wait_for(predicate: Any, timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not await predicate():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.05)
+
+
+@pytest.mark.integration
+async def test_index_matches_geonear_and_follows_another_replica(shops_settings: Any) -> None:
+    settings = shops_settings(nearest_reload_interval_s=0.3)
+    rng = random.Random(11)
+    first = create_app(settings)
+    async for _ in running_app(first):
+        await populate(first.state.shops, rng, 60)
+        index_finder: NearestFinder = first.state.nearest
+        database_finder = NearestFinder(index_finder.store, ServiceMetrics("test"), reload_interval_s=60)
+        monday = datetime(2026, 7, 6, tzinfo=UTC)
+        for _ in range(30):
+            lon, lat = 9.10 + rng.random() * 0.16, 45.42 + rng.random() * 0.09
+            at = monday + timedelta(minutes=rng.randrange(7 * 24 * 60))
+            service, open_only = rng.choice(SERVICES), rng.random() < 0.7
+            args = (service, lon, lat, at)
+            from_index = await index_finder.find(*args, limit=8, open_only=open_only)
+            from_database = await database_finder.find(*args, limit=8, open_only=open_only)
+            assert summary(from_index) == summary(from_database)
+            assert all(f.point.shop.active for f in from_index)
+
+        second = create_app(settings)
+        async for _ in running_app(second):
+            replica: NearestFinder = second.state.nearest
+            assert replica.index is not None and len(replica.index) == len(index_finder.index or ())
+            here = (9.2500, 45.5200)
+            registry = Registry(kind=ShopKind.SHOP, name="Nuovo", location={"lon": here[0], "lat": here[1]})
+            await first.state.shops.put("nuovo", registry, ShopStatus.ACTIVE, "office", None)
+            always = tuple(OpeningInterval(day=d, opens="00:00", closes="00:00") for d in range(7))
+            await first.state.shops.add_offer("nuovo", "ritiro_pacchi", always, "", "office")
+
+            async def replica_sees_it() -> bool:
+                found = await replica.find("ritiro_pacchi", *here, monday, limit=1, open_only=True)
+                return bool(found) and found[0].point.shop.shop_id == "nuovo"
+
+            started = time.perf_counter()
+            await wait_for(replica_sees_it)
+            print(f"\nanother replica's write visible after {time.perf_counter() - started:.2f} s")
