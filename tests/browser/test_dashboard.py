@@ -118,3 +118,22 @@ async def test_office_sees_a_stall_change_from_the_operator_page_without_reloadi
     csp = [p for p in problems if "Content Security Policy" in p or "Refused to" in p]
     assert not csp, f"the pages broke the Content-Security-Policy: {csp}"
     assert not [p for p in problems if "Uncaught" in p], problems
+
+
+async def test_api_documentation_renders_the_whole_public_api(platform: Platform, browser: Any) -> None:
+    from playwright.async_api import expect
+
+    problems: list[str] = []
+    context = await browser.new_context()
+    page = await context.new_page()
+    _watch_console(page, problems)
+    await page.goto(platform.gateway + "/docs")
+    for path in (
+        "/api/v1/auth/token",
+        "/api/v1/markets/{market_id}/stalls/{number}/status",
+        "/api/v1/districts.geojson",
+    ):
+        await expect(page.locator(f'.opblock [data-path="{path}"]').first).to_be_attached(timeout=15_000)
+    assert await page.locator(".opblock").count() > 30
+    await context.close()
+    assert not problems, f"the API documentation page reported errors: {problems}"
