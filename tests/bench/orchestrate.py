@@ -1,0 +1,166 @@
+"""One benchmark run, phase by phase: every figure next to the baseline measured in the same run.
+
+1. backbone: outbox relay and write → consume against raw aiokafka (a broker and database of its own);
+2. the whole platform as real processes, with the demo seed, then with it:
+   gateway vs direct calls, nearest-point index vs ``$geoNear``, the markets bench, the mixed load
+   (after the same mix from a single client) with the freshness probe beside it, the districts
+   projection replay vs a plain consume loop, and the soak with memory sampling.
+A phase that fails is reported with its error and the run goes on; the caller decides the exit code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+import time
+import traceback
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+from districts.settings import DistrictsSettings
+from markets.settings import MarketsSettings
+
+from tests.bench import backbone, service_benches
+from tests.bench.freshness import FreshnessProbe, Probe, find_probe
+from tests.bench.harness import BenchPlatform, Identities
+from tests.bench.load import MixedLoad
+from tests.bench.machine import describe, load_average
+from tests.bench.memory import RssSampler
+from tests.bench.outcome import Outcome
+from tests.bench.overhead import gateway_overhead
+from tests.bench.plot import save as save_plot
+from tests.bench.replay import projection_vs_plain
+from tests.bench.report import PLOT_NAME, render
+from tests.bench.scale import Scale
+
+T = TypeVar("T")
+
+
+class BenchRun:
+    def __init__(self, scale: Scale, workdir: Path, say: Callable[[str], None] = print) -> None:
+        self.scale = scale
+        self.workdir = workdir
+        self.say = say
+        self.outcome = Outcome(scale)
+
+    async def phase(self, name: str, work: Awaitable[T]) -> T | None:
+        """Run one phase; a failure is recorded with its error instead of ending the run."""
+        began = time.perf_counter()
+        self.say(f"[bench] {name} …")
+        try:
+            value = await work
+        except Exception as exc:
+            self.outcome.failures[name] = f"{type(exc).__name__}: {exc}"
+            self.say(f"[bench] {name} FAILED after {time.perf_counter() - began:.1f}s\n{traceback.format_exc()}")
+            return None
+        self.say(f"[bench] {name} done in {time.perf_counter() - began:.1f}s")
+        return value
+
+    async def execute(self) -> Outcome:
+        began = time.perf_counter()
+        scale, figures = self.scale, self.outcome.figures
+        load_at_start = load_average()
+        figures["backbone"] = await self.phase(
+            "backbone",
+            backbone.run(self.workdir / "backbone", events=scale.backbone_events, writes=scale.backbone_writes),
+        )
+        bench = BenchPlatform(self.workdir / "platform")
+        self.say("[bench] starting the platform …")
+        await bench.start()
+        try:
+            self.outcome.seeded = await bench.seed(scale.markets)
+            self.outcome.machine = {**await describe(bench.mongo_url), "load_at_start": load_at_start}
+            limits = httpx.Limits(
+                max_connections=scale.concurrency * 2, max_keepalive_connections=scale.concurrency * 2
+            )
+            async with httpx.AsyncClient(base_url=bench.api, timeout=30, limits=limits) as http:
+                await self._on_platform(bench, http)
+            self.outcome.machine["load_at_end"] = load_average()
+        finally:
+            bench.stop()
+        self.outcome.seconds = time.perf_counter() - began
+        return self.outcome
+
+    async def _on_platform(self, bench: BenchPlatform, http: httpx.AsyncClient) -> None:
+        scale, figures = self.scale, self.outcome.figures
+        people = await bench.identities(http)
+        probe = await find_probe(http, people.operator_market)
+        district = probe.district if probe else (await http.get("/districts")).json()["items"][0]["code"]
+        figures["gateway"] = await self.phase(
+            "gateway",
+            gateway_overhead(
+                bench, people, district, scale.overhead_requests, scale.overhead_throughput_s, scale.concurrency
+            ),
+        )
+        figures["nearest"] = await self.phase("nearest", service_benches.nearest(bench, scale))
+        figures["markets"] = await self.phase("markets", service_benches.stall_updates(bench, people, scale))
+        load = await MixedLoad.prepare(http, people)
+        figures["load"] = await self.phase("load", self._mixed(bench, load, people, probe))
+        topics = [DistrictsSettings().markets_topic, DistrictsSettings().shops_topic]
+        figures["projection"] = await self.phase(
+            "projection", projection_vs_plain(http, people.office, bench.settings(), topics)
+        )
+        figures["soak"] = await self.phase("soak", self._soak(bench, load))
+
+    async def _mixed(
+        self, bench: BenchPlatform, load: MixedLoad, people: Identities, probe: Probe | None
+    ) -> dict[str, Any]:
+        scale = self.scale
+        single_s = await load.run(max(1.0, scale.load_s / 4), 1, self.outcome.single)
+        mixed = load.run(scale.load_s, scale.concurrency, self.outcome.load)
+        freshness: dict[str, Any] = {"skipped": "no district holds stalls outside the operator's market"}
+        if probe is None:
+            seconds = await mixed
+        else:
+            async with httpx.AsyncClient(base_url=bench.api, timeout=30) as probe_http:
+                fresh = FreshnessProbe(probe_http, people.office, probe).run(
+                    scale.load_s,
+                    bench.settings(),
+                    MarketsSettings().events_topic,
+                )
+                seconds, freshness = await asyncio.gather(mixed, fresh)
+        return {
+            "seconds": round(seconds, 1),
+            "concurrency": scale.concurrency,
+            "operations": self.outcome.load.summary(seconds),
+            "single_client": self.outcome.single.summary(single_s),
+            "freshness": freshness,
+        }
+
+    async def _soak(self, bench: BenchPlatform, load: MixedLoad) -> dict[str, Any]:
+        scale = self.scale
+        sampler = self.outcome.rss = RssSampler(bench.pids(), scale.rss_sample_s)
+        stop = asyncio.Event()
+        sampling = asyncio.create_task(sampler.run(stop))
+        try:
+            seconds = await load.run(scale.soak_s, scale.concurrency, self.outcome.soak)
+        finally:
+            stop.set()
+            await sampling
+        return {
+            "seconds": round(seconds, 1),
+            "concurrency": scale.concurrency,
+            "operations": self.outcome.soak.summary(seconds),
+            "memory": sampler.growth(),
+        }
+
+
+async def run_bench(scale: Scale, docs: Path, say: Callable[[str], None] = print) -> Outcome:
+    """Run every phase and write ``benchmarks.md`` and its plot into ``docs``.
+
+    The processes' logs stay in a temporary folder that is removed after a clean run and kept (and
+    named) after a run with a failed phase.
+    """
+    workdir = Path(tempfile.mkdtemp(prefix="bench-"))
+    outcome = await BenchRun(scale, workdir, say).execute()
+    docs.mkdir(parents=True, exist_ok=True)
+    (docs / "benchmarks.md").write_text(render(outcome))
+    save_plot(outcome, docs / PLOT_NAME)
+    if outcome.failures:
+        say(f"[bench] logs of the run kept in {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return outcome

@@ -1,0 +1,427 @@
+"""docs/benchmarks.md from one run's outcome: machine, method, one table per section."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from tests.bench.load import OPERATIONS, WEIGHTS
+from tests.bench.outcome import Outcome
+
+PLOT_NAME = "benchmarks-latency.png"
+
+
+def fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "-"
+        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(fmt(cell) for cell in row) + " |" for row in rows]
+    return [*lines, ""]
+
+
+def flat(figures: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    """Nested figures as (dotted name, value) rows, for the services' own benchmark results."""
+    rows: list[tuple[str, Any]] = []
+    for key, value in figures.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            rows += flat(value, name + ".") if value else [(name, "-")]
+        else:
+            rows.append((name, value))
+    return rows
+
+
+def render(outcome: Outcome) -> str:
+    lines = _head(outcome)
+    sections = (_gateway, _projection, _nearest, _backbone, _load, _soak, _markets)
+    for number, section in enumerate(sections, start=1):
+        lines += section(outcome, number)
+    lines += _failures(outcome)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _head(outcome: Outcome) -> list[str]:
+    scale, machine = outcome.scale, outcome.machine
+    when = outcome.started_at.strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Written by `make bench` ({scale.name} run) on {when}; the run took {outcome.seconds / 60:.1f} minutes.",
+        "Every figure sits next to a baseline measured in the same run on the same machine, and the",
+        "ratio between them is what to read: each table says which way is better.",
+        "",
+        "## Machine",
+        "",
+        *table(
+            ["", ""],
+            [
+                ["processor", f"{machine.get('cpu', '?')}, {machine.get('cores', '?')} cores"],
+                ["memory", f"{fmt(machine.get('memory_gib'))} GiB"],
+                ["system", machine.get("os")],
+                ["Python", machine.get("python")],
+                ["broker", f"{machine.get('broker')} (Kafka protocol), durable on a local S3 store"],
+                ["database", f"{machine.get('database')}, on disk"],
+                ["clients", machine.get("clients")],
+                [
+                    "load average (1 min)",
+                    f"{machine.get('load_at_start', '?')} before the run, {machine.get('load_at_end', '?')} at the"
+                    " end of the soak (the run's own processes included)",
+                ],
+            ],
+        ),
+        "The broker, the database, the four services and the load generator all share these cores. The local",
+        "database is the bottleneck of every write path: it does about 900 single-document operations per",
+        "second, where a real MongoDB does 10 to 50 times more, so absolute write figures are far below",
+        "production's and the ratios are the portable result.",
+        "",
+        "## How the platform ran",
+        "",
+        "- The whole platform as real processes on free ports (`shared.testing.Platform`): broker, S3 store,",
+        "  database and the four services under uvicorn, `PROFILE=local`, INFO logs, in a temporary folder.",
+        f"- Demo data loaded through the gateway as `make run` does: {', '.join(outcome.seeded) or '-'}.",
+        "- The gateway's per-address rate limit is off: all load comes from 127.0.0.1 and the limit (a",
+        "  flood guard, 50 requests/s per address) would measure itself. Tokens are valid for the whole run.",
+        "- Load generator: async httpx clients in one process, closed loop with bounded concurrency. It needs",
+        "  no extra service, records every request with its start time (for the percentiles, the plot and the",
+        "  freshness probe) and speaks HTTP the way the platform's own clients do; locust would add a",
+        "  gevent runtime and a second process competing for the same two cores.",
+        "",
+    ]
+    return lines
+
+
+def _missing(outcome: Outcome, key: str, title: str) -> list[str] | None:
+    figures = outcome.figures.get(key)
+    if figures:
+        return None
+    why = outcome.failures.get(key, "the phase did not run")
+    return [title, "", f"Not measured in this run: {why}.", ""]
+
+
+def _gateway(outcome: Outcome, n: int) -> list[str]:
+    title = f"## {n}. Gateway vs direct service call"
+    missing = _missing(outcome, "gateway", title)
+    if missing:
+        return missing
+    g = outcome.figures["gateway"]
+    rows = [
+        [
+            name,
+            f["gateway"]["p50_ms"],
+            f["direct"]["p50_ms"],
+            f["p50_ratio"],
+            f["p50_added_ms"],
+            f["gateway"]["p99_ms"],
+            f["direct"]["p99_ms"],
+            f["p99_ratio"],
+            f["errors"],
+        ]
+        for name, f in g["latency"].items()
+    ]
+    t = g["throughput"]
+    return [
+        title,
+        "",
+        f"The same requests with the same token, {g['requests_per_endpoint']} times each through the gateway",
+        "(`/api/v1/...`) and straight to the owning service, alternating, one at a time. Ratio = gateway ÷",
+        "direct: above 1 is the gateway's cost (authentication, routing, the second HTTP hop).",
+        "",
+        *table(
+            [
+                "request",
+                "gateway p50 ms",
+                "direct p50 ms",
+                "p50 ratio",
+                "added ms",
+                "gateway p99 ms",
+                "direct p99 ms",
+                "p99 ratio",
+                "errors",
+            ],
+            rows,
+        ),
+        f"Throughput, {t['concurrency']} concurrent clients on {t['endpoint']}: gateway {fmt(t['gateway_per_s'])}",
+        f"requests/s, direct {fmt(t['direct_per_s'])} requests/s, ratio **{fmt(t['ratio'])}** (below 1: the gateway",
+        "process shares the two cores with the service it calls).",
+        "",
+    ]
+
+
+def _projection(outcome: Outcome, n: int) -> list[str]:
+    title = f"## {n}. Districts projection consumer vs a plain aiokafka consume loop"
+    missing = _missing(outcome, "projection", title)
+    if missing:
+        return missing
+    p = outcome.figures["projection"]
+    return [
+        title,
+        "",
+        f"The same messages of {', '.join(f'`{t}`' for t in p['topics'])}, from the beginning, in a fresh",
+        "consumer group each. The projection side is the districts service's replay (`POST /districts/rebuild`):",
+        "its idempotent consumer applies every event to the projections in one MongoDB transaction per batch,",
+        "with the processed event ids. The baseline reads and JSON-decodes the messages and does nothing else.",
+        "Both include joining the group. Ratio = projection ÷ plain events/s (1 would be free processing).",
+        "",
+        *table(
+            ["consumer", "events", "seconds", "events/s"],
+            [
+                ["districts projection (replay)", p["events"], p["projection_replay_s"], p["projection_events_per_s"]],
+                ["plain aiokafka loop", p["plain_events"], p["plain_s"], p["plain_events_per_s"]],
+            ],
+        ),
+        f"Ratio **{fmt(p['ratio'])}**. The rebuild, including the KPIs of the new generation and the switch to",
+        f"it, took {fmt(p['projection_rebuild_total_s'])} s.",
+        "",
+    ]
+
+
+def _nearest(outcome: Outcome, n: int) -> list[str]:
+    title = f"## {n}. Nearest open point: in-process index vs plain `$geoNear`"
+    missing = _missing(outcome, "nearest", title)
+    if missing:
+        return missing
+    f = outcome.figures["nearest"]
+    index, geonear = f.get("index", {}), f.get("geonear", {})
+    return [
+        title,
+        "",
+        f"The shops service's `NearestFinder` answering \"the {f.get('limit', '?')} nearest points offering a service",
+        f'and open at a given time" over {fmt(f.get("points"))} random points across Milan, in a scratch',
+        "database of the platform's database server: once from its in-process index, once without it, when",
+        "every query is MongoDB's `$geoNear` on the 2dsphere index (`services/shops/bench.py`). Ratio =",
+        "`$geoNear` ÷ index latency (how many times faster the index is).",
+        "",
+        *table(
+            ["query path", "queries", "p50 ms", "p99 ms"],
+            [
+                ["in-process index", index.get("n"), index.get("p50_ms"), index.get("p99_ms")],
+                ["plain `$geoNear`", geonear.get("n"), geonear.get("p50_ms"), geonear.get("p99_ms")],
+            ],
+        ),
+        f"Ratio p50 **{fmt(f.get('p50_speedup'))}**, p99 **{fmt(f.get('p99_speedup'))}**. Loading the index took",
+        f"{fmt(f.get('index_load_s'))} s.",
+        "",
+    ]
+
+
+def _backbone(outcome: Outcome, n: int) -> list[str]:
+    title = f"## {n}. Event backbone: outbox relay and write → consume vs raw aiokafka"
+    missing = _missing(outcome, "backbone", title)
+    if missing:
+        return missing
+    b = outcome.figures["backbone"]
+    return [
+        title,
+        "",
+        "On a broker and database of their own (in memory), so the platform's traffic does not blur them",
+        "(`tests/bench/backbone.py`). The relay publishes outbox documents with acks=all and marks them",
+        "sent; the baseline sends the same events with a plain producer. Write → consume is an HTTP write",
+        "(state and outbox in one transaction) until an idempotent consumer has processed the event; the",
+        "baseline is a plain produce (acks=all) until a plain consumer sees it.",
+        "",
+        *table(
+            ["figure", "platform path", "raw aiokafka", "ratio"],
+            [
+                [
+                    f"events/s ({fmt(b['events'])} events)",
+                    b["relay_events_per_s"],
+                    b["raw_producer_events_per_s"],
+                    b["relay_vs_raw"],
+                ],
+                [
+                    f"p50 ms, write → consume ({b['writes']} writes)",
+                    b["write_to_consume_p50_ms"],
+                    b["raw_produce_to_consume_p50_ms"],
+                    b["e2e_p50_vs_raw"],
+                ],
+                [
+                    "p99 ms, write → consume",
+                    b["write_to_consume_p99_ms"],
+                    b["raw_produce_to_consume_p99_ms"],
+                    round(b["write_to_consume_p99_ms"] / b["raw_produce_to_consume_p99_ms"], 3),
+                ],
+            ],
+        ),
+        "Relay ratio: below 1 is the cost of reading and marking the outbox; write → consume ratio: above 1 is",
+        "the cost of the transaction, the relay hop and the idempotent consumer's own transaction.",
+        "",
+    ]
+
+
+def _operation_rows(ops: dict[str, Any], single: dict[str, Any]) -> list[list[Any]]:
+    rows = []
+    for op, f in ops.items():
+        if op == "all":
+            continue
+        alone = single.get(op, {}).get("p50_ms", float("nan"))
+        rows.append(
+            [
+                f"{op} — {OPERATIONS.get(op, op)}",
+                f["requests"],
+                f["per_s"],
+                f["error_rate"],
+                _by_status(f["errors_by_status"]),
+                f["p50_ms"],
+                f["p95_ms"],
+                f["p99_ms"],
+                alone,
+                round(f["p50_ms"] / alone, 2) if alone and not math.isnan(alone) else float("nan"),
+            ]
+        )
+    total = ops["all"]
+    rows.append(["**all**", total["requests"], total["per_s"], total["error_rate"],
+                 _by_status(total["errors_by_status"]), total["p50_ms"],
+                 total["p95_ms"], total["p99_ms"], None, None])  # fmt: skip
+    return rows
+
+
+def _by_status(errors: dict[str, int]) -> str:
+    return ", ".join(f"{status}: {count}" for status, count in errors.items()) or "-"
+
+
+def _load(outcome: Outcome, n: int) -> list[str]:
+    title = f"## {n}. Mixed load"
+    missing = _missing(outcome, "load", title)
+    if missing:
+        return missing
+    m = outcome.figures["load"]
+    mix = ", ".join(f"{name} {weight}%" for name, weight in WEIGHTS.items())
+    lines = [
+        title,
+        "",
+        f"{m['concurrency']} concurrent clients for {fmt(m['seconds'])} s through the gateway, each sending its next request",
+        f"as soon as the last answered; the next operation is drawn by weight ({mix}; a service edit",
+        "adds a service or removes the one added before). Each stall and each shop is used by one client at",
+        "a time, so every refused write counts as an error. Baseline: the same mix from a single client just",
+        "before; ratio = p50 under load ÷ p50 alone.",
+        "",
+        *table(
+            [
+                "operation",
+                "requests",
+                "per s",
+                "error rate",
+                "errors by status",
+                "p50 ms",
+                "p95 ms",
+                "p99 ms",
+                "alone p50 ms",
+                "p50 ratio",
+            ],
+            _operation_rows(m["operations"], m["single_client"]),
+        ),
+    ]
+    return lines + _freshness(m["freshness"])
+
+
+def _freshness(f: dict[str, Any]) -> list[str]:
+    if "skipped" in f:
+        return ["End-to-end freshness not measured: " + f["skipped"] + ".", ""]
+    kpi, event = f["write_to_kpi"], f["write_to_event"]
+    return [
+        "### End-to-end freshness (during the mixed load)",
+        "",
+        f"A stall status write (office token, stalls {', '.join(f['stalls'])}) until `GET /districts/{f['district']}`",
+        "shows the new `stalls_open`, polled every 20 ms, one change at a time beside the load. Baseline:",
+        "the same write until its event is seen on `markets.events` by a plain aiokafka reader. Ratio =",
+        "KPI ÷ event (what the projection, the KPI refresh and the read add to the broker's delivery).",
+        "",
+        *table(
+            ["path", "writes", "p50 ms", "p95 ms", "p99 ms", "max ms"],
+            [
+                ["write → district KPI visible", kpi["n"], kpi["p50_ms"], kpi["p95_ms"], kpi["p99_ms"], kpi["max_ms"]],
+                [
+                    "write → event on the topic",
+                    event["n"],
+                    event["p50_ms"],
+                    event["p95_ms"],
+                    event["p99_ms"],
+                    event["max_ms"],
+                ],
+            ],
+        ),
+        f"Ratio p50 **{fmt(f['p50_ratio'])}**, p99 **{fmt(f['p99_ratio'])}**; writes refused {f['refused']}, not visible",
+        f"within 30 s {f['not_visible_in_30s']}, events not seen {f['events_not_seen']}.",
+        "",
+    ]
+
+
+def _soak(outcome: Outcome, n: int) -> list[str]:
+    title = f"## {n}. Soak: memory over time"
+    missing = _missing(outcome, "soak", title)
+    if missing:
+        return missing
+    s = outcome.figures["soak"]
+    total = s["operations"]["all"]
+    rows = [
+        [
+            name,
+            f["start_mb"],
+            f["end_mb"],
+            f["peak_mb"],
+            f["growth_mb"],
+            f["end_vs_start"],
+            f["second_half_growth_mb"],
+            f["flat"],
+        ]
+        for name, f in s["memory"].items()
+    ]
+    windows = outcome.soak.windows(max(outcome.scale.window_s, s["seconds"] / 20))
+    drift = [
+        [op, points[0][2], points[-1][2], round(points[-1][2] / points[0][2], 2) if points[0][2] else None]
+        for op, points in windows.items()
+        if points
+    ]
+    return [
+        title,
+        "",
+        f"The same mixed load for {fmt(s['seconds'])} s ({s['concurrency']} clients, {fmt(total['requests'])} requests,",
+        f"{fmt(total['per_s'])}/s, error rate {fmt(total['error_rate'])}, p50 {fmt(total['p50_ms'])} ms, p99",
+        f"{fmt(total['p99_ms'])} ms), resident memory (VmRSS from `/proc/<pid>/status`) of every process",
+        "sampled throughout. Baseline: each process's own RSS at the start of the soak; ratio = end ÷ start.",
+        "Flat = grew by at most 5% of its start in the second half of the soak.",
+        "",
+        *table(
+            ["process", "start MB", "end MB", "peak MB", "growth MB", "end ÷ start", "2nd-half growth MB", "flat"],
+            rows,
+        ),
+        "Latency drift over the soak: p99 of the first and the last time window (ratio = last ÷ first).",
+        "",
+        *table(["operation", "first p99 ms", "last p99 ms", "ratio"], drift),
+        f"![Latency and memory over time]({PLOT_NAME})",
+        "",
+    ]
+
+
+def _markets(outcome: Outcome, n: int) -> list[str]:
+    title = f"## {n}. Markets: stall status updates (`services/markets/bench.py`)"
+    missing = _missing(outcome, "markets", title)
+    if missing:
+        return missing
+    return [
+        title,
+        "",
+        "The operator's stalls toggled through the gateway with `If-Match`, as fast as they answer, and each",
+        "change's event timed on `markets.events` by a plain reader; stalls are restored afterwards.",
+        "",
+        *table(["figure", "value"], flat(outcome.figures["markets"])),
+    ]
+
+
+def _failures(outcome: Outcome) -> list[str]:
+    if not outcome.failures:
+        return []
+    return ["## Phases that failed", "", *table(["phase", "error"], outcome.failures.items())]

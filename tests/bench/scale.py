@@ -1,0 +1,97 @@
+"""How big a benchmark run is: the full `make bench`, the quick one, and the CI smoke run."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+
+
+@dataclass(frozen=True)
+class Scale:
+    name: str
+    # markets of the demo seed to load; empty: the whole seed (all 21 markets)
+    markets: tuple[str, ...]
+    backbone_events: int
+    backbone_writes: int
+    # sequential requests per endpoint and per route (gateway, direct) for the overhead figures
+    overhead_requests: int
+    # seconds of closed-loop reads per route for the throughput figure
+    overhead_throughput_s: float
+    nearest_points: int
+    nearest_index_queries: int
+    nearest_database_queries: int
+    markets_bench_s: float
+    load_s: float
+    concurrency: int
+    soak_s: float
+    rss_sample_s: float
+    # width of the time windows of the latency-over-time plot
+    window_s: float
+
+
+FULL = Scale(
+    name="full",
+    markets=(),
+    backbone_events=5000,
+    backbone_writes=200,
+    overhead_requests=300,
+    overhead_throughput_s=10.0,
+    nearest_points=10_000,
+    nearest_index_queries=2000,
+    nearest_database_queries=60,
+    markets_bench_s=10.0,
+    load_s=60.0,
+    concurrency=16,
+    soak_s=600.0,
+    rss_sample_s=5.0,
+    window_s=10.0,
+)
+
+QUICK = Scale(
+    name="quick",
+    markets=("wagner", "lagosta", "darsena-xxiv-maggio"),
+    backbone_events=1000,
+    backbone_writes=50,
+    overhead_requests=60,
+    overhead_throughput_s=3.0,
+    nearest_points=3000,
+    nearest_index_queries=500,
+    nearest_database_queries=20,
+    markets_bench_s=3.0,
+    load_s=15.0,
+    concurrency=12,
+    soak_s=20.0,
+    rss_sample_s=1.0,
+    window_s=2.0,
+)
+
+TINY = Scale(
+    name="tiny",
+    markets=("wagner", "lagosta"),
+    backbone_events=200,
+    backbone_writes=10,
+    overhead_requests=10,
+    overhead_throughput_s=1.0,
+    nearest_points=300,
+    nearest_index_queries=50,
+    nearest_database_queries=5,
+    markets_bench_s=1.0,
+    load_s=4.0,
+    concurrency=6,
+    soak_s=4.0,
+    rss_sample_s=0.5,
+    window_s=1.0,
+)
+
+
+def from_env(environ: dict[str, str] | None = None) -> Scale:
+    """``BENCH_QUICK=1`` for the ~2-minute run; ``BENCH_SOAK_S`` sets the soak length in seconds."""
+    env = os.environ if environ is None else environ
+    scale = QUICK if env.get("BENCH_QUICK", "") not in ("", "0", "false") else FULL
+    soak = env.get("BENCH_SOAK_S", "").strip()
+    if soak:
+        seconds = float(soak)
+        if seconds <= 0:
+            raise ValueError("BENCH_SOAK_S must be a positive number of seconds")
+        scale = replace(scale, soak_s=seconds, rss_sample_s=min(scale.rss_sample_s, max(0.5, seconds / 60)))
+    return scale

@@ -1,0 +1,45 @@
+"""`make bench` end to end at a very small scale: every phase runs and the report and plot are written."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from shared.stack.processes import StackError
+from tests.bench.orchestrate import run_bench
+from tests.bench.scale import TINY
+
+pytestmark = pytest.mark.integration
+
+
+async def test_every_phase_runs_and_the_report_has_each_ratio(tmp_path: Path) -> None:
+    began = time.perf_counter()
+    try:
+        outcome = await run_bench(TINY, tmp_path)
+    except StackError as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"the platform could not start here: {exc}")
+    print(f"bench smoke run: {time.perf_counter() - began:.1f}s")
+    assert outcome.failures == {}
+    figures = outcome.figures
+    assert figures["gateway"]["throughput"]["ratio"] > 0
+    assert all(row["errors"] == 0 for row in figures["gateway"]["latency"].values())
+    assert figures["projection"]["events"] == figures["projection"]["plain_events"] > 0
+    assert figures["nearest"]["p50_speedup"] > 0
+    assert figures["backbone"]["relay_vs_raw"] > 0
+    load = figures["load"]
+    assert load["operations"]["all"]["requests"] > 0 and load["operations"]["all"]["error_rate"] < 0.5
+    assert set(load["operations"]) >= {"nearest", "stall_status", "overview", "all"}
+    assert load["freshness"]["write_to_kpi"]["n"] > 0 and load["freshness"]["not_visible_in_30s"] == 0
+    memory = figures["soak"]["memory"]
+    assert {"markets", "shops", "districts", "gateway"} <= set(memory)
+    assert all(row["samples"] >= 2 and row["start_mb"] > 0 for row in memory.values())
+    report = (tmp_path / "benchmarks.md").read_text()
+    for heading in ("## Machine", "Gateway vs direct", "projection consumer", "`$geoNear`", "Mixed load", "Soak"):
+        assert heading in report
+    assert "Phases that failed" not in report
+    assert (tmp_path / "benchmarks-latency.png").read_bytes().startswith(b"\x89PNG")
