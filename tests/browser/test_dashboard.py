@@ -112,6 +112,7 @@ async def test_office_sees_a_stall_change_from_the_operator_page_without_reloadi
     await expect(dashboard.get_by_test_id("event-feed")).to_contain_text("Wagner")
 
     _keep_screenshot(await dashboard.screenshot(full_page=True), "dashboard.png", tmp_path)
+    await operator.evaluate("window.scrollTo(0, 0)")
     _keep_screenshot(await operator.screenshot(), "operator.png", tmp_path)
     await office_view.close()
     await phone.close()
