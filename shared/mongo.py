@@ -39,10 +39,21 @@ class Mongo:
         await asyncio.wait_for(self.client.admin.command("ping"), timeout_s)
 
     async def ensure_indexes(self, specs: IndexSpec) -> None:
-        """Create the indexes a store declares; safe to run at every start."""
+        """Create the indexes a store declares; safe to run at every start.
+
+        An index that already exists with the same name and keys is left alone (servers differ in
+        the version options they add to a stored index, which would otherwise read as a conflict);
+        the same name on different keys is a real conflict and raises.
+        """
         for collection, indexes in specs.items():
-            if indexes:
-                await self.db[collection].create_indexes(list(indexes))
+            if not indexes:
+                continue
+            existing = {ix["name"]: dict(ix["key"]) async for ix in await self.db[collection].list_indexes()}
+            missing = [
+                model for model in indexes if existing.get(model.document["name"]) != dict(model.document["key"])
+            ]
+            if missing:
+                await self.db[collection].create_indexes(missing)
 
     async def transaction(
         self,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -36,10 +37,22 @@ def port_accepts(port: int, host: str = "127.0.0.1", timeout_s: float = 0.3) -> 
         return False
 
 
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A free port for a test server, never handed out twice by this process.
+
+    Ports come from below Linux's ephemeral range (32768+), so they cannot be taken in the
+    meantime by the outgoing connections of clients, as a port the kernel picked could be.
+    """
+    rng = random.Random()  # noqa: S311 - picking a test port, not a secret
+    for _ in range(1000):
+        port = rng.randrange(20000, 32000)
+        if port not in _handed_out and port_is_free(port):
+            _handed_out.add(port)
+            return port
+    raise StackError("no free port found between 20000 and 32000")
 
 
 def _cmdline(pid: int) -> list[str]:

@@ -28,3 +28,27 @@ async def test_concurrent_transactions_on_one_document_all_commit(infra: tuple[L
     doc = await mongo.db.counters.find_one({"_id": "c"})
     await mongo.close()
     assert doc is not None and doc["n"] == 16, "no increment may be lost or fail under contention"
+
+
+async def test_indexes_are_ensured_again_after_a_database_restart(durable_mongo: LocalMongo) -> None:
+    from pymongo import IndexModel
+
+    from shared.settings import ServiceSettings
+
+    spec = {
+        "places": [
+            IndexModel([("location", "2dsphere")], name="location"),
+            IndexModel([("code", 1)], name="code", unique=True),
+        ]
+    }
+    settings = ServiceSettings(mongo_url=durable_mongo.url, mongo_db="restart_indexes")
+    mongo = Mongo(settings)
+    await mongo.ensure_indexes(spec)
+    await mongo.close()
+    durable_mongo.stop()
+    durable_mongo.start()
+    mongo = Mongo(settings)
+    await mongo.ensure_indexes(spec)
+    names = {ix["name"] async for ix in await mongo.db.places.list_indexes()}
+    await mongo.close()
+    assert {"location", "code"} <= names
