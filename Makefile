@@ -15,7 +15,7 @@ DIR ?=
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(STAMP_VENV): requirements-dev.txt shared/requirements.txt services/*/requirements.txt tests/requirements-extra.txt pyproject.toml
+$(STAMP_VENV): requirements-dev.txt shared/requirements.txt services/*/requirements.txt tests/requirements-extra.txt tests/browser/requirements.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) is required (Python 3.11)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
