@@ -33,6 +33,7 @@ from shared.settings import ServiceSettings
 log = logging.getLogger(__name__)
 
 Handler = Callable[[CloudEvent, AsyncClientSession], Awaitable[None]]
+BatchHandler = Callable[[list[CloudEvent], AsyncClientSession], Awaitable[None]]
 PROCESSED_RETENTION = timedelta(days=30)
 
 
@@ -80,7 +81,11 @@ class IdempotentConsumer:
         handler: Handler,
         auto_offset_reset: str = "earliest",
         max_batch: int = 200,
+        batch_handler: BatchHandler | None = None,
     ) -> None:
+        """``batch_handler``, when given, replaces ``handler``: it gets the new events of a batch at
+        once, in order (one event when a failing batch is retried event by event), so a projection
+        can read and write in bulk."""
         self.settings = settings
         self.mongo = mongo
         self.bus = bus
@@ -88,6 +93,7 @@ class IdempotentConsumer:
         self.topics = list(topics)
         self.group_id = group_id
         self.handler = handler
+        self.batch_handler = batch_handler
         self.auto_offset_reset = auto_offset_reset
         self.max_batch = max_batch
         self.processed = mongo.db[processed_collection(group_id)]
@@ -200,12 +206,7 @@ class IdempotentConsumer:
                 if item.event.id in seen or item.event.id in fresh:
                     continue
                 fresh[item.event.id] = item.event
-            for event in fresh.values():
-                token = event_id_var.set(event.id)
-                try:
-                    await self.handler(event, session)
-                finally:
-                    event_id_var.reset(token)
+            await self._handle(list(fresh.values()), session)
             if fresh:
                 now = utcnow()
                 await self.processed.insert_many(
@@ -225,6 +226,18 @@ class IdempotentConsumer:
         if duplicates:
             log.info("skipped %d duplicate events on %s", duplicates, items[0].record.topic)
         return processed, duplicates
+
+    async def _handle(self, events: list[CloudEvent], session: AsyncClientSession) -> None:
+        if self.batch_handler is not None:
+            if events:
+                await self.batch_handler(events, session)
+            return
+        for event in events:
+            token = event_id_var.set(event.id)
+            try:
+                await self.handler(event, session)
+            finally:
+                event_id_var.reset(token)
 
     async def _apply_with_infra_retry(self, items: list[_Item]) -> None:
         delay = 0.2
