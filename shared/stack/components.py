@@ -138,6 +138,9 @@ def mongo_component(data: Path, run: Path, port: int, *, in_memory: bool = False
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text("# local database: all settings are given on the command line\n")
     storage = ":memory:" if in_memory else str(data / "mongo")
+    # Without --sync-on-commit the server acknowledges a commit before its log record leaves the
+    # process (whatever the write concern asks), and a crash loses the last acknowledged writes.
+    durability = [] if in_memory else ["--sync-on-commit"]
     if not in_memory:
         (data / "mongo").mkdir(parents=True, exist_ok=True)
     return Component(
@@ -153,6 +156,7 @@ def mongo_component(data: Path, run: Path, port: int, *, in_memory: bool = False
                 str(port),
                 "--storage-path",
                 storage,
+                *durability,
                 "--log-level",
                 "WARNING",
             ],

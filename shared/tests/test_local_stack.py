@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from pymongo.errors import PyMongoError
 
 from shared.kafka import ensure_topics
+from shared.mongo import Mongo
 from shared.settings import ServiceSettings
-from shared.testing import LocalKafka
+from shared.testing import LocalKafka, LocalMongo
 
 pytestmark = pytest.mark.integration
 
@@ -41,3 +45,39 @@ async def test_broker_killed_keeps_acknowledged_records_and_appends_after_them(d
     durable_kafka.start()
     assert await _produce(durable_kafka.bootstrap, "durable", b"after") == 1
     assert await _read(durable_kafka.bootstrap, "durable") == [(0, b"before"), (1, b"after")]
+
+
+async def test_database_killed_keeps_every_acknowledged_commit(durable_mongo: LocalMongo) -> None:
+    settings = ServiceSettings(mongo_url=durable_mongo.url, mongo_db="durability", mongo_timeout_ms=1000)
+    mongo = Mongo(settings)
+    acknowledged = 0
+
+    async def commit_forever() -> None:
+        nonlocal acknowledged
+        while True:
+
+            async def work(session: object) -> None:
+                await mongo.db.pairs.insert_one({"_id": acknowledged}, session=session)
+                await mongo.db.copies.insert_one({"_id": acknowledged}, session=session)
+
+            try:
+                await mongo.transaction(work)
+            except PyMongoError:
+                return
+            acknowledged += 1
+
+    writer = asyncio.create_task(commit_forever())
+    await asyncio.sleep(1.0)
+    durable_mongo.kill()
+    await writer
+    await mongo.close()
+    durable_mongo.start()
+    mongo = Mongo(settings)
+    try:
+        kept = await mongo.db.pairs.count_documents({})
+        assert acknowledged > 50
+        # the commit in flight at the kill may have landed although its answer never came back
+        assert acknowledged <= kept <= acknowledged + 1
+        assert await mongo.db.copies.count_documents({}) == kept
+    finally:
+        await mongo.close()
