@@ -1,0 +1,1 @@
+"""Fault injection against the whole platform: crashes of the broker, the database and the services."""
