@@ -26,6 +26,7 @@ from shops.hours import local_time, week_minute
 from shops.store import ShopStore
 
 log = logging.getLogger(__name__)
+RELOAD_SLICE = 500
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,8 @@ class NearestFinder:
             fresh = ServicePointIndex(self.cell_deg)
             async for point in self.store.service_points():
                 fresh.put(point)
+                if len(fresh) % RELOAD_SLICE == 0:
+                    await asyncio.sleep(0)  # let requests in between slices of a large reload
             for change in self._replay:
                 change(fresh)
         finally:

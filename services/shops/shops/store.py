@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from pymongo import ASCENDING, GEOSPHERE, IndexModel
@@ -30,6 +31,7 @@ from shops.domain import (
     ShopKind,
     ShopStatus,
 )
+from shops.hours import WeeklyHours
 
 SHOPS = "shops"
 OFFERS = "services"
@@ -108,11 +110,19 @@ def offer_from_doc(doc: Document) -> Offer:
     return Offer.model_validate({"id": doc["_id"], **fields})
 
 
+@lru_cache(maxsize=4096)
+def _weekly(hours: tuple[tuple[int, str, str], ...]) -> WeeklyHours:
+    """Timetables repeat (most kiosks keep the same few), so index points share one object each."""
+    return WeeklyHours.of(hours)
+
+
 def point_from_doc(doc: Document) -> ServicePoint:
+    """An index point from a stored offer (validated when it was written)."""
     lon, lat = doc["location"]["coordinates"]
     shop = doc["shop"]
     card = ShopCard(doc["shop_id"], shop["name"], ShopKind(shop["kind"]), shop["address"], lon, lat, shop["active"])
-    return ServicePoint(doc["_id"], doc["service"], card, offer_from_doc(doc).weekly())
+    hours = _weekly(tuple((h["day"], h["opens"], h["closes"]) for h in doc["hours"]))
+    return ServicePoint(doc["_id"], doc["service"], card, hours)
 
 
 class ShopStore:

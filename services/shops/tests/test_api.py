@@ -215,6 +215,15 @@ async def test_services_and_the_nearest_open_point(service: Any) -> None:
     response = await client.get("/services/nearest", params={**here, "service": "massaggi"})
     assert problem_fields(response) == ["query.service"]
     assert problem_fields(await client.get("/services/nearest", params={**here, "lat": 91})) == ["query.lat"]
+    assert problem_fields(await client.get("/services/nearest", params={**here, "open_at": "lunedì"})) == [
+        "query.open_at"
+    ]
+    assert (await client.get("/shops/nowhere/services")).status_code == 404
+
+    moved = await client.patch("/shops/ed-far", json={"location": {"lon": 9.1903, "lat": 45.4810}}, headers=office)
+    assert moved.status_code == 200
+    nearby = await nearest(open_at="2026-07-06T14:00", open_only="false")
+    assert [i["shop_id"] for i in nearby] == ["ed-far", "ed-isola"] and nearby[0]["distance_m"] < 15
 
     await client.put("/shops/ed-isola/status", json={"status": "closed"}, headers=keeper)
     assert await nearest(open_at="2026-07-06T10:00") == [], "a closed shop offers nothing"
