@@ -17,8 +17,9 @@ import httpx
 import pytest
 
 from shared.stack.components import ROOT
+from shared.testing import Platform
 
-from .conftest import DEMO_PASSWORD, Platform
+from .conftest import OFFICE
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -51,7 +52,7 @@ async def _ensure_a_district(platform: Platform) -> None:
     async with httpx.AsyncClient(base_url=platform.gateway + "/api/v1", timeout=10) as api:
         if (await api.get("/districts", params={"limit": 1})).json().get("total", 0):
             return
-        login = await api.post("/auth/token", data={"username": "office", "password": DEMO_PASSWORD})
+        login = await api.post("/auth/token", data=dict(zip(("username", "password"), OFFICE, strict=True)))
         headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
         created = await api.post("/districts", json=FALLBACK_DISTRICT, headers=headers)
         assert created.status_code in (200, 201, 409), created.text
@@ -69,17 +70,17 @@ def _watch_console(page: Any, problems: list[str]) -> None:
 
 
 async def test_office_sees_a_stall_change_from_the_operator_page_without_reloading(
-    platform: Platform, browser: Any, tmp_path: Path
+    seeded: Platform, browser: Any, tmp_path: Path
 ) -> None:
     from playwright.async_api import expect
 
-    await _ensure_a_district(platform)
+    await _ensure_a_district(seeded)
     problems: list[str] = []
     office_view = await browser.new_context(viewport={"width": 1440, "height": 1000}, locale="it-IT")
     dashboard = await office_view.new_page()
     _watch_console(dashboard, problems)
-    await dashboard.goto(platform.gateway + "/")
-    await _log_in(dashboard, "office", DEMO_PASSWORD)
+    await dashboard.goto(seeded.gateway + "/")
+    await _log_in(dashboard, *OFFICE)
     await expect(dashboard.get_by_test_id("live-status")).to_have_attribute("data-state", "connected", timeout=15_000)
     await expect(dashboard.locator(PERIMETER).first).to_be_attached(timeout=15_000)
     assert await dashboard.locator(PERIMETER).count() >= 1
@@ -91,7 +92,7 @@ async def test_office_sees_a_stall_change_from_the_operator_page_without_reloadi
     phone = await browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     operator = await phone.new_page()
     _watch_console(operator, problems)
-    await operator.goto(platform.gateway + "/operator")
+    await operator.goto(seeded.gateway + "/operator")
     await _log_in(operator, f"operator-{MARKET}", "operator-demo")
     closed_stall = operator.locator('[data-testid^="stall-"][data-status="closed"]').first
     open_stall = operator.locator('[data-testid^="stall-"][data-status="open"]').first
@@ -121,14 +122,14 @@ async def test_office_sees_a_stall_change_from_the_operator_page_without_reloadi
     assert not [p for p in problems if "Uncaught" in p], problems
 
 
-async def test_api_documentation_renders_the_whole_public_api(platform: Platform, browser: Any) -> None:
+async def test_api_documentation_renders_the_whole_public_api(seeded: Platform, browser: Any) -> None:
     from playwright.async_api import expect
 
     problems: list[str] = []
     context = await browser.new_context()
     page = await context.new_page()
     _watch_console(page, problems)
-    await page.goto(platform.gateway + "/docs")
+    await page.goto(seeded.gateway + "/docs")
     for path in (
         "/api/v1/auth/token",
         "/api/v1/markets/{market_id}/stalls/{number}/status",
