@@ -53,7 +53,7 @@ class EventFeed:
         while not self._stopping.is_set():
             consumer = AIOKafkaConsumer(
                 *self.topics,
-                **client_options(self.settings),  # type: ignore[arg-type]
+                **client_options(self.settings),
                 group_id=self.group_id,
                 auto_offset_reset="latest",
                 enable_auto_commit=True,

@@ -16,7 +16,7 @@ import json
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,10 +59,10 @@ class Subscription:
             self._queue.get_nowait()
         self._queue.put_nowait(None)
 
-    async def chunks(self, heartbeat_s: float) -> AsyncIterator[bytes]:
+    async def chunks(self, heartbeat_s: float) -> AsyncGenerator[bytes, None]:
         yield f"retry: {RECONNECT_MS}\n\n".encode()
-        for message in self.replay:
-            yield message.encode()
+        for kept in self.replay:
+            yield kept.encode()
         self.replay = []
         while True:
             try:

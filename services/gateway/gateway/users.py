@@ -82,9 +82,6 @@ class UserStore:
         result = await self.users.update_one({"_id": username}, {"$setOnInsert": doc}, upsert=True)
         return result.upserted_id is not None
 
-    async def exists(self, username: str) -> bool:
-        return await self.users.count_documents({"_id": username}, limit=1) > 0
-
     async def set_password_hash(self, username: str, password_hash: str) -> None:
         await self.users.update_one({"_id": username}, {"$set": {"password_hash": password_hash}})
 
@@ -107,6 +104,7 @@ class UserStore:
             upsert=True,
             return_document=ReturnDocument.AFTER,
         )
+        assert doc is not None, "an upsert always returns the document"
         if doc["failures"] < max_failures:
             return None
         until = now + lockout
