@@ -65,6 +65,9 @@ async def nearest(
     if service not in SERVICE_CODES:
         raise InvalidInput("query.service", f"{service!r} is not in the service catalogue")
     finder: NearestFinder = request.app.state.nearest
-    at = local_time(open_at or utcnow())
+    try:
+        at = local_time(open_at or utcnow())
+    except OverflowError as exc:
+        raise InvalidInput("query.open_at", "the time is outside the calendar") from exc
     found = await finder.find(service, lon, lat, at, limit=limit, open_only=open_only)
     return NearestPage(items=[NearbyPublic.of(f) for f in found], service=service, open_at=at, limit=limit)

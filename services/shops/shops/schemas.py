@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, field_validator
 
 from shops.catalogue import CatalogueEntry
 from shops.domain import (
@@ -61,11 +61,27 @@ class ShopPatch(Value):
     location: Location | None = None
     year_founded: int | None = Field(default=None, ge=1000, le=2999)
 
+    @field_validator("name", "trade", "address", "location")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        """Omit a field to keep it; these cannot be emptied with null (the others can)."""
+        if value is None:
+            raise ValueError("cannot be null")
+        return value
+
 
 class StatusChange(Value):
     status: ShopStatus
     note: str | None = Field(default=None, max_length=500)
     at: AwareDatetime | None = Field(default=None, description="when it happened; now when omitted")
+
+    @field_validator("at")
+    @classmethod
+    def _in_utc(cls, value: datetime | None) -> datetime | None:
+        try:
+            return value.astimezone(UTC) if value else None
+        except OverflowError as exc:
+            raise ValueError("outside the calendar") from exc
 
 
 class Decision(Value):

@@ -45,6 +45,12 @@ class Written:
     changed: bool = False
 
 
+def _found(shop: Shop | None, shop_id: str) -> Shop:
+    if shop is None:
+        raise NotFound(f"no shop {shop_id!r}")
+    return shop
+
+
 def _check_version(shop: Shop, if_match: int | None) -> None:
     if if_match is not None and if_match != shop.version:
         raise PreconditionFailed(f"shop {shop.id!r} is at version {shop.version}, not {if_match}; reload it")
@@ -60,10 +66,7 @@ class ShopsService:
         self.clock = clock
 
     async def _load(self, shop_id: str, uow: UnitOfWork) -> Shop:
-        shop = await self.store.get(shop_id, uow.session)
-        if shop is None:
-            raise NotFound(f"no shop {shop_id!r}")
-        return shop
+        return _found(await self.store.get(shop_id, uow.session), shop_id)
 
     async def _save(self, before: Shop, after: Shop, uow: UnitOfWork) -> None:
         await self.store.save(after, expected_version=before.version, session=uow.session)
@@ -75,10 +78,7 @@ class ShopsService:
             self.nearest.shop_changed(after.card())
 
     async def get(self, shop_id: str) -> Shop:
-        shop = await self.store.get(shop_id)
-        if shop is None:
-            raise NotFound(f"no shop {shop_id!r}")
-        return shop
+        return _found(await self.store.get(shop_id), shop_id)
 
     async def search(self, query: ShopQuery, *, limit: int, offset: int) -> tuple[list[Shop], int]:
         return await self.store.search(query, limit=limit, offset=offset)

@@ -38,6 +38,7 @@ OFFERS = "services"
 # Spelled out because the server records it on the index: asking again without it at the next
 # start would be refused as a different index with the same name (seen on the local server).
 GEO_INDEX_VERSION = {"2dsphereIndexVersion": 3}
+MAX_NIL_DIGITS = 3
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,8 @@ class ShopQuery:
             clauses.append({"recognition.state": self.recognition.value})
         if self.nil:
             nil = self.nil.strip()
-            clauses.append({"id_nil": int(nil)} if nil.isdigit() else {"nil": _exactly(nil)})
+            is_number = nil.isdigit() and len(nil) <= MAX_NIL_DIGITS
+            clauses.append({"id_nil": int(nil)} if is_number else {"nil": _exactly(nil)})
         if self.q and self.q.strip():
             words = re.compile(re.escape(self.q.strip()), re.IGNORECASE)
             clauses.append({"$or": [{"name": words}, {"trade": words}]})

@@ -70,6 +70,10 @@ async def test_registry_roles_lists_and_versions(service: Any) -> None:
     assert problem_fields(await client.get("/shops", params={"kind": "bakery"})) == ["query.kind"]
     injected = await client.post("/shops", json={**body, "id": "x1", "name": {"$gt": ""}}, headers=office)
     assert injected.status_code == 422 and problem_fields(injected) == ["body.name"]
+    assert await total(nil="9" * 40) == 0, "a long number is a name, never an oversized integer"
+    for nulled in ("name", "trade", "address", "location"):
+        response = await client.patch("/shops/ed-isola", json={nulled: None}, headers=office)
+        assert problem_fields(response) == [f"body.{nulled}"]
     assert (await client.get("/shops/no-such-shop")).status_code == 404
     assert (await client.get("/shops/$where")).status_code == 422
 
@@ -97,6 +101,10 @@ async def test_status_and_recognition_workflow(service: Any) -> None:
     assert (await client.put("/shops/latteria/status", json=closing, headers=operator)).status_code == 403
     future = await client.put("/shops/latteria/status", json={**closing, "at": "2999-01-01T00:00:00Z"}, headers=keeper)
     assert future.status_code == 422 and problem_fields(future) == ["body.at"]
+    year_one = await client.put(
+        "/shops/latteria/status", json={**closing, "at": "0001-01-01T00:00:00+05:00"}, headers=keeper
+    )
+    assert problem_fields(year_one) == ["body.at"]
     closed = await client.put("/shops/latteria/status", json=closing, headers=keeper)
     assert closed.status_code == 200 and closed.json()["status"] == "closed" and closed.json()["status_note"]
     reopened = await client.put("/shops/latteria/status", json={"status": "active"}, headers=office)
