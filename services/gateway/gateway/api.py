@@ -171,6 +171,7 @@ async def stream(request: Request, _: Office, gateway: GatewayDep) -> EventStrea
         subscription,
         heartbeat_s=gateway.settings.sse_heartbeat_s,
         send_timeout_s=gateway.settings.sse_send_timeout_s,
+        lifetime_s=gateway.authenticator.seconds_left(bearer_token(request) or ""),
     )
 
 

@@ -9,6 +9,7 @@ address may only try a few logins per minute.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 from urllib.parse import quote
 
@@ -87,6 +88,11 @@ class Authenticator:
         except Unauthorized:
             self.metrics.auth_failures.labels(_why_invalid(self.settings, token)).inc()
             raise
+
+    def seconds_left(self, token: str) -> float:
+        """How long a token that was just verified stays valid."""
+        claims = jwt.decode(token, options={"verify_signature": False})
+        return max(0.0, float(claims["exp"]) - time.time())
 
 
 def _why_invalid(settings: GatewaySettings, token: str) -> str:

@@ -3,9 +3,11 @@
 Publishing never waits for a client. Each client has a bounded queue; a client whose queue is
 full is dropped (its stream ends and it reconnects with ``Last-Event-ID``), and a client whose
 socket accepts nothing for ``send_timeout_s`` is disconnected, so a slow reader costs the others
-nothing. The ring keeps the last events for clients resuming after a short disconnection.
-Event ids continue from the start time in milliseconds, so ids only grow across restarts and a
-client resuming with an id from before a restart receives everything the ring holds.
+nothing. A stream ends when the token that opened it expires: the client must log in again.
+
+The ring keeps the last events for clients resuming after a short disconnection. Event ids
+continue from the start time in milliseconds, so ids only grow across restarts and a client
+resuming with an id from before a restart receives everything the ring holds.
 """
 
 from __future__ import annotations
@@ -59,16 +61,20 @@ class Subscription:
             self._queue.get_nowait()
         self._queue.put_nowait(None)
 
-    async def chunks(self, heartbeat_s: float) -> AsyncGenerator[bytes, None]:
+    async def chunks(self, heartbeat_s: float, lifetime_s: float) -> AsyncGenerator[bytes, None]:
+        """The stream's bytes; it ends after ``lifetime_s`` (when the caller's token expires)."""
+        loop = asyncio.get_running_loop()
+        ends_at = loop.time() + lifetime_s
         yield f"retry: {RECONNECT_MS}\n\n".encode()
         for kept in self.replay:
             yield kept.encode()
         self.replay = []
-        while True:
+        while (left := ends_at - loop.time()) > 0:
             try:
-                message = await asyncio.wait_for(self._queue.get(), heartbeat_s)
+                message = await asyncio.wait_for(self._queue.get(), min(heartbeat_s, left))
             except TimeoutError:
-                yield HEARTBEAT
+                if loop.time() < ends_at:
+                    yield HEARTBEAT
                 continue
             if message is None:
                 return
@@ -158,13 +164,22 @@ class EventStreamResponse(Response):
 
     media_type = "text/event-stream"
 
-    def __init__(self, hub: EventHub, subscription: Subscription, *, heartbeat_s: float, send_timeout_s: float) -> None:
+    def __init__(
+        self,
+        hub: EventHub,
+        subscription: Subscription,
+        *,
+        heartbeat_s: float,
+        send_timeout_s: float,
+        lifetime_s: float,
+    ) -> None:
         self.status_code = 200
         self.background: BackgroundTask | None = None
         self.hub = hub
         self.subscription = subscription
         self.heartbeat_s = heartbeat_s
         self.send_timeout_s = send_timeout_s
+        self.lifetime_s = lifetime_s
         # one stream per connection: when the stream ends (client dropped, server stopping) so does the connection
         self.init_headers({"Cache-Control": "no-store", "X-Accel-Buffering": "no", "Connection": "close"})
 
@@ -182,7 +197,7 @@ class EventStreamResponse(Response):
             await self.background()
 
     async def _pump(self, send: Send) -> None:
-        chunks = self.subscription.chunks(self.heartbeat_s)
+        chunks = self.subscription.chunks(self.heartbeat_s, self.lifetime_s)
         try:
             await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
             async for chunk in chunks:

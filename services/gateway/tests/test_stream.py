@@ -59,8 +59,10 @@ class SseReader:
 
 
 @asynccontextmanager
-async def sse(gateway: RunningGateway, last_event_id: str | None = None) -> AsyncIterator[SseReader]:
-    headers = gateway.bearer()
+async def sse(
+    gateway: RunningGateway, last_event_id: str | None = None, token_ttl_s: float = 300
+) -> AsyncIterator[SseReader]:
+    headers = {"Authorization": f"Bearer {gateway.token(ttl_s=token_ttl_s)}"}
     if last_event_id:
         headers["Last-Event-ID"] = last_event_id
     async with (
@@ -172,3 +174,12 @@ async def test_a_client_that_stops_reading_is_dropped_without_slowing_the_others
         assert received < total * len(padding), "the slow client was cut off, not served everything"
     finally:
         slow.close()
+
+
+async def test_a_stream_ends_when_its_token_expires(gateway: RunningGateway) -> None:
+    started = time.perf_counter()
+    async with sse(gateway, token_ttl_s=1.5) as reader:
+        with pytest.raises(StopAsyncIteration):
+            await reader.until(1, timeout_s=5)
+    assert time.perf_counter() - started < 3, "the stream outlived its token"
+    assert ": heartbeat" in reader.comments
