@@ -110,6 +110,9 @@ class Proxy:
         if wait is not None:
             self.metrics.upstream_failures.labels(upstream.name).inc()
             raise UpstreamUnavailable(upstream.name, f"the {upstream.name} service is unavailable; retry shortly", wait)
+        # the caller's request id travels with every call made on its behalf (relay, overview, checks)
+        request_id = request_id_var.get()
+        headers = [*(headers or []), *([("x-request-id", request_id)] if request_id else [])]
         request = self.client.build_request(
             method, httpx.URL(upstream.base_url + path, query=query), headers=headers, content=content or None
         )
@@ -152,7 +155,6 @@ class Proxy:
         forwarded_for = request.headers.get("x-forwarded-for")
         peer = client_ip(request.scope)
         headers += [
-            ("x-request-id", request_id_var.get() or ""),
             ("x-forwarded-for", f"{forwarded_for}, {peer}" if forwarded_for else peer),
             ("x-forwarded-proto", request.url.scheme),
             ("accept-encoding", "identity"),
