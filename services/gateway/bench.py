@@ -9,8 +9,10 @@ the same machine load:
 * throughput: closed-loop clients at rising concurrency; the most requests per second served
   with p99 under the budget (50 ms), relayed and direct.
 
-Run as ``python services/gateway/bench.py --service-url http://127.0.0.1:8001`` against a
-running stack, or call ``await run(...)``.
+The default request reads one stall of the demo market (one document: the cheapest real read, so
+the ratio shows the gateway's own cost at its largest). Run as
+``python services/gateway/bench.py --service-url http://127.0.0.1:8001`` against a running,
+seeded stack, or call ``await run(...)``.
 """
 
 from __future__ import annotations
@@ -180,7 +182,7 @@ async def throughput(
 
 async def run(
     service_url: str = "http://127.0.0.1:8001",
-    path: str = "/markets?limit=50",
+    path: str = "/markets/wagner/stalls/1",
     *,
     service: str = "markets",
     requests: int = 400,
@@ -210,7 +212,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--service-url", default="http://127.0.0.1:8001")
     parser.add_argument("--service", default="markets", choices=sorted(OWNERS))
-    parser.add_argument("--path", default="/markets?limit=50")
+    parser.add_argument("--path", default="/markets/wagner/stalls/1")
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--step-seconds", type=float, default=2.5)
     args = parser.parse_args()
