@@ -31,9 +31,9 @@ def create_app(settings: DistrictsSettings | None = None) -> FastAPI:
     async def wire(runtime: Runtime) -> None:
         assert runtime.outbox is not None
         store = DistrictStore(runtime.mongo.db)
-        atlas = Atlas(store)
+        atlas = Atlas(store, settings.geography_settle_s)
         projector = Projector(store, atlas)
-        runtime.add_consumer(topics, settings.consumer_group, projector.handle)
+        runtime.add_consumer(topics, settings.consumer_group, projector.handle, batch_handler=projector.handle_batch)
         refresher = Refresher(
             store=store,
             atlas=atlas,

@@ -16,7 +16,7 @@ Reading of the contract (docs/events.md):
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -280,8 +280,10 @@ def placement_of(entity: Entity, locator: Locator) -> Placement:
     return Placement(found.districts, found.nil if found.nil is not None else entity.nil_hint)
 
 
-def parents_of(entities: Sequence[Entity]) -> tuple[set[str], set[str]]:
-    """Market ids of the stalls and shop ids of the services among ``entities``."""
-    markets = {e.text("market_id") or "" for e in entities if e.type is EntityType.STALL}
-    shops = {e.text("shop_id") or "" for e in entities if e.type is EntityType.SERVICE}
-    return markets - {""}, shops - {""}
+def parent_ids(entity: Entity) -> set[str]:
+    """The market of a stall, the shop of a service: where their areas come from."""
+    if entity.type is EntityType.STALL and entity.text("market_id"):
+        return {entity_id(EntityType.MARKET, entity.text("market_id") or "")}
+    if entity.type is EntityType.SERVICE and entity.text("shop_id"):
+        return {entity_id(EntityType.SHOP, entity.text("shop_id") or "")}
+    return set()

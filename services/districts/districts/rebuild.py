@@ -154,6 +154,7 @@ class Rebuilder:
 
     async def _replay(self, job_id: str, generation: int, group: str) -> None:
         """Replay the topics up to their current ends into ``generation`` with a consumer of its own."""
+        handle, handle_batch = self.projector.replay_handlers(generation)
         consumer = IdempotentConsumer(
             settings=self.settings,
             mongo=self.mongo,
@@ -161,7 +162,8 @@ class Rebuilder:
             metrics=self.metrics,
             topics=self.topics,
             group_id=group,
-            handler=self.projector.replay_handler(generation),
+            handler=handle,
+            batch_handler=handle_batch,
         )
         async with _Offsets(self.settings, group) as offsets:
             targets = await offsets.ends(self.topics)

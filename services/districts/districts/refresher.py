@@ -1,10 +1,11 @@
 """Turns projected entities into area KPIs, time-series samples, alerts and published events.
 
 It runs beside the consumers. A committed batch moves a consumer's counter, which the refresher
-notices within a tick; another replica's work is found by a slow poll. Only the areas whose entities
-changed are recomputed, and their KPIs, samples, alert changes and events are written in one outbox
-transaction. The ``touched`` marks are cleared afterwards, each guarded by the revision it was read
-at, so a crash in between only means computing the same numbers again (which publishes nothing).
+notices within a tick; another replica's work is found by a slow poll. Only the areas named by the
+marks the batches left are recomputed, and their KPIs, samples, alert changes and events are written
+in one outbox transaction. The marks are deleted afterwards, so a crash in between only means
+computing the same numbers again (which publishes nothing). Marks are only ever inserted by the
+consumers and deleted here, so the two never contend for the same documents.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 
 from districts.alerts import Decision, Thresholds, decide, peak, readings, record_peak
 from districts.atlas import Atlas
-from districts.domain import NUMERIC_KPIS, Entity, EntityType, Kpis, entity_id
+from districts.domain import NUMERIC_KPIS, Entity, EntityType, Kpis
 from districts.events import AlertRaised, AlertResolved, KpisUpdated
 from districts.geography import Locator, Placement
 from districts.projections import (
@@ -35,7 +36,7 @@ from districts.projections import (
     placement_of,
 )
 from districts.settings import DistrictsSettings
-from districts.store import DistrictStore, StoredEntity
+from districts.store import DistrictStore, Mark
 from districts.vitality import Targets, Vitality, vitality
 from shared.events import utcnow
 from shared.metrics import ServiceMetrics
@@ -43,7 +44,7 @@ from shared.mongo import Document
 from shared.outbox import Outbox, UnitOfWork
 
 log = logging.getLogger(__name__)
-TOUCHED_BATCH = 5000
+MARK_BATCH = 1000
 SWEEP_BATCH = 1000
 SWEEP_PASSES = 20
 
@@ -132,11 +133,12 @@ class Refresher:
             now, progress = loop.time(), self._progress()
             snapshot = now >= next_snapshot
             idle_poll = now - last_poll >= self.settings.refresh_idle_poll_s
-            if not (progress != seen or snapshot or idle_poll or self._pending or self._pending_full):
+            asked = self._pending or self._pending_full or self.atlas.due()
+            if not (progress != seen or snapshot or idle_poll or asked):
                 continue
             seen, last_poll = progress, now
             try:
-                await self.refresh(snapshot=snapshot)
+                await self.refresh(snapshot=snapshot, sweep=idle_poll or snapshot)
                 delay = 0.2
                 if snapshot:
                     next_snapshot = now + self.settings.snapshot_interval_s
@@ -147,28 +149,34 @@ class Refresher:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
-    async def refresh(self, *, snapshot: bool = False) -> None:
-        """One cycle: fix placements, recompute what changed, publish, clear the marks."""
+    async def refresh(self, *, snapshot: bool = False, sweep: bool = True) -> None:
+        """One cycle: fix placements, recompute what changed, publish, forget the marks.
+
+        Placements are checked when the geography changed and otherwise only when ``sweep`` is
+        asked (the loop asks on its slow poll): a batch placed on an older geography while a
+        perimeter was changing is re-placed then.
+        """
         started = time.perf_counter()
         state = await self.store.state()
         locator = await self.atlas.locator(state.geography)
-        for generation in state.generations:
-            await self.sweep(generation, locator)
-        touched = await self.store.touched(state.active, TOUCHED_BATCH)
+        if sweep or locator.version != self._geography:
+            for generation in state.generations:
+                await self.sweep(generation, locator, mark=generation == state.active)
+        marks = await self.store.marks(state.active, MARK_BATCH)
         known = self._known_keys(locator)
         full = snapshot or self._pending_full or locator.version != self._geography
         pending, self._pending, self._pending_full = self._pending, set(), False
         try:
-            keys = known if full else (await self._affected(state.active, touched) | pending) & known
+            keys = known if full else (await self._affected(state.active, marks) | pending) & known
             if keys:
                 await self._publish(state.active, locator, keys, sample_all=snapshot)
         except BaseException:
             self._pending |= pending
             self._pending_full = self._pending_full or full
             raise
-        await self.store.clear_touched(state.active, touched)
+        await self.store.drop_marks(state.active, marks)
         self._geography = locator.version
-        if len(touched) == TOUCHED_BATCH:
+        if len(marks) == MARK_BATCH:
             self._wake.set()
         if keys:
             self.metrics.duration.observe(time.perf_counter() - started)
@@ -177,7 +185,7 @@ class Refresher:
         """Compute every area of a rebuilt generation, silently, before it is switched on."""
         state = await self.store.state()
         locator = await self.atlas.locator(state.geography)
-        await self.sweep(generation, locator)
+        await self.sweep(generation, locator, mark=False)
         now = self.clock()
 
         async def work(session: AsyncClientSession) -> None:
@@ -186,20 +194,15 @@ class Refresher:
 
         await self.outbox.mongo.transaction(work)
 
-    async def sweep(self, generation: int, locator: Locator) -> None:
+    async def sweep(self, generation: int, locator: Locator, *, mark: bool) -> None:
         """Re-place the businesses and markets placed on an older geography."""
         for _ in range(SWEEP_PASSES):
             batch = await self.store.misplaced(generation, locator.version, SWEEP_BATCH)
-            moved: list[tuple[StoredEntity, Placement, frozenset[str]]] = []
-            unmoved: list[StoredEntity] = []
-            for stored in batch:
-                placement = placement_of(stored.entity, locator)
-                before = area_keys_of(stored.entity)
-                if placement.districts == stored.entity.districts and placement.nil == stored.entity.nil:
-                    unmoved.append(stored)
-                else:
-                    moved.append((stored, placement, stored.touched_areas | before | placement_keys(placement)))
-            await self.store.update_placements(generation, locator.version, moved, unmoved)
+            placed = [(stored, placement_of(stored.entity, locator)) for stored in batch]
+            await self.store.update_placements(generation, locator.version, placed)
+            if mark:
+                moved = [area_keys_of(s.entity) | placement_keys(p) for s, p in placed if _moved_to(s.entity, p)]
+                await self.store.add_mark(generation, set().union(*moved), (), None)
             if len(batch) < SWEEP_BATCH:
                 return
 
@@ -207,16 +210,9 @@ class Refresher:
     def _known_keys(locator: Locator) -> set[str]:
         return {district_key(c) for c in locator.district_codes} | {nil_key(n) for n in locator.nil_ids}
 
-    async def _affected(self, generation: int, touched: list[StoredEntity]) -> set[str]:
-        keys: set[str] = set()
-        parents: set[str] = set()
-        for stored in touched:
-            entity = stored.entity
-            keys |= stored.touched_areas | area_keys_of(entity)
-            if entity.type is EntityType.STALL and entity.text("market_id"):
-                parents.add(entity_id(EntityType.MARKET, entity.text("market_id") or ""))
-            if entity.type is EntityType.SERVICE and entity.text("shop_id"):
-                parents.add(entity_id(EntityType.SHOP, entity.text("shop_id") or ""))
+    async def _affected(self, generation: int, marks: list[Mark]) -> set[str]:
+        keys: set[str] = set().union(*(m.areas for m in marks))
+        parents: set[str] = set().union(*(m.parents for m in marks))
         for parent in await self.store.by_ids(generation, parents) if parents else []:
             keys |= area_keys_of(parent)
         return keys
@@ -226,11 +222,14 @@ class Refresher:
     ) -> Computed:
         codes = [c for c, _ in map(_area_of, keys) if c is not None]
         nil_ids = [n for _, n in map(_area_of, keys) if n is not None]
-        placed = await self.store.placed(generation, codes, nil_ids, session)
+        everywhere = keys == self._known_keys(locator)
+        placed = await self.store.placed(
+            generation, None if everywhere else codes, None if everywhere else nil_ids, session
+        )
         markets = _active_refs(placed, EntityType.MARKET)
         shops = _active_refs(placed, EntityType.SHOP)
-        stalls = await self.store.children(generation, EntityType.STALL, "market_id", markets, session)
-        services = await self.store.children(generation, EntityType.SERVICE, "shop_id", shops, session)
+        stalls = await self.store.children(generation, "market_id", markets, session) if markets else []
+        services = await self.store.children(generation, "shop_id", shops, session) if shops else []
         computed: Computed = {}
         for key, contents in group_by_area(placed, stalls, services, keys).items():
             code, nil_id = _area_of(key)
@@ -312,6 +311,10 @@ class Refresher:
         )
         uow.emit(event)
         self.metrics.alerts.labels(r.condition.value, decision.action).inc()
+
+
+def _moved_to(entity: Entity, placement: Placement) -> bool:
+    return placement.districts != entity.districts or placement.nil != entity.nil
 
 
 def _active_refs(entities: list[Entity], kind: EntityType) -> set[str]:

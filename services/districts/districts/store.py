@@ -2,7 +2,7 @@
 
 Definitions (district perimeters, NILs, thresholds), alerts, monitors and the time series are kept
 once. The projections (entities and area KPIs) live in numbered generations, ``entities_g<n>`` and
-``areas_g<n>``: a rebuild fills a fresh generation while the active one keeps serving, and the switch
+``areas_g<n>``; ``area_marks`` says which areas of a generation wait for new KPIs. A rebuild fills a fresh generation while the active one keeps serving, and the switch
 is one update of the ``projection_state`` document.
 """
 
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReplaceOne, ReturnDocument, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
@@ -25,6 +26,7 @@ Session = AsyncClientSession | None
 
 DISTRICTS, NILS, THRESHOLDS = "districts", "nils", "thresholds"
 STATE, MONITORS, ALERTS, TIMESERIES, JOBS = "projection_state", "monitors", "alerts", "kpi_timeseries", "rebuild_jobs"
+MARKS = "area_marks"
 STATE_ID = "projection"
 
 
@@ -42,10 +44,20 @@ class ProjectionState:
 
 @dataclass(frozen=True)
 class StoredEntity:
+    """An entity with its revision (bumped by every write) and the geography it was placed on."""
+
     entity: Entity
     rev: int
     geography: int
-    touched_areas: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Mark:
+    """Areas whose KPIs may have moved, and parents (markets, shops) whose areas may have."""
+
+    id: ObjectId
+    areas: frozenset[str]
+    parents: frozenset[str]
 
 
 def entities_collection(generation: int) -> str:
@@ -64,7 +76,6 @@ def generation_indexes(generation: int) -> IndexSpec:
             IndexModel([("fields.market_id", ASCENDING)], name="by_market", sparse=True),
             IndexModel([("fields.shop_id", ASCENDING)], name="by_shop", sparse=True),
             IndexModel([("geo", ASCENDING)], name="by_geography", sparse=True),
-            IndexModel([("touched", ASCENDING)], name="touched", partialFilterExpression={"touched": True}),
         ],
     }
 
@@ -82,11 +93,13 @@ INDEXES: IndexSpec = {
     ],
     TIMESERIES: [IndexModel([("district", ASCENDING), ("hour", ASCENDING)], name="by_district_hour")],
     JOBS: [IndexModel([("started_at", DESCENDING)], name="recent")],
+    MARKS: [IndexModel([("generation", ASCENDING), ("_id", ASCENDING)], name="by_generation")],
 }
 
 
-def _entity_doc(stored: Entity, rev: int, geography: int, touched_areas: Iterable[str]) -> Document:
-    return {
+def _entity_doc(stored: Entity, rev: int, geography: int) -> Document:
+    """Only businesses and markets carry ``geo``: the geography their placement was decided on."""
+    doc = {
         "_id": stored.id,
         "type": stored.type.value,
         "fields": stored.fields,
@@ -94,11 +107,11 @@ def _entity_doc(stored: Entity, rev: int, geography: int, touched_areas: Iterabl
         "movements": [{"key": m.key, "at": m.at, "to": m.to} for m in stored.movements.values()],
         "districts": list(stored.districts),
         "nil": stored.nil,
-        "geo": geography,
-        "touched": True,
-        "touched_areas": sorted(touched_areas),
         "rev": rev,
     }
+    if stored.is_placeable:
+        doc["geo"] = geography
+    return doc
 
 
 def _entity(doc: Document) -> StoredEntity:
@@ -113,7 +126,7 @@ def _entity(doc: Document) -> StoredEntity:
         districts=tuple(doc.get("districts", [])),
         nil=doc.get("nil"),
     )
-    return StoredEntity(entity, doc.get("rev", 0), doc.get("geo", 0), frozenset(doc.get("touched_areas", [])))
+    return StoredEntity(entity, doc.get("rev", 0), doc.get("geo", 0))
 
 
 class DistrictStore:
@@ -229,87 +242,82 @@ class DistrictStore:
 
     # ------------------------------------------------------------ entities (one generation)
 
-    async def entity(self, generation: int, entity_id: str, session: Session) -> StoredEntity | None:
-        doc = await self.db[entities_collection(generation)].find_one({"_id": entity_id}, session=session)
-        return _entity(doc) if doc else None
+    async def entities(self, generation: int, ids: Iterable[str], session: Session) -> dict[str, StoredEntity]:
+        cursor = self.db[entities_collection(generation)].find({"_id": {"$in": sorted(ids)}}, session=session)
+        return {doc["_id"]: _entity(doc) async for doc in cursor}
 
-    async def save_entity(
-        self,
-        generation: int,
-        entity: Entity,
-        *,
-        rev: int,
-        geography: int,
-        touched_areas: Iterable[str],
-        session: Session,
-    ) -> None:
-        doc = _entity_doc(entity, rev, geography, touched_areas)
-        await self.db[entities_collection(generation)].replace_one(
-            {"_id": entity.id}, doc, upsert=True, session=session
+    async def save_entities(self, generation: int, changed: Sequence[StoredEntity], session: Session) -> None:
+        """Store entities as given (revision and geography included), all at once."""
+        if changed:
+            operations = [
+                ReplaceOne({"_id": s.entity.id}, _entity_doc(s.entity, s.rev, s.geography), upsert=True)
+                for s in changed
+            ]
+            await self.db[entities_collection(generation)].bulk_write(operations, ordered=False, session=session)
+
+    async def add_mark(self, generation: int, areas: Iterable[str], parents: Iterable[str], session: Session) -> None:
+        doc = {"generation": generation, "areas": sorted(areas), "parents": sorted(parents)}
+        if doc["areas"] or doc["parents"]:
+            await self.db[MARKS].insert_one(doc, session=session)
+
+    async def marks(self, generation: int, limit: int) -> list[Mark]:
+        cursor = self.db[MARKS].find({"generation": generation}).sort("_id", ASCENDING).limit(limit)
+        return [Mark(d["_id"], frozenset(d["areas"]), frozenset(d["parents"])) async for d in cursor]
+
+    async def drop_marks(self, generation: int, done: Sequence[Mark]) -> None:
+        """Forget the marks of what was refreshed, and any left by a generation no longer active."""
+        await self.db[MARKS].delete_many(
+            {"$or": [{"_id": {"$in": [m.id for m in done]}}, {"generation": {"$ne": generation}}]}
         )
-
-    async def touched(self, generation: int, limit: int) -> list[StoredEntity]:
-        cursor = self.db[entities_collection(generation)].find({"touched": True}).limit(limit)
-        return [_entity(doc) async for doc in cursor]
-
-    async def clear_touched(self, generation: int, done: Sequence[StoredEntity]) -> None:
-        """Clear the marks of what was refreshed, unless the entity changed again meanwhile."""
-        if not done:
-            return
-        operations = [
-            UpdateOne({"_id": s.entity.id, "rev": s.rev}, {"$set": {"touched": False, "touched_areas": []}})
-            for s in done
-        ]
-        await self.db[entities_collection(generation)].bulk_write(operations, ordered=False)
 
     async def misplaced(self, generation: int, geography: int, limit: int) -> list[StoredEntity]:
         """Placed entities whose membership was decided on an older geography."""
-        query = {"type": {"$in": [EntityType.SHOP.value, EntityType.MARKET.value]}, "geo": {"$lt": geography}}
+        query = {"geo": {"$lt": geography}}
         cursor = self.db[entities_collection(generation)].find(query).limit(limit)
         return [_entity(doc) async for doc in cursor]
 
     async def update_placements(
-        self,
-        generation: int,
-        geography: int,
-        moved: Sequence[tuple[StoredEntity, Placement, frozenset[str]]],
-        unmoved: Sequence[StoredEntity],
+        self, generation: int, geography: int, placed: Sequence[tuple[StoredEntity, Placement]]
     ) -> None:
         """Store placements decided on ``geography``, each guarded by the revision it was computed from."""
         operations = [
             UpdateOne(
                 {"_id": s.entity.id, "rev": s.rev},
-                {
-                    "$set": {
-                        "districts": list(p.districts),
-                        "nil": p.nil,
-                        "geo": geography,
-                        "touched": True,
-                        "touched_areas": sorted(areas),
-                    },
-                    "$inc": {"rev": 1},
-                },
+                {"$set": {"districts": list(p.districts), "nil": p.nil, "geo": geography}, "$inc": {"rev": 1}},
             )
-            for s, p, areas in moved
+            for s, p in placed
         ]
-        operations += [UpdateOne({"_id": s.entity.id, "rev": s.rev}, {"$set": {"geo": geography}}) for s in unmoved]
         if operations:
             await self.db[entities_collection(generation)].bulk_write(operations, ordered=False)
 
     async def placed(
-        self, generation: int, codes: Iterable[str] | None, nil_ids: Iterable[int] | None, session: Session
+        self, generation: int, codes: Sequence[str] | None, nil_ids: Sequence[int] | None, session: Session
     ) -> list[Entity]:
-        """Businesses and markets in the given districts or NILs (None: everywhere)."""
-        query: Document = {"type": {"$in": [EntityType.SHOP.value, EntityType.MARKET.value]}}
-        if codes is not None or nil_ids is not None:
-            query["$or"] = [{"districts": {"$in": list(codes or [])}}, {"nil": {"$in": list(nil_ids or [])}}]
-        cursor = self.db[entities_collection(generation)].find(query, {"versions": 0}, session=session)
-        return [_entity(doc).entity async for doc in cursor]
+        """Businesses and markets in the given districts or NILs (both None: everywhere).
+
+        One equality query per type and criterion (a ``$or`` or a ``$in`` on ``type`` would not use
+        the indexes everywhere), merged by id.
+        """
+        queries: list[Document] = []
+        for kind in (EntityType.SHOP.value, EntityType.MARKET.value):
+            if codes is None and nil_ids is None:
+                queries.append({"type": kind})
+            if codes:
+                queries.append({"type": kind, "districts": {"$in": list(codes)}})
+            if nil_ids:
+                queries.append({"type": kind, "nil": {"$in": list(nil_ids)}})
+        found: dict[str, Entity] = {}
+        for query in queries:
+            cursor = self.db[entities_collection(generation)].find(query, {"versions": 0}, session=session)
+            async for doc in cursor:
+                found.setdefault(doc["_id"], _entity(doc).entity)
+        return list(found.values())
 
     async def children(
-        self, generation: int, kind: EntityType, parent_field: str, parents: Iterable[str], session: Session
+        self, generation: int, parent_field: str, parents: Iterable[str], session: Session
     ) -> list[Entity]:
-        query = {"type": kind.value, f"fields.{parent_field}": {"$in": sorted(parents)}}
+        """Stalls (``market_id``) or services (``shop_id``) of the given parents."""
+        query = {f"fields.{parent_field}": {"$in": sorted(parents)}}
         cursor = self.db[entities_collection(generation)].find(query, {"versions": 0}, session=session)
         return [_entity(doc).entity async for doc in cursor]
 

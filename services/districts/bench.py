@@ -1,0 +1,292 @@
+"""Districts benchmark: projection throughput against a plain aiokafka loop, and KPI freshness.
+
+1. Throughput. A mix of shop, service and stall events is produced to fresh topics. A plain
+   aiokafka consumer in a fresh group reads and JSON-decodes them all; then the districts service
+   starts on the same topics and its consumer projects them (one MongoDB transaction per batch,
+   with the processed event ids). Both are timed from their start, group join included, and from
+   their first event (``*_after_first``), in the same run on the same broker.
+2. Freshness. With the service running, a stall status change is produced, then
+   ``GET /districts/{code}`` is polled until ``stalls_open`` shows it: p50/p99 of produce → visible.
+
+``run(bootstrap, mongo_url, ...)`` uses the given broker and database (fresh topics, groups and
+database, dropped at the end). ``python services/districts/bench.py`` starts its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import random
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from districts.main import create_app
+from districts.seed import DISTRICTS, NILS, district_body, nil_body
+from districts.settings import DistrictsSettings
+from districts.store import DistrictStore
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.client_session import AsyncClientSession
+from shapely.geometry import Point, Polygon, mapping
+
+from shared.events import CloudEvent, utcnow
+from shared.mongo import Mongo
+from shared.testing import FAST_KAFKA, LocalKafka, LocalMongo, running_app, unique
+
+MILAN = (9.10, 45.43, 9.24, 45.53)
+MARKETS, STALLS_PER_MARKET = 20, 20
+POLL_S = 0.005
+PROBE = "bench-probe"
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)] if ordered else math.nan
+
+
+def _event(kind: str, subject: str, data: dict[str, Any]) -> CloudEvent:
+    return CloudEvent(source="/" + kind.split(".")[0], type=kind, subject=subject, data=data)
+
+
+class Mix:
+    """A stream of events as the markets and shops services publish them, versions in order."""
+
+    def __init__(self, seed: int = 6) -> None:
+        self.random = random.Random(seed)
+        self.versions: dict[str, int] = {}
+        self.stalls: dict[str, str] = {}
+        self.shops: list[str] = []
+        self.market_at: dict[str, dict[str, float]] = {}
+
+    def _next(self, key: str) -> int:
+        self.versions[key] = self.versions.get(key, 0) + 1
+        return self.versions[key]
+
+    def _point(self) -> dict[str, float]:
+        lon0, lat0, lon1, lat1 = MILAN
+        return {"lon": self.random.uniform(lon0, lon1), "lat": self.random.uniform(lat0, lat1)}
+
+    def markets(self) -> list[CloudEvent]:
+        found = []
+        for m in range(MARKETS):
+            market = f"m{m}"
+            self.market_at[market] = self._point()
+            found.append(_event("markets.market.registered.v1", market, {
+                "market_id": market, "name": market, "location": self.market_at[market], "active": True,
+                "version": 1,
+            }))  # fmt: skip
+            for n in range(STALLS_PER_MARKET):
+                stall = f"{market}/{n}"
+                self.stalls[stall] = "open"
+                found.append(_event("markets.stall.created.v1", stall, {
+                    "market_id": market, "number": str(n), "status": "open", "version": self._next(stall),
+                }))  # fmt: skip
+        return found
+
+    def stall_change(self, stall: str) -> CloudEvent:
+        before = self.stalls[stall]
+        after = self.stalls[stall] = "closed" if before == "open" else "open"
+        market, number = stall.split("/")
+        data = {"market_id": market, "number": number, "from": before, "to": after, "version": self._next(stall)}
+        return _event("markets.stall.status_changed.v1", stall, data)
+
+    def one(self) -> CloudEvent:
+        roll = self.random.random()
+        if roll < 0.35 or not self.shops:
+            shop = f"s{len(self.shops)}"
+            self.shops.append(shop)
+            kind = self.random.choice(["shop", "historic", "kiosk"])
+            return _event("shops.shop.registered.v1", shop, {
+                "shop_id": shop, "kind": kind, "location": self._point(), "status": "active",
+                "year_founded": 1950, "version": self._next(shop),
+            })  # fmt: skip
+        shop = self.random.choice(self.shops)
+        if roll < 0.5:
+            data = {"shop_id": shop, "from": "active", "to": "closed", "version": self._next(shop)}
+            return _event("shops.shop.status_changed.v1", shop, data)
+        if roll < 0.7:
+            return _event("shops.service.registered.v1", shop, {
+                "shop_id": shop, "service_id": f"o{roll}", "service": "ritiro_pacchi",
+                "weekly_minutes": 3000, "evening_minutes": 300, "weekend_minutes": 600,
+            })  # fmt: skip
+        return self.stall_change(self.random.choice(list(self.stalls)))
+
+
+async def _produce(bootstrap: str, batches: list[tuple[str, list[CloudEvent]]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    await producer.start()
+    try:
+        for topic, events in batches:
+            for event in events:
+                await producer.send(topic, value=event.to_bytes(), key=event.key())
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+async def plain_loop(settings: DistrictsSettings, topics: list[str], expected: int) -> dict[str, float]:
+    consumer = AIOKafkaConsumer(
+        *topics,
+        bootstrap_servers=settings.kafka_bootstrap,
+        group_id=unique("bench-plain"),
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        session_timeout_ms=settings.kafka_session_timeout_ms,
+        heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
+    )
+    started, first, read = time.perf_counter(), 0.0, 0
+    await consumer.start()
+    try:
+        while read < expected:
+            for records in (await consumer.getmany(timeout_ms=200, max_records=1000)).values():
+                first = first or time.perf_counter()
+                for record in records:
+                    json.loads(record.value or b"{}")
+                read += len(records)
+    finally:
+        await consumer.stop()
+    return {"seconds": time.perf_counter() - started, "after_first": time.perf_counter() - first}
+
+
+async def _kpi(client: httpx.AsyncClient, code: str) -> int:
+    body = (await client.get(f"/districts/{code}")).json()
+    return int(body["kpis"]["stalls_open"])
+
+
+async def _geography(settings: DistrictsSettings, mix: Mix) -> dict[str, Any]:
+    """The demo NILs and DUC districts, and a small probe district around market ``m0``."""
+    centre = mix.market_at["m0"]
+    probe = Polygon.from_bounds(
+        centre["lon"] - 0.0005, centre["lat"] - 0.0005, centre["lon"] + 0.0005, centre["lat"] + 0.0005
+    )
+    mongo = Mongo(settings)
+    store = DistrictStore(mongo.db)
+    now = utcnow()
+
+    async def work(session: AsyncClientSession) -> None:
+        for nil in NILS:
+            body = nil_body(nil)
+            await store.save_nil({"_id": body.pop("id"), **body, "updated_at": now}, session)
+        districts = [district_body(*d) for d in DISTRICTS]
+        districts.append({"code": PROBE, "name": "Probe", "perimeter": mapping(probe)})
+        for body in districts:
+            doc = {"_id": body["code"], "name": body["name"], "perimeter": body["perimeter"], "version": 1}
+            await store.save_district({**doc, "updated_at": now}, expected_version=None, session=session)
+        await store.bump_geography(session)
+
+    try:
+        await mongo.transaction(work)
+    finally:
+        await mongo.close()
+    inside = [m for m, at in mix.market_at.items() if probe.covers(Point(at["lon"], at["lat"]))]
+    return {"inside": inside}
+
+
+async def run(kafka_bootstrap: str, mongo_url: str, *, events: int = 3000, samples: int = 100) -> dict[str, Any]:
+    """Throughput of the districts consumer vs a plain loop (``events``), then ``samples`` freshness probes."""
+    settings = DistrictsSettings.model_validate(
+        {
+            "profile": "test",
+            "log_level": "WARNING",
+            "kafka_bootstrap": kafka_bootstrap,
+            "mongo_url": mongo_url,
+            "mongo_db": unique("bench_districts").replace("-", "_"),
+            "markets_topic": unique("bench.markets.events"),
+            "shops_topic": unique("bench.shops.events"),
+            "districts_topic": unique("bench.districts.events"),
+            "consumer_group": unique("bench-districts"),
+            "outbox_poll_interval_s": 0.05,
+            **FAST_KAFKA,
+        }
+    )
+    mix = Mix()
+    stalls = mix.markets()
+    stream = [mix.one() for _ in range(max(0, events - len(stalls)))]
+    shops = [e for e in stream if e.source == "/shops"]
+    markets = stalls + [e for e in stream if e.source == "/markets"]
+    total = len(markets) + len(shops)
+    await _produce(kafka_bootstrap, [(settings.markets_topic, markets), (settings.shops_topic, shops)])
+    plain = await plain_loop(settings, [settings.markets_topic, settings.shops_topic], total)
+    probe = await _geography(settings, mix)
+
+    app = create_app(settings)
+    started = time.perf_counter()
+    try:
+        async for client in running_app(app):
+            consumer = app.state.runtime.consumers[0]
+            first = 0.0
+            while consumer.handled < total:
+                if consumer.handled and not first:
+                    first = time.perf_counter()
+                await asyncio.sleep(POLL_S)
+            projected = {"seconds": time.perf_counter() - started, "after_first": time.perf_counter() - first}
+            latencies = await _freshness(client, settings, mix, probe["inside"], samples)
+    finally:
+        cleanup: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url)
+        async with cleanup:
+            await cleanup.drop_database(settings.database_name)
+    rate, plain_rate = total / projected["seconds"], total / plain["seconds"]
+    return {
+        "events": total,
+        "projection_events_per_s": round(rate),
+        "projection_events_per_s_after_first": round(total / projected["after_first"]),
+        "plain_events_per_s": round(plain_rate),
+        "plain_events_per_s_after_first": round(total / plain["after_first"]),
+        "projection_vs_plain": round(rate / plain_rate, 4),
+        "freshness_samples": len(latencies),
+        "freshness_p50_ms": round(_percentile(latencies, 0.5) * 1000, 1),
+        "freshness_p99_ms": round(_percentile(latencies, 0.99) * 1000, 1),
+        "freshness_max_ms": round(max(latencies) * 1000, 1),
+    }
+
+
+async def _stalls_open(client: httpx.AsyncClient) -> int:
+    return int((await client.get(f"/districts/{PROBE}")).json()["kpis"]["stalls_open"])
+
+
+async def _until(client: httpx.AsyncClient, expected: int) -> None:
+    while await _stalls_open(client) != expected:
+        await asyncio.sleep(POLL_S)
+
+
+async def _freshness(
+    client: httpx.AsyncClient, settings: DistrictsSettings, mix: Mix, inside: list[str], samples: int
+) -> list[float]:
+    """Produce a stall change of ``m0``, poll the probe district until ``stalls_open`` shows it."""
+    expected = sum(1 for stall, status in mix.stalls.items() if stall.split("/")[0] in inside and status == "open")
+    await asyncio.wait_for(_until(client, expected), 60)
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
+    await producer.start()
+    latencies: list[float] = []
+    try:
+        for i in range(samples):
+            event = mix.stall_change(f"m0/{i % STALLS_PER_MARKET}")
+            expected += 1 if event.data["to"] == "open" else -1
+            sent = time.perf_counter()
+            await producer.send_and_wait(settings.markets_topic, value=event.to_bytes(), key=event.key())
+            await asyncio.wait_for(_until(client, expected), 30)
+            latencies.append(time.perf_counter() - sent)
+    finally:
+        await producer.stop()
+    return latencies
+
+
+async def _main() -> None:
+    with tempfile.TemporaryDirectory() as workdir:
+        kafka, mongo = LocalKafka(Path(workdir) / "kafka"), LocalMongo(Path(workdir) / "mongo")
+        kafka.start()
+        mongo.start()
+        try:
+            print(json.dumps(await run(kafka.bootstrap, mongo.url), indent=2))
+        finally:
+            kafka.stop()
+            mongo.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(_main())
