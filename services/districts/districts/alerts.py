@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from districts.domain import Kpis
 
 PEAK_RETENTION_DAYS = 31
-ServiceName = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[a-z0-9_]+$")]
+ServiceName = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[\w-]+$")]
 
 
 class Condition(StrEnum):

@@ -132,7 +132,7 @@ class HistoricRecognised(_ShopEvent):
 class ServiceRegistered(_ShopEvent):
     event_type = "shops.service.registered.v1"
     service_id: IdText
-    service: str = Field(min_length=1, max_length=100)
+    service: str = Field(min_length=1, max_length=100, pattern=r"^[\w-]+$")
     weekly_minutes: int = Field(default=0, ge=0)
     evening_minutes: int = Field(default=0, ge=0)
     weekend_minutes: int = Field(default=0, ge=0)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -50,6 +50,11 @@ def _figures(area: Document | None) -> tuple[Kpis, Vitality]:
     if area is None:
         return Kpis(), Vitality(index=None, components=[])
     return Kpis.model_validate(area["kpis"]), Vitality.model_validate(area["vitality"])
+
+
+def _aware(at: datetime) -> datetime:
+    """A time given without an offset is read as UTC."""
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def alert_view(doc: Document) -> AlertOut:
@@ -154,8 +159,8 @@ class DistrictsService:
         if metric not in NUMERIC_KPIS:
             raise InvalidInput("query.metric", f"unknown metric; one of {', '.join(NUMERIC_KPIS)}")
         await self._require(code)
-        end = end or utcnow()
-        start = start or end - DEFAULT_SPAN
+        end = _aware(end) if end else utcnow()
+        start = _aware(start) if start else end - DEFAULT_SPAN
         if start >= end:
             raise InvalidInput("query.from", "must be before 'to'")
         if end - start > LONGEST_SPAN:

@@ -53,6 +53,10 @@ class _Part:
     explanation: str
 
 
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
 def _clamp(score: float) -> float:
     return max(0.0, min(100.0, score))
 
@@ -66,8 +70,8 @@ def _net_openings(m: Measures) -> _Part:
         NET_OPENINGS,
         net,
         _clamp(50 + net * 50 / NET_CHANGE_FOR_FULL_SCORE),
-        f"{k.openings_30d} openings and {k.closures_30d} closures in 30 days for {k.shops_active} active "
-        f"businesses: net {net:+.1f} % (-{NET_CHANGE_FOR_FULL_SCORE:g} % scores 0, 0 scores 50, "
+        f"{_count(k.openings_30d, 'opening', 'openings')} and {_count(k.closures_30d, 'closure', 'closures')} in 30 days for "
+        f"{_count(k.shops_active, 'active business', 'active businesses')}: net {net:+.1f} % (-{NET_CHANGE_FOR_FULL_SCORE:g} % scores 0, 0 scores 50, "
         f"+{NET_CHANGE_FOR_FULL_SCORE:g} % scores 100)",
     )
 

@@ -68,6 +68,10 @@ async def test_contract_of_writes(
         assert (await client.post("/nils", json={**nil, "population": "many"}, headers=office)).status_code == 422
         assert (await client.post("/districts/rebuild")).status_code == 401
         assert (await client.get("/districts/centro/timeseries?metric=nope")).status_code == 422
+        day = {"from": "2026-01-01T00:00:00", "to": "2026-01-02T00:00:00"}
+        assert (await client.get("/districts/centro/timeseries", params=day)).json()["points"] == []
+        backwards = await client.get("/districts/centro/timeseries", params={"from": day["to"], "to": day["from"]})
+        assert backwards.status_code == 422 and backwards.json()["errors"][0]["field"] == "query.from"
         assert (await client.get("/districts?limit=501")).status_code == 422
         assert (await client.get("/districts/unknown")).status_code == 404
 

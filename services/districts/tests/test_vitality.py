@@ -42,7 +42,7 @@ def test_every_component_scored_and_explained() -> None:
     assert by_name["extended_hours"].value == 0.3 and by_name["extended_hours"].score == 75.0
     assert [c.weight for c in result.components] == list(WEIGHTS.values())
     assert result.index == round(0.25 * 80 + 0.2 * 75 + 0.2 * 80 + 0.2 * 100 + 0.15 * 75, 1)
-    assert "4 openings and 1 closures" in by_name["net_openings"].explanation
+    assert "4 openings and 1 closure in 30 days for 100 active businesses" in by_name["net_openings"].explanation
     assert "20,000 residents" in by_name["service_coverage"].explanation
 
 
