@@ -91,7 +91,7 @@ async def test_wrong_password_and_unknown_user_look_the_same(gateway: RunningGat
     account = {"username": "timing-check", "password": "right-password", "role": "commerce_office"}
     assert (await client.post("/api/v1/users", json=account, headers=office)).status_code == 201
     wrong, unknown = [], []
-    for _ in range(3):
+    for _ in range(4):  # one less than the lock-out threshold
         started = time.perf_counter()
         a = await _login(client, "timing-check", "wrong-password")
         wrong.append(time.perf_counter() - started)
@@ -104,9 +104,10 @@ async def test_wrong_password_and_unknown_user_look_the_same(gateway: RunningGat
         }
     print(
         f"login refusal: wrong password {statistics.median(wrong) * 1000:.0f} ms, unknown user "
-        f"{statistics.median(unknown) * 1000:.0f} ms (median of 3)"
+        f"{statistics.median(unknown) * 1000:.0f} ms (median of 4)"
     )
-    assert 0.5 < statistics.median(wrong) / statistics.median(unknown) < 2.0
+    # skipping the hash for unknown names would make them ~20x faster; machine noise stays well within 3x
+    assert 1 / 3 < statistics.median(wrong) / statistics.median(unknown) < 3
     assert (await _login(client, "timing-check", "right-password")).status_code == 200
 
 
