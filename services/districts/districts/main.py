@@ -57,8 +57,6 @@ def create_app(settings: DistrictsSettings | None = None) -> FastAPI:
 
     async def on_ready(runtime: Runtime) -> None:
         parts: Parts = runtime.app.state.parts
-        await parts.store.ensure_generation((await parts.store.state()).active)
-        await parts.rebuilder.reap_stale()
         live = [c for c in runtime.consumers if c.group_id == settings.consumer_group]
         parts.refresher.start(progress=lambda: sum(c.handled for c in live))
 

@@ -17,7 +17,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -26,7 +26,7 @@ from pymongo.errors import PyMongoError
 from districts.projector import Projector
 from districts.refresher import Refresher
 from districts.settings import DistrictsSettings
-from districts.store import DistrictStore
+from districts.store import RUNNING_JOB_STATES, DistrictStore
 from shared.consumer import IdempotentConsumer, processed_collection, processed_indexes
 from shared.errors import Conflict, NotFound
 from shared.events import utcnow
@@ -36,7 +36,6 @@ from shared.mongo import Document, Mongo
 
 log = logging.getLogger(__name__)
 PROGRESS_INTERVAL_S = 0.2
-ACTIVE_STATES = ("running", "switching")
 
 
 def _job_view(doc: Document) -> Document:
@@ -99,7 +98,13 @@ class Rebuilder:
         doc = await self.store.job(job_id)
         if doc is None:
             raise NotFound(f"no rebuild job {job_id!r}")
+        if doc["state"] in RUNNING_JOB_STATES and doc["heartbeat_at"] < self._stale_before():
+            await self.reap_stale()
+            doc = await self.store.job(job_id) or doc
         return _job_view(doc)
+
+    def _stale_before(self) -> datetime:
+        return utcnow() - timedelta(seconds=self.settings.rebuild_stale_after_s)
 
     async def reap_stale(self) -> None:
         """Give up a build whose job stopped beating (its process died), so a new one may start."""
@@ -107,8 +112,7 @@ class Rebuilder:
         if state.building is None:
             return
         job = await self.store.job_building(state.building)
-        stale_before = utcnow() - timedelta(seconds=self.settings.rebuild_stale_after_s)
-        if job is None or job["heartbeat_at"] < stale_before:
+        if job is None or job["heartbeat_at"] < self._stale_before():
             if job is not None:
                 await self.store.update_job(
                     job["_id"], {"state": "failed", "error": "interrupted", "finished_at": utcnow()}

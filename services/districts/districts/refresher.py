@@ -96,6 +96,7 @@ class Refresher:
         self._pending: set[str] = set()
         self._pending_full = True
         self._geography = -1
+        self._indexed: set[int] = set()
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -158,6 +159,9 @@ class Refresher:
         """
         started = time.perf_counter()
         state = await self.store.state()
+        if state.active not in self._indexed:
+            await self.store.ensure_generation(state.active)
+            self._indexed.add(state.active)
         locator = await self.atlas.locator(state.geography)
         if sweep or locator.version != self._geography:
             for generation in state.generations:

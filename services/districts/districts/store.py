@@ -28,6 +28,7 @@ DISTRICTS, NILS, THRESHOLDS = "districts", "nils", "thresholds"
 STATE, MONITORS, ALERTS, TIMESERIES, JOBS = "projection_state", "monitors", "alerts", "kpi_timeseries", "rebuild_jobs"
 MARKS = "area_marks"
 STATE_ID = "projection"
+RUNNING_JOB_STATES = ("running", "switching")
 
 
 @dataclass(frozen=True)
@@ -405,7 +406,7 @@ class DistrictStore:
         return await self.db[JOBS].find_one({"_id": job_id})
 
     async def job_building(self, generation: int) -> Document | None:
-        return await self.db[JOBS].find_one({"generation": generation, "state": {"$in": ["running", "switching"]}})
+        return await self.db[JOBS].find_one({"generation": generation, "state": {"$in": list(RUNNING_JOB_STATES)}})
 
     async def update_job(self, job_id: str, changes: dict[str, Any]) -> None:
         await self.db[JOBS].update_one({"_id": job_id}, {"$set": changes})

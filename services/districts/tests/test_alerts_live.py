@@ -24,6 +24,7 @@ async def test_alerts_are_raised_and_resolved_once(
     topic_reader: Any,
     square: Any,
 ) -> None:
+    settings = settings.model_copy(update={"snapshot_interval_s": 1.0})
     versions = dict.fromkeys(range(1, 9), 1)
     status = {n: "vacant" if n <= 4 else "open" for n in versions}
 
@@ -64,6 +65,12 @@ async def test_alerts_are_raised_and_resolved_once(
         assert history["total"] == 2 and {a["state"] for a in history["items"]} == {"resolved"}
         assert all([h["state"] for h in a["history"]] == ["open", "resolved"] for a in history["items"])
         assert (await client.get("/districts/mercato/alerts", params={"state": "open"})).json()["total"] == 0
+
+        async def sampled_without_a_change() -> bool:
+            points = (await client.get("/districts/mercato/timeseries", params={"metric": "stalls_vacant"})).json()
+            return [p["value"] for p in points["points"]][-4:] == [3, 3, 3, 3]
+
+        await wait(sampled_without_a_change, what="samples every second while nothing changes")
 
     published = await topic_reader(settings.districts_topic)
     alerts = sorted((e.type.split(".")[-2], e.data["condition"]) for e in published if ".alert." in e.type)
