@@ -28,6 +28,13 @@ class Condition(StrEnum):
     SERVICE_MISSING = "service_missing"
 
 
+_HYSTERESIS = {  # resolve level -> (its raise level, must it lie above it)
+    "occupancy_recovered_at": ("occupancy_below", True),
+    "historic_closures_recovered_at": ("historic_closures_at", False),
+    "vitality_drop_recovered_at": ("vitality_drop_over", False),
+}
+
+
 class Thresholds(BaseModel):
     """Per-district alert levels; every ``*_recovered_at`` lies on the safe side of its raise level."""
 
@@ -42,28 +49,14 @@ class Thresholds(BaseModel):
     vitality_drop_days: int = Field(default=7, ge=1, le=30, description="window of the vitality drop")
     required_services: list[ServiceName] = Field(default_factory=list, max_length=50)
 
-    @field_validator("occupancy_recovered_at")
+    @field_validator("occupancy_recovered_at", "historic_closures_recovered_at", "vitality_drop_recovered_at")
     @classmethod
-    def _occupancy_hysteresis(cls, value: float, info: ValidationInfo) -> float:
-        below = info.data.get("occupancy_below")
-        if below is not None and value < below:
-            raise ValueError("must be at least occupancy_below, or the alert would flap")
-        return value
-
-    @field_validator("historic_closures_recovered_at")
-    @classmethod
-    def _closures_hysteresis(cls, value: int, info: ValidationInfo) -> int:
-        at = info.data.get("historic_closures_at")
-        if at is not None and value >= at:
-            raise ValueError("must be below historic_closures_at, or the alert would flap")
-        return value
-
-    @field_validator("vitality_drop_recovered_at")
-    @classmethod
-    def _drop_hysteresis(cls, value: float, info: ValidationInfo) -> float:
-        over = info.data.get("vitality_drop_over")
-        if over is not None and value >= over:
-            raise ValueError("must be below vitality_drop_over, or the alert would flap")
+    def _safe_side(cls, value: float, info: ValidationInfo) -> float:
+        raise_field, must_be_above = _HYSTERESIS[str(info.field_name)]
+        level = info.data.get(raise_field)
+        if level is not None and (value < level if must_be_above else value >= level):
+            side = "at least" if must_be_above else "below"
+            raise ValueError(f"must be {side} {raise_field}, or the alert would flap")
         return value
 
     @field_validator("required_services")
