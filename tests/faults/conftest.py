@@ -12,6 +12,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -172,18 +173,25 @@ class StallTraffic:
     async def start(self) -> None:
         stalls = await self.api.stalls(self.market.id)
         for worker in range(self.workers):
-            owned = {n: stalls[n] for n in self.market.numbers[worker :: self.workers]}
+            owned: dict[str, dict[str, Any] | None] = {
+                n: stalls[n] for n in self.market.numbers[worker :: self.workers]
+            }
             self._tasks.append(asyncio.create_task(self._flip(worker, owned)))
 
-    async def _flip(self, worker: int, stalls: dict[str, dict[str, Any]]) -> None:
+    async def _flip(self, worker: int, stalls: dict[str, dict[str, Any] | None]) -> None:
+        """Flip the worker's stalls in turn; after an unclear answer, read the stall before changing it."""
         numbers = list(stalls)
         turn = 0
         while not self._stop.is_set():
             number = numbers[turn % len(numbers)]
-            wanted = "closed" if stalls[number]["status"] == "open" else "open"
-            update = Update(number, wanted, f"{NOTE_PREFIX}w{worker}-{turn}")
             turn += 1
+            known = stalls[number] or await self._read(number)
+            if known is None:
+                await asyncio.sleep(0.2)
+                continue
+            update = Update(number, "closed" if known["status"] == "open" else "open", f"{NOTE_PREFIX}w{worker}-{turn}")
             self.sent.append(update)
+            stalls[number] = None
             try:
                 answer = await self.api.client.put(
                     f"/markets/{self.market.id}/stalls/{number}/status",
@@ -198,9 +206,19 @@ class StallTraffic:
             update.problem_json = answer.headers.get("content-type", "").startswith("application/problem+json")
             if answer.status_code == 200:
                 stall = answer.json()
-                update.version, update.changed = stall["version"], stall["version"] > stalls[number]["version"]
+                update.version, update.changed = stall["version"], stall["version"] > known["version"]
                 stalls[number] = stall
             await asyncio.sleep(self.pause_s)
+
+    async def _read(self, number: str) -> dict[str, Any] | None:
+        try:
+            answer = await self.api.client.get(f"/markets/{self.market.id}/stalls/{number}", timeout=5)
+        except httpx.TransportError:
+            return None
+        if answer.status_code != 200:
+            return None
+        stall: dict[str, Any] = answer.json()
+        return stall
 
     def accepted(self) -> list[Update]:
         """The updates answered 200 that changed their stall."""
@@ -257,14 +275,29 @@ async def produce(bootstrap: str, topic: str, messages: list[tuple[bytes, bytes]
         await producer.stop()
 
 
-async def processed_ids(platform: Platform, ids: set[str]) -> set[str]:
-    """Which of ``ids`` the districts consumer has recorded as processed."""
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(platform.mongo_url, serverSelectionTimeoutMS=5000)
-    try:
-        collection = client["districts"][PROCESSED]
-        return {d["_id"] async for d in collection.find({"_id": {"$in": sorted(ids)}}, {"_id": 1})}
-    finally:
-        await client.close()
+class Database:
+    """Read-only looks into the services' databases, to see what a crash left behind."""
+
+    def __init__(self, url: str) -> None:
+        self.client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(url, serverSelectionTimeoutMS=5000)
+
+    async def processed_ids(self, ids: set[str]) -> set[str]:
+        """Which of ``ids`` the districts consumer has recorded as processed."""
+        found = self.client["districts"][PROCESSED].find({"_id": {"$in": sorted(ids)}}, {"_id": 1})
+        return {d["_id"] async for d in found}
+
+    async def processed_since(self, since: datetime, event_type: str) -> int:
+        return await self.client["districts"][PROCESSED].count_documents({"type": event_type, "at": {"$gte": since}})
+
+    async def outbox_backlog(self, service: str) -> int:
+        return await self.client[service]["outbox"].count_documents({"sent_at": None})
+
+
+@pytest.fixture(scope="package")
+async def database(platform: Platform) -> AsyncIterator[Database]:
+    looks = Database(platform.mongo_url)
+    yield looks
+    await looks.client.close()
 
 
 @dataclass(frozen=True)
@@ -310,8 +343,15 @@ async def expect_projection(api: Api, market: Market, timeout_s: float = 60) -> 
     return kpis
 
 
-async def check_exactly_once(api: Api, platform: Platform, market: Market, traffic: StallTraffic, title: str) -> None:
+async def check_exactly_once(
+    api: Api, platform: Platform, database: Database, market: Market, traffic: StallTraffic, title: str
+) -> None:
     """Every accepted update is committed once, carried by one event id, and applied by the districts."""
+
+    async def published() -> bool:
+        return await database.outbox_backlog("markets") == 0
+
+    await eventually(published, 60, "the markets outbox to be published")
     found = await ledger(api, platform, market)
     accepted = traffic.accepted()
     for update in accepted:
@@ -330,7 +370,7 @@ async def check_exactly_once(api: Api, platform: Platform, market: Market, traff
     assert not doubled, f"one change published under several event ids: {doubled}"
     wanted = {next(iter(found.event_ids[key])) for key in found.changes}
     delivered = await eventually(
-        lambda: _all_processed(platform, wanted), 60, "the districts consumer to process every change"
+        lambda: _all_processed(database, wanted), 60, "the districts consumer to process every change"
     )
     committed_not_accepted = len(found.changes) - len(accepted)
     print(
@@ -342,8 +382,8 @@ async def check_exactly_once(api: Api, platform: Platform, market: Market, traff
     )
 
 
-async def _all_processed(platform: Platform, wanted: set[str]) -> set[str]:
-    done = await processed_ids(platform, wanted)
+async def _all_processed(database: Database, wanted: set[str]) -> set[str]:
+    done = await database.processed_ids(wanted)
     assert done == wanted, f"{len(wanted - done)} of {len(wanted)} not processed yet"
     return done
 

@@ -8,12 +8,12 @@ import pytest
 
 from shared.testing import Platform
 
-from .conftest import Api, StallTraffic, check_exactly_once, expect_projection, open_market
+from .conftest import Api, Database, StallTraffic, check_exactly_once, expect_projection, open_market
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
 
-async def test_stall_updates_survive_a_broker_crash(running: Platform, api: Api) -> None:
+async def test_stall_updates_survive_a_broker_crash(running: Platform, api: Api, database: Database) -> None:
     market = await open_market(api, "broker", (9.05, 45.40), stalls=8)
     await expect_projection(api, market)
     traffic = StallTraffic(api, market, workers=4)
@@ -33,5 +33,5 @@ async def test_stall_updates_survive_a_broker_crash(running: Platform, api: Api)
     during = [u for u in traffic.sent if u.http_status != 200]
     assert not during, f"writes refused while only the broker was down: {during[:5]}"
     kpis = await expect_projection(api, market, timeout_s=90)
-    await check_exactly_once(api, running, market, traffic, "broker SIGKILLed")
+    await check_exactly_once(api, running, database, market, traffic, "broker SIGKILLed")
     print(f"[broker SIGKILLed] accepted while the broker was down {during_outage}, district KPIs {kpis}")

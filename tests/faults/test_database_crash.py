@@ -9,12 +9,23 @@ import pytest
 
 from shared.testing import Platform
 
-from .conftest import Api, StallTraffic, check_exactly_once, eventually, expect_projection, open_market, service_pids
+from .conftest import (
+    Api,
+    Database,
+    StallTraffic,
+    check_exactly_once,
+    eventually,
+    expect_projection,
+    open_market,
+    service_pids,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
 
-async def test_writes_during_a_database_crash_are_refused_whole(running: Platform, api: Api) -> None:
+async def test_writes_during_a_database_crash_are_refused_whole(
+    running: Platform, api: Api, database: Database
+) -> None:
     market = await open_market(api, "database", (9.05, 45.42), stalls=6)
     await expect_projection(api, market)
     pids = service_pids(running)
@@ -46,5 +57,5 @@ async def test_writes_during_a_database_crash_are_refused_whole(running: Platfor
         assert ready.status_code == 200, f"{name} not ready after the database came back: {ready.text}"
 
     kpis = await expect_projection(api, market, timeout_s=90)
-    await check_exactly_once(api, running, market, traffic, "database SIGKILLed")
+    await check_exactly_once(api, running, database, market, traffic, "database SIGKILLed")
     print(f"[database SIGKILLed] answered 503 problem+json during the outage {len(outage)}, district KPIs {kpis}")
