@@ -69,6 +69,9 @@ SERVICE_ENV = {
         "SHOPS_URL": "config",
         "DISTRICTS_URL": "config",
         "CORS_ORIGINS": "config",
+        "FORWARDED_ALLOW_IPS": "config",
+        "BOOTSTRAP_OFFICE_USERNAME": "secret",
+        "BOOTSTRAP_OFFICE_PASSWORD": "secret",
     },
 }
 # Objects every service needs beside its Deployment.

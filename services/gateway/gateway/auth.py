@@ -129,6 +129,16 @@ class Accounts:
                 f"cannot check that {noun} {scope!r} exists (the {service} service answered {answer.status_code})"
             )
 
+    async def ensure_office_account(self, username: str, password: str) -> bool:
+        """Create the installation's first office account unless it exists; True if created."""
+        if await self.users.get(username) is not None:
+            return False
+        hashed = await self.passwords.hash(password)
+        created = bool(await self.users.create_if_missing(username, Role.OFFICE, None, hashed))
+        if created:
+            log.info("bootstrap office account %s created", username)
+        return created
+
     async def create_local_demo_users(self, office_password: str) -> list[str]:
         created = []
         for username, role, scope, password in LOCAL_DEMO_USERS:

@@ -25,6 +25,10 @@ class GatewaySettings(ServiceSettings):
 
     token_ttl_s: int = Field(default=900, ge=60, le=86_400)
     demo_password: str = DEFAULT_DEMO_PASSWORD
+    # the first office account of a new installation (any profile), read from a Secret; created
+    # once if missing and never overwritten, so the password can then be changed and the Secret removed
+    bootstrap_office_username: str | None = None
+    bootstrap_office_password: str | None = Field(default=None, min_length=12)
 
     login_max_failures: int = Field(default=5, ge=1, le=100)
     login_lockout_s: int = Field(default=300, ge=1)

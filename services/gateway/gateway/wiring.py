@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import Request
@@ -86,19 +86,30 @@ class Gateway:
         self.feed.start()
         self._warm = asyncio.create_task(self.openapi.warm(), name="openapi-warm-up")
         if self.settings.profile == "local":
-            await self._create_demo_users()
+            await self._with_retries("local demo accounts", self._create_demo_users)
+        if self.settings.bootstrap_office_username and self.settings.bootstrap_office_password:
+            await self._with_retries("bootstrap office account", self._create_bootstrap_office)
 
     async def _create_demo_users(self) -> None:
+        await self.accounts.create_local_demo_users(self.settings.demo_password)
+
+    async def _create_bootstrap_office(self) -> None:
+        assert self.settings.bootstrap_office_username and self.settings.bootstrap_office_password
+        await self.accounts.ensure_office_account(
+            self.settings.bootstrap_office_username, self.settings.bootstrap_office_password
+        )
+
+    async def _with_retries(self, what: str, create: Callable[[], Awaitable[None]]) -> None:
         delay = 0.2
         for _ in range(10):
             try:
-                await self.accounts.create_local_demo_users(self.settings.demo_password)
+                await create()
                 return
             except PyMongoError as exc:
-                log.warning("demo accounts not created yet (%s); retrying", type(exc).__name__)
+                log.warning("%s not created yet (%s); retrying", what, type(exc).__name__)
                 await asyncio.sleep(delay)
                 delay *= 2
-        log.error("the local demo accounts could not be created")
+        log.error("the %s could not be created", what)
 
     async def on_stop(self, runtime: Runtime) -> None:
         self.hub.close()

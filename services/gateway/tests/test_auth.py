@@ -221,3 +221,27 @@ async def test_demo_accounts_exist_in_the_local_profile_only(
             assert me.json() == expected
     async with running_gateway(settings.model_copy(update={"demo_password": "another-one"})) as again:
         assert (await _login(again.client, "office", "chosen-demo-password")).status_code == 200, "never overwritten"
+
+
+async def test_a_new_installation_gets_its_first_office_account_from_the_environment(
+    kafka: LocalKafka, mongo: LocalMongo, upstreams: Upstreams
+) -> None:
+    settings = gateway_settings(
+        kafka,
+        mongo,
+        upstreams,
+        profile="test",
+        bootstrap_office_username="ufficio-commercio",
+        bootstrap_office_password="a-long-first-password",
+    )
+    async with running_gateway(settings) as first:
+        login = await _login(first.client, "ufficio-commercio", "a-long-first-password")
+        assert login.status_code == 200, login.text
+        me = await first.client.get("/api/v1/me", headers={"Authorization": f"Bearer {login.json()['access_token']}"})
+        assert me.json()["role"] == "commerce_office"
+        assert (await _login(first.client, "office", "office-demo")).status_code == 401, "no demo accounts"
+    changed = settings.model_copy(update={"bootstrap_office_password": "a-different-password"})
+    async with running_gateway(changed) as again:
+        assert (await _login(again.client, "ufficio-commercio", "a-long-first-password")).status_code == 200, (
+            "an existing account is never overwritten by the bootstrap settings"
+        )
