@@ -92,19 +92,19 @@ def _settings(request: Request) -> ServiceSettings:
     return settings
 
 
-def current_principal(request: Request) -> Principal:
+async def current_principal(request: Request) -> Principal:
     token = bearer_token(request)
     if token is None:
         raise Unauthorized("log in first: this needs a bearer token")
     return decode_token(_settings(request), token)
 
 
-def optional_principal(request: Request) -> Principal | None:
+async def optional_principal(request: Request) -> Principal | None:
     token = bearer_token(request)
     return decode_token(_settings(request), token) if token else None
 
 
-def office_principal(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+async def office_principal(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
     principal.require_office()
     return principal
 
