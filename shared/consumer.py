@@ -259,19 +259,21 @@ class IdempotentConsumer:
 
     async def _apply_one_with_retries(self, item: _Item) -> None:
         attempts = self.settings.consumer_max_retries + 1
+        poison = False
         for attempt in range(attempts):
             try:
                 await self._apply_with_infra_retry([item])
                 return
             except PoisonEvent as exc:
                 item.error = f"rejected by handler: {exc}"
+                poison = True
                 break
             except Exception as exc:  # noqa: BLE001 - any handler failure counts as an attempt
                 item.error = f"{type(exc).__name__}: {exc}"
                 self.metrics.consumer_retries.labels(item.record.topic).inc()
                 if attempt + 1 < attempts:
                     await asyncio.sleep(self.settings.consumer_retry_backoff_s * (2**attempt))
-        await self._dead_letter(item, poison=False)
+        await self._dead_letter(item, poison=poison)
 
     async def _dead_letter(self, item: _Item, *, poison: bool) -> None:
         record = item.record

@@ -178,6 +178,7 @@ async def test_poison_messages_go_to_the_dlq_and_the_consumer_keeps_going(infra:
         assert set(reasons) == {b"garbage", b"p", b"b"}
         assert b"not a valid CloudEvent" in reasons[b"garbage"]["dlq_error"]
         assert reasons[b"p"]["dlq_error"].startswith(b"rejected by handler")
+        assert [reasons[k]["dlq_reason"] for k in (b"garbage", b"p", b"b")] == [b"poison", b"poison", b"handler_failed"]
         assert b"ValueError" in reasons[b"b"]["dlq_error"]
         assert reasons[b"b"]["dlq_original_topic"] == topic.encode()
         counts = await seen_counts(settings)
