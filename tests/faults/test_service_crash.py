@@ -16,6 +16,7 @@ from .conftest import (
     Database,
     StallTraffic,
     check_exactly_once,
+    consumed,
     expect_projection,
     open_market,
 )
@@ -89,12 +90,7 @@ async def test_districts_killed_mid_consume_applies_everything_once(
 
     kpis = await expect_projection(api, market, timeout_s=90)
     await check_exactly_once(api, running, database, market, traffic, "districts SIGKILLed mid-consume")
-    metrics = (await api.client.get(f"{running.url('districts')}/metrics")).text
-    skipped = sum(
-        float(line.rsplit(" ", 1)[1])
-        for line in metrics.splitlines()
-        if line.startswith("districts_events_consumed_total") and 'outcome="duplicate"' in line
-    )
+    skipped = (await consumed(api, running)).get("duplicate", 0)
     print(
         f"[districts SIGKILLed mid-consume] burst {burst}, processed when killed {processed_at_kill}, "
         f"redelivered and skipped as duplicates after the restart {skipped:.0f}, district KPIs {kpis}"
