@@ -132,7 +132,7 @@ class Rebuilder:
         task.add_done_callback(self._tasks.discard)
 
     async def _run(self, job_id: str, generation: int, previous: int) -> None:
-        group = f"{self.settings.consumer_group}-rebuild-{job_id}"
+        group = self._group(job_id)
         try:
             await self._replay(job_id, generation, group)
             await self.store.update_job(job_id, {"state": "switching", "heartbeat_at": utcnow()})
@@ -192,12 +192,16 @@ class Rebuilder:
                 return
             await asyncio.sleep(PROGRESS_INTERVAL_S)
 
+    def _group(self, job_id: str) -> str:
+        return f"{self.settings.consumer_group}-rebuild-{job_id}"
+
     async def _fail(self, job_id: str, generation: int, error: str) -> None:
         try:
             await self.store.update_job(job_id, {"state": "failed", "error": error[:500], "finished_at": utcnow()})
             await self.store.abandon(generation)
             if (await self.store.state()).active != generation:
                 await self.store.drop_generation(generation)
+            await self.mongo.db.drop_collection(processed_collection(self._group(job_id)))
         except PyMongoError as exc:
             log.warning("could not clean up rebuild %s (the next rebuild will): %s", job_id, exc)
 

@@ -315,6 +315,7 @@ class Refresher:
         )
         uow.emit(event)
         self.metrics.alerts.labels(r.condition.value, decision.action).inc()
+        log.info("alert %s: %s in %s (%s)", decision.action, r.key, code, r.detail, extra={"alert_id": alert_id})
 
 
 def _moved_to(entity: Entity, placement: Placement) -> bool:
