@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from districts.main import create_app
-from districts.store import entities_collection
+from districts.store import DistrictStore, entities_collection
 from pymongo import AsyncMongoClient
 
 from shared.testing import running_app
@@ -26,6 +27,22 @@ async def entities(settings: Any, generation: int) -> dict[str, Any]:
         keep = {"fields": 1, "versions": 1, "movements": 1, "districts": 1, "nil": 1}
         cursor = client[settings.database_name][entities_collection(generation)].find({}, keep)
         return {doc.pop("_id"): doc async for doc in cursor}
+    finally:
+        await client.close()
+
+
+async def abandoned_job(settings: Any) -> str:
+    """A rebuild whose process died: its generation is claimed, its heartbeat an hour old."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongo_url)
+    try:
+        store = DistrictStore(client[settings.database_name])
+        generation = await store.claim_generation()
+        assert generation is not None and await store.claim_generation() is None
+        old = datetime.now(UTC) - timedelta(hours=1)
+        job = {"_id": "dead", "state": "running", "generation": generation, "previous_generation": 1}
+        job.update(requested_by="office", started_at=old, heartbeat_at=old, finished_at=None, error=None)
+        await store.insert_job({**job, "events_total": 0, "events_replayed": 0, "progress": 0.0})
+        return "dead"
     finally:
         await client.close()
 
@@ -64,6 +81,8 @@ async def test_rebuild_reproduces_the_live_projections(
             return [without_time(i) for i in items]
 
         live = await wait(settled, what="live projections")
+        dead = await abandoned_job(settings)
+        assert (await client.get(f"/districts/rebuild/{dead}", headers=office)).json()["state"] == "failed"
         live_nil = without_time((await client.get("/nils/1")).json())
 
         started = await client.post("/districts/rebuild", headers=office)
