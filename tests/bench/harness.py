@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -91,26 +92,31 @@ class BenchPlatform:
     async def seed(self, markets: tuple[str, ...]) -> list[str]:
         """The demo seed through the gateway, as `make run` loads it; ``markets`` limits the markets seed.
 
-        Returns what was seeded, e.g. ``["districts", "markets (wagner, lagosta)", "shops"]``.
+        The services' seeds are independent of each other and run side by side. Returns what was
+        seeded, e.g. ``["districts", "markets (wagner, lagosta)", "shops"]``.
         """
         from markets.seed import MARKETS, seed_market
 
+        async def subset(api: ApiClient) -> None:
+            for fact in (f for f in MARKETS if f.id in markets):
+                await seed_market(api, fact)
+
+        seeds: dict[str, Callable[[ApiClient], Awaitable[None]]] = {}
         seeded = []
+        for plugin in sorted(entry_points(group="commerce.seeds"), key=lambda e: e.name):
+            if plugin.name == "markets" and markets:
+                seeds[plugin.name] = subset
+                seeded.append(f"markets ({', '.join(markets)})")
+                continue
+            try:
+                seeds[plugin.name] = plugin.load()
+            except (ImportError, AttributeError) as exc:
+                seeded.append(f"{plugin.name} (not loaded: {exc})")
+                continue
+            seeded.append(plugin.name)
         async with ApiClient(self.platform.gateway) as api:
             await api.login(*OFFICE)
-            for plugin in sorted(entry_points(group="commerce.seeds"), key=lambda e: e.name):
-                if plugin.name == "markets" and markets:
-                    for fact in (f for f in MARKETS if f.id in markets):
-                        await seed_market(api, fact)
-                    seeded.append(f"markets ({', '.join(markets)})")
-                    continue
-                try:
-                    seed = plugin.load()
-                except (ImportError, AttributeError) as exc:
-                    seeded.append(f"{plugin.name} (not loaded: {exc})")
-                    continue
-                await seed(api)
-                seeded.append(plugin.name)
+            await asyncio.gather(*(seed(api) for seed in seeds.values()))
         return seeded
 
     async def identities(self, http: httpx.AsyncClient) -> Identities:

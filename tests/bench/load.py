@@ -48,21 +48,29 @@ class StallSlot:
 class ShopSlot:
     shop: str
     token: str
+    missing: list[str]  # catalogue services the shop does not offer yet: a shop offers each at most once
     offer: str | None = None
 
 
 class MixedLoad:
-    def __init__(self, http: httpx.AsyncClient, people: Identities, stalls: list[StallSlot], seed: int = 2026) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        people: Identities,
+        stalls: list[StallSlot],
+        shops: list[ShopSlot],
+        seed: int = 2026,
+    ) -> None:
         self.http = http
         self.people = people
         self.stalls: asyncio.Queue[StallSlot] = asyncio.Queue()
         for stall in stalls:
             self.stalls.put_nowait(stall)
         self.shops: asyncio.Queue[ShopSlot] = asyncio.Queue()
-        for shop, token in people.shopkeepers.items():
-            self.shops.put_nowait(ShopSlot(shop, token))
+        for shop in shops:
+            self.shops.put_nowait(shop)
         self.rng = random.Random(seed)
-        self.services = sorted(SERVICE_CODES)
+        self.services = sorted(SERVICE_CODES)  # what citizens look for
         self.actions: dict[str, Callable[[Recorder], Awaitable[None]]] = {
             "nearest": self.nearest,
             "stall_status": self.stall_status,
@@ -72,7 +80,7 @@ class MixedLoad:
 
     @classmethod
     async def prepare(cls, http: httpx.AsyncClient, people: Identities) -> MixedLoad:
-        """The operator's assigned stalls that are open or closed: the ones an operator flips."""
+        """The operator's assigned open or closed stalls, and the services each shop could still add."""
         listed = await http.get(f"/markets/{people.operator_market}/stalls", params={"limit": 500})
         listed.raise_for_status()
         stalls = [
@@ -80,9 +88,16 @@ class MixedLoad:
             for s in listed.json()["items"]
             if s["holder"] and s["status"] in ("open", "closed")
         ]
-        if not stalls or not people.shopkeepers:
-            raise RuntimeError(f"no stall of {people.operator_market!r} to flip or no shop to edit")
-        return cls(http, people, stalls)
+        shops = []
+        for shop, token in people.shopkeepers.items():
+            offered = await http.get(f"/shops/{shop}/services", params={"limit": 500})
+            offered.raise_for_status()
+            missing = sorted(SERVICE_CODES - {o["service"] for o in offered.json()["items"]})
+            if missing:
+                shops.append(ShopSlot(shop, token, missing))
+        if not stalls or not shops:
+            raise RuntimeError(f"no stall of {people.operator_market!r} to flip or no shop to add a service to")
+        return cls(http, people, stalls, shops)
 
     async def run(self, seconds: float, concurrency: int, recorder: Recorder) -> float:
         """Drive the mix for ``seconds``; return the time it really took. Sample times count from now."""
@@ -148,7 +163,7 @@ class MixedLoad:
         try:
             path, headers = f"/shops/{slot.shop}/services", bearer(slot.token)
             if slot.offer is None:
-                body = {"service": self.rng.choice(self.services), "hours": SERVICE_HOURS, "note": "mixed load"}
+                body = {"service": self.rng.choice(slot.missing), "hours": SERVICE_HOURS, "note": "mixed load"}
                 added = await self._timed(recorder, "service_add", 201, "POST", path, json=body, headers=headers)
                 slot.offer = added["id"] if added else None
             else:

@@ -16,6 +16,7 @@ import tempfile
 import time
 import traceback
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,7 +26,7 @@ from markets.settings import MarketsSettings
 
 from tests.bench import backbone, service_benches
 from tests.bench.freshness import FreshnessProbe, Probe, find_probe
-from tests.bench.harness import BenchPlatform, Identities
+from tests.bench.harness import BenchPlatform
 from tests.bench.load import MixedLoad
 from tests.bench.machine import describe, load_average
 from tests.bench.memory import RssSampler
@@ -34,6 +35,7 @@ from tests.bench.overhead import gateway_overhead
 from tests.bench.plot import save as save_plot
 from tests.bench.replay import projection_vs_plain
 from tests.bench.report import PLOT_NAME, render
+from tests.bench.samples import Recorder
 from tests.bench.scale import Scale
 
 T = TypeVar("T")
@@ -69,9 +71,13 @@ class BenchRun:
         )
         bench = BenchPlatform(self.workdir / "platform")
         self.say("[bench] starting the platform …")
+        started = time.perf_counter()
         await bench.start()
         try:
+            self.outcome.start_s = time.perf_counter() - started
             self.outcome.seeded = await bench.seed(scale.markets)
+            self.outcome.seed_s = time.perf_counter() - started - self.outcome.start_s
+            self.say(f"[bench] platform ready in {self.outcome.start_s:.1f}s, demo data in {self.outcome.seed_s:.1f}s")
             self.outcome.machine = {**await describe(bench.mongo_url), "load_at_start": load_at_start}
             limits = httpx.Limits(
                 max_connections=scale.concurrency * 2, max_keepalive_connections=scale.concurrency * 2
@@ -97,55 +103,62 @@ class BenchRun:
         )
         figures["nearest"] = await self.phase("nearest", service_benches.nearest(bench, scale))
         figures["markets"] = await self.phase("markets", service_benches.stall_updates(bench, people, scale))
-        load = await MixedLoad.prepare(http, people)
-        figures["load"] = await self.phase("load", self._mixed(bench, load, people, probe))
+        load = Loaded(bench, await MixedLoad.prepare(http, people), people.office, probe, scale.concurrency)
+        figures["load"] = await self.phase("load", self._mixed(load))
         topics = [DistrictsSettings().markets_topic, DistrictsSettings().shops_topic]
         figures["projection"] = await self.phase(
             "projection", projection_vs_plain(http, people.office, bench.settings(), topics)
         )
-        figures["soak"] = await self.phase("soak", self._soak(bench, load))
+        figures["soak"] = await self.phase("soak", self._soak(load))
 
-    async def _mixed(
-        self, bench: BenchPlatform, load: MixedLoad, people: Identities, probe: Probe | None
-    ) -> dict[str, Any]:
-        scale = self.scale
-        single_s = await load.run(max(1.0, scale.load_s / 4), 1, self.outcome.single)
-        mixed = load.run(scale.load_s, scale.concurrency, self.outcome.load)
-        freshness: dict[str, Any] = {"skipped": "no district holds stalls outside the operator's market"}
-        if probe is None:
-            seconds = await mixed
-        else:
-            async with httpx.AsyncClient(base_url=bench.api, timeout=30) as probe_http:
-                fresh = FreshnessProbe(probe_http, people.office, probe).run(
-                    scale.load_s,
-                    bench.settings(),
-                    MarketsSettings().events_topic,
-                )
-                seconds, freshness = await asyncio.gather(mixed, fresh)
+    async def _mixed(self, load: Loaded) -> dict[str, Any]:
+        single_s = await load.mix.run(max(1.0, self.scale.load_s / 4), 1, self.outcome.single)
+        seconds, freshness = await load.run(self.scale.load_s, self.outcome.load)
         return {
             "seconds": round(seconds, 1),
-            "concurrency": scale.concurrency,
+            "concurrency": load.concurrency,
             "operations": self.outcome.load.summary(seconds),
             "single_client": self.outcome.single.summary(single_s),
             "freshness": freshness,
         }
 
-    async def _soak(self, bench: BenchPlatform, load: MixedLoad) -> dict[str, Any]:
-        scale = self.scale
-        sampler = self.outcome.rss = RssSampler(bench.pids(), scale.rss_sample_s)
+    async def _soak(self, load: Loaded) -> dict[str, Any]:
+        sampler = self.outcome.rss = RssSampler(load.bench.pids(), self.scale.rss_sample_s)
         stop = asyncio.Event()
         sampling = asyncio.create_task(sampler.run(stop))
         try:
-            seconds = await load.run(scale.soak_s, scale.concurrency, self.outcome.soak)
+            seconds, freshness = await load.run(self.scale.soak_s, self.outcome.soak)
         finally:
             stop.set()
             await sampling
         return {
             "seconds": round(seconds, 1),
-            "concurrency": scale.concurrency,
+            "concurrency": load.concurrency,
             "operations": self.outcome.soak.summary(seconds),
             "memory": sampler.growth(),
+            "freshness": freshness,
         }
+
+
+@dataclass
+class Loaded:
+    """The mixed load with the freshness probe beside it (when a district allows one)."""
+
+    bench: BenchPlatform
+    mix: MixedLoad
+    office: str
+    probe: Probe | None
+    concurrency: int
+
+    async def run(self, seconds: float, recorder: Recorder) -> tuple[float, dict[str, Any]]:
+        mixed = self.mix.run(seconds, self.concurrency, recorder)
+        if self.probe is None:
+            return await mixed, {"skipped": "no district holds stalls outside the operator's market"}
+        async with httpx.AsyncClient(base_url=self.bench.api, timeout=30) as http:
+            probe = FreshnessProbe(http, self.office, self.probe)
+            fresh = probe.run(seconds, self.bench.settings(), MarketsSettings().events_topic)
+            elapsed, freshness = await asyncio.gather(mixed, fresh)
+        return elapsed, freshness
 
 
 async def run_bench(scale: Scale, docs: Path, say: Callable[[str], None] = print) -> Outcome:

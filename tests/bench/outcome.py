@@ -24,3 +24,5 @@ class Outcome:
     soak: Recorder = field(default_factory=Recorder)
     rss: RssSampler | None = None
     seconds: float = 0.0
+    start_s: float = 0.0
+    seed_s: float = 0.0

@@ -35,6 +35,7 @@ async def test_every_phase_runs_and_the_report_has_each_ratio(tmp_path: Path) ->
     assert load["operations"]["all"]["requests"] > 0 and load["operations"]["all"]["error_rate"] < 0.5
     assert set(load["operations"]) >= {"nearest", "stall_status", "overview", "all"}
     assert load["freshness"]["write_to_kpi"]["n"] > 0 and load["freshness"]["not_visible_in_30s"] == 0
+    assert figures["soak"]["freshness"]["write_to_event"]["n"] > 0
     memory = figures["soak"]["memory"]
     assert {"markets", "shops", "districts", "gateway"} <= set(memory)
     assert all(row["samples"] >= 2 and row["start_mb"] > 0 for row in memory.values())
