@@ -265,13 +265,15 @@ class Refresher:
                     uow.emit(KpisUpdated(district=code, kpis=kpis.model_dump(mode="json"), at=now))
             await self.store.save_areas(generation, docs, session)
             await self.store.append_samples(samples, session)
-            await self._alerts(uow, districts, now)
+            await self._alerts(uow, districts, now, sampled=sample_all)
             return sum(1 for e in uow.events if e.type == KpisUpdated.event_type)
 
         published = await self.outbox.run(work)
         self.metrics.kpi_updates.inc(published)
 
-    async def _alerts(self, uow: UnitOfWork, districts: dict[str, Kpis], now: datetime) -> None:
+    async def _alerts(self, uow: UnitOfWork, districts: dict[str, Kpis], now: datetime, *, sampled: bool) -> None:
+        """Raise and resolve alerts; the vitality highs come from the interval samples only, so the
+        passing values of a burst of events (an import) are not taken for a level to fall from."""
         session = uow.session
         thresholds = await self.store.thresholds_of(list(districts), session)
         monitors = await self.store.monitors(districts, session)
@@ -280,9 +282,9 @@ class Refresher:
             open_alerts[doc["district"]][doc["key"]] = doc
         for code, kpis in districts.items():
             limits = Thresholds.model_validate(thresholds.get(code, {}))
-            old_peaks = monitors.get(code, {}).get("peaks", {})
-            peaks = record_peak(old_peaks, now, kpis.vitality_index)
-            if peaks != old_peaks:
+            peaks = monitors.get(code, {}).get("peaks", {})
+            if sampled:
+                peaks = record_peak(peaks, now, kpis.vitality_index)
                 await self.store.save_monitor(code, peaks, session)
             found = readings(kpis, limits, peak(peaks, now, limits.vitality_drop_days))
             for decision in decide(found, set(open_alerts[code])):

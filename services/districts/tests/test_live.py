@@ -176,7 +176,9 @@ async def test_projections_survive_duplicates_reordering_and_restart(
         assert [p["value"] for p in series["points"]][-1] == 1 and "from" in series
 
     published = await topic_reader(settings.districts_topic)
-    assert {e.type for e in published} == {"districts.kpis.updated.v1"}
-    assert all(e.subject in {"centro", "ovest"} for e in published)
+    updates = [e for e in published if e.type == "districts.kpis.updated.v1"]
+    assert {e.subject for e in updates} == {"centro", "ovest"} and all(e.source == "/districts" for e in published)
+    last = next(e for e in reversed(updates) if e.subject == "centro").data
+    assert last["district"] == "centro" and last["kpis"]["shops_active"] == 1
     dead = await topic_reader(f"{shops}.dlq")
     assert [e.subject for e in dead] == ["s9"]
