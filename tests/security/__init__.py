@@ -1,0 +1,1 @@
+"""Security checks of the whole platform: who may write what, tokens, passwords, logs, dependencies."""

@@ -1,0 +1,116 @@
+"""Fixtures of the security tests: a platform of real processes, tokens of every role, and a small world.
+
+The world is what the write routes act on: a market with stalls, a call, a shop offering a service
+and a district. Tokens are minted with the platform's own signing key, as the gateway mints them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from shared.identity import Principal, Role, issue_token
+from shared.settings import ServiceSettings
+from shared.testing import Platform, running_platform, unique
+
+SECURITY_ENV = {"RATE_LIMIT_ENABLED": "false", "LOGIN_BURST": "100", "LOG_LEVEL": "DEBUG"}
+OFFICE_PASSWORD = "office-demo"
+
+
+@pytest.fixture(scope="package")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    yield from running_platform(tmp_path_factory.mktemp("security"), **SECURITY_ENV)
+
+
+def square(lon: float, lat: float, half: float = 0.004) -> dict[str, Any]:
+    ring = [[lon - half, lat - half], [lon + half, lat - half], [lon + half, lat + half], [lon - half, lat + half]]
+    return {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
+
+
+@dataclass(frozen=True)
+class World:
+    """Ids of what the write routes act on, and tokens to act with."""
+
+    market: str
+    call: str
+    shop: str
+    offer: str
+    district: str
+    settings: ServiceSettings
+
+    def token(self, role: Role, scope: str | None = None, ttl: timedelta = timedelta(minutes=10)) -> str:
+        return issue_token(self.settings, Principal(username=f"{role.value}-tester", role=role, scope=scope), ttl)
+
+    def bearer(self, role: Role, scope: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(role, scope)}"}
+
+
+async def _created(client: httpx.AsyncClient, path: str, body: dict[str, Any], office: dict[str, str]) -> Any:
+    answer = await client.post(path, json=body, headers=office)
+    assert answer.status_code in (200, 201), f"POST {path}: {answer.status_code} {answer.text}"
+    return answer.json()
+
+
+async def merged_openapi(client: httpx.AsyncClient, timeout_s: float = 60) -> dict[str, Any]:
+    """The gateway's merged OpenAPI once every service's part is in it."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        spec: dict[str, Any] = (await client.get("/openapi.json")).json()
+        if not spec.get("x-unavailable") or time.monotonic() > deadline:
+            assert not spec.get("x-unavailable"), f"services missing from the API: {spec['x-unavailable']}"
+            return spec
+        await asyncio.sleep(0.5)
+
+
+@pytest.fixture(scope="package")
+async def gateway(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=platform.gateway, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="package")
+async def world(platform: Platform, gateway: httpx.AsyncClient) -> World:
+    settings = ServiceSettings(profile="test", jwt_secret=platform.stack.service_env()["JWT_SECRET"])
+    office = {
+        "Authorization": f"Bearer {issue_token(settings, Principal(username='office', role=Role.OFFICE), timedelta(minutes=30))}"
+    }
+    api = "/api/v1"
+    market = unique("sicuro")
+    location = {"lon": 9.2, "lat": 45.47}
+    market_body = {
+        "id": market,
+        "name": "Mercato Sicuro",
+        "address": "Via Prova 2",
+        "municipio": 2,
+        "location": location,
+    }
+    await _created(gateway, f"{api}/markets", market_body, office)
+    for number in ("1", "2", "3"):
+        await _created(
+            gateway, f"{api}/markets/{market}/stalls", {"number": number, "area_m2": 10, "category": "food"}, office
+        )
+    holder = {"holder": "Banco Sicuro", "category": "food", "start": "2026-01-01", "end": "2030-12-31"}
+    await _created(gateway, f"{api}/markets/{market}/stalls/1/assignment", holder, office)
+    deadline = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+    criteria = [{"name": "offer", "weight": 1}]
+    call_body = {"title": "Bando di prova", "stalls": ["3"], "criteria": criteria, "deadline": deadline}
+    call = (await _created(gateway, f"{api}/markets/{market}/calls", call_body, office))["id"]
+    shop = unique("edicola")
+    shop_body = {"id": shop, "kind": "kiosk", "name": "Edicola Sicura", "location": location}
+    await _created(gateway, f"{api}/shops", shop_body, office)
+    hours = [{"day": 0, "opens": "08:00", "closes": "12:00"}]
+    offer = (
+        await _created(gateway, f"{api}/shops/{shop}/services", {"service": "ritiro_pacchi", "hours": hours}, office)
+    )["id"]
+    district = unique("distretto")
+    await _created(
+        gateway, f"{api}/districts", {"code": district, "name": "Distretto", "perimeter": square(9.2, 45.47)}, office
+    )
+    return World(market, call, shop, offer, district, settings)
