@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -140,11 +141,15 @@ async def test_projections_survive_duplicates_reordering_and_restart(
             assert {k: found[k] for k in values} == values
             return True
 
+        async def ovest_and_nil_are_right() -> bool:
+            ovest = await district_kpis(client, "ovest")
+            assert ovest["shops_active"] == 1 and ovest["openings_30d"] == 1 and ovest["stall_occupancy"] is None
+            nil_view = (await client.get("/nils/1")).json()
+            assert nil_view["kpis"]["shops_active"] == 1 and nil_view["kpis"]["stalls_total"] == 4
+            return True
+
         await wait(lambda: centro_is(expected), what="centro KPIs")
-        ovest = await district_kpis(client, "ovest")
-        assert ovest["shops_active"] == 1 and ovest["openings_30d"] == 1 and ovest["stall_occupancy"] is None
-        nil_view = (await client.get("/nils/1")).json()
-        assert nil_view["kpis"]["shops_active"] == 1 and nil_view["kpis"]["stalls_total"] == 4
+        await wait(ovest_and_nil_are_right, what="ovest and NIL 1 KPIs")
         district = (await client.get("/districts/centro")).json()
         assert district["vitality"]["index"] is not None
         assert {c["name"] for c in district["vitality"]["components"]} >= {"net_openings", "service_coverage"}
@@ -157,6 +162,12 @@ async def test_projections_survive_duplicates_reordering_and_restart(
         after_restart = {**expected, "shops_active": 2, "stalls_vacant": 1, "stall_occupancy": 0.75}
         await wait(lambda: centro_is(after_restart), what="centro KPIs after restart")
         consumer = restarted.state.runtime.consumers[0]
+
+        async def resumed() -> bool:
+            return bool(consumer.handled == 3)
+
+        await wait(resumed, what="the three new events handled")
+        await asyncio.sleep(0.3)
         assert consumer.handled == 3, "a restarted consumer resumes after its committed offset"
 
         moved = await client.put(
