@@ -103,11 +103,16 @@ class BenchRun:
         )
         figures["nearest"] = await self.phase("nearest", service_benches.nearest(bench, scale))
         figures["markets"] = await self.phase("markets", service_benches.stall_updates(bench, people, scale))
+        figures["gateway_bench"] = await self.phase(
+            "gateway_bench", service_benches.gateway_relay(bench, people, scale)
+        )
+        figures["districts_bench"] = await self.phase(
+            "districts_bench", service_benches.districts_projection(bench, scale)
+        )
         load = Loaded(bench, await MixedLoad.prepare(http, people), people.office, probe, scale.concurrency)
         figures["load"] = await self.phase("load", self._mixed(load))
-        topics = [DistrictsSettings().markets_topic, DistrictsSettings().shops_topic]
         figures["projection"] = await self.phase(
-            "projection", projection_vs_plain(http, people.office, bench.settings(), topics)
+            "projection", projection_vs_plain(http, people.office, bench.settings(DistrictsSettings))
         )
         figures["soak"] = await self.phase("soak", self._soak(load))
 

@@ -108,12 +108,11 @@ async def plain_consume(topics: Sequence[str], settings: ServiceSettings) -> dic
     return {"events": read, "seconds": elapsed}
 
 
-async def projection_vs_plain(
-    http: httpx.AsyncClient, office: str, settings: ServiceSettings, topics: Sequence[str]
-) -> dict[str, Any]:
-    """``settings``: the platform's, so the plain consumer joins and fetches with the same timings."""
+async def projection_vs_plain(http: httpx.AsyncClient, office: str, settings: DistrictsSettings) -> dict[str, Any]:
+    """``settings``: the districts service's, so the plain consumer joins and fetches with the same timings."""
+    topics = [settings.markets_topic, settings.shops_topic]
     projection = await projection_replay(http, office)
-    settled_s = await settle(http, DistrictsSettings().rebuild_drop_delay_s + 1.0)
+    settled_s = await settle(http, settings.rebuild_drop_delay_s + 1.0)
     plain = await plain_consume(topics, settings)
     projection_rate = projection["events"] / projection["replay_s"] if projection["replay_s"] else 0.0
     plain_rate = plain["events"] / plain["seconds"] if plain["seconds"] else 0.0

@@ -33,20 +33,38 @@ def table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
 
 
 def flat(figures: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
-    """Nested figures as (dotted name, value) rows, for the services' own benchmark results."""
+    """Nested figures as (dotted name, value) rows, for the services' own benchmark results.
+
+    Lists of records (e.g. one per concurrency level) are left out: :func:`record_tables` shows them.
+    """
     rows: list[tuple[str, Any]] = []
     for key, value in figures.items():
         name = f"{prefix}{key}"
         if isinstance(value, dict):
             rows += flat(value, name + ".") if value else [(name, "-")]
-        else:
+        elif not _is_records(value):
             rows.append((name, value))
     return rows
 
 
+def _is_records(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(item, dict) for item in value)
+
+
+def record_tables(figures: dict[str, Any]) -> list[str]:
+    """One table per list of records in the figures, a column per (dotted) field."""
+    lines: list[str] = []
+    for key, value in figures.items():
+        if _is_records(value):
+            columns = [name for name, _ in flat(value[0])]
+            rows = [[dict(flat(item)).get(column) for column in columns] for item in value]
+            lines += [f"`{key}`:", "", *table(columns, rows)]
+    return lines
+
+
 def render(outcome: Outcome) -> str:
     lines = _head(outcome)
-    sections = (_gateway, _projection, _nearest, _backbone, _load, _freshness, _soak, _markets)
+    sections = (_gateway, _projection, _nearest, _backbone, _load, _freshness, _soak, _service_benches)
     for number, section in enumerate(sections, start=1):
         lines += section(outcome, number)
     lines += _failures(outcome)
@@ -96,6 +114,7 @@ def _head(outcome: Outcome) -> list[str]:
         f" {', '.join(outcome.seeded) or '-'}.",
         "- The gateway's per-address rate limit is off: all load comes from 127.0.0.1 and the limit (a",
         "  flood guard, 50 requests/s per address) would measure itself. Tokens are valid for the whole run.",
+        "  After a rebuild the districts service drops the replaced generation after 1 s instead of 5 s.",
         "- Load generator: async httpx clients in one process, closed loop with bounded concurrency. It needs",
         "  no extra service, records every request with its start time (for the percentiles, the plot and the",
         "  freshness probe) and speaks HTTP the way the platform's own clients do; locust would add a",
@@ -418,19 +437,46 @@ def _soak(outcome: Outcome, n: int) -> list[str]:
     ]
 
 
-def _markets(outcome: Outcome, n: int) -> list[str]:
-    title = f"## {n}. Markets: stall status updates (`services/markets/bench.py`)"
-    missing = _missing(outcome, "markets", title)
-    if missing:
-        return missing
-    return [
-        title,
+SERVICE_BENCHES = (
+    (
+        "markets",
+        "Markets: stall status updates (`services/markets/bench.py`)",
+        "The operator's stalls toggled through the gateway with `If-Match`, as fast as they answer, and each"
+        " change's event timed on `markets.events` by a plain reader; stalls are restored afterwards.",
+    ),
+    (
+        "gateway_bench",
+        "Gateway: relaying cost and capacity (`services/gateway/bench.py`)",
+        "A gateway process of the benchmark's own, relaying one stall read to the platform's markets service:"
+        " sequential overhead (ratio = relayed ÷ direct) and closed-loop clients at rising concurrency, with the"
+        " most requests/s served under the p99 budget (ratio = relayed ÷ direct).",
+    ),
+    (
+        "districts_bench",
+        "Districts: live projection consumer on synthetic events (`services/districts/bench.py`)",
+        "An in-process districts service on fresh topics and a fresh database of the platform's broker and"
+        " database server: its live consumer projects a mix of shop, service and stall events against a plain"
+        " aiokafka loop in a fresh group (ratio = projection ÷ plain events/s), then produce → KPI visible.",
+    ),
+)
+
+
+def _service_benches(outcome: Outcome, n: int) -> list[str]:
+    lines = [
+        f"## {n}. The services' own benchmarks",
         "",
-        "The operator's stalls toggled through the gateway with `If-Match`, as fast as they answer, and each",
-        "change's event timed on `markets.events` by a plain reader; stalls are restored afterwards.",
+        "Each service ships a benchmark module; `make bench` runs them against the same platform, in the same",
+        "run, and lists their figures as they report them.",
         "",
-        *table(["figure", "value"], flat(outcome.figures["markets"])),
     ]
+    for key, title, what in SERVICE_BENCHES:
+        figures = outcome.figures.get(key)
+        lines += [f"### {title}", "", what, ""]
+        if not figures:
+            lines += [f"Not measured in this run: {outcome.failures.get(key, 'the phase did not run')}.", ""]
+            continue
+        lines += [*table(["figure", "value"], flat(figures)), *record_tables(figures)]
+    return lines
 
 
 def _failures(outcome: Outcome) -> list[str]:

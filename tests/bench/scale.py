@@ -21,6 +21,13 @@ class Scale:
     nearest_index_queries: int
     nearest_database_queries: int
     markets_bench_s: float
+    # services/gateway/bench.py: sequential requests, closed-loop concurrency levels and seconds per level
+    gateway_bench_requests: int
+    gateway_bench_levels: tuple[int, ...]
+    gateway_bench_step_s: float
+    # services/districts/bench.py: synthetic events projected, then freshness samples
+    districts_bench_events: int
+    districts_bench_samples: int
     load_s: float
     concurrency: int
     soak_s: float
@@ -40,6 +47,11 @@ FULL = Scale(
     nearest_index_queries=1000,
     nearest_database_queries=40,
     markets_bench_s=10.0,
+    gateway_bench_requests=400,
+    gateway_bench_levels=(1, 4, 8, 16, 32),
+    gateway_bench_step_s=2.5,
+    districts_bench_events=3000,
+    districts_bench_samples=100,
     load_s=60.0,
     concurrency=16,
     soak_s=600.0,
@@ -58,6 +70,11 @@ QUICK = Scale(
     nearest_index_queries=200,
     nearest_database_queries=10,
     markets_bench_s=3.0,
+    gateway_bench_requests=100,
+    gateway_bench_levels=(1, 8),
+    gateway_bench_step_s=1.0,
+    districts_bench_events=500,
+    districts_bench_samples=20,
     load_s=15.0,
     concurrency=12,
     soak_s=20.0,
@@ -76,6 +93,11 @@ TINY = Scale(
     nearest_index_queries=20,
     nearest_database_queries=3,
     markets_bench_s=1.0,
+    gateway_bench_requests=10,
+    gateway_bench_levels=(1,),
+    gateway_bench_step_s=0.5,
+    districts_bench_events=100,
+    districts_bench_samples=3,
     load_s=3.0,
     concurrency=6,
     soak_s=3.0,

@@ -50,3 +50,29 @@ async def stall_updates(bench: BenchPlatform, people: Identities, scale: Scale) 
         settings=MarketsSettings(kafka_bootstrap=bench.kafka_bootstrap),
     )
     return figures
+
+
+async def gateway_relay(bench: BenchPlatform, people: Identities, scale: Scale) -> dict[str, Any]:
+    """gateway: a gateway process of the bench's own relaying one stall read, against the markets service."""
+    env = {k: v for k, v in bench.service_env().items() if k not in ("PORT", "PROFILE")}
+    figures: dict[str, Any] = await load("gateway").run(
+        bench.direct("markets"),
+        f"/markets/{people.operator_market}/stalls/1",
+        service="markets",
+        requests=scale.gateway_bench_requests,
+        levels=scale.gateway_bench_levels,
+        step_s=scale.gateway_bench_step_s,
+        gateway_env={**env, "MONGO_DB": "gateway_bench"},
+    )
+    return figures
+
+
+async def districts_projection(bench: BenchPlatform, scale: Scale) -> dict[str, Any]:
+    """districts: its live consumer on synthetic events against a plain loop, on the platform's broker."""
+    figures: dict[str, Any] = await load("districts").run(
+        bench.kafka_bootstrap,
+        bench.mongo_url,
+        events=scale.districts_bench_events,
+        samples=scale.districts_bench_samples,
+    )
+    return figures
