@@ -177,7 +177,7 @@ async def _geography(settings: DistrictsSettings, mix: Mix) -> dict[str, Any]:
         for body in districts:
             doc = {"_id": body["code"], "name": body["name"], "perimeter": body["perimeter"], "version": 1}
             await store.save_district({**doc, "updated_at": now}, expected_version=None, session=session)
-        await store.bump_geography(session)
+        await store.record_geography_change("bench", session)
 
     try:
         await mongo.transaction(work)

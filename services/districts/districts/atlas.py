@@ -1,7 +1,8 @@
 """The city's current geography (district perimeters and NILs), loaded once per version.
 
-Every change of a perimeter or a NIL bumps the geography version in the projection state in the
-same transaction, so a reader that saw version ``v`` there finds at least that geography here. A
+Every change of a perimeter or a NIL is recorded in the same transaction, and the geography
+version is the number of changes recorded, so a reader that saw version ``v`` finds at least that
+geography here. A
 new version is loaded once it has been quiet for ``settle_s``: importing 88 NILs one by one then
 costs one reload, not 88. Until then callers keep the previous geography, and whatever they place
 with it is re-placed by the refresher's sweep when the new one is loaded.

@@ -111,7 +111,7 @@ class DistrictsService:
             if await self.store.district(data.code, session) is not None:
                 raise Conflict(f"district {data.code!r} exists; change it with PUT /districts/{data.code}")
             await self.store.save_district(doc, expected_version=None, session=session)
-            await self.store.bump_geography(session)
+            await self.store.record_geography_change(f"district:{data.code}", session)
 
         await self.mongo.transaction(work)
         self.refresher.request([data.code])
@@ -130,7 +130,7 @@ class DistrictsService:
             doc["version"] = current["version"] + 1
             await self.store.save_district(doc, expected_version=current["version"], session=session)
             if perimeter != current["perimeter"]:
-                await self.store.bump_geography(session)
+                await self.store.record_geography_change(f"district:{code}", session)
 
         await self.mongo.transaction(work)
         self.refresher.request([code])
@@ -209,7 +209,7 @@ class DistrictsService:
             if current is not None and {k: v for k, v in current.items() if k != "updated_at"} == doc:
                 return False
             await self.store.save_nil({**doc, "updated_at": utcnow()}, session)
-            await self.store.bump_geography(session)
+            await self.store.record_geography_change(f"nil:{data.id}", session)
             return current is None
 
         created = await self.mongo.transaction(work)

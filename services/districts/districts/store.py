@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from bson import ObjectId
@@ -26,7 +26,7 @@ Session = AsyncClientSession | None
 
 DISTRICTS, NILS, THRESHOLDS = "districts", "nils", "thresholds"
 STATE, MONITORS, ALERTS, TIMESERIES, JOBS = "projection_state", "monitors", "alerts", "kpi_timeseries", "rebuild_jobs"
-MARKS = "area_marks"
+MARKS, GEOGRAPHY_CHANGES = "area_marks", "geography_changes"
 STATE_ID = "projection"
 RUNNING_JOB_STATES = ("running", "switching")
 
@@ -139,22 +139,20 @@ class DistrictStore:
     # ------------------------------------------------------------ projection state and generations
 
     async def state(self, session: Session = None) -> ProjectionState:
-        doc = await self.db[STATE].find_one({"_id": STATE_ID}, session=session)
-        if doc is None:
-            return ProjectionState()
-        return ProjectionState(doc.get("active", 1), doc.get("building"), doc.get("geography", 0))
+        """The generations, and the geography version: how many perimeter and NIL changes committed.
 
-    def _state_defaults(self, *skip: str) -> Document:
-        defaults = {"active": 1, "building": None, "geography": 0, "generations": 1}
-        return {k: v for k, v in defaults.items() if k not in skip}
+        Each change inserts its own document (in the transaction of the change), so concurrent
+        changes never contend for a counter, and the count only grows as they commit.
+        """
+        doc = await self.db[STATE].find_one({"_id": STATE_ID}, session=session) or {}
+        geography = await self.db[GEOGRAPHY_CHANGES].count_documents({}, session=session)
+        return ProjectionState(doc.get("active", 1), doc.get("building"), geography)
 
-    async def bump_geography(self, session: Session) -> None:
-        await self.db[STATE].update_one(
-            {"_id": STATE_ID},
-            {"$inc": {"geography": 1}, "$setOnInsert": self._state_defaults("geography")},
-            upsert=True,
-            session=session,
-        )
+    def _state_defaults(self) -> Document:
+        return {"active": 1, "building": None, "generations": 1}
+
+    async def record_geography_change(self, what: str, session: Session) -> None:
+        await self.db[GEOGRAPHY_CHANGES].insert_one({"what": what, "at": datetime.now(UTC)}, session=session)
 
     async def claim_generation(self) -> int | None:
         """Reserve a never-used generation and mark it as being built; None if a build is running."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 from pathlib import Path
 from typing import Any
@@ -30,9 +31,15 @@ def api_on(client: httpx.AsyncClient, office: dict[str, str]) -> ApiClient:
 
 
 async def run(importer: Any, api: ApiClient, path: Path) -> dict[str, int]:
+    """Import a file with eight rows in flight, as `make import` does."""
     outcomes = {o.value: 0 for o in Outcome}
-    for row in importer.rows(path):
-        outcomes[(await importer.load(api, row)).value] += 1
+    rows = list(importer.rows(path))
+
+    async def worker() -> None:
+        while rows:
+            outcomes[(await importer.load(api, rows.pop())).value] += 1
+
+    await asyncio.gather(*(worker() for _ in range(8)))
     return outcomes
 
 
