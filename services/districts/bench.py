@@ -70,9 +70,9 @@ class Mix:
         lon0, lat0, lon1, lat1 = MILAN
         return {"lon": self.random.uniform(lon0, lon1), "lat": self.random.uniform(lat0, lat1)}
 
-    def markets(self) -> list[CloudEvent]:
+    def markets(self, count: int) -> list[CloudEvent]:
         found = []
-        for m in range(MARKETS):
+        for m in range(count):
             market = f"m{m}"
             self.market_at[market] = self._point()
             found.append(_event("markets.market.registered.v1", market, {
@@ -205,7 +205,7 @@ async def run(kafka_bootstrap: str, mongo_url: str, *, events: int = 3000, sampl
         }
     )
     mix = Mix()
-    stalls = mix.markets()
+    stalls = mix.markets(max(1, min(MARKETS, events // (3 * (STALLS_PER_MARKET + 1)))))
     stream = [mix.one() for _ in range(max(0, events - len(stalls)))]
     shops = [e for e in stream if e.source == "/shops"]
     markets = stalls + [e for e in stream if e.source == "/markets"]
