@@ -1,0 +1,33 @@
+"""Fixtures of the fuzz tests: a platform of real processes and the commerce office's token for it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+
+import httpx
+import pytest
+
+from shared.identity import Principal, Role, issue_token
+from shared.settings import ServiceSettings
+from shared.testing import Platform, running_platform
+
+FUZZ_ENV = {"RATE_LIMIT_ENABLED": "false", "LOGIN_BURST": "1000", "LOGIN_MAX_FAILURES": "100"}
+
+
+@pytest.fixture(scope="package")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    yield from running_platform(tmp_path_factory.mktemp("fuzz"), **FUZZ_ENV)
+
+
+@pytest.fixture(scope="package")
+def office(platform: Platform) -> dict[str, str]:
+    settings = ServiceSettings(profile="test", jwt_secret=platform.stack.service_env()["JWT_SECRET"])
+    token = issue_token(settings, Principal(username="office", role=Role.OFFICE), timedelta(minutes=30))
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture(scope="package")
+async def gateway(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=platform.gateway, timeout=30) as client:
+        yield client
