@@ -4,7 +4,9 @@ The probe flips assigned stalls of a market inside a district, one change at a t
 office's token, and polls the district until ``stalls_open`` moved by one. The mixed load flips
 stalls of the operator's own market only, so nothing else moves that count meanwhile. The baseline
 is the same write until its event is seen on ``markets.events`` by a plain aiokafka reader (the
-floor of any consumer: what the districts projection adds is the rest).
+floor of any consumer: what the districts projection adds is the rest). After each write, one
+message produced straight to a topic of the probe's own and read back by the same reader shows
+what the broker alone takes at that moment.
 """
 
 from __future__ import annotations
@@ -12,13 +14,15 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from shapely.geometry import Point, shape
 
+from shared.kafka import ensure_topics
 from shared.settings import ServiceSettings
 from tests.bench.harness import bearer
 from tests.bench.load import StallSlot
@@ -28,6 +32,7 @@ POLL_S = 0.1
 TIMEOUT_S = 30.0
 PAUSE_S = 0.2
 STALL_EVENT = "markets.stall.status_changed.v1"
+RAW_TOPIC = "bench.freshness.raw"
 
 
 @dataclass
@@ -63,18 +68,23 @@ class Tally:
     sent: dict[tuple[str, int], float] = field(default_factory=dict)
     seen: dict[tuple[str, int], float] = field(default_factory=dict)
     to_kpi: list[float] = field(default_factory=list)
+    # (seconds from the start of the probe to the write, write → KPI visible in ms), for the plot
+    kpi_points: list[tuple[float, float]] = field(default_factory=list)
+    started: float = field(default_factory=time.perf_counter)
     misses: int = 0
     refused: int = 0
+    raw_sent: dict[bytes, float] = field(default_factory=dict)
+    raw_seen: dict[bytes, float] = field(default_factory=dict)
 
 
-async def _reader(bootstrap: str, topic: str, fetch_wait_ms: int) -> AIOKafkaConsumer:
-    """A consumer without a group on every partition of the topic, from its end."""
+async def _reader(bootstrap: str, topics: list[str], fetch_wait_ms: int) -> AIOKafkaConsumer:
+    """A consumer without a group on every partition of the topics, from their end."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=fetch_wait_ms)
     await consumer.start()
-    partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+    partitions = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
     if not partitions:
         await consumer.stop()
-        raise RuntimeError(f"topic {topic} has no partitions on {bootstrap}")
+        raise RuntimeError(f"topics {topics} have no partitions on {bootstrap}")
     consumer.assign(partitions)
     await consumer.seek_to_end(*partitions)
     for partition in partitions:
@@ -88,6 +98,9 @@ async def _listen(consumer: AIOKafkaConsumer, tally: Tally, stop: asyncio.Event)
         arrived = time.perf_counter()
         for records in batches.values():
             for record in records:
+                if record.topic == RAW_TOPIC:
+                    tally.raw_seen.setdefault(record.key or b"", arrived)
+                    continue
                 event = json.loads(record.value or b"{}")
                 if event.get("type") == STALL_EVENT:
                     tally.seen.setdefault((event["subject"], int(event["data"]["version"])), arrived)
@@ -126,20 +139,36 @@ class FreshnessProbe:
         self.tally.sent[(f"{slot.market}/{slot.number}", slot.version)] = began
         while time.perf_counter() - began < TIMEOUT_S:
             if await self._stalls_open() == expected:
-                self.tally.to_kpi.append(time.perf_counter() - began)
+                took = time.perf_counter() - began
+                self.tally.to_kpi.append(took)
+                self.tally.kpi_points.append((began - self.tally.started, round(took * 1000, 1)))
                 return
             await asyncio.sleep(POLL_S)
         self.tally.misses += 1
 
+    async def _raw(self, producer: AIOKafkaProducer) -> None:
+        """The broker alone: one message produced as the relay does (acks=all) until the reader sees it."""
+        key = uuid.uuid4().hex.encode()
+        self.tally.raw_sent[key] = time.perf_counter()
+        await producer.send_and_wait(RAW_TOPIC, value=b"{}", key=key)
+        deadline = time.perf_counter() + TIMEOUT_S
+        while key not in self.tally.raw_seen and time.perf_counter() < deadline:
+            await asyncio.sleep(0.002)
+
     async def run(self, seconds: float, settings: ServiceSettings, topic: str) -> dict[str, Any]:
         """``settings``: the platform's; the reader fetches with the same wait as the services' consumers."""
-        consumer = await _reader(settings.kafka_bootstrap, topic, settings.kafka_fetch_max_wait_ms)
+        await ensure_topics(settings, [RAW_TOPIC])
+        consumer = await _reader(settings.kafka_bootstrap, [topic, RAW_TOPIC], settings.kafka_fetch_max_wait_ms)
+        producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all", linger_ms=5)
+        await producer.start()
         stop = asyncio.Event()
         listener = asyncio.create_task(_listen(consumer, self.tally, stop))
         try:
-            until, turn = time.perf_counter() + seconds, 0
+            self.tally.started = time.perf_counter()
+            until, turn = self.tally.started + seconds, 0
             while time.perf_counter() < until:
                 await self._flip(self.probe.stalls[turn % len(self.probe.stalls)])
+                await self._raw(producer)
                 turn += 1
                 await asyncio.sleep(PAUSE_S)
             await asyncio.sleep(0.5)  # the reader's last fetch
@@ -147,11 +176,13 @@ class FreshnessProbe:
             stop.set()
             await listener
             await consumer.stop()
+            await producer.stop()
         return self.figures()
 
     def figures(self) -> dict[str, Any]:
         tally = self.tally
         to_event = [tally.seen[key] - sent for key, sent in tally.sent.items() if key in tally.seen]
+        raw = [tally.raw_seen[key] - sent for key, sent in tally.raw_sent.items() if key in tally.raw_seen]
         kpi, event = summary_ms(tally.to_kpi), summary_ms(to_event)
         return {
             "district": self.probe.district,
@@ -161,7 +192,9 @@ class FreshnessProbe:
             "not_visible_in_30s": tally.misses,
             "events_not_seen": len(tally.sent) - len(to_event),
             "write_to_kpi": kpi,
+            "kpi_points": tally.kpi_points,
             "write_to_event": event,
+            "raw_produce_to_seen": summary_ms(raw),
             "p50_ratio": ratio(kpi["p50_ms"], event["p50_ms"]),
             "p99_ratio": ratio(kpi["p99_ms"], event["p99_ms"]),
         }

@@ -102,13 +102,14 @@ class BenchRun:
             ),
         )
         figures["nearest"] = await self.phase("nearest", service_benches.nearest(bench, scale))
-        figures["markets"] = await self.phase("markets", service_benches.stall_updates(bench, people, scale))
-        figures["gateway_bench"] = await self.phase(
-            "gateway_bench", service_benches.gateway_relay(bench, people, scale)
-        )
-        figures["districts_bench"] = await self.phase(
-            "districts_bench", service_benches.districts_projection(bench, scale)
-        )
+        if scale.service_benches:
+            figures["markets"] = await self.phase("markets", service_benches.stall_updates(bench, people, scale))
+            figures["gateway_bench"] = await self.phase(
+                "gateway_bench", service_benches.gateway_relay(bench, people, scale)
+            )
+            figures["districts_bench"] = await self.phase(
+                "districts_bench", service_benches.districts_projection(bench, scale)
+            )
         load = Loaded(bench, await MixedLoad.prepare(http, people), people.office, probe, scale.concurrency)
         figures["load"] = await self.phase("load", self._mixed(load))
         figures["projection"] = await self.phase(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -25,7 +26,17 @@ COLOURS = {
 }
 
 
-def _latency(axes: Axes, recorder: Recorder, width_s: float, title: str) -> None:
+def _latency(axes: Axes, recorder: Recorder, width_s: float, title: str, phase: dict[str, Any] | None) -> None:
+    freshness = (phase or {}).get("freshness", {}).get("kpi_points", [])
+    if freshness:
+        axes.scatter(
+            [t for t, _ in freshness],
+            [ms for _, ms in freshness],
+            marker="x",
+            color="black",
+            s=16,
+            label="freshness: stall write → district KPI visible",
+        )
     for op, points in recorder.windows(width_s).items():
         times = [t for t, _, _ in points]
         colour = COLOURS.get(op)
@@ -37,24 +48,30 @@ def _latency(axes: Axes, recorder: Recorder, width_s: float, title: str) -> None
     axes.set_xlabel("seconds")
     axes.set_title(title, fontsize=10)
     axes.grid(True, which="both", alpha=0.3)
-    axes.legend(fontsize=7, ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.18))
+    axes.legend(fontsize=7, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.18))
 
 
 def save(outcome: Outcome, path: Path) -> None:
     scale = outcome.scale
     panels = 3 if outcome.rss else 1
     figure, axes = plt.subplots(panels, 1, figsize=(11, 4.2 * panels), squeeze=False)
-    load_s = outcome.figures.get("load", {}) or {}
     _latency(
         axes[0][0],
         outcome.load,
         scale.window_s,
-        f"Mixed load: {load_s.get('concurrency', scale.concurrency)} clients through the gateway, "
+        f"Mixed load: {scale.concurrency} clients through the gateway, "
         f"p50 (solid) and p99 (dashed) per {scale.window_s:g} s window",
+        outcome.figures.get("load"),
     )
     if outcome.rss:
         soak_window = max(scale.window_s, scale.soak_s / 60)
-        _latency(axes[1][0], outcome.soak, soak_window, f"Soak: p50 and p99 per {soak_window:g} s window")
+        _latency(
+            axes[1][0],
+            outcome.soak,
+            soak_window,
+            f"Soak: p50 and p99 per {soak_window:g} s window",
+            outcome.figures.get("soak"),
+        )
         memory = axes[2][0]
         for name, points in outcome.rss.series.items():
             style = "-" if name in SERVICES else ":"

@@ -365,6 +365,7 @@ def _freshness(outcome: Outcome, n: int) -> list[str]:
         for path, key in (
             ("write → district KPI visible", "write_to_kpi"),
             ("write → event on the topic", "write_to_event"),
+            ("raw produce (acks=all) → seen", "raw_produce_to_seen"),
         ):
             p = f[key]
             rows.append([name, path, p["n"], p["p50_ms"], p["p95_ms"], p["p99_ms"], p["max_ms"]])
@@ -381,7 +382,9 @@ def _freshness(outcome: Outcome, n: int) -> list[str]:
         "the probe adds at most 10 reads per second to the load).",
         "Baseline: the same write until its event is seen on `markets.events` by a plain aiokafka reader",
         "fetching as the services do. Ratio = KPI ÷ event: what the projection, the KPI refresh and the",
-        "read add to the broker's delivery.",
+        "read add to the broker's delivery. After each write the probe also produces one message straight to",
+        "a topic of its own, read back by the same reader: the broker alone at that moment (on this machine",
+        "its store is a local S3 server, so every acks=all produce is an S3 write).",
         "",
         *table(["phase", "path", "writes", "p50 ms", "p95 ms", "p99 ms", "max ms"], rows),
         *notes,
@@ -473,7 +476,10 @@ def _service_benches(outcome: Outcome, n: int) -> list[str]:
         figures = outcome.figures.get(key)
         lines += [f"### {title}", "", what, ""]
         if not figures:
-            lines += [f"Not measured in this run: {outcome.failures.get(key, 'the phase did not run')}.", ""]
+            why = outcome.failures.get(key) or (
+                "the service's own tests run it" if not outcome.scale.service_benches else "the phase did not run"
+            )
+            lines += [f"Not measured in this run: {why}.", ""]
             continue
         lines += [*table(["figure", "value"], flat(figures)), *record_tables(figures)]
     return lines

@@ -20,6 +20,8 @@ class Scale:
     nearest_points: int
     nearest_index_queries: int
     nearest_database_queries: int
+    # run the services' own benchmark modules beside the platform-wide figures
+    service_benches: bool
     markets_bench_s: float
     # services/gateway/bench.py: sequential requests, closed-loop concurrency levels and seconds per level
     gateway_bench_requests: int
@@ -46,6 +48,7 @@ FULL = Scale(
     nearest_points=5000,
     nearest_index_queries=1000,
     nearest_database_queries=40,
+    service_benches=True,
     markets_bench_s=10.0,
     gateway_bench_requests=400,
     gateway_bench_levels=(1, 4, 8, 16, 32),
@@ -69,6 +72,7 @@ QUICK = Scale(
     nearest_points=1000,
     nearest_index_queries=200,
     nearest_database_queries=10,
+    service_benches=True,
     markets_bench_s=3.0,
     gateway_bench_requests=100,
     gateway_bench_levels=(1, 8),
@@ -92,6 +96,7 @@ TINY = Scale(
     nearest_points=100,
     nearest_index_queries=20,
     nearest_database_queries=3,
+    service_benches=False,  # each has its own test (services/<name>/tests/test_bench.py)
     markets_bench_s=1.0,
     gateway_bench_requests=10,
     gateway_bench_levels=(1,),
