@@ -87,19 +87,31 @@ class BodySizeLimitMiddleware:
             await self._refuse(scope, receive, send)
             return
         received = 0
+        too_large = answered = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, too_large
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
+                    too_large = True
                     raise _TooLarge
             return message
 
+        async def send_unless_too_large(message: Message) -> None:
+            # a framework that catches the error while reading the body answers 400; 413 replaces it
+            nonlocal answered
+            if too_large and not answered:
+                return
+            answered = True
+            await send(message)
+
         try:
-            await self.app(scope, limited_receive, send)
+            await self.app(scope, limited_receive, send_unless_too_large)
         except _TooLarge:
+            pass
+        if too_large and not answered:
             await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
