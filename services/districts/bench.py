@@ -5,7 +5,7 @@
    starts on the same topics and its consumer projects them (one MongoDB transaction per batch,
    with the processed event ids). Both are timed from their start, group join included, and from
    their first event (``*_after_first``), in the same run on the same broker.
-2. Freshness. With the service running, a stall status change is produced, then
+2. Freshness. With the service running and caught up, a stall status change is produced, then
    ``GET /districts/{code}`` is polled until ``stalls_open`` shows it: p50/p99 of produce → visible.
 
 ``run(bootstrap, mongo_url, ...)`` uses the given broker and database (fresh topics, groups and
@@ -28,7 +28,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from districts.main import create_app
 from districts.seed import DISTRICTS, NILS, district_body, nil_body
 from districts.settings import DistrictsSettings
-from districts.store import DistrictStore
+from districts.store import MARKS, DistrictStore
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from shapely.geometry import Point, Polygon, mapping
@@ -254,12 +254,24 @@ async def _until(client: httpx.AsyncClient, expected: int) -> None:
         await asyncio.sleep(POLL_S)
 
 
+async def _caught_up(settings: DistrictsSettings) -> None:
+    """No area waits for new KPIs any more."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongo_url)
+    async with client:
+        while await client[settings.database_name][MARKS].count_documents({}):
+            await asyncio.sleep(0.05)
+
+
 async def _freshness(
     client: httpx.AsyncClient, settings: DistrictsSettings, mix: Mix, inside: list[str], samples: int
 ) -> list[float]:
-    """Produce a stall change of ``m0``, poll the probe district until ``stalls_open`` shows it."""
+    """Produce a stall change of ``m0``, poll the probe district until ``stalls_open`` shows it.
+
+    Measured in the steady state: after the burst has been projected and every area refreshed.
+    """
     expected = sum(1 for stall, status in mix.stalls.items() if stall.split("/")[0] in inside and status == "open")
     await asyncio.wait_for(_until(client, expected), 60)
+    await asyncio.wait_for(_caught_up(settings), 120)
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
     await producer.start()
     latencies: list[float] = []
