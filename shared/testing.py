@@ -131,6 +131,19 @@ def make_settings(cls: type[ServiceSettings], kafka: LocalKafka, mongo: LocalMon
     return cls(**values)
 
 
+async def produce(bootstrap: str, topic: str, messages: list[tuple[bytes, bytes]]) -> None:
+    """Publish ``(key, value)`` messages with acks=all, standing in for a producer or a broker's redelivery."""
+    from aiokafka import AIOKafkaProducer
+
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        for key, value in messages:
+            await producer.send_and_wait(topic, value=value, key=key)
+    finally:
+        await producer.stop()
+
+
 @pytest.fixture
 def infra(kafka: LocalKafka, mongo: LocalMongo) -> tuple[LocalKafka, LocalMongo]:
     return kafka, mongo

@@ -7,13 +7,13 @@ import time
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 
 from shared.events import CloudEvent
 from shared.mongo import Mongo
 from shared.outbox import Outbox
 from shared.settings import ServiceSettings
-from shared.testing import LocalKafka, LocalMongo, make_settings, running_app, unique
+from shared.testing import LocalKafka, LocalMongo, make_settings, produce, running_app, unique
 from shared.tests.probe_service import NoteWritten, build
 
 pytestmark = pytest.mark.integration
@@ -56,16 +56,6 @@ async def read_all(bootstrap: str, topic: str, expected: int, timeout_s: float =
     finally:
         await consumer.stop()
     return records
-
-
-async def produce(bootstrap: str, topic: str, values: list[tuple[bytes, bytes]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    await producer.start()
-    try:
-        for key, value in values:
-            await producer.send_and_wait(topic, value=value, key=key)
-    finally:
-        await producer.stop()
 
 
 async def test_write_is_published_and_consumed_once(infra: tuple[LocalKafka, LocalMongo]) -> None:
