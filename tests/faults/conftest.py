@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import ValidationError
 from pymongo import AsyncMongoClient
@@ -155,6 +155,7 @@ class Update:
     version: int | None = None
     changed: bool = False
     problem_json: bool = False
+    detail: str = ""
 
 
 NOTE_PREFIX = "flip-"
@@ -206,6 +207,8 @@ class StallTraffic:
                 continue
             update.http_status = answer.status_code
             update.problem_json = answer.headers.get("content-type", "").startswith("application/problem+json")
+            if update.problem_json:
+                update.detail = str(answer.json().get("detail", ""))[:160]
             if answer.status_code == 200:
                 stall = answer.json()
                 update.version, update.changed = stall["version"], stall["version"] > known["version"]
@@ -236,11 +239,31 @@ class StallTraffic:
         self._stop.set()
         await asyncio.gather(*self._tasks)
 
+    def refusals(self) -> dict[str, int]:
+        """Why updates were refused: the problem documents' details, counted."""
+        counts: dict[str, int] = {}
+        for update in self.sent:
+            if update.http_status != 200:
+                reason = f"{update.http_status} {update.detail}".strip()
+                counts[reason] = counts.get(reason, 0) + 1
+        return counts
+
     def outcomes(self) -> dict[int, int]:
         counts: dict[int, int] = {}
         for update in self.sent:
             counts[update.http_status] = counts.get(update.http_status, 0) + 1
         return counts
+
+
+async def flip_until(api: Api, market: Market, accepted: int, workers: int, timeout_s: float = 60) -> StallTraffic:
+    """Operators flip stalls until ``accepted`` updates changed one; the traffic, stopped."""
+    traffic = StallTraffic(api, market, workers=workers)
+    await traffic.start()
+    try:
+        await traffic.until_accepted(accepted, timeout_s)
+    finally:
+        await traffic.stop()
+    return traffic
 
 
 async def read_records(bootstrap: str, topic: str, idle_s: float = 1.5, limit_s: float = 30) -> list[Any]:
@@ -276,16 +299,6 @@ async def read_topic(bootstrap: str, topic: str) -> list[CloudEvent]:
         except (ValueError, ValidationError):
             continue
     return events
-
-
-async def produce(bootstrap: str, topic: str, messages: list[tuple[bytes, bytes]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    await producer.start()
-    try:
-        for key, value in messages:
-            await producer.send_and_wait(topic, value=value, key=key)
-    finally:
-        await producer.stop()
 
 
 class Database:
@@ -396,6 +409,8 @@ async def check_exactly_once(
         f"events on the topic {found.records} (redeliveries {found.records - len(found.event_ids)}), "
         f"delivered to the districts {len(delivered)}, lost {len(found.changes) - len(delivered)}"
     )
+    if traffic.refusals():
+        print(f"[{title}] refusals {traffic.refusals()}")
 
 
 async def _all_processed(database: Database, wanted: set[str]) -> set[str]:

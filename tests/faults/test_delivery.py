@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from shared.events import CloudEvent
-from shared.testing import Platform, unique
+from shared.testing import Platform, produce, unique
 
 from .conftest import (
     MARKETS_TOPIC,
@@ -17,13 +17,12 @@ from .conftest import (
     Api,
     Database,
     Market,
-    StallTraffic,
     check_exactly_once,
     consumed,
     eventually,
     expect_projection,
+    flip_until,
     open_market,
-    produce,
     read_records,
     read_topic,
 )
@@ -52,12 +51,7 @@ async def test_duplicated_and_reordered_deliveries_change_nothing(
     centre = (9.05, 45.48)
     market = await open_market(api, "replay", centre, stalls=6)
     shop = await _shop_that_closed_and_reopened(api, market, centre)
-    traffic = StallTraffic(api, market, workers=3)
-    await traffic.start()
-    try:
-        await traffic.until_accepted(30)
-    finally:
-        await traffic.stop()
+    traffic = await flip_until(api, market, accepted=30, workers=3)
     await check_exactly_once(api, running, database, market, traffic, "before the replay")
 
     async def shop_counted() -> dict[str, Any]:
@@ -114,12 +108,7 @@ async def test_poison_events_go_to_the_dead_letter_topic_and_the_consumer_goes_o
         running.kafka_bootstrap, MARKETS_TOPIC, [(stall.encode(), b"{not json"), (broken.key(), broken.to_bytes())]
     )
 
-    traffic = StallTraffic(api, market, workers=1)
-    await traffic.start()
-    try:
-        await traffic.until_accepted(4)
-    finally:
-        await traffic.stop()
+    traffic = await flip_until(api, market, accepted=4, workers=1)
     await check_exactly_once(api, running, database, market, traffic, "after poison on the same partition")
     await expect_projection(api, market)
 

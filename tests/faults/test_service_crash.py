@@ -18,6 +18,7 @@ from .conftest import (
     check_exactly_once,
     consumed,
     expect_projection,
+    flip_until,
     open_market,
 )
 
@@ -76,12 +77,7 @@ async def test_districts_killed_mid_consume_applies_everything_once(
     await expect_projection(api, market)
     await asyncio.to_thread(running.kill, "districts")
     since = datetime.now(UTC)
-    traffic = StallTraffic(api, market, workers=4)
-    await traffic.start()
-    try:
-        await traffic.until_accepted(120, timeout_s=90)
-    finally:
-        await traffic.stop()
+    traffic = await flip_until(api, market, accepted=120, workers=4, timeout_s=90)
     burst = len(traffic.accepted())
 
     running.components["districts"].process.start()
