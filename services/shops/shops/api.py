@@ -33,6 +33,7 @@ from shops.service import ShopsService
 from shops.store import ShopQuery
 
 GEOJSON = "application/geo+json"
+PRINTABLE = r"^[^\x00-\x1f\x7f]*$"  # search text becomes a regex, which may not hold control characters
 router = APIRouter(tags=["shops"])
 
 
@@ -45,7 +46,7 @@ Shops = Annotated[ShopsService, Depends(shops_service)]
 ShopId = Annotated[str, Path(pattern=SHOP_ID_PATTERN, description="e.g. bs-12 (historic register), ed-1234 (kiosk)")]
 IfMatch = Annotated[str | None, Header(description='the shop\'s version as ETag, e.g. "3"')]
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 
 def expected_version(if_match: str | None) -> int | None:
@@ -74,9 +75,11 @@ async def list_shops(
     request: Request,
     kind: ShopKind | None = None,
     status: ShopStatus | None = None,
-    nil: Annotated[str | None, Query(max_length=120, description="NIL id (e.g. 9) or name (e.g. BRERA)")] = None,
+    nil: Annotated[
+        str | None, Query(max_length=120, pattern=PRINTABLE, description="NIL id (e.g. 9) or name (e.g. BRERA)")
+    ] = None,
     municipio: Annotated[int | None, Query(ge=1, le=9)] = None,
-    q: Annotated[str | None, Query(max_length=100, description="words in the name or trade")] = None,
+    q: Annotated[str | None, Query(max_length=100, pattern=PRINTABLE, description="words in the name or trade")] = None,
     recognition: Annotated[RecognitionState | None, Query(description="historic-shop application state")] = None,
     output: Annotated[str | None, Query(alias="format", pattern="^(json|geojson)$")] = None,
     limit: Limit = 50,

@@ -67,10 +67,12 @@ async def test_registry_roles_lists_and_versions(service: Any) -> None:
     assert (await client.get("/shops?format=geojson")).json()["type"] == "FeatureCollection"
 
     assert problem_fields(await client.get("/shops", params={"limit": 0})) == ["query.limit"]
+    assert problem_fields(await client.get("/shops", params={"offset": 2**63})) == ["query.offset"]
     assert problem_fields(await client.get("/shops", params={"kind": "bakery"})) == ["query.kind"]
     injected = await client.post("/shops", json={**body, "id": "x1", "name": {"$gt": ""}}, headers=office)
     assert injected.status_code == 422 and problem_fields(injected) == ["body.name"]
     assert await total(nil="9" * 40) == 0, "a long number is a name, never an oversized integer"
+    assert problem_fields(await client.get("/shops", params={"q": "a\x00b"})) == ["query.q"]
     for nulled in ("name", "trade", "address", "location"):
         response = await client.patch("/shops/ed-isola", json={nulled: None}, headers=office)
         assert problem_fields(response) == [f"body.{nulled}"]
