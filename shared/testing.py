@@ -44,7 +44,7 @@ class LocalKafka:
 
     def start(self) -> None:
         for part in self.parts:
-            part.ensure_started()
+            start_again(part)
 
     def kill(self) -> None:
         """SIGKILL the broker (not its store), as a crash would."""
@@ -56,16 +56,18 @@ class LocalKafka:
 
 
 class LocalMongo:
-    def __init__(self, workdir: Path, *, in_memory: bool = True) -> None:
+    def __init__(self, workdir: Path, *, in_memory: bool = True, sync_on_commit: bool = False) -> None:
         self.port = free_port()
-        self.part = mongo_component(workdir, workdir / "run", self.port, in_memory=in_memory)
+        self.part = mongo_component(
+            workdir, workdir / "run", self.port, in_memory=in_memory, sync_on_commit=sync_on_commit
+        )
 
     @property
     def url(self) -> str:
         return f"mongodb://127.0.0.1:{self.port}/?retryWrites=false&directConnection=true"
 
     def start(self) -> None:
-        self.part.ensure_started()
+        start_again(self.part)
 
     def kill(self) -> None:
         self.part.process.kill()
@@ -166,7 +168,8 @@ async def running_app(app: Any, *, ready_timeout_s: float = 30.0) -> AsyncIterat
 class Platform:
     """The whole platform as real processes on free ports: broker, database, four services."""
 
-    def __init__(self, workdir: Path, **env: str) -> None:
+    def __init__(self, workdir: Path, *, durable_commits: bool = False, **env: str) -> None:
+        """``durable_commits``: the database syncs its log on every commit (see ``mongo_component``)."""
         names = [name for name, _ in SERVICES] + ["kafka", "mongo", "s3"]
         self.stack = Stack(
             data=workdir / "data",
@@ -183,6 +186,7 @@ class Platform:
                 "KAFKA_HEARTBEAT_INTERVAL_MS": "500",
                 **env,
             },
+            mongo_sync_on_commit=durable_commits,
         )
         self.components = {c.name: c for c in self.stack.components()}
 
@@ -211,16 +215,9 @@ class Platform:
             for started in [pool.submit(c.ensure_started) for c in self.components.values() if c.name in services]:
                 started.result()
 
-    def start_one(self, name: str, port_release_timeout_s: float = 10.0) -> None:
-        """Start a component again, e.g. after :meth:`kill`.
-
-        The sockets of a process killed a moment ago may hold its port for a short while (their
-        connections are still closing), so wait for the port before starting.
-        """
-        component = self.components[name]
-        if not component.process.running():
-            wait_for_free_port(component.port, port_release_timeout_s)
-        component.ensure_started()
+    def start_one(self, name: str) -> None:
+        """Start a component again, e.g. after :meth:`kill`."""
+        start_again(self.components[name])
 
     def kill(self, name: str) -> None:
         self.components[name].process.kill()
@@ -236,9 +233,17 @@ def wait_for_free_port(port: int, timeout_s: float) -> None:
         time.sleep(0.1)
 
 
-def running_platform(workdir: Path, **env: str) -> Iterator[Platform]:
+def start_again(component: Component, port_release_timeout_s: float = 10.0) -> None:
+    """Start a component unless it runs; the sockets of a process killed a moment ago may hold
+    its port for a short while (their connections are still closing), so wait for the port first."""
+    if not component.process.running():
+        wait_for_free_port(component.port, port_release_timeout_s)
+    component.ensure_started()
+
+
+def running_platform(workdir: Path, *, durable_commits: bool = False, **env: str) -> Iterator[Platform]:
     """A started platform for a fixture to yield from (skips outside CI when it cannot start)."""
-    running = Platform(workdir, **env)
+    running = Platform(workdir, durable_commits=durable_commits, **env)
     try:
         running.start()
     except StackError as exc:

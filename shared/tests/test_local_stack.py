@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -47,8 +49,16 @@ async def test_broker_killed_keeps_acknowledged_records_and_appends_after_them(d
     assert await _read(durable_kafka.bootstrap, "durable") == [(0, b"before"), (1, b"after")]
 
 
-async def test_database_killed_keeps_every_acknowledged_commit(durable_mongo: LocalMongo) -> None:
-    settings = ServiceSettings(mongo_url=durable_mongo.url, mongo_db="durability", mongo_timeout_ms=1000)
+@pytest.fixture
+def syncing_mongo(tmp_path: Path) -> Iterator[LocalMongo]:
+    server = LocalMongo(tmp_path / "mongo", in_memory=False, sync_on_commit=True)
+    server.start()
+    yield server
+    server.stop()
+
+
+async def test_database_syncing_on_commit_keeps_every_acknowledged_commit(syncing_mongo: LocalMongo) -> None:
+    settings = ServiceSettings(mongo_url=syncing_mongo.url, mongo_db="durability", mongo_timeout_ms=1000)
     mongo = Mongo(settings)
     acknowledged = 0
 
@@ -68,10 +78,10 @@ async def test_database_killed_keeps_every_acknowledged_commit(durable_mongo: Lo
 
     writer = asyncio.create_task(commit_forever())
     await asyncio.sleep(1.0)
-    durable_mongo.kill()
+    syncing_mongo.kill()
     await writer
     await mongo.close()
-    durable_mongo.start()
+    syncing_mongo.start()
     mongo = Mongo(settings)
     try:
         kept = await mongo.db.pairs.count_documents({})
