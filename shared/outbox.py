@@ -15,7 +15,7 @@ import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from aiokafka.errors import KafkaError
@@ -120,6 +120,7 @@ class OutboxRelay:
         self.poll_interval_s = poll_interval_s
         self.lease_ttl = timedelta(seconds=lease_ttl_s)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._lease_until: datetime | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._last_backlog_check = 0.0
@@ -143,7 +144,10 @@ class OutboxRelay:
             pass
 
     async def _acquire_lease(self) -> bool:
+        """Take or renew the publishing lease; renewal is a write, so only past half its life."""
         now = utcnow()
+        if self._lease_until is not None and now < self._lease_until - self.lease_ttl / 2:
+            return True
         try:
             doc = await self.outbox.mongo.db[LEASES].find_one_and_update(
                 {"_id": self.outbox.topic, "$or": [{"owner": self.owner}, {"expires_at": {"$lt": now}}]},
@@ -152,8 +156,11 @@ class OutboxRelay:
                 return_document=ReturnDocument.AFTER,
             )
         except DuplicateKeyError:
+            self._lease_until = None
             return False
-        return doc is not None and doc.get("owner") == self.owner
+        held = doc is not None and doc.get("owner") == self.owner
+        self._lease_until = now + self.lease_ttl if held else None
+        return held
 
     async def _loop(self) -> None:
         await self.bus.started.wait()

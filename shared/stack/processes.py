@@ -19,6 +19,10 @@ class StackError(RuntimeError):
     """A local component could not be started; the message tells the user what to do."""
 
 
+class ProcessExited(StackError):
+    """The process ended while starting up."""
+
+
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -130,7 +134,7 @@ class Managed:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if not self.running():
-                raise StackError(f"{self.name} exited during start-up ({what}); see {self.log_file}:\n{self.tail()}")
+                raise ProcessExited(f"{self.name} exited during start-up ({what}); see {self.log_file}:\n{self.tail()}")
             if ready():
                 return
             time.sleep(0.1)
