@@ -259,3 +259,16 @@ def running_platform(workdir: Path, *, durable_commits: bool = False, **env: str
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     """One running platform shared by the end-to-end tests of a session."""
     yield from running_platform(tmp_path_factory.mktemp("platform"))
+
+
+def load_service_bench(service: str) -> Any:
+    """A service's ``services/<service>/bench.py``: a script beside its package, loaded by path."""
+    import importlib.util
+
+    from shared.stack.components import ROOT
+
+    spec = importlib.util.spec_from_file_location(f"{service}_bench", ROOT / "services" / service / "bench.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -79,6 +79,7 @@ def banner(stack: Stack) -> None:
         + ", ".join(f"http://{HOST}:{stack.port_of(n, p)}/metrics" for n, p in SERVICES),
         f"  Demo login                   office / {demo_password}",
         "  Demo market operator         operator-wagner / operator-demo (market 'wagner')",
+        "  Demo shopkeepers             shop-ed-demo-isola, shop-bs-demo-drogheria-borsieri / shopkeeper-demo",
         f"  Logs                         {stack.data / 'logs'}",
         "",
     ]

@@ -34,6 +34,7 @@ LOCAL_DEMO_USERS: tuple[tuple[str, Role, str | None, str | None], ...] = (
     ("office", Role.OFFICE, None, None),  # password: settings.demo_password
     ("operator-wagner", Role.MARKET_OPERATOR, "wagner", "operator-demo"),
     ("shop-ed-demo-isola", Role.SHOPKEEPER, "ed-demo-isola", "shopkeeper-demo"),
+    ("shop-bs-demo-drogheria-borsieri", Role.SHOPKEEPER, "bs-demo-drogheria-borsieri", "shopkeeper-demo"),
 )
 SCOPE_OWNER = {Role.MARKET_OPERATOR: ("markets", "market"), Role.SHOPKEEPER: ("shops", "shop")}
 

@@ -211,6 +211,11 @@ async def test_demo_accounts_exist_in_the_local_profile_only(
                 "role": "shopkeeper",
                 "scope": "ed-demo-isola",
             },
+            ("shop-bs-demo-drogheria-borsieri", "shopkeeper-demo"): {
+                "username": "shop-bs-demo-drogheria-borsieri",
+                "role": "shopkeeper",
+                "scope": "bs-demo-drogheria-borsieri",
+            },
         }
         for (username, password), expected in accounts.items():
             login = await _login(local.client, username, password)

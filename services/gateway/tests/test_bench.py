@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-from shared.testing import LocalKafka, LocalMongo
+from shared.testing import LocalKafka, LocalMongo, load_service_bench
 
 from .conftest import Upstreams
 
 pytestmark = pytest.mark.integration
 
-BENCH = Path(__file__).resolve().parents[1] / "bench.py"
-
 
 def load_bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("gateway_bench", BENCH)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module: ModuleType = load_service_bench("gateway")
     return module
 
 

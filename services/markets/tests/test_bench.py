@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -12,20 +10,16 @@ import pytest
 import uvicorn
 
 from shared.stack.processes import free_port
+from shared.testing import load_service_bench
 
 if TYPE_CHECKING:
     from conftest import Markets
 
 pytestmark = pytest.mark.integration
 
-BENCH = Path(__file__).resolve().parents[1] / "bench.py"
-
 
 def load_bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("markets_bench", BENCH)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module: ModuleType = load_service_bench("markets")
     return module
 
 

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 from shops.settings import ShopsSettings
 
 from shared.mongo import Mongo
-from shared.testing import LocalMongo
+from shared.testing import LocalMongo, load_service_bench
 
 pytestmark = pytest.mark.integration
 
-BENCH = Path(__file__).resolve().parents[1] / "bench.py"
-
 
 def load_bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("shops_bench", BENCH)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module: ModuleType = load_service_bench("shops")
     return module
 
 
