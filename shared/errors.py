@@ -108,7 +108,8 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
-        return problem(exc.status, exc.detail, request.url.path, exc.kind, **exc.extra)
+        headers = {"Retry-After": "2"} if exc.status == 503 else None
+        return problem(exc.status, exc.detail, request.url.path, exc.kind, headers=headers, **exc.extra)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -12,7 +12,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import OperationFailure
 
-from shared.errors import Conflict
+from shared.errors import Unavailable
 from shared.settings import ServiceSettings
 
 T = TypeVar("T")
@@ -76,7 +76,7 @@ class Mongo:
                     if not exc.has_error_label("TransientTransactionError"):
                         raise
             await asyncio.sleep(random.uniform(0, min(1.0, 0.01 * 2**attempt)))  # noqa: S311 - jitter
-        raise Conflict("the record is being changed by someone else right now; retry in a moment")
+        raise Unavailable("the record is being changed by many writers at once; retry in a moment")
 
     async def close(self) -> None:
         await self.client.close()
