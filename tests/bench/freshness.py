@@ -1,7 +1,8 @@
 """End-to-end freshness: a stall status write until the district's KPI shows it (GET /districts/{code}).
 
 The probe flips assigned stalls of a market inside a district, one change at a time, with the
-office's token, and polls the district until ``stalls_open`` moved by one. The mixed load flips
+office's token, and polls the district until ``stalls_open`` is what every accepted probe write so
+far makes it (so a change that was late does not confuse the next one). The mixed load flips
 stalls of the operator's own market only, so nothing else moves that count meanwhile. The baseline
 is the same write until its event is seen on ``markets.events`` by a plain aiokafka reader (the
 floor of any consumer: what the districts projection adds is the rest). After each write, one
@@ -39,6 +40,8 @@ RAW_TOPIC = "bench.freshness.raw"
 class Probe:
     district: str
     stalls: list[StallSlot]
+    # the district's stalls_open once every accepted probe write is visible; kept across runs
+    expected: int | None = None
 
 
 async def find_probe(http: httpx.AsyncClient, avoid_market: str) -> Probe | None:
@@ -120,12 +123,9 @@ class FreshnessProbe:
             return None
         return int(response.json()["kpis"]["stalls_open"]) if response.status_code == 200 else None
 
-    async def _flip(self, slot: StallSlot) -> None:
-        before = await self._stalls_open()
-        if before is None:
-            return
+    async def _flip(self, slot: StallSlot, expected_before: int) -> None:
         target = "closed" if slot.status == "open" else "open"
-        expected = before + (1 if target == "open" else -1)
+        expected = expected_before + (1 if target == "open" else -1)
         path = f"/markets/{slot.market}/stalls/{slot.number}"
         headers = {**bearer(self.office), "If-Match": f'"{slot.version}"'}
         began = time.perf_counter()
@@ -136,6 +136,7 @@ class FreshnessProbe:
             slot.version, slot.status = current["version"], current["status"]
             return
         slot.version, slot.status = response.json()["version"], target
+        self.probe.expected = expected
         self.tally.sent[(f"{slot.market}/{slot.number}", slot.version)] = began
         while time.perf_counter() - began < TIMEOUT_S:
             if await self._stalls_open() == expected:
@@ -166,8 +167,10 @@ class FreshnessProbe:
         try:
             self.tally.started = time.perf_counter()
             until, turn = self.tally.started + seconds, 0
-            while time.perf_counter() < until:
-                await self._flip(self.probe.stalls[turn % len(self.probe.stalls)])
+            while self.probe.expected is None and time.perf_counter() < until:
+                self.probe.expected = await self._stalls_open()
+            while time.perf_counter() < until and self.probe.expected is not None:
+                await self._flip(self.probe.stalls[turn % len(self.probe.stalls)], self.probe.expected)
                 await self._raw(producer)
                 turn += 1
                 await asyncio.sleep(PAUSE_S)

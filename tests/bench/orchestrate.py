@@ -26,10 +26,10 @@ from markets.settings import MarketsSettings
 
 from tests.bench import backbone, service_benches
 from tests.bench.freshness import FreshnessProbe, Probe, find_probe
-from tests.bench.harness import BenchPlatform
+from tests.bench.harness import SERVICES, BenchPlatform
 from tests.bench.load import MixedLoad
 from tests.bench.machine import describe, load_average
-from tests.bench.memory import RssSampler
+from tests.bench.memory import ProcessSampler
 from tests.bench.outcome import Outcome
 from tests.bench.overhead import gateway_overhead
 from tests.bench.plot import save as save_plot
@@ -37,6 +37,7 @@ from tests.bench.replay import projection_vs_plain
 from tests.bench.report import PLOT_NAME, render
 from tests.bench.samples import Recorder
 from tests.bench.scale import Scale
+from tests.bench.scrape import scrape, server_side
 
 T = TypeVar("T")
 
@@ -119,36 +120,29 @@ class BenchRun:
 
     async def _mixed(self, load: Loaded) -> dict[str, Any]:
         single_s = await load.mix.run(max(1.0, self.scale.load_s / 4), 1, self.outcome.single)
-        seconds, freshness = await load.run(self.scale.load_s, self.outcome.load)
+        figures = await load.run(self.scale.load_s, self.outcome.load)
         return {
-            "seconds": round(seconds, 1),
-            "concurrency": load.concurrency,
-            "operations": self.outcome.load.summary(seconds),
+            **figures,
+            "operations": self.outcome.load.summary(figures["seconds"]),
             "single_client": self.outcome.single.summary(single_s),
-            "freshness": freshness,
         }
 
     async def _soak(self, load: Loaded) -> dict[str, Any]:
-        sampler = self.outcome.rss = RssSampler(load.bench.pids(), self.scale.rss_sample_s)
+        sampler = self.outcome.rss = ProcessSampler(load.bench.pids(), self.scale.rss_sample_s)
         stop = asyncio.Event()
         sampling = asyncio.create_task(sampler.run(stop))
         try:
-            seconds, freshness = await load.run(self.scale.soak_s, self.outcome.soak)
+            figures = await load.run(self.scale.soak_s, self.outcome.soak)
         finally:
             stop.set()
             await sampling
-        return {
-            "seconds": round(seconds, 1),
-            "concurrency": load.concurrency,
-            "operations": self.outcome.soak.summary(seconds),
-            "memory": sampler.growth(),
-            "freshness": freshness,
-        }
+        return {**figures, "operations": self.outcome.soak.summary(figures["seconds"]), "memory": sampler.growth()}
 
 
 @dataclass
 class Loaded:
-    """The mixed load with the freshness probe beside it (when a district allows one)."""
+    """The mixed load with the freshness probe beside it (when a district allows one), and what the
+    services' own metrics say about the same time."""
 
     bench: BenchPlatform
     mix: MixedLoad
@@ -156,15 +150,25 @@ class Loaded:
     probe: Probe | None
     concurrency: int
 
-    async def run(self, seconds: float, recorder: Recorder) -> tuple[float, dict[str, Any]]:
-        mixed = self.mix.run(seconds, self.concurrency, recorder)
-        if self.probe is None:
-            return await mixed, {"skipped": "no district holds stalls outside the operator's market"}
-        async with httpx.AsyncClient(base_url=self.bench.api, timeout=30) as http:
-            probe = FreshnessProbe(http, self.office, self.probe)
-            fresh = probe.run(seconds, self.bench.settings(), MarketsSettings().events_topic)
-            elapsed, freshness = await asyncio.gather(mixed, fresh)
-        return elapsed, freshness
+    async def run(self, seconds: float, recorder: Recorder) -> dict[str, Any]:
+        services = {name: self.bench.direct(name) for name in SERVICES}
+        async with httpx.AsyncClient(timeout=30) as http, httpx.AsyncClient(base_url=self.bench.api, timeout=30) as api:
+            before = await scrape(http, services)
+            mixed = self.mix.run(seconds, self.concurrency, recorder)
+            if self.probe is None:
+                elapsed = await mixed
+                freshness: dict[str, Any] = {"skipped": "no district holds stalls outside the operator's market"}
+            else:
+                probe = FreshnessProbe(api, self.office, self.probe)
+                fresh = probe.run(seconds, self.bench.settings(), MarketsSettings().events_topic)
+                elapsed, freshness = await asyncio.gather(mixed, fresh)
+            after = await scrape(http, services)
+        return {
+            "seconds": round(elapsed, 1),
+            "concurrency": self.concurrency,
+            "freshness": freshness,
+            "server_side": server_side(before, after),
+        }
 
 
 async def run_bench(scale: Scale, docs: Path, say: Callable[[str], None] = print) -> Outcome:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from tests.bench.memory import RssSampler
+from tests.bench.memory import ProcessSampler
 from tests.bench.samples import Recorder
 from tests.bench.scale import Scale
 
@@ -22,7 +22,7 @@ class Outcome:
     single: Recorder = field(default_factory=Recorder)
     load: Recorder = field(default_factory=Recorder)
     soak: Recorder = field(default_factory=Recorder)
-    rss: RssSampler | None = None
+    rss: ProcessSampler | None = None
     seconds: float = 0.0
     start_s: float = 0.0
     seed_s: float = 0.0

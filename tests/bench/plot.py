@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -51,9 +52,17 @@ def _latency(axes: Axes, recorder: Recorder, width_s: float, title: str, phase: 
     axes.legend(fontsize=7, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.18))
 
 
+def _process_axes(axes: Axes, label: str, title: str) -> None:
+    axes.set_ylabel(label)
+    axes.set_xlabel("seconds into the soak")
+    axes.set_title(title, fontsize=10)
+    axes.grid(True, alpha=0.3)
+    axes.legend(fontsize=7, ncol=7, loc="upper center", bbox_to_anchor=(0.5, -0.18))
+
+
 def save(outcome: Outcome, path: Path) -> None:
     scale = outcome.scale
-    panels = 3 if outcome.rss else 1
+    panels = 4 if outcome.rss else 1
     figure, axes = plt.subplots(panels, 1, figsize=(11, 4.2 * panels), squeeze=False)
     _latency(
         axes[0][0],
@@ -72,17 +81,17 @@ def save(outcome: Outcome, path: Path) -> None:
             f"Soak: p50 and p99 per {soak_window:g} s window",
             outcome.figures.get("soak"),
         )
-        memory = axes[2][0]
+        memory, cpu = axes[2][0], axes[3][0]
         for name, points in outcome.rss.series.items():
             style = "-" if name in SERVICES else ":"
             memory.plot([t for t, _ in points], [mb for _, mb in points], linestyle=style, label=name)
-        memory.set_ylabel("RSS (MB)")
-        memory.set_xlabel("seconds into the soak")
-        memory.set_title(
-            "Soak: resident memory per process (services solid, broker/store/database dotted)", fontsize=10
+            used = outcome.rss.cpu[name]
+            shares = [(t1, 100 * (c1 - c0) / (t1 - t0)) for (t0, c0), (t1, c1) in pairwise(used) if t1 > t0]
+            cpu.plot([t for t, _ in shares], [pct for _, pct in shares], linestyle=style, label=name)
+        _process_axes(
+            memory, "RSS (MB)", "Soak: resident memory per process (services solid, broker/store/database dotted)"
         )
-        memory.grid(True, alpha=0.3)
-        memory.legend(fontsize=7, ncol=7, loc="upper center", bbox_to_anchor=(0.5, -0.18))
+        _process_axes(cpu, "CPU (% of one core)", "Soak: CPU per process, per sampling interval")
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=90)

@@ -3,9 +3,9 @@
 The projection side is the districts service's own replay (``POST /districts/rebuild``): a fresh
 consumer group reads ``markets.events`` and ``shops.events`` from the beginning through the
 idempotent consumer (one MongoDB transaction per batch, with the processed ids) and applies every
-event to the projections being rebuilt. The baseline is a plain aiokafka consumer in a fresh group
-reading and JSON-decoding the same messages up to the same end offsets. Both times include joining
-the group; the replay's progress is read every 50 ms from the job, which samples it every 200 ms.
+event to the projections being rebuilt. The baseline is the plain loop of the districts benchmark
+(``services/districts/bench.py``): an aiokafka consumer in a fresh group reading and JSON-decoding
+as many messages of the same topics. Both times include joining the group; the replay's progress is read every 50 ms from the job, which samples it every 200 ms.
 The districts service drops the replaced generation a few seconds after the switch; the baseline and
 the next phase wait until reads answer promptly again, so that clean-up disturbs neither.
 """
@@ -13,18 +13,14 @@ the next phase wait until reads answer promptly again, so that clean-up disturbs
 from __future__ import annotations
 
 import asyncio
-import json
 import time
-from collections.abc import Sequence
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from districts.settings import DistrictsSettings
 
-from shared.settings import ServiceSettings
-from shared.testing import unique
 from tests.bench.harness import bearer
+from tests.bench.service_benches import load
 from tests.bench.stats import ratio
 
 POLL_S = 0.05
@@ -66,56 +62,15 @@ async def settle(http: httpx.AsyncClient, after_s: float) -> float:
     return time.perf_counter() - began
 
 
-async def _ends(bootstrap: str, topics: Sequence[str]) -> dict[TopicPartition, int]:
-    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap)
-    await probe.start()
-    try:
-        partitions = [TopicPartition(t, p) for t in topics for p in sorted(probe.partitions_for_topic(t) or ())]
-        return dict(await probe.end_offsets(partitions))
-    finally:
-        await probe.stop()
-
-
-async def plain_consume(topics: Sequence[str], settings: ServiceSettings) -> dict[str, Any]:
-    ends = {tp: end for tp, end in (await _ends(settings.kafka_bootstrap, topics)).items() if end > 0}
-    consumer = AIOKafkaConsumer(
-        *topics,
-        bootstrap_servers=settings.kafka_bootstrap,
-        group_id=unique("bench-plain"),
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        session_timeout_ms=settings.kafka_session_timeout_ms,
-        heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
-        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
-    )
-    began = time.perf_counter()
-    await consumer.start()
-    read = 0
-    try:
-        reached: set[TopicPartition] = set()
-        while len(reached) < len(ends):
-            batches = await consumer.getmany(timeout_ms=200, max_records=1000)
-            for tp, records in batches.items():
-                for record in records:
-                    if record.offset < ends.get(tp, 0):
-                        json.loads(record.value or b"{}")
-                        read += 1
-                if records and records[-1].offset + 1 >= ends.get(tp, 0):
-                    reached.add(tp)
-        elapsed = time.perf_counter() - began
-    finally:
-        await consumer.stop()
-    return {"events": read, "seconds": elapsed}
-
-
 async def projection_vs_plain(http: httpx.AsyncClient, office: str, settings: DistrictsSettings) -> dict[str, Any]:
     """``settings``: the districts service's, so the plain consumer joins and fetches with the same timings."""
     topics = [settings.markets_topic, settings.shops_topic]
     projection = await projection_replay(http, office)
     settled_s = await settle(http, settings.rebuild_drop_delay_s + 1.0)
-    plain = await plain_consume(topics, settings)
+    plain_loop = load("districts").plain_loop
+    plain = await asyncio.wait_for(plain_loop(settings, topics, projection["events"]), TIMEOUT_S)
     projection_rate = projection["events"] / projection["replay_s"] if projection["replay_s"] else 0.0
-    plain_rate = plain["events"] / plain["seconds"] if plain["seconds"] else 0.0
+    plain_rate = projection["events"] / plain["seconds"] if plain["seconds"] else 0.0
     return {
         "topics": list(topics),
         "events": projection["events"],
@@ -123,7 +78,6 @@ async def projection_vs_plain(http: httpx.AsyncClient, office: str, settings: Di
         "projection_rebuild_total_s": round(projection["rebuild_s"], 2),
         "settled_after_s": round(settled_s, 1),
         "projection_events_per_s": round(projection_rate),
-        "plain_events": plain["events"],
         "plain_s": round(plain["seconds"], 2),
         "plain_events_per_s": round(plain_rate),
         "ratio": ratio(projection_rate, plain_rate),

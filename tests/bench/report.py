@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from tests.bench.load import OPERATIONS, WEIGHTS
@@ -64,9 +64,13 @@ def record_tables(figures: dict[str, Any]) -> list[str]:
 
 def render(outcome: Outcome) -> str:
     lines = _head(outcome)
-    sections = (_gateway, _projection, _nearest, _backbone, _load, _freshness, _soak, _service_benches)
-    for number, section in enumerate(sections, start=1):
-        lines += section(outcome, number)
+    for number, (key, title, body) in enumerate(SECTIONS, start=1):
+        lines += [f"## {number}. {title}", ""]
+        figures = outcome.figures.get(key) if key else {}
+        if key and not figures:
+            lines += [f"Not measured in this run: {outcome.failures.get(key, 'the phase did not run')}.", ""]
+        else:
+            lines += body(outcome, figures or {})
     lines += _failures(outcome)
     return "\n".join(lines).rstrip() + "\n"
 
@@ -124,20 +128,7 @@ def _head(outcome: Outcome) -> list[str]:
     return lines
 
 
-def _missing(outcome: Outcome, key: str, title: str) -> list[str] | None:
-    figures = outcome.figures.get(key)
-    if figures:
-        return None
-    why = outcome.failures.get(key, "the phase did not run")
-    return [title, "", f"Not measured in this run: {why}.", ""]
-
-
-def _gateway(outcome: Outcome, n: int) -> list[str]:
-    title = f"## {n}. Gateway vs direct service call"
-    missing = _missing(outcome, "gateway", title)
-    if missing:
-        return missing
-    g = outcome.figures["gateway"]
+def _gateway(outcome: Outcome, g: dict[str, Any]) -> list[str]:
     rows = [
         [
             name,
@@ -154,8 +145,6 @@ def _gateway(outcome: Outcome, n: int) -> list[str]:
     ]
     t = g["throughput"]
     return [
-        title,
-        "",
         f"The same requests with the same token, {g['requests_per_endpoint']} times each through the gateway",
         "(`/api/v1/...`) and straight to the owning service, alternating, one at a time. Ratio = gateway ÷",
         "direct: above 1 is the gateway's cost (authentication, routing, the second HTTP hop).",
@@ -181,15 +170,8 @@ def _gateway(outcome: Outcome, n: int) -> list[str]:
     ]
 
 
-def _projection(outcome: Outcome, n: int) -> list[str]:
-    title = f"## {n}. Districts projection consumer vs a plain aiokafka consume loop"
-    missing = _missing(outcome, "projection", title)
-    if missing:
-        return missing
-    p = outcome.figures["projection"]
+def _projection(outcome: Outcome, p: dict[str, Any]) -> list[str]:
     return [
-        title,
-        "",
         f"The same messages of {', '.join(f'`{t}`' for t in p['topics'])}, from the beginning, in a fresh",
         "consumer group each. The projection side is the districts service's replay (`POST /districts/rebuild`):",
         "its idempotent consumer applies every event to the projections in one MongoDB transaction per batch,",
@@ -200,7 +182,7 @@ def _projection(outcome: Outcome, n: int) -> list[str]:
             ["consumer", "events", "seconds", "events/s"],
             [
                 ["districts projection (replay)", p["events"], p["projection_replay_s"], p["projection_events_per_s"]],
-                ["plain aiokafka loop", p["plain_events"], p["plain_s"], p["plain_events_per_s"]],
+                ["plain aiokafka loop", p["events"], p["plain_s"], p["plain_events_per_s"]],
             ],
         ),
         f"Ratio **{fmt(p['ratio'])}**. The rebuild, including the KPIs of the new generation and the switch to",
@@ -210,16 +192,9 @@ def _projection(outcome: Outcome, n: int) -> list[str]:
     ]
 
 
-def _nearest(outcome: Outcome, n: int) -> list[str]:
-    title = f"## {n}. Nearest open point: in-process index vs plain `$geoNear`"
-    missing = _missing(outcome, "nearest", title)
-    if missing:
-        return missing
-    f = outcome.figures["nearest"]
+def _nearest(outcome: Outcome, f: dict[str, Any]) -> list[str]:
     index, geonear = f.get("index", {}), f.get("geonear", {})
     return [
-        title,
-        "",
         f"The shops service's `NearestFinder` answering \"the {f.get('limit', '?')} nearest points offering a service",
         f'and open at a given time" over {fmt(f.get("points"))} random points across Milan, in a scratch',
         "database of the platform's database server: once from its in-process index, once without it, when",
@@ -239,15 +214,8 @@ def _nearest(outcome: Outcome, n: int) -> list[str]:
     ]
 
 
-def _backbone(outcome: Outcome, n: int) -> list[str]:
-    title = f"## {n}. Event backbone: outbox relay and write → consume vs raw aiokafka"
-    missing = _missing(outcome, "backbone", title)
-    if missing:
-        return missing
-    b = outcome.figures["backbone"]
+def _backbone(outcome: Outcome, b: dict[str, Any]) -> list[str]:
     return [
-        title,
-        "",
         "On a broker and database of their own (in memory), so the platform's traffic does not blur them",
         "(`tests/bench/backbone.py`). The relay publishes outbox documents with acks=all and marks them",
         "sent; the baseline sends the same events with a plain producer. Write → consume is an HTTP write",
@@ -283,6 +251,14 @@ def _backbone(outcome: Outcome, n: int) -> list[str]:
     ]
 
 
+OPERATION_COLUMNS = ["operation", "requests", "per s", "error rate", "errors by status", "p50 ms", "p95 ms",
+                     "p99 ms", "alone p50 ms", "p50 ratio"]  # fmt: skip
+
+
+def _operations_table(ops: dict[str, Any], single: dict[str, Any]) -> list[str]:
+    return table(OPERATION_COLUMNS, _operation_rows(ops, single))
+
+
 def _operation_rows(ops: dict[str, Any], single: dict[str, Any]) -> list[list[Any]]:
     rows = []
     for op, f in ops.items():
@@ -314,42 +290,21 @@ def _by_status(errors: dict[str, int]) -> str:
     return ", ".join(f"{status}: {count}" for status, count in errors.items()) or "-"
 
 
-def _load(outcome: Outcome, n: int) -> list[str]:
-    title = f"## {n}. Mixed load"
-    missing = _missing(outcome, "load", title)
-    if missing:
-        return missing
-    m = outcome.figures["load"]
+def _load(outcome: Outcome, m: dict[str, Any]) -> list[str]:
     mix = ", ".join(f"{name} {weight}%" for name, weight in WEIGHTS.items())
     return [
-        title,
-        "",
         f"{m['concurrency']} concurrent clients for {fmt(m['seconds'])} s through the gateway, each sending its next request",
         f"as soon as the last answered; the next operation is drawn by weight ({mix}; a service edit adds",
         "a service the shop does not offer yet or removes the one it added). Each stall and each shop is used by one client at",
         "a time, so every refused write counts as an error. Baseline: the same mix from a single client just",
         "before; ratio = p50 under load ÷ p50 alone.",
         "",
-        *table(
-            [
-                "operation",
-                "requests",
-                "per s",
-                "error rate",
-                "errors by status",
-                "p50 ms",
-                "p95 ms",
-                "p99 ms",
-                "alone p50 ms",
-                "p50 ratio",
-            ],
-            _operation_rows(m["operations"], m["single_client"]),
-        ),
+        *_operations_table(m["operations"], m["single_client"]),
+        *_server_side(m),
     ]
 
 
-def _freshness(outcome: Outcome, n: int) -> list[str]:
-    title = f"## {n}. End-to-end freshness: stall write → district KPI"
+def _freshness(outcome: Outcome, _: dict[str, Any]) -> list[str]:
     phases = [
         (name, outcome.figures[key]["freshness"])
         for key, name in (("load", "mixed load"), ("soak", "soak"))
@@ -358,7 +313,7 @@ def _freshness(outcome: Outcome, n: int) -> list[str]:
     measured = [(name, f) for name, f in phases if "skipped" not in f]
     if not measured:
         why = phases[0][1]["skipped"] if phases else outcome.failures.get("load", "the load did not run")
-        return [title, "", f"Not measured in this run: {why}.", ""]
+        return [f"Not measured in this run: {why}.", ""]
     first = measured[0][1]
     rows, notes = [], []
     for name, f in measured:
@@ -374,11 +329,9 @@ def _freshness(outcome: Outcome, n: int) -> list[str]:
             f" {f['refused']}, not visible within 30 s {f['not_visible_in_30s']}, events not seen {f['events_not_seen']}."
         )
     return [
-        title,
-        "",
         "While the mixed load and the soak run, a probe writes a stall status (office token, stalls",
         f"{', '.join(first['stalls'])}) and polls `GET /api/v1/districts/{first['district']}` every 100 ms until",
-        "`stalls_open` has moved by one, one change at a time (the load flips stalls of another market only;",
+        "`stalls_open` shows it, one change at a time (the load flips stalls of another market only;",
         "the probe adds at most 10 reads per second to the load).",
         "Baseline: the same write until its event is seen on `markets.events` by a plain aiokafka reader",
         "fetching as the services do. Ratio = KPI ÷ event: what the projection, the KPI refresh and the",
@@ -392,12 +345,26 @@ def _freshness(outcome: Outcome, n: int) -> list[str]:
     ]
 
 
-def _soak(outcome: Outcome, n: int) -> list[str]:
-    title = f"## {n}. Soak: memory over time"
-    missing = _missing(outcome, "soak", title)
-    if missing:
-        return missing
-    s = outcome.figures["soak"]
+def _server_side(figures: dict[str, Any]) -> list[str]:
+    server = figures.get("server_side")
+    if not server:
+        return []
+    rows = [[r["service"], r["route"], r["requests"], r["mean_ms"], r["busy_s"]] for r in server["routes"]]
+    queues = "; ".join(
+        f"{service}: " + ", ".join(f"{name} {fmt(value)}" for name, value in sorted(found.items()))
+        for service, found in server["queues_at_end"].items()
+    )
+    return [
+        "The services' own view of the same time (their `/metrics`, before and after): the routes that kept",
+        "them busiest, with the server-side mean, and what was still queued at the end.",
+        "",
+        *table(["service", "route", "requests", "mean ms", "busy s"], rows),
+        f"Queued at the end: {queues}.",
+        "",
+    ]
+
+
+def _soak(outcome: Outcome, s: dict[str, Any]) -> list[str]:
     total = s["operations"]["all"]
     rows = [
         [
@@ -409,6 +376,8 @@ def _soak(outcome: Outcome, n: int) -> list[str]:
             f["end_vs_start"],
             f["second_half_growth_mb"],
             f["flat"],
+            f["cpu_first_half_pct"],
+            f["cpu_second_half_pct"],
         ]
         for name, f in s["memory"].items()
     ]
@@ -418,24 +387,38 @@ def _soak(outcome: Outcome, n: int) -> list[str]:
         for op, points in windows.items()
         if points
     ]
+    single = (outcome.figures.get("load") or {}).get("single_client", {})
     return [
-        title,
+        f"The same mixed load for {fmt(s['seconds'])} s ({s['concurrency']} clients): {fmt(total['requests'])} requests,",
+        f"{fmt(total['per_s'])}/s, error rate {fmt(total['error_rate'])} ({_by_status(total['errors_by_status'])}).",
+        "Ratio = p50 ÷ the single-client p50 of the mixed-load phase.",
         "",
-        f"The same mixed load for {fmt(s['seconds'])} s ({s['concurrency']} clients, {fmt(total['requests'])} requests,",
-        f"{fmt(total['per_s'])}/s, error rate {fmt(total['error_rate'])} ({_by_status(total['errors_by_status'])}),"
-        f" p50 {fmt(total['p50_ms'])} ms, p99",
-        f"{fmt(total['p99_ms'])} ms), resident memory (VmRSS from `/proc/<pid>/status`) of every process",
-        "sampled throughout. Baseline: each process's own RSS at the start of the soak; ratio = end ÷ start.",
-        "Flat = grew by at most 5% of its start in the second half of the soak.",
+        *_operations_table(s["operations"], single),
+        "Resident memory (VmRSS from `/proc/<pid>/status`) and CPU time of every process, sampled",
+        f"every {fmt(outcome.scale.rss_sample_s)} s. Baseline: each process's own RSS at the start of the soak;",
+        "ratio = end ÷ start. Flat = grew by at most 5% of its start in the second half. CPU is the share of",
+        "one core the process used in each half (the machine has two).",
         "",
         *table(
-            ["process", "start MB", "end MB", "peak MB", "growth MB", "end ÷ start", "2nd-half growth MB", "flat"],
+            [
+                "process",
+                "start MB",
+                "end MB",
+                "peak MB",
+                "growth MB",
+                "end ÷ start",
+                "2nd-half growth MB",
+                "flat",
+                "CPU % 1st half",
+                "CPU % 2nd half",
+            ],
             rows,
         ),
         "Latency drift over the soak: p99 of the first and the last time window (ratio = last ÷ first).",
         "",
         *table(["operation", "first p99 ms", "last p99 ms", "ratio"], drift),
-        f"![Latency and memory over time]({PLOT_NAME})",
+        *_server_side(s),
+        f"![Latency, memory and CPU over time]({PLOT_NAME})",
         "",
     ]
 
@@ -464,10 +447,8 @@ SERVICE_BENCHES = (
 )
 
 
-def _service_benches(outcome: Outcome, n: int) -> list[str]:
+def _service_benches(outcome: Outcome, _: dict[str, Any]) -> list[str]:
     lines = [
-        f"## {n}. The services' own benchmarks",
-        "",
         "Each service ships a benchmark module; `make bench` runs them against the same platform, in the same",
         "run, and lists their figures as they report them.",
         "",
@@ -489,3 +470,16 @@ def _failures(outcome: Outcome) -> list[str]:
     if not outcome.failures:
         return []
     return ["## Phases that failed", "", *table(["phase", "error"], outcome.failures.items())]
+
+
+# (key of the phase's figures, or None for a section that reads several; title; body)
+SECTIONS: tuple[tuple[str | None, str, Callable[[Outcome, dict[str, Any]], list[str]]], ...] = (
+    ("gateway", "Gateway vs direct service call", _gateway),
+    ("projection", "Districts projection consumer vs a plain aiokafka consume loop", _projection),
+    ("nearest", "Nearest open point: in-process index vs plain `$geoNear`", _nearest),
+    ("backbone", "Event backbone: outbox relay and write → consume vs raw aiokafka", _backbone),
+    ("load", "Mixed load", _load),
+    (None, "End-to-end freshness: stall write → district KPI", _freshness),
+    ("soak", "Soak: memory over time", _soak),
+    (None, "The services' own benchmarks", _service_benches),
+)

@@ -1,0 +1,64 @@
+"""The services' own view of a phase, from their Prometheus ``/metrics`` read before and after it:
+where the server-side time went (by route), and what was left queued (outbox backlog, consumer lag)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+TOP_ROUTES = 12
+
+
+async def scrape(http: httpx.AsyncClient, services: dict[str, str]) -> dict[str, Samples]:
+    """Every sample of every service's ``/metrics`` (``services``: name -> base URL)."""
+    found: dict[str, Samples] = {}
+    for name, url in services.items():
+        response = await http.get(f"{url}/metrics")
+        response.raise_for_status()
+        found[name] = {
+            (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(response.text)
+            for sample in family.samples
+        }
+    return found
+
+
+def _by_suffix(samples: Samples, suffix: str) -> dict[tuple[tuple[str, str], ...], float]:
+    return {labels: value for (name, labels), value in samples.items() if name.endswith(suffix)}
+
+
+def server_side(before: dict[str, Samples], after: dict[str, Samples]) -> dict[str, Any]:
+    """Server-side request time by route over the phase, and the queues each service had at its end."""
+    routes = []
+    queues: dict[str, dict[str, float]] = {}
+    for service, now in after.items():
+        then = before.get(service, {})
+        sums = _by_suffix(now, "_http_request_duration_seconds_sum")
+        counts = _by_suffix(now, "_http_request_duration_seconds_count")
+        sums_then = _by_suffix(then, "_http_request_duration_seconds_sum")
+        counts_then = _by_suffix(then, "_http_request_duration_seconds_count")
+        for labels, total in sums.items():
+            count = counts.get(labels, 0.0) - counts_then.get(labels, 0.0)
+            spent = total - sums_then.get(labels, 0.0)
+            if count > 0:
+                label = dict(labels)
+                routes.append(
+                    {
+                        "service": service,
+                        "route": f"{label.get('method', '?')} {label.get('route', '?')}",
+                        "requests": int(count),
+                        "mean_ms": round(1000 * spent / count, 1),
+                        "busy_s": round(spent, 1),
+                    }
+                )
+        lag: dict[str, float] = defaultdict(float)
+        for labels, value in _by_suffix(now, "_consumer_lag").items():
+            lag[dict(labels).get("topic", "?")] += value
+        backlog = sum(_by_suffix(now, "_outbox_backlog").values())
+        queues[service] = {"outbox_backlog": backlog, **{f"lag {topic}": value for topic, value in lag.items()}}
+    routes.sort(key=lambda row: -row["busy_s"])
+    return {"routes": routes[:TOP_ROUTES], "queues_at_end": queues}
