@@ -1,9 +1,10 @@
 """Idempotent Kafka consumer: process once in effect, commit after, dead-letter poison.
 
-Each polled batch is applied in one MongoDB transaction together with the ids of the events it
-processed (unique per consumer group), so a redelivered event is recognised and skipped, and a
+Each poll's records, from every assigned partition, are applied in one MongoDB transaction
+(per partition in offset order; events of one aggregate share a partition) together with the ids
+of the events it processed (unique per consumer group), so a redelivered event is recognised and skipped, and a
 crash before the commit replays the batch without double effects. Offsets are committed only after
-that transaction. A message that is not a valid CloudEvent, or whose handler keeps failing after
+that transaction, for all the partitions at once. A message that is not a valid CloudEvent, or whose handler keeps failing after
 bounded retries, goes to ``<topic>.dlq`` with the error in its headers and the consumer moves on.
 An infrastructure outage (MongoDB down) is not poison: the batch is retried until it succeeds.
 """
@@ -12,11 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 from pymongo import ASCENDING, IndexModel
@@ -157,10 +159,10 @@ class IdempotentConsumer:
     async def _poll(self, consumer: AIOKafkaConsumer) -> None:
         while not self._stopping.is_set():
             batches = await consumer.getmany(timeout_ms=200, max_records=self.max_batch)
-            for tp, records in batches.items():
-                if records:
-                    await self._process_partition_batch(tp, records)
-                    await consumer.commit({tp: records[-1].offset + 1})
+            records = [record for part in batches.values() for record in part]
+            if records:
+                await self._process_batch(records)
+                await consumer.commit({tp: part[-1].offset + 1 for tp, part in batches.items() if part})
             await self._report_lag(consumer)
 
     async def _report_lag(self, consumer: AIOKafkaConsumer) -> None:
@@ -171,7 +173,7 @@ class IdempotentConsumer:
             position = await consumer.position(tp)
             self.metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(max(0, highwater - position))
 
-    async def _process_partition_batch(self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+    async def _process_batch(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
         items = [self._parse(r) for r in records]
         for item in items:
             if item.event is None:
@@ -182,7 +184,8 @@ class IdempotentConsumer:
         try:
             await self._apply_with_infra_retry(good)
         except Exception as exc:  # noqa: BLE001 - isolate the poison event one by one
-            log.warning("batch of %d on %s failed (%s); retrying event by event", len(good), tp, exc)
+            topics = ", ".join(sorted({i.record.topic for i in good}))
+            log.warning("batch of %d on %s failed (%s); retrying event by event", len(good), topics, exc)
             for item in good:
                 await self._apply_one_with_retries(item)
 
@@ -214,7 +217,15 @@ class IdempotentConsumer:
                 )
             return len(fresh), len(items) - len(fresh)
 
+        began = time.perf_counter()
         processed, duplicates = await self.mongo.transaction(work)
+        self.metrics.consumer_batch_duration.observe(time.perf_counter() - began)
+        self.metrics.consumer_batch_size.observe(len(items))
+        committed = utcnow()
+        for item in items:
+            assert item.event is not None
+            age = (committed - item.event.time).total_seconds()
+            self.metrics.consumer_event_age.labels(item.record.topic).observe(max(0.0, age))
         counted: set[str] = set()
         for item in items:
             assert item.event is not None
@@ -224,7 +235,9 @@ class IdempotentConsumer:
             self.metrics.events_consumed.labels(item.record.topic, item.event.type, outcome).inc()
         self.handled += processed
         if duplicates:
-            log.info("skipped %d duplicate events on %s", duplicates, items[0].record.topic)
+            log.info(
+                "skipped %d duplicate events on %s", duplicates, ", ".join(sorted({i.record.topic for i in items}))
+            )
         return processed, duplicates
 
     async def _handle(self, events: list[CloudEvent], session: AsyncClientSession) -> None:

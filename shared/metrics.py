@@ -58,6 +58,25 @@ class ServiceMetrics:
             "Relay batches that could not be published",
             registry=self.registry,
         )
+        self.consumer_batch_duration = Histogram(
+            f"{p}_consumer_batch_duration_seconds",
+            "Time to apply one polled batch of events in its transaction (processed ids included)",
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.consumer_batch_size = Histogram(
+            f"{p}_consumer_batch_size",
+            "Events per applied batch",
+            buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500),
+            registry=self.registry,
+        )
+        self.consumer_event_age = Histogram(
+            f"{p}_consumer_event_age_seconds",
+            "From an event's time (its write at the source) to its projection being committed here",
+            ["topic"],
+            buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0),
+            registry=self.registry,
+        )
         self.consumer_retries = Counter(
             f"{p}_consumer_retries",
             "Handler attempts that failed and were retried",

@@ -23,7 +23,6 @@ from markets.settings import MarketsSettings
 
 SETTLE_S = 10.0
 RETRY_AFTER_MAX_S = 1.0
-FETCH_WAIT_MS = 500  # aiokafka's default, as the platform's own consumers use it
 
 
 class BenchError(RuntimeError):
@@ -157,15 +156,18 @@ async def run(
     market_id: str = "wagner",
     workers: int = 4,
     settings: MarketsSettings | None = None,
-    fetch_wait_ms: int = FETCH_WAIT_MS,
+    fetch_wait_ms: int | None = None,
 ) -> dict[str, Any]:
     """Toggle ``workers`` stalls of ``market_id`` for ``seconds``; return throughput and latencies.
 
     The broker and topic come from ``settings`` (by default the environment, as the service reads it).
     ``fetch_wait_ms`` is how long the reader lets the broker hold an empty fetch: a broker that does
-    not answer early when data arrives adds up to that much to the latency.
+    not answer early when data arrives adds up to that much to the latency. By default it is the
+    platform's own setting (``KAFKA_FETCH_MAX_WAIT_MS``), as the services' consumers fetch.
     """
     settings = settings or MarketsSettings()
+    if fetch_wait_ms is None:
+        fetch_wait_ms = settings.kafka_fetch_max_wait_ms
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=gateway_url.rstrip("/") + "/api/v1", headers=headers, timeout=10) as http:
         listed = await _send(http, "GET", f"/markets/{market_id}/stalls", params={"limit": 500})
