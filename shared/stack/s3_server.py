@@ -13,7 +13,9 @@ file, so a fetch cost grew with everything the partition ever held: after a few 
 consumers fell seconds behind. ``IndexedStorage`` keeps the keys sorted in memory with their
 metadata, current with every write and delete that passes through it, and answers a page of a
 listing without touching the disk; everything else is nanio's, including authentication and the
-XML of the answer.
+XML of the answer. Writes run on an event loop of their own, in a second thread: nanio syncs each
+object and its metadata to disk inside the event loop, which otherwise held up every fetch behind
+every produce.
 
 It runs as a script with the interpreter of the broker's own virtualenv (``.tools/kafka``), where
 nanio is installed; the platform's virtualenv does not import it.
@@ -26,8 +28,9 @@ import asyncio
 import base64
 import bisect
 import os
-from collections import defaultdict
-from collections.abc import Awaitable, Callable, MutableMapping
+import threading
+from collections import Counter, defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import unquote
 
@@ -54,12 +57,19 @@ class IndexedStorage:
     ``delete_object``; anything that changes objects some other way (a multipart upload, a
     multi-object delete) calls ``forget`` so that the next listing walks the bucket again.
     Listings with a delimiter stay nanio's: the broker uses them only on small prefixes.
+
+    ``put_object`` hands nanio's write to the writer loop; writes of one key take turns, and a read
+    of a key waits for its write in progress, so the index and the disk change in the same order.
     """
 
     def __init__(self, inner: Any) -> None:
         self._inner = inner
         self._keys: dict[str, list[str]] = {}
         self._info: dict[str, dict[str, ObjectInfo]] = {}
+        self._writing: dict[tuple[str, str], asyncio.Lock] = {}
+        self._writers: Counter[tuple[str, str]] = Counter()
+        self._writer = asyncio.new_event_loop()
+        threading.Thread(target=self._writer.run_forever, name="s3-writer", daemon=True).start()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
@@ -89,10 +99,33 @@ class IndexedStorage:
             keys.insert(bisect.bisect_left(keys, _order(info.key), key=_order), info.key)
         infos[info.key] = info
 
-    async def put_object(self, bucket: str, key: str, body: Any, **options: Any) -> ObjectInfo:
-        info: ObjectInfo = await self._inner.put_object(bucket, key, body, **options)
-        self._remember(bucket, info)
+    async def put_object(self, bucket: str, key: str, body: AsyncIterator[bytes], **options: Any) -> ObjectInfo:
+        chunks = [chunk async for chunk in body]  # the request is read here, on the serving loop
+
+        async def replay() -> AsyncIterator[bytes]:
+            for chunk in chunks:
+                yield chunk
+
+        slot = (bucket, key)
+        lock = self._writing.setdefault(slot, asyncio.Lock())
+        self._writers[slot] += 1
+        try:
+            async with lock:
+                write = self._inner.put_object(bucket, key, replay(), **options)
+                info: ObjectInfo = await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(write, self._writer))
+                self._remember(bucket, info)
+        finally:
+            self._writers[slot] -= 1
+            if not self._writers[slot]:
+                del self._writers[slot], self._writing[slot]
         return info
+
+    async def get_object(self, bucket: str, key: str, **options: Any) -> Any:
+        lock = self._writing.get((bucket, key))
+        if lock is not None:
+            async with lock:
+                pass
+        return await self._inner.get_object(bucket, key, **options)
 
     async def copy_object(self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str) -> ObjectInfo:
         info: ObjectInfo = await self._inner.copy_object(src_bucket, src_key, dst_bucket, dst_key)
