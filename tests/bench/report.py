@@ -338,13 +338,14 @@ def _freshness(outcome: Outcome, _: dict[str, Any]) -> list[str]:
         "read add to the broker's delivery. After each write the probe also produces one message straight to",
         "a topic of its own, read back by the same reader: the broker alone at that moment.",
         "",
-        "On this local stack the broker keeps every produced batch as an object on a local S3 server. The",
-        "relays publish small batches, and reading single-event batches back from that store runs at tens of",
-        "batches per second (the in-memory broker of the backbone section reads thousands), so under sustained",
-        "load every consumer falls behind, the gateway's live feed (which only forwards events) as much as the",
-        "districts projection: compare their consumer lag at the end of the soak below. A production Kafka",
-        "does not have this limit. The baseline reader shares the load generator's process: where its",
-        "figure exceeds the KPI's, it is the reader that fell behind, and that ratio says nothing.",
+        "On this local stack the broker keeps every produced batch as an object on a local S3 server (a",
+        "single Python process), lists a partition's objects on every fetch and takes two disk syncs for",
+        "every write: under this load the store, the local database and the services share two cores. The",
+        "S3 server answers listings from an index in memory and syncs on a thread of its own (see",
+        "`shared/stack/s3_server.py`). A production Kafka and MongoDB do not have these limits. The",
+        "baseline reader shares the load generator's process: where its figure exceeds the KPI's, it is the",
+        "reader that fell behind, and that ratio says nothing. Where the time goes is in the services'",
+        "pipeline figures below each load table (event age at commit, batch and refresh times).",
         "",
         *table(["phase", "path", "writes", "p50 ms", "p95 ms", "p99 ms", "max ms"], rows),
         *notes,
@@ -367,6 +368,34 @@ def _server_side(figures: dict[str, Any]) -> list[str]:
         "",
         *table(["service", "route", "requests", "mean ms", "busy s"], rows),
         f"Queued at the end: {queues}.",
+        "",
+        *_pipeline(server.get("pipeline") or {}),
+    ]
+
+
+def _pipeline(found: dict[str, dict[str, Any]]) -> list[str]:
+    if not found:
+        return []
+    rows = [
+        [
+            service,
+            f["events"],
+            f["event_age_mean_ms"],
+            f["batches"],
+            f["batch_mean_ms"],
+            f.get("refreshes", "-"),
+            f.get("refresh_mean_ms", "-"),
+        ]
+        for service, f in sorted(found.items())
+    ]
+    return [
+        "The consumers over the same time: events applied, their mean age when their batch committed (from",
+        "the event's write at its source), the batches' mean transaction time and, for the districts",
+        "projection, the KPI refreshes that follow them.",
+        "",
+        *table(
+            ["service", "events", "mean age ms", "batches", "batch mean ms", "KPI refreshes", "refresh mean ms"], rows
+        ),
         "",
     ]
 

@@ -61,4 +61,32 @@ def server_side(before: dict[str, Samples], after: dict[str, Samples]) -> dict[s
         backlog = sum(_by_suffix(now, "_outbox_backlog").values())
         queues[service] = {"outbox_backlog": backlog, **{f"lag {topic}": value for topic, value in lag.items()}}
     routes.sort(key=lambda row: -row["busy_s"])
-    return {"routes": routes[:TOP_ROUTES], "queues_at_end": queues}
+    return {"routes": routes[:TOP_ROUTES], "queues_at_end": queues, "pipeline": _pipeline(before, after)}
+
+
+def _mean_over(then: Samples, now: Samples, name: str) -> tuple[float, float]:
+    """(count, mean) of a histogram over the phase, all labels together."""
+    total = sum(_by_suffix(now, f"{name}_sum").values()) - sum(_by_suffix(then, f"{name}_sum").values())
+    count = sum(_by_suffix(now, f"{name}_count").values()) - sum(_by_suffix(then, f"{name}_count").values())
+    return count, (total / count if count else 0.0)
+
+
+def _pipeline(before: dict[str, Samples], after: dict[str, Samples]) -> dict[str, dict[str, float]]:
+    """Per consuming service: events applied, their mean age at commit, batches and their mean time,
+    and (districts) KPI refreshes and their mean time: where a write's way to a KPI spends its time."""
+    found: dict[str, dict[str, float]] = {}
+    for service, now in after.items():
+        then = before.get(service, {})
+        events, age = _mean_over(then, now, "_consumer_event_age_seconds")
+        if not events:
+            continue
+        batches, batch = _mean_over(then, now, "_consumer_batch_duration_seconds")
+        refreshes, refresh = _mean_over(then, now, "_refresh_duration_seconds")
+        found[service] = {
+            "events": int(events),
+            "event_age_mean_ms": round(1000 * age, 1),
+            "batches": int(batches),
+            "batch_mean_ms": round(1000 * batch, 1),
+            **({"refreshes": int(refreshes), "refresh_mean_ms": round(1000 * refresh, 1)} if refreshes else {}),
+        }
+    return found
