@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from shared.consumer import IdempotentConsumer, PoisonEvent, processed_indexes
@@ -70,6 +70,66 @@ async def test_batches_reach_the_handler_whole_and_poison_alone(kafka: LocalKafk
         assert consumer.handled == len(events) == stored and consumer.dead_lettered == 1
     finally:
         await consumer.stop()
+        await producer.stop()
+        await bus.stop()
+        await db.close()
+
+
+async def test_one_transaction_spans_partitions_and_topics_and_commits_them_all(
+    kafka: LocalKafka, mongo: LocalMongo
+) -> None:
+    topics, group = [unique("span.a"), unique("span.b")], unique("group")
+    settings = make_settings(ServiceSettings, kafka, mongo, service_name="probe", kafka_topic_partitions=3)
+    seen: list[set[tuple[str, int]]] = []
+
+    async def project(batch: list[CloudEvent], session: AsyncClientSession) -> None:
+        seen.append({(e.data["topic"], e.data["partition"]) for e in batch})
+
+    async def refuse(event: CloudEvent, session: AsyncClientSession) -> None:
+        raise AssertionError("the batch handler is given")
+
+    db, bus, metrics = Mongo(settings), KafkaBus(settings), ServiceMetrics("probe")
+    await db.ensure_indexes(processed_indexes(group))
+    await ensure_topics(settings, [*topics, *(f"{t}.dlq" for t in topics)])
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all")
+    await producer.start()
+    sent = 0
+    for topic in topics:
+        for partition in range(3):
+            for n in range(5):
+                data = {"topic": topic, "partition": partition, "n": n}
+                event = CloudEvent(source="/probe", type="probe.tick.v1", subject=f"p{partition}", data=data)
+                await producer.send(topic, value=event.to_bytes(), partition=partition)
+                sent += 1
+    await producer.flush()
+    bus.start()
+    consumer = IdempotentConsumer(
+        settings=settings, mongo=db, bus=bus, metrics=metrics, topics=topics, group_id=group,
+        handler=refuse, batch_handler=project,
+    )  # fmt: skip
+    consumer.start()
+    try:
+        for _ in range(400):
+            if consumer.handled >= sent:
+                break
+            await asyncio.sleep(0.05)
+        assert consumer.handled == sent
+        assert max(len(parts) for parts in seen) > 1, "a poll's partitions are applied together"
+        batches = metrics.registry.get_sample_value("probe_consumer_batch_duration_seconds_count")
+        assert batches == len(seen) < sent
+        for topic in topics:
+            aged = metrics.registry.get_sample_value("probe_consumer_event_age_seconds_count", {"topic": topic})
+            assert aged == 15
+    finally:
+        await consumer.stop()
+    reader = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap, group_id=group, enable_auto_commit=False)
+    await reader.start()
+    try:
+        for topic in topics:
+            for partition in range(3):
+                assert await reader.committed(TopicPartition(topic, partition)) == 5
+    finally:
+        await reader.stop()
         await producer.stop()
         await bus.stop()
         await db.close()

@@ -158,6 +158,15 @@ class MixedLoad:
         finally:
             self.stalls.put_nowait(slot)
 
+    async def _offered(self, slot: ShopSlot) -> str | None:
+        """After a failed add or remove (a 503 may still have committed), what the shop offers now of
+        the services the load adds, so the next write is not refused for the load's own mistake."""
+        listed = await self._send("GET", f"/shops/{slot.shop}/services", params={"limit": 500})
+        if listed is None or listed.status_code != 200:
+            return slot.offer
+        ours = [o["id"] for o in listed.json()["items"] if o["service"] in slot.missing]
+        return ours[0] if ours else None
+
     async def service_edit(self, recorder: Recorder) -> None:
         slot = await self.shops.get()
         try:
@@ -165,9 +174,11 @@ class MixedLoad:
             if slot.offer is None:
                 body = {"service": self.rng.choice(slot.missing), "hours": SERVICE_HOURS, "note": "mixed load"}
                 added = await self._timed(recorder, "service_add", 201, "POST", path, json=body, headers=headers)
-                slot.offer = added["id"] if added else None
+                slot.offer = added["id"] if added else await self._offered(slot)
             else:
-                await self._timed(recorder, "service_remove", 204, "DELETE", f"{path}/{slot.offer}", headers=headers)
-                slot.offer = None
+                removed = await self._timed(
+                    recorder, "service_remove", 204, "DELETE", f"{path}/{slot.offer}", headers=headers
+                )
+                slot.offer = None if removed is not None else await self._offered(slot)
         finally:
             self.shops.put_nowait(slot)
