@@ -16,7 +16,7 @@ import tempfile
 import time
 import traceback
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -112,11 +112,19 @@ class BenchRun:
                 "districts_bench", service_benches.districts_projection(bench, scale)
             )
         load = Loaded(bench, await MixedLoad.prepare(http, people), people.office, probe, scale.concurrency)
+        figures["steady"] = await self.phase(
+            "steady", self._steady(replace(load, concurrency=scale.steady_concurrency))
+        )
         figures["load"] = await self.phase("load", self._mixed(load))
         figures["projection"] = await self.phase(
             "projection", projection_vs_plain(http, people.office, bench.settings(DistrictsSettings))
         )
         figures["soak"] = await self.phase("soak", self._soak(load))
+
+    async def _steady(self, load: Loaded) -> dict[str, Any]:
+        recorder = Recorder()
+        figures = await load.run(self.scale.steady_s, recorder)
+        return {**figures, "operations": recorder.summary(figures["seconds"])}
 
     async def _mixed(self, load: Loaded) -> dict[str, Any]:
         single_s = await load.mix.run(max(1.0, self.scale.load_s / 4), 1, self.outcome.single)

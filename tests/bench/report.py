@@ -304,10 +304,19 @@ def _load(outcome: Outcome, m: dict[str, Any]) -> list[str]:
     ]
 
 
+def _phase_name(name: str, figures: dict[str, Any]) -> str:
+    """``steady load (4 clients, 20.1 req/s)``: the load beside which the probe ran."""
+    rate = (figures.get("operations") or {}).get("all", {}).get("per_s")
+    clients = figures.get("concurrency")
+    if clients is None or rate is None:
+        return name
+    return f"{name} ({clients} clients, {fmt(rate)} req/s)"
+
+
 def _freshness(outcome: Outcome, _: dict[str, Any]) -> list[str]:
     phases = [
-        (name, outcome.figures[key]["freshness"])
-        for key, name in (("load", "mixed load"), ("soak", "soak"))
+        (_phase_name(name, outcome.figures[key]), outcome.figures[key]["freshness"])
+        for key, name in (("steady", "steady load"), ("load", "mixed load"), ("soak", "soak"))
         if outcome.figures.get(key)
     ]
     measured = [(name, f) for name, f in phases if "skipped" not in f]
@@ -329,7 +338,8 @@ def _freshness(outcome: Outcome, _: dict[str, Any]) -> list[str]:
             f" {f['refused']}, not visible within 30 s {f['not_visible_in_30s']}, events not seen {f['events_not_seen']}."
         )
     return [
-        "While the mixed load and the soak run, a probe writes a stall status (office token, stalls",
+        "While a light steady load (a few clients of the same mix, the platform well within its capacity),",
+        "the mixed load and the soak run, a probe writes a stall status (office token, stalls",
         f"{', '.join(first['stalls'])}) and polls `GET /api/v1/districts/{first['district']}` every 100 ms until",
         "`stalls_open` shows it, one change at a time (the load flips stalls of another market only;",
         "the probe adds at most 10 reads per second to the load).",

@@ -30,6 +30,9 @@ class Scale:
     # services/districts/bench.py: synthetic events projected, then freshness samples
     districts_bench_events: int
     districts_bench_samples: int
+    # the freshness probe beside a light, steady load first (clients), then the mixed load at ``concurrency``
+    steady_s: float
+    steady_concurrency: int
     load_s: float
     concurrency: int
     soak_s: float
@@ -55,6 +58,8 @@ FULL = Scale(
     gateway_bench_step_s=2.5,
     districts_bench_events=3000,
     districts_bench_samples=100,
+    steady_s=90.0,
+    steady_concurrency=4,
     load_s=60.0,
     concurrency=16,
     soak_s=600.0,
@@ -79,6 +84,8 @@ QUICK = Scale(
     gateway_bench_step_s=1.0,
     districts_bench_events=500,
     districts_bench_samples=20,
+    steady_s=20.0,
+    steady_concurrency=3,
     load_s=15.0,
     concurrency=12,
     soak_s=20.0,
@@ -103,6 +110,8 @@ TINY = Scale(
     gateway_bench_step_s=0.5,
     districts_bench_events=100,
     districts_bench_samples=3,
+    steady_s=3.0,
+    steady_concurrency=2,
     load_s=3.0,
     concurrency=6,
     soak_s=3.0,

@@ -37,6 +37,9 @@ async def test_every_phase_runs_and_the_report_has_each_ratio(tmp_path: Path) ->
     assert {row["service"] for row in load["server_side"]["routes"]} >= {"gateway", "markets"}
     assert load["freshness"]["write_to_kpi"]["n"] > 0 and load["freshness"]["not_visible_in_30s"] == 0
     assert figures["soak"]["freshness"]["write_to_event"]["n"] > 0
+    steady = figures["steady"]
+    assert steady["concurrency"] == TINY.steady_concurrency and steady["freshness"]["write_to_kpi"]["n"] > 0
+    assert "districts" in load["server_side"]["pipeline"]
     memory = figures["soak"]["memory"]
     assert {"markets", "shops", "districts", "gateway"} <= set(memory)
     assert all(
@@ -46,4 +49,5 @@ async def test_every_phase_runs_and_the_report_has_each_ratio(tmp_path: Path) ->
     for heading in ("## Machine", "Gateway vs direct", "projection consumer", "`$geoNear`", "Mixed load", "Soak"):
         assert heading in report
     assert "Phases that failed" not in report
+    assert f"steady load ({TINY.steady_concurrency} clients" in report and "mean age ms" in report
     assert (tmp_path / "benchmarks-latency.png").read_bytes().startswith(b"\x89PNG")
