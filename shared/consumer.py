@@ -222,13 +222,11 @@ class IdempotentConsumer:
         self.metrics.consumer_batch_duration.observe(time.perf_counter() - began)
         self.metrics.consumer_batch_size.observe(len(items))
         committed = utcnow()
+        counted: set[str] = set()
         for item in items:
             assert item.event is not None
             age = (committed - item.event.time).total_seconds()
             self.metrics.consumer_event_age.labels(item.record.topic).observe(max(0.0, age))
-        counted: set[str] = set()
-        for item in items:
-            assert item.event is not None
             duplicate = item.event.id in counted or item.event.id in seen
             outcome = "duplicate" if duplicate else "processed"
             counted.add(item.event.id)

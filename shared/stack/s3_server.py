@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import bisect
 import os
 import threading
@@ -39,7 +38,7 @@ import uvicorn
 from nanio.app import build_app
 from nanio.errors import InvalidArgument, NoSuchKey, PreconditionFailed
 from nanio.storage.backend import ListResult, ObjectInfo
-from nanio.storage.filesystem import _walk_keys
+from nanio.storage.filesystem import _decode_token, _encode_token, _walk_keys
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -174,8 +173,8 @@ class IndexedStorage:
         else:
             start = bisect.bisect_left(keys, _order(prefix), key=_order)
         page: list[ObjectInfo] = []
-        position = start
-        while position < len(keys) and keys[position].startswith(prefix) and len(page) < min(max_keys, MAX_KEYS):
+        position, limit = start, min(max_keys, MAX_KEYS)
+        while position < len(keys) and keys[position].startswith(prefix) and len(page) < limit:
             page.append(infos[keys[position]])
             position += 1
         more = position < len(keys) and keys[position].startswith(prefix)
@@ -234,17 +233,6 @@ class ListingXml:
 def _order(key: str) -> bytes:
     """S3 lists keys in the byte order of their UTF-8 encoding."""
     return key.encode("utf-8")
-
-
-def _encode_token(key: str) -> str:
-    return base64.urlsafe_b64encode(key.encode("utf-8")).decode("ascii")
-
-
-def _decode_token(token: str) -> str:
-    try:
-        return base64.urlsafe_b64decode(token.encode("ascii")).decode("utf-8")
-    except ValueError as exc:
-        raise InvalidArgument(f"invalid continuation token: {token!r}") from exc
 
 
 def indexed_listing(inner: Any) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
