@@ -13,24 +13,26 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 
 from shared.consumer import Handler, IdempotentConsumer, processed_indexes
-from shared.errors import install_error_handlers
 from shared.health import health_router
-from shared.http import BodySizeLimitMiddleware, RequestContextMiddleware
 from shared.kafka import KafkaBus, dlq_topic, ensure_topics
 from shared.logging import configure_logging
 from shared.metrics import ServiceMetrics
 from shared.mongo import IndexSpec, Mongo
 from shared.outbox import Outbox, OutboxRelay
+from shared.retry import until_done
 from shared.settings import ServiceSettings
+from shared.web.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from shared.web.problems import install_error_handlers
 
 log = logging.getLogger(__name__)
 
 Hook = Callable[["Runtime"], Awaitable[None]]
+T = TypeVar("T")
 
 
 @dataclass
@@ -67,9 +69,20 @@ class Runtime:
         self.ready = asyncio.Event()
         self._bootstrap_task: asyncio.Task[None] | None = None
         self.last_bootstrap_error = "starting"
+        self.components: dict[type, object] = {}
         if self.outbox:
             self.indexes.update(Outbox.indexes)
             self.topics.add(self.outbox.topic)
+
+    def provide(self, component: object, kind: type | None = None) -> None:
+        """Make a use-case object (or any collaborator) available to routes through :func:`provide`."""
+        self.components[kind or type(component)] = component
+
+    def component(self, kind: type[T]) -> T:
+        try:
+            return cast(T, self.components[kind])
+        except KeyError:
+            raise LookupError(f"{self.spec.name} provides no {kind.__name__}; wire it in main.py") from None
 
     def add_consumer(
         self, topics: Sequence[str], group_id: str, handler: Handler, **options: Any
@@ -96,23 +109,17 @@ class Runtime:
             await self.spec.wire(self)
         self._bootstrap_task = asyncio.create_task(self._bootstrap(), name="bootstrap")
 
+    def _bootstrap_failed(self, exc: Exception) -> bool:
+        """Any outage during the bootstrap is reported by ``/readyz`` and retried."""
+        self.last_bootstrap_error = f"{type(exc).__name__}: {exc}"
+        return True
+
     async def _bootstrap(self) -> None:
-        delay = 0.2
-        while True:
-            try:
+        async for attempt in until_done(self._bootstrap_failed, f"{self.spec.name} bootstrap (indexes, topics)"):
+            with attempt:
                 await self.mongo.ensure_indexes(self.indexes)
                 if self.topics:
                     await ensure_topics(self.settings, self.topics)
-                break
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - any outage: report it and retry
-                self.last_bootstrap_error = f"{type(exc).__name__}: {exc}"
-                log.warning(
-                    "bootstrap waiting for infrastructure (%s); retry in %.1fs", self.last_bootstrap_error, delay
-                )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
         if self.outbox:
             self.relay = OutboxRelay(
                 self.outbox,
@@ -150,6 +157,18 @@ class Runtime:
     async def check_bootstrap(self) -> None:
         if not self.ready.is_set():
             raise RuntimeError(self.last_bootstrap_error or "starting")
+
+
+def provide(kind: type[T]) -> Callable[[Request], Awaitable[T]]:
+    """A FastAPI dependency returning the ``kind`` object the service wired: ``Depends(provide(X))``."""
+
+    # a coroutine, so FastAPI calls it in the event loop rather than in a worker thread
+    async def dependency(request: Request) -> T:
+        runtime: Runtime = request.app.state.runtime
+        return runtime.component(kind)
+
+    dependency.__name__ = f"provide_{kind.__name__}"
+    return dependency
 
 
 def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:

@@ -30,6 +30,7 @@ from shared.kafka import KafkaBus, client_options, dlq_topic
 from shared.logging import event_id_var
 from shared.metrics import ServiceMetrics
 from shared.mongo import IndexSpec, Mongo
+from shared.retry import at_most, until_done
 from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -133,28 +134,31 @@ class IdempotentConsumer:
         )
 
     async def _run(self) -> None:
-        delay = 0.2
+        # joining waits out an outage with growing pauses; a session that had joined and then lost the
+        # broker starts the waits afresh, so a long healthy run does not inherit an old outage's pauses
         while not self._stopping.is_set():
-            consumer = self._new_consumer()
+            async for attempt in until_done(KafkaError, f"consumer {self.group_id} session"):
+                with attempt:
+                    await self._session()
+
+    async def _session(self) -> None:
+        """Join the group and poll until stopped or until the broker is lost."""
+        consumer = self._new_consumer()
+        try:
+            await consumer.start()
+            self._consumer = consumer
+            self.running.set()
             try:
-                await consumer.start()
-                self._consumer = consumer
-                self.running.set()
-                delay = 0.2
                 await self._poll(consumer)
-            except asyncio.CancelledError:
-                raise
             except KafkaError as exc:
-                log.warning("consumer %s lost kafka (%s); reconnecting in %.1fs", self.group_id, exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-            finally:
-                self.running.clear()
-                self._consumer = None
-                try:
-                    await consumer.stop()
-                except KafkaError:
-                    pass
+                log.warning("consumer %s lost kafka (%s); joining again", self.group_id, exc)
+        finally:
+            self.running.clear()
+            self._consumer = None
+            try:
+                await consumer.stop()
+            except KafkaError:
+                pass
 
     async def _poll(self, consumer: AIOKafkaConsumer) -> None:
         while not self._stopping.is_set():
@@ -251,39 +255,34 @@ class IdempotentConsumer:
                 event_id_var.reset(token)
 
     async def _apply_with_infra_retry(self, items: list[_Item]) -> None:
-        delay = 0.2
-        while True:
-            try:
+        """An outage of the database is not the events' fault: wait for it, however long."""
+        async for attempt in until_done(_is_infrastructure, f"consumer {self.group_id} batch"):
+            with attempt:
                 await self._apply(items)
-                return
-            except Exception as exc:
-                if not _is_infrastructure(exc):
-                    raise
-                log.warning(
-                    "consumer %s waiting for infrastructure (%s); retry in %.1fs",
-                    self.group_id,
-                    type(exc).__name__,
-                    delay,
-                )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
 
     async def _apply_one_with_retries(self, item: _Item) -> None:
-        attempts = self.settings.consumer_max_retries + 1
-        poison = False
-        for attempt in range(attempts):
-            try:
-                await self._apply_with_infra_retry([item])
-                return
-            except PoisonEvent as exc:
-                item.error = f"rejected by handler: {exc}"
-                poison = True
-                break
-            except Exception as exc:  # noqa: BLE001 - any handler failure counts as an attempt
-                item.error = f"{type(exc).__name__}: {exc}"
-                self.metrics.consumer_retries.labels(item.record.topic).inc()
-                if attempt + 1 < attempts:
-                    await asyncio.sleep(self.settings.consumer_retry_backoff_s * (2**attempt))
+        """A handler gets a bounded number of attempts at one event, then the event is dead-lettered."""
+
+        def handler_failed(exc: Exception) -> bool:
+            if isinstance(exc, PoisonEvent):
+                return False
+            self.metrics.consumer_retries.labels(item.record.topic).inc()
+            return True
+
+        try:
+            async for attempt in at_most(
+                self.settings.consumer_max_retries + 1,
+                handler_failed,
+                f"consumer {self.group_id} event {item.record.topic}@{item.record.offset}",
+                first_wait_s=self.settings.consumer_retry_backoff_s,
+            ):
+                with attempt:
+                    await self._apply_with_infra_retry([item])
+            return
+        except PoisonEvent as exc:
+            item.error, poison = f"rejected by handler: {exc}", True
+        except Exception as exc:  # noqa: BLE001 - a handler that keeps failing sends its event to the DLQ
+            item.error, poison = f"{type(exc).__name__}: {exc}", False
         await self._dead_letter(item, poison=poison)
 
     async def _dead_letter(self, item: _Item, *, poison: bool) -> None:
@@ -297,18 +296,12 @@ class IdempotentConsumer:
             ("dlq_consumer_group", self.group_id.encode()),
             ("dlq_failed_at", utcnow().isoformat().encode()),
         ]
-        delay = 0.2
-        while True:
-            try:
+        async for attempt in until_done(KafkaError, f"dead-letter publish to {dlq_topic(record.topic)}"):
+            with attempt:
                 await self.bus.started.wait()
                 await self.bus.producer.send_and_wait(
                     dlq_topic(record.topic), value=record.value, key=record.key, headers=headers
                 )
-                break
-            except KafkaError as exc:
-                log.warning("dead-letter publish failed (%s); retrying in %.1fs", exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
         self.dead_lettered += 1
         event_type = item.event.type if item.event else "unparseable"
         self.metrics.events_consumed.labels(record.topic, event_type, "dead_lettered").inc()

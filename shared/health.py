@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from shared.errors import problem
+from shared.web.problems import problem
 
 Check = Callable[[], Awaitable[None]]
 

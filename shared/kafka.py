@@ -11,6 +11,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from aiokafka.helpers import create_ssl_context
 
+from shared.retry import until_done
 from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -88,19 +89,16 @@ class KafkaBus:
         self._task = asyncio.create_task(self._connect(), name="kafka-producer-connect")
 
     async def _connect(self) -> None:
-        delay = 0.2
-        while True:
-            try:
-                await self.producer.start()
-                self.started.set()
-                log.info("kafka producer connected to %s", self.settings.kafka_bootstrap)
-                return
-            except KafkaError as exc:
-                log.warning("kafka not reachable yet (%s); retrying in %.1fs", exc, delay)
-                await self.producer.stop()
-                self.producer = self._new_producer()
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+        async for attempt in until_done(KafkaError, f"kafka producer connect to {self.settings.kafka_bootstrap}"):
+            with attempt:
+                try:
+                    await self.producer.start()
+                except KafkaError:
+                    await self.producer.stop()
+                    self.producer = self._new_producer()
+                    raise
+        self.started.set()
+        log.info("kafka producer connected to %s", self.settings.kafka_bootstrap)
 
     async def check(self, timeout_s: float = 2.0) -> None:
         """Raise if the broker cannot answer a metadata request now."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import random
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
@@ -13,6 +12,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import OperationFailure
 
 from shared.errors import Unavailable
+from shared.retry import at_most
 from shared.settings import ServiceSettings
 
 T = TypeVar("T")
@@ -67,16 +67,21 @@ class Mongo:
         off exponentially with jitter (up to about a second), so concurrent writers to the same
         documents take turns instead of failing.
         """
-        for attempt in range(attempts):
-            async with self.client.start_session() as session:
-                try:
-                    async with await session.start_transaction():
+        try:
+            async for attempt in at_most(attempts, _write_conflict, "transaction", first_wait_s=0.01, max_wait_s=1.0):
+                with attempt:
+                    async with self.client.start_session() as session, await session.start_transaction():
                         return await work(session)
-                except OperationFailure as exc:
-                    if not exc.has_error_label("TransientTransactionError"):
-                        raise
-            await asyncio.sleep(random.uniform(0, min(1.0, 0.01 * 2**attempt)))  # noqa: S311 - jitter
-        raise Unavailable("the record is being changed by many writers at once; retry in a moment")
+        except OperationFailure as exc:
+            if _write_conflict(exc):
+                raise Unavailable("the record is being changed by many writers at once; retry in a moment") from exc
+            raise
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def close(self) -> None:
         await self.client.close()
+
+
+def _write_conflict(exc: Exception) -> bool:
+    """A transaction that met a concurrent writer; re-running it reads the other's result."""
+    return isinstance(exc, OperationFailure) and exc.has_error_label("TransientTransactionError")

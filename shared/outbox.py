@@ -28,12 +28,15 @@ from shared.events import CloudEvent, EventData, utcnow
 from shared.kafka import KafkaBus
 from shared.metrics import ServiceMetrics
 from shared.mongo import IndexSpec, Mongo
+from shared.retry import until_done
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 OUTBOX = "outbox"
 LEASES = "outbox_lease"
+# what pauses the relay until it ends: the broker or the database unreachable
+OUTAGES = (KafkaError, PyMongoError, OSError, TimeoutError)
 SENT_RETENTION = timedelta(days=7)
 
 
@@ -164,30 +167,36 @@ class OutboxRelay:
 
     async def _loop(self) -> None:
         await self.bus.started.wait()
-        delay = 0.1
-        while True:
+        finished = False
+        while not finished:
+            # a fresh backoff for every turn: an outage's pauses end with the outage
             try:
-                if not await self._acquire_lease():
-                    if self._stopping.is_set():
-                        return
-                    await asyncio.sleep(self.lease_ttl.total_seconds() / 3)
-                    continue
-                sent = await self.publish_batch()
-                delay = 0.1
-                if sent:
-                    continue
-                if self._stopping.is_set():
-                    return
-                await self._wait_for_work()
-            except asyncio.CancelledError:
-                raise
-            except (KafkaError, PyMongoError, OSError, TimeoutError) as exc:
-                self.metrics.outbox_publish_failures.inc()
-                if self._stopping.is_set():
-                    return
-                log.warning("outbox relay paused (%s: %s); retrying in %.1fs", type(exc).__name__, exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+                async for attempt in until_done(self._paused, f"outbox relay of {self.outbox.topic}", first_wait_s=0.1):
+                    with attempt:
+                        finished = await self._turn()
+            except OUTAGES:
+                return  # stopping during an outage: the next relay publishes what is pending
+
+    def _paused(self, exc: Exception) -> bool:
+        """An outage pauses the relay until it ends, unless the relay is stopping."""
+        if not isinstance(exc, OUTAGES):
+            return False
+        self.metrics.outbox_publish_failures.inc()
+        return not self._stopping.is_set()
+
+    async def _turn(self) -> bool:
+        """Publish one batch or wait for work; True once stopping with nothing left to publish."""
+        if not await self._acquire_lease():
+            if self._stopping.is_set():
+                return True
+            await asyncio.sleep(self.lease_ttl.total_seconds() / 3)
+            return False
+        if await self.publish_batch():
+            return False
+        if self._stopping.is_set():
+            return True
+        await self._wait_for_work()
+        return False
 
     async def _wait_for_work(self) -> None:
         self.outbox.pending.clear()

@@ -1,4 +1,4 @@
-"""ASGI middleware shared by every service: request id, access log and metrics, body size limit."""
+"""ASGI middleware every service runs: request id, access log and metrics, body size limit."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.errors import problem
 from shared.logging import request_id_var
 from shared.metrics import ServiceMetrics
+from shared.web.problems import problem
 
 log = logging.getLogger("access")
 REQUEST_ID = "x-request-id"

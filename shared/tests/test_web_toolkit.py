@@ -1,0 +1,122 @@
+"""The shared HTTP toolkit: If-Match by RFC 9110, version preconditions, bounded pages, problem+json."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import httpx
+import pytest
+from fastapi import Body, FastAPI, Response
+
+from shared.errors import Conflict, InvalidInput, PreconditionFailed
+from shared.retry import at_most, until_done
+from shared.versions import Precondition
+from shared.web.etag import IfMatch, parse_if_match, set_etag
+from shared.web.pagination import Limit, Offset, Page
+from shared.web.problems import PROBLEM_JSON, install_error_handlers
+
+
+@pytest.mark.parametrize(
+    ("header", "current", "allowed"),
+    [
+        (None, 7, True),
+        ("*", 7, True),
+        (" * ", 7, True),
+        ('"7"', 7, True),
+        ('"6"', 7, False),
+        ('"6", "7"', 7, True),
+        ('"6","7"', 7, True),
+        ('W/"7"', 7, False),  # weak tags never match under the strong comparison
+        ('W/"6", "7"', 7, True),
+        ("7", 7, False),  # not an entity tag
+        ('"7', 7, False),
+        ('"7" "8"', 7, False),
+        ('"abc"', 7, False),
+        ('""', 7, False),
+        ('"99999999999999999999"', 7, False),
+    ],
+)
+def test_if_match_follows_rfc_9110(header: str | None, current: int, allowed: bool) -> None:
+    assert parse_if_match(header).allows(current) is allowed
+
+
+def test_precondition_names_the_current_version_and_combines_with_a_body_version() -> None:
+    with pytest.raises(PreconditionFailed, match=r"If-Match does not match: stall 3 is at version 5, not 4") as err:
+        parse_if_match('"4"').check(5, "stall 3")
+    assert err.value.extra["current_version"] == 5
+    Precondition.any().and_version(None).check(9, "x")
+    Precondition.any().and_version(9).check(9, "x")
+    with pytest.raises(PreconditionFailed, match="version does not match"):
+        Precondition.any().and_version(8).check(9, "x")
+    with pytest.raises(PreconditionFailed):
+        parse_if_match('"9"').and_version(8).check(9, "x")
+
+
+def _app() -> FastAPI:
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/things")
+    async def things(limit: Limit = 50, offset: Offset = 0) -> Page[int]:
+        return Page[int].of(list(range(offset, offset + limit))[:3], total=3, limit=limit, offset=offset)
+
+    @app.put("/things/1")
+    async def put(response: Response, if_match: IfMatch, name: Annotated[str, Body(embed=True)]) -> dict[str, str]:
+        if name == "taken":
+            raise Conflict("the name is taken", name=name)
+        if name == "":
+            raise InvalidInput("body.name", "must not be empty")
+        if_match.check(2, "thing 1")
+        set_etag(response, 3)
+        return {"name": name}
+
+    return app
+
+
+async def test_routes_use_the_toolkit_and_every_refusal_is_a_problem_document() -> None:
+    transport = httpx.ASGITransport(app=_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        page = (await client.get("/things", params={"limit": 2, "offset": 1})).json()
+        assert page == {"items": [1, 2], "total": 3, "limit": 2, "offset": 1}
+        for params, field in (({"limit": 501}, "query.limit"), ({"offset": 1_000_001}, "query.offset")):
+            refused = await client.get("/things", params=params)
+            assert refused.status_code == 422 and refused.headers["content-type"] == PROBLEM_JSON
+            assert refused.json()["errors"][0]["field"] == field
+
+        ok = await client.put("/things/1", json={"name": "a"}, headers={"If-Match": '"2"'})
+        assert ok.status_code == 200 and ok.headers["etag"] == '"3"'
+        stale = await client.put("/things/1", json={"name": "a"}, headers={"If-Match": 'W/"2"'})
+        assert stale.status_code == 412 and stale.json()["current_version"] == 2
+        conflict = await client.put("/things/1", json={"name": "taken"})
+        assert conflict.status_code == 409 and conflict.json()["name"] == "taken"
+        invalid = await client.put("/things/1", json={"name": ""})
+        assert invalid.status_code == 422 and invalid.json()["errors"] == [
+            {"field": "body.name", "message": "must not be empty"}
+        ]
+        assert invalid.json()["type"].endswith("/invalid-input")
+
+
+async def test_retries_until_done_and_at_most_the_budget() -> None:
+    calls = 0
+    async for attempt in until_done(ValueError, "flaky", first_wait_s=0.001):
+        with attempt:
+            calls += 1
+            if calls < 4:
+                raise ValueError("not yet")
+    assert calls == 4
+
+    calls = 0
+    with pytest.raises(ValueError, match="always"):
+        async for attempt in at_most(3, ValueError, "hopeless", first_wait_s=0.001):
+            with attempt:
+                calls += 1
+                raise ValueError("always")
+    assert calls == 3
+
+    calls = 0
+    with pytest.raises(KeyError):
+        async for attempt in until_done(ValueError, "wrong kind", first_wait_s=0.001):
+            with attempt:
+                calls += 1
+                raise KeyError("not retried")
+    assert calls == 1
