@@ -16,8 +16,8 @@ from gateway.stream import EventStreamResponse, StreamFull
 from gateway.upstreams import owner_of
 from gateway.wiring import Gateway, gateway_of
 from shared.errors import InvalidInput, NotFound, Unauthorized, Unavailable
-from shared.http import client_ip
 from shared.identity import Principal, bearer_token
+from shared.web.middleware import client_ip
 
 # dependencies are coroutines: a plain function would be run in a worker thread on every request
 GatewayDep = Annotated[Gateway, Depends(gateway_of)]

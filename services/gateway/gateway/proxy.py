@@ -18,9 +18,9 @@ from fastapi import Request, Response
 from gateway.metrics import GatewayMetrics
 from gateway.settings import GatewaySettings
 from gateway.upstreams import CircuitBreaker, CircuitState, Upstream
-from shared.errors import problem
-from shared.http import client_ip
 from shared.logging import request_id_var
+from shared.web.middleware import client_ip
+from shared.web.problems import problem
 
 log = logging.getLogger(__name__)
 
