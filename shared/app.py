@@ -18,6 +18,7 @@ from typing import Any, TypeVar, cast
 from fastapi import APIRouter, FastAPI, Request
 
 from shared.consumer import Handler, IdempotentConsumer, processed_indexes
+from shared.events import EventData
 from shared.health import health_router
 from shared.kafka import KafkaBus, dlq_topic, ensure_topics
 from shared.logging import configure_logging
@@ -42,6 +43,8 @@ class ServiceSpec:
     description: str
     routers: Sequence[APIRouter]
     publishes: str | None = None
+    # every event type the service publishes on ``publishes``: its wire contract (AsyncAPI)
+    events: Sequence[type[EventData]] = ()
     indexes: IndexSpec = field(default_factory=dict)
     wire: Hook | None = None
     on_ready: Hook | None = None
