@@ -31,20 +31,18 @@ MAX_WAIT_S = 5.0
 
 def until_done(on: Retryable, name: str, *, first_wait_s: float = 0.2, max_wait_s: float = MAX_WAIT_S) -> Attempts:
     """Attempts without end until one succeeds; waits grow from ``first_wait_s`` to ``max_wait_s``."""
-    return stamina.retry_context(
-        on=on,
-        attempts=None,
-        timeout=None,
-        wait_initial=first_wait_s,
-        wait_max=max_wait_s,
-        wait_jitter=first_wait_s,
-    ).with_name(name, (), {})
+    return _attempts(on, name, None, first_wait_s, max_wait_s)
 
 
 def at_most(
     attempts: int, on: Retryable, name: str, *, first_wait_s: float, max_wait_s: float = MAX_WAIT_S
 ) -> Attempts:
     """Up to ``attempts`` attempts; the last failure is raised to the caller."""
+    return _attempts(on, name, attempts, first_wait_s, max_wait_s)
+
+
+def _attempts(on: Retryable, name: str, attempts: int | None, first_wait_s: float, max_wait_s: float) -> Attempts:
+    # jitter up to one first wait, so writers that collided do not collide again in step
     return stamina.retry_context(
         on=on,
         attempts=attempts,
