@@ -63,7 +63,7 @@ test-unit: $(STAMP_VENV) ## fast tests only (no broker or database)
 test-faults: install ## fault-injection tests only
 	$(PY) -m pytest -q tests/faults
 
-lint: $(STAMP_VENV) ## ruff and mypy --strict on shared/
+lint: $(STAMP_VENV) ## ruff and mypy --strict on shared/ and devkit/
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
