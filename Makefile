@@ -15,19 +15,19 @@ DIR ?=
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(STAMP_VENV): requirements-dev.txt shared/requirements.txt services/*/requirements.txt tests/requirements-extra.txt tests/browser/requirements.txt pyproject.toml
+$(STAMP_VENV): requirements-dev.txt shared/requirements.txt devkit/requirements.txt services/*/requirements.txt tests/requirements-extra.txt tests/browser/requirements.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) is required (Python 3.11)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 
-$(STAMP_KAFKA): shared/stack/requirements-kafka.txt
+$(STAMP_KAFKA): devkit/stack/requirements-kafka.txt
 	$(PYTHON) -m venv $(TOOLS)/kafka
 	$(TOOLS)/kafka/bin/pip install --quiet --disable-pip-version-check -r $<
 	@touch $@
 
-$(STAMP_MONGO): shared/stack/requirements-mongo.txt
+$(STAMP_MONGO): devkit/stack/requirements-mongo.txt
 	$(PYTHON) -m venv $(TOOLS)/mongo
 	$(TOOLS)/mongo/bin/pip install --quiet --disable-pip-version-check -r $<
 	@touch $@
@@ -37,19 +37,19 @@ install: $(STAMP_VENV) tools ## install the platform and its local broker and da
 tools: $(STAMP_KAFKA) $(STAMP_MONGO)
 
 run: install ## start everything in the foreground with demo data (Ctrl-C stops)
-	$(PY) -m shared.stack run
+	$(PY) -m devkit.stack run
 
 up: install ## start (or complete) the stack in the background; returns when all is ready
-	$(PY) -m shared.stack up
+	$(PY) -m devkit.stack up
 
 down: ## stop what `make up` started (by pid file)
-	@if [ -x $(PY) ]; then $(PY) -m shared.stack down; else echo "nothing to stop"; fi
+	@if [ -x $(PY) ]; then $(PY) -m devkit.stack down; else echo "nothing to stop"; fi
 
 status: ## show which local components are running
-	@$(PY) -m shared.stack status
+	@$(PY) -m devkit.stack status
 
 seed: ## load the demo data into a running stack
-	$(PY) -m shared.stack seed
+	$(PY) -m devkit.stack seed
 
 browser: ## install headless Chromium for the dashboard tests (where possible)
 	@bash tests/browser/install-chromium.sh
@@ -63,7 +63,7 @@ test-unit: $(STAMP_VENV) ## fast tests only (no broker or database)
 test-faults: install ## fault-injection tests only
 	$(PY) -m pytest -q tests/faults
 
-lint: $(STAMP_VENV) ## ruff and mypy --strict on shared/
+lint: $(STAMP_VENV) ## ruff and mypy --strict on shared/ and devkit/
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 

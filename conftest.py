@@ -1,3 +1,3 @@
-"""Repository-wide pytest configuration: the real-infrastructure fixtures of shared.testing."""
+"""Repository-wide pytest configuration: the real-infrastructure fixtures of devkit.testing."""
 
-pytest_plugins = ["shared.testing"]
+pytest_plugins = ["devkit.testing"]

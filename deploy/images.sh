@@ -14,6 +14,8 @@ registry="${IMAGE_REGISTRY:-milan-commerce}"
 tag="${IMAGE_TAG:-$(git -C "$repo" describe --tags --always --dirty 2>/dev/null || true)}"
 push="${IMAGE_PUSH:-0}"
 services=(markets shops districts gateway)
+declare -A ports=([markets]=8001 [shops]=8002 [districts]=8003 [gateway]=8000)
+dockerfile="$repo/deploy/Dockerfile"
 
 if [[ -z "$tag" || "$tag" == "latest" ]]; then
   echo "images: set IMAGE_TAG to a version (the 'latest' tag is not used)" >&2
@@ -41,7 +43,8 @@ if [[ -z "$engine" ]]; then
   else
     echo "  none of docker, podman or buildah is installed."
   fi
-  echo "  The Dockerfiles are services/<name>/Dockerfile with the repository root as build context;"
+  echo "  The images build from deploy/Dockerfile (--build-arg SERVICE=<name> --build-arg PORT=<port>)"
+  echo "  with the repository root as build context;"
   echo "  run this script where docker (with its daemon), podman or buildah works, e.g. in the release pipeline."
   exit 0
 fi
@@ -49,9 +52,10 @@ fi
 for service in "${services[@]}"; do
   image="$registry/$service:$tag"
   echo "images: building $image with $engine"
+  build_args=(--build-arg "SERVICE=$service" --build-arg "PORT=${ports[$service]}")
   case "$engine" in
-    buildah) buildah build --layers -f "$repo/services/$service/Dockerfile" -t "$image" "$repo" ;;
-    *) "$engine" build -f "$repo/services/$service/Dockerfile" -t "$image" "$repo" ;;
+    buildah) buildah build --layers -f "$dockerfile" "${build_args[@]}" -t "$image" "$repo" ;;
+    *) "$engine" build -f "$dockerfile" "${build_args[@]}" -t "$image" "$repo" ;;
   esac
   if [[ "$push" == "1" ]]; then
     "$engine" push "$image"

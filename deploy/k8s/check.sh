@@ -14,7 +14,7 @@
 # 5. runs checkov's Kubernetes policies on the rendered objects.
 #
 # Environment:
-#   K8S_CHECK_ROOT  tree whose deploy/, docs/ and services/*/Dockerfile are
+#   K8S_CHECK_ROOT  tree whose deploy/ (with deploy/Dockerfile) and docs/ are
 #                   checked (default: this repository)
 #   K8S_VERSION     Kubernetes version of the core schemas (default 1.35.0)
 #   K8S_TOOLS_DIR   where the tool virtualenvs live (default: <repo>/.tools)

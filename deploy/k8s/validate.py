@@ -403,9 +403,12 @@ def check_promql(doc: dict[str, Any], where: str, report: Report) -> None:
 
 
 def check_dockerfiles(root: pathlib.Path, report: Report) -> None:
-    dockerfiles = sorted(root.glob("services/*/Dockerfile"))
+    template = root / "deploy" / "Dockerfile"
+    dockerfiles = [template] if template.exists() else []
     if not dockerfiles:
-        report.fail("services/*/Dockerfile", "no Dockerfile found")
+        report.fail("deploy/Dockerfile", "no Dockerfile found")
+    for copy in sorted(root.glob("services/*/Dockerfile")):
+        report.fail(str(copy.relative_to(root)), "services build from deploy/Dockerfile (--build-arg SERVICE), not a copy")
     for dockerfile in dockerfiles:
         where = str(dockerfile.relative_to(root))
         stages: set[str] = set()

@@ -33,9 +33,9 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from shapely.geometry import Point, Polygon, mapping
 
+from devkit.testing import FAST_KAFKA, LocalKafka, LocalMongo, running_app, unique
 from shared.events import CloudEvent, utcnow
 from shared.mongo import Mongo
-from shared.testing import FAST_KAFKA, LocalKafka, LocalMongo, running_app, unique
 
 MILAN = (9.10, 45.43, 9.24, 45.53)
 MARKETS, STALLS_PER_MARKET = 20, 20

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer
 
+from devkit.testing import LocalKafka, LocalMongo, make_settings, produce, running_app, unique
 from shared.events import CloudEvent
 from shared.mongo import Mongo
 from shared.outbox import Outbox
 from shared.settings import ServiceSettings
-from shared.testing import LocalKafka, LocalMongo, make_settings, produce, running_app, unique
 from shared.tests.probe_service import NoteWritten, build
 
 pytestmark = pytest.mark.integration

@@ -8,13 +8,13 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from pymongo.asynchronous.client_session import AsyncClientSession
 
+from devkit.testing import LocalKafka, LocalMongo, make_settings, unique
 from shared.consumer import IdempotentConsumer, PoisonEvent, processed_indexes
 from shared.events import CloudEvent
 from shared.kafka import KafkaBus, ensure_topics
 from shared.metrics import ServiceMetrics
 from shared.mongo import Mongo
 from shared.settings import ServiceSettings
-from shared.testing import LocalKafka, LocalMongo, make_settings, unique
 
 pytestmark = pytest.mark.integration
 

@@ -7,9 +7,9 @@ import asyncio
 import pytest
 from pymongo.asynchronous.client_session import AsyncClientSession
 
+from devkit.testing import LocalKafka, LocalMongo, make_settings
 from shared.mongo import Mongo
 from shared.settings import ServiceSettings
-from shared.testing import LocalKafka, LocalMongo, make_settings
 
 pytestmark = pytest.mark.integration
 

@@ -11,13 +11,13 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastapi import APIRouter, Request
 from pymongo.asynchronous.client_session import AsyncClientSession
 
+from devkit.testing import LocalKafka, LocalMongo, make_settings, running_app, unique
 from shared.app import Runtime, ServiceSpec, create_service_app
 from shared.events import CloudEvent, EventData
 from shared.kafka import ensure_topics
 from shared.mongo import Mongo
 from shared.outbox import Outbox, OutboxRelay, UnitOfWork
 from shared.settings import ServiceSettings
-from shared.testing import LocalKafka, LocalMongo, make_settings, running_app, unique
 from tests.bench.stats import ratio, summary_ms
 
 

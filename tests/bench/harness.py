@@ -12,9 +12,9 @@ from typing import TypeVar
 
 import httpx
 
-from shared.client import ApiClient
+from devkit.client import ApiClient
+from devkit.testing import Platform
 from shared.settings import ServiceSettings
-from shared.testing import Platform
 
 SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
 SERVICES = ("markets", "shops", "districts", "gateway")

@@ -11,7 +11,7 @@ from typing import Any
 
 from pymongo import AsyncMongoClient
 
-from shared.stack.components import tansu_binary
+from devkit.stack.components import tansu_binary
 
 
 def _cpu_model() -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.stack.processes import StackError
+from devkit.stack.processes import StackError
 from tests.bench.orchestrate import run_bench
 from tests.bench.scale import TINY
 

@@ -1,6 +1,6 @@
 """The browser tests' fixtures: the whole platform seeded with the demo data, and headless Chromium.
 
-The platform is the test harness's (``shared.testing.platform``: broker, database and the four
+The platform is the test harness's (``devkit.testing.platform``: broker, database and the four
 services as real processes on free ports). The tests skip, saying why, where Chromium or
 Playwright is missing.
 """
@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from shared.cli import _plugins
-from shared.client import ApiClient
-from shared.testing import Platform
+from devkit.cli import _plugins
+from devkit.client import ApiClient
+from devkit.testing import Platform
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [

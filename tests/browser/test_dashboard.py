@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.stack.components import ROOT
-from shared.testing import Platform
+from devkit.stack.components import ROOT
+from devkit.testing import Platform
 
 from .conftest import OFFICE
 

@@ -18,7 +18,6 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 CHECK = REPO / "deploy" / "k8s" / "check.sh"
-SERVICES = ("markets", "shops", "districts", "gateway")
 TOOLS_UNAVAILABLE = 3
 
 
@@ -37,14 +36,11 @@ def run_check(root: Path) -> subprocess.CompletedProcess[str]:
 
 
 def copy_tree(target: Path) -> Path:
-    """The parts of the repository the check reads: deploy/, docs/ and the Dockerfiles."""
+    """The parts of the repository the check reads: deploy/ (with the Dockerfile) and docs/."""
     shutil.copytree(REPO / "deploy", target / "deploy", symlinks=True)
     (target / "docs").mkdir()
     shutil.copytree(REPO / "docs" / "grafana", target / "docs" / "grafana", symlinks=True)
     shutil.copy2(REPO / "docs" / "prometheus.yml", target / "docs" / "prometheus.yml")
-    for service in SERVICES:
-        (target / "services" / service).mkdir(parents=True)
-        shutil.copy2(REPO / "services" / service / "Dockerfile", target / "services" / service / "Dockerfile")
     return target
 
 
@@ -88,10 +84,15 @@ def misspelt_probe_in_shops(root: Path) -> None:
 
 def unpinned_base_image(root: Path) -> None:
     edit(
-        root / "services/districts/Dockerfile",
+        root / "deploy/Dockerfile",
         "FROM python:3.11.14-slim-bookworm\n",
         "FROM python:latest\n",
     )
+
+
+def dockerfile_copy_in_shops(root: Path) -> None:
+    (root / "services" / "shops").mkdir(parents=True)
+    shutil.copy2(root / "deploy" / "Dockerfile", root / "services" / "shops" / "Dockerfile")
 
 
 BREAKAGES: dict[str, tuple[Callable[[Path], None], tuple[str, ...]]] = {
@@ -132,7 +133,11 @@ BREAKAGES: dict[str, tuple[Callable[[Path], None], tuple[str, ...]]] = {
     ),
     "Dockerfile on an unpinned base image": (
         unpinned_base_image,
-        (r"services/districts/Dockerfile:\d+: base image 'python:latest' uses the latest tag",),
+        (r"deploy/Dockerfile:\d+: base image 'python:latest' uses the latest tag",),
+    ),
+    "a service with its own Dockerfile": (
+        dockerfile_copy_in_shops,
+        (r"services/shops/Dockerfile: services build from deploy/Dockerfile",),
     ),
 }
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shared.stack.components import ROOT
-from shared.stack.processes import _alive, free_port
+from devkit.stack.components import ROOT
+from devkit.stack.processes import _alive, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -22,7 +22,7 @@ COMPONENTS = ("s3", "kafka", "mongo", "markets", "shops", "districts", "gateway"
 
 def stack(command: str, env: dict[str, str], *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "shared.stack", command, *extra],
+        [sys.executable, "-m", "devkit.stack", command, *extra],
         env=env, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
     )
 

@@ -23,8 +23,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from pydantic import ValidationError
 from pymongo import AsyncMongoClient
 
+from devkit.testing import Platform, running_platform, unique
 from shared.events import CloudEvent
-from shared.testing import Platform, running_platform, unique
 
 FAULT_ENV = {
     "RATE_LIMIT_ENABLED": "false",

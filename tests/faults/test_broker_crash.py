@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from shared.testing import Platform
+from devkit.testing import Platform
 
 from .conftest import Api, Database, StallTraffic, check_exactly_once, expect_projection, open_market
 

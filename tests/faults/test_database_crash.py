@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from shared.testing import Platform
+from devkit.testing import Platform
 
 from .conftest import (
     Api,

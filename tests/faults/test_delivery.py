@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from devkit.testing import Platform, produce, unique
 from shared.events import CloudEvent
-from shared.testing import Platform, produce, unique
 
 from .conftest import (
     MARKETS_TOPIC,

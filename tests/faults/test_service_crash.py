@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shared.testing import Platform
+from devkit.testing import Platform
 
 from .conftest import (
     STATUS_CHANGED,

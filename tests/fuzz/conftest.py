@@ -8,9 +8,9 @@ from datetime import timedelta
 import httpx
 import pytest
 
+from devkit.testing import Platform, running_platform
 from shared.identity import Principal, Role, issue_token
 from shared.settings import ServiceSettings
-from shared.testing import Platform, running_platform
 
 FUZZ_ENV = {"RATE_LIMIT_ENABLED": "false", "LOGIN_BURST": "1000", "LOGIN_MAX_FAILURES": "100"}
 

@@ -11,7 +11,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from shared.testing import Platform, unique
+from devkit.testing import Platform, unique
 
 pytestmark = pytest.mark.integration
 

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
-from shared.testing import Platform
+from devkit.testing import Platform
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 

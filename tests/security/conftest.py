@@ -16,9 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
+from devkit.testing import Platform, running_platform, unique
 from shared.identity import Principal, Role, issue_token
 from shared.settings import ServiceSettings
-from shared.testing import Platform, running_platform, unique
 
 SECURITY_ENV = {"RATE_LIMIT_ENABLED": "false", "LOGIN_BURST": "100", "LOG_LEVEL": "DEBUG"}
 OFFICE_PASSWORD = "office-demo"

@@ -20,8 +20,8 @@ from gateway.access import WRITE_METHODS, AccessPolicy, Need, WriteRule
 from gateway.paths import shape_of
 from gateway.upstreams import owner_of
 
+from devkit.testing import Platform, unique
 from shared.identity import Role
-from shared.testing import Platform, unique
 
 from .conftest import OFFICE_PASSWORD, World, merged_openapi, square
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.stack.components import ROOT, TOOLS
+from devkit.stack.components import ROOT, TOOLS
 
 HERE = Path(__file__).parent
 AUDIT_VENV = TOOLS / "audit"

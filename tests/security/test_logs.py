@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from shared.testing import Platform, unique
+from devkit.testing import Platform, unique
 
 from .conftest import OFFICE_PASSWORD, World
 

@@ -10,8 +10,8 @@ from argon2 import Type, extract_parameters
 from gateway.passwords import Passwords
 from pymongo import AsyncMongoClient
 
+from devkit.testing import Platform, unique
 from shared.identity import Role
-from shared.testing import Platform, unique
 
 from .conftest import World
 

@@ -11,8 +11,8 @@ import httpx
 import jwt
 import pytest
 
+from devkit.testing import Platform, unique
 from shared.identity import Role
-from shared.testing import Platform, unique
 
 from .conftest import World
 

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from shared.client import ApiClient
-from shared.importing import Importer, Outcome, Row, RowError, decode_text
+from devkit.client import ApiClient
+from devkit.importing import Importer, Outcome, Row, RowError, decode_text
 
 SUFFIXES = {".geojson", ".json"}
 LARGEST_FILE = 100 * 1024 * 1024

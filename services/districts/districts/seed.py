@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 import shapely
 from shapely.geometry import Polygon, mapping
 
-from shared.client import ApiClient
+from devkit.client import ApiClient
 
 
 class Nil(NamedTuple):

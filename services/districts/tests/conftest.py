@@ -13,9 +13,9 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from districts.settings import DistrictsSettings
 
+from devkit.testing import LocalKafka, LocalMongo, make_settings, unique
 from shared.events import CloudEvent
 from shared.identity import Principal, Role, issue_token
-from shared.testing import LocalKafka, LocalMongo, make_settings, unique
 
 NOW = datetime.now(UTC)
 

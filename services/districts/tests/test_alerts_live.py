@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from districts.main import create_app
 
-from shared.testing import running_app
+from devkit.testing import running_app
 
 pytestmark = pytest.mark.integration
 

@@ -13,10 +13,10 @@ from districts.importer import IMPORTERS, DistrictImporter, NilImporter
 from districts.main import create_app
 from districts.seed import DISTRICTS, NILS, seed
 
-from shared.client import ApiClient
+from devkit.client import ApiClient
+from devkit.importing import Outcome
+from devkit.testing import running_app
 from shared.events import CloudEvent
-from shared.importing import Outcome
-from shared.testing import running_app
 
 pytestmark = pytest.mark.integration
 

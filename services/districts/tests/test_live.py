@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from districts.main import create_app
 
+from devkit.testing import running_app
 from shared.events import CloudEvent
-from shared.testing import running_app
 
 pytestmark = pytest.mark.integration
 

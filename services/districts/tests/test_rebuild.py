@@ -10,7 +10,7 @@ from districts.main import create_app
 from districts.store import DistrictStore, entities_collection
 from pymongo import AsyncMongoClient
 
-from shared.testing import running_app
+from devkit.testing import running_app
 
 pytestmark = pytest.mark.integration
 

@@ -23,9 +23,9 @@ from gateway.main import create_app
 from gateway.settings import GatewaySettings
 from pydantic import BaseModel
 
+from devkit.stack.processes import free_port
+from devkit.testing import LocalKafka, LocalMongo, make_settings, unique
 from shared.identity import Principal, Role, issue_token
-from shared.stack.processes import free_port
-from shared.testing import LocalKafka, LocalMongo, make_settings, unique
 
 ALERT = {
     "id": "a-1",

@@ -12,9 +12,9 @@ import httpx
 import jwt
 import pytest
 
+from devkit.testing import LocalKafka, LocalMongo
 from shared.identity import Principal, Role, issue_token
 from shared.settings import ServiceSettings
-from shared.testing import LocalKafka, LocalMongo
 
 from .conftest import RunningGateway, Upstreams, gateway_settings, running_gateway
 

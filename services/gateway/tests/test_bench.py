@@ -7,7 +7,7 @@ from types import ModuleType
 
 import pytest
 
-from shared.testing import LocalKafka, LocalMongo, load_service_bench
+from devkit.testing import LocalKafka, LocalMongo, load_service_bench
 
 from .conftest import Upstreams
 

@@ -7,9 +7,9 @@ import time
 
 import pytest
 
+from devkit.stack.processes import free_port
+from devkit.testing import LocalKafka, LocalMongo
 from shared.identity import Role
-from shared.stack.processes import free_port
-from shared.testing import LocalKafka, LocalMongo
 
 from .conftest import RunningGateway, Upstreams, gateway_settings, markets_stand_in, running_gateway, serve
 

@@ -14,8 +14,8 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from devkit.testing import LocalKafka
 from shared.events import CloudEvent
-from shared.testing import LocalKafka
 
 from .conftest import RunningGateway
 

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from shared.client import ApiClient
-from shared.importing import Importer, Outcome, Row, RowError, has_columns, read_table
+from devkit.client import ApiClient
+from devkit.importing import Importer, Outcome, Row, RowError, has_columns, read_table
 
 MARKET_PREFIX = "Mercato Comunale Coperto"
 FIRST_SEEN = "__first_line__"

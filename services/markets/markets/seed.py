@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from devkit.client import ApiClient
 from markets.domain import FOOD_SERVICE_SHARE, StallCategory, StallStatus, concession_end
 from markets.importer import market_name
-from shared.client import ApiClient
 from shared.events import utcnow
 
 

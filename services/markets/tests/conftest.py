@@ -17,10 +17,10 @@ from markets.settings import MarketsSettings
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from shared.client import ApiClient
+from devkit.client import ApiClient
+from devkit.testing import LocalKafka, LocalMongo, make_settings, running_app, unique
 from shared.events import CloudEvent
 from shared.identity import Principal, Role, issue_token
-from shared.testing import LocalKafka, LocalMongo, make_settings, running_app, unique
 
 
 @dataclass

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 import pytest
 import uvicorn
 
-from shared.stack.processes import free_port
-from shared.testing import load_service_bench
+from devkit.stack.processes import free_port
+from devkit.testing import load_service_bench
 
 if TYPE_CHECKING:
     from conftest import Markets

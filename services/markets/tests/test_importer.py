@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 from markets.importer import IMPORTERS, MarketsImporter, market_fields, slug
 
-from shared.importing import Outcome, RowError
+from devkit.importing import Outcome, RowError
 
 if TYPE_CHECKING:
     from conftest import Markets

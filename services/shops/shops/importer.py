@@ -13,8 +13,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from shared.client import ApiClient
-from shared.importing import Importer, Outcome, Row, RowError, has_columns, read_table
+from devkit.client import ApiClient
+from devkit.importing import Importer, Outcome, Row, RowError, has_columns, read_table
 from shops.domain import ShopKind, ShopStatus, slug
 
 HISTORIC_DATASET = "ds290_botteghe_storiche"

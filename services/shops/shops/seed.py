@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.client import ApiClient
+from devkit.client import ApiClient
 
 WEEKDAYS = (0, 1, 2, 3, 4)
 MON_SAT = (0, 1, 2, 3, 4, 5)

@@ -14,10 +14,10 @@ from aiokafka import AIOKafkaConsumer
 from shops.main import create_app
 from shops.settings import ShopsSettings
 
-from shared.client import ApiClient
+from devkit.client import ApiClient
+from devkit.testing import LocalKafka, LocalMongo, make_settings, running_app, unique
 from shared.events import CloudEvent
 from shared.identity import Principal, Role, issue_token
-from shared.testing import LocalKafka, LocalMongo, make_settings, running_app, unique
 
 GATEWAY_PREFIX = "/api/v1"
 

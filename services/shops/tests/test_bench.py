@@ -7,8 +7,8 @@ from types import ModuleType
 import pytest
 from shops.settings import ShopsSettings
 
+from devkit.testing import LocalMongo, load_service_bench
 from shared.mongo import Mongo
-from shared.testing import LocalMongo, load_service_bench
 
 pytestmark = pytest.mark.integration
 

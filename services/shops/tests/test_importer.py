@@ -10,8 +10,8 @@ import pytest
 from rich.progress import Progress
 from shops.importer import HistoricShopsImporter, KiosksImporter
 
-from shared.cli import _import_file
-from shared.importing import FileReport, Outcome, RowError
+from devkit.cli import _import_file
+from devkit.importing import FileReport, Outcome, RowError
 
 REGISTER = Path(__file__).resolve().parents[4] / "shared" / "data" / "opendata" / "ds290_botteghe_storiche.csv"
 HISTORIC_HEADER = (

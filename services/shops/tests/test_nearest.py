@@ -16,8 +16,8 @@ from shops.main import create_app
 from shops.nearest import Nearby, NearestFinder
 from shops.service import ShopsService
 
+from devkit.testing import running_app
 from shared.metrics import ServiceMetrics
-from shared.testing import running_app
 
 SERVICES = ("ritiro_pacchi", "info_turistiche")
 

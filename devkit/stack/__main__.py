@@ -1,4 +1,4 @@
-"""``python -m shared.stack up|down|run|status`` — the local platform on 127.0.0.1."""
+"""``python -m devkit.stack up|down|run|status`` — the local platform on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from shared.stack.components import HOST, ROOT, SERVICES, Stack
-from shared.stack.processes import Managed, StackError, port_is_free
+from devkit.stack.components import HOST, ROOT, SERVICES, Stack
+from devkit.stack.processes import Managed, StackError, port_is_free
 
 STOP_ORDER = ("gateway", "districts", "shops", "markets", "mongo", "kafka", "s3")
 
@@ -43,7 +43,7 @@ def up(stack: Stack) -> None:
 
 def seed(stack: Stack) -> None:
     env = {**os.environ, **stack.service_env(), "GATEWAY_URL": f"http://{HOST}:{stack.port_of('gateway', 8000)}"}
-    result = subprocess.run([sys.executable, "-m", "shared.cli", "seed"], env=env, cwd=ROOT, check=False)
+    result = subprocess.run([sys.executable, "-m", "devkit.cli", "seed"], env=env, cwd=ROOT, check=False)
     if result.returncode != 0:
         raise StackError("loading the demo data failed (see above)")
 
@@ -109,7 +109,7 @@ def run(stack: Stack) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m shared.stack", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m devkit.stack", description=__doc__)
     parser.add_argument("command", choices=["up", "down", "run", "status", "seed"])
     parser.add_argument("--no-seed", action="store_true", help="up: do not load the demo data")
     args = parser.parse_args(argv)

@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
+from devkit.stack.components import SERVICES, Component, Stack, kafka_components, mongo_component
+from devkit.stack.processes import StackError, free_port, port_is_free
 from shared.settings import ServiceSettings
-from shared.stack.components import SERVICES, Component, Stack, kafka_components, mongo_component
-from shared.stack.processes import StackError, free_port, port_is_free
 
 FAST_KAFKA = {"kafka_session_timeout_ms": 1500, "kafka_heartbeat_interval_ms": 500, "kafka_request_timeout_ms": 5000}
 
@@ -265,7 +265,7 @@ def load_service_bench(service: str) -> Any:
     """A service's ``services/<service>/bench.py``: a script beside its package, loaded by path."""
     import importlib.util
 
-    from shared.stack.components import ROOT
+    from devkit.stack.components import ROOT
 
     spec = importlib.util.spec_from_file_location(f"{service}_bench", ROOT / "services" / service / "bench.py")
     assert spec and spec.loader

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.importing import Row, RowError
+from devkit.importing import Row, RowError
 
 
 def test_a_zero_read_from_a_json_feature_is_a_value_not_an_empty_cell() -> None:

@@ -10,7 +10,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shared.stack.processes import Managed, StackError, port_accepts, port_is_free
+from devkit.stack.processes import Managed, StackError, port_accepts, port_is_free
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ROOT / ".tools"

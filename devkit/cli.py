@@ -16,8 +16,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from shared.client import ApiClient, ApiError
-from shared.importing import FileReport, Importer, Outcome, RowError
+from devkit.client import ApiClient, ApiError
+from devkit.importing import FileReport, Importer, Outcome, RowError
 
 app = typer.Typer(help="Milan commerce platform command line.", no_args_is_help=True, add_completion=False)
 console = Console(stderr=True)

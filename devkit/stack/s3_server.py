@@ -188,7 +188,7 @@ class ListingXml:
     """nanio's ListObjectsV2 answer, with each object's ``<Contents>`` element rendered once.
 
     A page is nanio's own answer for no objects, with the count set and the cached elements
-    inserted: the bytes are the same as nanio's (``shared/tests/s3_store_check.py`` compares them).
+    inserted: the bytes are the same as nanio's (``devkit/tests/s3_store_check.py`` compares them).
     """
 
     END = b"</ListBucketResult>"

@@ -17,7 +17,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
-from shared.client import ApiClient
+from devkit.client import ApiClient
 
 
 class Outcome(StrEnum):

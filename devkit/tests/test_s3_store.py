@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.stack.components import StackError, s3_python
+from devkit.stack.components import StackError, s3_python
 
 CHECK = Path(__file__).with_name("s3_store_check.py")
 

@@ -6,8 +6,8 @@ import socket
 import threading
 import time
 
-from shared.stack.processes import port_is_free
-from shared.testing import wait_for_free_port
+from devkit.stack.processes import port_is_free
+from devkit.testing import wait_for_free_port
 
 
 def test_waits_for_a_port_still_held_by_a_closing_process() -> None:

@@ -10,10 +10,10 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from pymongo.errors import PyMongoError
 
+from devkit.testing import LocalKafka, LocalMongo
 from shared.kafka import ensure_topics
 from shared.mongo import Mongo
 from shared.settings import ServiceSettings
-from shared.testing import LocalKafka, LocalMongo
 
 pytestmark = pytest.mark.integration
 

@@ -1,0 +1,1 @@
+"""Tests of the developer tooling (local stack, harness, importing)."""
