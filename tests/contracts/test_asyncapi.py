@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import jsonschema_rs
 import pytest
+from gateway.contracts.asyncapi import merge
 from markets.events import StallStatusChanged
 from markets.main import app as markets_app
 
@@ -79,3 +80,50 @@ async def test_an_event_as_published_matches_its_message_and_a_different_one_doe
     no_envelope = wire["data"]
     for wrong in (as_another_type, unknown_status, missing_field, no_envelope):
         assert not schema.is_valid(wrong), wrong
+
+
+async def test_the_gateway_merges_the_services_documents_into_one_valid_document(
+    asyncapi_validator: jsonschema_rs.Validator,
+) -> None:
+    documents = {service: await served_document(service_app(service)) for service in ("markets", "shops")}
+    merged = merge(documents, ["districts"], "1.0.0")
+    assert [f"{e.instance_path}: {e.message[:200]}" for e in asyncapi_validator.iter_errors(merged)] == []
+    assert merged["x-unavailable"] == ["districts"]
+    assert list(merged["channels"]) == ["markets.events", "shops.events"]
+    every_type = {t for d in documents.values() for t in d["components"]["messages"]}
+    assert set(merged["components"]["messages"]) == every_type
+    schemas = merged["components"]["schemas"]
+    assert "markets_StallStatusChanged" in schemas and "shops_ShopRegistered" in schemas
+    assert not [name for name in schemas if not name.startswith(("markets_", "shops_"))]
+    refs = {r for r in _refs(merged) if r.startswith("#/components/schemas/")}
+    assert refs and all(r.removeprefix("#/components/schemas/") in schemas for r in refs), "a reference left dangling"
+    # a message's schema taken from the merged document checks an event as before
+    envelope = jsonschema_rs.validator_for(message_schema(merged, "shops.service.removed.v1"))
+    removed = {
+        "shop_id": "s1",
+        "service_id": "sv1",
+        "service": "parcel",
+        "actor": "office",
+        "at": "2026-12-05T09:00:00Z",
+    }
+    assert envelope.is_valid(
+        {
+            "specversion": "1.0",
+            "id": "e1",
+            "source": "/shops",
+            "type": "shops.service.removed.v1",
+            "subject": "s1",
+            "time": "2026-12-05T09:00:00Z",
+            "data": removed,
+        }
+    )
+
+
+def _refs(node: object) -> list[str]:
+    if isinstance(node, dict):
+        return [v for k, v in node.items() if k == "$ref" and isinstance(v, str)] + [
+            r for v in node.values() for r in _refs(v)
+        ]
+    if isinstance(node, list):
+        return [r for item in node for r in _refs(item)]
+    return []
