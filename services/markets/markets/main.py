@@ -6,15 +6,7 @@ from fastapi import FastAPI
 
 from markets.api import calls_router, router
 from markets.call_service import CallsService
-from markets.events import (
-    CallAwarded,
-    MarketRegistered,
-    MarketUpdated,
-    StallAssigned,
-    StallCreated,
-    StallReleased,
-    StallStatusChanged,
-)
+from markets.events import PUBLISHED
 from markets.service import MarketsService
 from markets.settings import MarketsSettings
 from markets.store import MarketStore
@@ -42,15 +34,7 @@ def create_app(settings: MarketsSettings | None = None) -> FastAPI:
         description=DESCRIPTION,
         routers=[router, calls_router],
         publishes=settings.events_topic,
-        events=[
-            MarketRegistered,
-            MarketUpdated,
-            StallCreated,
-            StallStatusChanged,
-            StallAssigned,
-            StallReleased,
-            CallAwarded,
-        ],
+        events=PUBLISHED,
         indexes=MarketStore.indexes,
         wire=wire,
     )
