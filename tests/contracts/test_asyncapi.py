@@ -9,7 +9,10 @@ from datetime import UTC, datetime
 
 import jsonschema_rs
 import pytest
+from gateway.access import AccessPolicy
 from gateway.contracts.asyncapi import merge
+from gateway.contracts.openapi import merge as merge_openapi
+from gateway.main import app as gateway_app
 from markets.events import StallStatusChanged
 from markets.main import app as markets_app
 
@@ -127,3 +130,13 @@ def _refs(node: object) -> list[str]:
     if isinstance(node, list):
         return [r for item in node for r in _refs(item)]
     return []
+
+
+def test_the_gateways_public_api_documents_the_asyncapi_route() -> None:
+    merged = merge_openapi(gateway_app.openapi(), {}, [], AccessPolicy())
+    operation = merged["paths"]["/asyncapi.json"]["get"]
+    assert "AsyncAPI" in operation["summary"]
+    assert operation["responses"]["200"]["content"]["application/json"]["schema"]["required"] == ["asyncapi", "info"]
+    assert "/openapi.json" not in merged["paths"], (
+        "the documents stay what they were: only the AsyncAPI one is an operation"
+    )
