@@ -22,8 +22,8 @@ import jsonschema_rs
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from devkit.testing import Platform, unique
 from shared.asyncapi import message_schema
-from shared.testing import Platform, unique
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
