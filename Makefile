@@ -63,9 +63,10 @@ test-unit: $(STAMP_VENV) ## fast tests only (no broker or database)
 test-faults: install ## fault-injection tests only
 	$(PY) -m pytest -q tests/faults
 
-lint: $(STAMP_VENV) ## ruff and mypy --strict on shared/ and devkit/
+lint: $(STAMP_VENV) ## ruff, mypy --strict on shared/, devkit/ and every domain module, the import contracts
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 fmt: $(STAMP_VENV)
 	$(VENV)/bin/ruff format .

@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
 
+from shared import asyncapi
 from shared.consumer import Handler, IdempotentConsumer, processed_indexes
 from shared.events import EventData
 from shared.health import health_router
@@ -52,6 +54,10 @@ class ServiceSpec:
     version: str = "1.0.0"
     # False for a service that serves its own API documentation (the gateway serves the merged one)
     openapi_docs: bool = True
+
+    def __post_init__(self) -> None:
+        if self.events and not self.publishes:
+            raise ValueError(f"{self.name} declares events but no topic to publish them on")
 
 
 class Runtime:
@@ -174,6 +180,25 @@ def provide(kind: type[T]) -> Callable[[Request], Awaitable[T]]:
     return dependency
 
 
+def asyncapi_router(spec: ServiceSpec) -> APIRouter:
+    """``GET /asyncapi.json``: the AsyncAPI 3.0 document of the events the service publishes."""
+    assert spec.publishes is not None
+    document = asyncapi.document(
+        title=f"{spec.title} events",
+        version=spec.version,
+        description=f"The events the {spec.name} service publishes on {spec.publishes}.",
+        topic=spec.publishes,
+        events=spec.events,
+    )
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/asyncapi.json")
+    async def asyncapi_document() -> JSONResponse:
+        return JSONResponse(document)
+
+    return router
+
+
 def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     configure_logging(spec.name, settings.log_level)
 
@@ -205,6 +230,8 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     app.include_router(health_router())
     for router in spec.routers:
         app.include_router(router)
+    if spec.publishes:
+        app.include_router(asyncapi_router(spec))
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     return app

@@ -26,7 +26,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import ConnectionFailure, OperationFailure
 
 from shared.events import CloudEvent, utcnow
-from shared.kafka import KafkaBus, client_options, dlq_topic
+from shared.kafka import KafkaBus, client_options, dlq_topic, follow, report_lag
 from shared.logging import event_id_var
 from shared.metrics import ServiceMetrics
 from shared.mongo import IndexSpec, Mongo
@@ -134,31 +134,22 @@ class IdempotentConsumer:
         )
 
     async def _run(self) -> None:
-        # joining waits out an outage with growing pauses; a session that had joined and then lost the
-        # broker starts the waits afresh, so a long healthy run does not inherit an old outage's pauses
-        while not self._stopping.is_set():
-            async for attempt in until_done(KafkaError, f"consumer {self.group_id} session"):
-                with attempt:
-                    await self._session()
+        await follow(
+            self._new_consumer,
+            self._poll,
+            name=f"consumer {self.group_id}",
+            stopping=self._stopping,
+            joined=self._joined,
+            left=self._left,
+        )
 
-    async def _session(self) -> None:
-        """Join the group and poll until stopped or until the broker is lost."""
-        consumer = self._new_consumer()
-        try:
-            await consumer.start()
-            self._consumer = consumer
-            self.running.set()
-            try:
-                await self._poll(consumer)
-            except KafkaError as exc:
-                log.warning("consumer %s lost kafka (%s); joining again", self.group_id, exc)
-        finally:
-            self.running.clear()
-            self._consumer = None
-            try:
-                await consumer.stop()
-            except KafkaError:
-                pass
+    def _joined(self, consumer: AIOKafkaConsumer) -> None:
+        self._consumer = consumer
+        self.running.set()
+
+    def _left(self) -> None:
+        self.running.clear()
+        self._consumer = None
 
     async def _poll(self, consumer: AIOKafkaConsumer) -> None:
         while not self._stopping.is_set():
@@ -167,15 +158,7 @@ class IdempotentConsumer:
             if records:
                 await self._process_batch(records)
                 await consumer.commit({tp: part[-1].offset + 1 for tp, part in batches.items() if part})
-            await self._report_lag(consumer)
-
-    async def _report_lag(self, consumer: AIOKafkaConsumer) -> None:
-        for tp in consumer.assignment():
-            highwater = consumer.highwater(tp)
-            if highwater is None:
-                continue
-            position = await consumer.position(tp)
-            self.metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(max(0, highwater - position))
+            await report_lag(consumer, self.metrics.consumer_lag)
 
     async def _process_batch(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
         items = [self._parse(r) for r in records]

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from aiokafka.helpers import create_ssl_context
+from prometheus_client import Gauge
 
 from shared.retry import until_done
 from shared.settings import ServiceSettings
@@ -111,3 +113,55 @@ class KafkaBus:
             self._task.cancel()
         if self.started.is_set():
             await self.producer.stop()
+
+
+Poll = Callable[[AIOKafkaConsumer], Awaitable[None]]
+
+
+async def follow(
+    new_consumer: Callable[[], AIOKafkaConsumer],
+    poll: Poll,
+    *,
+    name: str,
+    stopping: asyncio.Event,
+    joined: Callable[[AIOKafkaConsumer], None] = lambda consumer: None,
+    left: Callable[[], None] = lambda: None,
+) -> None:
+    """Keep a consumer session polling until ``stopping`` is set, across broker outages.
+
+    Joining waits out an outage with growing pauses; a session that had joined and then lost the
+    broker starts the waits afresh, so a long healthy run does not inherit an old outage's pauses.
+    ``joined`` is told of each started consumer, ``left`` of each session's end.
+    """
+    while not stopping.is_set():
+        async for attempt in until_done(KafkaError, f"{name} session"):
+            with attempt:
+                await _session(new_consumer(), poll, name, joined, left)
+
+
+async def _session(
+    consumer: AIOKafkaConsumer,
+    poll: Poll,
+    name: str,
+    joined: Callable[[AIOKafkaConsumer], None],
+    left: Callable[[], None],
+) -> None:
+    try:
+        await consumer.start()
+        joined(consumer)
+        try:
+            await poll(consumer)
+        except KafkaError as exc:
+            log.warning("%s lost kafka (%s); joining again", name, exc)
+    finally:
+        left()
+        with contextlib.suppress(KafkaError):
+            await consumer.stop()
+
+
+async def report_lag(consumer: AIOKafkaConsumer, lag: Gauge) -> None:
+    """Set ``lag{topic, partition}`` to how far the consumer is behind each assigned partition's end."""
+    for tp in consumer.assignment():
+        highwater = consumer.highwater(tp)
+        if highwater is not None:
+            lag.labels(tp.topic, str(tp.partition)).set(max(0, highwater - await consumer.position(tp)))

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from districts.api import nil_router, router
 from districts.atlas import Atlas
+from districts.events import AlertRaised, AlertResolved, KpisUpdated
 from districts.projector import Projector
 from districts.rebuild import Rebuilder
 from districts.refresher import Refresher, RefreshMetrics
@@ -72,6 +73,7 @@ def create_app(settings: DistrictsSettings | None = None) -> FastAPI:
         "time series and replay, projected from the markets and shops events.",
         routers=[router, nil_router],
         publishes=settings.districts_topic,
+        events=[KpisUpdated, AlertRaised, AlertResolved],
         indexes=DistrictStore.indexes,
         wire=wire,
         on_ready=on_ready,

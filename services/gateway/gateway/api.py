@@ -9,10 +9,11 @@ from urllib.parse import parse_qs, quote
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from gateway.contracts.openapi import API_PREFIX, BEARER
+from gateway.live.hub import StreamFull
+from gateway.live.stream import LiveStreamResponse
 from gateway.models import Me, TokenOut, UserCreate, UserOut, UserPage
-from gateway.openapi import API_PREFIX, BEARER
 from gateway.ratelimit import too_many_requests
-from gateway.stream import EventStreamResponse, StreamFull
 from gateway.upstreams import owner_of
 from gateway.wiring import Gateway, gateway_of
 from shared.errors import InvalidInput, NotFound, Unauthorized, Unavailable
@@ -156,17 +157,17 @@ async def overview(request: Request, gateway: GatewayDep) -> dict[str, Any]:
     "/stream",
     tags=["city"],
     summary="Live events (Server-Sent Events, commerce office)",
-    response_class=EventStreamResponse,
+    response_class=LiveStreamResponse,
     status_code=200,
     responses={200: {"content": {"text/event-stream": {}}, "description": "id, event type and CloudEvent JSON"}},
     openapi_extra=BEARER_NEEDED,
 )
-async def stream(request: Request, _: Office, gateway: GatewayDep) -> EventStreamResponse:
+async def stream(request: Request, _: Office, gateway: GatewayDep) -> LiveStreamResponse:
     try:
         subscription = gateway.hub.subscribe(request.headers.get("last-event-id"))
     except StreamFull as exc:
         raise Unavailable(str(exc)) from exc
-    return EventStreamResponse(
+    return LiveStreamResponse(
         gateway.hub,
         subscription,
         heartbeat_s=gateway.settings.sse_heartbeat_s,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from gateway import api, web
+from gateway.contracts import api as contracts
 from gateway.security import install_browser_security
 from gateway.settings import GatewaySettings
 from gateway.users import UserStore
@@ -35,7 +36,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         name="gateway",
         title="Milan commerce & markets platform API",
         description=DESCRIPTION,
-        routers=[api.router, web.router, api.relay],
+        routers=[api.router, contracts.router, contracts.documentation, web.router, api.relay],
         indexes=UserStore.indexes,
         wire=wire,
         on_ready=on_ready,

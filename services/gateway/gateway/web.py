@@ -1,7 +1,7 @@
 """Pages for people: the office's dashboard, the operators' page, and the API documentation.
 
 Everything is served from this process (no CDN): the dashboard's files from ``static/``, Swagger UI
-from the pinned ``fastapi-swagger`` package, the merged OpenAPI document from the services.
+from the pinned ``fastapi-swagger`` package (the documents it shows: :mod:`gateway.contracts`).
 """
 
 from __future__ import annotations
@@ -11,11 +11,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import FileResponse, Response
 from starlette.staticfiles import StaticFiles
 
-from gateway.wiring import gateway_of
 from shared.errors import NotFound
 
 PACKAGE = Path(__file__).resolve().parent
@@ -58,11 +57,6 @@ async def api_docs_asset(name: str) -> Response:
 def _asset(name: str) -> bytes:
     data: bytes = DOCS_ASSETS[name][0].read_bytes()
     return data
-
-
-@router.get("/openapi.json")
-async def openapi_document(request: Request) -> JSONResponse:
-    return JSONResponse(await (await gateway_of(request)).openapi.document())
 
 
 def mount_static(app: FastAPI) -> None:

@@ -13,16 +13,17 @@ from pymongo.errors import PyMongoError
 
 from gateway.access import AccessPolicy
 from gateway.auth import Accounts, Authenticator
-from gateway.feed import EventFeed
+from gateway.contracts.asyncapi import MergedAsyncAPI
+from gateway.contracts.openapi import MergedOpenAPI
+from gateway.live.feed import EventFeed
+from gateway.live.hub import EventHub
 from gateway.metrics import GatewayMetrics
-from gateway.openapi import MergedOpenAPI
 from gateway.overview import OverviewBuilder
 from gateway.passwords import Passwords
 from gateway.paths import TemplateIndex
 from gateway.proxy import Proxy
 from gateway.ratelimit import RateLimiter
 from gateway.settings import GatewaySettings
-from gateway.stream import EventHub
 from gateway.users import UserStore
 from shared.app import Runtime
 from shared.metrics import ServiceMetrics
@@ -47,13 +48,14 @@ class Gateway:
             on_drop=self.metrics.sse_dropped.inc,
         )
         self.openapi = MergedOpenAPI(self.proxy, own_openapi, self.policy, settings.openapi_refresh_s)
+        self.asyncapi = MergedAsyncAPI(self.proxy, settings.openapi_refresh_s, lambda: own_openapi()["info"]["version"])
         # route templates label the metrics of proxied requests (never raw paths with ids)
         self.templates = TemplateIndex(self.policy.templates())
         self.openapi.on_change(lambda spec: self.templates.replace([*self.policy.templates(), *spec["paths"]]))
         self.passwords = Passwords()
         self._started: tuple[UserStore, Authenticator, Accounts] | None = None
         self.feed: EventFeed | None = None
-        self._warm: asyncio.Task[None] | None = None
+        self._warm: list[asyncio.Task[None]] = []
 
     def _parts(self) -> tuple[UserStore, Authenticator, Accounts]:
         if self._started is None:
@@ -84,7 +86,10 @@ class Gateway:
     async def on_ready(self, runtime: Runtime) -> None:
         self.feed = EventFeed(self.settings, self.hub, self.metrics)
         self.feed.start()
-        self._warm = asyncio.create_task(self.openapi.warm(), name="openapi-warm-up")
+        self._warm = [
+            asyncio.create_task(self.openapi.warm(), name="openapi-warm-up"),
+            asyncio.create_task(self.asyncapi.warm(), name="asyncapi-warm-up"),
+        ]
         if self.settings.profile == "local":
             await self._with_retries("local demo accounts", self._create_demo_users)
         if self.settings.bootstrap_office_username and self.settings.bootstrap_office_password:
@@ -113,10 +118,10 @@ class Gateway:
 
     async def on_stop(self, runtime: Runtime) -> None:
         self.hub.close()
-        if self._warm:
-            self._warm.cancel()
+        for warm in self._warm:
+            warm.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._warm
+                await warm
         if self.feed:
             await self.feed.stop()
         await self.proxy.close()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 from gateway.access import AccessPolicy
-from gateway.openapi import namespaced
+from gateway.contracts.openapi import namespaced
+from gateway.live.hub import EventHub
 from gateway.overview import market_totals
 from gateway.ratelimit import RateLimiter
 from gateway.settings import GatewaySettings
-from gateway.stream import EventHub
 from gateway.upstreams import CircuitBreaker, CircuitState, owner_of
 from pydantic import ValidationError
 

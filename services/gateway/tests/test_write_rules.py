@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 from gateway.access import WRITE_METHODS, WRITE_RULES, AccessPolicy
+from gateway.contracts.openapi import merge
 from gateway.main import create_app
-from gateway.openapi import merge
 from gateway.paths import shape_of
 
 SERVICES = ("markets", "shops", "districts")

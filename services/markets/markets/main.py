@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from markets.api import calls_router, router
 from markets.call_service import CallsService
+from markets.events import PUBLISHED
 from markets.service import MarketsService
 from markets.settings import MarketsSettings
 from markets.store import MarketStore
@@ -33,6 +34,7 @@ def create_app(settings: MarketsSettings | None = None) -> FastAPI:
         description=DESCRIPTION,
         routers=[router, calls_router],
         publishes=settings.events_topic,
+        events=PUBLISHED,
         indexes=MarketStore.indexes,
         wire=wire,
     )

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from shared.app import Runtime, ServiceSpec, create_service_app
 from shops import api, api_offers
+from shops.events import PUBLISHED
 from shops.nearest import NearestFinder
 from shops.service import ShopsService
 from shops.settings import ShopsSettings
@@ -37,6 +38,7 @@ def create_app(settings: ShopsSettings | None = None) -> FastAPI:
         "opening hours, and the nearest open point offering a service.",
         routers=[api.router, api_offers.router],
         publishes=settings.events_topic,
+        events=PUBLISHED,
         indexes=ShopStore.indexes,
         wire=wire,
         on_ready=on_ready,

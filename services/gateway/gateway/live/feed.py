@@ -3,7 +3,8 @@
 Each gateway process reads every partition of the topics in a consumer group of its own
 (``gateway-stream-<host>-<id>``) starting at the latest offset: the stream shows what happens
 from now on, and replicas do not share the events among themselves. Offsets are committed
-automatically, so after a broker outage the same process resumes where it was.
+automatically, so after a broker outage the same process resumes where it was. Joining and
+rejoining after an outage is the shared consumer session loop (``shared.kafka.follow``).
 """
 
 from __future__ import annotations
@@ -15,14 +16,13 @@ import uuid
 from collections.abc import Sequence
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
-from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
+from gateway.live.hub import EventHub
 from gateway.metrics import GatewayMetrics
 from gateway.settings import GatewaySettings
-from gateway.stream import EventHub
 from shared.events import CloudEvent
-from shared.kafka import client_options
+from shared.kafka import client_options, follow, report_lag
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,16 @@ class EventFeed:
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="live-stream-feed")
+        self._task = asyncio.create_task(
+            follow(
+                self._new_consumer,
+                self._poll,
+                name=f"live-stream feed {self.group_id}",
+                stopping=self._stopping,
+                left=self.ready.clear,
+            ),
+            name="live-stream-feed",
+        )
 
     async def stop(self) -> None:
         """Leave at once: nothing is lost, a new process starts at the latest offset anyway."""
@@ -48,32 +57,16 @@ class EventFeed:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
 
-    async def _run(self) -> None:
-        delay = 0.2
-        while not self._stopping.is_set():
-            consumer = AIOKafkaConsumer(
-                *self.topics,
-                **client_options(self.settings),
-                group_id=self.group_id,
-                auto_offset_reset="latest",
-                enable_auto_commit=True,
-                session_timeout_ms=self.settings.kafka_session_timeout_ms,
-                heartbeat_interval_ms=self.settings.kafka_heartbeat_interval_ms,
-            )
-            try:
-                await consumer.start()
-                delay = 0.2
-                await self._poll(consumer)
-            except KafkaError as exc:
-                log.warning("live-stream feed lost kafka (%s); reconnecting in %.1fs", exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-            finally:
-                self.ready.clear()
-                try:
-                    await consumer.stop()
-                except KafkaError:
-                    pass
+    def _new_consumer(self) -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
+            *self.topics,
+            **client_options(self.settings),
+            group_id=self.group_id,
+            auto_offset_reset="latest",
+            enable_auto_commit=True,
+            session_timeout_ms=self.settings.kafka_session_timeout_ms,
+            heartbeat_interval_ms=self.settings.kafka_heartbeat_interval_ms,
+        )
 
     async def _poll(self, consumer: AIOKafkaConsumer) -> None:
         while not self._stopping.is_set():
@@ -87,11 +80,7 @@ class EventFeed:
                 for record in records:
                     self._relay(record)
                     await asyncio.sleep(0)  # let the clients' writers drain between events of a burst
-            for tp in consumer.assignment():
-                highwater = consumer.highwater(tp)
-                if highwater is not None:
-                    lag = max(0, highwater - await consumer.position(tp))
-                    self.metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(lag)
+            await report_lag(consumer, self.metrics.consumer_lag)
 
     def _relay(self, record: ConsumerRecord[bytes, bytes]) -> None:
         self.metrics.stream_events.labels(record.topic).inc()

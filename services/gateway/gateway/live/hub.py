@@ -1,9 +1,9 @@
-"""The live stream: a ring of recent events fanned out to Server-Sent-Events clients.
+"""The live stream's hub: a ring of recent events fanned out to Server-Sent-Events clients.
 
 Publishing never waits for a client. Each client has a bounded queue; a client whose queue is
-full is dropped (its stream ends and it reconnects with ``Last-Event-ID``), and a client whose
-socket accepts nothing for ``send_timeout_s`` is disconnected, so a slow reader costs the others
-nothing. A stream ends when the token that opened it expires: the client must log in again.
+full is dropped (its stream ends and it reconnects with ``Last-Event-ID``); the response
+(:mod:`gateway.live.stream`) disconnects a client whose socket accepts nothing for a while, so a
+slow reader costs the others nothing. A stream ends when the token that opened it expires.
 
 The ring keeps the last events for clients resuming after a short disconnection. Event ids
 continue from the start time in milliseconds, so ids only grow across restarts and a client
@@ -13,7 +13,6 @@ resuming with an id from before a restart receives everything the ring holds.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
@@ -22,14 +21,12 @@ from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.background import BackgroundTask
-from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from sse_starlette import ServerSentEvent
 
 log = logging.getLogger(__name__)
 
-HEARTBEAT = b": heartbeat\n\n"
 RECONNECT_MS = 3000
+SEP = "\n"
 
 
 @dataclass(frozen=True)
@@ -38,8 +35,11 @@ class StreamMessage:
     type: str
     data: str
 
+    def event(self) -> ServerSentEvent:
+        return ServerSentEvent(self.data, id=str(self.seq), event=self.type, sep=SEP)
+
     def encode(self) -> bytes:
-        return f"id: {self.seq}\nevent: {self.type}\ndata: {self.data}\n\n".encode()
+        return self.event().encode()
 
 
 class Subscription:
@@ -61,24 +61,31 @@ class Subscription:
             self._queue.get_nowait()
         self._queue.put_nowait(None)
 
-    async def chunks(self, heartbeat_s: float, lifetime_s: float) -> AsyncGenerator[bytes, None]:
-        """The stream's bytes; it ends after ``lifetime_s`` (when the caller's token expires)."""
+    async def events(self, lifetime_s: float) -> AsyncGenerator[ServerSentEvent, None]:
+        """The stream's events; it ends after ``lifetime_s`` (when the caller's token expires).
+
+        Raises :class:`ClientDropped` when the hub dropped this client for falling behind.
+        """
+        yield ServerSentEvent(retry=RECONNECT_MS, sep=SEP)
+        for kept in self.replay:
+            yield kept.event()
+        self.replay = []
         loop = asyncio.get_running_loop()
         ends_at = loop.time() + lifetime_s
-        yield f"retry: {RECONNECT_MS}\n\n".encode()
-        for kept in self.replay:
-            yield kept.encode()
-        self.replay = []
         while (left := ends_at - loop.time()) > 0:
             try:
-                message = await asyncio.wait_for(self._queue.get(), min(heartbeat_s, left))
+                message = await asyncio.wait_for(self._queue.get(), left)
             except TimeoutError:
-                if loop.time() < ends_at:
-                    yield HEARTBEAT
-                continue
-            if message is None:
                 return
-            yield message.encode()
+            if message is None:
+                if self.dropped:
+                    raise ClientDropped
+                return
+            yield message.event()
+
+
+class ClientDropped(Exception):
+    """The client fell ``queue_size`` events behind; its stream is cut so that it reconnects."""
 
 
 class StreamFull(Exception):
@@ -157,67 +164,3 @@ class EventHub:
     def close(self) -> None:
         for subscription in list(self._subscribers):
             self.unsubscribe(subscription)
-
-
-class EventStreamResponse(Response):
-    """``text/event-stream`` that ends when the client leaves and drops a client that stops reading."""
-
-    media_type = "text/event-stream"
-
-    def __init__(
-        self,
-        hub: EventHub,
-        subscription: Subscription,
-        *,
-        heartbeat_s: float,
-        send_timeout_s: float,
-        lifetime_s: float,
-    ) -> None:
-        self.status_code = 200
-        self.background: BackgroundTask | None = None
-        self.hub = hub
-        self.subscription = subscription
-        self.heartbeat_s = heartbeat_s
-        self.send_timeout_s = send_timeout_s
-        self.lifetime_s = lifetime_s
-        # one stream per connection: when the stream ends (client dropped, server stopping) so does the connection
-        self.init_headers({"Cache-Control": "no-store", "X-Accel-Buffering": "no", "Connection": "close"})
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        pump = asyncio.create_task(self._pump(send))
-        watch = asyncio.create_task(self._wait_for_disconnect(receive))
-        try:
-            await asyncio.wait({pump, watch}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (pump, watch):
-                task.cancel()
-            await asyncio.gather(pump, watch, return_exceptions=True)
-            self.hub.unsubscribe(self.subscription)
-        if self.background is not None:
-            await self.background()
-
-    async def _pump(self, send: Send) -> None:
-        chunks = self.subscription.chunks(self.heartbeat_s, self.lifetime_s)
-        try:
-            await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
-            async for chunk in chunks:
-                await asyncio.wait_for(
-                    send({"type": "http.response.body", "body": chunk, "more_body": True}), self.send_timeout_s
-                )
-            await asyncio.wait_for(
-                send({"type": "http.response.body", "body": b"", "more_body": False}), self.send_timeout_s
-            )
-        except TimeoutError:
-            log.warning("live-stream client not reading for %.0fs; disconnected", self.send_timeout_s)
-            if not self.subscription.dropped:
-                self.subscription.dropped = True
-                self.hub.on_drop()
-        except OSError:
-            pass  # the client went away mid-write
-        finally:
-            with contextlib.suppress(RuntimeError):
-                await chunks.aclose()
-
-    async def _wait_for_disconnect(self, receive: Receive) -> None:
-        while (await receive())["type"] != "http.disconnect":
-            pass

@@ -1,0 +1,1 @@
+"""The live stream: the feed reading the topics, the hub fanning events out, the SSE response."""
