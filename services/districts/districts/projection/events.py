@@ -1,4 +1,5 @@
-"""The events this service reads (its own copies of the markets and shops contracts) and publishes.
+"""The projection's wire contract: the events it reads (its own copies of the markets and shops
+contracts) and the KPI updates it publishes.
 
 Consumed payloads ignore fields they do not know and default the ones they do not need, so the
 producers may add fields (evolution is add-only) without breaking the projections.
@@ -10,6 +11,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import to_jsonable_python
 
 from shared.events import EventData
 
@@ -168,6 +170,12 @@ CONSUMED: dict[str, type[EventData]] = {
 # ---------------------------------------------------------------- districts.events (published)
 
 
+def kpis_payload(values: dict[str, Any]) -> dict[str, Any]:
+    """KPI values as JSON (times in ISO-8601), as ``KpisUpdated.kpis`` carries them."""
+    payload: dict[str, Any] = to_jsonable_python(values)
+    return payload
+
+
 class KpisUpdated(EventData):
     event_type = "districts.kpis.updated.v1"
     source = "/districts"
@@ -177,22 +185,3 @@ class KpisUpdated(EventData):
 
     def subject(self) -> str:
         return self.district
-
-
-class AlertRaised(EventData):
-    event_type = "districts.alert.raised.v1"
-    source = "/districts"
-    alert_id: str
-    district: str
-    condition: str
-    detail: str
-    value: float | None
-    threshold: float | None
-    at: datetime
-
-    def subject(self) -> str:
-        return self.district
-
-
-class AlertResolved(AlertRaised):
-    event_type = "districts.alert.resolved.v1"
