@@ -25,12 +25,12 @@ from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from districts.main import create_app
-from districts.seed import DISTRICTS, NILS, district_body, nil_body
-from districts.settings import DistrictsSettings
 from districts.geography.domain import District, Nil
 from districts.geography.store import GeographyStore
+from districts.main import create_app
 from districts.projection.store import MARKS
+from districts.seed import DISTRICTS, NILS, district_body, nil_body
+from districts.settings import DistrictsSettings
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from shapely.geometry import Point, Polygon, mapping
