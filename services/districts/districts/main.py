@@ -69,8 +69,7 @@ def create_app(settings: DistrictsSettings | None = None) -> FastAPI:
             Rebuilder(
                 settings=settings,
                 mongo=runtime.mongo,
-                bus=runtime.bus,
-                metrics=runtime.metrics,
+                consumers=runtime.new_consumer,
                 jobs=RebuildStore(db),
                 projections=projections,
                 projector=projector,

@@ -8,6 +8,8 @@ from shared.settings import ServiceSettings
 
 
 class DistrictsSettings(ServiceSettings):
+    """The topics it reads and writes, how often it refreshes, the vitality targets, the rebuild's timing."""
+
     service_name: str = "districts"
     port: int = 8003
 

@@ -68,6 +68,8 @@ class Thresholds:
 
 @dataclass(frozen=True)
 class AlertEntry:
+    """One step of an alert's history: raised or resolved, with the reading that decided it."""
+
     at: datetime
     state: AlertState
     detail: str

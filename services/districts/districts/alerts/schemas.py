@@ -75,7 +75,7 @@ class AlertEntryPublic(BaseModel):
 
     @classmethod
     def of(cls, entry: AlertEntry) -> AlertEntryPublic:
-        return cls(at=entry.at, state=entry.state, detail=entry.detail, value=entry.value)
+        return cls.model_validate(vars(entry))
 
 
 class AlertPublic(BaseModel):
@@ -92,15 +92,4 @@ class AlertPublic(BaseModel):
 
     @classmethod
     def of(cls, alert: Alert) -> AlertPublic:
-        return cls(
-            id=alert.id,
-            district=alert.district,
-            condition=alert.condition,
-            state=alert.state,
-            raised_at=alert.raised_at,
-            resolved_at=alert.resolved_at,
-            detail=alert.detail,
-            value=alert.value,
-            threshold=alert.threshold,
-            history=[AlertEntryPublic.of(e) for e in alert.history],
-        )
+        return cls.model_validate({**vars(alert), "history": [AlertEntryPublic.of(e) for e in alert.history]})

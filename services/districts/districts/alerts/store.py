@@ -15,6 +15,7 @@ from shared.mongo import Document, IndexSpec
 Session = AsyncClientSession | None
 THRESHOLDS, MONITORS, ALERTS = "thresholds", "monitors", "alerts"
 THRESHOLD_NAMES = tuple(f.name for f in fields(Thresholds))
+ALERT_FIELDS = tuple(f.name for f in fields(Alert))
 Peaks = dict[str, float]
 
 
@@ -29,19 +30,8 @@ def _entry(doc: Document) -> AlertEntry:
 
 
 def _alert(doc: Document) -> Alert:
-    return Alert(
-        id=doc["_id"],
-        district=doc["district"],
-        condition=doc["condition"],
-        key=doc["key"],
-        state=doc["state"],
-        raised_at=doc["raised_at"],
-        resolved_at=doc.get("resolved_at"),
-        detail=doc["detail"],
-        value=doc.get("value"),
-        threshold=doc.get("threshold"),
-        history=tuple(_entry(e) for e in doc.get("history", [])),
-    )
+    values = {name: doc.get(name) for name in ALERT_FIELDS}
+    return Alert(**{**values, "id": doc["_id"], "history": tuple(_entry(e) for e in doc.get("history", []))})
 
 
 def _alert_doc(alert: Alert) -> Document:

@@ -123,6 +123,8 @@ def shape_of(perimeter: Perimeter) -> BaseGeometry:
 
 @dataclass(frozen=True)
 class DistrictShape:
+    """A district's perimeter as one shapely geometry (the union of its parts)."""
+
     code: str
     geometry: BaseGeometry
 

@@ -42,14 +42,8 @@ def _nil(doc: Document) -> Nil:
 
 
 def _nil_doc(nil: Nil) -> Document:
-    return {
-        "_id": nil.id,
-        "name": nil.name,
-        "population": nil.population,
-        "area_km2": nil.area_km2,
-        "perimeter": dict(nil.perimeter or {}),
-        "updated_at": nil.updated_at,
-    }
+    values = {k: v for k, v in vars(nil).items() if k != "id"}
+    return {"_id": nil.id, **values, "perimeter": dict(nil.perimeter or {})}
 
 
 class GeographyStore:

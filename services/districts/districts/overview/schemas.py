@@ -12,6 +12,14 @@ from districts.overview.domain import DistrictView, NilView
 from districts.projection.schemas import KpisPublic, VitalityPublic
 
 
+def _figures(view: DistrictView | NilView) -> dict[str, Any]:
+    return {"kpis": KpisPublic.of(view.figures.kpis), "vitality": VitalityPublic.of(view.figures.vitality)}
+
+
+def _alerts(view: DistrictView) -> list[AlertPublic]:
+    return [AlertPublic.of(a) for a in view.open_alerts]
+
+
 class DistrictPublic(BaseModel):
     code: str
     name: str
@@ -23,16 +31,7 @@ class DistrictPublic(BaseModel):
 
     @classmethod
     def of(cls, view: DistrictView) -> DistrictPublic:
-        d = view.district
-        return cls(
-            code=d.code,
-            name=d.name,
-            version=d.version,
-            kpis=KpisPublic.of(view.figures.kpis),
-            vitality=VitalityPublic.of(view.figures.vitality),
-            open_alerts=[AlertPublic.of(a) for a in view.open_alerts],
-            updated_at=d.updated_at,
-        )
+        return cls.model_validate({**vars(view.district), **_figures(view), "open_alerts": _alerts(view)})
 
 
 class DistrictDetail(DistrictPublic):
@@ -40,7 +39,10 @@ class DistrictDetail(DistrictPublic):
 
     @classmethod
     def of(cls, view: DistrictView) -> DistrictDetail:
-        return cls.model_validate({**dict(DistrictPublic.of(view)), "perimeter": dict(view.district.perimeter or {})})
+        perimeter = dict(view.district.perimeter or {})
+        return cls.model_validate(
+            {**vars(view.district), **_figures(view), "open_alerts": _alerts(view), "perimeter": perimeter}
+        )
 
 
 class NilPublic(BaseModel):
@@ -53,15 +55,7 @@ class NilPublic(BaseModel):
 
     @classmethod
     def of(cls, view: NilView) -> NilPublic:
-        n = view.nil
-        return cls(
-            id=n.id,
-            name=n.name,
-            population=n.population,
-            area_km2=n.area_km2,
-            kpis=KpisPublic.of(view.figures.kpis),
-            vitality=VitalityPublic.of(view.figures.vitality),
-        )
+        return cls.model_validate({**vars(view.nil), **_figures(view)})
 
 
 class NilDetail(NilPublic):
@@ -69,4 +63,4 @@ class NilDetail(NilPublic):
 
     @classmethod
     def of(cls, view: NilView) -> NilDetail:
-        return cls.model_validate({**dict(NilPublic.of(view)), "perimeter": dict(view.nil.perimeter or {})})
+        return cls.model_validate({**vars(view.nil), **_figures(view), "perimeter": dict(view.nil.perimeter or {})})

@@ -21,6 +21,8 @@ FieldValue = str | int | float | bool | list[float] | None
 
 
 class EntityType(StrEnum):
+    """What a projected entity is: its id is ``<type>:<ref>``."""
+
     SHOP = "shop"
     MARKET = "market"
     STALL = "stall"

@@ -34,6 +34,8 @@ class Location(BaseModel):
 
 
 class _MarketEvent(EventData):
+    """What every markets event read here carries (consumed models are never published: no subject)."""
+
     source = "/markets"
     market_id: IdText
     version: int = Field(ge=1)
@@ -46,9 +48,6 @@ class MarketRegistered(_MarketEvent):
     location: Location | None = None
     active: bool = True
 
-    def subject(self) -> str:
-        return self.market_id
-
 
 class MarketUpdated(MarketRegistered):
     event_type = "markets.market.updated.v1"
@@ -57,9 +56,6 @@ class MarketUpdated(MarketRegistered):
 class StallEvent(_MarketEvent):
     number: IdText
     at: datetime | None = None
-
-    def subject(self) -> str:
-        return f"{self.market_id}/{self.number}"
 
 
 class StallCreated(StallEvent):
@@ -93,9 +89,6 @@ class StallReleased(StallEvent):
 class _ShopEvent(EventData):
     source = "/shops"
     shop_id: IdText
-
-    def subject(self) -> str:
-        return self.shop_id
 
 
 class ShopRegistered(_ShopEvent):
@@ -148,23 +141,17 @@ class ServiceRemoved(_ShopEvent):
     at: datetime | None = None
 
 
-CONSUMED: dict[str, type[EventData]] = {
-    model.event_type: model
-    for model in (
-        MarketRegistered,
-        MarketUpdated,
-        StallCreated,
-        StallStatusChanged,
-        StallAssigned,
-        StallReleased,
-        ShopRegistered,
-        ShopUpdated,
-        ShopStatusChanged,
-        HistoricRecognised,
-        ServiceRegistered,
-        ServiceRemoved,
-    )
-}
+def _followed(*bases: type[EventData]) -> list[type[EventData]]:
+    """Every model below ``bases`` that names an event type of its own."""
+    found: list[type[EventData]] = []
+    for base in bases:
+        for model in base.__subclasses__():
+            found += [model] if "event_type" in vars(model) else []
+            found += _followed(model)
+    return found
+
+
+CONSUMED: dict[str, type[EventData]] = {model.event_type: model for model in _followed(_MarketEvent, _ShopEvent)}
 
 
 # ---------------------------------------------------------------- districts.events (published)

@@ -18,7 +18,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pymongo.errors import PyMongoError
@@ -29,15 +29,22 @@ from districts.projection.store import ProjectionStore
 from districts.rebuild.domain import RebuildJob
 from districts.rebuild.store import RebuildStore
 from districts.settings import DistrictsSettings
-from shared.consumer import IdempotentConsumer, processed_collection, processed_indexes
+from shared.consumer import BatchHandler, Handler, IdempotentConsumer, processed_collection, processed_indexes
 from shared.errors import Conflict, NotFound
 from shared.events import utcnow
-from shared.kafka import KafkaBus, client_options
-from shared.metrics import ServiceMetrics
+from shared.kafka import client_options
 from shared.mongo import Mongo
 
 log = logging.getLogger(__name__)
 PROGRESS_INTERVAL_S = 0.2
+
+
+class ConsumerFactory(Protocol):
+    """Builds a consumer of the given topics for a group (``Runtime.new_consumer``)."""
+
+    def __call__(
+        self, topics: Sequence[str], group_id: str, handler: Handler, *, batch_handler: BatchHandler
+    ) -> IdempotentConsumer: ...
 
 
 class Rebuilder:
@@ -46,8 +53,7 @@ class Rebuilder:
         *,
         settings: DistrictsSettings,
         mongo: Mongo,
-        bus: KafkaBus,
-        metrics: ServiceMetrics,
+        consumers: ConsumerFactory,
         jobs: RebuildStore,
         projections: ProjectionStore,
         projector: Projector,
@@ -56,8 +62,7 @@ class Rebuilder:
     ) -> None:
         self.settings = settings
         self.mongo = mongo
-        self.bus = bus
-        self.metrics = metrics
+        self.consumers = consumers
         self.jobs = jobs
         self.projections = projections
         self.projector = projector
@@ -143,16 +148,7 @@ class Rebuilder:
     async def _replay(self, job_id: str, generation: int, group: str) -> None:
         """Replay the topics up to their current ends into ``generation`` with a consumer of its own."""
         handle, handle_batch = self.projector.replay_handlers(generation)
-        consumer = IdempotentConsumer(
-            settings=self.settings,
-            mongo=self.mongo,
-            bus=self.bus,
-            metrics=self.metrics,
-            topics=self.topics,
-            group_id=group,
-            handler=handle,
-            batch_handler=handle_batch,
-        )
+        consumer = self.consumers(self.topics, group, handle, batch_handler=handle_batch)
         async with _Offsets(self.settings, group) as offsets:
             targets = await offsets.ends(self.topics)
             await self.jobs.update(job_id, events_total=sum(targets.values()))
