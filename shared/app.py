@@ -93,10 +93,11 @@ class Runtime:
         except KeyError:
             raise LookupError(f"{self.spec.name} provides no {kind.__name__}; wire it in main.py") from None
 
-    def add_consumer(
+    def new_consumer(
         self, topics: Sequence[str], group_id: str, handler: Handler, **options: Any
     ) -> IdempotentConsumer:
-        consumer = IdempotentConsumer(
+        """A consumer on this service's adapters that the caller starts and stops (e.g. a replay)."""
+        return IdempotentConsumer(
             settings=self.settings,
             mongo=self.mongo,
             bus=self.bus,
@@ -106,6 +107,12 @@ class Runtime:
             handler=handler,
             **options,
         )
+
+    def add_consumer(
+        self, topics: Sequence[str], group_id: str, handler: Handler, **options: Any
+    ) -> IdempotentConsumer:
+        """A consumer started with the service (once the bootstrap is done) and stopped with it."""
+        consumer = self.new_consumer(topics, group_id, handler, **options)
         self.consumers.append(consumer)
         self.indexes.update(processed_indexes(group_id))
         self.topics.update(topics)

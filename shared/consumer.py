@@ -85,10 +85,12 @@ class IdempotentConsumer:
         auto_offset_reset: str = "earliest",
         max_batch: int = 200,
         batch_handler: BatchHandler | None = None,
+        on_commit: Callable[[int], None] | None = None,
     ) -> None:
         """``batch_handler``, when given, replaces ``handler``: it gets the new events of a batch at
         once, in order (one event when a failing batch is retried event by event), so a projection
-        can read and write in bulk."""
+        can read and write in bulk. ``on_commit`` is called with the number of new events once
+        their transaction has committed, so what reads the projection can wake up instead of polling."""
         self.settings = settings
         self.mongo = mongo
         self.bus = bus
@@ -97,6 +99,7 @@ class IdempotentConsumer:
         self.group_id = group_id
         self.handler = handler
         self.batch_handler = batch_handler
+        self.on_commit = on_commit
         self.auto_offset_reset = auto_offset_reset
         self.max_batch = max_batch
         self.processed = mongo.db[processed_collection(group_id)]
@@ -219,6 +222,8 @@ class IdempotentConsumer:
             counted.add(item.event.id)
             self.metrics.events_consumed.labels(item.record.topic, item.event.type, outcome).inc()
         self.handled += processed
+        if processed and self.on_commit is not None:
+            self.on_commit(processed)
         if duplicates:
             log.info(
                 "skipped %d duplicate events on %s", duplicates, ", ".join(sorted({i.record.topic for i in items}))

@@ -25,10 +25,12 @@ from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from districts.geography.domain import District, Nil
+from districts.geography.store import GeographyStore
 from districts.main import create_app
+from districts.projection.store import MARKS
 from districts.seed import DISTRICTS, NILS, district_body, nil_body
 from districts.settings import DistrictsSettings
-from districts.store import MARKS, DistrictStore
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from shapely.geometry import Point, Polygon, mapping
@@ -165,19 +167,20 @@ async def _geography(settings: DistrictsSettings, mix: Mix) -> dict[str, Any]:
         centre["lon"] - 0.0005, centre["lat"] - 0.0005, centre["lon"] + 0.0005, centre["lat"] + 0.0005
     )
     mongo = Mongo(settings)
-    store = DistrictStore(mongo.db)
+    store = GeographyStore(mongo.db)
     now = utcnow()
 
     async def work(session: AsyncClientSession) -> None:
         for nil in NILS:
             body = nil_body(nil)
-            await store.save_nil({"_id": body.pop("id"), **body, "updated_at": now}, session)
+            nil_def = Nil(body["id"], body["name"], body["population"], body.get("area_km2"), now, body["perimeter"])
+            await store.save_nil(nil_def, session)
         districts = [district_body(*d) for d in DISTRICTS]
         districts.append({"code": PROBE, "name": "Probe", "perimeter": mapping(probe)})
         for body in districts:
-            doc = {"_id": body["code"], "name": body["name"], "perimeter": body["perimeter"], "version": 1}
-            await store.save_district({**doc, "updated_at": now}, expected_version=None, session=session)
-        await store.record_geography_change("bench", session)
+            district = District(body["code"], body["name"], 1, now, body["perimeter"])
+            await store.save_district(district, expected_version=None, session=session)
+        await store.record_change("bench", session)
 
     try:
         await mongo.transaction(work)

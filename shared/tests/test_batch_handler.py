@@ -25,6 +25,7 @@ async def test_batches_reach_the_handler_whole_and_poison_alone(kafka: LocalKafk
     events = [CloudEvent(source="/probe", type="probe.tick.v1", subject=f"k{i}", data={"n": i}) for i in range(40)]
     poison = CloudEvent(source="/probe", type="probe.tick.v1", subject="bad", data={"n": -1})
     sizes: list[int] = []
+    committed: list[int] = []
 
     async def project(batch: list[CloudEvent], session: AsyncClientSession) -> None:
         if any(e.data["n"] < 0 for e in batch):
@@ -58,7 +59,7 @@ async def test_batches_reach_the_handler_whole_and_poison_alone(kafka: LocalKafk
     bus.start()
     consumer = IdempotentConsumer(
         settings=settings, mongo=db, bus=bus, metrics=metrics, topics=[topic], group_id=group,
-        handler=refuse, batch_handler=project,
+        handler=refuse, batch_handler=project, on_commit=committed.append,
     )  # fmt: skip
     consumer.start()
     try:
@@ -68,6 +69,7 @@ async def test_batches_reach_the_handler_whole_and_poison_alone(kafka: LocalKafk
         await handled(len(events), 1)
         stored = await db.db.ticks.count_documents({})
         assert consumer.handled == len(events) == stored and consumer.dead_lettered == 1
+        assert sum(committed) == len(events) and 0 not in committed, "told of each commit of new events, once"
     finally:
         await consumer.stop()
         await producer.stop()

@@ -2,27 +2,31 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from fastapi import FastAPI
 
-from districts.api import nil_router, router
-from districts.atlas import Atlas
-from districts.events import AlertRaised, AlertResolved, KpisUpdated
-from districts.projector import Projector
-from districts.rebuild import Rebuilder
-from districts.refresher import Refresher, RefreshMetrics
-from districts.service import DistrictsService
+from districts.alerts.api import router as alerts_router
+from districts.alerts.events import AlertRaised, AlertResolved
+from districts.alerts.service import AlertMetrics, AlertsService, AlertWatch
+from districts.alerts.store import AlertStore
+from districts.geography.api import nil_router as nil_definitions_router
+from districts.geography.api import router as geography_router
+from districts.geography.current import CurrentGeography
+from districts.geography.service import GeographyService
+from districts.geography.store import GeographyStore
+from districts.overview.api import nil_router, router
+from districts.overview.service import OverviewService
+from districts.projection.api import router as timeseries_router
+from districts.projection.events import KpisUpdated
+from districts.projection.refresher import Refresher, RefreshMetrics
+from districts.projection.service import KpiQueries, ProjectionStates, Projector
+from districts.projection.store import ProjectionStore
+from districts.rebuild.api import router as rebuild_router
+from districts.rebuild.service import Rebuilder
+from districts.rebuild.store import RebuildStore
 from districts.settings import DistrictsSettings
-from districts.store import DistrictStore
 from shared.app import Runtime, ServiceSpec, create_service_app
 
-
-@dataclass(frozen=True)
-class Parts:
-    store: DistrictStore
-    refresher: Refresher
-    rebuilder: Rebuilder
+INDEXES = {**GeographyStore.indexes, **ProjectionStore.indexes, **AlertStore.indexes, **RebuildStore.indexes}
 
 
 def create_app(settings: DistrictsSettings | None = None) -> FastAPI:
@@ -31,50 +35,73 @@ def create_app(settings: DistrictsSettings | None = None) -> FastAPI:
 
     async def wire(runtime: Runtime) -> None:
         assert runtime.outbox is not None
-        store = DistrictStore(runtime.mongo.db)
-        atlas = Atlas(store, settings.geography_settle_s)
-        projector = Projector(store, atlas)
-        runtime.add_consumer(topics, settings.consumer_group, projector.handle, batch_handler=projector.handle_batch)
+        db = runtime.mongo.db
+        geography_store, projections, alert_store = GeographyStore(db), ProjectionStore(db), AlertStore(db)
+        states = ProjectionStates(projections, geography_store)
+        geography = CurrentGeography(geography_store, settings.geography_settle_s)
+        projector = Projector(projections, states, geography)
         refresher = Refresher(
-            store=store,
-            atlas=atlas,
+            projections=projections,
+            states=states,
+            geography=geography,
+            alerts=AlertWatch(alert_store, AlertMetrics.create(runtime.metrics)),
             outbox=runtime.outbox,
+            mongo=runtime.mongo,
             settings=settings,
             metrics=RefreshMetrics.create(runtime.metrics),
         )
-        rebuilder = Rebuilder(
-            settings=settings,
-            mongo=runtime.mongo,
-            bus=runtime.bus,
-            metrics=runtime.metrics,
-            store=store,
-            projector=projector,
-            refresher=refresher,
-            topics=topics,
+        runtime.add_consumer(
+            topics,
+            settings.consumer_group,
+            projector.handle,
+            batch_handler=projector.handle_batch,
+            on_commit=refresher.projected,
         )
-        runtime.app.state.parts = Parts(store, refresher, rebuilder)
-        runtime.app.state.districts = DistrictsService(store, runtime.mongo, refresher)
-        runtime.app.state.rebuilder = rebuilder
+        geography_service = GeographyService(geography_store, runtime.mongo, on_change=refresher.request)
+        alerts = AlertsService(alert_store, geography_store, on_change=refresher.request)
+        figures = KpiQueries(projections, states, geography_store)
+        runtime.provide(refresher)
+        runtime.provide(geography_service)
+        runtime.provide(alerts)
+        runtime.provide(figures)
+        runtime.provide(OverviewService(geography_store, geography_service, figures, alerts))
+        runtime.provide(
+            Rebuilder(
+                settings=settings,
+                mongo=runtime.mongo,
+                consumers=runtime.new_consumer,
+                jobs=RebuildStore(db),
+                projections=projections,
+                projector=projector,
+                refresher=refresher,
+                topics=topics,
+            )
+        )
 
     async def on_ready(runtime: Runtime) -> None:
-        parts: Parts = runtime.app.state.parts
-        live = [c for c in runtime.consumers if c.group_id == settings.consumer_group]
-        parts.refresher.start(progress=lambda: sum(c.handled for c in live))
+        runtime.component(Refresher).start()
 
     async def on_stop(runtime: Runtime) -> None:
-        parts: Parts = runtime.app.state.parts
-        await parts.rebuilder.stop()
-        await parts.refresher.stop()
+        await runtime.component(Rebuilder).stop()
+        await runtime.component(Refresher).stop()
 
     spec = ServiceSpec(
         name="districts",
         title="Districts",
         description="Urban Commerce Districts and NIL neighbourhoods: live KPIs, vitality index, alerts, "
         "time series and replay, projected from the markets and shops events.",
-        routers=[router, nil_router],
+        routers=[
+            rebuild_router,
+            router,
+            geography_router,
+            timeseries_router,
+            alerts_router,
+            nil_router,
+            nil_definitions_router,
+        ],
         publishes=settings.districts_topic,
         events=[KpisUpdated, AlertRaised, AlertResolved],
-        indexes=DistrictStore.indexes,
+        indexes=INDEXES,
         wire=wire,
         on_ready=on_ready,
         on_stop=on_stop,

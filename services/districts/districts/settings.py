@@ -8,6 +8,8 @@ from shared.settings import ServiceSettings
 
 
 class DistrictsSettings(ServiceSettings):
+    """The topics it reads and writes, how often it refreshes, the vitality targets, the rebuild's timing."""
+
     service_name: str = "districts"
     port: int = 8003
 
@@ -18,7 +20,6 @@ class DistrictsSettings(ServiceSettings):
 
     snapshot_interval_s: float = Field(default=300.0, gt=0, description="time-series sample of every district")
     refresh_idle_poll_s: float = Field(default=1.0, gt=0, description="look for other replicas' writes")
-    refresh_tick_s: float = Field(default=0.02, gt=0, description="how often new local projections are noticed")
     geography_settle_s: float = Field(default=0.5, ge=0, description="quiet time before a new geography is loaded")
     services_per_1000_target: float = Field(default=1.0, gt=0)
     extended_hours_target: float = Field(default=0.4, gt=0, le=2)

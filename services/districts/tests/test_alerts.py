@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from districts.alerts import Thresholds, decide, peak, readings, record_peak
-from districts.domain import Kpis
+from districts.alerts.domain import Thresholds, decide, peak, readings, record_peak
+from districts.alerts.schemas import ThresholdsBody
+from districts.projection.domain import Kpis
 from pydantic import ValidationError
 
 
@@ -39,8 +40,9 @@ def test_historic_closures_vitality_drop_and_missing_services() -> None:
     drops = run([Kpis(vitality_index=v) for v in index], Thresholds(), peaks=[60.0] * len(index))
     assert drops == [("raise", "vitality_drop"), ("resolve", "vitality_drop")]
 
-    limits = Thresholds(required_services=["ritiro_pacchi", "ritiro_pacchi"])
-    assert limits.required_services == ["ritiro_pacchi"]
+    limits = Thresholds(required_services=("ritiro_pacchi", "ritiro_pacchi"))
+    assert limits.required_services == ("ritiro_pacchi",)
+    assert ThresholdsBody(required_services=["ritiro_pacchi", "ritiro_pacchi"]).required_services == ["ritiro_pacchi"]
     services = [Kpis(), Kpis(), Kpis(services_by_type={"ritiro_pacchi": 2})]
     assert run(services, limits) == [
         ("raise", "service_missing:ritiro_pacchi"),
@@ -69,7 +71,7 @@ def test_an_alert_no_longer_monitored_is_resolved() -> None:
 )
 def test_thresholds_that_would_flap_or_inject_are_refused(values: dict[str, object], field: str) -> None:
     with pytest.raises(ValidationError) as caught:
-        Thresholds.model_validate(values)
+        ThresholdsBody.model_validate(values)
     assert caught.value.errors()[0]["loc"][0] == field
 
 

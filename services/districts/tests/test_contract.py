@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from districts.events import CONSUMED, AlertRaised, AlertResolved, KpisUpdated
-from districts.projections import changes_of
+from districts.alerts.events import AlertRaised, AlertResolved
+from districts.projection.changes import changes_of
+from districts.projection.events import CONSUMED, KpisUpdated
 
 CATALOGUE = Path(__file__).resolve().parents[3] / "docs" / "events.md"
 NOW = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)

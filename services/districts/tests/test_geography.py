@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from districts.geography import DistrictShape, GeometryError, Locator, NilShape, parse_perimeter
+from districts.geography.domain import DistrictShape, GeometryError, Locator, NilShape, parse_perimeter
 
 OPENDATA = Path(__file__).resolve().parents[4] / "shared" / "data" / "opendata"
 SQUARE = [[0, 0], [2, 0], [2, 2], [0, 2], [0, 0]]

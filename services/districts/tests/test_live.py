@@ -193,3 +193,29 @@ async def test_projections_survive_duplicates_reordering_and_restart(
     assert last["district"] == "centro" and last["kpis"]["shops_active"] == 1
     dead = await topic_reader(f"{shops}.dlq")
     assert [e.subject for e in dead] == ["s9"]
+
+
+async def test_if_match_follows_rfc_9110_and_pages_are_bounded(
+    settings: Any, office: dict[str, str], square: Any
+) -> None:
+    async for client in running_app(create_app(settings)):
+        body = {"code": "centro", "name": "Centro", "perimeter": square(*CENTRO)}
+        assert (await client.post("/districts", json=body, headers=office)).status_code == 201
+        update = {"name": "Centro storico", "perimeter": square(*CENTRO)}
+
+        weak = await client.put("/districts/centro", json=update, headers={**office, "If-Match": 'W/"1"'})
+        assert weak.status_code == 412, "a weak tag never matches under the strong comparison"
+        assert weak.headers["content-type"].startswith("application/problem+json")
+        garbled = await client.put("/districts/centro", json=update, headers={**office, "If-Match": "one"})
+        assert garbled.status_code == 412
+        either = await client.put("/districts/centro", json=update, headers={**office, "If-Match": '"7", "1"'})
+        assert either.status_code == 200 and either.headers["etag"] == '"2"'
+        anything = await client.put("/districts/centro", json=update, headers={**office, "If-Match": "*"})
+        assert anything.status_code == 200 and anything.headers["etag"] == '"3"'
+        assert (await client.get("/districts/centro")).json()["version"] == 3
+
+        for path in ("/districts", "/nils", "/districts/centro/alerts"):
+            too_far = await client.get(path, params={"offset": 1_000_001})
+            assert too_far.status_code == 422, (path, too_far.text)
+            assert too_far.headers["content-type"].startswith("application/problem+json")
+            assert (await client.get(path, params={"offset": 1_000_000})).status_code == 200

@@ -7,9 +7,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from districts.domain import Entity, EntityType, Movement
-from districts.geography import DistrictShape, Locator, NilShape, parse_perimeter
-from districts.projections import AreaContents, changes_of, group_by_area, measure, placement_of
+from districts.geography.domain import DistrictShape, Locator, NilShape, parse_perimeter
+from districts.projection.changes import changes_of
+from districts.projection.domain import (
+    AreaContents,
+    Entity,
+    EntityType,
+    Movement,
+    group_by_area,
+    measure,
+    placement_of,
+)
 
 from shared.events import CloudEvent
 

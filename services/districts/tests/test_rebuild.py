@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 from districts.main import create_app
-from districts.store import DistrictStore, entities_collection
+from districts.projection.store import ProjectionStore, entities_collection
+from districts.rebuild.domain import RebuildJob
+from districts.rebuild.store import RebuildStore
 from pymongo import AsyncMongoClient
 
 from devkit.testing import running_app
@@ -35,13 +37,12 @@ async def abandoned_job(settings: Any) -> str:
     """A rebuild whose process died: its generation is claimed, its heartbeat an hour old."""
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongo_url)
     try:
-        store = DistrictStore(client[settings.database_name])
+        store = ProjectionStore(client[settings.database_name])
         generation = await store.claim_generation()
         assert generation is not None and await store.claim_generation() is None
         old = datetime.now(UTC) - timedelta(hours=1)
-        job = {"_id": "dead", "state": "running", "generation": generation, "previous_generation": 1}
-        job.update(requested_by="office", started_at=old, heartbeat_at=old, finished_at=None, error=None)
-        await store.insert_job({**job, "events_total": 0, "events_replayed": 0, "progress": 0.0})
+        job = RebuildJob("dead", "running", generation, 1, "office", old, old, events_total=0)
+        await RebuildStore(client[settings.database_name]).insert(job)
         return "dead"
     finally:
         await client.close()

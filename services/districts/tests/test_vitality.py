@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from districts.domain import Kpis
-from districts.projections import Measures
-from districts.vitality import WEIGHTS, Targets, vitality
+from districts.projection.domain import Kpis, Measures
+from districts.projection.vitality import WEIGHTS, Targets, vitality
 
 
 def measures(
     historic_known: int = 0, weekly_minutes: int = 0, evening_minutes: int = 0, weekend_minutes: int = 0, **kpis: Any
 ) -> Measures:
-    return Measures(Kpis.model_validate(kpis), historic_known, weekly_minutes, evening_minutes, weekend_minutes)
+    return Measures(Kpis(**kpis), historic_known, weekly_minutes, evening_minutes, weekend_minutes)
 
 
 def test_every_component_scored_and_explained() -> None:

@@ -18,29 +18,33 @@ import logging
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pymongo.errors import PyMongoError
 
-from districts.projector import Projector
-from districts.refresher import Refresher
+from districts.projection.refresher import Refresher
+from districts.projection.service import Projector
+from districts.projection.store import ProjectionStore
+from districts.rebuild.domain import RebuildJob
+from districts.rebuild.store import RebuildStore
 from districts.settings import DistrictsSettings
-from districts.store import RUNNING_JOB_STATES, DistrictStore
-from shared.consumer import IdempotentConsumer, processed_collection, processed_indexes
+from shared.consumer import BatchHandler, Handler, IdempotentConsumer, processed_collection, processed_indexes
 from shared.errors import Conflict, NotFound
 from shared.events import utcnow
-from shared.kafka import KafkaBus, client_options
-from shared.metrics import ServiceMetrics
-from shared.mongo import Document, Mongo
+from shared.kafka import client_options
+from shared.mongo import Mongo
 
 log = logging.getLogger(__name__)
 PROGRESS_INTERVAL_S = 0.2
 
 
-def _job_view(doc: Document) -> Document:
-    view = {k: v for k, v in doc.items() if k != "_id"}
-    return {"id": doc["_id"], **view}
+class ConsumerFactory(Protocol):
+    """Builds a consumer of the given topics for a group (``Runtime.new_consumer``)."""
+
+    def __call__(
+        self, topics: Sequence[str], group_id: str, handler: Handler, *, batch_handler: BatchHandler
+    ) -> IdempotentConsumer: ...
 
 
 class Rebuilder:
@@ -49,77 +53,62 @@ class Rebuilder:
         *,
         settings: DistrictsSettings,
         mongo: Mongo,
-        bus: KafkaBus,
-        metrics: ServiceMetrics,
-        store: DistrictStore,
+        consumers: ConsumerFactory,
+        jobs: RebuildStore,
+        projections: ProjectionStore,
         projector: Projector,
         refresher: Refresher,
         topics: Sequence[str],
     ) -> None:
         self.settings = settings
         self.mongo = mongo
-        self.bus = bus
-        self.metrics = metrics
-        self.store = store
+        self.consumers = consumers
+        self.jobs = jobs
+        self.projections = projections
         self.projector = projector
         self.refresher = refresher
         self.topics = list(topics)
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def start(self, requested_by: str) -> Document:
+    async def start(self, requested_by: str) -> RebuildJob:
         await self.reap_stale()
-        generation = await self.store.claim_generation()
+        generation = await self.projections.claim_generation()
         if generation is None:
             raise Conflict("a rebuild is already running; follow it at /districts/rebuild/{job}")
-        state = await self.store.state()
-        now, job_id = utcnow(), uuid.uuid4().hex
-        job: Document = {
-            "_id": job_id,
-            "state": "running",
-            "generation": generation,
-            "previous_generation": state.active,
-            "requested_by": requested_by,
-            "started_at": now,
-            "heartbeat_at": now,
-            "finished_at": None,
-            "events_total": None,
-            "events_replayed": 0,
-            "progress": 0.0,
-            "error": None,
-        }
-        await self.store.insert_job(job)
-        for leftover in await self.store.generations_on_disk() - {state.active, generation}:
-            await self.store.drop_generation(leftover)
-        await self.store.ensure_generation(generation)
-        self._spawn(self._run(job_id, generation, state.active))
-        return _job_view(job)
+        active, _ = await self.projections.generations()
+        now = utcnow()
+        job = RebuildJob(uuid.uuid4().hex, "running", generation, active, requested_by, now, now)
+        await self.jobs.insert(job)
+        for leftover in await self.projections.generations_on_disk() - {active, generation}:
+            await self.projections.drop_generation(leftover)
+        await self.projections.ensure_generation(generation)
+        self._spawn(self._run(job.id, generation, active))
+        return job
 
-    async def job(self, job_id: str) -> Document:
-        doc = await self.store.job(job_id)
-        if doc is None:
+    async def job(self, job_id: str) -> RebuildJob:
+        job = await self.jobs.job(job_id)
+        if job is None:
             raise NotFound(f"no rebuild job {job_id!r}")
-        if doc["state"] in RUNNING_JOB_STATES and doc["heartbeat_at"] < self._stale_before():
+        if job.stale(self._stale_before()):
             await self.reap_stale()
-            doc = await self.store.job(job_id) or doc
-        return _job_view(doc)
+            job = await self.jobs.job(job_id) or job
+        return job
 
     def _stale_before(self) -> datetime:
         return utcnow() - timedelta(seconds=self.settings.rebuild_stale_after_s)
 
     async def reap_stale(self) -> None:
         """Give up a build whose job stopped beating (its process died), so a new one may start."""
-        state = await self.store.state()
-        if state.building is None:
+        _, building = await self.projections.generations()
+        if building is None:
             return
-        job = await self.store.job_building(state.building)
-        if job is None or job["heartbeat_at"] < self._stale_before():
+        job = await self.jobs.building(building)
+        if job is None or job.stale(self._stale_before()):
             if job is not None:
-                await self.store.update_job(
-                    job["_id"], {"state": "failed", "error": "interrupted", "finished_at": utcnow()}
-                )
-            await self.store.abandon(state.building)
-            await self.store.drop_generation(state.building)
-            log.warning("abandoned the unfinished rebuild of generation %s", state.building)
+                await self.jobs.update(job.id, state="failed", error="interrupted", finished_at=utcnow())
+            await self.projections.abandon(building)
+            await self.projections.drop_generation(building)
+            log.warning("abandoned the unfinished rebuild of generation %s", building)
 
     async def stop(self) -> None:
         for task in list(self._tasks):
@@ -135,9 +124,9 @@ class Rebuilder:
         group = self._group(job_id)
         try:
             await self._replay(job_id, generation, group)
-            await self.store.update_job(job_id, {"state": "switching", "heartbeat_at": utcnow()})
+            await self.jobs.update(job_id, state="switching", heartbeat_at=utcnow())
             await self.refresher.materialize(generation)
-            if not await self.store.switch_to(generation):
+            if not await self.projections.switch_to(generation):
                 raise RuntimeError("the generation was abandoned while it was being built")
         except asyncio.CancelledError:
             await self._fail(job_id, generation, "interrupted by a shutdown")
@@ -147,11 +136,11 @@ class Rebuilder:
             await self._fail(job_id, generation, f"{type(exc).__name__}: {exc}")
             return
         self.refresher.request(full=True)
-        await self.store.update_job(job_id, {"state": "done", "progress": 1.0, "finished_at": utcnow()})
+        await self.jobs.update(job_id, state="done", progress=1.0, finished_at=utcnow())
         log.info("rebuild %s done: generation %s is active", job_id, generation)
         await asyncio.sleep(self.settings.rebuild_drop_delay_s)
         try:
-            await self.store.drop_generation(previous)
+            await self.projections.drop_generation(previous)
             await self.mongo.db.drop_collection(processed_collection(group))
         except PyMongoError as exc:
             log.warning("generation %s is left for the next rebuild to drop: %s", previous, exc)
@@ -159,19 +148,10 @@ class Rebuilder:
     async def _replay(self, job_id: str, generation: int, group: str) -> None:
         """Replay the topics up to their current ends into ``generation`` with a consumer of its own."""
         handle, handle_batch = self.projector.replay_handlers(generation)
-        consumer = IdempotentConsumer(
-            settings=self.settings,
-            mongo=self.mongo,
-            bus=self.bus,
-            metrics=self.metrics,
-            topics=self.topics,
-            group_id=group,
-            handler=handle,
-            batch_handler=handle_batch,
-        )
+        consumer = self.consumers(self.topics, group, handle, batch_handler=handle_batch)
         async with _Offsets(self.settings, group) as offsets:
             targets = await offsets.ends(self.topics)
-            await self.store.update_job(job_id, {"events_total": sum(targets.values())})
+            await self.jobs.update(job_id, events_total=sum(targets.values()))
             await self.mongo.ensure_indexes(processed_indexes(group))
             consumer.start()
             try:
@@ -185,9 +165,7 @@ class Rebuilder:
             committed = await offsets.committed(list(targets))
             replayed = sum(min(committed.get(tp, 0), end) for tp, end in targets.items())
             progress = round(replayed / total, 4) if total else 1.0
-            await self.store.update_job(
-                job_id, {"events_replayed": replayed, "progress": progress, "heartbeat_at": utcnow()}
-            )
+            await self.jobs.update(job_id, events_replayed=replayed, progress=progress, heartbeat_at=utcnow())
             if replayed >= total:
                 return
             await asyncio.sleep(PROGRESS_INTERVAL_S)
@@ -197,10 +175,10 @@ class Rebuilder:
 
     async def _fail(self, job_id: str, generation: int, error: str) -> None:
         try:
-            await self.store.update_job(job_id, {"state": "failed", "error": error[:500], "finished_at": utcnow()})
-            await self.store.abandon(generation)
-            if (await self.store.state()).active != generation:
-                await self.store.drop_generation(generation)
+            await self.jobs.update(job_id, state="failed", error=error[:500], finished_at=utcnow())
+            await self.projections.abandon(generation)
+            if (await self.projections.generations())[0] != generation:
+                await self.projections.drop_generation(generation)
             await self.mongo.db.drop_collection(processed_collection(self._group(job_id)))
         except PyMongoError as exc:
             log.warning("could not clean up rebuild %s (the next rebuild will): %s", job_id, exc)

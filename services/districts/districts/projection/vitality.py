@@ -7,11 +7,11 @@ and its weight is shared among the others, so the index never punishes what is s
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from pydantic import BaseModel
-
-from districts.projections import Measures
+from districts.projection.domain import Kpis, Measures
 
 NET_OPENINGS, OCCUPANCY, SURVIVAL, COVERAGE, HOURS = (
     "net_openings",
@@ -24,7 +24,8 @@ WEIGHTS = {NET_OPENINGS: 0.25, OCCUPANCY: 0.20, SURVIVAL: 0.20, COVERAGE: 0.20, 
 NET_CHANGE_FOR_FULL_SCORE = 5.0  # net openings, % of active businesses in 30 days, for 0 or 100
 
 
-class Component(BaseModel):
+@dataclass(frozen=True)
+class Component:
     name: str
     value: float | None
     score: float | None
@@ -32,9 +33,15 @@ class Component(BaseModel):
     explanation: str
 
 
-class Vitality(BaseModel):
+@dataclass(frozen=True)
+class Vitality:
     index: float | None
-    components: list[Component]
+    components: tuple[Component, ...] = ()
+
+    @classmethod
+    def of(cls, values: Mapping[str, Any]) -> Vitality:
+        """The index as stored: ``{"index": …, "components": [{name, value, score, weight, explanation}]}``."""
+        return cls(values.get("index"), tuple(Component(**c) for c in values.get("components", [])))
 
 
 @dataclass(frozen=True)
@@ -137,7 +144,7 @@ def vitality(measures: Measures, targets: Targets) -> Vitality:
         _hours(measures, targets),
     ]
     counted = sum(WEIGHTS[p.name] for p in parts if p.score is not None)
-    components = [
+    components = tuple(
         Component(
             name=p.name,
             value=None if p.value is None else round(p.value, 4),
@@ -146,8 +153,19 @@ def vitality(measures: Measures, targets: Targets) -> Vitality:
             explanation=p.explanation,
         )
         for p in parts
-    ]
+    )
     if not counted:
         return Vitality(index=None, components=components)
     index = sum(WEIGHTS[p.name] * p.score for p in parts if p.score is not None) / counted
     return Vitality(index=round(index, 1), components=components)
+
+
+@dataclass(frozen=True)
+class AreaFigures:
+    """What an area's projection shows: its KPIs and its vitality index."""
+
+    kpis: Kpis
+    vitality: Vitality
+
+
+NO_FIGURES = AreaFigures(Kpis(), Vitality(index=None))

@@ -1,4 +1,5 @@
-"""The events this service reads (its own copies of the markets and shops contracts) and publishes.
+"""The projection's wire contract: the events it reads (its own copies of the markets and shops
+contracts) and the KPI updates it publishes.
 
 Consumed payloads ignore fields they do not know and default the ones they do not need, so the
 producers may add fields (evolution is add-only) without breaking the projections.
@@ -10,6 +11,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import to_jsonable_python
 
 from shared.events import EventData
 
@@ -32,6 +34,8 @@ class Location(BaseModel):
 
 
 class _MarketEvent(EventData):
+    """What every markets event read here carries (consumed models are never published: no subject)."""
+
     source = "/markets"
     market_id: IdText
     version: int = Field(ge=1)
@@ -44,9 +48,6 @@ class MarketRegistered(_MarketEvent):
     location: Location | None = None
     active: bool = True
 
-    def subject(self) -> str:
-        return self.market_id
-
 
 class MarketUpdated(MarketRegistered):
     event_type = "markets.market.updated.v1"
@@ -55,9 +56,6 @@ class MarketUpdated(MarketRegistered):
 class StallEvent(_MarketEvent):
     number: IdText
     at: datetime | None = None
-
-    def subject(self) -> str:
-        return f"{self.market_id}/{self.number}"
 
 
 class StallCreated(StallEvent):
@@ -91,9 +89,6 @@ class StallReleased(StallEvent):
 class _ShopEvent(EventData):
     source = "/shops"
     shop_id: IdText
-
-    def subject(self) -> str:
-        return self.shop_id
 
 
 class ShopRegistered(_ShopEvent):
@@ -146,26 +141,26 @@ class ServiceRemoved(_ShopEvent):
     at: datetime | None = None
 
 
-CONSUMED: dict[str, type[EventData]] = {
-    model.event_type: model
-    for model in (
-        MarketRegistered,
-        MarketUpdated,
-        StallCreated,
-        StallStatusChanged,
-        StallAssigned,
-        StallReleased,
-        ShopRegistered,
-        ShopUpdated,
-        ShopStatusChanged,
-        HistoricRecognised,
-        ServiceRegistered,
-        ServiceRemoved,
-    )
-}
+def _followed(*bases: type[EventData]) -> list[type[EventData]]:
+    """Every model below ``bases`` that names an event type of its own."""
+    found: list[type[EventData]] = []
+    for base in bases:
+        for model in base.__subclasses__():
+            found += [model] if "event_type" in vars(model) else []
+            found += _followed(model)
+    return found
+
+
+CONSUMED: dict[str, type[EventData]] = {model.event_type: model for model in _followed(_MarketEvent, _ShopEvent)}
 
 
 # ---------------------------------------------------------------- districts.events (published)
+
+
+def kpis_payload(values: dict[str, Any]) -> dict[str, Any]:
+    """KPI values as JSON (times in ISO-8601), as ``KpisUpdated.kpis`` carries them."""
+    payload: dict[str, Any] = to_jsonable_python(values)
+    return payload
 
 
 class KpisUpdated(EventData):
@@ -177,22 +172,3 @@ class KpisUpdated(EventData):
 
     def subject(self) -> str:
         return self.district
-
-
-class AlertRaised(EventData):
-    event_type = "districts.alert.raised.v1"
-    source = "/districts"
-    alert_id: str
-    district: str
-    condition: str
-    detail: str
-    value: float | None
-    threshold: float | None
-    at: datetime
-
-    def subject(self) -> str:
-        return self.district
-
-
-class AlertResolved(AlertRaised):
-    event_type = "districts.alert.resolved.v1"

@@ -1,4 +1,4 @@
-"""District perimeters and NIL polygons: validation of GeoJSON input, and point placement.
+"""The city's geography: districts and NILs, their GeoJSON perimeters, and point placement.
 
 Membership is decided by shapely's predicates over an STRtree spatial index (a point on a border
 belongs to every area it touches; NILs partition the city, so the lowest id wins there). A district's
@@ -9,14 +9,51 @@ which assumes people are spread evenly within a NIL.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import shapely
 from shapely import Point, Polygon, STRtree
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
+
+RESERVED_CODES = frozenset({"rebuild"})
+Perimeter = Mapping[str, Any]
+"""A GeoJSON Polygon or MultiPolygon, as given and as served."""
+
+
+@dataclass(frozen=True)
+class District:
+    """An Urban Commerce District (DUC); ``perimeter`` is None when it was not loaded."""
+
+    code: str
+    name: str
+    version: int
+    updated_at: datetime
+    perimeter: Perimeter | None = None
+
+
+@dataclass(frozen=True)
+class Nil:
+    """A NIL (Nucleo di Identità Locale) of the official file, with its resident population."""
+
+    id: int
+    name: str
+    population: int
+    area_km2: float | None
+    updated_at: datetime | None = None
+    perimeter: Perimeter | None = None
+
+    def same_as(self, other: Nil) -> bool:
+        """Equal in everything but the time of the last change."""
+        return (self.name, self.population, self.area_km2, self.perimeter) == (
+            other.name,
+            other.population,
+            other.area_km2,
+            other.perimeter,
+        )
 
 
 class GeometryError(ValueError):
@@ -80,8 +117,14 @@ def parse_perimeter(kind: str, coordinates: Sequence[Any]) -> BaseGeometry:
     raise GeometryError(".type", "the perimeter must be a GeoJSON Polygon or MultiPolygon")
 
 
+def shape_of(perimeter: Perimeter) -> BaseGeometry:
+    return parse_perimeter(perimeter["type"], perimeter["coordinates"])
+
+
 @dataclass(frozen=True)
 class DistrictShape:
+    """A district's perimeter as one shapely geometry (the union of its parts)."""
+
     code: str
     geometry: BaseGeometry
 

@@ -1,4 +1,4 @@
-"""The city's current geography (district perimeters and NILs), loaded once per version.
+"""The current geography: a :class:`Locator` of the districts and NILs, loaded once per version.
 
 Every change of a perimeter or a NIL is recorded in the same transaction, and the geography
 version is the number of changes recorded, so a reader that saw version ``v`` finds at least that
@@ -13,12 +13,12 @@ from __future__ import annotations
 import asyncio
 import time
 
-from districts.geography import DistrictShape, Locator, NilShape, parse_perimeter
-from districts.store import DistrictStore
+from districts.geography.domain import DistrictShape, Locator, NilShape, shape_of
+from districts.geography.store import GeographyStore
 
 
-class Atlas:
-    def __init__(self, store: DistrictStore, settle_s: float = 0.0) -> None:
+class CurrentGeography:
+    def __init__(self, store: GeographyStore, settle_s: float = 0.0) -> None:
         self.store = store
         self.settle_s = settle_s
         self._locator: Locator | None = None
@@ -29,6 +29,12 @@ class Atlas:
     def due(self) -> bool:
         """A newer geography has been seen and has settled: time to load it."""
         return self._newest > self.version and time.monotonic() - self._newest_seen_at >= self.settle_s
+
+    def due_in(self) -> float | None:
+        """Seconds until a newer geography seen has settled (0 if it has); None if none is waiting."""
+        if self._newest <= self.version:
+            return None
+        return max(0.0, self._newest_seen_at + self.settle_s - time.monotonic())
 
     @property
     def version(self) -> int:
@@ -47,16 +53,6 @@ class Atlas:
             return current
 
     async def _load(self, version: int) -> Locator:
-        districts = [
-            DistrictShape(doc["_id"], parse_perimeter(doc["perimeter"]["type"], doc["perimeter"]["coordinates"]))
-            for doc in await self.store.districts()
-        ]
-        nils = [
-            NilShape(
-                doc["_id"],
-                int(doc.get("population") or 0),
-                parse_perimeter(doc["perimeter"]["type"], doc["perimeter"]["coordinates"]),
-            )
-            for doc in await self.store.nils()
-        ]
+        districts = [DistrictShape(d.code, shape_of(d.perimeter or {})) for d in await self.store.districts()]
+        nils = [NilShape(n.id, n.population, shape_of(n.perimeter or {})) for n in await self.store.nils()]
         return Locator(version, districts, nils)

@@ -1,4 +1,4 @@
-"""District KPIs as a GeoJSON FeatureCollection (for maps) and as CSV (for spreadsheets)."""
+"""District KPIs as a GeoJSON FeatureCollection (for maps) and as CSV (for spreadsheets), from the API views."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import csv
 import io
 from typing import Any
 
-from districts.domain import Kpis
-from districts.schemas import DistrictDetail
+from districts.overview.schemas import DistrictDetail
+from districts.projection.domain import KPI_NAMES
 
-SCALARS = [name for name in Kpis.model_fields if name != "services_by_type"]
+SCALARS = [name for name in KPI_NAMES if name != "services_by_type"]
 
 
 def _cell(text: str) -> str:

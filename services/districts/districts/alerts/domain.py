@@ -8,17 +8,18 @@ resolves its open alert.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
-
-from districts.domain import Kpis
+from districts.projection.domain import Kpis
 
 PEAK_RETENTION_DAYS = 31
-ServiceName = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[\w-]+$")]
+AlertState = Literal["open", "resolved"]
+OPEN: Literal["open"] = "open"
+RESOLVED: Literal["resolved"] = "resolved"
 
 
 class Condition(StrEnum):
@@ -28,41 +29,68 @@ class Condition(StrEnum):
     SERVICE_MISSING = "service_missing"
 
 
-_HYSTERESIS = {  # resolve level -> (its raise level, must it lie above it)
+HYSTERESIS = {  # resolve level -> (its raise level, must it lie above it)
     "occupancy_recovered_at": ("occupancy_below", True),
     "historic_closures_recovered_at": ("historic_closures_at", False),
     "vitality_drop_recovered_at": ("vitality_drop_over", False),
 }
 
 
-class Thresholds(BaseModel):
+def flapping(resolve_field: str, value: float, raise_level: float) -> str | None:
+    """Why a resolve level on the wrong side of its raise level is refused; None if it is safe."""
+    raise_field, must_be_above = HYSTERESIS[resolve_field]
+    if value < raise_level if must_be_above else value >= raise_level:
+        side = "at least" if must_be_above else "below"
+        return f"must be {side} {raise_field}, or the alert would flap"
+    return None
+
+
+def unique_services(names: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted(set(names)))
+
+
+@dataclass(frozen=True)
+class Thresholds:
     """Per-district alert levels; every ``*_recovered_at`` lies on the safe side of its raise level."""
 
-    model_config = ConfigDict(extra="forbid")
+    occupancy_below: float = 0.60
+    occupancy_recovered_at: float = 0.65
+    historic_closures_at: int = 3
+    historic_closures_recovered_at: int = 1
+    vitality_drop_over: float = 10.0
+    vitality_drop_recovered_at: float = 5.0
+    vitality_drop_days: int = 7
+    required_services: tuple[str, ...] = ()
 
-    occupancy_below: float = Field(default=0.60, ge=0, le=1, description="raise when occupancy is below")
-    occupancy_recovered_at: float = Field(default=0.65, ge=0, le=1, description="resolve when occupancy reaches")
-    historic_closures_at: int = Field(default=3, ge=1, description="raise at this many historic closures in 30 days")
-    historic_closures_recovered_at: int = Field(default=1, ge=0, description="resolve at this many or fewer")
-    vitality_drop_over: float = Field(default=10.0, gt=0, le=100, description="raise when the index fell more")
-    vitality_drop_recovered_at: float = Field(default=5.0, ge=0, le=100, description="resolve at this drop or less")
-    vitality_drop_days: int = Field(default=7, ge=1, le=30, description="window of the vitality drop")
-    required_services: list[ServiceName] = Field(default_factory=list, max_length=50)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "required_services", unique_services(self.required_services))
 
-    @field_validator("occupancy_recovered_at", "historic_closures_recovered_at", "vitality_drop_recovered_at")
-    @classmethod
-    def _safe_side(cls, value: float, info: ValidationInfo) -> float:
-        raise_field, must_be_above = _HYSTERESIS[str(info.field_name)]
-        level = info.data.get(raise_field)
-        if level is not None and (value < level if must_be_above else value >= level):
-            side = "at least" if must_be_above else "below"
-            raise ValueError(f"must be {side} {raise_field}, or the alert would flap")
-        return value
 
-    @field_validator("required_services")
-    @classmethod
-    def _unique(cls, value: list[str]) -> list[str]:
-        return sorted(set(value))
+@dataclass(frozen=True)
+class AlertEntry:
+    """One step of an alert's history: raised or resolved, with the reading that decided it."""
+
+    at: datetime
+    state: AlertState
+    detail: str
+    value: float | None = None
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One condition of a district past its raise level, open until it is back past its resolve level."""
+
+    id: str
+    district: str
+    condition: str
+    key: str
+    state: AlertState
+    raised_at: datetime
+    resolved_at: datetime | None
+    detail: str
+    value: float | None
+    threshold: float | None
+    history: tuple[AlertEntry, ...] = field(default=())
 
 
 @dataclass(frozen=True)
@@ -194,3 +222,21 @@ def peak(peaks: dict[str, float], now: datetime, days: int) -> float | None:
     since = _hour(now - timedelta(days=days))
     values = [v for hour, v in peaks.items() if hour >= since]
     return max(values) if values else None
+
+
+def raised(alert_id: str, district: str, reading: Reading, now: datetime) -> Alert:
+    """The alert a breached reading opens."""
+    entry = AlertEntry(now, OPEN, reading.detail, reading.value)
+    return Alert(
+        alert_id,
+        district,
+        reading.condition.value,
+        reading.key,
+        OPEN,
+        now,
+        None,
+        reading.detail,
+        reading.value,
+        reading.threshold,
+        (entry,),
+    )

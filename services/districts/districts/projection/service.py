@@ -4,30 +4,59 @@ The handler gets a whole batch inside the consumer's transaction: one read of th
 concerns, the changes merged in memory, one bulk write, so entity changes, the processed event ids
 and (after commit) the offset move together. Each batch leaves a mark naming the areas its
 entities left or entered (and the markets or shops of changed stalls and services); the refresher
-turns marks into KPIs. While a rebuild is
+turns marks into KPIs (the consumer wakes it when the batch has committed). While a rebuild is
 running, live events are applied to the generation being built as well: field versions make the
 double application harmless, and nothing published after the replay started can be missed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
 
 from pydantic import ValidationError
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from districts.atlas import Atlas
-from districts.domain import Change, Entity
-from districts.projections import area_keys_of, changes_of, parent_ids, placement_of
-from districts.store import DistrictStore, ProjectionState, StoredEntity
+from districts.geography.current import CurrentGeography
+from districts.geography.store import GeographyStore
+from districts.projection.changes import changes_of
+from districts.projection.domain import (
+    NUMERIC_KPIS,
+    Change,
+    Entity,
+    ProjectionState,
+    StoredEntity,
+    area_keys_of,
+    parent_ids,
+    placement_of,
+)
+from districts.projection.store import ProjectionStore
+from districts.projection.vitality import NO_FIGURES, AreaFigures
 from shared.consumer import BatchHandler, Handler, PoisonEvent
-from shared.events import CloudEvent
+from shared.errors import InvalidInput, NotFound
+from shared.events import CloudEvent, utcnow
+
+DEFAULT_SPAN = timedelta(hours=24)
+LONGEST_SPAN = timedelta(days=92)
+
+
+class ProjectionStates:
+    """Reads the projection state: the generations (projection store) and the geography version."""
+
+    def __init__(self, projections: ProjectionStore, geography: GeographyStore) -> None:
+        self.projections = projections
+        self.geography = geography
+
+    async def current(self, session: AsyncClientSession | None = None) -> ProjectionState:
+        active, building = await self.projections.generations(session)
+        return ProjectionState(active, building, await self.geography.version(session))
 
 
 class Projector:
-    def __init__(self, store: DistrictStore, atlas: Atlas) -> None:
+    def __init__(self, store: ProjectionStore, states: ProjectionStates, geography: CurrentGeography) -> None:
         self.store = store
-        self.atlas = atlas
+        self.states = states
+        self.geography = geography
 
     @staticmethod
     def _changes(events: list[CloudEvent]) -> list[Change]:
@@ -46,7 +75,7 @@ class Projector:
         """The live handler: the active generation, and the one being rebuilt if any."""
         changes = self._changes(events)
         if changes:
-            state = await self.store.state(session)
+            state = await self.states.current(session)
             await self.apply(state, state.generations, changes, session)
 
     def replay_handlers(self, generation: int) -> tuple[Handler, BatchHandler]:
@@ -55,7 +84,7 @@ class Projector:
         async def handle_batch(events: list[CloudEvent], session: AsyncClientSession) -> None:
             changes = self._changes(events)
             if changes:
-                state = await self.store.state(session)
+                state = await self.states.current(session)
                 await self.apply(state, (generation,), changes, session)
 
         async def handle(event: CloudEvent, session: AsyncClientSession) -> None:
@@ -68,7 +97,7 @@ class Projector:
     ) -> None:
         """Merge the changes into each generation with one read and one bulk write."""
         active, geography = state.active, state.geography
-        locator = await self.atlas.locator(geography)
+        locator = await self.geography.locator(geography)
         for generation in generations:
             stored = await self.store.entities(generation, {c.entity_id for c in changes}, session)
             entities = {key: s.entity for key, s in stored.items()}
@@ -90,3 +119,47 @@ class Projector:
             await self.store.save_entities(generation, saved, session)
             if generation == active:
                 await self.store.add_mark(generation, areas, parents, session)
+
+
+class KpiQueries:
+    """The figures of areas as the active generation shows them, and a district's KPIs over time."""
+
+    def __init__(
+        self,
+        store: ProjectionStore,
+        states: ProjectionStates,
+        districts: GeographyStore,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.store = store
+        self.states = states
+        self.districts = districts
+        self.clock = clock
+
+    async def figures(self, keys: Iterable[str]) -> dict[str, AreaFigures]:
+        """Figures by area key; an area not computed yet has empty figures."""
+        keys = list(keys)
+        state = await self.states.current()
+        found = await self.store.areas(state.active, keys)
+        return {key: found.get(key, NO_FIGURES) for key in keys}
+
+    async def timeseries(
+        self, code: str, metric: str, start: datetime | None, end: datetime | None
+    ) -> tuple[datetime, datetime, list[tuple[datetime, float | None]]]:
+        """The range asked (default: the last 24 h) and the samples of ``metric`` in it."""
+        if metric not in NUMERIC_KPIS:
+            raise InvalidInput("query.metric", f"unknown metric; one of {', '.join(NUMERIC_KPIS)}")
+        if await self.districts.district(code) is None:
+            raise NotFound(f"no district {code!r}")
+        end = _aware(end) if end else self.clock()
+        start = _aware(start) if start else end - DEFAULT_SPAN
+        if start >= end:
+            raise InvalidInput("query.from", "must be before 'to'")
+        if end - start > LONGEST_SPAN:
+            raise InvalidInput("query.from", f"the range may span at most {LONGEST_SPAN.days} days")
+        return start, end, await self.store.samples(code, metric, start, end)
+
+
+def _aware(at: datetime) -> datetime:
+    """A time given without an offset is read as UTC."""
+    return at if at.tzinfo else at.replace(tzinfo=UTC)

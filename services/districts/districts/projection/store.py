@@ -1,55 +1,31 @@
-"""MongoDB repository of the districts service: the only module that knows collections and indexes.
+"""The projections' collections: entities and area figures by generation, marks, and the KPI time series.
 
-Definitions (district perimeters, NILs, thresholds), alerts, monitors and the time series are kept
-once. The projections (entities and area KPIs) live in numbered generations, ``entities_g<n>`` and
-``areas_g<n>``; ``area_marks`` says which areas of a generation wait for new KPIs. A rebuild fills a fresh generation while the active one keeps serving, and the switch
-is one update of the ``projection_state`` document.
+The projections (entities and area figures) live in numbered generations, ``entities_g<n>`` and
+``areas_g<n>``; ``area_marks`` says which areas of a generation wait for new KPIs. A rebuild fills a
+fresh generation while the active one keeps serving, and the switch is one update of the
+``projection_state`` document. The time series is history and is kept once, outside generations.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from dataclasses import asdict, dataclass
+from datetime import datetime
 
 from bson import ObjectId
-from pymongo import ASCENDING, DESCENDING, IndexModel, ReplaceOne, ReturnDocument, UpdateOne
+from pymongo import ASCENDING, IndexModel, ReplaceOne, ReturnDocument, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from districts.domain import Entity, EntityType, FieldValue, Movement
-from districts.geography import Placement
+from districts.geography.domain import Placement
+from districts.projection.domain import Entity, EntityType, FieldValue, Kpis, Movement, StoredEntity
+from districts.projection.vitality import AreaFigures, Vitality
 from shared.mongo import Document, IndexSpec
 
 Session = AsyncClientSession | None
 
-DISTRICTS, NILS, THRESHOLDS = "districts", "nils", "thresholds"
-STATE, MONITORS, ALERTS, TIMESERIES, JOBS = "projection_state", "monitors", "alerts", "kpi_timeseries", "rebuild_jobs"
-MARKS, GEOGRAPHY_CHANGES = "area_marks", "geography_changes"
+STATE, TIMESERIES, MARKS = "projection_state", "kpi_timeseries", "area_marks"
 STATE_ID = "projection"
-RUNNING_JOB_STATES = ("running", "switching")
-
-
-@dataclass(frozen=True)
-class ProjectionState:
-    active: int = 1
-    building: int | None = None
-    geography: int = 0
-
-    @property
-    def generations(self) -> tuple[int, ...]:
-        """Where projected events go: the active generation and the one being rebuilt."""
-        return (self.active,) if self.building is None else (self.active, self.building)
-
-
-@dataclass(frozen=True)
-class StoredEntity:
-    """An entity with its revision (bumped by every write) and the geography it was placed on."""
-
-    entity: Entity
-    rev: int
-    geography: int
 
 
 @dataclass(frozen=True)
@@ -82,18 +58,7 @@ def generation_indexes(generation: int) -> IndexSpec:
 
 
 INDEXES: IndexSpec = {
-    ALERTS: [
-        IndexModel(
-            [("district", ASCENDING), ("key", ASCENDING)],
-            name="one_open_alert_per_condition",
-            unique=True,
-            partialFilterExpression={"state": "open"},
-        ),
-        IndexModel([("district", ASCENDING), ("raised_at", DESCENDING)], name="by_district"),
-        IndexModel([("state", ASCENDING)], name="by_state"),
-    ],
     TIMESERIES: [IndexModel([("district", ASCENDING), ("hour", ASCENDING)], name="by_district_hour")],
-    JOBS: [IndexModel([("started_at", DESCENDING)], name="recent")],
     MARKS: [IndexModel([("generation", ASCENDING), ("_id", ASCENDING)], name="by_generation")],
 }
 
@@ -130,29 +95,29 @@ def _entity(doc: Document) -> StoredEntity:
     return StoredEntity(entity, doc.get("rev", 0), doc.get("geo", 0))
 
 
-class DistrictStore:
+def _figures_doc(key: str, figures: AreaFigures) -> Document:
+    return {"_id": key, "kpis": figures.kpis.values(), "vitality": asdict(figures.vitality)}
+
+
+def _figures(doc: Document) -> AreaFigures:
+    return AreaFigures(Kpis.of(doc["kpis"]), Vitality.of(doc["vitality"]))
+
+
+class ProjectionStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.db = db
 
     indexes = INDEXES
 
-    # ------------------------------------------------------------ projection state and generations
+    # ------------------------------------------------------------ generations
 
-    async def state(self, session: Session = None) -> ProjectionState:
-        """The generations, and the geography version: how many perimeter and NIL changes committed.
-
-        Each change inserts its own document (in the transaction of the change), so concurrent
-        changes never contend for a counter, and the count only grows as they commit.
-        """
+    async def generations(self, session: Session = None) -> tuple[int, int | None]:
+        """The active generation and the one being built, if any."""
         doc = await self.db[STATE].find_one({"_id": STATE_ID}, session=session) or {}
-        geography = await self.db[GEOGRAPHY_CHANGES].count_documents({}, session=session)
-        return ProjectionState(doc.get("active", 1), doc.get("building"), geography)
+        return doc.get("active", 1), doc.get("building")
 
     def _state_defaults(self) -> Document:
         return {"active": 1, "building": None, "generations": 1}
-
-    async def record_geography_change(self, what: str, session: Session) -> None:
-        await self.db[GEOGRAPHY_CHANGES].insert_one({"what": what, "at": datetime.now(UTC)}, session=session)
 
     async def claim_generation(self) -> int | None:
         """Reserve a never-used generation and mark it as being built; None if a build is running."""
@@ -190,54 +155,6 @@ class DistrictStore:
     async def ensure_generation(self, generation: int) -> None:
         for name, models in generation_indexes(generation).items():
             await self.db[name].create_indexes(list(models))
-
-    # ------------------------------------------------------------ definitions
-
-    async def district(self, code: str, session: Session = None) -> Document | None:
-        return await self.db[DISTRICTS].find_one({"_id": code}, session=session)
-
-    async def districts(self, *, limit: int = 0, offset: int = 0, with_perimeter: bool = True) -> list[Document]:
-        projection = None if with_perimeter else {"perimeter": 0}
-        cursor = self.db[DISTRICTS].find({}, projection).sort("_id", ASCENDING).skip(offset).limit(limit)
-        return await cursor.to_list()
-
-    async def count_districts(self) -> int:
-        return await self.db[DISTRICTS].count_documents({})
-
-    async def save_district(self, doc: Document, *, expected_version: int | None, session: Session) -> bool:
-        """Insert (expected_version None) or replace the version expected; False if it moved on."""
-        if expected_version is None:
-            await self.db[DISTRICTS].insert_one(doc, session=session)
-            return True
-        result = await self.db[DISTRICTS].replace_one(
-            {"_id": doc["_id"], "version": expected_version}, doc, session=session
-        )
-        return result.matched_count == 1
-
-    async def nil(self, nil_id: int, session: Session = None) -> Document | None:
-        return await self.db[NILS].find_one({"_id": nil_id}, session=session)
-
-    async def nils(self, *, limit: int = 0, offset: int = 0, with_perimeter: bool = True) -> list[Document]:
-        projection = None if with_perimeter else {"perimeter": 0}
-        cursor = self.db[NILS].find({}, projection).sort("_id", ASCENDING).skip(offset).limit(limit)
-        return await cursor.to_list()
-
-    async def count_nils(self) -> int:
-        return await self.db[NILS].count_documents({})
-
-    async def save_nil(self, doc: Document, session: Session) -> None:
-        await self.db[NILS].replace_one({"_id": doc["_id"]}, doc, upsert=True, session=session)
-
-    async def thresholds(self, code: str, session: Session = None) -> Document | None:
-        doc = await self.db[THRESHOLDS].find_one({"_id": code}, {"_id": 0}, session=session)
-        return doc
-
-    async def thresholds_of(self, codes: Sequence[str], session: Session = None) -> dict[str, Document]:
-        cursor = self.db[THRESHOLDS].find({"_id": {"$in": list(codes)}}, session=session)
-        return {doc.pop("_id"): doc async for doc in cursor}
-
-    async def save_thresholds(self, code: str, values: Document) -> None:
-        await self.db[THRESHOLDS].replace_one({"_id": code}, {"_id": code, **values}, upsert=True)
 
     # ------------------------------------------------------------ entities (one generation)
 
@@ -331,49 +248,19 @@ class DistrictStore:
 
     # ------------------------------------------------------------ area KPIs (one generation)
 
-    async def areas(self, generation: int, keys: Iterable[str] | None, session: Session = None) -> dict[str, Document]:
+    async def areas(
+        self, generation: int, keys: Iterable[str] | None, session: Session = None
+    ) -> dict[str, AreaFigures]:
         query: Document = {} if keys is None else {"_id": {"$in": sorted(keys)}}
         cursor = self.db[areas_collection(generation)].find(query, session=session)
-        return {doc["_id"]: doc async for doc in cursor}
+        return {doc["_id"]: _figures(doc) async for doc in cursor}
 
-    async def save_areas(self, generation: int, docs: Sequence[Document], session: Session) -> None:
-        if docs:
-            operations = [ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in docs]
+    async def save_areas(self, generation: int, figures: dict[str, AreaFigures], session: Session) -> None:
+        if figures:
+            operations = [ReplaceOne({"_id": k}, _figures_doc(k, f), upsert=True) for k, f in figures.items()]
             await self.db[areas_collection(generation)].bulk_write(operations, ordered=False, session=session)
 
-    # ------------------------------------------------------------ monitors, alerts, time series
-
-    async def monitors(self, codes: Iterable[str], session: Session) -> dict[str, Document]:
-        cursor = self.db[MONITORS].find({"_id": {"$in": sorted(codes)}}, session=session)
-        return {doc["_id"]: doc async for doc in cursor}
-
-    async def save_monitor(self, code: str, peaks: dict[str, float], session: Session) -> None:
-        await self.db[MONITORS].replace_one({"_id": code}, {"_id": code, "peaks": peaks}, upsert=True, session=session)
-
-    async def open_alerts(self, codes: Iterable[str] | None, session: Session = None) -> list[Document]:
-        query: Document = {"state": "open"}
-        if codes is not None:
-            query["district"] = {"$in": sorted(codes)}
-        cursor = self.db[ALERTS].find(query, session=session).sort("raised_at", DESCENDING)
-        return await cursor.to_list()
-
-    async def insert_alert(self, doc: Document, session: Session) -> None:
-        await self.db[ALERTS].insert_one(doc, session=session)
-
-    async def resolve_alert(self, alert_id: str, at: datetime, entry: Document, session: Session) -> None:
-        await self.db[ALERTS].update_one(
-            {"_id": alert_id, "state": "open"},
-            {"$set": {"state": "resolved", "resolved_at": at}, "$push": {"history": entry}},
-            session=session,
-        )
-
-    async def alerts(self, code: str, state: str | None, limit: int, offset: int) -> tuple[list[Document], int]:
-        query: Document = {"district": code}
-        if state is not None:
-            query["state"] = state
-        total = await self.db[ALERTS].count_documents(query)
-        cursor = self.db[ALERTS].find(query).sort("raised_at", DESCENDING).skip(offset).limit(limit)
-        return await cursor.to_list(), total
+    # ------------------------------------------------------------ time series
 
     async def append_samples(
         self, samples: Sequence[tuple[str, datetime, datetime, Document]], session: Session
@@ -391,20 +278,15 @@ class DistrictStore:
         ]
         await self.db[TIMESERIES].bulk_write(operations, ordered=True, session=session)
 
-    async def buckets(self, code: str, first_hour: datetime, last: datetime) -> list[Document]:
-        query = {"district": code, "hour": {"$gte": first_hour, "$lte": last}}
-        return await self.db[TIMESERIES].find(query).sort("hour", ASCENDING).to_list()
-
-    # ------------------------------------------------------------ rebuild jobs
-
-    async def insert_job(self, doc: Document) -> None:
-        await self.db[JOBS].insert_one(doc)
-
-    async def job(self, job_id: str) -> Document | None:
-        return await self.db[JOBS].find_one({"_id": job_id})
-
-    async def job_building(self, generation: int) -> Document | None:
-        return await self.db[JOBS].find_one({"generation": generation, "state": {"$in": list(RUNNING_JOB_STATES)}})
-
-    async def update_job(self, job_id: str, changes: dict[str, Any]) -> None:
-        await self.db[JOBS].update_one({"_id": job_id}, {"$set": changes})
+    async def samples(
+        self, code: str, metric: str, start: datetime, end: datetime
+    ) -> list[tuple[datetime, float | None]]:
+        """The samples of one KPI of a district taken from ``start`` to ``end``, oldest first."""
+        first_hour = start.replace(minute=0, second=0, microsecond=0)
+        query = {"district": code, "hour": {"$gte": first_hour, "$lte": end}}
+        return [
+            (sample["at"], sample.get(metric))
+            async for bucket in self.db[TIMESERIES].find(query).sort("hour", ASCENDING)
+            for sample in bucket["samples"]
+            if start <= sample["at"] <= end
+        ]

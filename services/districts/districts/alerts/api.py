@@ -1,0 +1,42 @@
+"""HTTP routes of the alerts: a district's thresholds and its alerts."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Path
+
+from districts.alerts.schemas import AlertPublic, ThresholdsBody
+from districts.alerts.service import AlertsService
+from shared.app import provide
+from shared.identity import OfficePrincipal
+from shared.web.pagination import Limit, Offset, Page
+
+router = APIRouter(tags=["districts"])
+
+Alerts = Annotated[AlertsService, Depends(provide(AlertsService))]
+CodePath = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+@router.get("/districts/{code}/thresholds", response_model=ThresholdsBody, summary="Alert thresholds of a district")
+async def get_thresholds(code: CodePath, alerts: Alerts) -> ThresholdsBody:
+    return ThresholdsBody.of(await alerts.thresholds(code))
+
+
+@router.put("/districts/{code}/thresholds", response_model=ThresholdsBody, summary="Set alert thresholds (office)")
+async def put_thresholds(
+    code: CodePath, body: ThresholdsBody, alerts: Alerts, principal: OfficePrincipal
+) -> ThresholdsBody:
+    return ThresholdsBody.of(await alerts.set_thresholds(code, body.to_domain()))
+
+
+@router.get("/districts/{code}/alerts", response_model=Page[AlertPublic], summary="Alerts of a district, newest first")
+async def alerts(
+    code: CodePath,
+    service: Alerts,
+    state: Literal["open", "resolved"] | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[AlertPublic]:
+    items, total = await service.alerts(code, state, limit, offset)
+    return Page.of([AlertPublic.of(a) for a in items], total, limit, offset)

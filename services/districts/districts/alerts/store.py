@@ -1,0 +1,109 @@
+"""Thresholds, open and past alerts, and the vitality highs they watch: the only module knowing their collections."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, fields
+
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+
+from districts.alerts.domain import OPEN, RESOLVED, Alert, AlertEntry, AlertState, Thresholds
+from shared.mongo import Document, IndexSpec
+
+Session = AsyncClientSession | None
+THRESHOLDS, MONITORS, ALERTS = "thresholds", "monitors", "alerts"
+THRESHOLD_NAMES = tuple(f.name for f in fields(Thresholds))
+ALERT_FIELDS = tuple(f.name for f in fields(Alert))
+Peaks = dict[str, float]
+
+
+def _thresholds(doc: Document) -> Thresholds:
+    values = {name: doc[name] for name in THRESHOLD_NAMES if name in doc}
+    values["required_services"] = tuple(values.get("required_services", ()))
+    return Thresholds(**values)
+
+
+def _entry(doc: Document) -> AlertEntry:
+    return AlertEntry(doc["at"], doc["state"], doc["detail"], doc.get("value"))
+
+
+def _alert(doc: Document) -> Alert:
+    values = {name: doc.get(name) for name in ALERT_FIELDS}
+    return Alert(**{**values, "id": doc["_id"], "history": tuple(_entry(e) for e in doc.get("history", []))})
+
+
+def _alert_doc(alert: Alert) -> Document:
+    doc = asdict(alert)
+    doc["_id"] = doc.pop("id")
+    doc["history"] = [asdict(e) for e in alert.history]
+    return doc
+
+
+class AlertStore:
+    indexes: IndexSpec = {
+        ALERTS: [
+            IndexModel(
+                [("district", ASCENDING), ("key", ASCENDING)],
+                name="one_open_alert_per_condition",
+                unique=True,
+                partialFilterExpression={"state": OPEN},
+            ),
+            IndexModel([("district", ASCENDING), ("raised_at", DESCENDING)], name="by_district"),
+            IndexModel([("state", ASCENDING)], name="by_state"),
+        ],
+    }
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.db = db
+
+    # ------------------------------------------------------------ thresholds
+
+    async def thresholds(self, code: str) -> Thresholds | None:
+        doc = await self.db[THRESHOLDS].find_one({"_id": code})
+        return None if doc is None else _thresholds(doc)
+
+    async def thresholds_of(self, codes: Sequence[str], session: Session = None) -> dict[str, Thresholds]:
+        cursor = self.db[THRESHOLDS].find({"_id": {"$in": list(codes)}}, session=session)
+        return {doc["_id"]: _thresholds(doc) async for doc in cursor}
+
+    async def save_thresholds(self, code: str, thresholds: Thresholds) -> None:
+        doc = {"_id": code, **asdict(thresholds), "required_services": list(thresholds.required_services)}
+        await self.db[THRESHOLDS].replace_one({"_id": code}, doc, upsert=True)
+
+    # ------------------------------------------------------------ vitality highs
+
+    async def peaks(self, codes: Iterable[str], session: Session) -> dict[str, Peaks]:
+        cursor = self.db[MONITORS].find({"_id": {"$in": sorted(codes)}}, session=session)
+        return {doc["_id"]: doc.get("peaks", {}) async for doc in cursor}
+
+    async def save_peaks(self, code: str, peaks: Peaks, session: Session) -> None:
+        await self.db[MONITORS].replace_one({"_id": code}, {"_id": code, "peaks": peaks}, upsert=True, session=session)
+
+    # ------------------------------------------------------------ alerts
+
+    async def open_alerts(self, codes: Iterable[str] | None, session: Session = None) -> list[Alert]:
+        query: Document = {"state": OPEN}
+        if codes is not None:
+            query["district"] = {"$in": sorted(codes)}
+        cursor = self.db[ALERTS].find(query, session=session).sort("raised_at", DESCENDING)
+        return [_alert(doc) async for doc in cursor]
+
+    async def insert_alert(self, alert: Alert, session: Session) -> None:
+        await self.db[ALERTS].insert_one(_alert_doc(alert), session=session)
+
+    async def resolve_alert(self, alert_id: str, entry: AlertEntry, session: Session) -> None:
+        await self.db[ALERTS].update_one(
+            {"_id": alert_id, "state": OPEN},
+            {"$set": {"state": RESOLVED, "resolved_at": entry.at}, "$push": {"history": asdict(entry)}},
+            session=session,
+        )
+
+    async def alerts(self, code: str, state: AlertState | None, limit: int, offset: int) -> tuple[list[Alert], int]:
+        query: Document = {"district": code}
+        if state is not None:
+            query["state"] = state
+        total = await self.db[ALERTS].count_documents(query)
+        cursor = self.db[ALERTS].find(query).sort("raised_at", DESCENDING).skip(offset).limit(limit)
+        return [_alert(doc) async for doc in cursor], total

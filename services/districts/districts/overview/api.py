@@ -1,0 +1,63 @@
+"""HTTP routes of the districts' picture: districts and NILs with their figures, and the exports."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Response
+from fastapi.responses import JSONResponse
+
+from districts.overview.exports import csv_text, geojson
+from districts.overview.schemas import DistrictDetail, DistrictPublic, NilDetail, NilPublic
+from districts.overview.service import OverviewService
+from shared.app import provide
+from shared.web.etag import set_etag
+from shared.web.pagination import Limit, Offset, Page
+
+router = APIRouter(tags=["districts"])
+nil_router = APIRouter(tags=["neighbourhoods (NIL)"])
+
+Overview = Annotated[OverviewService, Depends(provide(OverviewService))]
+CodePath = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+@router.get("/districts", response_model=Page[DistrictPublic], summary="Districts with KPIs, vitality and open alerts")
+async def list_districts(service: Overview, limit: Limit = 50, offset: Offset = 0) -> Page[DistrictPublic]:
+    items, total = await service.list_districts(limit, offset)
+    return Page.of([DistrictPublic.of(v) for v in items], total, limit, offset)
+
+
+async def _exported(service: OverviewService) -> list[DistrictDetail]:
+    return [DistrictDetail.of(v) for v in await service.all_districts()]
+
+
+@router.get("/districts.geojson", summary="District perimeters with their KPIs as properties")
+async def districts_geojson(service: Overview) -> JSONResponse:
+    return JSONResponse(geojson(await _exported(service)), media_type="application/geo+json")
+
+
+@router.get("/districts.csv", summary="District KPIs as CSV", response_class=Response)
+async def districts_csv(service: Overview) -> Response:
+    return Response(
+        csv_text(await _exported(service)),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="districts.csv"'},
+    )
+
+
+@router.get("/districts/{code}", response_model=DistrictDetail, summary="A district with its KPIs and perimeter")
+async def get_district(code: CodePath, service: Overview, response: Response) -> DistrictDetail:
+    view = await service.district(code)
+    set_etag(response, view.district.version)
+    return DistrictDetail.of(view)
+
+
+@nil_router.get("/nils", response_model=Page[NilPublic], summary="NIL neighbourhoods with their KPIs")
+async def list_nils(service: Overview, limit: Limit = 50, offset: Offset = 0) -> Page[NilPublic]:
+    items, total = await service.list_nils(limit, offset)
+    return Page.of([NilPublic.of(v) for v in items], total, limit, offset)
+
+
+@nil_router.get("/nils/{nil_id}", response_model=NilDetail, summary="A NIL with its KPIs and perimeter")
+async def get_nil(nil_id: Annotated[int, Path(ge=1, le=100_000)], service: Overview) -> NilDetail:
+    return NilDetail.of(await service.nil(nil_id))

@@ -1,0 +1,51 @@
+"""The districts' picture: each district or NIL with its figures (active generation) and open alerts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from districts.alerts.service import AlertsService
+from districts.geography.domain import District, Nil
+from districts.geography.service import GeographyService
+from districts.geography.store import GeographyStore
+from districts.overview.domain import DistrictView, NilView
+from districts.projection.domain import district_key, nil_key
+from districts.projection.service import KpiQueries
+
+
+class OverviewService:
+    def __init__(
+        self, districts: GeographyStore, geography: GeographyService, figures: KpiQueries, alerts: AlertsService
+    ) -> None:
+        self.districts = districts
+        self.geography = geography
+        self.figures = figures
+        self.alerts = alerts
+
+    async def _district_views(self, districts: Sequence[District]) -> list[DistrictView]:
+        codes = [d.code for d in districts]
+        figures = await self.figures.figures(district_key(c) for c in codes)
+        alerts = await self.alerts.open_alerts(codes)
+        return [DistrictView(d, figures[district_key(d.code)], tuple(alerts[d.code])) for d in districts]
+
+    async def list_districts(self, limit: int, offset: int) -> tuple[list[DistrictView], int]:
+        districts = await self.districts.districts(limit=limit, offset=offset, with_perimeter=False)
+        return await self._district_views(districts), await self.districts.count_districts()
+
+    async def all_districts(self) -> list[DistrictView]:
+        """Every district with its perimeter (for the exports)."""
+        return await self._district_views(await self.districts.districts())
+
+    async def district(self, code: str) -> DistrictView:
+        return (await self._district_views([await self.geography.require_district(code)]))[0]
+
+    async def _nil_views(self, nils: Sequence[Nil]) -> list[NilView]:
+        figures = await self.figures.figures(nil_key(n.id) for n in nils)
+        return [NilView(n, figures[nil_key(n.id)]) for n in nils]
+
+    async def list_nils(self, limit: int, offset: int) -> tuple[list[NilView], int]:
+        nils = await self.districts.nils(limit=limit, offset=offset, with_perimeter=False)
+        return await self._nil_views(nils), await self.districts.count_nils()
+
+    async def nil(self, nil_id: int) -> NilView:
+        return (await self._nil_views([await self.geography.require_nil(nil_id)]))[0]

@@ -1,0 +1,299 @@
+"""Turns projected entities into area KPIs, time-series samples, alerts and published events.
+
+It runs beside the consumers and sleeps until there is something to do: the consumer's batch
+commit wakes it (:meth:`Refresher.projected`), so do a change of the geography or the thresholds
+(:meth:`Refresher.request`); timers wake it for the interval snapshot, for the slow poll that finds
+another replica's work, and when a newer geography has settled. Only the areas named by the marks
+the batches left are recomputed, and their KPIs, samples, alert changes and events are written in
+one outbox transaction. The marks are deleted afterwards, so a crash in between only means
+computing the same numbers again (which publishes nothing). Marks are only ever inserted by the
+consumers and deleted here, so the two never contend for the same documents. A failed cycle is
+retried with backoff (:func:`shared.retry.until_done`) until it succeeds or the service stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from prometheus_client import Counter, Histogram
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from districts.alerts.service import AlertWatch
+from districts.geography.current import CurrentGeography
+from districts.geography.domain import Locator
+from districts.projection.domain import (
+    NUMERIC_KPIS,
+    EntityType,
+    Kpis,
+    active_refs,
+    area_keys_of,
+    area_of,
+    district_key,
+    group_by_area,
+    measure,
+    moved_to,
+    nil_key,
+    placement_keys,
+    placement_of,
+)
+from districts.projection.events import KpisUpdated, kpis_payload
+from districts.projection.service import ProjectionStates
+from districts.projection.store import Mark, ProjectionStore
+from districts.projection.vitality import AreaFigures, Targets, vitality
+from districts.settings import DistrictsSettings
+from shared.events import utcnow
+from shared.metrics import ServiceMetrics
+from shared.mongo import Mongo
+from shared.outbox import Outbox, UnitOfWork
+from shared.retry import until_done
+
+log = logging.getLogger(__name__)
+MARK_BATCH = 1000
+SWEEP_BATCH = 1000
+SWEEP_PASSES = 20
+
+Computed = dict[str, AreaFigures]
+
+
+@dataclass(frozen=True)
+class RefreshMetrics:
+    duration: Histogram
+    kpi_updates: Counter
+
+    @classmethod
+    def create(cls, metrics: ServiceMetrics) -> RefreshMetrics:
+        return cls(
+            duration=metrics.histogram("refresh_duration_seconds", "Time to recompute the changed areas"),
+            kpi_updates=metrics.counter("kpi_updates", "District KPI changes published"),
+        )
+
+
+def _hour(at: datetime) -> datetime:
+    return at.replace(minute=0, second=0, microsecond=0)
+
+
+class Refresher:
+    def __init__(
+        self,
+        *,
+        projections: ProjectionStore,
+        states: ProjectionStates,
+        geography: CurrentGeography,
+        alerts: AlertWatch,
+        outbox: Outbox,
+        mongo: Mongo,
+        settings: DistrictsSettings,
+        metrics: RefreshMetrics,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.projections = projections
+        self.states = states
+        self.geography = geography
+        self.alerts = alerts
+        self.outbox = outbox
+        self.mongo = mongo
+        self.settings = settings
+        self.metrics = metrics
+        self.clock = clock
+        self.targets = Targets(settings.services_per_1000_target, settings.extended_hours_target)
+        self._pending: set[str] = set()
+        self._pending_full = True
+        self._geography = -1
+        self._indexed: set[int] = set()
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="districts-refresher")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+        if self._task:
+            try:
+                await asyncio.wait_for(self._task, 10)
+            except TimeoutError:
+                self._task.cancel()
+
+    def projected(self, events: int = 1) -> None:
+        """A batch of projected events has committed: its marks are there to be read."""
+        self._wake.set()
+
+    def request(self, codes: Iterable[str] = (), *, full: bool = False) -> None:
+        """Recompute these districts (or every area) soon, even if no entity changed."""
+        self._pending.update(district_key(code) for code in codes)
+        self._pending_full = self._pending_full or full
+        self._wake.set()
+
+    async def _sleep_until(self, deadline: float) -> None:
+        """Until woken, or until ``deadline`` (or a newer geography settling) comes first."""
+        loop = asyncio.get_running_loop()
+        settles_in = self.geography.due_in()
+        timeout = deadline - loop.time() if settles_in is None else min(deadline - loop.time(), settles_in)
+        if timeout > 0:
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout)
+            except TimeoutError:
+                pass
+        self._wake.clear()
+
+    def _retryable(self, exc: Exception) -> bool:
+        """Any failure of a cycle is retried (the next attempt starts afresh), unless stopping."""
+        return not self._stopping.is_set()
+
+    async def _loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        idle_poll_s, interval_s = self.settings.refresh_idle_poll_s, self.settings.snapshot_interval_s
+        last_poll, next_snapshot = float("-inf"), loop.time() + interval_s
+        while not self._stopping.is_set():
+            await self._sleep_until(min(next_snapshot, last_poll + idle_poll_s))
+            if self._stopping.is_set():
+                return
+            now = loop.time()
+            snapshot = now >= next_snapshot
+            sweep = snapshot or now - last_poll >= idle_poll_s
+            try:
+                async for attempt in until_done(self._retryable, "districts refresh"):
+                    with attempt:
+                        await self.refresh(snapshot=snapshot, sweep=sweep)
+            except Exception:  # noqa: BLE001 - only a failure while stopping gets here
+                return
+            last_poll = now
+            if snapshot:
+                next_snapshot = now + interval_s
+
+    async def refresh(self, *, snapshot: bool = False, sweep: bool = True) -> None:
+        """One cycle: fix placements, recompute what changed, publish, forget the marks.
+
+        Placements are checked when the geography changed and otherwise only when ``sweep`` is
+        asked (the loop asks on its slow poll): a batch placed on an older geography while a
+        perimeter was changing is re-placed then.
+        """
+        started = time.perf_counter()
+        state = await self.states.current()
+        if state.active not in self._indexed:
+            await self.projections.ensure_generation(state.active)
+            self._indexed.add(state.active)
+        locator = await self.geography.locator(state.geography)
+        if sweep or locator.version != self._geography:
+            for generation in state.generations:
+                await self.sweep(generation, locator, mark=generation == state.active)
+        marks = await self.projections.marks(state.active, MARK_BATCH)
+        known = self._known_keys(locator)
+        full = snapshot or self._pending_full or locator.version != self._geography
+        pending, self._pending, self._pending_full = self._pending, set(), False
+        try:
+            keys = known if full else (await self._affected(state.active, marks) | pending) & known
+            if keys:
+                await self._publish(state.active, locator, keys, sample_all=snapshot)
+        except BaseException:
+            self._pending |= pending
+            self._pending_full = self._pending_full or full
+            raise
+        await self.projections.drop_marks(state.active, marks)
+        self._geography = locator.version
+        if len(marks) == MARK_BATCH:
+            self._wake.set()
+        if keys:
+            self.metrics.duration.observe(time.perf_counter() - started)
+
+    async def materialize(self, generation: int) -> None:
+        """Compute every area of a rebuilt generation, silently, before it is switched on."""
+        state = await self.states.current()
+        locator = await self.geography.locator(state.geography)
+        await self.sweep(generation, locator, mark=False)
+        now = self.clock()
+
+        async def work(session: AsyncClientSession) -> None:
+            computed = await self._compute(generation, locator, self._known_keys(locator), session, now)
+            await self.projections.save_areas(generation, computed, session)
+
+        await self.mongo.transaction(work)
+
+    async def sweep(self, generation: int, locator: Locator, *, mark: bool) -> None:
+        """Re-place the businesses and markets placed on an older geography."""
+        for _ in range(SWEEP_PASSES):
+            batch = await self.projections.misplaced(generation, locator.version, SWEEP_BATCH)
+            placed = [(stored, placement_of(stored.entity, locator)) for stored in batch]
+            await self.projections.update_placements(generation, locator.version, placed)
+            if mark:
+                moved = [area_keys_of(s.entity) | placement_keys(p) for s, p in placed if moved_to(s.entity, p)]
+                await self.projections.add_mark(generation, set().union(*moved), (), None)
+            if len(batch) < SWEEP_BATCH:
+                return
+
+    @staticmethod
+    def _known_keys(locator: Locator) -> set[str]:
+        return {district_key(c) for c in locator.district_codes} | {nil_key(n) for n in locator.nil_ids}
+
+    async def _affected(self, generation: int, marks: list[Mark]) -> set[str]:
+        keys: set[str] = set().union(*(m.areas for m in marks))
+        parents: set[str] = set().union(*(m.parents for m in marks))
+        for parent in await self.projections.by_ids(generation, parents) if parents else []:
+            keys |= area_keys_of(parent)
+        return keys
+
+    async def _compute(
+        self, generation: int, locator: Locator, keys: set[str], session: AsyncClientSession, now: datetime
+    ) -> Computed:
+        codes = [c for c, _ in map(area_of, keys) if c is not None]
+        nil_ids = [n for _, n in map(area_of, keys) if n is not None]
+        everywhere = keys == self._known_keys(locator)
+        placed = await self.projections.placed(
+            generation, None if everywhere else codes, None if everywhere else nil_ids, session
+        )
+        markets = active_refs(placed, EntityType.MARKET)
+        shops = active_refs(placed, EntityType.SHOP)
+        stalls = await self.projections.children(generation, "market_id", markets, session) if markets else []
+        services = await self.projections.children(generation, "shop_id", shops, session) if shops else []
+        computed: Computed = {}
+        for key, contents in group_by_area(placed, stalls, services, keys).items():
+            code, nil_id = area_of(key)
+            population = locator.populations.get(code) if code else locator.nil_population(nil_id or 0)
+            measures = measure(contents, population, now)
+            index = vitality(measures, self.targets)
+            computed[key] = AreaFigures(replace(measures.kpis, vitality_index=index.index, as_of=now), index)
+        return computed
+
+    async def _publish(self, generation: int, locator: Locator, keys: set[str], *, sample_all: bool) -> None:
+        now = self.clock()
+
+        async def work(uow: UnitOfWork) -> int:
+            session = uow.session
+            computed = await self._compute(generation, locator, keys, session, now)
+            previous = await self.projections.areas(generation, keys, session)
+            changed: Computed = {}
+            samples = []
+            districts: dict[str, Kpis] = {}
+            for key, figures in computed.items():
+                moved = _moved(previous.get(key), figures)
+                code, _ = area_of(key)
+                if moved or sample_all:
+                    changed[key] = figures
+                if code is None:
+                    continue
+                kpis = figures.kpis
+                districts[code] = kpis
+                if moved or sample_all:
+                    samples.append((code, _hour(now), now, {n: getattr(kpis, n) for n in NUMERIC_KPIS}))
+                if moved:
+                    uow.emit(KpisUpdated(district=code, kpis=kpis_payload(kpis.values()), at=now))
+            await self.projections.save_areas(generation, changed, session)
+            await self.projections.append_samples(samples, session)
+            await self.alerts.review(uow, districts, now, sampled=sample_all)
+            return sum(1 for e in uow.events if e.type == KpisUpdated.event_type)
+
+        published = await self.outbox.run(work)
+        self.metrics.kpi_updates.inc(published)
+
+
+def _moved(previous: AreaFigures | None, figures: AreaFigures) -> bool:
+    if previous is None:
+        return True
+    return not previous.kpis.same_figures(figures.kpis) or previous.vitality != figures.vitality

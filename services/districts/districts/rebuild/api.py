@@ -1,0 +1,32 @@
+"""HTTP routes of the rebuild: start one, follow its progress (office)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Response
+
+from districts.rebuild.schemas import RebuildJobPublic
+from districts.rebuild.service import Rebuilder
+from shared.app import provide
+from shared.identity import OfficePrincipal
+
+router = APIRouter(tags=["districts"])
+
+Rebuilds = Annotated[Rebuilder, Depends(provide(Rebuilder))]
+
+
+@router.post(
+    "/districts/rebuild", status_code=202, response_model=RebuildJobPublic, summary="Rebuild projections (office)"
+)
+async def start_rebuild(rebuilder: Rebuilds, principal: OfficePrincipal, response: Response) -> RebuildJobPublic:
+    job = await rebuilder.start(principal.username)
+    response.headers["Location"] = f"/districts/rebuild/{job.id}"
+    return RebuildJobPublic.of(job)
+
+
+@router.get("/districts/rebuild/{job}", response_model=RebuildJobPublic, summary="Progress of a rebuild (office)")
+async def rebuild_job(
+    job: Annotated[str, Path(max_length=64)], rebuilder: Rebuilds, principal: OfficePrincipal
+) -> RebuildJobPublic:
+    return RebuildJobPublic.of(await rebuilder.job(job))
