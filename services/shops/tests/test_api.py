@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from shops.geoindex import haversine_m
+from shops.nearest.geoindex import haversine_m
 
 from shared.identity import Role
 

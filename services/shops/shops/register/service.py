@@ -1,39 +1,40 @@
-"""Use cases: read what they need inside the transaction, apply a rule, save state and events together.
+"""Register use cases: read what they need inside the transaction, apply a rule, save state and events together.
 
-After a transaction commits, the nearest-point index of this process is told what changed.
-Who may call a use case is decided by the API (role and scope); the use cases decide what is allowed.
+A shop's card (name, kind, address, location, whether it is active) is copied elsewhere: into the
+documents of what it offers, in the shop's own transaction (:class:`CardCopies`), and into the
+nearest-point index of this process after the commit (:class:`ShopWatcher`). Who may call a use
+case is decided by the API (role and scope); the use cases decide what is allowed.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any, Protocol
 
-from shared.errors import NotFound, PreconditionFailed
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from shared.errors import NotFound
 from shared.events import utcnow
 from shared.outbox import Outbox, UnitOfWork
-from shops.domain import (
-    Application,
-    Offer,
-    OpeningInterval,
-    Registry,
-    ServicePoint,
-    Shop,
-    ShopStatus,
-    generated_shop_id,
-)
-from shops.events import (
-    HistoricRecognised,
-    ServiceRegistered,
-    ServiceRemoved,
-    ShopRegistered,
-    ShopStatusChanged,
-    ShopUpdated,
-)
-from shops.nearest import NearestFinder
-from shops.store import ShopQuery, ShopStore
+from shared.versions import Precondition
+from shops.register import events
+from shops.register.domain import Application, Registry, Shop, ShopCard, ShopQuery, ShopStatus, generated_shop_id
+from shops.register.store import ShopStore
+
+
+class CardCopies(Protocol):
+    """Where copies of a shop's card live, brought up to date in the same transaction as the shop."""
+
+    async def copy_card(self, card: ShopCard, session: AsyncClientSession) -> None: ...
+
+
+class ShopWatcher(Protocol):
+    """Told, after the commit, that a shop's card changed."""
+
+    def shop_changed(self, card: ShopCard) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -45,40 +46,45 @@ class Written:
     changed: bool = False
 
 
-def _found(shop: Shop | None, shop_id: str) -> Shop:
+def found(shop: Shop | None, shop_id: str) -> Shop:
     if shop is None:
         raise NotFound(f"no shop {shop_id!r}")
     return shop
 
 
-def _check_version(shop: Shop, if_match: int | None) -> None:
-    if if_match is not None and if_match != shop.version:
-        raise PreconditionFailed(f"shop {shop.id!r} is at version {shop.version}, not {if_match}; reload it")
+def _check(precondition: Precondition, shop: Shop) -> None:
+    precondition.check(shop.version, f"shop {shop.id!r}")
 
 
 class ShopsService:
     def __init__(
-        self, store: ShopStore, outbox: Outbox, nearest: NearestFinder, clock: Callable[[], datetime] = utcnow
+        self,
+        store: ShopStore,
+        outbox: Outbox,
+        card_copies: CardCopies,
+        watcher: ShopWatcher,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.store = store
         self.outbox = outbox
-        self.nearest = nearest
+        self.card_copies = card_copies
+        self.watcher = watcher
         self.clock = clock
 
     async def _load(self, shop_id: str, uow: UnitOfWork) -> Shop:
-        return _found(await self.store.get(shop_id, uow.session), shop_id)
+        return found(await self.store.get(shop_id, uow.session), shop_id)
 
     async def _save(self, before: Shop, after: Shop, uow: UnitOfWork) -> None:
         await self.store.save(after, expected_version=before.version, session=uow.session)
         if after.card() != before.card():
-            await self.store.copy_card_into_offers(after, uow.session)
+            await self.card_copies.copy_card(after.card(), uow.session)
 
     def _after_commit(self, before: Shop | None, after: Shop) -> None:
         if before is None or after.card() != before.card():
-            self.nearest.shop_changed(after.card())
+            self.watcher.shop_changed(after.card())
 
     async def get(self, shop_id: str) -> Shop:
-        return _found(await self.store.get(shop_id), shop_id)
+        return found(await self.store.get(shop_id), shop_id)
 
     async def search(self, query: ShopQuery, *, limit: int, offset: int) -> tuple[list[Shop], int]:
         return await self.store.search(query, limit=limit, offset=offset)
@@ -89,13 +95,13 @@ class ShopsService:
         async def work(uow: UnitOfWork) -> Shop:
             shop = Shop.register(new_id, registry, status, self.clock())
             await self.store.add(shop, uow.session)
-            uow.emit(ShopRegistered.of(shop))
+            uow.emit(_registry_event(events.ShopRegistered, shop))
             return shop
 
         return await self.outbox.run(work)
 
     async def put(
-        self, shop_id: str, registry: Registry, status: ShopStatus, actor: str, if_match: int | None
+        self, shop_id: str, registry: Registry, status: ShopStatus, actor: str, precondition: Precondition
     ) -> Written:
         """Create the shop, or bring it to this registry state and status (what an import does).
 
@@ -104,7 +110,7 @@ class ShopsService:
         """
         current = await self.store.get(shop_id)
         if current and current.registry() == registry and current.status is status:
-            _check_version(current, if_match)
+            _check(precondition, current)
             return Written(current)
 
         async def work(uow: UnitOfWork) -> tuple[Shop | None, Written]:
@@ -113,14 +119,14 @@ class ShopsService:
             if before is None:
                 shop = Shop.register(shop_id, registry, status, now)
                 await self.store.add(shop, uow.session)
-                uow.emit(ShopRegistered.of(shop))
+                uow.emit(_registry_event(events.ShopRegistered, shop))
                 return None, Written(shop, created=True, changed=True)
-            _check_version(before, if_match)
+            _check(precondition, before)
             shop = before
             revised = shop.revise(registry, now)
             if revised:
                 shop = revised
-                uow.emit(ShopUpdated.of(shop))
+                uow.emit(_registry_event(events.ShopUpdated, shop))
             moved = shop.change_status(status, now, None, now)
             if moved:
                 uow.emit(_status_changed(shop, moved, actor))
@@ -135,16 +141,17 @@ class ShopsService:
             self._after_commit(before, written.shop)
         return written
 
-    async def revise(self, shop_id: str, changes: dict[str, object], if_match: int | None) -> Shop:
+    async def revise(self, shop_id: str, changes: Mapping[str, Any], precondition: Precondition) -> Shop:
+        """Change some registry fields (``changes`` names fields of :class:`Registry`)."""
+
         async def work(uow: UnitOfWork) -> tuple[Shop, Shop]:
             before = await self._load(shop_id, uow)
-            _check_version(before, if_match)
-            registry = Registry.model_validate({**before.registry().model_dump(), **changes})
-            after = before.revise(registry, self.clock())
+            _check(precondition, before)
+            after = before.revise(replace(before.registry(), **changes), self.clock())
             if after is None:
                 return before, before
             await self._save(before, after, uow)
-            uow.emit(ShopUpdated.of(after))
+            uow.emit(_registry_event(events.ShopUpdated, after))
             return before, after
 
         before, after = await self.outbox.run(work)
@@ -159,12 +166,12 @@ class ShopsService:
         note: str | None,
         at: datetime | None,
         actor: str,
-        if_match: int | None,
+        precondition: Precondition,
     ) -> Shop:
         async def work(uow: UnitOfWork) -> tuple[Shop, Shop]:
             now = self.clock()
             before = await self._load(shop_id, uow)
-            _check_version(before, if_match)
+            _check(precondition, before)
             after = before.change_status(to, at or now, note, now)
             if after is None:
                 return before, before
@@ -186,17 +193,17 @@ class ShopsService:
         return await self.outbox.run(work)
 
     async def decide_recognition(
-        self, shop_id: str, *, approve: bool, reason: str | None, actor: str, if_match: int | None
+        self, shop_id: str, *, approve: bool, reason: str | None, actor: str, precondition: Precondition
     ) -> Shop:
         async def work(uow: UnitOfWork) -> tuple[Shop, Shop]:
             before = await self._load(shop_id, uow)
-            _check_version(before, if_match)
+            _check(precondition, before)
             after = before.decide_recognition(approve, reason, actor, self.clock())
             await self._save(before, after, uow)
             if approve:
                 assert after.historic_recognised_at is not None and after.year_founded is not None
                 uow.emit(
-                    HistoricRecognised(
+                    events.HistoricRecognised(
                         shop_id=after.id,
                         name=after.name,
                         year_founded=after.year_founded,
@@ -211,55 +218,34 @@ class ShopsService:
         self._after_commit(before, after)
         return after
 
-    async def offers_of(self, shop_id: str) -> list[Offer]:
-        await self.get(shop_id)
-        return await self.store.offers_of(shop_id)
 
-    async def add_offer(
-        self, shop_id: str, service: str, hours: tuple[OpeningInterval, ...], note: str, actor: str
-    ) -> Offer:
-        async def work(uow: UnitOfWork) -> tuple[Shop, Offer]:
-            shop = await self._load(shop_id, uow)
-            offer = Offer.create(
-                offer_id=f"sv-{uuid.uuid4().hex[:12]}",
-                shop=shop,
-                service=service,
-                hours=hours,
-                note=note,
-                actor=actor,
-                now=self.clock(),
-            )
-            await self.store.add_offer(offer, shop, uow.session)
-            uow.emit(ServiceRegistered.of(offer))
-            return shop, offer
-
-        shop, offer = await self.outbox.run(work)
-        self.nearest.point_saved(ServicePoint(offer.id, offer.service, shop.card(), offer.weekly()))
-        return offer
-
-    async def remove_offer(self, shop_id: str, offer_id: str, actor: str) -> None:
-        async def work(uow: UnitOfWork) -> None:
-            offer = await self.store.get_offer(shop_id, offer_id, uow.session)
-            if offer is None:
-                raise NotFound(f"shop {shop_id!r} has no service {offer_id!r}")
-            await self.store.remove_offer(offer_id, uow.session)
-            uow.emit(
-                ServiceRemoved(
-                    shop_id=shop_id, service_id=offer_id, service=offer.service, actor=actor, at=self.clock()
-                )
-            )
-
-        await self.outbox.run(work)
-        self.nearest.point_removed(offer_id)
+def _registry_event(kind: type[events.ShopRegistered], shop: Shop) -> events.ShopRegistered:
+    return kind(
+        shop_id=shop.id,
+        kind=events.ShopKind(shop.kind.value),
+        name=shop.name,
+        trade=shop.trade,
+        address=shop.address,
+        cap=shop.cap,
+        municipio=shop.municipio,
+        nil=shop.nil,
+        id_nil=shop.id_nil,
+        location=events.Location(lon=shop.location.lon, lat=shop.location.lat),
+        year_founded=shop.year_founded,
+        status=events.ShopStatus(shop.status.value),
+        status_changed_at=shop.status_changed_at,
+        version=shop.version,
+    )
 
 
-def _status_changed(before: Shop, after: Shop, actor: str) -> ShopStatusChanged:
-    return ShopStatusChanged.model_validate(
+def _status_changed(before: Shop, after: Shop, actor: str) -> events.ShopStatusChanged:
+    assert after.status_changed_at is not None
+    return events.ShopStatusChanged.model_validate(
         {
             "shop_id": after.id,
-            "kind": after.kind,
-            "from": before.status,
-            "to": after.status,
+            "kind": after.kind.value,
+            "from": before.status.value,
+            "to": after.status.value,
             "at": after.status_changed_at,
             "actor": actor,
             "version": after.version,
