@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -29,20 +30,13 @@ class OfferWatcher(Protocol):
     def offer_removed(self, offer_id: str) -> None: ...
 
 
+@dataclass
 class OffersService:
-    def __init__(
-        self,
-        offers: OfferStore,
-        shops: ShopStore,
-        outbox: Outbox,
-        watcher: OfferWatcher,
-        clock: Callable[[], datetime] = utcnow,
-    ) -> None:
-        self.offers = offers
-        self.shops = shops
-        self.outbox = outbox
-        self.watcher = watcher
-        self.clock = clock
+    offers: OfferStore
+    shops: ShopStore
+    outbox: Outbox
+    watcher: OfferWatcher
+    clock: Callable[[], datetime] = utcnow
 
     async def offers_of(self, shop_id: str) -> list[Offer]:
         found(await self.shops.get(shop_id), shop_id)

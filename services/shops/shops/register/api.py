@@ -12,7 +12,7 @@ from shared.errors import NotFound
 from shared.identity import CurrentPrincipal, OfficePrincipal, Role
 from shared.web.etag import IfMatch, set_etag
 from shared.web.pagination import Limit, Offset, Page
-from shops.register.domain import RecognitionState, ShopKind, ShopQuery, ShopStatus
+from shops.register.domain import RecognitionState, Shop, ShopKind, ShopQuery, ShopStatus
 from shops.register.schemas import (
     ApplicationCreate,
     RecognitionDecision,
@@ -32,6 +32,13 @@ PRINTABLE = r"^[^\x00-\x1f\x7f]*$"  # search text becomes a regex, which may not
 router = APIRouter(tags=["shops"])
 
 Shops = Annotated[ShopsService, Depends(provide(ShopsService))]
+
+
+def shop_response(shop: Shop, status_code: int = 200) -> JSONResponse:
+    """The shop as :class:`ShopPublic`, with its version as ``ETag``."""
+    response = JSONResponse(ShopPublic.of(shop).model_dump(mode="json"), status_code=status_code)
+    set_etag(response, shop.version)
+    return response
 
 
 @router.get("/shops", response_model=Page[ShopPublic], responses={200: {"content": {GEOJSON: {}}}})
@@ -59,11 +66,9 @@ async def list_shops(
     return page
 
 
-@router.post("/shops", status_code=201)
-async def register_shop(body: ShopCreate, shops: Shops, _: OfficePrincipal, response: Response) -> ShopPublic:
-    shop = await shops.register(body.id, body.registry(), body.status)
-    set_etag(response, shop.version)
-    return ShopPublic.of(shop)
+@router.post("/shops", status_code=201, response_model=ShopPublic)
+async def register_shop(body: ShopCreate, shops: Shops, _: OfficePrincipal) -> JSONResponse:
+    return shop_response(await shops.register(body.id, body.registry(), body.status), 201)
 
 
 @router.put(
@@ -72,51 +77,39 @@ async def register_shop(body: ShopCreate, shops: Shops, _: OfficePrincipal, resp
     responses={201: {"description": "created"}, 204: {"description": "already in this state; nothing changed"}},
 )
 async def put_shop(
-    shop_id: ShopId, body: ShopPut, shops: Shops, principal: OfficePrincipal, precondition: IfMatch, response: Response
-) -> Any:
+    shop_id: ShopId, body: ShopPut, shops: Shops, principal: OfficePrincipal, precondition: IfMatch
+) -> Response:
     """Create the shop or bring it to this state (one request per imported row: 201, 200 or 204)."""
     written = await shops.put(shop_id, body.registry(), body.status, principal.username, precondition)
     if not written.changed:
         unchanged = Response(status_code=204)
         set_etag(unchanged, written.shop.version)
         return unchanged
-    response.status_code = 201 if written.created else 200
-    set_etag(response, written.shop.version)
-    return ShopPublic.of(written.shop)
+    return shop_response(written.shop, 201 if written.created else 200)
 
 
-@router.get("/shops/{shop_id}")
-async def get_shop(shop_id: ShopId, shops: Shops, response: Response) -> ShopPublic:
-    shop = await shops.get(shop_id)
-    set_etag(response, shop.version)
-    return ShopPublic.of(shop)
+@router.get("/shops/{shop_id}", response_model=ShopPublic)
+async def get_shop(shop_id: ShopId, shops: Shops) -> JSONResponse:
+    return shop_response(await shops.get(shop_id))
 
 
-@router.patch("/shops/{shop_id}")
+@router.patch("/shops/{shop_id}", response_model=ShopPublic)
 async def patch_shop(
-    shop_id: ShopId, body: ShopUpdate, shops: Shops, _: OfficePrincipal, precondition: IfMatch, response: Response
-) -> ShopPublic:
-    shop = await shops.revise(shop_id, body.changes(), precondition)
-    set_etag(response, shop.version)
-    return ShopPublic.of(shop)
+    shop_id: ShopId, body: ShopUpdate, shops: Shops, _: OfficePrincipal, precondition: IfMatch
+) -> JSONResponse:
+    return shop_response(await shops.revise(shop_id, body.changes(), precondition))
 
 
-@router.put("/shops/{shop_id}/status")
+@router.put("/shops/{shop_id}/status", response_model=ShopPublic)
 async def change_status(
-    shop_id: ShopId,
-    body: StatusChange,
-    shops: Shops,
-    principal: CurrentPrincipal,
-    precondition: IfMatch,
-    response: Response,
-) -> ShopPublic:
+    shop_id: ShopId, body: StatusChange, shops: Shops, principal: CurrentPrincipal, precondition: IfMatch
+) -> JSONResponse:
     """Close or reopen (that shop's shopkeeper or the office); closing emits shops.shop.status_changed.v1."""
     principal.require_scope(Role.SHOPKEEPER, shop_id)
     shop = await shops.change_status(
         shop_id, body.status, note=body.note, at=body.at, actor=principal.username, precondition=precondition
     )
-    set_etag(response, shop.version)
-    return ShopPublic.of(shop)
+    return shop_response(shop)
 
 
 @router.post("/shops/{shop_id}/recognition", status_code=201)
@@ -140,15 +133,10 @@ async def get_recognition(shop_id: ShopId, shops: Shops, principal: CurrentPrinc
     return RecognitionPublic.of(shop.recognition)
 
 
-@router.post("/shops/{shop_id}/recognition/decision")
+@router.post("/shops/{shop_id}/recognition/decision", response_model=ShopPublic)
 async def decide_recognition(
-    shop_id: ShopId,
-    body: RecognitionDecision,
-    shops: Shops,
-    principal: OfficePrincipal,
-    precondition: IfMatch,
-    response: Response,
-) -> ShopPublic:
+    shop_id: ShopId, body: RecognitionDecision, shops: Shops, principal: OfficePrincipal, precondition: IfMatch
+) -> JSONResponse:
     """Approve (at least 50 years in the trade, checked today) or reject with a reason (office)."""
     shop = await shops.decide_recognition(
         shop_id,
@@ -157,5 +145,4 @@ async def decide_recognition(
         actor=principal.username,
         precondition=precondition,
     )
-    set_etag(response, shop.version)
-    return ShopPublic.of(shop)
+    return shop_response(shop)

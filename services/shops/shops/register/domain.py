@@ -10,7 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta
-from enum import StrEnum
+from enum import StrEnum, unique
 from typing import Any
 
 from shared.errors import Conflict, InvalidInput
@@ -20,30 +20,41 @@ HISTORIC_MIN_YEARS = 50
 CLOCK_SKEW = timedelta(minutes=5)
 
 
+@unique
 class ShopKind(StrEnum):
+    """A historic shop (recognised), an Edicola 2.0 kiosk, or any other neighbourhood shop."""
+
     HISTORIC = "historic"
     KIOSK = "kiosk"
     SHOP = "shop"
 
 
+@unique
 class ShopStatus(StrEnum):
+    """Open for business, or closed (for good or for now)."""
+
     ACTIVE = "active"
     CLOSED = "closed"
 
 
+@unique
 class RecognitionState(StrEnum):
+    """Where an application for historic recognition stands."""
+
     PENDING = "pending"
     APPROVED = "approved"
     REJECTED = "rejected"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Location:
+    """WGS84 degrees."""
+
     lon: float
     lat: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Source:
     """Where an imported shop comes from: the dataset and the record's official identifier."""
 
@@ -159,6 +170,11 @@ class Shop(Registry):
     @property
     def is_active(self) -> bool:
         return self.status is ShopStatus.ACTIVE
+
+    @property
+    def recognition_state(self) -> RecognitionState | None:
+        """Where the latest application for historic recognition stands, if there is one."""
+        return self.recognition.state if self.recognition else None
 
     def _next(self, now: datetime, **changes: Any) -> Shop:
         return replace(self, **changes, version=self.version + 1, updated_at=now)

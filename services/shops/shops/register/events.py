@@ -6,7 +6,7 @@ The wire contract, kept apart from the domain: a rename in ``domain.py`` never c
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
+from enum import StrEnum, unique
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -15,27 +15,35 @@ from shared.events import EventData
 SOURCE = "/shops"
 
 
+@unique
 class ShopKind(StrEnum):
+    """``kind`` as published."""
+
     HISTORIC = "historic"
     KIOSK = "kiosk"
     SHOP = "shop"
 
 
+@unique
 class ShopStatus(StrEnum):
+    """``status``, ``from`` and ``to`` as published."""
+
     ACTIVE = "active"
     CLOSED = "closed"
 
 
 class Location(BaseModel):
-    lon: float
-    lat: float
+    """WGS84 degrees."""
+
+    lon: float = Field(description="degrees east")
+    lat: float = Field(description="degrees north")
 
 
 class ShopEvent(EventData):
     """Every event of the shops service is about one shop and keyed by its id."""
 
-    source = SOURCE
     shop_id: str
+    source = SOURCE
 
     def subject(self) -> str:
         return self.shop_id

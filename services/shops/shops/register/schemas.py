@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 from shared.web.pagination import Page
 from shops.register.domain import (
+    REGISTRY_FIELDS,
     Application,
     DocumentReference,
     Location,
@@ -34,10 +35,6 @@ class Body(BaseModel):
 class Coordinates(Body):
     lon: float = Field(ge=-180, le=180)
     lat: float = Field(ge=-90, le=90)
-
-    @classmethod
-    def of(cls, location: Location) -> Coordinates:
-        return cls(lon=location.lon, lat=location.lat)
 
     def location(self) -> Location:
         return Location(lon=self.lon, lat=self.lat)
@@ -67,20 +64,9 @@ class ShopPut(Body):
     status: ShopStatus = ShopStatus.ACTIVE
 
     def registry(self) -> Registry:
-        source = self.source
-        return Registry(
-            kind=self.kind,
-            name=self.name,
-            trade=self.trade,
-            address=self.address,
-            cap=self.cap,
-            municipio=self.municipio,
-            nil=self.nil,
-            id_nil=self.id_nil,
-            location=self.location.location(),
-            year_founded=self.year_founded,
-            source=Source(dataset=source.dataset, record=source.record) if source else None,
-        )
+        stated: dict[str, Any] = {name: getattr(self, name) for name in REGISTRY_FIELDS}
+        source = self.source and Source(dataset=self.source.dataset, record=self.source.record)
+        return Registry(**{**stated, "location": self.location.location(), "source": source})
 
 
 class ShopCreate(ShopPut):
@@ -146,10 +132,6 @@ class DocumentReferencePublic(Body):
     reference: str = Field(min_length=1, max_length=500)
     issued_on: date | None = None
 
-    @classmethod
-    def of(cls, document: DocumentReference) -> DocumentReferencePublic:
-        return cls(title=document.title, kind=document.kind, reference=document.reference, issued_on=document.issued_on)
-
     def document(self) -> DocumentReference:
         return DocumentReference(title=self.title, kind=self.kind, reference=self.reference, issued_on=self.issued_on)
 
@@ -169,20 +151,9 @@ class ApplicationCreate(Body):
         )
 
 
-class ApplicationPublic(ApplicationCreate):
-    @classmethod
-    def of(cls, application: Application) -> ApplicationPublic:
-        return cls(
-            founding_year=application.founding_year,
-            trade=application.trade,
-            continuity=application.continuity,
-            documents=tuple(DocumentReferencePublic.of(d) for d in application.documents),
-        )
-
-
 class RecognitionPublic(BaseModel):
     state: RecognitionState
-    application: ApplicationPublic
+    application: ApplicationCreate
     applied_at: datetime
     applied_by: str
     decided_at: datetime | None = None
@@ -191,15 +162,7 @@ class RecognitionPublic(BaseModel):
 
     @classmethod
     def of(cls, recognition: Recognition) -> RecognitionPublic:
-        return cls(
-            state=recognition.state,
-            application=ApplicationPublic.of(recognition.application),
-            applied_at=recognition.applied_at,
-            applied_by=recognition.applied_by,
-            decided_at=recognition.decided_at,
-            decided_by=recognition.decided_by,
-            reason=recognition.reason,
-        )
+        return cls.model_validate(recognition, from_attributes=True)
 
 
 class ShopPublic(BaseModel):
@@ -224,27 +187,7 @@ class ShopPublic(BaseModel):
 
     @classmethod
     def of(cls, shop: Shop) -> ShopPublic:
-        source = shop.source
-        return cls(
-            id=shop.id,
-            kind=shop.kind,
-            name=shop.name,
-            trade=shop.trade,
-            address=shop.address,
-            cap=shop.cap,
-            municipio=shop.municipio,
-            nil=shop.nil,
-            id_nil=shop.id_nil,
-            location=Coordinates.of(shop.location),
-            year_founded=shop.year_founded,
-            status=shop.status,
-            status_changed_at=shop.status_changed_at,
-            status_note=shop.status_note,
-            historic_recognised_at=shop.historic_recognised_at,
-            recognition_state=shop.recognition.state if shop.recognition else None,
-            source=SourcePublic(dataset=source.dataset, record=source.record) if source else None,
-            version=shop.version,
-        )
+        return cls.model_validate(shop, from_attributes=True)
 
 
 def feature_collection(page: Page[ShopPublic]) -> dict[str, Any]:

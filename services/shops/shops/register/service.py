@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -56,20 +56,13 @@ def _check(precondition: Precondition, shop: Shop) -> None:
     precondition.check(shop.version, f"shop {shop.id!r}")
 
 
+@dataclass
 class ShopsService:
-    def __init__(
-        self,
-        store: ShopStore,
-        outbox: Outbox,
-        card_copies: CardCopies,
-        watcher: ShopWatcher,
-        clock: Callable[[], datetime] = utcnow,
-    ) -> None:
-        self.store = store
-        self.outbox = outbox
-        self.card_copies = card_copies
-        self.watcher = watcher
-        self.clock = clock
+    store: ShopStore
+    outbox: Outbox
+    card_copies: CardCopies
+    watcher: ShopWatcher
+    clock: Callable[[], datetime] = utcnow
 
     async def _load(self, shop_id: str, uow: UnitOfWork) -> Shop:
         return found(await self.store.get(shop_id, uow.session), shop_id)
@@ -201,17 +194,8 @@ class ShopsService:
             after = before.decide_recognition(approve, reason, actor, self.clock())
             await self._save(before, after, uow)
             if approve:
-                assert after.historic_recognised_at is not None and after.year_founded is not None
-                uow.emit(
-                    events.HistoricRecognised(
-                        shop_id=after.id,
-                        name=after.name,
-                        year_founded=after.year_founded,
-                        recognised_at=after.historic_recognised_at,
-                        actor=actor,
-                        version=after.version,
-                    )
-                )
+                recognised = {"recognised_at": after.historic_recognised_at, "actor": actor}
+                uow.emit(events.HistoricRecognised.model_validate(_payload(after, **recognised)))
             return before, after
 
         before, after = await self.outbox.run(work)
@@ -219,35 +203,15 @@ class ShopsService:
         return after
 
 
+def _payload(shop: Shop, **more: object) -> dict[str, object]:
+    """The shop's fields under their published names, for an event model to pick its own from."""
+    return {**asdict(shop), "shop_id": shop.id, **more}
+
+
 def _registry_event(kind: type[events.ShopRegistered], shop: Shop) -> events.ShopRegistered:
-    return kind(
-        shop_id=shop.id,
-        kind=events.ShopKind(shop.kind.value),
-        name=shop.name,
-        trade=shop.trade,
-        address=shop.address,
-        cap=shop.cap,
-        municipio=shop.municipio,
-        nil=shop.nil,
-        id_nil=shop.id_nil,
-        location=events.Location(lon=shop.location.lon, lat=shop.location.lat),
-        year_founded=shop.year_founded,
-        status=events.ShopStatus(shop.status.value),
-        status_changed_at=shop.status_changed_at,
-        version=shop.version,
-    )
+    return kind.model_validate(_payload(shop))
 
 
 def _status_changed(before: Shop, after: Shop, actor: str) -> events.ShopStatusChanged:
-    assert after.status_changed_at is not None
-    return events.ShopStatusChanged.model_validate(
-        {
-            "shop_id": after.id,
-            "kind": after.kind.value,
-            "from": before.status.value,
-            "to": after.status.value,
-            "at": after.status_changed_at,
-            "actor": actor,
-            "version": after.version,
-        }
-    )
+    moved = {"from": before.status, "to": after.status, "at": after.status_changed_at, "actor": actor}
+    return events.ShopStatusChanged.model_validate(_payload(after, **moved))
