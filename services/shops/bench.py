@@ -2,7 +2,7 @@
 
 Both sides answer the same question the API does (the 10 nearest points offering a service and
 open at a given time, with their great-circle distance) through the service's own
-:class:`~shops.nearest.NearestFinder`: once with the index loaded, once without it, when every
+:class:`~shops.nearest.service.NearestFinder`: once with the index loaded, once without it, when every
 query goes to MongoDB's ``$geoNear`` on the 2dsphere index. Points are random across Milan, with
 kiosk-like hours. The data lives in a scratch database that is dropped at the end.
 Run as ``python services/shops/bench.py [--mongo-url URL]`` or call :func:`run`.
@@ -20,11 +20,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from shops.catalogue import CATALOGUE
-from shops.domain import Location, Offer, OpeningInterval, Registry, Shop, ShopKind, ShopStatus
-from shops.nearest import NearestFinder
+from shops.nearest.service import NearestFinder
+from shops.nearest.store import ServicePointStore
+from shops.offers.domain import CATALOGUE, Offer, OpeningInterval
+from shops.offers.store import OfferStore, offer_to_doc
+from shops.register.domain import Location, Registry, Shop, ShopKind, ShopStatus
 from shops.settings import ShopsSettings
-from shops.store import ShopStore, offer_to_doc
 
 from shared.metrics import ServiceMetrics
 from shared.mongo import Mongo
@@ -47,7 +48,7 @@ def _random_offer(rng: random.Random, number: int, now: datetime) -> tuple[Offer
     service = SERVICE if number % 2 == 0 else rng.choice(CATALOGUE).code
     hours = tuple(OpeningInterval(day=d, opens=o, closes=c) for d, o, c in rng.choice(HOURS_CHOICES))
     offer = Offer.create(
-        offer_id=f"sv-bench-{number}", shop=shop, service=service, hours=hours, note="", actor="bench", now=now
+        offer_id=f"sv-bench-{number}", shop=shop, code=service, hours=hours, note="", actor="bench", now=now
     )
     return offer, shop
 
@@ -93,19 +94,20 @@ async def run(
     mongo = Mongo(settings)
     rng = _rng(seed)
     try:
-        store = ShopStore(mongo.db)
-        await mongo.ensure_indexes(ShopStore.indexes)
+        offers = OfferStore(mongo.db)
+        await mongo.ensure_indexes(OfferStore.indexes)
         now = datetime.now(UTC)
         started = time.perf_counter()
         for first in range(0, points, 1_000):
             batch = [_random_offer(rng, n, now) for n in range(first, min(points, first + 1_000))]
-            await store.offers.insert_many([offer_to_doc(offer, shop) for offer, shop in batch])
+            await offers.offers.insert_many([offer_to_doc(offer, shop.card()) for offer, shop in batch])
         load_s = time.perf_counter() - started
-        indexed = NearestFinder(store, ServiceMetrics("shops_bench"), reload_interval_s=3600)
+        points_store = ServicePointStore(mongo.db)
+        indexed = NearestFinder(points_store, ServiceMetrics("shops_bench"), reload_interval_s=3600)
         started = time.perf_counter()
         await indexed.reload()
         index_load_s = time.perf_counter() - started
-        unindexed = NearestFinder(store, ServiceMetrics("shops_bench"), reload_interval_s=3600)
+        unindexed = NearestFinder(points_store, ServiceMetrics("shops_bench"), reload_interval_s=3600)
         index_s, index_sizes = await _timed_queries(indexed, _rng(seed + 1), index_queries, limit)
         database_s, database_sizes = await _timed_queries(unindexed, _rng(seed + 1), database_queries, limit)
         if index_sizes[:database_queries] != database_sizes:

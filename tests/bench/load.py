@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from shops.catalogue import SERVICE_CODES
+from shops.offers.domain import OFFER_CODES
 
 from tests.bench.harness import Identities, bearer
 from tests.bench.samples import Recorder
@@ -70,7 +70,7 @@ class MixedLoad:
         for shop in shops:
             self.shops.put_nowait(shop)
         self.rng = random.Random(seed)
-        self.services = sorted(SERVICE_CODES)  # what citizens look for
+        self.services = sorted(OFFER_CODES)  # what citizens look for
         self.actions: dict[str, Callable[[Recorder], Awaitable[None]]] = {
             "nearest": self.nearest,
             "stall_status": self.stall_status,
@@ -92,7 +92,7 @@ class MixedLoad:
         for shop, token in people.shopkeepers.items():
             offered = await http.get(f"/shops/{shop}/services", params={"limit": 500})
             offered.raise_for_status()
-            missing = sorted(SERVICE_CODES - {o["service"] for o in offered.json()["items"]})
+            missing = sorted(OFFER_CODES - {o["service"] for o in offered.json()["items"]})
             if missing:
                 shops.append(ShopSlot(shop, token, missing))
         if not stalls or not shops:

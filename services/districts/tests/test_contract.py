@@ -63,7 +63,8 @@ def test_consumed_payloads_read_only_catalogue_fields() -> None:
 
 def test_what_the_producers_publish_is_understood() -> None:
     markets = pytest.importorskip("markets.events")
-    shops = pytest.importorskip("shops.events")
+    shops = pytest.importorskip("shops.register.events")
+    offers = pytest.importorskip("shops.offers.events")
     published: list[Any] = [
         markets.MarketRegistered.model_validate(
             {"market_id": "wagner", "name": "Wagner", "address": "Piazza Wagner", "municipio": 7, "nil": "PAGANO",
@@ -82,7 +83,7 @@ def test_what_the_producers_publish_is_understood() -> None:
             {"shop_id": "bs-1", "kind": "historic", "from": "active", "to": "closed", "at": NOW, "actor": "o",
              "version": 4}
         ),
-        shops.ServiceRegistered.model_validate(
+        offers.OfferRegistered.model_validate(
             {"shop_id": "ed-1", "service_id": "o1", "service": "ritiro_pacchi",
              "hours": [{"day": 5, "opens": "08:00", "closes": "20:00"}], "weekly_minutes": 720,
              "evening_minutes": 60, "weekend_minutes": 720, "actor": "k", "at": NOW}

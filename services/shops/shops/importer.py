@@ -15,7 +15,7 @@ from typing import Any
 
 from devkit.client import ApiClient
 from devkit.importing import Importer, Outcome, Row, RowError, has_columns, read_table
-from shops.domain import ShopKind, ShopStatus, slug
+from shops.register.domain import ShopKind, ShopStatus, slug
 
 HISTORIC_DATASET = "ds290_botteghe_storiche"
 KIOSK_DATASET = "edicole"

@@ -1,16 +1,22 @@
-"""The shops service: historic shops, Edicola 2.0 kiosks, their services and the nearest open point."""
+"""The shops service: historic shops, Edicola 2.0 kiosks, what they offer and the nearest open point."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
 from shared.app import Runtime, ServiceSpec, create_service_app
-from shops import api, api_offers
-from shops.events import PUBLISHED
-from shops.nearest import NearestFinder
-from shops.service import ShopsService
+from shops.nearest import api as nearest_api
+from shops.nearest.service import NearestFinder
+from shops.nearest.store import ServicePointStore
+from shops.offers import api as offers_api
+from shops.offers import events as offers_events
+from shops.offers.service import OffersService
+from shops.offers.store import OfferStore
+from shops.register import api as register_api
+from shops.register import events as register_events
+from shops.register.service import ShopsService
+from shops.register.store import ShopStore
 from shops.settings import ShopsSettings
-from shops.store import ShopStore
 
 
 def create_app(settings: ShopsSettings | None = None) -> FastAPI:
@@ -18,28 +24,29 @@ def create_app(settings: ShopsSettings | None = None) -> FastAPI:
 
     async def wire(runtime: Runtime) -> None:
         assert runtime.outbox is not None
-        store = ShopStore(runtime.mongo.db)
-        finder = NearestFinder(store, runtime.metrics, reload_interval_s=settings.nearest_reload_interval_s)
-        runtime.app.state.nearest = finder
-        runtime.app.state.shops = ShopsService(store, runtime.outbox, finder)
+        shops, offers = ShopStore(runtime.mongo.db), OfferStore(runtime.mongo.db)
+        finder = NearestFinder(
+            ServicePointStore(runtime.mongo.db), runtime.metrics, reload_interval_s=settings.nearest_reload_interval_s
+        )
+        runtime.provide(finder)
+        runtime.provide(ShopsService(shops, runtime.outbox, card_copies=offers, watcher=finder))
+        runtime.provide(OffersService(offers, shops, runtime.outbox, watcher=finder))
 
     async def on_ready(runtime: Runtime) -> None:
-        finder: NearestFinder = runtime.app.state.nearest
-        await finder.start()
+        await runtime.component(NearestFinder).start()
 
     async def on_stop(runtime: Runtime) -> None:
-        finder: NearestFinder = runtime.app.state.nearest
-        await finder.stop()
+        await runtime.component(NearestFinder).stop()
 
     spec = ServiceSpec(
         name="shops",
         title="Shops",
         description="Historic shops (Botteghe Storiche), Edicola 2.0 kiosks, the services they offer with "
         "opening hours, and the nearest open point offering a service.",
-        routers=[api.router, api_offers.router],
+        routers=[register_api.router, offers_api.router, nearest_api.router],
         publishes=settings.events_topic,
-        events=PUBLISHED,
-        indexes=ShopStore.indexes,
+        events=[*register_events.PUBLISHED, *offers_events.PUBLISHED],
+        indexes={**ShopStore.indexes, **OfferStore.indexes},
         wire=wire,
         on_ready=on_ready,
         on_stop=on_stop,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from shops.geoindex import haversine_m
+from shops.nearest.geoindex import haversine_m
 
 from shared.identity import Role
 
@@ -253,3 +253,21 @@ async def test_services_and_the_nearest_open_point(service: Any) -> None:
     removed = next(e for e in events if e.type == "shops.service.removed.v1")
     assert removed.subject == "ed-isola" and removed.data["service_id"] == service_id
     assert removed.data["service"] == "ritiro_pacchi" and removed.data["actor"] == "keeper-ed-isola"
+
+
+async def test_if_match_follows_rfc_9110(service: Any) -> None:
+    client, office = service.client, service.office
+    await client.put("/shops/ed-etag", json=shop_body("Edicola Etag"), headers=office)
+
+    async def rename(if_match: str, name: str) -> int:
+        response = await client.patch("/shops/ed-etag", json={"name": name}, headers={**office, "If-Match": if_match})
+        return response.status_code
+
+    assert await rename('W/"1"', "weak") == 412, "a weak tag never matches (strong comparison)"
+    assert await rename('"1"x', "garbage") == 412
+    assert await rename('"7", "1"', "listed") == 200, "one strong tag of a list names the version"
+    assert await rename("*", "any") == 200
+    stale = await client.put("/shops/ed-etag/status", json={"status": "closed"}, headers={**office, "If-Match": '"2"'})
+    assert stale.status_code == 412 and stale.headers["content-type"].startswith("application/problem+json")
+    shop = (await client.get("/shops/ed-etag")).json()
+    assert (shop["name"], shop["status"], shop["version"]) == ("any", "active", 3)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from shops.domain import (
+from shops.offers.domain import Offer, OpeningInterval
+from shops.register.domain import (
     Application,
     Location,
-    Offer,
-    OpeningInterval,
     RecognitionState,
     Registry,
     Shop,
@@ -25,7 +25,7 @@ NOW = datetime(2026, 6, 15, 10, 0, tzinfo=UTC)
 
 def a_shop(**changes: object) -> Shop:
     registry = Registry(kind=ShopKind.SHOP, name="Drogheria Test", location=Location(lon=9.19, lat=45.48))
-    return Shop.register("drogheria-test", registry, ShopStatus.ACTIVE, NOW).model_copy(update=changes)
+    return replace(Shop.register("drogheria-test", registry, ShopStatus.ACTIVE, NOW), **changes)
 
 
 def application(founded: int) -> Application:
@@ -47,10 +47,10 @@ def test_status_changes_version_and_refuses_impossible_dates() -> None:
 def test_revise_changes_only_when_the_registry_differs() -> None:
     shop = a_shop()
     assert shop.revise(shop.registry(), NOW) is None
-    renamed = shop.revise(shop.registry().model_copy(update={"name": "Drogheria Nuova"}), NOW)
+    renamed = shop.revise(replace(shop.registry(), name="Drogheria Nuova"), NOW)
     assert renamed is not None and renamed.name == "Drogheria Nuova" and renamed.version == 2
     with pytest.raises(InvalidInput, match="future"):
-        shop.revise(shop.registry().model_copy(update={"year_founded": 2030}), NOW)
+        shop.revise(replace(shop.registry(), year_founded=2030), NOW)
 
 
 def test_recognition_approved_at_fifty_years_by_todays_date() -> None:
@@ -97,9 +97,7 @@ def test_offer_needs_a_catalogue_service_valid_hours_and_an_open_shop() -> None:
     shop = a_shop()
 
     def create(service: str, weekly: tuple[OpeningInterval, ...], target: Shop = shop) -> Offer:
-        return Offer.create(
-            offer_id="sv-1", shop=target, service=service, hours=weekly, note="", actor="keeper", now=NOW
-        )
+        return Offer.create(offer_id="sv-1", shop=target, code=service, hours=weekly, note="", actor="keeper", now=NOW)
 
     offer = create("ritiro_pacchi", hours((4, "22:00", "24:00"), (0, "09:00", "12:00")))
     assert [(h.day, h.opens, h.closes) for h in offer.hours] == [(0, "09:00", "12:00"), (4, "22:00", "00:00")]

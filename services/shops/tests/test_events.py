@@ -6,10 +6,12 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from shops.domain import ShopKind, ShopStatus
-from shops.events import PUBLISHED, ShopEvent, ShopStatusChanged
+from shops.offers import events as offers_events
+from shops.register import events as register_events
+from shops.register.events import ShopEvent, ShopKind, ShopStatus, ShopStatusChanged
 
 CATALOGUE = Path(__file__).resolve().parents[3] / "docs" / "events.md"
+PUBLISHED = (*register_events.PUBLISHED, *offers_events.PUBLISHED)
 ADDITIONS = {"shops.shop.registered.v1": {"id_nil"}, "shops.shop.updated.v1": {"id_nil"}}
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import random
 import time
 
-from shops.domain import ServicePoint, ShopCard, ShopKind
-from shops.geoindex import GridIndex, haversine_m
-from shops.hours import WeeklyHours
-from shops.nearest import ServicePointIndex
+from shops.nearest.domain import ServicePoint, ServicePointIndex
+from shops.nearest.geoindex import GridIndex, haversine_m
+from shops.offers.hours import WeeklyHours
+from shops.register.domain import ShopCard, ShopKind
 
 DUOMO = (9.1900, 45.4642)
 
@@ -49,8 +49,8 @@ def test_put_moves_and_remove_forgets() -> None:
     assert [(p.key, p.value) for _, p in grid.nearest(9.19, 45.46)] == [("a", "moved")]
 
 
-def _point(service_id: str, shop: ShopCard, service: str = "ritiro_pacchi") -> ServicePoint:
-    return ServicePoint(service_id, service, shop, WeeklyHours.of([(0, "09:00", "18:00")]))
+def _point(offer_id: str, shop: ShopCard, code: str = "ritiro_pacchi") -> ServicePoint:
+    return ServicePoint(offer_id, code, shop, WeeklyHours.of([(0, "09:00", "18:00")]))
 
 
 def test_service_points_follow_their_shop() -> None:
@@ -60,10 +60,10 @@ def test_service_points_follow_their_shop() -> None:
     index.put(_point("s1", near))
     index.put(_point("s2", near, "info_turistiche"))
     index.put(_point("s3", far))
-    assert [p.service_id for _, p in index.nearest("ritiro_pacchi", *DUOMO)] == ["s1", "s3"]
+    assert [p.offer_id for _, p in index.nearest("ritiro_pacchi", *DUOMO)] == ["s1", "s3"]
     index.update_shop(ShopCard("near", "Near, moved", ShopKind.KIOSK, "", 9.3, 45.5, False))
     ranked = [p for _, p in index.nearest("ritiro_pacchi", *DUOMO)]
-    assert [p.service_id for p in ranked] == ["s3", "s1"] and ranked[1].shop.name == "Near, moved"
+    assert [p.offer_id for p in ranked] == ["s3", "s1"] and ranked[1].shop.name == "Near, moved"
     index.remove("s1")
     assert index.counts() == {"ritiro_pacchi": 1, "info_turistiche": 1} and len(index) == 2
     assert list(index.nearest("bike_sharing_info", *DUOMO)) == []

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from shops.hours import HoursError, WeeklyHours, local_time
+from shops.clock import local_time
+from shops.offers.hours import HoursError, WeeklyHours
 
 MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
 

@@ -10,14 +10,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from shops.domain import OpeningInterval, Registry, ServicePoint, ShopCard, ShopKind, ShopStatus
-from shops.hours import WeeklyHours
 from shops.main import create_app
-from shops.nearest import Nearby, NearestFinder
-from shops.service import ShopsService
+from shops.nearest.domain import Nearby, ServicePoint
+from shops.nearest.service import NearestFinder
+from shops.offers.domain import OpeningInterval
+from shops.offers.hours import WeeklyHours
+from shops.offers.service import OffersService
+from shops.register.domain import Location, Registry, ShopCard, ShopKind, ShopStatus
+from shops.register.service import ShopsService
 
 from devkit.testing import running_app
 from shared.metrics import ServiceMetrics
+from shared.versions import Precondition
 
 SERVICES = ("ritiro_pacchi", "info_turistiche")
 
@@ -37,9 +41,9 @@ class SlowStore:
         await self.finish.wait()
 
 
-def point(service_id: str, lon: float, shop_id: str | None = None) -> ServicePoint:
-    card = ShopCard(shop_id or service_id, service_id, ShopKind.KIOSK, "", lon, 45.46, True)
-    return ServicePoint(service_id, "ritiro_pacchi", card, WeeklyHours.of([(d, "00:00", "00:00") for d in range(7)]))
+def point(offer_id: str, lon: float, shop_id: str | None = None) -> ServicePoint:
+    card = ShopCard(shop_id or offer_id, offer_id, ShopKind.KIOSK, "", lon, 45.46, True)
+    return ServicePoint(offer_id, "ritiro_pacchi", card, WeeklyHours.of([(d, "00:00", "00:00") for d in range(7)]))
 
 
 async def test_own_writes_during_a_reload_survive_it() -> None:
@@ -53,7 +57,7 @@ async def test_own_writes_during_a_reload_survive_it() -> None:
     store.finish.set()
     await reloading
     found = await finder.find("ritiro_pacchi", 9.19, 45.46, datetime.now(UTC), limit=10, open_only=True)
-    assert [(f.point.service_id, f.point.shop.name) for f in found] == [("old", "renamed"), ("new", "new")]
+    assert [(f.point.offer_id, f.point.shop.name) for f in found] == [("old", "renamed"), ("new", "new")]
 
 
 def random_hours(rng: random.Random) -> tuple[OpeningInterval, ...]:
@@ -63,20 +67,22 @@ def random_hours(rng: random.Random) -> tuple[OpeningInterval, ...]:
     return tuple(OpeningInterval(day=d, opens=opens, closes=closes) for d in sorted(days))
 
 
-async def populate(shops: ShopsService, rng: random.Random, count: int) -> None:
+async def populate(shops: ShopsService, offers: OffersService, rng: random.Random, count: int) -> None:
     for i in range(count):
         lon, lat = 9.10 + rng.random() * 0.16, 45.42 + rng.random() * 0.09
-        registry = Registry(kind=ShopKind.KIOSK, name=f"Edicola {i}", location={"lon": lon, "lat": lat})
+        registry = Registry(kind=ShopKind.KIOSK, name=f"Edicola {i}", location=Location(lon=lon, lat=lat))
         status = ShopStatus.CLOSED if i % 9 == 0 else ShopStatus.ACTIVE
-        await shops.put(f"ed-{i}", registry, ShopStatus.ACTIVE, "office", None)
+        await shops.put(f"ed-{i}", registry, ShopStatus.ACTIVE, "office", Precondition.any())
         for service in rng.sample(SERVICES, rng.randint(1, 2)):
-            await shops.add_offer(f"ed-{i}", service, random_hours(rng), "", "office")
+            await offers.add(f"ed-{i}", service, random_hours(rng), "", "office")
         if status is ShopStatus.CLOSED:
-            await shops.change_status(f"ed-{i}", status, note=None, at=None, actor="office", if_match=None)
+            await shops.change_status(
+                f"ed-{i}", status, note=None, at=None, actor="office", precondition=Precondition.any()
+            )
 
 
 def summary(found: list[Nearby]) -> list[tuple[str, float, bool]]:
-    return [(f.point.service_id, round(f.distance_m, 3), f.open_now) for f in found]
+    return [(f.point.offer_id, round(f.distance_m, 3), f.open_now) for f in found]
 
 
 async def wait_for(predicate: Any, timeout_s: float = 10.0) -> None:
@@ -92,8 +98,9 @@ async def test_index_matches_geonear_and_follows_another_replica(shops_settings:
     rng = random.Random(11)
     first = create_app(settings)
     async for _ in running_app(first):
-        await populate(first.state.shops, rng, 60)
-        index_finder: NearestFinder = first.state.nearest
+        runtime = first.state.runtime
+        await populate(runtime.component(ShopsService), runtime.component(OffersService), rng, 60)
+        index_finder = runtime.component(NearestFinder)
         database_finder = NearestFinder(index_finder.store, ServiceMetrics("test"), reload_interval_s=60)
         monday = datetime(2026, 7, 6, tzinfo=UTC)
         for _ in range(30):
@@ -108,13 +115,15 @@ async def test_index_matches_geonear_and_follows_another_replica(shops_settings:
 
         second = create_app(settings)
         async for _ in running_app(second):
-            replica: NearestFinder = second.state.nearest
+            replica = second.state.runtime.component(NearestFinder)
             assert replica.index is not None and len(replica.index) == len(index_finder.index or ())
             here = (9.2500, 45.5200)
-            registry = Registry(kind=ShopKind.SHOP, name="Nuovo", location={"lon": here[0], "lat": here[1]})
-            await first.state.shops.put("nuovo", registry, ShopStatus.ACTIVE, "office", None)
+            registry = Registry(kind=ShopKind.SHOP, name="Nuovo", location=Location(lon=here[0], lat=here[1]))
+            await runtime.component(ShopsService).put(
+                "nuovo", registry, ShopStatus.ACTIVE, "office", Precondition.any()
+            )
             always = tuple(OpeningInterval(day=d, opens="00:00", closes="00:00") for d in range(7))
-            await first.state.shops.add_offer("nuovo", "ritiro_pacchi", always, "", "office")
+            await runtime.component(OffersService).add("nuovo", "ritiro_pacchi", always, "", "office")
 
             async def replica_sees_it() -> bool:
                 found = await replica.find("ritiro_pacchi", *here, monday, limit=1, open_only=True)

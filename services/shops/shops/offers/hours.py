@@ -15,12 +15,12 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cached_property
 from itertools import pairwise
-from zoneinfo import ZoneInfo
 
-ROME = ZoneInfo("Europe/Rome")
+from shops.clock import local_time
+
 MINUTES_PER_DAY = 24 * 60
 DAYS_PER_WEEK = 7
 MINUTES_PER_WEEK = DAYS_PER_WEEK * MINUTES_PER_DAY
@@ -72,17 +72,6 @@ class Interval:
         if end <= MINUTES_PER_WEEK:
             return [(self.start, end)]
         return [(self.start, MINUTES_PER_WEEK), (0, end - MINUTES_PER_WEEK)]
-
-
-def local_time(moment: datetime) -> datetime:
-    """The Milan wall-clock time of ``moment``; a naive value is read as Milan time.
-
-    A naive time inside the spring-forward gap does not exist on the wall clock; it is moved
-    forward to the real instant (02:30 → 03:30), which is what an appointment there means.
-    """
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ROME).astimezone(UTC)
-    return moment.astimezone(ROME)
 
 
 def week_minute(local: datetime) -> int:

@@ -1,72 +1,44 @@
-"""HTTP routes for shops: registry, status, historic recognition. Who may call what is decided here."""
+"""HTTP routes of the register: shops, status, historic recognition. Who may call what is decided here."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from shared.errors import NotFound, PreconditionFailed
+from shared.app import provide
+from shared.errors import NotFound
 from shared.identity import CurrentPrincipal, OfficePrincipal, Role
-from shops.domain import (
-    SHOP_ID_PATTERN,
-    Application,
-    Recognition,
-    RecognitionState,
-    Registry,
-    Shop,
-    ShopKind,
-    ShopStatus,
-)
-from shops.schemas import (
-    Decision,
-    Page,
+from shared.web.etag import IfMatch, set_etag
+from shared.web.pagination import Limit, Offset, Page
+from shops.register.domain import RecognitionState, Shop, ShopKind, ShopQuery, ShopStatus
+from shops.register.schemas import (
+    ApplicationCreate,
+    RecognitionDecision,
+    RecognitionPublic,
     ShopCreate,
-    ShopPatch,
+    ShopId,
     ShopPublic,
     ShopPut,
+    ShopUpdate,
     StatusChange,
     feature_collection,
 )
-from shops.service import ShopsService
-from shops.store import ShopQuery
+from shops.register.service import ShopsService
 
 GEOJSON = "application/geo+json"
 PRINTABLE = r"^[^\x00-\x1f\x7f]*$"  # search text becomes a regex, which may not hold control characters
 router = APIRouter(tags=["shops"])
 
-
-def shops_service(request: Request) -> ShopsService:
-    service: ShopsService = request.app.state.shops
-    return service
-
-
-Shops = Annotated[ShopsService, Depends(shops_service)]
-ShopId = Annotated[str, Path(pattern=SHOP_ID_PATTERN, description="e.g. bs-12 (historic register), ed-1234 (kiosk)")]
-IfMatch = Annotated[str | None, Header(description='the shop\'s version as ETag, e.g. "3"')]
-Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0, le=1_000_000)]
-
-
-def expected_version(if_match: str | None) -> int | None:
-    """The version named by an ``If-Match`` header (``"3"``, ``W/"3"``, ``*`` = any)."""
-    if if_match is None or if_match.strip() == "*":
-        return None
-    tag = if_match.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit():
-        raise PreconditionFailed(f"If-Match {if_match!r} names no version of this shop")
-    return int(tag)
-
-
-def registry_of(body: ShopPut) -> Registry:
-    return Registry.model_validate(body.model_dump(include=set(Registry.model_fields)))
+Shops = Annotated[ShopsService, Depends(provide(ShopsService))]
 
 
 def shop_response(shop: Shop, status_code: int = 200) -> JSONResponse:
-    return JSONResponse(
-        ShopPublic.of(shop).model_dump(mode="json"), status_code=status_code, headers={"ETag": f'"{shop.version}"'}
-    )
+    """The shop as :class:`ShopPublic`, with its version as ``ETag``."""
+    response = JSONResponse(ShopPublic.of(shop).model_dump(mode="json"), status_code=status_code)
+    set_etag(response, shop.version)
+    return response
 
 
 @router.get("/shops", response_model=Page[ShopPublic], responses={200: {"content": {GEOJSON: {}}}})
@@ -87,7 +59,7 @@ async def list_shops(
 ) -> Any:
     query = ShopQuery(kind=kind, status=status, nil=nil, municipio=municipio, q=q, recognition=recognition)
     found, total = await shops.search(query, limit=limit, offset=offset)
-    page = Page[ShopPublic](items=[ShopPublic.of(s) for s in found], total=total, limit=limit, offset=offset)
+    page = Page[ShopPublic].of([ShopPublic.of(s) for s in found], total, limit, offset)
     wants_geojson = output == "geojson" or (output is None and GEOJSON in request.headers.get("accept", ""))
     if wants_geojson:
         return JSONResponse(feature_collection(page), media_type=GEOJSON)
@@ -96,8 +68,7 @@ async def list_shops(
 
 @router.post("/shops", status_code=201, response_model=ShopPublic)
 async def register_shop(body: ShopCreate, shops: Shops, _: OfficePrincipal) -> JSONResponse:
-    shop = await shops.register(body.id, registry_of(body), body.status)
-    return shop_response(shop, 201)
+    return shop_response(await shops.register(body.id, body.registry(), body.status), 201)
 
 
 @router.put(
@@ -106,12 +77,14 @@ async def register_shop(body: ShopCreate, shops: Shops, _: OfficePrincipal) -> J
     responses={201: {"description": "created"}, 204: {"description": "already in this state; nothing changed"}},
 )
 async def put_shop(
-    shop_id: ShopId, body: ShopPut, shops: Shops, principal: OfficePrincipal, if_match: IfMatch = None
+    shop_id: ShopId, body: ShopPut, shops: Shops, principal: OfficePrincipal, precondition: IfMatch
 ) -> Response:
     """Create the shop or bring it to this state (one request per imported row: 201, 200 or 204)."""
-    written = await shops.put(shop_id, registry_of(body), body.status, principal.username, expected_version(if_match))
+    written = await shops.put(shop_id, body.registry(), body.status, principal.username, precondition)
     if not written.changed:
-        return Response(status_code=204, headers={"ETag": f'"{written.shop.version}"'})
+        unchanged = Response(status_code=204)
+        set_etag(unchanged, written.shop.version)
+        return unchanged
     return shop_response(written.shop, 201 if written.created else 200)
 
 
@@ -122,53 +95,47 @@ async def get_shop(shop_id: ShopId, shops: Shops) -> JSONResponse:
 
 @router.patch("/shops/{shop_id}", response_model=ShopPublic)
 async def patch_shop(
-    shop_id: ShopId, body: ShopPatch, shops: Shops, _: OfficePrincipal, if_match: IfMatch = None
+    shop_id: ShopId, body: ShopUpdate, shops: Shops, _: OfficePrincipal, precondition: IfMatch
 ) -> JSONResponse:
-    changes = body.model_dump(exclude_unset=True)
-    return shop_response(await shops.revise(shop_id, changes, expected_version(if_match)))
+    return shop_response(await shops.revise(shop_id, body.changes(), precondition))
 
 
 @router.put("/shops/{shop_id}/status", response_model=ShopPublic)
 async def change_status(
-    shop_id: ShopId, body: StatusChange, shops: Shops, principal: CurrentPrincipal, if_match: IfMatch = None
+    shop_id: ShopId, body: StatusChange, shops: Shops, principal: CurrentPrincipal, precondition: IfMatch
 ) -> JSONResponse:
     """Close or reopen (that shop's shopkeeper or the office); closing emits shops.shop.status_changed.v1."""
     principal.require_scope(Role.SHOPKEEPER, shop_id)
     shop = await shops.change_status(
-        shop_id,
-        body.status,
-        note=body.note,
-        at=body.at,
-        actor=principal.username,
-        if_match=expected_version(if_match),
+        shop_id, body.status, note=body.note, at=body.at, actor=principal.username, precondition=precondition
     )
     return shop_response(shop)
 
 
-@router.post("/shops/{shop_id}/recognition", status_code=201, response_model=Recognition)
+@router.post("/shops/{shop_id}/recognition", status_code=201)
 async def apply_for_recognition(
-    shop_id: ShopId, body: Application, shops: Shops, principal: CurrentPrincipal
-) -> Recognition:
+    shop_id: ShopId, body: ApplicationCreate, shops: Shops, principal: CurrentPrincipal
+) -> RecognitionPublic:
     """Apply for historic-shop status (that shop's shopkeeper or the office)."""
     principal.require_scope(Role.SHOPKEEPER, shop_id)
-    shop = await shops.apply_for_recognition(shop_id, body, principal.username)
+    shop = await shops.apply_for_recognition(shop_id, body.application(), principal.username)
     assert shop.recognition is not None
-    return shop.recognition
+    return RecognitionPublic.of(shop.recognition)
 
 
-@router.get("/shops/{shop_id}/recognition", response_model=Recognition)
-async def get_recognition(shop_id: ShopId, shops: Shops, principal: CurrentPrincipal) -> Recognition:
+@router.get("/shops/{shop_id}/recognition")
+async def get_recognition(shop_id: ShopId, shops: Shops, principal: CurrentPrincipal) -> RecognitionPublic:
     """The latest application with its documents (that shop's shopkeeper or the office)."""
     principal.require_scope(Role.SHOPKEEPER, shop_id)
     shop = await shops.get(shop_id)
     if shop.recognition is None:
         raise NotFound(f"shop {shop_id!r} has not applied for historic recognition")
-    return shop.recognition
+    return RecognitionPublic.of(shop.recognition)
 
 
 @router.post("/shops/{shop_id}/recognition/decision", response_model=ShopPublic)
 async def decide_recognition(
-    shop_id: ShopId, body: Decision, shops: Shops, principal: OfficePrincipal, if_match: IfMatch = None
+    shop_id: ShopId, body: RecognitionDecision, shops: Shops, principal: OfficePrincipal, precondition: IfMatch
 ) -> JSONResponse:
     """Approve (at least 50 years in the trade, checked today) or reject with a reason (office)."""
     shop = await shops.decide_recognition(
@@ -176,6 +143,6 @@ async def decide_recognition(
         approve=body.decision == "approve",
         reason=body.reason,
         actor=principal.username,
-        if_match=expected_version(if_match),
+        precondition=precondition,
     )
     return shop_response(shop)

@@ -1,4 +1,4 @@
-""" "Nearest open point offering X": an in-process index per service, MongoDB as the truth.
+""" "Nearest open point offering X": an in-process index per catalogue code, MongoDB as the truth.
 
 The index is loaded from MongoDB when the service is ready and kept current by this process's own
 writes, applied after they commit. Other replicas' writes arrive by a periodic full reload
@@ -13,88 +13,38 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
-from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import islice
+from typing import Protocol
 
 from shared.metrics import ServiceMetrics
-from shops.domain import ServicePoint, ShopCard
-from shops.geoindex import GridIndex, haversine_m
-from shops.hours import local_time, week_minute
-from shops.store import ShopStore
+from shops.clock import local_time
+from shops.nearest.domain import Nearby, ServicePoint, ServicePointIndex
+from shops.nearest.geoindex import haversine_m
+from shops.offers.domain import Offer
+from shops.offers.hours import week_minute
+from shops.register.domain import ShopCard
 
 log = logging.getLogger(__name__)
 RELOAD_SLICE = 500
 
 
-@dataclass(frozen=True)
-class Nearby:
-    point: ServicePoint
-    distance_m: float
-    open_now: bool
-    hours_today: list[tuple[str, str]]
-
-
-class ServicePointIndex:
-    """Service points in one grid per service code, and which points each shop has."""
-
-    def __init__(self, cell_deg: float = 0.005) -> None:
-        self.cell_deg = cell_deg
-        self._grids: dict[str, GridIndex[ServicePoint]] = {}
-        self._service_of: dict[str, str] = {}
-        self._points_of_shop: dict[str, set[str]] = {}
-
-    def __len__(self) -> int:
-        return len(self._service_of)
-
-    def counts(self) -> dict[str, int]:
-        return {service: len(grid) for service, grid in self._grids.items()}
-
-    def put(self, point: ServicePoint) -> None:
-        self.remove(point.service_id)
-        grid = self._grids.setdefault(point.service, GridIndex(self.cell_deg))
-        grid.put(point.service_id, point.shop.lon, point.shop.lat, point)
-        self._service_of[point.service_id] = point.service
-        self._points_of_shop.setdefault(point.shop.shop_id, set()).add(point.service_id)
-
-    def remove(self, service_id: str) -> None:
-        service = self._service_of.pop(service_id, None)
-        if service is None:
-            return
-        grid = self._grids[service]
-        placed = grid.get(service_id)
-        grid.remove(service_id)
-        if placed:
-            shop_points = self._points_of_shop[placed.value.shop.shop_id]
-            shop_points.discard(service_id)
-            if not shop_points:
-                del self._points_of_shop[placed.value.shop.shop_id]
-
-    def update_shop(self, card: ShopCard) -> None:
-        """The shop moved, was renamed, closed or reopened: its points follow."""
-        for service_id in list(self._points_of_shop.get(card.shop_id, ())):
-            placed = self._grids[self._service_of[service_id]].get(service_id)
-            if placed:
-                self.put(replace(placed.value, shop=card))
-
-    def nearest(
-        self, service: str, lon: float, lat: float, keep: Callable[[ServicePoint], bool] | None = None
-    ) -> Iterator[tuple[float, ServicePoint]]:
-        grid = self._grids.get(service)
-        if grid is None:
-            return
-        for distance, placed in grid.nearest(lon, lat, keep):
-            yield distance, placed.value
-
-
 Change = Callable[[ServicePointIndex], None]
+
+
+class PointSource(Protocol):
+    """Where the points come from: every one (for a load), or by ``$geoNear`` (before the first load)."""
+
+    def service_points(self) -> AsyncGenerator[ServicePoint, None]: ...
+
+    def geo_near(self, code: str, lon: float, lat: float) -> AsyncGenerator[ServicePoint, None]: ...
 
 
 class NearestFinder:
     def __init__(
-        self, store: ShopStore, metrics: ServiceMetrics, *, reload_interval_s: float, cell_deg: float = 0.005
+        self, store: PointSource, metrics: ServiceMetrics, *, reload_interval_s: float, cell_deg: float = 0.005
     ) -> None:
         self.store = store
         self.reload_interval_s = reload_interval_s
@@ -159,16 +109,22 @@ class NearestFinder:
     def point_saved(self, point: ServicePoint) -> None:
         self._apply(lambda index: index.put(point))
 
-    def point_removed(self, service_id: str) -> None:
-        self._apply(lambda index: index.remove(service_id))
+    def point_removed(self, offer_id: str) -> None:
+        self._apply(lambda index: index.remove(offer_id))
 
     def shop_changed(self, card: ShopCard) -> None:
         self._apply(lambda index: index.update_shop(card))
 
+    def offer_added(self, offer: Offer, card: ShopCard) -> None:
+        self.point_saved(ServicePoint.of(offer, card))
+
+    def offer_removed(self, offer_id: str) -> None:
+        self.point_removed(offer_id)
+
     async def find(
-        self, service: str, lon: float, lat: float, at: datetime, *, limit: int, open_only: bool
+        self, code: str, lon: float, lat: float, at: datetime, *, limit: int, open_only: bool
     ) -> list[Nearby]:
-        """The ``limit`` closest points of active shops offering ``service`` (open at ``at`` if ``open_only``)."""
+        """The ``limit`` closest points of active shops offering ``code`` (open at ``at`` if ``open_only``)."""
         started = time.perf_counter()
         minute = week_minute(local_time(at))
 
@@ -179,10 +135,10 @@ class NearestFinder:
         ranked: list[tuple[float, ServicePoint]] = []
         if index is not None:
             source = "index"
-            ranked = list(islice(index.nearest(service, lon, lat, wanted), limit))
+            ranked = list(islice(index.nearest(code, lon, lat, wanted), limit))
         else:
             source = "database"
-            async with aclosing(self.store.geo_near(service, lon, lat)) as by_distance:
+            async with aclosing(self.store.geo_near(code, lon, lat)) as by_distance:
                 async for point in by_distance:
                     if wanted(point):
                         ranked.append((haversine_m(lon, lat, point.shop.lon, point.shop.lat), point))

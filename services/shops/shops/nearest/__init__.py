@@ -1,0 +1,1 @@
+"""The nearest open point offering something: an in-process spatial index kept current from writes."""

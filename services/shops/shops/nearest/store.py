@@ -1,0 +1,59 @@
+"""Reads the offers collection as service points: every point for the index, or ``$geoNear``.
+
+The documents are written by :mod:`shops.offers.store`, each with its shop's card and location.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from functools import lru_cache
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from shared.mongo import Document
+from shops.nearest.domain import ServicePoint
+from shops.offers.hours import WeeklyHours
+from shops.offers.store import OFFERS
+from shops.register.domain import ShopCard, ShopKind
+
+
+@lru_cache(maxsize=4096)
+def _weekly(hours: tuple[tuple[int, str, str], ...]) -> WeeklyHours:
+    """Timetables repeat (most kiosks keep the same few), so index points share one object each."""
+    return WeeklyHours.of(hours)
+
+
+def point_from_doc(doc: Document) -> ServicePoint:
+    """An index point from a stored offer (validated when it was written)."""
+    lon, lat = doc["location"]["coordinates"]
+    shop = doc["shop"]
+    card = ShopCard(doc["shop_id"], shop["name"], ShopKind(shop["kind"]), shop["address"], lon, lat, shop["active"])
+    hours = _weekly(tuple((h["day"], h["opens"], h["closes"]) for h in doc["hours"]))
+    return ServicePoint(doc["_id"], doc["service"], card, hours)
+
+
+class ServicePointStore:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.offers = db[OFFERS]
+
+    async def service_points(self) -> AsyncGenerator[ServicePoint, None]:
+        """Every offer, as the nearest-point index holds it."""
+        async for doc in self.offers.find({}):
+            yield point_from_doc(doc)
+
+    async def geo_near(self, code: str, lon: float, lat: float) -> AsyncGenerator[ServicePoint, None]:
+        """Points offering ``code`` at active shops, closest first, by MongoDB ``$geoNear``."""
+        pipeline: list[Document] = [
+            {
+                "$geoNear": {
+                    "near": {"type": "Point", "coordinates": [lon, lat]},
+                    "key": "location",
+                    "distanceField": "distance_m",
+                    "spherical": True,
+                    "query": {"service": code, "shop.active": True},
+                }
+            }
+        ]
+        async with await self.offers.aggregate(pipeline, batchSize=100) as cursor:
+            async for doc in cursor:
+                yield point_from_doc(doc)

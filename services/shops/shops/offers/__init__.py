@@ -1,0 +1,1 @@
+"""What a shop offers (parcel pickup, certificates…): the catalogue, offers and their weekly hours."""

@@ -1,0 +1,94 @@
+"""What a shop or an Edicola 2.0 kiosk offers its neighbourhood (parcel pickup, certificates…) and when.
+
+Pure rules, no I/O. The public API and the events still call an offer a "service"; inside the code
+it is an offer, and its catalogue ``code`` says what is offered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from shared.errors import Conflict, InvalidInput
+from shops.offers.hours import HoursError, WeeklyHours, format_hhmm
+from shops.register.domain import Shop
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    code: str
+    label_it: str
+    label_en: str
+
+
+CATALOGUE: tuple[CatalogueEntry, ...] = (
+    CatalogueEntry("certificati_anagrafici", "Certificati anagrafici", "Registry certificates"),
+    CatalogueEntry("ritiro_pacchi", "Ritiro pacchi", "Parcel pickup"),
+    CatalogueEntry("biglietti_trasporto", "Biglietti del trasporto pubblico", "Public transport tickets"),
+    CatalogueEntry("info_turistiche", "Informazioni turistiche", "Tourist information"),
+    CatalogueEntry("pagamento_bollette", "Pagamento bollette", "Bill payment"),
+    CatalogueEntry("portineria_quartiere", "Portineria di quartiere", "Neighbourhood concierge"),
+    CatalogueEntry("ricarica_telefonica", "Ricarica telefonica", "Mobile top-up"),
+    CatalogueEntry("bike_sharing_info", "Informazioni bike sharing", "Bike-sharing information"),
+)
+OFFER_CODES = frozenset(entry.code for entry in CATALOGUE)
+
+
+@dataclass(frozen=True)
+class OpeningInterval:
+    """One opening as written: ``day`` 0 = Monday … 6 = Sunday, ``closes`` earlier than ``opens`` past midnight."""
+
+    day: int
+    opens: str
+    closes: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Offer:
+    """Something a shop offers (a catalogue code), with its weekly hours."""
+
+    id: str
+    shop_id: str
+    code: str
+    hours: tuple[OpeningInterval, ...]
+    note: str = ""
+    created_at: datetime
+    created_by: str
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        offer_id: str,
+        shop: Shop,
+        code: str,
+        hours: Iterable[OpeningInterval],
+        note: str,
+        actor: str,
+        now: datetime,
+    ) -> Offer:
+        if code not in OFFER_CODES:
+            raise InvalidInput("body.service", f"{code!r} is not in the service catalogue")
+        if not shop.is_active:
+            raise Conflict("a closed shop cannot offer services")
+        weekly = weekly_hours(tuple(hours))
+        normalised = tuple(
+            OpeningInterval(day=i.day, opens=format_hhmm(i.opens), closes=format_hhmm(i.closes))
+            for i in weekly.intervals
+        )
+        return cls(
+            id=offer_id, shop_id=shop.id, code=code, hours=normalised, note=note, created_at=now, created_by=actor
+        )
+
+    def weekly(self) -> WeeklyHours:
+        return weekly_hours(self.hours)
+
+
+def weekly_hours(hours: tuple[OpeningInterval, ...]) -> WeeklyHours:
+    if not hours:
+        raise InvalidInput("body.hours", "give at least one opening interval")
+    try:
+        return WeeklyHours.of((i.day, i.opens, i.closes) for i in hours)
+    except HoursError as exc:
+        raise InvalidInput("body.hours", str(exc)) from exc

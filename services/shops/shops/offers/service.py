@@ -1,0 +1,93 @@
+"""Offers use cases: what a shop offers, added and removed with their events in one transaction.
+
+After a commit, the nearest-point index of this process is told what changed (:class:`OfferWatcher`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from shared.errors import NotFound
+from shared.events import utcnow
+from shared.outbox import Outbox, UnitOfWork
+from shops.offers import events
+from shops.offers.domain import Offer, OpeningInterval
+from shops.offers.store import OfferStore
+from shops.register.domain import ShopCard
+from shops.register.service import found
+from shops.register.store import ShopStore
+
+
+class OfferWatcher(Protocol):
+    """Told, after the commit, that an offer was added or removed."""
+
+    def offer_added(self, offer: Offer, card: ShopCard) -> None: ...
+
+    def offer_removed(self, offer_id: str) -> None: ...
+
+
+@dataclass
+class OffersService:
+    offers: OfferStore
+    shops: ShopStore
+    outbox: Outbox
+    watcher: OfferWatcher
+    clock: Callable[[], datetime] = utcnow
+
+    async def offers_of(self, shop_id: str) -> list[Offer]:
+        found(await self.shops.get(shop_id), shop_id)
+        return await self.offers.offers_of(shop_id)
+
+    async def add(self, shop_id: str, code: str, hours: Sequence[OpeningInterval], note: str, actor: str) -> Offer:
+        async def work(uow: UnitOfWork) -> tuple[ShopCard, Offer]:
+            shop = found(await self.shops.get(shop_id, uow.session), shop_id)
+            offer = Offer.create(
+                offer_id=f"sv-{uuid.uuid4().hex[:12]}",
+                shop=shop,
+                code=code,
+                hours=hours,
+                note=note,
+                actor=actor,
+                now=self.clock(),
+            )
+            await self.offers.add(offer, shop.card(), uow.session)
+            uow.emit(_registered(offer))
+            return shop.card(), offer
+
+        card, offer = await self.outbox.run(work)
+        self.watcher.offer_added(offer, card)
+        return offer
+
+    async def remove(self, shop_id: str, offer_id: str, actor: str) -> None:
+        async def work(uow: UnitOfWork) -> None:
+            offer = await self.offers.get(shop_id, offer_id, uow.session)
+            if offer is None:
+                raise NotFound(f"shop {shop_id!r} has no service {offer_id!r}")
+            await self.offers.remove(offer_id, uow.session)
+            uow.emit(
+                events.OfferRemoved(
+                    shop_id=shop_id, service_id=offer_id, service=offer.code, actor=actor, at=self.clock()
+                )
+            )
+
+        await self.outbox.run(work)
+        self.watcher.offer_removed(offer_id)
+
+
+def _registered(offer: Offer) -> events.OfferRegistered:
+    weekly = offer.weekly()
+    return events.OfferRegistered(
+        shop_id=offer.shop_id,
+        service_id=offer.id,
+        service=offer.code,
+        hours=tuple(events.OpeningHours(day=h.day, opens=h.opens, closes=h.closes) for h in offer.hours),
+        weekly_minutes=weekly.weekly_minutes,
+        evening_minutes=weekly.evening_minutes,
+        weekend_minutes=weekly.weekend_minutes,
+        actor=offer.created_by,
+        at=offer.created_at,
+    )

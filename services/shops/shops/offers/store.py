@@ -1,0 +1,89 @@
+"""MongoDB repository of offers: the ``services`` collection (named by the public API), its indexes.
+
+Each offer document carries a copy of its shop's card (name, kind, address, location, whether it
+is active), kept in step in the same transaction as every shop change, so the nearest-point search
+(``$geoNear`` on the 2dsphere index, or the in-process index loaded from it) never needs a join.
+"""
+
+from __future__ import annotations
+
+from pymongo import ASCENDING, GEOSPHERE, IndexModel
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from shared.errors import Conflict
+from shared.mongo import Document, IndexSpec
+from shops.offers.domain import Offer, OpeningInterval
+from shops.register.domain import ShopCard
+
+OFFERS = "services"
+# Spelled out because the server records it on the index: asking again without it at the next
+# start would be refused as a different index with the same name (seen on the local server).
+GEO_INDEX_VERSION = {"2dsphereIndexVersion": 3}
+
+
+def card_fields(card: ShopCard) -> Document:
+    """The shop's card as an offer document holds it: ``location`` (GeoJSON) and ``shop``."""
+    return {
+        "location": {"type": "Point", "coordinates": [card.lon, card.lat]},
+        "shop": {"name": card.name, "kind": card.kind.value, "address": card.address, "active": card.active},
+    }
+
+
+def offer_to_doc(offer: Offer, card: ShopCard) -> Document:
+    return {
+        "_id": offer.id,
+        "shop_id": offer.shop_id,
+        "service": offer.code,
+        "hours": [{"day": h.day, "opens": h.opens, "closes": h.closes} for h in offer.hours],
+        "note": offer.note,
+        "created_at": offer.created_at,
+        "created_by": offer.created_by,
+        **card_fields(card),
+    }
+
+
+def offer_from_doc(doc: Document) -> Offer:
+    return Offer(
+        id=doc["_id"],
+        shop_id=doc["shop_id"],
+        code=doc["service"],
+        hours=tuple(OpeningInterval(day=h["day"], opens=h["opens"], closes=h["closes"]) for h in doc["hours"]),
+        note=doc.get("note", ""),
+        created_at=doc["created_at"],
+        created_by=doc["created_by"],
+    )
+
+
+class OfferStore:
+    indexes: IndexSpec = {
+        OFFERS: [
+            IndexModel([("location", GEOSPHERE)], name="location", **GEO_INDEX_VERSION),
+            IndexModel([("shop_id", ASCENDING), ("service", ASCENDING)], name="one_per_shop", unique=True),
+            IndexModel([("service", ASCENDING)], name="service"),
+        ],
+    }
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.offers = db[OFFERS]
+
+    async def offers_of(self, shop_id: str, session: AsyncClientSession | None = None) -> list[Offer]:
+        docs = await self.offers.find({"shop_id": shop_id}, session=session).sort("service", ASCENDING).to_list()
+        return [offer_from_doc(d) for d in docs]
+
+    async def get(self, shop_id: str, offer_id: str, session: AsyncClientSession) -> Offer | None:
+        doc = await self.offers.find_one({"_id": offer_id, "shop_id": shop_id}, session=session)
+        return offer_from_doc(doc) if doc else None
+
+    async def add(self, offer: Offer, card: ShopCard, session: AsyncClientSession) -> None:
+        try:
+            await self.offers.insert_one(offer_to_doc(offer, card), session=session)
+        except DuplicateKeyError as exc:
+            raise Conflict(f"{offer.shop_id!r} already offers {offer.code!r}; remove it first to change it") from exc
+
+    async def remove(self, offer_id: str, session: AsyncClientSession) -> None:
+        await self.offers.delete_one({"_id": offer_id}, session=session)
+
+    async def copy_card(self, card: ShopCard, session: AsyncClientSession) -> None:
+        await self.offers.update_many({"shop_id": card.shop_id}, {"$set": card_fields(card)}, session=session)

@@ -1,0 +1,1 @@
+"""Shops, kiosks and historic shops: the register, their status and historic recognition."""

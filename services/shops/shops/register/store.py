@@ -1,0 +1,161 @@
+"""MongoDB repository of the shop register: the ``shops`` collection, its indexes and queries."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict
+from datetime import date
+from typing import Any
+
+from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from shared.errors import Conflict
+from shared.mongo import Document, IndexSpec
+from shops.register.domain import (
+    REGISTRY_FIELDS,
+    Application,
+    DocumentReference,
+    Location,
+    Recognition,
+    RecognitionState,
+    Shop,
+    ShopKind,
+    ShopQuery,
+    ShopStatus,
+    Source,
+)
+
+SHOPS = "shops"
+MAX_NIL_DIGITS = 3
+
+
+def query_filter(query: ShopQuery) -> Document:
+    """A MongoDB filter built from typed values only (no client-supplied operators)."""
+    clauses: list[Document] = []
+    if query.kind:
+        clauses.append({"kind": query.kind.value})
+    if query.status:
+        clauses.append({"status": query.status.value})
+    if query.municipio is not None:
+        clauses.append({"municipio": query.municipio})
+    if query.recognition:
+        clauses.append({"recognition.state": query.recognition.value})
+    if query.nil:
+        nil = query.nil.strip()
+        is_number = nil.isdigit() and len(nil) <= MAX_NIL_DIGITS
+        clauses.append({"id_nil": int(nil)} if is_number else {"nil": _exactly(nil)})
+    if query.q and query.q.strip():
+        words = re.compile(re.escape(query.q.strip()), re.IGNORECASE)
+        clauses.append({"$or": [{"name": words}, {"trade": words}]})
+    return {"$and": clauses} if clauses else {}
+
+
+def _exactly(text: str) -> re.Pattern[str]:
+    return re.compile(f"^{re.escape(text)}$", re.IGNORECASE)
+
+
+def geojson_point(location: Location) -> Document:
+    return {"type": "Point", "coordinates": [location.lon, location.lat]}
+
+
+def shop_to_doc(shop: Shop) -> Document:
+    doc = asdict(shop)
+    del doc["id"]
+    doc["_id"] = shop.id
+    doc["location"] = geojson_point(shop.location)
+    if shop.recognition:
+        for document in doc["recognition"]["application"]["documents"]:
+            issued_on: date | None = document["issued_on"]
+            document["issued_on"] = issued_on.isoformat() if issued_on else None
+    return doc
+
+
+def _recognition(doc: Document | None) -> Recognition | None:
+    if doc is None:
+        return None
+    application = doc["application"]
+    documents = tuple(
+        DocumentReference(
+            title=d["title"],
+            kind=d["kind"],
+            reference=d["reference"],
+            issued_on=date.fromisoformat(d["issued_on"]) if d.get("issued_on") else None,
+        )
+        for d in application.get("documents", ())
+    )
+    return Recognition(
+        state=RecognitionState(doc["state"]),
+        application=Application(
+            founding_year=application["founding_year"],
+            trade=application["trade"],
+            continuity=application["continuity"],
+            documents=documents,
+        ),
+        applied_at=doc["applied_at"],
+        applied_by=doc["applied_by"],
+        decided_at=doc.get("decided_at"),
+        decided_by=doc.get("decided_by"),
+        reason=doc.get("reason"),
+    )
+
+
+def shop_from_doc(doc: Document) -> Shop:
+    lon, lat = doc["location"]["coordinates"]
+    stated: dict[str, Any] = {name: doc.get(name) for name in REGISTRY_FIELDS if name in doc}
+    source = doc.get("source")
+    stated.update(
+        kind=ShopKind(doc["kind"]),
+        location=Location(lon=lon, lat=lat),
+        source=Source(dataset=source["dataset"], record=source["record"]) if source else None,
+    )
+    return Shop(
+        id=doc["_id"],
+        status=ShopStatus(doc["status"]),
+        created_at=doc["created_at"],
+        updated_at=doc["updated_at"],
+        status_changed_at=doc.get("status_changed_at"),
+        status_note=doc.get("status_note"),
+        historic_recognised_at=doc.get("historic_recognised_at"),
+        recognition=_recognition(doc.get("recognition")),
+        version=doc.get("version", 1),
+        **stated,
+    )
+
+
+class ShopStore:
+    indexes: IndexSpec = {
+        SHOPS: [
+            IndexModel([("kind", ASCENDING), ("status", ASCENDING)], name="kind_status"),
+            IndexModel([("id_nil", ASCENDING)], name="id_nil"),
+            IndexModel([("municipio", ASCENDING)], name="municipio"),
+            IndexModel([("recognition.state", ASCENDING)], name="recognition_state", sparse=True),
+        ],
+    }
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.shops = db[SHOPS]
+
+    async def get(self, shop_id: str, session: AsyncClientSession | None = None) -> Shop | None:
+        doc = await self.shops.find_one({"_id": shop_id}, session=session)
+        return shop_from_doc(doc) if doc else None
+
+    async def add(self, shop: Shop, session: AsyncClientSession) -> None:
+        try:
+            await self.shops.insert_one(shop_to_doc(shop), session=session)
+        except DuplicateKeyError as exc:
+            raise Conflict(f"shop {shop.id!r} already exists") from exc
+
+    async def save(self, shop: Shop, *, expected_version: int, session: AsyncClientSession) -> None:
+        result = await self.shops.replace_one(
+            {"_id": shop.id, "version": expected_version}, shop_to_doc(shop), session=session
+        )
+        if result.matched_count != 1:
+            raise Conflict(f"shop {shop.id!r} was changed concurrently; retry")
+
+    async def search(self, query: ShopQuery, *, limit: int, offset: int) -> tuple[list[Shop], int]:
+        selector = query_filter(query)
+        docs = await self.shops.find(selector).sort("_id", ASCENDING).skip(offset).limit(limit).to_list()
+        return [shop_from_doc(d) for d in docs], await self.shops.count_documents(selector)
