@@ -6,8 +6,9 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from markets.calls import Application, Call, CallStatus, Criterion, Outcome, rank_applications, score
-from markets.domain import Concession, Stall, StallCategory, StallStatus
+from markets.calls.domain import Application, Call, CallStatus, Criterion, Outcome, rank_applications, score
+from markets.concessions.domain import Concession
+from markets.stalls.domain import Stall, StallCategory, StallStatus
 
 from shared.errors import Conflict, InvalidInput
 
@@ -68,7 +69,7 @@ def test_ranking_orders_by_score_and_breaks_ties_by_time_then_name() -> None:
         app("dario", 90, minute=9),
     ]
     ranking = rank_applications(call(), applications, market())
-    assert [(e.rank, e.application.applicant, e.stall) for e in ranking.entries] == [
+    assert [(e.rank, e.applicant, e.stall) for e in ranking.entries] == [
         (1, "dario", "1"),
         (2, "bruno", "2"),
         (3, "anna", "3"),
@@ -86,7 +87,7 @@ def test_preferences_are_taken_in_order_while_free() -> None:
         [app("anna", 90, prefs=("2", "1")), app("bruno", 80, prefs=("2",)), app("carla", 70, prefs=("2", "3"))],
         market(),
     )
-    outcome = {e.application.applicant: (e.stall, e.reason) for e in ranking.entries}
+    outcome = {e.applicant: (e.stall, e.reason) for e in ranking.entries}
     assert outcome["anna"] == ("2", "ranked 1st with 66 points; gets stall 2 (preference 1)")
     assert outcome["bruno"][0] is None and "none of its preferred stalls (2)" in outcome["bruno"][1]
     assert outcome["carla"][0] == "3"
@@ -105,7 +106,7 @@ def test_food_service_over_the_cap_is_skipped_and_the_next_application_is_taken(
         ],
         stalls,
     )
-    result = {e.application.applicant: (e.outcome, e.stall) for e in ranking.entries}
+    result = {e.applicant: (e.outcome, e.stall) for e in ranking.entries}
     assert result == {
         "bistrot": (Outcome.SKIPPED, None),
         "enoteca": (Outcome.AWARDED, "1"),
