@@ -8,15 +8,15 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from markets.calls import api as calls_api
-from markets.calls.events import CallAwarded
+from markets.calls import events as calls_events
 from markets.calls.service import CallsService
 from markets.calls.store import CallStore
 from markets.concessions import api as concessions_api
-from markets.concessions.events import StallAssigned, StallReleased
+from markets.concessions import events as concessions_events
 from markets.concessions.service import ConcessionsService
 from markets.settings import MarketsSettings
 from markets.stalls import api as stalls_api
-from markets.stalls.events import MarketRegistered, MarketUpdated, StallCreated, StallStatusChanged
+from markets.stalls import events as stalls_events
 from markets.stalls.service import Clock, StallsService
 from markets.stalls.store import MarketStore
 from shared.app import Runtime, ServiceSpec, create_service_app
@@ -27,14 +27,11 @@ DESCRIPTION = (
     "optimistic concurrency, assignments and concessions, and calls (bandi) for vacant stalls."
 )
 
+# every event type the service publishes on its topic: its wire contract
 PUBLISHED: tuple[type[EventData], ...] = (
-    MarketRegistered,
-    MarketUpdated,
-    StallCreated,
-    StallStatusChanged,
-    StallAssigned,
-    StallReleased,
-    CallAwarded,
+    *stalls_events.PUBLISHED,
+    *concessions_events.PUBLISHED,
+    *calls_events.PUBLISHED,
 )
 
 

@@ -197,17 +197,9 @@ def rank_applications(call: Call, applications: Sequence[Application], market_st
 def _ranked(
     rank: int, application: Application, points: float, breakdown: tuple[ScoreLine, ...], stall: str | None, reason: str
 ) -> RankedApplication:
-    return RankedApplication(
-        rank=rank,
-        applicant=application.applicant,
-        holder=application.holder,
-        category=application.category,
-        score=points,
-        breakdown=breakdown,
-        outcome=Outcome.SKIPPED if stall is None else Outcome.AWARDED,
-        stall=stall,
-        reason=reason,
-    )
+    outcome = Outcome.SKIPPED if stall is None else Outcome.AWARDED
+    who = application.applicant, application.holder, application.category
+    return RankedApplication(rank, *who, points, breakdown, outcome, stall, reason)
 
 
 def _choose_stall(

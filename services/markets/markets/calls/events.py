@@ -34,3 +34,6 @@ class CallAwarded(EventData):
 
     def subject(self) -> str:
         return self.call_id
+
+
+PUBLISHED: tuple[type[EventData], ...] = (CallAwarded,)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated
 
@@ -19,15 +20,6 @@ class CriterionFields(Strict):
     weight: float = Field(gt=0, le=1000, allow_inf_nan=False)
     max_points: float = Field(default=100, gt=0, le=1_000_000, allow_inf_nan=False)
     description: str = Field(default="", max_length=500)
-
-    @classmethod
-    def of(cls, criterion: Criterion) -> CriterionFields:
-        return cls(
-            name=criterion.name,
-            weight=criterion.weight,
-            max_points=criterion.max_points,
-            description=criterion.description,
-        )
 
 
 def _distinct_names(criteria: list[CriterionFields]) -> list[CriterionFields]:
@@ -67,21 +59,8 @@ class CallPublic(BaseModel):
 
     @classmethod
     def of(cls, overview: CallOverview) -> CallPublic:
-        call = overview.call
-        return cls(
-            id=call.id,
-            market_id=call.market_id,
-            title=call.title,
-            description=call.description,
-            stalls=list(call.stalls),
-            criteria=[CriterionFields.of(c) for c in call.criteria],
-            categories=list(call.categories),
-            deadline=call.deadline,
-            concession_years=call.concession_years,
-            status=overview.status,
-            applications=overview.applications,
-            created_at=call.created_at,
-            awarded_at=call.awarded_at,
+        return cls.model_validate(
+            {**asdict(overview.call), "status": overview.status, "applications": overview.applications}
         )
 
 
@@ -110,16 +89,13 @@ class ApplicationPublic(BaseModel):
     @classmethod
     def of(cls, submission: Submission) -> ApplicationPublic:
         application = submission.application
-        return cls(
-            id=submission.id,
-            call_id=application.call_id,
-            applicant=application.applicant,
-            holder=application.holder,
-            category=application.category,
-            stalls=list(application.preferences),
-            scores=dict(application.scores),
-            score=submission.score,
-            submitted_at=application.submitted_at,
+        return cls.model_validate(
+            {
+                **asdict(application),
+                "id": submission.id,
+                "stalls": application.preferences,
+                "score": submission.score,
+            }
         )
 
 
@@ -157,27 +133,16 @@ class RankingPublic(BaseModel):
     @classmethod
     def of(cls, standing: CallRanking) -> RankingPublic:
         ranking = standing.ranking
-        return cls(
-            call_id=standing.call.id,
-            market_id=standing.call.market_id,
-            status=standing.status,
-            provisional=standing.provisional,
-            tie_break=TIE_BREAK,
-            unavailable_stalls=list(ranking.unavailable_stalls),
-            surface_before=SurfacePublic.of(ranking.surface_before),
-            surface_after=SurfacePublic.of(ranking.surface_after),
-            items=[
-                RankingEntryPublic(
-                    rank=e.rank,
-                    applicant=e.applicant,
-                    holder=e.holder,
-                    category=e.category,
-                    score=e.score,
-                    breakdown=[ScoreLinePublic(**vars(line)) for line in e.breakdown],
-                    outcome=e.outcome,
-                    stall=e.stall,
-                    reason=e.reason,
-                )
-                for e in ranking.entries
-            ],
+        return cls.model_validate(
+            {
+                "call_id": standing.call.id,
+                "market_id": standing.call.market_id,
+                "status": standing.status,
+                "provisional": standing.provisional,
+                "tie_break": TIE_BREAK,
+                "unavailable_stalls": ranking.unavailable_stalls,
+                "surface_before": SurfacePublic.of(ranking.surface_before),
+                "surface_after": SurfacePublic.of(ranking.surface_after),
+                "items": [asdict(entry) for entry in ranking.entries],
+            }
         )

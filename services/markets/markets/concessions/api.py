@@ -8,11 +8,11 @@ from fastapi import APIRouter, Depends, Response
 
 from markets.concessions.schemas import AssignmentCreate
 from markets.concessions.service import ConcessionsService
-from markets.stalls.api import CONFLICT, STALE
+from markets.stalls.api import CONFLICT, STALE, stall_answer
 from markets.stalls.schemas import StallPublic
 from shared.app import provide
 from shared.identity import OfficePrincipal
-from shared.web.etag import IfMatch, set_etag
+from shared.web.etag import IfMatch
 
 Concessions = Annotated[ConcessionsService, Depends(provide(ConcessionsService))]
 
@@ -34,8 +34,7 @@ async def assign_stall(
     response: Response,
 ) -> StallPublic:
     stall = await concessions.assign(market_id, number, body.concession(), body.category, if_match, principal.username)
-    set_etag(response, stall.version)
-    return StallPublic.of(stall)
+    return stall_answer(response, stall)
 
 
 @router.delete(
@@ -51,6 +50,4 @@ async def free_stall(
     if_match: IfMatch,
     response: Response,
 ) -> StallPublic:
-    stall = await concessions.release(market_id, number, if_match, principal.username)
-    set_etag(response, stall.version)
-    return StallPublic.of(stall)
+    return stall_answer(response, await concessions.release(market_id, number, if_match, principal.username))

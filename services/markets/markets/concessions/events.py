@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from markets.stalls.events import StallCategory, StallEvent, StallStatus
+from shared.events import EventData
 
 
 class StallAssigned(StallEvent):
@@ -28,3 +29,6 @@ class StallReleased(StallEvent):
     actor: str
     version: int
     at: datetime
+
+
+PUBLISHED: tuple[type[EventData], ...] = (StallAssigned, StallReleased)

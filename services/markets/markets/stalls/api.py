@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from markets.stalls.domain import StallCategory, StallStatus
+from markets.stalls.domain import MarketOverview, Stall, StallCategory, StallStatus
 from markets.stalls.schemas import (
     HistoryEntryPublic,
     MarketCreate,
@@ -35,6 +35,18 @@ CONFLICT: Responses = {409: {"description": "the change breaks a rule (the detai
 router = APIRouter(tags=["markets"])
 
 
+def market_answer(response: Response, market: MarketOverview) -> MarketPublic:
+    """The market as the API shows it, its version in ``ETag``."""
+    set_etag(response, market.market.version)
+    return MarketPublic.of(market)
+
+
+def stall_answer(response: Response, stall: Stall) -> StallPublic:
+    """The stall as the API shows it, its version in ``ETag``."""
+    set_etag(response, stall.version)
+    return StallPublic.of(stall)
+
+
 @router.get("/markets", summary="The covered markets, with live occupancy")
 async def list_markets(
     stalls: Stalls,
@@ -51,16 +63,12 @@ async def list_markets(
 async def register_market(
     body: MarketCreate, stalls: Stalls, principal: OfficePrincipal, response: Response
 ) -> MarketPublic:
-    market = await stalls.register_market(body.id, body.details())
-    set_etag(response, market.market.version)
-    return MarketPublic.of(market)
+    return market_answer(response, await stalls.register_market(body.id, body.details()))
 
 
 @router.get("/markets/{market_id}", summary="A market with its occupancy summary")
 async def get_market(market_id: str, stalls: Stalls, response: Response) -> MarketPublic:
-    market = await stalls.get_market(market_id)
-    set_etag(response, market.market.version)
-    return MarketPublic.of(market)
+    return market_answer(response, await stalls.get_market(market_id))
 
 
 @router.patch("/markets/{market_id}", summary="Change a market's details (office)", responses=STALE)
@@ -72,9 +80,7 @@ async def update_market(
     if_match: IfMatch,
     response: Response,
 ) -> MarketPublic:
-    market = await stalls.update_market(market_id, body.changes(), if_match)
-    set_etag(response, market.market.version)
-    return MarketPublic.of(market)
+    return market_answer(response, await stalls.update_market(market_id, body.changes(), if_match))
 
 
 @router.get("/markets/{market_id}/stalls", summary="A market's stalls in number order")
@@ -95,15 +101,12 @@ async def create_stall(
     market_id: str, body: StallCreate, stalls: Stalls, principal: OfficePrincipal, response: Response
 ) -> StallPublic:
     stall = await stalls.create_stall(market_id, body.number, body.area_m2, body.category, principal.username)
-    set_etag(response, stall.version)
-    return StallPublic.of(stall)
+    return stall_answer(response, stall)
 
 
 @router.get("/markets/{market_id}/stalls/{number}", summary="A stall; ETag carries its version")
 async def get_stall(market_id: str, number: str, stalls: Stalls, response: Response) -> StallPublic:
-    stall = await stalls.get_stall(market_id, number)
-    set_etag(response, stall.version)
-    return StallPublic.of(stall)
+    return stall_answer(response, await stalls.get_stall(market_id, number))
 
 
 @router.put(
@@ -123,8 +126,7 @@ async def change_status(
     principal.require_scope(Role.MARKET_OPERATOR, market_id)
     precondition = if_match.and_version(body.version)
     stall = await stalls.change_status(market_id, number, body.status, body.note, precondition, principal.username)
-    set_etag(response, stall.version)
-    return StallPublic.of(stall)
+    return stall_answer(response, stall)
 
 
 @router.get("/markets/{market_id}/stalls/{number}/history", summary="A stall's status history, newest first")

@@ -92,3 +92,6 @@ class StallStatusChanged(StallEvent):
     actor: str
     version: int
     at: datetime
+
+
+PUBLISHED: tuple[type[EventData], ...] = (MarketRegistered, MarketUpdated, StallCreated, StallStatusChanged)

@@ -148,24 +148,12 @@ class MarketPublic(MarketCreate):
 
     @classmethod
     def of(cls, overview: MarketOverview) -> MarketPublic:
-        market = overview.market
-        return cls(
-            id=market.id,
-            name=market.name,
-            address=market.address,
-            cap=market.cap,
-            municipio=market.municipio,
-            nil=market.nil,
-            id_nil=market.id_nil,
-            location=Location(lon=market.location.lon, lat=market.location.lat),
-            active=market.active,
-            opening_hours=[OpeningHours(day=h.day, opens=h.opens, closes=h.closes) for h in market.opening_hours],
-            notes=market.notes,
-            boxes=market.boxes,
-            version=market.version,
-            updated_at=market.updated_at,
-            occupancy=OccupancyPublic(**asdict(overview.occupancy)),
-            surface=SurfacePublic.of(overview.surface),
+        return cls.model_validate(
+            {
+                **asdict(overview.market),
+                "occupancy": asdict(overview.occupancy),
+                "surface": SurfacePublic.of(overview.surface),
+            }
         )
 
 
@@ -176,11 +164,15 @@ class StallCreate(Strict):
 
 
 class ConcessionPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     start: date
     end: date
 
 
 class StallPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     market_id: str
     number: str
     area_m2: float
@@ -193,18 +185,7 @@ class StallPublic(BaseModel):
 
     @classmethod
     def of(cls, stall: Stall) -> StallPublic:
-        concession = stall.concession
-        return cls(
-            market_id=stall.market_id,
-            number=stall.number,
-            area_m2=stall.area_m2,
-            category=stall.category,
-            holder=stall.holder,
-            concession=ConcessionPublic(start=concession.start, end=concession.end) if concession else None,
-            status=stall.status,
-            version=stall.version,
-            updated_at=stall.updated_at,
-        )
+        return cls.model_validate(stall)
 
 
 class StatusUpdate(Strict):
