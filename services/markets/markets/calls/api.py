@@ -62,14 +62,7 @@ async def get_call(call_id: str, calls: Calls) -> CallPublic:
     tags=CALLS,
 )
 async def apply(call_id: str, body: ApplicationCreate, calls: Calls, principal: CurrentPrincipal) -> ApplicationPublic:
-    submission = await calls.apply(
-        call_id,
-        principal.username,
-        holder=body.holder,
-        category=body.category,
-        preferences=body.stalls,
-        scores=body.scores,
-    )
+    submission = await calls.apply(call_id, principal.username, body.holder, body.category, body.stalls, body.scores)
     return ApplicationPublic.of(submission)
 
 

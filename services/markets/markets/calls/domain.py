@@ -53,15 +53,6 @@ class Application:
 
 
 @dataclass(frozen=True)
-class Submission:
-    """An application as filed: its number within the platform and its score."""
-
-    id: str
-    application: Application
-    score: float
-
-
-@dataclass(frozen=True)
 class Call:
     id: str
     market_id: str
@@ -244,3 +235,12 @@ class CallRanking:
     @property
     def provisional(self) -> bool:
         return self.call.awarded_at is None
+
+
+@dataclass(frozen=True)
+class Submission:
+    """An application as filed: its number within the platform and its score."""
+
+    id: str
+    application: Application
+    score: float

@@ -123,7 +123,6 @@ class CallsService:
         self,
         call_id: str,
         applicant: str,
-        *,
         holder: str,
         category: StallCategory,
         preferences: Sequence[str],

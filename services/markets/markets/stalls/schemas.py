@@ -195,22 +195,17 @@ class StatusUpdate(Strict):
 
 
 class HistoryEntryPublic(BaseModel):
-    model_config = ConfigDict(serialize_by_alias=True)
+    model_config = ConfigDict(serialize_by_alias=True, from_attributes=True)
 
     at: datetime
-    from_: StallStatus | None = Field(validation_alias=AliasChoices("from", "from_"), serialization_alias="from")
-    to: StallStatus
+    from_: StallStatus | None = Field(
+        validation_alias=AliasChoices("from", "from_", "from_status"), serialization_alias="from"
+    )
+    to: StallStatus = Field(validation_alias=AliasChoices("to", "to_status"))
     note: str
     actor: str
     version: int
 
     @classmethod
     def of(cls, entry: HistoryEntry) -> HistoryEntryPublic:
-        return cls(
-            at=entry.at,
-            from_=entry.from_status,
-            to=entry.to_status,
-            note=entry.note,
-            actor=entry.actor,
-            version=entry.version,
-        )
+        return cls.model_validate(entry)
