@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime
 import pytest
 from markets.concessions.domain import Concession, concession_end
 from markets.stalls.domain import (
+    Location,
+    Market,
     Occupancy,
     Stall,
     StallCategory,
@@ -139,3 +141,20 @@ def test_version_checks_and_natural_stall_order() -> None:
     assert sorted(["10", "2", "A10", "A2", "1"], key=number_order) == ["1", "2", "10", "A2", "A10"]
     assert concession_end(date(2024, 2, 29), 20) == date(2044, 2, 29)
     assert concession_end(date(2024, 2, 29), 1) == date(2025, 2, 28)
+
+
+def test_a_market_changes_only_what_differs() -> None:
+    wagner = Market("wagner", "Mercato Wagner", "Piazza Wagner", 7, Location(9.158, 45.468), 1, AT, AT, boxes=31)
+    later = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
+    assert wagner.changed({"name": "Mercato Wagner", "boxes": 31}, later) is wagner
+    moved = wagner.changed({"location": Location(9.16, 45.47), "boxes": None, "name": "Mercato Wagner"}, later)
+    assert (moved.location, moved.boxes, moved.name, moved.version, moved.updated_at) == (
+        Location(9.16, 45.47),
+        None,
+        "Mercato Wagner",
+        2,
+        later,
+    )
+    assert moved.created_at == AT
+    with pytest.raises(ValueError, match="version"):
+        wagner.changed({"version": 9}, later)

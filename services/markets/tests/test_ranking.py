@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from markets.calls.domain import Application, Call, CallStatus, Criterion, Outcome, rank_applications, score
+from markets.calls.store import _ranking as stored_ranking
 from markets.concessions.domain import Concession
 from markets.stalls.domain import Stall, StallCategory, StallStatus
 
@@ -159,3 +160,43 @@ def test_a_call_is_awarded_once_and_only_after_its_deadline() -> None:
     assert awarded.status(DEADLINE) is CallStatus.AWARDED
     with pytest.raises(Conflict, match="already been awarded"):
         awarded.check_awardable(DEADLINE + timedelta(days=1))
+
+
+def test_a_ranking_stored_in_the_earlier_public_shape_is_read_back() -> None:
+    # calls awarded before the service had subdomains stored the ranking as the API returned it
+    stored = {
+        "call_id": "wagner-1a2b3c4d",
+        "market_id": "wagner",
+        "status": "awarded",
+        "provisional": False,
+        "tie_break": "higher score first; …",
+        "unavailable_stalls": ["3"],
+        "surface_before": {"total_m2": 100.0, "food_service_m2": 10.0, "food_service_cap_m2": 20.0},
+        "surface_after": {"total_m2": 100.0, "food_service_m2": 20.0, "food_service_cap_m2": 20.0},
+        "items": [
+            {
+                "rank": 1,
+                "applicant": "enoteca",
+                "holder": "Enoteca Monti",
+                "category": "food_service",
+                "score": 66.0,
+                "breakdown": [
+                    {"criterion": "offer", "value": 90.0, "max_points": 100.0, "weight": 40.0, "points": 36.0}
+                ],
+                "outcome": "awarded",
+                "stall": "1",
+                "reason": "ranked 1st with 66 points; gets stall 1",
+            }
+        ],
+    }
+    ranking = stored_ranking(stored)
+    assert ranking.unavailable_stalls == ("3",)
+    assert (ranking.surface_after.food_service_m2, ranking.surface_after.food_service_cap_m2) == (20, 20)
+    entry = ranking.entries[0]
+    assert (entry.applicant, entry.category, entry.outcome, entry.stall, entry.breakdown[0].points) == (
+        "enoteca",
+        FOOD_SERVICE,
+        Outcome.AWARDED,
+        "1",
+        36,
+    )
