@@ -50,4 +50,5 @@ class Precondition:
             raise PreconditionFailed(
                 f"{self.source} does not match: {what} is at version {current}, not {named}; read it again",
                 current_version=current,
+                version=current,  # the record's field name, as markets has always answered it
             )

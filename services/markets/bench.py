@@ -18,8 +18,8 @@ from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from markets.events import StallStatusChanged
 from markets.settings import MarketsSettings
+from markets.stalls.events import StallStatusChanged
 
 SETTLE_S = 10.0
 RETRY_AFTER_MAX_S = 1.0

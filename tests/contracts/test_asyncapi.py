@@ -13,8 +13,8 @@ from gateway.access import AccessPolicy
 from gateway.contracts.asyncapi import merge
 from gateway.contracts.openapi import merge as merge_openapi
 from gateway.main import app as gateway_app
-from markets.events import StallStatusChanged
 from markets.main import app as markets_app
+from markets.stalls.events import StallStatusChanged
 
 from shared.asyncapi import message_schema
 

@@ -1,48 +1,66 @@
-"""The markets service app: ``uvicorn markets.main:app``."""
+"""The markets service app: ``uvicorn markets.main:app``.
+
+Wiring only: one store per subdomain, the use cases built on them, provided to the routes by type.
+"""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
-from markets.api import calls_router, router
-from markets.call_service import CallsService
-from markets.events import PUBLISHED
-from markets.service import MarketsService
+from markets.calls import api as calls_api
+from markets.calls import events as calls_events
+from markets.calls.service import CallsService
+from markets.calls.store import CallStore
+from markets.concessions import api as concessions_api
+from markets.concessions import events as concessions_events
+from markets.concessions.service import ConcessionsService
 from markets.settings import MarketsSettings
-from markets.store import MarketStore
+from markets.stalls import api as stalls_api
+from markets.stalls import events as stalls_events
+from markets.stalls.service import Clock, StallsService
+from markets.stalls.store import MarketStore
 from shared.app import Runtime, ServiceSpec, create_service_app
+from shared.events import EventData, utcnow
 
 DESCRIPTION = (
     "Milan's covered municipal markets (Mercati Comunali Coperti): stalls with live status and "
     "optimistic concurrency, assignments and concessions, and calls (bandi) for vacant stalls."
 )
 
+# every event type the service publishes on its topic: its wire contract
+PUBLISHED: tuple[type[EventData], ...] = (
+    *stalls_events.PUBLISHED,
+    *concessions_events.PUBLISHED,
+    *calls_events.PUBLISHED,
+)
 
-def create_app(settings: MarketsSettings | None = None) -> FastAPI:
+
+def create_app(settings: MarketsSettings | None = None, *, clock: Clock = utcnow) -> FastAPI:
     settings = settings or MarketsSettings()
 
     async def wire(runtime: Runtime) -> None:
-        assert runtime.outbox is not None
-        state = runtime.app.state
-        markets = MarketsService(MarketStore(runtime.mongo.db), runtime.outbox, state.status_changes)
-        state.markets = markets
-        state.calls = CallsService(markets)
+        outbox = runtime.outbox
+        assert outbox is not None
+        markets = MarketStore(runtime.mongo.db)
+        status_changes = runtime.metrics.counter(
+            "stall_status_changes", "Stall status changes by the status reached", ("to",)
+        )
+        concessions = ConcessionsService(markets, outbox, clock=clock)
+        runtime.provide(StallsService(markets, outbox, clock=clock, status_changes=status_changes))
+        runtime.provide(concessions)
+        runtime.provide(CallsService(CallStore(runtime.mongo.db), markets, concessions, outbox, clock=clock))
 
     spec = ServiceSpec(
         name="markets",
         title="Markets",
         description=DESCRIPTION,
-        routers=[router, calls_router],
+        routers=[stalls_api.router, concessions_api.router, calls_api.router],
         publishes=settings.events_topic,
         events=PUBLISHED,
-        indexes=MarketStore.indexes,
+        indexes={**MarketStore.indexes, **CallStore.indexes},
         wire=wire,
     )
-    app = create_service_app(spec, settings)
-    app.state.status_changes = app.state.metrics.counter(
-        "stall_status_changes", "Stall status changes by the status reached", ("to",)
-    )
-    return app
+    return create_service_app(spec, settings)
 
 
 app = create_app()

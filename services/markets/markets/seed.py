@@ -16,8 +16,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from devkit.client import ApiClient
-from markets.domain import FOOD_SERVICE_SHARE, StallCategory, StallStatus, concession_end
+from markets.concessions.domain import concession_end
 from markets.importer import market_name
+from markets.stalls.domain import FOOD_SERVICE_SHARE, StallCategory, StallStatus
 from shared.events import utcnow
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from markets.events import TOPIC
 from shared.settings import ServiceSettings
+
+TOPIC = "markets.events"
 
 
 class MarketsSettings(ServiceSettings):

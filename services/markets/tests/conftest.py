@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -19,8 +19,18 @@ from starlette.routing import Mount
 
 from devkit.client import ApiClient
 from devkit.testing import LocalKafka, LocalMongo, make_settings, running_app, unique
-from shared.events import CloudEvent
+from shared.events import CloudEvent, utcnow
 from shared.identity import Principal, Role, issue_token
+
+
+@dataclass
+class SettableClock:
+    """The service's clock: the real time unless a test sets ``fixed`` (to go past a deadline)."""
+
+    fixed: datetime | None = None
+
+    def __call__(self) -> datetime:
+        return self.fixed or utcnow()
 
 
 @dataclass
@@ -31,6 +41,7 @@ class Markets:
     http: httpx.AsyncClient
     settings: MarketsSettings
     bootstrap: str
+    clock: SettableClock
 
     def token(self, role: Role = Role.OFFICE, scope: str | None = None, username: str = "office") -> str:
         principal = Principal(username=username, role=role, scope=scope)
@@ -125,6 +136,7 @@ async def read_events(
 @pytest.fixture
 async def markets(kafka: LocalKafka, mongo: LocalMongo) -> AsyncIterator[Markets]:
     settings = make_settings(MarketsSettings, kafka, mongo, events_topic=unique("markets.events"))
-    app = create_app(settings)
+    clock = SettableClock()
+    app = create_app(settings, clock=clock)
     async for client in running_app(app):
-        yield Markets(app, client, settings, kafka.bootstrap)
+        yield Markets(app, client, settings, kafka.bootstrap, clock)

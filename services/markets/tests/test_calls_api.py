@@ -95,7 +95,7 @@ async def test_call_is_ranked_and_awarded_within_the_food_service_cap(markets: M
     assert early.status_code == 409 and "after the deadline" in early.json()["detail"]
     assert (await http.get(calls)).json()["applications"] == 4
 
-    markets.app.state.markets.clock = lambda: DEADLINE + timedelta(minutes=1)
+    markets.clock.fixed = DEADLINE + timedelta(minutes=1)
     late = await http.post(
         f"{calls}/applications", json=application("Tardi", "food", 99), headers=markets.operator("wagner", "late")
     )

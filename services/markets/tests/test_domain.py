@@ -6,20 +6,21 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
-from markets.domain import (
-    Concession,
+from markets.concessions.domain import Concession, concession_end
+from markets.stalls.domain import (
+    Location,
+    Market,
     Occupancy,
     Stall,
     StallCategory,
     StallStatus,
     Surface,
     check_food_service_cap,
-    check_version,
-    concession_end,
     number_order,
 )
 
 from shared.errors import Conflict, PreconditionFailed
+from shared.versions import Precondition
 
 AT = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 OPEN, CLOSED, VACANT, MAINTENANCE = StallStatus.OPEN, StallStatus.CLOSED, StallStatus.VACANT, StallStatus.MAINTENANCE
@@ -130,12 +131,30 @@ def test_occupancy_counts_stalls_not_vacant_and_open_ones() -> None:
 
 
 def test_version_checks_and_natural_stall_order() -> None:
-    check_version(3, 3, frozenset({3}))
-    check_version(3, None, None)
-    with pytest.raises(PreconditionFailed, match="version 2 is stale"):
-        check_version(3, 2, None)
+    # a stall's writes state the version read as If-Match, in the body (``version``), or both
+    Precondition(frozenset({3})).and_version(3).check(3, "stall 1")
+    Precondition.any().and_version(None).check(3, "stall 1")
+    with pytest.raises(PreconditionFailed, match="stall 1 is at version 3, not 2"):
+        Precondition.any().and_version(2).check(3, "stall 1")
     with pytest.raises(PreconditionFailed, match="If-Match"):
-        check_version(3, None, frozenset())
+        Precondition(frozenset()).and_version(None).check(3, "stall 1")
     assert sorted(["10", "2", "A10", "A2", "1"], key=number_order) == ["1", "2", "10", "A2", "A10"]
     assert concession_end(date(2024, 2, 29), 20) == date(2044, 2, 29)
     assert concession_end(date(2024, 2, 29), 1) == date(2025, 2, 28)
+
+
+def test_a_market_changes_only_what_differs() -> None:
+    wagner = Market("wagner", "Mercato Wagner", "Piazza Wagner", 7, Location(9.158, 45.468), 1, AT, AT, boxes=31)
+    later = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
+    assert wagner.changed({"name": "Mercato Wagner", "boxes": 31}, later) is wagner
+    moved = wagner.changed({"location": Location(9.16, 45.47), "boxes": None, "name": "Mercato Wagner"}, later)
+    assert (moved.location, moved.boxes, moved.name, moved.version, moved.updated_at) == (
+        Location(9.16, 45.47),
+        None,
+        "Mercato Wagner",
+        2,
+        later,
+    )
+    assert moved.created_at == AT
+    with pytest.raises(ValueError, match="version"):
+        wagner.changed({"version": 9}, later)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from markets.events import PUBLISHED, TOPIC
+from markets.main import PUBLISHED
+from markets.settings import TOPIC
 
 CATALOGUE = Path(__file__).resolve().parents[3] / "docs" / "events.md"
 ROW = re.compile(r"^\| (?P<topic>[\w.]+) \| `(?P<type>[\w.]+)` \| (?P<subject>[^|]+) \| `?(?P<data>[^`|]+)`? \|$")

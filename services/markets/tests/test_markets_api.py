@@ -6,7 +6,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 import pytest
-from markets.events import PUBLISHED
+from markets.main import PUBLISHED
 
 from shared.identity import Role
 
@@ -206,3 +206,26 @@ async def test_bad_input_is_refused_clearly_and_writes_nothing(markets: Markets)
     assert stalls["total"] == 1 and stalls["items"][0]["version"] == 2
     events = await markets.events(at_least=3)
     assert len(events) == 3, "refused requests publish nothing"
+
+
+async def test_if_match_follows_rfc_9110(markets: Markets) -> None:
+    """Strong comparison: a weak tag or a bare number never matches (412); ``*`` and lists do."""
+    await markets.create_market("wagner")
+    await markets.create_stall("wagner", "5", holder="Latteria Bassi")
+    operator = markets.operator("wagner")
+    path = "/markets/wagner/stalls/5/status"
+    for refused in ('W/"2"', "2", '"2" "3"', '"x"'):
+        response = await markets.http.put(path, json={"status": "open"}, headers={**operator, "If-Match": refused})
+        assert response.status_code == 412, refused
+        assert response.json()["version"] == 2 and response.headers["content-type"] == "application/problem+json"
+    listed = await markets.http.put(path, json={"status": "open"}, headers={**operator, "If-Match": '"1", "2"'})
+    assert listed.status_code == 200 and listed.headers["etag"] == '"3"'
+    anything = await markets.http.put(path, json={"status": "closed"}, headers={**operator, "If-Match": "*"})
+    assert anything.status_code == 200 and anything.json()["version"] == 4
+    both = await markets.http.put(path, json={"status": "open", "version": 3}, headers={**operator, "If-Match": '"4"'})
+    assert both.status_code == 412, "If-Match and the body's version must both name the current version"
+    patched = await markets.http.patch(
+        "/markets/wagner", json={"notes": "x"}, headers={**markets.office, "If-Match": 'W/"1"'}
+    )
+    assert patched.status_code == 412
+    assert (await markets.http.get("/markets/wagner/stalls/5")).json()["version"] == 4

@@ -6,8 +6,10 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from markets.calls import Application, Call, CallStatus, Criterion, Outcome, rank_applications, score
-from markets.domain import Concession, Stall, StallCategory, StallStatus
+from markets.calls.domain import Application, Call, CallStatus, Criterion, Outcome, rank_applications, score
+from markets.calls.store import _ranking as stored_ranking
+from markets.concessions.domain import Concession
+from markets.stalls.domain import Stall, StallCategory, StallStatus
 
 from shared.errors import Conflict, InvalidInput
 
@@ -68,7 +70,7 @@ def test_ranking_orders_by_score_and_breaks_ties_by_time_then_name() -> None:
         app("dario", 90, minute=9),
     ]
     ranking = rank_applications(call(), applications, market())
-    assert [(e.rank, e.application.applicant, e.stall) for e in ranking.entries] == [
+    assert [(e.rank, e.applicant, e.stall) for e in ranking.entries] == [
         (1, "dario", "1"),
         (2, "bruno", "2"),
         (3, "anna", "3"),
@@ -86,7 +88,7 @@ def test_preferences_are_taken_in_order_while_free() -> None:
         [app("anna", 90, prefs=("2", "1")), app("bruno", 80, prefs=("2",)), app("carla", 70, prefs=("2", "3"))],
         market(),
     )
-    outcome = {e.application.applicant: (e.stall, e.reason) for e in ranking.entries}
+    outcome = {e.applicant: (e.stall, e.reason) for e in ranking.entries}
     assert outcome["anna"] == ("2", "ranked 1st with 66 points; gets stall 2 (preference 1)")
     assert outcome["bruno"][0] is None and "none of its preferred stalls (2)" in outcome["bruno"][1]
     assert outcome["carla"][0] == "3"
@@ -105,7 +107,7 @@ def test_food_service_over_the_cap_is_skipped_and_the_next_application_is_taken(
         ],
         stalls,
     )
-    result = {e.application.applicant: (e.outcome, e.stall) for e in ranking.entries}
+    result = {e.applicant: (e.outcome, e.stall) for e in ranking.entries}
     assert result == {
         "bistrot": (Outcome.SKIPPED, None),
         "enoteca": (Outcome.AWARDED, "1"),
@@ -158,3 +160,43 @@ def test_a_call_is_awarded_once_and_only_after_its_deadline() -> None:
     assert awarded.status(DEADLINE) is CallStatus.AWARDED
     with pytest.raises(Conflict, match="already been awarded"):
         awarded.check_awardable(DEADLINE + timedelta(days=1))
+
+
+def test_a_ranking_stored_in_the_earlier_public_shape_is_read_back() -> None:
+    # calls awarded before the service had subdomains stored the ranking as the API returned it
+    stored = {
+        "call_id": "wagner-1a2b3c4d",
+        "market_id": "wagner",
+        "status": "awarded",
+        "provisional": False,
+        "tie_break": "higher score first; …",
+        "unavailable_stalls": ["3"],
+        "surface_before": {"total_m2": 100.0, "food_service_m2": 10.0, "food_service_cap_m2": 20.0},
+        "surface_after": {"total_m2": 100.0, "food_service_m2": 20.0, "food_service_cap_m2": 20.0},
+        "items": [
+            {
+                "rank": 1,
+                "applicant": "enoteca",
+                "holder": "Enoteca Monti",
+                "category": "food_service",
+                "score": 66.0,
+                "breakdown": [
+                    {"criterion": "offer", "value": 90.0, "max_points": 100.0, "weight": 40.0, "points": 36.0}
+                ],
+                "outcome": "awarded",
+                "stall": "1",
+                "reason": "ranked 1st with 66 points; gets stall 1",
+            }
+        ],
+    }
+    ranking = stored_ranking(stored)
+    assert ranking.unavailable_stalls == ("3",)
+    assert (ranking.surface_after.food_service_m2, ranking.surface_after.food_service_cap_m2) == (20, 20)
+    entry = ranking.entries[0]
+    assert (entry.applicant, entry.category, entry.outcome, entry.stall, entry.breakdown[0].points) == (
+        "enoteca",
+        FOOD_SERVICE,
+        Outcome.AWARDED,
+        "1",
+        36,
+    )

@@ -4,20 +4,22 @@ Pure: no I/O. A stall is either assigned (it has a concession holder) or free. A
 ``open``, ``closed`` or in ``maintenance``; a free stall is ``vacant`` or in ``maintenance``.
 Only assigning a holder takes a stall out of ``vacant`` (to ``closed``) and only freeing it puts it
 back (to ``vacant``). Food service (*somministrazione*) may occupy at most one fifth of a market's
-total stall surface.
+total stall surface. Every change of a market or a stall adds 1 to its ``version``.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
-from datetime import date, datetime
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields, replace
+from datetime import datetime
 from enum import StrEnum
 from fractions import Fraction
+from typing import Any
 
-from shared.errors import Conflict, PreconditionFailed
+from markets.concessions.domain import Concession
+from shared.errors import Conflict
 
 FOOD_SERVICE_SHARE = Fraction(1, 5)
 SURFACE_EPSILON_M2 = 1e-6
@@ -31,6 +33,8 @@ class StallStatus(StrEnum):
 
 
 class StallCategory(StrEnum):
+    """What a stall is used for; ``food_service`` is capped at 1/5 of the market's surface."""
+
     FOOD = "food"
     NON_FOOD = "non_food"
     FOOD_SERVICE = "food_service"
@@ -46,10 +50,42 @@ class Location:
 
 
 @dataclass(frozen=True)
-class Concession:
-    holder: str
-    start: date
-    end: date
+class OpeningHours:
+    day: int  # 0 = Monday … 6 = Sunday
+    opens: str  # "HH:MM"
+    closes: str
+
+
+@dataclass(frozen=True)
+class Market:
+    """A covered market as the City registers it; its stalls are separate aggregates."""
+
+    id: str
+    name: str
+    address: str
+    municipio: int
+    location: Location
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    active: bool = True
+    cap: str | None = None
+    nil: str | None = None  # NIL (neighbourhood) name
+    id_nil: int | None = None  # NIL number
+    opening_hours: tuple[OpeningHours, ...] = ()
+    notes: str = ""
+    boxes: int | None = None  # official number of boxes, when known
+
+    def changed(self, changes: Mapping[str, Any], at: datetime) -> Market:
+        """The market with ``changes`` applied; the same market when none differs from what it has."""
+        editable = {f.name for f in fields(self)} - {"id", "version", "created_at", "updated_at"}
+        unknown = set(changes) - editable
+        if unknown:
+            raise ValueError(f"not a market detail: {', '.join(sorted(unknown))}")
+        differing = {name: value for name, value in changes.items() if getattr(self, name) != value}
+        if not differing:
+            return self
+        return replace(self, **differing, version=self.version + 1, updated_at=at)
 
 
 def stall_key(market_id: str, number: str) -> str:
@@ -60,14 +96,6 @@ def stall_key(market_id: str, number: str) -> str:
 def number_order(number: str) -> str:
     """A sort key putting stall numbers in natural order: 2 before 10, A2 before A10."""
     return "".join(part.zfill(8) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", number))
-
-
-def check_version(current: int, expected: int | None, if_match: frozenset[int] | None) -> None:
-    """Optimistic concurrency: every version the client states must be the current one."""
-    if expected is not None and expected != current:
-        raise PreconditionFailed(f"version {expected} is stale: the current version is {current}", version=current)
-    if if_match is not None and current not in if_match:
-        raise PreconditionFailed(f"If-Match does not match: the current version is {current}", version=current)
 
 
 @dataclass(frozen=True)
@@ -119,6 +147,7 @@ class Stall:
         return replace(self, status=to, version=self.version + 1, updated_at=at)
 
     def assign(self, concession: Concession, category: StallCategory, at: datetime) -> Stall:
+        """The stall held under ``concession`` for ``category``: a vacant stall becomes closed."""
         if self.concession is not None:
             raise Conflict(f"stall {self.number} is already assigned to {self.holder}: free it first")
         status = StallStatus.CLOSED if self.status is StallStatus.VACANT else self.status
@@ -127,6 +156,7 @@ class Stall:
         )
 
     def release(self, at: datetime) -> Stall:
+        """The stall without its holder: it becomes vacant."""
         if self.concession is None:
             raise Conflict(f"stall {self.number} has no holder to free")
         return replace(self, concession=None, status=StallStatus.VACANT, version=self.version + 1, updated_at=at)
@@ -198,12 +228,18 @@ class Occupancy:
         )
 
 
-def concession_end(start: date, years: int) -> date:
-    """``start`` plus ``years`` (a concession starting on 29 February ends on 28 February)."""
-    try:
-        return start.replace(year=start.year + years)
-    except ValueError:
-        return start.replace(year=start.year + years, day=28)
+@dataclass(frozen=True)
+class MarketOverview:
+    """A market with what its stalls add up to: occupancy and surface."""
+
+    market: Market
+    occupancy: Occupancy
+    surface: Surface
+
+    @classmethod
+    def of(cls, market: Market, stalls: Iterable[Stall]) -> MarketOverview:
+        listed = [s for s in stalls if s.market_id == market.id]
+        return cls(market, Occupancy.of(listed), Surface.of(listed))
 
 
 @dataclass(frozen=True)
@@ -218,3 +254,17 @@ class HistoryEntry:
     to_status: StallStatus
     note: str
     actor: str
+
+    @classmethod
+    def of(cls, before: Stall | None, after: Stall, note: str, actor: str) -> HistoryEntry:
+        """The line recording the change from ``before`` (None at creation) to ``after``."""
+        return cls(
+            market_id=after.market_id,
+            number=after.number,
+            version=after.version,
+            at=after.updated_at,
+            from_status=before.status if before else None,
+            to_status=after.status,
+            note=note,
+            actor=actor,
+        )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from markets.domain import Stall, StallCategory, Surface
+from markets.stalls.domain import Stall, StallCategory, Surface
 from shared.errors import Conflict, InvalidInput
 
 TIE_BREAK = "higher score first; on equal scores the earlier application, then the applicant name in alphabetical order"
@@ -130,7 +130,9 @@ def score(criteria: Sequence[Criterion], scores: Mapping[str, float]) -> tuple[f
 @dataclass(frozen=True)
 class RankedApplication:
     rank: int
-    application: Application
+    applicant: str
+    holder: str
+    category: StallCategory
     score: float
     breakdown: tuple[ScoreLine, ...]
     outcome: Outcome
@@ -174,19 +176,21 @@ def rank_applications(call: Call, applications: Sequence[Application], market_st
         placed = f"ranked {_ordinal(rank)} with {points:g} points"
         stall, reason = _choose_stall(application, call, free, by_number, surface)
         if stall is None:
-            entries.append(
-                RankedApplication(rank, application, points, breakdown, Outcome.SKIPPED, None, f"{placed}; {reason}")
-            )
+            entries.append(_ranked(rank, application, points, breakdown, None, f"{placed}; {reason}"))
             continue
         free.remove(stall)
         if application.category is StallCategory.FOOD_SERVICE:
             surface = surface.with_food_service(by_number[stall].area_m2)
-        entries.append(
-            RankedApplication(
-                rank, application, points, breakdown, Outcome.AWARDED, stall, f"{placed}; gets stall {stall}{reason}"
-            )
-        )
+        entries.append(_ranked(rank, application, points, breakdown, stall, f"{placed}; gets stall {stall}{reason}"))
     return Ranking(tuple(entries), unavailable, surface_before, surface)
+
+
+def _ranked(
+    rank: int, application: Application, points: float, breakdown: tuple[ScoreLine, ...], stall: str | None, reason: str
+) -> RankedApplication:
+    outcome = Outcome.SKIPPED if stall is None else Outcome.AWARDED
+    who = application.applicant, application.holder, application.category
+    return RankedApplication(rank, *who, points, breakdown, outcome, stall, reason)
 
 
 def _choose_stall(
@@ -209,3 +213,34 @@ def _choose_stall(
             return number, f" (preference {application.preferences.index(number) + 1})"
         return number, ""
     return None, f"skipped: {refusal}"
+
+
+@dataclass(frozen=True)
+class CallOverview:
+    """A call as it stands: its status at the time asked and how many applications it has."""
+
+    call: Call
+    status: CallStatus
+    applications: int
+
+
+@dataclass(frozen=True)
+class CallRanking:
+    """A call's ranking: provisional until the call is awarded, then the one that was applied."""
+
+    call: Call
+    status: CallStatus
+    ranking: Ranking
+
+    @property
+    def provisional(self) -> bool:
+        return self.call.awarded_at is None
+
+
+@dataclass(frozen=True)
+class Submission:
+    """An application as filed: its number within the platform and its score."""
+
+    id: str
+    application: Application
+    score: float

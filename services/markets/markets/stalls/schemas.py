@@ -1,33 +1,23 @@
-"""What the markets API accepts and returns (``XCreate`` / ``XUpdate`` / ``XPublic``).
+"""What the markets and stalls routes accept and return (``XCreate`` / ``XUpdate`` / ``XPublic``).
 
 Every field is typed and bounded, so a value of the wrong kind (an object where text is expected,
 an operator such as ``{"$gt": ""}``, a non-finite number) is refused with 422 before any use case
-runs, and unknown fields are refused rather than ignored.
+runs, and unknown fields are refused rather than ignored. ``XPublic.of`` maps a domain object to
+what the API returns.
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any
 
-from pydantic import (
-    AfterValidator,
-    AliasChoices,
-    AwareDatetime,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    model_validator,
-)
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from markets.calls import CallStatus, Outcome
-from markets.domain import StallCategory, StallStatus
-
-T = TypeVar("T")
+from markets.stalls import domain
+from markets.stalls.domain import HistoryEntry, MarketOverview, Stall, StallCategory, StallStatus, Surface
 
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
-CRITERION = r"^[a-z][a-z0-9_]{0,39}$"
 HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
 
 
@@ -36,15 +26,10 @@ def _number_as_text(value: Any) -> Any:
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
-def _unique(values: list[Any]) -> list[Any]:
+def distinct(values: list[Any]) -> list[Any]:
     if len(set(values)) != len(values):
         raise ValueError("must not repeat a value")
     return values
-
-
-def _distinct_names(criteria: list[CriterionIn]) -> list[CriterionIn]:
-    _unique([c.name for c in criteria])
-    return criteria
 
 
 Text = Annotated[str, Field(min_length=1, max_length=200)]
@@ -70,11 +55,14 @@ class OpeningHours(Strict):
     closes: str = Field(pattern=HHMM)
 
 
-class Page(BaseModel, Generic[T]):
-    items: list[T]
-    total: int
-    limit: int
-    offset: int
+def market_details(fields: dict[str, Any]) -> dict[str, Any]:
+    """A market's details as the domain holds them, from a validated body's ``model_dump()``."""
+    details = dict(fields)
+    if details.get("location") is not None:
+        details["location"] = domain.Location(**details["location"])
+    if details.get("opening_hours") is not None:
+        details["opening_hours"] = tuple(domain.OpeningHours(**h) for h in details["opening_hours"])
+    return details
 
 
 class MarketFields(Strict):
@@ -93,6 +81,10 @@ class MarketFields(Strict):
 
 class MarketCreate(MarketFields):
     id: str = Field(min_length=2, max_length=64, pattern=SLUG, description="slug, e.g. wagner")
+
+    def details(self) -> dict[str, Any]:
+        """Everything but the id, as the domain holds it."""
+        return market_details(self.model_dump(exclude={"id"}))
 
 
 NOT_NULL = ("name", "address", "municipio", "location", "active", "opening_hours", "notes")
@@ -120,6 +112,10 @@ class MarketUpdate(Strict):
                 raise ValueError(f"{name} cannot be null")
         return self
 
+    def changes(self) -> dict[str, Any]:
+        """The fields sent, as the domain holds them."""
+        return market_details(self.model_dump(exclude_unset=True))
+
 
 class OccupancyPublic(BaseModel):
     stalls_total: int
@@ -133,6 +129,14 @@ class SurfacePublic(BaseModel):
     food_service_m2: float
     food_service_cap_m2: float = Field(description="1/5 of the total stall surface")
 
+    @classmethod
+    def of(cls, surface: Surface) -> SurfacePublic:
+        return cls(
+            total_m2=round(surface.total_m2, 2),
+            food_service_m2=round(surface.food_service_m2, 2),
+            food_service_cap_m2=round(surface.food_service_cap_m2, 2),
+        )
+
 
 class MarketPublic(MarketCreate):
     model_config = ConfigDict(extra="ignore")
@@ -142,6 +146,16 @@ class MarketPublic(MarketCreate):
     occupancy: OccupancyPublic
     surface: SurfacePublic
 
+    @classmethod
+    def of(cls, overview: MarketOverview) -> MarketPublic:
+        return cls.model_validate(
+            {
+                **asdict(overview.market),
+                "occupancy": asdict(overview.occupancy),
+                "surface": SurfacePublic.of(overview.surface),
+            }
+        )
+
 
 class StallCreate(Strict):
     number: StallNumber
@@ -150,11 +164,15 @@ class StallCreate(Strict):
 
 
 class ConcessionPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     start: date
     end: date
 
 
 class StallPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     market_id: str
     number: str
     area_m2: float
@@ -165,122 +183,29 @@ class StallPublic(BaseModel):
     version: int
     updated_at: datetime
 
+    @classmethod
+    def of(cls, stall: Stall) -> StallPublic:
+        return cls.model_validate(stall)
 
-class StatusChange(Strict):
+
+class StatusUpdate(Strict):
     status: StallStatus
     note: Note = ""
     version: int | None = Field(default=None, ge=1, description="the version you read (as If-Match)")
 
 
-class AssignmentIn(Strict):
-    holder: Text
-    category: StallCategory
-    start: date
-    end: date
-
-    @model_validator(mode="after")
-    def _ends_after_start(self) -> AssignmentIn:
-        if self.end <= self.start:
-            raise ValueError("end must be after start")
-        return self
-
-
-class HistoryItem(BaseModel):
-    model_config = ConfigDict(serialize_by_alias=True)
+class HistoryEntryPublic(BaseModel):
+    model_config = ConfigDict(serialize_by_alias=True, from_attributes=True)
 
     at: datetime
-    from_: StallStatus | None = Field(validation_alias=AliasChoices("from", "from_"), serialization_alias="from")
-    to: StallStatus
+    from_: StallStatus | None = Field(
+        validation_alias=AliasChoices("from", "from_", "from_status"), serialization_alias="from"
+    )
+    to: StallStatus = Field(validation_alias=AliasChoices("to", "to_status"))
     note: str
     actor: str
     version: int
 
-
-class CriterionIn(Strict):
-    name: str = Field(pattern=CRITERION, description="e.g. offer, social_value, innovation, experience")
-    weight: float = Field(gt=0, le=1000, allow_inf_nan=False)
-    max_points: float = Field(default=100, gt=0, le=1_000_000, allow_inf_nan=False)
-    description: str = Field(default="", max_length=500)
-
-
-class CallCreate(Strict):
-    title: Text
-    description: str = Field(default="", max_length=5000)
-    stalls: Annotated[list[StallNumber], AfterValidator(_unique)] = Field(min_length=1, max_length=200)
-    criteria: Annotated[list[CriterionIn], AfterValidator(_distinct_names)] = Field(min_length=1, max_length=12)
-    categories: Annotated[list[StallCategory], AfterValidator(_unique)] = Field(
-        default_factory=list, description="uses the call is open to; empty = any"
-    )
-    deadline: AwareDatetime
-    concession_years: int = Field(default=20, ge=1, le=30)
-
-
-class CallPublic(BaseModel):
-    id: str
-    market_id: str
-    title: str
-    description: str
-    stalls: list[str]
-    criteria: list[CriterionIn]
-    categories: list[StallCategory]
-    deadline: datetime
-    concession_years: int
-    status: CallStatus
-    applications: int
-    created_at: datetime
-    awarded_at: datetime | None
-
-
-class ApplicationIn(Strict):
-    holder: Text = Field(description="the business that will hold the stall")
-    category: StallCategory
-    stalls: Annotated[list[StallNumber], AfterValidator(_unique)] = Field(
-        default_factory=list, max_length=200, description="preferred stalls, best first; empty = any"
-    )
-    scores: dict[Annotated[str, Field(pattern=CRITERION)], Annotated[float, Field(ge=0, allow_inf_nan=False)]] = Field(
-        max_length=12, description="the value of each criterion of the call"
-    )
-
-
-class ApplicationPublic(BaseModel):
-    id: str
-    call_id: str
-    applicant: str
-    holder: str
-    category: StallCategory
-    stalls: list[str]
-    scores: dict[str, float]
-    score: float
-    submitted_at: datetime
-
-
-class ScoreLinePublic(BaseModel):
-    criterion: str
-    value: float
-    max_points: float
-    weight: float
-    points: float
-
-
-class RankingEntry(BaseModel):
-    rank: int
-    applicant: str
-    holder: str
-    category: StallCategory
-    score: float
-    breakdown: list[ScoreLinePublic]
-    outcome: Outcome
-    stall: str | None
-    reason: str
-
-
-class RankingPublic(BaseModel):
-    call_id: str
-    market_id: str
-    status: CallStatus
-    provisional: bool = Field(description="true until the call is awarded")
-    tie_break: str
-    unavailable_stalls: list[str] = Field(description="stalls of the call no longer free")
-    surface_before: SurfacePublic
-    surface_after: SurfacePublic
-    items: list[RankingEntry]
+    @classmethod
+    def of(cls, entry: HistoryEntry) -> HistoryEntryPublic:
+        return cls.model_validate(entry)

@@ -1,0 +1,85 @@
+"""HTTP routes of calls: publish (office), apply (logged-in users), award (office), ranking."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from markets.calls.schemas import ApplicationCreate, ApplicationPublic, CallCreate, CallPublic, RankingPublic
+from markets.calls.service import CallsService
+from markets.stalls.api import CONFLICT
+from shared.app import provide
+from shared.identity import CurrentPrincipal, OfficePrincipal, Principal, optional_principal
+from shared.web.pagination import Limit, Offset, Page
+
+Calls = Annotated[CallsService, Depends(provide(CallsService))]
+Viewer = Annotated[Principal | None, Depends(optional_principal)]
+
+router = APIRouter()
+CALLS: list[str | Enum] = ["calls"]
+MARKETS: list[str | Enum] = ["markets"]
+
+
+@router.get("/markets/{market_id}/calls", summary="A market's calls, newest first", tags=MARKETS)
+async def list_calls(market_id: str, calls: Calls, limit: Limit = 50, offset: Offset = 0) -> Page[CallPublic]:
+    found, total = await calls.list_for_market(market_id, limit=limit, offset=offset)
+    return Page.of([CallPublic.of(c) for c in found], total, limit, offset)
+
+
+@router.post(
+    "/markets/{market_id}/calls",
+    status_code=201,
+    summary="Publish a call for free stalls (office)",
+    responses=CONFLICT,
+    tags=MARKETS,
+)
+async def publish_call(market_id: str, body: CallCreate, calls: Calls, principal: OfficePrincipal) -> CallPublic:
+    call = await calls.publish(
+        market_id,
+        title=body.title,
+        description=body.description,
+        stalls=body.stalls,
+        criteria=body.published_criteria(),
+        categories=body.categories,
+        deadline=body.deadline,
+        concession_years=body.concession_years,
+    )
+    return CallPublic.of(call)
+
+
+@router.get("/calls/{call_id}", summary="A call and its criteria", tags=CALLS)
+async def get_call(call_id: str, calls: Calls) -> CallPublic:
+    return CallPublic.of(await calls.get(call_id))
+
+
+@router.post(
+    "/calls/{call_id}/applications",
+    status_code=201,
+    summary="Apply to a call (any logged-in user, once per call)",
+    responses=CONFLICT,
+    tags=CALLS,
+)
+async def apply(call_id: str, body: ApplicationCreate, calls: Calls, principal: CurrentPrincipal) -> ApplicationPublic:
+    submission = await calls.apply(call_id, principal.username, body.holder, body.category, body.stalls, body.scores)
+    return ApplicationPublic.of(submission)
+
+
+@router.post(
+    "/calls/{call_id}/award",
+    summary="Award the call after its deadline (office): ranks, assigns, records why",
+    responses=CONFLICT,
+    tags=CALLS,
+)
+async def award(call_id: str, calls: Calls, principal: OfficePrincipal) -> RankingPublic:
+    return RankingPublic.of(await calls.award(call_id, principal.username))
+
+
+@router.get(
+    "/calls/{call_id}/ranking",
+    summary="The ranking with scores and reasons (provisional until awarded; office only before the deadline)",
+    tags=CALLS,
+)
+async def ranking(call_id: str, calls: Calls, viewer: Viewer) -> RankingPublic:
+    return RankingPublic.of(await calls.ranking(call_id, viewer))

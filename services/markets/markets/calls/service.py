@@ -1,0 +1,218 @@
+"""Use cases on calls (*bandi*): publish, apply, rank, award.
+
+Awarding assigns every winning stall and records the ranking it was decided with, in the same
+transaction as the stalls' ``assigned`` events and the call's ``awarded`` event, so the published
+ranking is exactly the one that was applied.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from markets.calls import events
+from markets.calls.domain import (
+    Application,
+    Call,
+    CallOverview,
+    CallRanking,
+    CallStatus,
+    Criterion,
+    Ranking,
+    Submission,
+    rank_applications,
+    score,
+)
+from markets.calls.store import CallStore
+from markets.concessions.domain import Concession, concession_end
+from markets.concessions.service import ConcessionsService
+from markets.stalls.domain import Stall, StallCategory
+from markets.stalls.service import Clock
+from markets.stalls.store import MarketStore
+from shared.errors import Conflict, Forbidden, InvalidInput, Unauthorized
+from shared.events import utcnow
+from shared.identity import Principal
+from shared.outbox import Outbox, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+class CallsService:
+    """Calls read the market's stalls and assign the winners the concessions' way."""
+
+    def __init__(
+        self,
+        store: CallStore,
+        markets: MarketStore,
+        concessions: ConcessionsService,
+        outbox: Outbox,
+        *,
+        clock: Clock = utcnow,
+    ) -> None:
+        self.store = store
+        self.markets = markets
+        self.concessions = concessions
+        self.outbox = outbox
+        self.clock = clock
+
+    async def publish(
+        self,
+        market_id: str,
+        *,
+        title: str,
+        description: str,
+        stalls: Sequence[str],
+        criteria: Sequence[Criterion],
+        categories: Sequence[StallCategory],
+        deadline: datetime,
+        concession_years: int,
+    ) -> CallOverview:
+        now = self.clock()
+        if deadline <= now:
+            raise InvalidInput("body.deadline", "must be in the future")
+        call = Call(
+            id=f"{market_id}-{secrets.token_hex(4)}",
+            market_id=market_id,
+            title=title,
+            description=description,
+            stalls=tuple(stalls),
+            criteria=tuple(criteria),
+            categories=tuple(categories),
+            deadline=deadline,
+            concession_years=concession_years,
+            created_at=now,
+        )
+
+        async def work(uow: UnitOfWork) -> None:
+            await self.markets.get_market(market_id, uow.session)
+            offered = {s.number: s for s in await self.markets.stalls_of([market_id], uow.session)}
+            self._check_stalls_on_offer(call, offered)
+            for other in await self.store.live_calls_with_stalls(market_id, call.stalls, uow.session):
+                shared = sorted(set(other.stalls) & set(call.stalls))
+                raise Conflict(f"stalls {', '.join(shared)} are already offered by call {other.id}")
+            await self.store.insert_call(call, uow.session)
+
+        await self.outbox.run(work)
+        return CallOverview(call, call.status(now), 0)
+
+    @staticmethod
+    def _check_stalls_on_offer(call: Call, stalls: Mapping[str, Stall]) -> None:
+        for number in call.stalls:
+            stall = stalls.get(number)
+            if stall is None:
+                raise InvalidInput("body.stalls", f"stall {number} does not exist in market {call.market_id!r}")
+            if stall.assigned:
+                raise Conflict(f"stall {number} is assigned to {stall.holder}: a call offers free stalls only")
+
+    async def get(self, call_id: str) -> CallOverview:
+        call, _ = await self.store.get_call(call_id)
+        counts = await self.store.count_applications([call_id])
+        return CallOverview(call, call.status(self.clock()), counts.get(call_id, 0))
+
+    async def list_for_market(self, market_id: str, *, limit: int, offset: int) -> tuple[list[CallOverview], int]:
+        await self.markets.get_market(market_id)
+        calls, total = await self.store.list_calls(market_id, limit=limit, offset=offset)
+        counts = await self.store.count_applications([c.id for c in calls])
+        now = self.clock()
+        return [CallOverview(c, c.status(now), counts.get(c.id, 0)) for c in calls], total
+
+    async def apply(
+        self,
+        call_id: str,
+        applicant: str,
+        holder: str,
+        category: StallCategory,
+        preferences: Sequence[str],
+        scores: Mapping[str, float],
+    ) -> Submission:
+        now = self.clock()
+        application = Application(
+            call_id=call_id,
+            applicant=applicant,
+            holder=holder,
+            category=category,
+            preferences=tuple(preferences),
+            scores=dict(scores),
+            submitted_at=now,
+        )
+        application_id = f"{call_id}-{secrets.token_hex(4)}"
+
+        async def work(uow: UnitOfWork) -> Call:
+            call, _ = await self.store.get_call(call_id, uow.session)
+            call.check_application(application, now)
+            await self.store.insert_application(application_id, application, uow.session)
+            return call
+
+        call = await self.outbox.run(work)
+        total, _ = score(call.criteria, application.scores)
+        return Submission(application_id, application, total)
+
+    async def ranking(self, call_id: str, viewer: Principal | None) -> CallRanking:
+        """The awarded ranking, or the provisional one (the office's eyes only until the deadline)."""
+        call, awarded = await self.store.get_call(call_id)
+        now = self.clock()
+        status = call.status(now)
+        if awarded is not None:
+            return CallRanking(call, status, awarded)
+        if status is CallStatus.OPEN:
+            if viewer is None:
+                raise Unauthorized("the ranking of an open call is for the commerce office: log in")
+            if not viewer.is_office:
+                raise Forbidden("the ranking is published after the deadline")
+        applications = await self.store.applications_to(call_id)
+        stalls = await self.markets.stalls_of([call.market_id])
+        return CallRanking(call, status, rank_applications(call, applications, stalls))
+
+    async def award(self, call_id: str, actor: str) -> CallRanking:
+        async def work(uow: UnitOfWork) -> CallRanking:
+            now = self.clock()
+            call, _ = await self.store.get_call(call_id, uow.session)
+            call.check_awardable(now)
+            applications = await self.store.applications_to(call_id, uow.session)
+            stalls = await self.markets.stalls_of([call.market_id], uow.session)
+            ranking = rank_applications(call, applications, stalls)
+            await self._assign_winners(uow, call, ranking, stalls, now, actor)
+            awarded = replace(call, awarded_at=now)
+            await self.store.mark_awarded(awarded, ranking, uow.session)
+            uow.emit(
+                events.CallAwarded(
+                    call_id=call.id,
+                    market_id=call.market_id,
+                    awarded=[
+                        events.AwardedStall(number=e.stall or "", applicant=e.applicant, score=e.score)
+                        for e in ranking.awarded
+                    ],
+                    skipped=[
+                        events.SkippedApplication(applicant=e.applicant, reason=e.reason) for e in ranking.skipped
+                    ],
+                    actor=actor,
+                    at=now,
+                )
+            )
+            return CallRanking(awarded, awarded.status(now), ranking)
+
+        result = await self.outbox.run(work)
+        log.info(
+            "call %s awarded: %d stalls assigned, %d applications skipped",
+            call_id,
+            len(result.ranking.awarded),
+            len(result.ranking.skipped),
+            extra={"call_id": call_id, "actor": actor},
+        )
+        return result
+
+    async def _assign_winners(
+        self, uow: UnitOfWork, call: Call, ranking: Ranking, stalls: Sequence[Stall], now: datetime, actor: str
+    ) -> None:
+        by_number = {s.number: s for s in stalls}
+        start = now.date()
+        end = concession_end(start, call.concession_years)
+        for entry in ranking.awarded:
+            assert entry.stall is not None
+            stall = by_number[entry.stall]
+            assigned = stall.assign(Concession(entry.holder, start, end), entry.category, now)
+            note = f"awarded to {entry.holder} by call {call.id}"
+            await self.concessions.save_assignment(uow, stall, assigned, note, actor)

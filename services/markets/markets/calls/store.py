@@ -1,0 +1,194 @@
+"""Where calls, their applications and their awarded rankings are kept (MongoDB).
+
+The only module that knows these collections and their indexes. An awarded call keeps the ranking
+it was decided with (``result``), so the published ranking is always the one that was applied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import ClassVar
+
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from markets.calls.domain import Application, Call, Criterion, Outcome, RankedApplication, Ranking, ScoreLine
+from markets.stalls.domain import StallCategory, Surface
+from shared.errors import Conflict, NotFound
+from shared.mongo import Document, IndexSpec
+
+CALLS, APPLICATIONS = "calls", "applications"
+Session = AsyncClientSession | None
+
+
+def _call_doc(call: Call) -> Document:
+    return {
+        "_id": call.id,
+        "market_id": call.market_id,
+        "title": call.title,
+        "description": call.description,
+        "stalls": list(call.stalls),
+        "criteria": [
+            {"name": c.name, "weight": c.weight, "max_points": c.max_points, "description": c.description}
+            for c in call.criteria
+        ],
+        "categories": [c.value for c in call.categories],
+        "deadline": call.deadline,
+        "concession_years": call.concession_years,
+        "created_at": call.created_at,
+        "awarded_at": call.awarded_at,
+        "result": None,
+    }
+
+
+def _call(doc: Document) -> Call:
+    return Call(
+        id=doc["_id"],
+        market_id=doc["market_id"],
+        title=doc["title"],
+        description=doc["description"],
+        stalls=tuple(doc["stalls"]),
+        criteria=tuple(Criterion(**c) for c in doc["criteria"]),
+        categories=tuple(StallCategory(c) for c in doc["categories"]),
+        deadline=doc["deadline"],
+        concession_years=doc["concession_years"],
+        created_at=doc["created_at"],
+        awarded_at=doc.get("awarded_at"),
+    )
+
+
+def _application(doc: Document) -> Application:
+    return Application(
+        call_id=doc["call_id"],
+        applicant=doc["applicant"],
+        holder=doc["holder"],
+        category=StallCategory(doc["category"]),
+        preferences=tuple(doc["preferences"]),
+        scores=doc["scores"],
+        submitted_at=doc["submitted_at"],
+    )
+
+
+def _surface_doc(surface: Surface) -> Document:
+    return {"total_m2": surface.total_m2, "food_service_m2": surface.food_service_m2}
+
+
+def _ranking_doc(ranking: Ranking) -> Document:
+    return {
+        "unavailable_stalls": list(ranking.unavailable_stalls),
+        "surface_before": _surface_doc(ranking.surface_before),
+        "surface_after": _surface_doc(ranking.surface_after),
+        "items": [
+            {
+                "rank": e.rank,
+                "applicant": e.applicant,
+                "holder": e.holder,
+                "category": e.category.value,
+                "score": e.score,
+                "breakdown": [asdict(line) for line in e.breakdown],
+                "outcome": e.outcome.value,
+                "stall": e.stall,
+                "reason": e.reason,
+            }
+            for e in ranking.entries
+        ],
+    }
+
+
+def _ranking(doc: Document) -> Ranking:
+    """The stored ranking (rankings stored before this layout carry more keys; they are ignored)."""
+    return Ranking(
+        entries=tuple(
+            RankedApplication(
+                rank=e["rank"],
+                applicant=e["applicant"],
+                holder=e["holder"],
+                category=StallCategory(e["category"]),
+                score=e["score"],
+                breakdown=tuple(ScoreLine(**line) for line in e["breakdown"]),
+                outcome=Outcome(e["outcome"]),
+                stall=e["stall"],
+                reason=e["reason"],
+            )
+            for e in doc["items"]
+        ),
+        unavailable_stalls=tuple(doc["unavailable_stalls"]),
+        surface_before=Surface(doc["surface_before"]["total_m2"], doc["surface_before"]["food_service_m2"]),
+        surface_after=Surface(doc["surface_after"]["total_m2"], doc["surface_after"]["food_service_m2"]),
+    )
+
+
+class CallStore:
+    indexes: ClassVar[IndexSpec] = {
+        CALLS: [IndexModel([("market_id", ASCENDING), ("created_at", DESCENDING)], name="by_market")],
+        APPLICATIONS: [
+            IndexModel([("call_id", ASCENDING), ("applicant", ASCENDING)], name="one_per_applicant", unique=True)
+        ],
+    }
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.calls = db[CALLS]
+        self.applications = db[APPLICATIONS]
+
+    async def insert_call(self, call: Call, session: Session) -> None:
+        await self.calls.insert_one(_call_doc(call), session=session)
+
+    async def get_call(self, call_id: str, session: Session = None) -> tuple[Call, Ranking | None]:
+        """The call and, once awarded, the ranking it was awarded with."""
+        doc = await self.calls.find_one({"_id": call_id}, session=session)
+        if doc is None:
+            raise NotFound(f"no call {call_id!r}")
+        result = doc.get("result")
+        return _call(doc), _ranking(result) if result else None
+
+    async def list_calls(self, market_id: str, *, limit: int, offset: int) -> tuple[list[Call], int]:
+        query = {"market_id": market_id}
+        total = await self.calls.count_documents(query)
+        cursor = self.calls.find(query).sort("created_at", DESCENDING).skip(offset).limit(limit)
+        return [_call(d) async for d in cursor], total
+
+    async def live_calls_with_stalls(self, market_id: str, numbers: Sequence[str], session: Session) -> list[Call]:
+        """Calls of the market not yet awarded that include any of ``numbers``."""
+        cursor = self.calls.find(
+            {"market_id": market_id, "awarded_at": None, "stalls": {"$in": list(numbers)}}, session=session
+        )
+        return [_call(d) async for d in cursor]
+
+    async def mark_awarded(self, call: Call, ranking: Ranking, session: Session) -> None:
+        await self.calls.update_one(
+            {"_id": call.id, "awarded_at": None},
+            {"$set": {"awarded_at": call.awarded_at, "result": _ranking_doc(ranking)}},
+            session=session,
+        )
+
+    async def insert_application(self, application_id: str, application: Application, session: Session) -> None:
+        try:
+            await self.applications.insert_one(
+                {
+                    "_id": application_id,
+                    "call_id": application.call_id,
+                    "applicant": application.applicant,
+                    "holder": application.holder,
+                    "category": application.category.value,
+                    "preferences": list(application.preferences),
+                    "scores": dict(application.scores),
+                    "submitted_at": application.submitted_at,
+                },
+                session=session,
+            )
+        except DuplicateKeyError as exc:
+            raise Conflict(f"{application.applicant} has already applied to this call") from exc
+
+    async def applications_to(self, call_id: str, session: Session = None) -> list[Application]:
+        cursor = self.applications.find({"call_id": call_id}, session=session).sort("submitted_at", ASCENDING)
+        return [_application(d) async for d in cursor]
+
+    async def count_applications(self, call_ids: Sequence[str]) -> dict[str, int]:
+        pipeline: list[Document] = [
+            {"$match": {"call_id": {"$in": list(call_ids)}}},
+            {"$group": {"_id": "$call_id", "n": {"$sum": 1}}},
+        ]
+        return {d["_id"]: d["n"] async for d in await self.applications.aggregate(pipeline)}

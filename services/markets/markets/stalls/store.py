@@ -1,0 +1,247 @@
+"""Where markets, their stalls and the stalls' history are kept (MongoDB).
+
+The only module that knows these collections and their indexes. Every query is built here from
+typed values (never from a client's raw document), so nothing a client sends can become a query
+operator. Reads return domain objects; a missing market or stall is :class:`NotFound`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import ClassVar
+
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from markets.concessions.domain import Concession
+from markets.stalls.domain import (
+    HistoryEntry,
+    Location,
+    Market,
+    OpeningHours,
+    Stall,
+    StallCategory,
+    StallStatus,
+    number_order,
+    stall_key,
+)
+from shared.errors import Conflict, NotFound, PreconditionFailed
+from shared.mongo import Document, IndexSpec
+
+MARKETS, STALLS, HISTORY = "markets", "stalls", "stall_history"
+Session = AsyncClientSession | None
+
+
+def _market_doc(market: Market) -> Document:
+    return {
+        "_id": market.id,
+        "name": market.name,
+        "address": market.address,
+        "cap": market.cap,
+        "municipio": market.municipio,
+        "nil": market.nil,
+        "id_nil": market.id_nil,
+        "location": {"lon": market.location.lon, "lat": market.location.lat},
+        "active": market.active,
+        "opening_hours": [{"day": h.day, "opens": h.opens, "closes": h.closes} for h in market.opening_hours],
+        "notes": market.notes,
+        "boxes": market.boxes,
+        "version": market.version,
+        "created_at": market.created_at,
+        "updated_at": market.updated_at,
+    }
+
+
+def _market(doc: Document) -> Market:
+    return Market(
+        id=doc["_id"],
+        name=doc["name"],
+        address=doc["address"],
+        municipio=doc["municipio"],
+        location=Location(doc["location"]["lon"], doc["location"]["lat"]),
+        version=doc["version"],
+        created_at=doc.get("created_at") or doc["updated_at"],
+        updated_at=doc["updated_at"],
+        active=doc["active"],
+        cap=doc.get("cap"),
+        nil=doc.get("nil"),
+        id_nil=doc.get("id_nil"),
+        opening_hours=tuple(OpeningHours(h["day"], h["opens"], h["closes"]) for h in doc.get("opening_hours", ())),
+        notes=doc.get("notes", ""),
+        boxes=doc.get("boxes"),
+    )
+
+
+def _stall_doc(stall: Stall) -> Document:
+    concession = stall.concession
+    return {
+        "_id": stall.key,
+        "market_id": stall.market_id,
+        "number": stall.number,
+        "order": number_order(stall.number),
+        "area_m2": stall.area_m2,
+        "category": stall.category.value,
+        "status": stall.status.value,
+        "version": stall.version,
+        "updated_at": stall.updated_at,
+        "concession": (
+            {"holder": concession.holder, "start": concession.start.isoformat(), "end": concession.end.isoformat()}
+            if concession
+            else None
+        ),
+    }
+
+
+def _stall(doc: Document) -> Stall:
+    held = doc.get("concession")
+    return Stall(
+        market_id=doc["market_id"],
+        number=doc["number"],
+        area_m2=doc["area_m2"],
+        category=StallCategory(doc["category"]),
+        status=StallStatus(doc["status"]),
+        version=doc["version"],
+        updated_at=doc["updated_at"],
+        concession=(
+            Concession(held["holder"], date.fromisoformat(held["start"]), date.fromisoformat(held["end"]))
+            if held
+            else None
+        ),
+    )
+
+
+def _history_entry(market_id: str, number: str, doc: Document) -> HistoryEntry:
+    return HistoryEntry(
+        market_id=market_id,
+        number=number,
+        version=doc["version"],
+        at=doc["at"],
+        from_status=StallStatus(doc["from"]) if doc["from"] else None,
+        to_status=StallStatus(doc["to"]),
+        note=doc["note"],
+        actor=doc["actor"],
+    )
+
+
+class MarketStore:
+    indexes: ClassVar[IndexSpec] = {
+        MARKETS: [IndexModel([("name", ASCENDING)], name="by_name"), IndexModel([("municipio", ASCENDING)])],
+        STALLS: [IndexModel([("market_id", ASCENDING), ("order", ASCENDING)], name="by_market")],
+        HISTORY: [
+            IndexModel([("stall", ASCENDING), ("version", DESCENDING)], name="stall_version", unique=True),
+        ],
+    }
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.markets = db[MARKETS]
+        self.stalls = db[STALLS]
+        self.history = db[HISTORY]
+
+    # markets ---------------------------------------------------------------------------------
+
+    async def insert_market(self, market: Market, session: Session) -> None:
+        try:
+            await self.markets.insert_one(_market_doc(market), session=session)
+        except DuplicateKeyError as exc:
+            raise Conflict(f"market {market.id!r} already exists") from exc
+
+    async def get_market(self, market_id: str, session: Session = None) -> Market:
+        doc = await self.markets.find_one({"_id": market_id}, session=session)
+        if doc is None:
+            raise NotFound(f"no market {market_id!r}")
+        return _market(doc)
+
+    async def save_market(self, market: Market, expected_version: int, session: Session) -> None:
+        doc = _market_doc(market)
+        del doc["_id"], doc["created_at"]
+        result = await self.markets.update_one(
+            {"_id": market.id, "version": expected_version}, {"$set": doc}, session=session
+        )
+        if result.matched_count == 0:
+            raise PreconditionFailed(f"market {market.id!r} changed meanwhile; read it again")
+
+    async def list_markets(
+        self, *, municipio: int | None, active: bool | None, limit: int, offset: int
+    ) -> tuple[list[Market], int]:
+        query: Document = {}
+        if municipio is not None:
+            query["municipio"] = municipio
+        if active is not None:
+            query["active"] = active
+        total = await self.markets.count_documents(query)
+        cursor = self.markets.find(query).sort([("name", ASCENDING), ("_id", ASCENDING)]).skip(offset).limit(limit)
+        return [_market(d) async for d in cursor], total
+
+    # stalls ----------------------------------------------------------------------------------
+
+    async def insert_stall(self, stall: Stall, session: Session) -> None:
+        try:
+            await self.stalls.insert_one(_stall_doc(stall), session=session)
+        except DuplicateKeyError as exc:
+            raise Conflict(f"stall {stall.number} already exists in market {stall.market_id!r}") from exc
+
+    async def get_stall(self, market_id: str, number: str, session: Session = None) -> Stall:
+        doc = await self.stalls.find_one({"_id": stall_key(market_id, number)}, session=session)
+        if doc is None:
+            await self.get_market(market_id, session)
+            raise NotFound(f"no stall {number!r} in market {market_id!r}")
+        return _stall(doc)
+
+    async def save_stall(self, stall: Stall, expected_version: int, session: Session) -> None:
+        doc = _stall_doc(stall)
+        del doc["_id"]
+        result = await self.stalls.update_one(
+            {"_id": stall.key, "version": expected_version}, {"$set": doc}, session=session
+        )
+        if result.matched_count == 0:
+            raise PreconditionFailed(f"stall {stall.number} changed meanwhile; read it again")
+
+    async def stalls_of(self, market_ids: Sequence[str], session: Session = None) -> list[Stall]:
+        """Every stall of the markets, market by market in natural number order."""
+        cursor = self.stalls.find({"market_id": {"$in": list(market_ids)}}, session=session)
+        return [_stall(d) async for d in cursor.sort([("market_id", ASCENDING), ("order", ASCENDING)])]
+
+    async def list_stalls(
+        self,
+        market_id: str,
+        *,
+        status: StallStatus | None,
+        category: StallCategory | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[Stall], int]:
+        query: Document = {"market_id": market_id}
+        if status is not None:
+            query["status"] = status.value
+        if category is not None:
+            query["category"] = category.value
+        total = await self.stalls.count_documents(query)
+        cursor = self.stalls.find(query).sort("order", ASCENDING).skip(offset).limit(limit)
+        return [_stall(d) async for d in cursor], total
+
+    # history ---------------------------------------------------------------------------------
+
+    async def add_history(self, entry: HistoryEntry, session: Session) -> None:
+        await self.history.insert_one(
+            {
+                "stall": stall_key(entry.market_id, entry.number),
+                "version": entry.version,
+                "at": entry.at,
+                "from": entry.from_status.value if entry.from_status else None,
+                "to": entry.to_status.value,
+                "note": entry.note,
+                "actor": entry.actor,
+            },
+            session=session,
+        )
+
+    async def history_of(
+        self, market_id: str, number: str, *, limit: int, offset: int
+    ) -> tuple[list[HistoryEntry], int]:
+        query = {"stall": stall_key(market_id, number)}
+        total = await self.history.count_documents(query)
+        cursor = self.history.find(query).sort("version", DESCENDING).skip(offset).limit(limit)
+        return [_history_entry(market_id, number, d) async for d in cursor], total
