@@ -56,7 +56,7 @@ class LocalKafka:
 
 
 class LocalMongo:
-    def __init__(self, workdir: Path, *, in_memory: bool = True, sync_on_commit: bool = False) -> None:
+    def __init__(self, workdir: Path, *, in_memory: bool = True, sync_on_commit: bool = True) -> None:
         self.port = free_port()
         self.part = mongo_component(
             workdir, workdir / "run", self.port, in_memory=in_memory, sync_on_commit=sync_on_commit
@@ -168,8 +168,8 @@ async def running_app(app: Any, *, ready_timeout_s: float = 30.0) -> AsyncIterat
 class Platform:
     """The whole platform as real processes on free ports: broker, database, four services."""
 
-    def __init__(self, workdir: Path, *, durable_commits: bool = False, **env: str) -> None:
-        """``durable_commits``: the database syncs its log on every commit (see ``mongo_component``)."""
+    def __init__(self, workdir: Path, **env: str) -> None:
+        """The default local configuration (as ``make run`` has it), on free ports, with ``env`` added."""
         names = [name for name, _ in SERVICES] + ["kafka", "mongo", "s3"]
         self.stack = Stack(
             data=workdir / "data",
@@ -186,7 +186,6 @@ class Platform:
                 "KAFKA_HEARTBEAT_INTERVAL_MS": "500",
                 **env,
             },
-            mongo_sync_on_commit=durable_commits,
         )
         self.components = {c.name: c for c in self.stack.components()}
 
@@ -241,9 +240,9 @@ def start_again(component: Component, port_release_timeout_s: float = 10.0) -> N
     component.ensure_started()
 
 
-def running_platform(workdir: Path, *, durable_commits: bool = False, **env: str) -> Iterator[Platform]:
+def running_platform(workdir: Path, **env: str) -> Iterator[Platform]:
     """A started platform for a fixture to yield from (skips outside CI when it cannot start)."""
-    running = Platform(workdir, durable_commits=durable_commits, **env)
+    running = Platform(workdir, **env)
     try:
         running.start()
     except StackError as exc:

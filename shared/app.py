@@ -1,9 +1,10 @@
 """The one way a service process is assembled: settings, logging, adapters, health, lifespan.
 
-A service describes itself with a :class:`ServiceSpec` (its routers, indexes, the topic it
-publishes, how to wire its use cases) and gets a FastAPI app whose lifespan connects MongoDB and
-Kafka without ever failing on an outage: infrastructure bootstrap (indexes, topics, relay,
-consumers) retries in the background while ``/readyz`` says what is missing.
+A service describes itself with a :class:`ServiceSpec` (its routers, collections and indexes, the
+topic it publishes, how to wire its use cases) and gets a FastAPI app whose lifespan connects MongoDB
+and Kafka without ever failing on an outage: infrastructure bootstrap (collections, indexes, topics,
+relay, consumers) retries in the background while ``/readyz`` says what is missing. Every collection
+the service will use exists before it reports ready, so no collection is created while it serves.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from shared.web.problems import install_error_handlers
 log = logging.getLogger(__name__)
 
 Hook = Callable[["Runtime"], Awaitable[None]]
+# collections whose names depend on stored state (e.g. a projection's current generation)
+SchemaSource = Callable[[], Awaitable[IndexSpec]]
 T = TypeVar("T")
 
 
@@ -47,6 +50,8 @@ class ServiceSpec:
     publishes: str | None = None
     # every event type the service publishes on ``publishes``: its wire contract (AsyncAPI)
     events: Sequence[type[EventData]] = ()
+    # every collection the service's stores use, with its indexes (an empty list for none); the
+    # runtime adds those of the outbox, its lease and each consumer's processed events
     indexes: IndexSpec = field(default_factory=dict)
     wire: Hook | None = None
     on_ready: Hook | None = None
@@ -74,6 +79,7 @@ class Runtime:
         self.relay: OutboxRelay | None = None
         self.consumers: list[IdempotentConsumer] = []
         self.indexes: IndexSpec = dict(spec.indexes)
+        self.schema_sources: list[SchemaSource] = []
         self.topics: set[str] = set()
         self.ready = asyncio.Event()
         self._bootstrap_task: asyncio.Task[None] | None = None
@@ -92,6 +98,17 @@ class Runtime:
             return cast(T, self.components[kind])
         except KeyError:
             raise LookupError(f"{self.spec.name} provides no {kind.__name__}; wire it in main.py") from None
+
+    def declare_schema(self, source: SchemaSource) -> None:
+        """Collections (and indexes) named from stored state, created at bootstrap with the declared ones."""
+        self.schema_sources.append(source)
+
+    async def schema(self) -> IndexSpec:
+        """Every collection the service uses now, with its indexes."""
+        schema = dict(self.indexes)
+        for source in self.schema_sources:
+            schema.update(await source())
+        return schema
 
     def new_consumer(
         self, topics: Sequence[str], group_id: str, handler: Handler, **options: Any
@@ -131,9 +148,11 @@ class Runtime:
         return True
 
     async def _bootstrap(self) -> None:
-        async for attempt in until_done(self._bootstrap_failed, f"{self.spec.name} bootstrap (indexes, topics)"):
+        async for attempt in until_done(
+            self._bootstrap_failed, f"{self.spec.name} bootstrap (collections, indexes, topics)"
+        ):
             with attempt:
-                await self.mongo.ensure_indexes(self.indexes)
+                await self.mongo.ensure_indexes(await self.schema())
                 if self.topics:
                     await ensure_topics(self.settings, self.topics)
         if self.outbox:

@@ -17,7 +17,52 @@ from shared.settings import ServiceSettings
 
 T = TypeVar("T")
 Document = dict[str, Any]
+# A store's schema: every collection it uses, each with its indexes (an empty list for none).
 IndexSpec = dict[str, Sequence[IndexModel]]
+# Indexes being built, so that a build a crash interrupted is done again (see ``ensure_schema``).
+INDEX_BUILDS = "index_builds"
+NAMESPACE_EXISTS = 48
+INDEX_NOT_FOUND = 27
+
+
+async def ensure_schema(db: AsyncDatabase[Document], specs: IndexSpec) -> None:
+    """Create the collections and indexes a store declares; safe to run at every start.
+
+    Every collection is created explicitly, before anything writes to it, rather than by its first
+    write. An index that already exists with the same name and keys is left alone (servers differ in
+    the version options they add to a stored index, which would otherwise read as a conflict); the
+    same name on different keys is a real conflict and raises. Each build is recorded while it runs:
+    a database that builds an index in several steps (the local one does) may keep a half-built index
+    after a crash, so a build found recorded is dropped and done again.
+    """
+    existing_collections = set(await db.list_collection_names())
+    for name in [INDEX_BUILDS, *specs]:
+        if name not in existing_collections:
+            try:
+                await db.create_collection(name, check_exists=False)
+            except OperationFailure as exc:
+                if exc.code != NAMESPACE_EXISTS:  # another replica created it meanwhile
+                    raise
+            existing_collections.add(name)
+    async for build in db[INDEX_BUILDS].find():
+        try:
+            await db[build["collection"]].drop_index(build["index"])
+        except OperationFailure as exc:
+            if exc.code != INDEX_NOT_FOUND:
+                raise
+        await db[INDEX_BUILDS].delete_one({"_id": build["_id"]})
+    for collection, indexes in specs.items():
+        if not indexes:
+            continue
+        existing = {ix["name"]: dict(ix["key"]) async for ix in await db[collection].list_indexes()}
+        for model in indexes:
+            name = model.document["name"]
+            if existing.get(name) == dict(model.document["key"]):
+                continue
+            build = {"_id": f"{collection}.{name}", "collection": collection, "index": name}
+            await db[INDEX_BUILDS].replace_one({"_id": build["_id"]}, build, upsert=True)
+            await db[collection].create_indexes([model])
+            await db[INDEX_BUILDS].delete_one({"_id": build["_id"]})
 
 
 class Mongo:
@@ -39,21 +84,8 @@ class Mongo:
         await asyncio.wait_for(self.client.admin.command("ping"), timeout_s)
 
     async def ensure_indexes(self, specs: IndexSpec) -> None:
-        """Create the indexes a store declares; safe to run at every start.
-
-        An index that already exists with the same name and keys is left alone (servers differ in
-        the version options they add to a stored index, which would otherwise read as a conflict);
-        the same name on different keys is a real conflict and raises.
-        """
-        for collection, indexes in specs.items():
-            if not indexes:
-                continue
-            existing = {ix["name"]: dict(ix["key"]) async for ix in await self.db[collection].list_indexes()}
-            missing = [
-                model for model in indexes if existing.get(model.document["name"]) != dict(model.document["key"])
-            ]
-            if missing:
-                await self.db[collection].create_indexes(missing)
+        """The service database's collections and indexes, as :func:`ensure_schema` makes them."""
+        await ensure_schema(self.db, specs)
 
     async def transaction(
         self,

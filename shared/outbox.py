@@ -68,7 +68,8 @@ class Outbox:
                 name="sent_ttl",
                 expireAfterSeconds=int(SENT_RETENTION.total_seconds()),
             ),
-        ]
+        ],
+        LEASES: [],
     }
 
     async def run(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:

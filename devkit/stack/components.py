@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
+import socket
 import sys
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,6 +67,8 @@ class Component:
     port: int
     ready_check: str = "port"  # "port" or an HTTP path answering 200 when ready
     timeout_s: float = 60.0
+    # run before every start of the process (e.g. lay out a fresh store)
+    prepare: Callable[[], None] | None = None
 
     @property
     def name(self) -> str:
@@ -87,6 +92,8 @@ class Component:
                 f"port {self.port} needed by {self.name} is already in use by another process; "
                 f"stop that process or choose another port ({self.name.upper()}_PORT=...)"
             )
+        if self.prepare:
+            self.prepare()
         self.process.start()
         self.process.wait_until(self.is_ready, self.timeout_s, "ready")
         return True
@@ -133,41 +140,124 @@ def kafka_components(data: Path, run: Path, kafka_port: int, s3_port: int | None
     return [s3, kafka]
 
 
+def _secantusd_argv(config: Path, port: int, storage: str, *, sync_on_commit: bool) -> list[str]:
+    return [
+        str(secantusd_binary()),
+        "--config",
+        str(config),
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--storage-path",
+        storage,
+        *(["--sync-on-commit"] if sync_on_commit else []),
+        "--log-level",
+        "WARNING",
+    ]
+
+
+# SecantusDB keeps every collection's documents in one of 16 tables, chosen by an FNV-1a hash of
+# "<db>\0<collection>" (``_doc_shard_hash`` in its storage module), and creates a table the first
+# time a collection hashing to it is created. Creating a table is several steps that a crash can
+# interrupt, leaving a table the server cannot open again, and it then refuses to start. A store is
+# therefore laid out whole before it is first used: the server's own tables and all 16 document
+# tables, created in a scratch directory by a server that then shuts down cleanly, and only then
+# moved into place. From then on no table is ever created, whatever collections the services make.
+DOCUMENT_TABLES = 16
+LAYOUT_DB = "store_layout"
+
+
+def _document_table(db: str, collection: str) -> int:
+    value = 0xCBF29CE484222325
+    for byte in db.encode() + b"\x00" + collection.encode():
+        value = ((value ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return value % DOCUMENT_TABLES
+
+
+def layout_collections() -> list[str]:
+    """Collection names of ``LAYOUT_DB`` that together reach every document table."""
+    names: dict[int, str] = {}
+    n = 0
+    while len(names) < DOCUMENT_TABLES:
+        names.setdefault(_document_table(LAYOUT_DB, f"t{n}"), f"t{n}")
+        n += 1
+    return [names[table] for table in sorted(names)]
+
+
+def document_tables(store: Path) -> set[int]:
+    """The document tables a store holds on disk."""
+    return {int(p.name.removesuffix(".wt").rpartition("_sh")[2]) for p in store.glob("secantus_documents_sh*.wt")}
+
+
+def lay_out_store(store: Path, run: Path) -> None:
+    """Create ``store`` with all of its tables unless it exists; a crash meanwhile leaves no store."""
+    if (store / "WiredTiger").exists():
+        return
+    if store.exists() and any(store.iterdir()):
+        raise StackError(f"{store} holds files but no database; move it away or delete it")
+    from pymongo import MongoClient  # the stack's own environment has PyMongo (devkit requirements)
+
+    scratch = store.with_name(store.name + ".layout")
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    config = run / "secantusd-layout.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text("# laying out a new local database store\n")
+    port = _free_local_port()
+    server = Managed(
+        "mongo-layout",
+        _secantusd_argv(config, port, str(scratch), sync_on_commit=True),
+        run / "mongo-layout.pid",
+        run / "mongo-layout.log",
+    )
+    server.start()
+    try:
+        server.wait_until(lambda: port_accepts(port), 60.0, "ready")
+        client: MongoClient[dict[str, object]] = MongoClient(
+            f"mongodb://{HOST}:{port}/?retryWrites=false&directConnection=true", serverSelectionTimeoutMS=10_000
+        )
+        try:
+            client.drop_database(LAYOUT_DB)
+            for name in layout_collections():
+                client[LAYOUT_DB].create_collection(name)
+            client.drop_database(LAYOUT_DB)  # the tables stay; only these collections go
+        finally:
+            client.close()
+    finally:
+        server.stop(timeout_s=30.0)
+    missing = set(range(DOCUMENT_TABLES)) - document_tables(scratch)
+    if missing:
+        raise StackError(f"the new database store lacks document tables {sorted(missing)}; see {server.log_file}")
+    if store.exists():
+        store.rmdir()
+    scratch.rename(store)
+
+
+def _free_local_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
 def mongo_component(
-    data: Path, run: Path, port: int, *, in_memory: bool = False, sync_on_commit: bool = False
+    data: Path, run: Path, port: int, *, in_memory: bool = False, sync_on_commit: bool = True
 ) -> Component:
+    """The local database. On disk it syncs its log on every commit (``sync_on_commit``): without it the
+    server acknowledges a transaction before its log record leaves the process, whatever the write
+    concern asks, and a crash loses the last acknowledged commits. Its store is laid out whole before
+    the first start (:func:`lay_out_store`), so that no crash can land in the creation of a table."""
     config = run / "secantusd.toml"
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text("# local database: all settings are given on the command line\n")
-    storage = ":memory:" if in_memory else str(data / "mongo")
-    # Without --sync-on-commit the server acknowledges a transaction before its log record leaves the
-    # process (whatever the write concern asks), so a crash loses the last acknowledged commits; with
-    # it, a crash while the server creates a table can leave a store that does not open again. Only
-    # the tests that crash the database on purpose and count every commit ask for it.
-    durability = ["--sync-on-commit"] if sync_on_commit and not in_memory else []
-    if not in_memory:
-        (data / "mongo").mkdir(parents=True, exist_ok=True)
+    store = data / "mongo"
+    argv = _secantusd_argv(
+        config, port, ":memory:" if in_memory else str(store), sync_on_commit=sync_on_commit and not in_memory
+    )
     return Component(
-        _managed(
-            "mongo",
-            [
-                str(secantusd_binary()),
-                "--config",
-                str(config),
-                "--host",
-                HOST,
-                "--port",
-                str(port),
-                "--storage-path",
-                storage,
-                *durability,
-                "--log-level",
-                "WARNING",
-            ],
-            data,
-            run,
-        ),
+        _managed("mongo", argv, data, run),
         port,
+        prepare=None if in_memory else lambda: lay_out_store(store, run),
     )
 
 
@@ -181,7 +271,7 @@ class Stack:
     external_mongo: str | None = field(default_factory=lambda: os.environ.get("MONGO_URL"))
     ports: dict[str, int] = field(default_factory=dict)
     extra_env: dict[str, str] = field(default_factory=dict)
-    mongo_sync_on_commit: bool = False
+    mongo_sync_on_commit: bool = True
 
     def __post_init__(self) -> None:
         if self.run is None:

@@ -61,6 +61,12 @@ def build(settings: ServiceSettings, topic: str, group: str | None = None) -> An
             runtime.add_consumer([topic], group, project)
 
     spec = ServiceSpec(
-        name="probe", title="probe", description="backbone test service", routers=[router], publishes=topic, wire=wire
+        name="probe",
+        title="probe",
+        description="backbone test service",
+        routers=[router],
+        publishes=topic,
+        indexes={"notes": [], "seen": []},
+        wire=wire,
     )
     return create_service_app(spec, settings)

@@ -84,6 +84,17 @@ async def _has(settings: ServiceSettings, note_id: str, count: int = 1) -> bool:
     return (await seen_counts(settings)).get(note_id) == count
 
 
+async def test_every_collection_exists_before_the_service_is_ready(infra: tuple[LocalKafka, LocalMongo]) -> None:
+    """No collection is created while the service serves: its own, the outbox, its lease, processed events."""
+    kafka, mongo = infra
+    topic, group = unique("probe.events"), unique("group")
+    settings = make_settings(ServiceSettings, kafka, mongo, service_name="probe")
+    app = build(settings, topic, group)
+    async for _client in running_app(app):
+        names = set(await app.state.runtime.mongo.db.list_collection_names())
+        assert {"notes", "seen", "outbox", "outbox_lease", f"processed_events.{group}"} <= names, names
+
+
 async def test_outbox_keeps_writes_while_broker_is_down(durable_kafka: LocalKafka, mongo: LocalMongo) -> None:
     topic = unique("probe.events")
     settings = make_settings(ServiceSettings, durable_kafka, mongo, service_name="probe")

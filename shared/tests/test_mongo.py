@@ -52,3 +52,27 @@ async def test_indexes_are_ensured_again_after_a_database_restart(durable_mongo:
     names = {ix["name"] async for ix in await mongo.db.places.list_indexes()}
     await mongo.close()
     assert {"location", "code"} <= names
+
+
+async def test_an_index_build_a_crash_interrupted_is_done_again(infra: tuple[LocalKafka, LocalMongo]) -> None:
+    """A build still recorded at start may have left part of its entries: the index is dropped and built anew."""
+    from pymongo import IndexModel
+
+    from shared.mongo import INDEX_BUILDS
+
+    kafka, mongo_server = infra
+    mongo = Mongo(make_settings(ServiceSettings, kafka, mongo_server))
+    try:
+        spec = {"places": [IndexModel([("code", 1)], name="code")], "empty": []}
+        await mongo.db.places.insert_many([{"_id": n, "code": n} for n in range(20)])
+        # what a crash during the build leaves: the record of the build and an index of that name
+        await mongo.db.places.create_index([("code", 1)], name="code", sparse=True)
+        await mongo.db[INDEX_BUILDS].insert_one({"_id": "places.code", "collection": "places", "index": "code"})
+        await mongo.ensure_indexes(spec)
+        indexes = {ix["name"]: ix async for ix in await mongo.db.places.list_indexes()}
+        assert "sparse" not in indexes["code"], "the interrupted build was kept"
+        assert await mongo.db[INDEX_BUILDS].count_documents({}) == 0
+        assert "empty" in await mongo.db.list_collection_names()
+        assert len(await mongo.db.places.find({"code": {"$gte": 0}}).hint("code").to_list()) == 20
+    finally:
+        await mongo.close()

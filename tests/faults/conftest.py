@@ -41,7 +41,7 @@ OPERATOR_PASSWORD = "operator-faults-2026"
 
 @pytest.fixture(scope="package")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    yield from running_platform(tmp_path_factory.mktemp("faults"), durable_commits=True, **FAULT_ENV)
+    yield from running_platform(tmp_path_factory.mktemp("faults"), **FAULT_ENV)
 
 
 @pytest.fixture

@@ -37,6 +37,7 @@ def create_app(settings: DistrictsSettings | None = None) -> FastAPI:
         assert runtime.outbox is not None
         db = runtime.mongo.db
         geography_store, projections, alert_store = GeographyStore(db), ProjectionStore(db), AlertStore(db)
+        runtime.declare_schema(projections.live_schema)
         states = ProjectionStates(projections, geography_store)
         geography = CurrentGeography(geography_store, settings.geography_settle_s)
         projector = Projector(projections, states, geography)

@@ -43,6 +43,8 @@ def _alert_doc(alert: Alert) -> Document:
 
 class AlertStore:
     indexes: IndexSpec = {
+        THRESHOLDS: [],
+        MONITORS: [],
         ALERTS: [
             IndexModel(
                 [("district", ASCENDING), ("key", ASCENDING)],

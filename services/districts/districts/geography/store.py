@@ -47,7 +47,7 @@ def _nil_doc(nil: Nil) -> Document:
 
 
 class GeographyStore:
-    indexes: IndexSpec = {}
+    indexes: IndexSpec = {DISTRICTS: [], NILS: [], CHANGES: []}
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.db = db

@@ -20,7 +20,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from districts.geography.domain import Placement
 from districts.projection.domain import Entity, EntityType, FieldValue, Kpis, Movement, StoredEntity
 from districts.projection.vitality import AreaFigures, Vitality
-from shared.mongo import Document, IndexSpec
+from shared.mongo import Document, IndexSpec, ensure_schema
 
 Session = AsyncClientSession | None
 
@@ -47,6 +47,7 @@ def areas_collection(generation: int) -> str:
 
 def generation_indexes(generation: int) -> IndexSpec:
     return {
+        areas_collection(generation): [],
         entities_collection(generation): [
             IndexModel([("type", ASCENDING), ("districts", ASCENDING)], name="by_district"),
             IndexModel([("type", ASCENDING), ("nil", ASCENDING)], name="by_nil"),
@@ -58,6 +59,7 @@ def generation_indexes(generation: int) -> IndexSpec:
 
 
 INDEXES: IndexSpec = {
+    STATE: [],
     TIMESERIES: [IndexModel([("district", ASCENDING), ("hour", ASCENDING)], name="by_district_hour")],
     MARKS: [IndexModel([("generation", ASCENDING), ("_id", ASCENDING)], name="by_generation")],
 }
@@ -153,8 +155,15 @@ class ProjectionStore:
         await self.db.drop_collection(areas_collection(generation))
 
     async def ensure_generation(self, generation: int) -> None:
-        for name, models in generation_indexes(generation).items():
-            await self.db[name].create_indexes(list(models))
+        await ensure_schema(self.db, generation_indexes(generation))
+
+    async def live_schema(self) -> IndexSpec:
+        """The collections of the generations in use (the active one, and one being rebuilt)."""
+        active, building = await self.generations()
+        schema: IndexSpec = {}
+        for generation in (active,) if building is None else (active, building):
+            schema.update(generation_indexes(generation))
+        return schema
 
     # ------------------------------------------------------------ entities (one generation)
 
