@@ -184,21 +184,25 @@ class RouteLabel:
 
 
 def _service_path(request: Request) -> str:
+    """The service path exactly as the client sent it (still percent-encoded), without the prefix."""
     raw: bytes = request.scope.get("raw_path") or b""
     raw = raw.split(b"?", 1)[0]
     if raw.startswith(API_PREFIX.encode() + b"/"):
         return raw[len(API_PREFIX) :].decode("latin-1")
-    return quote(request.url.path[len(API_PREFIX) :])
+    return quote(request.scope["path"][len(API_PREFIX) :])
 
 
 @relay.api_route(API_PREFIX + "/{path:path}", methods=RELAYED_METHODS, include_in_schema=False)
 async def relay_to_service(request: Request, caller: Caller, gateway: GatewayDep) -> Response:
-    public_path = request.url.path
-    upstream = owner_of(public_path[len(API_PREFIX) :])
+    # the decoded path, read once: the path guard has refused every path whose raw and decoded forms
+    # could split into different segments, and the proxy forwards only a URL that decodes to this
+    public_path: str = request.scope["path"]
+    service_path = public_path[len(API_PREFIX) :]
+    upstream = owner_of(service_path)
     if upstream is None:
         raise NotFound(f"no API resource at {public_path}")
     found = gateway.templates.find(public_path)
     if found:
         request.scope["route"] = RouteLabel(found[0].template)
     gateway.policy.check(request.method, public_path, caller)
-    return await gateway.proxy.forward(request, upstream, _service_path(request))
+    return await gateway.proxy.forward(request, upstream, _service_path(request), authorised=service_path)
