@@ -45,7 +45,7 @@ def _rebuilder(request: Request) -> Rebuilder:
 Service = Annotated[DistrictsService, Depends(_service)]
 Rebuilds = Annotated[Rebuilder, Depends(_rebuilder)]
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 CodePath = Annotated[str, Path(min_length=1, max_length=64)]
 
 

@@ -142,7 +142,7 @@ async def list_users(
     _: Office,
     gateway: GatewayDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> UserPage:
     users, total = await gateway.users.page(limit, offset)
     return UserPage(items=[UserOut(**u.public()) for u in users], total=total, limit=limit, offset=offset)
