@@ -149,7 +149,9 @@ async def list_users(
 
 
 @router.get("/overview", tags=["city"], summary="The city at a glance: markets, districts, open alerts")
-async def overview(request: Request, gateway: GatewayDep) -> dict[str, Any]:
+async def overview(request: Request, caller: Caller, gateway: GatewayDep) -> dict[str, Any]:
+    if caller is None:
+        return await gateway.overview.anonymous()
     return await gateway.overview.build(_forwardable(request))
 
 
