@@ -27,11 +27,11 @@ def _non_loopback_address() -> str | None:
         except OSError:
             return None
         address = str(probe.getsockname()[0])
-    return None if address.startswith("127.") or address == "0.0.0.0" else address  # noqa: S104
+    return None if address.startswith("127.") or address == "0.0.0.0" else address
 
 
 def _app(profile: str) -> object:
-    extra = {"jwt_secret": "x" * 40, "host": "0.0.0.0"} if profile == "prod" else {}  # noqa: S104
+    extra = {"jwt_secret": "x" * 40, "host": "0.0.0.0"} if profile == "prod" else {}
     settings = ServiceSettings(
         profile=profile,  # type: ignore[arg-type]
         kafka_bootstrap=f"127.0.0.1:{free_port()}",
@@ -45,7 +45,7 @@ def _app(profile: str) -> object:
 
 async def _statuses(profile: str, address: str) -> tuple[int, int]:
     port = free_port()
-    config = uvicorn.Config(_app(profile), host="0.0.0.0", port=port, log_config=None, lifespan="off")  # noqa: S104
+    config = uvicorn.Config(_app(profile), host="0.0.0.0", port=port, log_config=None, lifespan="off")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     try:
