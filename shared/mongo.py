@@ -25,7 +25,9 @@ class Mongo:
 
     def __init__(self, settings: ServiceSettings, database: str | None = None) -> None:
         # with a CA file the connection is TLS whatever the URL says, and the members' certificates are checked
-        tls: dict[str, Any] = {"tls": True, "tlsCAFile": settings.mongo_tls_ca_file} if settings.mongo_tls_ca_file else {}
+        tls: dict[str, Any] = (
+            {"tls": True, "tlsCAFile": settings.mongo_tls_ca_file} if settings.mongo_tls_ca_file else {}
+        )
         self.client: AsyncMongoClient[Document] = AsyncMongoClient(
             settings.mongo_url,
             serverSelectionTimeoutMS=settings.mongo_timeout_ms,

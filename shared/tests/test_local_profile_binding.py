@@ -50,6 +50,9 @@ async def _statuses(profile: str, address: str) -> tuple[int, int]:
     task = asyncio.create_task(server.serve())
     try:
         while not server.started:
+            if task.done():
+                task.result()
+                raise RuntimeError("the server stopped during start-up")
             await asyncio.sleep(0.02)
         async with httpx.AsyncClient(timeout=5) as client:
             outside = await client.get(f"http://{address}:{port}/healthz")

@@ -39,5 +39,3 @@ async def test_readyz_gives_reasons_without_exception_text_or_host_names() -> No
     assert body["checks"]["mongodb"] != "ok" and body["checks"]["kafka"] != "ok"
     for leak in ("localhost", str(mongo_port), str(kafka_port), "Error", "Exception", "Timeout"):
         assert leak not in answer.text, f"/readyz reveals {leak!r}: {answer.text}"
-
-

@@ -12,7 +12,7 @@ from districts.schemas import DistrictDetail
 from districts.vitality import Vitality
 
 # each starts a cell a spreadsheet may evaluate (OWASP "CSV injection": = + - @ tab carriage return)
-DANGEROUS = ["=HYPERLINK(\"http://x\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1)", "\t=1+1", "\r=1+1"]
+DANGEROUS = ['=HYPERLINK("http://x")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1)", "\t=1+1", "\r=1+1"]
 
 
 def _district(code: str, name: str) -> DistrictDetail:
