@@ -27,6 +27,7 @@ from districts.schemas import (
 from districts.service import DistrictsService
 from shared.errors import InvalidInput
 from shared.identity import OfficePrincipal
+from shared.web.pagination import Limit, Offset
 
 router = APIRouter(tags=["districts"])
 nil_router = APIRouter(tags=["neighbourhoods (NIL)"])
@@ -44,8 +45,6 @@ def _rebuilder(request: Request) -> Rebuilder:
 
 Service = Annotated[DistrictsService, Depends(_service)]
 Rebuilds = Annotated[Rebuilder, Depends(_rebuilder)]
-Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 CodePath = Annotated[str, Path(min_length=1, max_length=64)]
 
 

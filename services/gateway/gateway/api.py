@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import parse_qs, quote
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from gateway.contracts.openapi import API_PREFIX, BEARER
 from gateway.live.hub import StreamFull
@@ -19,6 +19,7 @@ from gateway.wiring import Gateway, gateway_of
 from shared.errors import InvalidInput, NotFound, Unauthorized, Unavailable
 from shared.identity import Principal, bearer_token
 from shared.web.middleware import client_ip
+from shared.web.pagination import Limit, Offset
 
 # dependencies are coroutines: a plain function would be run in a worker thread on every request
 GatewayDep = Annotated[Gateway, Depends(gateway_of)]
@@ -141,8 +142,8 @@ async def create_user(body: UserCreate, request: Request, _: Office, gateway: Ga
 async def list_users(
     _: Office,
     gateway: GatewayDep,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> UserPage:
     users, total = await gateway.users.page(limit, offset)
     return UserPage(items=[UserOut(**u.public()) for u in users], total=total, limit=limit, offset=offset)
