@@ -15,9 +15,9 @@ import pytest
 import uvicorn
 from fastapi import APIRouter
 
+from devkit.stack.processes import free_port
 from shared.app import ServiceSpec, create_service_app
 from shared.settings import ServiceSettings
-from shared.stack.processes import free_port
 
 
 def _non_loopback_address() -> str | None:

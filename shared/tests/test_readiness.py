@@ -10,9 +10,9 @@ from __future__ import annotations
 import httpx
 from fastapi import APIRouter
 
+from devkit.stack.processes import free_port
 from shared.app import ServiceSpec, create_service_app
 from shared.settings import ServiceSettings
-from shared.stack.processes import free_port
 
 REASONS = {"ok", "starting", "timeout", "unreachable"}
 

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.testing import Platform, unique
+from devkit.testing import Platform, unique
 
 from .conftest import OFFICE
 

@@ -73,7 +73,11 @@ async def create_district(
     return district
 
 
-@router.get("/districts.geojson", summary="District perimeters with their KPIs as properties")
+@router.get(
+    "/districts.geojson",
+    summary="District perimeters with their KPIs as properties",
+    responses={200: {"content": {"application/geo+json": {"schema": {"type": "object"}}}}},
+)
 async def districts_geojson(service: Service) -> JSONResponse:
     return JSONResponse(geojson(await service.all_districts()), media_type="application/geo+json")
 

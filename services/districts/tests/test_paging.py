@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from districts.main import create_app
 from districts.settings import DistrictsSettings
-from shared.testing import running_app
+
+from devkit.testing import running_app
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.testing import LocalKafka, LocalMongo
+from devkit.testing import LocalKafka, LocalMongo
 
 from .conftest import Upstreams, gateway_settings, running_gateway
 

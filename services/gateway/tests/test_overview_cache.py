@@ -10,7 +10,7 @@ import asyncio
 
 import pytest
 
-from shared.testing import LocalKafka, LocalMongo
+from devkit.testing import LocalKafka, LocalMongo
 
 from .conftest import Upstreams, gateway_settings, running_gateway
 

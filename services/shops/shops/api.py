@@ -69,6 +69,9 @@ def shop_response(shop: Shop, status_code: int = 200) -> JSONResponse:
     )
 
 
+# the answer to a write whose If-Match names a version the shop no longer has
+STALE: dict[int | str, dict[str, Any]] = {412: {"description": "If-Match names a version the shop no longer has"}}
+
 @router.get("/shops", response_model=Page[ShopPublic], responses={200: {"content": {GEOJSON: {}}}})
 async def list_shops(
     shops: Shops,
@@ -103,7 +106,11 @@ async def register_shop(body: ShopCreate, shops: Shops, _: OfficePrincipal) -> J
 @router.put(
     "/shops/{shop_id}",
     response_model=ShopPublic,
-    responses={201: {"description": "created"}, 204: {"description": "already in this state; nothing changed"}},
+    responses={
+        201: {"description": "created"},
+        204: {"description": "already in this state; nothing changed"},
+        **STALE,
+    },
 )
 async def put_shop(
     shop_id: ShopId, body: ShopPut, shops: Shops, principal: OfficePrincipal, if_match: IfMatch = None
@@ -120,7 +127,7 @@ async def get_shop(shop_id: ShopId, shops: Shops) -> JSONResponse:
     return shop_response(await shops.get(shop_id))
 
 
-@router.patch("/shops/{shop_id}", response_model=ShopPublic)
+@router.patch("/shops/{shop_id}", response_model=ShopPublic, responses=STALE)
 async def patch_shop(
     shop_id: ShopId, body: ShopPatch, shops: Shops, _: OfficePrincipal, if_match: IfMatch = None
 ) -> JSONResponse:
@@ -128,7 +135,7 @@ async def patch_shop(
     return shop_response(await shops.revise(shop_id, changes, expected_version(if_match)))
 
 
-@router.put("/shops/{shop_id}/status", response_model=ShopPublic)
+@router.put("/shops/{shop_id}/status", response_model=ShopPublic, responses=STALE)
 async def change_status(
     shop_id: ShopId, body: StatusChange, shops: Shops, principal: CurrentPrincipal, if_match: IfMatch = None
 ) -> JSONResponse:
@@ -166,7 +173,7 @@ async def get_recognition(shop_id: ShopId, shops: Shops, principal: CurrentPrinc
     return shop.recognition
 
 
-@router.post("/shops/{shop_id}/recognition/decision", response_model=ShopPublic)
+@router.post("/shops/{shop_id}/recognition/decision", response_model=ShopPublic, responses=STALE)
 async def decide_recognition(
     shop_id: ShopId, body: Decision, shops: Shops, principal: OfficePrincipal, if_match: IfMatch = None
 ) -> JSONResponse:
