@@ -472,7 +472,18 @@ def check_dockerfiles(root: pathlib.Path, report: Report) -> None:
                 problem = "is not pinned to a version"
             if problem:
                 report.fail(f"{where}:{number}", f"base image {image!r} {problem}")
+        check_image_defaults(dockerfile.read_text(encoding="utf-8"), where, report)
         report.count("Dockerfiles")
+
+
+def check_image_defaults(text: str, where: str, report: Report) -> None:
+    """An image starts in the prod profile unless told otherwise, and installs only hashed packages."""
+    env = " ".join(line for line in text.replace("\\\n", " ").splitlines() if line.split()[:1] == ["ENV"])
+    if not re.search(r"(^|\s)PROFILE=prod(\s|$)", env):
+        report.fail(where, "the image must set ENV PROFILE=prod (the local profile creates demo accounts)")
+    for line in text.replace("\\\n", " ").splitlines():
+        if re.search(r"\bpip install\b", line) and "--require-hashes" not in line:
+            report.fail(where, f"pip install without --require-hashes: {line.strip()[:120]}")
 
 
 def check_dashboard_link(root: pathlib.Path, report: Report) -> None:

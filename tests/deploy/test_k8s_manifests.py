@@ -128,6 +128,14 @@ def mongo_without_tls(root: Path) -> None:
     edit(root / "deploy/k8s/base/apps/kustomization.yaml", "      - MONGO_TLS_CA_FILE=/etc/mongo-ca/ca.crt\n", "")
 
 
+def image_without_profile(root: Path) -> None:
+    edit(root / "deploy/Dockerfile", "    PROFILE=prod \\\n", "")
+
+
+def install_without_hashes(root: Path) -> None:
+    edit(root / "deploy/Dockerfile", "pip install --require-hashes ", "pip install ")
+
+
 BREAKAGES: dict[str, tuple[Callable[[Path], None], tuple[str, ...]]] = {
     "deployment without resource limits": (
         remove_prod_limits,
@@ -185,6 +193,14 @@ BREAKAGES: dict[str, tuple[Callable[[Path], None], tuple[str, ...]]] = {
             r"prod: MongoDBCommunity/commerce-mongo: MongoDB must require TLS",
             r"prod: Deployment/markets: environment variable MONGO_TLS_CA_FILE is not set",
         ),
+    ),
+    "image that starts in the local profile": (
+        image_without_profile,
+        (r"deploy/Dockerfile: the image must set ENV PROFILE=prod",),
+    ),
+    "image installing packages without their hashes": (
+        install_without_hashes,
+        (r"deploy/Dockerfile: pip install without --require-hashes",),
     ),
     "Dockerfile on an unpinned base image": (
         unpinned_base_image,
