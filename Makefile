@@ -10,7 +10,7 @@ STAMP_KAFKA := $(TOOLS)/kafka/.installed
 STAMP_MONGO := $(TOOLS)/mongo/.installed
 DIR ?=
 
-.PHONY: help install tools run up down status seed test test-unit test-faults lint fmt bench import clean k8s-check images browser
+.PHONY: help install tools run up down status seed test test-unit test-faults lint fmt bench import clean k8s-check images browser lock
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -81,6 +81,9 @@ import: $(STAMP_VENV) ## import official open data: make import DIR=<folder> (st
 
 k8s-check: ## render and validate the Kubernetes manifests offline
 	bash deploy/k8s/check.sh
+
+lock: ## compile the images' runtime requirements with hashes into deploy/requirements/
+	bash deploy/lock.sh
 
 images: ## build the container images (needs a container engine)
 	bash deploy/images.sh

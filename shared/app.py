@@ -30,7 +30,7 @@ from shared.mongo import IndexSpec, Mongo
 from shared.outbox import Outbox, OutboxRelay
 from shared.retry import until_done
 from shared.settings import ServiceSettings
-from shared.web.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from shared.web.middleware import BodySizeLimitMiddleware, LoopbackOnlyMiddleware, RequestContextMiddleware
 from shared.web.problems import install_error_handlers
 
 log = logging.getLogger(__name__)
@@ -260,4 +260,6 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         app.include_router(asyncapi_router(spec))
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+    if settings.profile == "local":
+        app.add_middleware(LoopbackOnlyMiddleware)
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Request, Response
@@ -11,6 +12,17 @@ from fastapi.responses import JSONResponse
 from shared.web.problems import problem
 
 Check = Callable[[], Awaitable[None]]
+log = logging.getLogger(__name__)
+
+
+def reason(name: str, failure: BaseException) -> str:
+    """What a reader of /readyz may learn about a failing check: a kind of failure, never the
+    exception's text (it names hosts, ports and users); the text goes to the service's log."""
+    if name == "startup":
+        return "starting"
+    if isinstance(failure, TimeoutError):
+        return "timeout"
+    return "unreachable"
 
 
 def health_router() -> APIRouter:
@@ -25,9 +37,11 @@ def health_router() -> APIRouter:
         checks: dict[str, Check] = request.app.state.readiness_checks
         names = list(checks)
         results = await asyncio.gather(*(checks[n]() for n in names), return_exceptions=True)
-        status = {
-            n: ("ok" if r is None else f"{type(r).__name__}: {r}".strip()) for n, r in zip(names, results, strict=True)
-        }
+        status = {}
+        for name, result in zip(names, results, strict=True):
+            status[name] = "ok" if result is None else reason(name, result)
+            if result is not None:
+                log.warning("readiness check %s failing: %s: %s", name, type(result).__name__, result)
         failing = {n: s for n, s in status.items() if s != "ok"}
         if failing:
             detail = "; ".join(f"{n} unavailable ({s})" for n, s in failing.items())

@@ -69,6 +69,10 @@ class Mongo:
     """One client per process; ``db`` is the service's own database."""
 
     def __init__(self, settings: ServiceSettings, database: str | None = None) -> None:
+        # with a CA file the connection is TLS whatever the URL says, and the members' certificates are checked
+        tls: dict[str, Any] = (
+            {"tls": True, "tlsCAFile": settings.mongo_tls_ca_file} if settings.mongo_tls_ca_file else {}
+        )
         self.client: AsyncMongoClient[Document] = AsyncMongoClient(
             settings.mongo_url,
             serverSelectionTimeoutMS=settings.mongo_timeout_ms,
@@ -77,6 +81,7 @@ class Mongo:
             tz_aware=True,
             uuidRepresentation="standard",
             appname=settings.service_name,
+            **tls,
         )
         self.db: AsyncDatabase[Document] = self.client[database or settings.database_name]
 

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOCAL_JWT_SECRET = "local-profile-only-jwt-secret-change-me"  # noqa: S105 - refused outside local
+LOOPBACK_NAMES = frozenset({"localhost", "ip6-localhost"})
+
+
+def is_loopback(host: str) -> bool:
+    """True for a loopback address or name (127.0.0.0/8, ::1, localhost)."""
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class ServiceSettings(BaseSettings):
@@ -17,8 +29,12 @@ class ServiceSettings(BaseSettings):
 
     service_name: str = "service"
     profile: Literal["local", "test", "prod"] = "local"
+    # the address the process binds (the images pass it to uvicorn); the local profile accepts loopback only
     host: str = "127.0.0.1"
     port: int = 8000
+    # peers whose X-Forwarded-For / X-Forwarded-Proto are believed (IPs or CIDRs, comma-separated):
+    # uvicorn reads the same variable; in prod it names the ingress controller's addresses, never "*"
+    forwarded_allow_ips: str = "127.0.0.1"
     log_level: str = "INFO"
 
     kafka_bootstrap: str = "127.0.0.1:9092"
@@ -37,6 +53,8 @@ class ServiceSettings(BaseSettings):
     mongo_url: str = "mongodb://127.0.0.1:27017/?retryWrites=false&directConnection=true"
     mongo_db: str = ""
     mongo_timeout_ms: int = 2000
+    # CA of the MongoDB members' certificates: when set, every connection uses TLS and checks them
+    mongo_tls_ca_file: str | None = None
 
     jwt_secret: str = LOCAL_JWT_SECRET
     jwt_issuer: str = "milano-commerce"
@@ -46,6 +64,31 @@ class ServiceSettings(BaseSettings):
     consumer_max_retries: int = Field(default=4, ge=0, le=20)
     consumer_retry_backoff_s: float = Field(default=0.2, ge=0)
     max_body_bytes: int = 1_000_000
+
+    @model_validator(mode="after")
+    def _refuse_exposed_local_profile(self) -> ServiceSettings:
+        if self.profile == "local" and not is_loopback(self.host):
+            raise ValueError(
+                f"the local profile (demo accounts, default secrets) binds loopback only, not HOST={self.host}; "
+                "set PROFILE=prod with real secrets to serve on other addresses"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_untrusted_forwarding(self) -> ServiceSettings:
+        entries = [e.strip() for e in self.forwarded_allow_ips.split(",") if e.strip()]
+        if "*" in entries:
+            if self.profile == "prod":
+                raise ValueError(
+                    "FORWARDED_ALLOW_IPS=* lets any client choose its address: name the ingress controller's CIDR"
+                )
+            return self
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"FORWARDED_ALLOW_IPS: {entry!r} is not an IP address or CIDR") from exc
+        return self
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> ServiceSettings:

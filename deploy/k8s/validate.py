@@ -13,7 +13,11 @@ For every object of every rendered overlay:
 - platform rules: pinned images, restricted pod security with requests and
   limits, probes on /healthz and /readyz, no Secret objects, every service's
   production settings present, ACLs naming only declared topics, PromQL that
-  parses, pinned Dockerfile base images, one copy of the Grafana dashboard.
+  parses, pinned Dockerfile base images, one copy of the Grafana dashboard;
+- exposure rules: the Ingress routes only the public paths (never /metrics,
+  /readyz, /healthz, never a catch-all "/" prefix), the gateway believes
+  X-Forwarded-For only from named networks (never "*"), MongoDB requires TLS
+  and every service is given its CA.
 
 Exit status: 0 when everything passes, 1 when anything fails.
 """
@@ -21,6 +25,7 @@ Exit status: 0 when everything passes, 1 when anything fails.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import pathlib
 import re
@@ -57,6 +62,7 @@ COMMON_ENV = {
     "KAFKA_CREATE_TOPICS": "config",
     "MONGO_URL": "secret",
     "MONGO_DB": "config",
+    "MONGO_TLS_CA_FILE": "config",
     "JWT_SECRET": "secret",
 }
 SERVICE_ENV = {
@@ -319,6 +325,45 @@ def check_services(docs: list[dict[str, Any]], overlay: str, report: Report) -> 
         report.count("services checked for settings")
 
 
+# operations endpoints every service serves; scraped and probed inside the cluster, never public
+OPERATIONS_PATHS = ("/metrics", "/readyz", "/healthz")
+
+
+def _routes_to(ingress_path: str, path_type: str, target: str) -> bool:
+    if path_type == "Exact":
+        return ingress_path == target
+    prefix = ingress_path.rstrip("/")
+    return target == prefix or target.startswith(prefix + "/")
+
+
+def check_exposure(docs: list[dict[str, Any]], overlay: str, report: Report) -> None:
+    """What the Ingress exposes, whose forwarded addresses the gateway believes, MongoDB's TLS."""
+    for doc in docs:
+        where = f"{overlay}: {object_name(doc)}"
+        if doc.get("kind") == "Ingress":
+            for rule in (doc.get("spec") or {}).get("rules") or []:
+                for item in ((rule.get("http") or {}).get("paths")) or []:
+                    path, kind = item.get("path", "/"), item.get("pathType", "")
+                    if kind not in ("Exact", "Prefix"):
+                        report.fail(where, f"path {path!r}: pathType must be Exact or Prefix (found {kind!r})")
+                    elif kind == "Prefix" and path.rstrip("/") == "":
+                        report.fail(where, "a Prefix '/' path exposes every path of the backend, /metrics included")
+                    for target in OPERATIONS_PATHS:
+                        if _routes_to(path, kind, target):
+                            report.fail(where, f"path {path!r} ({kind}) exposes {target}")
+            report.count("ingresses checked for exposure")
+        if doc.get("kind") == "ConfigMap" and "FORWARDED_ALLOW_IPS" in (doc.get("data") or {}):
+            for entry in doc["data"]["FORWARDED_ALLOW_IPS"].split(","):
+                try:
+                    ipaddress.ip_network(entry.strip(), strict=False)
+                except ValueError:
+                    report.fail(where, f"FORWARDED_ALLOW_IPS entry {entry.strip()!r} is not a network (never '*')")
+        if doc.get("kind") == "MongoDBCommunity":
+            tls = ((doc.get("spec") or {}).get("security") or {}).get("tls") or {}
+            if not tls.get("enabled") or tls.get("optional", False):
+                report.fail(where, "MongoDB must require TLS (security.tls.enabled: true, optional: false)")
+
+
 def check_no_secrets(doc: dict[str, Any], where: str, report: Report) -> None:
     if doc.get("kind") == "Secret":
         report.fail(where, "Secret objects must not be kept in git; create them in the cluster")
@@ -427,7 +472,18 @@ def check_dockerfiles(root: pathlib.Path, report: Report) -> None:
                 problem = "is not pinned to a version"
             if problem:
                 report.fail(f"{where}:{number}", f"base image {image!r} {problem}")
+        check_image_defaults(dockerfile.read_text(encoding="utf-8"), where, report)
         report.count("Dockerfiles")
+
+
+def check_image_defaults(text: str, where: str, report: Report) -> None:
+    """An image starts in the prod profile unless told otherwise, and installs only hashed packages."""
+    env = " ".join(line for line in text.replace("\\\n", " ").splitlines() if line.split()[:1] == ["ENV"])
+    if not re.search(r"(^|\s)PROFILE=prod(\s|$)", env):
+        report.fail(where, "the image must set ENV PROFILE=prod (the local profile creates demo accounts)")
+    for line in text.replace("\\\n", " ").splitlines():
+        if re.search(r"\bpip install\b", line) and "--require-hashes" not in line:
+            report.fail(where, f"pip install without --require-hashes: {line.strip()[:120]}")
 
 
 def check_dashboard_link(root: pathlib.Path, report: Report) -> None:
@@ -462,6 +518,7 @@ def validate_overlay(
         check_promql(doc, where, report)
     check_services(docs, overlay, report)
     check_topics(docs, overlay, report)
+    check_exposure(docs, overlay, report)
     report.count("overlays")
 
 

@@ -36,3 +36,31 @@ def test_kafka_sasl_ssl_options() -> None:
     assert options["sasl_mechanism"] == "SCRAM-SHA-512" and options["sasl_plain_username"] == "markets"
     assert "ssl_context" in options
     assert "sasl_mechanism" not in client_options(ServiceSettings())
+
+
+def test_the_local_profile_refuses_to_bind_a_non_loopback_address() -> None:
+    for host in ("0.0.0.0", "192.0.2.7", "::", "commerce.example.org"):
+        with pytest.raises(ValidationError, match="loopback only"):
+            ServiceSettings(profile="local", host=host)
+    for host in ("127.0.0.1", "127.0.0.2", "::1", "localhost"):
+        assert ServiceSettings(profile="local", host=host).host == host
+    assert ServiceSettings(profile="prod", jwt_secret="x" * 40, host="0.0.0.0").host == "0.0.0.0"
+
+
+def test_the_local_profile_refuses_the_images_binding(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An image (HOST=0.0.0.0) started with PROFILE=local does not start."""
+    monkeypatch.setenv("HOST", "0.0.0.0")
+    monkeypatch.setenv("PROFILE", "local")
+    with pytest.raises(ValidationError, match="loopback only"):
+        ServiceSettings()
+
+
+def test_forwarded_addresses_are_trusted_only_from_named_networks() -> None:
+    prod = {"profile": "prod", "jwt_secret": "x" * 40}
+    with pytest.raises(ValidationError, match="FORWARDED_ALLOW_IPS"):
+        ServiceSettings(**prod, forwarded_allow_ips="*")
+    with pytest.raises(ValidationError, match="FORWARDED_ALLOW_IPS"):
+        ServiceSettings(**prod, forwarded_allow_ips="10.0.0.0/8, *")
+    with pytest.raises(ValidationError, match="not an IP address or CIDR"):
+        ServiceSettings(forwarded_allow_ips="ingress-nginx")
+    assert ServiceSettings(**prod, forwarded_allow_ips="10.100.0.0/24, 10.101.0.5").profile == "prod"

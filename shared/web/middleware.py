@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
 import uuid
@@ -12,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.logging import request_id_var
 from shared.metrics import ServiceMetrics
+from shared.settings import is_loopback
 from shared.web.problems import problem
 
 log = logging.getLogger("access")
@@ -117,6 +119,31 @@ class BodySizeLimitMiddleware:
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = problem(413, f"request body larger than {self.max_bytes} bytes", scope["path"])
         await response(scope, receive, send)
+
+
+class LoopbackOnlyMiddleware:
+    """The local profile's guard at serving time: a request that arrived on a non-loopback interface
+    (the server bound to 0.0.0.0 by mistake) is refused with 403 and never reaches a route."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        server = scope.get("server")
+        if scope["type"] == "http" and server and _is_address(str(server[0])) and not is_loopback(str(server[0])):
+            detail = "the local profile serves loopback only; run with PROFILE=prod to serve other addresses"
+            await problem(403, detail, scope["path"], "local-profile")(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _is_address(host: str) -> bool:
+    """A socket's address (what a real server reports), not a name an in-process test transport made up."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 class _TooLarge(Exception):

@@ -32,7 +32,7 @@ CHROMIUM_ARGS = [
 OFFICE = ("office", "office-demo")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def browser_available() -> None:
     """Skip before anything is started when the browser cannot run here."""
     if importlib.util.find_spec("playwright") is None:
@@ -41,7 +41,7 @@ def browser_available() -> None:
         pytest.skip(f"no Chromium at {CHROMIUM}: run `make browser` (Debian package 'chromium') or set CHROMIUM_PATH")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 async def seeded(browser_available: None, platform: Platform) -> Platform:
     """What `make run` shows: every service's demo seed loaded through the gateway as the office."""
     async with ApiClient(platform.gateway) as api:
@@ -51,7 +51,7 @@ async def seeded(browser_available: None, platform: Platform) -> Platform:
     return platform
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 async def browser(seeded: Platform) -> AsyncIterator[Any]:
     from playwright.async_api import async_playwright
 

@@ -138,9 +138,10 @@ def test_the_build_context_holds_no_devkit_and_no_tests(context: set[str]) -> No
 @pytest.mark.parametrize("service", SERVICES)
 def test_an_image_holds_shared_and_its_own_runtime_only(service: str, context: set[str]) -> None:
     files = image_files(copies(DOCKERFILE.read_text(encoding="utf-8"), service), context)
-    assert "shared/requirements.txt" in files and f"services/{service}/requirements.txt" in files
+    # the runtime requirements, as the image installs them: locked with their hashes (make lock)
+    assert f"deploy/requirements/{service}.txt" in files
     assert "shared/app.py" in files and f"services/{service}/{service}/main.py" in files
-    allowed = ("shared/", f"services/{service}/{service}/", f"services/{service}/requirements.txt")
+    allowed = ("shared/", f"services/{service}/{service}/", f"deploy/requirements/{service}.txt")
     assert sorted(p for p in files if not p.startswith(allowed)) == []
     assert not [p for p in files if p.startswith("devkit/") or "tests" in p.split("/")]
     python = [p for p in files if p.endswith(".py")]

@@ -95,6 +95,47 @@ def dockerfile_copy_in_shops(root: Path) -> None:
     shutil.copy2(root / "deploy" / "Dockerfile", root / "services" / "shops" / "Dockerfile")
 
 
+def ingress_catch_all(root: Path) -> None:
+    edit(
+        root / "deploy/k8s/base/apps/gateway/ingress.yaml",
+        "          - path: /api/v1\n            pathType: Prefix\n",
+        "          - path: /\n            pathType: Prefix\n",
+    )
+
+
+def ingress_exposes_metrics(root: Path) -> None:
+    edit(
+        root / "deploy/k8s/base/apps/gateway/ingress.yaml",
+        "          - path: /operator\n            pathType: Exact\n",
+        "          - path: /metrics\n            pathType: Exact\n",
+    )
+
+
+def forwarded_from_anyone(root: Path) -> None:
+    edit(
+        root / "deploy/k8s/base/apps/gateway/kustomization.yaml",
+        "      - FORWARDED_ALLOW_IPS=10.100.0.0/24\n",
+        "      - FORWARDED_ALLOW_IPS=*\n",
+    )
+
+
+def mongo_without_tls(root: Path) -> None:
+    edit(
+        root / "deploy/k8s/base/mongodb/mongodb.yaml",
+        "      enabled: true\n      optional: false\n",
+        "      enabled: false\n",
+    )
+    edit(root / "deploy/k8s/base/apps/kustomization.yaml", "      - MONGO_TLS_CA_FILE=/etc/mongo-ca/ca.crt\n", "")
+
+
+def image_without_profile(root: Path) -> None:
+    edit(root / "deploy/Dockerfile", "    PROFILE=prod \\\n", "")
+
+
+def install_without_hashes(root: Path) -> None:
+    edit(root / "deploy/Dockerfile", "pip install --require-hashes ", "pip install ")
+
+
 BREAKAGES: dict[str, tuple[Callable[[Path], None], tuple[str, ...]]] = {
     "deployment without resource limits": (
         remove_prod_limits,
@@ -130,6 +171,36 @@ BREAKAGES: dict[str, tuple[Callable[[Path], None], tuple[str, ...]]] = {
             r"container 'shops' livenessProbe must be an HTTP GET on /healthz",
             r"CKV_K8S_8",
         ),
+    ),
+    "ingress routing every path of the gateway": (
+        ingress_catch_all,
+        (
+            r"prod: Ingress/gateway: a Prefix '/' path exposes every path of the backend",
+            r"prod: Ingress/gateway: path '/' \(Prefix\) exposes /readyz",
+        ),
+    ),
+    "ingress exposing the metrics": (
+        ingress_exposes_metrics,
+        (r"dev: Ingress/gateway: path '/metrics' \(Exact\) exposes /metrics",),
+    ),
+    "forwarded addresses believed from anyone": (
+        forwarded_from_anyone,
+        (r"prod: ConfigMap/gateway-config-\w+: FORWARDED_ALLOW_IPS entry '\*' is not a network",),
+    ),
+    "MongoDB without TLS": (
+        mongo_without_tls,
+        (
+            r"prod: MongoDBCommunity/commerce-mongo: MongoDB must require TLS",
+            r"prod: Deployment/markets: environment variable MONGO_TLS_CA_FILE is not set",
+        ),
+    ),
+    "image that starts in the local profile": (
+        image_without_profile,
+        (r"deploy/Dockerfile: the image must set ENV PROFILE=prod",),
+    ),
+    "image installing packages without their hashes": (
+        install_without_hashes,
+        (r"deploy/Dockerfile: pip install without --require-hashes",),
     ),
     "Dockerfile on an unpinned base image": (
         unpinned_base_image,

@@ -1,9 +1,11 @@
-"""Every pinned requirement of the project is checked against the known-vulnerability database.
+"""Every pinned requirement of the project is checked against known vulnerabilities; never skipped.
 
-pip-audit runs from its own virtualenv (``.tools/audit``, pinned in ``requirements-audit.txt``)
-against each requirements file in the repository. It asks PyPI's JSON API for advisories; where
-that service cannot be reached the test is skipped and says so. A known vulnerability fails the
-test unless ``audit-ignore.txt`` names it with a reason.
+Where the advisory service answers, pip-audit runs from its own virtualenv (``.tools/audit``,
+pinned in ``requirements-audit.txt``) against each requirements file in the repository. Where it
+does not (or answers for no package), the pins are checked against the advisory snapshot shipped
+with the tests (``advisories.json``, refreshed by ``python -m tests.security.advisories refresh``);
+a snapshot taken more than ``MAX_SNAPSHOT_AGE_DAYS`` ago, or that does not cover a pin, fails.
+Either way a known vulnerability fails the test unless ``audit-ignore.txt`` names it with a reason.
 """
 
 from __future__ import annotations
@@ -16,15 +18,16 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-import pytest
-
 from devkit.stack.components import ROOT, TOOLS
+
+from . import advisories
 
 HERE = Path(__file__).parent
 AUDIT_VENV = TOOLS / "audit"
 AUDIT_REQUIREMENTS = HERE / "requirements-audit.txt"
 IGNORED = HERE / "audit-ignore.txt"
 ADVISORIES = "https://pypi.org/pypi/pip-audit/2.10.1/json"
+MAX_SNAPSHOT_AGE_DAYS = 90
 
 
 def _advisory_service_problem() -> str | None:
@@ -77,11 +80,10 @@ def _requirement_files() -> list[Path]:
     return [ROOT / name for name in listed.stdout.split()]
 
 
-def test_pinned_requirements_have_no_known_vulnerability() -> None:
-    ignored = _ignored()
-    problem = _advisory_service_problem()
-    if problem:
-        pytest.skip(f"the vulnerability database (PyPI's JSON API) cannot be reached from here: {problem}")
+def _audit_with_the_service(ignored: dict[str, str]) -> tuple[int, list[str], list[str]] | None:
+    """pip-audit on every requirements file: (audited, not audited, findings), or None if it cannot."""
+    if _advisory_service_problem():
+        return None
     audit = _pip_audit()
     audited, unaudited, found = 0, [], []
     for requirements in _requirement_files():
@@ -100,9 +102,62 @@ def test_pinned_requirements_have_no_known_vulnerability() -> None:
                 f"{dependency['name']} {dependency['version']}: {v['id']} (fixed in {', '.join(v['fix_versions']) or '?'})"
                 for v in dependency["vulns"]
             ]
-    if not audited:
-        pytest.skip(f"the vulnerability database answered for no package (e.g. {unaudited[:3]})")
-    assert not found, "known vulnerabilities (fix them, or justify them in audit-ignore.txt):\n" + "\n".join(found)
-    print(
-        f"\n[audit] pinned packages audited {audited}, vulnerabilities 0, ignored {len(ignored)}, not audited {unaudited}"
+    return (audited, unaudited, found) if audited else None
+
+
+def _audit_with_the_snapshot(ignored: dict[str, str]) -> tuple[str, list[str]]:
+    snapshot = advisories.load()
+    age = advisories.age_days(snapshot)
+    assert age <= MAX_SNAPSHOT_AGE_DAYS, (
+        f"the advisory snapshot was taken {age} days ago ({snapshot['taken']}): refresh it with "
+        "`.venv/bin/python -m tests.security.advisories refresh`"
     )
+    pinned = advisories.pins(advisories.requirement_files())
+    findings, uncovered = advisories.check(pinned, snapshot)
+    assert not uncovered, "pins the advisory snapshot does not cover (refresh it): " + ", ".join(
+        f"{p.name}=={p.version} ({p.where})" for p in uncovered
+    )
+    found = [str(f) for f in findings if f.advisory not in ignored]
+    source = (
+        f"snapshot {advisories.SNAPSHOT.name} taken {snapshot['taken']} from {snapshot['source']}, "
+        f"data as of {snapshot['data_as_of']}: {len(pinned)} pins of {len(snapshot['packages'])} packages"
+    )
+    return source, found
+
+
+def test_pinned_requirements_have_no_known_vulnerability() -> None:
+    ignored = _ignored()
+    live = _audit_with_the_service(ignored)
+    if live is not None:
+        audited, unaudited, found = live
+        source = f"pip-audit (advisory service): {audited} pinned packages audited, not audited {unaudited}"
+    else:
+        source, found = _audit_with_the_snapshot(ignored)
+    assert not found, "known vulnerabilities (fix them, or justify them in audit-ignore.txt):\n" + "\n".join(found)
+    print(f"\n[audit] {source}; vulnerabilities 0, ignored {len(ignored)}")
+
+
+def test_the_snapshot_check_finds_an_affected_pin_and_names_pins_it_does_not_cover() -> None:
+    snapshot = {
+        "taken": "2026-12-01",
+        "source": "test",
+        "data_as_of": "2026-12-01",
+        "packages": ["jinja2", "urllib3"],
+        "advisories": {"jinja2": [{"id": "CVE-2014-1402", "specs": ["<2.7.2"], "summary": "cache folder"}]},
+    }
+    pinned = [
+        advisories.Pin("jinja2", "2.7.1", "a.txt"),
+        advisories.Pin("jinja2", "2.7.2", "b.txt"),
+        advisories.Pin("urllib3", "2.0.0", "a.txt"),
+        advisories.Pin("fastapi", "0.1.0", "a.txt"),
+    ]
+    findings, uncovered = advisories.check(pinned, snapshot)
+    assert [(f.pin.version, f.advisory) for f in findings] == [("2.7.1", "CVE-2014-1402")]
+    assert [p.name for p in uncovered] == ["fastapi"]
+
+
+def test_the_shipped_snapshot_covers_every_pin_and_is_dated() -> None:
+    snapshot = advisories.load()
+    assert {"taken", "source", "data_as_of", "packages", "advisories"} <= set(snapshot)
+    _, uncovered = advisories.check(advisories.pins(advisories.requirement_files()), snapshot)
+    assert not uncovered, f"refresh the snapshot: {[p.name for p in uncovered]}"

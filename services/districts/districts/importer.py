@@ -12,12 +12,28 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
+
+from pydantic import TypeAdapter, ValidationError
 
 from devkit.client import ApiClient
 from devkit.importing import Importer, Outcome, Row, RowError, decode_text
+from districts.schemas import Code
 
 SUFFIXES = {".geojson", ".json"}
 LARGEST_FILE = 100 * 1024 * 1024
+CODE = TypeAdapter(Code)
+
+
+def _code(row: Row) -> str:
+    """The district code, checked against the API's own rule before it goes into a URL."""
+    code = row.required("code")
+    try:
+        return str(CODE.validate_python(code))
+    except ValidationError as exc:
+        raise RowError(
+            f"column 'code' is not a district code (lower-case letters and digits joined by hyphens): {code[:80]!r}"
+        ) from exc
 
 
 def _features(path: Path) -> list[dict[str, Any]]:
@@ -86,15 +102,15 @@ class DistrictImporter(_GeoJsonImporter):
     properties = ("code", "name")
 
     async def load(self, api: ApiClient, row: Row) -> Outcome:
-        code = row.required("code")
+        code = _code(row)
         body = {"name": row.required("name"), "perimeter": _perimeter(row)}
-        current = await api.get(f"/districts/{code}", ok=(404,))
+        current = await api.get(f"/districts/{quote(code, safe='')}", ok=(404,))
         if current["_status"] == 404:
             await api.post("/districts", json={"code": code, **body})
             return Outcome.CREATED
         if all(current.get(k) == v for k, v in body.items()):
             return Outcome.UNCHANGED
-        await api.put(f"/districts/{code}", json=body, headers={"If-Match": f'"{current["version"]}"'})
+        await api.put(f"/districts/{quote(code, safe='')}", json=body, headers={"If-Match": f'"{current["version"]}"'})
         return Outcome.UPDATED
 
 

@@ -3,7 +3,8 @@
 The gateway uses it to refuse a write early (401 without a token, 403 with the wrong role or
 scope) before any service is bothered; the services enforce the same rules again on their side.
 Tests enumerate the merged OpenAPI and fail when a write route has no rule here, so a new write
-route cannot slip through unnoticed. A write to a path not listed still needs a valid token.
+route cannot slip through unnoticed. A write that matches no rule is answered 404 by the gateway,
+whoever sends it: the public API has no such write, and it never reaches a service.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from gateway.paths import PathTemplate, TemplateIndex
-from shared.errors import Unauthorized
+from shared.errors import NotFound, Unauthorized
 from shared.identity import Principal, Role
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -84,16 +85,19 @@ class AccessPolicy:
         return sorted({r.path for r in self.rules})
 
     def check(self, method: str, path: str, principal: Principal | None) -> None:
-        """Raise 401/403 when ``principal`` may certainly not send this write; reads always pass."""
+        """Raise 401/403 when ``principal`` may certainly not send this write, 404 for a write no rule
+        covers; reads always pass."""
         if method not in WRITE_METHODS:
             return
         found = self.rule_for(method, path)
-        rule, params = found if found else (None, {})
-        if rule and rule.need is Need.PUBLIC:
+        if found is None:
+            raise NotFound(f"the API has no {method} at {path}")
+        rule, params = found
+        if rule.need is Need.PUBLIC:
             return
         if principal is None:
             raise Unauthorized("log in first: this needs a bearer token")
-        if rule is None or rule.need is Need.AUTHENTICATED:
+        if rule.need is Need.AUTHENTICATED:
             return
         if rule.need is Need.OFFICE:
             principal.require_office()

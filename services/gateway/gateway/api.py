@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import parse_qs, quote
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from gateway.contracts.openapi import API_PREFIX, BEARER
 from gateway.live.hub import StreamFull
@@ -19,6 +19,7 @@ from gateway.wiring import Gateway, gateway_of
 from shared.errors import InvalidInput, NotFound, Unauthorized, Unavailable
 from shared.identity import Principal, bearer_token
 from shared.web.middleware import client_ip
+from shared.web.pagination import Limit, Offset
 
 # dependencies are coroutines: a plain function would be run in a worker thread on every request
 GatewayDep = Annotated[Gateway, Depends(gateway_of)]
@@ -141,15 +142,17 @@ async def create_user(body: UserCreate, request: Request, _: Office, gateway: Ga
 async def list_users(
     _: Office,
     gateway: GatewayDep,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> UserPage:
     users, total = await gateway.users.page(limit, offset)
     return UserPage(items=[UserOut(**u.public()) for u in users], total=total, limit=limit, offset=offset)
 
 
 @router.get("/overview", tags=["city"], summary="The city at a glance: markets, districts, open alerts")
-async def overview(request: Request, gateway: GatewayDep) -> dict[str, Any]:
+async def overview(request: Request, caller: Caller, gateway: GatewayDep) -> dict[str, Any]:
+    if caller is None:
+        return await gateway.overview.anonymous()
     return await gateway.overview.build(_forwardable(request))
 
 
@@ -184,21 +187,25 @@ class RouteLabel:
 
 
 def _service_path(request: Request) -> str:
+    """The service path exactly as the client sent it (still percent-encoded), without the prefix."""
     raw: bytes = request.scope.get("raw_path") or b""
     raw = raw.split(b"?", 1)[0]
     if raw.startswith(API_PREFIX.encode() + b"/"):
         return raw[len(API_PREFIX) :].decode("latin-1")
-    return quote(request.url.path[len(API_PREFIX) :])
+    return quote(request.scope["path"][len(API_PREFIX) :])
 
 
 @relay.api_route(API_PREFIX + "/{path:path}", methods=RELAYED_METHODS, include_in_schema=False)
 async def relay_to_service(request: Request, caller: Caller, gateway: GatewayDep) -> Response:
-    public_path = request.url.path
-    upstream = owner_of(public_path[len(API_PREFIX) :])
+    # the decoded path, read once: the path guard has refused every path whose raw and decoded forms
+    # could split into different segments, and the proxy forwards only a URL that decodes to this
+    public_path: str = request.scope["path"]
+    service_path = public_path[len(API_PREFIX) :]
+    upstream = owner_of(service_path)
     if upstream is None:
         raise NotFound(f"no API resource at {public_path}")
     found = gateway.templates.find(public_path)
     if found:
         request.scope["route"] = RouteLabel(found[0].template)
     gateway.policy.check(request.method, public_path, caller)
-    return await gateway.proxy.forward(request, upstream, _service_path(request))
+    return await gateway.proxy.forward(request, upstream, _service_path(request), authorised=service_path)

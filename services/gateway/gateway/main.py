@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from gateway import api, web
 from gateway.contracts import api as contracts
+from gateway.pathguard import PathGuardMiddleware
 from gateway.security import install_browser_security
 from gateway.settings import GatewaySettings
 from gateway.users import UserStore
@@ -47,6 +48,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     parts["gateway"] = app.state.gateway = Gateway(settings, app.state.metrics, app.openapi)
     web.mount_static(app)
     install_browser_security(app, settings.cors_origins, hsts=settings.profile == "prod")
+    # outermost: no route, rule or middleware reads a path the guard has not accepted
+    app.add_middleware(PathGuardMiddleware)
     return app
 
 

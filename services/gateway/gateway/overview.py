@@ -2,11 +2,17 @@
 
 A service that does not answer leaves its part empty (``null`` totals, no items), is named in
 ``unavailable`` and makes the answer ``partial``; the rest is still served.
+
+One overview costs a call per service plus one per district with open alerts. Anonymous callers
+share one answer for a few seconds (``OVERVIEW_CACHE_S``), and callers arriving while it is being
+built wait for that build instead of starting their own, so a crowd of visitors costs one fan-out.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -45,8 +51,29 @@ def market_totals(items: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 class OverviewBuilder:
-    def __init__(self, proxy: Proxy) -> None:
+    def __init__(self, proxy: Proxy, cache_s: float = 3.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.proxy = proxy
+        self.cache_s = cache_s
+        self.clock = clock
+        self._cached: tuple[float, dict[str, Any]] | None = None
+        self._building: asyncio.Task[dict[str, Any]] | None = None
+
+    async def anonymous(self) -> dict[str, Any]:
+        """The overview as anyone may see it: cached for ``cache_s``, built once however many ask."""
+        if self._cached and self.clock() - self._cached[0] < self.cache_s:
+            return self._cached[1]
+        if self._building is None:
+            self._building = asyncio.create_task(self._build_and_keep(), name="overview")
+        # shielded: a caller that goes away does not cancel the build the others wait for
+        return await asyncio.shield(self._building)
+
+    async def _build_and_keep(self) -> dict[str, Any]:
+        try:
+            built = await self.build([])
+            self._cached = (self.clock(), built)
+            return built
+        finally:
+            self._building = None
 
     async def _get(self, service: str, path: str, headers: list[tuple[str, str]], query: str = "") -> Any:
         try:

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Iterable
+from urllib.parse import unquote
 
 import httpx
 from fastapi import Request, Response
@@ -18,6 +19,7 @@ from fastapi import Request, Response
 from gateway.metrics import GatewayMetrics
 from gateway.settings import GatewaySettings
 from gateway.upstreams import CircuitBreaker, CircuitState, Upstream
+from shared.errors import AppError
 from shared.logging import request_id_var
 from shared.web.middleware import client_ip
 from shared.web.problems import problem
@@ -42,6 +44,12 @@ HOP_BY_HOP = frozenset(
 # set again by the gateway (or its server) rather than copied
 REQUEST_SKIP = HOP_BY_HOP | {"host", "content-length", "accept-encoding", "x-request-id", "x-forwarded-for"}
 RESPONSE_SKIP = HOP_BY_HOP | {"content-length", "content-encoding", "x-request-id", "server", "date"}
+
+
+class PathMismatch(AppError):
+    """The URL the HTTP client would send is not the path the gateway authorised."""
+
+    status, kind = 400, "ambiguous-path"
 
 
 class UpstreamUnavailable(Exception):
@@ -103,9 +111,20 @@ class Proxy:
         query: bytes = b"",
         headers: list[tuple[str, str]] | None = None,
         content: bytes = b"",
+        authorised: str | None = None,
     ) -> httpx.Response:
-        """Send one request to a service; raise :class:`UpstreamUnavailable` when it cannot answer."""
+        """Send one request to a service; raise :class:`UpstreamUnavailable` when it cannot answer.
+
+        ``path`` is percent-encoded as it goes on the wire; ``authorised`` is the decoded path the
+        caller was checked against (by default ``path`` decoded). The request is refused with
+        :class:`PathMismatch` unless the URL built from ``path`` decodes to exactly that path: the
+        HTTP client's own normalisation (dot segments, re-encoding) can never change the target.
+        """
         upstream = self.upstreams[upstream_name]
+        url = httpx.URL(upstream.base_url + path, query=query)
+        wanted = httpx.URL(upstream.base_url).path.rstrip("/") + (unquote(path) if authorised is None else authorised)
+        if url.path != wanted:
+            raise PathMismatch(f"the path {path!r} would not reach the service as it was authorised")
         wait = upstream.breaker.admit()
         if wait is not None:
             self.metrics.upstream_failures.labels(upstream.name).inc()
@@ -113,9 +132,7 @@ class Proxy:
         # the caller's request id travels with every call made on its behalf (relay, overview, checks)
         request_id = request_id_var.get()
         headers = [*(headers or []), *([("x-request-id", request_id)] if request_id else [])]
-        request = self.client.build_request(
-            method, httpx.URL(upstream.base_url + path, query=query), headers=headers, content=content or None
-        )
+        request = self.client.build_request(method, url, headers=headers, content=content or None)
         attempts = 1 + (self.settings.upstream_retries if method in IDEMPOTENT else 0)
         for attempt in range(attempts):
             started = time.perf_counter()
@@ -149,8 +166,13 @@ class Proxy:
         upstream.breaker.succeeded()
         self.metrics.circuit_open.labels(upstream.name).set(0)
 
-    async def forward(self, request: Request, upstream_name: str, service_path: str) -> Response:
-        """Relay ``request`` to ``service_path`` on the service and its answer back, unchanged."""
+    async def forward(
+        self, request: Request, upstream_name: str, service_path: str, *, authorised: str | None = None
+    ) -> Response:
+        """Relay ``request`` to ``service_path`` on the service and its answer back, unchanged.
+
+        ``authorised`` is the decoded path the caller's rights were checked against.
+        """
         headers = _without(request.headers.items(), REQUEST_SKIP)
         forwarded_for = request.headers.get("x-forwarded-for")
         peer = client_ip(request.scope)
@@ -167,6 +189,7 @@ class Proxy:
                 query=request.scope.get("query_string", b""),
                 headers=headers,
                 content=await request.body(),
+                authorised=authorised,
             )
         except UpstreamUnavailable as exc:
             return exc.response(request.url.path)

@@ -59,6 +59,8 @@ class GatewaySettings(ServiceSettings):
     sse_max_clients: int = Field(default=200, ge=1)
 
     openapi_refresh_s: float = Field(default=60.0, gt=0)
+    # how long anonymous callers share one /overview (0: build it for every request)
+    overview_cache_s: float = Field(default=3.0, ge=0, le=60)
 
     @field_validator("cors_origins", "stream_topics", mode="before")
     @classmethod

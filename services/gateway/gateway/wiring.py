@@ -37,7 +37,7 @@ class Gateway:
         self.metrics = GatewayMetrics(metrics)
         self.policy = AccessPolicy()
         self.proxy = Proxy(settings, self.metrics)
-        self.overview = OverviewBuilder(self.proxy)
+        self.overview = OverviewBuilder(self.proxy, settings.overview_cache_s)
         self.per_address = RateLimiter(settings.rate_limit_ip_per_s, settings.rate_limit_ip_burst)
         self.per_token = RateLimiter(settings.rate_limit_token_per_s, settings.rate_limit_token_burst)
         self.hub = EventHub(

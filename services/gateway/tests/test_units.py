@@ -12,7 +12,7 @@ from gateway.settings import GatewaySettings
 from gateway.upstreams import CircuitBreaker, CircuitState, owner_of
 from pydantic import ValidationError
 
-from shared.errors import Forbidden, Unauthorized
+from shared.errors import Forbidden, NotFound, Unauthorized
 from shared.identity import Principal, Role
 from shared.settings import LOCAL_JWT_SECRET
 
@@ -88,7 +88,9 @@ def test_access_policy_checks_role_and_scope_of_writes() -> None:
         ("PUT", status, None, Unauthorized),
         ("POST", "/api/v1/districts/rebuild", wagner, Forbidden),
         ("DELETE", "/api/v1/shops/ed-2/services/s9", kiosk, Forbidden),
-        ("POST", "/api/v1/markets/wagner/unknown-write", None, Unauthorized),
+        # a write no rule covers is not part of the API, whoever sends it
+        ("POST", "/api/v1/markets/wagner/unknown-write", None, NotFound),
+        ("POST", "/api/v1/markets/wagner/unknown-write", office, NotFound),
     ]
     for method, path, who, error in refused:
         with pytest.raises(error):

@@ -12,9 +12,13 @@ from districts.projection.domain import KPI_NAMES
 SCALARS = [name for name in KPI_NAMES if name != "services_by_type"]
 
 
+# a cell starting with one of these may be run as a formula by a spreadsheet (OWASP, CSV injection)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(text: str) -> str:
-    """Text a spreadsheet will not run as a formula."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
+    """Text a spreadsheet will not run as a formula: a leading apostrophe makes it a literal."""
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
 def geojson(districts: list[DistrictDetail]) -> dict[str, Any]:
@@ -39,7 +43,8 @@ def csv_text(districts: list[DistrictDetail]) -> str:
     """One row per district; one ``services.<type>`` column per service type offered anywhere."""
     service_types = sorted({t for d in districts for t in d.kpis.services_by_type})
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    # CRLF as RFC 4180 says: the writer then quotes any cell holding a \r or \n, so a name cannot split a row
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["code", "name", *SCALARS, *(f"services.{t}" for t in service_types), "open_alerts"])
     for d in districts:
         values = d.kpis.model_dump(mode="json")

@@ -18,6 +18,7 @@ from gateway.contracts.documents import MergedDocument, Spec, rename_refs
 from gateway.proxy import Proxy
 
 API_PREFIX = "/api/v1"
+SCHEMA_REF = "#/components/schemas/"
 SERVICE_OPERATIONS = frozenset({"/healthz", "/readyz", "/metrics"})
 # the gateway's own routes outside /api/v1 that the public document describes
 DOCUMENTS = frozenset({"/asyncapi.json"})
@@ -28,6 +29,41 @@ SECURITY_SCHEMES = {
         "description": "Log in with the OAuth2 password flow; send the token as `Authorization: Bearer <token>`.",
         "flows": {"password": {"tokenUrl": f"{API_PREFIX}/auth/token", "scopes": {}}},
     }
+}
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_SCHEMA = "Problem"
+PROBLEM = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details; 422 adds `errors`, each naming a field.",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+# what any operation may answer, whatever it does: an ambiguous path, a bad token, an unknown
+# resource, a body too large, invalid input, a rate limit, a service or database down
+COMMON_PROBLEMS = {
+    "400": "Ambiguous path (dot segments, encoded separators) or malformed request",
+    "401": "Missing, expired or invalid bearer token",
+    "404": "No such resource",
+    "413": "Request body too large",
+    "422": "Invalid input; `errors` names each field",
+    "429": "Too many requests; see Retry-After",
+    "503": "A service or the database is unavailable; see Retry-After",
 }
 
 
@@ -68,6 +104,27 @@ def annotate_access(spec: Spec, policy: AccessPolicy) -> None:
                 operation.setdefault("security", [{BEARER: []}])
 
 
+def declare_problems(spec: Spec) -> None:
+    """Every error is answered as problem+json: say so for each operation, with the statuses any
+    operation may answer besides its own (FastAPI documents 422 as plain JSON otherwise)."""
+    spec["components"]["schemas"][PROBLEM_SCHEMA] = PROBLEM
+    content = {PROBLEM_JSON: {"schema": {"$ref": SCHEMA_REF + PROBLEM_SCHEMA}}}
+    for item in spec["paths"].values():
+        for method, operation in item.items():
+            if not isinstance(operation, dict) or method == "parameters":
+                continue
+            responses = operation.setdefault("responses", {})
+            needs_token = bool(operation.get("security"))
+            for status, description in {
+                **COMMON_PROBLEMS,
+                **({"403": "Not allowed for this role or scope"} if needs_token else {}),
+            }.items():
+                responses.setdefault(status, {"description": description})
+            for status, response in responses.items():
+                if status[:1] in ("4", "5"):
+                    response["content"] = content
+
+
 def merge(own: Spec, services: dict[str, Spec], unavailable: list[str], policy: AccessPolicy) -> Spec:
     """The gateway's own document extended with every service's namespaced paths and schemas."""
     merged = copy.deepcopy(own)
@@ -82,6 +139,7 @@ def merge(own: Spec, services: dict[str, Spec], unavailable: list[str], policy: 
     merged["paths"] = dict(sorted(merged["paths"].items()))
     merged["components"]["securitySchemes"] = SECURITY_SCHEMES
     annotate_access(merged, policy)
+    declare_problems(merged)
     merged["x-unavailable"] = sorted(unavailable)
     return merged
 

@@ -41,6 +41,9 @@ def shop_response(shop: Shop, status_code: int = 200) -> JSONResponse:
     return response
 
 
+# the answer to a write whose If-Match names a version the shop no longer has
+STALE: dict[int | str, dict[str, Any]] = {412: {"description": "If-Match names a version the shop no longer has"}}
+
 @router.get("/shops", response_model=Page[ShopPublic], responses={200: {"content": {GEOJSON: {}}}})
 async def list_shops(
     shops: Shops,
@@ -74,7 +77,11 @@ async def register_shop(body: ShopCreate, shops: Shops, _: OfficePrincipal) -> J
 @router.put(
     "/shops/{shop_id}",
     response_model=ShopPublic,
-    responses={201: {"description": "created"}, 204: {"description": "already in this state; nothing changed"}},
+    responses={
+        201: {"description": "created"},
+        204: {"description": "already in this state; nothing changed"},
+        **STALE,
+    },
 )
 async def put_shop(
     shop_id: ShopId, body: ShopPut, shops: Shops, principal: OfficePrincipal, precondition: IfMatch
@@ -93,14 +100,14 @@ async def get_shop(shop_id: ShopId, shops: Shops) -> JSONResponse:
     return shop_response(await shops.get(shop_id))
 
 
-@router.patch("/shops/{shop_id}", response_model=ShopPublic)
+@router.patch("/shops/{shop_id}", response_model=ShopPublic, responses=STALE)
 async def patch_shop(
     shop_id: ShopId, body: ShopUpdate, shops: Shops, _: OfficePrincipal, precondition: IfMatch
 ) -> JSONResponse:
     return shop_response(await shops.revise(shop_id, body.changes(), precondition))
 
 
-@router.put("/shops/{shop_id}/status", response_model=ShopPublic)
+@router.put("/shops/{shop_id}/status", response_model=ShopPublic, responses=STALE)
 async def change_status(
     shop_id: ShopId, body: StatusChange, shops: Shops, principal: CurrentPrincipal, precondition: IfMatch
 ) -> JSONResponse:
@@ -133,7 +140,7 @@ async def get_recognition(shop_id: ShopId, shops: Shops, principal: CurrentPrinc
     return RecognitionPublic.of(shop.recognition)
 
 
-@router.post("/shops/{shop_id}/recognition/decision", response_model=ShopPublic)
+@router.post("/shops/{shop_id}/recognition/decision", response_model=ShopPublic, responses=STALE)
 async def decide_recognition(
     shop_id: ShopId, body: RecognitionDecision, shops: Shops, principal: OfficePrincipal, precondition: IfMatch
 ) -> JSONResponse:

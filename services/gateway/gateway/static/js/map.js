@@ -37,6 +37,15 @@ function labelPath(layer, text) {
   });
 }
 
+// Leaflet inserts a string given as tooltip or popup content as HTML. Names come from the API
+// (markets, districts, shops), so every content passes through here and a string becomes text.
+function asContent(value) {
+  if (value instanceof Node) return value;
+  const span = document.createElement('span');
+  span.textContent = value === undefined || value === null ? '' : String(value);
+  return span;
+}
+
 function pointOf(location) {
   if (!location || typeof location.lat !== 'number' || typeof location.lon !== 'number') return null;
   return [location.lat, location.lon];
@@ -62,8 +71,8 @@ export class CityMap {
         pane: 'districts',
         style: (feature) => this.districtStyle(feature),
         onEachFeature: (feature, layer) => {
-          layer.bindTooltip(() => hooks.districtLabel(feature), { sticky: true });
-          layer.bindPopup(() => hooks.districtPopup(feature));
+          layer.bindTooltip(() => asContent(hooks.districtLabel(feature)), { sticky: true });
+          layer.bindPopup(() => asContent(hooks.districtPopup(feature)));
           layer.on('add', () => labelPath(layer, hooks.districtLabel(feature)));
         },
       }),
@@ -166,8 +175,8 @@ export class CityMap {
     if (!point) return;
     const marker = this.L.circleMarker(point, { ...this.marketStyle(market), pane: 'markets', className: 'market-marker' });
     marker.market = market;
-    marker.bindTooltip(() => this.hooks.marketLabel(marker.market));
-    marker.bindPopup(() => this.hooks.marketPopup(marker.market));
+    marker.bindTooltip(() => asContent(this.hooks.marketLabel(marker.market)));
+    marker.bindPopup(() => asContent(this.hooks.marketPopup(marker.market)));
     marker.on('add', () => labelPath(marker, this.hooks.marketLabel(marker.market)));
     marker.addTo(this.layers.markets);
     this.marketMarkers.set(market.id, marker);
@@ -188,7 +197,7 @@ export class CityMap {
         keyboard: false,
         title: props.name || '',
       });
-      marker.bindPopup(() => this.hooks.shopPopup(props));
+      marker.bindPopup(() => asContent(this.hooks.shopPopup(props)));
       marker.addTo(group);
     }
     this.element.dataset[kind === 'kiosk' ? 'kiosks' : 'historic'] = String(group.getLayers().length);
