@@ -18,7 +18,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from devkit.client import ApiClient
 from devkit.importing import Importer, Outcome, Row, RowError, decode_text
-from districts.schemas import Code
+from districts.geography.schemas import Code
 
 SUFFIXES = {".geojson", ".json"}
 LARGEST_FILE = 100 * 1024 * 1024

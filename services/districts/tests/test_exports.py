@@ -6,10 +6,9 @@ import csv
 import io
 from datetime import UTC, datetime
 
-from districts.domain import Kpis
-from districts.exports import csv_text
-from districts.schemas import DistrictDetail
-from districts.vitality import Vitality
+from districts.overview.exports import csv_text
+from districts.overview.schemas import DistrictDetail
+from districts.projection.schemas import KpisPublic, VitalityPublic
 
 # each starts a cell a spreadsheet may evaluate (OWASP "CSV injection": = + - @ tab carriage return)
 DANGEROUS = ['=HYPERLINK("http://x")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1)", "\t=1+1", "\r=1+1"]
@@ -20,8 +19,8 @@ def _district(code: str, name: str) -> DistrictDetail:
         code=code,
         name=name,
         version=1,
-        kpis=Kpis(),
-        vitality=Vitality(index=None, components=[]),
+        kpis=KpisPublic(),
+        vitality=VitalityPublic(index=None, components=[]),
         open_alerts=[],
         updated_at=datetime(2026, 12, 1, tzinfo=UTC),
         perimeter={"type": "Polygon", "coordinates": []},

@@ -31,7 +31,11 @@ async def _exported(service: OverviewService) -> list[DistrictDetail]:
     return [DistrictDetail.of(v) for v in await service.all_districts()]
 
 
-@router.get("/districts.geojson", summary="District perimeters with their KPIs as properties")
+@router.get(
+    "/districts.geojson",
+    summary="District perimeters with their KPIs as properties",
+    responses={200: {"content": {"application/geo+json": {"schema": {"type": "object"}}}}},
+)
 async def districts_geojson(service: Overview) -> JSONResponse:
     return JSONResponse(geojson(await _exported(service)), media_type="application/geo+json")
 
