@@ -67,7 +67,7 @@ async def raw_request(
 
 def relayed(upstreams: Upstreams, since: int) -> list[tuple[str, str, str]]:
     """What reached the stand-ins since ``since``, apart from the gateway's own document fetches."""
-    return [hit for hit in upstreams.hits[since:] if hit[2] not in ("/openapi.json", "/readyz")]
+    return [hit for hit in upstreams.hits[since:] if hit[2] not in ("/openapi.json", "/asyncapi.json", "/readyz")]
 
 
 def _unchunk(data: bytes) -> bytes:
