@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-LOCAL_JWT_SECRET = "local-profile-only-jwt-secret-change-me"  # noqa: S105 - refused outside local
 
 
 class ServiceSettings(BaseSettings):
@@ -38,22 +36,21 @@ class ServiceSettings(BaseSettings):
     mongo_db: str = ""
     mongo_timeout_ms: int = 2000
 
-    jwt_secret: str = LOCAL_JWT_SECRET
     jwt_issuer: str = "milano-commerce"
+    jwt_audience: str = "milano-commerce-api"
+    # where the gateway serves its public keys and revocation list (services poll it; see shared/tokens.py)
+    gateway_url: str = "http://127.0.0.1:8000"
+    # a JWKS document of trusted public keys given directly (then the keys are not fetched)
+    jwt_public_keys: str | None = None
+    token_keys_refresh_s: float = Field(default=300.0, gt=0)
+    # revoked tokens are refused by every service within this many seconds
+    revocation_poll_s: float = Field(default=15.0, gt=0, le=60)
 
     outbox_batch_size: int = Field(default=200, ge=1, le=5000)
     outbox_poll_interval_s: float = Field(default=0.5, gt=0)
     consumer_max_retries: int = Field(default=4, ge=0, le=20)
     consumer_retry_backoff_s: float = Field(default=0.2, ge=0)
     max_body_bytes: int = 1_000_000
-
-    @model_validator(mode="after")
-    def _refuse_default_secrets(self) -> ServiceSettings:
-        if self.profile == "prod" and self.jwt_secret == LOCAL_JWT_SECRET:
-            raise ValueError("JWT_SECRET must be set outside the local profile (PROFILE=prod refuses the default)")
-        if self.profile == "prod" and len(self.jwt_secret) < 32:
-            raise ValueError("JWT_SECRET must be at least 32 characters in the prod profile")
-        return self
 
     @property
     def database_name(self) -> str:

@@ -9,12 +9,13 @@ from shared.kafka import client_options
 from shared.settings import ServiceSettings
 
 
-def test_prod_profile_refuses_the_default_jwt_secret() -> None:
-    with pytest.raises(ValidationError, match="JWT_SECRET"):
-        ServiceSettings(profile="prod")
-    with pytest.raises(ValidationError, match="at least 32"):
-        ServiceSettings(profile="prod", jwt_secret="short")
-    assert ServiceSettings(profile="prod", jwt_secret="x" * 40).profile == "prod"
+def test_services_hold_no_signing_secret() -> None:
+    """A service's settings carry only where to fetch public keys; nothing that could sign a token."""
+    settings = ServiceSettings(profile="prod")
+    assert not any("secret" in name or "private" in name for name in ServiceSettings.model_fields)
+    assert settings.gateway_url and settings.jwt_public_keys is None
+    with pytest.raises(ValidationError, match="revocation_poll_s"):
+        ServiceSettings(revocation_poll_s=61)
 
 
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

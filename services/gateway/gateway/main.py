@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from gateway import api, web
+from gateway.accounts import api as accounts_api
+from gateway.accounts.store import AccountStore
 from gateway.contracts import api as contracts
 from gateway.security import install_browser_security
 from gateway.settings import GatewaySettings
-from gateway.users import UserStore
 from gateway.wiring import Gateway
 from shared.app import Runtime, ServiceSpec, create_service_app
 
@@ -36,15 +37,24 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         name="gateway",
         title="Milan commerce & markets platform API",
         description=DESCRIPTION,
-        routers=[api.router, contracts.router, contracts.documentation, web.router, api.relay],
-        indexes=UserStore.indexes,
+        routers=[
+            accounts_api.router,
+            accounts_api.well_known,
+            api.router,
+            contracts.router,
+            contracts.documentation,
+            web.router,
+            api.relay,
+        ],
+        indexes=AccountStore.indexes,
         wire=wire,
         on_ready=on_ready,
         on_stop=on_stop,
         openapi_docs=False,
+        fetch_token_keys=False,
     )
     app = create_service_app(spec, settings)
-    parts["gateway"] = app.state.gateway = Gateway(settings, app.state.metrics, app.openapi)
+    parts["gateway"] = app.state.gateway = Gateway(settings, app.state.metrics, app.openapi, app.state.token_verifier)
     web.mount_static(app)
     install_browser_security(app, settings.cors_origins, hsts=settings.profile == "prod")
     return app

@@ -24,8 +24,8 @@ from gateway.settings import GatewaySettings
 from pydantic import BaseModel
 
 from devkit.stack.processes import free_port
-from devkit.testing import LocalKafka, LocalMongo, make_settings, unique
-from shared.identity import Principal, Role, issue_token
+from devkit.testing import LocalKafka, LocalMongo, issue_token, make_settings, unique
+from shared.identity import Principal, Role
 
 ALERT = {
     "id": "a-1",
