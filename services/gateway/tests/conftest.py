@@ -223,8 +223,8 @@ class RunningGateway:
     ) -> str:
         return issue_token(self.settings, Principal(username=name, role=role, scope=scope), timedelta(seconds=ttl_s))
 
-    def bearer(self, role: Role = Role.OFFICE, scope: str | None = None) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token(role, scope)}"}
+    def bearer(self, role: Role = Role.OFFICE, scope: str | None = None, name: str = "tester") -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(role, scope, name=name)}"}
 
 
 @asynccontextmanager
