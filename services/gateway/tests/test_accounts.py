@@ -288,16 +288,22 @@ async def test_every_account_action_is_audited_without_secrets(gateway: RunningG
     second_page = await client.get(f"{API}/audit", params={"actor": admin, "limit": 2, "offset": 2}, headers=office)
     assert [e["action"] for e in second_page.json()["items"]] == ["user.enable", "user.disable"]
     future = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
-    assert (await client.get(f"{API}/audit", params={"actor": admin, "from": future}, headers=office)).json()["total"] == 0
+    assert (await client.get(f"{API}/audit", params={"actor": admin, "from": future}, headers=office)).json()[
+        "total"
+    ] == 0
     exported = await client.get(f"{API}/audit.csv", params={"actor": admin}, headers=office)
     assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(exported.text)))
     assert [r["action"] for r in rows] == [e["action"] for e in entries]
-    everything = page.text + exported.text + (await client.get(f"{API}/audit", params={"limit": 500}, headers=office)).text
+    everything = (
+        page.text + exported.text + (await client.get(f"{API}/audit", params={"limit": 500}, headers=office)).text
+    )
     for secret in (password, "second-passphrase-2", reset, "$argon2"):
         assert secret not in everything
 
     bad = await client.get(f"{API}/audit", params={"from": "yesterday"}, headers=office)
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "query.from"
-    assert (await client.get(f"{API}/audit", headers=gateway.bearer(Role.SHOPKEEPER, "ed-demo-isola"))).status_code == 403
+    assert (
+        await client.get(f"{API}/audit", headers=gateway.bearer(Role.SHOPKEEPER, "ed-demo-isola"))
+    ).status_code == 403
     assert (await client.get(f"{API}/audit.csv")).status_code == 401

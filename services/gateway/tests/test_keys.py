@@ -57,7 +57,10 @@ async def test_keys_rotate_and_a_service_follows_keys_and_revocations(
     office_a = issue_token(None, Principal(username="admin", role=Role.OFFICE), timedelta(minutes=5), signer_for(key_a))
     username, password = unique("keys"), "rotation-passphrase-1"
 
-    async with serve(create_markets(markets_settings)) as markets_url, httpx.AsyncClient(base_url=markets_url) as markets:
+    async with (
+        serve(create_markets(markets_settings)) as markets_url,
+        httpx.AsyncClient(base_url=markets_url) as markets,
+    ):
 
         async def service_answer(token: str) -> int:
             # an office write with an empty body: 422 once the token is accepted, 401 when refused
@@ -102,9 +105,7 @@ async def test_keys_rotate_and_a_service_follows_keys_and_revocations(
             office_b = issue_token(
                 None, Principal(username="admin", role=Role.OFFICE), timedelta(minutes=5), signer_for(key_b)
             )
-            disabled = await gw.post(
-                f"{API}/users/{username}/disable", headers={"Authorization": f"Bearer {office_b}"}
-            )
+            disabled = await gw.post(f"{API}/users/{username}/disable", headers={"Authorization": f"Bearer {office_b}"})
             assert disabled.status_code == 200
             assert (await gw.get(f"{API}/me", headers={"Authorization": f"Bearer {token_b}"})).status_code == 401
             took = await _eventually(lambda: _is(service_answer(token_b), 401), 5)
