@@ -80,11 +80,15 @@ class Runtime:
         self.indexes: IndexSpec = dict(spec.indexes)
         self.topics: set[str] = set()
         self.ready = asyncio.Event()
-        self.tokens: TokenVerifier = app.state.token_verifier
-        self.key_feed: KeyFeed | None = None
         self._bootstrap_task: asyncio.Task[None] | None = None
         self.last_bootstrap_error = "starting"
         self.components: dict[type, object] = {}
+        # verifies bearer tokens (shared.identity); the gateway gives it its own keys in ``wire``
+        self.tokens = TokenVerifier(issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+        if settings.jwt_public_keys:
+            self.tokens.set_jwks(json.loads(settings.jwt_public_keys))
+        self.key_feed: KeyFeed | None = None
+        self.provide(self.tokens)
         if self.outbox:
             self.indexes.update(Outbox.indexes)
             self.topics.add(self.outbox.topic)
@@ -254,9 +258,6 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         openapi_url="/openapi.json" if spec.openapi_docs else None,
     )
     app.state.settings = settings
-    app.state.token_verifier = verifier = TokenVerifier(issuer=settings.jwt_issuer, audience=settings.jwt_audience)
-    if settings.jwt_public_keys:
-        verifier.set_jwks(json.loads(settings.jwt_public_keys))
     app.state.metrics = ServiceMetrics(spec.name)
     install_error_handlers(app)
     app.include_router(health_router())

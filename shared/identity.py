@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from pydantic import BaseModel
 
+from shared.app import provide
 from shared.errors import Forbidden, Unauthorized
 from shared.roles import Role
 from shared.tokens import TokenClaims, TokenVerifier
@@ -56,21 +57,19 @@ def bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
-def token_verifier(request: Request) -> TokenVerifier:
-    verifier: TokenVerifier = request.app.state.token_verifier
-    return verifier
+Verifier = Annotated[TokenVerifier, Depends(provide(TokenVerifier))]
 
 
-async def current_principal(request: Request) -> Principal:
+async def current_principal(request: Request, verifier: Verifier) -> Principal:
     token = bearer_token(request)
     if token is None:
         raise Unauthorized("log in first: this needs a bearer token")
-    return principal_of(await token_verifier(request).verify(token))
+    return principal_of(await verifier.verify(token))
 
 
-async def optional_principal(request: Request) -> Principal | None:
+async def optional_principal(request: Request, verifier: Verifier) -> Principal | None:
     token = bearer_token(request)
-    return principal_of(await token_verifier(request).verify(token)) if token else None
+    return principal_of(await verifier.verify(token)) if token else None
 
 
 async def office_principal(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:

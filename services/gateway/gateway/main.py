@@ -54,7 +54,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         fetch_token_keys=False,
     )
     app = create_service_app(spec, settings)
-    parts["gateway"] = app.state.gateway = Gateway(settings, app.state.metrics, app.openapi, app.state.token_verifier)
+    parts["gateway"] = app.state.gateway = Gateway(settings, app.state.metrics, app.openapi)
     web.mount_static(app)
     install_browser_security(app, settings.cors_origins, hsts=settings.profile == "prod")
     return app

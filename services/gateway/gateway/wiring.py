@@ -27,7 +27,7 @@ from gateway.ratelimit import RateLimiter
 from gateway.settings import GatewaySettings
 from shared.app import Runtime
 from shared.metrics import ServiceMetrics
-from shared.tokens import TokenSigner, TokenVerifier, generate_private_pem, load_private_key, load_public_keys
+from shared.tokens import TokenSigner, generate_private_pem, load_private_key, load_public_keys
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,6 @@ class Gateway:
         settings: GatewaySettings,
         metrics: ServiceMetrics,
         own_openapi: Callable[[], dict[str, Any]],
-        verifier: TokenVerifier,
     ):
         self.settings = settings
         self.metrics = GatewayMetrics(metrics)
@@ -61,8 +60,6 @@ class Gateway:
         self.openapi.on_change(lambda spec: self.templates.replace([*self.policy.templates(), *spec["paths"]]))
         self.passwords = Passwords()
         self.signer = _signer(settings)
-        self.verifier = verifier
-        verifier.set_keys(self.signer.public_keys)
         self._accounts: AccountService | None = None
         self.feed: EventFeed | None = None
         self._warm: list[asyncio.Task[None]] = []
@@ -76,9 +73,11 @@ class Gateway:
 
     async def wire(self, runtime: Runtime) -> None:
         store = AccountStore(runtime.mongo.db)
+        runtime.tokens.set_keys(self.signer.public_keys)
         self._accounts = AccountService(
-            self.settings, store, self.passwords, self.signer, self.verifier, self.metrics, self.proxy
+            self.settings, store, self.passwords, self.signer, runtime.tokens, self.metrics, self.proxy
         )
+        runtime.provide(self._accounts)
         runtime.topics.update(self.settings.stream_topics)
         self._revocations = asyncio.create_task(self._poll_revocations(), name="revocation-poll")
 

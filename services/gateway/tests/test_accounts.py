@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from shared.testing import unique
 
 from shared.identity import Role
-from shared.testing import unique
 
 from .conftest import RunningGateway
 

@@ -29,8 +29,9 @@ from gateway.accounts.schemas import (
     UserUpdate,
 )
 from gateway.accounts.service import AccountService, Actor, Session
-from gateway.api import BEARER_NEEDED, GatewayDep, Office, SignedIn, rate_limit
+from gateway.api import BEARER_NEEDED, Office, SignedIn, rate_limit
 from gateway.contracts.openapi import API_PREFIX
+from shared.app import provide
 from shared.errors import InvalidInput, Unauthorized
 from shared.web.middleware import client_ip
 
@@ -43,11 +44,7 @@ router = APIRouter(prefix=API_PREFIX, dependencies=[Depends(rate_limit)])
 well_known = APIRouter(prefix="/.well-known", tags=["auth"], dependencies=[Depends(rate_limit)])
 
 
-async def accounts_of(gateway: GatewayDep) -> AccountService:
-    return gateway.accounts
-
-
-Accounts = Annotated[AccountService, Depends(accounts_of)]
+Accounts = Annotated[AccountService, Depends(provide(AccountService))]
 
 
 def _actor(caller: Any, request: Request) -> Actor:
