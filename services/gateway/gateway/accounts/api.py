@@ -29,7 +29,7 @@ from gateway.accounts.schemas import (
     UserUpdate,
 )
 from gateway.accounts.service import AccountService, Actor, Session
-from gateway.api import BEARER_NEEDED, Office, SignedIn, rate_limit
+from gateway.api import BEARER_NEEDED, Office, SignedIn, _forwardable, rate_limit
 from gateway.contracts.openapi import API_PREFIX
 from shared.app import provide
 from shared.errors import InvalidInput, Unauthorized
@@ -49,10 +49,6 @@ Accounts = Annotated[AccountService, Depends(provide(AccountService))]
 
 def _actor(caller: Any, request: Request) -> Actor:
     return Actor(caller.username, client_ip(request.scope))
-
-
-def _forwardable(request: Request) -> list[tuple[str, str]]:
-    return [(n, request.headers[n]) for n in ("authorization", "accept-language") if n in request.headers]
 
 
 def _public(account: Account) -> UserPublic:
