@@ -301,6 +301,8 @@ async def test_every_account_action_is_audited_without_secrets(gateway: RunningG
     for secret in (password, "second-passphrase-2", reset, "$argon2"):
         assert secret not in everything
 
+    naive = {"actor": admin, "from": started.replace(tzinfo=None).isoformat(), "to": future}
+    assert (await client.get(f"{API}/audit", params=naive, headers=office)).json()["total"] == 6, "naive means UTC"
     bad = await client.get(f"{API}/audit", params={"from": "yesterday"}, headers=office)
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "query.from"
     assert (

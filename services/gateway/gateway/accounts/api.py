@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
@@ -293,9 +293,15 @@ async def audit_filter(
     since: Annotated[datetime | None, Query(alias="from", description="From this time (inclusive)")] = None,
     until: Annotated[datetime | None, Query(alias="to", description="Until this time (exclusive)")] = None,
 ) -> AuditFilter:
+    since, until = _utc(since), _utc(until)
     if since and until and since >= until:
         raise InvalidInput("query.to", "'to' must come after 'from'")
     return (actor.lower() if actor else None), since, until
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """A time without offset is read as UTC (as every time the API returns)."""
+    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
 
 
 def _audit_public(entry: AuditEntry) -> AuditPublic:
