@@ -280,6 +280,7 @@ class KeyFeed:
         keys_every_s: float,
         revocations_every_s: float,
         timeout_s: float = 5.0,
+        min_refetch_s: float = 5.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.verifier = verifier
@@ -287,6 +288,9 @@ class KeyFeed:
         self.revocations_url = gateway_url.rstrip("/") + "/.well-known/revocations.json"
         self.keys_every_s = keys_every_s
         self.revocations_every_s = revocations_every_s
+        # tokens naming an unknown kid fetch the keys at most this often (a flood of forged kids
+        # must not turn into a flood of requests to the gateway)
+        self.min_refetch_s = min_refetch_s
         self._http = httpx.AsyncClient(timeout=timeout_s, transport=transport)
         self._task: asyncio.Task[None] | None = None
         self._keys_fetched_at = 0.0
@@ -304,9 +308,9 @@ class KeyFeed:
                 await self._task
         await self._http.aclose()
 
-    async def refresh_keys_now(self, min_interval_s: float = 5.0) -> None:
+    async def refresh_keys_now(self) -> None:
         async with self._lock:
-            if time.monotonic() - self._keys_fetched_at < min_interval_s:
+            if time.monotonic() - self._keys_fetched_at < self.min_refetch_s:
                 return
             with contextlib.suppress(httpx.HTTPError, ValueError):
                 await self._fetch_keys()
