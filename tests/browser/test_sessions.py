@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from shared.testing import Platform, running_platform
+from devkit.testing import Platform, running_platform
 
 from .conftest import OFFICE
 

@@ -12,8 +12,8 @@ import time
 
 import httpx
 import pytest
-from shared.testing import Platform, unique
 
+from devkit.testing import Platform, unique
 from shared.identity import Role
 
 from .conftest import World

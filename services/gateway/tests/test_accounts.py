@@ -12,6 +12,7 @@ import httpx
 import pytest
 from shared.testing import unique
 
+from devkit.testing import unique
 from shared.identity import Role
 
 from .conftest import RunningGateway

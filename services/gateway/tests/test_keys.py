@@ -13,9 +13,9 @@ import pytest
 from gateway.main import create_app
 from markets.main import create_app as create_markets
 from markets.settings import MarketsSettings
-from shared.stack.processes import free_port
-from shared.testing import LocalKafka, LocalMongo, issue_token, make_settings, signer_for, unique
 
+from devkit.stack.processes import free_port
+from devkit.testing import LocalKafka, LocalMongo, issue_token, make_settings, signer_for, unique
 from shared.identity import Principal, Role
 from shared.tokens import generate_private_pem
 
