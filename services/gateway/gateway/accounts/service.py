@@ -336,17 +336,14 @@ class AccountService:
         return f"{self.settings.public_url.rstrip('/')}/?activate={quote(token, safe='')}"
 
     async def activate(self, token: str, password: str, address: str | None) -> Account:
-        taken = await self.store.take_one_time(digest(token), utcnow())
-        if taken is None:
-            raise InvalidInput("body.token", "this link is not valid any more; ask the commerce office for a new one")
-        username, purpose = taken
+        expired = "this link is not valid any more; ask the commerce office for a new one"
+        username = await self.store.peek_one_time(digest(token), utcnow())
+        if username is None:
+            raise InvalidInput("body.token", expired)
+        _policy(check_password, password, username)  # refused: the link stays usable for a better password
+        if await self.store.take_one_time(digest(token), utcnow()) is None:
+            raise InvalidInput("body.token", expired)
         account = await self._account(username)
-        try:
-            check_password(password, username)
-        except PolicyViolation as exc:
-            # the link stays usable for a better password
-            await self.store.add_one_time(digest(token), username, purpose, utcnow() + timedelta(minutes=30))
-            raise InvalidInput(exc.field, exc.message) from exc
         updated = replace(account, password_hash=await self.passwords.hash(password))
         updated = await self._save(account, updated, revoke=True)
         await self.store.clear_failures(username)

@@ -230,6 +230,10 @@ class AccountStore:
             {"_id": token_hash, "username": username, "purpose": purpose.value, "expires_at": expires_at}
         )
 
+    async def peek_one_time(self, token_hash: str, now: datetime) -> str | None:
+        doc = await self.one_time.find_one({"_id": token_hash, "expires_at": {"$gt": now}})
+        return str(doc["username"]) if doc else None
+
     async def take_one_time(self, token_hash: str, now: datetime) -> tuple[str, OneTimePurpose] | None:
         doc = await self.one_time.find_one_and_delete({"_id": token_hash})
         if doc is None or doc["expires_at"] <= now:
