@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from shared.testing import unique
 
 from devkit.testing import unique
 from shared.identity import Role
