@@ -240,7 +240,15 @@ async def running_gateway(settings: GatewaySettings) -> AsyncIterator[RunningGat
 async def gateway(kafka: LocalKafka, mongo: LocalMongo, upstreams: Upstreams) -> AsyncIterator[RunningGateway]:
     """One gateway shared by the tests that do not depend on special settings."""
     settings = gateway_settings(
-        kafka, mongo, upstreams, login_burst=1000, sse_heartbeat_s=0.3, sse_client_queue=32, sse_send_timeout_s=1.0
+        kafka,
+        mongo,
+        upstreams,
+        login_burst=1000,
+        # a login takes seconds on a loaded machine: the delay after failures must outlast the next try
+        login_delay_s=30,
+        sse_heartbeat_s=0.3,
+        sse_client_queue=32,
+        sse_send_timeout_s=1.0,
     )
     async with running_gateway(settings) as running:
         yield running
