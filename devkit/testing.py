@@ -8,11 +8,13 @@ durable storage, which they may kill and restart.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +22,13 @@ import pytest
 
 from devkit.stack.components import SERVICES, Component, Stack, kafka_components, mongo_component
 from devkit.stack.processes import StackError, free_port, port_is_free
+from shared.identity import Principal
 from shared.settings import ServiceSettings
+from shared.tokens import TokenSigner, generate_private_pem, load_private_key
 
+# one signing key per test process: services under test trust its public half (``jwt_public_keys``)
+TEST_SIGNING_KEY = generate_private_pem()
+TEST_VERSION = "test-version"  # the token version of tokens minted by tests (never revoked)
 FAST_KAFKA = {"kafka_session_timeout_ms": 1500, "kafka_heartbeat_interval_ms": 500, "kafka_request_timeout_ms": 5000}
 
 
@@ -117,8 +124,28 @@ def durable_mongo(tmp_path: Path) -> Iterator[LocalMongo]:
     server.stop()
 
 
+def signer_for(private_key_pem: str, settings: ServiceSettings | None = None) -> TokenSigner:
+    settings = settings or ServiceSettings()
+    return TokenSigner(
+        load_private_key(private_key_pem), [], issuer=settings.jwt_issuer, audience=settings.jwt_audience
+    )
+
+
+TEST_SIGNER = signer_for(TEST_SIGNING_KEY)
+TEST_JWKS = json.dumps(TEST_SIGNER.jwks())
+
+
+def issue_token(
+    settings: ServiceSettings | None, principal: Principal, ttl: timedelta, signer: TokenSigner = TEST_SIGNER
+) -> str:
+    """A token as the gateway would mint it, signed with the tests' key (or ``signer``); ``settings``
+    is the service's (tests keep the default issuer and audience, so it only documents the target)."""
+    return signer.issue(principal.username, principal.role.value, principal.scope, ttl, version=TEST_VERSION)
+
+
 def make_settings(cls: type[ServiceSettings], kafka: LocalKafka, mongo: LocalMongo, **overrides: Any) -> Any:
-    """Settings for a service under test: the harness's broker and database, a fresh db name."""
+    """Settings for a service under test: the harness's broker and database, a fresh db name, the
+    tests' token key (services trust its public half; the gateway signs with it)."""
     values: dict[str, Any] = {
         "profile": "test",
         "kafka_bootstrap": kafka.bootstrap,
@@ -127,8 +154,12 @@ def make_settings(cls: type[ServiceSettings], kafka: LocalKafka, mongo: LocalMon
         "outbox_poll_interval_s": 0.05,
         "consumer_retry_backoff_s": 0.01,
         "log_level": "WARNING",
+        "jwt_public_keys": TEST_JWKS,
         **FAST_KAFKA,
     }
+    if "jwt_private_key" in cls.model_fields:
+        values["jwt_private_key"] = TEST_SIGNING_KEY
+        values.pop("jwt_public_keys")
     values.update(overrides)
     return cls(**values)
 
@@ -199,6 +230,13 @@ class Platform:
     @property
     def kafka_bootstrap(self) -> str:
         return self.stack.kafka_bootstrap
+
+    def signer(self) -> TokenSigner:
+        """The running gateway's own signing key, to mint tokens as it does."""
+        return signer_for(self.stack.signing_key())
+
+    def token(self, principal: Principal, ttl: timedelta = timedelta(minutes=30)) -> str:
+        return issue_token(None, principal, ttl, self.signer())
 
     @property
     def mongo_url(self) -> str:

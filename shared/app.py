@@ -10,6 +10,7 @@ the service will use exists before it reports ready, so no collection is created
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -30,6 +31,7 @@ from shared.mongo import IndexSpec, Mongo
 from shared.outbox import Outbox, OutboxRelay
 from shared.retry import until_done
 from shared.settings import ServiceSettings
+from shared.tokens import KeyFeed, TokenVerifier
 from shared.web.middleware import BodySizeLimitMiddleware, LoopbackOnlyMiddleware, RequestContextMiddleware
 from shared.web.problems import install_error_handlers
 
@@ -59,6 +61,8 @@ class ServiceSpec:
     version: str = "1.0.0"
     # False for a service that serves its own API documentation (the gateway serves the merged one)
     openapi_docs: bool = True
+    # False for the gateway, which signs the tokens and feeds its own verifier
+    fetch_token_keys: bool = True
 
     def __post_init__(self) -> None:
         if self.events and not self.publishes:
@@ -85,6 +89,12 @@ class Runtime:
         self._bootstrap_task: asyncio.Task[None] | None = None
         self.last_bootstrap_error = "starting"
         self.components: dict[type, object] = {}
+        # verifies bearer tokens (shared.identity); the gateway gives it its own keys in ``wire``
+        self.tokens = TokenVerifier(issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+        if settings.jwt_public_keys:
+            self.tokens.set_jwks(json.loads(settings.jwt_public_keys))
+        self.key_feed: KeyFeed | None = None
+        self.provide(self.tokens)
         if self.outbox:
             self.indexes.update(Outbox.indexes)
             self.topics.add(self.outbox.topic)
@@ -138,6 +148,14 @@ class Runtime:
 
     async def start(self) -> None:
         self.bus.start()
+        if self.spec.fetch_token_keys and not self.settings.jwt_public_keys:
+            self.key_feed = KeyFeed(
+                self.tokens,
+                self.settings.gateway_url,
+                keys_every_s=self.settings.token_keys_refresh_s,
+                revocations_every_s=self.settings.revocation_poll_s,
+            )
+            self.key_feed.start()
         if self.spec.wire:
             await self.spec.wire(self)
         self._bootstrap_task = asyncio.create_task(self._bootstrap(), name="bootstrap")
@@ -182,12 +200,19 @@ class Runtime:
             await self.relay.stop()
         await self.bus.stop()
         await self.mongo.close()
+        if self.key_feed:
+            await self.key_feed.stop()
 
     async def check_mongo(self) -> None:
         await self.mongo.ping()
 
     async def check_kafka(self) -> None:
         await self.bus.check()
+
+    async def check_token_keys(self) -> None:
+        if not self.tokens.has_keys:
+            reason = self.key_feed.last_error if self.key_feed else "none configured"
+            raise RuntimeError(f"the gateway's token keys are not loaded ({reason})")
 
     async def check_bootstrap(self) -> None:
         if not self.ready.is_set():
@@ -236,6 +261,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
             "mongodb": runtime.check_mongo,
             "kafka": runtime.check_kafka,
             "startup": runtime.check_bootstrap,
+            "token_keys": runtime.check_token_keys,
         }
         await runtime.start()
         try:

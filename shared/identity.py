@@ -1,31 +1,24 @@
-"""Who is calling: JWTs issued by the gateway, verified again by every service.
+"""Who is calling: access tokens issued by the gateway, verified again by every service.
 
-The gateway authenticates users and forwards their bearer token; each service decodes it with the
-shared key and enforces the role and scope its own routes need, so a write is checked where the
-resource lives even if a request reaches a service without passing the gateway.
+The gateway authenticates users and forwards their bearer token; each service verifies it with the
+gateway's public keys (:mod:`shared.tokens`) and enforces the role and scope its own routes need,
+so a write is checked where the resource lives even if a request reaches a service without
+passing the gateway. No service holds a key that can sign a token.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
-from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
-import jwt
 from fastapi import Depends, Request
 from pydantic import BaseModel
 
+from shared.app import provide
 from shared.errors import Forbidden, Unauthorized
-from shared.events import utcnow
-from shared.settings import ServiceSettings
+from shared.roles import Role
+from shared.tokens import TokenClaims, TokenVerifier
 
-ALGORITHM = "HS256"
-
-
-class Role(StrEnum):
-    OFFICE = "commerce_office"
-    MARKET_OPERATOR = "market_operator"
-    SHOPKEEPER = "shopkeeper"
+__all__ = ["Principal", "Role", "bearer_token", "current_principal", "optional_principal", "principal_of"]
 
 
 class Principal(BaseModel):
@@ -49,33 +42,10 @@ class Principal(BaseModel):
             raise Forbidden(f"your account is not allowed to change {resource_id!r}")
 
 
-def issue_token(settings: ServiceSettings, principal: Principal, ttl: timedelta) -> str:
-    now = utcnow()
-    claims: dict[str, Any] = {
-        "sub": principal.username,
-        "role": principal.role.value,
-        "scope": principal.scope,
-        "iss": settings.jwt_issuer,
-        "iat": now,
-        "nbf": now,
-        "exp": now + ttl,
-    }
-    return jwt.encode(claims, settings.jwt_secret, algorithm=ALGORITHM)
-
-
-def decode_token(settings: ServiceSettings, token: str) -> Principal:
+def principal_of(claims: TokenClaims) -> Principal:
     try:
-        claims = jwt.decode(
-            token,
-            settings.jwt_secret,
-            algorithms=[ALGORITHM],
-            issuer=settings.jwt_issuer,
-            options={"require": ["exp", "iat", "sub", "iss"]},
-        )
-        return Principal(username=claims["sub"], role=Role(claims["role"]), scope=claims.get("scope"))
-    except jwt.ExpiredSignatureError as exc:
-        raise Unauthorized("the token has expired; log in again") from exc
-    except (jwt.InvalidTokenError, KeyError, ValueError) as exc:
+        return Principal(username=claims.subject, role=Role(claims.role), scope=claims.scope)
+    except ValueError as exc:
         raise Unauthorized("the token is not valid") from exc
 
 
@@ -87,21 +57,19 @@ def bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
-def _settings(request: Request) -> ServiceSettings:
-    settings: ServiceSettings = request.app.state.settings
-    return settings
+Verifier = Annotated[TokenVerifier, Depends(provide(TokenVerifier))]
 
 
-async def current_principal(request: Request) -> Principal:
+async def current_principal(request: Request, verifier: Verifier) -> Principal:
     token = bearer_token(request)
     if token is None:
         raise Unauthorized("log in first: this needs a bearer token")
-    return decode_token(_settings(request), token)
+    return principal_of(await verifier.verify(token))
 
 
-async def optional_principal(request: Request) -> Principal | None:
+async def optional_principal(request: Request, verifier: Verifier) -> Principal | None:
     token = bearer_token(request)
-    return decode_token(_settings(request), token) if token else None
+    return principal_of(await verifier.verify(token)) if token else None
 
 
 async def office_principal(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:

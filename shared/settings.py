@@ -5,10 +5,9 @@ from __future__ import annotations
 import ipaddress
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-LOCAL_JWT_SECRET = "local-profile-only-jwt-secret-change-me"  # noqa: S105 - refused outside local
 LOOPBACK_NAMES = frozenset({"localhost", "ip6-localhost"})
 
 
@@ -56,8 +55,15 @@ class ServiceSettings(BaseSettings):
     # CA of the MongoDB members' certificates: when set, every connection uses TLS and checks them
     mongo_tls_ca_file: str | None = None
 
-    jwt_secret: str = LOCAL_JWT_SECRET
     jwt_issuer: str = "milano-commerce"
+    jwt_audience: str = "milano-commerce-api"
+    # where the gateway serves its public keys and revocation list (services poll it; see shared/tokens.py)
+    gateway_url: str = "http://127.0.0.1:8000"
+    # a JWKS document of trusted public keys given directly (then the keys are not fetched)
+    jwt_public_keys: str | None = None
+    token_keys_refresh_s: float = Field(default=300.0, gt=0)
+    # revoked tokens are refused by every service within this many seconds
+    revocation_poll_s: float = Field(default=15.0, gt=0, le=60)
 
     outbox_batch_size: int = Field(default=200, ge=1, le=5000)
     outbox_poll_interval_s: float = Field(default=0.5, gt=0)
@@ -88,14 +94,6 @@ class ServiceSettings(BaseSettings):
                 ipaddress.ip_network(entry, strict=False)
             except ValueError as exc:
                 raise ValueError(f"FORWARDED_ALLOW_IPS: {entry!r} is not an IP address or CIDR") from exc
-        return self
-
-    @model_validator(mode="after")
-    def _refuse_default_secrets(self) -> ServiceSettings:
-        if self.profile == "prod" and self.jwt_secret == LOCAL_JWT_SECRET:
-            raise ValueError("JWT_SECRET must be set outside the local profile (PROFILE=prod refuses the default)")
-        if self.profile == "prod" and len(self.jwt_secret) < 32:
-            raise ValueError("JWT_SECRET must be at least 32 characters in the prod profile")
         return self
 
     @property

@@ -63,14 +63,16 @@ COMMON_ENV = {
     "MONGO_URL": "secret",
     "MONGO_DB": "config",
     "MONGO_TLS_CA_FILE": "config",
-    "JWT_SECRET": "secret",
 }
+# a service verifies tokens with the gateway's public keys, fetched from it
+VERIFIER_ENV = {**COMMON_ENV, "GATEWAY_URL": "config"}
 SERVICE_ENV = {
-    "markets": COMMON_ENV,
-    "shops": COMMON_ENV,
-    "districts": COMMON_ENV,
+    "markets": VERIFIER_ENV,
+    "shops": VERIFIER_ENV,
+    "districts": VERIFIER_ENV,
     "gateway": {
         **COMMON_ENV,
+        "JWT_PRIVATE_KEY": "secret",
         "MARKETS_URL": "config",
         "SHOPS_URL": "config",
         "DISTRICTS_URL": "config",
@@ -80,6 +82,8 @@ SERVICE_ENV = {
         "BOOTSTRAP_OFFICE_PASSWORD": "secret",
     },
 }
+# Only the gateway may hold a key that signs tokens (issue 14: one shared secret let any service mint them).
+SIGNING_ENV = ("JWT_PRIVATE_KEY", "JWT_PREVIOUS_KEYS", "JWT_SECRET")
 # Objects every service needs beside its Deployment.
 SERVICE_COMPANIONS = (
     "Service",
@@ -316,6 +320,9 @@ def check_services(docs: list[dict[str, Any]], overlay: str, report: Report) -> 
             if service not in by_kind.get(companion, set()):
                 report.fail(where, f"has no {companion} named {service!r}")
         sources = service_env(doc, config_maps)
+        for name in SIGNING_ENV:
+            if service != "gateway" and name in sources:
+                report.fail(where, f"environment variable {name} gives a signing key to a service that only verifies")
         for name, kind in required.items():
             actual = sources.get(name)
             if actual is None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from devkit.stack.processes import Managed, StackError, port_accepts, port_is_free
+from shared.tokens import generate_private_pem
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ROOT / ".tools"
@@ -50,12 +51,12 @@ def s3_python() -> Path:
     return path
 
 
-def _secret(path: Path, length: int = 32) -> str:
+def _secret(path: Path, length: int = 32, make: Callable[[], str] | None = None) -> str:
     """A random local secret, created once and kept under .data (never a default in code)."""
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(length)
+    value = make() if make else secrets.token_urlsafe(length)
     path.write_text(value)
     path.chmod(0o600)
     return value
@@ -313,15 +314,26 @@ class Stack:
             "PROFILE": os.environ.get("PROFILE", "local"),
             "KAFKA_SESSION_TIMEOUT_MS": os.environ.get("KAFKA_SESSION_TIMEOUT_MS", "3000"),
             "KAFKA_HEARTBEAT_INTERVAL_MS": os.environ.get("KAFKA_HEARTBEAT_INTERVAL_MS", "500"),
-            "JWT_SECRET": os.environ.get("JWT_SECRET") or _secret(self.data / "secrets" / "jwt"),
             **self.extra_env,
         }
         for name, default in SERVICES:
             env[f"{name.upper()}_URL"] = f"http://{HOST}:{self.port_of(name, default)}"
         return env
 
-    def services(self) -> list[Component]:
+    def signing_key(self) -> str:
+        """The gateway's Ed25519 private key (PEM): ``JWT_PRIVATE_KEY`` or one generated once under .data."""
+        return os.environ.get("JWT_PRIVATE_KEY") or _secret(
+            self.data / "secrets" / "jwt-signing-key.pem", make=generate_private_pem
+        )
+
+    def env_of(self, service: str) -> dict[str, str]:
+        """Only the gateway gets the signing key; the services fetch its public keys from it."""
         env = self.service_env()
+        if service == "gateway":
+            env["JWT_PRIVATE_KEY"] = self.signing_key()
+        return env
+
+    def services(self) -> list[Component]:
         parts = []
         for name, default in SERVICES:
             port = self.port_of(name, default)
@@ -340,7 +352,7 @@ class Stack:
             ]
             parts.append(
                 Component(
-                    _managed(name, argv, self.data, self.run, {**env, "PORT": str(port)}),
+                    _managed(name, argv, self.data, self.run, {**self.env_of(name), "PORT": str(port)}),
                     port,
                     ready_check="/readyz",
                     timeout_s=90.0,

@@ -31,7 +31,7 @@ def _non_loopback_address() -> str | None:
 
 
 def _app(profile: str) -> object:
-    extra = {"jwt_secret": "x" * 40, "host": "0.0.0.0"} if profile == "prod" else {}
+    extra = {"host": "0.0.0.0"} if profile == "prod" else {}
     settings = ServiceSettings(
         profile=profile,  # type: ignore[arg-type]
         kafka_bootstrap=f"127.0.0.1:{free_port()}",

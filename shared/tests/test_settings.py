@@ -9,12 +9,13 @@ from shared.kafka import client_options
 from shared.settings import ServiceSettings
 
 
-def test_prod_profile_refuses_the_default_jwt_secret() -> None:
-    with pytest.raises(ValidationError, match="JWT_SECRET"):
-        ServiceSettings(profile="prod")
-    with pytest.raises(ValidationError, match="at least 32"):
-        ServiceSettings(profile="prod", jwt_secret="short")
-    assert ServiceSettings(profile="prod", jwt_secret="x" * 40).profile == "prod"
+def test_services_hold_no_signing_secret() -> None:
+    """A service's settings carry only where to fetch public keys; nothing that could sign a token."""
+    settings = ServiceSettings(profile="prod")
+    assert not any("secret" in name or "private" in name for name in ServiceSettings.model_fields)
+    assert settings.gateway_url and settings.jwt_public_keys is None
+    with pytest.raises(ValidationError, match="revocation_poll_s"):
+        ServiceSettings(revocation_poll_s=61)
 
 
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -44,7 +45,7 @@ def test_the_local_profile_refuses_to_bind_a_non_loopback_address() -> None:
             ServiceSettings(profile="local", host=host)
     for host in ("127.0.0.1", "127.0.0.2", "::1", "localhost"):
         assert ServiceSettings(profile="local", host=host).host == host
-    assert ServiceSettings(profile="prod", jwt_secret="x" * 40, host="0.0.0.0").host == "0.0.0.0"
+    assert ServiceSettings(profile="prod", host="0.0.0.0").host == "0.0.0.0"
 
 
 def test_the_local_profile_refuses_the_images_binding(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -56,7 +57,7 @@ def test_the_local_profile_refuses_the_images_binding(monkeypatch: pytest.Monkey
 
 
 def test_forwarded_addresses_are_trusted_only_from_named_networks() -> None:
-    prod = {"profile": "prod", "jwt_secret": "x" * 40}
+    prod = {"profile": "prod"}
     with pytest.raises(ValidationError, match="FORWARDED_ALLOW_IPS"):
         ServiceSettings(**prod, forwarded_allow_ips="*")
     with pytest.raises(ValidationError, match="FORWARDED_ALLOW_IPS"):

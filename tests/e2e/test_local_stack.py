@@ -38,7 +38,7 @@ def pids(data: Path) -> dict[str, int]:
 
 @pytest.fixture
 def stack_env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"KAFKA_BOOTSTRAP", "MONGO_URL", "JWT_SECRET"}}
+    env = {k: v for k, v in os.environ.items() if k not in {"KAFKA_BOOTSTRAP", "MONGO_URL", "JWT_PRIVATE_KEY"}}
     env.update({f"{name.upper()}_PORT": str(free_port()) for name in COMPONENTS})
     env.update({"DATA_DIR": str(tmp_path / "data"), "PROFILE": "local", "DEMO_PASSWORD": "office-demo"})
     return env

@@ -9,8 +9,7 @@ import httpx
 import pytest
 
 from devkit.testing import Platform, running_platform
-from shared.identity import Principal, Role, issue_token
-from shared.settings import ServiceSettings
+from shared.identity import Principal, Role
 
 FUZZ_ENV = {"RATE_LIMIT_ENABLED": "false", "LOGIN_BURST": "1000", "LOGIN_MAX_FAILURES": "100"}
 
@@ -22,8 +21,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
 
 @pytest.fixture(scope="package")
 def office(platform: Platform) -> dict[str, str]:
-    settings = ServiceSettings(profile="test", jwt_secret=platform.stack.service_env()["JWT_SECRET"])
-    token = issue_token(settings, Principal(username="office", role=Role.OFFICE), timedelta(minutes=30))
+    token = platform.token(Principal(username="office", role=Role.OFFICE), timedelta(minutes=30))
     return {"Authorization": f"Bearer {token}"}
 
 

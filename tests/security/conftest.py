@@ -16,11 +16,11 @@ from typing import Any
 import httpx
 import pytest
 
-from devkit.testing import Platform, running_platform, unique
-from shared.identity import Principal, Role, issue_token
-from shared.settings import ServiceSettings
+from devkit.testing import Platform, issue_token, running_platform, signer_for, unique
+from shared.identity import Principal, Role
+from shared.tokens import TokenSigner
 
-SECURITY_ENV = {"RATE_LIMIT_ENABLED": "false", "LOGIN_BURST": "100", "LOG_LEVEL": "DEBUG"}
+SECURITY_ENV = {"RATE_LIMIT_ENABLED": "false", "LOGIN_BURST": "100", "LOG_LEVEL": "DEBUG", "REVOCATION_POLL_S": "2"}
 OFFICE_PASSWORD = "office-demo"
 
 
@@ -43,10 +43,15 @@ class World:
     shop: str
     offer: str
     district: str
-    settings: ServiceSettings
+    signing_key: str  # the platform gateway's private key (PEM), to mint tokens as it does
+
+    @property
+    def signer(self) -> TokenSigner:
+        return signer_for(self.signing_key)
 
     def token(self, role: Role, scope: str | None = None, ttl: timedelta = timedelta(minutes=10)) -> str:
-        return issue_token(self.settings, Principal(username=f"{role.value}-tester", role=role, scope=scope), ttl)
+        principal = Principal(username=f"{role.value}-tester", role=role, scope=scope)
+        return issue_token(None, principal, ttl, self.signer)
 
     def bearer(self, role: Role, scope: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(role, scope)}"}
@@ -77,10 +82,7 @@ async def gateway(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture(scope="package")
 async def world(platform: Platform, gateway: httpx.AsyncClient) -> World:
-    settings = ServiceSettings(profile="test", jwt_secret=platform.stack.service_env()["JWT_SECRET"])
-    office = {
-        "Authorization": f"Bearer {issue_token(settings, Principal(username='office', role=Role.OFFICE), timedelta(minutes=30))}"
-    }
+    office = {"Authorization": f"Bearer {platform.token(Principal(username='office', role=Role.OFFICE))}"}
     api = "/api/v1"
     market = unique("sicuro")
     location = {"lon": 9.2, "lat": 45.47}
@@ -113,4 +115,4 @@ async def world(platform: Platform, gateway: httpx.AsyncClient) -> World:
     await _created(
         gateway, f"{api}/districts", {"code": district, "name": "Distretto", "perimeter": square(9.2, 45.47)}, office
     )
-    return World(market, call, shop, offer, district, settings)
+    return World(market, call, shop, offer, district, platform.stack.signing_key())

@@ -13,6 +13,7 @@ import pytest
 
 from devkit.testing import Platform, unique
 from shared.identity import Role
+from shared.tokens import generate_private_pem, load_private_key
 
 from .conftest import World
 
@@ -21,14 +22,16 @@ pytestmark = [pytest.mark.integration, pytest.mark.filterwarnings("ignore::jwt.w
 
 def _claims(world: World, **changes: Any) -> dict[str, Any]:
     now = int(time.time())
-    claims: dict[str, Any] = {"sub": "mallory", "role": Role.OFFICE.value, "scope": None}
-    claims.update(iss=world.settings.jwt_issuer, iat=now, nbf=now, exp=now + 300)
+    claims: dict[str, Any] = {"sub": "mallory", "role": Role.OFFICE.value, "scope": None, "tv": "v1", "jti": "j1"}
+    claims.update(iss=world.signer.issuer, aud=world.signer.audience, iat=now, nbf=now, exp=now + 300)
     claims.update(changes)
     return {k: v for k, v in claims.items() if v is not ...}
 
 
-def _signed(world: World, algorithm: str = "HS256", secret: str | None = None, **changes: Any) -> str:
-    return jwt.encode(_claims(world, **changes), secret or world.settings.jwt_secret, algorithm=algorithm)
+def _signed(world: World, algorithm: str = "EdDSA", key: Any = None, **changes: Any) -> str:
+    """Claims signed with the platform's own key (or ``key``), under the platform's key id."""
+    signing = key if key is not None else load_private_key(world.signing_key)
+    return jwt.encode(_claims(world, **changes), signing, algorithm=algorithm, headers={"kid": world.signer.kid})
 
 
 def _elevated(token: str) -> str:
@@ -45,13 +48,16 @@ def _forgeries(world: World) -> dict[str, str]:
     return {
         "alg none": jwt.encode(_claims(world), key="", algorithm="none"),
         "alg none, upper case": _with_header(_signed(world), {"alg": "NONE", "typ": "JWT"}, drop_signature=True),
-        "another secret": _signed(world, secret="an-attacker-guessed-this-secret-of-40-chars"),
-        "HS512 with the right secret": _signed(world, algorithm="HS512"),
+        "another key under the platform's key id": _signed(world, key=load_private_key(generate_private_pem())),
+        "HS256 keyed with the public key": _signed(world, algorithm="HS256", key=world.signer.jwks()["keys"][0]["x"]),
+        "HS256 with a guessed secret": _signed(world, algorithm="HS256", key="an-attacker-guessed-this-secret-of-40"),
         "role changed after signing": _elevated(operator),
         "signature removed": operator.rsplit(".", 1)[0] + ".",
         "expired": _signed(world, iat=int(time.time()) - 3600, nbf=int(time.time()) - 3600, exp=int(time.time()) - 60),
         "not yet valid": _signed(world, nbf=int(time.time()) + 600),
         "another issuer": _signed(world, iss="someone-else"),
+        "another audience": _signed(world, aud="another-api"),
+        "no token version": _signed(world, tv=...),
         "no expiry": _signed(world, exp=...),
         "no subject": _signed(world, sub=...),
         "unknown role": _signed(world, role="mayor"),

@@ -13,9 +13,9 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from districts.settings import DistrictsSettings
 
-from devkit.testing import LocalKafka, LocalMongo, make_settings, unique
+from devkit.testing import LocalKafka, LocalMongo, issue_token, make_settings, unique
 from shared.events import CloudEvent
-from shared.identity import Principal, Role, issue_token
+from shared.identity import Principal, Role
 
 NOW = datetime.now(UTC)
 

@@ -37,7 +37,16 @@ class WriteRule:
 
 WRITE_RULES: tuple[WriteRule, ...] = (
     WriteRule("POST", "/api/v1/auth/token", Need.PUBLIC),
+    WriteRule("POST", "/api/v1/auth/refresh", Need.PUBLIC),  # the refresh token is the credential
+    WriteRule("POST", "/api/v1/auth/logout", Need.PUBLIC),
+    WriteRule("POST", "/api/v1/auth/activate", Need.PUBLIC),  # the one-time token is the credential
+    WriteRule("PUT", "/api/v1/me/password", Need.AUTHENTICATED),
     WriteRule("POST", "/api/v1/users", Need.OFFICE),
+    WriteRule("PATCH", "/api/v1/users/{username}", Need.OFFICE),
+    WriteRule("POST", "/api/v1/users/{username}/disable", Need.OFFICE),
+    WriteRule("POST", "/api/v1/users/{username}/enable", Need.OFFICE),
+    WriteRule("POST", "/api/v1/users/{username}/unlock", Need.OFFICE),
+    WriteRule("POST", "/api/v1/users/{username}/password-reset", Need.OFFICE),
     WriteRule("POST", "/api/v1/markets", Need.OFFICE),
     WriteRule("PATCH", "/api/v1/markets/{market_id}", Need.OFFICE),
     WriteRule("POST", "/api/v1/markets/{market_id}/stalls", Need.OFFICE),

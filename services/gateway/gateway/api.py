@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request, Response
 
 from gateway.contracts.openapi import API_PREFIX, BEARER
 from gateway.live.hub import StreamFull
 from gateway.live.stream import LiveStreamResponse
-from gateway.models import Me, TokenOut, UserCreate, UserOut, UserPage
 from gateway.ratelimit import too_many_requests
 from gateway.upstreams import owner_of
 from gateway.wiring import Gateway, gateway_of
-from shared.errors import InvalidInput, NotFound, Unauthorized, Unavailable
+from shared.errors import NotFound, Unauthorized, Unavailable
 from shared.identity import Principal, bearer_token
 from shared.web.middleware import client_ip
 from shared.web.pagination import Limit, Offset
@@ -25,7 +25,6 @@ from shared.web.pagination import Limit, Offset
 GatewayDep = Annotated[Gateway, Depends(gateway_of)]
 BEARER_NEEDED: dict[str, Any] = {"security": [{BEARER: []}]}
 RELAYED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-FORM = "application/x-www-form-urlencoded"
 
 
 async def rate_limit(request: Request, gateway: GatewayDep) -> None:
@@ -44,8 +43,9 @@ async def rate_limit(request: Request, gateway: GatewayDep) -> None:
 
 
 async def authenticate(request: Request, gateway: GatewayDep) -> Principal | None:
-    """The caller from the bearer token; a bad token is refused here and never relayed."""
-    principal = gateway.authenticator.principal(request)
+    """The caller from the bearer token; a bad or revoked token is refused here and never relayed."""
+    token = bearer_token(request)
+    principal = await gateway.accounts.authenticate(token) if token else None
     request.state.principal = principal
     return principal
 
@@ -76,79 +76,6 @@ def _forwardable(request: Request) -> list[tuple[str, str]]:
     return [(n, request.headers[n]) for n in ("authorization", "accept-language") if n in request.headers]
 
 
-@router.post(
-    "/auth/token",
-    tags=["auth"],
-    summary="Log in (OAuth2 password flow)",
-    response_model=TokenOut,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                FORM: {
-                    "schema": {
-                        "type": "object",
-                        "required": ["username", "password"],
-                        "properties": {
-                            "grant_type": {"type": "string", "enum": ["password"]},
-                            "username": {"type": "string"},
-                            "password": {"type": "string", "format": "password"},
-                        },
-                    }
-                }
-            },
-        }
-    },
-    responses={401: {"description": "Wrong username or password"}, 429: {"description": "Too many attempts"}},
-)
-async def log_in(request: Request, gateway: GatewayDep) -> TokenOut:
-    if request.headers.get("content-type", "").split(";")[0].strip().lower() != FORM:
-        raise InvalidInput("body", f"send the credentials as {FORM} (fields username and password)")
-    form = parse_qs((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
-    values = {name: form.get(name, [""])[0] for name in ("grant_type", "username", "password")}
-    for name in ("username", "password"):
-        if not values[name]:
-            raise InvalidInput(f"body.{name}", "field required")
-    if values["grant_type"] not in ("", "password"):
-        raise InvalidInput("body.grant_type", "only the password grant is supported")
-    return await gateway.authenticator.login(values["username"], values["password"], client_ip(request.scope))
-
-
-@router.get("/me", tags=["auth"], summary="Who the token belongs to", response_model=Me, openapi_extra=BEARER_NEEDED)
-async def me(caller: SignedIn) -> Me:
-    return Me(username=caller.username, role=caller.role, scope=caller.scope)
-
-
-@router.post(
-    "/users",
-    tags=["auth"],
-    summary="Create an account (commerce office)",
-    status_code=201,
-    response_model=UserOut,
-    responses={409: {"description": "Username taken"}},
-)
-async def create_user(body: UserCreate, request: Request, _: Office, gateway: GatewayDep) -> UserOut:
-    user = await gateway.accounts.create(body, _forwardable(request))
-    return UserOut(**user.public())
-
-
-@router.get(
-    "/users",
-    tags=["auth"],
-    summary="List accounts (commerce office)",
-    response_model=UserPage,
-    openapi_extra=BEARER_NEEDED,
-)
-async def list_users(
-    _: Office,
-    gateway: GatewayDep,
-    limit: Limit = 50,
-    offset: Offset = 0,
-) -> UserPage:
-    users, total = await gateway.users.page(limit, offset)
-    return UserPage(items=[UserOut(**u.public()) for u in users], total=total, limit=limit, offset=offset)
-
-
 @router.get("/overview", tags=["city"], summary="The city at a glance: markets, districts, open alerts")
 async def overview(request: Request, caller: Caller, gateway: GatewayDep) -> dict[str, Any]:
     if caller is None:
@@ -175,7 +102,9 @@ async def stream(request: Request, _: Office, gateway: GatewayDep) -> LiveStream
         subscription,
         heartbeat_s=gateway.settings.sse_heartbeat_s,
         send_timeout_s=gateway.settings.sse_send_timeout_s,
-        lifetime_s=gateway.authenticator.seconds_left(bearer_token(request) or ""),
+        lifetime_s=max(
+            0.0, gateway.accounts.verifier.verify_signature(bearer_token(request) or "").expires_at - time.time()
+        ),
     )
 
 

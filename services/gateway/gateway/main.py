@@ -5,11 +5,12 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from gateway import api, web
+from gateway.accounts import api as accounts_api
+from gateway.accounts.store import AccountStore
 from gateway.contracts import api as contracts
 from gateway.pathguard import PathGuardMiddleware
 from gateway.security import install_browser_security
 from gateway.settings import GatewaySettings
-from gateway.users import UserStore
 from gateway.wiring import Gateway
 from shared.app import Runtime, ServiceSpec, create_service_app
 
@@ -37,12 +38,21 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         name="gateway",
         title="Milan commerce & markets platform API",
         description=DESCRIPTION,
-        routers=[api.router, contracts.router, contracts.documentation, web.router, api.relay],
-        indexes=UserStore.indexes,
+        routers=[
+            accounts_api.router,
+            accounts_api.well_known,
+            api.router,
+            contracts.router,
+            contracts.documentation,
+            web.router,
+            api.relay,
+        ],
+        indexes=AccountStore.indexes,
         wire=wire,
         on_ready=on_ready,
         on_stop=on_stop,
         openapi_docs=False,
+        fetch_token_keys=False,
     )
     app = create_service_app(spec, settings)
     parts["gateway"] = app.state.gateway = Gateway(settings, app.state.metrics, app.openapi)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from shared.settings import ServiceSettings
+from shared.tokens import load_private_key, load_public_keys
 
 DEFAULT_DEMO_PASSWORD = "office-demo"  # noqa: S105 - the documented local demo login, never created outside local
 
@@ -23,14 +24,28 @@ class GatewaySettings(ServiceSettings):
     # browsers' origins allowed to call the API cross-site (comma-separated); empty: same origin only
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
-    token_ttl_s: int = Field(default=900, ge=60, le=86_400)
+    # the Ed25519 key that signs access tokens: PEM text or the path of a file holding it (a Secret)
+    jwt_private_key: str | None = None
+    # keys that signed tokens until a rotation (PEM, public or private, or a file path): still
+    # published in the JWKS and accepted until removed
+    jwt_previous_keys: str | None = None
+
+    token_ttl_s: int = Field(default=900, ge=1, le=86_400)
+    refresh_token_ttl_s: int = Field(default=14 * 86_400, ge=60)
+    # a one-time password-reset or activation link lasts this long
+    one_time_token_ttl_s: int = Field(default=72 * 3600, ge=60)
+    # where links in e-mails and reset answers point (the public address of the dashboard)
+    public_url: str = ""
     demo_password: str = DEFAULT_DEMO_PASSWORD
     # the first office account of a new installation (any profile), read from a Secret; created
     # once if missing and never overwritten, so the password can then be changed and the Secret removed
     bootstrap_office_username: str | None = None
     bootstrap_office_password: str | None = Field(default=None, min_length=12)
 
+    # failed logins per username and address before each further attempt waits; the wait doubles
+    # with every failure up to login_lockout_s, and a correct password from another address is never held
     login_max_failures: int = Field(default=5, ge=1, le=100)
+    login_delay_s: float = Field(default=2.0, gt=0)
     login_lockout_s: int = Field(default=300, ge=1)
     login_rate_per_minute: float = Field(default=20, gt=0)
     login_burst: int = Field(default=10, ge=1)
@@ -61,6 +76,16 @@ class GatewaySettings(ServiceSettings):
     openapi_refresh_s: float = Field(default=60.0, gt=0)
     # how long anonymous callers share one /overview (0: build it for every request)
     overview_cache_s: float = Field(default=3.0, ge=0, le=60)
+
+    @model_validator(mode="after")
+    def _prod_needs_a_signing_key(self) -> GatewaySettings:
+        if self.profile == "prod" and not self.jwt_private_key:
+            raise ValueError("JWT_PRIVATE_KEY must be set in the prod profile (an Ed25519 key, PEM or file path)")
+        if self.jwt_private_key:
+            load_private_key(self.jwt_private_key)  # a ValueError names what is wrong with it
+        if self.jwt_previous_keys:
+            load_public_keys(self.jwt_previous_keys)
+        return self
 
     @field_validator("cors_origins", "stream_topics", mode="before")
     @classmethod

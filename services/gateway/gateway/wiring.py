@@ -12,7 +12,8 @@ from fastapi import Request
 from pymongo.errors import PyMongoError
 
 from gateway.access import AccessPolicy
-from gateway.auth import Accounts, Authenticator
+from gateway.accounts.service import AccountService
+from gateway.accounts.store import AccountStore
 from gateway.contracts.asyncapi import MergedAsyncAPI
 from gateway.contracts.openapi import MergedOpenAPI
 from gateway.live.feed import EventFeed
@@ -24,15 +25,20 @@ from gateway.paths import TemplateIndex
 from gateway.proxy import Proxy
 from gateway.ratelimit import RateLimiter
 from gateway.settings import GatewaySettings
-from gateway.users import UserStore
 from shared.app import Runtime
 from shared.metrics import ServiceMetrics
+from shared.tokens import TokenSigner, generate_private_pem, load_private_key, load_public_keys
 
 log = logging.getLogger(__name__)
 
 
 class Gateway:
-    def __init__(self, settings: GatewaySettings, metrics: ServiceMetrics, own_openapi: Callable[[], dict[str, Any]]):
+    def __init__(
+        self,
+        settings: GatewaySettings,
+        metrics: ServiceMetrics,
+        own_openapi: Callable[[], dict[str, Any]],
+    ):
         self.settings = settings
         self.metrics = GatewayMetrics(metrics)
         self.policy = AccessPolicy()
@@ -53,35 +59,34 @@ class Gateway:
         self.templates = TemplateIndex(self.policy.templates())
         self.openapi.on_change(lambda spec: self.templates.replace([*self.policy.templates(), *spec["paths"]]))
         self.passwords = Passwords()
-        self._started: tuple[UserStore, Authenticator, Accounts] | None = None
+        self.signer = _signer(settings)
+        self._accounts: AccountService | None = None
         self.feed: EventFeed | None = None
         self._warm: list[asyncio.Task[None]] = []
+        self._revocations: asyncio.Task[None] | None = None
 
-    def _parts(self) -> tuple[UserStore, Authenticator, Accounts]:
-        if self._started is None:
+    @property
+    def accounts(self) -> AccountService:
+        if self._accounts is None:
             raise RuntimeError("the gateway is not started")
-        return self._started
-
-    @property
-    def users(self) -> UserStore:
-        return self._parts()[0]
-
-    @property
-    def authenticator(self) -> Authenticator:
-        return self._parts()[1]
-
-    @property
-    def accounts(self) -> Accounts:
-        return self._parts()[2]
+        return self._accounts
 
     async def wire(self, runtime: Runtime) -> None:
-        users = UserStore(runtime.mongo.db)
-        self._started = (
-            users,
-            Authenticator(self.settings, users, self.passwords, self.metrics),
-            Accounts(users, self.passwords, self.proxy),
+        store = AccountStore(runtime.mongo.db)
+        runtime.tokens.set_keys(self.signer.public_keys)
+        self._accounts = AccountService(
+            self.settings, store, self.passwords, self.signer, runtime.tokens, self.metrics, self.proxy
         )
+        runtime.provide(self._accounts)
         runtime.topics.update(self.settings.stream_topics)
+        self._revocations = asyncio.create_task(self._poll_revocations(), name="revocation-poll")
+
+    async def _poll_revocations(self) -> None:
+        """The in-memory revocation list, used only when the database cannot answer a request's check."""
+        while True:
+            with contextlib.suppress(PyMongoError):
+                await self.accounts.poll_revocations()
+            await asyncio.sleep(self.settings.revocation_poll_s)
 
     async def on_ready(self, runtime: Runtime) -> None:
         self.feed = EventFeed(self.settings, self.hub, self.metrics)
@@ -122,9 +127,25 @@ class Gateway:
             warm.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await warm
+        if self._revocations:
+            self._revocations.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._revocations
         if self.feed:
             await self.feed.stop()
         await self.proxy.close()
+
+
+def _signer(settings: GatewaySettings) -> TokenSigner:
+    """The signing key from the settings; outside prod (which refuses to start without one) a key
+    made for this process only, so tokens do not survive a restart."""
+    if settings.jwt_private_key:
+        key = load_private_key(settings.jwt_private_key)
+    else:
+        log.warning("JWT_PRIVATE_KEY is not set: signing with a key made for this process only")
+        key = load_private_key(generate_private_pem())
+    previous = load_public_keys(settings.jwt_previous_keys) if settings.jwt_previous_keys else []
+    return TokenSigner(key, previous, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
 
 
 async def gateway_of(request: Request) -> Gateway:

@@ -24,8 +24,8 @@ from gateway.settings import GatewaySettings
 from pydantic import BaseModel
 
 from devkit.stack.processes import free_port
-from devkit.testing import LocalKafka, LocalMongo, make_settings, unique
-from shared.identity import Principal, Role, issue_token
+from devkit.testing import LocalKafka, LocalMongo, issue_token, make_settings, unique
+from shared.identity import Principal, Role
 
 ALERT = {
     "id": "a-1",
@@ -223,8 +223,8 @@ class RunningGateway:
     ) -> str:
         return issue_token(self.settings, Principal(username=name, role=role, scope=scope), timedelta(seconds=ttl_s))
 
-    def bearer(self, role: Role = Role.OFFICE, scope: str | None = None) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token(role, scope)}"}
+    def bearer(self, role: Role = Role.OFFICE, scope: str | None = None, name: str = "tester") -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(role, scope, name=name)}"}
 
 
 @asynccontextmanager
@@ -240,7 +240,15 @@ async def running_gateway(settings: GatewaySettings) -> AsyncIterator[RunningGat
 async def gateway(kafka: LocalKafka, mongo: LocalMongo, upstreams: Upstreams) -> AsyncIterator[RunningGateway]:
     """One gateway shared by the tests that do not depend on special settings."""
     settings = gateway_settings(
-        kafka, mongo, upstreams, login_burst=1000, sse_heartbeat_s=0.3, sse_client_queue=32, sse_send_timeout_s=1.0
+        kafka,
+        mongo,
+        upstreams,
+        login_burst=1000,
+        # a login takes seconds on a loaded machine: the delay after failures must outlast the next try
+        login_delay_s=30,
+        sse_heartbeat_s=0.3,
+        sse_client_queue=32,
+        sse_send_timeout_s=1.0,
     )
     async with running_gateway(settings) as running:
         yield running

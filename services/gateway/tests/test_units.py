@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from shared.errors import Forbidden, NotFound, Unauthorized
 from shared.identity import Principal, Role
-from shared.settings import LOCAL_JWT_SECRET
+from shared.tokens import generate_private_pem
 
 
 class Clock:
@@ -168,13 +168,13 @@ def test_market_totals_add_up_the_occupancy_of_each_market() -> None:
 def test_settings_refuse_the_default_secret_in_prod_and_read_lists_from_the_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    with pytest.raises(ValidationError, match="JWT_SECRET"):
+    with pytest.raises(ValidationError, match="JWT_PRIVATE_KEY"):
         GatewaySettings(profile="prod")
-    with pytest.raises(ValidationError, match="JWT_SECRET"):
-        GatewaySettings(profile="prod", jwt_secret=LOCAL_JWT_SECRET)
+    with pytest.raises(ValidationError, match="PEM"):
+        GatewaySettings(profile="prod", jwt_private_key="s" * 40)
     monkeypatch.setenv("CORS_ORIGINS", "https://a.example, https://b.example")
     monkeypatch.setenv("PROFILE", "prod")
-    monkeypatch.setenv("JWT_SECRET", "s" * 40)
+    monkeypatch.setenv("JWT_PRIVATE_KEY", generate_private_pem())
     settings = GatewaySettings()
     assert settings.cors_origins == ["https://a.example", "https://b.example"]
     assert settings.port == 8000 and settings.service_name == "gateway"

@@ -18,9 +18,9 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from devkit.client import ApiClient
-from devkit.testing import LocalKafka, LocalMongo, make_settings, running_app, unique
+from devkit.testing import LocalKafka, LocalMongo, issue_token, make_settings, running_app, unique
 from shared.events import CloudEvent, utcnow
-from shared.identity import Principal, Role, issue_token
+from shared.identity import Principal, Role
 
 
 @dataclass

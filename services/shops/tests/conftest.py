@@ -15,9 +15,9 @@ from shops.main import create_app
 from shops.settings import ShopsSettings
 
 from devkit.client import ApiClient
-from devkit.testing import LocalKafka, LocalMongo, make_settings, running_app, unique
+from devkit.testing import LocalKafka, LocalMongo, issue_token, make_settings, running_app, unique
 from shared.events import CloudEvent
-from shared.identity import Principal, Role, issue_token
+from shared.identity import Principal, Role
 
 GATEWAY_PREFIX = "/api/v1"
 

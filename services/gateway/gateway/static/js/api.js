@@ -1,5 +1,7 @@
 // Client for the gateway's /api/v1. The bearer token lives in sessionStorage (per tab, gone when
-// the tab closes); any 401 clears it and hands control back to the page's login view.
+// the tab closes). The refresh token is an HttpOnly cookie scripts never see: the access token is
+// renewed with it before it expires (and once more on a 401), so a page in use stays signed in.
+// When renewal fails the token is cleared and control goes back to the page's login view.
 
 import { t } from './i18n.js';
 
@@ -38,16 +40,66 @@ export function getToken() {
   }
 }
 
+let renewTimer = null;
+let renewing = null;
+
 function saveToken(value, expiresIn) {
   const expiresAt = Number.isFinite(expiresIn) && expiresIn > 0 ? Date.now() + expiresIn * 1000 : null;
   sessionStorage.setItem(TOKEN_KEY, JSON.stringify({ value, expiresAt }));
+  clearTimeout(renewTimer);
+  // renew at three quarters of the lifetime, so a slow answer still arrives in time
+  if (expiresAt) renewTimer = setTimeout(() => renewToken(), Math.max(1000, expiresIn * 750));
 }
 
 export function clearToken() {
+  clearTimeout(renewTimer);
   try {
     sessionStorage.removeItem(TOKEN_KEY);
   } catch {
     // Nothing stored.
+  }
+}
+
+// A new access token for the refresh cookie; one request at a time. True when renewed.
+export function renewToken() {
+  if (!renewing) {
+    renewing = (async () => {
+      try {
+        const response = await fetch(`${BASE}/auth/refresh`, {
+          method: 'POST',
+          credentials: 'same-origin',
+          headers: { Accept: 'application/json' },
+        });
+        const body = await readBody(response);
+        if (!response.ok || !body || typeof body.access_token !== 'string') return false;
+        saveToken(body.access_token, body.expires_in);
+        return true;
+      } catch {
+        return false;
+      } finally {
+        renewing = null;
+      }
+    })();
+  }
+  return renewing;
+}
+
+// The current token, renewed first when it has expired (e.g. after the computer slept).
+export async function freshToken() {
+  return getToken() || ((await renewToken()) ? getToken() : null);
+}
+
+export async function logout() {
+  const token = getToken();
+  clearToken();
+  try {
+    await fetch(`${BASE}/auth/logout`, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: token ? { Authorization: `Bearer ${token}` } : {},
+    });
+  } catch {
+    // Signed out locally; the session ends on the server when its tokens expire.
   }
 }
 
@@ -84,8 +136,9 @@ export async function login(username, password) {
   saveToken(body.access_token, body.expires_in);
 }
 
-export async function api(path, { method = 'GET', json, headers = {}, signal } = {}) {
-  const token = getToken();
+export async function api(path, options = {}, renewed = false) {
+  const { method = 'GET', json, headers = {}, signal } = options;
+  const token = await freshToken();
   if (!token) {
     unauthorizedHandler();
     throw new ApiError(401);
@@ -105,6 +158,11 @@ export async function api(path, { method = 'GET', json, headers = {}, signal } =
   } catch (error) {
     if (error.name === 'AbortError') throw error;
     throw new ApiError(0);
+  }
+  if (response.status === 401 && !renewed) {
+    // revoked or expired early: one renewal, then the same request again
+    clearToken();
+    if (await renewToken()) return api(path, options, true);
   }
   const body = await readBody(response);
   if (response.status === 401) {

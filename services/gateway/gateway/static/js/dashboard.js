@@ -1,6 +1,6 @@
 // Commerce office dashboard: map, district KPIs, alerts, market occupancy, live updates.
 
-import { api, apiList, errorMessage, getToken } from './api.js';
+import { api, apiList, errorMessage, freshToken } from './api.js';
 import { $, clear, h, keepFocus } from './dom.js';
 import { DASH, ago, dateTime, isNum, isoOrEmpty, num, pct, time } from './format.js';
 import { initI18n, onLangChange, t, tOr } from './i18n.js';
@@ -908,7 +908,7 @@ function startDashboard(me) {
   loadAll();
   stream = new LiveStream({
     url: '/api/v1/stream',
-    getToken,
+    getToken: freshToken,
     onEvent: handleMessage,
     onState: setLiveState,
     onUnauthorized: () => session.expire(),

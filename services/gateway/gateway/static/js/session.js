@@ -1,7 +1,7 @@
 // Login/logout flow shared by the dashboard and the operator page. Each page has a
 // #login-view with #login-form and an #app-view; the header shows who is signed in.
 
-import { ApiError, api, clearToken, errorMessage, getToken, login, onUnauthorized } from './api.js';
+import { ApiError, api, clearToken, errorMessage, freshToken, login, logout, onUnauthorized } from './api.js';
 import { $ } from './dom.js';
 import { t } from './i18n.js';
 
@@ -88,14 +88,15 @@ export function setupSession({ onSignedIn, onSignedOut }) {
     }
   });
 
-  logoutButton.addEventListener('click', () => {
-    clearToken();
+  logoutButton.addEventListener('click', async () => {
+    await logout();
     showLogin('login.signed_out');
   });
 
   return {
-    start() {
-      if (getToken()) enter();
+    // A token of this tab, or a session the refresh cookie still holds, signs the page in.
+    async start() {
+      if (await freshToken()) enter();
       else showLogin();
     },
     // Called when the token is rejected outside the api() helper (the live stream).

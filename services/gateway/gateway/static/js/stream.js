@@ -100,7 +100,7 @@ export class LiveStream {
   }
 
   async connectOnce(isReconnect) {
-    const token = this.getToken();
+    const token = await this.getToken();
     if (!token) {
       this.running = false;
       this.onUnauthorized();

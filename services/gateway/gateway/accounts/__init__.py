@@ -1,0 +1,1 @@
+"""Accounts, logins, sessions, revocation and the audit log of account actions."""

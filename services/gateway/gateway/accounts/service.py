@@ -1,0 +1,442 @@
+"""Use cases of accounts: logging in, sessions, revocation, account management and its audit.
+
+A wrong password and an unknown username get the same answer after the same work (one argon2
+verification, one failed-login record), so neither the message nor the timing says which
+usernames exist. Failures are counted per username *and* address: after a few, that address
+waits progressively longer before its next try, while the owner logging in from elsewhere is
+never held back (see :class:`gateway.accounts.domain.Throttle`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from pymongo.errors import PyMongoError
+
+from gateway.accounts.domain import (
+    Account,
+    AuditEntry,
+    OneTimePurpose,
+    PolicyViolation,
+    RefreshToken,
+    Throttle,
+    changes,
+    check_password,
+    check_scope,
+)
+from gateway.accounts.store import AccountStore
+from gateway.metrics import GatewayMetrics
+from gateway.passwords import Passwords
+from gateway.proxy import Proxy, UpstreamUnavailable
+from gateway.ratelimit import RateLimiter, too_many_requests
+from gateway.settings import GatewaySettings
+from shared.errors import Conflict, InvalidInput, NotFound, Unauthorized, Unavailable
+from shared.events import utcnow
+from shared.identity import Principal, principal_of
+from shared.roles import Role
+from shared.tokens import TokenClaims, TokenSigner, TokenVerifier
+
+log = logging.getLogger(__name__)
+
+BAD_CREDENTIALS = "wrong username or password"
+LOCAL_DEMO_USERS: tuple[tuple[str, Role, str | None, str | None], ...] = (
+    ("office", Role.OFFICE, None, None),  # password: settings.demo_password
+    ("operator-wagner", Role.MARKET_OPERATOR, "wagner", "operator-demo"),
+    ("shop-ed-demo-isola", Role.SHOPKEEPER, "ed-demo-isola", "shopkeeper-demo"),
+    ("shop-bs-demo-drogheria-borsieri", Role.SHOPKEEPER, "bs-demo-drogheria-borsieri", "shopkeeper-demo"),
+)
+SCOPE_OWNER = {Role.MARKET_OPERATOR: ("markets", "market"), Role.SHOPKEEPER: ("shops", "shop")}
+# revoked ids are listed this long after every token they cover has expired (clock skew)
+REVOCATION_MARGIN = timedelta(seconds=60)
+
+
+def digest(token: str) -> str:
+    """Refresh and one-time tokens are stored by hash: a copy of the database signs no one in."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def normalise(username: str) -> str:
+    return username.strip().lower()[:64]
+
+
+@dataclass(frozen=True)
+class Session:
+    access_token: str
+    expires_in: int
+    refresh_token: str
+    refresh_expires_in: int
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts, from where (for the audit log)."""
+
+    username: str
+    address: str | None = None
+
+
+class AccountService:
+    def __init__(
+        self,
+        settings: GatewaySettings,
+        store: AccountStore,
+        passwords: Passwords,
+        signer: TokenSigner,
+        verifier: TokenVerifier,
+        metrics: GatewayMetrics,
+        proxy: Proxy,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.passwords = passwords
+        self.signer = signer
+        self.verifier = verifier
+        self.metrics = metrics
+        self.proxy = proxy
+        self.attempts = RateLimiter(settings.login_rate_per_minute / 60.0, settings.login_burst)
+        self.throttle = Throttle(
+            free=settings.login_max_failures, base_s=settings.login_delay_s, cap_s=settings.login_lockout_s
+        )
+
+    # tokens and sessions
+
+    def _access(self, account: Account) -> str:
+        ttl = timedelta(seconds=self.settings.token_ttl_s)
+        return self.signer.issue(
+            account.username, account.role.value, account.scope, ttl, version=account.token_version
+        )
+
+    async def _session(self, account: Account, family: str | None = None) -> Session:
+        refresh = secrets.token_urlsafe(32)
+        ttl = self.settings.refresh_token_ttl_s
+        await self.store.add_refresh(
+            RefreshToken(
+                token_hash=digest(refresh),
+                family=family or secrets.token_hex(12),
+                username=account.username,
+                version=account.token_version,
+                expires_at=utcnow() + timedelta(seconds=ttl),
+            )
+        )
+        return Session(self._access(account), self.settings.token_ttl_s, refresh, ttl)
+
+    async def login(self, username: str, password: str, address: str) -> Session:
+        wait = self.attempts.take(address)
+        if wait:
+            self.metrics.rate_limited.labels("login").inc()
+            raise too_many_requests(wait, "too many login attempts from your address; wait and try again")
+        name = normalise(username)
+        now = utcnow()
+        failures, last = await self.store.failures_of(name, address)
+        wait = self.throttle.wait(failures, last, now)
+        if wait > 0:
+            self.metrics.auth_failures.labels("locked").inc()
+            raise too_many_requests(
+                wait, "too many failed logins for this username from your address; wait and try again"
+            )
+        account = await self.store.get(name)
+        matched = await self.passwords.verify(account.password_hash if account else None, password)
+        if account is None or not matched or not account.can_log_in():
+            self.metrics.auth_failures.labels("bad_credentials").inc()
+            await self.store.record_failure(name, address, now)
+            raise Unauthorized(BAD_CREDENTIALS)
+        if failures:
+            await self.store.clear_failures(name, address)
+        assert account.password_hash is not None
+        if self.passwords.needs_rehash(account.password_hash):
+            await self.store.set_password_hash(name, await self.passwords.hash(password))
+        await self.store.record_login(name, now)
+        return await self._session(account)
+
+    async def refresh(self, refresh_token: str) -> Session:
+        """Exchange a refresh token for a new pair; presenting a used one again ends its whole family."""
+        now = utcnow()
+        token, first_use = await self.store.use_refresh(digest(refresh_token), now)
+        if token is None:
+            raise Unauthorized("the session has ended; log in again")
+        if not first_use:
+            await self.store.drop_family(token.family)
+            self.metrics.auth_failures.labels("refresh_reused").inc()
+            await self._audit(Actor("system"), "session.reuse_detected", token.username)
+            log.warning("a used refresh token was presented again; the session of %s is ended", token.username)
+            raise Unauthorized("the session has ended; log in again")
+        account = await self.store.get(token.username)
+        if account is None or not account.can_log_in() or account.token_version != token.version:
+            await self.store.drop_family(token.family)
+            raise Unauthorized("the session has ended; log in again")
+        return await self._session(account, token.family)
+
+    async def logout(self, refresh_token: str | None, access: TokenClaims | None) -> None:
+        if refresh_token:
+            found = await self.store.find_refresh(digest(refresh_token))
+            if found is not None:
+                await self.store.drop_family(found.family)
+        if access is not None:
+            await self._revoke([access.token_id])
+
+    async def authenticate(self, token: str) -> Principal:
+        """The gateway's check: signature and claims, then revocation straight from the database
+        (the in-memory list if the database cannot answer)."""
+        try:
+            claims = self.verifier.verify_signature(token)
+            ids = [claims.version, claims.token_id]
+            try:
+                revoked = await self.store.is_revoked(ids, utcnow())
+            except PyMongoError:
+                revoked = self.verifier.is_revoked(claims)
+            if revoked:
+                raise Unauthorized("the token has been revoked; log in again")
+            return principal_of(claims)
+        except Unauthorized as exc:
+            reason = next((r for r in ("expired", "revoked") if r in exc.detail), "invalid")
+            self.metrics.auth_failures.labels(f"{reason}_token").inc()
+            raise
+
+    async def _revoke(self, ids: list[str]) -> None:
+        until = utcnow() + timedelta(seconds=self.settings.token_ttl_s) + REVOCATION_MARGIN
+        await self.store.revoke(ids, until)
+        self.verifier.add_revoked(ids)
+
+    async def revoked_ids(self) -> list[str]:
+        return await self.store.revoked_ids(utcnow())
+
+    async def poll_revocations(self) -> None:
+        """Keep the gateway's in-memory list current (used when its database does not answer)."""
+        self.verifier.set_revoked(await self.store.revoked_ids(utcnow()))
+
+    # account changes
+
+    async def _account(self, username: str) -> Account:
+        account = await self.store.get(normalise(username))
+        if account is None:
+            raise NotFound(f"there is no account {username!r}")
+        return account
+
+    async def _save(self, before: Account, after: Account, *, revoke: bool) -> Account:
+        """Store a change; with ``revoke``, end every token and session the account holds."""
+        if revoke:
+            after = replace(after, token_version=after.revoked().token_version)
+        if not await self.store.replace(before, after):
+            raise Conflict(f"the account {before.username!r} changed meanwhile; try again")
+        if revoke:
+            await self._revoke([before.token_version])
+            await self.store.drop_refresh_of(before.username)
+        return after
+
+    async def _audit(
+        self,
+        actor: Actor,
+        action: str,
+        target: str,
+        before: dict[str, object] | None = None,
+        after: dict[str, object] | None = None,
+    ) -> None:
+        await self.store.record(
+            AuditEntry(
+                at=utcnow(),
+                actor=actor.username,
+                action=action,
+                target=target,
+                before=before,
+                after=after,
+                address=actor.address,
+            )
+        )
+
+    async def create(
+        self, actor: Actor, username: str, password: str, role: Role, scope: str | None, headers: list[tuple[str, str]]
+    ) -> Account:
+        _policy(check_password, password, username)
+        _policy(check_scope, role, scope)
+        if scope is not None and role in SCOPE_OWNER:
+            await self._check_scope_exists(role, scope, headers)
+        account = Account(
+            username=username,
+            role=role,
+            scope=scope,
+            password_hash=await self.passwords.hash(password),
+            created_at=utcnow(),
+        )
+        await self.store.create(account)
+        await self._audit(actor, "user.create", username, None, {"role": role.value, "scope": scope})
+        return account
+
+    async def update(
+        self, actor: Actor, username: str, fields: dict[str, object], headers: list[tuple[str, str]]
+    ) -> Account:
+        account = await self._account(username)
+        role = Role(str(fields["role"])) if fields.get("role") is not None else account.role
+        scope = fields.get("scope", account.scope if role is account.role else None)
+        if scope is not None and not isinstance(scope, str):
+            raise InvalidInput("body.scope", "the scope must be a string")
+        if account.username == actor.username and role is not account.role:
+            raise Conflict("you cannot change your own role; ask another office account")
+        _policy(check_scope, role, scope)
+        if scope is not None and role in SCOPE_OWNER and (role, scope) != (account.role, account.scope):
+            await self._check_scope_exists(role, scope, headers)
+        updated = replace(account, role=role, scope=scope)
+        before, after = changes(account, updated)
+        if not before:
+            return account
+        updated = await self._save(account, updated, revoke=True)
+        await self._audit(actor, "user.update", account.username, before, after)
+        return updated
+
+    async def disable(self, actor: Actor, username: str) -> Account:
+        account = await self._account(username)
+        if account.username == actor.username:
+            raise Conflict("you cannot disable your own account")
+        updated = await self._save(account, replace(account, disabled=True), revoke=True)
+        await self.store.drop_one_time_of(account.username)
+        if not account.disabled:
+            await self._audit(actor, "user.disable", account.username, {"disabled": False}, {"disabled": True})
+        return updated
+
+    async def enable(self, actor: Actor, username: str) -> Account:
+        account = await self._account(username)
+        await self.store.clear_failures(account.username)
+        if not account.disabled:
+            return account
+        updated = await self._save(account, replace(account, disabled=False), revoke=False)
+        await self._audit(actor, "user.enable", account.username, {"disabled": True}, {"disabled": False})
+        return updated
+
+    async def unlock(self, actor: Actor, username: str) -> int:
+        account = await self._account(username)
+        cleared = await self.store.clear_failures(account.username)
+        await self._audit(
+            actor, "user.unlock", account.username, {"throttled_addresses": cleared}, {"throttled_addresses": 0}
+        )
+        return cleared
+
+    async def reset_password(self, actor: Actor, username: str) -> tuple[str, datetime]:
+        """End the account's sessions, void its password and return a one-time token to set a new one."""
+        account = await self._account(username)
+        await self._save(account, replace(account, password_hash=None), revoke=True)
+        token = secrets.token_urlsafe(32)
+        expires_at = utcnow() + timedelta(seconds=self.settings.one_time_token_ttl_s)
+        await self.store.add_one_time(digest(token), account.username, OneTimePurpose.PASSWORD_RESET, expires_at)
+        await self._audit(
+            actor,
+            "user.password_reset",
+            account.username,
+            {"password_set": account.password_hash is not None},
+            {"password_set": False},
+        )
+        return token, expires_at
+
+    def activation_url(self, token: str) -> str:
+        return f"{self.settings.public_url.rstrip('/')}/?activate={quote(token, safe='')}"
+
+    async def activate(self, token: str, password: str, address: str | None) -> Account:
+        expired = "this link is not valid any more; ask the commerce office for a new one"
+        username = await self.store.peek_one_time(digest(token), utcnow())
+        if username is None:
+            raise InvalidInput("body.token", expired)
+        _policy(check_password, password, username)  # refused: the link stays usable for a better password
+        if await self.store.take_one_time(digest(token), utcnow()) is None:
+            raise InvalidInput("body.token", expired)
+        account = await self._account(username)
+        updated = replace(account, password_hash=await self.passwords.hash(password))
+        updated = await self._save(account, updated, revoke=True)
+        await self.store.clear_failures(username)
+        await self._audit(
+            Actor(username, address), "account.activate", username, {"password_set": False}, {"password_set": True}
+        )
+        return updated
+
+    async def change_password(self, caller: Principal, current: str, new: str, address: str) -> Session:
+        account = await self._account(caller.username)
+        now = utcnow()
+        failures, last = await self.store.failures_of(account.username, address)
+        wait = self.throttle.wait(failures, last, now)
+        if wait > 0:
+            raise too_many_requests(wait, "too many wrong passwords; wait and try again")
+        if not await self.passwords.verify(account.password_hash, current):
+            await self.store.record_failure(account.username, address, now)
+            raise InvalidInput("body.current_password", "the current password is not right")
+        _policy(check_password, new, account.username, "body.new_password")
+        if new == current:
+            raise InvalidInput("body.new_password", "choose a password different from the current one")
+        updated = replace(account, password_hash=await self.passwords.hash(new))
+        updated = await self._save(account, updated, revoke=True)
+        await self._audit(Actor(account.username, address), "account.password_change", account.username)
+        return await self._session(updated)
+
+    async def _check_scope_exists(self, role: Role, scope: str, headers: list[tuple[str, str]]) -> None:
+        service, noun = SCOPE_OWNER[role]
+        try:
+            answer = await self.proxy.call(service, "GET", f"/{service}/{quote(scope, safe='')}", headers=headers)
+        except UpstreamUnavailable as exc:
+            raise Unavailable(f"cannot check that {noun} {scope!r} exists: {exc.detail}") from exc
+        if answer.status_code == 404:
+            raise InvalidInput("body.scope", f"there is no {noun} {scope!r}")
+        if answer.status_code != 200:
+            raise Unavailable(
+                f"cannot check that {noun} {scope!r} exists (the {service} service answered {answer.status_code})"
+            )
+
+    # lists
+
+    async def page(self, limit: int, offset: int) -> tuple[list[Account], int]:
+        return await self.store.page(limit, offset)
+
+    async def audit_page(
+        self, actor: str | None, since: datetime | None, until: datetime | None, limit: int, offset: int
+    ) -> tuple[list[AuditEntry], int]:
+        return await self.store.audit_page(actor, since, until, limit, offset)
+
+    async def audit_all(
+        self, actor: str | None, since: datetime | None, until: datetime | None, batch: int = 500
+    ) -> AsyncIterator[AuditEntry]:
+        offset = 0
+        while True:
+            entries, _ = await self.store.audit_page(actor, since, until, batch, offset)
+            for entry in entries:
+                yield entry
+            if len(entries) < batch:
+                return
+            offset += batch
+
+    # first accounts
+
+    async def ensure_office_account(self, username: str, password: str) -> bool:
+        """Create the installation's first office account unless it exists; True if created."""
+        if await self.store.get(username) is not None:
+            return False
+        account = Account(username, Role.OFFICE, None, await self.passwords.hash(password), utcnow())
+        created = await self.store.create_if_missing(account)
+        if created:
+            log.info("bootstrap office account %s created", username)
+            await self._audit(
+                Actor("system"), "user.create", username, None, {"role": Role.OFFICE.value, "scope": None}
+            )
+        return created
+
+    async def create_local_demo_users(self, office_password: str) -> list[str]:
+        created = []
+        for username, role, scope, password in LOCAL_DEMO_USERS:
+            if await self.store.get(username) is None:
+                account = Account(
+                    username, role, scope, await self.passwords.hash(password or office_password), utcnow()
+                )
+                if await self.store.create_if_missing(account):
+                    created.append(username)
+        if created:
+            log.info("local demo accounts created: %s", ", ".join(created))
+        return created
+
+
+def _policy(check: Callable[..., None], *args: Any) -> None:
+    """Run a domain rule and turn its refusal into a 422 naming the field."""
+    try:
+        check(*args)
+    except PolicyViolation as exc:
+        raise InvalidInput(exc.field, exc.message) from exc
