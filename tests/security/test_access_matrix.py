@@ -27,7 +27,7 @@ import pytest
 
 from devkit.stack.components import ROOT
 from devkit.testing import Platform, unique
-from shared.identity import Principal, Role, issue_token
+from shared.identity import Role
 
 from .conftest import OFFICE_PASSWORD, World, merged_openapi, square
 
@@ -296,9 +296,8 @@ Token = Callable[[dict[str, str]], str | None]
 def _callers(stage: Stage) -> dict[str, Token]:
     world = stage.world
 
-    def minted(role: Role | str, scope: str | None = None, ttl: timedelta = timedelta(minutes=10)) -> str:
-        principal = Principal(username=f"{role}-tester", role=Role(role), scope=scope)
-        return issue_token(world.settings, principal, ttl)
+    def minted(role: Role, scope: str | None = None, ttl: timedelta = timedelta(minutes=10)) -> str:
+        return world.token(role, scope, ttl)
 
     def disabled(_: dict[str, str]) -> str:
         assert stage.disabled_token, "no disabled account was set up"
@@ -311,7 +310,7 @@ def _callers(stage: Stage) -> dict[str, Token]:
         "operator elsewhere": lambda p: minted(Role.MARKET_OPERATOR, ELSEWHERE_MARKET),
         "shopkeeper here": lambda p: minted(Role.SHOPKEEPER, p["shop_id"]),
         "shopkeeper elsewhere": lambda p: minted(Role.SHOPKEEPER, ELSEWHERE_SHOP),
-        "trader": lambda p: minted("trader"),
+        "trader": lambda p: minted(Role.TRADER),
         "disabled account": disabled,
         "expired token": lambda p: minted(Role.OFFICE, ttl=timedelta(seconds=-120)),
     }
