@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -83,45 +83,40 @@ class LocalMongo:
         self.part.process.stop()
 
 
-def _start_or_skip(component: LocalKafka | LocalMongo) -> None:
+Served = TypeVar("Served", LocalKafka, LocalMongo)
+
+
+def _running(component: Served) -> Iterator[Served]:
+    """Start the broker or database for a fixture (skip the test when it cannot start, outside CI),
+    hand it over, and stop it afterwards."""
     try:
         component.start()
     except StackError as exc:
         if os.environ.get("CI"):
             raise
         pytest.skip(f"local infrastructure unavailable: {exc}")
+    yield component
+    component.stop()
 
 
 @pytest.fixture(scope="session")
 def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKafka]:
-    broker = LocalKafka(tmp_path_factory.mktemp("kafka"))
-    _start_or_skip(broker)
-    yield broker
-    broker.stop()
+    yield from _running(LocalKafka(tmp_path_factory.mktemp("kafka")))
 
 
 @pytest.fixture(scope="session")
 def mongo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalMongo]:
-    server = LocalMongo(tmp_path_factory.mktemp("mongo"))
-    _start_or_skip(server)
-    yield server
-    server.stop()
+    yield from _running(LocalMongo(tmp_path_factory.mktemp("mongo")))
 
 
 @pytest.fixture
 def durable_kafka(tmp_path: Path) -> Iterator[LocalKafka]:
-    broker = LocalKafka(tmp_path / "kafka", durable=True)
-    _start_or_skip(broker)
-    yield broker
-    broker.stop()
+    yield from _running(LocalKafka(tmp_path / "kafka", durable=True))
 
 
 @pytest.fixture
 def durable_mongo(tmp_path: Path) -> Iterator[LocalMongo]:
-    server = LocalMongo(tmp_path / "mongo", in_memory=False)
-    _start_or_skip(server)
-    yield server
-    server.stop()
+    yield from _running(LocalMongo(tmp_path / "mongo", in_memory=False))
 
 
 def signer_for(private_key_pem: str, settings: ServiceSettings | None = None) -> TokenSigner:

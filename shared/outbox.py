@@ -15,6 +15,7 @@ import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -104,31 +105,26 @@ class Outbox:
         return await self.collection.count_documents({"sent_at": None})
 
 
+@dataclass(eq=False)
 class OutboxRelay:
     """Background task publishing the outbox to Kafka."""
 
-    def __init__(
-        self,
-        outbox: Outbox,
-        bus: KafkaBus,
-        metrics: ServiceMetrics,
-        *,
-        batch_size: int = 200,
-        poll_interval_s: float = 0.5,
-        lease_ttl_s: float = 10.0,
-    ) -> None:
-        self.outbox = outbox
-        self.bus = bus
-        self.metrics = metrics
-        self.batch_size = batch_size
-        self.poll_interval_s = poll_interval_s
-        self.lease_ttl = timedelta(seconds=lease_ttl_s)
+    outbox: Outbox
+    bus: KafkaBus
+    metrics: ServiceMetrics
+    _: KW_ONLY
+    batch_size: int = 200
+    poll_interval_s: float = 0.5
+    lease_ttl_s: float = 10.0
+    _lease_until: datetime | None = field(default=None, init=False)
+    _task: asyncio.Task[None] | None = field(default=None, init=False)
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    _last_backlog_check: float = field(default=0.0, init=False)
+    published: int = field(default=0, init=False)
+
+    def __post_init__(self) -> None:
+        self.lease_ttl = timedelta(seconds=self.lease_ttl_s)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
-        self._lease_until: datetime | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = asyncio.Event()
-        self._last_backlog_check = 0.0
-        self.published = 0
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="outbox-relay")

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,39 +10,9 @@ from districts.alerts.events import AlertRaised, AlertResolved
 from districts.projection.changes import changes_of
 from districts.projection.events import CONSUMED, KpisUpdated
 
-CATALOGUE = Path(__file__).resolve().parents[3] / "docs" / "events.md"
+from devkit.catalogue import catalogue
+
 NOW = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
-
-
-def top_level_fields(cell: str) -> set[str]:
-    """``a, b{x,y}, c[{d}]`` -> {a, b, c}: names outside any brackets."""
-    names, depth, current = set(), 0, ""
-    for char in cell.replace("`", "") + ",":
-        if char in "{[":
-            depth += 1
-        elif char in "}]":
-            depth -= 1
-        elif char == "," and depth == 0:
-            names.add(current.strip())
-            current = ""
-        elif depth == 0:
-            current += char
-    return names - {""}
-
-
-def catalogue() -> dict[str, set[str]]:
-    """Top-level data fields of every event type in the catalogue's table."""
-    found: dict[str, set[str]] = {}
-    for line in CATALOGUE.read_text().splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) != 4 or not re.fullmatch(r"`[a-z_.]+\.v\d+`", cells[1]):
-            continue
-        event_type = cells[1].strip("`")
-        if cells[3] == "same as registered":
-            found[event_type] = found[event_type.replace(".updated.", ".registered.")]
-        else:
-            found[event_type] = top_level_fields(cells[3])
-    return found
 
 
 def test_published_payloads_are_the_catalogue_ones() -> None:

@@ -27,7 +27,6 @@ from districts.alerts.events import AlertRaised, AlertResolved
 from districts.alerts.store import AlertStore
 from districts.geography.store import GeographyStore
 from districts.projection.domain import Kpis
-from shared.errors import NotFound
 from shared.metrics import ServiceMetrics
 from shared.outbox import UnitOfWork
 
@@ -35,28 +34,24 @@ log = logging.getLogger(__name__)
 ChangeListener = Callable[[Iterable[str]], None]
 
 
+@dataclass(frozen=True)
 class AlertsService:
-    def __init__(self, store: AlertStore, districts: GeographyStore, on_change: ChangeListener) -> None:
-        self.store = store
-        self.districts = districts
-        self.on_change = on_change
-
-    async def _require(self, code: str) -> None:
-        if await self.districts.district(code) is None:
-            raise NotFound(f"no district {code!r}")
+    store: AlertStore
+    districts: GeographyStore
+    on_change: ChangeListener
 
     async def thresholds(self, code: str) -> Thresholds:
-        await self._require(code)
+        await self.districts.require_district(code)
         return await self.store.thresholds(code) or Thresholds()
 
     async def set_thresholds(self, code: str, thresholds: Thresholds) -> Thresholds:
-        await self._require(code)
+        await self.districts.require_district(code)
         await self.store.save_thresholds(code, thresholds)
         self.on_change([code])
         return thresholds
 
     async def alerts(self, code: str, state: AlertState | None, limit: int, offset: int) -> tuple[list[Alert], int]:
-        await self._require(code)
+        await self.districts.require_district(code)
         return await self.store.alerts(code, state, limit, offset)
 
     async def open_alerts(self, codes: Iterable[str]) -> dict[str, list[Alert]]:

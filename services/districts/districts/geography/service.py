@@ -7,6 +7,7 @@ businesses and markets again; ``on_change`` asks for the districts' figures to b
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 
@@ -29,17 +30,14 @@ def checked(perimeter: Perimeter) -> Perimeter:
     return perimeter
 
 
+@dataclass(frozen=True)
 class GeographyService:
-    def __init__(self, store: GeographyStore, mongo: Mongo, on_change: ChangeListener) -> None:
-        self.store = store
-        self.mongo = mongo
-        self.on_change = on_change
+    store: GeographyStore
+    mongo: Mongo
+    on_change: ChangeListener
 
     async def require_district(self, code: str) -> District:
-        district = await self.store.district(code)
-        if district is None:
-            raise NotFound(f"no district {code!r}")
-        return district
+        return await self.store.require_district(code)
 
     async def create_district(self, code: str, name: str, perimeter: Perimeter) -> District:
         if code in RESERVED_CODES:
@@ -60,9 +58,7 @@ class GeographyService:
         perimeter = checked(perimeter)
 
         async def work(session: AsyncClientSession) -> District:
-            current = await self.store.district(code, session)
-            if current is None:
-                raise NotFound(f"no district {code!r}")
+            current = await self.store.require_district(code, session)
             expected.check(current.version, f"district {code!r}")
             changed = District(code, name, current.version + 1, utcnow(), perimeter)
             await self.store.save_district(changed, expected_version=current.version, session=session)

@@ -14,6 +14,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from districts.geography.domain import District, Nil
+from shared.errors import NotFound
 from shared.mongo import Document, IndexSpec
 
 Session = AsyncClientSession | None
@@ -62,6 +63,13 @@ class GeographyStore:
     async def district(self, code: str, session: Session = None) -> District | None:
         doc = await self.db[DISTRICTS].find_one({"_id": code}, session=session)
         return None if doc is None else _district(doc)
+
+    async def require_district(self, code: str, session: Session = None) -> District:
+        """The district, or 404 when there is none with that code."""
+        district = await self.district(code, session)
+        if district is None:
+            raise NotFound(f"no district {code!r}")
+        return district
 
     async def districts(self, *, limit: int = 0, offset: int = 0, with_perimeter: bool = True) -> list[District]:
         projection = None if with_perimeter else {"perimeter": 0}

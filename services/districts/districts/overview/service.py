@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from districts.alerts.service import AlertsService
 from districts.geography.domain import District, Nil
@@ -13,14 +14,12 @@ from districts.projection.domain import district_key, nil_key
 from districts.projection.service import KpiQueries
 
 
+@dataclass(frozen=True)
 class OverviewService:
-    def __init__(
-        self, districts: GeographyStore, geography: GeographyService, figures: KpiQueries, alerts: AlertsService
-    ) -> None:
-        self.districts = districts
-        self.geography = geography
-        self.figures = figures
-        self.alerts = alerts
+    districts: GeographyStore
+    geography: GeographyService
+    figures: KpiQueries
+    alerts: AlertsService
 
     async def _district_views(self, districts: Sequence[District]) -> list[DistrictView]:
         codes = [d.code for d in districts]

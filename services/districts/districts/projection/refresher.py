@@ -17,7 +17,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from prometheus_client import Counter, Histogram
@@ -77,37 +77,27 @@ def _hour(at: datetime) -> datetime:
     return at.replace(minute=0, second=0, microsecond=0)
 
 
+@dataclass(eq=False, kw_only=True)
 class Refresher:
-    def __init__(
-        self,
-        *,
-        projections: ProjectionStore,
-        states: ProjectionStates,
-        geography: CurrentGeography,
-        alerts: AlertWatch,
-        outbox: Outbox,
-        mongo: Mongo,
-        settings: DistrictsSettings,
-        metrics: RefreshMetrics,
-        clock: Callable[[], datetime] = utcnow,
-    ) -> None:
-        self.projections = projections
-        self.states = states
-        self.geography = geography
-        self.alerts = alerts
-        self.outbox = outbox
-        self.mongo = mongo
-        self.settings = settings
-        self.metrics = metrics
-        self.clock = clock
-        self.targets = Targets(settings.services_per_1000_target, settings.extended_hours_target)
-        self._pending: set[str] = set()
-        self._pending_full = True
-        self._geography = -1
-        self._indexed: set[int] = set()
-        self._wake = asyncio.Event()
-        self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+    projections: ProjectionStore
+    states: ProjectionStates
+    geography: CurrentGeography
+    alerts: AlertWatch
+    outbox: Outbox
+    mongo: Mongo
+    settings: DistrictsSettings
+    metrics: RefreshMetrics
+    clock: Callable[[], datetime] = utcnow
+    _pending: set[str] = field(default_factory=set, init=False)
+    _pending_full: bool = field(default=True, init=False)
+    _geography: int = field(default=-1, init=False)
+    _indexed: set[int] = field(default_factory=set, init=False)
+    _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    _task: asyncio.Task[None] | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.targets = Targets(self.settings.services_per_1000_target, self.settings.extended_hours_target)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="districts-refresher")

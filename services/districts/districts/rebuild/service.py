@@ -17,6 +17,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -47,28 +48,17 @@ class ConsumerFactory(Protocol):
     ) -> IdempotentConsumer: ...
 
 
+@dataclass(eq=False, kw_only=True)
 class Rebuilder:
-    def __init__(
-        self,
-        *,
-        settings: DistrictsSettings,
-        mongo: Mongo,
-        consumers: ConsumerFactory,
-        jobs: RebuildStore,
-        projections: ProjectionStore,
-        projector: Projector,
-        refresher: Refresher,
-        topics: Sequence[str],
-    ) -> None:
-        self.settings = settings
-        self.mongo = mongo
-        self.consumers = consumers
-        self.jobs = jobs
-        self.projections = projections
-        self.projector = projector
-        self.refresher = refresher
-        self.topics = list(topics)
-        self._tasks: set[asyncio.Task[None]] = set()
+    settings: DistrictsSettings
+    mongo: Mongo
+    consumers: ConsumerFactory
+    jobs: RebuildStore
+    projections: ProjectionStore
+    projector: Projector
+    refresher: Refresher
+    topics: Sequence[str]
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set, init=False)
 
     async def start(self, requested_by: str) -> RebuildJob:
         await self.reap_stale()

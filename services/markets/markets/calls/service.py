@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import KW_ONLY, dataclass, replace
 from datetime import datetime
 
 from markets.calls import events
@@ -40,23 +40,16 @@ from shared.outbox import Outbox, UnitOfWork
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
 class CallsService:
     """Calls read the market's stalls and assign the winners the concessions' way."""
 
-    def __init__(
-        self,
-        store: CallStore,
-        markets: MarketStore,
-        concessions: ConcessionsService,
-        outbox: Outbox,
-        *,
-        clock: Clock = utcnow,
-    ) -> None:
-        self.store = store
-        self.markets = markets
-        self.concessions = concessions
-        self.outbox = outbox
-        self.clock = clock
+    store: CallStore
+    markets: MarketStore
+    concessions: ConcessionsService
+    outbox: Outbox
+    _: KW_ONLY
+    clock: Clock = utcnow
 
     async def publish(
         self,

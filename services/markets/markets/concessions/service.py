@@ -6,6 +6,8 @@ through the stalls' store; a direct assignment respects the market's 1/5 food-se
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY, dataclass
+
 from markets.concessions import events
 from markets.concessions.domain import Concession
 from markets.stalls.domain import HistoryEntry, Stall, StallCategory, check_food_service_cap
@@ -18,11 +20,12 @@ from shared.outbox import Outbox, UnitOfWork
 from shared.versions import Precondition
 
 
+@dataclass(frozen=True)
 class ConcessionsService:
-    def __init__(self, store: MarketStore, outbox: Outbox, *, clock: Clock = utcnow) -> None:
-        self.store = store
-        self.outbox = outbox
-        self.clock = clock
+    store: MarketStore
+    outbox: Outbox
+    _: KW_ONLY
+    clock: Clock = utcnow
 
     async def assign(
         self,
