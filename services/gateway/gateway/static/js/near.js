@@ -66,6 +66,7 @@ function showFormProblem(problem) {
     if (id === field) $(`#${id}`).setAttribute('aria-invalid', 'true');
     else $(`#${id}`).removeAttribute('aria-invalid');
   }
+  if (field === 'near-lat' || field === 'near-lon') $('#near-coords-box').open = true;
   if (field) $(`#${field}`).focus();
 }
 
