@@ -152,9 +152,6 @@ class NearMap {
     const L = this.L;
     this.points.clearLayers();
     this.markers.clear();
-    const you = L.circleMarker([query.lat, query.lon], { radius: 9, weight: 3, className: 'near-you', fillOpacity: 1 });
-    you.bindTooltip(h('span', { text: t('near.you_are_here') }), { direction: 'top' });
-    you.addTo(this.points);
     const bounds = [[query.lat, query.lon]];
     items.forEach((item, i) => {
       const point = [item.location.lat, item.location.lon];
@@ -172,6 +169,10 @@ class NearMap {
       this.markers.set(item.service_id, marker);
       bounds.push(point);
     });
+    // drawn last and smaller, so it stays visible on top of a point at the same place
+    const you = L.circleMarker([query.lat, query.lon], { radius: 6, weight: 3, className: 'near-you', fillOpacity: 1 });
+    you.bindTooltip(h('span', { text: t('near.you_are_here') }), { direction: 'top' });
+    you.addTo(this.points);
     this.map.fitBounds(bounds, { padding: [28, 28], maxZoom: 16 });
   }
 
