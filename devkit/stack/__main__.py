@@ -73,6 +73,7 @@ def banner(stack: Stack) -> None:
         "Milan commerce platform is running",
         f"  Dashboard (commerce office)  {gateway}/",
         f"  Operator page (phone)        {gateway}/operator",
+        f"  Services near you (citizens) {gateway}/near",
         f"  API docs (OpenAPI)           {gateway}/docs",
         f"  Live event stream (SSE)      {gateway}/api/v1/stream",
         "  Metrics (Prometheus)         "

@@ -2,11 +2,12 @@
 
 The platform is the test harness's (``devkit.testing.platform``: broker, database and the four
 services as real processes on free ports). The tests skip, saying why, where Chromium or
-Playwright is missing.
+Playwright is missing. :func:`assert_accessible` runs the vendored axe-core on a page.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 from collections.abc import AsyncIterator
@@ -30,6 +31,46 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 OFFICE = ("office", "office-demo")
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
+# the SHA-256 recorded in vendor/axe-core/README.md: the engine is the one that was checked in
+AXE_SHA256 = "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"
+BLOCKING_IMPACTS = ("serious", "critical")
+
+
+def _axe_source() -> str:
+    data = AXE.read_bytes()
+    assert hashlib.sha256(data).hexdigest() == AXE_SHA256, f"{AXE} is not the axe-core recorded in its README"
+    return data.decode()
+
+
+async def assert_accessible(page: Any, label: str) -> list[dict[str, Any]]:
+    """Run axe-core (WCAG 2.x A and AA rules) on the page as it is now; fail on serious or critical findings.
+
+    The engine is injected as a script into the page (the pages' CSP allows only their own
+    scripts, so it is evaluated through the DevTools protocol, which the CSP does not govern).
+    Returns every violation, the minor and moderate ones included, for the caller to report.
+    """
+    if not await page.evaluate("() => typeof window.axe === 'object'"):
+        await page.evaluate(_axe_source())
+    results = await page.evaluate(
+        """async () => {
+            const r = await window.axe.run(document, {
+                runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] },
+                resultTypes: ['violations'],
+            });
+            return r.violations.map((v) => ({
+                id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.map((n) => ({ target: n.target.join(' '), summary: n.failureSummary })),
+            }));
+        }"""
+    )
+    blocking = [v for v in results if v["impact"] in BLOCKING_IMPACTS]
+    report = "\n".join(
+        f"  [{v['impact']}] {v['id']}: {v['help']}\n" + "\n".join(f"      {n['target']}: {n['summary']}" for n in v["nodes"][:5])
+        for v in blocking
+    )
+    assert not blocking, f"axe-core found serious or critical violations on {label}:\n{report}"
+    return list(results)
 
 
 @pytest.fixture(scope="package")

@@ -1,4 +1,4 @@
-"""Pages for people: the office's dashboard, the operators' page, and the API documentation.
+"""Pages for people: the office's dashboard, the operators' page, the citizens' page and the API documentation.
 
 Everything is served from this process (no CDN): the dashboard's files from ``static/``, Swagger UI
 from the pinned ``fastapi-swagger`` package (the documents it shows: :mod:`gateway.contracts`).
@@ -27,6 +27,15 @@ DOCS_ASSETS: dict[str, tuple[Any, str]] = {
     "init.js": (DOCS_UI / "init.js", "text/javascript"),
 }
 PAGE_HEADERS = {"Cache-Control": "no-cache"}
+# The citizens' page asks for the device's position: geolocation is allowed for this origin on that
+# page only (every other answer keeps the default policy that denies it).
+NEAR_HEADERS = {
+    **PAGE_HEADERS,
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(self), payment=()",
+}
+# The service worker sits at the site root so that its scope can cover ``/near`` (and the query
+# strings of linked searches); the page registers it with exactly that scope.
+NEAR_SCOPE = "/near"
 
 router = APIRouter(include_in_schema=False)
 
@@ -39,6 +48,22 @@ async def dashboard() -> FileResponse:
 @router.get("/operator")
 async def operator_page() -> FileResponse:
     return FileResponse(STATIC / "operator.html", media_type="text/html", headers=PAGE_HEADERS)
+
+
+@router.get("/near")
+async def near_page() -> FileResponse:
+    return FileResponse(STATIC / "near.html", media_type="text/html", headers=NEAR_HEADERS)
+
+
+@router.get("/near.webmanifest")
+async def near_manifest() -> FileResponse:
+    return FileResponse(STATIC / "near.webmanifest", media_type="application/manifest+json", headers=PAGE_HEADERS)
+
+
+@router.get("/near-sw.js")
+async def near_service_worker() -> FileResponse:
+    headers = {**PAGE_HEADERS, "Service-Worker-Allowed": NEAR_SCOPE}
+    return FileResponse(STATIC / "js" / "near-sw.js", media_type="text/javascript", headers=headers)
 
 
 @router.get("/docs")

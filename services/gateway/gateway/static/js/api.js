@@ -202,3 +202,17 @@ export function errorMessage(error) {
   }
   return t('error.unexpected');
 }
+
+// Anonymous reads (the citizens' page): no token is sent and a 401 is an error like any other.
+export async function publicApi(path, { signal } = {}) {
+  let response;
+  try {
+    response = await fetch(`${BASE}${path}`, { headers: { Accept: 'application/json' }, signal });
+  } catch (error) {
+    if (error.name === 'AbortError') throw error;
+    throw new ApiError(0);
+  }
+  const body = await readBody(response);
+  if (!response.ok) throw new ApiError(response.status, body, retryAfterSeconds(response));
+  return body;
+}

@@ -1,0 +1,68 @@
+"""axe-core on the office's dashboard and the operators' page, in Italian and in English.
+
+Each page is checked before logging in (the login view) and after (the working view with its data),
+failing on any serious or critical violation. The citizens' page is checked in ``test_near.py``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from devkit.testing import Platform
+
+from .conftest import OFFICE, assert_accessible
+from .test_dashboard import MARKET, _log_in, _watch_console
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+
+async def _switch(page: Any, lang: str) -> None:
+    from playwright.async_api import expect
+
+    if lang == "en":
+        await page.get_by_test_id("lang-en").click()
+    await expect(page.locator("html")).to_have_attribute("lang", lang)
+
+
+@pytest.mark.parametrize("lang", ["it", "en"])
+async def test_the_dashboard_has_no_serious_accessibility_violations(seeded: Platform, browser: Any, lang: str) -> None:
+    from playwright.async_api import expect
+
+    problems: list[str] = []
+    context = await browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = await context.new_page()
+    _watch_console(page, problems)
+    await page.goto(seeded.gateway + "/")
+    await expect(page.get_by_test_id("login-form")).to_be_visible(timeout=15_000)
+    await _switch(page, lang)
+    await assert_accessible(page, f"/ ({lang}, login)")
+    await _log_in(page, *OFFICE)
+    await expect(page.get_by_test_id("district-table")).to_contain_text(re.compile(r"\w"), timeout=15_000)
+    await expect(page.get_by_test_id(f"market-open-{MARKET}")).to_have_text(re.compile(r"^\d+$"), timeout=15_000)
+    await assert_accessible(page, f"/ ({lang}, signed in)")
+    await context.close()
+    assert not [p for p in problems if "Uncaught" in p], problems
+
+
+@pytest.mark.parametrize("lang", ["it", "en"])
+async def test_the_operator_page_has_no_serious_accessibility_violations(
+    seeded: Platform, browser: Any, lang: str
+) -> None:
+    from playwright.async_api import expect
+
+    problems: list[str] = []
+    context = await browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = await context.new_page()
+    _watch_console(page, problems)
+    await page.goto(seeded.gateway + "/operator")
+    await expect(page.get_by_test_id("login-form")).to_be_visible(timeout=15_000)
+    await _switch(page, lang)
+    await assert_accessible(page, f"/operator ({lang}, login)")
+    await _log_in(page, f"operator-{MARKET}", "operator-demo")
+    await expect(page.locator('[data-testid^="stall-"][data-status]').first).to_be_visible(timeout=15_000)
+    await assert_accessible(page, f"/operator ({lang}, stalls)")
+    await context.close()
+    assert not [p for p in problems if "Uncaught" in p], problems

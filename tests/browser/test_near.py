@@ -1,0 +1,284 @@
+"""The citizens' page ``/near`` in a real browser on the whole platform, with the demo seed.
+
+A citizen on a phone opens a linked search and sees the nearest points offering the service, on
+the map and in the list, with distance and the day's hours; switches service; asks for a time when
+everything is closed and is told so, with the hour the first one opens; lets the page use the
+device's position. The page is installable (manifest, service worker with an offline shell), and
+nothing it loads comes from anywhere but the platform itself.
+
+The expected shops, hours and distances come from the demo seed (``shops.seed``: names, weekly
+hours and coordinates), the distances recomputed here with the haversine formula.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from devkit.testing import Platform
+
+from .conftest import assert_accessible
+from .test_dashboard import _keep_screenshot, _watch_console
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
+# Piazzale Segrino (Isola), where the demo kiosk "Edicola Segrino" stands
+SEGRINO = (45.4899, 9.1903)
+# a Wednesday morning and a Tuesday night (weekdays checked below; no public holiday)
+WEDNESDAY_10 = "2026-12-16T10:00"
+TUESDAY_3 = "2026-12-15T03:00"
+# ritiro_pacchi in the seed: kiosks Mon-Sat 06:30-13:00 and 15:00-19:30, the others later in the day
+PARCELS_NEAR_SEGRINO = ["Edicola Segrino", "Drogheria Borsieri"]
+DASH = "\u2013"  # the page writes a range of hours with an en dash (U+2013) between the times
+KIOSK_HOURS = f"06:30{DASH}13:00, 15:00{DASH}19:30"
+FIRST_OPENING = "06:30"
+# biglietti_trasporto in the seed: La Foppa 06:00-21:00 every day is the one nearest Segrino after Segrino itself
+TICKETS_NEAR_SEGRINO = ["Edicola Segrino", "Edicola La Foppa"]
+LOCAL_HOSTS = {"127.0.0.1"}
+
+
+def haversine_m(a: tuple[float, float], b: tuple[float, float]) -> float:
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * 6_371_008.8 * math.asin(math.sqrt(h))
+
+
+def test_the_chosen_days_are_what_the_tests_say() -> None:
+    assert date.fromisoformat(WEDNESDAY_10[:10]).weekday() == 2
+    assert date.fromisoformat(TUESDAY_3[:10]).weekday() == 1
+
+
+async def _phone_page(browser: Any, requests: list[str], problems: list[str], **options: Any) -> tuple[Any, Any]:
+    context = await browser.new_context(**PHONE, locale="it-IT", **options)
+    context.on("request", lambda r: requests.append(r.url))
+    page = await context.new_page()
+    _watch_console(page, problems)
+    return context, page
+
+
+def _assert_stayed_local(requests: list[str]) -> None:
+    assert requests, "no request was recorded"
+    away = [u for u in requests if urlsplit(u).scheme not in ("data", "blob") and urlsplit(u).hostname not in LOCAL_HOSTS]
+    assert not away, f"the page sent requests off the machine: {away}"
+
+
+async def _items(page: Any) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = await page.get_by_test_id("near-item").evaluate_all(
+        """(items) => items.map((li) => ({
+            name: li.querySelector('h3').textContent,
+            metres: Number(li.dataset.distance),
+            open: li.dataset.open === 'true',
+            distance: li.querySelector('[data-testid="near-distance"]').textContent,
+            hours: li.querySelector('[data-testid="near-hours"]').textContent,
+        }))"""
+    )
+    return rows
+
+
+async def test_a_linked_search_shows_the_nearest_open_points_on_the_map_and_in_the_list(
+    seeded: Platform, browser: Any, tmp_path: Path
+) -> None:
+    from playwright.async_api import expect
+
+    requests: list[str] = []
+    problems: list[str] = []
+    context, page = await _phone_page(browser, requests, problems)
+    lat, lon = SEGRINO
+    await page.goto(f"{seeded.gateway}/near?service=ritiro_pacchi&lat={lat}&lon={lon}&open_at={WEDNESDAY_10}")
+
+    status = page.get_by_test_id("near-status")
+    await expect(status).to_contain_text("Ritiro pacchi", timeout=15_000)
+    await expect(status).to_contain_text("aperti")
+    items = await _items(page)
+    assert [i["name"] for i in items[:2]] == PARCELS_NEAR_SEGRINO
+    assert len(items) >= 4 and all(i["open"] for i in items)
+    metres = [i["metres"] for i in items]
+    assert metres == sorted(metres)
+    borsieri = haversine_m(SEGRINO, (45.4887, 9.1893))
+    assert abs(items[1]["metres"] - borsieri) < 5, (items[1], borsieri)
+    assert items[0]["distance"] == "0 m"
+    assert items[1]["distance"] == f"{round(borsieri / 10) * 10} m"
+    assert items[0]["hours"] == KIOSK_HOURS
+    assert f"09:00{DASH}13:00, 15:30{DASH}19:30" in items[1]["hours"]
+
+    # the same points on the map, and their names in the tooltip as text
+    markers = page.locator("#near-map path.near-marker-open")
+    await expect(markers).to_have_count(len(items))
+    assert await page.locator("#near-map path.near-you").count() == 1
+    # what a phone shows first (the form, the answer starting below it), then the answer itself
+    await page.evaluate("window.scrollTo(0, 0)")
+    _keep_screenshot(await page.screenshot(), "near.png", tmp_path)
+    await page.get_by_test_id("near-status").evaluate("(el) => el.closest('section').scrollIntoView()")
+    _keep_screenshot(await page.screenshot(), "near-results.png", tmp_path)
+
+    # (the two nearest overlap at this zoom: the pointer event goes to the first marker itself)
+    await markers.first.dispatch_event("mouseover")
+    await expect(page.locator(".leaflet-tooltip")).to_contain_text("1. Edicola Segrino")
+    await page.get_by_role("button", name="Mostra Drogheria Borsieri sulla mappa").click()
+    popup = page.locator(".leaflet-popup-content")
+    await expect(popup).to_contain_text("Via Pietro Borsieri 14")
+    await expect(popup).to_contain_text(items[1]["distance"])
+
+    # another service: the list and the address bar follow
+    await page.get_by_test_id("near-service").select_option("biglietti_trasporto")
+    await expect(status).to_contain_text("Biglietti del trasporto pubblico", timeout=10_000)
+    items = await _items(page)
+    assert [i["name"] for i in items[:2]] == TICKETS_NEAR_SEGRINO
+    assert items[1]["hours"] == f"06:00{DASH}21:00"
+    query = parse_qs(urlsplit(page.url).query)
+    assert query["service"] == ["biglietti_trasporto"]
+    assert query["open_at"] == [WEDNESDAY_10]
+    assert (float(query["lat"][0]), float(query["lon"][0])) == SEGRINO
+    # back returns to the first search
+    await page.go_back()
+    await expect(status).to_contain_text("Ritiro pacchi", timeout=10_000)
+
+    await context.close()
+    _assert_stayed_local(requests)
+    assert not problems, problems
+
+
+async def test_when_everything_is_closed_the_page_says_so_and_suggests_the_first_opening(
+    seeded: Platform, browser: Any
+) -> None:
+    from playwright.async_api import expect
+
+    requests: list[str] = []
+    problems: list[str] = []
+    context, page = await _phone_page(browser, requests, problems)
+    lat, lon = SEGRINO
+    await page.goto(f"{seeded.gateway}/near?service=ritiro_pacchi&lat={lat}&lon={lon}&open_at={TUESDAY_3}")
+
+    status = page.get_by_test_id("near-status")
+    await expect(status).to_contain_text("Nessun punto aperto", timeout=15_000)
+    await expect(status).to_contain_text(f"Il primo apre alle {FIRST_OPENING}")
+    await expect(status).to_have_attribute("role", "status")
+    items = await _items(page)
+    assert items and not any(i["open"] for i in items), "the list shows the nearest points, marked closed"
+    assert await page.locator("#near-map path.near-marker-closed").count() == len(items)
+
+    suggest = page.get_by_test_id("near-suggest-button")
+    await expect(suggest).to_have_text(f"Cerca alle {FIRST_OPENING}")
+    await suggest.click()
+    await expect(status).to_contain_text("punti aperti", timeout=10_000)
+    assert parse_qs(urlsplit(page.url).query)["open_at"] == [f"{TUESDAY_3[:10]}T{FIRST_OPENING}"]
+    items = await _items(page)
+    assert items and all(i["open"] for i in items)
+
+    # the same page in English
+    await page.get_by_test_id("lang-en").click()
+    await expect(status).to_contain_text("Parcel pickup")
+    await expect(page.get_by_test_id("near-service").locator("option:checked")).to_have_text("Parcel pickup")
+
+    await context.close()
+    _assert_stayed_local(requests)
+    assert not problems, problems
+
+
+async def test_the_device_position_is_used_when_the_citizen_allows_it(seeded: Platform, browser: Any) -> None:
+    from playwright.async_api import expect
+
+    requests: list[str] = []
+    problems: list[str] = []
+    lat, lon = SEGRINO
+    context, page = await _phone_page(
+        browser, requests, problems, geolocation={"latitude": lat, "longitude": lon}, permissions=["geolocation"]
+    )
+    await page.goto(f"{seeded.gateway}/near")
+    status = page.get_by_test_id("near-status")
+    await expect(status).to_contain_text("Scegli un servizio", timeout=15_000)
+    assert await page.get_by_test_id("near-item").count() == 0
+
+    await page.get_by_test_id("near-service").select_option("ritiro_pacchi")
+    await page.get_by_test_id("near-when").fill(WEDNESDAY_10)
+    await page.get_by_test_id("near-locate").click()
+    await expect(status).to_contain_text("Ritiro pacchi", timeout=15_000)
+    query = parse_qs(urlsplit(page.url).query)
+    assert (float(query["lat"][0]), float(query["lon"][0])) == SEGRINO
+    assert [i["name"] for i in (await _items(page))[:2]] == PARCELS_NEAR_SEGRINO
+    await expect(page.get_by_test_id("near-lat")).to_have_value(f"{lat:.5f}")
+
+    await context.close()
+    _assert_stayed_local(requests)
+    assert not problems, problems
+
+
+async def test_the_page_is_installable_and_opens_offline(seeded: Platform, browser: Any) -> None:
+    from playwright.async_api import expect
+
+    requests: list[str] = []
+    problems: list[str] = []
+    context, page = await _phone_page(browser, requests, problems)
+    await page.goto(f"{seeded.gateway}/near")
+    await expect(page.locator("body")).to_have_attribute("data-ready", "true", timeout=15_000)
+
+    manifest = await page.request.get(f"{seeded.gateway}/near.webmanifest")
+    assert manifest.status == 200
+    assert manifest.headers["content-type"].startswith("application/manifest+json")
+    body = await manifest.json()
+    assert (body["start_url"], body["scope"], body["display"]) == ("/near", "/near", "standalone")
+    cdp = await context.new_cdp_session(page)
+    parsed = await cdp.send("Page.getAppManifest")
+    assert parsed["url"] == f"{seeded.gateway}/near.webmanifest"
+    assert not parsed["errors"], parsed["errors"]
+
+    worker = await page.request.get(f"{seeded.gateway}/near-sw.js")
+    assert worker.headers["content-type"].startswith("text/javascript")
+    scope = await page.evaluate("navigator.serviceWorker.ready.then((r) => r.scope)")
+    assert scope == f"{seeded.gateway}/near"
+    page_answer = await page.request.get(f"{seeded.gateway}/near")
+    assert "geolocation=(self)" in page_answer.headers["permissions-policy"]
+
+    # once installed, the shell opens without a network (the search then says it cannot reach the server)
+    await page.reload()
+    await expect(page.locator("body")).to_have_attribute("data-ready", "true", timeout=15_000)
+    assert await page.evaluate("Boolean(navigator.serviceWorker.controller)")
+    await context.set_offline(True)
+    await page.goto(f"{seeded.gateway}/near?service=ritiro_pacchi&lat=45.4899&lon=9.1903")
+    await expect(page.get_by_test_id("near-form")).to_be_visible(timeout=15_000)
+    await expect(page.get_by_test_id("near-submit")).to_have_text("Cerca")
+    await expect(page.get_by_test_id("near-status")).to_contain_text("server", timeout=15_000)
+    await context.set_offline(False)
+
+    await context.close()
+    _assert_stayed_local(requests)
+    assert not [p for p in problems if "Uncaught" in p], problems
+
+
+@pytest.mark.parametrize("lang", ["it", "en"])
+async def test_the_citizens_page_has_no_serious_accessibility_violations(
+    seeded: Platform, browser: Any, lang: str
+) -> None:
+    from playwright.async_api import expect
+
+    requests: list[str] = []
+    problems: list[str] = []
+    context, page = await _phone_page(browser, requests, problems)
+    await page.goto(f"{seeded.gateway}/near")
+    await expect(page.locator("body")).to_have_attribute("data-ready", "true", timeout=15_000)
+    if lang == "en":
+        await page.get_by_test_id("lang-en").click()
+        await expect(page.locator("html")).to_have_attribute("lang", "en")
+    await assert_accessible(page, f"/near ({lang}, empty)")
+    lat, lon = SEGRINO
+    await page.goto(f"{seeded.gateway}/near?service=ritiro_pacchi&lat={lat}&lon={lon}&open_at={WEDNESDAY_10}")
+    await expect(page.get_by_test_id("near-item").first).to_be_visible(timeout=15_000)
+    await assert_accessible(page, f"/near ({lang}, results)")
+    await page.goto(f"{seeded.gateway}/near?service=ritiro_pacchi&lat={lat}&lon={lon}&open_at={TUESDAY_3}")
+    await expect(page.get_by_test_id("near-suggest-button")).to_be_visible(timeout=15_000)
+    await assert_accessible(page, f"/near ({lang}, nothing open)")
+    # bad input: the message and the invalid field
+    await page.get_by_text("oppure scrivi le coordinate" if lang == "it" else "or type coordinates").click()
+    await page.get_by_test_id("near-lat").fill("north")
+    await page.get_by_test_id("near-submit").click()
+    await expect(page.get_by_test_id("near-form-message")).not_to_be_empty()
+    await expect(page.get_by_test_id("near-lat")).to_be_focused()
+    await assert_accessible(page, f"/near ({lang}, bad latitude)")
+    await context.close()
+    assert not problems, problems
