@@ -15,6 +15,7 @@ from districts.geography.service import GeographyService
 from districts.geography.store import GeographyStore
 from districts.overview.api import nil_router, router
 from districts.overview.service import OverviewService
+from districts.projection.api import nil_router as nil_timeseries_router
 from districts.projection.api import router as timeseries_router
 from districts.projection.events import KpisUpdated
 from districts.projection.refresher import Refresher, RefreshMetrics
@@ -99,6 +100,7 @@ def create_app(settings: DistrictsSettings | None = None) -> FastAPI:
             alerts_router,
             nil_router,
             nil_definitions_router,
+            nil_timeseries_router,
         ],
         publishes=settings.districts_topic,
         events=[KpisUpdated, AlertRaised, AlertResolved],
