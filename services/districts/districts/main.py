@@ -13,6 +13,10 @@ from districts.geography.api import router as geography_router
 from districts.geography.current import CurrentGeography
 from districts.geography.service import GeographyService
 from districts.geography.store import GeographyStore
+from districts.interventions.api import router as interventions_router
+from districts.interventions.events import InterventionRegistered
+from districts.interventions.service import InterventionsService
+from districts.interventions.store import InterventionStore
 from districts.overview.api import nil_router, router
 from districts.overview.service import OverviewService
 from districts.projection.api import nil_router as nil_timeseries_router
@@ -27,7 +31,13 @@ from districts.rebuild.store import RebuildStore
 from districts.settings import DistrictsSettings
 from shared.app import Runtime, ServiceSpec, create_service_app
 
-INDEXES = {**GeographyStore.indexes, **ProjectionStore.indexes, **AlertStore.indexes, **RebuildStore.indexes}
+INDEXES = {
+    **GeographyStore.indexes,
+    **ProjectionStore.indexes,
+    **AlertStore.indexes,
+    **RebuildStore.indexes,
+    **InterventionStore.indexes,
+}
 
 
 def create_app(settings: DistrictsSettings | None = None) -> FastAPI:
@@ -68,6 +78,9 @@ def create_app(settings: DistrictsSettings | None = None) -> FastAPI:
         runtime.provide(figures)
         runtime.provide(OverviewService(geography_store, geography_service, figures, alerts))
         runtime.provide(
+            InterventionsService(InterventionStore(db), runtime.outbox, geography_store, projections, states)
+        )
+        runtime.provide(
             Rebuilder(
                 settings=settings,
                 mongo=runtime.mongo,
@@ -101,9 +114,10 @@ def create_app(settings: DistrictsSettings | None = None) -> FastAPI:
             nil_router,
             nil_definitions_router,
             nil_timeseries_router,
+            interventions_router,
         ],
         publishes=settings.districts_topic,
-        events=[KpisUpdated, AlertRaised, AlertResolved],
+        events=[KpisUpdated, AlertRaised, AlertResolved, InterventionRegistered],
         indexes=INDEXES,
         wire=wire,
         on_ready=on_ready,
