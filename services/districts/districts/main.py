@@ -17,6 +17,9 @@ from districts.interventions.api import router as interventions_router
 from districts.interventions.events import InterventionRegistered
 from districts.interventions.service import InterventionsService
 from districts.interventions.store import InterventionStore
+from districts.opendata.api import router as opendata_router
+from districts.opendata.domain import Publisher
+from districts.opendata.service import OpenDataService
 from districts.overview.api import nil_router, router
 from districts.overview.service import OverviewService
 from districts.projection.api import nil_router as nil_timeseries_router
@@ -76,10 +79,16 @@ def create_app(settings: DistrictsSettings | None = None) -> FastAPI:
         runtime.provide(geography_service)
         runtime.provide(alerts)
         runtime.provide(figures)
-        runtime.provide(OverviewService(geography_store, geography_service, figures, alerts))
-        runtime.provide(
-            InterventionsService(InterventionStore(db), runtime.outbox, geography_store, projections, states)
+        overview = OverviewService(geography_store, geography_service, figures, alerts)
+        interventions = InterventionsService(
+            InterventionStore(db), runtime.outbox, geography_store, projections, states
         )
+        publisher = Publisher(
+            settings.opendata_publisher_id, settings.opendata_publisher_name, settings.opendata_contact_email
+        )
+        runtime.provide(overview)
+        runtime.provide(interventions)
+        runtime.provide(OpenDataService(overview, interventions, publisher))
         runtime.provide(
             Rebuilder(
                 settings=settings,
@@ -115,6 +124,7 @@ def create_app(settings: DistrictsSettings | None = None) -> FastAPI:
             nil_definitions_router,
             nil_timeseries_router,
             interventions_router,
+            opendata_router,
         ],
         publishes=settings.districts_topic,
         events=[KpisUpdated, AlertRaised, AlertResolved, InterventionRegistered],
