@@ -167,6 +167,14 @@ class Stage:
             await self.created(f"/shops/{shop}/recognition", RECOGNITION)
         return shop
 
+    async def intervention(self) -> dict[str, str]:
+        """An intervention of its own on the world's district (its code is the path's ``code``)."""
+        code = unique("intervento")
+        body = {"code": code, "title": "Intervento", "kind": "events"}
+        body |= {"target": {"type": "district", "id": self.world.district}, "started_at": "2026-01-01T00:00:00+00:00"}
+        await self.created("/interventions", body)
+        return {"code": code}
+
     async def offer(self) -> dict[str, str]:
         """A shop of its own offering one service (a shop offers each service once)."""
         shop = await self.shop()
@@ -203,6 +211,8 @@ async def _parameters(stage: Stage, case: str) -> dict[str, str]:
         "new shop": lambda: _as("shop_id", stage.shop()),
         "applied shop": lambda: _as("shop_id", stage.shop(applied=True)),
         "new offer": stage.offer,
+        "new intervention": _none,
+        "intervention": stage.intervention,
     }
     assert case in cases, f"the matrix names a case the test cannot set up: {case!r}"
     return {**values, **await cases[case]()}
@@ -267,6 +277,13 @@ def _body(method: str, template: str, world: World, values: dict[str, str]) -> d
         ("POST", "/districts"): lambda: {"code": unique("d"), "name": "Distretto", "perimeter": square(9.3, 45.5)},
         ("PUT", "/districts/{}"): lambda: {"name": "Distretto", "perimeter": square(9.2, 45.47)},
         ("PUT", "/districts/{}/thresholds"): lambda: {"occupancy_below": 0.5, "occupancy_recovered_at": 0.55},
+        ("POST", "/interventions"): lambda: {
+            "code": unique("intervento"),
+            "title": "Intervento",
+            "kind": "events",
+            "target": {"type": "district", "id": values["code"]},
+            "started_at": "2026-01-01T00:00:00+00:00",
+        },
         ("POST", "/nils"): lambda: {
             "id": next(NIL_IDS),
             "name": "Prova",

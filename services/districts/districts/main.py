@@ -13,8 +13,16 @@ from districts.geography.api import router as geography_router
 from districts.geography.current import CurrentGeography
 from districts.geography.service import GeographyService
 from districts.geography.store import GeographyStore
+from districts.interventions.api import router as interventions_router
+from districts.interventions.events import InterventionRegistered
+from districts.interventions.service import InterventionsService
+from districts.interventions.store import InterventionStore
+from districts.opendata.api import router as opendata_router
+from districts.opendata.domain import Publisher
+from districts.opendata.service import OpenDataService
 from districts.overview.api import nil_router, router
 from districts.overview.service import OverviewService
+from districts.projection.api import nil_router as nil_timeseries_router
 from districts.projection.api import router as timeseries_router
 from districts.projection.events import KpisUpdated
 from districts.projection.refresher import Refresher, RefreshMetrics
@@ -26,7 +34,13 @@ from districts.rebuild.store import RebuildStore
 from districts.settings import DistrictsSettings
 from shared.app import Runtime, ServiceSpec, create_service_app
 
-INDEXES = {**GeographyStore.indexes, **ProjectionStore.indexes, **AlertStore.indexes, **RebuildStore.indexes}
+INDEXES = {
+    **GeographyStore.indexes,
+    **ProjectionStore.indexes,
+    **AlertStore.indexes,
+    **RebuildStore.indexes,
+    **InterventionStore.indexes,
+}
 
 
 def create_app(settings: DistrictsSettings | None = None) -> FastAPI:
@@ -65,7 +79,16 @@ def create_app(settings: DistrictsSettings | None = None) -> FastAPI:
         runtime.provide(geography_service)
         runtime.provide(alerts)
         runtime.provide(figures)
-        runtime.provide(OverviewService(geography_store, geography_service, figures, alerts))
+        overview = OverviewService(geography_store, geography_service, figures, alerts)
+        interventions = InterventionsService(
+            InterventionStore(db), runtime.outbox, geography_store, projections, states
+        )
+        publisher = Publisher(
+            settings.opendata_publisher_id, settings.opendata_publisher_name, settings.opendata_contact_email
+        )
+        runtime.provide(overview)
+        runtime.provide(interventions)
+        runtime.provide(OpenDataService(overview, interventions, publisher))
         runtime.provide(
             Rebuilder(
                 settings=settings,
@@ -99,9 +122,12 @@ def create_app(settings: DistrictsSettings | None = None) -> FastAPI:
             alerts_router,
             nil_router,
             nil_definitions_router,
+            nil_timeseries_router,
+            interventions_router,
+            opendata_router,
         ],
         publishes=settings.districts_topic,
-        events=[KpisUpdated, AlertRaised, AlertResolved],
+        events=[KpisUpdated, AlertRaised, AlertResolved, InterventionRegistered],
         indexes=INDEXES,
         wire=wire,
         on_ready=on_ready,

@@ -1,4 +1,5 @@
-"""Demo data: the ten Urban Commerce Districts (DUC) and the NIL neighbourhoods they are made of.
+"""Demo data: the ten Urban Commerce Districts (DUC), the NIL neighbourhoods they are made of, and
+the programme's pilots as interventions.
 
 The shapes are approximate on purpose: each NIL below is its official polygon simplified to a dozen
 vertices (about 70 m tolerance, 4 decimals), with its official name, population and area; a district
@@ -94,6 +95,33 @@ DISTRICTS: tuple[tuple[str, str, tuple[int, ...]], ...] = (
 )
 
 
+# The programme's pilots, on the markets of the markets service's demo data. The start dates are
+# illustrative (the demo has no history before them); the office records the real ones.
+PILOTS: tuple[dict[str, Any], ...] = (
+    {
+        "code": "mercato-santa-maria-del-suffragio",
+        "title": "Rigenerazione del mercato di Santa Maria del Suffragio",
+        "kind": "market_regeneration",
+        "target": {"type": "market", "id": "santa-maria-del-suffragio"},
+        "started_at": "2026-09-01T00:00:00+00:00",
+    },
+    {
+        "code": "mercato-lorenteggio",
+        "title": "Rigenerazione del mercato Lorenteggio",
+        "kind": "market_regeneration",
+        "target": {"type": "market", "id": "lorenteggio"},
+        "started_at": "2026-09-01T00:00:00+00:00",
+    },
+    {
+        "code": "spazio-sociale-piazza-ferrara",
+        "title": "Spazio sociale di Piazza Ferrara",
+        "kind": "new_services",
+        "target": {"type": "market", "id": "ferrara"},
+        "started_at": "2026-10-01T00:00:00+00:00",
+    },
+)
+
+
 def _polygon(nil: Nil) -> Polygon:
     return Polygon(nil.outline)
 
@@ -127,3 +155,6 @@ async def seed(api: ApiClient) -> None:
     for code, name, nil_ids in DISTRICTS:
         if (await api.get(f"/districts/{code}", ok=(404,)))["_status"] == 404:
             await api.post("/districts", json=district_body(code, name, nil_ids))
+    for pilot in PILOTS:
+        if (await api.get(f"/interventions/{pilot['code']}", ok=(404,)))["_status"] == 404:
+            await api.post("/interventions", json=pilot)

@@ -25,3 +25,6 @@ class DistrictsSettings(ServiceSettings):
     extended_hours_target: float = Field(default=0.4, gt=0, le=2)
     rebuild_stale_after_s: float = Field(default=30.0, gt=0)
     rebuild_drop_delay_s: float = Field(default=5.0, ge=0)
+    opendata_publisher_id: str = Field(default="c_f205", description="IPA code of the open data's publisher")
+    opendata_publisher_name: str = "Comune di Milano"
+    opendata_contact_email: str = ""

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from districts.importer import IMPORTERS, DistrictImporter, NilImporter
 from districts.main import create_app
-from districts.seed import DISTRICTS, NILS, seed
+from districts.seed import DISTRICTS, NILS, PILOTS, seed
 
 from devkit.client import ApiClient
 from devkit.importing import Outcome
@@ -77,6 +77,13 @@ async def test_seed_then_official_files_then_the_real_register(
         listed = (await client.get("/districts")).json()
         assert listed["total"] == len(DISTRICTS) and {d["version"] for d in listed["items"]} == {1}
         assert (await client.get("/nils")).json()["total"] == len(NILS)
+        pilots = (await client.get("/interventions")).json()["items"]
+        assert {p["code"]: p["target"]["id"] for p in pilots} == {
+            "mercato-santa-maria-del-suffragio": "santa-maria-del-suffragio",
+            "mercato-lorenteggio": "lorenteggio",
+            "spazio-sociale-piazza-ferrara": "ferrara",
+        }
+        assert len(pilots) == len(PILOTS)
         brera = await wait(lambda: _population(client, "brera"), what="brera population from the seeded NILs")
         assert 17000 < brera < 19500
 

@@ -69,6 +69,7 @@ WRITE_RULES: tuple[WriteRule, ...] = (
     WriteRule("PUT", "/api/v1/districts/{code}/thresholds", Need.OFFICE),
     WriteRule("POST", "/api/v1/districts/rebuild", Need.OFFICE),
     WriteRule("POST", "/api/v1/nils", Need.OFFICE),
+    WriteRule("POST", "/api/v1/interventions", Need.OFFICE),
 )
 
 

@@ -17,6 +17,8 @@ ROUTES: dict[str, str] = {
     "districts.geojson": "districts",
     "districts.csv": "districts",
     "nils": "districts",
+    "interventions": "districts",
+    "opendata": "districts",
 }
 
 

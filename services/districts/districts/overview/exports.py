@@ -6,7 +6,8 @@ import csv
 import io
 from typing import Any
 
-from districts.overview.schemas import DistrictDetail
+from districts.interventions.domain import Intervention
+from districts.overview.schemas import DistrictDetail, NilPublic
 from districts.projection.domain import KPI_NAMES
 
 SCALARS = [name for name in KPI_NAMES if name != "services_by_type"]
@@ -56,5 +57,52 @@ def csv_text(districts: list[DistrictDetail]) -> str:
                 *(d.kpis.services_by_type.get(t, 0) for t in service_types),
                 len(d.open_alerts),
             ]
+        )
+    return out.getvalue()
+
+
+def _blank(value: object) -> object:
+    return "" if value is None else value
+
+
+def nils_csv_text(nils: list[NilPublic]) -> str:
+    """One row per NIL: its id, name, population, area and the scalar KPIs."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["id", "name", "population", "area_km2", *(n for n in SCALARS if n != "population")])
+    for nil in nils:
+        values = nil.kpis.model_dump(mode="json")
+        writer.writerow(
+            [
+                nil.id,
+                _cell(nil.name),
+                nil.population,
+                _blank(nil.area_km2),
+                *(_blank(values[n]) for n in SCALARS if n != "population"),
+            ]
+        )
+    return out.getvalue()
+
+
+def services_csv_text(districts: list[DistrictDetail]) -> str:
+    """One row per district and service type offered there: how many businesses offer it."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["district", "district_name", "service", "businesses"])
+    for d in districts:
+        for service, count in sorted(d.kpis.services_by_type.items()):
+            writer.writerow([d.code, _cell(d.name), _cell(service), count])
+    return out.getvalue()
+
+
+def interventions_csv_text(interventions: list[Intervention]) -> str:
+    """One row per intervention; the comparison districts separated by spaces."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["code", "title", "kind", "target_type", "target_id", "started_at", "comparison"])
+    for i in interventions:
+        target = [i.target.type.value, i.target.id]
+        writer.writerow(
+            [i.code, _cell(i.title), i.kind.value, *target, i.started_at.isoformat(), " ".join(i.comparison)]
         )
     return out.getvalue()

@@ -46,5 +46,9 @@ class OverviewService:
         nils = await self.districts.nils(limit=limit, offset=offset, with_perimeter=False)
         return await self._nil_views(nils), await self.districts.count_nils()
 
+    async def all_nils(self) -> list[NilView]:
+        """Every NIL without its perimeter (for the exports)."""
+        return await self._nil_views(await self.districts.nils(with_perimeter=False))
+
     async def nil(self, nil_id: int) -> NilView:
         return (await self._nil_views([await self.geography.require_nil(nil_id)]))[0]

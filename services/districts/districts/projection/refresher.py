@@ -264,14 +264,13 @@ class Refresher:
             for key, figures in computed.items():
                 moved = _moved(previous.get(key), figures)
                 code, _ = area_of(key)
+                kpis = figures.kpis
                 if moved or sample_all:
                     changed[key] = figures
+                    samples.append((key, _hour(now), now, {n: getattr(kpis, n) for n in NUMERIC_KPIS}))
                 if code is None:
                     continue
-                kpis = figures.kpis
                 districts[code] = kpis
-                if moved or sample_all:
-                    samples.append((code, _hour(now), now, {n: getattr(kpis, n) for n in NUMERIC_KPIS}))
                 if moved:
                     uow.emit(KpisUpdated(district=code, kpis=kpis_payload(kpis.values()), at=now))
             await self.projections.save_areas(generation, changed, session)

@@ -57,9 +57,20 @@ class PointPublic(BaseModel):
     value: float | None
 
 
-class TimeSeriesPublic(BaseModel):
-    district: str
+class SeriesPublic(BaseModel):
     metric: str
     start: datetime = Field(serialization_alias="from")
     end: datetime = Field(serialization_alias="to")
     points: list[PointPublic]
+
+    @staticmethod
+    def points_of(samples: list[tuple[datetime, float | None]]) -> list[PointPublic]:
+        return [PointPublic(at=at, value=value) for at, value in samples]
+
+
+class TimeSeriesPublic(SeriesPublic):
+    district: str
+
+
+class NilTimeSeriesPublic(SeriesPublic):
+    nil: int

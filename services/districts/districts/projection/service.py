@@ -27,6 +27,8 @@ from districts.projection.domain import (
     ProjectionState,
     StoredEntity,
     area_keys_of,
+    district_key,
+    nil_key,
     parent_ids,
     placement_of,
 )
@@ -146,18 +148,32 @@ class KpiQueries:
     async def timeseries(
         self, code: str, metric: str, start: datetime | None, end: datetime | None
     ) -> tuple[datetime, datetime, list[tuple[datetime, float | None]]]:
-        """The range asked (default: the last 24 h) and the samples of ``metric`` in it."""
-        if metric not in NUMERIC_KPIS:
-            raise InvalidInput("query.metric", f"unknown metric; one of {', '.join(NUMERIC_KPIS)}")
+        """A district's series: the range asked (default: the last 24 h) and the samples of ``metric`` in it."""
+        start, end = self._range(metric, start, end)
         if await self.districts.district(code) is None:
             raise NotFound(f"no district {code!r}")
+        return start, end, await self.store.samples(district_key(code), metric, start, end)
+
+    async def nil_timeseries(
+        self, nil_id: int, metric: str, start: datetime | None, end: datetime | None
+    ) -> tuple[datetime, datetime, list[tuple[datetime, float | None]]]:
+        """A NIL's series, with the same metrics, buckets and checks as a district's."""
+        start, end = self._range(metric, start, end)
+        if await self.districts.nil(nil_id) is None:
+            raise NotFound(f"no NIL {nil_id}")
+        return start, end, await self.store.samples(nil_key(nil_id), metric, start, end)
+
+    def _range(self, metric: str, start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
+        """Check the metric and the range asked; default: the last 24 h; at most 92 days."""
+        if metric not in NUMERIC_KPIS:
+            raise InvalidInput("query.metric", f"unknown metric; one of {', '.join(NUMERIC_KPIS)}")
         end = _aware(end) if end else self.clock()
         start = _aware(start) if start else end - DEFAULT_SPAN
         if start >= end:
             raise InvalidInput("query.from", "must be before 'to'")
         if end - start > LONGEST_SPAN:
             raise InvalidInput("query.from", f"the range may span at most {LONGEST_SPAN.days} days")
-        return start, end, await self.store.samples(code, metric, start, end)
+        return start, end
 
 
 def _aware(at: datetime) -> datetime:

@@ -18,7 +18,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from districts.geography.domain import Placement
-from districts.projection.domain import Entity, EntityType, FieldValue, Kpis, Movement, StoredEntity
+from districts.projection.domain import Entity, EntityType, FieldValue, Kpis, Movement, StoredEntity, area_of
 from districts.projection.vitality import AreaFigures, Vitality
 from shared.mongo import Document, IndexSpec, ensure_schema
 
@@ -60,7 +60,14 @@ def generation_indexes(generation: int) -> IndexSpec:
 
 INDEXES: IndexSpec = {
     STATE: [],
-    TIMESERIES: [IndexModel([("district", ASCENDING), ("hour", ASCENDING)], name="by_district_hour")],
+    TIMESERIES: [
+        IndexModel([("district", ASCENDING), ("hour", ASCENDING)], name="by_district_hour"),
+        IndexModel(
+            [("nil", ASCENDING), ("hour", ASCENDING)],
+            name="by_nil_hour",
+            partialFilterExpression={"nil": {"$exists": True}},
+        ),
+    ],
     MARKS: [IndexModel([("generation", ASCENDING), ("_id", ASCENDING)], name="by_generation")],
 }
 
@@ -274,28 +281,43 @@ class ProjectionStore:
     async def append_samples(
         self, samples: Sequence[tuple[str, datetime, datetime, Document]], session: Session
     ) -> None:
-        """Add KPI samples to hourly buckets: (district, hour, at, values)."""
+        """Add KPI samples to hourly buckets: (area key, hour, at, values).
+
+        A district's bucket is ``{_id: "<code>|<hour>", district, hour, samples}``, a NIL's
+        ``{_id: "nil:<id>|<hour>", nil, hour, samples}``.
+        """
         if not samples:
             return
         operations = [
             UpdateOne(
-                {"_id": f"{code}|{hour:%Y-%m-%dT%H}"},
-                {"$push": {"samples": {"at": at, **values}}, "$setOnInsert": {"district": code, "hour": hour}},
+                {"_id": f"{_bucket_prefix(key)}|{hour:%Y-%m-%dT%H}"},
+                {"$push": {"samples": {"at": at, **values}}, "$setOnInsert": {**_series_of(key), "hour": hour}},
                 upsert=True,
             )
-            for code, hour, at, values in samples
+            for key, hour, at, values in samples
         ]
         await self.db[TIMESERIES].bulk_write(operations, ordered=True, session=session)
 
     async def samples(
-        self, code: str, metric: str, start: datetime, end: datetime
+        self, key: str, metric: str, start: datetime, end: datetime
     ) -> list[tuple[datetime, float | None]]:
-        """The samples of one KPI of a district taken from ``start`` to ``end``, oldest first."""
+        """The samples of one KPI of an area (district or NIL key) taken from ``start`` to ``end``, oldest first."""
         first_hour = start.replace(minute=0, second=0, microsecond=0)
-        query = {"district": code, "hour": {"$gte": first_hour, "$lte": end}}
+        query = {**_series_of(key), "hour": {"$gte": first_hour, "$lte": end}}
         return [
             (sample["at"], sample.get(metric))
             async for bucket in self.db[TIMESERIES].find(query).sort("hour", ASCENDING)
             for sample in bucket["samples"]
             if start <= sample["at"] <= end
         ]
+
+
+def _series_of(key: str) -> Document:
+    """The fields naming an area's time series: ``{district: code}`` or ``{nil: id}``."""
+    code, nil_id = area_of(key)
+    return {"district": code} if code is not None else {"nil": nil_id}
+
+
+def _bucket_prefix(key: str) -> str:
+    code, _ = area_of(key)
+    return code if code is not None else key

@@ -1,0 +1,84 @@
+"""HTTP routes of the interventions: register (office), list, read, and the impact on a metric."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Response
+
+from districts.interventions.domain import Target, sentence
+from districts.interventions.schemas import ImpactPublic, InterventionCreate, InterventionPublic
+from districts.interventions.service import InterventionsService
+from shared.app import provide
+from shared.identity import OfficePrincipal
+from shared.web.pagination import Limit, Offset, Page
+
+router = APIRouter(tags=["interventions"])
+
+Interventions = Annotated[InterventionsService, Depends(provide(InterventionsService))]
+CodePath = Annotated[str, Path(min_length=1, max_length=64)]
+LANGUAGES = ("it", "en")
+
+
+def language_of(header: str | None) -> str:
+    """The first of Italian or English the ``Accept-Language`` header prefers; Italian by default."""
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate((header or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        primary = tag.strip().lower().split("-")[0]
+        if primary in LANGUAGES and quality > 0:
+            ranked.append((-quality, position, primary))
+    return min(ranked)[2] if ranked else "it"
+
+
+@router.post("/interventions", status_code=201, response_model=InterventionPublic, summary="Register an intervention")
+async def register(
+    body: InterventionCreate, service: Interventions, principal: OfficePrincipal, response: Response
+) -> InterventionPublic:
+    created = await service.register(
+        body.code,
+        body.title,
+        body.kind,
+        Target(body.target.type, body.target.id),
+        body.started_at,
+        body.comparison,
+    )
+    response.headers["Location"] = f"/interventions/{created.code}"
+    return InterventionPublic.of(created)
+
+
+@router.get("/interventions", response_model=Page[InterventionPublic], summary="Interventions, oldest start first")
+async def list_interventions(service: Interventions, limit: Limit = 50, offset: Offset = 0) -> Page[InterventionPublic]:
+    items, total = await service.list(limit, offset)
+    return Page.of([InterventionPublic.of(i) for i in items], total, limit, offset)
+
+
+@router.get("/interventions/{code}", response_model=InterventionPublic, summary="An intervention")
+async def get_intervention(code: CodePath, service: Interventions) -> InterventionPublic:
+    return InterventionPublic.of(await service.get(code))
+
+
+@router.get(
+    "/interventions/{code}/impact",
+    response_model=ImpactPublic,
+    summary="Before/after means, the comparison group and the difference-in-differences estimate",
+)
+async def get_impact(
+    code: CodePath,
+    service: Interventions,
+    response: Response,
+    metric: Annotated[str, Query(max_length=64)] = "vitality_index",
+    window_days: Annotated[int, Query(ge=1, le=92)] = 30,
+    accept_language: Annotated[str | None, Header(max_length=200)] = None,
+) -> ImpactPublic:
+    intervention, result = await service.impact(code, metric, window_days)
+    language = language_of(accept_language)
+    response.headers["Content-Language"] = language
+    response.headers["Vary"] = "Accept-Language"
+    return ImpactPublic.of(intervention, result, sentence(intervention, result, language), language)

@@ -1,0 +1,228 @@
+"""Interventions of the office and their impact: before/after means and difference-in-differences.
+
+Pure: the series come in as ``(at, value)`` samples, the figures go out as plain dataclasses.
+
+The impact of an intervention started at ``s`` on a metric, over a window of ``d`` days:
+
+- *before* is the mean of the samples taken in ``[s - d, s)``, *after* the mean of those in
+  ``[s, s + d)``; each sample counts once, samples without a value are left out, and the number of
+  samples behind each mean is reported;
+- the *change* of an area is ``after - before``;
+- the comparison group's before and after are the means of its areas' means (each area weighs
+  the same, whatever its number of samples); only areas with samples on both sides take part;
+- the difference-in-differences estimate is ``change(target) - change(comparison)``: what moved
+  in the target beyond what moved in comparable areas over the same days.
+
+When the office names no comparison group, the areas whose mean before the start is closest to the
+target's are chosen (:func:`most_similar`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from shared.errors import InvalidInput
+
+Samples = Sequence[tuple[datetime, float | None]]
+CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+COMPARISON_SIZE = 3
+LONGEST_WINDOW_DAYS = 92
+
+
+class Kind(StrEnum):
+    MARKET_REGENERATION = "market_regeneration"
+    NEW_SERVICES = "new_services"
+    EVENTS = "events"
+    OTHER = "other"
+
+
+class TargetType(StrEnum):
+    DISTRICT = "district"
+    NIL = "nil"
+    MARKET = "market"
+
+
+@dataclass(frozen=True)
+class Target:
+    type: TargetType
+    id: str
+
+
+@dataclass(frozen=True)
+class Intervention:
+    code: str
+    title: str
+    kind: Kind
+    target: Target
+    started_at: datetime
+    comparison: tuple[str, ...]
+    created_at: datetime
+
+
+def new_intervention(
+    code: str,
+    title: str,
+    kind: Kind,
+    target: Target,
+    started_at: datetime,
+    comparison: Iterable[str],
+    now: datetime,
+) -> Intervention:
+    """Check what the office sent: a slug code, a title, a comparison group not holding the target."""
+    if not CODE.match(code):
+        raise InvalidInput("body.code", "a slug: lower-case letters, digits and '-', at most 64 characters")
+    if not title.strip():
+        raise InvalidInput("body.title", "must not be blank")
+    if target.type is TargetType.NIL and not target.id.isdigit():
+        raise InvalidInput("body.target.id", "a NIL is named by its number")
+    group = tuple(dict.fromkeys(comparison))
+    if target.type is TargetType.DISTRICT and target.id in group:
+        raise InvalidInput("body.comparison", "the target cannot be its own comparison")
+    return Intervention(code, title.strip(), kind, target, started_at, group, now)
+
+
+@dataclass(frozen=True)
+class Mean:
+    """The mean of a window and the number of samples behind it (None without samples)."""
+
+    value: float | None
+    observations: int
+
+
+@dataclass(frozen=True)
+class Shift:
+    before: Mean
+    after: Mean
+
+    @property
+    def change(self) -> float | None:
+        if self.before.value is None or self.after.value is None:
+            return None
+        return self.after.value - self.before.value
+
+
+@dataclass(frozen=True)
+class Windows:
+    before_from: datetime
+    start: datetime
+    after_to: datetime
+
+
+def windows(start: datetime, window_days: int) -> Windows:
+    if not 1 <= window_days <= LONGEST_WINDOW_DAYS:
+        raise InvalidInput("query.window_days", f"from 1 to {LONGEST_WINDOW_DAYS} days")
+    span = timedelta(days=window_days)
+    return Windows(start - span, start, start + span)
+
+
+def mean(samples: Samples, start: datetime, end: datetime) -> Mean:
+    """The mean of the values sampled in ``[start, end)``."""
+    values = [v for at, v in samples if start <= at < end and v is not None]
+    return Mean(sum(values) / len(values) if values else None, len(values))
+
+
+def shift(samples: Samples, w: Windows) -> Shift:
+    return Shift(mean(samples, w.before_from, w.start), mean(samples, w.start, w.after_to))
+
+
+def group_shift(series: Mapping[str, Samples], w: Windows) -> tuple[Shift, tuple[str, ...]]:
+    """The comparison group's shift (mean of its areas' means) and the areas that took part."""
+    shifts = {code: shift(samples, w) for code, samples in series.items()}
+    used = tuple(sorted(c for c, s in shifts.items() if s.change is not None))
+    if not used:
+        return Shift(Mean(None, 0), Mean(None, 0)), ()
+
+    def pooled(side: str) -> Mean:
+        means = [getattr(shifts[c], side) for c in used]
+        return Mean(sum(m.value for m in means) / len(means), sum(m.observations for m in means))
+
+    return Shift(pooled("before"), pooled("after")), used
+
+
+def most_similar(
+    levels: Mapping[str, float | None], level: float | None, size: int = COMPARISON_SIZE
+) -> tuple[str, ...]:
+    """The ``size`` areas whose level before the start is closest to the target's (ties by code)."""
+    if level is None:
+        return ()
+    known = [(abs(v - level), code) for code, v in levels.items() if v is not None]
+    return tuple(code for _, code in sorted(known)[:size])
+
+
+@dataclass(frozen=True)
+class Impact:
+    metric: str
+    window_days: int
+    windows: Windows
+    area: str
+    target: Shift
+    comparison: Shift
+    comparison_areas: tuple[str, ...]
+    chosen_automatically: bool
+
+    @property
+    def estimate(self) -> float | None:
+        """Difference-in-differences: the target's change beyond the comparison group's."""
+        if self.target.change is None or self.comparison.change is None:
+            return None
+        return self.target.change - self.comparison.change
+
+
+def impact(
+    metric: str,
+    window_days: int,
+    w: Windows,
+    area: str,
+    target: Samples,
+    comparison: Mapping[str, Samples],
+    chosen_automatically: bool,
+) -> Impact:
+    group, used = group_shift(comparison, w)
+    return Impact(metric, window_days, w, area, shift(target, w), group, used, chosen_automatically)
+
+
+def _number(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3g}"
+
+
+def sentence(intervention: Intervention, result: Impact, language: str) -> str:
+    """The result in plain words, Italian (``it``) or English (``en``)."""
+    t, est = result.target, result.estimate
+    days, metric = result.window_days, result.metric
+    if language == "en":
+        if t.change is None:
+            return (
+                f"For '{intervention.title}' there are not yet samples of {metric} on both sides of the start "
+                f"({t.before.observations} before, {t.after.observations} after): no estimate."
+            )
+        text = (
+            f"In the {days} days after '{intervention.title}' started, {metric} in {result.area} went from "
+            f"{_number(t.before.value)} to {_number(t.after.value)} ({_number(t.change)})."
+        )
+        if est is None:
+            return text + " No comparison area has samples on both sides, so no difference-in-differences."
+        how = "chosen automatically as the most similar before the start" if result.chosen_automatically else "named"
+        return text + (
+            f" Over the same days the comparison areas ({', '.join(result.comparison_areas)}; {how}) moved by "
+            f"{_number(result.comparison.change)}: the estimated effect is {_number(est)}."
+        )
+    if t.change is None:
+        return (
+            f"Per '{intervention.title}' non ci sono ancora rilevazioni di {metric} prima e dopo l'avvio "
+            f"({t.before.observations} prima, {t.after.observations} dopo): nessuna stima."
+        )
+    text = (
+        f"Nei {days} giorni dopo l'avvio di '{intervention.title}', {metric} in {result.area} è passato da "
+        f"{_number(t.before.value)} a {_number(t.after.value)} ({_number(t.change)})."
+    )
+    if est is None:
+        return text + " Nessuna area di confronto ha rilevazioni prima e dopo: nessuna differenza nelle differenze."
+    how = "scelte automaticamente come le più simili prima dell'avvio" if result.chosen_automatically else "indicate"
+    return text + (
+        f" Negli stessi giorni le aree di confronto ({', '.join(result.comparison_areas)}; {how}) sono variate di "
+        f"{_number(result.comparison.change)}: l'effetto stimato è {_number(est)}."
+    )

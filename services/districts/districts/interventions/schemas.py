@@ -1,0 +1,117 @@
+"""API shapes of the interventions and of their impact."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from districts.interventions.domain import Impact, Intervention, Kind, Mean, Shift, TargetType
+
+
+class TargetBody(BaseModel):
+    type: TargetType
+    id: str = Field(min_length=1, max_length=64)
+
+
+class InterventionCreate(BaseModel):
+    code: str = Field(min_length=1, max_length=64)
+    title: str = Field(min_length=1, max_length=200)
+    kind: Kind
+    target: TargetBody
+    started_at: AwareDatetime
+    comparison: list[str] = Field(default_factory=list, max_length=20)
+
+
+class InterventionPublic(BaseModel):
+    code: str
+    title: str
+    kind: Kind
+    target: TargetBody
+    started_at: datetime
+    comparison: list[str]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, i: Intervention) -> InterventionPublic:
+        return cls(
+            code=i.code,
+            title=i.title,
+            kind=i.kind,
+            target=TargetBody(type=i.target.type, id=i.target.id),
+            started_at=i.started_at,
+            comparison=list(i.comparison),
+            created_at=i.created_at,
+        )
+
+
+class MeanPublic(BaseModel):
+    mean: float | None
+    observations: int
+
+    @classmethod
+    def of(cls, m: Mean) -> MeanPublic:
+        return cls(mean=m.value, observations=m.observations)
+
+
+class ShiftPublic(BaseModel):
+    before: MeanPublic
+    after: MeanPublic
+    change: float | None
+
+    @classmethod
+    def of(cls, s: Shift) -> ShiftPublic:
+        return cls(before=MeanPublic.of(s.before), after=MeanPublic.of(s.after), change=s.change)
+
+
+class ComparisonPublic(ShiftPublic):
+    districts: list[str]
+    chosen: str = Field(description="'given' by the office, or 'automatic'")
+    how: str | None = None
+
+
+class ImpactPublic(BaseModel):
+    intervention: str
+    metric: str
+    window_days: int
+    before_from: datetime
+    started_at: datetime
+    after_to: datetime
+    area: str = Field(description="the area whose series was measured: district:<code> or nil:<id>")
+    target: ShiftPublic
+    comparison: ComparisonPublic
+    difference_in_differences: float | None
+    observations: int
+    sentence: str
+    language: str
+
+    @classmethod
+    def of(cls, intervention: Intervention, result: Impact, sentence: str, language: str) -> ImpactPublic:
+        how = (
+            f"the {len(result.comparison_areas)} districts whose mean {result.metric} in the window before the "
+            "start was closest to the target's"
+            if result.chosen_automatically
+            else None
+        )
+        group = ShiftPublic.of(result.comparison)
+        counts = [result.target.before, result.target.after, result.comparison.before, result.comparison.after]
+        return cls(
+            intervention=intervention.code,
+            metric=result.metric,
+            window_days=result.window_days,
+            before_from=result.windows.before_from,
+            started_at=result.windows.start,
+            after_to=result.windows.after_to,
+            area=result.area,
+            target=ShiftPublic.of(result.target),
+            comparison=ComparisonPublic(
+                **group.model_dump(),
+                districts=list(result.comparison_areas),
+                chosen="automatic" if result.chosen_automatically else "given",
+                how=how,
+            ),
+            difference_in_differences=result.estimate,
+            observations=sum(m.observations for m in counts),
+            sentence=sentence,
+            language=language,
+        )

@@ -1,0 +1,131 @@
+"""Use cases of the interventions: register one (with its event), list them, measure their impact."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from districts.geography.store import GeographyStore
+from districts.interventions.domain import (
+    Impact,
+    Intervention,
+    Kind,
+    Samples,
+    Target,
+    TargetType,
+    Windows,
+    impact,
+    mean,
+    most_similar,
+    new_intervention,
+    windows,
+)
+from districts.interventions.events import InterventionRegistered, InterventionTarget
+from districts.interventions.store import InterventionStore
+from districts.projection.domain import NUMERIC_KPIS, EntityType, district_key, entity_id, nil_key
+from districts.projection.service import ProjectionStates
+from districts.projection.store import ProjectionStore
+from shared.errors import Conflict, InvalidInput, NotFound
+from shared.events import utcnow
+from shared.outbox import Outbox, UnitOfWork
+
+
+class InterventionsService:
+    def __init__(
+        self,
+        store: InterventionStore,
+        outbox: Outbox,
+        geography: GeographyStore,
+        projections: ProjectionStore,
+        states: ProjectionStates,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.store = store
+        self.outbox = outbox
+        self.geography = geography
+        self.projections = projections
+        self.states = states
+        self.clock = clock
+
+    async def register(
+        self,
+        code: str,
+        title: str,
+        kind: Kind,
+        target: Target,
+        started_at: datetime,
+        comparison: list[str],
+    ) -> Intervention:
+        intervention = new_intervention(code, title, kind, target, started_at, comparison, self.clock())
+        if target.type is TargetType.DISTRICT and await self.geography.district(target.id) is None:
+            raise InvalidInput("body.target.id", f"no district {target.id!r}")
+        if target.type is TargetType.NIL and await self.geography.nil(int(target.id)) is None:
+            raise InvalidInput("body.target.id", f"no NIL {target.id}")
+        for i, other in enumerate(intervention.comparison):
+            if await self.geography.district(other) is None:
+                raise InvalidInput(f"body.comparison.{i}", f"no district {other!r}")
+
+        async def work(uow: UnitOfWork) -> Intervention:
+            await self.store.add(intervention, uow.session)
+            uow.emit(
+                InterventionRegistered(
+                    code=intervention.code,
+                    title=intervention.title,
+                    kind=intervention.kind.value,
+                    target=InterventionTarget(type=target.type.value, id=target.id),
+                    started_at=intervention.started_at,
+                    comparison=list(intervention.comparison),
+                    at=intervention.created_at,
+                )
+            )
+            return intervention
+
+        return await self.outbox.run(work)
+
+    async def get(self, code: str) -> Intervention:
+        found = await self.store.get(code)
+        if found is None:
+            raise NotFound(f"no intervention {code!r}")
+        return found
+
+    async def list(self, limit: int, offset: int) -> tuple[list[Intervention], int]:
+        return await self.store.list(limit, offset)
+
+    async def _measured_area(self, target: Target) -> tuple[str, str | None]:
+        """The area key whose series measures the target, and its district code if it is a district.
+
+        A market is measured on the district it stands in (or, outside any district, on its NIL).
+        """
+        if target.type is TargetType.DISTRICT:
+            return district_key(target.id), target.id
+        if target.type is TargetType.NIL:
+            return nil_key(int(target.id)), None
+        state = await self.states.current()
+        found = await self.projections.by_ids(state.active, [entity_id(EntityType.MARKET, target.id)])
+        if found and found[0].districts:
+            code = found[0].districts[0]
+            return district_key(code), code
+        if found and found[0].nil is not None:
+            return nil_key(found[0].nil), None
+        raise Conflict(f"market {target.id!r} is not placed in any district or NIL yet")
+
+    async def _series(self, key: str, metric: str, w: Windows) -> Samples:
+        return await self.projections.samples(key, metric, w.before_from, w.after_to)
+
+    async def impact(self, code: str, metric: str, window_days: int) -> tuple[Intervention, Impact]:
+        if metric not in NUMERIC_KPIS:
+            raise InvalidInput("query.metric", f"unknown metric; one of {', '.join(NUMERIC_KPIS)}")
+        intervention = await self.get(code)
+        w = windows(intervention.started_at, window_days)
+        key, own_district = await self._measured_area(intervention.target)
+        target = await self._series(key, metric, w)
+        automatic = not intervention.comparison
+        if automatic:
+            others = [d.code for d in await self.geography.districts(with_perimeter=False) if d.code != own_district]
+            candidates = {c: await self._series(district_key(c), metric, w) for c in others}
+            levels = {c: mean(s, w.before_from, w.start).value for c, s in candidates.items()}
+            level = mean(target, w.before_from, w.start).value
+            group = {c: candidates[c] for c in most_similar(levels, level)}
+        else:
+            group = {c: await self._series(district_key(c), metric, w) for c in intervention.comparison}
+        return intervention, impact(metric, window_days, w, key, target, group, automatic)

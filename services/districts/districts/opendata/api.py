@@ -1,0 +1,45 @@
+"""HTTP routes of the open data: the DCAT-AP_IT catalogue and the exports it lists (anonymous)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response
+from fastapi.responses import JSONResponse
+
+from districts.opendata.service import OpenDataService
+from districts.overview.exports import interventions_csv_text, nils_csv_text, services_csv_text
+from districts.overview.schemas import DistrictDetail, NilPublic
+from shared.app import provide
+
+router = APIRouter(tags=["open data"])
+
+OpenData = Annotated[OpenDataService, Depends(provide(OpenDataService))]
+
+
+def _csv(text: str, filename: str) -> Response:
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/opendata/catalog.jsonld", summary="The open-data catalogue (DCAT-AP_IT, JSON-LD)")
+async def catalogue(service: OpenData) -> JSONResponse:
+    return JSONResponse(await service.catalog(), media_type="application/ld+json")
+
+
+@router.get("/opendata/nils.csv", summary="NIL indicators as CSV", response_class=Response)
+async def nils_csv(service: OpenData) -> Response:
+    return _csv(nils_csv_text([NilPublic.of(v) for v in await service.nils()]), "nils.csv")
+
+
+@router.get("/opendata/services.csv", summary="Services on offer per district as CSV", response_class=Response)
+async def services_csv(service: OpenData) -> Response:
+    return _csv(services_csv_text([DistrictDetail.of(v) for v in await service.districts()]), "services.csv")
+
+
+@router.get("/opendata/interventions.csv", summary="The interventions as CSV", response_class=Response)
+async def interventions_csv(service: OpenData) -> Response:
+    return _csv(interventions_csv_text(await service.all_interventions()), "interventions.csv")

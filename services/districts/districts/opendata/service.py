@@ -1,0 +1,50 @@
+"""Use cases of the open data: the catalogue and the exports it lists, read through the overview."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from districts.interventions.domain import Intervention
+from districts.interventions.service import InterventionsService
+from districts.opendata.domain import DATASETS, Publisher, catalog
+from districts.overview.domain import DistrictView, NilView
+from districts.overview.service import OverviewService
+from shared.events import utcnow
+
+PAGE = 500
+
+
+class OpenDataService:
+    def __init__(
+        self,
+        overview: OverviewService,
+        interventions: InterventionsService,
+        publisher: Publisher,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.overview = overview
+        self.interventions = interventions
+        self.publisher = publisher
+        self.clock = clock
+
+    async def catalog(self) -> dict[str, Any]:
+        """The catalogue, dated by the newest KPIs computed (today while nothing has been)."""
+        districts = await self.overview.all_districts()
+        computed = [v.figures.kpis.as_of for v in districts if v.figures.kpis.as_of is not None]
+        return catalog(DATASETS, self.publisher, max(computed, default=self.clock()))
+
+    async def districts(self) -> list[DistrictView]:
+        return await self.overview.all_districts()
+
+    async def nils(self) -> list[NilView]:
+        return await self.overview.all_nils()
+
+    async def all_interventions(self) -> list[Intervention]:
+        found: list[Intervention] = []
+        while True:
+            page, total = await self.interventions.list(PAGE, len(found))
+            found += page
+            if not page or len(found) >= total:
+                return found
