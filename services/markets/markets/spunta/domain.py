@@ -192,4 +192,3 @@ def assign(
     assignments = tuple(Assignment(c.trader, stall) for c, stall in zip(ranked, offered, strict=False))
     unassigned = tuple(c.trader for c in ranked[len(assignments) :])
     return SpuntaResult(market_day.market_id, market_day.day, assignments, unassigned, tuple(offered), at, actor)
-

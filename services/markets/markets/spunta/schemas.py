@@ -12,7 +12,9 @@ from markets.spunta.domain import Candidate, SpuntaResult, Standing
 from markets.stalls.schemas import StallNumber, Strict, distinct
 
 # as the gateway writes account names: 3-64 characters, kept lower-case
-Username = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")]
+Username = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")
+]
 
 
 class CandidateCreate(Strict):

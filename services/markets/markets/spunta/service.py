@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import time, tzinfo
+from datetime import UTC, datetime, time, tzinfo
 from zoneinfo import ZoneInfo
 
 from markets.spunta import events
@@ -60,8 +60,13 @@ class SpuntaService:
         self.clock = clock
         self.zone = zone
 
+    def _now(self) -> datetime:
+        """The clock's time in UTC, as the database gives it back (a stored answer equals a fresh one)."""
+        now = self.clock().astimezone(UTC)
+        return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
     def _day(self, market_id: str, text: str) -> MarketDay:
-        today = self.clock().astimezone(self.zone).date()
+        today = self._now().astimezone(self.zone).date()
         return MarketDay.of(market_id, market_day(text, today), self.cutoff, self.zone)
 
     async def register(self, market_id: str, day_text: str, trader: str, actor: str) -> Registration:
@@ -74,7 +79,7 @@ class SpuntaService:
             existing = await self.store.find_candidate(the_day, trader, uow.session)
             if existing is not None:
                 return Registration(existing, created=False)
-            candidate = Candidate(market_id, the_day.day, trader, self.clock(), actor)
+            candidate = Candidate(market_id, the_day.day, trader, self._now(), actor)
             await self.store.add_candidate(candidate, uow.session)
             return Registration(candidate, created=True)
 
@@ -89,7 +94,7 @@ class SpuntaService:
             done = await self.store.touch_day(the_day, session)
             if done is not None:
                 return done  # assigned already: the same answer, no second event
-            now = self.clock()
+            now = self._now()
             the_day.check_assignable(now)
             stalls = await self.markets.stalls_of([market_id], session)
             check_marked_absent(stalls, marked_absent)

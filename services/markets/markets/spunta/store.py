@@ -93,8 +93,12 @@ class SpuntaStore:
         if result.present:
             await self.presences.insert_many(
                 [
-                    {"_id": f"{market_day.key}/{trader}", "market_id": result.market_id, "trader": trader,
-                     "date": result.day.isoformat()}
+                    {
+                        "_id": f"{market_day.key}/{trader}",
+                        "market_id": result.market_id,
+                        "trader": trader,
+                        "date": result.day.isoformat(),
+                    }
                     for trader in result.present
                 ],
                 session=session,

@@ -259,7 +259,8 @@ class MarketStore:
         ]
         prefix = len(market_id) + 1
         return {
-            d["_id"][prefix:]: StallStatus(d["to"]) async for d in await self.history.aggregate(pipeline, session=session)
+            d["_id"][prefix:]: StallStatus(d["to"])
+            async for d in await self.history.aggregate(pipeline, session=session)
         }
 
     async def changes_between(
@@ -270,4 +271,3 @@ class MarketStore:
         prefix = len(market_id) + 1
         cursor = self.history.find(query, session=session).sort("at", ASCENDING)
         return [_history_entry(market_id, d["stall"][prefix:], d) async for d in cursor]
-
