@@ -228,6 +228,12 @@ async def test_bad_dates_roles_and_unknown_markets(markets: Markets) -> None:
     assert bad_name.status_code == 422 and bad_name.json()["errors"][0]["field"] == "body.trader"
     absent_free = await http.post(f"{path}/assign", json={"absent": ["9"]}, headers=operator)
     assert absent_free.status_code == 422 and absent_free.json()["errors"][0]["field"] == "body.absent"
+    trader = markets.auth(Role.TRADER, None, "gino")
+    for_other = await http.post(f"{path}/candidates", json={"trader": "ugo"}, headers=trader)
+    assert for_other.status_code == 403 and for_other.json()["code"] == "spunta-not-yourself"
+    assert (await http.post(f"{path}/assign", headers=trader)).status_code == 403
+    themself = await http.post(f"{path}/candidates", json={"trader": "gino"}, headers=trader)
+    assert themself.status_code == 201 and themself.json()["registered_by"] == "gino"
     missing = await http.post(
         "/markets/nowhere/spunta/2026-06-10/candidates", json={"trader": "gino"}, headers=markets.office
     )

@@ -1,6 +1,7 @@
 """HTTP routes of the daily spunta: register the traders present, assign the day, read results.
 
-Writes are for that market's operator and the office; results and the ranking are public.
+Writes are for that market's operator and the office (a trader may register themself); results
+and the ranking are public.
 ``{date}`` is ``YYYY-MM-DD``: a date that does not exist or lies after today is refused with 422.
 """
 
@@ -14,6 +15,8 @@ from markets.spunta.schemas import CandidateCreate, CandidatePublic, SpuntaAssig
 from markets.spunta.service import SpuntaService
 from markets.stalls.api import CONFLICT
 from shared.app import provide
+from shared.errors import Forbidden
+from shared.i18n import Said
 from shared.identity import CurrentPrincipal, Role
 from shared.web.pagination import Limit, Offset, Page
 
@@ -32,13 +35,23 @@ async def ranking(market_id: str, spunta: Spunta, limit: Limit = 50, offset: Off
 @router.post(
     "/markets/{market_id}/spunta/{date}/candidates",
     status_code=201,
-    summary="Register a trader present that day (the market's operator or the office); repeating it is harmless",
+    summary="Register a trader present that day (the trader themself, the market's operator or the office); repeating it is harmless",
     responses={200: {"description": "the trader was already registered that day"}, **CONFLICT},
 )
 async def register(
     market_id: str, date: str, body: CandidateCreate, spunta: Spunta, principal: CurrentPrincipal, response: Response
 ) -> CandidatePublic:
-    principal.require_scope(Role.MARKET_OPERATOR, market_id)
+    if principal.role is Role.TRADER:
+        if body.trader != principal.username.lower():
+            raise Forbidden(
+                Said(
+                    it="un ambulante registra soltanto la propria presenza",
+                    en="a trader registers only their own presence",
+                ),
+                code="spunta-not-yourself",
+            )
+    else:
+        principal.require_scope(Role.MARKET_OPERATOR, market_id)
     registration = await spunta.register(market_id, date, body.trader, principal.username)
     if not registration.created:
         response.status_code = 200
