@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.i18n import Said
+
 
 class AppError(Exception):
     """An error a client can act on; ``status`` and ``kind`` say how it is answered."""
@@ -15,10 +17,14 @@ class AppError(Exception):
     status = 400
     kind = "bad-request"
 
-    def __init__(self, detail: str, **extra: Any) -> None:
-        super().__init__(detail)
-        self.detail = detail
+    def __init__(self, detail: str | Said, **extra: Any) -> None:
+        super().__init__(str(detail))
+        self.detail = str(detail)
+        self.said = detail if isinstance(detail, Said) else None  # answered in the caller's language
         self.extra = extra
+
+    def detail_in(self, language: str) -> str:
+        return self.said.in_(language) if self.said else self.detail
 
 
 class NotFound(AppError):
@@ -46,8 +52,12 @@ class InvalidInput(AppError):
 
     status, kind = 422, "invalid-input"
 
-    def __init__(self, field: str, detail: str) -> None:
-        super().__init__(detail, errors=[{"field": field, "message": detail}])
+    def __init__(self, field: str, detail: str | Said, **extra: Any) -> None:
+        super().__init__(detail, errors=[{"field": field, "message": str(detail)}], **extra)
+        self.field = field
+
+    def localized_extra(self, language: str) -> dict[str, Any]:
+        return {**self.extra, "errors": [{"field": self.field, "message": self.detail_in(language)}]}
 
 
 class Unavailable(AppError):

@@ -14,12 +14,24 @@ import asyncio
 import json
 import math
 import time
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+from secrets import token_hex
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from markets.concessions.domain import Concession
 from markets.settings import MarketsSettings
+from markets.spunta.service import SpuntaService
+from markets.spunta.store import SpuntaStore
+from markets.stalls.domain import HistoryEntry, Location, Market, Stall, StallCategory, StallStatus
 from markets.stalls.events import StallStatusChanged
+from markets.stalls.store import MarketStore
+
+from shared.mongo import Mongo
+from shared.outbox import Outbox
 
 SETTLE_S = 10.0
 RETRY_AFTER_MAX_S = 1.0
@@ -210,6 +222,75 @@ async def run(
         "event_p50_ms": _ms(percentile(tally.event_s, 0.50)),
         "event_p99_ms": _ms(percentile(tally.event_s, 0.99)),
     }
+
+
+async def spunta(
+    mongo_url: str, *, stalls: int = 40, candidates: int = 60, days: int = 3, opened: int = 10
+) -> dict[str, Any]:
+    """The spunta's use cases on a database of their own on ``mongo_url``: one market of ``stalls``
+    (half assigned, ``opened`` of those opened in time each day), ``candidates`` traders registered
+    each of ``days`` past days, then the day assigned; the database is dropped at the end."""
+    rome = ZoneInfo("Europe/Rome")
+    mongo = Mongo(MarketsSettings(mongo_url=mongo_url), database=f"markets_spunta_bench_{token_hex(3)}")
+    clock = [datetime.now(UTC)]
+    try:
+        await mongo.ensure_indexes({**MarketStore.indexes, **SpuntaStore.indexes, **Outbox.indexes})
+        store = MarketStore(mongo.db)
+        service = SpuntaService(
+            SpuntaStore(mongo.db), store, Outbox(mongo, "markets.events"), cutoff=dtime(8), clock=lambda: clock[0]
+        )
+        today = datetime.now(rome).date()
+        first = today - timedelta(days=days)
+        made = datetime.combine(first - timedelta(days=1), dtime(12), rome)
+        await store.insert_market(
+            Market("bench", "Bench", "Via Bench 1", 1, Location(9.19, 45.46), 1, made, made), None
+        )
+        held = Concession("holder", date(2020, 1, 1), date(2040, 1, 1))
+        for n in range(1, stalls + 1):
+            assigned = n % 2 == 0
+            status = StallStatus.CLOSED if assigned else StallStatus.VACANT
+            stall = Stall("bench", str(n), 20.0, StallCategory.FOOD, status, 1, made, held if assigned else None)
+            await store.insert_stall(stall, None)
+        register_s: list[float] = []
+        assign_s: list[float] = []
+        assigned_stalls = offered = 0
+        for k in range(days):
+            day = first + timedelta(days=k)
+            for n in range(2, 2 + 2 * opened, 2):  # these holders open at 07:00
+                at = datetime.combine(day, dtime(7), rome)
+                await store.add_history(
+                    HistoryEntry("bench", str(n), 2 + k * 2, at, StallStatus.CLOSED, StallStatus.OPEN, "", "bench"),
+                    None,
+                )
+                close = datetime.combine(day, dtime(19), rome)
+                await store.add_history(
+                    HistoryEntry("bench", str(n), 3 + k * 2, close, StallStatus.OPEN, StallStatus.CLOSED, "", "bench"),
+                    None,
+                )
+            for c in range(candidates):
+                clock[0] = datetime.combine(day, dtime(7, 0, c % 60), rome) + timedelta(minutes=c // 60)
+                started = time.perf_counter()
+                await service.register("bench", day.isoformat(), f"trader{(c * 7 + k) % candidates:03d}", "bench")
+                register_s.append(time.perf_counter() - started)
+            clock[0] = datetime.combine(day, dtime(9), rome)
+            started = time.perf_counter()
+            result = await service.assign("bench", day.isoformat(), (), "bench")
+            assign_s.append(time.perf_counter() - started)
+            assigned_stalls, offered = len(result.assignments), len(result.offered)
+        return {
+            "stalls": stalls,
+            "candidates": candidates,
+            "days": days,
+            "offered_last_day": offered,
+            "assigned_last_day": assigned_stalls,
+            "assign_ms": [_ms(s) for s in assign_s],
+            "assign_max_ms": _ms(max(assign_s)),
+            "register_p50_ms": _ms(percentile(register_s, 0.5)),
+            "register_p99_ms": _ms(percentile(register_s, 0.99)),
+        }
+    finally:
+        await mongo.client.drop_database(mongo.db.name)
+        await mongo.close()
 
 
 def main() -> None:

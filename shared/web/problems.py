@@ -16,7 +16,8 @@ from fastapi.responses import JSONResponse
 from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shared.errors import AppError
+from shared.errors import AppError, InvalidInput
+from shared.i18n import language
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +73,13 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
-        headers = {"Retry-After": RETRY_AFTER_S} if exc.status == 503 else None
-        return problem(exc.status, exc.detail, request.url.path, exc.kind, headers=headers, **exc.extra)
+        headers = {"Retry-After": RETRY_AFTER_S} if exc.status == 503 else {}
+        if exc.said is None:
+            return problem(exc.status, exc.detail, request.url.path, exc.kind, headers=headers or None, **exc.extra)
+        lang = language(request.headers.get("accept-language"))
+        extra = exc.localized_extra(lang) if isinstance(exc, InvalidInput) else exc.extra
+        headers.update({"Content-Language": lang, "Vary": "Accept-Language"})
+        return problem(exc.status, exc.detail_in(lang), request.url.path, exc.kind, headers=headers, **extra)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -477,6 +477,13 @@ SERVICE_BENCHES = (
         " change's event timed on `markets.events` by a plain reader; stalls are restored afterwards.",
     ),
     (
+        "spunta",
+        "Markets: the daily spunta (`services/markets/bench.py`)",
+        "The spunta's use cases on a database of their own on the platform's database server: a market of 40"
+        " stalls (20 free, 20 assigned, 10 of whose holders open in time), 60 traders registered on each of three"
+        " past days, then each day assigned (one transaction: stalls, history, presences, result, event).",
+    ),
+    (
         "gateway_bench",
         "Gateway: relaying cost and capacity (`services/gateway/bench.py`)",
         "A gateway process of the benchmark's own, relaying one stall read to the platform's markets service:"

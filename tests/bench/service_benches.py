@@ -52,6 +52,12 @@ async def stall_updates(bench: BenchPlatform, people: Identities, scale: Scale) 
     return figures
 
 
+async def spunta(bench: BenchPlatform) -> dict[str, Any]:
+    """markets: the daily spunta of a market of 40 stalls and 60 traders, its use cases on the platform's database."""
+    figures: dict[str, Any] = await load("markets").spunta(bench.mongo_url, stalls=40, candidates=60)
+    return figures
+
+
 async def gateway_relay(bench: BenchPlatform, people: Identities, scale: Scale) -> dict[str, Any]:
     """gateway: a gateway process of the bench's own relaying one stall read, against the markets service."""
     env = {k: v for k, v in bench.service_env().items() if k not in ("PORT", "PROFILE")}

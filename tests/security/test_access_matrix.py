@@ -40,7 +40,8 @@ PENDING = re.compile(r"^(?P<name>.*?)\s*\(pending: (?P<reason>[^)]*)\)$")
 API = "/api/v1"
 LOCATION = {"lon": 9.2, "lat": 45.47}
 ELSEWHERE_MARKET, ELSEWHERE_SHOP = "mercato-altrove", "bottega-altrove"
-NIL_IDS = itertools.count(20_000)  # the security platform's database is fresh: no id is taken
+NIL_IDS = itertools.count(20_000)
+MARKET_DAYS = itertools.count(1)  # past days of the spunta, a fresh one for each call: a day is assigned once  # the security platform's database is fresh: no id is taken
 
 
 # ------------------------------------------------------------------ the table as written
@@ -160,6 +161,12 @@ class Stage:
         }
         return str((await self.created(f"/markets/{self.world.market}/calls", body))["id"])
 
+    async def market_day(self, *, assigned: bool = False) -> str:
+        day = (datetime(2025, 1, 1, tzinfo=UTC) + timedelta(days=next(MARKET_DAYS))).date().isoformat()
+        if assigned:
+            await self.created(f"/markets/{self.world.market}/spunta/{day}/assign", {})
+        return day
+
     async def shop(self, *, applied: bool = False) -> str:
         shop = unique("negozio")
         await self.created("/shops", {"id": shop, "kind": "shop", "name": "Negozio", "location": LOCATION})
@@ -213,6 +220,8 @@ async def _parameters(stage: Stage, case: str) -> dict[str, str]:
         "new offer": stage.offer,
         "new intervention": _none,
         "intervention": stage.intervention,
+        "open market day": lambda: _as("date", stage.market_day()),
+        "assigned market day": lambda: _as("date", stage.market_day(assigned=True)),
     }
     assert case in cases, f"the matrix names a case the test cannot set up: {case!r}"
     return {**values, **await cases[case]()}
@@ -262,6 +271,8 @@ def _body(method: str, template: str, world: World, values: dict[str, str]) -> d
             "criteria": [{"name": "offer", "weight": 1}],
             "deadline": (datetime.now(UTC) + timedelta(days=20)).isoformat(),
         },
+        ("POST", "/markets/{}/spunta/{}/candidates"): lambda: {"trader": unique("ambulante")[-30:]},
+        ("POST", "/markets/{}/spunta/{}/assign"): lambda: {"absent": []},
         ("POST", "/calls/{}/applications"): lambda: {"holder": "Ditta", "category": "food", "scores": {"offer": 10}},
         ("POST", "/shops"): lambda: {"id": unique("negozio"), "kind": "shop", "name": "Negozio", "location": LOCATION},
         # a new name each time: a replace that changes nothing answers 204

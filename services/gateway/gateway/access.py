@@ -56,6 +56,9 @@ WRITE_RULES: tuple[WriteRule, ...] = (
     WriteRule("POST", "/api/v1/markets/{market_id}/calls", Need.OFFICE),
     WriteRule("POST", "/api/v1/calls/{call_id}/applications", Need.AUTHENTICATED),
     WriteRule("POST", "/api/v1/calls/{call_id}/award", Need.OFFICE),
+    # the market's operator or the office, or a trader for themself: the markets service decides
+    WriteRule("POST", "/api/v1/markets/{market_id}/spunta/{date}/candidates", Need.AUTHENTICATED),
+    WriteRule("POST", "/api/v1/markets/{market_id}/spunta/{date}/assign", Need.MARKET, "market_id"),
     WriteRule("POST", "/api/v1/shops", Need.OFFICE),
     WriteRule("PUT", "/api/v1/shops/{shop_id}", Need.OFFICE),
     WriteRule("PATCH", "/api/v1/shops/{shop_id}", Need.OFFICE),

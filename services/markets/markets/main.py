@@ -15,6 +15,10 @@ from markets.concessions import api as concessions_api
 from markets.concessions import events as concessions_events
 from markets.concessions.service import ConcessionsService
 from markets.settings import MarketsSettings
+from markets.spunta import api as spunta_api
+from markets.spunta import events as spunta_events
+from markets.spunta.service import SpuntaService
+from markets.spunta.store import SpuntaStore
 from markets.stalls import api as stalls_api
 from markets.stalls import events as stalls_events
 from markets.stalls.service import Clock, StallsService
@@ -24,7 +28,7 @@ from shared.events import EventData, utcnow
 
 DESCRIPTION = (
     "Milan's covered municipal markets (Mercati Comunali Coperti): stalls with live status and "
-    "optimistic concurrency, assignments and concessions, and calls (bandi) for vacant stalls."
+    "optimistic concurrency, assignments and concessions, calls (bandi) for vacant stalls, and the daily spunta."
 )
 
 # every event type the service publishes on its topic: its wire contract
@@ -32,6 +36,7 @@ PUBLISHED: tuple[type[EventData], ...] = (
     *stalls_events.PUBLISHED,
     *concessions_events.PUBLISHED,
     *calls_events.PUBLISHED,
+    *spunta_events.PUBLISHED,
 )
 
 
@@ -49,15 +54,18 @@ def create_app(settings: MarketsSettings | None = None, *, clock: Clock = utcnow
         runtime.provide(StallsService(markets, outbox, clock=clock, status_changes=status_changes))
         runtime.provide(concessions)
         runtime.provide(CallsService(CallStore(runtime.mongo.db), markets, concessions, outbox, clock=clock))
+        runtime.provide(
+            SpuntaService(SpuntaStore(runtime.mongo.db), markets, outbox, cutoff=settings.spunta_cutoff, clock=clock)
+        )
 
     spec = ServiceSpec(
         name="markets",
         title="Markets",
         description=DESCRIPTION,
-        routers=[stalls_api.router, concessions_api.router, calls_api.router],
+        routers=[stalls_api.router, concessions_api.router, calls_api.router, spunta_api.router],
         publishes=settings.events_topic,
         events=PUBLISHED,
-        indexes={**MarketStore.indexes, **CallStore.indexes},
+        indexes={**MarketStore.indexes, **CallStore.indexes, **SpuntaStore.indexes},
         wire=wire,
     )
     return create_service_app(spec, settings)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import time
+
 from shared.settings import ServiceSettings
 
 TOPIC = "markets.events"
@@ -11,3 +13,5 @@ class MarketsSettings(ServiceSettings):
     service_name: str = "markets"
     port: int = 8001
     events_topic: str = TOPIC
+    # the spunta: a holder who has not opened the stall by this time (Europe/Rome) is absent that day
+    spunta_cutoff: time = time(8, 0)

@@ -47,3 +47,12 @@ async def test_bench_reports_updates_per_second_and_event_latency(markets: Marke
     assert 0 < result["event_p50_ms"] <= result["event_p99_ms"] < 5000
     after = (await markets.http.get("/markets/wagner/stalls")).json()["items"]
     assert [s["status"] for s in after[:2]] == [s["status"] for s in before]
+
+
+async def test_spunta_bench_times_assignment_of_40_stalls_to_60_traders(markets: Markets) -> None:
+    result = await load_bench().spunta(markets.settings.mongo_url, days=2)
+    print(result)
+    assert result["stalls"] == 40 and result["candidates"] == 60 and len(result["assign_ms"]) == 2
+    # 20 free stalls and 20 assigned, 10 of whose holders opened in time: 30 offered, one trader each
+    assert result["offered_last_day"] == 30 and result["assigned_last_day"] == 30
+    assert 0 < result["register_p50_ms"] <= result["register_p99_ms"] and result["assign_max_ms"] > 0

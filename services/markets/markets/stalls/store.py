@@ -7,8 +7,9 @@ operator. Reads return domain objects; a missing market or stall is :class:`NotF
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import ClassVar
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
@@ -245,3 +246,28 @@ class MarketStore:
         total = await self.history.count_documents(query)
         cursor = self.history.find(query).sort("version", DESCENDING).skip(offset).limit(limit)
         return [_history_entry(market_id, number, d) async for d in cursor], total
+
+    def _of_market(self, market_id: str) -> Document:
+        return {"$regex": f"^{re.escape(market_id)}/"}
+
+    async def statuses_at(self, market_id: str, moment: datetime, session: Session = None) -> dict[str, StallStatus]:
+        """Each stall's status at ``moment``, from its history (stalls created later are absent)."""
+        pipeline: list[Document] = [
+            {"$match": {"stall": self._of_market(market_id), "at": {"$lt": moment}}},
+            {"$sort": {"stall": ASCENDING, "version": ASCENDING}},
+            {"$group": {"_id": "$stall", "to": {"$last": "$to"}}},
+        ]
+        prefix = len(market_id) + 1
+        return {
+            d["_id"][prefix:]: StallStatus(d["to"])
+            async for d in await self.history.aggregate(pipeline, session=session)
+        }
+
+    async def changes_between(
+        self, market_id: str, since: datetime, until: datetime, session: Session = None
+    ) -> list[HistoryEntry]:
+        """The history lines of the market's stalls from ``since`` up to ``until`` (inclusive), oldest first."""
+        query = {"stall": self._of_market(market_id), "at": {"$gte": since, "$lte": until}}
+        prefix = len(market_id) + 1
+        cursor = self.history.find(query, session=session).sort("at", ASCENDING)
+        return [_history_entry(market_id, d["stall"][prefix:], d) async for d in cursor]

@@ -1,11 +1,13 @@
 // Market operator page: pick the market (office) or use the one in the token's scope (operator),
 // then set each stall's status with one tap. Writes are guarded by the stall's version (If-Match).
+// The day's spunta has its own screen below the stalls (spunta.js).
 
 import { ApiError, api, apiList, errorMessage } from './api.js';
 import { $, clear, h, keepFocus } from './dom.js';
 import { DASH, isNum, num, time } from './format.js';
 import { initI18n, onLangChange, t, tOr } from './i18n.js';
 import { setupSession } from './session.js';
+import { setupSpunta } from './spunta.js';
 
 const SETTABLE = ['open', 'closed', 'maintenance'];
 const STATUSES = ['open', 'closed', 'maintenance', 'vacant'];
@@ -278,7 +280,7 @@ async function chooseMarket(id) {
   renderMessage();
   renderMarketSelect();
   renderStalls();
-  await loadStalls();
+  await Promise.all([loadStalls(), spunta.show(id)]);
 }
 
 async function startOperator(me) {
@@ -320,6 +322,7 @@ function stopOperator() {
   renderMessage();
 }
 
+const spunta = setupSpunta();
 const session = setupSession({ onSignedIn: startOperator, onSignedOut: stopOperator });
 
 $('#market-select').addEventListener('change', (event) => {
@@ -343,6 +346,7 @@ onLangChange(() => {
   renderMarketSelect();
   renderStalls();
   renderMessage();
+  spunta.retranslate();
 });
 
 await initI18n();

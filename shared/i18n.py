@@ -1,0 +1,48 @@
+"""Words a person reads, in Italian and English; the caller's ``Accept-Language`` picks one.
+
+Pure (no web library): domain rules raise ``shared.errors`` exceptions carrying a ``Said``, and
+``shared.web.problems`` answers in the language asked for. Italian is the default; codes stay
+language-neutral.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LANGUAGES = ("it", "en")
+DEFAULT_LANGUAGE = "it"
+
+
+@dataclass(frozen=True, slots=True)
+class Said:
+    """One sentence in both languages."""
+
+    it: str
+    en: str
+
+    def in_(self, language: str) -> str:
+        return self.en if language == "en" else self.it
+
+    def __str__(self) -> str:
+        return self.it
+
+
+def language(accept_language: str | None) -> str:
+    """The best of ``LANGUAGES`` for an ``Accept-Language`` header (RFC 9110 weights); Italian otherwise."""
+    best, best_q = DEFAULT_LANGUAGE, 0.0
+    for position, item in enumerate((accept_language or "").split(",")):
+        tag, _, params = item.strip().partition(";")
+        primary = tag.strip().lower().split("-")[0]
+        q = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if primary in LANGUAGES and q > best_q:
+            best, best_q = primary, q
+        elif primary == "*" and q > best_q and position == 0:
+            best, best_q = DEFAULT_LANGUAGE, q
+    return best
