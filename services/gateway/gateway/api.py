@@ -19,7 +19,6 @@ from gateway.wiring import Gateway, gateway_of
 from shared.errors import NotFound, Unauthorized, Unavailable
 from shared.identity import Principal, bearer_token
 from shared.web.middleware import client_ip
-from shared.web.pagination import Limit, Offset
 
 # dependencies are coroutines: a plain function would be run in a worker thread on every request
 GatewayDep = Annotated[Gateway, Depends(gateway_of)]
