@@ -41,7 +41,9 @@ API = "/api/v1"
 LOCATION = {"lon": 9.2, "lat": 45.47}
 ELSEWHERE_MARKET, ELSEWHERE_SHOP = "mercato-altrove", "bottega-altrove"
 NIL_IDS = itertools.count(20_000)
-MARKET_DAYS = itertools.count(1)  # past days of the spunta, a fresh one for each call: a day is assigned once  # the security platform's database is fresh: no id is taken
+MARKET_DAYS = itertools.count(
+    1
+)  # past days of the spunta, a fresh one for each call: a day is assigned once  # the security platform's database is fresh: no id is taken
 
 
 # ------------------------------------------------------------------ the table as written
@@ -182,6 +184,27 @@ class Stage:
         await self.created("/interventions", body)
         return {"code": code}
 
+    async def account(self) -> dict[str, str]:
+        """A shopkeeper account of its own, made by the office (``username``, ``password``)."""
+        username = unique("conto")
+        body = {"username": username, "password": PASSWORD, "role": "shopkeeper", "scope": self.world.shop}
+        await self.created("/users", body)
+        return {"username": username, "password": PASSWORD}
+
+    async def session(self) -> dict[str, str]:
+        """A login of an account of its own: ``refresh_token`` (as a client that is not a browser gets it)."""
+        account = await self.account()
+        login = await self.client.post(f"{API}/auth/token", data=account)
+        assert login.status_code == 200, f"setting up: logging in: {login.status_code} {login.text}"
+        return {**account, "refresh_token": str(login.json()["refresh_token"])}
+
+    async def reset_account(self) -> dict[str, str]:
+        """An account of its own after an office password reset: ``activation_token``, the one-time token."""
+        account = await self.account()
+        reset = await self.client.post(f"{API}/users/{account['username']}/password-reset", headers=self.office)
+        assert reset.status_code == 200, f"setting up: password reset: {reset.status_code} {reset.text}"
+        return {**account, "activation_token": str(reset.json()["token"])}
+
     async def offer(self) -> dict[str, str]:
         """A shop of its own offering one service (a shop offers each service once)."""
         shop = await self.shop()
@@ -190,6 +213,7 @@ class Stage:
         return {"shop_id": shop, "service_id": str((await self.created(f"/shops/{shop}/services", body))["id"])}
 
 
+PASSWORD = "long-enough-secret"
 RECOGNITION = {"founding_year": 1950, "trade": "giornali", "continuity": "sempre"}
 
 
@@ -222,6 +246,10 @@ async def _parameters(stage: Stage, case: str) -> dict[str, str]:
         "intervention": stage.intervention,
         "open market day": lambda: _as("date", stage.market_day()),
         "assigned market day": lambda: _as("date", stage.market_day(assigned=True)),
+        "new account": stage.account,
+        "fresh session": stage.session,
+        "reset account": stage.reset_account,
+        "no stored account": _none,
     }
     assert case in cases, f"the matrix names a case the test cannot set up: {case!r}"
     return {**values, **await cases[case]()}
@@ -245,10 +273,16 @@ def _body(method: str, template: str, world: World, values: dict[str, str]) -> d
     bodies: dict[tuple[str, str], Callable[[], dict[str, Any] | None]] = {
         ("POST", "/users"): lambda: {
             "username": unique("utente"),
-            "password": "long-enough-secret",
+            "password": PASSWORD,
             "role": "market_operator",
             "scope": world.market,
         },
+        ("POST", "/auth/refresh"): lambda: {"refresh_token": values["refresh_token"]},
+        ("POST", "/auth/logout"): lambda: {"refresh_token": values["refresh_token"]},
+        ("POST", "/auth/activate"): lambda: {"token": values["activation_token"], "password": unique("nuova-chiave")},
+        ("PUT", "/me/password"): lambda: {"current_password": PASSWORD, "new_password": unique("nuova-chiave")},
+        # a role change: the scope is cleared with it (docs/api.md)
+        ("PATCH", "/users/{}"): lambda: {"role": "trader"},
         ("POST", "/markets"): lambda: {
             "id": unique("mercato"),
             "name": "Mercato",
@@ -347,7 +381,7 @@ def _callers(stage: Stage) -> dict[str, Token]:
 async def _disabled_account_token(stage: Stage) -> str:
     """A shopkeeper account that logged in and was then disabled by the office (accounts contract)."""
     username = unique("disabilitato")
-    password = "long-enough-secret"
+    password = PASSWORD
     body = {"username": username, "password": password, "role": "shopkeeper", "scope": stage.world.shop}
     await stage.created("/users", body)
     login = await stage.client.post(f"{API}/auth/token", data={"username": username, "password": password})
