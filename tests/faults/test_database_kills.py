@@ -1,7 +1,7 @@
 """The database of the default local configuration SIGKILLed again and again, at random moments: while
 operators change stall statuses and while a service starts up. Every acknowledged change survives, is
 published once and reaches the districts; the database reopens every time and the services carry on
-without being restarted. (A kill during a districts rebuild is not part of it: see decision 0005.)"""
+without being restarted. (A kill during a districts rebuild is not part of it: see decision 0006.)"""
 
 from __future__ import annotations
 
