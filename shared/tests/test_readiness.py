@@ -34,7 +34,8 @@ async def test_readyz_gives_reasons_without_exception_text_or_host_names() -> No
     assert answer.status_code == 503
     assert answer.headers["content-type"].startswith("application/problem+json")
     body = answer.json()
-    assert set(body["checks"]) == {"mongodb", "kafka", "startup"}
+    # token_keys: the gateway's public keys, which a service needs before it can verify a caller
+    assert set(body["checks"]) == {"mongodb", "kafka", "startup", "token_keys"}
     assert set(body["checks"].values()) <= REASONS
     assert body["checks"]["mongodb"] != "ok" and body["checks"]["kafka"] != "ok"
     for leak in ("localhost", str(mongo_port), str(kafka_port), "Error", "Exception", "Timeout"):
