@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ROOT / ".tools"
 HOST = "127.0.0.1"
 
-SERVICES = (("markets", 8001), ("shops", 8002), ("districts", 8003), ("gateway", 8000))
+# the gateway first: the other services fetch its token keys before they call themselves ready
+SERVICES = (("gateway", 8000), ("markets", 8001), ("shops", 8002), ("districts", 8003))
 
 
 def tansu_binary() -> Path:

@@ -17,7 +17,7 @@ from devkit.testing import Platform
 from shared.settings import ServiceSettings
 
 SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
-SERVICES = ("markets", "shops", "districts", "gateway")
+SERVICES = ("gateway", "markets", "shops", "districts")
 INFRASTRUCTURE = ("s3", "kafka", "mongo")
 OFFICE = ("office", "office-demo")
 OPERATOR = ("operator-wagner", "operator-demo")
@@ -46,12 +46,13 @@ class BenchPlatform:
         self.platform = Platform(workdir, **PLATFORM_ENV)
 
     async def start(self) -> None:
-        """Broker, store and database first, then the three domain services together, the gateway last."""
+        """Broker, store and database first, then the gateway (the services fetch its token keys before
+        they call themselves ready), then the three domain services together."""
         try:
             for name in INFRASTRUCTURE:
                 await asyncio.to_thread(self.platform.start_one, name)
-            await asyncio.gather(*(asyncio.to_thread(self.platform.start_one, name) for name in SERVICES[:-1]))
-            await asyncio.to_thread(self.platform.start_one, SERVICES[-1])
+            await asyncio.to_thread(self.platform.start_one, SERVICES[0])
+            await asyncio.gather(*(asyncio.to_thread(self.platform.start_one, name) for name in SERVICES[1:]))
         except BaseException:
             self.platform.stop()
             raise
