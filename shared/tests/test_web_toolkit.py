@@ -13,6 +13,7 @@ from shared.retry import at_most, until_done
 from shared.versions import Precondition
 from shared.web.etag import IfMatch, parse_if_match, set_etag
 from shared.web.pagination import Limit, Offset, Page
+from shared.web.params import MOMENT_PATTERN, Day, Moment, Slug
 from shared.web.problems import PROBLEM_JSON, install_error_handlers
 
 
@@ -94,6 +95,53 @@ async def test_routes_use_the_toolkit_and_every_refusal_is_a_problem_document() 
             {"field": "body.name", "message": "must not be empty"}
         ]
         assert invalid.json()["type"].endswith("/invalid-input")
+
+
+def _params_app() -> FastAPI:
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/markets/{market}/days/{day}")
+    async def day(market: Slug, day: Day, since: Moment | None = None) -> dict[str, str | None]:
+        return {"market": market, "day": day, "since": since.isoformat() if since else None}
+
+    return app
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "field"),
+    [
+        ("/markets/Wagner/days/2026-12-05", {}, "path.market"),
+        ("/markets/wag ner/days/2026-12-05", {}, "path.market"),
+        ("/markets/wagner/days/5-12-2026", {}, "path.day"),
+        ("/markets/wagner/days/2026-12-05", {"since": "1700000000"}, "query.since"),
+        ("/markets/wagner/days/2026-12-05", {"since": "2026-12-05"}, "query.since"),
+        ("/markets/wagner/days/2026-12-05", {"since": "2026-13-05T10:00"}, "query.since"),
+    ],
+)
+async def test_parameters_of_the_wrong_shape_are_refused_naming_them(
+    path: str, query: dict[str, str], field: str
+) -> None:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=_params_app()), base_url="http://t") as client:
+        refused = await client.get(path, params=query)
+    assert refused.status_code == 422 and refused.headers["content-type"] == PROBLEM_JSON
+    assert [e["field"] for e in refused.json()["errors"]] == [field]
+
+
+async def test_parameters_of_the_right_shape_are_read_and_documented() -> None:
+    app = _params_app()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        plain = await client.get("/markets/porta-genova/days/2026-12-05", params={"since": "2026-12-05T10:00"})
+        offset = await client.get("/markets/wagner/days/2026-12-05", params={"since": "2026-12-05T10:00:00.5+01:00"})
+    assert plain.json() == {"market": "porta-genova", "day": "2026-12-05", "since": "2026-12-05T10:00:00"}
+    assert offset.json()["since"] == "2026-12-05T10:00:00.500000+01:00"
+    parameters = {
+        p["name"]: p["schema"] for p in app.openapi()["paths"]["/markets/{market}/days/{day}"]["get"]["parameters"]
+    }
+    assert parameters["market"]["pattern"] == "^[a-z0-9]+(?:-[a-z0-9]+)*$"
+    assert parameters["day"]["pattern"] == r"^\d{4}-\d{2}-\d{2}$"
+    # documented as a pattern (not format: date-time, which would promise an offset the route does not need)
+    assert {"type": "string", "pattern": MOMENT_PATTERN}.items() <= parameters["since"]["anyOf"][0].items()
 
 
 async def test_retries_until_done_and_at_most_the_budget() -> None:

@@ -179,9 +179,10 @@ async def test_a_client_that_stops_reading_is_dropped_without_slowing_the_others
 
 
 async def test_a_stream_ends_when_its_token_expires(gateway: RunningGateway) -> None:
+    ttl_s = 3.0  # ten heartbeats long, so that the stream is seen serving before its token runs out
     started = time.perf_counter()
-    async with sse(gateway, token_ttl_s=1.5) as reader:
+    async with sse(gateway, token_ttl_s=ttl_s) as reader:
         with pytest.raises(StopAsyncIteration):
-            await reader.until(1, timeout_s=5)
-    assert time.perf_counter() - started < 3, "the stream outlived its token"
+            await reader.until(1, timeout_s=ttl_s + 5)
+    assert time.perf_counter() - started < ttl_s + 3, "the stream outlived its token"
     assert ": heartbeat" in reader.comments

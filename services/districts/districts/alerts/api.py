@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends
+from shared.web.params import Slug
 
 from districts.alerts.schemas import AlertPublic, ThresholdsBody
 from districts.alerts.service import AlertsService
@@ -15,24 +16,23 @@ from shared.web.pagination import Limit, Offset, Page
 router = APIRouter(tags=["districts"])
 
 Alerts = Annotated[AlertsService, Depends(provide(AlertsService))]
-CodePath = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 @router.get("/districts/{code}/thresholds", response_model=ThresholdsBody, summary="Alert thresholds of a district")
-async def get_thresholds(code: CodePath, alerts: Alerts) -> ThresholdsBody:
+async def get_thresholds(code: Slug, alerts: Alerts) -> ThresholdsBody:
     return ThresholdsBody.of(await alerts.thresholds(code))
 
 
 @router.put("/districts/{code}/thresholds", response_model=ThresholdsBody, summary="Set alert thresholds (office)")
 async def put_thresholds(
-    code: CodePath, body: ThresholdsBody, alerts: Alerts, principal: OfficePrincipal
+    code: Slug, body: ThresholdsBody, alerts: Alerts, principal: OfficePrincipal
 ) -> ThresholdsBody:
     return ThresholdsBody.of(await alerts.set_thresholds(code, body.to_domain()))
 
 
 @router.get("/districts/{code}/alerts", response_model=Page[AlertPublic], summary="Alerts of a district, newest first")
 async def alerts(
-    code: CodePath,
+    code: Slug,
     service: Alerts,
     state: Literal["open", "resolved"] | None = None,
     limit: Limit = 50,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Response
+from shared.web.params import Slug
 
 from districts.geography.schemas import DistrictCreate, DistrictUpdate, NilCreate
 from districts.geography.service import GeographyService
@@ -19,7 +20,6 @@ nil_router = APIRouter(tags=["neighbourhoods (NIL)"])
 
 Geography = Annotated[GeographyService, Depends(provide(GeographyService))]
 Overview = Annotated[OverviewService, Depends(provide(OverviewService))]
-CodePath = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 @router.post("/districts", status_code=201, response_model=DistrictDetail, summary="Create a district (office)")
@@ -34,7 +34,7 @@ async def create_district(
 
 @router.put("/districts/{code}", response_model=DistrictDetail, summary="Change a district (office)")
 async def update_district(
-    code: CodePath,
+    code: Slug,
     body: DistrictUpdate,
     geography: Geography,
     overview: Overview,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
+from shared.web.params import Slug
 
 from districts.interventions.domain import Target, sentence
 from districts.interventions.schemas import ImpactPublic, InterventionCreate, InterventionPublic
@@ -16,7 +17,6 @@ from shared.web.pagination import Limit, Offset, Page
 router = APIRouter(tags=["interventions"])
 
 Interventions = Annotated[InterventionsService, Depends(provide(InterventionsService))]
-CodePath = Annotated[str, Path(min_length=1, max_length=64)]
 LANGUAGES = ("it", "en")
 
 
@@ -60,7 +60,7 @@ async def list_interventions(service: Interventions, limit: Limit = 50, offset: 
 
 
 @router.get("/interventions/{code}", response_model=InterventionPublic, summary="An intervention")
-async def get_intervention(code: CodePath, service: Interventions) -> InterventionPublic:
+async def get_intervention(code: Slug, service: Interventions) -> InterventionPublic:
     return InterventionPublic.of(await service.get(code))
 
 
@@ -70,7 +70,7 @@ async def get_intervention(code: CodePath, service: Interventions) -> Interventi
     summary="Before/after means, the comparison group and the difference-in-differences estimate",
 )
 async def get_impact(
-    code: CodePath,
+    code: Slug,
     service: Interventions,
     response: Response,
     metric: Annotated[str, Query(max_length=64)] = "vitality_index",

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Response
 from fastapi.responses import JSONResponse
+from shared.web.params import Slug
 
 from districts.overview.exports import csv_text, geojson
 from districts.overview.schemas import DistrictDetail, DistrictPublic, NilDetail, NilPublic
@@ -18,7 +19,6 @@ router = APIRouter(tags=["districts"])
 nil_router = APIRouter(tags=["neighbourhoods (NIL)"])
 
 Overview = Annotated[OverviewService, Depends(provide(OverviewService))]
-CodePath = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 @router.get("/districts", response_model=Page[DistrictPublic], summary="Districts with KPIs, vitality and open alerts")
@@ -50,7 +50,7 @@ async def districts_csv(service: Overview) -> Response:
 
 
 @router.get("/districts/{code}", response_model=DistrictDetail, summary="A district with its KPIs and perimeter")
-async def get_district(code: CodePath, service: Overview, response: Response) -> DistrictDetail:
+async def get_district(code: Slug, service: Overview, response: Response) -> DistrictDetail:
     view = await service.district(code)
     set_etag(response, view.district.version)
     return DistrictDetail.of(view)

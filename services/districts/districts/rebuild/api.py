@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Response
+from shared.web.params import Slug
 
 from districts.rebuild.schemas import RebuildJobPublic
 from districts.rebuild.service import Rebuilder
@@ -26,7 +27,5 @@ async def start_rebuild(rebuilder: Rebuilds, principal: OfficePrincipal, respons
 
 
 @router.get("/districts/rebuild/{job}", response_model=RebuildJobPublic, summary="Progress of a rebuild (office)")
-async def rebuild_job(
-    job: Annotated[str, Path(max_length=64)], rebuilder: Rebuilds, principal: OfficePrincipal
-) -> RebuildJobPublic:
+async def rebuild_job(job: Slug, rebuilder: Rebuilds, principal: OfficePrincipal) -> RebuildJobPublic:
     return RebuildJobPublic.of(await rebuilder.job(job))

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from shared.web.params import Moment
 
 from gateway.accounts.domain import Account, AuditEntry
 from gateway.accounts.schemas import (
@@ -291,8 +292,12 @@ AuditFilter = tuple[str | None, datetime | None, datetime | None]
 
 async def audit_filter(
     actor: Annotated[str | None, Query(pattern=USERNAME_PATTERN + "|^system$", description="Who acted")] = None,
-    since: Annotated[datetime | None, Query(alias="from", description="From this time (inclusive)")] = None,
-    until: Annotated[datetime | None, Query(alias="to", description="Until this time (exclusive)")] = None,
+    since: Annotated[
+        Moment | None, Query(alias="from", description="From this time (inclusive; without offset, UTC)")
+    ] = None,
+    until: Annotated[
+        Moment | None, Query(alias="to", description="Until this time (exclusive; without offset, UTC)")
+    ] = None,
 ) -> AuditFilter:
     since, until = _utc(since), _utc(until)
     if since and until and since >= until:

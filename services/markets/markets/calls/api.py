@@ -6,6 +6,7 @@ from enum import Enum
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
+from shared.web.params import Slug
 
 from markets.calls.schemas import ApplicationCreate, ApplicationPublic, CallCreate, CallPublic, RankingPublic
 from markets.calls.service import CallsService
@@ -23,7 +24,7 @@ MARKETS: list[str | Enum] = ["markets"]
 
 
 @router.get("/markets/{market_id}/calls", summary="A market's calls, newest first", tags=MARKETS)
-async def list_calls(market_id: str, calls: Calls, limit: Limit = 50, offset: Offset = 0) -> Page[CallPublic]:
+async def list_calls(market_id: Slug, calls: Calls, limit: Limit = 50, offset: Offset = 0) -> Page[CallPublic]:
     found, total = await calls.list_for_market(market_id, limit=limit, offset=offset)
     return Page.of([CallPublic.of(c) for c in found], total, limit, offset)
 
@@ -35,7 +36,7 @@ async def list_calls(market_id: str, calls: Calls, limit: Limit = 50, offset: Of
     responses=CONFLICT,
     tags=MARKETS,
 )
-async def publish_call(market_id: str, body: CallCreate, calls: Calls, principal: OfficePrincipal) -> CallPublic:
+async def publish_call(market_id: Slug, body: CallCreate, calls: Calls, principal: OfficePrincipal) -> CallPublic:
     call = await calls.publish(
         market_id,
         title=body.title,
@@ -50,7 +51,7 @@ async def publish_call(market_id: str, body: CallCreate, calls: Calls, principal
 
 
 @router.get("/calls/{call_id}", summary="A call and its criteria", tags=CALLS)
-async def get_call(call_id: str, calls: Calls) -> CallPublic:
+async def get_call(call_id: Slug, calls: Calls) -> CallPublic:
     return CallPublic.of(await calls.get(call_id))
 
 
@@ -61,7 +62,7 @@ async def get_call(call_id: str, calls: Calls) -> CallPublic:
     responses=CONFLICT,
     tags=CALLS,
 )
-async def apply(call_id: str, body: ApplicationCreate, calls: Calls, principal: CurrentPrincipal) -> ApplicationPublic:
+async def apply(call_id: Slug, body: ApplicationCreate, calls: Calls, principal: CurrentPrincipal) -> ApplicationPublic:
     submission = await calls.apply(call_id, principal.username, body.holder, body.category, body.stalls, body.scores)
     return ApplicationPublic.of(submission)
 
@@ -72,7 +73,7 @@ async def apply(call_id: str, body: ApplicationCreate, calls: Calls, principal: 
     responses=CONFLICT,
     tags=CALLS,
 )
-async def award(call_id: str, calls: Calls, principal: OfficePrincipal) -> RankingPublic:
+async def award(call_id: Slug, calls: Calls, principal: OfficePrincipal) -> RankingPublic:
     return RankingPublic.of(await calls.award(call_id, principal.username))
 
 
@@ -81,5 +82,5 @@ async def award(call_id: str, calls: Calls, principal: OfficePrincipal) -> Ranki
     summary="The ranking with scores and reasons (provisional until awarded; office only before the deadline)",
     tags=CALLS,
 )
-async def ranking(call_id: str, calls: Calls, viewer: Viewer) -> RankingPublic:
+async def ranking(call_id: Slug, calls: Calls, viewer: Viewer) -> RankingPublic:
     return RankingPublic.of(await calls.ranking(call_id, viewer))

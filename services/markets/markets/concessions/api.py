@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
+from shared.web.params import Slug
 
 from markets.concessions.schemas import AssignmentCreate
 from markets.concessions.service import ConcessionsService
 from markets.stalls.api import CONFLICT, STALE, stall_answer
-from markets.stalls.schemas import StallPublic
+from markets.stalls.schemas import StallNumberPath, StallPublic
 from shared.app import provide
 from shared.identity import OfficePrincipal
 from shared.web.etag import IfMatch
@@ -25,8 +26,8 @@ router = APIRouter(tags=["markets"])
     responses={**STALE, **CONFLICT},
 )
 async def assign_stall(
-    market_id: str,
-    number: str,
+    market_id: Slug,
+    number: StallNumberPath,
     body: AssignmentCreate,
     concessions: Concessions,
     principal: OfficePrincipal,
@@ -43,8 +44,8 @@ async def assign_stall(
     responses={**STALE, **CONFLICT},
 )
 async def free_stall(
-    market_id: str,
-    number: str,
+    market_id: Slug,
+    number: StallNumberPath,
     concessions: Concessions,
     principal: OfficePrincipal,
     if_match: IfMatch,

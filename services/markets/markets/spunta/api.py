@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
+from shared.web.params import Day, Slug
 
 from markets.spunta.schemas import CandidateCreate, CandidatePublic, SpuntaAssign, SpuntaPublic, StandingPublic
 from markets.spunta.service import SpuntaService
@@ -27,7 +28,7 @@ router = APIRouter(tags=["spunta"])
 
 # declared before "/{date}" so that "ranking" is never read as a date
 @router.get("/markets/{market_id}/spunta/ranking", summary="Presences per trader at the market's spunta, most first")
-async def ranking(market_id: str, spunta: Spunta, limit: Limit = 50, offset: Offset = 0) -> Page[StandingPublic]:
+async def ranking(market_id: Slug, spunta: Spunta, limit: Limit = 50, offset: Offset = 0) -> Page[StandingPublic]:
     found, total = await spunta.ranking(market_id, limit=limit, offset=offset)
     return Page.of([StandingPublic.of(s) for s in found], total, limit, offset)
 
@@ -39,7 +40,7 @@ async def ranking(market_id: str, spunta: Spunta, limit: Limit = 50, offset: Off
     responses={200: {"description": "the trader was already registered that day"}, **CONFLICT},
 )
 async def register(
-    market_id: str, date: str, body: CandidateCreate, spunta: Spunta, principal: CurrentPrincipal, response: Response
+    market_id: Slug, date: Day, body: CandidateCreate, spunta: Spunta, principal: CurrentPrincipal, response: Response
 ) -> CandidatePublic:
     if principal.role is Role.TRADER:
         if body.trader != principal.username.lower():
@@ -59,7 +60,7 @@ async def register(
 
 
 @router.get("/markets/{market_id}/spunta/{date}/candidates", summary="The traders registered that day, in order")
-async def candidates(market_id: str, date: str, spunta: Spunta, principal: CurrentPrincipal) -> list[CandidatePublic]:
+async def candidates(market_id: Slug, date: Day, spunta: Spunta, principal: CurrentPrincipal) -> list[CandidatePublic]:
     principal.require_scope(Role.MARKET_OPERATOR, market_id)
     return [CandidatePublic.of(c) for c in await spunta.candidates(market_id, date)]
 
@@ -70,7 +71,7 @@ async def candidates(market_id: str, date: str, spunta: Spunta, principal: Curre
     responses=CONFLICT,
 )
 async def assign(
-    market_id: str, date: str, spunta: Spunta, principal: CurrentPrincipal, body: SpuntaAssign | None = None
+    market_id: Slug, date: Day, spunta: Spunta, principal: CurrentPrincipal, body: SpuntaAssign | None = None
 ) -> SpuntaPublic:
     principal.require_scope(Role.MARKET_OPERATOR, market_id)
     absent = body.absent if body else []
@@ -78,5 +79,5 @@ async def assign(
 
 
 @router.get("/markets/{market_id}/spunta/{date}", summary="The day's result: who got which stall, who got none")
-async def result(market_id: str, date: str, spunta: Spunta) -> SpuntaPublic:
+async def result(market_id: Slug, date: Day, spunta: Spunta) -> SpuntaPublic:
     return SpuntaPublic.of(await spunta.result(market_id, date))

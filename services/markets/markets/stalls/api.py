@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
+from shared.web.params import Slug
 
 from markets.stalls.domain import MarketOverview, Stall, StallCategory, StallStatus
 from markets.stalls.schemas import (
@@ -17,6 +18,7 @@ from markets.stalls.schemas import (
     MarketPublic,
     MarketUpdate,
     StallCreate,
+    StallNumberPath,
     StallPublic,
     StatusUpdate,
 )
@@ -67,13 +69,13 @@ async def register_market(
 
 
 @router.get("/markets/{market_id}", summary="A market with its occupancy summary")
-async def get_market(market_id: str, stalls: Stalls, response: Response) -> MarketPublic:
+async def get_market(market_id: Slug, stalls: Stalls, response: Response) -> MarketPublic:
     return market_answer(response, await stalls.get_market(market_id))
 
 
 @router.patch("/markets/{market_id}", summary="Change a market's details (office)", responses=STALE)
 async def update_market(
-    market_id: str,
+    market_id: Slug,
     body: MarketUpdate,
     stalls: Stalls,
     principal: OfficePrincipal,
@@ -85,7 +87,7 @@ async def update_market(
 
 @router.get("/markets/{market_id}/stalls", summary="A market's stalls in number order")
 async def list_stalls(
-    market_id: str,
+    market_id: Slug,
     stalls: Stalls,
     status: StallStatus | None = None,
     category: StallCategory | None = None,
@@ -98,14 +100,14 @@ async def list_stalls(
 
 @router.post("/markets/{market_id}/stalls", status_code=201, summary="Add a stall (office); it starts vacant")
 async def create_stall(
-    market_id: str, body: StallCreate, stalls: Stalls, principal: OfficePrincipal, response: Response
+    market_id: Slug, body: StallCreate, stalls: Stalls, principal: OfficePrincipal, response: Response
 ) -> StallPublic:
     stall = await stalls.create_stall(market_id, body.number, body.area_m2, body.category, principal.username)
     return stall_answer(response, stall)
 
 
 @router.get("/markets/{market_id}/stalls/{number}", summary="A stall; ETag carries its version")
-async def get_stall(market_id: str, number: str, stalls: Stalls, response: Response) -> StallPublic:
+async def get_stall(market_id: Slug, number: StallNumberPath, stalls: Stalls, response: Response) -> StallPublic:
     return stall_answer(response, await stalls.get_stall(market_id, number))
 
 
@@ -115,8 +117,8 @@ async def get_stall(market_id: str, number: str, stalls: Stalls, response: Respo
     responses={**STALE, **CONFLICT},
 )
 async def change_status(
-    market_id: str,
-    number: str,
+    market_id: Slug,
+    number: StallNumberPath,
     body: StatusUpdate,
     stalls: Stalls,
     principal: CurrentPrincipal,
@@ -131,7 +133,7 @@ async def change_status(
 
 @router.get("/markets/{market_id}/stalls/{number}/history", summary="A stall's status history, newest first")
 async def stall_history(
-    market_id: str, number: str, stalls: Stalls, limit: Limit = 50, offset: Offset = 0
+    market_id: Slug, number: StallNumberPath, stalls: Stalls, limit: Limit = 50, offset: Offset = 0
 ) -> Page[HistoryEntryPublic]:
     entries, total = await stalls.history(market_id, number, limit=limit, offset=offset)
     return Page.of([HistoryEntryPublic.of(e) for e in entries], total, limit, offset)

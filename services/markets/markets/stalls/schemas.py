@@ -12,6 +12,7 @@ from dataclasses import asdict
 from datetime import date, datetime
 from typing import Annotated, Any
 
+from fastapi import Path
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from markets.stalls import domain
@@ -33,9 +34,9 @@ def distinct(values: list[Any]) -> list[Any]:
 
 
 Text = Annotated[str, Field(min_length=1, max_length=200)]
-StallNumber = Annotated[
-    str, BeforeValidator(_number_as_text), Field(min_length=1, max_length=12, pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$")
-]
+STALL_NUMBER = r"^[A-Za-z0-9][A-Za-z0-9-]*$"
+StallNumber = Annotated[str, BeforeValidator(_number_as_text), Field(min_length=1, max_length=12, pattern=STALL_NUMBER)]
+StallNumberPath = Annotated[str, Path(min_length=1, max_length=12, pattern=STALL_NUMBER, examples=["12"])]
 Area = Annotated[float, Field(gt=0, le=5000, allow_inf_nan=False)]
 Note = Annotated[str, Field(max_length=280)]
 

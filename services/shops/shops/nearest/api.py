@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from shared.web.params import Moment
 
 from shared.app import provide
 from shared.errors import InvalidInput
@@ -28,7 +28,7 @@ async def nearest(
     lon: Annotated[float, Query(ge=-180, le=180)],
     lat: Annotated[float, Query(ge=-90, le=90)],
     open_at: Annotated[
-        datetime | None, Query(description="ISO time; without offset it is Milan time; default now")
+        Moment | None, Query(description="ISO time; without offset it is Milan time; default now")
     ] = None,
     open_only: Annotated[bool, Query(description="false: also points closed at open_at")] = True,
     limit: Limit = 10,

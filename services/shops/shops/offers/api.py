@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Response
 
 from shared.app import provide
 from shared.identity import CurrentPrincipal, Role
 from shared.web.pagination import Limit, Offset, Page
+from shared.web.params import Slug
 from shops.offers.domain import CATALOGUE
 from shops.offers.schemas import CatalogueItem, OfferCreate, OfferPublic
 from shops.offers.service import OffersService
@@ -42,9 +43,7 @@ async def add_offer(shop_id: ShopId, body: OfferCreate, offers: Offers, principa
 
 
 @router.delete("/shops/{shop_id}/services/{service_id}", status_code=204)
-async def remove_offer(
-    shop_id: ShopId, service_id: Annotated[str, Path(max_length=64)], offers: Offers, principal: CurrentPrincipal
-) -> Response:
+async def remove_offer(shop_id: ShopId, service_id: Slug, offers: Offers, principal: CurrentPrincipal) -> Response:
     principal.require_scope(Role.SHOPKEEPER, shop_id)
     await offers.remove(shop_id, service_id, principal.username)
     return Response(status_code=204)

@@ -44,6 +44,7 @@ def shop_response(shop: Shop, status_code: int = 200) -> JSONResponse:
 # the answer to a write whose If-Match names a version the shop no longer has
 STALE: dict[int | str, dict[str, Any]] = {412: {"description": "If-Match names a version the shop no longer has"}}
 
+
 @router.get("/shops", response_model=Page[ShopPublic], responses={200: {"content": {GEOJSON: {}}}})
 async def list_shops(
     shops: Shops,
