@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3.11}"
 TOOLS=.tools/lock
 TOOLS_REQUIREMENTS=deploy/requirements/requirements-lock-tools.txt
-if [ ! -x "$TOOLS/bin/pip-compile" ] || ! cmp -s "$TOOLS_REQUIREMENTS" "$TOOLS/.installed"; then
+if ! "$TOOLS/bin/pip-compile" --version >/dev/null 2>&1 || ! cmp -s "$TOOLS_REQUIREMENTS" "$TOOLS/.installed"; then
   "$PYTHON" -m venv --clear "$TOOLS"
   "$TOOLS/bin/pip" install --quiet --disable-pip-version-check -r "$TOOLS_REQUIREMENTS"
   cp "$TOOLS_REQUIREMENTS" "$TOOLS/.installed"
