@@ -40,8 +40,16 @@ LEFT_OUT_CHECKS = {"unsupported_method", "allow_header_conformance"}
 # valid data may still name a market, call or shop that does not exist (404), break a business
 # rule the schema cannot express (409, 412), or a cross-field rule such as a future deadline or a
 # polygon that closes (422); the problem document then says which field
+# invalid data is refused with a 4xx, which may also be 413 for a body over the size limit (the
+# limit is checked before the body is read, so a huge invalid body is refused for its size)
+REFUSALS = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429"]
 CONFIG = SchemathesisConfig.from_dict(
-    {"checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "401", "403", "404", "409", "412", "422"]}}}
+    {
+        "checks": {
+            "positive_data_acceptance": {"expected-statuses": ["2xx", "401", "403", "404", "409", "412", "422"]},
+            "negative_data_rejection": {"expected-statuses": REFUSALS},
+        }
+    }
 )
 # the live stream never ends by design; a rebuild replays every topic (the access matrix calls it)
 LEFT_OUT = {("GET", "/api/v1/stream"), ("POST", "/api/v1/districts/rebuild")}

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 from districts.alerts.events import AlertRaised, AlertResolved
 from districts.projection.changes import changes_of
 from districts.projection.events import CONSUMED, KpisUpdated
@@ -30,9 +30,10 @@ def test_consumed_payloads_read_only_catalogue_fields() -> None:
 
 
 def test_what_the_producers_publish_is_understood() -> None:
-    markets = pytest.importorskip("markets.events")
-    shops = pytest.importorskip("shops.register.events")
-    offers = pytest.importorskip("shops.offers.events")
+    # the producers' own event models (installed in the same environment): a move or rename fails here
+    markets = importlib.import_module("markets.stalls.events")
+    shops = importlib.import_module("shops.register.events")
+    offers = importlib.import_module("shops.offers.events")
     published: list[Any] = [
         markets.MarketRegistered.model_validate(
             {"market_id": "wagner", "name": "Wagner", "address": "Piazza Wagner", "municipio": 7, "nil": "PAGANO",
