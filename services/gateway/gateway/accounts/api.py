@@ -10,7 +10,6 @@ from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from shared.web.params import Moment
 
 from gateway.accounts.domain import Account, AuditEntry
 from gateway.accounts.schemas import (
@@ -36,6 +35,7 @@ from shared.app import provide
 from shared.errors import InvalidInput, Unauthorized
 from shared.web.middleware import client_ip
 from shared.web.pagination import Limit, Offset
+from shared.web.params import Moment
 
 FORM = "application/x-www-form-urlencoded"
 REFRESH_COOKIE = "refresh_token"

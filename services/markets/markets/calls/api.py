@@ -6,7 +6,6 @@ from enum import Enum
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from shared.web.params import Slug
 
 from markets.calls.schemas import ApplicationCreate, ApplicationPublic, CallCreate, CallPublic, RankingPublic
 from markets.calls.service import CallsService
@@ -14,6 +13,7 @@ from markets.stalls.api import CONFLICT
 from shared.app import provide
 from shared.identity import CurrentPrincipal, OfficePrincipal, Principal, optional_principal
 from shared.web.pagination import Limit, Offset, Page
+from shared.web.params import Slug
 
 Calls = Annotated[CallsService, Depends(provide(CallsService))]
 Viewer = Annotated[Principal | None, Depends(optional_principal)]

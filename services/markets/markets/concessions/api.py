@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
-from shared.web.params import Slug
 
 from markets.concessions.schemas import AssignmentCreate
 from markets.concessions.service import ConcessionsService
@@ -14,6 +13,7 @@ from markets.stalls.schemas import StallNumberPath, StallPublic
 from shared.app import provide
 from shared.identity import OfficePrincipal
 from shared.web.etag import IfMatch
+from shared.web.params import Slug
 
 Concessions = Annotated[ConcessionsService, Depends(provide(ConcessionsService))]
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
-from shared.web.params import Day, Slug
 
 from markets.spunta.schemas import CandidateCreate, CandidatePublic, SpuntaAssign, SpuntaPublic, StandingPublic
 from markets.spunta.service import SpuntaService
@@ -20,6 +19,7 @@ from shared.errors import Forbidden
 from shared.i18n import Said
 from shared.identity import CurrentPrincipal, Role
 from shared.web.pagination import Limit, Offset, Page
+from shared.web.params import Day, Slug
 
 Spunta = Annotated[SpuntaService, Depends(provide(SpuntaService))]
 

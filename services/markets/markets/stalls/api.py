@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
-from shared.web.params import Slug
 
 from markets.stalls.domain import MarketOverview, Stall, StallCategory, StallStatus
 from markets.stalls.schemas import (
@@ -27,6 +26,7 @@ from shared.app import provide
 from shared.identity import CurrentPrincipal, OfficePrincipal, Role
 from shared.web.etag import IfMatch, set_etag
 from shared.web.pagination import Limit, Offset, Page
+from shared.web.params import Slug
 
 Stalls = Annotated[StallsService, Depends(provide(StallsService))]
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from shared.web.params import Moment
 
 from shared.app import provide
 from shared.errors import InvalidInput
 from shared.events import utcnow
 from shared.web.pagination import Limit
+from shared.web.params import Moment
 from shops.clock import local_time
 from shops.nearest.schemas import NearbyPublic, NearestPage
 from shops.nearest.service import NearestFinder
