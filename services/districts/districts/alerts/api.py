@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends
-from shared.web.params import Slug
 
 from districts.alerts.schemas import AlertPublic, ThresholdsBody
 from districts.alerts.service import AlertsService
 from shared.app import provide
 from shared.identity import OfficePrincipal
 from shared.web.pagination import Limit, Offset, Page
+from shared.web.params import Slug
 
 router = APIRouter(tags=["districts"])
 

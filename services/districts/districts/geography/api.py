@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
-from shared.web.params import Slug
 
 from districts.geography.schemas import DistrictCreate, DistrictUpdate, NilCreate
 from districts.geography.service import GeographyService
@@ -14,6 +13,7 @@ from districts.overview.service import OverviewService
 from shared.app import provide
 from shared.identity import OfficePrincipal
 from shared.web.etag import IfMatch, set_etag
+from shared.web.params import Slug
 
 router = APIRouter(tags=["districts"])
 nil_router = APIRouter(tags=["neighbourhoods (NIL)"])

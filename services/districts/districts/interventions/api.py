@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response
-from shared.web.params import Slug
 
 from districts.interventions.domain import Target, sentence
 from districts.interventions.schemas import ImpactPublic, InterventionCreate, InterventionPublic
@@ -13,6 +12,7 @@ from districts.interventions.service import InterventionsService
 from shared.app import provide
 from shared.identity import OfficePrincipal
 from shared.web.pagination import Limit, Offset, Page
+from shared.web.params import Slug
 
 router = APIRouter(tags=["interventions"])
 

@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Response
 from fastapi.responses import JSONResponse
-from shared.web.params import Slug
 
 from districts.overview.exports import csv_text, geojson
 from districts.overview.schemas import DistrictDetail, DistrictPublic, NilDetail, NilPublic
@@ -14,6 +13,7 @@ from districts.overview.service import OverviewService
 from shared.app import provide
 from shared.web.etag import set_etag
 from shared.web.pagination import Limit, Offset, Page
+from shared.web.params import Slug
 
 router = APIRouter(tags=["districts"])
 nil_router = APIRouter(tags=["neighbourhoods (NIL)"])

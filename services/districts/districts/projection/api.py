@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
-from shared.web.params import Moment, Slug
 
 from districts.projection.schemas import NilTimeSeriesPublic, SeriesPublic, TimeSeriesPublic
 from districts.projection.service import KpiQueries
 from shared.app import provide
+from shared.web.params import Moment, Slug
 
 router = APIRouter(tags=["districts"])
 nil_router = APIRouter(tags=["neighbourhoods (NIL)"])

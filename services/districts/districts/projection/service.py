@@ -12,6 +12,7 @@ double application harmless, and nothing published after the replay started can 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from pydantic import ValidationError
@@ -42,23 +43,23 @@ DEFAULT_SPAN = timedelta(hours=24)
 LONGEST_SPAN = timedelta(days=92)
 
 
+@dataclass(frozen=True)
 class ProjectionStates:
     """Reads the projection state: the generations (projection store) and the geography version."""
 
-    def __init__(self, projections: ProjectionStore, geography: GeographyStore) -> None:
-        self.projections = projections
-        self.geography = geography
+    projections: ProjectionStore
+    geography: GeographyStore
 
     async def current(self, session: AsyncClientSession | None = None) -> ProjectionState:
         active, building = await self.projections.generations(session)
         return ProjectionState(active, building, await self.geography.version(session))
 
 
+@dataclass(frozen=True)
 class Projector:
-    def __init__(self, store: ProjectionStore, states: ProjectionStates, geography: CurrentGeography) -> None:
-        self.store = store
-        self.states = states
-        self.geography = geography
+    store: ProjectionStore
+    states: ProjectionStates
+    geography: CurrentGeography
 
     @staticmethod
     def _changes(events: list[CloudEvent]) -> list[Change]:
@@ -123,20 +124,14 @@ class Projector:
                 await self.store.add_mark(generation, areas, parents, session)
 
 
+@dataclass(frozen=True)
 class KpiQueries:
     """The figures of areas as the active generation shows them, and a district's KPIs over time."""
 
-    def __init__(
-        self,
-        store: ProjectionStore,
-        states: ProjectionStates,
-        districts: GeographyStore,
-        clock: Callable[[], datetime] = utcnow,
-    ) -> None:
-        self.store = store
-        self.states = states
-        self.districts = districts
-        self.clock = clock
+    store: ProjectionStore
+    states: ProjectionStates
+    districts: GeographyStore
+    clock: Callable[[], datetime] = utcnow
 
     async def figures(self, keys: Iterable[str]) -> dict[str, AreaFigures]:
         """Figures by area key; an area not computed yet has empty figures."""

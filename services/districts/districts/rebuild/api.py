@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
-from shared.web.params import Slug
 
 from districts.rebuild.schemas import RebuildJobPublic
 from districts.rebuild.service import Rebuilder
 from shared.app import provide
 from shared.identity import OfficePrincipal
+from shared.web.params import Slug
 
 router = APIRouter(tags=["districts"])
 
