@@ -71,10 +71,14 @@ class GeographyStore:
             raise NotFound(f"no district {code!r}")
         return district
 
-    async def districts(self, *, limit: int = 0, offset: int = 0, with_perimeter: bool = True) -> list[District]:
+    async def _areas(self, collection: str, limit: int, offset: int, with_perimeter: bool) -> list[Document]:
+        """A page of districts or NILs in the order of their ids (``limit`` 0: all of them)."""
         projection = None if with_perimeter else {"perimeter": 0}
-        cursor = self.db[DISTRICTS].find({}, projection).sort("_id", ASCENDING).skip(offset).limit(limit)
-        return [_district(doc) async for doc in cursor]
+        cursor = self.db[collection].find({}, projection).sort("_id", ASCENDING).skip(offset).limit(limit)
+        return [doc async for doc in cursor]
+
+    async def districts(self, *, limit: int = 0, offset: int = 0, with_perimeter: bool = True) -> list[District]:
+        return [_district(doc) for doc in await self._areas(DISTRICTS, limit, offset, with_perimeter)]
 
     async def count_districts(self) -> int:
         return await self.db[DISTRICTS].count_documents({})
@@ -94,10 +98,15 @@ class GeographyStore:
         doc = await self.db[NILS].find_one({"_id": nil_id}, session=session)
         return None if doc is None else _nil(doc)
 
+    async def require_nil(self, nil_id: int, session: Session = None) -> Nil:
+        """The NIL, or 404 when there is none with that id."""
+        nil = await self.nil(nil_id, session)
+        if nil is None:
+            raise NotFound(f"no NIL {nil_id}")
+        return nil
+
     async def nils(self, *, limit: int = 0, offset: int = 0, with_perimeter: bool = True) -> list[Nil]:
-        projection = None if with_perimeter else {"perimeter": 0}
-        cursor = self.db[NILS].find({}, projection).sort("_id", ASCENDING).skip(offset).limit(limit)
-        return [_nil(doc) async for doc in cursor]
+        return [_nil(doc) for doc in await self._areas(NILS, limit, offset, with_perimeter)]
 
     async def count_nils(self) -> int:
         return await self.db[NILS].count_documents({})
