@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -154,6 +155,44 @@ async def eventually(check: Callable[[], Awaitable[Any]], timeout_s: float = 20.
 @pytest.fixture
 def wait() -> Callable[..., Awaitable[Any]]:
     return eventually
+
+
+@dataclass(frozen=True)
+class Live:
+    """What an end-to-end test works with: the service's settings, the office's headers, the events the
+    producers would publish and a way to send them, a poller; and the areas it sets up through the API."""
+
+    settings: DistrictsSettings
+    office: dict[str, str]
+    events: Events
+    send: Send
+    wait: Callable[..., Awaitable[Any]]
+
+    async def district(self, client: httpx.AsyncClient, code: str, centre: tuple[float, float]) -> None:
+        """A district named after its code, a square around ``centre``."""
+        body = {"code": code, "name": code.title(), "perimeter": square(*centre)}
+        response = await client.post("/districts", json=body, headers=self.office)
+        assert response.status_code == 201, response.text
+
+    async def nil(
+        self,
+        client: httpx.AsyncClient,
+        nil_id: int,
+        name: str,
+        centre: tuple[float, float],
+        half: float = 0.01,
+        **fields: Any,
+    ) -> None:
+        """A NIL with ``fields`` (population, area_km2) as the official file gives them, a square around
+        ``centre`` (``half`` its half side, in degrees)."""
+        body = {"id": nil_id, "name": name, **fields, "perimeter": square(*centre, half=half)}
+        response = await client.post("/nils", json=body, headers=self.office)
+        assert response.status_code == 201, response.text
+
+
+@pytest.fixture
+def live(settings: DistrictsSettings, office: dict[str, str], events: Events, send: Send) -> Live:
+    return Live(settings, office, events, send, eventually)
 
 
 async def read_topic(bootstrap: str, topic: str, idle_s: float = 1.0) -> list[CloudEvent]:

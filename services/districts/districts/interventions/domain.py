@@ -93,6 +93,11 @@ class Mean:
     observations: int
 
 
+def _difference(later: float | None, earlier: float | None) -> float | None:
+    """``later - earlier``, unknown when either side is."""
+    return None if later is None or earlier is None else later - earlier
+
+
 @dataclass(frozen=True)
 class Shift:
     before: Mean
@@ -100,9 +105,7 @@ class Shift:
 
     @property
     def change(self) -> float | None:
-        if self.before.value is None or self.after.value is None:
-            return None
-        return self.after.value - self.before.value
+        return _difference(self.after.value, self.before.value)
 
 
 @dataclass(frozen=True)
@@ -167,9 +170,7 @@ class Impact:
     @property
     def estimate(self) -> float | None:
         """Difference-in-differences: the target's change beyond the comparison group's."""
-        if self.target.change is None or self.comparison.change is None:
-            return None
-        return self.target.change - self.comparison.change
+        return _difference(self.target.change, self.comparison.change)
 
 
 def impact(
