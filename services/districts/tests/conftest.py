@@ -91,18 +91,18 @@ def events() -> Events:
     return Events()
 
 
+def own_topics() -> dict[str, str]:
+    """Every topic the service reads or writes, and its consumer group, named for this test alone (a
+    topic added to the settings later is isolated too)."""
+    fields = DistrictsSettings.model_fields
+    names = [name for name in fields if name.endswith("_topic")] + ["consumer_group"]
+    return {name: unique(str(fields[name].default)) for name in names}
+
+
 @pytest.fixture
 def settings(kafka: LocalKafka, mongo: LocalMongo) -> DistrictsSettings:
     settings: DistrictsSettings = make_settings(
-        DistrictsSettings,
-        kafka,
-        mongo,
-        markets_topic=unique("markets.events"),
-        shops_topic=unique("shops.events"),
-        districts_topic=unique("districts.events"),
-        consumer_group=unique("districts"),
-        refresh_idle_poll_s=0.2,
-        rebuild_drop_delay_s=0,
+        DistrictsSettings, kafka, mongo, **own_topics(), refresh_idle_poll_s=0.2, rebuild_drop_delay_s=0
     )
     return settings
 
