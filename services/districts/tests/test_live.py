@@ -188,22 +188,19 @@ async def test_projections_survive_duplicates_reordering_and_restart(
     assert [e.subject for e in dead] == ["s9"]
 
 
-async def test_if_match_follows_rfc_9110_and_pages_are_bounded(
-    settings: Any, office: dict[str, str], square: Any
-) -> None:
-    async for client in running_app(create_app(settings)):
-        body = {"code": "centro", "name": "Centro", "perimeter": square(*CENTRO)}
-        assert (await client.post("/districts", json=body, headers=office)).status_code == 201
+async def test_if_match_follows_rfc_9110_and_pages_are_bounded(live: Live, square: Any) -> None:
+    async for client in running_app(create_app(live.settings)):
+        await live.district(client, "centro", CENTRO)
         update = {"name": "Centro storico", "perimeter": square(*CENTRO)}
 
-        weak = await client.put("/districts/centro", json=update, headers={**office, "If-Match": 'W/"1"'})
+        weak = await client.put("/districts/centro", json=update, headers={**live.office, "If-Match": 'W/"1"'})
         assert weak.status_code == 412, "a weak tag never matches under the strong comparison"
         assert weak.headers["content-type"].startswith("application/problem+json")
-        garbled = await client.put("/districts/centro", json=update, headers={**office, "If-Match": "one"})
+        garbled = await client.put("/districts/centro", json=update, headers={**live.office, "If-Match": "one"})
         assert garbled.status_code == 412
-        either = await client.put("/districts/centro", json=update, headers={**office, "If-Match": '"7", "1"'})
+        either = await client.put("/districts/centro", json=update, headers={**live.office, "If-Match": '"7", "1"'})
         assert either.status_code == 200 and either.headers["etag"] == '"2"'
-        anything = await client.put("/districts/centro", json=update, headers={**office, "If-Match": "*"})
+        anything = await client.put("/districts/centro", json=update, headers={**live.office, "If-Match": "*"})
         assert anything.status_code == 200 and anything.headers["etag"] == '"3"'
         assert (await client.get("/districts/centro")).json()["version"] == 3
 
