@@ -175,17 +175,10 @@ class Live:
         assert response.status_code == 201, response.text
 
     async def nil(
-        self,
-        client: httpx.AsyncClient,
-        nil_id: int,
-        name: str,
-        centre: tuple[float, float],
-        half: float = 0.01,
-        **fields: Any,
+        self, client: httpx.AsyncClient, nil_id: int, name: str, centre: tuple[float, float], **fields: Any
     ) -> None:
-        """A NIL with ``fields`` (population, area_km2) as the official file gives them, a square around
-        ``centre`` (``half`` its half side, in degrees)."""
-        body = {"id": nil_id, "name": name, **fields, "perimeter": square(*centre, half=half)}
+        """A NIL with ``fields`` (population, area_km2) as the official file gives them, a square around ``centre``."""
+        body = {"id": nil_id, "name": name, **fields, "perimeter": square(*centre)}
         response = await client.post("/nils", json=body, headers=self.office)
         assert response.status_code == 201, response.text
 
