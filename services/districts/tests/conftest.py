@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -90,18 +91,18 @@ def events() -> Events:
     return Events()
 
 
+def own_topics() -> dict[str, str]:
+    """Every topic the service reads or writes, and its consumer group, named for this test alone (a
+    topic added to the settings later is isolated too)."""
+    fields = DistrictsSettings.model_fields
+    names = [name for name in fields if name.endswith("_topic")] + ["consumer_group"]
+    return {name: unique(str(fields[name].default)) for name in names}
+
+
 @pytest.fixture
 def settings(kafka: LocalKafka, mongo: LocalMongo) -> DistrictsSettings:
     settings: DistrictsSettings = make_settings(
-        DistrictsSettings,
-        kafka,
-        mongo,
-        markets_topic=unique("markets.events"),
-        shops_topic=unique("shops.events"),
-        districts_topic=unique("districts.events"),
-        consumer_group=unique("districts"),
-        refresh_idle_poll_s=0.2,
-        rebuild_drop_delay_s=0,
+        DistrictsSettings, kafka, mongo, **own_topics(), refresh_idle_poll_s=0.2, rebuild_drop_delay_s=0
     )
     return settings
 
@@ -154,6 +155,37 @@ async def eventually(check: Callable[[], Awaitable[Any]], timeout_s: float = 20.
 @pytest.fixture
 def wait() -> Callable[..., Awaitable[Any]]:
     return eventually
+
+
+@dataclass(frozen=True)
+class Live:
+    """What an end-to-end test works with: the service's settings, the office's headers, the events the
+    producers would publish and a way to send them, a poller; and the areas it sets up through the API."""
+
+    settings: DistrictsSettings
+    office: dict[str, str]
+    events: Events
+    send: Send
+    wait: Callable[..., Awaitable[Any]]
+
+    async def district(self, client: httpx.AsyncClient, code: str, centre: tuple[float, float]) -> None:
+        """A district named after its code, a square around ``centre``."""
+        body = {"code": code, "name": code.title(), "perimeter": square(*centre)}
+        response = await client.post("/districts", json=body, headers=self.office)
+        assert response.status_code == 201, response.text
+
+    async def nil(
+        self, client: httpx.AsyncClient, nil_id: int, name: str, centre: tuple[float, float], **fields: Any
+    ) -> None:
+        """A NIL with ``fields`` (population, area_km2) as the official file gives them, a square around ``centre``."""
+        body = {"id": nil_id, "name": name, **fields, "perimeter": square(*centre)}
+        response = await client.post("/nils", json=body, headers=self.office)
+        assert response.status_code == 201, response.text
+
+
+@pytest.fixture
+def live(settings: DistrictsSettings, office: dict[str, str], events: Events, send: Send) -> Live:
+    return Live(settings, office, events, send, eventually)
 
 
 async def read_topic(bootstrap: str, topic: str, idle_s: float = 1.0) -> list[CloudEvent]:

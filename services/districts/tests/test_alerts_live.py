@@ -9,44 +9,38 @@ from districts.main import create_app
 
 from devkit.testing import running_app
 
+from .conftest import Live
+
 pytestmark = pytest.mark.integration
 
 CENTRE = (9.19, 45.465)
 
 
-async def test_alerts_are_raised_and_resolved_once(
-    settings: Any,
-    office: dict[str, str],
-    events: Any,
-    send: Any,
-    wait: Any,
-    district_kpis: Any,
-    topic_reader: Any,
-    square: Any,
-) -> None:
-    settings = settings.model_copy(update={"snapshot_interval_s": 1.0})
+async def test_alerts_are_raised_and_resolved_once(live: Live, district_kpis: Any, topic_reader: Any) -> None:
+    settings = live.settings.model_copy(update={"snapshot_interval_s": 1.0})
     versions = dict.fromkeys(range(1, 9), 1)
     status = {n: "vacant" if n <= 4 else "open" for n in versions}
 
     async def set_stall(number: int, to: str, vacant_after: int) -> None:
         versions[number] += 1
-        await send(settings.markets_topic, [events.stall_status("m1", number, status[number], to, versions[number])])
+        await live.send(
+            settings.markets_topic, [live.events.stall_status("m1", number, status[number], to, versions[number])]
+        )
         status[number] = to
-        await wait(lambda: _vacant_is(client, vacant_after), what=f"{vacant_after} vacant stalls")
+        await live.wait(lambda: _vacant_is(client, vacant_after), what=f"{vacant_after} vacant stalls")
 
     async def _vacant_is(client: Any, n: int) -> bool:
         return bool((await district_kpis(client, "mercato"))["stalls_vacant"] == n)
 
     async for client in running_app(create_app(settings)):
-        body = {"code": "mercato", "name": "Mercato", "perimeter": square(*CENTRE)}
-        assert (await client.post("/districts", json=body, headers=office)).status_code == 201
+        await live.district(client, "mercato", CENTRE)
         limits = {"vitality_drop_over": 100, "vitality_drop_recovered_at": 50, "required_services": ["ritiro_pacchi"]}
-        put = await client.put("/districts/mercato/thresholds", json=limits, headers=office)
+        put = await client.put("/districts/mercato/thresholds", json=limits, headers=live.office)
         assert put.status_code == 200 and put.json()["occupancy_below"] == 0.6
 
-        await send(settings.markets_topic, [events.market("m1", 1, *CENTRE)])
-        await send(settings.markets_topic, [events.stall("m1", n, s) for n, s in status.items()])
-        await wait(lambda: _vacant_is(client, 4), what="4 vacant stalls of 8")
+        await live.send(settings.markets_topic, [live.events.market("m1", 1, *CENTRE)])
+        await live.send(settings.markets_topic, [live.events.stall("m1", n, s) for n, s in status.items()])
+        await live.wait(lambda: _vacant_is(client, 4), what="4 vacant stalls of 8")
         district = (await client.get("/districts/mercato")).json()
         assert sorted(a["condition"] for a in district["open_alerts"]) == ["low_occupancy", "service_missing"]
 
@@ -56,11 +50,11 @@ async def test_alerts_are_raised_and_resolved_once(
         await set_stall(2, "open", 2)  # 75 %: resolved
         await set_stall(6, "vacant", 3)  # 62.5 %: not low enough to raise again
 
-        await send(
+        await live.send(
             settings.shops_topic,
-            [events.shop("k1", 1, "kiosk", "active", *CENTRE), events.service("k1", "o1", "ritiro_pacchi")],
+            [live.events.shop("k1", 1, "kiosk", "active", *CENTRE), live.events.service("k1", "o1", "ritiro_pacchi")],
         )
-        await wait(lambda: _no_open_alerts(client), what="every alert resolved")
+        await live.wait(lambda: _no_open_alerts(client), what="every alert resolved")
         history = (await client.get("/districts/mercato/alerts")).json()
         assert history["total"] == 2 and {a["state"] for a in history["items"]} == {"resolved"}
         assert all([h["state"] for h in a["history"]] == ["open", "resolved"] for a in history["items"])
@@ -70,7 +64,7 @@ async def test_alerts_are_raised_and_resolved_once(
             points = (await client.get("/districts/mercato/timeseries", params={"metric": "stalls_vacant"})).json()
             return [p["value"] for p in points["points"]][-4:] == [3, 3, 3, 3]
 
-        await wait(sampled_without_a_change, what="samples every second while nothing changes")
+        await live.wait(sampled_without_a_change, what="samples every second while nothing changes")
 
     published = await topic_reader(settings.districts_topic)
     alerts = sorted((e.type.split(".")[-2], e.data["condition"]) for e in published if ".alert." in e.type)

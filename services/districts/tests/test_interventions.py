@@ -38,6 +38,8 @@ from pymongo import AsyncMongoClient
 
 from devkit.testing import running_app
 
+from .conftest import Live
+
 START = datetime(2026, 6, 1, tzinfo=UTC)
 DAY = timedelta(days=1)
 
@@ -108,14 +110,13 @@ def test_no_samples_means_no_estimate_and_says_so() -> None:
 
 @pytest.mark.integration
 async def test_interventions_api_measures_the_constructed_series(
-    settings: Any, office: dict[str, str], shopkeeper: dict[str, str], square: Any, topic_reader: Any
+    live: Live, shopkeeper: dict[str, str], topic_reader: Any
 ) -> None:
-    async for client in running_app(create_app(settings)):
+    async for client in running_app(create_app(live.settings)):
         for i, code in enumerate(SERIES):
-            body = {"code": code, "name": code.title(), "perimeter": square(9.0 + i * 0.1, 45.4)}
-            assert (await client.post("/districts", json=body, headers=office)).status_code == 201
-        mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongo_url)
-        buckets = mongo[settings.database_name]["kpi_timeseries"]
+            await live.district(client, code, (9.0 + i * 0.1, 45.4))
+        mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(live.settings.mongo_url)
+        buckets = mongo[live.settings.database_name]["kpi_timeseries"]
         for code, samples in SERIES.items():
             for at, value in samples:
                 hour = at.replace(minute=0, second=0, microsecond=0)
@@ -139,12 +140,12 @@ async def test_interventions_api_measures_the_constructed_series(
         }
         assert (await client.post("/interventions", json=named)).status_code == 401
         assert (await client.post("/interventions", json=named, headers=shopkeeper)).status_code == 403
-        created = await client.post("/interventions", json=named, headers=office)
+        created = await client.post("/interventions", json=named, headers=live.office)
         assert created.status_code == 201, created.text
         assert created.headers["location"] == "/interventions/centro-pilot"
-        assert (await client.post("/interventions", json=named, headers=office)).status_code == 409
+        assert (await client.post("/interventions", json=named, headers=live.office)).status_code == 409
         automatic = {**named, "code": "centro-auto", "kind": "events", "comparison": []}
-        assert (await client.post("/interventions", json=automatic, headers=office)).status_code == 201
+        assert (await client.post("/interventions", json=automatic, headers=live.office)).status_code == 201
 
         bad = [
             ({**named, "code": "Not A Slug"}, "body.code"),
@@ -157,7 +158,7 @@ async def test_interventions_api_measures_the_constructed_series(
         ]
         for body, field in bad:
             fresh = body if field == "body.code" else {**body, "code": "not-stored"}
-            response = await client.post("/interventions", json=fresh, headers=office)
+            response = await client.post("/interventions", json=fresh, headers=live.office)
             assert response.status_code == 422, (field, response.text)
             assert response.headers["content-type"].startswith("application/problem+json")
             assert response.json()["errors"][0]["field"] == field, (field, response.json())
@@ -203,11 +204,11 @@ async def test_interventions_api_measures_the_constructed_series(
             response = await client.get("/interventions/centro-pilot/impact", params=params)
             assert response.status_code == 422 and response.json()["errors"][0]["field"] == field
         market = {**named, "code": "ghost-market", "target": {"type": "market", "id": "ghost"}, "comparison": []}
-        assert (await client.post("/interventions", json=market, headers=office)).status_code == 201
+        assert (await client.post("/interventions", json=market, headers=live.office)).status_code == 201
         assert (await client.get("/interventions/ghost-market/impact")).status_code == 409
 
     published = [
-        e for e in await topic_reader(settings.districts_topic) if e.type == "districts.intervention.registered.v1"
+        e for e in await topic_reader(live.settings.districts_topic) if e.type == "districts.intervention.registered.v1"
     ]
     assert sorted(e.subject for e in published) == ["centro-auto", "centro-pilot", "ghost-market"]
     first = next(e for e in published if e.subject == "centro-pilot").data

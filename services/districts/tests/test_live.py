@@ -11,6 +11,8 @@ from districts.main import create_app
 from devkit.testing import running_app
 from shared.events import CloudEvent
 
+from .conftest import Live
+
 pytestmark = pytest.mark.integration
 
 CENTRO = (9.19, 45.465)
@@ -78,45 +80,36 @@ async def test_contract_of_writes(
 
 
 async def test_projections_survive_duplicates_reordering_and_restart(
-    settings: Any,
-    office: dict[str, str],
-    events: Any,
-    send: Any,
-    wait: Any,
-    district_kpis: Any,
-    topic_reader: Any,
-    square: Any,
+    live: Live, district_kpis: Any, topic_reader: Any, square: Any
 ) -> None:
-    markets, shops = settings.markets_topic, settings.shops_topic
-    closure = events.shop_status("s1", "historic", "active", "closed", 2)
-    stall_reopened = events.stall_status("m1", 3, "vacant", "open", 2)
+    markets, shops = live.settings.markets_topic, live.settings.shops_topic
+    closure = live.events.shop_status("s1", "historic", "active", "closed", 2)
+    stall_reopened = live.events.stall_status("m1", 3, "vacant", "open", 2)
     broken = CloudEvent(source="/shops", type="shops.shop.status_changed.v1", subject="s9", data={"shop_id": "s9"})
-    async for client in running_app(create_app(settings)):
+    async for client in running_app(create_app(live.settings)):
         for code, centre in (("centro", CENTRO), ("ovest", OVEST)):
-            body = {"code": code, "name": code.title(), "perimeter": square(*centre)}
-            assert (await client.post("/districts", json=body, headers=office)).status_code == 201
-        nil = {"id": 1, "name": "Duomo", "population": 20000, "area_km2": 4.9, "perimeter": square(*CENTRO)}
-        assert (await client.post("/nils", json=nil, headers=office)).status_code == 201
-        await send(
+            await live.district(client, code, centre)
+        await live.nil(client, 1, "Duomo", CENTRO, population=20000, area_km2=4.9)
+        await live.send(
             markets,
             [
                 stall_reopened,
                 stall_reopened,
-                events.market("m1", 1, *CENTRO),
-                *(events.stall("m1", n, s) for n, s in ((1, "open"), (2, "open"), (3, "vacant"), (4, "closed"))),
+                live.events.market("m1", 1, *CENTRO),
+                *(live.events.stall("m1", n, s) for n, s in ((1, "open"), (2, "open"), (3, "vacant"), (4, "closed"))),
             ],
         )
-        await send(
+        await live.send(
             shops,
             [
                 closure,
-                events.shop("s1", 1, "historic", "active", *CENTRO),
+                live.events.shop("s1", 1, "historic", "active", *CENTRO),
                 CloudEvent.model_validate({**closure.model_dump(), "id": "redelivered-with-new-id"}),
-                events.shop("s2", 1, "kiosk", "active", *CENTRO, year_founded=closure.time.year),
-                events.shop("s3", 1, "shop", "active", *OVEST, year_founded=closure.time.year),
-                events.service("s2", "svc2", "tickets", removed=True),
-                events.service("s2", "svc1", "parcel_pickup"),
-                events.service("s2", "svc2", "tickets"),
+                live.events.shop("s2", 1, "kiosk", "active", *CENTRO, year_founded=closure.time.year),
+                live.events.shop("s3", 1, "shop", "active", *OVEST, year_founded=closure.time.year),
+                live.events.service("s2", "svc2", "tickets", removed=True),
+                live.events.service("s2", "svc1", "parcel_pickup"),
+                live.events.service("s2", "svc2", "tickets"),
                 CloudEvent(source="/shops", type="shops.something_new.v1", subject="s2", data={}),
                 broken,
             ],
@@ -148,35 +141,35 @@ async def test_projections_survive_duplicates_reordering_and_restart(
             assert nil_view["kpis"]["shops_active"] == 1 and nil_view["kpis"]["stalls_total"] == 4
             return True
 
-        await wait(lambda: centro_is(expected), what="centro KPIs")
-        await wait(ovest_and_nil_are_right, what="ovest and NIL 1 KPIs")
+        await live.wait(lambda: centro_is(expected), what="centro KPIs")
+        await live.wait(ovest_and_nil_are_right, what="ovest and NIL 1 KPIs")
         district = (await client.get("/districts/centro")).json()
         assert district["vitality"]["index"] is not None
         assert {c["name"] for c in district["vitality"]["components"]} >= {"net_openings", "service_coverage"}
 
-    restarted = create_app(settings)
+    restarted = create_app(live.settings)
     async for client in running_app(restarted):
-        republished = events.shop("s1", 1, "historic", "active", *CENTRO)
-        await send(shops, [events.shop("s4", 1, "shop", "active", *CENTRO, year_founded=1990), republished])
-        await send(markets, [events.stall_status("m1", 4, "closed", "vacant", 2)])
+        republished = live.events.shop("s1", 1, "historic", "active", *CENTRO)
+        await live.send(shops, [live.events.shop("s4", 1, "shop", "active", *CENTRO, year_founded=1990), republished])
+        await live.send(markets, [live.events.stall_status("m1", 4, "closed", "vacant", 2)])
         after_restart = {**expected, "shops_active": 2, "stalls_vacant": 1, "stall_occupancy": 0.75}
-        await wait(lambda: centro_is(after_restart), what="centro KPIs after restart")
+        await live.wait(lambda: centro_is(after_restart), what="centro KPIs after restart")
         consumer = restarted.state.runtime.consumers[0]
 
         async def resumed() -> bool:
             return bool(consumer.handled == 3)
 
-        await wait(resumed, what="the three new events handled")
+        await live.wait(resumed, what="the three new events handled")
         await asyncio.sleep(0.3)
         assert consumer.handled == 3, "a restarted consumer resumes after its committed offset"
 
         moved = await client.put(
             "/districts/centro",
             json={"name": "Centro", "perimeter": square(*OVEST)},
-            headers={**office, "If-Match": '"1"'},
+            headers={**live.office, "If-Match": '"1"'},
         )
         assert moved.status_code == 200 and moved.headers["etag"] == '"2"'
-        await wait(lambda: centro_is({"shops_active": 1, "stalls_total": 0, "openings_30d": 1}), what="membership")
+        await live.wait(lambda: centro_is({"shops_active": 1, "stalls_total": 0, "openings_30d": 1}), what="membership")
 
         geo = (await client.get("/districts.geojson")).json()
         assert {f["properties"]["code"] for f in geo["features"]} == {"centro", "ovest"}
@@ -186,7 +179,7 @@ async def test_projections_survive_duplicates_reordering_and_restart(
         series = (await client.get("/districts/centro/timeseries", params={"metric": "shops_active"})).json()
         assert [p["value"] for p in series["points"]][-1] == 1 and "from" in series
 
-    published = await topic_reader(settings.districts_topic)
+    published = await topic_reader(live.settings.districts_topic)
     updates = [e for e in published if e.type == "districts.kpis.updated.v1"]
     assert {e.subject for e in updates} == {"centro", "ovest"} and all(e.source == "/districts" for e in published)
     last = next(e for e in reversed(updates) if e.subject == "centro").data
@@ -195,22 +188,19 @@ async def test_projections_survive_duplicates_reordering_and_restart(
     assert [e.subject for e in dead] == ["s9"]
 
 
-async def test_if_match_follows_rfc_9110_and_pages_are_bounded(
-    settings: Any, office: dict[str, str], square: Any
-) -> None:
-    async for client in running_app(create_app(settings)):
-        body = {"code": "centro", "name": "Centro", "perimeter": square(*CENTRO)}
-        assert (await client.post("/districts", json=body, headers=office)).status_code == 201
+async def test_if_match_follows_rfc_9110_and_pages_are_bounded(live: Live, square: Any) -> None:
+    async for client in running_app(create_app(live.settings)):
+        await live.district(client, "centro", CENTRO)
         update = {"name": "Centro storico", "perimeter": square(*CENTRO)}
 
-        weak = await client.put("/districts/centro", json=update, headers={**office, "If-Match": 'W/"1"'})
+        weak = await client.put("/districts/centro", json=update, headers={**live.office, "If-Match": 'W/"1"'})
         assert weak.status_code == 412, "a weak tag never matches under the strong comparison"
         assert weak.headers["content-type"].startswith("application/problem+json")
-        garbled = await client.put("/districts/centro", json=update, headers={**office, "If-Match": "one"})
+        garbled = await client.put("/districts/centro", json=update, headers={**live.office, "If-Match": "one"})
         assert garbled.status_code == 412
-        either = await client.put("/districts/centro", json=update, headers={**office, "If-Match": '"7", "1"'})
+        either = await client.put("/districts/centro", json=update, headers={**live.office, "If-Match": '"7", "1"'})
         assert either.status_code == 200 and either.headers["etag"] == '"2"'
-        anything = await client.put("/districts/centro", json=update, headers={**office, "If-Match": "*"})
+        anything = await client.put("/districts/centro", json=update, headers={**live.office, "If-Match": "*"})
         assert anything.status_code == 200 and anything.headers["etag"] == '"3"'
         assert (await client.get("/districts/centro")).json()["version"] == 3
 

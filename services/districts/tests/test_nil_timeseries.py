@@ -9,27 +9,25 @@ from districts.main import create_app
 
 from devkit.testing import running_app
 
+from .conftest import Live
+
 pytestmark = pytest.mark.integration
 
 CENTRO = (9.19, 45.465)
 OVEST = (9.12, 45.45)
 
 
-async def test_nil_series_follow_the_nil_and_are_checked_like_the_districts(
-    settings: Any, office: dict[str, str], events: Any, send: Any, wait: Any, square: Any
-) -> None:
-    async for client in running_app(create_app(settings)):
-        body = {"code": "centro", "name": "Centro", "perimeter": square(*CENTRO)}
-        assert (await client.post("/districts", json=body, headers=office)).status_code == 201
+async def test_nil_series_follow_the_nil_and_are_checked_like_the_districts(live: Live) -> None:
+    async for client in running_app(create_app(live.settings)):
+        await live.district(client, "centro", CENTRO)
         for nil_id, name, centre in ((1, "Duomo", CENTRO), (2, "Lorenteggio", OVEST)):
-            nil = {"id": nil_id, "name": name, "population": 10000, "area_km2": 1.0, "perimeter": square(*centre)}
-            assert (await client.post("/nils", json=nil, headers=office)).status_code == 201
-        await send(
-            settings.shops_topic,
+            await live.nil(client, nil_id, name, centre, population=10000, area_km2=1.0)
+        await live.send(
+            live.settings.shops_topic,
             [
-                events.shop("s1", 1, "shop", "active", *OVEST),
-                events.shop("s2", 1, "shop", "active", *OVEST),
-                events.shop("s3", 1, "kiosk", "active", *CENTRO),
+                live.events.shop("s1", 1, "shop", "active", *OVEST),
+                live.events.shop("s2", 1, "shop", "active", *OVEST),
+                live.events.shop("s3", 1, "kiosk", "active", *CENTRO),
             ],
         )
 
@@ -42,8 +40,8 @@ async def test_nil_series_follow_the_nil_and_are_checked_like_the_districts(
             assert await last_value("/nils/2/timeseries", "shops_active") == 2
             return True
 
-        await wait(lorenteggio_has_two, what="the NIL's sample")
-        await wait(lambda: last_value("/nils/1/timeseries", "kiosks_active"), what="Duomo's sample")
+        await live.wait(lorenteggio_has_two, what="the NIL's sample")
+        await live.wait(lambda: last_value("/nils/1/timeseries", "kiosks_active"), what="Duomo's sample")
         assert await last_value("/nils/1/timeseries", "shops_active") == 1, "kiosks count among the shops"
         assert await last_value("/districts/centro/timeseries", "kiosks_active") == 1
 

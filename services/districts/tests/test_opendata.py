@@ -10,6 +10,8 @@ from districts.main import create_app
 
 from devkit.testing import running_app
 
+from .conftest import Live
+
 pytestmark = pytest.mark.integration
 
 CENTRO = (9.19, 45.465)
@@ -30,14 +32,10 @@ def _typed(graph: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
     return [node for node in graph if kind in node["@type"]]
 
 
-async def test_catalogue_lists_downloadable_anonymous_non_personal_datasets(
-    settings: Any, office: dict[str, str], events: Any, send: Any, wait: Any, square: Any
-) -> None:
-    async for client in running_app(create_app(settings)):
-        body = {"code": "centro", "name": "Centro", "perimeter": square(*CENTRO)}
-        assert (await client.post("/districts", json=body, headers=office)).status_code == 201
-        nil = {"id": 1, "name": "Duomo", "population": 16706, "area_km2": 2.34, "perimeter": square(*CENTRO)}
-        assert (await client.post("/nils", json=nil, headers=office)).status_code == 201
+async def test_catalogue_lists_downloadable_anonymous_non_personal_datasets(live: Live) -> None:
+    async for client in running_app(create_app(live.settings)):
+        await live.district(client, "centro", CENTRO)
+        await live.nil(client, 1, "Duomo", CENTRO, population=16706, area_km2=2.34)
         pilot = {
             "code": "mercato-centro",
             "title": "Mercato rigenerato",
@@ -45,11 +43,13 @@ async def test_catalogue_lists_downloadable_anonymous_non_personal_datasets(
             "target": {"type": "market", "id": "m1"},
             "started_at": "2026-09-01T00:00:00+00:00",
         }
-        assert (await client.post("/interventions", json=pilot, headers=office)).status_code == 201
-        await send(settings.markets_topic, [events.market("m1", 1, *CENTRO), events.stall("m1", 1, "open")])
-        await send(
-            settings.shops_topic,
-            [events.shop("s1", 1, "shop", "active", *CENTRO), events.service("s1", "svc1", "parcel_pickup")],
+        assert (await client.post("/interventions", json=pilot, headers=live.office)).status_code == 201
+        await live.send(
+            live.settings.markets_topic, [live.events.market("m1", 1, *CENTRO), live.events.stall("m1", 1, "open")]
+        )
+        await live.send(
+            live.settings.shops_topic,
+            [live.events.shop("s1", 1, "shop", "active", *CENTRO), live.events.service("s1", "svc1", "parcel_pickup")],
         )
 
         async def projected() -> bool:
@@ -57,7 +57,7 @@ async def test_catalogue_lists_downloadable_anonymous_non_personal_datasets(
             assert kpis["services_total"] == 1 and kpis["stalls_open"] == 1
             return True
 
-        await wait(projected, what="the figures behind the exports")
+        await live.wait(projected, what="the figures behind the exports")
 
         answer = await client.get("/opendata/catalog.jsonld")
         assert answer.status_code == 200 and answer.headers["content-type"].startswith("application/ld+json")

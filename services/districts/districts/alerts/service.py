@@ -71,12 +71,12 @@ class AlertMetrics:
         return cls(alerts=metrics.counter("alerts", "Alerts raised and resolved", ("condition", "action")))
 
 
+@dataclass(frozen=True)
 class AlertWatch:
     """Raises and resolves the alerts of districts whose KPIs were just computed, in the same transaction."""
 
-    def __init__(self, store: AlertStore, metrics: AlertMetrics) -> None:
-        self.store = store
-        self.metrics = metrics
+    store: AlertStore
+    metrics: AlertMetrics
 
     async def review(self, uow: UnitOfWork, districts: Mapping[str, Kpis], now: datetime, *, sampled: bool) -> None:
         """The vitality highs come from the interval samples only, so the passing values of a burst of

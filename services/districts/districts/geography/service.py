@@ -13,7 +13,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 
 from districts.geography.domain import RESERVED_CODES, District, GeometryError, Nil, Perimeter, parse_perimeter
 from districts.geography.store import GeographyStore
-from shared.errors import Conflict, InvalidInput, NotFound
+from shared.errors import Conflict, InvalidInput
 from shared.events import utcnow
 from shared.mongo import Mongo
 from shared.versions import Precondition
@@ -71,10 +71,7 @@ class GeographyService:
         return district
 
     async def require_nil(self, nil_id: int) -> Nil:
-        nil = await self.store.nil(nil_id)
-        if nil is None:
-            raise NotFound(f"no NIL {nil_id}")
-        return nil
+        return await self.store.require_nil(nil_id)
 
     async def save_nil(self, nil: Nil) -> bool:
         """Create or replace a NIL; True if it was new."""

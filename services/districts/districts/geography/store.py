@@ -8,6 +8,7 @@ version (their count) only grows as they commit.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -18,8 +19,16 @@ from shared.errors import NotFound
 from shared.mongo import Document, IndexSpec
 
 Session = AsyncClientSession | None
+Area = TypeVar("Area", District, Nil)
 
 DISTRICTS, NILS, CHANGES = "districts", "nils", "geography_changes"
+
+
+def _found(area: Area | None, missing: str) -> Area:
+    """The district or NIL read, or 404 saying which one is missing."""
+    if area is None:
+        raise NotFound(missing)
+    return area
 
 
 def _district(doc: Document) -> District:
@@ -66,15 +75,16 @@ class GeographyStore:
 
     async def require_district(self, code: str, session: Session = None) -> District:
         """The district, or 404 when there is none with that code."""
-        district = await self.district(code, session)
-        if district is None:
-            raise NotFound(f"no district {code!r}")
-        return district
+        return _found(await self.district(code, session), f"no district {code!r}")
+
+    async def _areas(self, collection: str, limit: int, offset: int, with_perimeter: bool) -> list[Document]:
+        """A page of districts or NILs in the order of their ids (``limit`` 0: all of them)."""
+        projection = None if with_perimeter else {"perimeter": 0}
+        cursor = self.db[collection].find({}, projection).sort("_id", ASCENDING).skip(offset).limit(limit)
+        return [doc async for doc in cursor]
 
     async def districts(self, *, limit: int = 0, offset: int = 0, with_perimeter: bool = True) -> list[District]:
-        projection = None if with_perimeter else {"perimeter": 0}
-        cursor = self.db[DISTRICTS].find({}, projection).sort("_id", ASCENDING).skip(offset).limit(limit)
-        return [_district(doc) async for doc in cursor]
+        return [_district(doc) for doc in await self._areas(DISTRICTS, limit, offset, with_perimeter)]
 
     async def count_districts(self) -> int:
         return await self.db[DISTRICTS].count_documents({})
@@ -94,10 +104,12 @@ class GeographyStore:
         doc = await self.db[NILS].find_one({"_id": nil_id}, session=session)
         return None if doc is None else _nil(doc)
 
+    async def require_nil(self, nil_id: int, session: Session = None) -> Nil:
+        """The NIL, or 404 when there is none with that id."""
+        return _found(await self.nil(nil_id, session), f"no NIL {nil_id}")
+
     async def nils(self, *, limit: int = 0, offset: int = 0, with_perimeter: bool = True) -> list[Nil]:
-        projection = None if with_perimeter else {"perimeter": 0}
-        cursor = self.db[NILS].find({}, projection).sort("_id", ASCENDING).skip(offset).limit(limit)
-        return [_nil(doc) async for doc in cursor]
+        return [_nil(doc) for doc in await self._areas(NILS, limit, offset, with_perimeter)]
 
     async def count_nils(self) -> int:
         return await self.db[NILS].count_documents({})

@@ -93,6 +93,11 @@ class Mean:
     observations: int
 
 
+def _difference(later: float | None, earlier: float | None) -> float | None:
+    """``later - earlier``, unknown when either side is."""
+    return None if later is None or earlier is None else later - earlier
+
+
 @dataclass(frozen=True)
 class Shift:
     before: Mean
@@ -100,9 +105,7 @@ class Shift:
 
     @property
     def change(self) -> float | None:
-        if self.before.value is None or self.after.value is None:
-            return None
-        return self.after.value - self.before.value
+        return _difference(self.after.value, self.before.value)
 
 
 @dataclass(frozen=True)
@@ -167,9 +170,7 @@ class Impact:
     @property
     def estimate(self) -> float | None:
         """Difference-in-differences: the target's change beyond the comparison group's."""
-        if self.target.change is None or self.comparison.change is None:
-            return None
-        return self.target.change - self.comparison.change
+        return _difference(self.target.change, self.comparison.change)
 
 
 def impact(
@@ -189,40 +190,64 @@ def _number(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3g}"
 
 
+@dataclass(frozen=True)
+class _Wording:
+    """The sentences of a result in one language, as ``str.format`` templates."""
+
+    no_samples: str
+    moved: str
+    no_comparison: str
+    chosen: str
+    named: str
+    compared: str
+
+
+_WORDING = {
+    "en": _Wording(
+        no_samples="For '{title}' there are not yet samples of {metric} on both sides of the start "
+        "({before} before, {after} after): no estimate.",
+        moved="In the {days} days after '{title}' started, {metric} in {area} went from {before} to {after} ({change}).",
+        no_comparison=" No comparison area has samples on both sides, so no difference-in-differences.",
+        chosen="chosen automatically as the most similar before the start",
+        named="named",
+        compared=" Over the same days the comparison areas ({areas}; {how}) moved by {change}: "
+        "the estimated effect is {estimate}.",
+    ),
+    "it": _Wording(
+        no_samples="Per '{title}' non ci sono ancora rilevazioni di {metric} prima e dopo l'avvio "
+        "({before} prima, {after} dopo): nessuna stima.",
+        moved="Nei {days} giorni dopo l'avvio di '{title}', {metric} in {area} è passato da {before} a {after} "
+        "({change}).",
+        no_comparison=" Nessuna area di confronto ha rilevazioni prima e dopo: nessuna differenza nelle differenze.",
+        chosen="scelte automaticamente come le più simili prima dell'avvio",
+        named="indicate",
+        compared=" Negli stessi giorni le aree di confronto ({areas}; {how}) sono variate di {change}: "
+        "l'effetto stimato è {estimate}.",
+    ),
+}
+
+
 def sentence(intervention: Intervention, result: Impact, language: str) -> str:
     """The result in plain words, Italian (``it``) or English (``en``)."""
-    t, est = result.target, result.estimate
-    days, metric = result.window_days, result.metric
-    if language == "en":
-        if t.change is None:
-            return (
-                f"For '{intervention.title}' there are not yet samples of {metric} on both sides of the start "
-                f"({t.before.observations} before, {t.after.observations} after): no estimate."
-            )
-        text = (
-            f"In the {days} days after '{intervention.title}' started, {metric} in {result.area} went from "
-            f"{_number(t.before.value)} to {_number(t.after.value)} ({_number(t.change)})."
-        )
-        if est is None:
-            return text + " No comparison area has samples on both sides, so no difference-in-differences."
-        how = "chosen automatically as the most similar before the start" if result.chosen_automatically else "named"
-        return text + (
-            f" Over the same days the comparison areas ({', '.join(result.comparison_areas)}; {how}) moved by "
-            f"{_number(result.comparison.change)}: the estimated effect is {_number(est)}."
-        )
+    words, t, est = _WORDING["en" if language == "en" else "it"], result.target, result.estimate
     if t.change is None:
-        return (
-            f"Per '{intervention.title}' non ci sono ancora rilevazioni di {metric} prima e dopo l'avvio "
-            f"({t.before.observations} prima, {t.after.observations} dopo): nessuna stima."
+        return words.no_samples.format(
+            title=intervention.title, metric=result.metric, before=t.before.observations, after=t.after.observations
         )
-    text = (
-        f"Nei {days} giorni dopo l'avvio di '{intervention.title}', {metric} in {result.area} è passato da "
-        f"{_number(t.before.value)} a {_number(t.after.value)} ({_number(t.change)})."
+    text = words.moved.format(
+        days=result.window_days,
+        title=intervention.title,
+        metric=result.metric,
+        area=result.area,
+        before=_number(t.before.value),
+        after=_number(t.after.value),
+        change=_number(t.change),
     )
     if est is None:
-        return text + " Nessuna area di confronto ha rilevazioni prima e dopo: nessuna differenza nelle differenze."
-    how = "scelte automaticamente come le più simili prima dell'avvio" if result.chosen_automatically else "indicate"
-    return text + (
-        f" Negli stessi giorni le aree di confronto ({', '.join(result.comparison_areas)}; {how}) sono variate di "
-        f"{_number(result.comparison.change)}: l'effetto stimato è {_number(est)}."
+        return text + words.no_comparison
+    return text + words.compared.format(
+        areas=", ".join(result.comparison_areas),
+        how=words.chosen if result.chosen_automatically else words.named,
+        change=_number(result.comparison.change),
+        estimate=_number(est),
     )

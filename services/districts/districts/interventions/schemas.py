@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, Field
@@ -34,15 +35,7 @@ class InterventionPublic(BaseModel):
 
     @classmethod
     def of(cls, i: Intervention) -> InterventionPublic:
-        return cls(
-            code=i.code,
-            title=i.title,
-            kind=i.kind,
-            target=TargetBody(type=i.target.type, id=i.target.id),
-            started_at=i.started_at,
-            comparison=list(i.comparison),
-            created_at=i.created_at,
-        )
+        return cls.model_validate(asdict(i))
 
 
 class MeanPublic(BaseModel):

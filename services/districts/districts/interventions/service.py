@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from districts.geography.store import GeographyStore
@@ -30,22 +31,14 @@ from shared.events import utcnow
 from shared.outbox import Outbox, UnitOfWork
 
 
+@dataclass(frozen=True)
 class InterventionsService:
-    def __init__(
-        self,
-        store: InterventionStore,
-        outbox: Outbox,
-        geography: GeographyStore,
-        projections: ProjectionStore,
-        states: ProjectionStates,
-        clock: Callable[[], datetime] = utcnow,
-    ) -> None:
-        self.store = store
-        self.outbox = outbox
-        self.geography = geography
-        self.projections = projections
-        self.states = states
-        self.clock = clock
+    store: InterventionStore
+    outbox: Outbox
+    geography: GeographyStore
+    projections: ProjectionStore
+    states: ProjectionStates
+    clock: Callable[[], datetime] = utcnow
 
     async def register(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,18 +17,12 @@ from shared.events import utcnow
 PAGE = 500
 
 
+@dataclass(frozen=True)
 class OpenDataService:
-    def __init__(
-        self,
-        overview: OverviewService,
-        interventions: InterventionsService,
-        publisher: Publisher,
-        clock: Callable[[], datetime] = utcnow,
-    ) -> None:
-        self.overview = overview
-        self.interventions = interventions
-        self.publisher = publisher
-        self.clock = clock
+    overview: OverviewService
+    interventions: InterventionsService
+    publisher: Publisher
+    clock: Callable[[], datetime] = utcnow
 
     async def catalog(self) -> dict[str, Any]:
         """The catalogue, dated by the newest KPIs computed (today while nothing has been)."""

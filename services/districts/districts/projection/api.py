@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from districts.projection.schemas import NilTimeSeriesPublic, SeriesPublic, TimeSeriesPublic
+from districts.projection.schemas import NilTimeSeriesPublic, TimeSeriesPublic
 from districts.projection.service import KpiQueries
 from shared.app import provide
 from shared.web.params import Moment, Slug
@@ -25,13 +25,11 @@ End = Annotated[Moment | None, Query(alias="to")]
 async def timeseries(
     code: Slug, queries: Queries, metric: Metric = "vitality_index", start: Start = None, end: End = None
 ) -> TimeSeriesPublic:
-    start, end, samples = await queries.timeseries(code, metric, start, end)
-    return TimeSeriesPublic(district=code, metric=metric, start=start, end=end, points=SeriesPublic.points_of(samples))
+    return TimeSeriesPublic.of(await queries.timeseries(code, metric, start, end), district=code)
 
 
 @nil_router.get("/nils/{nil_id}/timeseries", response_model=NilTimeSeriesPublic, summary="A KPI of a NIL over time")
 async def nil_timeseries(
     nil_id: NilPath, queries: Queries, metric: Metric = "vitality_index", start: Start = None, end: End = None
 ) -> NilTimeSeriesPublic:
-    start, end, samples = await queries.nil_timeseries(nil_id, metric, start, end)
-    return NilTimeSeriesPublic(nil=nil_id, metric=metric, start=start, end=end, points=SeriesPublic.points_of(samples))
+    return NilTimeSeriesPublic.of(await queries.nil_timeseries(nil_id, metric, start, end), nil=nil_id)

@@ -162,6 +162,16 @@ class StoredEntity:
 
 
 @dataclass(frozen=True)
+class Series:
+    """The samples of one KPI of an area between ``start`` and ``end`` (``None``: not measurable then)."""
+
+    metric: str
+    start: datetime
+    end: datetime
+    samples: list[tuple[datetime, float | None]]
+
+
+@dataclass(frozen=True)
 class Kpis:
     """The numbers the office follows for a district or a NIL (fractions are 0-1)."""
 

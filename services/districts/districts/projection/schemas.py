@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
+from typing import Self
 
 from pydantic import BaseModel, Field
 
-from districts.projection.domain import Kpis
+from districts.projection.domain import Kpis, Series
 from districts.projection.vitality import Vitality
 
 
@@ -63,9 +64,11 @@ class SeriesPublic(BaseModel):
     end: datetime = Field(serialization_alias="to")
     points: list[PointPublic]
 
-    @staticmethod
-    def points_of(samples: list[tuple[datetime, float | None]]) -> list[PointPublic]:
-        return [PointPublic(at=at, value=value) for at, value in samples]
+    @classmethod
+    def of(cls, series: Series, **area: str | int) -> Self:
+        """The series of the area named by ``area`` (``district=`` or ``nil=``)."""
+        points = [PointPublic(at=at, value=value) for at, value in series.samples]
+        return cls(metric=series.metric, start=series.start, end=series.end, points=points, **area)
 
 
 class TimeSeriesPublic(SeriesPublic):

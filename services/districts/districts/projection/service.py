@@ -11,7 +11,8 @@ double application harmless, and nothing published after the replay started can 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from pydantic import ValidationError
@@ -25,6 +26,7 @@ from districts.projection.domain import (
     Change,
     Entity,
     ProjectionState,
+    Series,
     StoredEntity,
     area_keys_of,
     district_key,
@@ -35,30 +37,30 @@ from districts.projection.domain import (
 from districts.projection.store import ProjectionStore
 from districts.projection.vitality import NO_FIGURES, AreaFigures
 from shared.consumer import BatchHandler, Handler, PoisonEvent
-from shared.errors import InvalidInput, NotFound
+from shared.errors import InvalidInput
 from shared.events import CloudEvent, utcnow
 
 DEFAULT_SPAN = timedelta(hours=24)
 LONGEST_SPAN = timedelta(days=92)
 
 
+@dataclass(frozen=True)
 class ProjectionStates:
     """Reads the projection state: the generations (projection store) and the geography version."""
 
-    def __init__(self, projections: ProjectionStore, geography: GeographyStore) -> None:
-        self.projections = projections
-        self.geography = geography
+    projections: ProjectionStore
+    geography: GeographyStore
 
     async def current(self, session: AsyncClientSession | None = None) -> ProjectionState:
         active, building = await self.projections.generations(session)
         return ProjectionState(active, building, await self.geography.version(session))
 
 
+@dataclass(frozen=True)
 class Projector:
-    def __init__(self, store: ProjectionStore, states: ProjectionStates, geography: CurrentGeography) -> None:
-        self.store = store
-        self.states = states
-        self.geography = geography
+    store: ProjectionStore
+    states: ProjectionStates
+    geography: CurrentGeography
 
     @staticmethod
     def _changes(events: list[CloudEvent]) -> list[Change]:
@@ -123,20 +125,14 @@ class Projector:
                 await self.store.add_mark(generation, areas, parents, session)
 
 
+@dataclass(frozen=True)
 class KpiQueries:
     """The figures of areas as the active generation shows them, and a district's KPIs over time."""
 
-    def __init__(
-        self,
-        store: ProjectionStore,
-        states: ProjectionStates,
-        districts: GeographyStore,
-        clock: Callable[[], datetime] = utcnow,
-    ) -> None:
-        self.store = store
-        self.states = states
-        self.districts = districts
-        self.clock = clock
+    store: ProjectionStore
+    states: ProjectionStates
+    districts: GeographyStore
+    clock: Callable[[], datetime] = utcnow
 
     async def figures(self, keys: Iterable[str]) -> dict[str, AreaFigures]:
         """Figures by area key; an area not computed yet has empty figures."""
@@ -145,23 +141,26 @@ class KpiQueries:
         found = await self.store.areas(state.active, keys)
         return {key: found.get(key, NO_FIGURES) for key in keys}
 
-    async def timeseries(
-        self, code: str, metric: str, start: datetime | None, end: datetime | None
-    ) -> tuple[datetime, datetime, list[tuple[datetime, float | None]]]:
+    async def timeseries(self, code: str, metric: str, start: datetime | None, end: datetime | None) -> Series:
         """A district's series: the range asked (default: the last 24 h) and the samples of ``metric`` in it."""
-        start, end = self._range(metric, start, end)
-        if await self.districts.district(code) is None:
-            raise NotFound(f"no district {code!r}")
-        return start, end, await self.store.samples(district_key(code), metric, start, end)
+        return await self._series(district_key(code), lambda: self.districts.require_district(code), metric, start, end)
 
-    async def nil_timeseries(
-        self, nil_id: int, metric: str, start: datetime | None, end: datetime | None
-    ) -> tuple[datetime, datetime, list[tuple[datetime, float | None]]]:
+    async def nil_timeseries(self, nil_id: int, metric: str, start: datetime | None, end: datetime | None) -> Series:
         """A NIL's series, with the same metrics, buckets and checks as a district's."""
+        return await self._series(nil_key(nil_id), lambda: self.districts.require_nil(nil_id), metric, start, end)
+
+    async def _series(
+        self,
+        key: str,
+        require_area: Callable[[], Awaitable[object]],
+        metric: str,
+        start: datetime | None,
+        end: datetime | None,
+    ) -> Series:
+        """The range and metric are checked first (422), then that the area exists (404)."""
         start, end = self._range(metric, start, end)
-        if await self.districts.nil(nil_id) is None:
-            raise NotFound(f"no NIL {nil_id}")
-        return start, end, await self.store.samples(nil_key(nil_id), metric, start, end)
+        await require_area()
+        return Series(metric, start, end, await self.store.samples(key, metric, start, end))
 
     def _range(self, metric: str, start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
         """Check the metric and the range asked; default: the last 24 h; at most 92 days."""

@@ -68,10 +68,20 @@ def _clamp(score: float) -> float:
     return max(0.0, min(100.0, score))
 
 
+def _not_counted(name: str, why: str) -> _Part:
+    """A component that cannot be measured here: no value, no score, its weight goes to the others."""
+    return _Part(name, None, None, f"not counted: {why}")
+
+
+def _against_target(name: str, value: float, target: float, explanation: str) -> _Part:
+    """A component scored by how close ``value`` comes to ``target`` (reaching it scores 100)."""
+    return _Part(name, value, _clamp(value / target * 100), explanation)
+
+
 def _net_openings(m: Measures) -> _Part:
     k = m.kpis
     if k.shops_active == 0 and k.openings_30d + k.closures_30d == 0:
-        return _Part(NET_OPENINGS, None, None, "not counted: no business is known here")
+        return _not_counted(NET_OPENINGS, "no business is known here")
     net = (k.openings_30d - k.closures_30d) / max(k.shops_active, 1) * 100
     return _Part(
         NET_OPENINGS,
@@ -86,7 +96,7 @@ def _net_openings(m: Measures) -> _Part:
 def _occupancy(m: Measures) -> _Part:
     k = m.kpis
     if k.stall_occupancy is None:
-        return _Part(OCCUPANCY, None, None, "not counted: no active covered market here")
+        return _not_counted(OCCUPANCY, "no active covered market here")
     return _Part(
         OCCUPANCY,
         k.stall_occupancy,
@@ -98,7 +108,7 @@ def _occupancy(m: Measures) -> _Part:
 
 def _survival(m: Measures) -> _Part:
     if m.historic_known == 0:
-        return _Part(SURVIVAL, None, None, "not counted: no historic shop is known here")
+        return _not_counted(SURVIVAL, "no historic shop is known here")
     share = m.kpis.historic_active / m.historic_known
     return _Part(
         SURVIVAL,
@@ -111,12 +121,12 @@ def _survival(m: Measures) -> _Part:
 def _coverage(m: Measures, targets: Targets) -> _Part:
     population = m.kpis.population
     if not population:
-        return _Part(COVERAGE, None, None, "not counted: the population is unknown (import the NILs)")
+        return _not_counted(COVERAGE, "the population is unknown (import the NILs)")
     per_1000 = m.kpis.services_total / population * 1000
-    return _Part(
+    return _against_target(
         COVERAGE,
         per_1000,
-        _clamp(per_1000 / targets.services_per_1000 * 100),
+        targets.services_per_1000,
         f"{m.kpis.services_total} neighbourhood services for {population:,} residents: {per_1000:.2f} per 1,000 "
         f"({targets.services_per_1000:g} per 1,000 scores 100)",
     )
@@ -124,12 +134,12 @@ def _coverage(m: Measures, targets: Targets) -> _Part:
 
 def _hours(m: Measures, targets: Targets) -> _Part:
     if m.weekly_minutes == 0:
-        return _Part(HOURS, None, None, "not counted: no service with opening hours here")
+        return _not_counted(HOURS, "no service with opening hours here")
     share = min(1.0, (m.evening_minutes + m.weekend_minutes) / m.weekly_minutes)
-    return _Part(
+    return _against_target(
         HOURS,
         share,
-        _clamp(share / targets.extended_hours_share * 100),
+        targets.extended_hours_share,
         f"{share:.0%} of weekly service hours fall in evenings (after 19:00) or at weekends "
         f"({targets.extended_hours_share:.0%} scores 100)",
     )
