@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import pytest
 
@@ -83,40 +83,48 @@ class LocalMongo:
         self.part.process.stop()
 
 
-Served = TypeVar("Served", LocalKafka, LocalMongo)
+class Startable(Protocol):
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
 
 
-def _running(component: Served) -> Iterator[Served]:
-    """Start the broker or database for a fixture (skip the test when it cannot start, outside CI),
-    hand it over, and stop it afterwards."""
+Served = TypeVar("Served", bound=Startable)
+
+
+def _running(component: Served, what: str) -> Iterator[Served]:
+    """Start a broker, a database or a platform for a fixture, hand it over, and stop it afterwards.
+    When it cannot start, what did start is stopped and the test is skipped (outside CI) as ``what``
+    could not start."""
     try:
         component.start()
     except StackError as exc:
+        component.stop()
         if os.environ.get("CI"):
             raise
-        pytest.skip(f"local infrastructure unavailable: {exc}")
+        pytest.skip(f"{what} could not start here: {exc}")
     yield component
     component.stop()
 
 
 @pytest.fixture(scope="session")
 def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKafka]:
-    yield from _running(LocalKafka(tmp_path_factory.mktemp("kafka")))
+    yield from _running(LocalKafka(tmp_path_factory.mktemp("kafka")), "the local broker")
 
 
 @pytest.fixture(scope="session")
 def mongo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalMongo]:
-    yield from _running(LocalMongo(tmp_path_factory.mktemp("mongo")))
+    yield from _running(LocalMongo(tmp_path_factory.mktemp("mongo")), "the local database")
 
 
 @pytest.fixture
 def durable_kafka(tmp_path: Path) -> Iterator[LocalKafka]:
-    yield from _running(LocalKafka(tmp_path / "kafka", durable=True))
+    yield from _running(LocalKafka(tmp_path / "kafka", durable=True), "the local broker")
 
 
 @pytest.fixture
 def durable_mongo(tmp_path: Path) -> Iterator[LocalMongo]:
-    yield from _running(LocalMongo(tmp_path / "mongo", in_memory=False))
+    yield from _running(LocalMongo(tmp_path / "mongo", in_memory=False), "the local database")
 
 
 def signer_for(private_key_pem: str, settings: ServiceSettings | None = None) -> TokenSigner:
@@ -275,16 +283,7 @@ def start_again(component: Component, port_release_timeout_s: float = 10.0) -> N
 
 def running_platform(workdir: Path, **env: str) -> Iterator[Platform]:
     """A started platform for a fixture to yield from (skips outside CI when it cannot start)."""
-    running = Platform(workdir, **env)
-    try:
-        running.start()
-    except StackError as exc:
-        running.stop()
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"the platform could not start here: {exc}")
-    yield running
-    running.stop()
+    yield from _running(Platform(workdir, **env), "the platform")
 
 
 @pytest.fixture(scope="session")

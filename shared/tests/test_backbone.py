@@ -7,14 +7,14 @@ import time
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer
 
+from devkit.probe_service import NoteWritten, build
 from devkit.testing import LocalKafka, LocalMongo, make_settings, produce, running_app, unique
+from devkit.topics import read_topic
 from shared.events import CloudEvent
 from shared.mongo import Mongo
 from shared.outbox import Outbox
 from shared.settings import ServiceSettings
-from shared.tests.probe_service import NoteWritten, build
 
 pytestmark = pytest.mark.integration
 
@@ -37,27 +37,6 @@ async def seen_counts(settings: ServiceSettings) -> dict[str, int]:
         await mongo.close()
 
 
-async def read_all(bootstrap: str, topic: str, expected: int, timeout_s: float = 15.0) -> list[Any]:
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        auto_offset_reset="earliest",
-        group_id=unique("reader"),
-        session_timeout_ms=1500,
-        heartbeat_interval_ms=500,
-    )
-    await consumer.start()
-    records: list[Any] = []
-    try:
-        deadline = time.monotonic() + timeout_s
-        while len(records) < expected and time.monotonic() < deadline:
-            for batch in (await consumer.getmany(timeout_ms=300)).values():
-                records.extend(batch)
-    finally:
-        await consumer.stop()
-    return records
-
-
 async def test_write_is_published_and_consumed_once(infra: tuple[LocalKafka, LocalMongo]) -> None:
     kafka, mongo = infra
     topic = unique("probe.events")
@@ -69,7 +48,7 @@ async def test_write_is_published_and_consumed_once(infra: tuple[LocalKafka, Loc
         await wait_for(lambda: _has(settings, "n1"), what="projection of n1")
         latency = time.perf_counter() - started
         print(f"write -> consumed latency {latency * 1000:.0f} ms")
-        records = await read_all(kafka.bootstrap, topic, 1)
+        records = await read_topic(kafka.bootstrap, topic, lambda got: len(got) >= 1)
         assert len(records) == 1
         event = CloudEvent.from_bytes(records[0].value)
         assert event.type == "probe.note.written.v1" and event.subject == "n1" and records[0].key == b"n1"
@@ -174,7 +153,7 @@ async def test_poison_messages_go_to_the_dlq_and_the_consumer_keeps_going(infra:
             ],
         )
         await wait_for(lambda: _has(settings, "ok"), what="good event after poison")
-        dead = await read_all(kafka.bootstrap, f"{topic}.dlq", 3)
+        dead = await read_topic(kafka.bootstrap, f"{topic}.dlq", lambda got: len(got) >= 3)
         reasons = {r.key: dict(r.headers) for r in dead}
         assert set(reasons) == {b"garbage", b"p", b"b"}
         assert b"not a valid CloudEvent" in reasons[b"garbage"]["dlq_error"]
