@@ -8,11 +8,12 @@ durable storage, which they may kill and restart.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -34,6 +35,29 @@ FAST_KAFKA = {"kafka_session_timeout_ms": 1500, "kafka_heartbeat_interval_ms": 5
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+async def eventually(
+    check: Callable[[], Awaitable[Any]],
+    timeout_s: float = 20.0,
+    what: str = "condition",
+    *,
+    interval_s: float = 0.05,
+    not_yet: tuple[type[Exception], ...] = (AssertionError,),
+) -> Any:
+    """Poll ``check`` every ``interval_s`` until it returns something truthy, and return that; an
+    exception of ``not_yet`` (an AssertionError by default) counts as not yet."""
+    deadline = time.monotonic() + timeout_s
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            value = await check()
+            if value:
+                return value
+        except not_yet as exc:
+            last = exc
+        await asyncio.sleep(interval_s)
+    raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what}: {last}")
 
 
 class LocalKafka:
@@ -187,8 +211,6 @@ def infra(kafka: LocalKafka, mongo: LocalMongo) -> tuple[LocalKafka, LocalMongo]
 
 async def running_app(app: Any, *, ready_timeout_s: float = 30.0) -> AsyncIterator[Any]:
     """Run an app's lifespan and wait until it is ready; yields an httpx client bound to it."""
-    import asyncio
-
     import httpx
     from asgi_lifespan import LifespanManager
 
