@@ -8,15 +8,16 @@ durable storage, which they may kill and restart.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import pytest
 
@@ -34,6 +35,29 @@ FAST_KAFKA = {"kafka_session_timeout_ms": 1500, "kafka_heartbeat_interval_ms": 5
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+async def eventually(
+    check: Callable[[], Awaitable[Any]],
+    timeout_s: float = 20.0,
+    what: str = "condition",
+    *,
+    interval_s: float = 0.05,
+    not_yet: tuple[type[Exception], ...] = (AssertionError,),
+) -> Any:
+    """Poll ``check`` every ``interval_s`` until it returns something truthy, and return that; an
+    exception of ``not_yet`` (an AssertionError by default) counts as not yet."""
+    deadline = time.monotonic() + timeout_s
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            value = await check()
+            if value:
+                return value
+        except not_yet as exc:
+            last = exc
+        await asyncio.sleep(interval_s)
+    raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what}: {last}")
 
 
 class LocalKafka:
@@ -83,40 +107,48 @@ class LocalMongo:
         self.part.process.stop()
 
 
-Served = TypeVar("Served", LocalKafka, LocalMongo)
+class Startable(Protocol):
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
 
 
-def _running(component: Served) -> Iterator[Served]:
-    """Start the broker or database for a fixture (skip the test when it cannot start, outside CI),
-    hand it over, and stop it afterwards."""
+Served = TypeVar("Served", bound=Startable)
+
+
+def _running(component: Served, what: str) -> Iterator[Served]:
+    """Start a broker, a database or a platform for a fixture, hand it over, and stop it afterwards.
+    When it cannot start, what did start is stopped and the test is skipped (outside CI) as ``what``
+    could not start."""
     try:
         component.start()
     except StackError as exc:
+        component.stop()
         if os.environ.get("CI"):
             raise
-        pytest.skip(f"local infrastructure unavailable: {exc}")
+        pytest.skip(f"{what} could not start here: {exc}")
     yield component
     component.stop()
 
 
 @pytest.fixture(scope="session")
 def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKafka]:
-    yield from _running(LocalKafka(tmp_path_factory.mktemp("kafka")))
+    yield from _running(LocalKafka(tmp_path_factory.mktemp("kafka")), "the local broker")
 
 
 @pytest.fixture(scope="session")
 def mongo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalMongo]:
-    yield from _running(LocalMongo(tmp_path_factory.mktemp("mongo")))
+    yield from _running(LocalMongo(tmp_path_factory.mktemp("mongo")), "the local database")
 
 
 @pytest.fixture
 def durable_kafka(tmp_path: Path) -> Iterator[LocalKafka]:
-    yield from _running(LocalKafka(tmp_path / "kafka", durable=True))
+    yield from _running(LocalKafka(tmp_path / "kafka", durable=True), "the local broker")
 
 
 @pytest.fixture
 def durable_mongo(tmp_path: Path) -> Iterator[LocalMongo]:
-    yield from _running(LocalMongo(tmp_path / "mongo", in_memory=False))
+    yield from _running(LocalMongo(tmp_path / "mongo", in_memory=False), "the local database")
 
 
 def signer_for(private_key_pem: str, settings: ServiceSettings | None = None) -> TokenSigner:
@@ -179,8 +211,6 @@ def infra(kafka: LocalKafka, mongo: LocalMongo) -> tuple[LocalKafka, LocalMongo]
 
 async def running_app(app: Any, *, ready_timeout_s: float = 30.0) -> AsyncIterator[Any]:
     """Run an app's lifespan and wait until it is ready; yields an httpx client bound to it."""
-    import asyncio
-
     import httpx
     from asgi_lifespan import LifespanManager
 
@@ -275,16 +305,7 @@ def start_again(component: Component, port_release_timeout_s: float = 10.0) -> N
 
 def running_platform(workdir: Path, **env: str) -> Iterator[Platform]:
     """A started platform for a fixture to yield from (skips outside CI when it cannot start)."""
-    running = Platform(workdir, **env)
-    try:
-        running.start()
-    except StackError as exc:
-        running.stop()
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"the platform could not start here: {exc}")
-    yield running
-    running.stop()
+    yield from _running(Platform(workdir, **env), "the platform")
 
 
 @pytest.fixture(scope="session")

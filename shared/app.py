@@ -89,6 +89,8 @@ class Runtime:
         self._bootstrap_task: asyncio.Task[None] | None = None
         self.last_bootstrap_error = "starting"
         self.components: dict[type, object] = {}
+        self._on_ready: list[Callable[[], Awaitable[None] | None]] = []
+        self._on_stop: list[Callable[[], Awaitable[None]]] = []
         # verifies bearer tokens (shared.identity); the gateway gives it its own keys in ``wire``
         self.tokens = TokenVerifier(issuer=settings.jwt_issuer, audience=settings.jwt_audience)
         if settings.jwt_public_keys:
@@ -102,6 +104,14 @@ class Runtime:
     def provide(self, component: object, kind: type | None = None) -> None:
         """Make a use-case object (or any collaborator) available to routes through :func:`provide`."""
         self.components[kind or type(component)] = component
+
+    def start_when_ready(self, start: Callable[[], Awaitable[None] | None]) -> None:
+        """Call ``start`` (e.g. a background task's) once the bootstrap is done, before the service is ready."""
+        self._on_ready.append(start)
+
+    def stop_with_service(self, stop: Callable[[], Awaitable[None]]) -> None:
+        """Await ``stop`` when the service stops, before its consumers do (the last registered first)."""
+        self._on_stop.append(stop)
 
     def component(self, kind: type[T]) -> T:
         try:
@@ -184,6 +194,10 @@ class Runtime:
             self.relay.start()
         for consumer in self.consumers:
             consumer.start()
+        for start in self._on_ready:
+            started = start()
+            if started is not None:
+                await started
         if self.spec.on_ready:
             await self.spec.on_ready(self)
         self.last_bootstrap_error = ""
@@ -195,6 +209,8 @@ class Runtime:
             self._bootstrap_task.cancel()
         if self.spec.on_stop:
             await self.spec.on_stop(self)
+        for stop in reversed(self._on_stop):
+            await stop()
         await asyncio.gather(*(c.stop() for c in self.consumers))
         if self.relay:
             await self.relay.stop()

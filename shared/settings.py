@@ -10,6 +10,16 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOOPBACK_NAMES = frozenset({"localhost", "ip6-localhost"})
 
+# The platform's services and the port each serves on by default (the gateway first: the others
+# fetch its token keys before they are ready), and the topic each one publishes its events on.
+SERVICE_PORTS = {"gateway": 8000, "markets": 8001, "shops": 8002, "districts": 8003}
+EVENT_TOPICS = {"markets": "markets.events", "shops": "shops.events", "districts": "districts.events"}
+
+
+def local_url(service: str) -> str:
+    """Where ``service`` answers on this machine with its default port."""
+    return f"http://127.0.0.1:{SERVICE_PORTS[service]}"
+
 
 def is_loopback(host: str) -> bool:
     """True for a loopback address or name (127.0.0.0/8, ::1, localhost)."""
@@ -58,7 +68,7 @@ class ServiceSettings(BaseSettings):
     jwt_issuer: str = "milano-commerce"
     jwt_audience: str = "milano-commerce-api"
     # where the gateway serves its public keys and revocation list (services poll it; see shared/tokens.py)
-    gateway_url: str = "http://127.0.0.1:8000"
+    gateway_url: str = local_url("gateway")
     # a JWKS document of trusted public keys given directly (then the keys are not fetched)
     jwt_public_keys: str | None = None
     token_keys_refresh_s: float = Field(default=300.0, gt=0)

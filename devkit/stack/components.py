@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from devkit.stack.processes import Managed, StackError, port_accepts, port_is_free
+from shared.settings import SERVICE_PORTS
 from shared.tokens import generate_private_pem
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,7 +22,7 @@ TOOLS = ROOT / ".tools"
 HOST = "127.0.0.1"
 
 # the gateway first: the other services fetch its token keys before they call themselves ready
-SERVICES = (("gateway", 8000), ("markets", 8001), ("shops", 8002), ("districts", 8003))
+SERVICES = tuple(SERVICE_PORTS.items())
 
 
 def tansu_binary() -> Path:

@@ -21,7 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 from markets.concessions.domain import Concession
 from markets.settings import MarketsSettings
 from markets.spunta.service import SpuntaService
@@ -30,6 +30,7 @@ from markets.stalls.domain import HistoryEntry, Location, Market, Stall, StallCa
 from markets.stalls.events import StallStatusChanged
 from markets.stalls.store import MarketStore
 
+from devkit.topics import MissingTopic, arrivals, tail
 from shared.mongo import Mongo
 from shared.outbox import Outbox
 
@@ -70,33 +71,15 @@ def _ms(seconds: float) -> float:
     return round(seconds * 1000, 2)
 
 
-async def _reader(bootstrap: str, topic: str, fetch_wait_ms: int) -> AIOKafkaConsumer:
-    """A group-less consumer on every partition of the topic, positioned at its end."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=fetch_wait_ms)
-    await consumer.start()
-    if topic not in await consumer.topics():
-        await consumer.stop()
-        raise BenchError(f"topic {topic} does not exist on {bootstrap}")
-    partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-    consumer.assign(partitions)
-    await consumer.seek_to_end(*partitions)
-    for tp in partitions:
-        await consumer.position(tp)
-    return consumer
-
-
 async def _listen(consumer: AIOKafkaConsumer, tally: Tally, stop: asyncio.Event) -> None:
-    while not stop.is_set():
-        batches = await consumer.getmany(timeout_ms=100)
-        arrived = time.perf_counter()
-        for records in batches.values():
-            for record in records:
-                event = json.loads(record.value or b"{}")
-                if event.get("type") != StallStatusChanged.event_type:
-                    continue
-                sent = tally.sent_at.pop((event.get("subject", ""), event.get("data", {}).get("version", 0)), None)
-                if sent is not None:
-                    tally.event_s.append(arrived - sent)
+    async for arrived, records in arrivals(consumer, stop):
+        for record in records:
+            event = json.loads(record.value or b"{}")
+            if event.get("type") != StallStatusChanged.event_type:
+                continue
+            sent = tally.sent_at.pop((event.get("subject", ""), event.get("data", {}).get("version", 0)), None)
+            if sent is not None:
+                tally.event_s.append(arrived - sent)
         tally.check_settled()
 
 
@@ -188,7 +171,10 @@ async def run(
         stalls = [s for s in listed.json()["items"] if s["holder"] and s["status"] in ("open", "closed")][:workers]
         if not stalls:
             raise BenchError(f"market {market_id!r} has no assigned open or closed stall to toggle")
-        consumer = await _reader(settings.kafka_bootstrap, settings.events_topic, fetch_wait_ms)
+        try:
+            consumer = await tail(settings.kafka_bootstrap, [settings.events_topic], fetch_wait_ms)
+        except MissingTopic as exc:
+            raise BenchError(str(exc)) from exc
         tally, stop = Tally(), asyncio.Event()
         listener = asyncio.create_task(_listen(consumer, tally, stop))
         try:

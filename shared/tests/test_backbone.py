@@ -7,26 +7,16 @@ import time
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer
 
-from devkit.testing import LocalKafka, LocalMongo, make_settings, produce, running_app, unique
+from devkit.probe_service import NoteWritten, build
+from devkit.testing import LocalKafka, LocalMongo, eventually, make_settings, produce, running_app, unique
+from devkit.topics import read_topic
 from shared.events import CloudEvent
 from shared.mongo import Mongo
 from shared.outbox import Outbox
 from shared.settings import ServiceSettings
-from shared.tests.probe_service import NoteWritten, build
 
 pytestmark = pytest.mark.integration
-
-
-async def wait_for(predicate: Any, timeout_s: float = 20.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = await predicate()
-        if value:
-            return value
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def seen_counts(settings: ServiceSettings) -> dict[str, int]:
@@ -37,27 +27,6 @@ async def seen_counts(settings: ServiceSettings) -> dict[str, int]:
         await mongo.close()
 
 
-async def read_all(bootstrap: str, topic: str, expected: int, timeout_s: float = 15.0) -> list[Any]:
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        auto_offset_reset="earliest",
-        group_id=unique("reader"),
-        session_timeout_ms=1500,
-        heartbeat_interval_ms=500,
-    )
-    await consumer.start()
-    records: list[Any] = []
-    try:
-        deadline = time.monotonic() + timeout_s
-        while len(records) < expected and time.monotonic() < deadline:
-            for batch in (await consumer.getmany(timeout_ms=300)).values():
-                records.extend(batch)
-    finally:
-        await consumer.stop()
-    return records
-
-
 async def test_write_is_published_and_consumed_once(infra: tuple[LocalKafka, LocalMongo]) -> None:
     kafka, mongo = infra
     topic = unique("probe.events")
@@ -66,10 +35,10 @@ async def test_write_is_published_and_consumed_once(infra: tuple[LocalKafka, Loc
         started = time.perf_counter()
         response = await client.post("/notes", json={"id": "n1", "text": "hello"})
         assert response.status_code == 201
-        await wait_for(lambda: _has(settings, "n1"), what="projection of n1")
+        await eventually(lambda: _has(settings, "n1"), what="projection of n1")
         latency = time.perf_counter() - started
         print(f"write -> consumed latency {latency * 1000:.0f} ms")
-        records = await read_all(kafka.bootstrap, topic, 1)
+        records = await read_topic(kafka.bootstrap, topic, lambda got: len(got) >= 1)
         assert len(records) == 1
         event = CloudEvent.from_bytes(records[0].value)
         assert event.type == "probe.note.written.v1" and event.subject == "n1" and records[0].key == b"n1"
@@ -100,7 +69,7 @@ async def test_outbox_keeps_writes_while_broker_is_down(durable_kafka: LocalKafk
     settings = make_settings(ServiceSettings, durable_kafka, mongo, service_name="probe")
     async for client in running_app(build(settings, topic, unique("group"))):
         assert (await client.post("/notes", json={"id": "before", "text": "x"})).status_code == 201
-        await wait_for(lambda: _has(settings, "before"), what="first note")
+        await eventually(lambda: _has(settings, "before"), what="first note")
         durable_kafka.kill()
         accepted = []
         for i in range(5):
@@ -113,11 +82,11 @@ async def test_outbox_keeps_writes_while_broker_is_down(durable_kafka: LocalKafk
         await asyncio.sleep(1.0)
         durable_kafka.start()
         for note in accepted:
-            await wait_for(lambda note=note: _has(settings, note), timeout_s=60, what=f"delivery of {note}")
+            await eventually(lambda note=note: _has(settings, note), timeout_s=60, what=f"delivery of {note}")
         counts = await seen_counts(settings)
         print(f"accepted during outage {len(accepted)}, delivered {sum(counts[n] for n in accepted)}, lost 0")
         assert all(counts[n] == 1 for n in [*accepted, "before"])
-        await wait_for(lambda: _ready(client), timeout_s=30, what="readiness after broker restart")
+        await eventually(lambda: _ready(client), timeout_s=30, what="readiness after broker restart")
 
 
 async def _ready(client: Any) -> bool:
@@ -140,7 +109,7 @@ async def test_commit_without_publish_is_delivered_after_restart(infra: tuple[Lo
     assert await outbox.backlog() == 1
     await db.close()
     async for _client in running_app(build(settings, topic, unique("group"))):
-        await wait_for(lambda: _has(settings, "orphan"), what="orphaned event delivered")
+        await eventually(lambda: _has(settings, "orphan"), what="orphaned event delivered")
 
 
 async def test_duplicates_are_processed_once(infra: tuple[LocalKafka, LocalMongo]) -> None:
@@ -152,7 +121,7 @@ async def test_duplicates_are_processed_once(infra: tuple[LocalKafka, LocalMongo
         await produce(kafka.bootstrap, topic, [(b"dup", event.to_bytes())] * 3)
         marker = NoteWritten(note_id="marker", text="x").to_event()
         await produce(kafka.bootstrap, topic, [(b"marker", marker.to_bytes())])
-        await wait_for(lambda: _has(settings, "marker"), what="marker")
+        await eventually(lambda: _has(settings, "marker"), what="marker")
         assert (await seen_counts(settings))["dup"] == 1
         metrics = (await client.get("/metrics")).text
         assert 'outcome="duplicate"' in metrics
@@ -173,8 +142,8 @@ async def test_poison_messages_go_to_the_dlq_and_the_consumer_keeps_going(infra:
                 (b"ok", NoteWritten(note_id="ok", text="fine").to_event().to_bytes()),
             ],
         )
-        await wait_for(lambda: _has(settings, "ok"), what="good event after poison")
-        dead = await read_all(kafka.bootstrap, f"{topic}.dlq", 3)
+        await eventually(lambda: _has(settings, "ok"), what="good event after poison")
+        dead = await read_topic(kafka.bootstrap, f"{topic}.dlq", lambda got: len(got) >= 3)
         reasons = {r.key: dict(r.headers) for r in dead}
         assert set(reasons) == {b"garbage", b"p", b"b"}
         assert b"not a valid CloudEvent" in reasons[b"garbage"]["dlq_error"]
@@ -194,11 +163,11 @@ async def test_consumer_resumes_from_committed_offset(infra: tuple[LocalKafka, L
     second = [NoteWritten(note_id=f"b{i}", text="x").to_event() for i in range(15)]
     async for _client in running_app(build(settings, topic, group)):
         await produce(kafka.bootstrap, topic, [(e.key(), e.to_bytes()) for e in first])
-        await wait_for(lambda: _count(settings, 20), what="first 20")
+        await eventually(lambda: _count(settings, 20), what="first 20")
     await produce(kafka.bootstrap, topic, [(e.key(), e.to_bytes()) for e in second])
     app = build(settings, topic, group)
     async for _client in running_app(app):
-        await wait_for(lambda: _count(settings, 35), what="all 35")
+        await eventually(lambda: _count(settings, 35), what="all 35")
         await asyncio.sleep(0.5)
         consumer = app.state.runtime.consumers[0]
         assert consumer.handled == 15, "a restarted consumer must resume after its committed offset"
@@ -222,5 +191,5 @@ async def test_readiness_follows_mongodb(kafka: LocalKafka, durable_mongo: Local
         assert write.headers["content-type"].startswith("application/problem+json")
         assert "Traceback" not in write.text
         durable_mongo.start()
-        await wait_for(lambda: _ready(client), timeout_s=30, what="ready again")
+        await eventually(lambda: _ready(client), timeout_s=30, what="ready again")
         assert (await client.post("/notes", json={"id": "after", "text": "x"})).status_code == 201

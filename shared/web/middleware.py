@@ -28,17 +28,31 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-class RequestContextMiddleware:
+class HttpMiddleware:
+    """A pure ASGI middleware that acts on HTTP requests (:meth:`http`) and passes anything else
+    (lifespan, websockets) straight to the app."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self.http(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class RequestContextMiddleware(HttpMiddleware):
     """Assigns the request id, measures the request by route template, logs it in JSON."""
 
     def __init__(self, app: ASGIApp, metrics: ServiceMetrics) -> None:
-        self.app = app
+        super().__init__(app)
         self.metrics = metrics
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         incoming = _header(scope, REQUEST_ID.encode())
         request_id = incoming if incoming and len(incoming) <= 128 else uuid.uuid4().hex
         token = request_id_var.set(request_id)
@@ -73,17 +87,14 @@ class RequestContextMiddleware:
             request_id_var.reset(token)
 
 
-class BodySizeLimitMiddleware:
+class BodySizeLimitMiddleware(HttpMiddleware):
     """Refuses request bodies over ``max_bytes`` with 413, whether announced or streamed."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
+        super().__init__(app)
         self.max_bytes = max_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         declared = _header(scope, b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._refuse(scope, receive, send)
@@ -121,16 +132,13 @@ class BodySizeLimitMiddleware:
         await response(scope, receive, send)
 
 
-class LoopbackOnlyMiddleware:
+class LoopbackOnlyMiddleware(HttpMiddleware):
     """The local profile's guard at serving time: a request that arrived on a non-loopback interface
     (the server bound to 0.0.0.0 by mistake) is refused with 403 and never reaches a route."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         server = scope.get("server")
-        if scope["type"] == "http" and server and _is_address(str(server[0])) and not is_loopback(str(server[0])):
+        if server and _is_address(str(server[0])) and not is_loopback(str(server[0])):
             detail = "the local profile serves loopback only; run with PROFILE=prod to serve other addresses"
             await problem(403, detail, scope["path"], "local-profile")(scope, receive, send)
             return

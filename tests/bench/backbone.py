@@ -8,27 +8,16 @@ from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from fastapi import APIRouter, Request
 from pymongo.asynchronous.client_session import AsyncClientSession
 
+from devkit.probe_service import NoteWritten, build
 from devkit.testing import LocalKafka, LocalMongo, make_settings, running_app, unique
-from shared.app import Runtime, ServiceSpec, create_service_app
-from shared.events import CloudEvent, EventData
+from shared.events import CloudEvent
 from shared.kafka import ensure_topics
 from shared.mongo import Mongo
 from shared.outbox import Outbox, OutboxRelay, UnitOfWork
 from shared.settings import ServiceSettings
 from tests.bench.stats import ratio, summary_ms
-
-
-class Tick(EventData):
-    event_type = "bench.tick.v1"
-    source = "/bench"
-    tick_id: str
-    payload: str
-
-    def subject(self) -> str:
-        return self.tick_id
 
 
 async def relay_throughput(kafka: LocalKafka, mongo: LocalMongo, events: int) -> dict[str, Any]:
@@ -43,7 +32,7 @@ async def relay_throughput(kafka: LocalKafka, mongo: LocalMongo, events: int) ->
 
         async def work(uow: UnitOfWork, start: int = start) -> None:
             for i in range(start, min(events, start + batch)):
-                uow.emit(Tick(tick_id=f"t{i % 500}", payload="x" * 200))
+                uow.emit(NoteWritten(note_id=f"t{i % 500}", text="x" * 200))
 
         await outbox.run(work)
     from shared.kafka import KafkaBus
@@ -57,7 +46,7 @@ async def relay_throughput(kafka: LocalKafka, mongo: LocalMongo, events: int) ->
     while await relay.publish_batch():
         pass
     relay_s = time.perf_counter() - started
-    payloads = [Tick(tick_id=f"t{i % 500}", payload="x" * 200).to_event() for i in range(events)]
+    payloads = [NoteWritten(note_id=f"t{i % 500}", text="x" * 200).to_event() for i in range(events)]
     producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all", linger_ms=5)
     await producer.start()
     started = time.perf_counter()
@@ -80,37 +69,18 @@ async def write_to_consume_latency(kafka: LocalKafka, mongo: LocalMongo, writes:
     settings = make_settings(ServiceSettings, kafka, mongo, service_name="bench", outbox_poll_interval_s=0.5)
     topic = unique("bench.e2e")
     consumed: dict[str, float] = {}
-    router = APIRouter()
-
-    @router.post("/ticks/{tick_id}", status_code=201)
-    async def write(tick_id: str, request: Request) -> dict[str, str]:
-        runtime: Runtime = request.app.state.runtime
-        assert runtime.outbox is not None
-
-        async def work(uow: UnitOfWork) -> None:
-            await runtime.mongo.db.ticks.insert_one({"_id": tick_id}, session=uow.session)
-            uow.emit(Tick(tick_id=tick_id, payload="x"))
-
-        await runtime.outbox.run(work)
-        return {"id": tick_id}
 
     async def handler(event: CloudEvent, session: AsyncClientSession) -> None:
         consumed[event.subject] = time.perf_counter()
 
-    async def wire(runtime: Runtime) -> None:
-        runtime.add_consumer([topic], unique("bench"), handler)
-
-    app = create_service_app(
-        ServiceSpec(name="bench", title="bench", description="bench", routers=[router], publishes=topic, wire=wire),
-        settings,
-    )
+    app = build(settings, topic, unique("bench"), handler)
     latencies: list[float] = []
     async for client in running_app(app):
         await asyncio.sleep(2.0)  # let the consumer join its group
         for i in range(writes):
             tick = f"w{i}"
             started = time.perf_counter()
-            response = await client.post(f"/ticks/{tick}")
+            response = await client.post("/notes", json={"id": tick, "text": "x"})
             assert response.status_code == 201
             deadline = started + 10
             while tick not in consumed and time.perf_counter() < deadline:

@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from shapely.geometry import Point, shape
 
+from devkit.topics import arrivals, tail
 from shared.kafka import ensure_topics
 from shared.settings import ServiceSettings
 from tests.bench.harness import bearer
@@ -80,33 +81,15 @@ class Tally:
     raw_seen: dict[bytes, float] = field(default_factory=dict)
 
 
-async def _reader(bootstrap: str, topics: list[str], fetch_wait_ms: int) -> AIOKafkaConsumer:
-    """A consumer without a group on every partition of the topics, from their end."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=fetch_wait_ms)
-    await consumer.start()
-    partitions = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
-    if not partitions:
-        await consumer.stop()
-        raise RuntimeError(f"topics {topics} have no partitions on {bootstrap}")
-    consumer.assign(partitions)
-    await consumer.seek_to_end(*partitions)
-    for partition in partitions:
-        await consumer.position(partition)
-    return consumer
-
-
 async def _listen(consumer: AIOKafkaConsumer, tally: Tally, stop: asyncio.Event) -> None:
-    while not stop.is_set():
-        batches = await consumer.getmany(timeout_ms=100)
-        arrived = time.perf_counter()
-        for records in batches.values():
-            for record in records:
-                if record.topic == RAW_TOPIC:
-                    tally.raw_seen.setdefault(record.key or b"", arrived)
-                    continue
-                event = json.loads(record.value or b"{}")
-                if event.get("type") == STALL_EVENT:
-                    tally.seen.setdefault((event["subject"], int(event["data"]["version"])), arrived)
+    async for arrived, records in arrivals(consumer, stop):
+        for record in records:
+            if record.topic == RAW_TOPIC:
+                tally.raw_seen.setdefault(record.key or b"", arrived)
+                continue
+            event = json.loads(record.value or b"{}")
+            if event.get("type") == STALL_EVENT:
+                tally.seen.setdefault((event["subject"], int(event["data"]["version"])), arrived)
 
 
 class FreshnessProbe:
@@ -159,7 +142,7 @@ class FreshnessProbe:
     async def run(self, seconds: float, settings: ServiceSettings, topic: str) -> dict[str, Any]:
         """``settings``: the platform's; the reader fetches with the same wait as the services' consumers."""
         await ensure_topics(settings, [RAW_TOPIC])
-        consumer = await _reader(settings.kafka_bootstrap, [topic, RAW_TOPIC], settings.kafka_fetch_max_wait_ms)
+        consumer = await tail(settings.kafka_bootstrap, [topic, RAW_TOPIC], settings.kafka_fetch_max_wait_ms)
         producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all", linger_ms=5)
         await producer.start()
         stop = asyncio.Event()

@@ -27,18 +27,28 @@ async def _switch(page: Any, lang: str) -> None:
     await expect(page.locator("html")).to_have_attribute("lang", lang)
 
 
+async def _login_view(
+    seeded: Platform, browser: Any, path: str, lang: str, problems: list[str], **context_options: Any
+) -> tuple[Any, Any]:
+    """A new browser context on the login view of ``path`` in ``lang``, checked with axe."""
+    from playwright.async_api import expect
+
+    context = await browser.new_context(**context_options)
+    page = await context.new_page()
+    _watch_console(page, problems)
+    await page.goto(seeded.gateway + path)
+    await expect(page.get_by_test_id("login-form")).to_be_visible(timeout=15_000)
+    await _switch(page, lang)
+    await assert_accessible(page, f"{path} ({lang}, login)")
+    return context, page
+
+
 @pytest.mark.parametrize("lang", ["it", "en"])
 async def test_the_dashboard_has_no_serious_accessibility_violations(seeded: Platform, browser: Any, lang: str) -> None:
     from playwright.async_api import expect
 
     problems: list[str] = []
-    context = await browser.new_context(viewport={"width": 1440, "height": 1000})
-    page = await context.new_page()
-    _watch_console(page, problems)
-    await page.goto(seeded.gateway + "/")
-    await expect(page.get_by_test_id("login-form")).to_be_visible(timeout=15_000)
-    await _switch(page, lang)
-    await assert_accessible(page, f"/ ({lang}, login)")
+    context, page = await _login_view(seeded, browser, "/", lang, problems, viewport={"width": 1440, "height": 1000})
     await _log_in(page, *OFFICE)
     await expect(page.get_by_test_id("district-table")).to_contain_text(re.compile(r"\w"), timeout=15_000)
     await expect(page.get_by_test_id(f"market-open-{MARKET}")).to_have_text(re.compile(r"^\d+$"), timeout=15_000)
@@ -54,13 +64,8 @@ async def test_the_operator_page_has_no_serious_accessibility_violations(
     from playwright.async_api import expect
 
     problems: list[str] = []
-    context = await browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
-    page = await context.new_page()
-    _watch_console(page, problems)
-    await page.goto(seeded.gateway + "/operator")
-    await expect(page.get_by_test_id("login-form")).to_be_visible(timeout=15_000)
-    await _switch(page, lang)
-    await assert_accessible(page, f"/operator ({lang}, login)")
+    phone = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+    context, page = await _login_view(seeded, browser, "/operator", lang, problems, **phone)
     await _log_in(page, f"operator-{MARKET}", "operator-demo")
     await expect(page.locator('[data-testid^="stall-"][data-status]').first).to_be_visible(timeout=15_000)
     await assert_accessible(page, f"/operator ({lang}, stalls)")

@@ -50,44 +50,8 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-def remove_prod_limits(root: Path) -> None:
-    edit(
-        root / "deploy/k8s/overlays/prod/patches/service-resources.yaml",
-        '    limits:\n      cpu: "1"\n      memory: 768Mi\n',
-        "",
-    )
-
-
-def allow_root_in_markets(root: Path) -> None:
-    edit(
-        root / "deploy/k8s/base/apps/markets/deployment.yaml",
-        "            readOnlyRootFilesystem: true\n            runAsNonRoot: true\n",
-        "            readOnlyRootFilesystem: true\n            runAsNonRoot: false\n",
-    )
-
-
-def latest_gateway_image_in_dev(root: Path) -> None:
-    edit(
-        root / "deploy/k8s/overlays/dev/kustomization.yaml",
-        "    newName: registry.example.org/milan-commerce/gateway\n    newTag: 0.1.0-dev\n",
-        "    newName: registry.example.org/milan-commerce/gateway\n    newTag: latest\n",
-    )
-
-
-def misspelt_topic_field(root: Path) -> None:
-    edit(root / "deploy/k8s/base/kafka/topics.yaml", "  partitions: 6\n", "  partition: 6\n")
-
-
-def misspelt_probe_in_shops(root: Path) -> None:
-    edit(root / "deploy/k8s/base/apps/shops/deployment.yaml", "livenessProbe:", "livenesProbe:")
-
-
-def unpinned_base_image(root: Path) -> None:
-    edit(
-        root / "deploy/Dockerfile",
-        "FROM python:3.11.14-slim-bookworm\n",
-        "FROM python:latest\n",
-    )
+# a breakage: (file of the copy, text in it, what replaces the text) edits, or a function of the copy's root
+Edits = tuple[tuple[str, str, str], ...]
 
 
 def dockerfile_copy_in_shops(root: Path) -> None:
@@ -95,50 +59,18 @@ def dockerfile_copy_in_shops(root: Path) -> None:
     shutil.copy2(root / "deploy" / "Dockerfile", root / "services" / "shops" / "Dockerfile")
 
 
-def ingress_catch_all(root: Path) -> None:
-    edit(
-        root / "deploy/k8s/base/apps/gateway/ingress.yaml",
-        "          - path: /api/v1\n            pathType: Prefix\n",
-        "          - path: /\n            pathType: Prefix\n",
-    )
+INGRESS = "deploy/k8s/base/apps/gateway/ingress.yaml"
+GATEWAY_IMAGE = "    newName: registry.example.org/milan-commerce/gateway\n"
 
-
-def ingress_exposes_metrics(root: Path) -> None:
-    edit(
-        root / "deploy/k8s/base/apps/gateway/ingress.yaml",
-        "          - path: /operator\n            pathType: Exact\n",
-        "          - path: /metrics\n            pathType: Exact\n",
-    )
-
-
-def forwarded_from_anyone(root: Path) -> None:
-    edit(
-        root / "deploy/k8s/base/apps/gateway/kustomization.yaml",
-        "      - FORWARDED_ALLOW_IPS=10.100.0.0/24\n",
-        "      - FORWARDED_ALLOW_IPS=*\n",
-    )
-
-
-def mongo_without_tls(root: Path) -> None:
-    edit(
-        root / "deploy/k8s/base/mongodb/mongodb.yaml",
-        "      enabled: true\n      optional: false\n",
-        "      enabled: false\n",
-    )
-    edit(root / "deploy/k8s/base/apps/kustomization.yaml", "      - MONGO_TLS_CA_FILE=/etc/mongo-ca/ca.crt\n", "")
-
-
-def image_without_profile(root: Path) -> None:
-    edit(root / "deploy/Dockerfile", "    PROFILE=prod \\\n", "")
-
-
-def install_without_hashes(root: Path) -> None:
-    edit(root / "deploy/Dockerfile", "pip install --require-hashes ", "pip install ")
-
-
-BREAKAGES: dict[str, tuple[Callable[[Path], None], tuple[str, ...]]] = {
+BREAKAGES: dict[str, tuple[Edits | Callable[[Path], None], tuple[str, ...]]] = {
     "deployment without resource limits": (
-        remove_prod_limits,
+        (
+            (
+                "deploy/k8s/overlays/prod/patches/service-resources.yaml",
+                '    limits:\n      cpu: "1"\n      memory: 768Mi\n',
+                "",
+            ),
+        ),
         (
             r"prod: Deployment/markets: container 'markets' has no cpu limit",
             r"CKV_K8S_11",
@@ -146,11 +78,23 @@ BREAKAGES: dict[str, tuple[Callable[[Path], None], tuple[str, ...]]] = {
         ),
     ),
     "container allowed to run as root": (
-        allow_root_in_markets,
+        (
+            (
+                "deploy/k8s/base/apps/markets/deployment.yaml",
+                "            readOnlyRootFilesystem: true\n            runAsNonRoot: true\n",
+                "            readOnlyRootFilesystem: true\n            runAsNonRoot: false\n",
+            ),
+        ),
         (r"Deployment/markets: container 'markets' must run with runAsNonRoot: true",),
     ),
     "image tagged latest": (
-        latest_gateway_image_in_dev,
+        (
+            (
+                "deploy/k8s/overlays/dev/kustomization.yaml",
+                GATEWAY_IMAGE + "    newTag: 0.1.0-dev\n",
+                GATEWAY_IMAGE + "    newTag: latest\n",
+            ),
+        ),
         (
             r"dev: Deployment/gateway: container 'gateway' image "
             r"'registry.example.org/milan-commerce/gateway:latest' uses the latest tag",
@@ -158,14 +102,14 @@ BREAKAGES: dict[str, tuple[Callable[[Path], None], tuple[str, ...]]] = {
         ),
     ),
     "KafkaTopic with an unknown field": (
-        misspelt_topic_field,
+        (("deploy/k8s/base/kafka/topics.yaml", "  partitions: 6\n", "  partition: 6\n"),),
         (
             r"KafkaTopic/markets.events: kafka.strimzi.io/v1 KafkaTopic schema: spec: "
             r"Additional properties are not allowed \('partition' was unexpected\)",
         ),
     ),
     "Deployment with an unknown field": (
-        misspelt_probe_in_shops,
+        (("deploy/k8s/base/apps/shops/deployment.yaml", "livenessProbe:", "livenesProbe:"),),
         (
             r"Deployment/shops: Kubernetes 1\.35 schema \(strict\): .*'livenesProbe' was unexpected",
             r"container 'shops' livenessProbe must be an HTTP GET on /healthz",
@@ -173,37 +117,62 @@ BREAKAGES: dict[str, tuple[Callable[[Path], None], tuple[str, ...]]] = {
         ),
     ),
     "ingress routing every path of the gateway": (
-        ingress_catch_all,
+        (
+            (
+                INGRESS,
+                "          - path: /api/v1\n            pathType: Prefix\n",
+                "          - path: /\n            pathType: Prefix\n",
+            ),
+        ),
         (
             r"prod: Ingress/gateway: a Prefix '/' path exposes every path of the backend",
             r"prod: Ingress/gateway: path '/' \(Prefix\) exposes /readyz",
         ),
     ),
     "ingress exposing the metrics": (
-        ingress_exposes_metrics,
+        (
+            (
+                INGRESS,
+                "          - path: /operator\n            pathType: Exact\n",
+                "          - path: /metrics\n            pathType: Exact\n",
+            ),
+        ),
         (r"dev: Ingress/gateway: path '/metrics' \(Exact\) exposes /metrics",),
     ),
     "forwarded addresses believed from anyone": (
-        forwarded_from_anyone,
+        (
+            (
+                "deploy/k8s/base/apps/gateway/kustomization.yaml",
+                "      - FORWARDED_ALLOW_IPS=10.100.0.0/24\n",
+                "      - FORWARDED_ALLOW_IPS=*\n",
+            ),
+        ),
         (r"prod: ConfigMap/gateway-config-\w+: FORWARDED_ALLOW_IPS entry '\*' is not a network",),
     ),
     "MongoDB without TLS": (
-        mongo_without_tls,
+        (
+            (
+                "deploy/k8s/base/mongodb/mongodb.yaml",
+                "      enabled: true\n      optional: false\n",
+                "      enabled: false\n",
+            ),
+            ("deploy/k8s/base/apps/kustomization.yaml", "      - MONGO_TLS_CA_FILE=/etc/mongo-ca/ca.crt\n", ""),
+        ),
         (
             r"prod: MongoDBCommunity/commerce-mongo: MongoDB must require TLS",
             r"prod: Deployment/markets: environment variable MONGO_TLS_CA_FILE is not set",
         ),
     ),
     "image that starts in the local profile": (
-        image_without_profile,
+        (("deploy/Dockerfile", "    PROFILE=prod \\\n", ""),),
         (r"deploy/Dockerfile: the image must set ENV PROFILE=prod",),
     ),
     "image installing packages without their hashes": (
-        install_without_hashes,
+        (("deploy/Dockerfile", "pip install --require-hashes ", "pip install "),),
         (r"deploy/Dockerfile: pip install without --require-hashes",),
     ),
     "Dockerfile on an unpinned base image": (
-        unpinned_base_image,
+        (("deploy/Dockerfile", "FROM python:3.11.14-slim-bookworm\n", "FROM python:latest\n"),),
         (r"deploy/Dockerfile:\d+: base image 'python:latest' uses the latest tag",),
     ),
     "a service with its own Dockerfile": (
@@ -213,12 +182,20 @@ BREAKAGES: dict[str, tuple[Callable[[Path], None], tuple[str, ...]]] = {
 }
 
 
+def break_copy(root: Path, breakage: Edits | Callable[[Path], None]) -> None:
+    if callable(breakage):
+        breakage(root)
+        return
+    for path, old, new in breakage:
+        edit(root / path, old, new)
+
+
 @pytest.fixture(scope="module")
 def broken_run(tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedProcess[str]:
     """One check over a copy of the tree carrying every breakage at once (each in its own place)."""
     root = copy_tree(tmp_path_factory.mktemp("broken"))
     for breakage, _ in BREAKAGES.values():
-        breakage(root)
+        break_copy(root, breakage)
     return run_check(root)
 
 

@@ -13,6 +13,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from pydantic import ValidationError
 from pymongo import AsyncMongoClient
 
 from devkit.testing import Platform, running_platform, unique
+from devkit.testing import eventually as devkit_eventually
 from shared.events import CloudEvent
 
 FAULT_ENV = {
@@ -52,19 +54,8 @@ def running(platform: Platform) -> Platform:
     return platform
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], timeout_s: float, what: str) -> Any:
-    """Poll ``check`` until it returns something truthy (an AssertionError counts as not yet)."""
-    deadline = time.monotonic() + timeout_s
-    last: BaseException | None = None
-    while time.monotonic() < deadline:
-        try:
-            value = await check()
-            if value:
-                return value
-        except (AssertionError, httpx.TransportError) as exc:
-            last = exc
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what}: {last}")
+# the platform's processes restart under these tests: a refused connection is "not yet" too
+eventually = partial(devkit_eventually, interval_s=0.2, not_yet=(AssertionError, httpx.TransportError))
 
 
 def square(lon: float, lat: float, half: float = 0.004) -> dict[str, Any]:

@@ -76,6 +76,8 @@ def create_app(settings: DistrictsSettings | None = None) -> FastAPI:
         alerts = AlertsService(alert_store, geography_store, on_change=refresher.request)
         figures = KpiQueries(projections, states, geography_store)
         runtime.provide(refresher)
+        runtime.start_when_ready(refresher.start)
+        runtime.stop_with_service(refresher.stop)
         runtime.provide(geography_service)
         runtime.provide(alerts)
         runtime.provide(figures)
@@ -89,25 +91,18 @@ def create_app(settings: DistrictsSettings | None = None) -> FastAPI:
         runtime.provide(overview)
         runtime.provide(interventions)
         runtime.provide(OpenDataService(overview, interventions, publisher))
-        runtime.provide(
-            Rebuilder(
-                settings=settings,
-                mongo=runtime.mongo,
-                consumers=runtime.new_consumer,
-                jobs=RebuildStore(db),
-                projections=projections,
-                projector=projector,
-                refresher=refresher,
-                topics=topics,
-            )
+        rebuilder = Rebuilder(
+            settings=settings,
+            mongo=runtime.mongo,
+            consumers=runtime.new_consumer,
+            jobs=RebuildStore(db),
+            projections=projections,
+            projector=projector,
+            refresher=refresher,
+            topics=topics,
         )
-
-    async def on_ready(runtime: Runtime) -> None:
-        runtime.component(Refresher).start()
-
-    async def on_stop(runtime: Runtime) -> None:
-        await runtime.component(Rebuilder).stop()
-        await runtime.component(Refresher).stop()
+        runtime.provide(rebuilder)
+        runtime.stop_with_service(rebuilder.stop)  # before the refresher's: the last registered stops first
 
     spec = ServiceSpec(
         name="districts",
@@ -130,8 +125,6 @@ def create_app(settings: DistrictsSettings | None = None) -> FastAPI:
         events=[KpisUpdated, AlertRaised, AlertResolved, InterventionRegistered],
         indexes=INDEXES,
         wire=wire,
-        on_ready=on_ready,
-        on_stop=on_stop,
     )
     return create_service_app(spec, settings)
 

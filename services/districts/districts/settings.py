@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from shared.settings import ServiceSettings
+from shared.settings import EVENT_TOPICS, SERVICE_PORTS, ServiceSettings
 
 
 class DistrictsSettings(ServiceSettings):
     """The topics it reads and writes, how often it refreshes, the vitality targets, the rebuild's timing."""
 
     service_name: str = "districts"
-    port: int = 8003
+    port: int = SERVICE_PORTS["districts"]
 
-    markets_topic: str = "markets.events"
-    shops_topic: str = "shops.events"
-    districts_topic: str = "districts.events"
+    markets_topic: str = EVENT_TOPICS["markets"]
+    shops_topic: str = EVENT_TOPICS["shops"]
+    districts_topic: str = EVENT_TOPICS["districts"]
     consumer_group: str = "districts"
 
     snapshot_interval_s: float = Field(default=300.0, gt=0, description="time-series sample of every district")

@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode
 
-from shared.settings import ServiceSettings
+from shared.settings import EVENT_TOPICS, SERVICE_PORTS, ServiceSettings, local_url
 from shared.tokens import load_private_key, load_public_keys
 
 DEFAULT_DEMO_PASSWORD = "office-demo"  # noqa: S105 - the documented local demo login, never created outside local
@@ -15,11 +15,11 @@ DEFAULT_DEMO_PASSWORD = "office-demo"  # noqa: S105 - the documented local demo 
 
 class GatewaySettings(ServiceSettings):
     service_name: str = "gateway"
-    port: int = 8000
+    port: int = SERVICE_PORTS["gateway"]
 
-    markets_url: str = "http://127.0.0.1:8001"
-    shops_url: str = "http://127.0.0.1:8002"
-    districts_url: str = "http://127.0.0.1:8003"
+    markets_url: str = local_url("markets")
+    shops_url: str = local_url("shops")
+    districts_url: str = local_url("districts")
 
     # browsers' origins allowed to call the API cross-site (comma-separated); empty: same origin only
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -64,9 +64,7 @@ class GatewaySettings(ServiceSettings):
     breaker_failures: int = Field(default=5, ge=1)
     breaker_open_s: float = Field(default=5.0, gt=0)
 
-    stream_topics: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["markets.events", "shops.events", "districts.events"]
-    )
+    stream_topics: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(EVENT_TOPICS.values()))
     sse_heartbeat_s: float = Field(default=15.0, gt=0)
     sse_ring_size: int = Field(default=1000, ge=1)
     sse_client_queue: int = Field(default=256, ge=1)

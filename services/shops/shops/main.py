@@ -29,14 +29,10 @@ def create_app(settings: ShopsSettings | None = None) -> FastAPI:
             ServicePointStore(runtime.mongo.db), runtime.metrics, reload_interval_s=settings.nearest_reload_interval_s
         )
         runtime.provide(finder)
+        runtime.start_when_ready(finder.start)
+        runtime.stop_with_service(finder.stop)
         runtime.provide(ShopsService(shops, runtime.outbox, card_copies=offers, watcher=finder))
         runtime.provide(OffersService(offers, shops, runtime.outbox, watcher=finder))
-
-    async def on_ready(runtime: Runtime) -> None:
-        await runtime.component(NearestFinder).start()
-
-    async def on_stop(runtime: Runtime) -> None:
-        await runtime.component(NearestFinder).stop()
 
     spec = ServiceSpec(
         name="shops",
@@ -48,8 +44,6 @@ def create_app(settings: ShopsSettings | None = None) -> FastAPI:
         events=[*register_events.PUBLISHED, *offers_events.PUBLISHED],
         indexes={**ShopStore.indexes, **OfferStore.indexes},
         wire=wire,
-        on_ready=on_ready,
-        on_stop=on_stop,
     )
     return create_service_app(spec, settings)
 

@@ -1,4 +1,4 @@
-"""A minimal service used to test the event backbone end to end (not part of the product)."""
+"""A minimal service on the shared runtime, for the event backbone's tests and benchmark (not part of the product)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from shared.app import Runtime, ServiceSpec, create_service_app
-from shared.consumer import PoisonEvent
+from shared.consumer import Handler, PoisonEvent
 from shared.events import CloudEvent, EventData
 from shared.outbox import UnitOfWork
 from shared.settings import ServiceSettings
@@ -30,7 +30,9 @@ class NoteIn(BaseModel):
     text: str
 
 
-def build(settings: ServiceSettings, topic: str, group: str | None = None) -> Any:
+def build(settings: ServiceSettings, topic: str, group: str | None = None, handler: Handler | None = None) -> Any:
+    """The probe service publishing on ``topic``; with a ``group``, it also consumes the topic with
+    ``handler`` (by default: count each note seen, refuse "poison", fail on "boom")."""
     router = APIRouter()
 
     @router.post("/notes", status_code=201)
@@ -58,7 +60,7 @@ def build(settings: ServiceSettings, topic: str, group: str | None = None) -> An
 
     async def wire(runtime: Runtime) -> None:
         if group:
-            runtime.add_consumer([topic], group, project)
+            runtime.add_consumer([topic], group, handler or project)
 
     spec = ServiceSpec(
         name="probe",
