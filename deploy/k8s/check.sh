@@ -47,12 +47,13 @@ checkov_checks=(
 say() { printf '%s\n' "$*"; }
 die_tools() { say "k8s-check: $*" >&2; exit 3; }
 
-# ensure_venv DIR REQUIREMENTS: (re)install when missing or when the
-# requirements file changed since the last successful install.
+# ensure_venv DIR REQUIREMENTS: (re)install when missing, when the requirements
+# file changed since the last successful install, or when the virtualenv was made
+# at another path (its scripts name the interpreter by absolute path).
 ensure_venv() {
   local dir="$1" requirements="$2" stamp want
   stamp="$dir/.requirements.sha256"
-  want="$(sha256sum "$requirements" | cut -d' ' -f1)"
+  want="$(sha256sum "$requirements" | cut -d' ' -f1) $(cd "$dir" 2>/dev/null && pwd -P || echo "$dir")"
   if [[ -x "$dir/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
     return 0
   fi

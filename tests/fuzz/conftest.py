@@ -11,6 +11,7 @@ import pytest
 from devkit.testing import Platform, running_platform
 from shared.identity import Principal, Role
 
+OFFICE_USER = "fuzz-office-7f3a"
 FUZZ_ENV = {"RATE_LIMIT_ENABLED": "false", "LOGIN_BURST": "1000", "LOGIN_MAX_FAILURES": "100"}
 
 
@@ -21,7 +22,9 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
 
 @pytest.fixture(scope="package")
 def office(platform: Platform) -> dict[str, str]:
-    token = platform.token(Principal(username="office", role=Role.OFFICE), timedelta(minutes=30))
+    # an office account of its own: the fuzzer disables, resets and re-roles the accounts it can name
+    # (the OpenAPI's examples say "office"), which would revoke a token of that account mid-run
+    token = platform.token(Principal(username=OFFICE_USER, role=Role.OFFICE), timedelta(minutes=60))
     return {"Authorization": f"Bearer {token}"}
 
 
