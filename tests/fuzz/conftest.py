@@ -32,3 +32,10 @@ def office(platform: Platform) -> dict[str, str]:
 async def gateway(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=platform.gateway, timeout=30) as client:
         yield client
+
+
+@pytest.fixture(scope="package")
+def departing(platform: Platform) -> dict[str, str]:
+    """A second office token, for the one route that revokes the token it comes with (logout)."""
+    token = platform.token(Principal(username=OFFICE_USER + "-logout", role=Role.OFFICE), timedelta(minutes=60))
+    return {"Authorization": f"Bearer {token}"}
