@@ -8,6 +8,7 @@ Every use case returns domain objects; the API maps them to what it answers.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -36,16 +37,15 @@ def market_event_fields(market: Market) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
 class StallsService:
     """Registering markets and their stalls, and the stalls' status during the day."""
 
-    def __init__(
-        self, store: MarketStore, outbox: Outbox, *, clock: Clock = utcnow, status_changes: Counter | None = None
-    ) -> None:
-        self.store = store
-        self.outbox = outbox
-        self.clock = clock
-        self.status_changes = status_changes
+    store: MarketStore
+    outbox: Outbox
+    _: KW_ONLY
+    clock: Clock = utcnow
+    status_changes: Counter | None = None
 
     # markets ---------------------------------------------------------------------------------
 
