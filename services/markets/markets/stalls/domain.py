@@ -88,6 +88,22 @@ class Market:
         return replace(self, **differing, version=self.version + 1, updated_at=at)
 
 
+@dataclass(frozen=True)
+class MarketQuery:
+    """Which markets a listing shows: those of this municipio and/or activity (None: any)."""
+
+    municipio: int | None = None
+    active: bool | None = None
+
+
+@dataclass(frozen=True)
+class StallQuery:
+    """Which of a market's stalls a listing shows: those with this status and/or category (None: any)."""
+
+    status: StallStatus | None = None
+    category: StallCategory | None = None
+
+
 def stall_key(market_id: str, number: str) -> str:
     """The stall's identity across the platform (and its events' subject)."""
     return f"{market_id}/{number}"
