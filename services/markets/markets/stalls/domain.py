@@ -20,6 +20,7 @@ from typing import Any
 
 from markets.concessions.domain import Concession
 from shared.errors import Conflict
+from shared.places import Location, OpeningInterval
 
 FOOD_SERVICE_SHARE = Fraction(1, 5)
 SURFACE_EPSILON_M2 = 1e-6
@@ -44,19 +45,6 @@ class StallCategory(StrEnum):
 
 
 @dataclass(frozen=True)
-class Location:
-    lon: float
-    lat: float
-
-
-@dataclass(frozen=True)
-class OpeningHours:
-    day: int  # 0 = Monday … 6 = Sunday
-    opens: str  # "HH:MM"
-    closes: str
-
-
-@dataclass(frozen=True)
 class Market:
     """A covered market as the City registers it; its stalls are separate aggregates."""
 
@@ -72,7 +60,7 @@ class Market:
     cap: str | None = None
     nil: str | None = None  # NIL (neighbourhood) name
     id_nil: int | None = None  # NIL number
-    opening_hours: tuple[OpeningHours, ...] = ()
+    opening_hours: tuple[OpeningInterval, ...] = ()
     notes: str = ""
     boxes: int | None = None  # official number of boxes, when known
 

@@ -15,8 +15,8 @@ from typing import Annotated, Any
 from fastapi import Path
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from markets.stalls import domain
 from markets.stalls.domain import HistoryEntry, MarketOverview, Stall, StallCategory, StallStatus, Surface
+from shared import places
 from shared.web.public import Public
 
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -61,9 +61,9 @@ def market_details(fields: dict[str, Any]) -> dict[str, Any]:
     """A market's details as the domain holds them, from a validated body's ``model_dump()``."""
     details = dict(fields)
     if details.get("location") is not None:
-        details["location"] = domain.Location(**details["location"])
+        details["location"] = places.Location(**details["location"])
     if details.get("opening_hours") is not None:
-        details["opening_hours"] = tuple(domain.OpeningHours(**h) for h in details["opening_hours"])
+        details["opening_hours"] = tuple(places.OpeningInterval(**h) for h in details["opening_hours"])
     return details
 
 

@@ -20,10 +20,8 @@ from pymongo.errors import DuplicateKeyError
 from markets.concessions.domain import Concession
 from markets.stalls.domain import (
     HistoryEntry,
-    Location,
     Market,
     MarketQuery,
-    OpeningHours,
     Stall,
     StallCategory,
     StallQuery,
@@ -33,6 +31,7 @@ from markets.stalls.domain import (
 )
 from shared.errors import Conflict, NotFound, PreconditionFailed
 from shared.mongo import Document, IndexSpec
+from shared.places import Location, OpeningInterval
 
 MARKETS, STALLS, HISTORY = "markets", "stalls", "stall_history"
 Session = AsyncClientSession | None
@@ -72,7 +71,7 @@ def _market(doc: Document) -> Market:
         cap=doc.get("cap"),
         nil=doc.get("nil"),
         id_nil=doc.get("id_nil"),
-        opening_hours=tuple(OpeningHours(h["day"], h["opens"], h["closes"]) for h in doc.get("opening_hours", ())),
+        opening_hours=tuple(OpeningInterval(h["day"], h["opens"], h["closes"]) for h in doc.get("opening_hours", ())),
         notes=doc.get("notes", ""),
         boxes=doc.get("boxes"),
     )

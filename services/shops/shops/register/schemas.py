@@ -8,13 +8,13 @@ from typing import Annotated, Any, Literal
 from fastapi import Path
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from shared.places import Location
 from shared.web.pagination import Page
 from shared.web.public import Public
 from shops.register.domain import (
     REGISTRY_FIELDS,
     Application,
     DocumentReference,
-    Location,
     Recognition,
     RecognitionState,
     Registry,
