@@ -26,13 +26,14 @@ from markets.concessions.domain import Concession
 from markets.settings import MarketsSettings
 from markets.spunta.service import SpuntaService
 from markets.spunta.store import SpuntaStore
-from markets.stalls.domain import HistoryEntry, Location, Market, Stall, StallCategory, StallStatus
+from markets.stalls.domain import HistoryEntry, Market, Stall, StallCategory, StallStatus
 from markets.stalls.events import StallStatusChanged
 from markets.stalls.store import MarketStore
 
 from devkit.topics import MissingTopic, arrivals, tail
 from shared.mongo import Mongo
 from shared.outbox import Outbox
+from shared.places import Location
 
 SETTLE_S = 10.0
 RETRY_AFTER_MAX_S = 1.0

@@ -22,13 +22,14 @@ from typing import Any
 
 from shops.nearest.service import NearestFinder
 from shops.nearest.store import ServicePointStore
-from shops.offers.domain import CATALOGUE, Offer, OpeningInterval
+from shops.offers.domain import CATALOGUE, Offer
 from shops.offers.store import OfferStore, offer_to_doc
-from shops.register.domain import Location, Registry, Shop, ShopKind, ShopStatus
+from shops.register.domain import Registry, Shop, ShopKind, ShopStatus
 from shops.settings import ShopsSettings
 
 from shared.metrics import ServiceMetrics
 from shared.mongo import Mongo
+from shared.places import Location, OpeningInterval
 
 MILAN = (9.08, 45.40, 9.28, 45.54)  # west, south, east, north
 SERVICE = "ritiro_pacchi"

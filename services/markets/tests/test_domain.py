@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime
 import pytest
 from markets.concessions.domain import Concession, concession_end
 from markets.stalls.domain import (
-    Location,
     Market,
     Occupancy,
     Stall,
@@ -20,6 +19,7 @@ from markets.stalls.domain import (
 )
 
 from shared.errors import Conflict, PreconditionFailed
+from shared.places import Location
 from shared.versions import Precondition
 
 AT = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)

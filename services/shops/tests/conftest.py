@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer
 from shops.main import create_app
 from shops.settings import ShopsSettings
 
 from devkit.client import ApiClient
 from devkit.testing import LocalKafka, LocalMongo, issue_token, make_settings, running_app, unique
+from devkit.topics import read_topic
 from shared.events import CloudEvent
 from shared.identity import Principal, Role
 
@@ -87,22 +85,8 @@ async def service(shops_settings: Callable[..., ShopsSettings]) -> AsyncIterator
 
 async def read_events(bootstrap: str, topic: str, until: Callable[[list[CloudEvent]], bool]) -> list[CloudEvent]:
     """Read a topic from the start until ``until(events)`` holds (or 15 s pass)."""
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        auto_offset_reset="earliest",
-        group_id=unique("shops-test-reader"),
-        session_timeout_ms=1500,
-        heartbeat_interval_ms=500,
-    )
-    await consumer.start()
-    events: list[CloudEvent] = []
-    try:
-        deadline = time.monotonic() + 15
-        while not until(events) and time.monotonic() < deadline:
-            for batch in (await consumer.getmany(timeout_ms=300)).values():
-                events.extend(CloudEvent.from_bytes(r.value) for r in batch)
-            await asyncio.sleep(0)
-    finally:
-        await consumer.stop()
-    return events
+
+    def events(records: list[Any]) -> list[CloudEvent]:
+        return [CloudEvent.from_bytes(r.value) for r in records]
+
+    return events(await read_topic(bootstrap, topic, lambda records: until(events(records))))

@@ -6,10 +6,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from shops.offers.domain import Offer, OpeningInterval
+from shops.offers.domain import Offer
 from shops.register.domain import (
     Application,
-    Location,
     RecognitionState,
     Registry,
     Shop,
@@ -19,6 +18,7 @@ from shops.register.domain import (
 )
 
 from shared.errors import Conflict, InvalidInput
+from shared.places import Location, OpeningInterval
 
 NOW = datetime(2026, 6, 15, 10, 0, tzinfo=UTC)
 

@@ -15,7 +15,7 @@ PURE = [
     "nearest/geoindex.py",
 ]
 IO_LIBRARIES = {"fastapi", "starlette", "pydantic", "pymongo", "bson", "aiokafka", "httpx", "uvicorn"}
-PURE_SHARED = {"shared.errors", "shared.versions"}
+PURE_SHARED = {"shared.errors", "shared.places", "shared.versions"}
 
 
 def imports(path: Path) -> set[str]:

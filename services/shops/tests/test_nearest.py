@@ -13,14 +13,14 @@ import pytest
 from shops.main import create_app
 from shops.nearest.domain import Nearby, ServicePoint
 from shops.nearest.service import NearestFinder
-from shops.offers.domain import OpeningInterval
 from shops.offers.hours import WeeklyHours
 from shops.offers.service import OffersService
-from shops.register.domain import Location, Registry, ShopCard, ShopKind, ShopStatus
+from shops.register.domain import Registry, ShopCard, ShopKind, ShopStatus
 from shops.register.service import ShopsService
 
 from devkit.testing import running_app
 from shared.metrics import ServiceMetrics
+from shared.places import Location, OpeningInterval
 from shared.versions import Precondition
 
 SERVICES = ("ritiro_pacchi", "info_turistiche")

@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from markets.spunta.domain import Candidate, SpuntaResult, Standing
 from markets.stalls.schemas import StallNumber, Strict, distinct
+from shared.web.public import Public
 
 # as the gateway writes account names: 3-64 characters, kept lower-case
 Username = Annotated[
@@ -58,10 +59,6 @@ class SpuntaPublic(BaseModel):
         return cls.model_validate({**asdict(result), "date": result.day})
 
 
-class StandingPublic(BaseModel):
+class StandingPublic(Public[Standing]):
     trader: str
     presences: int
-
-    @classmethod
-    def of(cls, standing: Standing) -> StandingPublic:
-        return cls.model_validate(asdict(standing))

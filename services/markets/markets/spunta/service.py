@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from datetime import UTC, datetime, time, tzinfo
 from zoneinfo import ZoneInfo
 
@@ -42,23 +42,15 @@ class Registration:
     created: bool  # False when the trader was already registered that day (an idempotent repeat)
 
 
+@dataclass(frozen=True)
 class SpuntaService:
-    def __init__(
-        self,
-        store: SpuntaStore,
-        markets: MarketStore,
-        outbox: Outbox,
-        *,
-        cutoff: time,
-        clock: Clock,
-        zone: tzinfo = ROME,
-    ) -> None:
-        self.store = store
-        self.markets = markets
-        self.outbox = outbox
-        self.cutoff = cutoff
-        self.clock = clock
-        self.zone = zone
+    store: SpuntaStore
+    markets: MarketStore
+    outbox: Outbox
+    _: KW_ONLY
+    cutoff: time
+    clock: Clock
+    zone: tzinfo = ROME
 
     def _now(self) -> datetime:
         """The clock's time in UTC, as the database gives it back (a stored answer equals a fresh one)."""

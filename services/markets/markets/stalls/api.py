@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from markets.stalls.domain import MarketOverview, Stall, StallCategory, StallStatus
+from markets.stalls.domain import MarketOverview, MarketQuery, Stall, StallCategory, StallQuery, StallStatus
 from markets.stalls.schemas import (
     HistoryEntryPublic,
     MarketCreate,
@@ -57,7 +57,7 @@ async def list_markets(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[MarketPublic]:
-    markets, total = await stalls.list_markets(municipio=municipio, active=active, limit=limit, offset=offset)
+    markets, total = await stalls.list_markets(MarketQuery(municipio, active), limit=limit, offset=offset)
     return Page.of([MarketPublic.of(m) for m in markets], total, limit, offset)
 
 
@@ -94,7 +94,7 @@ async def list_stalls(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[StallPublic]:
-    found, total = await stalls.list_stalls(market_id, status=status, category=category, limit=limit, offset=offset)
+    found, total = await stalls.list_stalls(market_id, StallQuery(status, category), limit=limit, offset=offset)
     return Page.of([StallPublic.of(s) for s in found], total, limit, offset)
 
 

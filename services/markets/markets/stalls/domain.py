@@ -20,6 +20,7 @@ from typing import Any
 
 from markets.concessions.domain import Concession
 from shared.errors import Conflict
+from shared.places import Location, OpeningInterval
 
 FOOD_SERVICE_SHARE = Fraction(1, 5)
 SURFACE_EPSILON_M2 = 1e-6
@@ -44,19 +45,6 @@ class StallCategory(StrEnum):
 
 
 @dataclass(frozen=True)
-class Location:
-    lon: float
-    lat: float
-
-
-@dataclass(frozen=True)
-class OpeningHours:
-    day: int  # 0 = Monday … 6 = Sunday
-    opens: str  # "HH:MM"
-    closes: str
-
-
-@dataclass(frozen=True)
 class Market:
     """A covered market as the City registers it; its stalls are separate aggregates."""
 
@@ -72,7 +60,7 @@ class Market:
     cap: str | None = None
     nil: str | None = None  # NIL (neighbourhood) name
     id_nil: int | None = None  # NIL number
-    opening_hours: tuple[OpeningHours, ...] = ()
+    opening_hours: tuple[OpeningInterval, ...] = ()
     notes: str = ""
     boxes: int | None = None  # official number of boxes, when known
 
@@ -86,6 +74,22 @@ class Market:
         if not differing:
             return self
         return replace(self, **differing, version=self.version + 1, updated_at=at)
+
+
+@dataclass(frozen=True)
+class MarketQuery:
+    """Which markets a listing shows: those of this municipio and/or activity (None: any)."""
+
+    municipio: int | None = None
+    active: bool | None = None
+
+
+@dataclass(frozen=True)
+class StallQuery:
+    """Which of a market's stalls a listing shows: those with this status and/or category (None: any)."""
+
+    status: StallStatus | None = None
+    category: StallCategory | None = None
 
 
 def stall_key(market_id: str, number: str) -> str:

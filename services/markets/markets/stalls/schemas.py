@@ -15,8 +15,9 @@ from typing import Annotated, Any
 from fastapi import Path
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from markets.stalls import domain
 from markets.stalls.domain import HistoryEntry, MarketOverview, Stall, StallCategory, StallStatus, Surface
+from shared import places
+from shared.web.public import Public
 
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
@@ -60,9 +61,9 @@ def market_details(fields: dict[str, Any]) -> dict[str, Any]:
     """A market's details as the domain holds them, from a validated body's ``model_dump()``."""
     details = dict(fields)
     if details.get("location") is not None:
-        details["location"] = domain.Location(**details["location"])
+        details["location"] = places.Location(**details["location"])
     if details.get("opening_hours") is not None:
-        details["opening_hours"] = tuple(domain.OpeningHours(**h) for h in details["opening_hours"])
+        details["opening_hours"] = tuple(places.OpeningInterval(**h) for h in details["opening_hours"])
     return details
 
 
@@ -171,9 +172,7 @@ class ConcessionPublic(BaseModel):
     end: date
 
 
-class StallPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class StallPublic(Public[Stall]):
     market_id: str
     number: str
     area_m2: float
@@ -184,10 +183,6 @@ class StallPublic(BaseModel):
     version: int
     updated_at: datetime
 
-    @classmethod
-    def of(cls, stall: Stall) -> StallPublic:
-        return cls.model_validate(stall)
-
 
 class StatusUpdate(Strict):
     status: StallStatus
@@ -195,8 +190,8 @@ class StatusUpdate(Strict):
     version: int | None = Field(default=None, ge=1, description="the version you read (as If-Match)")
 
 
-class HistoryEntryPublic(BaseModel):
-    model_config = ConfigDict(serialize_by_alias=True, from_attributes=True)
+class HistoryEntryPublic(Public[HistoryEntry]):
+    model_config = ConfigDict(serialize_by_alias=True)
 
     at: datetime
     from_: StallStatus | None = Field(
@@ -206,7 +201,3 @@ class HistoryEntryPublic(BaseModel):
     note: str
     actor: str
     version: int
-
-    @classmethod
-    def of(cls, entry: HistoryEntry) -> HistoryEntryPublic:
-        return cls.model_validate(entry)

@@ -8,13 +8,23 @@ Every use case returns domain objects; the API maps them to what it answers.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass
 from datetime import datetime
 from typing import Any
 
 from prometheus_client import Counter
 
 from markets.stalls import events
-from markets.stalls.domain import HistoryEntry, Market, MarketOverview, Stall, StallCategory, StallStatus
+from markets.stalls.domain import (
+    HistoryEntry,
+    Market,
+    MarketOverview,
+    MarketQuery,
+    Stall,
+    StallCategory,
+    StallQuery,
+    StallStatus,
+)
 from markets.stalls.store import MarketStore
 from shared.events import utcnow
 from shared.outbox import Outbox, UnitOfWork
@@ -36,16 +46,15 @@ def market_event_fields(market: Market) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
 class StallsService:
     """Registering markets and their stalls, and the stalls' status during the day."""
 
-    def __init__(
-        self, store: MarketStore, outbox: Outbox, *, clock: Clock = utcnow, status_changes: Counter | None = None
-    ) -> None:
-        self.store = store
-        self.outbox = outbox
-        self.clock = clock
-        self.status_changes = status_changes
+    store: MarketStore
+    outbox: Outbox
+    _: KW_ONLY
+    clock: Clock = utcnow
+    status_changes: Counter | None = None
 
     # markets ---------------------------------------------------------------------------------
 
@@ -82,10 +91,8 @@ class StallsService:
         market = await self.store.get_market(market_id)
         return MarketOverview.of(market, await self.store.stalls_of([market_id]))
 
-    async def list_markets(
-        self, *, municipio: int | None, active: bool | None, limit: int, offset: int
-    ) -> tuple[list[MarketOverview], int]:
-        markets, total = await self.store.list_markets(municipio=municipio, active=active, limit=limit, offset=offset)
+    async def list_markets(self, query: MarketQuery, *, limit: int, offset: int) -> tuple[list[MarketOverview], int]:
+        markets, total = await self.store.list_markets(query, limit=limit, offset=offset)
         stalls = await self.store.stalls_of([m.id for m in markets])
         return [MarketOverview.of(m, stalls) for m in markets], total
 
@@ -122,16 +129,10 @@ class StallsService:
         return await self.store.get_stall(market_id, number)
 
     async def list_stalls(
-        self,
-        market_id: str,
-        *,
-        status: StallStatus | None,
-        category: StallCategory | None,
-        limit: int,
-        offset: int,
+        self, market_id: str, query: StallQuery, *, limit: int, offset: int
     ) -> tuple[list[Stall], int]:
         await self.store.get_market(market_id)
-        return await self.store.list_stalls(market_id, status=status, category=category, limit=limit, offset=offset)
+        return await self.store.list_stalls(market_id, query, limit=limit, offset=offset)
 
     async def change_status(
         self, market_id: str, number: str, to: StallStatus, note: str, precondition: Precondition, actor: str

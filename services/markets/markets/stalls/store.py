@@ -20,17 +20,18 @@ from pymongo.errors import DuplicateKeyError
 from markets.concessions.domain import Concession
 from markets.stalls.domain import (
     HistoryEntry,
-    Location,
     Market,
-    OpeningHours,
+    MarketQuery,
     Stall,
     StallCategory,
+    StallQuery,
     StallStatus,
     number_order,
     stall_key,
 )
 from shared.errors import Conflict, NotFound, PreconditionFailed
 from shared.mongo import Document, IndexSpec
+from shared.places import Location, OpeningInterval
 
 MARKETS, STALLS, HISTORY = "markets", "stalls", "stall_history"
 Session = AsyncClientSession | None
@@ -70,7 +71,7 @@ def _market(doc: Document) -> Market:
         cap=doc.get("cap"),
         nil=doc.get("nil"),
         id_nil=doc.get("id_nil"),
-        opening_hours=tuple(OpeningHours(h["day"], h["opens"], h["closes"]) for h in doc.get("opening_hours", ())),
+        opening_hours=tuple(OpeningInterval(h["day"], h["opens"], h["closes"]) for h in doc.get("opening_hours", ())),
         notes=doc.get("notes", ""),
         boxes=doc.get("boxes"),
     )
@@ -164,14 +165,12 @@ class MarketStore:
         if result.matched_count == 0:
             raise PreconditionFailed(f"market {market.id!r} changed meanwhile; read it again")
 
-    async def list_markets(
-        self, *, municipio: int | None, active: bool | None, limit: int, offset: int
-    ) -> tuple[list[Market], int]:
+    async def list_markets(self, wanted: MarketQuery, *, limit: int, offset: int) -> tuple[list[Market], int]:
         query: Document = {}
-        if municipio is not None:
-            query["municipio"] = municipio
-        if active is not None:
-            query["active"] = active
+        if wanted.municipio is not None:
+            query["municipio"] = wanted.municipio
+        if wanted.active is not None:
+            query["active"] = wanted.active
         total = await self.markets.count_documents(query)
         cursor = self.markets.find(query).sort([("name", ASCENDING), ("_id", ASCENDING)]).skip(offset).limit(limit)
         return [_market(d) async for d in cursor], total
@@ -206,19 +205,13 @@ class MarketStore:
         return [_stall(d) async for d in cursor.sort([("market_id", ASCENDING), ("order", ASCENDING)])]
 
     async def list_stalls(
-        self,
-        market_id: str,
-        *,
-        status: StallStatus | None,
-        category: StallCategory | None,
-        limit: int,
-        offset: int,
+        self, market_id: str, wanted: StallQuery, *, limit: int, offset: int
     ) -> tuple[list[Stall], int]:
         query: Document = {"market_id": market_id}
-        if status is not None:
-            query["status"] = status.value
-        if category is not None:
-            query["category"] = category.value
+        if wanted.status is not None:
+            query["status"] = wanted.status.value
+        if wanted.category is not None:
+            query["category"] = wanted.category.value
         total = await self.stalls.count_documents(query)
         cursor = self.stalls.find(query).sort("order", ASCENDING).skip(offset).limit(limit)
         return [_stall(d) async for d in cursor], total

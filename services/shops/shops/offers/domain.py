@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from shared.errors import Conflict, InvalidInput
+from shared.places import OpeningInterval
 from shops.offers.hours import HoursError, WeeklyHours, format_hhmm
 from shops.register.domain import Shop
 
@@ -33,15 +34,6 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
     CatalogueEntry("bike_sharing_info", "Informazioni bike sharing", "Bike-sharing information"),
 )
 OFFER_CODES = frozenset(entry.code for entry in CATALOGUE)
-
-
-@dataclass(frozen=True)
-class OpeningInterval:
-    """One opening as written: ``day`` 0 = Monday … 6 = Sunday, ``closes`` earlier than ``opens`` past midnight."""
-
-    day: int
-    opens: str
-    closes: str
 
 
 @dataclass(frozen=True, kw_only=True)

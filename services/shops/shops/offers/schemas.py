@@ -6,7 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shops.offers.domain import CatalogueEntry, Offer, OpeningInterval
+from shared.places import OpeningInterval
+from shops.offers.domain import CatalogueEntry, Offer
 from shops.offers.hours import HHMM_PATTERN
 
 

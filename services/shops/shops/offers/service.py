@@ -14,8 +14,9 @@ from typing import Protocol
 from shared.errors import NotFound
 from shared.events import utcnow
 from shared.outbox import Outbox, UnitOfWork
+from shared.places import OpeningInterval
 from shops.offers import events
-from shops.offers.domain import Offer, OpeningInterval
+from shops.offers.domain import Offer
 from shops.offers.store import OfferStore
 from shops.register.domain import ShopCard
 from shops.register.service import found

@@ -14,7 +14,8 @@ from pymongo.errors import DuplicateKeyError
 
 from shared.errors import Conflict
 from shared.mongo import Document, IndexSpec
-from shops.offers.domain import Offer, OpeningInterval
+from shared.places import OpeningInterval
+from shops.offers.domain import Offer
 from shops.register.domain import ShopCard
 
 OFFERS = "services"

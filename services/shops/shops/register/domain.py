@@ -14,6 +14,7 @@ from enum import StrEnum, unique
 from typing import Any
 
 from shared.errors import Conflict, InvalidInput
+from shared.places import Location
 from shops.clock import local_time
 
 HISTORIC_MIN_YEARS = 50
@@ -44,14 +45,6 @@ class RecognitionState(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
     REJECTED = "rejected"
-
-
-@dataclass(frozen=True, slots=True)
-class Location:
-    """WGS84 degrees."""
-
-    lon: float
-    lat: float
 
 
 @dataclass(frozen=True, slots=True)

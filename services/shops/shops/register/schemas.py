@@ -8,12 +8,13 @@ from typing import Annotated, Any, Literal
 from fastapi import Path
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from shared.places import Location
 from shared.web.pagination import Page
+from shared.web.public import Public
 from shops.register.domain import (
     REGISTRY_FIELDS,
     Application,
     DocumentReference,
-    Location,
     Recognition,
     RecognitionState,
     Registry,
@@ -151,7 +152,7 @@ class ApplicationCreate(Body):
         )
 
 
-class RecognitionPublic(BaseModel):
+class RecognitionPublic(Public[Recognition]):
     state: RecognitionState
     application: ApplicationCreate
     applied_at: datetime
@@ -160,12 +161,8 @@ class RecognitionPublic(BaseModel):
     decided_by: str | None = None
     reason: str | None = None
 
-    @classmethod
-    def of(cls, recognition: Recognition) -> RecognitionPublic:
-        return cls.model_validate(recognition, from_attributes=True)
 
-
-class ShopPublic(BaseModel):
+class ShopPublic(Public[Shop]):
     id: str
     kind: ShopKind
     name: str
@@ -184,10 +181,6 @@ class ShopPublic(BaseModel):
     recognition_state: RecognitionState | None
     source: SourcePublic | None
     version: int
-
-    @classmethod
-    def of(cls, shop: Shop) -> ShopPublic:
-        return cls.model_validate(shop, from_attributes=True)
 
 
 def feature_collection(page: Page[ShopPublic]) -> dict[str, Any]:

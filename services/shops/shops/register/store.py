@@ -14,11 +14,11 @@ from pymongo.errors import DuplicateKeyError
 
 from shared.errors import Conflict
 from shared.mongo import Document, IndexSpec
+from shared.places import Location
 from shops.register.domain import (
     REGISTRY_FIELDS,
     Application,
     DocumentReference,
-    Location,
     Recognition,
     RecognitionState,
     Shop,
