@@ -132,6 +132,67 @@ def test_kpis_of_an_area() -> None:
     assert empty.stall_occupancy is None and empty.shops_active == 0
 
 
+def test_a_stall_keeps_the_latest_day_it_was_handed_out_whatever_the_order(events: Any) -> None:
+    stream = [
+        events.stall("m1", 1, "vacant"),
+        events.spunta("m1", "2026-06-02", [1, 2]),
+        events.spunta("m1", "2026-06-01", [1, 3]),
+        events.stall_status("m1", 1, "vacant", "open", 2),
+    ]
+    expected = snapshot(project(stream))
+    shuffler = random.Random(15)
+    for _ in range(100):
+        delivered = stream + shuffler.sample(stream, k=2)
+        shuffler.shuffle(delivered)
+        assert snapshot(project(delivered)) == expected
+    final = project(stream)
+    stall = final["stall:m1/1"].fields
+    assert (stall["market_id"], stall["status"], stall["spunta_day"]) == ("m1", "open", "2026-06-02")
+    assert final["stall:m1/2"].fields == {"spunta_day": "2026-06-02"}
+    assert final["stall:m1/3"].fields == {"spunta_day": "2026-06-01"}
+    assert not final["stall:m1/2"].active, "a stall known only from a spunta is not counted until its market says so"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"market_id": "m1", "date": "2026-02-30", "assignments": []},
+        {"market_id": "m1", "date": "tomorrow", "assignments": []},
+        {"market_id": "m1", "date": "2026-06-02", "assignments": "1, 2"},
+        {"market_id": "m1", "date": "2026-06-02", "assignments": [{"trader": "t"}]},
+        {"date": "2026-06-02", "assignments": []},
+    ],
+)
+def test_a_spunta_of_the_wrong_shape_is_refused(data: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        changes_of(CloudEvent(source="/markets", type="markets.spunta.assigned.v1", subject="m1/x", data=data))
+
+
+def test_stalls_handed_out_at_the_spunta_are_open_on_that_day_in_milan() -> None:
+    market = Entity("market:m", EntityType.MARKET, {"active": True}, districts=("d",))
+    stalls = [
+        Entity(f"stall:m/{n}", EntityType.STALL, {"market_id": "m", "status": status, **spunta})
+        for n, status, spunta in (
+            (1, "open", {}),
+            (2, "vacant", {"spunta_day": "2026-06-02"}),
+            (3, "closed", {"spunta_day": "2026-06-02"}),  # its holder did not come
+            (4, "vacant", {"spunta_day": "2026-06-01"}),
+            (5, "maintenance", {"spunta_day": "2026-06-02"}),
+            (6, "vacant", {}),
+        )
+    ]
+    contents = group_by_area([market], stalls, [], ["district:d"])["district:d"]
+    counted = ("stalls_total", "stalls_open", "stalls_vacant", "stall_occupancy")
+    # 00:30 on 2 June in Milan: stalls 2 and 3 are open, stall 5 stays in maintenance
+    past_midnight_in_milan = measure(contents, None, datetime(2026, 6, 1, 22, 30, tzinfo=UTC)).kpis
+    assert tuple(getattr(past_midnight_in_milan, k) for k in counted) == (6, 3, 2, 0.6667)
+    # 23:30 on 1 June in Milan: stall 4 (handed out on 1 June) is open, stalls 2 and 3 not yet
+    before_midnight_in_milan = measure(contents, None, datetime(2026, 6, 1, 21, 30, tzinfo=UTC)).kpis
+    assert tuple(getattr(before_midnight_in_milan, k) for k in counted) == (6, 2, 2, 0.6667)
+    next_day = measure(contents, None, datetime(2026, 6, 3, 8, 0, tzinfo=UTC)).kpis
+    assert tuple(getattr(next_day, k) for k in counted) == (6, 1, 3, 0.5)
+
+
 def test_placement_falls_back_on_the_nil_the_producer_named() -> None:
     district = DistrictShape("d", parse_perimeter("Polygon", [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]]))
     nil = NilShape(7, 100, parse_perimeter("Polygon", [[[0, 0], [2, 0], [2, 2], [0, 2], [0, 0]]]))
