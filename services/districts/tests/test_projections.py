@@ -61,15 +61,19 @@ def history(events: Any) -> list[CloudEvent]:
     ]
 
 
-def test_any_order_and_any_duplicates_give_the_same_entities(events: Any) -> None:
-    stream = history(events)
+def project_in_any_order(stream: list[CloudEvent], seed: int, rounds: int, repeated: int) -> dict[str, Entity]:
+    """The entities of ``stream``, checked to be the same when it is shuffled with some events twice."""
     expected = snapshot(project(stream))
-    shuffler = random.Random(6)
-    for _ in range(200):
-        delivered = stream + shuffler.sample(stream, k=5)
+    shuffler = random.Random(seed)
+    for _ in range(rounds):
+        delivered = stream + shuffler.sample(stream, k=repeated)
         shuffler.shuffle(delivered)
         assert snapshot(project(delivered)) == expected
-    final = project(stream)
+    return project(stream)
+
+
+def test_any_order_and_any_duplicates_give_the_same_entities(events: Any) -> None:
+    final = project_in_any_order(history(events), seed=6, rounds=200, repeated=5)
     s1 = final["shop:s1"]
     assert s1.fields["kind"] == "historic" and s1.fields["status"] == "active"
     assert s1.location == (9.20, 45.47), "the location of the latest full state wins"
@@ -139,13 +143,7 @@ def test_a_stall_keeps_the_latest_day_it_was_handed_out_whatever_the_order(event
         events.spunta("m1", "2026-06-01", [1, 3]),
         events.stall_status("m1", 1, "vacant", "open", 2),
     ]
-    expected = snapshot(project(stream))
-    shuffler = random.Random(15)
-    for _ in range(100):
-        delivered = stream + shuffler.sample(stream, k=2)
-        shuffler.shuffle(delivered)
-        assert snapshot(project(delivered)) == expected
-    final = project(stream)
+    final = project_in_any_order(stream, seed=15, rounds=100, repeated=2)
     stall = final["stall:m1/1"].fields
     assert (stall["market_id"], stall["status"], stall["spunta_day"]) == ("m1", "open", "2026-06-02")
     assert final["stall:m1/2"].fields == {"spunta_day": "2026-06-02"}
