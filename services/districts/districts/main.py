@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from fastapi import FastAPI
 
 from districts.alerts.api import router as alerts_router
@@ -33,6 +36,7 @@ from districts.rebuild.service import Rebuilder
 from districts.rebuild.store import RebuildStore
 from districts.settings import DistrictsSettings
 from shared.app import Runtime, ServiceSpec, create_service_app
+from shared.events import utcnow
 
 INDEXES = {
     **GeographyStore.indexes,
@@ -43,7 +47,8 @@ INDEXES = {
 }
 
 
-def create_app(settings: DistrictsSettings | None = None) -> FastAPI:
+def create_app(settings: DistrictsSettings | None = None, *, clock: Callable[[], datetime] = utcnow) -> FastAPI:
+    """The service; ``clock`` is the time KPIs are computed at (tests move it past midnight)."""
     settings = settings or DistrictsSettings()
     topics = [settings.markets_topic, settings.shops_topic]
 
@@ -64,6 +69,7 @@ def create_app(settings: DistrictsSettings | None = None) -> FastAPI:
             mongo=runtime.mongo,
             settings=settings,
             metrics=RefreshMetrics.create(runtime.metrics),
+            clock=clock,
         )
         runtime.add_consumer(
             topics,

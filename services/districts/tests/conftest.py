@@ -6,7 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -53,6 +53,15 @@ class Events:
         data = {"market_id": market_id, "number": number, "from": before, "to": after, "note": None}
         data.update(actor="operator", version=version, at=NOW.isoformat())
         return self._event("/markets", "markets.stall.status_changed.v1", f"{market_id}/{number}", data)
+
+    def spunta(
+        self, market_id: str, day: date | str, stalls: list[int], unassigned: tuple[str, ...] = ()
+    ) -> CloudEvent:
+        """A market day's spunta handing ``stalls`` out, one per trader, as the markets service publishes it."""
+        assignments = [{"trader": f"spuntista{i}", "stall": str(n)} for i, n in enumerate(stalls, 1)]
+        data = {"market_id": market_id, "date": str(day), "assignments": assignments, "unassigned": list(unassigned)}
+        data.update(offered=[str(n) for n in stalls], actor="operator", at=NOW.isoformat())
+        return self._event("/markets", "markets.spunta.assigned.v1", f"{market_id}/{day}", data)
 
     def shop(
         self,

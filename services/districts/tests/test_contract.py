@@ -8,9 +8,9 @@ from typing import Any
 
 from districts.alerts.events import AlertRaised, AlertResolved
 from districts.projection.changes import changes_of
-from districts.projection.events import CONSUMED, KpisUpdated
+from districts.projection.events import CONSUMED, KpisUpdated, SpuntaAssigned, SpuntaStall
 
-from devkit.catalogue import catalogue
+from devkit.catalogue import CATALOGUE, catalogue
 
 NOW = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 
@@ -29,11 +29,20 @@ def test_consumed_payloads_read_only_catalogue_fields() -> None:
         assert read - table[event_type] <= additions, (event_type, read - table[event_type])
 
 
+def test_the_spunta_is_followed_with_the_catalogue_fields() -> None:
+    assert CONSUMED["markets.spunta.assigned.v1"] is SpuntaAssigned
+    read = {info.alias or name for name, info in SpuntaAssigned.model_fields.items()}
+    assert read == {"market_id", "date", "assignments"}
+    row = next(line for line in CATALOGUE.read_text().splitlines() if "`markets.spunta.assigned.v1`" in line)
+    assert "assignments[{trader, stall}]" in row and set(SpuntaStall.model_fields) == {"stall"}
+
+
 def test_what_the_producers_publish_is_understood() -> None:
     # the producers' own event models (installed in the same environment): a move or rename fails here
     markets = importlib.import_module("markets.stalls.events")
     shops = importlib.import_module("shops.register.events")
     offers = importlib.import_module("shops.offers.events")
+    spunta = importlib.import_module("markets.spunta.events")
     published: list[Any] = [
         markets.MarketRegistered.model_validate(
             {"market_id": "wagner", "name": "Wagner", "address": "Piazza Wagner", "municipio": 7, "nil": "PAGANO",
@@ -57,6 +66,10 @@ def test_what_the_producers_publish_is_understood() -> None:
              "hours": [{"day": 5, "opens": "08:00", "closes": "20:00"}], "weekly_minutes": 720,
              "evening_minutes": 60, "weekend_minutes": 720, "actor": "k", "at": NOW}
         ),
+        spunta.SpuntaAssigned.model_validate(
+            {"market_id": "wagner", "date": "2026-05-04", "assignments": [{"trader": "t1", "stall": "7"}],
+             "unassigned": ["t2"], "offered": ["7"], "actor": "op", "at": NOW}
+        ),
     ]  # fmt: skip
     changes = [change for payload in published for change in changes_of(payload.to_event())]
     by_id = {c.entity_id: c for c in changes}
@@ -64,5 +77,6 @@ def test_what_the_producers_publish_is_understood() -> None:
     assert by_id["stall:wagner/12"].values["status"] == "vacant" and by_id["stall:wagner/12"].version == 4
     assert by_id["shop:bs-1"].movement is not None and by_id["shop:bs-1"].movement.to == "closed"
     assert by_id["service:o1"].values["weekend_minutes"] == 720
+    assert by_id["stall:wagner/7"].values == {"spunta_day": "2026-05-04"}
     registered = changes_of(published[2].to_event())[0]
     assert registered.values["nil_hint"] == 2 and registered.values["kind"] == "historic"

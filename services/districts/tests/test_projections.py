@@ -61,15 +61,19 @@ def history(events: Any) -> list[CloudEvent]:
     ]
 
 
-def test_any_order_and_any_duplicates_give_the_same_entities(events: Any) -> None:
-    stream = history(events)
+def project_in_any_order(stream: list[CloudEvent], seed: int, rounds: int, repeated: int) -> dict[str, Entity]:
+    """The entities of ``stream``, checked to be the same when it is shuffled with some events twice."""
     expected = snapshot(project(stream))
-    shuffler = random.Random(6)
-    for _ in range(200):
-        delivered = stream + shuffler.sample(stream, k=5)
+    shuffler = random.Random(seed)
+    for _ in range(rounds):
+        delivered = stream + shuffler.sample(stream, k=repeated)
         shuffler.shuffle(delivered)
         assert snapshot(project(delivered)) == expected
-    final = project(stream)
+    return project(stream)
+
+
+def test_any_order_and_any_duplicates_give_the_same_entities(events: Any) -> None:
+    final = project_in_any_order(history(events), seed=6, rounds=200, repeated=5)
     s1 = final["shop:s1"]
     assert s1.fields["kind"] == "historic" and s1.fields["status"] == "active"
     assert s1.location == (9.20, 45.47), "the location of the latest full state wins"
@@ -130,6 +134,61 @@ def test_kpis_of_an_area() -> None:
     assert kpis.services_by_type == {"ritiro_pacchi": 1} and kpis.population == 1000
     empty = measure(AreaContents(), None, now).kpis
     assert empty.stall_occupancy is None and empty.shops_active == 0
+
+
+def test_a_stall_keeps_the_latest_day_it_was_handed_out_whatever_the_order(events: Any) -> None:
+    stream = [
+        events.stall("m1", 1, "vacant"),
+        events.spunta("m1", "2026-06-02", [1, 2]),
+        events.spunta("m1", "2026-06-01", [1, 3]),
+        events.stall_status("m1", 1, "vacant", "open", 2),
+    ]
+    final = project_in_any_order(stream, seed=15, rounds=100, repeated=2)
+    stall = final["stall:m1/1"].fields
+    assert (stall["market_id"], stall["status"], stall["spunta_day"]) == ("m1", "open", "2026-06-02")
+    assert final["stall:m1/2"].fields == {"spunta_day": "2026-06-02"}
+    assert final["stall:m1/3"].fields == {"spunta_day": "2026-06-01"}
+    assert not final["stall:m1/2"].active, "a stall known only from a spunta is not counted until its market says so"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"market_id": "m1", "date": "2026-02-30", "assignments": []},
+        {"market_id": "m1", "date": "tomorrow", "assignments": []},
+        {"market_id": "m1", "date": "2026-06-02", "assignments": "1, 2"},
+        {"market_id": "m1", "date": "2026-06-02", "assignments": [{"trader": "t"}]},
+        {"date": "2026-06-02", "assignments": []},
+    ],
+)
+def test_a_spunta_of_the_wrong_shape_is_refused(data: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        changes_of(CloudEvent(source="/markets", type="markets.spunta.assigned.v1", subject="m1/x", data=data))
+
+
+def test_stalls_handed_out_at_the_spunta_are_open_on_that_day_in_milan() -> None:
+    market = Entity("market:m", EntityType.MARKET, {"active": True}, districts=("d",))
+    stalls = [
+        Entity(f"stall:m/{n}", EntityType.STALL, {"market_id": "m", "status": status, **spunta})
+        for n, status, spunta in (
+            (1, "open", {}),
+            (2, "vacant", {"spunta_day": "2026-06-02"}),
+            (3, "closed", {"spunta_day": "2026-06-02"}),  # its holder did not come
+            (4, "vacant", {"spunta_day": "2026-06-01"}),
+            (5, "maintenance", {"spunta_day": "2026-06-02"}),
+            (6, "vacant", {}),
+        )
+    ]
+    contents = group_by_area([market], stalls, [], ["district:d"])["district:d"]
+    counted = ("stalls_total", "stalls_open", "stalls_vacant", "stall_occupancy")
+    # 00:30 on 2 June in Milan: stalls 2 and 3 are open, stall 5 stays in maintenance
+    past_midnight_in_milan = measure(contents, None, datetime(2026, 6, 1, 22, 30, tzinfo=UTC)).kpis
+    assert tuple(getattr(past_midnight_in_milan, k) for k in counted) == (6, 3, 2, 0.6667)
+    # 23:30 on 1 June in Milan: stall 4 (handed out on 1 June) is open, stalls 2 and 3 not yet
+    before_midnight_in_milan = measure(contents, None, datetime(2026, 6, 1, 21, 30, tzinfo=UTC)).kpis
+    assert tuple(getattr(before_midnight_in_milan, k) for k in counted) == (6, 2, 2, 0.6667)
+    next_day = measure(contents, None, datetime(2026, 6, 3, 8, 0, tzinfo=UTC)).kpis
+    assert tuple(getattr(next_day, k) for k in counted) == (6, 1, 3, 0.5)
 
 
 def test_placement_falls_back_on_the_nil_the_producer_named() -> None:

@@ -9,6 +9,10 @@ Reading of the contract (docs/events.md):
   a closure is a status change to ``closed`` (a business registered already closed is history);
 - stalls count in the district of their market, only while the market is active; occupancy is the
   share of stalls that are not vacant, as the markets service defines it;
+- a stall handed out at a market day's spunta (``markets.spunta.assigned.v1``) is open on that
+  day (Europe/Rome) if it was vacant or its holder absent (closed): it leaves ``stalls_vacant``
+  and joins ``stalls_open`` for that day only. The event carries no version and a market day is
+  assigned once, so each stall keeps the latest day it was handed out, versioned by the day;
 - services count while offered by an active business. Service events carry no version: a removal
   is final, so it is ordered after the registration of the same service.
 """
@@ -18,12 +22,14 @@ from __future__ import annotations
 from districts.projection.domain import (
     ACTIVE,
     CLOSED,
+    SPUNTA_DAY,
     Change,
     EntityType,
     FieldValue,
     Movement,
     ShopKind,
     entity_id,
+    spunta_version,
 )
 from districts.projection.events import (
     CONSUMED,
@@ -34,6 +40,7 @@ from districts.projection.events import (
     ServiceRemoved,
     ShopRegistered,
     ShopStatusChanged,
+    SpuntaAssigned,
     StallAssigned,
     StallCreated,
     StallEvent,
@@ -130,6 +137,16 @@ def _stall_changes(payload: StallEvent) -> list[Change]:
     return [Change(stall, EntityType.STALL, payload.version, values)]
 
 
+def _spunta_changes(payload: SpuntaAssigned) -> list[Change]:
+    """The day on each stall handed out; the stall's market and status come from its own events."""
+    day: dict[str, FieldValue] = {SPUNTA_DAY: payload.date.isoformat()}
+    version = spunta_version(payload.date)
+    return [
+        Change(entity_id(EntityType.STALL, f"{payload.market_id}/{a.stall}"), EntityType.STALL, version, day)
+        for a in payload.assignments
+    ]
+
+
 def changes_of(event: CloudEvent) -> list[Change]:
     """The entity changes an event carries; none for a type this service does not follow.
 
@@ -151,4 +168,6 @@ def changes_of(event: CloudEvent) -> list[Change]:
         return _market_changes(payload)
     if isinstance(payload, StallEvent):
         return _stall_changes(payload)
+    if isinstance(payload, SpuntaAssigned):
+        return _spunta_changes(payload)
     return []

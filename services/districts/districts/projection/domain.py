@@ -4,6 +4,11 @@ Projections are built from events that may arrive twice or out of order. Every p
 keeps each of its fields as a last-writer-wins register ordered by the aggregate's ``version``, so
 the same events applied in any order, any number of times, give the same entity. Openings and
 closures are a set of movements keyed by the event that reported them, so they are counted once.
+
+A stall handed out at a market day's spunta keeps that day in its ``spunta_day`` field, whose
+version is the day itself: a later day's spunta replaces an earlier one whatever order they
+arrive in, and the same spunta twice changes nothing. The KPIs of a day count such a stall as
+open on that day only (:func:`counted_status`).
 """
 
 from __future__ import annotations
@@ -11,9 +16,10 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from districts.geography.domain import Locator, Placement
 
@@ -39,6 +45,9 @@ ACTIVE = "active"
 CLOSED = "closed"
 STALL_OPEN = "open"
 STALL_VACANT = "vacant"
+STALL_CLOSED = "closed"
+SPUNTA_DAY = "spunta_day"
+ROME = ZoneInfo("Europe/Rome")
 ACTIVITY_WINDOW = timedelta(days=30)
 
 
@@ -211,6 +220,29 @@ NUMERIC_KPIS = tuple(name for name in KPI_NAMES if name not in {"services_by_typ
 # ---------------------------------------------------------------- areas and their KPIs
 
 
+def market_day(at: datetime) -> date:
+    """The calendar day in Milan at ``at``: the day a spunta is held and counted for."""
+    return at.astimezone(ROME).date()
+
+
+def spunta_version(day: date) -> int:
+    """The version of a stall's ``spunta_day`` set by the spunta of ``day``: later days win."""
+    return day.toordinal()
+
+
+def counted_status(stall: Entity, day: date) -> str | None:
+    """A stall's status as the KPIs of ``day`` count it.
+
+    A stall handed out at that day's spunta is open for the day when it is vacant (no holder) or
+    closed (its holder did not come); its status is unchanged otherwise (open already, or in
+    maintenance, which the spunta never offers), and on any other day.
+    """
+    status = stall.text("status")
+    if status in (STALL_VACANT, STALL_CLOSED) and stall.text(SPUNTA_DAY) == day.isoformat():
+        return STALL_OPEN
+    return status
+
+
 def district_key(code: str) -> str:
     return f"district:{code}"
 
@@ -295,8 +327,9 @@ def measure(contents: AreaContents, population: int | None, now: datetime) -> Me
             openings += movement.is_opening
             closures += movement.is_closure
             historic_closures += movement.is_closure and shop.text("kind") == ShopKind.HISTORIC
-    stalls = [s for s in contents.stalls if s.active]
-    vacant = sum(s.text("status") == STALL_VACANT for s in stalls)
+    today = market_day(now)
+    stalls = [counted_status(s, today) for s in contents.stalls if s.active]
+    vacant = stalls.count(STALL_VACANT)
     by_type = Counter(s.text("service") or "unknown" for s in contents.services)
     kpis = Kpis(
         shops_active=len(active_shops),
@@ -305,7 +338,7 @@ def measure(contents: AreaContents, population: int | None, now: datetime) -> Me
         services_by_type=dict(sorted(by_type.items())),
         services_total=len(contents.services),
         stalls_total=len(stalls),
-        stalls_open=sum(s.text("status") == STALL_OPEN for s in stalls),
+        stalls_open=stalls.count(STALL_OPEN),
         stalls_vacant=vacant,
         stall_occupancy=round((len(stalls) - vacant) / len(stalls), 4) if stalls else None,
         openings_30d=openings,

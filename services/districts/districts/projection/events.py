@@ -7,6 +7,7 @@ producers may add fields (evolution is add-only) without breaking the projection
 
 from __future__ import annotations
 
+from datetime import date as Day
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -83,6 +84,28 @@ class StallReleased(StallEvent):
     status: str
 
 
+class SpuntaStall(BaseModel):
+    """One stall handed out at the spunta (the trader who got it is not needed here)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    stall: IdText
+
+
+class SpuntaAssigned(EventData):
+    """A market day's spunta: the stalls handed out to the traders present that day.
+
+    It carries no ``version``: the markets service assigns a market day once, and the day itself
+    orders the spunte of a stall (see :mod:`districts.projection.changes`).
+    """
+
+    event_type = "markets.spunta.assigned.v1"
+    source = "/markets"
+    market_id: IdText
+    date: Day
+    assignments: list[SpuntaStall]
+
+
 # ---------------------------------------------------------------- shops.events (consumed)
 
 
@@ -151,7 +174,9 @@ def _followed(*bases: type[EventData]) -> list[type[EventData]]:
     return found
 
 
-CONSUMED: dict[str, type[EventData]] = {model.event_type: model for model in _followed(_MarketEvent, _ShopEvent)}
+CONSUMED: dict[str, type[EventData]] = {
+    model.event_type: model for model in [*_followed(_MarketEvent, _ShopEvent), SpuntaAssigned]
+}
 
 
 # ---------------------------------------------------------------- districts.events (published)

@@ -6,7 +6,8 @@ commit wakes it (:meth:`Refresher.projected`), so do a change of the geography o
 another replica's work, and when a newer geography has settled. Only the areas named by the marks
 the batches left are recomputed, and their KPIs, samples, alert changes and events are written in
 one outbox transaction. The marks are deleted afterwards, so a crash in between only means
-computing the same numbers again (which publishes nothing). Marks are only ever inserted by the
+computing the same numbers again (which publishes nothing). When the day changes in Milan every
+area is recomputed, so stalls handed out at yesterday's spunta stop counting as open. Marks are only ever inserted by the
 consumers and deleted here, so the two never contend for the same documents. A failed cycle is
 retried with backoff (:func:`shared.retry.until_done`) until it succeeds or the service stops.
 """
@@ -18,7 +19,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 
 from prometheus_client import Counter, Histogram
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -35,6 +36,7 @@ from districts.projection.domain import (
     area_of,
     district_key,
     group_by_area,
+    market_day,
     measure,
     moved_to,
     nil_key,
@@ -91,6 +93,7 @@ class Refresher:
     _pending: set[str] = field(default_factory=set, init=False)
     _pending_full: bool = field(default=True, init=False)
     _geography: int = field(default=-1, init=False)
+    _day: date | None = field(default=None, init=False)
     _indexed: set[int] = field(default_factory=set, init=False)
     _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     _stopping: asyncio.Event = field(default_factory=asyncio.Event, init=False)
@@ -176,7 +179,8 @@ class Refresher:
                 await self.sweep(generation, locator, mark=generation == state.active)
         marks = await self.projections.marks(state.active, MARK_BATCH)
         known = self._known_keys(locator)
-        full = snapshot or self._pending_full or locator.version != self._geography
+        today = market_day(self.clock())
+        full = snapshot or self._pending_full or locator.version != self._geography or today != self._day
         pending, self._pending, self._pending_full = self._pending, set(), False
         try:
             keys = known if full else (await self._affected(state.active, marks) | pending) & known
@@ -187,7 +191,7 @@ class Refresher:
             self._pending_full = self._pending_full or full
             raise
         await self.projections.drop_marks(state.active, marks)
-        self._geography = locator.version
+        self._geography, self._day = locator.version, today
         if len(marks) == MARK_BATCH:
             self._wake.set()
         if keys:
