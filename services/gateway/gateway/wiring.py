@@ -27,6 +27,7 @@ from gateway.ratelimit import RateLimiter
 from gateway.settings import GatewaySettings
 from shared.app import Runtime
 from shared.metrics import ServiceMetrics
+from shared.retry import at_most
 from shared.tokens import TokenSigner, generate_private_pem, load_private_key, load_public_keys
 
 log = logging.getLogger(__name__)
@@ -110,16 +111,13 @@ class Gateway:
         )
 
     async def _with_retries(self, what: str, create: Callable[[], Awaitable[None]]) -> None:
-        delay = 0.2
-        for _ in range(10):
-            try:
-                await create()
-                return
-            except PyMongoError as exc:
-                log.warning("%s not created yet (%s); retrying", what, type(exc).__name__)
-                await asyncio.sleep(delay)
-                delay *= 2
-        log.error("the %s could not be created", what)
+        """Create first accounts despite a database that is briefly unavailable; give up (logged) after a few tries."""
+        try:
+            async for attempt in at_most(10, PyMongoError, what, first_wait_s=0.2):
+                with attempt:
+                    await create()
+        except PyMongoError as exc:
+            log.error("the %s could not be created (%s)", what, type(exc).__name__)
 
     async def on_stop(self, runtime: Runtime) -> None:
         self.hub.close()
