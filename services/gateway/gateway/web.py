@@ -40,35 +40,32 @@ NEAR_SCOPE = "/near"
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/")
-async def dashboard() -> FileResponse:
-    return FileResponse(STATIC / "index.html", media_type="text/html", headers=PAGE_HEADERS)
+# path, route name, file, media type, headers: the pages and the files that must sit outside /static
+SITE_FILES: tuple[tuple[str, str, Path, str, dict[str, str]], ...] = (
+    ("/", "dashboard", STATIC / "index.html", "text/html", PAGE_HEADERS),
+    ("/operator", "operator_page", STATIC / "operator.html", "text/html", PAGE_HEADERS),
+    ("/near", "near_page", STATIC / "near.html", "text/html", NEAR_HEADERS),
+    ("/near.webmanifest", "near_manifest", STATIC / "near.webmanifest", "application/manifest+json", PAGE_HEADERS),
+    (
+        "/near-sw.js",
+        "near_service_worker",
+        STATIC / "js" / "near-sw.js",
+        "text/javascript",
+        {**PAGE_HEADERS, "Service-Worker-Allowed": NEAR_SCOPE},
+    ),
+    ("/docs", "api_docs", DOCS_UI / "index.html", "text/html", PAGE_HEADERS),
+)
 
 
-@router.get("/operator")
-async def operator_page() -> FileResponse:
-    return FileResponse(STATIC / "operator.html", media_type="text/html", headers=PAGE_HEADERS)
+def _add_site_file(path: str, name: str, file: Path, media_type: str, headers: dict[str, str]) -> None:
+    async def site_file() -> FileResponse:
+        return FileResponse(file, media_type=media_type, headers=headers)
+
+    router.add_api_route(path, site_file, methods=["GET"], name=name)
 
 
-@router.get("/near")
-async def near_page() -> FileResponse:
-    return FileResponse(STATIC / "near.html", media_type="text/html", headers=NEAR_HEADERS)
-
-
-@router.get("/near.webmanifest")
-async def near_manifest() -> FileResponse:
-    return FileResponse(STATIC / "near.webmanifest", media_type="application/manifest+json", headers=PAGE_HEADERS)
-
-
-@router.get("/near-sw.js")
-async def near_service_worker() -> FileResponse:
-    headers = {**PAGE_HEADERS, "Service-Worker-Allowed": NEAR_SCOPE}
-    return FileResponse(STATIC / "js" / "near-sw.js", media_type="text/javascript", headers=headers)
-
-
-@router.get("/docs")
-async def api_docs() -> FileResponse:
-    return FileResponse(DOCS_UI / "index.html", media_type="text/html", headers=PAGE_HEADERS)
+for site_file in SITE_FILES:
+    _add_site_file(*site_file)
 
 
 @router.get("/docs/assets/{name}")
