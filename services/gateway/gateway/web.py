@@ -1,24 +1,29 @@
 """Pages for people: the office's dashboard, the operators' page, the citizens' page and the API documentation.
 
-Everything is served from this process (no CDN): the dashboard's files from ``static/``, Swagger UI
-from the pinned ``fastapi-swagger`` package (the documents it shows: :mod:`gateway.contracts`).
+Everything is served from this process (no CDN): the pages from ``pages/`` (one layout, see
+:func:`render_page`), their scripts, styles and images from ``static/``, Swagger UI from the pinned
+``fastapi-swagger`` package (the documents it shows: :mod:`gateway.contracts`).
 """
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from string import Template
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from shared.errors import NotFound
 
 PACKAGE = Path(__file__).resolve().parent
 STATIC = PACKAGE / "static"
+PAGES = PACKAGE / "pages"
+BLOCK = re.compile(r"^<!-- block: ([a-z_]+) -->\n", re.MULTILINE)
 DOCS_UI = PACKAGE / "docs_ui"
 SWAGGER = resources.files("fastapi_swagger") / "resources"
 DOCS_ASSETS: dict[str, tuple[Any, str]] = {
@@ -40,35 +45,61 @@ NEAR_SCOPE = "/near"
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/")
-async def dashboard() -> FileResponse:
-    return FileResponse(STATIC / "index.html", media_type="text/html", headers=PAGE_HEADERS)
+def render_page(name: str, **values: str) -> str:
+    """The page ``pages/<name>``: ``pages/layout.html`` with its ``${...}`` places filled by the page's
+    blocks (each opened by a line ``<!-- block: NAME -->``) and by the parts the pages share
+    (``pages/parts/NAME.html``: the language switch, the user box, the login form). Blocks may use
+    parts and parts blocks (the login form takes the page's ``login_intro``); ``values`` fill the
+    rest (the page's name and its top bar's class). Read at each request, so an edited page shows on
+    reload."""
+    _, *pieces = BLOCK.split((PAGES / name).read_text(encoding="utf-8"))
+    values |= {key: text.rstrip("\n") for key, text in zip(pieces[::2], pieces[1::2], strict=True)}
+    for part in (PAGES / "parts").glob("*.html"):
+        values[part.stem] = part.read_text(encoding="utf-8").rstrip("\n")
+    text = (PAGES / "layout.html").read_text(encoding="utf-8")
+    for _ in range(3):  # layout -> blocks -> parts -> blocks
+        text = Template(text).safe_substitute(values)
+    if missing := Template(text).get_identifiers():
+        raise LookupError(f"page {name}: nothing fills {', '.join(missing)}")
+    return text
 
 
-@router.get("/operator")
-async def operator_page() -> FileResponse:
-    return FileResponse(STATIC / "operator.html", media_type="text/html", headers=PAGE_HEADERS)
+def _add_page(path: str, name: str, page: str, topbar: str, headers: dict[str, str]) -> None:
+    async def serve_page() -> HTMLResponse:
+        return HTMLResponse(render_page(f"{page}.html", page=page, topbar=topbar), headers=headers)
+
+    router.add_api_route(path, serve_page, methods=["GET"], name=name)
 
 
-@router.get("/near")
-async def near_page() -> FileResponse:
-    return FileResponse(STATIC / "near.html", media_type="text/html", headers=NEAR_HEADERS)
+def _add_site_file(path: str, name: str, file: Path, media_type: str, headers: dict[str, str]) -> None:
+    async def site_file() -> FileResponse:
+        return FileResponse(file, media_type=media_type, headers=headers)
+
+    router.add_api_route(path, site_file, methods=["GET"], name=name)
 
 
-@router.get("/near.webmanifest")
-async def near_manifest() -> FileResponse:
-    return FileResponse(STATIC / "near.webmanifest", media_type="application/manifest+json", headers=PAGE_HEADERS)
-
-
-@router.get("/near-sw.js")
-async def near_service_worker() -> FileResponse:
-    headers = {**PAGE_HEADERS, "Service-Worker-Allowed": NEAR_SCOPE}
-    return FileResponse(STATIC / "js" / "near-sw.js", media_type="text/javascript", headers=headers)
-
-
-@router.get("/docs")
-async def api_docs() -> FileResponse:
-    return FileResponse(DOCS_UI / "index.html", media_type="text/html", headers=PAGE_HEADERS)
+# path, route name, page (pages/<page>.html, its body's class page-<page>), its top bar's class, headers
+PAGE_ROUTES: tuple[tuple[str, str, str, str, dict[str, str]], ...] = (
+    ("/", "dashboard", "dashboard", "topbar", PAGE_HEADERS),
+    ("/operator", "operator_page", "operator", "topbar topbar-compact", PAGE_HEADERS),
+    ("/near", "near_page", "near", "topbar topbar-compact", NEAR_HEADERS),
+)
+# path, route name, file, media type, headers: files that must sit outside /static
+SITE_FILES: tuple[tuple[str, str, Path, str, dict[str, str]], ...] = (
+    ("/near.webmanifest", "near_manifest", STATIC / "near.webmanifest", "application/manifest+json", PAGE_HEADERS),
+    (
+        "/near-sw.js",
+        "near_service_worker",
+        STATIC / "js" / "near-sw.js",
+        "text/javascript",
+        {**PAGE_HEADERS, "Service-Worker-Allowed": NEAR_SCOPE},
+    ),
+    ("/docs", "api_docs", DOCS_UI / "index.html", "text/html", PAGE_HEADERS),
+)
+for page_route in PAGE_ROUTES:
+    _add_page(*page_route)
+for site_file in SITE_FILES:
+    _add_site_file(*site_file)
 
 
 @router.get("/docs/assets/{name}")

@@ -27,6 +27,7 @@ from gateway.ratelimit import RateLimiter
 from gateway.settings import GatewaySettings
 from shared.app import Runtime
 from shared.metrics import ServiceMetrics
+from shared.retry import at_most
 from shared.tokens import TokenSigner, generate_private_pem, load_private_key, load_public_keys
 
 log = logging.getLogger(__name__)
@@ -96,9 +97,9 @@ class Gateway:
             asyncio.create_task(self.asyncapi.warm(), name="asyncapi-warm-up"),
         ]
         if self.settings.profile == "local":
-            await self._with_retries("local demo accounts", self._create_demo_users)
+            await create_with_retries("local demo accounts", self._create_demo_users)
         if self.settings.bootstrap_office_username and self.settings.bootstrap_office_password:
-            await self._with_retries("bootstrap office account", self._create_bootstrap_office)
+            await create_with_retries("bootstrap office account", self._create_bootstrap_office)
 
     async def _create_demo_users(self) -> None:
         await self.accounts.create_local_demo_users(self.settings.demo_password)
@@ -108,18 +109,6 @@ class Gateway:
         await self.accounts.ensure_office_account(
             self.settings.bootstrap_office_username, self.settings.bootstrap_office_password
         )
-
-    async def _with_retries(self, what: str, create: Callable[[], Awaitable[None]]) -> None:
-        delay = 0.2
-        for _ in range(10):
-            try:
-                await create()
-                return
-            except PyMongoError as exc:
-                log.warning("%s not created yet (%s); retrying", what, type(exc).__name__)
-                await asyncio.sleep(delay)
-                delay *= 2
-        log.error("the %s could not be created", what)
 
     async def on_stop(self, runtime: Runtime) -> None:
         self.hub.close()
@@ -134,6 +123,16 @@ class Gateway:
         if self.feed:
             await self.feed.stop()
         await self.proxy.close()
+
+
+async def create_with_retries(what: str, create: Callable[[], Awaitable[None]]) -> None:
+    """Create first accounts despite a database that is briefly unavailable; give up (logged) after a few tries."""
+    try:
+        async for attempt in at_most(10, PyMongoError, what, first_wait_s=0.2):
+            with attempt:
+                await create()
+    except PyMongoError as exc:
+        log.error("the %s could not be created (%s)", what, type(exc).__name__)
 
 
 def _signer(settings: GatewaySettings) -> TokenSigner:

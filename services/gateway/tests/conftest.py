@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import httpx
@@ -115,6 +116,13 @@ def _stand_in(name: str, hits: list[tuple[str, str, str]]) -> FastAPI:
     return app
 
 
+def _known_or_404(known: bool, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    """A stand-in's answer about one item: the item if it is the one the stand-in knows, else a 404 problem."""
+    if not known:
+        return JSONResponse({"title": "Not found", "status": 404}, status_code=404)
+    return JSONResponse(body, headers=headers)
+
+
 def markets_stand_in(hits: list[tuple[str, str, str]]) -> FastAPI:
     app = _stand_in("markets", hits)
 
@@ -129,9 +137,7 @@ def markets_stand_in(hits: list[tuple[str, str, str]]) -> FastAPI:
 
     @app.get("/markets/{market_id}")
     async def market(market_id: str) -> Response:
-        if market_id != "wagner":
-            return JSONResponse({"title": "Not found", "status": 404}, status_code=404)
-        return JSONResponse(MARKET, headers={"ETag": '"3"'})
+        return _known_or_404(market_id == "wagner", MARKET, {"ETag": '"3"'})
 
     @app.put("/markets/{market_id}/stalls/{number}/status")
     async def stall_status(market_id: str, number: str, request: Request) -> JSONResponse:
@@ -153,9 +159,7 @@ def shops_stand_in(hits: list[tuple[str, str, str]]) -> FastAPI:
 
     @app.get("/shops/{shop_id}")
     async def shop(shop_id: str) -> Response:
-        if shop_id != "ed-demo-isola":
-            return JSONResponse({"title": "Not found", "status": 404}, status_code=404)
-        return JSONResponse({"id": shop_id, "kind": "kiosk"})
+        return _known_or_404(shop_id == "ed-demo-isola", {"id": shop_id, "kind": "kiosk"})
 
     @app.post("/shops/{shop_id}/services", status_code=201)
     async def add_service(shop_id: str, item: Item) -> dict[str, str]:
@@ -209,6 +213,15 @@ def gateway_settings(
     }
     settings: GatewaySettings = make_settings(GatewaySettings, kafka, mongo, **values)
     return settings
+
+
+Configure = Callable[..., GatewaySettings]
+
+
+@pytest.fixture
+def configure(kafka: LocalKafka, mongo: LocalMongo, upstreams: Upstreams) -> Configure:
+    """Settings for a gateway of the test's own in front of the stand-ins: the defaults with the given overrides."""
+    return partial(gateway_settings, kafka, mongo, upstreams)
 
 
 @dataclass

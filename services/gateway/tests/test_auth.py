@@ -12,12 +12,12 @@ import httpx
 import jwt
 import pytest
 
-from devkit.testing import LocalKafka, LocalMongo, issue_token, signer_for
+from devkit.testing import issue_token, signer_for
 from shared.identity import Principal, Role
 from shared.settings import ServiceSettings
 from shared.tokens import generate_private_pem
 
-from .conftest import RunningGateway, Upstreams, gateway_settings, running_gateway
+from .conftest import Configure, RunningGateway, Upstreams, running_gateway
 
 pytestmark = pytest.mark.integration
 
@@ -192,11 +192,9 @@ async def test_roles_and_scopes_are_enforced_on_writes(gateway: RunningGateway, 
     assert (await client.get("/api/v1/markets/wagner")).status_code == 200, "reads stay anonymous"
 
 
-async def test_demo_accounts_exist_in_the_local_profile_only(
-    gateway: RunningGateway, kafka: LocalKafka, mongo: LocalMongo, upstreams: Upstreams
-) -> None:
+async def test_demo_accounts_exist_in_the_local_profile_only(gateway: RunningGateway, configure: Configure) -> None:
     assert (await _login(gateway.client, "office", "office-demo")).status_code == 401, "no demo accounts outside local"
-    settings = gateway_settings(kafka, mongo, upstreams, profile="local", demo_password="chosen-demo-password")
+    settings = configure(profile="local", demo_password="chosen-demo-password")
     async with running_gateway(settings) as local:
         accounts = {
             ("office", "chosen-demo-password"): {"username": "office", "role": "commerce_office", "scope": None},
@@ -227,13 +225,8 @@ async def test_demo_accounts_exist_in_the_local_profile_only(
         assert (await _login(again.client, "office", "chosen-demo-password")).status_code == 200, "never overwritten"
 
 
-async def test_a_new_installation_gets_its_first_office_account_from_the_environment(
-    kafka: LocalKafka, mongo: LocalMongo, upstreams: Upstreams
-) -> None:
-    settings = gateway_settings(
-        kafka,
-        mongo,
-        upstreams,
+async def test_a_new_installation_gets_its_first_office_account_from_the_environment(configure: Configure) -> None:
+    settings = configure(
         profile="test",
         bootstrap_office_username="ufficio-commercio",
         bootstrap_office_password="a-long-first-password",

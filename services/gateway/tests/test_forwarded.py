@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from devkit.testing import LocalKafka, LocalMongo
-
-from .conftest import Upstreams, gateway_settings, running_gateway
+from .conftest import Configure, running_gateway
 
 pytestmark = pytest.mark.integration
 
@@ -19,10 +17,8 @@ INGRESS_CIDR = "10.100.0.0/24"  # as in deploy/k8s/base/apps/gateway/kustomizati
 BURST = 3
 
 
-async def _statuses(kafka: LocalKafka, mongo: LocalMongo, upstreams: Upstreams) -> list[int]:
-    settings = gateway_settings(
-        kafka, mongo, upstreams, rate_limit_enabled=True, rate_limit_ip_burst=BURST, rate_limit_ip_per_s=0.001
-    )
+async def _statuses(configure: Configure) -> list[int]:
+    settings = configure(rate_limit_enabled=True, rate_limit_ip_burst=BURST, rate_limit_ip_per_s=0.001)
     statuses = []
     async with running_gateway(settings) as gateway:
         for n in range(BURST + 2):
@@ -32,15 +28,15 @@ async def _statuses(kafka: LocalKafka, mongo: LocalMongo, upstreams: Upstreams) 
 
 
 async def test_an_untrusted_peer_cannot_choose_its_rate_limit_key(
-    kafka: LocalKafka, mongo: LocalMongo, upstreams: Upstreams, monkeypatch: pytest.MonkeyPatch
+    configure: Configure, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("FORWARDED_ALLOW_IPS", INGRESS_CIDR)
-    assert await _statuses(kafka, mongo, upstreams) == [200] * BURST + [429, 429]
+    assert await _statuses(configure) == [200] * BURST + [429, 429]
 
 
 async def test_a_trusted_peer_forwards_the_client_address(
-    kafka: LocalKafka, mongo: LocalMongo, upstreams: Upstreams, monkeypatch: pytest.MonkeyPatch
+    configure: Configure, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The same requests from a trusted peer (what FORWARDED_ALLOW_IPS=* made of every peer) get a bucket each."""
     monkeypatch.setenv("FORWARDED_ALLOW_IPS", "127.0.0.1")
-    assert await _statuses(kafka, mongo, upstreams) == [200] * (BURST + 2)
+    assert await _statuses(configure) == [200] * (BURST + 2)

@@ -10,9 +10,7 @@ import asyncio
 
 import pytest
 
-from devkit.testing import LocalKafka, LocalMongo
-
-from .conftest import Upstreams, gateway_settings, running_gateway
+from .conftest import Configure, Upstreams, running_gateway
 
 pytestmark = pytest.mark.integration
 
@@ -27,10 +25,8 @@ def _overview_calls(upstreams: Upstreams, since: int) -> list[tuple[str, str]]:
     return [(method, path) for _, method, path in upstreams.hits[since:] if path != "/openapi.json"]
 
 
-async def test_a_burst_of_anonymous_callers_costs_one_fan_out(
-    kafka: LocalKafka, mongo: LocalMongo, upstreams: Upstreams
-) -> None:
-    settings = gateway_settings(kafka, mongo, upstreams, overview_cache_s=CACHE_S)
+async def test_a_burst_of_anonymous_callers_costs_one_fan_out(upstreams: Upstreams, configure: Configure) -> None:
+    settings = configure(overview_cache_s=CACHE_S)
     async with running_gateway(settings) as gateway:
         await asyncio.sleep(0.3)  # let the OpenAPI warm-up go by
         before = len(upstreams.hits)

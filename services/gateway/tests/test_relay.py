@@ -8,10 +8,9 @@ import time
 import pytest
 
 from devkit.stack.processes import free_port
-from devkit.testing import LocalKafka, LocalMongo
 from shared.identity import Role
 
-from .conftest import RunningGateway, Upstreams, gateway_settings, markets_stand_in, running_gateway, serve
+from .conftest import Configure, RunningGateway, Upstreams, markets_stand_in, running_gateway, serve
 
 pytestmark = pytest.mark.integration
 
@@ -125,12 +124,8 @@ async def test_overview_assembles_markets_districts_and_alerts(gateway: RunningG
     assert overview["partial"] is False and overview["unavailable"] == []
 
 
-async def test_a_service_that_is_down_gives_a_fast_503_and_partial_results(
-    kafka: LocalKafka, mongo: LocalMongo, upstreams: Upstreams
-) -> None:
-    settings = gateway_settings(
-        kafka, mongo, upstreams, markets_url=f"http://127.0.0.1:{free_port()}", breaker_failures=2, breaker_open_s=1.0
-    )
+async def test_a_service_that_is_down_gives_a_fast_503_and_partial_results(configure: Configure) -> None:
+    settings = configure(markets_url=f"http://127.0.0.1:{free_port()}", breaker_failures=2, breaker_open_s=1.0)
     async with running_gateway(settings) as gateway:
         client = gateway.client
         for _ in range(3):
@@ -159,23 +154,16 @@ async def test_a_service_that_is_down_gives_a_fast_503_and_partial_results(
                 await asyncio.sleep(0.2)
 
 
-async def test_a_service_that_hangs_gives_503_after_the_timeout(
-    kafka: LocalKafka, mongo: LocalMongo, upstreams: Upstreams
-) -> None:
-    async with running_gateway(gateway_settings(kafka, mongo, upstreams, upstream_timeout_s=0.5)) as gateway:
+async def test_a_service_that_hangs_gives_503_after_the_timeout(configure: Configure) -> None:
+    async with running_gateway(configure(upstream_timeout_s=0.5)) as gateway:
         started = time.perf_counter()
         late = await gateway.client.get("/api/v1/markets/slow")
         assert late.status_code == 503 and "in time" in late.json()["detail"]
         assert time.perf_counter() - started < 1.5
 
 
-async def test_rate_limits_answer_429_with_retry_after(
-    kafka: LocalKafka, mongo: LocalMongo, upstreams: Upstreams
-) -> None:
-    settings = gateway_settings(
-        kafka,
-        mongo,
-        upstreams,
+async def test_rate_limits_answer_429_with_retry_after(configure: Configure) -> None:
+    settings = configure(
         rate_limit_enabled=True,
         rate_limit_ip_per_s=0.5,
         rate_limit_ip_burst=7,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
+import stamina
 from gateway.access import AccessPolicy
 from gateway.contracts.openapi import namespaced
 from gateway.live.hub import EventHub
@@ -10,7 +13,9 @@ from gateway.overview import market_totals
 from gateway.ratelimit import RateLimiter
 from gateway.settings import GatewaySettings
 from gateway.upstreams import CircuitBreaker, CircuitState, owner_of
+from gateway.wiring import create_with_retries
 from pydantic import ValidationError
+from pymongo.errors import AutoReconnect
 
 from shared.errors import Forbidden, NotFound, Unauthorized
 from shared.identity import Principal, Role
@@ -180,3 +185,38 @@ def test_settings_refuse_the_default_secret_in_prod_and_read_lists_from_the_envi
     assert settings.port == 8000 and settings.service_name == "gateway"
     monkeypatch.delenv("CORS_ORIGINS")
     assert GatewaySettings().cors_origins == [], "no cross-origin access unless configured"
+
+
+class FlakyCreate:
+    """Fails with a database error the first ``failures`` times it is called."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.calls = 0
+
+    async def __call__(self) -> None:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise AutoReconnect("database not reachable yet")
+
+
+async def test_first_accounts_are_created_once_the_database_answers(caplog: pytest.LogCaptureFixture) -> None:
+    create = FlakyCreate(failures=2)
+    with caplog.at_level(logging.WARNING):
+        await create_with_retries("bootstrap office account", create)
+    assert create.calls == 3
+    retries = [r.getMessage() for r in caplog.records if r.name == "retry"]
+    assert len(retries) == 2, retries
+    assert all(m.startswith("bootstrap office account failed (AutoReconnect") for m in retries), retries
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_first_accounts_give_up_with_an_error_instead_of_blocking_the_start(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    create = FlakyCreate(failures=1000)
+    # no waits in test mode; the attempts stay those the gateway asks for (cap), at most 1000
+    with stamina.set_testing(True, attempts=1000, cap=True), caplog.at_level(logging.ERROR):
+        await create_with_retries("local demo accounts", create)
+    assert create.calls == 10
+    assert [r.getMessage() for r in caplog.records] == ["the local demo accounts could not be created (AutoReconnect)"]

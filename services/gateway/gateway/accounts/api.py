@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import BaseModel
 
 from gateway.accounts.domain import Account, AuditEntry
 from gateway.accounts.schemas import (
@@ -236,55 +238,83 @@ async def update_user(
     return _public(account)
 
 
-@router.post(
-    "/users/{username}/disable",
-    tags=["accounts"],
-    summary="Disable an account (commerce office): its tokens and sessions end",
-    response_model=UserPublic,
-    openapi_extra=BEARER_NEEDED,
-)
-async def disable_user(username: UsernamePath, request: Request, caller: Office, accounts: Accounts) -> UserPublic:
-    return _public(await accounts.disable(_actor(caller, request), username))
+# The office's actions on one account: POST /users/{username}/<action>, no body, answered by `answer`
+UserAction = Callable[[AccountService, Actor, str, Response], Awaitable[BaseModel]]
 
 
-@router.post(
-    "/users/{username}/enable",
-    tags=["accounts"],
-    summary="Enable an account again (commerce office); also lifts login delays",
-    response_model=UserPublic,
-    openapi_extra=BEARER_NEEDED,
-)
-async def enable_user(username: UsernamePath, request: Request, caller: Office, accounts: Accounts) -> UserPublic:
-    return _public(await accounts.enable(_actor(caller, request), username))
+def _account_change(change: Callable[[AccountService, Actor, str], Awaitable[Account]]) -> UserAction:
+    async def answer(accounts: AccountService, actor: Actor, username: str, _: Response) -> UserPublic:
+        return _public(await change(accounts, actor, username))
+
+    return answer
 
 
-@router.post(
-    "/users/{username}/unlock",
-    tags=["accounts"],
-    summary="Lift the login delays of an account from every address (commerce office)",
-    response_model=UnlockOut,
-    openapi_extra=BEARER_NEEDED,
-)
-async def unlock_user(username: UsernamePath, request: Request, caller: Office, accounts: Accounts) -> UnlockOut:
-    cleared = await accounts.unlock(_actor(caller, request), username)
-    return UnlockOut(username=username.lower(), cleared=cleared)
+async def _unlock(accounts: AccountService, actor: Actor, username: str, _: Response) -> UnlockOut:
+    return UnlockOut(username=username.lower(), cleared=await accounts.unlock(actor, username))
 
 
-@router.post(
-    "/users/{username}/password-reset",
-    tags=["accounts"],
-    summary="Reset a password (commerce office): sessions end, the old password stops working, a one-time token sets a new one",
-    response_model=PasswordResetOut,
-    openapi_extra=BEARER_NEEDED,
-)
-async def reset_password(
-    username: UsernamePath, request: Request, response: Response, caller: Office, accounts: Accounts
+async def _reset_password(
+    accounts: AccountService, actor: Actor, username: str, response: Response
 ) -> PasswordResetOut:
-    token, expires_at = await accounts.reset_password(_actor(caller, request), username)
+    token, expires_at = await accounts.reset_password(actor, username)
     response.headers["Cache-Control"] = "no-store"
     return PasswordResetOut(
         username=username.lower(), token=token, activation_url=accounts.activation_url(token), expires_at=expires_at
     )
+
+
+USER_ACTIONS: tuple[tuple[str, str, str, type[BaseModel], UserAction], ...] = (
+    (
+        "disable",
+        "disable_user",
+        "Disable an account (commerce office): its tokens and sessions end",
+        UserPublic,
+        _account_change(AccountService.disable),
+    ),
+    (
+        "enable",
+        "enable_user",
+        "Enable an account again (commerce office); also lifts login delays",
+        UserPublic,
+        _account_change(AccountService.enable),
+    ),
+    (
+        "unlock",
+        "unlock_user",
+        "Lift the login delays of an account from every address (commerce office)",
+        UnlockOut,
+        _unlock,
+    ),
+    (
+        "password-reset",
+        "reset_password",
+        "Reset a password (commerce office): sessions end, the old password stops working, a one-time token sets a new one",
+        PasswordResetOut,
+        _reset_password,
+    ),
+)
+
+
+def _add_user_action(action: str, name: str, summary: str, model: type[BaseModel], answer: UserAction) -> None:
+    async def route(
+        username: UsernamePath, request: Request, response: Response, caller: Office, accounts: Accounts
+    ) -> BaseModel:
+        return await answer(accounts, _actor(caller, request), username, response)
+
+    router.add_api_route(
+        f"/users/{{username}}/{action}",
+        route,
+        methods=["POST"],
+        name=name,
+        tags=["accounts"],
+        summary=summary,
+        response_model=model,
+        openapi_extra=BEARER_NEEDED,
+    )
+
+
+for user_action in USER_ACTIONS:
+    _add_user_action(*user_action)
 
 
 AuditFilter = tuple[str | None, datetime | None, datetime | None]

@@ -13,7 +13,7 @@ import hashlib
 import logging
 import secrets
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -82,27 +82,24 @@ class Actor:
     address: str | None = None
 
 
+@dataclass
 class AccountService:
-    def __init__(
-        self,
-        settings: GatewaySettings,
-        store: AccountStore,
-        passwords: Passwords,
-        signer: TokenSigner,
-        verifier: TokenVerifier,
-        metrics: GatewayMetrics,
-        proxy: Proxy,
-    ) -> None:
-        self.settings = settings
-        self.store = store
-        self.passwords = passwords
-        self.signer = signer
-        self.verifier = verifier
-        self.metrics = metrics
-        self.proxy = proxy
-        self.attempts = RateLimiter(settings.login_rate_per_minute / 60.0, settings.login_burst)
+    settings: GatewaySettings
+    store: AccountStore
+    passwords: Passwords
+    signer: TokenSigner
+    verifier: TokenVerifier
+    metrics: GatewayMetrics
+    proxy: Proxy
+    attempts: RateLimiter = field(init=False)
+    throttle: Throttle = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.attempts = RateLimiter(self.settings.login_rate_per_minute / 60.0, self.settings.login_burst)
         self.throttle = Throttle(
-            free=settings.login_max_failures, base_s=settings.login_delay_s, cap_s=settings.login_lockout_s
+            free=self.settings.login_max_failures,
+            base_s=self.settings.login_delay_s,
+            cap_s=self.settings.login_lockout_s,
         )
 
     # tokens and sessions

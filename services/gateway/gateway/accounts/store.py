@@ -8,8 +8,9 @@ token ids refused until every token they cover has expired) and ``audit``.
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict, fields, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
@@ -22,6 +23,7 @@ from shared.mongo import IndexSpec
 from shared.roles import Role
 
 FAILURE_MEMORY = timedelta(days=1)
+Record = TypeVar("Record", RefreshToken, AuditEntry)
 
 
 def _ttl(field: str, name: str, after_s: int = 0) -> IndexModel:
@@ -41,28 +43,16 @@ def _account(doc: dict[str, Any]) -> Account:
     )
 
 
-def _refresh(doc: dict[str, Any]) -> RefreshToken:
-    return RefreshToken(
-        token_hash=doc["_id"],
-        family=doc["family"],
-        username=doc["username"],
-        version=doc["version"],
-        expires_at=doc["expires_at"],
-        used=bool(doc.get("used", False)),
-    )
+def _record_doc(record: RefreshToken | AuditEntry, key: str) -> dict[str, Any]:
+    """A stored record as a document: its ``key`` field becomes ``_id``, the others keep their names."""
+    doc = asdict(record)
+    return {"_id": doc.pop(key), **doc}
 
 
-def _audit(doc: dict[str, Any]) -> AuditEntry:
-    return AuditEntry(
-        id=doc["_id"],
-        at=doc["at"],
-        actor=doc["actor"],
-        action=doc["action"],
-        target=doc["target"],
-        before=doc.get("before"),
-        after=doc.get("after"),
-        address=doc.get("address"),
-    )
+def _record(kind: type[Record], doc: dict[str, Any], key: str) -> Record:
+    """The inverse of :func:`_record_doc`; fields a document lacks take their defaults, extra ones are ignored."""
+    names = {f.name for f in fields(kind)} - {key}
+    return kind(**{key: doc["_id"]}, **{name: doc[name] for name in names if name in doc})
 
 
 class AccountStore:
@@ -189,16 +179,7 @@ class AccountStore:
     # refresh tokens
 
     async def add_refresh(self, token: RefreshToken) -> None:
-        await self.refresh.insert_one(
-            {
-                "_id": token.token_hash,
-                "family": token.family,
-                "username": token.username,
-                "version": token.version,
-                "expires_at": token.expires_at,
-                "used": False,
-            }
-        )
+        await self.refresh.insert_one(_record_doc(token, "token_hash"))
 
     async def use_refresh(self, token_hash: str, now: datetime) -> tuple[RefreshToken | None, bool]:
         """Mark a live refresh token used; (the token, whether this call was the one that used it)."""
@@ -208,13 +189,13 @@ class AccountStore:
             return_document=ReturnDocument.AFTER,
         )
         if doc is not None:
-            return _refresh(doc), True
+            return _record(RefreshToken, doc, "token_hash"), True
         doc = await self.refresh.find_one({"_id": token_hash, "expires_at": {"$gt": now}})
-        return (_refresh(doc), False) if doc else (None, False)
+        return (_record(RefreshToken, doc, "token_hash"), False) if doc else (None, False)
 
     async def find_refresh(self, token_hash: str) -> RefreshToken | None:
         doc = await self.refresh.find_one({"_id": token_hash})
-        return _refresh(doc) if doc else None
+        return _record(RefreshToken, doc, "token_hash") if doc else None
 
     async def drop_family(self, family: str) -> int:
         return (await self.refresh.delete_many({"family": family})).deleted_count
@@ -246,18 +227,7 @@ class AccountStore:
     # audit
 
     async def record(self, entry: AuditEntry) -> None:
-        await self.audit.insert_one(
-            {
-                "_id": entry.id or uuid.uuid4().hex,
-                "at": entry.at,
-                "actor": entry.actor,
-                "action": entry.action,
-                "target": entry.target,
-                "before": entry.before,
-                "after": entry.after,
-                "address": entry.address,
-            }
-        )
+        await self.audit.insert_one(_record_doc(replace(entry, id=entry.id or uuid.uuid4().hex), "id"))
 
     def _audit_query(self, actor: str | None, since: datetime | None, until: datetime | None) -> dict[str, Any]:
         query: dict[str, Any] = {}
@@ -272,4 +242,4 @@ class AccountStore:
     ) -> tuple[list[AuditEntry], int]:
         query = self._audit_query(actor, since, until)
         cursor = self.audit.find(query).sort([("at", DESCENDING), ("_id", DESCENDING)]).skip(offset).limit(limit)
-        return [_audit(doc) async for doc in cursor], await self.audit.count_documents(query)
+        return [_record(AuditEntry, doc, "id") async for doc in cursor], await self.audit.count_documents(query)

@@ -383,6 +383,26 @@ function districtRows(district) {
   return [row, detail];
 }
 
+// A sortable data table named `name` (its caption, headings and sort keys use that prefix): one heading
+// per column plus `extraHeads`, then the sorted rows, or a single row saying `empty`.
+function fillTable(table, name, columns, rows, { sort, toRows, empty, extraHeads = [] }) {
+  const width = String(columns.length + extraHeads.length);
+  keepFocus(() => {
+    clear(
+      table,
+      h('caption', { class: 'visually-hidden', text: t(`${name}.caption`) }),
+      h('thead', {}, h('tr', {}, columns.map(([key, label, cls]) => headerCell(name, key, label, cls)), extraHeads)),
+      h(
+        'tbody',
+        {},
+        rows.length
+          ? sortRows(rows, name, sort).map(toRows)
+          : h('tr', {}, h('td', { colspan: width, class: 'empty', text: empty })),
+      ),
+    );
+  });
+}
+
 function renderDistricts() {
   const table = $('#district-table');
   const columns = [
@@ -397,24 +417,11 @@ function renderDistricts() {
     ['closures_30d', 'districts.col.closures', 'num'],
     ['open_alerts', 'districts.col.alerts', 'num'],
   ];
-  keepFocus(() => {
-    clear(
-      table,
-      h('caption', { class: 'visually-hidden', text: t('districts.caption') }),
-      h(
-        'thead',
-        {},
-        h('tr', {}, columns.map(([key, label, cls]) => headerCell('districts', key, label, cls)),
-          h('th', { scope: 'col', class: 'plain', text: t('districts.col.components') })),
-      ),
-      h(
-        'tbody',
-        {},
-        state.districts.length
-          ? sortRows(state.districts, 'districts', DISTRICT_SORT).map(districtRows)
-          : h('tr', {}, h('td', { colspan: '11', class: 'empty', text: t('districts.empty') })),
-      ),
-    );
+  fillTable(table, 'districts', columns, state.districts, {
+    sort: DISTRICT_SORT,
+    toRows: districtRows,
+    empty: t('districts.empty'),
+    extraHeads: [h('th', { scope: 'col', class: 'plain', text: t('districts.col.components') })],
   });
   const asOf = state.districts.map((d) => kpisOf(d).as_of).filter(Boolean).sort().pop();
   $('#districts-as-of').textContent = asOf ? t('districts.as_of', { time: dateTime(asOf) }) : '';
@@ -469,19 +476,10 @@ function renderMarkets() {
     ['occupancy_rate', 'markets.col.occupancy', 'num'],
   ];
   const markets = [...state.markets.values()];
-  keepFocus(() => {
-    clear(
-      table,
-      h('caption', { class: 'visually-hidden', text: t('markets.caption') }),
-      h('thead', {}, h('tr', {}, columns.map(([key, label, cls]) => headerCell('markets', key, label, cls)))),
-      h(
-        'tbody',
-        {},
-        markets.length
-          ? sortRows(markets, 'markets', MARKET_SORT).map(marketRow)
-          : h('tr', {}, h('td', { colspan: '7', class: 'empty', text: state.marketsLoaded ? t('markets.empty') : t('common.loading') })),
-      ),
-    );
+  fillTable(table, 'markets', columns, markets, {
+    sort: MARKET_SORT,
+    toRows: marketRow,
+    empty: state.marketsLoaded ? t('markets.empty') : t('common.loading'),
   });
 }
 
