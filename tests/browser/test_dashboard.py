@@ -7,6 +7,7 @@ follows without a reload within 2 seconds. Screenshots of both pages are kept fo
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import time
@@ -139,3 +140,36 @@ async def test_api_documentation_renders_the_whole_public_api(seeded: Platform, 
     assert await page.locator(".opblock").count() > 30
     await context.close()
     assert not problems, f"the API documentation page reported errors: {problems}"
+
+
+def _percent(fraction: float) -> str:
+    return f"{round(fraction * 100)}%"
+
+
+async def test_an_alert_reads_in_the_pages_language(seeded: Platform, browser: Any) -> None:
+    """The demo's Ticinese district raises a low-occupancy alert; its reading is written in Italian,
+    then in English, from the alert's value and raise level (the service's sentence is English)."""
+    from playwright.async_api import expect
+
+    async with httpx.AsyncClient(base_url=seeded.gateway + "/api/v1", timeout=10) as api:
+        login = await api.post("/auth/token", data=dict(zip(("username", "password"), OFFICE, strict=True)))
+        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        deadline = time.monotonic() + 30
+        alert: dict[str, Any] | None = None
+        while alert is None and time.monotonic() < deadline:
+            overview = (await api.get("/overview", headers=headers)).json()
+            alert = next((a for a in overview.get("alerts", []) if a["condition"] == "low_occupancy"), None)
+            if alert is None:
+                await asyncio.sleep(0.5)
+    assert alert is not None, "the demo data raises a low-occupancy alert"
+    value, threshold = _percent(alert["value"]), _percent(alert["threshold"])
+
+    context = await browser.new_context(locale="it-IT")
+    page = await context.new_page()
+    await page.goto(seeded.gateway + "/")
+    await _log_in(page, *OFFICE)
+    detail = page.get_by_test_id(f"alert-{alert['id']}").locator(".alert-detail")
+    await expect(detail).to_have_text(f"Banchi occupati: {value} (allerta sotto il {threshold})", timeout=15_000)
+    await page.get_by_test_id("lang-en").click()
+    await expect(detail).to_have_text(f"Stalls occupied: {value} (alert below {threshold})", timeout=5_000)
+    await context.close()

@@ -82,6 +82,7 @@ class AlertPublic(BaseModel):
     id: str
     district: str
     condition: str
+    key: str = Field(description="the condition and what it watches, e.g. service_missing:ritiro_pacchi")
     state: Literal["open", "resolved"]
     raised_at: datetime
     resolved_at: datetime | None

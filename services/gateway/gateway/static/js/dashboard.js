@@ -510,12 +510,7 @@ function renderAlerts() {
   clear(
     list,
     alerts.map((alert) => {
-      const detail = alert.detail;
-      let detailText = '';
-      if (typeof detail === 'string') detailText = detail;
-      else if (detail && typeof detail === 'object') {
-        detailText = Object.entries(detail).map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`).join(' · ');
-      }
+      const detailText = alertDetail(alert);
       return h(
         'li',
         { class: 'alert-item', 'data-testid': `alert-${alert.id}` },
@@ -526,6 +521,27 @@ function renderAlerts() {
       );
     }),
   );
+}
+
+// An alert's reading in the page's language, from its condition, value and raise level; the
+// service's own sentence (English) only for a condition this page does not know.
+function alertDetail(alert) {
+  const { value, threshold } = alert;
+  const known = isNum(value) && isNum(threshold);
+  switch (known ? alert.condition : '') {
+    case 'low_occupancy':
+      return t('alert_detail.low_occupancy', { value: pct(value), threshold: pct(threshold) });
+    case 'historic_closures':
+      return t('alert_detail.historic_closures', { value: num(value), threshold: num(threshold) });
+    case 'vitality_drop':
+      return t('alert_detail.vitality_drop', { value: num(value, 1), threshold: num(threshold, 1) });
+    case 'service_missing': {
+      const service = typeof alert.key === 'string' ? alert.key.split(':')[1] : '';
+      return t('alert_detail.service_missing', { service: tOr('service_type', service) || DASH });
+    }
+    default:
+      return typeof alert.detail === 'string' ? alert.detail : '';
+  }
 }
 
 // ---------------------------------------------------------------- live feed
