@@ -114,7 +114,7 @@ DATASETS = (
         "occupati) e il tasso di occupazione. Nessun dato sui titolari dei posteggi.",
         description_en="Per market: name, districts, NIL, location, whether it operates, its stalls by status "
         "(open, vacant, closed, in maintenance; those handed out at today's spunta count as open) and the "
-        "occupancy rate. Nothing about the stalls' holders.",
+        "occupancy rate. Nothing about who holds the stalls.",
         theme="ECON",
         frequency="CONT",
         keywords=("mercati", "posteggi", "occupazione", "Milano"),
