@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from districts.overview.exports import cell
+from districts.overview.exports import blank, cell
 from districts.projection.domain import (
     STALL_CLOSED,
     STALL_OPEN,
@@ -44,7 +44,7 @@ class Place:
     def cells(self) -> list[object]:
         """District codes separated by spaces, the NIL, longitude and latitude (blank when unknown)."""
         lon, lat = self.location if self.location else ("", "")
-        return [" ".join(self.districts), _blank(self.nil), lon, lat]
+        return [" ".join(self.districts), blank(self.nil), lon, lat]
 
     def geometry(self) -> dict[str, Any] | None:
         return {"type": "Point", "coordinates": list(self.location)} if self.location else None
@@ -157,10 +157,6 @@ def historic_shops(city: AreaContents) -> list[HistoricShop]:
 PLACE_COLUMNS = ["districts", "nil", "lon", "lat"]
 
 
-def _blank(value: object) -> object:
-    return "" if value is None else value
-
-
 def _hours(minutes: int) -> float:
     return round(minutes / 60, 2)
 
@@ -199,7 +195,7 @@ def markets_csv_text(rows: list[MarketRow]) -> str:
                 r.stalls_vacant,
                 r.stalls_closed,
                 r.stalls_maintenance,
-                _blank(r.stall_occupancy),
+                blank(r.stall_occupancy),
             ]
         )
     return out.getvalue()
@@ -238,5 +234,5 @@ def historic_shops_csv_text(shops: list[HistoricShop]) -> str:
     out, writer = _writer()
     writer.writerow(["shop_id", "name", "year_founded", "status", *PLACE_COLUMNS])
     for s in shops:
-        writer.writerow([cell(s.shop_id), cell(s.name), _blank(s.year_founded), cell(s.status), *s.place.cells()])
+        writer.writerow([cell(s.shop_id), cell(s.name), blank(s.year_founded), cell(s.status), *s.place.cells()])
     return out.getvalue()

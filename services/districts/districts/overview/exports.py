@@ -61,7 +61,7 @@ def csv_text(districts: list[DistrictDetail]) -> str:
     return out.getvalue()
 
 
-def _blank(value: object) -> object:
+def blank(value: object) -> object:
     return "" if value is None else value
 
 
@@ -77,8 +77,8 @@ def nils_csv_text(nils: list[NilPublic]) -> str:
                 nil.id,
                 cell(nil.name),
                 nil.population,
-                _blank(nil.area_km2),
-                *(_blank(values[n]) for n in SCALARS if n != "population"),
+                blank(nil.area_km2),
+                *(blank(values[n]) for n in SCALARS if n != "population"),
             ]
         )
     return out.getvalue()
