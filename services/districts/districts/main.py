@@ -29,7 +29,7 @@ from districts.projection.api import nil_router as nil_timeseries_router
 from districts.projection.api import router as timeseries_router
 from districts.projection.events import KpisUpdated
 from districts.projection.refresher import Refresher, RefreshMetrics
-from districts.projection.service import KpiQueries, ProjectionStates, Projector
+from districts.projection.service import CityContents, KpiQueries, ProjectionStates, Projector
 from districts.projection.store import ProjectionStore
 from districts.rebuild.api import router as rebuild_router
 from districts.rebuild.service import Rebuilder
@@ -96,7 +96,7 @@ def create_app(settings: DistrictsSettings | None = None, *, clock: Callable[[],
         )
         runtime.provide(overview)
         runtime.provide(interventions)
-        runtime.provide(OpenDataService(overview, interventions, publisher))
+        runtime.provide(OpenDataService(overview, interventions, CityContents(projections, states), publisher))
         rebuilder = Rebuilder(
             settings=settings,
             mongo=runtime.mongo,

@@ -44,9 +44,9 @@ class Events:
         kind = "markets.market.registered.v1" if version == 1 else "markets.market.updated.v1"
         return self._event("/markets", kind, market_id, data)
 
-    def stall(self, market_id: str, number: int, status: str) -> CloudEvent:
+    def stall(self, market_id: str, number: int, status: str, holder: str = "holder") -> CloudEvent:
         data = {"market_id": market_id, "number": number, "area_m2": 12.5, "category": "food", "status": status}
-        data.update(holder=None if status == "vacant" else "holder", version=1, at=NOW.isoformat())
+        data.update(holder=None if status == "vacant" else holder, version=1, at=NOW.isoformat())
         return self._event("/markets", "markets.stall.created.v1", f"{market_id}/{number}", data)
 
     def stall_status(self, market_id: str, number: int, before: str, after: str, version: int) -> CloudEvent:
@@ -73,8 +73,9 @@ class Events:
         lat: float,
         year_founded: int | None = 1920,
         registered: bool = True,
+        name: str | None = None,
     ) -> CloudEvent:
-        data = {"shop_id": shop_id, "kind": kind, "name": f"Shop {shop_id}", "trade": "bakery", "address": "Via"}
+        data = {"shop_id": shop_id, "kind": kind, "name": name or f"Shop {shop_id}", "trade": "bakery", "address": "Via"}
         data.update(cap="20121", municipio=1, nil=None, location={"lon": lon, "lat": lat}, year_founded=year_founded)
         data.update(status=status, status_changed_at=NOW.isoformat(), version=version, unknown_future_field=1)
         kind_name = "shops.shop.registered.v1" if registered else "shops.shop.updated.v1"

@@ -44,7 +44,7 @@ async def test_catalogue_and_its_downloads_answer_anonymously_through_the_gatewa
             if "dcatapit:Dataset" in node["@type"]
             for d in node["dcat:distribution"]
         ]
-        assert len(downloads) == 5
+        assert len(downloads) == 9
         async with httpx.AsyncClient(timeout=10) as anonymous:
             for url, media_type in downloads:
                 assert url.startswith(f"{gateway.url}/api/v1/"), url

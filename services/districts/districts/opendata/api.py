@@ -7,6 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 from fastapi.responses import JSONResponse
 
+from districts.opendata.exports import (
+    historic_shops_csv_text,
+    markets_csv_text,
+    service_points_csv_text,
+    service_points_geojson,
+)
 from districts.opendata.service import OpenDataService
 from districts.overview.exports import interventions_csv_text, nils_csv_text, services_csv_text
 from districts.overview.schemas import DistrictDetail, NilPublic
@@ -43,3 +49,25 @@ async def services_csv(service: OpenData) -> Response:
 @router.get("/opendata/interventions.csv", summary="The interventions as CSV", response_class=Response)
 async def interventions_csv(service: OpenData) -> Response:
     return _csv(interventions_csv_text(await service.all_interventions()), "interventions.csv")
+
+
+@router.get("/opendata/markets.csv", summary="Markets and stall occupancy as CSV", response_class=Response)
+async def markets_csv(service: OpenData) -> Response:
+    return _csv(markets_csv_text(await service.markets()), "markets.csv")
+
+
+@router.get(
+    "/opendata/service-points.csv", summary="Services on offer and their weekly hours as CSV", response_class=Response
+)
+async def service_points_csv(service: OpenData) -> Response:
+    return _csv(service_points_csv_text(await service.service_points()), "service-points.csv")
+
+
+@router.get("/opendata/service-points.geojson", summary="Services on offer and their weekly hours as GeoJSON")
+async def service_points_map(service: OpenData) -> JSONResponse:
+    return JSONResponse(service_points_geojson(await service.service_points()), media_type="application/geo+json")
+
+
+@router.get("/opendata/historic-shops.csv", summary="Historic shops as CSV", response_class=Response)
+async def historic_shops_csv(service: OpenData) -> Response:
+    return _csv(historic_shops_csv_text(await service.historic_shops()), "historic-shops.csv")

@@ -1,8 +1,9 @@
 """The open-data catalogue as DCAT-AP_IT (JSON-LD): what the districts service publishes, and how.
 
 Pure: a list of :class:`Dataset` descriptions becomes the catalogue document. The datasets hold
-only aggregate figures per area (counts, shares, indexes) and the office's interventions: nothing
-that names a person or an account. Download addresses are relative IRIs, resolved (as JSON-LD
+aggregate figures per area (counts, shares, indexes), markets with their stalls counted by status,
+the services on offer where they are offered, the historic shops, and the office's interventions:
+nothing that names a person or an account (no stall holder, no spunta trader, no user). Download addresses are relative IRIs, resolved (as JSON-LD
 does) against the address the catalogue was fetched from, so they are right both at the service
 and behind the gateway's ``/api/v1``.
 """
@@ -105,6 +106,52 @@ DATASETS = (
         distributions=(Distribution("services.csv", "CSV", CSV),),
     ),
     Dataset(
+        identifier="mercati-occupazione",
+        title_it="Mercati comunali e occupazione dei posteggi",
+        title_en="Municipal markets and stall occupancy",
+        description_it="Per ogni mercato: nome, distretti, NIL, posizione, se è attivo, i posteggi per stato "
+        "(occupati, liberi, assenti, in manutenzione; quelli assegnati alla spunta di oggi contano come "
+        "occupati) e il tasso di occupazione. Nessun dato sui titolari dei posteggi.",
+        description_en="Per market: name, districts, NIL, location, whether it operates, its stalls by status "
+        "(open, vacant, closed, in maintenance; those handed out at today's spunta count as open) and the "
+        "occupancy rate. Nothing about who holds the stalls.",
+        theme="ECON",
+        frequency="CONT",
+        keywords=("mercati", "posteggi", "occupazione", "Milano"),
+        distributions=(Distribution("markets.csv", "CSV", CSV),),
+    ),
+    Dataset(
+        identifier="servizi-offerti",
+        title_it="Servizi offerti dagli esercizi e loro orari",
+        title_en="Services on offer at businesses and their opening hours",
+        description_it="Ogni servizio offerto da un esercizio attivo (ritiro pacchi, biglietti…): tipo, tipo di "
+        "esercizio, distretti, NIL, posizione e ore settimanali di apertura del servizio, di cui serali (dopo "
+        "le 19) e nel fine settimana. Gli orari giorno per giorno non sono pubblicati.",
+        description_en="Each service on offer at an active business (parcel pick-up, tickets…): type, kind of "
+        "business, districts, NIL, location and the service's weekly opening hours, of which in the evening "
+        "(after 19:00) and at the weekend. Day-by-day hours are not published.",
+        theme="ECON",
+        frequency="CONT",
+        keywords=("servizi", "orari", "commercio di prossimità", "Milano"),
+        distributions=(
+            Distribution("service-points.csv", "CSV", CSV),
+            Distribution("service-points.geojson", "GEOJSON", GEOJSON),
+        ),
+    ),
+    Dataset(
+        identifier="botteghe-storiche",
+        title_it="Botteghe storiche",
+        title_en="Historic shops",
+        description_it="Le botteghe storiche note alla piattaforma: insegna, anno di fondazione, stato (attiva o "
+        "chiusa), distretti, NIL e posizione.",
+        description_en="The historic shops known to the platform: sign, year founded, status (active or closed), "
+        "districts, NIL and location.",
+        theme="EDUC",
+        frequency="CONT",
+        keywords=("botteghe storiche", "commercio", "patrimonio", "Milano"),
+        distributions=(Distribution("historic-shops.csv", "CSV", CSV),),
+    ),
+    Dataset(
         identifier="interventi",
         title_it="Interventi del Comune nei quartieri del commercio",
         title_en="The city's interventions in commercial neighbourhoods",
@@ -200,10 +247,12 @@ def catalog(datasets: tuple[Dataset, ...], publisher: Publisher, modified: datet
                     "Milan's Urban Commerce Districts: open data",
                 ),
                 "dct:description": _text(
-                    "Indicatori del commercio di prossimità per distretto e NIL, servizi offerti e interventi "
-                    "del Comune, calcolati dal vivo dalla piattaforma.",
-                    "Neighbourhood commerce indicators per district and NIL, services on offer and the "
-                    "city's interventions, computed live by the platform.",
+                    "Indicatori del commercio di prossimità per distretto e NIL, mercati e occupazione dei "
+                    "posteggi, servizi offerti e loro orari, botteghe storiche e interventi del Comune, "
+                    "calcolati dal vivo dalla piattaforma.",
+                    "Neighbourhood commerce indicators per district and NIL, markets and stall occupancy, "
+                    "services on offer and their hours, historic shops and the city's interventions, "
+                    "computed live by the platform.",
                 ),
                 "dct:publisher": agent,
                 "dct:modified": _date(modified),

@@ -1,4 +1,5 @@
-"""Use cases of the open data: the catalogue and the exports it lists, read through the overview."""
+"""Use cases of the open data: the catalogue and the exports it lists, read through the overview and the
+projected entities."""
 
 from __future__ import annotations
 
@@ -10,8 +11,17 @@ from typing import Any
 from districts.interventions.domain import Intervention
 from districts.interventions.service import InterventionsService
 from districts.opendata.domain import DATASETS, Publisher, catalog
+from districts.opendata.exports import (
+    HistoricShop,
+    MarketRow,
+    ServicePoint,
+    historic_shops,
+    market_rows,
+    service_points,
+)
 from districts.overview.domain import DistrictView, NilView
 from districts.overview.service import OverviewService
+from districts.projection.service import CityContents
 from shared.events import utcnow
 
 PAGE = 500
@@ -21,6 +31,7 @@ PAGE = 500
 class OpenDataService:
     overview: OverviewService
     interventions: InterventionsService
+    contents: CityContents
     publisher: Publisher
     clock: Callable[[], datetime] = utcnow
 
@@ -35,6 +46,15 @@ class OpenDataService:
 
     async def nils(self) -> list[NilView]:
         return await self.overview.all_nils()
+
+    async def markets(self) -> list[MarketRow]:
+        return market_rows(await self.contents.city(), self.clock())
+
+    async def service_points(self) -> list[ServicePoint]:
+        return service_points(await self.contents.city())
+
+    async def historic_shops(self) -> list[HistoricShop]:
+        return historic_shops(await self.contents.city())
 
     async def all_interventions(self) -> list[Intervention]:
         found: list[Intervention] = []

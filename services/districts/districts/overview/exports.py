@@ -17,7 +17,7 @@ SCALARS = [name for name in KPI_NAMES if name != "services_by_type"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _cell(text: str) -> str:
+def cell(text: str) -> str:
     """Text a spreadsheet will not run as a formula: a leading apostrophe makes it a literal."""
     return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
@@ -52,7 +52,7 @@ def csv_text(districts: list[DistrictDetail]) -> str:
         writer.writerow(
             [
                 d.code,
-                _cell(d.name),
+                cell(d.name),
                 *("" if values[name] is None else values[name] for name in SCALARS),
                 *(d.kpis.services_by_type.get(t, 0) for t in service_types),
                 len(d.open_alerts),
@@ -61,7 +61,7 @@ def csv_text(districts: list[DistrictDetail]) -> str:
     return out.getvalue()
 
 
-def _blank(value: object) -> object:
+def blank(value: object) -> object:
     return "" if value is None else value
 
 
@@ -75,10 +75,10 @@ def nils_csv_text(nils: list[NilPublic]) -> str:
         writer.writerow(
             [
                 nil.id,
-                _cell(nil.name),
+                cell(nil.name),
                 nil.population,
-                _blank(nil.area_km2),
-                *(_blank(values[n]) for n in SCALARS if n != "population"),
+                blank(nil.area_km2),
+                *(blank(values[n]) for n in SCALARS if n != "population"),
             ]
         )
     return out.getvalue()
@@ -91,7 +91,7 @@ def services_csv_text(districts: list[DistrictDetail]) -> str:
     writer.writerow(["district", "district_name", "service", "businesses"])
     for d in districts:
         for service, count in sorted(d.kpis.services_by_type.items()):
-            writer.writerow([d.code, _cell(d.name), _cell(service), count])
+            writer.writerow([d.code, cell(d.name), cell(service), count])
     return out.getvalue()
 
 
@@ -103,6 +103,6 @@ def interventions_csv_text(interventions: list[Intervention]) -> str:
     for i in interventions:
         target = [i.target.type.value, i.target.id]
         writer.writerow(
-            [i.code, _cell(i.title), i.kind.value, *target, i.started_at.isoformat(), " ".join(i.comparison)]
+            [i.code, cell(i.title), i.kind.value, *target, i.started_at.isoformat(), " ".join(i.comparison)]
         )
     return out.getvalue()

@@ -23,8 +23,10 @@ from districts.geography.store import GeographyStore
 from districts.projection.changes import changes_of
 from districts.projection.domain import (
     NUMERIC_KPIS,
+    AreaContents,
     Change,
     Entity,
+    EntityType,
     ProjectionState,
     Series,
     StoredEntity,
@@ -123,6 +125,29 @@ class Projector:
             await self.store.save_entities(generation, saved, session)
             if generation == active:
                 await self.store.add_mark(generation, areas, parents, session)
+
+
+@dataclass(frozen=True)
+class CityContents:
+    """Everything the active generation holds: markets with their stalls, businesses with their services."""
+
+    store: ProjectionStore
+    states: ProjectionStates
+
+    async def city(self) -> AreaContents:
+        """Every projected market and business, the stalls of those markets and the services of those businesses."""
+        generation = (await self.states.current()).active
+        placed = await self.store.placed(generation, None, None, None)
+        markets = [e for e in placed if e.type is EntityType.MARKET]
+        shops = [e for e in placed if e.type is EntityType.SHOP]
+        stalls = await self.store.children(generation, "market_id", [m.ref for m in markets], None)
+        services = await self.store.children(generation, "shop_id", [s.ref for s in shops], None)
+        return AreaContents(
+            shops=sorted(shops, key=lambda e: e.id),
+            markets=sorted(markets, key=lambda e: e.id),
+            stalls=sorted((e for e in stalls if e.type is EntityType.STALL), key=lambda e: e.id),
+            services=sorted((e for e in services if e.type is EntityType.SERVICE), key=lambda e: e.id),
+        )
 
 
 @dataclass(frozen=True)
