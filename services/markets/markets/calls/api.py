@@ -112,8 +112,8 @@ async def evaluations(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[EvaluationPublic]:
-    found = await calls.evaluations(call_id, application)
-    return Page.of([EvaluationPublic.of(e) for e in found[offset : offset + limit]], len(found), limit, offset)
+    found, total = await calls.evaluations(call_id, application, limit=limit, offset=offset)
+    return Page.of([EvaluationPublic.of(e) for e in found], total, limit, offset)
 
 
 @router.post(

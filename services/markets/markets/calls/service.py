@@ -208,11 +208,13 @@ class CallsService:
     def _scored(call: Call, evaluation: Evaluation) -> ScoredEvaluation:
         return ScoredEvaluation(evaluation, score(call.criteria, evaluation.scores)[0])
 
-    async def evaluations(self, call_id: str, application_id: str | None = None) -> list[ScoredEvaluation]:
+    async def evaluations(
+        self, call_id: str, application_id: str | None, *, limit: int, offset: int
+    ) -> tuple[list[ScoredEvaluation], int]:
         """The committee's evaluations of a call (or of one of its applications), oldest first."""
         call, _ = await self.store.get_call(call_id)
-        found = await self.store.evaluations_to(call_id)
-        return [self._scored(call, e) for e in found if application_id in (None, e.application_id)]
+        found, total = await self.store.list_evaluations(call_id, application_id, limit=limit, offset=offset)
+        return [self._scored(call, e) for e in found], total
 
     async def ranking(self, call_id: str, viewer: Principal | None) -> CallRanking:
         """The awarded ranking, or the provisional one (the office's eyes only until the deadline)."""

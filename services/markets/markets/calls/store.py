@@ -274,3 +274,16 @@ class CallStore:
             [("at", ASCENDING), ("revision", ASCENDING)]
         )
         return [_evaluation(d) async for d in cursor]
+
+    async def list_evaluations(
+        self, call_id: str, application_id: str | None, *, limit: int, offset: int
+    ) -> tuple[list[Evaluation], int]:
+        """A page of the call's evaluations (of one application when given), oldest first."""
+        query: Document = {"call_id": call_id}
+        if application_id is not None:
+            query["application_id"] = application_id
+        total = await self.evaluations.count_documents(query)
+        cursor = (
+            self.evaluations.find(query).sort([("at", ASCENDING), ("revision", ASCENDING)]).skip(offset).limit(limit)
+        )
+        return [_evaluation(d) async for d in cursor], total
