@@ -24,6 +24,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from devkit.testing import Platform, unique
 from shared.asyncapi import message_schema
+from shared.identity import Principal, Role
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
@@ -37,6 +38,7 @@ EXPECTED = {
     "markets.stall.assigned.v1",
     "markets.stall.status_changed.v1",
     "markets.stall.released.v1",
+    "markets.call.application_evaluated.v1",
     "markets.call.awarded.v1",
     "shops.shop.registered.v1",
     "shops.shop.updated.v1",
@@ -57,12 +59,15 @@ def square(lon: float, lat: float, half: float = 0.004) -> dict[str, Any]:
 
 
 class Office:
-    def __init__(self, client: httpx.AsyncClient, token: str) -> None:
+    def __init__(self, client: httpx.AsyncClient, token: str, trader_token: str) -> None:
         self.client = client
         self.headers = {"Authorization": f"Bearer {token}"}
+        # a trader applies to the call: the office's committee never scores its own application
+        self.trader = {"Authorization": f"Bearer {trader_token}"}
 
-    async def send(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        answer = await self.client.request(method, API + path, json=body, headers=self.headers)
+    async def send(self, method: str, path: str, body: dict[str, Any] | None = None, *, as_trader: bool = False) -> Any:
+        headers = self.trader if as_trader else self.headers
+        answer = await self.client.request(method, API + path, json=body, headers=headers)
         assert answer.status_code in (200, 201, 204), f"{method} {path}: {answer.status_code} {answer.text}"
         return answer.json() if answer.content else None
 
@@ -116,12 +121,18 @@ async def drive_the_platform(office: Office) -> None:
             "deadline": deadline.isoformat(),
         },
     )
-    await office.send(
+    application = await office.send(
         "POST",
         f"/calls/{call['id']}/applications",
-        {"holder": "Ditta Contratto", "category": "food", "scores": {"offer": 8}},
+        {"holder": "Ditta Contratto", "category": "food", "stalls": ["3"]},
+        as_trader=True,
     )
     await asyncio.sleep(max(0.0, (deadline - datetime.now(UTC)).total_seconds()) + 0.5)
+    await office.send(
+        "POST",
+        f"/calls/{call['id']}/evaluations",
+        {"application": application["id"], "scores": {"offer": 80}, "reasons": {"offer": "offerta completa"}},
+    )
     await office.send("POST", f"/calls/{call['id']}/award")
     # three stalls of four held: occupancy back above the recovery level
     await office.send("POST", f"/markets/{market}/stalls/4/assignment", {**holder, "holder": "Banco Quattro"})
@@ -178,7 +189,8 @@ async def test_every_event_the_platform_publishes_matches_the_gateways_asyncapi_
     async with httpx.AsyncClient(base_url=platform.gateway, timeout=30) as client:
         login = await client.post(f"{API}/auth/token", data={"username": "office", "password": "office-demo"})
         assert login.status_code == 200, login.text
-        await drive_the_platform(Office(client, login.json()["access_token"]))
+        trader = platform.token(Principal(username=unique("trader"), role=Role.TRADER))
+        await drive_the_platform(Office(client, login.json()["access_token"], trader))
         document = await merged_asyncapi(client)
 
     async def everything_published() -> list[tuple[str, dict[str, Any]]]:

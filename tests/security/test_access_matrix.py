@@ -307,7 +307,12 @@ def _body(method: str, template: str, world: World, values: dict[str, str]) -> d
         },
         ("POST", "/markets/{}/spunta/{}/candidates"): lambda: {"trader": unique("ambulante")[-30:]},
         ("POST", "/markets/{}/spunta/{}/assign"): lambda: {"absent": []},
-        ("POST", "/calls/{}/applications"): lambda: {"holder": "Ditta", "category": "food", "scores": {"offer": 10}},
+        ("POST", "/calls/{}/applications"): lambda: {"holder": "Ditta", "category": "food", "offer": "banco di frutta"},
+        ("POST", "/calls/{}/evaluations"): lambda: {
+            "application": "nessuna-domanda",
+            "scores": {"offer": 10},
+            "reasons": {"offer": "offerta adeguata"},
+        },
         ("POST", "/shops"): lambda: {"id": unique("negozio"), "kind": "shop", "name": "Negozio", "location": LOCATION},
         # a new name each time: a replace that changes nothing answers 204
         ("PUT", "/shops/{}"): lambda: {"kind": "kiosk", "name": unique("Edicola Sicura"), "location": LOCATION},

@@ -55,6 +55,7 @@ WRITE_RULES: tuple[WriteRule, ...] = (
     WriteRule("DELETE", "/api/v1/markets/{market_id}/stalls/{number}/assignment", Need.OFFICE),
     WriteRule("POST", "/api/v1/markets/{market_id}/calls", Need.OFFICE),
     WriteRule("POST", "/api/v1/calls/{call_id}/applications", Need.AUTHENTICATED),
+    WriteRule("POST", "/api/v1/calls/{call_id}/evaluations", Need.OFFICE),
     WriteRule("POST", "/api/v1/calls/{call_id}/award", Need.OFFICE),
     # the market's operator or the office, or a trader for themself: the markets service decides
     WriteRule("POST", "/api/v1/markets/{market_id}/spunta/{date}/candidates", Need.AUTHENTICATED),

@@ -1,4 +1,4 @@
-"""A call for vacant stalls end to end: publish, apply, rank, award after the deadline, events."""
+"""A call for vacant stalls end to end: publish, apply, the committee's evaluation, rank, award, events."""
 
 from __future__ import annotations
 
@@ -24,12 +24,31 @@ CRITERIA = [
 ]
 
 
+REASONS = {
+    "offer": "offerta economica in linea con il bando",
+    "social_value": "progetto con il quartiere",
+    "innovation": "proposta nuova per il mercato",
+    "experience": "anni di attività documentati",
+}
+
+
 def scores(offer: float, social: float = 5) -> dict[str, float]:
     return {"offer": offer, "social_value": social, "innovation": 5, "experience": 20}
 
 
-def application(holder: str, category: str, offer: float, stalls: list[str] | None = None) -> dict[str, Any]:
-    return {"holder": holder, "category": category, "stalls": stalls or [], "scores": scores(offer)}
+def evaluation(application_id: str, offer: float, social: float = 5) -> dict[str, Any]:
+    return {"application": application_id, "scores": scores(offer, social), "reasons": REASONS}
+
+
+def application(holder: str, category: str, stalls: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "holder": holder,
+        "category": category,
+        "stalls": stalls or [],
+        "offer": f"{holder}: canone offerto e orari di apertura",
+        "declarations": {"years_trading": 12, "local_products": True},
+        "documents": ["visura-camerale-2026"],
+    }
 
 
 async def test_call_is_ranked_and_awarded_within_the_food_service_cap(markets: Markets) -> None:
@@ -59,33 +78,38 @@ async def test_call_is_ranked_and_awarded_within_the_food_service_cap(markets: M
 
     calls = f"/calls/{call['id']}"
     applicants = [
-        ("bistrot", application("Bistrot Riva", "food_service", 95, ["2"])),
-        ("enoteca", application("Enoteca Monti", "food_service", 90)),
-        ("pizza", application("Pizza Conti", "food_service", 85)),
-        ("panetteria", application("Panetteria Villa", "food", 80)),
+        ("bistrot", application("Bistrot Riva", "food_service", ["2"]), 95),
+        ("enoteca", application("Enoteca Monti", "food_service"), 90),
+        ("pizza", application("Pizza Conti", "food_service"), 85),
+        ("panetteria", application("Panetteria Villa", "food"), 80),
     ]
-    for username, form in applicants:
+    numbers = {}
+    for username, form, _ in applicants:
         response = await http.post(
             f"{calls}/applications", json=form, headers=markets.auth(Role.SHOPKEEPER, username, username)
         )
         assert response.status_code == 201, response.text
+        numbers[username] = response.json()["id"]
     assert (await http.post(f"{calls}/applications", json=applicants[0][1])).status_code == 401
     repeat = await http.post(
         f"{calls}/applications", json=applicants[0][1], headers=markets.auth(Role.SHOPKEEPER, "bistrot", "bistrot")
     )
     assert repeat.status_code == 409 and "already applied" in repeat.json()["detail"]
     wrong = await http.post(
-        f"{calls}/applications",
-        json={**applicants[3][1], "scores": {**scores(80), "offer": 120}},
-        headers=markets.operator("wagner", "someone"),
+        f"{calls}/evaluations",
+        json={**evaluation(numbers["panetteria"], 80), "scores": {**scores(80), "offer": 120}},
+        headers=office,
     )
     assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "body.scores.offer"
     bad_key = await http.post(
-        f"{calls}/applications",
-        json={**applicants[3][1], "scores": {"$where": 1}},
-        headers=markets.operator("wagner", "someone"),
+        f"{calls}/evaluations",
+        json={**evaluation(numbers["panetteria"], 80), "scores": {"$where": 1}},
+        headers=office,
     )
     assert bad_key.status_code == 422
+    for username, _, offer in applicants:
+        scored = await http.post(f"{calls}/evaluations", json=evaluation(numbers[username], offer), headers=office)
+        assert scored.status_code == 201, scored.text
 
     assert (await http.get(f"{calls}/ranking")).status_code == 401
     assert (await http.get(f"{calls}/ranking", headers=markets.operator("wagner"))).status_code == 403
@@ -97,7 +121,7 @@ async def test_call_is_ranked_and_awarded_within_the_food_service_cap(markets: M
 
     markets.clock.fixed = DEADLINE + timedelta(minutes=1)
     late = await http.post(
-        f"{calls}/applications", json=application("Tardi", "food", 99), headers=markets.operator("wagner", "late")
+        f"{calls}/applications", json=application("Tardi", "food"), headers=markets.operator("wagner", "late")
     )
     assert late.status_code == 409
     assert (await http.post(f"{calls}/award", headers=markets.operator("wagner"))).status_code == 403
@@ -114,7 +138,9 @@ async def test_call_is_ranked_and_awarded_within_the_food_service_cap(markets: M
     assert "over the cap of 20.0 m²" in ranking["items"][0]["reason"]
     assert ranking["provisional"] is False and ranking["surface_after"]["food_service_m2"] == 20
     assert [b["points"] for b in ranking["items"][1]["breakdown"]] == [36, 15, 10, 5]
-    assert (await http.get(f"{calls}/ranking")).json() == ranking, "the awarded ranking is public and stable"
+    public = (await http.get(f"{calls}/ranking")).json()
+    anonymous = [{**item, "applicant": None, "holder": None} for item in ranking["items"]]
+    assert public == {**ranking, "items": anonymous}, "the awarded ranking is public and stable, without names"
     assert (await http.post(f"{calls}/award", headers=office)).status_code == 409
     stall = (await http.get("/markets/wagner/stalls/1")).json()
     assert (stall["holder"], stall["category"], stall["status"]) == ("Enoteca Monti", "food_service", "closed")
@@ -130,7 +156,7 @@ async def test_call_is_ranked_and_awarded_within_the_food_service_cap(markets: M
     listed = (await http.get("/markets/wagner/calls")).json()
     assert listed["total"] == 1 and listed["items"][0]["status"] == "awarded"
 
-    events = await markets.events(at_least=11)
+    events = await markets.events(at_least=15)
     awarded_event = next(e for e in events if e.type == "markets.call.awarded.v1")
     assert awarded_event.subject == call["id"]
     assert awarded_event.data["awarded"] == [

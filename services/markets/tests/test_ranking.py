@@ -1,17 +1,30 @@
-"""Calls: weighted scores, deterministic ties, preferences and the food-service cap while awarding."""
+"""Calls: the committee's weighted scores, deterministic ties, preferences and the food-service cap while awarding."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from markets.calls.domain import Application, Call, CallStatus, Criterion, Outcome, rank_applications, score
+from markets.calls.domain import (
+    Application,
+    Call,
+    CallStatus,
+    Criterion,
+    Evaluation,
+    Outcome,
+    Ranking,
+    latest_evaluations,
+    rank_applications,
+    score,
+    unscored,
+)
 from markets.calls.store import _ranking as stored_ranking
 from markets.concessions.domain import Concession
 from markets.stalls.domain import Stall, StallCategory, StallStatus
 
-from shared.errors import Conflict, InvalidInput
+from shared.errors import Conflict, Forbidden, InvalidInput
 
 T0 = datetime(2026, 4, 1, 9, 0, tzinfo=UTC)
 DEADLINE = T0 + timedelta(days=10)
@@ -38,6 +51,21 @@ def call(stalls: tuple[str, ...] = ("1", "2", "3"), categories: tuple[StallCateg
     return Call("c1", "wagner", "Bando", "", stalls, CRITERIA, categories, DEADLINE, 20, T0)
 
 
+REASONS = {"offer": "offerta", "social_value": "valore sociale", "innovation": "novità", "experience": "anni"}
+
+
+@dataclass(frozen=True)
+class Scored:
+    """An application and the committee's evaluation of it."""
+
+    application: Application
+    evaluation: Evaluation
+
+    @property
+    def scores(self) -> Mapping[str, float]:
+        return self.evaluation.scores
+
+
 def app(
     who: str,
     offer: float,
@@ -46,9 +74,22 @@ def app(
     minute: int = 0,
     category: StallCategory = FOOD,
     prefs: tuple[str, ...] = (),
-) -> Application:
+) -> Scored:
     scores = {"offer": offer, "social_value": social, "innovation": 5, "experience": 20}
-    return Application("c1", who, f"{who} srl", category, prefs, scores, T0 + timedelta(minutes=minute))
+    application = Application(f"c1-{who}", "c1", who, f"{who} srl", category, prefs, T0 + timedelta(minutes=minute))
+    return Scored(application, evaluation(application, scores))
+
+
+def evaluation(
+    application: Application, scores: Mapping[str, float], *, revision: int = 1, evaluator: str = "commissione"
+) -> Evaluation:
+    reasons = {name: REASONS.get(name, "motivo") for name in scores}
+    return Evaluation(application.id, application.call_id, revision, scores, reasons, evaluator, DEADLINE)
+
+
+def rank_applications_of(c: Call, scored: Sequence[Scored], stalls: Sequence[Stall]) -> Ranking:
+    latest = latest_evaluations(s.evaluation for s in scored)
+    return rank_applications(c, [s.application for s in scored], latest, stalls)
 
 
 def test_score_is_the_weighted_mean_scaled_to_100_with_its_breakdown() -> None:
@@ -69,7 +110,7 @@ def test_ranking_orders_by_score_and_breaks_ties_by_time_then_name() -> None:
         app("anna", 60, minute=5),
         app("dario", 90, minute=9),
     ]
-    ranking = rank_applications(call(), applications, market())
+    ranking = rank_applications_of(call(), applications, market())
     assert [(e.rank, e.applicant, e.stall) for e in ranking.entries] == [
         (1, "dario", "1"),
         (2, "bruno", "2"),
@@ -78,12 +119,12 @@ def test_ranking_orders_by_score_and_breaks_ties_by_time_then_name() -> None:
     ]
     assert ranking.entries[3].outcome is Outcome.SKIPPED
     assert "already went to a higher-ranked application" in ranking.entries[3].reason
-    again = rank_applications(call(), list(reversed(applications)), market())
+    again = rank_applications_of(call(), list(reversed(applications)), market())
     assert again == ranking, "the same applications in any order give the same ranking"
 
 
 def test_preferences_are_taken_in_order_while_free() -> None:
-    ranking = rank_applications(
+    ranking = rank_applications_of(
         call(),
         [app("anna", 90, prefs=("2", "1")), app("bruno", 80, prefs=("2",)), app("carla", 70, prefs=("2", "3"))],
         market(),
@@ -97,7 +138,7 @@ def test_preferences_are_taken_in_order_while_free() -> None:
 def test_food_service_over_the_cap_is_skipped_and_the_next_application_is_taken() -> None:
     # 100 m² market with 10 m² of food service: 10 m² more fit, 12 do not.
     stalls = market(food_service_m2=10)
-    ranking = rank_applications(
+    ranking = rank_applications_of(
         call(("2", "1")),
         [
             app("bistrot", 95, category=FOOD_SERVICE, prefs=("2",)),
@@ -123,31 +164,72 @@ def test_food_service_over_the_cap_is_skipped_and_the_next_application_is_taken(
 def test_stalls_assigned_meanwhile_are_reported_unavailable() -> None:
     stalls = market()
     stalls[0] = stalls[0].assign(Concession("Diretto", date(2026, 1, 1), date(2046, 1, 1)), FOOD, T0)
-    ranking = rank_applications(call(), [app("anna", 90, prefs=("1",))], stalls)
+    ranking = rank_applications_of(call(), [app("anna", 90, prefs=("1",))], stalls)
     assert ranking.unavailable_stalls == ("1",)
     assert ranking.entries[0].outcome is Outcome.SKIPPED
 
 
 def test_applications_must_match_the_published_call() -> None:
     c = call(categories=(FOOD, StallCategory.CRAFT))
-    c.check_application(app("anna", 50), T0)
+    c.check_application(app("anna", 50).application, T0)
     cases = [
-        (app("x", 50, category=FOOD_SERVICE), "body.category"),
-        (app("x", 50, prefs=("7",)), "body.stalls"),
-        (app("x", 101), "body.scores.offer"),
+        (app("x", 50, category=FOOD_SERVICE).application, "body.category"),
+        (app("x", 50, prefs=("7",)).application, "body.stalls"),
     ]
     for application, field in cases:
         with pytest.raises(InvalidInput) as error:
             c.check_application(application, T0)
         assert error.value.extra["errors"][0]["field"] == field
-    partial = Application("c1", "y", "y", FOOD, (), {"offer": 1}, T0)
-    with pytest.raises(InvalidInput, match="required"):
-        c.check_application(partial, T0)
-    unknown = Application("c1", "y", "y", FOOD, (), {**app("y", 1).scores, "charm": 1}, T0)
-    with pytest.raises(InvalidInput, match="not a criterion"):
-        c.check_application(unknown, T0)
     with pytest.raises(Conflict, match="applications closed"):
-        c.check_application(app("late", 50), DEADLINE)
+        c.check_application(app("late", 50).application, DEADLINE)
+
+
+def test_the_committee_scores_every_criterion_within_its_maximum_with_a_reason() -> None:
+    c = call()
+    anna = app("anna", 50).application
+    c.check_evaluation(anna, evaluation(anna, app("anna", 50).scores))
+    cases = [
+        (evaluation(anna, app("x", 101).scores), "body.scores.offer"),
+        (evaluation(anna, {"offer": 1}), "body.scores.social_value"),
+        (evaluation(anna, {**app("y", 1).scores, "charm": 1}), "body.scores.charm"),
+        (
+            replace(evaluation(anna, app("y", 1).scores), reasons={**REASONS, "innovation": " "}),
+            "body.reasons.innovation",
+        ),
+    ]
+    for given, field in cases:
+        with pytest.raises(InvalidInput) as error:
+            c.check_evaluation(anna, given)
+        assert error.value.extra["errors"][0]["field"] == field
+    elsewhere = replace(anna, call_id="c2")
+    with pytest.raises(InvalidInput) as error:
+        c.check_evaluation(elsewhere, evaluation(elsewhere, app("y", 1).scores))
+    assert error.value.extra["errors"][0]["field"] == "body.application"
+    with pytest.raises(Forbidden) as refused:
+        c.check_evaluation(anna, evaluation(anna, app("y", 1).scores, evaluator="anna"))
+    assert refused.value.detail_in("en") == "the account that applied cannot evaluate its own application"
+    assert refused.value.detail_in("it") == "chi ha presentato la domanda non può valutarla"
+    with pytest.raises(Conflict, match="aggiudicato"):
+        replace(c, awarded_at=DEADLINE).check_evaluation(anna, evaluation(anna, app("y", 1).scores))
+
+
+def test_the_latest_evaluation_counts_and_unscored_applications_block_the_award() -> None:
+    anna, bruno = app("anna", 90, minute=1), app("bruno", 60, minute=2)
+    second = evaluation(anna.application, {**anna.scores, "offer": 10}, revision=2)
+    latest = latest_evaluations([second, anna.evaluation, bruno.evaluation])
+    assert latest[anna.application.id] is second
+    ranking = rank_applications(call(), [anna.application, bruno.application], latest, market())
+    assert [e.applicant for e in ranking.entries] == ["bruno", "anna"]
+    assert ranking.entries[1].breakdown[0].reason == "offerta"
+    carla = app("carla", 99, minute=3).application
+    only_some = latest_evaluations([anna.evaluation])
+    assert unscored([anna.application, bruno.application, carla], only_some) == ("c1-bruno", "c1-carla")
+    partial = rank_applications(call(), [anna.application, carla], only_some, market())
+    assert [e.application for e in partial.entries] == ["c1-anna"]
+    with pytest.raises(Conflict) as refused:
+        call().check_awardable(DEADLINE, ("c1-bruno", "c1-carla"))
+    assert refused.value.extra["unscored"] == ["c1-bruno", "c1-carla"]
+    assert "c1-bruno, c1-carla" in refused.value.detail_in("en")
 
 
 def test_a_call_is_awarded_once_and_only_after_its_deadline() -> None:

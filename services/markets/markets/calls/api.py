@@ -1,13 +1,22 @@
-"""HTTP routes of calls: publish (office), apply (logged-in users), award (office), ranking."""
+"""HTTP routes of calls: publish (office), apply (logged-in users), evaluate and award (office), ranking."""
 
 from __future__ import annotations
 
 from enum import Enum
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 
-from markets.calls.schemas import ApplicationCreate, ApplicationPublic, CallCreate, CallPublic, RankingPublic
+from markets.calls.schemas import (
+    ApplicationCreate,
+    ApplicationPublic,
+    CallCreate,
+    CallPublic,
+    EvaluationCreate,
+    EvaluationHistoryPublic,
+    EvaluationPublic,
+    RankingPublic,
+)
 from markets.calls.service import CallsService
 from markets.stalls.api import CONFLICT
 from shared.app import provide
@@ -63,8 +72,48 @@ async def get_call(call_id: Slug, calls: Calls) -> CallPublic:
     tags=CALLS,
 )
 async def apply(call_id: Slug, body: ApplicationCreate, calls: Calls, principal: CurrentPrincipal) -> ApplicationPublic:
-    submission = await calls.apply(call_id, principal.username, body.holder, body.category, body.stalls, body.scores)
-    return ApplicationPublic.of(submission)
+    application = await calls.apply(
+        call_id,
+        principal.username,
+        body.holder,
+        body.category,
+        body.stalls,
+        offer=body.offer,
+        declarations=body.declarations,
+        documents=body.documents,
+    )
+    return ApplicationPublic.of(application)
+
+
+@router.post(
+    "/calls/{call_id}/evaluations",
+    status_code=201,
+    summary="The committee scores an application on every criterion, with reasons (office; never one's own)",
+    responses=CONFLICT,
+    tags=CALLS,
+)
+async def evaluate(
+    call_id: Slug, body: EvaluationCreate, calls: Calls, principal: OfficePrincipal
+) -> EvaluationHistoryPublic:
+    history = await calls.evaluate(call_id, body.application, body.scores, body.reasons, principal.username)
+    return EvaluationHistoryPublic.of(history)
+
+
+@router.get(
+    "/calls/{call_id}/evaluations",
+    summary="The committee's evaluations of a call, every revision, oldest first (office)",
+    tags=CALLS,
+)
+async def evaluations(
+    call_id: Slug,
+    calls: Calls,
+    principal: OfficePrincipal,
+    application: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[EvaluationPublic]:
+    found, total = await calls.evaluations(call_id, application, limit=limit, offset=offset)
+    return Page.of([EvaluationPublic.of(e) for e in found], total, limit, offset)
 
 
 @router.post(
@@ -74,13 +123,15 @@ async def apply(call_id: Slug, body: ApplicationCreate, calls: Calls, principal:
     tags=CALLS,
 )
 async def award(call_id: Slug, calls: Calls, principal: OfficePrincipal) -> RankingPublic:
-    return RankingPublic.of(await calls.award(call_id, principal.username))
+    return RankingPublic.of(await calls.award(call_id, principal.username), names=True)
 
 
 @router.get(
     "/calls/{call_id}/ranking",
-    summary="The ranking with scores and reasons (provisional until awarded; office only before the deadline)",
+    summary="The ranking with scores and reasons (provisional until awarded; office only before the deadline; "
+    "names for the office only)",
     tags=CALLS,
 )
 async def ranking(call_id: Slug, calls: Calls, viewer: Viewer) -> RankingPublic:
-    return RankingPublic.of(await calls.ranking(call_id, viewer))
+    names = viewer is not None and viewer.is_office
+    return RankingPublic.of(await calls.ranking(call_id, viewer), names=names)

@@ -1,7 +1,10 @@
-"""Calls (*bandi*) for vacant stalls: published criteria, weighted scores, a reproducible ranking.
+"""Calls (*bandi*) for vacant stalls: published criteria, a committee's scores, a reproducible ranking.
 
-Pure: no I/O. Each criterion has a weight and a maximum; an application's score is the weighted
-mean of its values scaled to 0 to 100. Applications are ranked by score; equal scores go to the earlier
+Pure: no I/O. An application declares facts only (holder, use, preferred stalls, offer,
+declarations, documents); the commerce office's committee scores it on every published criterion,
+each within its maximum and with a reason, and may evaluate it again (every evaluation is kept; the
+latest counts). The award needs every application scored. Each criterion has a weight and a
+maximum; an application's score is the weighted mean of the committee's values scaled to 0 to 100. Applications are ranked by score; equal scores go to the earlier
 application, then to the applicant name, so the same applications always give the same ranking.
 Walking down the ranking, each application takes its first preferred stall still free; a
 food-service application whose stall would push the market over the 1/5 food-service cap tries
@@ -10,13 +13,14 @@ its next preference and is skipped, with the reason, when none fits.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
 from markets.stalls.domain import Stall, StallCategory, Surface
-from shared.errors import Conflict, InvalidInput
+from shared.errors import Conflict, Forbidden, InvalidInput
+from shared.i18n import Said
 
 TIE_BREAK = "higher score first; on equal scores the earlier application, then the applicant name in alphabetical order"
 SCORE_DECIMALS = 4
@@ -41,15 +45,51 @@ class Criterion:
     description: str = ""
 
 
+DeclaredValue = str | bool | int | float
+
+
 @dataclass(frozen=True)
 class Application:
+    """What an applicant declares; nothing here is a score: the committee gives those."""
+
+    id: str
     call_id: str
     applicant: str
     holder: str
     category: StallCategory
     preferences: tuple[str, ...]
-    scores: Mapping[str, float]
     submitted_at: datetime
+    offer: str = ""
+    declarations: Mapping[str, DeclaredValue] = field(default_factory=dict)
+    documents: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One evaluation of an application by the committee: a score and a reason for every criterion."""
+
+    application_id: str
+    call_id: str
+    revision: int
+    scores: Mapping[str, float]
+    reasons: Mapping[str, str]
+    evaluator: str
+    at: datetime
+
+
+def latest_evaluations(evaluations: Iterable[Evaluation]) -> dict[str, Evaluation]:
+    """The evaluation that counts for each application: its latest revision."""
+    latest: dict[str, Evaluation] = {}
+    for evaluation in evaluations:
+        known = latest.get(evaluation.application_id)
+        if known is None or evaluation.revision > known.revision:
+            latest[evaluation.application_id] = evaluation
+    return latest
+
+
+def unscored(applications: Iterable[Application], latest: Mapping[str, Evaluation]) -> tuple[str, ...]:
+    """The applications (their numbers, in order of application) the committee has not scored yet."""
+    return tuple(a.id for a in applications if a.id not in latest)
 
 
 @dataclass(frozen=True)
@@ -82,23 +122,78 @@ class Call:
         for number in application.preferences:
             if number not in self.stalls:
                 raise InvalidInput("body.stalls", f"stall {number} is not part of this call")
-        names = {c.name for c in self.criteria}
-        for name in application.scores:
-            if name not in names:
-                raise InvalidInput(f"body.scores.{name}", "not a criterion of this call")
-        for criterion in self.criteria:
-            value = application.scores.get(criterion.name)
-            if value is None:
-                raise InvalidInput(f"body.scores.{criterion.name}", "required by the call's criteria")
-            if not 0 <= value <= criterion.max_points:
-                raise InvalidInput(f"body.scores.{criterion.name}", f"must be between 0 and {criterion.max_points:g}")
 
-    def check_awardable(self, now: datetime) -> None:
+    def check_evaluation(self, application: Application, evaluation: Evaluation) -> None:
+        """Refuse an evaluation the committee cannot give (wrong call, own application, incomplete scores)."""
+        if application.call_id != self.id:
+            raise InvalidInput(
+                "body.application",
+                Said(
+                    it=f"la domanda {application.id} non è di questo bando",
+                    en=f"application {application.id} is not an application to this call",
+                ),
+            )
+        if evaluation.evaluator == application.applicant:
+            raise Forbidden(
+                Said(
+                    it="chi ha presentato la domanda non può valutarla",
+                    en="the account that applied cannot evaluate its own application",
+                ),
+                code="call-own-application",
+            )
+        if self.awarded_at is not None:
+            raise Conflict(
+                Said(
+                    it="il bando è già stato aggiudicato: le valutazioni sono chiuse",
+                    en="the call has already been awarded: evaluations are closed",
+                ),
+                code="call-awarded",
+            )
+        names = {c.name for c in self.criteria}
+        for kind, given in (("scores", evaluation.scores), ("reasons", evaluation.reasons)):
+            for name in given:
+                if name not in names:
+                    raise InvalidInput(
+                        f"body.{kind}.{name}",
+                        Said(it="non è un criterio di questo bando", en="not a criterion of this call"),
+                    )
+        for criterion in self.criteria:
+            value = evaluation.scores.get(criterion.name)
+            if value is None:
+                raise InvalidInput(
+                    f"body.scores.{criterion.name}",
+                    Said(it="richiesto dai criteri del bando", en="required by the call's criteria"),
+                )
+            if not 0 <= value <= criterion.max_points:
+                raise InvalidInput(
+                    f"body.scores.{criterion.name}",
+                    Said(
+                        it=f"deve essere tra 0 e {criterion.max_points:g}",
+                        en=f"must be between 0 and {criterion.max_points:g}",
+                    ),
+                )
+            if not evaluation.reasons.get(criterion.name, "").strip():
+                raise InvalidInput(
+                    f"body.reasons.{criterion.name}",
+                    Said(it="ogni punteggio va motivato", en="every score needs a reason"),
+                )
+
+    def check_awardable(self, now: datetime, still_unscored: Sequence[str] = ()) -> None:
         status = self.status(now)
         if status is CallStatus.OPEN:
             raise Conflict(f"the call is open until {self.deadline.isoformat()}: award it after the deadline")
         if status is CallStatus.AWARDED:
             raise Conflict("the call has already been awarded")
+        if still_unscored:
+            listed = ", ".join(still_unscored)
+            raise Conflict(
+                Said(
+                    it=f"la commissione non ha ancora valutato le domande {listed}",
+                    en=f"the committee has not scored applications {listed} yet",
+                ),
+                code="call-unscored",
+                unscored=list(still_unscored),
+            )
 
 
 @dataclass(frozen=True)
@@ -108,10 +203,13 @@ class ScoreLine:
     max_points: float
     weight: float
     points: float
+    reason: str = ""
 
 
-def score(criteria: Sequence[Criterion], scores: Mapping[str, float]) -> tuple[float, tuple[ScoreLine, ...]]:
-    """The weighted score (0 to 100) and how each criterion contributed to it."""
+def score(
+    criteria: Sequence[Criterion], scores: Mapping[str, float], reasons: Mapping[str, str] | None = None
+) -> tuple[float, tuple[ScoreLine, ...]]:
+    """The weighted score (0 to 100), how each criterion contributed to it and why."""
     total_weight = sum(c.weight for c in criteria)
     lines = tuple(
         ScoreLine(
@@ -120,6 +218,7 @@ def score(criteria: Sequence[Criterion], scores: Mapping[str, float]) -> tuple[f
             max_points=c.max_points,
             weight=c.weight,
             points=round(100 * (c.weight / total_weight) * (scores[c.name] / c.max_points), SCORE_DECIMALS),
+            reason=(reasons or {}).get(c.name, ""),
         )
         for c in criteria
     )
@@ -138,6 +237,7 @@ class RankedApplication:
     outcome: Outcome
     stall: str | None
     reason: str
+    application: str = ""
 
 
 @dataclass(frozen=True)
@@ -161,14 +261,19 @@ def _ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
-def rank_applications(call: Call, applications: Sequence[Application], market_stalls: Sequence[Stall]) -> Ranking:
-    """Rank the applications and give each its stall, or the reason it gets none."""
+def rank_applications(
+    call: Call, applications: Sequence[Application], latest: Mapping[str, Evaluation], market_stalls: Sequence[Stall]
+) -> Ranking:
+    """Rank the scored applications on their latest evaluation and give each its stall, or why it gets none.
+
+    Applications the committee has not scored are left out (the award refuses to run while any is).
+    """
     by_number = {s.number: s for s in market_stalls}
     free = [n for n in call.stalls if n in by_number and not by_number[n].assigned]
     unavailable = tuple(n for n in call.stalls if n not in free)
     surface_before = surface = Surface.of(market_stalls)
     scored = sorted(
-        ((*score(call.criteria, a.scores), a) for a in applications),
+        ((*score(call.criteria, latest[a.id].scores, latest[a.id].reasons), a) for a in applications if a.id in latest),
         key=lambda item: (-item[0], item[2].submitted_at, item[2].applicant),
     )
     entries: list[RankedApplication] = []
@@ -190,7 +295,7 @@ def _ranked(
 ) -> RankedApplication:
     outcome = Outcome.SKIPPED if stall is None else Outcome.AWARDED
     who = application.applicant, application.holder, application.category
-    return RankedApplication(rank, *who, points, breakdown, outcome, stall, reason)
+    return RankedApplication(rank, *who, points, breakdown, outcome, stall, reason, application.id)
 
 
 def _choose_stall(
@@ -231,6 +336,7 @@ class CallRanking:
     call: Call
     status: CallStatus
     ranking: Ranking
+    unscored: tuple[str, ...] = ()
 
     @property
     def provisional(self) -> bool:
@@ -238,9 +344,8 @@ class CallRanking:
 
 
 @dataclass(frozen=True)
-class Submission:
-    """An application as filed: its number within the platform and its score."""
+class ScoredEvaluation:
+    """An evaluation with the weighted score it gives."""
 
-    id: str
-    application: Application
+    evaluation: Evaluation
     score: float

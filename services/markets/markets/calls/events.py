@@ -1,4 +1,4 @@
-"""The wire contract of calls on ``markets.events``: a call was awarded."""
+"""The wire contract of calls on ``markets.events``: an application was evaluated, a call was awarded."""
 
 from __future__ import annotations
 
@@ -36,4 +36,23 @@ class CallAwarded(EventData):
         return self.call_id
 
 
-PUBLISHED: tuple[type[EventData], ...] = (CallAwarded,)
+class ApplicationEvaluated(EventData):
+    """The committee scored an application (again, when ``revision`` > 1; the latest counts)."""
+
+    event_type = "markets.call.application_evaluated.v1"
+    source = SOURCE
+
+    call_id: str
+    application_id: str
+    revision: int
+    scores: dict[str, float]
+    reasons: dict[str, str]
+    score: float
+    evaluator: str
+    at: datetime
+
+    def subject(self) -> str:
+        return self.application_id
+
+
+PUBLISHED: tuple[type[EventData], ...] = (ApplicationEvaluated, CallAwarded)

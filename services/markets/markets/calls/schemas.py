@@ -8,7 +8,16 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 
-from markets.calls.domain import TIE_BREAK, CallOverview, CallRanking, CallStatus, Criterion, Outcome, Submission
+from markets.calls.domain import (
+    TIE_BREAK,
+    Application,
+    CallOverview,
+    CallRanking,
+    CallStatus,
+    Criterion,
+    Outcome,
+    ScoredEvaluation,
+)
 from markets.stalls.domain import StallCategory
 from markets.stalls.schemas import StallNumber, Strict, SurfacePublic, Text, distinct
 
@@ -64,14 +73,25 @@ class CallPublic(BaseModel):
         )
 
 
+DOCUMENT_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+Criterion_ = Annotated[str, Field(pattern=CRITERION)]
+DeclaredValue = Annotated[str, Field(max_length=1000)] | bool | Annotated[float, Field(allow_inf_nan=False)]
+
+
 class ApplicationCreate(Strict):
+    """What an applicant declares. Scores and ranks are the committee's: a body that sets them is refused."""
+
     holder: Text = Field(description="the business that will hold the stall")
     category: StallCategory
     stalls: Annotated[list[StallNumber], AfterValidator(distinct)] = Field(
         default_factory=list, max_length=200, description="preferred stalls, best first; empty = any"
     )
-    scores: dict[Annotated[str, Field(pattern=CRITERION)], Annotated[float, Field(ge=0, allow_inf_nan=False)]] = Field(
-        max_length=12, description="the value of each criterion of the call"
+    offer: str = Field(default="", max_length=5000, description="what the applicant offers, in their words")
+    declarations: dict[Criterion_, DeclaredValue] = Field(
+        default_factory=dict, max_length=30, description="facts the applicant declares (e.g. years_trading: 12)"
+    )
+    documents: Annotated[list[Annotated[str, Field(pattern=DOCUMENT_ID)]], AfterValidator(distinct)] = Field(
+        default_factory=list, max_length=30, description="ids of the documents attached"
     )
 
 
@@ -82,21 +102,51 @@ class ApplicationPublic(BaseModel):
     holder: str
     category: StallCategory
     stalls: list[str]
-    scores: dict[str, float]
-    score: float
+    offer: str
+    declarations: dict[str, str | bool | float]
+    documents: list[str]
     submitted_at: datetime
 
     @classmethod
-    def of(cls, submission: Submission) -> ApplicationPublic:
-        application = submission.application
+    def of(cls, application: Application) -> ApplicationPublic:
+        return cls.model_validate({**asdict(application), "stalls": application.preferences})
+
+
+class EvaluationCreate(Strict):
+    """The committee's evaluation of one application: a score and a reason for every criterion of the call."""
+
+    application: str = Field(min_length=1, max_length=100, description="the application's number")
+    scores: dict[Criterion_, Annotated[float, Field(allow_inf_nan=False)]] = Field(max_length=12)
+    reasons: dict[Criterion_, Annotated[str, Field(min_length=1, max_length=2000)]] = Field(max_length=12)
+
+
+class EvaluationPublic(BaseModel):
+    application: str
+    call_id: str
+    revision: int = Field(description="1 for the first evaluation of the application; the latest counts")
+    scores: dict[str, float]
+    reasons: dict[str, str]
+    score: float = Field(description="the weighted score, 0 to 100")
+    evaluator: str
+    at: datetime
+
+    @classmethod
+    def of(cls, scored: ScoredEvaluation) -> EvaluationPublic:
+        evaluation = scored.evaluation
         return cls.model_validate(
-            {
-                **asdict(application),
-                "id": submission.id,
-                "stalls": application.preferences,
-                "score": submission.score,
-            }
+            {**asdict(evaluation), "application": evaluation.application_id, "score": scored.score}
         )
+
+
+class EvaluationHistoryPublic(BaseModel):
+    application: str
+    latest: EvaluationPublic
+    history: list[EvaluationPublic] = Field(description="every evaluation of the application, oldest first")
+
+    @classmethod
+    def of(cls, history: list[ScoredEvaluation]) -> EvaluationHistoryPublic:
+        items = [EvaluationPublic.of(e) for e in history]
+        return cls(application=items[-1].application, latest=items[-1], history=items)
 
 
 class ScoreLinePublic(BaseModel):
@@ -105,12 +155,14 @@ class ScoreLinePublic(BaseModel):
     max_points: float
     weight: float
     points: float
+    reason: str = Field(default="", description="the committee's reason for the score")
 
 
 class RankingEntryPublic(BaseModel):
     rank: int
-    applicant: str
-    holder: str
+    application: str = Field(description="the application's number")
+    applicant: str | None = Field(description="the account that applied; the commerce office's eyes only")
+    holder: str | None = Field(description="the business applying; the commerce office's eyes only")
     category: StallCategory
     score: float
     breakdown: list[ScoreLinePublic]
@@ -129,10 +181,13 @@ class RankingPublic(BaseModel):
     surface_before: SurfacePublic
     surface_after: SurfacePublic
     items: list[RankingEntryPublic]
+    unscored: list[str] = Field(description="applications the committee has not scored yet (not ranked)")
 
     @classmethod
-    def of(cls, standing: CallRanking) -> RankingPublic:
+    def of(cls, standing: CallRanking, *, names: bool) -> RankingPublic:
+        """The ranking; with ``names`` false (anyone but the office) no account or business is named."""
         ranking = standing.ranking
+        hidden = {} if names else {"applicant": None, "holder": None}
         return cls.model_validate(
             {
                 "call_id": standing.call.id,
@@ -143,6 +198,7 @@ class RankingPublic(BaseModel):
                 "unavailable_stalls": ranking.unavailable_stalls,
                 "surface_before": SurfacePublic.of(ranking.surface_before),
                 "surface_after": SurfacePublic.of(ranking.surface_after),
-                "items": [asdict(entry) for entry in ranking.entries],
+                "items": [{**asdict(entry), **hidden} for entry in ranking.entries],
+                "unscored": standing.unscored,
             }
         )

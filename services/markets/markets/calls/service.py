@@ -1,4 +1,4 @@
-"""Use cases on calls (*bandi*): publish, apply, rank, award.
+"""Use cases on calls (*bandi*): publish, apply, evaluate (the committee), rank, award.
 
 Awarding assigns every winning stall and records the ranking it was decided with, in the same
 transaction as the stalls' ``assigned`` events and the call's ``awarded`` event, so the published
@@ -21,10 +21,14 @@ from markets.calls.domain import (
     CallRanking,
     CallStatus,
     Criterion,
+    DeclaredValue,
+    Evaluation,
     Ranking,
-    Submission,
+    ScoredEvaluation,
+    latest_evaluations,
     rank_applications,
     score,
+    unscored,
 )
 from markets.calls.store import CallStore
 from markets.concessions.domain import Concession, concession_end
@@ -34,6 +38,7 @@ from markets.stalls.service import Clock
 from markets.stalls.store import MarketStore
 from shared.errors import Conflict, Forbidden, InvalidInput, Unauthorized
 from shared.events import utcnow
+from shared.i18n import Said
 from shared.identity import Principal
 from shared.outbox import Outbox, UnitOfWork
 
@@ -119,29 +124,97 @@ class CallsService:
         holder: str,
         category: StallCategory,
         preferences: Sequence[str],
-        scores: Mapping[str, float],
-    ) -> Submission:
+        *,
+        offer: str = "",
+        declarations: Mapping[str, DeclaredValue] | None = None,
+        documents: Sequence[str] = (),
+    ) -> Application:
         now = self.clock()
         application = Application(
+            id=f"{call_id}-{secrets.token_hex(4)}",
             call_id=call_id,
             applicant=applicant,
             holder=holder,
             category=category,
             preferences=tuple(preferences),
-            scores=dict(scores),
             submitted_at=now,
+            offer=offer,
+            declarations=dict(declarations or {}),
+            documents=tuple(documents),
         )
-        application_id = f"{call_id}-{secrets.token_hex(4)}"
 
-        async def work(uow: UnitOfWork) -> Call:
+        async def work(uow: UnitOfWork) -> None:
             call, _ = await self.store.get_call(call_id, uow.session)
             call.check_application(application, now)
-            await self.store.insert_application(application_id, application, uow.session)
-            return call
+            await self.store.insert_application(application, uow.session)
 
-        call = await self.outbox.run(work)
-        total, _ = score(call.criteria, application.scores)
-        return Submission(application_id, application, total)
+        await self.outbox.run(work)
+        return application
+
+    async def evaluate(
+        self,
+        call_id: str,
+        application_id: str,
+        scores: Mapping[str, float],
+        reasons: Mapping[str, str],
+        evaluator: str,
+    ) -> list[ScoredEvaluation]:
+        """Record the committee's evaluation of an application; its whole history comes back, latest last."""
+
+        async def work(uow: UnitOfWork) -> list[ScoredEvaluation]:
+            now = self.clock()
+            call, _ = await self.store.get_call(call_id, uow.session)
+            application = await self.store.get_application(application_id, uow.session)
+            if application is None:
+                raise InvalidInput(
+                    "body.application",
+                    Said(
+                        it=f"non esiste la domanda {application_id!r}",
+                        en=f"there is no application {application_id!r}",
+                    ),
+                )
+            history = await self.store.evaluations_of(application_id, uow.session)
+            evaluation = Evaluation(
+                application_id=application_id,
+                call_id=call_id,
+                revision=len(history) + 1,
+                scores=dict(scores),
+                reasons=dict(reasons),
+                evaluator=evaluator,
+                at=now,
+            )
+            call.check_evaluation(application, evaluation)
+            if not await self.store.evaluating(call_id, uow.session):  # awarded since it was read
+                replace(call, awarded_at=now).check_evaluation(application, evaluation)
+            await self.store.insert_evaluation(evaluation, uow.session)
+            total, _ = score(call.criteria, evaluation.scores)
+            uow.emit(
+                events.ApplicationEvaluated(
+                    call_id=call_id,
+                    application_id=application_id,
+                    revision=evaluation.revision,
+                    scores=dict(evaluation.scores),
+                    reasons=dict(evaluation.reasons),
+                    score=total,
+                    evaluator=evaluator,
+                    at=now,
+                )
+            )
+            return [self._scored(call, e) for e in [*history, evaluation]]
+
+        return await self.outbox.run(work)
+
+    @staticmethod
+    def _scored(call: Call, evaluation: Evaluation) -> ScoredEvaluation:
+        return ScoredEvaluation(evaluation, score(call.criteria, evaluation.scores)[0])
+
+    async def evaluations(
+        self, call_id: str, application_id: str | None, *, limit: int, offset: int
+    ) -> tuple[list[ScoredEvaluation], int]:
+        """The committee's evaluations of a call (or of one of its applications), oldest first."""
+        call, _ = await self.store.get_call(call_id)
+        found, total = await self.store.list_evaluations(call_id, application_id, limit=limit, offset=offset)
+        return [self._scored(call, e) for e in found], total
 
     async def ranking(self, call_id: str, viewer: Principal | None) -> CallRanking:
         """The awarded ranking, or the provisional one (the office's eyes only until the deadline)."""
@@ -156,8 +229,10 @@ class CallsService:
             if not viewer.is_office:
                 raise Forbidden("the ranking is published after the deadline")
         applications = await self.store.applications_to(call_id)
+        latest = latest_evaluations(await self.store.evaluations_to(call_id))
         stalls = await self.markets.stalls_of([call.market_id])
-        return CallRanking(call, status, rank_applications(call, applications, stalls))
+        ranking = rank_applications(call, applications, latest, stalls)
+        return CallRanking(call, status, ranking, unscored(applications, latest))
 
     async def award(self, call_id: str, actor: str) -> CallRanking:
         async def work(uow: UnitOfWork) -> CallRanking:
@@ -165,8 +240,10 @@ class CallsService:
             call, _ = await self.store.get_call(call_id, uow.session)
             call.check_awardable(now)
             applications = await self.store.applications_to(call_id, uow.session)
+            latest = latest_evaluations(await self.store.evaluations_to(call_id, uow.session))
+            call.check_awardable(now, unscored(applications, latest))
             stalls = await self.markets.stalls_of([call.market_id], uow.session)
-            ranking = rank_applications(call, applications, stalls)
+            ranking = rank_applications(call, applications, latest, stalls)
             await self._assign_winners(uow, call, ranking, stalls, now, actor)
             awarded = replace(call, awarded_at=now)
             await self.store.mark_awarded(awarded, ranking, uow.session)

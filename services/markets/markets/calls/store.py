@@ -2,6 +2,8 @@
 
 The only module that knows these collections and their indexes. An awarded call keeps the ranking
 it was decided with (``result``), so the published ranking is always the one that was applied.
+Every evaluation of the committee is its own document (``revision`` 1, 2, … per application), so
+re-evaluating keeps the history.
 """
 
 from __future__ import annotations
@@ -15,12 +17,21 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from markets.calls.domain import Application, Call, Criterion, Outcome, RankedApplication, Ranking, ScoreLine
+from markets.calls.domain import (
+    Application,
+    Call,
+    Criterion,
+    Evaluation,
+    Outcome,
+    RankedApplication,
+    Ranking,
+    ScoreLine,
+)
 from markets.stalls.domain import StallCategory, Surface
 from shared.errors import Conflict, NotFound
 from shared.mongo import Document, IndexSpec
 
-CALLS, APPLICATIONS = "calls", "applications"
+CALLS, APPLICATIONS, EVALUATIONS = "calls", "applications", "call_evaluations"
 Session = AsyncClientSession | None
 
 
@@ -61,14 +72,30 @@ def _call(doc: Document) -> Call:
 
 
 def _application(doc: Document) -> Application:
+    """An application (those filed when applicants declared their own scores keep them; they are ignored)."""
     return Application(
+        id=doc["_id"],
         call_id=doc["call_id"],
         applicant=doc["applicant"],
         holder=doc["holder"],
         category=StallCategory(doc["category"]),
         preferences=tuple(doc["preferences"]),
-        scores=doc["scores"],
         submitted_at=doc["submitted_at"],
+        offer=doc.get("offer", ""),
+        declarations=doc.get("declarations", {}),
+        documents=tuple(doc.get("documents", ())),
+    )
+
+
+def _evaluation(doc: Document) -> Evaluation:
+    return Evaluation(
+        application_id=doc["application_id"],
+        call_id=doc["call_id"],
+        revision=doc["revision"],
+        scores=doc["scores"],
+        reasons=doc["reasons"],
+        evaluator=doc["evaluator"],
+        at=doc["at"],
     )
 
 
@@ -92,6 +119,7 @@ def _ranking_doc(ranking: Ranking) -> Document:
                 "outcome": e.outcome.value,
                 "stall": e.stall,
                 "reason": e.reason,
+                "application": e.application,
             }
             for e in ranking.entries
         ],
@@ -112,6 +140,7 @@ def _ranking(doc: Document) -> Ranking:
                 outcome=Outcome(e["outcome"]),
                 stall=e["stall"],
                 reason=e["reason"],
+                application=e.get("application", ""),
             )
             for e in doc["items"]
         ),
@@ -127,11 +156,16 @@ class CallStore:
         APPLICATIONS: [
             IndexModel([("call_id", ASCENDING), ("applicant", ASCENDING)], name="one_per_applicant", unique=True)
         ],
+        EVALUATIONS: [
+            IndexModel([("application_id", ASCENDING), ("revision", ASCENDING)], name="one_per_revision", unique=True),
+            IndexModel([("call_id", ASCENDING), ("at", ASCENDING)], name="by_call"),
+        ],
     }
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.calls = db[CALLS]
         self.applications = db[APPLICATIONS]
+        self.evaluations = db[EVALUATIONS]
 
     async def insert_call(self, call: Call, session: Session) -> None:
         await self.calls.insert_one(_call_doc(call), session=session)
@@ -164,17 +198,30 @@ class CallStore:
             session=session,
         )
 
-    async def insert_application(self, application_id: str, application: Application, session: Session) -> None:
+    async def evaluating(self, call_id: str, session: Session) -> bool:
+        """Mark the call as being evaluated; False when it is already awarded.
+
+        Writing the call's document makes an evaluation and an award of the same call conflict, so
+        one of the two transactions is retried and sees the other.
+        """
+        found = await self.calls.update_one(
+            {"_id": call_id, "awarded_at": None}, {"$inc": {"evaluations": 1}}, session=session
+        )
+        return found.matched_count == 1
+
+    async def insert_application(self, application: Application, session: Session) -> None:
         try:
             await self.applications.insert_one(
                 {
-                    "_id": application_id,
+                    "_id": application.id,
                     "call_id": application.call_id,
                     "applicant": application.applicant,
                     "holder": application.holder,
                     "category": application.category.value,
                     "preferences": list(application.preferences),
-                    "scores": dict(application.scores),
+                    "offer": application.offer,
+                    "declarations": dict(application.declarations),
+                    "documents": list(application.documents),
                     "submitted_at": application.submitted_at,
                 },
                 session=session,
@@ -192,3 +239,51 @@ class CallStore:
             {"$group": {"_id": "$call_id", "n": {"$sum": 1}}},
         ]
         return {d["_id"]: d["n"] async for d in await self.applications.aggregate(pipeline)}
+
+    async def get_application(self, application_id: str, session: Session = None) -> Application | None:
+        doc = await self.applications.find_one({"_id": application_id}, session=session)
+        return None if doc is None else _application(doc)
+
+    async def insert_evaluation(self, evaluation: Evaluation, session: Session) -> None:
+        try:
+            await self.evaluations.insert_one(
+                {
+                    "_id": f"{evaluation.application_id}/{evaluation.revision}",
+                    "application_id": evaluation.application_id,
+                    "call_id": evaluation.call_id,
+                    "revision": evaluation.revision,
+                    "scores": dict(evaluation.scores),
+                    "reasons": dict(evaluation.reasons),
+                    "evaluator": evaluation.evaluator,
+                    "at": evaluation.at,
+                },
+                session=session,
+            )
+        except DuplicateKeyError as exc:
+            raise Conflict(
+                f"application {evaluation.application_id} was evaluated at the same time: send the evaluation again"
+            ) from exc
+
+    async def evaluations_of(self, application_id: str, session: Session = None) -> list[Evaluation]:
+        cursor = self.evaluations.find({"application_id": application_id}, session=session).sort("revision", ASCENDING)
+        return [_evaluation(d) async for d in cursor]
+
+    async def evaluations_to(self, call_id: str, session: Session = None) -> list[Evaluation]:
+        """Every evaluation of the call's applications, oldest first."""
+        cursor = self.evaluations.find({"call_id": call_id}, session=session).sort(
+            [("at", ASCENDING), ("revision", ASCENDING)]
+        )
+        return [_evaluation(d) async for d in cursor]
+
+    async def list_evaluations(
+        self, call_id: str, application_id: str | None, *, limit: int, offset: int
+    ) -> tuple[list[Evaluation], int]:
+        """A page of the call's evaluations (of one application when given), oldest first."""
+        query: Document = {"call_id": call_id}
+        if application_id is not None:
+            query["application_id"] = application_id
+        total = await self.evaluations.count_documents(query)
+        cursor = (
+            self.evaluations.find(query).sort([("at", ASCENDING), ("revision", ASCENDING)]).skip(offset).limit(limit)
+        )
+        return [_evaluation(d) async for d in cursor], total
