@@ -75,7 +75,13 @@ class Events:
         registered: bool = True,
         name: str | None = None,
     ) -> CloudEvent:
-        data = {"shop_id": shop_id, "kind": kind, "name": name or f"Shop {shop_id}", "trade": "bakery", "address": "Via"}
+        data = {
+            "shop_id": shop_id,
+            "kind": kind,
+            "name": name or f"Shop {shop_id}",
+            "trade": "bakery",
+            "address": "Via",
+        }
         data.update(cap="20121", municipio=1, nil=None, location={"lon": lon, "lat": lat}, year_founded=year_founded)
         data.update(status=status, status_changed_at=NOW.isoformat(), version=version, unknown_future_field=1)
         kind_name = "shops.shop.registered.v1" if registered else "shops.shop.updated.v1"

@@ -155,6 +155,8 @@ async def test_interventions_api_measures_the_constructed_series(
             ({**named, "comparison": ["nord", "atlantide"]}, "body.comparison.1"),
             ({**named, "comparison": ["centro"]}, "body.comparison"),
             ({**named, "started_at": "2026-06-01T00:00:00"}, "body.started_at"),
+            ({**named, "started_at": "0001-01-01T00:00:00Z"}, "body.started_at"),
+            ({**named, "started_at": "9999-12-31T00:00:00Z"}, "body.started_at"),
         ]
         for body, field in bad:
             fresh = body if field == "body.code" else {**body, "code": "not-stored"}

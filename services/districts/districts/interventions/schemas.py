@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, field_validator
 
 from districts.interventions.domain import Impact, Intervention, Kind, Mean, Shift, TargetType
+
+EARLIEST_START = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_START = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 class TargetBody(BaseModel):
@@ -22,6 +25,15 @@ class InterventionCreate(BaseModel):
     target: TargetBody
     started_at: AwareDatetime
     comparison: list[str] = Field(default_factory=list, max_length=20)
+
+    @field_validator("started_at")
+    @classmethod
+    def _in_the_platforms_time(cls, value: datetime) -> datetime:
+        # an impact compares windows of up to 92 days around the start: a start at the edge of the
+        # calendar has no such windows (and no figures before 2000 exist to compare)
+        if not EARLIEST_START <= value <= LATEST_START:
+            raise ValueError(f"must lie between {EARLIEST_START.year} and {LATEST_START.year - 1}")
+        return value
 
 
 class InterventionPublic(BaseModel):

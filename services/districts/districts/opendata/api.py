@@ -31,7 +31,14 @@ def _csv(text: str, filename: str) -> Response:
     )
 
 
-@router.get("/opendata/catalog.jsonld", summary="The open-data catalogue (DCAT-AP_IT, JSON-LD)")
+@router.get(
+    "/opendata/catalog.jsonld",
+    summary="The open-data catalogue (DCAT-AP_IT, JSON-LD)",
+    response_class=JSONResponse,
+    responses={
+        200: {"content": {"application/ld+json": {"schema": {"type": "object"}}}, "description": "The catalogue"}
+    },
+)
 async def catalogue(service: OpenData) -> JSONResponse:
     return JSONResponse(await service.catalog(), media_type="application/ld+json")
 

@@ -373,7 +373,8 @@ class AccountService:
             answer = await self.proxy.call(service, "GET", f"/{service}/{quote(scope, safe='')}", headers=headers)
         except UpstreamUnavailable as exc:
             raise Unavailable(f"cannot check that {noun} {scope!r} exists: {exc.detail}") from exc
-        if answer.status_code == 404:
+        # 422: the service says no id of that shape can exist (a market id is a slug, for one)
+        if answer.status_code in (404, 422):
             raise InvalidInput("body.scope", f"there is no {noun} {scope!r}")
         if answer.status_code != 200:
             raise Unavailable(

@@ -43,6 +43,8 @@ def shop_response(shop: Shop, status_code: int = 200) -> JSONResponse:
 
 # the answer to a write whose If-Match names a version the shop no longer has
 STALE: dict[int | str, dict[str, Any]] = {412: {"description": "If-Match names a version the shop no longer has"}}
+# the answer to a registration whose id is taken, or to an application while one is pending
+CONFLICT: dict[int | str, dict[str, Any]] = {409: {"description": "the change breaks a rule (the detail says which)"}}
 
 
 @router.get("/shops", response_model=Page[ShopPublic], responses={200: {"content": {GEOJSON: {}}}})
@@ -70,7 +72,7 @@ async def list_shops(
     return page
 
 
-@router.post("/shops", status_code=201, response_model=ShopPublic)
+@router.post("/shops", status_code=201, response_model=ShopPublic, responses=CONFLICT)
 async def register_shop(body: ShopCreate, shops: Shops, _: OfficePrincipal) -> JSONResponse:
     return shop_response(await shops.register(body.id, body.registry(), body.status), 201)
 
@@ -120,7 +122,7 @@ async def change_status(
     return shop_response(shop)
 
 
-@router.post("/shops/{shop_id}/recognition", status_code=201)
+@router.post("/shops/{shop_id}/recognition", status_code=201, responses=CONFLICT)
 async def apply_for_recognition(
     shop_id: ShopId, body: ApplicationCreate, shops: Shops, principal: CurrentPrincipal
 ) -> RecognitionPublic:
