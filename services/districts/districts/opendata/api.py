@@ -70,7 +70,12 @@ async def service_points_csv(service: OpenData) -> Response:
     return _csv(service_points_csv_text(await service.service_points()), "service-points.csv")
 
 
-@router.get("/opendata/service-points.geojson", summary="Services on offer and their weekly hours as GeoJSON")
+@router.get(
+    "/opendata/service-points.geojson",
+    summary="Services on offer and their weekly hours as GeoJSON",
+    response_class=JSONResponse,
+    responses={200: {"content": {"application/geo+json": {"schema": {"type": "object"}}}, "description": "Points"}},
+)
 async def service_points_map(service: OpenData) -> JSONResponse:
     return JSONResponse(service_points_geojson(await service.service_points()), media_type="application/geo+json")
 
