@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from districts.settings import DistrictsSettings
 
-from devkit.testing import LocalKafka, LocalMongo, issue_token, make_settings, unique
+from devkit.testing import LocalKafka, LocalMongo, eventually, issue_token, make_settings, unique
 from shared.events import CloudEvent
 from shared.identity import Principal, Role
 
@@ -151,21 +150,6 @@ async def send(kafka: LocalKafka) -> AsyncIterator[Send]:
 
     yield produce
     await producer.stop()
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], timeout_s: float = 20.0, what: str = "condition") -> Any:
-    """Poll ``check`` until it returns something truthy (an AssertionError counts as not yet)."""
-    deadline = time.monotonic() + timeout_s
-    last: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            value = await check()
-            if value:
-                return value
-        except AssertionError as exc:
-            last = exc
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}: {last}")
 
 
 @pytest.fixture
