@@ -55,7 +55,7 @@ browser: ## install headless Chromium for the dashboard tests (where possible)
 	@bash tests/browser/install-chromium.sh
 
 test: install browser ## run the whole test suite (unit, integration, faults, browser, deploy checks)
-	$(PY) -m pytest -q -ra
+	$(PY) -m pytest -q -ra --durations=15
 
 test-unit: $(STAMP_VENV) ## fast tests only (no broker or database)
 	$(PY) -m pytest -q -m "not integration and not browser"
