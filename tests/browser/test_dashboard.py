@@ -7,7 +7,6 @@ follows without a reload within 2 seconds. Screenshots of both pages are kept fo
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import time
@@ -142,34 +141,67 @@ async def test_api_documentation_renders_the_whole_public_api(seeded: Platform, 
     assert not problems, f"the API documentation page reported errors: {problems}"
 
 
-def _percent(fraction: float) -> str:
-    return f"{round(fraction * 100)}%"
+# two alerts the page is sent with the real overview: the page must write their readings itself
+ALERTS = [
+    {
+        "id": "reading-occupancy",
+        "condition": "low_occupancy",
+        "key": "low_occupancy",
+        "value": 0.25,
+        "threshold": 0.6,
+        "detail": "stall occupancy 25% (alert below 60%, resolved from 65%)",
+    },
+    {
+        "id": "reading-service",
+        "condition": "service_missing",
+        "key": "service_missing:ritiro_pacchi",
+        "value": 0,
+        "threshold": 1,
+        "detail": "0 active points offer the required service ritiro_pacchi",
+    },
+]
+READINGS = {
+    "it": {
+        "reading-occupancy": "Banchi occupati: 25% (allerta sotto il 60%)",
+        "reading-service": "Nessun punto attivo offre il servizio richiesto: Ritiro pacchi",
+    },
+    "en": {
+        "reading-occupancy": "Stalls occupied: 25% (alert below 60%)",
+        "reading-service": "No active point offers the required service: Parcel pickup",
+    },
+}
 
 
 async def test_an_alert_reads_in_the_pages_language(seeded: Platform, browser: Any) -> None:
-    """The demo's Ticinese district raises a low-occupancy alert; its reading is written in Italian,
-    then in English, from the alert's value and raise level (the service's sentence is English)."""
+    """An alert's reading is written in the page's language from its condition, value and raise level
+    (the service's own sentence is English): Italian first, then English after the switch."""
     from playwright.async_api import expect
 
-    async with httpx.AsyncClient(base_url=seeded.gateway + "/api/v1", timeout=10) as api:
-        login = await api.post("/auth/token", data=dict(zip(("username", "password"), OFFICE, strict=True)))
-        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
-        deadline = time.monotonic() + 30
-        alert: dict[str, Any] | None = None
-        while alert is None and time.monotonic() < deadline:
-            overview = (await api.get("/overview", headers=headers)).json()
-            alert = next((a for a in overview.get("alerts", []) if a["condition"] == "low_occupancy"), None)
-            if alert is None:
-                await asyncio.sleep(0.5)
-    assert alert is not None, "the demo data raises a low-occupancy alert"
-    value, threshold = _percent(alert["value"]), _percent(alert["threshold"])
+    async def with_alerts(route: Any) -> None:
+        answer = await route.fetch()
+        overview = await answer.json()
+        extra = [
+            {
+                **a,
+                "district": "duc-prova",
+                "state": "open",
+                "raised_at": "2026-12-05T09:00:00Z",
+                "resolved_at": None,
+                "history": [],
+            }
+            for a in ALERTS
+        ]
+        await route.fulfill(response=answer, json={**overview, "alerts": [*extra, *overview.get("alerts", [])]})
 
     context = await browser.new_context(locale="it-IT")
     page = await context.new_page()
+    await page.route("**/api/v1/overview", with_alerts)
     await page.goto(seeded.gateway + "/")
     await _log_in(page, *OFFICE)
-    detail = page.get_by_test_id(f"alert-{alert['id']}").locator(".alert-detail")
-    await expect(detail).to_have_text(f"Banchi occupati: {value} (allerta sotto il {threshold})", timeout=15_000)
-    await page.get_by_test_id("lang-en").click()
-    await expect(detail).to_have_text(f"Stalls occupied: {value} (alert below {threshold})", timeout=5_000)
+    for language in ("it", "en"):
+        if language == "en":
+            await page.get_by_test_id("lang-en").click()
+        for alert_id, reading in READINGS[language].items():
+            detail = page.get_by_test_id(f"alert-{alert_id}").locator(".alert-detail")
+            await expect(detail).to_have_text(reading, timeout=15_000)
     await context.close()
