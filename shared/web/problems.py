@@ -108,3 +108,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem(500, "unexpected error; it has been logged", request.url.path)
+
+
+# the documented answer of a write that breaks a business rule (OpenAPI ``responses=``)
+CONFLICT: dict[int | str, dict[str, Any]] = {409: {"description": "the change breaks a rule (the detail says which)"}}

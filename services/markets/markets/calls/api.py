@@ -18,11 +18,11 @@ from markets.calls.schemas import (
     RankingPublic,
 )
 from markets.calls.service import CallsService
-from markets.stalls.api import CONFLICT
 from shared.app import provide
 from shared.identity import CurrentPrincipal, OfficePrincipal, Principal, optional_principal
 from shared.web.pagination import Limit, Offset, Page
 from shared.web.params import Slug
+from shared.web.problems import CONFLICT
 
 Calls = Annotated[CallsService, Depends(provide(CallsService))]
 Viewer = Annotated[Principal | None, Depends(optional_principal)]

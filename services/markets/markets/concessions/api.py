@@ -8,12 +8,13 @@ from fastapi import APIRouter, Depends, Response
 
 from markets.concessions.schemas import AssignmentCreate
 from markets.concessions.service import ConcessionsService
-from markets.stalls.api import CONFLICT, STALE, stall_answer
+from markets.stalls.api import STALE, stall_answer
 from markets.stalls.schemas import StallNumberPath, StallPublic
 from shared.app import provide
 from shared.identity import OfficePrincipal
 from shared.web.etag import IfMatch
 from shared.web.params import Slug
+from shared.web.problems import CONFLICT
 
 Concessions = Annotated[ConcessionsService, Depends(provide(ConcessionsService))]
 

@@ -13,13 +13,13 @@ from fastapi import APIRouter, Depends, Response
 
 from markets.spunta.schemas import CandidateCreate, CandidatePublic, SpuntaAssign, SpuntaPublic, StandingPublic
 from markets.spunta.service import SpuntaService
-from markets.stalls.api import CONFLICT
 from shared.app import provide
 from shared.errors import Forbidden
 from shared.i18n import Said
 from shared.identity import CurrentPrincipal, Role
 from shared.web.pagination import Limit, Offset, Page
 from shared.web.params import Day, Slug
+from shared.web.problems import CONFLICT
 
 Spunta = Annotated[SpuntaService, Depends(provide(SpuntaService))]
 

@@ -27,12 +27,12 @@ from shared.identity import CurrentPrincipal, OfficePrincipal, Role
 from shared.web.etag import IfMatch, set_etag
 from shared.web.pagination import Limit, Offset, Page
 from shared.web.params import Slug
+from shared.web.problems import CONFLICT
 
 Stalls = Annotated[StallsService, Depends(provide(StallsService))]
 
 Responses = dict[int | str, dict[str, Any]]
 STALE: Responses = {412: {"description": "If-Match or version is stale; nothing was written"}}
-CONFLICT: Responses = {409: {"description": "the change breaks a rule (the detail says which)"}}
 
 router = APIRouter(tags=["markets"])
 

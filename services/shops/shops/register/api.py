@@ -12,6 +12,7 @@ from shared.errors import NotFound
 from shared.identity import CurrentPrincipal, OfficePrincipal, Role
 from shared.web.etag import IfMatch, set_etag
 from shared.web.pagination import Limit, Offset, Page
+from shared.web.problems import CONFLICT
 from shops.register.domain import RecognitionState, Shop, ShopKind, ShopQuery, ShopStatus
 from shops.register.schemas import (
     ApplicationCreate,
@@ -43,8 +44,6 @@ def shop_response(shop: Shop, status_code: int = 200) -> JSONResponse:
 
 # the answer to a write whose If-Match names a version the shop no longer has
 STALE: dict[int | str, dict[str, Any]] = {412: {"description": "If-Match names a version the shop no longer has"}}
-# the answer to a registration whose id is taken, or to an application while one is pending
-CONFLICT: dict[int | str, dict[str, Any]] = {409: {"description": "the change breaks a rule (the detail says which)"}}
 
 
 @router.get("/shops", response_model=Page[ShopPublic], responses={200: {"content": {GEOJSON: {}}}})
