@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 
@@ -17,6 +16,11 @@ from shared.retry import until_done
 from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
+
+# How long a consumer may take to leave the broker (last commit, leave-group) when it stops. aiokafka
+# retries a commit until the group's coordinator answers, so without a bound a slow or absent broker
+# holds a stopping service (and its lifespan) forever.
+CONSUMER_LEAVE_TIMEOUT_S = 10.0
 
 
 def dlq_topic(topic: str) -> str:
@@ -155,8 +159,16 @@ async def _session(
             log.warning("%s lost kafka (%s); joining again", name, exc)
     finally:
         left()
-        with contextlib.suppress(KafkaError):
-            await consumer.stop()
+        await _leave(consumer, name)
+
+
+async def _leave(consumer: AIOKafkaConsumer, name: str) -> None:
+    try:
+        await asyncio.wait_for(consumer.stop(), CONSUMER_LEAVE_TIMEOUT_S)
+    except KafkaError as exc:
+        log.warning("%s left kafka with an error (%s)", name, exc)
+    except TimeoutError:
+        log.warning("%s could not leave kafka in %.0fs; closed without it", name, CONSUMER_LEAVE_TIMEOUT_S)
 
 
 async def report_lag(consumer: AIOKafkaConsumer, lag: Gauge) -> None:

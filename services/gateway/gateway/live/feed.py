@@ -63,7 +63,7 @@ class EventFeed:
             **client_options(self.settings),
             group_id=self.group_id,
             auto_offset_reset="latest",
-            enable_auto_commit=True,
+            enable_auto_commit=False,  # it starts at the latest offset: a commit would only slow its stop
             session_timeout_ms=self.settings.kafka_session_timeout_ms,
             heartbeat_interval_ms=self.settings.kafka_heartbeat_interval_ms,
         )
