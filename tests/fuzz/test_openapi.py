@@ -20,6 +20,7 @@ import json
 import time
 from collections import Counter
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import httpx
 import pytest
@@ -68,7 +69,7 @@ LEFT_OUT = {("GET", "/api/v1/stream"), ("POST", "/api/v1/districts/rebuild")}
 PROBLEM_FIELDS = {"type", "title", "status", "detail"}
 
 
-def _fault(status: int, content_type: str, text: str) -> str | None:
+def _fault(status: int, content_type: str, text: str, path: str) -> str | None:
     if status >= 500:
         return f"server error {status}: {text[:200]}"
     if status < 400:
@@ -80,7 +81,12 @@ def _fault(status: int, content_type: str, text: str) -> str | None:
     except ValueError:
         return f"error {status} with a body that is not JSON: {text[:120]}"
     missing = PROBLEM_FIELDS - set(body)
-    return f"error {status} without {sorted(missing)}" if missing else None
+    if missing:
+        return f"error {status} without {sorted(missing)}"
+    instance = body.get("instance")
+    if instance is not None and unquote(instance) != unquote(path):
+        return f"error {status} names {instance!r} as its instance, not the path asked for"
+    return None
 
 
 load_all_checks()
@@ -115,7 +121,7 @@ def _fuzz(
             return
         statuses[response.status_code] += 1
         content_type = (response.headers.get("content-type") or [""])[0]
-        fault = _fault(response.status_code, content_type, response.text)
+        fault = _fault(response.status_code, content_type, response.text, urlsplit(response.request.url).path)
         if fault:
             faults.append(f"{mode.value}: {fault} for {case.as_curl_command()[:600]}")
         try:

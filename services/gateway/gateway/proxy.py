@@ -8,6 +8,7 @@ and calls to it fail at once with 503 instead of queueing behind timeouts.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Iterable
@@ -22,7 +23,7 @@ from gateway.upstreams import CircuitBreaker, CircuitState, Upstream
 from shared.errors import AppError
 from shared.logging import request_id_var
 from shared.web.middleware import client_ip
-from shared.web.problems import problem
+from shared.web.problems import PROBLEM_JSON, problem
 
 log = logging.getLogger(__name__)
 
@@ -193,10 +194,26 @@ class Proxy:
             )
         except UpstreamUnavailable as exc:
             return exc.response(request.url.path)
-        response = Response(content=answer.content, status_code=answer.status_code)
+        content = _problem_at(answer, request.url.path)
+        response = Response(content=content, status_code=answer.status_code)
         passed = _without(answer.headers.multi_items(), RESPONSE_SKIP)
         response.raw_headers = [(n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in passed]
-        length = answer.headers.get("content-length") if request.method == "HEAD" else str(len(answer.content))
+        length = answer.headers.get("content-length") if request.method == "HEAD" else str(len(content))
         if length is not None and answer.status_code not in (204, 304):
             response.raw_headers.append((b"content-length", length.encode()))
         return response
+
+
+def _problem_at(answer: httpx.Response, path: str) -> bytes:
+    """The answer's body; a problem document names the path the client asked for as its ``instance``
+    (the service only knows its own path, which means nothing to a client of the gateway)."""
+    if answer.status_code < 400 or not answer.headers.get("content-type", "").startswith(PROBLEM_JSON):
+        return answer.content
+    try:
+        body = json.loads(answer.content)
+    except ValueError:
+        return answer.content
+    if not isinstance(body, dict) or "instance" not in body:
+        return answer.content
+    body["instance"] = path
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()

@@ -1,6 +1,7 @@
 // Commerce office dashboard: map, district KPIs, alerts, market occupancy, live updates.
 
 import { api, apiList, errorMessage, freshToken } from './api.js';
+import { DistrictTrends } from './charts.js';
 import { $, clear, h, keepFocus } from './dom.js';
 import { DASH, ago, dateTime, isNum, isoOrEmpty, num, pct, time } from './format.js';
 import { initI18n, onLangChange, t, tOr } from './i18n.js';
@@ -35,6 +36,7 @@ const state = {
 };
 
 let cityMap = null;
+let trends = null;
 let stream = null;
 let safetyTimer = null;
 let clockTimer = null;
@@ -676,6 +678,7 @@ async function loadDistricts() {
   renderAlerts(); // alerts name their district
   renderSummary();
   if (cityMap) cityMap.restyleDistricts();
+  if (trends) trends.setDistricts(state.districts);
 }
 
 async function loadGeojson() {
@@ -835,6 +838,7 @@ function applyKpis(data) {
     state.districts = state.districts.map((d) => (d === district ? { ...district, kpis, vitality } : d));
     renderDistricts();
     if (cityMap) cityMap.restyleDistricts();
+    if (trends) trends.kpisChanged(data.district);
   }
   return true;
 }
@@ -914,6 +918,7 @@ function startDashboard(me) {
   notice.hidden = true;
   content.hidden = false;
   ensureMap();
+  if (!trends) trends = new DistrictTrends($('#trends'));
   renderSummary();
   renderAlerts();
   renderFeed();
@@ -950,6 +955,7 @@ function stopDashboard() {
   state.alerts = [];
   state.overview = null;
   state.feed = [];
+  if (trends) trends.setDistricts([]);
   panelErrors.clear();
   for (const id of PANELS) renderPanelError(id);
   renderPartial();
@@ -969,6 +975,7 @@ onLangChange(() => {
   renderDistricts();
   renderMarkets();
   if (cityMap) cityMap.refreshLabels();
+  if (trends) trends.refresh();
   for (const id of PANELS) renderPanelError(id);
 });
 

@@ -3,7 +3,7 @@
 import { currentLang } from './i18n.js';
 
 export const DASH = '–';
-const TIME_ZONE = 'Europe/Rome';
+export const TIME_ZONE = 'Europe/Rome';
 
 export function isNum(value) {
   return typeof value === 'number' && Number.isFinite(value);

@@ -1,0 +1,175 @@
+// District trends: one chart per KPI over a chosen period (uPlot, vendored), each with a sentence
+// and a data table, so the figures can be read without seeing the chart or telling colours apart.
+
+import { api, errorMessage } from './api.js';
+import { $, clear, h } from './dom.js';
+import { DASH, TIME_ZONE, dateTime, isNum, num, pct } from './format.js';
+import { t } from './i18n.js';
+
+// the district time series the office follows, and how each value reads
+const METRICS = [
+  ['vitality_index', (v) => num(v, 1)],
+  ['stall_occupancy', (v) => pct(v)],
+  ['stalls_open', (v) => num(v)],
+  ['shops_active', (v) => num(v)],
+  ['services_total', (v) => num(v)],
+];
+const DAY_MS = 24 * 60 * 60 * 1000;
+const HEIGHT = 170;
+const REFRESH_AFTER_KPIS_MS = 5000;
+
+export class DistrictTrends {
+  constructor(root) {
+    this.root = root;
+    this.districtSelect = $('#trends-district', root);
+    this.rangeSelect = $('#trends-range', root);
+    this.grid = $('#trends-charts', root);
+    this.error = $('#trends-error', root);
+    this.status = $('#trends-status', root);
+    this.plots = [];
+    this.districts = [];
+    this.request = 0;
+    this.pending = null;
+    this.districtSelect.addEventListener('change', () => this.refresh());
+    this.rangeSelect.addEventListener('change', () => this.refresh());
+    this.resize = new ResizeObserver(() => this.fit());
+    this.resize.observe(this.grid);
+  }
+
+  get code() {
+    return this.districtSelect.value;
+  }
+
+  // The districts to choose from (name and code); keeps the current choice when it still exists.
+  setDistricts(districts) {
+    const sorted = [...districts].sort((a, b) => (a.name || a.code).localeCompare(b.name || b.code, 'it'));
+    const same = sorted.length === this.districts.length && sorted.every((d, i) => d.code === this.districts[i].code);
+    this.districts = sorted;
+    if (same) return;
+    const chosen = this.code;
+    clear(this.districtSelect, sorted.map((d) => h('option', { value: d.code, text: d.name || d.code })));
+    if (sorted.some((d) => d.code === chosen)) this.districtSelect.value = chosen;
+    this.refresh();
+  }
+
+  // A district's KPIs changed: redraw its charts shortly (a burst of changes redraws once).
+  kpisChanged(code) {
+    if (code !== this.code || this.pending) return;
+    this.pending = setTimeout(() => {
+      this.pending = null;
+      this.refresh();
+    }, REFRESH_AFTER_KPIS_MS);
+  }
+
+  async refresh() {
+    const code = this.code;
+    if (!code) {
+      this.draw(null, []);
+      return;
+    }
+    const request = ++this.request;
+    const to = new Date();
+    const from = new Date(to.getTime() - Number(this.rangeSelect.value) * DAY_MS);
+    const query = (metric) => new URLSearchParams({ metric, from: from.toISOString(), to: to.toISOString() });
+    this.root.setAttribute('aria-busy', 'true');
+    try {
+      const series = await Promise.all(
+        METRICS.map(([metric]) => api(`/districts/${encodeURIComponent(code)}/timeseries?${query(metric)}`)),
+      );
+      if (request !== this.request) return;
+      this.error.hidden = true;
+      this.draw(code, series);
+    } catch (error) {
+      if (request !== this.request) return;
+      this.error.textContent = `${t('panel.unavailable')} ${errorMessage(error)}`;
+      this.error.hidden = false;
+    } finally {
+      if (request === this.request) this.root.removeAttribute('aria-busy');
+    }
+  }
+
+  draw(code, series) {
+    for (const plot of this.plots) plot.destroy();
+    this.plots = [];
+    const name = this.districts.find((d) => d.code === code)?.name || code || '';
+    const built = series.map((s, i) => this.figure(name, METRICS[i], s));
+    clear(this.grid, built.map(([figure]) => figure));
+    // the plots are drawn once their boxes are in the page, at the width they got
+    for (const [, plot] of built) if (plot) this.plots.push(plot());
+    this.status.textContent = code ? t('trends.shown', { name, range: this.rangeLabel() }) : '';
+  }
+
+  rangeLabel() {
+    return this.rangeSelect.selectedOptions[0]?.textContent || '';
+  }
+
+  figure(name, [metric, format], s) {
+    const points = (Array.isArray(s?.points) ? s.points : []).filter((p) => isNum(p.value));
+    const label = t(`trends.metric.${metric}`);
+    const plotBox = h('div', { class: 'chart-plot', 'aria-hidden': 'true' });
+    const table = h(
+      'table',
+      { class: 'data-table compact' },
+      h('caption', { class: 'visually-hidden', text: t('trends.table_caption', { metric: label, name }) }),
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: t('trends.col.at') }),
+        h('th', { scope: 'col', class: 'num', text: label }))),
+      h('tbody', {}, points.map((p) => h('tr', {}, h('td', { text: dateTime(p.at) }),
+        h('td', { class: 'num', text: format(p.value) })))),
+    );
+    const figure = h(
+      'figure',
+      { class: 'chart', 'data-testid': `trend-${metric}`, 'data-points': String(points.length) },
+      h('figcaption', { class: 'chart-title', text: label }),
+      plotBox,
+      h('p', { class: 'chart-summary small', 'data-testid': `trend-summary-${metric}`, text: summary(points, format) }),
+      points.length
+        ? h('details', { class: 'chart-data' }, h('summary', { text: t('trends.data') }), table)
+        : null,
+    );
+    if (!points.length || !window.uPlot) return [figure, null];
+    const plot = () => {
+      const xs = points.map((p) => Date.parse(p.at) / 1000);
+      const ys = points.map((p) => p.value);
+      // values hold until the next sample: a stepped line is what the series means
+      const options = {
+        width: Math.max(240, plotBox.clientWidth || 320),
+        height: HEIGHT,
+        legend: { show: false },
+        cursor: { show: false },
+        scales: { x: { time: true } },
+        tzDate: (ts) => window.uPlot.tzDate(new Date(ts * 1000), TIME_ZONE),
+        axes: [{}, { values: (_u, ticks) => ticks.map((v) => format(v)), size: 56 }],
+        series: [{}, {
+          label,
+          stroke: '#1f5fa8',
+          width: 2,
+          points: { show: true, size: 5 },
+          paths: window.uPlot.paths.stepped({ align: 1 }),
+        }],
+      };
+      return new window.uPlot(options, [xs, ys], plotBox);
+    };
+    return [figure, plot];
+  }
+
+  fit() {
+    for (const plot of this.plots) {
+      const box = plot.root.parentElement;
+      if (box && box.clientWidth) plot.setSize({ width: Math.max(240, box.clientWidth), height: HEIGHT });
+    }
+  }
+}
+
+// One sentence for the series: first and last value, lowest and highest, how many samples.
+function summary(points, format) {
+  if (!points.length) return t('trends.no_data');
+  const values = points.map((p) => p.value);
+  return t('trends.summary', {
+    first: format(values[0]),
+    last: format(values[values.length - 1]),
+    min: format(Math.min(...values)),
+    max: format(Math.max(...values)),
+    count: num(points.length),
+    since: dateTime(points[0].at) || DASH,
+  });
+}

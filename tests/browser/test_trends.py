@@ -1,0 +1,93 @@
+"""The office follows a district's indicators over time: one chart per KPI with a sentence and a data table.
+
+The page is checked against the districts API: the last reading of each chart is the district's KPI
+now, the rows of its table are the samples the API gives for the period, and the page says it in
+Italian first and in English after the switch.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from devkit.testing import Platform
+
+from .conftest import OFFICE, assert_accessible
+from .test_dashboard import _ensure_a_district, _log_in, _watch_console
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+METRICS = ("vitality_index", "stall_occupancy", "stalls_open", "shops_active", "services_total")
+
+
+async def _busiest_district(platform: Platform) -> dict[str, Any]:
+    """The district with the most stalls (the demo's markets lie in some districts only)."""
+    async with httpx.AsyncClient(base_url=platform.gateway + "/api/v1", timeout=10) as api:
+        items = (await api.get("/districts", params={"limit": 500})).json()["items"]
+    return max(items, key=lambda d: ((d.get("kpis") or {}).get("stalls_total") or 0, d["code"]))
+
+
+async def _series(platform: Platform, code: str, metric: str, days: int) -> list[dict[str, Any]]:
+    async with httpx.AsyncClient(base_url=platform.gateway + "/api/v1", timeout=10) as api:
+        login = await api.post("/auth/token", data=dict(zip(("username", "password"), OFFICE, strict=True)))
+        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        to = datetime.now(UTC)
+        query = {"metric": metric, "from": (to - timedelta(days=days)).isoformat(), "to": to.isoformat()}
+        answer = await api.get(f"/districts/{code}/timeseries", params=query, headers=headers)
+        assert answer.status_code == 200, answer.text
+        points: list[dict[str, Any]] = answer.json()["points"]
+        return [p for p in points if p["value"] is not None]
+
+
+async def test_the_office_reads_a_districts_trends_in_charts_and_tables(seeded: Platform, browser: Any) -> None:
+    from playwright.async_api import expect
+
+    await _ensure_a_district(seeded)
+    district = await _busiest_district(seeded)
+    code = district["code"]
+    problems: list[str] = []
+    context = await browser.new_context(viewport={"width": 1280, "height": 1000}, locale="it-IT")
+    page = await context.new_page()
+    _watch_console(page, problems)
+    await page.goto(seeded.gateway + "/")
+    await _log_in(page, *OFFICE)
+
+    chooser = page.get_by_test_id("trends-district")
+    await expect(chooser.locator(f'option[value="{code}"]')).to_be_attached(timeout=15_000)
+    await chooser.focus()
+    await chooser.select_option(code)
+    await page.get_by_test_id("trends-range").select_option("30")
+    status = page.get_by_test_id("trends-status")
+    await expect(status).to_have_text(f"{district['name']}: Ultimi 30 giorni.", timeout=10_000)
+
+    for metric in METRICS:
+        figure = page.get_by_test_id(f"trend-{metric}")
+        await expect(figure).to_be_visible()
+        expected = await _series(seeded, code, metric, 30)
+        shown = int(await figure.get_attribute("data-points") or "0")
+        # a sample may be written between the page's request and the test's
+        assert len(expected) - 1 <= shown <= len(expected) + 1, (metric, shown, len(expected))
+        if expected:
+            await expect(figure.locator("canvas")).to_have_count(1)
+            await expect(figure.get_by_test_id(f"trend-summary-{metric}")).to_contain_text("rilevazioni")
+            await figure.locator("summary").click()
+            rows = figure.locator("tbody tr")
+            await expect(rows).to_have_count(shown)
+
+    kpis = district["kpis"]
+    open_rows = page.get_by_test_id("trend-stalls_open").locator("tbody tr")
+    if await open_rows.count():
+        last = (await open_rows.last.locator("td").last.inner_text()).strip()
+        assert last == str(kpis["stalls_open"]), (last, kpis["stalls_open"])
+
+    await page.get_by_test_id("lang-en").click()
+    await expect(status).to_have_text(f"{district['name']}: Last 30 days.", timeout=10_000)
+    if await open_rows.count():
+        await expect(page.get_by_test_id("trend-summary-stalls_open")).to_contain_text(re.compile(r"readings since"))
+    await assert_accessible(page, "/ (en, trends)")
+    await context.close()
+    assert not [p for p in problems if "Uncaught" in p or "Refused to" in p], problems
