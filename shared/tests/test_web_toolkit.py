@@ -128,6 +128,14 @@ async def test_parameters_of_the_wrong_shape_are_refused_naming_them(
     assert [e["field"] for e in refused.json()["errors"]] == [field]
 
 
+async def test_a_problem_names_the_path_as_the_client_sent_it() -> None:
+    """``instance`` is a URI reference: the path still percent-encoded, a tab or a line break kept, no query."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=_params_app()), base_url="http://t") as client:
+        refused = await client.get("/markets/%09wagner%0D%C2%BE/days/2026-12-05", params={"since": "x"})
+    assert refused.status_code == 422
+    assert refused.json()["instance"] == "/markets/%09wagner%0D%C2%BE/days/2026-12-05"
+
+
 async def test_parameters_of_the_right_shape_are_read_and_documented() -> None:
     app = _params_app()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:

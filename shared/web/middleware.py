@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared.logging import request_id_var
 from shared.metrics import ServiceMetrics
 from shared.settings import is_loopback
-from shared.web.problems import problem
+from shared.web.problems import instance_of, problem
 
 log = logging.getLogger("access")
 REQUEST_ID = "x-request-id"
@@ -128,7 +128,7 @@ class BodySizeLimitMiddleware(HttpMiddleware):
             await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problem(413, f"request body larger than {self.max_bytes} bytes", scope["path"])
+        response = problem(413, f"request body larger than {self.max_bytes} bytes", instance_of(scope))
         await response(scope, receive, send)
 
 
@@ -140,7 +140,7 @@ class LoopbackOnlyMiddleware(HttpMiddleware):
         server = scope.get("server")
         if server and _is_address(str(server[0])) and not is_loopback(str(server[0])):
             detail = "the local profile serves loopback only; run with PROFILE=prod to serve other addresses"
-            await problem(403, detail, scope["path"], "local-profile")(scope, receive, send)
+            await problem(403, detail, instance_of(scope), "local-profile")(scope, receive, send)
             return
         await self.app(scope, receive, send)
 

@@ -8,6 +8,7 @@ trace and every refusal names what was wrong.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -43,6 +44,15 @@ TITLES = {
 }
 
 
+def instance_of(scope: Mapping[str, Any]) -> str:
+    """A problem's ``instance``: the path as the client sent it (a URI reference, still percent-encoded;
+    the decoded path may hold characters a URI cannot, and URL parsers drop tabs and line breaks)."""
+    raw = scope.get("raw_path")
+    if isinstance(raw, bytes) and raw:
+        return raw.split(b"?", 1)[0].decode("latin-1")
+    return str(scope.get("path", ""))
+
+
 def problem(
     status: int,
     detail: str,
@@ -75,22 +85,22 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
         headers = {"Retry-After": RETRY_AFTER_S} if exc.status == 503 else {}
         if exc.said is None:
-            return problem(exc.status, exc.detail, request.url.path, exc.kind, headers=headers or None, **exc.extra)
+            return problem(exc.status, exc.detail, instance_of(request.scope), exc.kind, headers=headers or None, **exc.extra)
         lang = language(request.headers.get("accept-language"))
         extra = exc.localized_extra(lang) if isinstance(exc, InvalidInput) else exc.extra
         headers.update({"Content-Language": lang, "Vary": "Accept-Language"})
-        return problem(exc.status, exc.detail_in(lang), request.url.path, exc.kind, headers=headers, **extra)
+        return problem(exc.status, exc.detail_in(lang), instance_of(request.scope), exc.kind, headers=headers, **extra)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = validation_errors(exc)
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5]) or "invalid input"
-        return problem(422, detail, request.url.path, "invalid-input", errors=errors)
+        return problem(422, detail, instance_of(request.scope), "invalid-input", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         headers = dict(exc.headers) if exc.headers else None
-        return problem(exc.status_code, str(exc.detail), request.url.path, headers=headers)
+        return problem(exc.status_code, str(exc.detail), instance_of(request.scope), headers=headers)
 
     @app.exception_handler(ConnectionFailure)
     async def _db_down(request: Request, exc: ConnectionFailure) -> JSONResponse:
@@ -99,15 +109,15 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem(
             503,
             "the database is unavailable, retry shortly",
-            request.url.path,
+            instance_of(request.scope),
             kind,
             headers={"Retry-After": RETRY_AFTER_S},
         )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(500, "unexpected error; it has been logged", request.url.path)
+        log.exception("unhandled error on %s %s", request.method, instance_of(request.scope))
+        return problem(500, "unexpected error; it has been logged", instance_of(request.scope))
 
 
 # the documented answer of a write that breaks a business rule (OpenAPI ``responses=``)

@@ -14,7 +14,7 @@ from urllib.parse import unquote
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from shared.web.problems import problem
+from shared.web.problems import instance_of, problem
 
 _ENCODED = re.compile(rb"%(?:2e|2f|5c|00)", re.IGNORECASE)
 
@@ -46,7 +46,6 @@ class PathGuardMiddleware:
             raw = scope.get("raw_path") or scope["path"].encode("utf-8")
             reason = path_problem(raw, scope["path"])
             if reason:
-                instance = raw.split(b"?", 1)[0].decode("latin-1")
-                await problem(400, reason, instance, "ambiguous-path")(scope, receive, send)
+                await problem(400, reason, instance_of(scope), "ambiguous-path")(scope, receive, send)
                 return
         await self.app(scope, receive, send)

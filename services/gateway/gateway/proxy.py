@@ -23,7 +23,7 @@ from gateway.upstreams import CircuitBreaker, CircuitState, Upstream
 from shared.errors import AppError
 from shared.logging import request_id_var
 from shared.web.middleware import client_ip
-from shared.web.problems import PROBLEM_JSON, problem
+from shared.web.problems import PROBLEM_JSON, instance_of, problem
 
 log = logging.getLogger(__name__)
 
@@ -193,8 +193,8 @@ class Proxy:
                 authorised=authorised,
             )
         except UpstreamUnavailable as exc:
-            return exc.response(request.url.path)
-        content = _problem_at(answer, request.url.path)
+            return exc.response(instance_of(request.scope))
+        content = _problem_at(answer, instance_of(request.scope))
         response = Response(content=content, status_code=answer.status_code)
         passed = _without(answer.headers.multi_items(), RESPONSE_SKIP)
         response.raw_headers = [(n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in passed]
