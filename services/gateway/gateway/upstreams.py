@@ -17,6 +17,7 @@ ROUTES: dict[str, str] = {
     "districts.geojson": "districts",
     "districts.csv": "districts",
     "nils": "districts",
+    "nils.geojson": "districts",
     "interventions": "districts",
     "opendata": "districts",
 }

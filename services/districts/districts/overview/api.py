@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Response
 from fastapi.responses import JSONResponse
 
-from districts.overview.exports import csv_text, geojson
+from districts.overview.exports import csv_text, geojson, nil_outlines
 from districts.overview.schemas import DistrictDetail, DistrictPublic, NilDetail, NilPublic
 from districts.overview.service import OverviewService
 from shared.app import provide
@@ -60,6 +60,19 @@ async def get_district(code: Slug, service: Overview, response: Response) -> Dis
 async def list_nils(service: Overview, limit: Limit = 50, offset: Offset = 0) -> Page[NilPublic]:
     items, total = await service.list_nils(limit, offset)
     return Page.of([NilPublic.of(v) for v in items], total, limit, offset)
+
+
+@nil_router.get(
+    "/nils.geojson",
+    summary="NIL outlines (simplified) with their id, name and population: a map's base layer",
+    responses={200: {"content": {"application/geo+json": {"schema": {"type": "object"}}}}},
+)
+async def nils_geojson(service: Overview) -> JSONResponse:
+    return JSONResponse(
+        nil_outlines(await service.nil_outlines()),
+        media_type="application/geo+json",
+        headers={"Cache-Control": "public, max-age=3600"},
+    )
 
 
 @nil_router.get("/nils/{nil_id}", response_model=NilDetail, summary="A NIL with its KPIs and perimeter")

@@ -6,11 +6,16 @@ import csv
 import io
 from typing import Any
 
+from shapely.geometry import mapping, shape
+
+from districts.geography.domain import Nil
 from districts.interventions.domain import Intervention
 from districts.overview.schemas import DistrictDetail, NilPublic
 from districts.projection.domain import KPI_NAMES
 
 SCALARS = [name for name in KPI_NAMES if name != "services_by_type"]
+# how far (in degrees, about 5 m in Milan) a NIL outline may move when simplified for a map
+OUTLINE_TOLERANCE = 0.00005
 
 
 # a cell starting with one of these may be run as a formula by a spreadsheet (OWASP, CSV injection)
@@ -38,6 +43,33 @@ def geojson(districts: list[DistrictDetail]) -> dict[str, Any]:
         for d in districts
     ]
     return {"type": "FeatureCollection", "features": features}
+
+
+def nil_outlines(nils: list[Nil]) -> dict[str, Any]:
+    """The NILs' outlines (simplified to a few metres, 6 decimals) with their id, name and population:
+    the neighbourhoods a map draws under its data, without their figures."""
+    features = []
+    for nil in nils:
+        if not nil.perimeter:
+            continue
+        outline = shape(nil.perimeter).simplify(OUTLINE_TOLERANCE, preserve_topology=True)
+        features.append(
+            {
+                "type": "Feature",
+                "id": nil.id,
+                "geometry": _rounded(mapping(outline)),
+                "properties": {"id": nil.id, "name": nil.name, "population": nil.population},
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _rounded(geometry: Any) -> Any:
+    if isinstance(geometry, dict):
+        return {key: _rounded(value) for key, value in geometry.items()}
+    if isinstance(geometry, list | tuple):
+        return [_rounded(value) for value in geometry]
+    return round(geometry, 6) if isinstance(geometry, float) else geometry
 
 
 def csv_text(districts: list[DistrictDetail]) -> str:

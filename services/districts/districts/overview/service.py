@@ -50,5 +50,9 @@ class OverviewService:
         """Every NIL without its perimeter (for the exports)."""
         return await self._nil_views(await self.districts.nils(with_perimeter=False))
 
+    async def nil_outlines(self) -> list[Nil]:
+        """Every NIL with its perimeter and no figures (the maps' base layer)."""
+        return await self.districts.nils()
+
     async def nil(self, nil_id: int) -> NilView:
         return (await self._nil_views([await self.geography.require_nil(nil_id)]))[0]
