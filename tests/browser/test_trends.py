@@ -91,3 +91,35 @@ async def test_the_office_reads_a_districts_trends_in_charts_and_tables(seeded: 
     await assert_accessible(page, "/ (en, trends)")
     await context.close()
     assert not [p for p in problems if "Uncaught" in p or "Refused to" in p], problems
+
+
+async def test_the_map_draws_the_neighbourhoods_and_asks_nothing_of_other_hosts(seeded: Platform, browser: Any) -> None:
+    """Without MAP_TILES_URL the base layer is the platform's own NIL outlines: every request the page
+    makes goes to the gateway, and the NIL names appear once zoomed in."""
+    from playwright.async_api import expect
+
+    async with httpx.AsyncClient(base_url=seeded.gateway + "/api/v1", timeout=10) as api:
+        nils = (await api.get("/nils", params={"limit": 500})).json()
+    assert nils["total"] >= 1, "the demo seed loads the NIL neighbourhoods"
+    elsewhere: list[str] = []
+    context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="it-IT")
+    page = await context.new_page()
+    page.on("request", lambda r: None if r.url.startswith(seeded.gateway) else elsewhere.append(r.url))
+    await page.goto(seeded.gateway + "/")
+    await _log_in(page, *OFFICE)
+    outlines = page.locator("#map path.nil-shape")
+    await expect(outlines).to_have_count(nils["total"], timeout=15_000)
+    await expect(page.get_by_test_id("map")).to_have_attribute("data-nils", str(nils["total"]))
+    assert await page.locator("#map .leaflet-tile").count() == 0
+    names = page.locator("#map .nil-label")
+    first = nils["items"][0]["name"]
+    if not await page.locator("#map.show-nil-labels").count():  # the districts fit the map below zoom 13
+        await expect(names.filter(has_text=first)).to_be_hidden()
+    for _ in range(3):
+        await page.locator("#map .leaflet-control-zoom-in").click()
+    await expect(names.filter(has_text=first).first).to_be_attached()
+    assert await page.locator("#map.show-nil-labels").count() == 1
+    await page.get_by_test_id("layer-nils").uncheck()
+    await expect(outlines).to_have_count(0)
+    await context.close()
+    assert not elsewhere, f"the dashboard asked other hosts: {elsewhere[:5]}"

@@ -45,6 +45,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             contracts.router,
             contracts.documentation,
             web.router,
+            web.page_router(settings.map_tiles_url, settings.map_tiles_attribution),
             api.relay,
         ],
         indexes=AccountStore.indexes,
@@ -57,7 +58,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app = create_service_app(spec, settings)
     parts["gateway"] = app.state.gateway = Gateway(settings, app.state.metrics, app.openapi)
     web.mount_static(app)
-    install_browser_security(app, settings.cors_origins, hsts=settings.profile == "prod")
+    install_browser_security(
+        app, settings.cors_origins, hsts=settings.profile == "prod", tiles_origin=settings.map_tiles_origin
+    )
     # outermost: no route, rule or middleware reads a path the guard has not accepted
     app.add_middleware(PathGuardMiddleware)
     return app

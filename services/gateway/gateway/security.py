@@ -6,23 +6,28 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-# the dashboard and the API docs load scripts, styles and data from this origin only
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+
+def content_security_policy(tiles_origin: str = "") -> str:
+    """The pages load scripts, styles and data from this origin only; images also from the map's tile
+    server when one is configured."""
+    images = " ".join(["'self'", "data:", *([tiles_origin] if tiles_origin else [])])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            f"img-src {images}",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
 HEADERS: tuple[tuple[bytes, bytes], ...] = (
-    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
@@ -33,9 +38,10 @@ HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 
 
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+    def __init__(self, app: ASGIApp, *, hsts: bool, tiles_origin: str = "") -> None:
         self.app = app
-        self.headers = [*HEADERS, HSTS] if hsts else list(HEADERS)
+        policy = (b"content-security-policy", content_security_policy(tiles_origin).encode())
+        self.headers = [policy, *HEADERS, *([HSTS] if hsts else [])]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -54,7 +60,7 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-def install_browser_security(app: FastAPI, cors_origins: list[str], *, hsts: bool) -> None:
+def install_browser_security(app: FastAPI, cors_origins: list[str], *, hsts: bool, tiles_origin: str = "") -> None:
     if cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -64,4 +70,4 @@ def install_browser_security(app: FastAPI, cors_origins: list[str], *, hsts: boo
             expose_headers=["ETag", "Location", "Retry-After", "X-Request-ID"],
             max_age=600,
         )
-    app.add_middleware(SecurityHeadersMiddleware, hsts=hsts)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=hsts, tiles_origin=tiles_origin)

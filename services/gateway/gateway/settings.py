@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode
@@ -23,6 +24,11 @@ class GatewaySettings(ServiceSettings):
 
     # browsers' origins allowed to call the API cross-site (comma-separated); empty: same origin only
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    # a background of map tiles for the pages' maps, e.g. https://tiles.example.org/{z}/{x}/{y}.png, with
+    # the attribution its provider asks for; empty (the default): no request leaves for a tile server
+    map_tiles_url: str = ""
+    map_tiles_attribution: str = ""
 
     # the Ed25519 key that signs access tokens: PEM text or the path of a file holding it (a Secret)
     jwt_private_key: str | None = None
@@ -84,6 +90,26 @@ class GatewaySettings(ServiceSettings):
         if self.jwt_previous_keys:
             load_public_keys(self.jwt_previous_keys)
         return self
+
+    @field_validator("map_tiles_url")
+    @classmethod
+    def _tile_template(cls, value: str) -> str:
+        if not value:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme != "https" or not parts.netloc:
+            raise ValueError("MAP_TILES_URL must be an https:// address")
+        if not all(place in value for place in ("{z}", "{x}", "{y}")):
+            raise ValueError("MAP_TILES_URL must hold the places {z}, {x} and {y}")
+        return value
+
+    @property
+    def map_tiles_origin(self) -> str:
+        """The tile server's origin (for the pages' Content-Security-Policy), or empty."""
+        if not self.map_tiles_url:
+            return ""
+        parts = urlsplit(self.map_tiles_url.replace("{s}", "a"))
+        return f"{parts.scheme}://{parts.netloc}"
 
     @field_validator("cors_origins", "stream_topics", mode="before")
     @classmethod

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from html import escape
 from importlib import resources
 from pathlib import Path
 from string import Template
@@ -64,11 +65,20 @@ def render_page(name: str, **values: str) -> str:
     return text
 
 
-def _add_page(path: str, name: str, page: str, topbar: str, headers: dict[str, str]) -> None:
-    async def serve_page() -> HTMLResponse:
-        return HTMLResponse(render_page(f"{page}.html", page=page, topbar=topbar), headers=headers)
+def map_meta(tiles_url: str, attribution: str) -> str:
+    """The ``<meta>`` telling the pages' maps which tile background to draw (none when not configured)."""
+    if not tiles_url:
+        return ""
+    return f'  <meta name="map-tiles" content="{escape(tiles_url)}" data-attribution="{escape(attribution)}">'
 
-    router.add_api_route(path, serve_page, methods=["GET"], name=name)
+
+def _add_page(
+    pages: APIRouter, path: str, name: str, page: str, topbar: str, headers: dict[str, str], meta: str
+) -> None:
+    async def serve_page() -> HTMLResponse:
+        return HTMLResponse(render_page(f"{page}.html", page=page, topbar=topbar, map_meta=meta), headers=headers)
+
+    pages.add_api_route(path, serve_page, methods=["GET"], name=name)
 
 
 def _add_site_file(path: str, name: str, file: Path, media_type: str, headers: dict[str, str]) -> None:
@@ -96,8 +106,6 @@ SITE_FILES: tuple[tuple[str, str, Path, str, dict[str, str]], ...] = (
     ),
     ("/docs", "api_docs", DOCS_UI / "index.html", "text/html", PAGE_HEADERS),
 )
-for page_route in PAGE_ROUTES:
-    _add_page(*page_route)
 for site_file in SITE_FILES:
     _add_site_file(*site_file)
 
@@ -113,6 +121,15 @@ async def api_docs_asset(name: str) -> Response:
 def _asset(name: str) -> bytes:
     data: bytes = DOCS_ASSETS[name][0].read_bytes()
     return data
+
+
+def page_router(tiles_url: str = "", tiles_attribution: str = "") -> APIRouter:
+    """The pages, their maps drawn over the tile background configured (if any)."""
+    pages = APIRouter(include_in_schema=False)
+    meta = map_meta(tiles_url, tiles_attribution)
+    for page_route in PAGE_ROUTES:
+        _add_page(pages, *page_route, meta)
+    return pages
 
 
 def mount_static(app: FastAPI) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import time
 
 import pytest
+from pydantic import ValidationError
 
 from devkit.stack.processes import free_port
 from shared.identity import Role
@@ -107,6 +108,32 @@ async def test_pages_carry_security_headers_and_the_dashboard_is_served(gateway:
     assert "access-control-allow-origin" not in preflight.headers, "no CORS unless CORS_ORIGINS says so"
     huge = await gateway.client.post("/api/v1/markets", content=b"x" * 1_100_000, headers=gateway.bearer())
     assert huge.status_code == 413
+    assert "<meta name=\"map-tiles\"" not in page.text, "no tile background unless MAP_TILES_URL says so"
+    assert "img-src 'self' data:;" in csp, "no image may come from elsewhere without a tile server"
+
+
+async def test_a_configured_tile_background_reaches_the_maps_and_the_policy(configure: Configure) -> None:
+    tiles = "https://tiles.example.org/{z}/{x}/{y}.png"
+    settings = configure(map_tiles_url=tiles, map_tiles_attribution='© OpenStreetMap <a href="x">contributors</a>')
+    async with running_gateway(settings) as running:
+        for path in ("/", "/operator", "/near"):
+            page = await running.client.get(path)
+            assert page.status_code == 200
+            assert (
+                '<meta name="map-tiles" content="https://tiles.example.org/{z}/{x}/{y}.png" '
+                'data-attribution="© OpenStreetMap &lt;a href=&quot;x&quot;&gt;contributors&lt;/a&gt;">'
+            ) in page.text
+            csp = page.headers["content-security-policy"]
+            assert "img-src 'self' data: https://tiles.example.org;" in csp
+            assert "connect-src 'self';" in csp and "script-src 'self';" in csp
+
+
+@pytest.mark.parametrize(
+    "url", ["http://tiles.example.org/{z}/{x}/{y}.png", "https://tiles.example.org/tile.png", "tiles/{z}/{x}/{y}"]
+)
+def test_a_tile_address_must_be_https_with_its_places(url: str, configure: Configure) -> None:
+    with pytest.raises(ValidationError, match="MAP_TILES_URL"):
+        configure(map_tiles_url=url)
 
 
 async def test_overview_assembles_markets_districts_and_alerts(gateway: RunningGateway) -> None:

@@ -681,6 +681,17 @@ async function loadDistricts() {
   if (trends) trends.setDistricts(state.districts);
 }
 
+// The NIL outlines change only with an import: loaded once per sign-in.
+async function loadNils() {
+  try {
+    const outlines = await api('/nils.geojson');
+    if (cityMap) cityMap.setNils(outlines);
+    setPanelError('map-error', null, 'nils');
+  } catch (error) {
+    setPanelError('map-error', error, 'nils');
+  }
+}
+
 async function loadGeojson() {
   try {
     state.geojson = await api('/districts.geojson');
@@ -771,7 +782,7 @@ function flush() {
 
 async function loadAll() {
   await Promise.allSettled([
-    loadOverview(), loadDistricts(), loadGeojson(), loadMarkets(), loadShops('kiosk'), loadShops('historic'),
+    loadOverview(), loadDistricts(), loadGeojson(), loadNils(), loadMarkets(), loadShops('kiosk'), loadShops('historic'),
   ]);
   touched();
 }

@@ -1,8 +1,11 @@
-// City map on vendored Leaflet (window.L). There is deliberately no tile layer: the page must work
-// offline, so the map shows only the data layers over a plain background.
+// City map on vendored Leaflet (window.L). The page must work offline: its base layer is the NIL
+// neighbourhoods' outlines and names from the platform's own data. A background of map tiles is drawn
+// only where the deployment configures one (MAP_TILES_URL, given to the page as <meta name="map-tiles">).
 
 const MILAN = [45.4642, 9.19];
-const PANES = { districts: 350, shops: 420, markets: 440 };
+const PANES = { nils: 320, districts: 350, shops: 420, markets: 440 };
+// NIL names are written on the map from this zoom on (below it they would cover each other)
+const NIL_LABELS_FROM_ZOOM = 13;
 
 // Five classes, low to high; the colours are defined once in app.css (--scale-0 … --scale-4).
 export function scaleClass(fraction) {
@@ -46,6 +49,18 @@ function asContent(value) {
   return span;
 }
 
+function escapeHtml(text) {
+  const span = document.createElement('span');
+  span.textContent = text;
+  return span.innerHTML;
+}
+
+// The tile background the deployment configured, if any: {url, attribution}.
+function configuredTiles() {
+  const meta = document.querySelector('meta[name="map-tiles"]');
+  return meta && meta.content ? { url: meta.content, attribution: meta.dataset.attribution || '' } : null;
+}
+
 function pointOf(location) {
   if (!location || typeof location.lat !== 'number' || typeof location.lon !== 'number') return null;
   return [location.lat, location.lon];
@@ -65,8 +80,24 @@ export class CityMap {
     for (const [name, z] of Object.entries(PANES)) this.map.createPane(name).style.zIndex = String(z);
     // The page layout settles after the map is created (panels fill in): keep Leaflet's size in step.
     new ResizeObserver(() => this.map.invalidateSize()).observe(element);
+    const tiles = configuredTiles();
+    if (tiles) {
+      // Leaflet writes the attribution as HTML: the configured text is shown as text
+      L.tileLayer(tiles.url, { attribution: escapeHtml(tiles.attribution), maxZoom: 19 }).addTo(this.map);
+      element.dataset.tiles = 'on';
+    }
+    this.nilOutlines = L.geoJSON(null, {
+      pane: 'nils',
+      interactive: false,
+      style: () => ({ className: 'nil-shape', color: cssVar('--map-nil'), weight: 1, dashArray: '4 3', fill: false }),
+    });
+    this.nilLabels = L.layerGroup();
+    const showNilNames = () => element.classList.toggle('show-nil-labels', this.map.getZoom() >= NIL_LABELS_FROM_ZOOM);
+    this.map.on('zoomend', showNilNames);
+    showNilNames();
 
     this.layers = {
+      nils: L.layerGroup([this.nilOutlines, this.nilLabels]),
       districts: L.geoJSON(null, {
         pane: 'districts',
         style: (feature) => this.districtStyle(feature),
@@ -116,6 +147,26 @@ export class CityMap {
     }
     this.element.dataset.districts = String(layer.getLayers().length);
     this.fitOnce();
+  }
+
+  // The NIL neighbourhoods under the data: outlines, and names once zoomed in.
+  setNils(featureCollection) {
+    const features = Array.isArray(featureCollection?.features) ? featureCollection.features : [];
+    this.nilOutlines.clearLayers();
+    this.nilLabels.clearLayers();
+    for (const feature of features) {
+      if (!feature || !feature.geometry) continue;
+      this.nilOutlines.addData(feature);
+    }
+    this.nilOutlines.eachLayer((layer) => {
+      const name = layer.feature?.properties?.name;
+      if (!name) return;
+      const label = this.L.tooltip({ permanent: true, direction: 'center', className: 'nil-label', interactive: false })
+        .setLatLng(layer.getBounds().getCenter())
+        .setContent(asContent(name));
+      this.nilLabels.addLayer(label);
+    });
+    this.element.dataset.nils = String(this.nilOutlines.getLayers().length);
   }
 
   restyleDistricts() {
