@@ -13,7 +13,9 @@ from markets.calls.service import CallsService
 from markets.calls.store import CallStore
 from markets.concessions import api as concessions_api
 from markets.concessions import events as concessions_events
+from markets.concessions.expiry import ExpiryJob
 from markets.concessions.service import ConcessionsService
+from markets.concessions.store import ConcessionStore
 from markets.settings import MarketsSettings
 from markets.spunta import api as spunta_api
 from markets.spunta import events as spunta_events
@@ -28,7 +30,8 @@ from shared.events import EventData, utcnow
 
 DESCRIPTION = (
     "Milan's covered municipal markets (Mercati Comunali Coperti): stalls with live status and "
-    "optimistic concurrency, assignments and concessions, calls (bandi) for vacant stalls, and the daily spunta."
+    "optimistic concurrency, assignments and concessions over their whole life, calls (bandi) for vacant "
+    "stalls, and the daily spunta."
 )
 
 # every event type the service publishes on its topic: its wire contract
@@ -50,7 +53,11 @@ def create_app(settings: MarketsSettings | None = None, *, clock: Clock = utcnow
         status_changes = runtime.metrics.counter(
             "stall_status_changes", "Stall status changes by the status reached", ("to",)
         )
-        concessions = ConcessionsService(markets, outbox, clock=clock)
+        concessions = ConcessionsService(markets, ConcessionStore(runtime.mongo.db), outbox, clock=clock)
+        expiry = ExpiryJob(concessions, settings.concession_expiry_interval_s)
+        runtime.provide(expiry)
+        runtime.start_when_ready(expiry.start)
+        runtime.stop_with_service(expiry.stop)
         runtime.provide(StallsService(markets, outbox, clock=clock, status_changes=status_changes))
         runtime.provide(concessions)
         runtime.provide(CallsService(CallStore(runtime.mongo.db), markets, concessions, outbox, clock=clock))
@@ -65,7 +72,7 @@ def create_app(settings: MarketsSettings | None = None, *, clock: Clock = utcnow
         routers=[stalls_api.router, concessions_api.router, calls_api.router, spunta_api.router],
         publishes=settings.events_topic,
         events=PUBLISHED,
-        indexes={**MarketStore.indexes, **CallStore.indexes, **SpuntaStore.indexes},
+        indexes={**MarketStore.indexes, **ConcessionStore.indexes, **CallStore.indexes, **SpuntaStore.indexes},
         wire=wire,
     )
     return create_service_app(spec, settings)

@@ -90,7 +90,13 @@ def _stall_doc(stall: Stall) -> Document:
         "version": stall.version,
         "updated_at": stall.updated_at,
         "concession": (
-            {"holder": concession.holder, "start": concession.start.isoformat(), "end": concession.end.isoformat()}
+            {
+                "id": concession.id,
+                "holder": concession.holder,
+                "trader": concession.trader,
+                "start": concession.start.isoformat(),
+                "end": concession.end.isoformat(),
+            }
             if concession
             else None
         ),
@@ -108,7 +114,13 @@ def _stall(doc: Document) -> Stall:
         version=doc["version"],
         updated_at=doc["updated_at"],
         concession=(
-            Concession(held["holder"], date.fromisoformat(held["start"]), date.fromisoformat(held["end"]))
+            Concession(
+                held["holder"],
+                date.fromisoformat(held["start"]),
+                date.fromisoformat(held["end"]),
+                trader=held.get("trader"),
+                id=held.get("id"),
+            )
             if held
             else None
         ),
