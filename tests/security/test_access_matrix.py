@@ -153,6 +153,13 @@ class Stage:
             await self.created(f"/markets/{market}/stalls/{number}/assignment", holder)
         return number
 
+    async def concession(self) -> str:
+        """An active concession of its own (a stall assigned for it)."""
+        number = await self.stall()
+        holder = {"holder": "Banco", "category": "craft", "start": "2026-01-01", "end": "2031-01-01"}
+        stall = await self.created(f"/markets/{self.world.market}/stalls/{number}/assignment", holder)
+        return str(stall["concession"]["id"])
+
     async def call(self, deadline: datetime) -> str:
         number = await self.stall()
         body = {
@@ -237,6 +244,7 @@ async def _parameters(stage: Stage, case: str) -> dict[str, str]:
         "no rebuild running": stage.no_rebuild_running,
         "vacant stall": lambda: _as("number", stage.stall()),
         "assigned stall": lambda: _as("number", stage.stall(assigned=True)),
+        "active concession": lambda: _as("concession_id", stage.concession()),
         "new open call": lambda: _as("call_id", stage.call(datetime.now(UTC) + timedelta(days=30))),
         "closed call": lambda: _value({"call_id": stage.closed_call}),
         "new shop": lambda: _as("shop_id", stage.shop()),
@@ -307,7 +315,16 @@ def _body(method: str, template: str, world: World, values: dict[str, str]) -> d
         },
         ("POST", "/markets/{}/spunta/{}/candidates"): lambda: {"trader": unique("ambulante")[-30:]},
         ("POST", "/markets/{}/spunta/{}/assign"): lambda: {"absent": []},
-        ("POST", "/calls/{}/applications"): lambda: {"holder": "Ditta", "category": "food", "offer": "banco di frutta"},
+        # the trader's own account (the matrix's trader is trader-tester), or the office on their behalf
+        ("POST", "/calls/{}/applications"): lambda: {
+            "holder": "Ditta",
+            "category": "food",
+            "offer": "banco di frutta",
+            "trader": f"{Role.TRADER.value}-tester",
+        },
+        ("POST", "/concessions/{}/renew"): lambda: {"end": "2041-01-01"},
+        ("POST", "/concessions/{}/transfer"): lambda: {"trader": "subentrante", "holder": "Banco Nuovo"},
+        ("POST", "/concessions/{}/revoke"): lambda: {"reason": "rinuncia del titolare"},
         ("POST", "/calls/{}/evaluations"): lambda: {
             "application": "nessuna-domanda",
             "scores": {"offer": 10},

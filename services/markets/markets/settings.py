@@ -19,4 +19,4 @@ class MarketsSettings(ServiceSettings):
     # the spunta: a holder who has not opened the stall by this time (Europe/Rome) is absent that day
     spunta_cutoff: time = time(8, 0)
     # how often each replica looks for concessions past their end (they expire the day after it)
-    concession_expiry_interval_s: float = 300.0
+    concession_expiry_interval_s: float = 60.0
