@@ -146,6 +146,8 @@ async def test_call_is_ranked_and_awarded_within_the_food_service_cap(markets: M
     stall = (await http.get("/markets/wagner/stalls/1")).json()
     assert (stall["holder"], stall["category"], stall["status"]) == ("Enoteca Monti", "food_service", "closed")
     assert stall["concession"]["end"].startswith(str((DEADLINE + timedelta(minutes=1)).year + 20))
+    granted = (await http.get(f"/concessions/{stall['concession']['id']}", headers=office)).json()
+    assert (granted["trader"], granted["holder"], granted["state"]) == ("enoteca", "Enoteca Monti", "active")
     market = (await http.get("/markets/wagner")).json()
     assert market["surface"]["food_service_m2"] == 20 == market["surface"]["food_service_cap_m2"]
     over_cap = await http.post(
