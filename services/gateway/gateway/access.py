@@ -62,6 +62,10 @@ WRITE_RULES: tuple[WriteRule, ...] = (
     # the market's operator or the office, or a trader for themself: the markets service decides
     WriteRule("POST", "/api/v1/markets/{market_id}/spunta/{date}/candidates", Need.AUTHENTICATED),
     WriteRule("POST", "/api/v1/markets/{market_id}/spunta/{date}/assign", Need.MARKET, "market_id"),
+    WriteRule("POST", "/api/v1/markets/{market_id}/spaces", Need.OFFICE),
+    # the office, the market's operator or a trader books; who booked it (or they) cancel: the service decides
+    WriteRule("POST", "/api/v1/markets/{market_id}/spaces/{code}/bookings", Need.AUTHENTICATED),
+    WriteRule("DELETE", "/api/v1/markets/{market_id}/spaces/{code}/bookings/{booking_id}", Need.AUTHENTICATED),
     WriteRule("POST", "/api/v1/concessions/{concession_id}/renew", Need.OFFICE),
     WriteRule("POST", "/api/v1/concessions/{concession_id}/transfer", Need.OFFICE),
     WriteRule("POST", "/api/v1/concessions/{concession_id}/revoke", Need.OFFICE),

@@ -85,7 +85,9 @@ async def test_call_is_ranked_and_awarded_within_the_food_service_cap(markets: M
     ]
     numbers = {}
     for username, form, _ in applicants:
-        response = await http.post(f"{calls}/applications", json=form, headers=markets.auth(Role.TRADER, None, username))
+        response = await http.post(
+            f"{calls}/applications", json=form, headers=markets.auth(Role.TRADER, None, username)
+        )
         assert response.status_code == 201, response.text
         numbers[username] = response.json()["id"]
     assert (await http.post(f"{calls}/applications", json=applicants[0][1])).status_code == 401

@@ -17,7 +17,7 @@ IO_LIBRARIES = {"fastapi", "starlette", "pymongo", "bson", "motor", "aiokafka", 
 
 
 def test_every_subdomain_has_a_domain_module() -> None:
-    assert SUBDOMAINS == ["calls", "concessions", "spunta", "stalls"]
+    assert SUBDOMAINS == ["calls", "concessions", "spaces", "spunta", "stalls"]
 
 
 def test_domain_modules_load_no_io_library() -> None:
