@@ -295,3 +295,28 @@ async def test_only_traders_apply_once_per_call_or_the_office_for_them(markets: 
     won = next(r.json()["id"] for r in racing if r.status_code == 201)
     assert {r.json()["application"] for r in racing if r.status_code == 409} == {won}
     assert (await http.get(f"/calls/{published.json()['id']}")).json()["applications"] == 3
+
+
+async def test_a_stall_assigned_before_concessions_had_records_gets_one_and_expires(markets: Markets) -> None:
+    markets.clock.fixed = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+    await markets.create_market("wagner")
+    await assign(markets, "wagner", "3", "2027-03-31", holder="Banco Storico")
+    # as such a stall is stored: its concession has no id and no record
+    db = markets.app.state.runtime.mongo.db
+    await db["stalls"].update_one({"_id": "wagner/3"}, {"$unset": {"concession.id": "", "concession.trader": ""}})
+    await db["concessions"].delete_many({})
+    before = await stall_of(markets, "wagner", "3")
+    assert before["concession"]["id"] is None
+
+    job = markets.app.state.runtime.component(ExpiryJob)
+    assert await job.run_once() == 0
+    stall = await stall_of(markets, "wagner", "3")
+    assert stall["concession"]["id"] and stall["version"] == before["version"], "only the id is added"
+    listed = (await markets.http.get("/concessions?market=wagner", headers=markets.office)).json()["items"]
+    assert [(c["id"], c["holder"], c["end"], c["state"]) for c in listed] == [
+        (stall["concession"]["id"], "Banco Storico", "2027-03-31", "active")
+    ]
+    assert await job.run_once() == 0, "recorded once"
+    markets.clock.fixed = datetime(2027, 4, 1, 9, 0, tzinfo=UTC)
+    assert await job.run_once() == 1
+    assert (await stall_of(markets, "wagner", "3"))["status"] == "vacant"

@@ -35,7 +35,11 @@ class ExpiryJob:
                 self._task.cancel()
 
     async def run_once(self) -> int:
-        """Expire what is due now; how many concessions this run expired."""
+        """Expire what is due now; how many concessions this run expired.
+
+        Concessions granted before they had records get one first, so they expire too.
+        """
+        await self.concessions.record_unrecorded()
         return await self.concessions.expire_due()
 
     def _retryable(self, exc: Exception) -> bool:

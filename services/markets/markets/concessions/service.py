@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import KW_ONLY, dataclass
+from dataclasses import KW_ONLY, dataclass, replace
 from datetime import date, tzinfo
 
 from markets.concessions import events
@@ -222,6 +222,30 @@ class ConcessionsService:
             return revoked
 
         return await self.outbox.run(work)
+
+    # concessions granted before they had records --------------------------------------------
+
+    async def record_unrecorded(self, batch: int = 100) -> int:
+        """Give every stall assigned before concessions had records a record of its concession
+        (state ``active``, so it is listed and expires); how many this call recorded."""
+        recorded = 0
+        for stall in await self.store.stalls_held_without_record(batch):
+            held = stall.concession
+            assert held is not None
+            terms = self.new_terms(stall.market_id, held.holder, held.start, held.end, held.trader)
+
+            async def work(uow: UnitOfWork, stall: Stall = stall, terms: Concession = terms) -> None:
+                await self.store.record_concession(replace(stall, concession=terms), uow.session)
+                await self.records.insert(
+                    ConcessionRecord.granted(stall.market_id, stall.number, terms, stall.updated_at), uow.session
+                )
+
+            try:
+                await self.outbox.run(work)
+            except PreconditionFailed:
+                continue  # changed (or recorded by another replica) meanwhile: the next run sees it again
+            recorded += 1
+        return recorded
 
     # expiry ----------------------------------------------------------------------------------
 

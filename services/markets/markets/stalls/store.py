@@ -211,6 +211,22 @@ class MarketStore:
         if result.matched_count == 0:
             raise PreconditionFailed(f"stall {stall.number} changed meanwhile; read it again")
 
+    async def stalls_held_without_record(self, limit: int) -> list[Stall]:
+        """Stalls assigned before concessions had records: held under a concession without an id."""
+        cursor = self.stalls.find({"concession.holder": {"$exists": True}, "concession.id": None}).limit(limit)
+        return [_stall(d) async for d in cursor]
+
+    async def record_concession(self, stall: Stall, session: Session) -> None:
+        """Give the concession the stall is held under its record's id (the stall's state is unchanged)."""
+        assert stall.concession is not None and stall.concession.id is not None
+        result = await self.stalls.update_one(
+            {"_id": stall.key, "version": stall.version, "concession.id": None},
+            {"$set": {"concession.id": stall.concession.id, "concession.trader": stall.concession.trader}},
+            session=session,
+        )
+        if result.matched_count == 0:
+            raise PreconditionFailed(f"stall {stall.number} changed meanwhile; read it again")
+
     async def stalls_of(self, market_ids: Sequence[str], session: Session = None) -> list[Stall]:
         """Every stall of the markets, market by market in natural number order."""
         cursor = self.stalls.find({"market_id": {"$in": list(market_ids)}}, session=session)
