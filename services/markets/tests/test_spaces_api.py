@@ -82,6 +82,7 @@ async def test_a_space_is_booked_without_overlaps_and_the_agenda_shows_public_ev
         ({**booking("21:00", "22:00"), "starts_at": "2027-05-04T21:00:00"}, "body.starts_at"),
         ({**booking("21:00", "22:00"), "starts_at": "2027-04-30T21:00:00+02:00"}, "body.starts_at"),
         ({**booking("21:00", "22:00"), "ends_at": "2027-07-04T21:00:00+02:00"}, "body.ends_at"),
+        ({**booking("21:00", "22:00"), "ends_at": "9999-12-31T23:59:00-12:00"}, "body.ends_at"),
     ):
         refused = await http.post(BOOKINGS, json=bad, headers=office)
         assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == field, (bad, refused.text)
@@ -102,6 +103,8 @@ async def test_a_space_is_booked_without_overlaps_and_the_agenda_shows_public_ev
     to_before = await http.get(f"{BOOKINGS}?from=2027-05-04T20:00&to=2027-05-04T19:00", headers=anna)
     assert to_before.status_code == 422 and to_before.json()["errors"][0]["field"] == "query.to"
     assert (await http.get(BOOKINGS)).status_code == 401
+    edge = await http.get("/markets/ferrara/agenda?from=0001-01-01T00:00:00%2B01:00")
+    assert edge.status_code == 422 and edge.json()["errors"][0]["field"] == "query.from", edge.text
 
     # the anonymous agenda: public events only, without who booked them
     agenda = (await http.get("/markets/ferrara/agenda")).json()

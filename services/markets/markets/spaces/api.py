@@ -21,10 +21,11 @@ from markets.spaces.schemas import (
     SpaceCodePath,
     SpaceCreate,
     SpacePublic,
+    in_the_platforms_time,
 )
 from markets.spaces.service import SpacesService
 from shared.app import provide
-from shared.errors import Forbidden
+from shared.errors import Forbidden, InvalidInput
 from shared.i18n import Said
 from shared.identity import CurrentPrincipal, OfficePrincipal, Principal, Role
 from shared.web.pagination import Limit, Offset, Page
@@ -38,10 +39,15 @@ To = Annotated[Moment | None, Query(alias="to", description="bookings starting b
 router = APIRouter(tags=["spaces"])
 
 
-def _in_milan(moment: datetime | None) -> datetime | None:
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=MARKET_ZONE)
+def _in_milan(moment: datetime | None, field: str) -> datetime | None:
+    """``moment`` with Milan's offset when it has none; one at the calendar's edge is refused."""
+    if moment is None:
+        return None
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=MARKET_ZONE)
+    try:
+        return in_the_platforms_time(aware)
+    except ValueError as exc:
+        raise InvalidInput(field, str(exc)) from None
 
 
 def _may_manage(principal: Principal, market_id: str) -> bool:
@@ -112,8 +118,8 @@ async def bookings(
         market_id,
         code,
         public_only=False,
-        since=_in_milan(since),
-        until=_in_milan(until),
+        since=_in_milan(since, "query.from"),
+        until=_in_milan(until, "query.to"),
         limit=limit,
         offset=offset,
     )
@@ -142,8 +148,8 @@ async def agenda(
         market_id,
         None,
         public_only=True,
-        since=_in_milan(since),
-        until=_in_milan(until),
+        since=_in_milan(since, "query.from"),
+        until=_in_milan(until, "query.to"),
         limit=limit,
         offset=offset,
     )

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Path
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, field_validator
 
 from markets.spaces.domain import Booking, Space
 from markets.stalls.schemas import SLUG, Strict, Text
 from shared.web.public import Public
+
+EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def in_the_platforms_time(value: datetime) -> datetime:
+    """Refuse a time at the calendar's edge (it could not be turned into UTC)."""
+    if not EARLIEST <= value < LATEST:
+        raise ValueError(f"must lie between {EARLIEST.year} and {LATEST.year - 1}")
+    return value
+
 
 SpaceCode = Annotated[str, Field(min_length=1, max_length=40, pattern=SLUG)]
 SpaceCodePath = Annotated[str, Path(min_length=1, max_length=40, pattern=SLUG, examples=["piazza"])]
@@ -37,6 +47,11 @@ class BookingCreate(Strict):
     starts_at: AwareDatetime = Field(description="ISO 8601 with its offset, e.g. 2027-05-04T18:00:00+02:00")
     ends_at: AwareDatetime = Field(description="after starts_at; the period is [starts_at, ends_at)")
     public: bool = Field(default=False, description="shown in the market's anonymous agenda")
+
+    @field_validator("starts_at", "ends_at")
+    @classmethod
+    def _in_the_platforms_time(cls, value: datetime) -> datetime:
+        return in_the_platforms_time(value)
 
 
 class BookingPublic(Public[Booking]):
