@@ -446,7 +446,8 @@ async def _disabled_account_token(stage: Stage) -> str:
 
 @pytest.fixture(scope="module")
 async def stage(gateway: httpx.AsyncClient, world: World) -> Stage:
-    office = {"Authorization": f"Bearer {world.token(Role.OFFICE)}"}
+    # the stage makes fresh resources for every row and caller: its token outlives a slow run
+    office = {"Authorization": f"Bearer {world.token(Role.OFFICE, ttl=timedelta(hours=1))}"}
     staged = Stage(world, gateway, office, closed_call="", nil=next(NIL_IDS))
     await staged.created(
         "/nils", {"id": staged.nil, "name": "Nil di prova", "population": 100, "perimeter": square(9.21, 45.48)}
