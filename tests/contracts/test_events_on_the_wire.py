@@ -38,6 +38,10 @@ EXPECTED = {
     "markets.stall.assigned.v1",
     "markets.stall.status_changed.v1",
     "markets.stall.released.v1",
+    "markets.concession.renewed.v1",
+    "markets.concession.transferred.v1",
+    "markets.concession.revoked.v1",
+    "markets.concession.expired.v1",
     "markets.call.application_evaluated.v1",
     "markets.call.awarded.v1",
     "shops.shop.registered.v1",
@@ -136,6 +140,20 @@ async def drive_the_platform(office: Office) -> None:
     await office.send("POST", f"/calls/{call['id']}/award")
     # three stalls of four held: occupancy back above the recovery level
     await office.send("POST", f"/markets/{market}/stalls/4/assignment", {**holder, "holder": "Banco Quattro"})
+    # concessions over their life: renewed and transferred (still held), revoked, and one already
+    # over when recorded, which the service's scheduled job expires within a minute (4 of 7 held)
+    concessions = {}
+    for number, end in (("5", "2030-12-31"), ("6", "2030-12-31"), ("7", "2026-06-30")):
+        await office.send("POST", f"/markets/{market}/stalls", {"number": number, "area_m2": 12, "category": "food"})
+        stall = await office.send(
+            "POST", f"/markets/{market}/stalls/{number}/assignment", {**holder, "holder": f"Banco {number}", "end": end}
+        )
+        concessions[number] = f"/concessions/{stall['concession']['id']}"
+    await office.send("POST", f"{concessions['5']}/renew", {"end": "2040-12-31"})
+    await office.send(
+        "POST", f"{concessions['5']}/transfer", {"trader": "ambulante-contratto", "holder": "Banco Nuovo"}
+    )
+    await office.send("POST", f"{concessions['6']}/revoke", {"reason": "rinuncia del titolare"})
 
     shop = unique("bottega")
     await office.send(

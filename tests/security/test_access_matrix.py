@@ -153,6 +153,25 @@ class Stage:
             await self.created(f"/markets/{market}/stalls/{number}/assignment", holder)
         return number
 
+    async def concession(self) -> str:
+        """An active concession of its own (a stall assigned for it)."""
+        number = await self.stall()
+        holder = {"holder": "Banco", "category": "craft", "start": "2026-01-01", "end": "2031-01-01"}
+        stall = await self.created(f"/markets/{self.world.market}/stalls/{number}/assignment", holder)
+        return str(stall["concession"]["id"])
+
+    async def space(self) -> str:
+        """A space of its own in the world's market (its code is the path's ``code``)."""
+        code = unique("spazio")
+        await self.created(f"/markets/{self.world.market}/spaces", {"code": code, "name": "Spazio", "capacity": 30})
+        return code
+
+    async def booking(self) -> dict[str, str]:
+        """A booking by the office of a space of its own: ``code`` and ``booking_id``."""
+        code = await self.space()
+        booked = await self.created(f"/markets/{self.world.market}/spaces/{code}/bookings", BOOKING)
+        return {"code": code, "booking_id": str(booked["id"])}
+
     async def call(self, deadline: datetime) -> str:
         number = await self.stall()
         body = {
@@ -215,6 +234,13 @@ class Stage:
 
 PASSWORD = "long-enough-secret"
 RECOGNITION = {"founding_year": 1950, "trade": "giornali", "continuity": "sempre"}
+BOOKING = {
+    "title": "Laboratorio",
+    "organiser": "Associazione",
+    "starts_at": "2030-06-01T18:00:00+02:00",
+    "ends_at": "2030-06-01T20:00:00+02:00",
+    "public": True,
+}
 
 
 async def _parameters(stage: Stage, case: str) -> dict[str, str]:
@@ -237,6 +263,9 @@ async def _parameters(stage: Stage, case: str) -> dict[str, str]:
         "no rebuild running": stage.no_rebuild_running,
         "vacant stall": lambda: _as("number", stage.stall()),
         "assigned stall": lambda: _as("number", stage.stall(assigned=True)),
+        "active concession": lambda: _as("concession_id", stage.concession()),
+        "space": lambda: _as("code", stage.space()),
+        "booking": stage.booking,
         "new open call": lambda: _as("call_id", stage.call(datetime.now(UTC) + timedelta(days=30))),
         "closed call": lambda: _value({"call_id": stage.closed_call}),
         "new shop": lambda: _as("shop_id", stage.shop()),
@@ -307,7 +336,18 @@ def _body(method: str, template: str, world: World, values: dict[str, str]) -> d
         },
         ("POST", "/markets/{}/spunta/{}/candidates"): lambda: {"trader": unique("ambulante")[-30:]},
         ("POST", "/markets/{}/spunta/{}/assign"): lambda: {"absent": []},
-        ("POST", "/calls/{}/applications"): lambda: {"holder": "Ditta", "category": "food", "offer": "banco di frutta"},
+        # the trader's own account (the matrix's trader is trader-tester), or the office on their behalf
+        ("POST", "/calls/{}/applications"): lambda: {
+            "holder": "Ditta",
+            "category": "food",
+            "offer": "banco di frutta",
+            "trader": f"{Role.TRADER.value}-tester",
+        },
+        ("POST", "/markets/{}/spaces"): lambda: {"code": unique("spazio"), "name": "Spazio", "capacity": 30},
+        ("POST", "/markets/{}/spaces/{}/bookings"): lambda: dict(BOOKING),
+        ("POST", "/concessions/{}/renew"): lambda: {"end": "2041-01-01"},
+        ("POST", "/concessions/{}/transfer"): lambda: {"trader": "subentrante", "holder": "Banco Nuovo"},
+        ("POST", "/concessions/{}/revoke"): lambda: {"reason": "rinuncia del titolare"},
         ("POST", "/calls/{}/evaluations"): lambda: {
             "application": "nessuna-domanda",
             "scores": {"offer": 10},
@@ -406,7 +446,8 @@ async def _disabled_account_token(stage: Stage) -> str:
 
 @pytest.fixture(scope="module")
 async def stage(gateway: httpx.AsyncClient, world: World) -> Stage:
-    office = {"Authorization": f"Bearer {world.token(Role.OFFICE)}"}
+    # the stage makes fresh resources for every row and caller: its token outlives a slow run
+    office = {"Authorization": f"Bearer {world.token(Role.OFFICE, ttl=timedelta(hours=1))}"}
     staged = Stage(world, gateway, office, closed_call="", nil=next(NIL_IDS))
     await staged.created(
         "/nils", {"id": staged.nil, "name": "Nil di prova", "population": 100, "perimeter": square(9.21, 45.48)}

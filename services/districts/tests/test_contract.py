@@ -80,3 +80,23 @@ def test_what_the_producers_publish_is_understood() -> None:
     assert by_id["stall:wagner/7"].values == {"spunta_day": "2026-05-04"}
     registered = changes_of(published[2].to_event())[0]
     assert registered.values["nil_hint"] == 2 and registered.values["kind"] == "historic"
+
+
+def test_a_concession_that_ends_frees_its_stall_and_a_transfer_changes_its_holder() -> None:
+    # the producer's own models: a revoked or expired concession is a stall becoming free
+    concessions = importlib.import_module("markets.concessions.events")
+    common = {"market_id": "wagner", "number": "12", "concession_id": "wagner-1", "start": "2026-01-01",
+              "end": "2027-03-31", "actor": "system", "at": NOW}  # fmt: skip
+    held = {**common, "holder": "Banco Nuovo", "trader": "bruno", "state": "active", "status": "open"}
+    ended = {**common, "holder": "Banco", "trader": "anna", "status": "vacant"}
+    transferred = concessions.ConcessionTransferred.model_validate(
+        {**held, "version": 5, "previous_holder": "Banco", "previous_trader": "anna"}
+    )
+    (moved,) = changes_of(transferred.to_event())
+    assert (moved.version, moved.values) == (5, {"market_id": "wagner", "status": "open", "holder": "Banco Nuovo"})
+    for model, state in ((concessions.ConcessionExpired, "expired"), (concessions.ConcessionRevoked, "revoked")):
+        extra = {"reason": "canoni non pagati"} if state == "revoked" else {}
+        payload = model.model_validate({**ended, "state": state, "version": 6, **extra})
+        (freed,) = changes_of(payload.to_event())
+        assert freed.entity_id == "stall:wagner/12" and freed.version == 6, model.event_type
+        assert freed.values == {"market_id": "wagner", "status": "vacant", "holder": None}, model.event_type

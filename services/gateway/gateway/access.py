@@ -25,6 +25,7 @@ class Need(StrEnum):
     OFFICE = "office"  # the commerce office only
     MARKET = "market"  # the office or an operator of the market named in the path
     SHOP = "shop"  # the office or the shopkeeper of the shop named in the path
+    TRADER = "trader"  # the office or a trader
 
 
 @dataclass(frozen=True)
@@ -54,12 +55,20 @@ WRITE_RULES: tuple[WriteRule, ...] = (
     WriteRule("POST", "/api/v1/markets/{market_id}/stalls/{number}/assignment", Need.OFFICE),
     WriteRule("DELETE", "/api/v1/markets/{market_id}/stalls/{number}/assignment", Need.OFFICE),
     WriteRule("POST", "/api/v1/markets/{market_id}/calls", Need.OFFICE),
-    WriteRule("POST", "/api/v1/calls/{call_id}/applications", Need.AUTHENTICATED),
+    # a trader for themself, or the office on a trader's behalf
+    WriteRule("POST", "/api/v1/calls/{call_id}/applications", Need.TRADER),
     WriteRule("POST", "/api/v1/calls/{call_id}/evaluations", Need.OFFICE),
     WriteRule("POST", "/api/v1/calls/{call_id}/award", Need.OFFICE),
     # the market's operator or the office, or a trader for themself: the markets service decides
     WriteRule("POST", "/api/v1/markets/{market_id}/spunta/{date}/candidates", Need.AUTHENTICATED),
     WriteRule("POST", "/api/v1/markets/{market_id}/spunta/{date}/assign", Need.MARKET, "market_id"),
+    WriteRule("POST", "/api/v1/markets/{market_id}/spaces", Need.OFFICE),
+    # the office, the market's operator or a trader books; who booked it (or they) cancel: the service decides
+    WriteRule("POST", "/api/v1/markets/{market_id}/spaces/{code}/bookings", Need.AUTHENTICATED),
+    WriteRule("DELETE", "/api/v1/markets/{market_id}/spaces/{code}/bookings/{booking_id}", Need.AUTHENTICATED),
+    WriteRule("POST", "/api/v1/concessions/{concession_id}/renew", Need.OFFICE),
+    WriteRule("POST", "/api/v1/concessions/{concession_id}/transfer", Need.OFFICE),
+    WriteRule("POST", "/api/v1/concessions/{concession_id}/revoke", Need.OFFICE),
     WriteRule("POST", "/api/v1/shops", Need.OFFICE),
     WriteRule("PUT", "/api/v1/shops/{shop_id}", Need.OFFICE),
     WriteRule("PATCH", "/api/v1/shops/{shop_id}", Need.OFFICE),
@@ -115,6 +124,10 @@ class AccessPolicy:
             return
         if rule.need is Need.OFFICE:
             principal.require_office()
+            return
+        if rule.need is Need.TRADER:
+            if principal.role is not Role.TRADER:
+                principal.require_office()
             return
         assert rule.scope_param is not None
         role = Role.MARKET_OPERATOR if rule.need is Need.MARKET else Role.SHOPKEEPER

@@ -85,7 +85,9 @@ def test_access_policy_checks_role_and_scope_of_writes() -> None:
     policy.check("PUT", status, office)
     policy.check("GET", "/api/v1/markets/wagner", None)
     policy.check("POST", "/api/v1/auth/token", None)
-    policy.check("POST", "/api/v1/calls/c1/applications", kiosk)
+    policy.check("POST", "/api/v1/calls/c1/applications", Principal(username="t", role=Role.TRADER))
+    policy.check("POST", "/api/v1/calls/c1/applications", office)
+    policy.check("POST", "/api/v1/concessions/wagner-1a/renew", office)
     policy.check("DELETE", "/api/v1/shops/ed-1/services/s9", kiosk)
     refused = [
         ("PUT", "/api/v1/markets/lorenteggio/stalls/12/status", wagner, Forbidden),
@@ -93,6 +95,11 @@ def test_access_policy_checks_role_and_scope_of_writes() -> None:
         ("PUT", status, None, Unauthorized),
         ("POST", "/api/v1/districts/rebuild", wagner, Forbidden),
         ("DELETE", "/api/v1/shops/ed-2/services/s9", kiosk, Forbidden),
+        # applying to a call is for traders (and the office on their behalf)
+        ("POST", "/api/v1/calls/c1/applications", kiosk, Forbidden),
+        ("POST", "/api/v1/calls/c1/applications", wagner, Forbidden),
+        ("POST", "/api/v1/calls/c1/applications", None, Unauthorized),
+        ("POST", "/api/v1/concessions/wagner-1a/revoke", wagner, Forbidden),
         # a write no rule covers is not part of the API, whoever sends it
         ("POST", "/api/v1/markets/wagner/unknown-write", None, NotFound),
         ("POST", "/api/v1/markets/wagner/unknown-write", office, NotFound),

@@ -140,3 +140,20 @@ async def markets(kafka: LocalKafka, mongo: LocalMongo) -> AsyncIterator[Markets
     app = create_app(settings, clock=clock)
     async for client in running_app(app):
         yield Markets(app, client, settings, kafka.bootstrap, clock)
+
+
+@pytest.fixture
+async def replicas(kafka: LocalKafka, mongo: LocalMongo) -> AsyncIterator[tuple[Markets, Markets]]:
+    """Two replicas of the service on one database and topic, with one clock, each running its
+    concession expiry every 0.2 s."""
+    settings = make_settings(
+        MarketsSettings, kafka, mongo, events_topic=unique("markets.events"), concession_expiry_interval_s=0.2
+    )
+    clock = SettableClock()
+    first, second = create_app(settings, clock=clock), create_app(settings, clock=clock)
+    async for one in running_app(first):
+        async for other in running_app(second):
+            yield (
+                Markets(first, one, settings, kafka.bootstrap, clock),
+                Markets(second, other, settings, kafka.bootstrap, clock),
+            )

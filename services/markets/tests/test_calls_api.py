@@ -86,15 +86,18 @@ async def test_call_is_ranked_and_awarded_within_the_food_service_cap(markets: M
     numbers = {}
     for username, form, _ in applicants:
         response = await http.post(
-            f"{calls}/applications", json=form, headers=markets.auth(Role.SHOPKEEPER, username, username)
+            f"{calls}/applications", json=form, headers=markets.auth(Role.TRADER, None, username)
         )
         assert response.status_code == 201, response.text
         numbers[username] = response.json()["id"]
     assert (await http.post(f"{calls}/applications", json=applicants[0][1])).status_code == 401
     repeat = await http.post(
-        f"{calls}/applications", json=applicants[0][1], headers=markets.auth(Role.SHOPKEEPER, "bistrot", "bistrot")
+        f"{calls}/applications",
+        json=applicants[0][1],
+        headers={**markets.auth(Role.TRADER, None, "bistrot"), "Accept-Language": "en"},
     )
     assert repeat.status_code == 409 and "already applied" in repeat.json()["detail"]
+    assert numbers["bistrot"] in repeat.json()["detail"] and repeat.json()["application"] == numbers["bistrot"]
     wrong = await http.post(
         f"{calls}/evaluations",
         json={**evaluation(numbers["panetteria"], 80), "scores": {**scores(80), "offer": 120}},
@@ -121,7 +124,7 @@ async def test_call_is_ranked_and_awarded_within_the_food_service_cap(markets: M
 
     markets.clock.fixed = DEADLINE + timedelta(minutes=1)
     late = await http.post(
-        f"{calls}/applications", json=application("Tardi", "food"), headers=markets.operator("wagner", "late")
+        f"{calls}/applications", json=application("Tardi", "food"), headers=markets.auth(Role.TRADER, None, "late")
     )
     assert late.status_code == 409
     assert (await http.post(f"{calls}/award", headers=markets.operator("wagner"))).status_code == 403
@@ -145,6 +148,8 @@ async def test_call_is_ranked_and_awarded_within_the_food_service_cap(markets: M
     stall = (await http.get("/markets/wagner/stalls/1")).json()
     assert (stall["holder"], stall["category"], stall["status"]) == ("Enoteca Monti", "food_service", "closed")
     assert stall["concession"]["end"].startswith(str((DEADLINE + timedelta(minutes=1)).year + 20))
+    granted = (await http.get(f"/concessions/{stall['concession']['id']}", headers=office)).json()
+    assert (granted["trader"], granted["holder"], granted["state"]) == ("enoteca", "Enoteca Monti", "active")
     market = (await http.get("/markets/wagner")).json()
     assert market["surface"]["food_service_m2"] == 20 == market["surface"]["food_service_cap_m2"]
     over_cap = await http.post(

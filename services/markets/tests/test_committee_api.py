@@ -61,7 +61,8 @@ async def test_the_committee_decides_the_ranking_and_keeps_every_evaluation(mark
     people = [
         ("anna", Role.TRADER, form("Anna Frutta", stalls=["1"], declarations={"years_trading": 2})),
         ("bruno", Role.TRADER, form("Bruno Formaggi", declarations={"years_trading": 30, "organic": True})),
-        ("carla", Role.OFFICE, form("Carla Fiori", documents=["durc-2026", "visura"])),
+        # carla applies at the office's counter: the office clerk files it on her behalf
+        ("ufficio-carla", Role.OFFICE, form("Carla Fiori", trader="carla", documents=["durc-2026", "visura"])),
     ]
     for username, role, body in people:
         response = await http.post(f"{calls}/applications", json=body, headers=markets.auth(role, None, username))
@@ -69,7 +70,8 @@ async def test_the_committee_decides_the_ranking_and_keeps_every_evaluation(mark
         filed = response.json()
         assert "scores" not in filed and "score" not in filed
         assert filed["declarations"] == body.get("declarations", {}) and filed["documents"] == body.get("documents", [])
-        numbers[username] = filed["id"]
+        assert (filed["applicant"], filed["filed_by"]) == (body.get("trader", username), username)
+        numbers[filed["applicant"]] = filed["id"]
 
     # Bad evaluations: over the maximum, a criterion missing, no reason, another call's application.
     above = await http.post(f"{calls}/evaluations", json=evaluation(numbers["anna"], 11, 3), headers=office)
@@ -105,13 +107,14 @@ async def test_the_committee_decides_the_ranking_and_keeps_every_evaluation(mark
             await http.post(f"{calls}/evaluations", json=evaluation(numbers["anna"], 9, 5), headers=who)
         ).status_code == 403
     assert (await http.post(f"{calls}/evaluations", json=evaluation(numbers["anna"], 9, 5))).status_code == 401
-    own = await http.post(
-        f"{calls}/evaluations",
-        json=evaluation(numbers["carla"], 10, 5),
-        headers={**markets.auth(Role.OFFICE, None, "carla"), **ENGLISH},
-    )
-    assert own.status_code == 403
-    assert own.json()["detail"] == "the account that applied cannot evaluate its own application"
+    for account in ("carla", "ufficio-carla"):  # the applicant, and the clerk who filed it for her
+        own = await http.post(
+            f"{calls}/evaluations",
+            json=evaluation(numbers["carla"], 10, 5),
+            headers={**markets.auth(Role.OFFICE, None, account), **ENGLISH},
+        )
+        assert own.status_code == 403
+        assert own.json()["detail"] == "the account that applied cannot evaluate its own application"
 
     # The committee scores anna and carla; bruno is still unscored after the deadline: no award.
     committee = markets.auth(Role.OFFICE, None, "commissione")

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from markets.concessions import domain as concessions_domain
+from markets.concessions import events as concessions_events
 from markets.stalls import domain, events
 
 PACKAGE = Path(__file__).resolve().parents[1] / "markets"
@@ -15,7 +17,7 @@ IO_LIBRARIES = {"fastapi", "starlette", "pymongo", "bson", "motor", "aiokafka", 
 
 
 def test_every_subdomain_has_a_domain_module() -> None:
-    assert SUBDOMAINS == ["calls", "concessions", "spunta", "stalls"]
+    assert SUBDOMAINS == ["calls", "concessions", "spaces", "spunta", "stalls"]
 
 
 def test_domain_modules_load_no_io_library() -> None:
@@ -37,3 +39,9 @@ def test_event_modules_do_not_import_the_domain() -> None:
 def test_the_wire_carries_every_status_and_category_of_the_domain() -> None:
     assert [s.value for s in events.StallStatus] == [s.value for s in domain.StallStatus]
     assert [c.value for c in events.StallCategory] == [c.value for c in domain.StallCategory]
+
+
+def test_the_wire_carries_every_state_of_a_concession() -> None:
+    assert [s.value for s in concessions_events.ConcessionState] == [
+        s.value for s in concessions_domain.ConcessionState
+    ]

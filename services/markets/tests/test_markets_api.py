@@ -183,7 +183,7 @@ async def test_bad_input_is_refused_clearly_and_writes_nothing(markets: Markets)
         ("GET", "/markets?offset=99999999999999999999", None, 422, "query.offset"),
         ("GET", "/markets?municipio=%7B%22%24gt%22%3A0%7D", None, 422, "query.municipio"),
         ("POST", "/markets/wagner/stalls/1/assignment",
-         {"holder": "x", "category": "food", "start": "2026-01-02", "end": "2026-01-01"}, 422, "body"),
+         {"holder": "x", "category": "food", "start": "2026-01-02", "end": "2026-01-01"}, 422, "body.end"),
     ]  # fmt: skip
     for method, url, body, status, field in cases:
         response = await http.request(method, url, json=body, headers=office)

@@ -13,6 +13,9 @@ Reading of the contract (docs/events.md):
   day (Europe/Rome) if it was vacant or its holder absent (closed): it leaves ``stalls_vacant``
   and joins ``stalls_open`` for that day only. The event carries no version and a market day is
   assigned once, so each stall keeps the latest day it was handed out, versioned by the day;
+- a concession revoked or expired (``markets.concession.revoked.v1``, ``….expired.v1``) frees its
+  stall as a release does (vacant, no holder); a transfer changes only the stall's holder. These
+  events carry the stall's version, so they are ordered with the stall's other events;
 - services count while offered by an active business. Service events carry no version: a removal
   is final, so it is ordered after the registration of the same service.
 """
@@ -33,6 +36,8 @@ from districts.projection.domain import (
 )
 from districts.projection.events import (
     CONSUMED,
+    ConcessionEnded,
+    ConcessionTransferred,
     HistoricRecognised,
     Location,
     MarketRegistered,
@@ -131,8 +136,10 @@ def _stall_changes(payload: StallEvent) -> list[Change]:
         values["status"] = payload.to
     elif isinstance(payload, StallCreated | StallAssigned):
         values.update(status=payload.status, holder=payload.holder, category=payload.category)
-    elif isinstance(payload, StallReleased):
+    elif isinstance(payload, StallReleased | ConcessionEnded):
         values.update(status=payload.status, holder=None)
+    elif isinstance(payload, ConcessionTransferred):
+        values.update(status=payload.status, holder=payload.holder)
     stall = entity_id(EntityType.STALL, f"{payload.market_id}/{payload.number}")
     return [Change(stall, EntityType.STALL, payload.version, values)]
 

@@ -84,6 +84,28 @@ class StallReleased(StallEvent):
     status: str
 
 
+class ConcessionEnded(StallEvent):
+    """A concession revoked or expired: its stall is free (``status`` vacant) and has no holder."""
+
+    status: str
+
+
+class ConcessionRevoked(ConcessionEnded):
+    event_type = "markets.concession.revoked.v1"
+
+
+class ConcessionExpired(ConcessionEnded):
+    event_type = "markets.concession.expired.v1"
+
+
+class ConcessionTransferred(StallEvent):
+    """A concession handed to another trader: the stall keeps its status under a new holder."""
+
+    event_type = "markets.concession.transferred.v1"
+    holder: str | None = None
+    status: str
+
+
 class SpuntaStall(BaseModel):
     """One stall handed out at the spunta (the trader who got it is not needed here)."""
 

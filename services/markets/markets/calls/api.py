@@ -1,4 +1,4 @@
-"""HTTP routes of calls: publish (office), apply (logged-in users), evaluate and award (office), ranking."""
+"""HTTP routes of calls: publish (office), apply (traders), evaluate and award (office), ranking."""
 
 from __future__ import annotations
 
@@ -19,7 +19,9 @@ from markets.calls.schemas import (
 )
 from markets.calls.service import CallsService
 from shared.app import provide
-from shared.identity import CurrentPrincipal, OfficePrincipal, Principal, optional_principal
+from shared.errors import Forbidden, InvalidInput
+from shared.i18n import Said
+from shared.identity import CurrentPrincipal, OfficePrincipal, Principal, Role, optional_principal
 from shared.web.pagination import Limit, Offset, Page
 from shared.web.params import Slug
 from shared.web.problems import CONFLICT
@@ -64,23 +66,52 @@ async def get_call(call_id: Slug, calls: Calls) -> CallPublic:
     return CallPublic.of(await calls.get(call_id))
 
 
+def applicant_of(principal: Principal, named: str | None) -> str:
+    """The trader an application is for: the caller if a trader, the one named if the office files it."""
+    if principal.role is Role.TRADER:
+        if named is not None and named != principal.username.lower():
+            raise Forbidden(
+                Said(it="un ambulante presenta domanda solo per sé", en="a trader applies only for themself"),
+                code="call-not-yourself",
+            )
+        return principal.username
+    if principal.is_office:
+        if named is None:
+            raise InvalidInput(
+                "body.trader",
+                Said(
+                    it="l'ufficio presenta domanda per conto di un ambulante: indicarne l'account",
+                    en="the office applies on a trader's behalf: name the trader's account",
+                ),
+            )
+        return named
+    raise Forbidden(
+        Said(
+            it="possono presentare domanda solo gli ambulanti (o l'ufficio per loro conto)",
+            en="only traders (or the office on their behalf) may apply to a call",
+        ),
+        code="call-traders-only",
+    )
+
+
 @router.post(
     "/calls/{call_id}/applications",
     status_code=201,
-    summary="Apply to a call (any logged-in user, once per call)",
+    summary="Apply to a call (a trader, once per call; or the office on a trader's behalf)",
     responses=CONFLICT,
     tags=CALLS,
 )
 async def apply(call_id: Slug, body: ApplicationCreate, calls: Calls, principal: CurrentPrincipal) -> ApplicationPublic:
     application = await calls.apply(
         call_id,
-        principal.username,
+        applicant_of(principal, body.trader),
         body.holder,
         body.category,
         body.stalls,
         offer=body.offer,
         declarations=body.declarations,
         documents=body.documents,
+        filed_by=principal.username,
     )
     return ApplicationPublic.of(application)
 

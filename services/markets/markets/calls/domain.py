@@ -62,6 +62,11 @@ class Application:
     offer: str = ""
     declarations: Mapping[str, DeclaredValue] = field(default_factory=dict)
     documents: tuple[str, ...] = ()
+    filed_by: str = ""  # the account that filed it: the trader, or the office on the trader's behalf
+
+    @property
+    def filer(self) -> str:
+        return self.filed_by or self.applicant
 
 
 @dataclass(frozen=True)
@@ -133,7 +138,7 @@ class Call:
                     en=f"application {application.id} is not an application to this call",
                 ),
             )
-        if evaluation.evaluator == application.applicant:
+        if evaluation.evaluator in (application.applicant, application.filer):
             raise Forbidden(
                 Said(
                     it="chi ha presentato la domanda non può valutarla",

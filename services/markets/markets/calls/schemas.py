@@ -19,7 +19,7 @@ from markets.calls.domain import (
     ScoredEvaluation,
 )
 from markets.stalls.domain import StallCategory
-from markets.stalls.schemas import StallNumber, Strict, SurfacePublic, Text, distinct
+from markets.stalls.schemas import StallNumber, Strict, SurfacePublic, Text, Username, distinct
 
 CRITERION = r"^[a-z][a-z0-9_]{0,39}$"
 
@@ -83,6 +83,11 @@ class ApplicationCreate(Strict):
 
     holder: Text = Field(description="the business that will hold the stall")
     category: StallCategory
+    trader: Username | None = Field(
+        default=None,
+        description="the trader's account applying: required when the office files on a trader's behalf; "
+        "a trader leaves it out or names themself",
+    )
     stalls: Annotated[list[StallNumber], AfterValidator(distinct)] = Field(
         default_factory=list, max_length=200, description="preferred stalls, best first; empty = any"
     )
@@ -106,10 +111,13 @@ class ApplicationPublic(BaseModel):
     declarations: dict[str, str | bool | float]
     documents: list[str]
     submitted_at: datetime
+    filed_by: str = Field(description="the account that filed it: the trader, or the office on their behalf")
 
     @classmethod
     def of(cls, application: Application) -> ApplicationPublic:
-        return cls.model_validate({**asdict(application), "stalls": application.preferences})
+        return cls.model_validate(
+            {**asdict(application), "stalls": application.preferences, "filed_by": application.filer}
+        )
 
 
 class EvaluationCreate(Strict):

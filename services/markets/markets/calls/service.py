@@ -31,7 +31,7 @@ from markets.calls.domain import (
     unscored,
 )
 from markets.calls.store import CallStore
-from markets.concessions.domain import Concession, concession_end
+from markets.concessions.domain import concession_end
 from markets.concessions.service import ConcessionsService
 from markets.stalls.domain import Stall, StallCategory
 from markets.stalls.service import Clock
@@ -128,7 +128,9 @@ class CallsService:
         offer: str = "",
         declarations: Mapping[str, DeclaredValue] | None = None,
         documents: Sequence[str] = (),
+        filed_by: str = "",
     ) -> Application:
+        """``applicant``'s application (a trader's account), filed by them or by ``filed_by`` (the office)."""
         now = self.clock()
         application = Application(
             id=f"{call_id}-{secrets.token_hex(4)}",
@@ -141,6 +143,7 @@ class CallsService:
             offer=offer,
             declarations=dict(declarations or {}),
             documents=tuple(documents),
+            filed_by=filed_by or applicant,
         )
 
         async def work(uow: UnitOfWork) -> None:
@@ -283,6 +286,7 @@ class CallsService:
         for entry in ranking.awarded:
             assert entry.stall is not None
             stall = by_number[entry.stall]
-            assigned = stall.assign(Concession(entry.holder, start, end), entry.category, now)
+            terms = self.concessions.new_terms(call.market_id, entry.holder, start, end, trader=entry.applicant)
+            assigned = stall.assign(terms, entry.category, now)
             note = f"awarded to {entry.holder} by call {call.id}"
             await self.concessions.save_assignment(uow, stall, assigned, note, actor)

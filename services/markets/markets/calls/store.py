@@ -29,6 +29,7 @@ from markets.calls.domain import (
 )
 from markets.stalls.domain import StallCategory, Surface
 from shared.errors import Conflict, NotFound
+from shared.i18n import Said
 from shared.mongo import Document, IndexSpec
 
 CALLS, APPLICATIONS, EVALUATIONS = "calls", "applications", "call_evaluations"
@@ -84,6 +85,7 @@ def _application(doc: Document) -> Application:
         offer=doc.get("offer", ""),
         declarations=doc.get("declarations", {}),
         documents=tuple(doc.get("documents", ())),
+        filed_by=doc.get("filed_by", ""),
     )
 
 
@@ -150,6 +152,17 @@ def _ranking(doc: Document) -> Ranking:
     )
 
 
+def _applied_already(applicant: str, number: str) -> Conflict:
+    return Conflict(
+        Said(
+            it=f"{applicant} ha già presentato domanda a questo bando: domanda {number}",
+            en=f"{applicant} has already applied to this call: application {number}",
+        ),
+        code="call-already-applied",
+        application=number,
+    )
+
+
 class CallStore:
     indexes: ClassVar[IndexSpec] = {
         CALLS: [IndexModel([("market_id", ASCENDING), ("created_at", DESCENDING)], name="by_market")],
@@ -210,6 +223,11 @@ class CallStore:
         return found.matched_count == 1
 
     async def insert_application(self, application: Application, session: Session) -> None:
+        """Store the application; 409 naming the one the trader already filed to this call."""
+        who = {"call_id": application.call_id, "applicant": application.applicant}
+        existing = await self.applications.find_one(who, session=session)
+        if existing is not None:
+            raise _applied_already(application.applicant, existing["_id"])
         try:
             await self.applications.insert_one(
                 {
@@ -223,11 +241,13 @@ class CallStore:
                     "declarations": dict(application.declarations),
                     "documents": list(application.documents),
                     "submitted_at": application.submitted_at,
+                    "filed_by": application.filer,
                 },
                 session=session,
             )
-        except DuplicateKeyError as exc:
-            raise Conflict(f"{application.applicant} has already applied to this call") from exc
+        except DuplicateKeyError as exc:  # filed at the same moment by another request: read what won
+            winner = await self.applications.find_one(who)
+            raise _applied_already(application.applicant, winner["_id"] if winner else "?") from exc
 
     async def applications_to(self, call_id: str, session: Session = None) -> list[Application]:
         cursor = self.applications.find({"call_id": call_id}, session=session).sort("submitted_at", ASCENDING)

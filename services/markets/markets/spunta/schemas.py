@@ -6,16 +6,11 @@ from dataclasses import asdict
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field
 
 from markets.spunta.domain import Candidate, SpuntaResult, Standing
-from markets.stalls.schemas import StallNumber, Strict, distinct
+from markets.stalls.schemas import StallNumber, Strict, Username, distinct
 from shared.web.public import Public
-
-# as the gateway writes account names: 3-64 characters, kept lower-case
-Username = Annotated[
-    str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")
-]
 
 
 class CandidateCreate(Strict):

@@ -11,8 +11,8 @@ import logging
 from collections.abc import Collection
 from dataclasses import KW_ONLY, dataclass
 from datetime import UTC, datetime, time, tzinfo
-from zoneinfo import ZoneInfo
 
+from markets.settings import MARKET_ZONE
 from markets.spunta import events
 from markets.spunta.domain import (
     Candidate,
@@ -33,7 +33,6 @@ from shared.i18n import Said
 from shared.outbox import Outbox, UnitOfWork
 
 log = logging.getLogger(__name__)
-ROME = ZoneInfo("Europe/Rome")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +49,7 @@ class SpuntaService:
     _: KW_ONLY
     cutoff: time
     clock: Clock
-    zone: tzinfo = ROME
+    zone: tzinfo = MARKET_ZONE
 
     def _now(self) -> datetime:
         """The clock's time in UTC, as the database gives it back (a stored answer equals a fresh one)."""

@@ -159,6 +159,12 @@ class Stall:
             self, concession=concession, category=category, status=status, version=self.version + 1, updated_at=at
         )
 
+    def amend_concession(self, concession: Concession, at: datetime) -> Stall:
+        """The stall held under the new terms of its concession (renewed or transferred); status unchanged."""
+        if self.concession is None:
+            raise Conflict(f"stall {self.number} has no holder")
+        return replace(self, concession=concession, version=self.version + 1, updated_at=at)
+
     def release(self, at: datetime) -> Stall:
         """The stall without its holder: it becomes vacant."""
         if self.concession is None:

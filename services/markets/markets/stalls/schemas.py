@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import Path
-from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from markets.stalls.domain import HistoryEntry, MarketOverview, Stall, StallCategory, StallStatus, Surface
 from shared import places
@@ -35,6 +35,10 @@ def distinct(values: list[Any]) -> list[Any]:
 
 
 Text = Annotated[str, Field(min_length=1, max_length=200)]
+# as the gateway writes account names: 3-64 characters, kept lower-case
+Username = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")
+]
 STALL_NUMBER = r"^[A-Za-z0-9][A-Za-z0-9-]*$"
 StallNumber = Annotated[str, BeforeValidator(_number_as_text), Field(min_length=1, max_length=12, pattern=STALL_NUMBER)]
 StallNumberPath = Annotated[str, Path(min_length=1, max_length=12, pattern=STALL_NUMBER, examples=["12"])]
@@ -168,6 +172,7 @@ class StallCreate(Strict):
 class ConcessionPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
+    id: str | None = Field(description="the concession's record (GET /concessions/{id}, office)")
     start: date
     end: date
 

@@ -90,7 +90,13 @@ def _stall_doc(stall: Stall) -> Document:
         "version": stall.version,
         "updated_at": stall.updated_at,
         "concession": (
-            {"holder": concession.holder, "start": concession.start.isoformat(), "end": concession.end.isoformat()}
+            {
+                "id": concession.id,
+                "holder": concession.holder,
+                "trader": concession.trader,
+                "start": concession.start.isoformat(),
+                "end": concession.end.isoformat(),
+            }
             if concession
             else None
         ),
@@ -108,7 +114,13 @@ def _stall(doc: Document) -> Stall:
         version=doc["version"],
         updated_at=doc["updated_at"],
         concession=(
-            Concession(held["holder"], date.fromisoformat(held["start"]), date.fromisoformat(held["end"]))
+            Concession(
+                held["holder"],
+                date.fromisoformat(held["start"]),
+                date.fromisoformat(held["end"]),
+                trader=held.get("trader"),
+                id=held.get("id"),
+            )
             if held
             else None
         ),
@@ -195,6 +207,22 @@ class MarketStore:
         del doc["_id"]
         result = await self.stalls.update_one(
             {"_id": stall.key, "version": expected_version}, {"$set": doc}, session=session
+        )
+        if result.matched_count == 0:
+            raise PreconditionFailed(f"stall {stall.number} changed meanwhile; read it again")
+
+    async def stalls_held_without_record(self, limit: int) -> list[Stall]:
+        """Stalls assigned before concessions had records: held under a concession without an id."""
+        cursor = self.stalls.find({"concession.holder": {"$exists": True}, "concession.id": None}).limit(limit)
+        return [_stall(d) async for d in cursor]
+
+    async def record_concession(self, stall: Stall, session: Session) -> None:
+        """Give the concession the stall is held under its record's id (the stall's state is unchanged)."""
+        assert stall.concession is not None and stall.concession.id is not None
+        result = await self.stalls.update_one(
+            {"_id": stall.key, "version": stall.version, "concession.id": None},
+            {"$set": {"concession.id": stall.concession.id, "concession.trader": stall.concession.trader}},
+            session=session,
         )
         if result.matched_count == 0:
             raise PreconditionFailed(f"stall {stall.number} changed meanwhile; read it again")

@@ -1,0 +1,120 @@
+"""Where the concessions' records are kept (MongoDB): one document per concession, its whole life.
+
+The only module that knows this collection and its indexes. A record changes only through
+:meth:`ConcessionStore.save`, guarded by the version it was read at and by its being still active,
+so of two writers (two replicas expiring the same concession, the office renewing one that is
+expiring) exactly one changes it; the other gets :class:`PreconditionFailed` or re-reads.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import ClassVar
+
+from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+
+from markets.concessions.domain import ConcessionQuery, ConcessionRecord, ConcessionState
+from shared.errors import NotFound, PreconditionFailed
+from shared.mongo import Document, IndexSpec
+
+CONCESSIONS = "concessions"
+Session = AsyncClientSession | None
+
+
+def _doc(record: ConcessionRecord) -> Document:
+    return {
+        "_id": record.id,
+        "market_id": record.market_id,
+        "number": record.number,
+        "holder": record.holder,
+        "trader": record.trader,
+        "start": record.start.isoformat(),
+        "end": record.end.isoformat(),
+        "state": record.state.value,
+        "version": record.version,
+        "granted_at": record.granted_at,
+        "updated_at": record.updated_at,
+        "ended_at": record.ended_at,
+        "reason": record.reason,
+    }
+
+
+def _record(doc: Document) -> ConcessionRecord:
+    return ConcessionRecord(
+        id=doc["_id"],
+        market_id=doc["market_id"],
+        number=doc["number"],
+        holder=doc["holder"],
+        trader=doc.get("trader"),
+        start=date.fromisoformat(doc["start"]),
+        end=date.fromisoformat(doc["end"]),
+        state=ConcessionState(doc["state"]),
+        version=doc["version"],
+        granted_at=doc["granted_at"],
+        updated_at=doc["updated_at"],
+        ended_at=doc.get("ended_at"),
+        reason=doc.get("reason", ""),
+    )
+
+
+class ConcessionStore:
+    indexes: ClassVar[IndexSpec] = {
+        CONCESSIONS: [
+            IndexModel([("market_id", ASCENDING), ("end", ASCENDING)], name="by_market_end"),
+            IndexModel([("state", ASCENDING), ("end", ASCENDING)], name="by_state_end"),
+        ],
+    }
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.concessions = db[CONCESSIONS]
+
+    async def insert(self, record: ConcessionRecord, session: Session) -> None:
+        await self.concessions.insert_one(_doc(record), session=session)
+
+    async def get(self, concession_id: str, session: Session = None) -> ConcessionRecord:
+        doc = await self.concessions.find_one({"_id": concession_id}, session=session)
+        if doc is None:
+            raise NotFound(f"no concession {concession_id!r}")
+        return _record(doc)
+
+    async def save(self, record: ConcessionRecord, expected_version: int, session: Session) -> None:
+        """Write the changed record if it is still active at ``expected_version``; else PreconditionFailed."""
+        doc = _doc(record)
+        del doc["_id"], doc["granted_at"]
+        found = await self.concessions.update_one(
+            {"_id": record.id, "version": expected_version, "state": ConcessionState.ACTIVE.value},
+            {"$set": doc},
+            session=session,
+        )
+        if found.matched_count == 0:
+            raise PreconditionFailed(f"concession {record.id} changed meanwhile; read it again")
+
+    async def list(
+        self, wanted: ConcessionQuery, today: date, *, limit: int, offset: int
+    ) -> tuple[list[ConcessionRecord], int]:
+        """A page of concessions, those ending first first."""
+        query: Document = {}
+        if wanted.market_id is not None:
+            query["market_id"] = wanted.market_id
+        if wanted.state is not None:
+            query["state"] = wanted.state.value
+        ending_by = wanted.ending_by(today)
+        if ending_by is not None:
+            query["state"] = ConcessionState.ACTIVE.value
+            query["end"] = {"$lte": ending_by.isoformat()}
+        total = await self.concessions.count_documents(query)
+        cursor = self.concessions.find(query).sort([("end", ASCENDING), ("_id", ASCENDING)]).skip(offset).limit(limit)
+        return [_record(d) async for d in cursor], total
+
+    async def due(self, today: date, limit: int) -> list[str]:
+        """Ids of active concessions whose end lies before ``today``, those ended first first."""
+        cursor = (
+            self.concessions.find(
+                {"state": ConcessionState.ACTIVE.value, "end": {"$lt": today.isoformat()}}, projection={"_id": 1}
+            )
+            .sort([("end", ASCENDING), ("_id", ASCENDING)])
+            .limit(limit)
+        )
+        return [d["_id"] async for d in cursor]

@@ -1,0 +1,164 @@
+"""Where a market's spaces and their bookings are kept (MongoDB).
+
+The only module that knows these collections and their indexes. Booking a space first writes the
+space's document (:meth:`SpaceStore.lock`) in the booking's transaction, so two bookings of one
+space at the same moment conflict: one transaction commits, the other is re-run and then sees the
+booking that won.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from markets.spaces.domain import Booking, Space
+from shared.errors import Conflict, NotFound
+from shared.mongo import Document, IndexSpec
+
+SPACES, BOOKINGS = "spaces", "space_bookings"
+Session = AsyncClientSession | None
+
+
+def _space(doc: Document) -> Space:
+    return Space(doc["market_id"], doc["code"], doc["name"], doc["capacity"], doc["created_at"])
+
+
+def _booking(doc: Document) -> Booking:
+    return Booking(
+        id=doc["_id"],
+        market_id=doc["market_id"],
+        space=doc["space"],
+        title=doc["title"],
+        organiser=doc["organiser"],
+        starts_at=doc["starts_at"],
+        ends_at=doc["ends_at"],
+        public=doc["public"],
+        booked_by=doc["booked_by"],
+        created_at=doc["created_at"],
+        cancelled_at=doc.get("cancelled_at"),
+        cancelled_by=doc.get("cancelled_by"),
+    )
+
+
+def _booking_doc(booking: Booking) -> Document:
+    return {
+        "_id": booking.id,
+        "market_id": booking.market_id,
+        "space": booking.space,
+        "title": booking.title,
+        "organiser": booking.organiser,
+        "starts_at": booking.starts_at,
+        "ends_at": booking.ends_at,
+        "public": booking.public,
+        "booked_by": booking.booked_by,
+        "created_at": booking.created_at,
+        "cancelled_at": booking.cancelled_at,
+        "cancelled_by": booking.cancelled_by,
+    }
+
+
+class SpaceStore:
+    indexes: ClassVar[IndexSpec] = {
+        SPACES: [IndexModel([("market_id", ASCENDING), ("code", ASCENDING)], name="by_market")],
+        BOOKINGS: [
+            IndexModel([("market_id", ASCENDING), ("space", ASCENDING), ("starts_at", ASCENDING)], name="by_space"),
+            IndexModel([("market_id", ASCENDING), ("public", ASCENDING), ("starts_at", ASCENDING)], name="agenda"),
+        ],
+    }
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.spaces = db[SPACES]
+        self.bookings = db[BOOKINGS]
+
+    async def insert_space(self, space: Space, session: Session) -> None:
+        try:
+            await self.spaces.insert_one(
+                {
+                    "_id": space.key,
+                    "market_id": space.market_id,
+                    "code": space.code,
+                    "name": space.name,
+                    "capacity": space.capacity,
+                    "created_at": space.created_at,
+                    "bookings": 0,
+                },
+                session=session,
+            )
+        except DuplicateKeyError as exc:
+            raise Conflict(f"market {space.market_id!r} already has a space {space.code!r}") from exc
+
+    async def get_space(self, market_id: str, code: str, session: Session = None) -> Space:
+        doc = await self.spaces.find_one({"_id": f"{market_id}/{code}"}, session=session)
+        if doc is None:
+            raise NotFound(f"no space {code!r} in market {market_id!r}")
+        return _space(doc)
+
+    async def spaces_of(self, market_id: str) -> list[Space]:
+        cursor = self.spaces.find({"market_id": market_id}).sort("code", ASCENDING)
+        return [_space(d) async for d in cursor]
+
+    async def lock(self, space: Space, session: Session) -> None:
+        """Write the space's document, so concurrent bookings of the space conflict (see the module)."""
+        await self.spaces.update_one({"_id": space.key}, {"$inc": {"bookings": 1}}, session=session)
+
+    async def live_overlapping(self, booking: Booking, session: Session) -> list[Booking]:
+        """The space's bookings not cancelled whose period overlaps ``booking``'s, earliest first."""
+        query = {
+            "market_id": booking.market_id,
+            "space": booking.space,
+            "cancelled_at": None,
+            "starts_at": {"$lt": booking.ends_at},
+            "ends_at": {"$gt": booking.starts_at},
+        }
+        cursor = self.bookings.find(query, session=session).sort("starts_at", ASCENDING)
+        return [_booking(d) async for d in cursor]
+
+    async def insert_booking(self, booking: Booking, session: Session) -> None:
+        await self.bookings.insert_one(_booking_doc(booking), session=session)
+
+    async def get_booking(self, market_id: str, code: str, booking_id: str, session: Session = None) -> Booking:
+        doc = await self.bookings.find_one({"_id": booking_id, "market_id": market_id, "space": code}, session=session)
+        if doc is None:
+            raise NotFound(f"no booking {booking_id!r} of space {code!r}")
+        return _booking(doc)
+
+    async def save_cancelled(self, booking: Booking, session: Session) -> None:
+        found = await self.bookings.update_one(
+            {"_id": booking.id, "cancelled_at": None},
+            {"$set": {"cancelled_at": booking.cancelled_at, "cancelled_by": booking.cancelled_by}},
+            session=session,
+        )
+        if found.matched_count == 0:
+            raise Conflict(f"booking {booking.id} was cancelled meanwhile")
+
+    async def list_bookings(
+        self,
+        market_id: str,
+        *,
+        space: str | None,
+        public_only: bool,
+        since: datetime | None,
+        until: datetime | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[Booking], int]:
+        """A page of live bookings overlapping ``[since, until)`` (either open), earliest first."""
+        query: Document = {"market_id": market_id, "cancelled_at": None}
+        if space is not None:
+            query["space"] = space
+        if public_only:
+            query["public"] = True
+        if since is not None:
+            query["ends_at"] = {"$gt": since}
+        if until is not None:
+            query["starts_at"] = {"$lt": until}
+        total = await self.bookings.count_documents(query)
+        cursor = (
+            self.bookings.find(query).sort([("starts_at", ASCENDING), ("_id", ASCENDING)]).skip(offset).limit(limit)
+        )
+        return [_booking(d) async for d in cursor], total
