@@ -7,10 +7,11 @@ it is an offer, and its catalogue ``code`` says what is offered.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from shared.errors import Conflict, InvalidInput
+from shared.i18n import Said
 from shared.places import OpeningInterval
 from shops.offers.hours import HoursError, WeeklyHours, format_hhmm
 from shops.register.domain import Shop
@@ -47,6 +48,8 @@ class Offer:
     note: str = ""
     created_at: datetime
     created_by: str
+    version: int = 1
+    updated_at: datetime | None = None
 
     @classmethod
     def create(
@@ -64,23 +67,41 @@ class Offer:
             raise InvalidInput("body.service", f"{code!r} is not in the service catalogue")
         if not shop.is_active:
             raise Conflict("a closed shop cannot offer services")
-        weekly = weekly_hours(tuple(hours))
-        normalised = tuple(
-            OpeningInterval(day=i.day, opens=format_hhmm(i.opens), closes=format_hhmm(i.closes))
-            for i in weekly.intervals
-        )
         return cls(
-            id=offer_id, shop_id=shop.id, code=code, hours=normalised, note=note, created_at=now, created_by=actor
+            id=offer_id,
+            shop_id=shop.id,
+            code=code,
+            hours=normalised(hours),
+            note=note,
+            created_at=now,
+            created_by=actor,
         )
+
+    def revise(self, hours: Iterable[OpeningInterval], note: str, now: datetime) -> Offer | None:
+        """The offer with new weekly hours and note (version + 1); ``None`` when nothing changes."""
+        revised = normalised(hours)
+        if revised == self.hours and note == self.note:
+            return None
+        return replace(self, hours=revised, note=note, version=self.version + 1, updated_at=now)
 
     def weekly(self) -> WeeklyHours:
         return weekly_hours(self.hours)
 
 
+def normalised(hours: Iterable[OpeningInterval]) -> tuple[OpeningInterval, ...]:
+    """Checked hours (no overlap, at least one interval), sorted and written ``HH:MM``."""
+    weekly = weekly_hours(tuple(hours))
+    return tuple(
+        OpeningInterval(day=i.day, opens=format_hhmm(i.opens), closes=format_hhmm(i.closes)) for i in weekly.intervals
+    )
+
+
 def weekly_hours(hours: tuple[OpeningInterval, ...]) -> WeeklyHours:
     if not hours:
-        raise InvalidInput("body.hours", "give at least one opening interval")
+        raise InvalidInput(
+            "body.hours", Said(it="indica almeno una fascia di apertura", en="give at least one opening interval")
+        )
     try:
         return WeeklyHours.of((i.day, i.opens, i.closes) for i in hours)
     except HoursError as exc:
-        raise InvalidInput("body.hours", str(exc)) from exc
+        raise InvalidInput("body.hours", exc.said) from exc
