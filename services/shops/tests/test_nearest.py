@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from shops.closures.domain import Closure
 from shops.main import create_app
 from shops.nearest.domain import Nearby, ServicePoint
 from shops.nearest.service import NearestFinder
@@ -39,6 +40,10 @@ class SlowStore:
             yield point
         self.reading.set()
         await self.finish.wait()
+
+    async def closures(self) -> AsyncIterator[Closure]:
+        for closure in ():
+            yield closure
 
 
 def point(offer_id: str, lon: float, shop_id: str | None = None) -> ServicePoint:

@@ -11,7 +11,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from shared.errors import Conflict, InvalidInput
-from shared.i18n import Said
 from shared.places import OpeningInterval
 from shops.offers.hours import HoursError, WeeklyHours, format_hhmm
 from shops.register.domain import Shop
@@ -98,10 +97,8 @@ def normalised(hours: Iterable[OpeningInterval]) -> tuple[OpeningInterval, ...]:
 
 def weekly_hours(hours: tuple[OpeningInterval, ...]) -> WeeklyHours:
     if not hours:
-        raise InvalidInput(
-            "body.hours", Said(it="indica almeno una fascia di apertura", en="give at least one opening interval")
-        )
+        raise InvalidInput("body.hours", "give at least one opening interval")
     try:
         return WeeklyHours.of((i.day, i.opens, i.closes) for i in hours)
     except HoursError as exc:
-        raise InvalidInput("body.hours", exc.said) from exc
+        raise InvalidInput("body.hours", str(exc)) from exc
