@@ -212,8 +212,29 @@ class Stage:
         body = {"service": "ritiro_pacchi", "hours": hours}
         return {"shop_id": shop, "service_id": str((await self.created(f"/shops/{shop}/services", body))["id"])}
 
+    async def closure(self) -> dict[str, str]:
+        """A shop of its own with one closure."""
+        shop = await self.shop()
+        closure = await self.created(f"/shops/{shop}/closures", dict(CLOSURE))
+        return {"shop_id": shop, "closure_id": str(closure["id"])}
+
+    async def document(self) -> dict[str, str]:
+        """A shop of its own with one uploaded PDF."""
+        shop = await self.shop()
+        answer = await self.client.post(f"{API}/shops/{shop}/documents", files=document_file(), headers=self.office)
+        assert answer.status_code == 201, f"setting up: uploading a document: {answer.status_code} {answer.text}"
+        return {"shop_id": shop, "document_id": str(answer.json()["id"])}
+
 
 PASSWORD = "long-enough-secret"
+CLOSURE = {"from": "2026-12-24", "to": "2026-12-26", "reason": "Natale"}
+
+
+def document_file() -> dict[str, tuple[str, bytes, str]]:
+    """A small PDF as the multipart ``file`` of a document upload (a fresh one each time)."""
+    return {"file": ("atto.pdf", b"%PDF-1.7\n" + unique("atto").encode() + b"\n%%EOF\n", "application/pdf")}
+
+
 RECOGNITION = {"founding_year": 1950, "trade": "giornali", "continuity": "sempre"}
 
 
@@ -242,6 +263,8 @@ async def _parameters(stage: Stage, case: str) -> dict[str, str]:
         "new shop": lambda: _as("shop_id", stage.shop()),
         "applied shop": lambda: _as("shop_id", stage.shop(applied=True)),
         "new offer": stage.offer,
+        "new closure": stage.closure,
+        "new document": stage.document,
         "new intervention": _none,
         "intervention": stage.intervention,
         "open market day": lambda: _as("date", stage.market_day()),
@@ -324,6 +347,10 @@ def _body(method: str, template: str, world: World, values: dict[str, str]) -> d
             "service": "biglietti_trasporto",
             "hours": [{"day": 1, "opens": "09:00", "closes": "13:00"}],
         },
+        ("PUT", "/shops/{}/services/{}"): lambda: {
+            "hours": [{"day": 3, "opens": "15:00", "closes": "19:00"}, {"day": 3, "opens": "21:00", "closes": "01:00"}],
+        },
+        ("POST", "/shops/{}/closures"): lambda: dict(CLOSURE),
         ("POST", "/districts"): lambda: {"code": unique("d"), "name": "Distretto", "perimeter": square(9.3, 45.5)},
         ("PUT", "/districts/{}"): lambda: {"name": "Distretto", "perimeter": square(9.2, 45.47)},
         ("PUT", "/districts/{}/thresholds"): lambda: {"occupancy_below": 0.5, "occupancy_recovered_at": 0.55},
@@ -447,6 +474,8 @@ async def _send(
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     if url.endswith(f"{API}/auth/token"):
         answer = await client.post(url, data={"username": "office", "password": OFFICE_PASSWORD}, headers=headers)
+    elif method == "POST" and url.endswith("/documents"):
+        answer = await client.post(url, files=document_file(), headers=headers)
     elif url.endswith(f"{API}/stream"):
         async with client.stream("GET", url, headers=headers) as streamed:
             return streamed.status_code, streamed.headers.get("content-type", ""), None
