@@ -69,7 +69,7 @@ async def test_documents_are_stored_and_read_back_by_the_shop_and_the_office_onl
 
     listed = await client.get("/shops/bs-carte/documents", headers=keeper)
     assert listed.status_code == 200 and listed.json()["total"] == 3
-    assert [d["id"] for d in listed.json()["items"]][0] == document["id"]
+    assert [d["id"] for d in listed.json()["items"]] == [document["id"], photo.json()["id"], sign.json()["id"]]
     assert (await client.get("/shops/bs-carte/documents", headers=service.shopkeeper("bs-vicina"))).status_code == 403
     assert (await client.get("/shops/bs-carte/documents")).status_code == 401
 
