@@ -122,11 +122,15 @@ class Stage:
 
     world: World
     client: httpx.AsyncClient
-    office: dict[str, str]
     closed_call: str
     nil: int
     disabled_token: str | None = None
     rebuild: str | None = None  # the last rebuild started: one runs at a time
+
+    @property
+    def office(self) -> dict[str, str]:
+        """A fresh office token for each setup call: the whole matrix outlasts one token on a busy machine."""
+        return {"Authorization": f"Bearer {self.world.token(Role.OFFICE)}"}
 
     async def no_rebuild_running(self) -> dict[str, str]:
         deadline = time.monotonic() + 120
@@ -433,8 +437,7 @@ async def _disabled_account_token(stage: Stage) -> str:
 
 @pytest.fixture(scope="module")
 async def stage(gateway: httpx.AsyncClient, world: World) -> Stage:
-    office = {"Authorization": f"Bearer {world.token(Role.OFFICE)}"}
-    staged = Stage(world, gateway, office, closed_call="", nil=next(NIL_IDS))
+    staged = Stage(world, gateway, closed_call="", nil=next(NIL_IDS))
     await staged.created(
         "/nils", {"id": staged.nil, "name": "Nil di prova", "population": 100, "perimeter": square(9.21, 45.48)}
     )

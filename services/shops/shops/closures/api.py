@@ -33,7 +33,13 @@ async def closures_of(
 @router.post(
     "/shops/{shop_id}/closures",
     status_code=201,
-    responses={200: {"description": "these days were already declared closed: the closure stored then"}, **CONFLICT},
+    responses={
+        200: {
+            "model": ClosurePublic,
+            "description": "these days were already declared closed: the closure stored then",
+        },
+        **CONFLICT,
+    },
 )
 async def declare_closure(
     shop_id: ShopId, body: ClosureCreate, closures: Closures, principal: CurrentPrincipal, response: Response

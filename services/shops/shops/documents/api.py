@@ -28,7 +28,7 @@ UPLOAD_BODY_BYTES = MAX_BYTES + 64 * 1024
     "/shops/{shop_id}/documents",
     status_code=201,
     responses={
-        200: {"description": "this shop already stored the same file: that document"},
+        200: {"model": DocumentPublic, "description": "this shop already stored the same file: that document"},
         413: {"description": f"the file is larger than {MAX_BYTES} bytes"},
         415: {"description": f"the content is not one of {', '.join(ACCEPTED)}"},
     },
