@@ -32,7 +32,12 @@ from shared.outbox import Outbox, OutboxRelay
 from shared.retry import until_done
 from shared.settings import ServiceSettings
 from shared.tokens import KeyFeed, TokenVerifier
-from shared.web.middleware import BodySizeLimitMiddleware, LoopbackOnlyMiddleware, RequestContextMiddleware
+from shared.web.middleware import (
+    BodySizeLimitMiddleware,
+    LargeBody,
+    LoopbackOnlyMiddleware,
+    RequestContextMiddleware,
+)
 from shared.web.problems import install_error_handlers
 
 log = logging.getLogger(__name__)
@@ -63,6 +68,8 @@ class ServiceSpec:
     openapi_docs: bool = True
     # False for the gateway, which signs the tokens and feeds its own verifier
     fetch_token_keys: bool = True
+    # routes that take a larger body than ``max_body_bytes`` (uploads), each with its own limit
+    large_bodies: Sequence[LargeBody] = ()
 
     def __post_init__(self) -> None:
         if self.events and not self.publishes:
@@ -300,7 +307,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         app.include_router(router)
     if spec.publishes:
         app.include_router(asyncapi_router(spec))
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, large=spec.large_bodies)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     if settings.profile == "local":
         app.add_middleware(LoopbackOnlyMiddleware)

@@ -47,6 +47,18 @@ class Forbidden(AppError):
     status, kind = 403, "forbidden"
 
 
+class PayloadTooLarge(AppError):
+    """413: a body (or an uploaded file) larger than the route accepts."""
+
+    status, kind = 413, "payload-too-large"
+
+
+class UnsupportedMediaType(AppError):
+    """415: content of a type the route does not accept (judged by the content, not by its name)."""
+
+    status, kind = 415, "unsupported-media-type"
+
+
 class InvalidInput(AppError):
     """422 raised by a use case; ``field`` names what was wrong (``body.perimeter``)."""
 

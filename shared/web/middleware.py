@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -87,17 +89,37 @@ class RequestContextMiddleware(HttpMiddleware):
             request_id_var.reset(token)
 
 
-class BodySizeLimitMiddleware(HttpMiddleware):
-    """Refuses request bodies over ``max_bytes`` with 413, whether announced or streamed."""
+@dataclass(frozen=True)
+class LargeBody:
+    """A route allowed a larger body than the default (an upload): its method, a regular expression
+    the whole path must match, and its own limit."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    method: str
+    path: str
+    max_bytes: int
+
+    def covers(self, method: str, path: str) -> bool:
+        return method == self.method and re.fullmatch(self.path, path) is not None
+
+
+class BodySizeLimitMiddleware(HttpMiddleware):
+    """Refuses request bodies over ``max_bytes`` (or a :class:`LargeBody` route's own limit) with 413,
+    whether announced or streamed; it stops reading at the limit."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, large: Sequence[LargeBody] = ()) -> None:
         super().__init__(app)
-        self.max_bytes = max_bytes
+        self.default_max_bytes = max_bytes
+        self.large = tuple(large)
+
+    def limit_for(self, scope: Scope) -> int:
+        method, path = scope["method"], scope["path"]
+        return next((large.max_bytes for large in self.large if large.covers(method, path)), self.default_max_bytes)
 
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        max_bytes = self.limit_for(scope)
         declared = _header(scope, b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+            await self._refuse(scope, receive, send, max_bytes)
             return
         received = 0
         too_large = answered = False
@@ -107,7 +129,7 @@ class BodySizeLimitMiddleware(HttpMiddleware):
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     too_large = True
                     raise _TooLarge
             return message
@@ -125,10 +147,10 @@ class BodySizeLimitMiddleware(HttpMiddleware):
         except _TooLarge:
             pass
         if too_large and not answered:
-            await self._refuse(scope, receive, send)
+            await self._refuse(scope, receive, send, max_bytes)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problem(413, f"request body larger than {self.max_bytes} bytes", instance_of(scope))
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, max_bytes: int) -> None:
+        response = problem(413, f"request body larger than {max_bytes} bytes", instance_of(scope), max_bytes=max_bytes)
         await response(scope, receive, send)
 
 

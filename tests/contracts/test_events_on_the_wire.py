@@ -49,6 +49,7 @@ EXPECTED = {
     "shops.shop.status_changed.v1",
     "shops.historic.recognised.v1",
     "shops.service.registered.v1",
+    "shops.service.updated.v1",
     "shops.service.removed.v1",
     "districts.kpis.updated.v1",
     "districts.alert.raised.v1",
@@ -167,6 +168,8 @@ async def drive_the_platform(office: Office) -> None:
         f"/shops/{shop}/services",
         {"service": "ritiro_pacchi", "hours": [{"day": 0, "opens": "08:00", "closes": "12:00"}]},
     )
+    evenings = [{"day": 0, "opens": "08:00", "closes": "12:00"}, {"day": 4, "opens": "21:00", "closes": "01:00"}]
+    await office.send("PUT", f"/shops/{shop}/services/{offer['id']}", {"hours": evenings})
     await office.send("DELETE", f"/shops/{shop}/services/{offer['id']}")
     await office.send(
         "POST", f"/shops/{shop}/recognition", {"founding_year": 1931, "trade": "drogheria", "continuity": "sempre"}

@@ -122,11 +122,15 @@ class Stage:
 
     world: World
     client: httpx.AsyncClient
-    office: dict[str, str]
     closed_call: str
     nil: int
     disabled_token: str | None = None
     rebuild: str | None = None  # the last rebuild started: one runs at a time
+
+    @property
+    def office(self) -> dict[str, str]:
+        """A fresh office token for each setup call: the whole matrix outlasts one token on a busy machine."""
+        return {"Authorization": f"Bearer {self.world.token(Role.OFFICE)}"}
 
     async def no_rebuild_running(self) -> dict[str, str]:
         deadline = time.monotonic() + 120
@@ -231,8 +235,29 @@ class Stage:
         body = {"service": "ritiro_pacchi", "hours": hours}
         return {"shop_id": shop, "service_id": str((await self.created(f"/shops/{shop}/services", body))["id"])}
 
+    async def closure(self) -> dict[str, str]:
+        """A shop of its own with one closure."""
+        shop = await self.shop()
+        closure = await self.created(f"/shops/{shop}/closures", dict(CLOSURE))
+        return {"shop_id": shop, "closure_id": str(closure["id"])}
+
+    async def document(self) -> dict[str, str]:
+        """A shop of its own with one uploaded PDF."""
+        shop = await self.shop()
+        answer = await self.client.post(f"{API}/shops/{shop}/documents", files=document_file(), headers=self.office)
+        assert answer.status_code == 201, f"setting up: uploading a document: {answer.status_code} {answer.text}"
+        return {"shop_id": shop, "document_id": str(answer.json()["id"])}
+
 
 PASSWORD = "long-enough-secret"
+CLOSURE = {"from": "2026-12-24", "to": "2026-12-26", "reason": "Natale"}
+
+
+def document_file() -> dict[str, tuple[str, bytes, str]]:
+    """A small PDF as the multipart ``file`` of a document upload (a fresh one each time)."""
+    return {"file": ("atto.pdf", b"%PDF-1.7\n" + unique("atto").encode() + b"\n%%EOF\n", "application/pdf")}
+
+
 RECOGNITION = {"founding_year": 1950, "trade": "giornali", "continuity": "sempre"}
 BOOKING = {
     "title": "Laboratorio",
@@ -271,6 +296,8 @@ async def _parameters(stage: Stage, case: str) -> dict[str, str]:
         "new shop": lambda: _as("shop_id", stage.shop()),
         "applied shop": lambda: _as("shop_id", stage.shop(applied=True)),
         "new offer": stage.offer,
+        "new closure": stage.closure,
+        "new document": stage.document,
         "new intervention": _none,
         "intervention": stage.intervention,
         "open market day": lambda: _as("date", stage.market_day()),
@@ -364,6 +391,10 @@ def _body(method: str, template: str, world: World, values: dict[str, str]) -> d
             "service": "biglietti_trasporto",
             "hours": [{"day": 1, "opens": "09:00", "closes": "13:00"}],
         },
+        ("PUT", "/shops/{}/services/{}"): lambda: {
+            "hours": [{"day": 3, "opens": "15:00", "closes": "19:00"}, {"day": 3, "opens": "21:00", "closes": "01:00"}],
+        },
+        ("POST", "/shops/{}/closures"): lambda: dict(CLOSURE),
         ("POST", "/districts"): lambda: {"code": unique("d"), "name": "Distretto", "perimeter": square(9.3, 45.5)},
         ("PUT", "/districts/{}"): lambda: {"name": "Distretto", "perimeter": square(9.2, 45.47)},
         ("PUT", "/districts/{}/thresholds"): lambda: {"occupancy_below": 0.5, "occupancy_recovered_at": 0.55},
@@ -446,9 +477,7 @@ async def _disabled_account_token(stage: Stage) -> str:
 
 @pytest.fixture(scope="module")
 async def stage(gateway: httpx.AsyncClient, world: World) -> Stage:
-    # the stage makes fresh resources for every row and caller: its token outlives a slow run
-    office = {"Authorization": f"Bearer {world.token(Role.OFFICE, ttl=timedelta(hours=1))}"}
-    staged = Stage(world, gateway, office, closed_call="", nil=next(NIL_IDS))
+    staged = Stage(world, gateway, closed_call="", nil=next(NIL_IDS))
     await staged.created(
         "/nils", {"id": staged.nil, "name": "Nil di prova", "population": 100, "perimeter": square(9.21, 45.48)}
     )
@@ -488,6 +517,8 @@ async def _send(
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     if url.endswith(f"{API}/auth/token"):
         answer = await client.post(url, data={"username": "office", "password": OFFICE_PASSWORD}, headers=headers)
+    elif method == "POST" and url.endswith("/documents"):
+        answer = await client.post(url, files=document_file(), headers=headers)
     elif url.endswith(f"{API}/stream"):
         async with client.stream("GET", url, headers=headers) as streamed:
             return streamed.status_code, streamed.headers.get("content-type", ""), None

@@ -13,12 +13,15 @@ from gateway.security import install_browser_security
 from gateway.settings import GatewaySettings
 from gateway.wiring import Gateway
 from shared.app import Runtime, ServiceSpec, create_service_app
+from shared.web.middleware import LargeBody
 
 DESCRIPTION = (
     "The single public entry point of the Milan commerce & markets platform: everything under "
     "`/api/v1` (markets, shops and services, districts, the city overview and the live stream), "
     "with OAuth2 password login and role- and scope-checked writes."
 )
+# a shop's document upload: the only route whose body may exceed max_body_bytes
+DOCUMENT_UPLOAD = r"/api/v1/shops/[^/]+/documents"
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -54,6 +57,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         on_stop=on_stop,
         openapi_docs=False,
         fetch_token_keys=False,
+        large_bodies=[LargeBody("POST", DOCUMENT_UPLOAD, settings.document_upload_max_bytes)],
     )
     app = create_service_app(spec, settings)
     parts["gateway"] = app.state.gateway = Gateway(settings, app.state.metrics, app.openapi)

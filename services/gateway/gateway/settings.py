@@ -63,6 +63,9 @@ class GatewaySettings(ServiceSettings):
     rate_limit_token_per_s: float = Field(default=100, gt=0)
     rate_limit_token_burst: int = Field(default=400, ge=1)
 
+    # the one route that takes more than max_body_bytes: a shop's document (10 MiB) in its multipart envelope
+    document_upload_max_bytes: int = Field(default=10 * 1024 * 1024 + 64 * 1024, ge=1)
+
     upstream_connect_timeout_s: float = Field(default=1.0, gt=0)
     upstream_timeout_s: float = Field(default=10.0, gt=0)
     upstream_retries: int = Field(default=2, ge=0, le=5)

@@ -165,6 +165,10 @@ def shops_stand_in(hits: list[tuple[str, str, str]]) -> FastAPI:
     async def add_service(shop_id: str, item: Item) -> dict[str, str]:
         return {"id": f"{shop_id}-{item.name}"}
 
+    @app.post("/shops/{shop_id}/documents", status_code=201)
+    async def add_document(shop_id: str, request: Request) -> dict[str, int]:
+        return {"received": len(await request.body())}
+
     return app
 
 

@@ -228,3 +228,20 @@ async def test_rate_limits_answer_429_with_retry_after(configure: Configure) -> 
         )
         assert preflight.headers["access-control-allow-origin"] == "https://office.example"
         assert "PUT" in preflight.headers["access-control-allow-methods"]
+
+
+async def test_only_a_shops_document_upload_may_carry_a_body_over_the_limit(
+    gateway: RunningGateway, upstreams: Upstreams
+) -> None:
+    client, keeper = gateway.client, gateway.bearer(Role.SHOPKEEPER, "bs-1")
+    nine_mb = b"%PDF-" + b"x" * 9_000_000
+    upload = await client.post("/api/v1/shops/bs-1/documents", files={"file": ("a.pdf", nine_mb)}, headers=keeper)
+    assert upload.status_code == 201, upload.text
+    assert upload.json()["received"] > 9_000_000, "the whole file reached the shops service"
+    elsewhere = await client.post("/api/v1/shops/bs-1/services", content=nine_mb, headers=keeper)
+    assert elsewhere.status_code == 413
+    relayed = upstreams.count("POST", "/shops/bs-1/documents")
+    eleven_mb = b"%PDF-" + b"x" * 11 * 1024 * 1024
+    too_large = await client.post("/api/v1/shops/bs-1/documents", files={"file": ("a.pdf", eleven_mb)}, headers=keeper)
+    assert too_large.status_code == 413 and too_large.headers["content-type"].startswith("application/problem+json")
+    assert upstreams.count("POST", "/shops/bs-1/documents") == relayed, "a body over the limit is never relayed"

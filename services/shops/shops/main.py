@@ -5,6 +5,13 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from shared.app import Runtime, ServiceSpec, create_service_app
+from shared.web.middleware import LargeBody
+from shops.closures import api as closures_api
+from shops.closures.service import ClosuresService
+from shops.closures.store import ClosureStore
+from shops.documents import api as documents_api
+from shops.documents.service import DocumentsService
+from shops.documents.store import DocumentStore
 from shops.nearest import api as nearest_api
 from shops.nearest.service import NearestFinder
 from shops.nearest.store import ServicePointStore
@@ -31,19 +38,24 @@ def create_app(settings: ShopsSettings | None = None) -> FastAPI:
         runtime.provide(finder)
         runtime.start_when_ready(finder.start)
         runtime.stop_with_service(finder.stop)
-        runtime.provide(ShopsService(shops, runtime.outbox, card_copies=offers, watcher=finder))
+        documents = DocumentStore(runtime.mongo.db)
+        runtime.provide(ShopsService(shops, runtime.outbox, card_copies=offers, watcher=finder, documents=documents))
         runtime.provide(OffersService(offers, shops, runtime.outbox, watcher=finder))
+        runtime.provide(ClosuresService(ClosureStore(runtime.mongo.db), shops, runtime.outbox, watcher=finder))
+        runtime.provide(DocumentsService(documents, shops))
 
     spec = ServiceSpec(
         name="shops",
         title="Shops",
         description="Historic shops (Botteghe Storiche), Edicola 2.0 kiosks, the services they offer with "
-        "opening hours, and the nearest open point offering a service.",
-        routers=[register_api.router, offers_api.router, nearest_api.router],
+        "opening hours and closures, the documents they hand to the office, and the nearest open point "
+        "offering a service.",
+        routers=[register_api.router, offers_api.router, closures_api.router, documents_api.router, nearest_api.router],
         publishes=settings.events_topic,
         events=[*register_events.PUBLISHED, *offers_events.PUBLISHED],
-        indexes={**ShopStore.indexes, **OfferStore.indexes},
+        indexes={**ShopStore.indexes, **OfferStore.indexes, **ClosureStore.indexes, **DocumentStore.indexes},
         wire=wire,
+        large_bodies=[LargeBody("POST", r"/shops/[^/]+/documents", documents_api.UPLOAD_BODY_BYTES)],
     )
     return create_service_app(spec, settings)
 

@@ -13,9 +13,11 @@ PURE = [
     "offers/hours.py",
     "nearest/domain.py",
     "nearest/geoindex.py",
+    "closures/domain.py",
+    "documents/domain.py",
 ]
 IO_LIBRARIES = {"fastapi", "starlette", "pydantic", "pymongo", "bson", "aiokafka", "httpx", "uvicorn"}
-PURE_SHARED = {"shared.errors", "shared.places", "shared.versions"}
+PURE_SHARED = {"shared.errors", "shared.i18n", "shared.places", "shared.versions"}
 
 
 def imports(path: Path) -> set[str]:

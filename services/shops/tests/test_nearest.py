@@ -6,10 +6,12 @@ import asyncio
 import random
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from shops.closures.domain import Closure
+from shops.closures.service import ClosuresService
 from shops.main import create_app
 from shops.nearest.domain import Nearby, ServicePoint
 from shops.nearest.service import NearestFinder
@@ -40,6 +42,10 @@ class SlowStore:
         self.reading.set()
         await self.finish.wait()
 
+    async def closures(self) -> AsyncIterator[Closure]:
+        for closure in ():
+            yield closure
+
 
 def point(offer_id: str, lon: float, shop_id: str | None = None) -> ServicePoint:
     card = ShopCard(shop_id or offer_id, offer_id, ShopKind.KIOSK, "", lon, 45.46, True)
@@ -67,7 +73,9 @@ def random_hours(rng: random.Random) -> tuple[OpeningInterval, ...]:
     return tuple(OpeningInterval(day=d, opens=opens, closes=closes) for d in sorted(days))
 
 
-async def populate(shops: ShopsService, offers: OffersService, rng: random.Random, count: int) -> None:
+async def populate(
+    shops: ShopsService, offers: OffersService, closures: ClosuresService, rng: random.Random, count: int
+) -> None:
     for i in range(count):
         lon, lat = 9.10 + rng.random() * 0.16, 45.42 + rng.random() * 0.09
         registry = Registry(kind=ShopKind.KIOSK, name=f"Edicola {i}", location=Location(lon=lon, lat=lat))
@@ -75,14 +83,17 @@ async def populate(shops: ShopsService, offers: OffersService, rng: random.Rando
         await shops.put(f"ed-{i}", registry, ShopStatus.ACTIVE, "office", Precondition.any())
         for service in rng.sample(SERVICES, rng.randint(1, 2)):
             await offers.add(f"ed-{i}", service, random_hours(rng), "", "office")
+        if i % 4 == 1:  # closed on one to three days of the week the searches look at (6-12 July 2026)
+            first = date(2026, 7, 6) + timedelta(days=rng.randrange(7))
+            await closures.declare(f"ed-{i}", first, first + timedelta(days=rng.randrange(3)), "ferie", "office")
         if status is ShopStatus.CLOSED:
             await shops.change_status(
                 f"ed-{i}", status, note=None, at=None, actor="office", precondition=Precondition.any()
             )
 
 
-def summary(found: list[Nearby]) -> list[tuple[str, float, bool]]:
-    return [(f.point.offer_id, round(f.distance_m, 3), f.open_now) for f in found]
+def summary(found: list[Nearby]) -> list[tuple[str, float, bool, str | None]]:
+    return [(f.point.offer_id, round(f.distance_m, 3), f.open_now, f.closure and f.closure.id) for f in found]
 
 
 async def wait_for(predicate: Any, timeout_s: float = 10.0) -> None:
@@ -99,10 +110,12 @@ async def test_index_matches_geonear_and_follows_another_replica(shops_settings:
     first = create_app(settings)
     async for _ in running_app(first):
         runtime = first.state.runtime
-        await populate(runtime.component(ShopsService), runtime.component(OffersService), rng, 60)
+        components = (runtime.component(ShopsService), runtime.component(OffersService))
+        await populate(*components, runtime.component(ClosuresService), rng, 60)
         index_finder = runtime.component(NearestFinder)
         database_finder = NearestFinder(index_finder.store, ServiceMetrics("test"), reload_interval_s=60)
         monday = datetime(2026, 7, 6, tzinfo=UTC)
+        closed_seen = 0
         for _ in range(30):
             lon, lat = 9.10 + rng.random() * 0.16, 45.42 + rng.random() * 0.09
             at = monday + timedelta(minutes=rng.randrange(7 * 24 * 60))
@@ -112,6 +125,9 @@ async def test_index_matches_geonear_and_follows_another_replica(shops_settings:
             from_database = await database_finder.find(*args, limit=8, open_only=open_only)
             assert summary(from_index) == summary(from_database)
             assert all(f.point.shop.active for f in from_index)
+            assert not any(f.closure for f in from_index if open_only), "a closed day lists no open point"
+            closed_seen += sum(1 for f in from_index if f.closure)
+        assert closed_seen, "the searches met shops on their closed days"
 
         second = create_app(settings)
         async for _ in running_app(second):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
+from shops.closures.domain import Closure
 from shops.nearest.geoindex import GridIndex
 from shops.offers.domain import Offer
 from shops.offers.hours import WeeklyHours
@@ -35,6 +36,7 @@ class Nearby:
     distance_m: float
     open_now: bool
     hours_today: list[tuple[str, str]]
+    closure: Closure | None = None  # the shop's closure covering the day asked about
 
 
 class ServicePointIndex:

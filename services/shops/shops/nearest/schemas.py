@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from shops.closures.domain import Closure
 from shops.nearest.domain import Nearby
 from shops.register.domain import ShopKind
 from shops.register.schemas import Coordinates
@@ -14,6 +15,15 @@ from shops.register.schemas import Coordinates
 class HoursToday(BaseModel):
     opens: str
     closes: str
+
+
+class ClosureToday(BaseModel):
+    model_config = ConfigDict(serialize_by_alias=True)
+
+    id: str
+    from_: date = Field(alias="from")
+    to: date
+    reason: str
 
 
 class NearbyPublic(BaseModel):
@@ -26,6 +36,7 @@ class NearbyPublic(BaseModel):
     distance_m: float
     open_now: bool
     hours_today: list[HoursToday]
+    closure: ClosureToday | None = Field(description="the shop's closure covering the day of open_at, if any")
 
     @classmethod
     def of(cls, found: Nearby) -> NearbyPublic:
@@ -40,7 +51,16 @@ class NearbyPublic(BaseModel):
             distance_m=round(found.distance_m, 1),
             open_now=found.open_now,
             hours_today=[HoursToday(opens=o, closes=c) for o, c in found.hours_today],
+            closure=_closure(found.closure),
         )
+
+
+def _closure(closure: Closure | None) -> ClosureToday | None:
+    if closure is None:
+        return None
+    return ClosureToday.model_validate(
+        {"id": closure.id, "from": closure.first, "to": closure.last, "reason": closure.reason}
+    )
 
 
 class NearestPage(BaseModel):

@@ -15,12 +15,13 @@ import logging
 import time
 from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
-from datetime import datetime
+from datetime import date, datetime
 from itertools import islice
 from typing import Protocol
 
 from shared.metrics import ServiceMetrics
 from shops.clock import local_time
+from shops.closures.domain import Closure, ClosureCalendar
 from shops.nearest.domain import Nearby, ServicePoint, ServicePointIndex
 from shops.nearest.geoindex import haversine_m
 from shops.offers.domain import Offer
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 RELOAD_SLICE = 500
 
 
-Change = Callable[[ServicePointIndex], None]
+Change = Callable[[ServicePointIndex, ClosureCalendar], None]
 
 
 class PointSource(Protocol):
@@ -40,6 +41,10 @@ class PointSource(Protocol):
     def service_points(self) -> AsyncGenerator[ServicePoint, None]: ...
 
     def geo_near(self, code: str, lon: float, lat: float) -> AsyncGenerator[ServicePoint, None]: ...
+
+    def closures(self) -> AsyncGenerator[Closure, None]: ...
+
+    async def closures_around(self, day: date) -> list[Closure]: ...
 
 
 class NearestFinder:
@@ -50,6 +55,7 @@ class NearestFinder:
         self.reload_interval_s = reload_interval_s
         self.cell_deg = cell_deg
         self.index: ServicePointIndex | None = None
+        self.calendar: ClosureCalendar | None = None
         self._replay: list[Change] | None = None
         self._task: asyncio.Task[None] | None = None
         self._query_seconds = metrics.histogram(
@@ -69,11 +75,14 @@ class NearestFinder:
                 fresh.put(point)
                 if len(fresh) % RELOAD_SLICE == 0:
                     await asyncio.sleep(0)  # let requests in between slices of a large reload
+            calendar = ClosureCalendar()
+            async for closure in self.store.closures():
+                calendar.put(closure)
             for change in self._replay:
-                change(fresh)
+                change(fresh, calendar)
         finally:
             replayed, self._replay = self._replay, None
-        self.index = fresh
+        self.index, self.calendar = fresh, calendar
         self._points.set(len(fresh))
         self._reload_seconds.observe(time.perf_counter() - started)
         log.info("nearest-point index loaded: %d points (%d own writes replayed)", len(fresh), len(replayed))
@@ -100,20 +109,20 @@ class NearestFinder:
             log.warning("nearest-point index reload failed (%s: %s)", type(exc).__name__, exc)
 
     def _apply(self, change: Change) -> None:
-        if self.index is not None:
-            change(self.index)
+        if self.index is not None and self.calendar is not None:
+            change(self.index, self.calendar)
             self._points.set(len(self.index))
         if self._replay is not None:
             self._replay.append(change)
 
     def point_saved(self, point: ServicePoint) -> None:
-        self._apply(lambda index: index.put(point))
+        self._apply(lambda index, _: index.put(point))
 
     def point_removed(self, offer_id: str) -> None:
-        self._apply(lambda index: index.remove(offer_id))
+        self._apply(lambda index, _: index.remove(offer_id))
 
     def shop_changed(self, card: ShopCard) -> None:
-        self._apply(lambda index: index.update_shop(card))
+        self._apply(lambda index, _: index.update_shop(card))
 
     def offer_added(self, offer: Offer, card: ShopCard) -> None:
         self.point_saved(ServicePoint.of(offer, card))
@@ -121,17 +130,34 @@ class NearestFinder:
     def offer_removed(self, offer_id: str) -> None:
         self.point_removed(offer_id)
 
+    def closure_declared(self, closure: Closure) -> None:
+        self._apply(lambda _, calendar: calendar.put(closure))
+
+    def closure_withdrawn(self, shop_id: str, closure_id: str) -> None:
+        self._apply(lambda _, calendar: calendar.remove(shop_id, closure_id))
+
     async def find(
         self, code: str, lon: float, lat: float, at: datetime, *, limit: int, open_only: bool
     ) -> list[Nearby]:
-        """The ``limit`` closest points of active shops offering ``code`` (open at ``at`` if ``open_only``)."""
+        """The ``limit`` closest points of active shops offering ``code`` (open at ``at`` if ``open_only``).
+
+        Open means the weekly hours say so and no closure of the shop covers that Milan day (nor the
+        day before, for an evening interval that opened then and runs past midnight).
+        """
         started = time.perf_counter()
-        minute = week_minute(local_time(at))
+        local = local_time(at)
+        minute, day = week_minute(local), local.date()
+        index, calendar = self.index, self.calendar
+        if index is None or calendar is None:
+            calendar = ClosureCalendar(await self.store.closures_around(day))
+
+        def is_open(point: ServicePoint) -> bool:
+            opened = point.hours.opened_days_ago(minute)
+            return opened is not None and not calendar.keeps_closed(point.shop.shop_id, day, opened)
 
         def wanted(point: ServicePoint) -> bool:
-            return point.shop.active and (not open_only or point.hours.is_open_at(minute))
+            return point.shop.active and (not open_only or is_open(point))
 
-        index = self.index
         ranked: list[tuple[float, ServicePoint]] = []
         if index is not None:
             source = "index"
@@ -145,4 +171,6 @@ class NearestFinder:
                         if len(ranked) == limit:
                             break
         self._query_seconds.labels(source).observe(time.perf_counter() - started)
-        return [Nearby(p, d, p.hours.is_open_at(minute), p.hours.on_day_of(at)) for d, p in ranked]
+        return [
+            Nearby(p, d, is_open(p), p.hours.on_day_of(at), calendar.closure_on(p.shop.shop_id, day)) for d, p in ranked
+        ]

@@ -6,11 +6,14 @@ The documents are written by :mod:`shops.offers.store`, each with its shop's car
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from datetime import date
 from functools import lru_cache
 
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.mongo import Document
+from shops.closures.domain import Closure
+from shops.closures.store import ClosureStore
 from shops.nearest.domain import ServicePoint
 from shops.offers.hours import WeeklyHours
 from shops.offers.store import OFFERS
@@ -35,6 +38,15 @@ def point_from_doc(doc: Document) -> ServicePoint:
 class ServicePointStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.offers = db[OFFERS]
+        self.closure_store = ClosureStore(db)
+
+    def closures(self) -> AsyncGenerator[Closure, None]:
+        """Every closure, for the index's calendar."""
+        return self.closure_store.every()
+
+    async def closures_around(self, day: date) -> list[Closure]:
+        """The closures covering ``day`` or the day before (for a search answered by the database)."""
+        return await self.closure_store.covering(day)
 
     async def service_points(self) -> AsyncGenerator[ServicePoint, None]:
         """Every offer, as the nearest-point index holds it."""

@@ -8,10 +8,11 @@ from fastapi import APIRouter, Depends, Response
 
 from shared.app import provide
 from shared.identity import CurrentPrincipal, Role
+from shared.web.etag import IfMatch, set_etag
 from shared.web.pagination import Limit, Offset, Page
 from shared.web.params import Slug
 from shops.offers.domain import CATALOGUE
-from shops.offers.schemas import CatalogueItem, OfferCreate, OfferPublic
+from shops.offers.schemas import CatalogueItem, OfferCreate, OfferPublic, OfferPut
 from shops.offers.service import OffersService
 from shops.register.schemas import ShopId
 
@@ -34,11 +35,35 @@ async def offers_of(shop_id: ShopId, offers: Offers, limit: Limit = 50, offset: 
 
 
 @router.post("/shops/{shop_id}/services", status_code=201)
-async def add_offer(shop_id: ShopId, body: OfferCreate, offers: Offers, principal: CurrentPrincipal) -> OfferPublic:
+async def add_offer(
+    shop_id: ShopId, body: OfferCreate, offers: Offers, principal: CurrentPrincipal, response: Response
+) -> OfferPublic:
     """Offer a service with weekly hours (that shop's shopkeeper or the office)."""
     principal.require_scope(Role.SHOPKEEPER, shop_id)
     hours = [h.interval() for h in body.hours]
     offer = await offers.add(shop_id, body.service, hours, body.note, principal.username)
+    set_etag(response, offer.version)
+    return OfferPublic.of(offer)
+
+
+@router.put(
+    "/shops/{shop_id}/services/{service_id}",
+    responses={412: {"description": "If-Match names a version the service no longer has"}},
+)
+async def revise_offer(
+    shop_id: ShopId,
+    service_id: Slug,
+    body: OfferPut,
+    offers: Offers,
+    principal: CurrentPrincipal,
+    precondition: IfMatch,
+    response: Response,
+) -> OfferPublic:
+    """Change a service's weekly hours and note (that shop's shopkeeper or the office); ETag = version."""
+    principal.require_scope(Role.SHOPKEEPER, shop_id)
+    hours = [h.interval() for h in body.hours]
+    offer = await offers.revise(shop_id, service_id, hours, body.note, principal.username, precondition)
+    set_etag(response, offer.version)
     return OfferPublic.of(offer)
 
 

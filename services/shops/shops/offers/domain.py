@@ -7,7 +7,7 @@ it is an offer, and its catalogue ``code`` says what is offered.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from shared.errors import Conflict, InvalidInput
@@ -47,6 +47,8 @@ class Offer:
     note: str = ""
     created_at: datetime
     created_by: str
+    version: int = 1
+    updated_at: datetime | None = None
 
     @classmethod
     def create(
@@ -64,17 +66,33 @@ class Offer:
             raise InvalidInput("body.service", f"{code!r} is not in the service catalogue")
         if not shop.is_active:
             raise Conflict("a closed shop cannot offer services")
-        weekly = weekly_hours(tuple(hours))
-        normalised = tuple(
-            OpeningInterval(day=i.day, opens=format_hhmm(i.opens), closes=format_hhmm(i.closes))
-            for i in weekly.intervals
-        )
         return cls(
-            id=offer_id, shop_id=shop.id, code=code, hours=normalised, note=note, created_at=now, created_by=actor
+            id=offer_id,
+            shop_id=shop.id,
+            code=code,
+            hours=normalised(hours),
+            note=note,
+            created_at=now,
+            created_by=actor,
         )
+
+    def revise(self, hours: Iterable[OpeningInterval], note: str, now: datetime) -> Offer | None:
+        """The offer with new weekly hours and note (version + 1); ``None`` when nothing changes."""
+        revised = normalised(hours)
+        if revised == self.hours and note == self.note:
+            return None
+        return replace(self, hours=revised, note=note, version=self.version + 1, updated_at=now)
 
     def weekly(self) -> WeeklyHours:
         return weekly_hours(self.hours)
+
+
+def normalised(hours: Iterable[OpeningInterval]) -> tuple[OpeningInterval, ...]:
+    """Checked hours (no overlap, at least one interval), sorted and written ``HH:MM``."""
+    weekly = weekly_hours(tuple(hours))
+    return tuple(
+        OpeningInterval(day=i.day, opens=format_hhmm(i.opens), closes=format_hhmm(i.closes)) for i in weekly.intervals
+    )
 
 
 def weekly_hours(hours: tuple[OpeningInterval, ...]) -> WeeklyHours:

@@ -32,6 +32,13 @@ class OfferRegistered(ShopEvent):
     at: datetime
 
 
+class OfferUpdated(OfferRegistered):
+    """A service's hours or note changed: its new hours and weekly totals, and the offer's version."""
+
+    event_type = "shops.service.updated.v1"
+    version: int
+
+
 class OfferRemoved(ShopEvent):
     event_type = "shops.service.removed.v1"
     service_id: str
@@ -40,4 +47,4 @@ class OfferRemoved(ShopEvent):
     at: datetime
 
 
-PUBLISHED: tuple[type[ShopEvent], ...] = (OfferRegistered, OfferRemoved)
+PUBLISHED: tuple[type[ShopEvent], ...] = (OfferRegistered, OfferUpdated, OfferRemoved)

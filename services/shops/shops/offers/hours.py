@@ -113,6 +113,17 @@ class WeeklyHours:
         at = bisect_right(self._starts, minute_of_week) - 1
         return at >= 0 and minute_of_week < self._ranges[at][1]
 
+    def opened_days_ago(self, minute_of_week: int) -> int | None:
+        """When open at this minute: 0 if the interval covering it opened that day, 1 if it opened the
+        day before and runs past midnight; ``None`` when closed."""
+        at = bisect_right(self._starts, minute_of_week) - 1
+        if at < 0 or minute_of_week >= self._ranges[at][1]:
+            return None
+        start = self._ranges[at][0]
+        if start == 0 and not any(i.start == 0 for i in self.intervals):
+            return 1  # the part of a Sunday-night interval that runs into Monday
+        return minute_of_week // MINUTES_PER_DAY - start // MINUTES_PER_DAY
+
     def is_open(self, moment: datetime) -> bool:
         return self.is_open_at(week_minute(local_time(moment)))
 

@@ -34,6 +34,15 @@ class OfferCreate(BaseModel):
     note: str = Field(default="", max_length=500)
 
 
+class OfferPut(BaseModel):
+    """A service's new weekly hours and note (what it offers stays: remove it and add another to change that)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    hours: list[OpeningIntervalPublic] = Field(max_length=50)
+    note: str = Field(default="", max_length=500)
+
+
 class OfferPublic(BaseModel):
     id: str
     shop_id: str
@@ -41,6 +50,8 @@ class OfferPublic(BaseModel):
     hours: list[OpeningIntervalPublic]
     note: str
     created_at: datetime
+    updated_at: datetime | None = Field(description="when its hours or note last changed")
+    version: int = Field(description="as the ETag; send it back in If-Match to change the hours")
 
     @classmethod
     def of(cls, offer: Offer) -> OfferPublic:
@@ -51,6 +62,8 @@ class OfferPublic(BaseModel):
             hours=[OpeningIntervalPublic.of(h) for h in offer.hours],
             note=offer.note,
             created_at=offer.created_at,
+            updated_at=offer.updated_at,
+            version=offer.version,
         )
 
 

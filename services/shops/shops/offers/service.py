@@ -9,12 +9,13 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from shared.errors import NotFound
 from shared.events import utcnow
 from shared.outbox import Outbox, UnitOfWork
 from shared.places import OpeningInterval
+from shared.versions import Precondition
 from shops.offers import events
 from shops.offers.domain import Offer
 from shops.offers.store import OfferStore
@@ -63,6 +64,35 @@ class OffersService:
         self.watcher.offer_added(offer, card)
         return offer
 
+    async def revise(
+        self,
+        shop_id: str,
+        offer_id: str,
+        hours: Sequence[OpeningInterval],
+        note: str,
+        actor: str,
+        precondition: Precondition,
+    ) -> Offer:
+        """New weekly hours and note for an offer; the same offer (no write, no event) when nothing changes."""
+
+        async def work(uow: UnitOfWork) -> tuple[ShopCard, Offer, bool]:
+            shop = found(await self.shops.get(shop_id, uow.session), shop_id)
+            before = await self.offers.get(shop_id, offer_id, uow.session)
+            if before is None:
+                raise NotFound(f"shop {shop_id!r} has no service {offer_id!r}")
+            precondition.check(before.version, f"service {offer_id!r}")
+            after = before.revise(hours, note, self.clock())
+            if after is None:
+                return shop.card(), before, False
+            await self.offers.save(after, expected_version=before.version, session=uow.session)
+            uow.emit(_updated(after, actor))
+            return shop.card(), after, True
+
+        card, offer, changed = await self.outbox.run(work)
+        if changed:
+            self.watcher.offer_added(offer, card)
+        return offer
+
     async def remove(self, shop_id: str, offer_id: str, actor: str) -> None:
         async def work(uow: UnitOfWork) -> None:
             offer = await self.offers.get(shop_id, offer_id, uow.session)
@@ -80,8 +110,17 @@ class OffersService:
 
 
 def _registered(offer: Offer) -> events.OfferRegistered:
+    return events.OfferRegistered(**_hours_payload(offer), actor=offer.created_by, at=offer.created_at)
+
+
+def _updated(offer: Offer, actor: str) -> events.OfferUpdated:
+    assert offer.updated_at is not None
+    return events.OfferUpdated(**_hours_payload(offer), actor=actor, at=offer.updated_at, version=offer.version)
+
+
+def _hours_payload(offer: Offer) -> dict[str, Any]:
     weekly = offer.weekly()
-    return events.OfferRegistered(
+    return dict(
         shop_id=offer.shop_id,
         service_id=offer.id,
         service=offer.code,
@@ -89,6 +128,4 @@ def _registered(offer: Offer) -> events.OfferRegistered:
         weekly_minutes=weekly.weekly_minutes,
         evening_minutes=weekly.evening_minutes,
         weekend_minutes=weekly.weekend_minutes,
-        actor=offer.created_by,
-        at=offer.created_at,
     )

@@ -41,6 +41,8 @@ def offer_to_doc(offer: Offer, card: ShopCard) -> Document:
         "note": offer.note,
         "created_at": offer.created_at,
         "created_by": offer.created_by,
+        "version": offer.version,
+        "updated_at": offer.updated_at,
         **card_fields(card),
     }
 
@@ -54,6 +56,8 @@ def offer_from_doc(doc: Document) -> Offer:
         note=doc.get("note", ""),
         created_at=doc["created_at"],
         created_by=doc["created_by"],
+        version=doc.get("version", 1),
+        updated_at=doc.get("updated_at"),
     )
 
 
@@ -82,6 +86,25 @@ class OfferStore:
             await self.offers.insert_one(offer_to_doc(offer, card), session=session)
         except DuplicateKeyError as exc:
             raise Conflict(f"{offer.shop_id!r} already offers {offer.code!r}; remove it first to change it") from exc
+
+    async def save(self, offer: Offer, *, expected_version: int, session: AsyncClientSession) -> None:
+        """New hours and note, if the offer still has the version that was read."""
+        changes = {
+            "hours": [{"day": h.day, "opens": h.opens, "closes": h.closes} for h in offer.hours],
+            "note": offer.note,
+            "version": offer.version,
+            "updated_at": offer.updated_at,
+        }
+        result = await self.offers.update_one(
+            {
+                "_id": offer.id,
+                "version": {"$in": [expected_version, None]} if expected_version == 1 else expected_version,
+            },
+            {"$set": changes},
+            session=session,
+        )
+        if result.matched_count != 1:
+            raise Conflict(f"service {offer.id!r} was changed concurrently; retry")
 
     async def remove(self, offer_id: str, session: AsyncClientSession) -> None:
         await self.offers.delete_one({"_id": offer_id}, session=session)

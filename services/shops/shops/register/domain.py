@@ -14,6 +14,7 @@ from enum import StrEnum, unique
 from typing import Any
 
 from shared.errors import Conflict, InvalidInput
+from shared.i18n import Said
 from shared.places import Location
 from shops.clock import local_time
 
@@ -77,12 +78,14 @@ REGISTRY_FIELDS = tuple(f.name for f in fields(Registry))
 
 @dataclass(frozen=True, kw_only=True)
 class DocumentReference:
-    """A document supporting an application, cited by reference (the file itself stays with the office)."""
+    """A document supporting an application: one the shop uploaded (``document_id``), or cited by a
+    reference to where the office can find it."""
 
     title: str
     kind: str
-    reference: str
+    reference: str = ""
     issued_on: date | None = None
+    document_id: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,6 +94,11 @@ class Application:
     trade: str
     continuity: str
     documents: tuple[DocumentReference, ...] = ()
+
+    @property
+    def document_ids(self) -> tuple[str, ...]:
+        """The uploaded documents it cites."""
+        return tuple(d.document_id for d in self.documents if d.document_id)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -190,7 +198,19 @@ class Shop(Registry):
             )
         return self._next(now, status=to, status_changed_at=at, status_note=note)
 
-    def apply_for_recognition(self, application: Application, actor: str, now: datetime) -> Shop:
+    def apply_for_recognition(
+        self, application: Application, actor: str, now: datetime, shop_documents: frozenset[str] = frozenset()
+    ) -> Shop:
+        """A pending application; every uploaded document it cites must be one of ``shop_documents``."""
+        for position, document in enumerate(application.documents):
+            if document.document_id and document.document_id not in shop_documents:
+                raise InvalidInput(
+                    f"body.documents.{position}.document_id",
+                    Said(
+                        it=f"{document.document_id!r} non è un documento caricato da questo negozio",
+                        en=f"{document.document_id!r} is not a document this shop uploaded",
+                    ),
+                )
         if self.kind is ShopKind.HISTORIC:
             raise Conflict(f"{self.name!r} is already a historic shop")
         if not self.is_active:

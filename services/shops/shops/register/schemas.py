@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Path
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared.places import Location
 from shared.web.pagination import Page
@@ -128,13 +128,30 @@ class RecognitionDecision(Body):
 
 
 class DocumentReferencePublic(Body):
+    """A document of the application: an uploaded one (``document_id``) or a ``reference`` to it, or both."""
+
     title: str = Field(min_length=1, max_length=200)
     kind: str = Field(min_length=1, max_length=60)
-    reference: str = Field(min_length=1, max_length=500)
+    reference: str = Field(default="", max_length=500, description="where the office finds it, if not uploaded")
     issued_on: date | None = None
+    document_id: str | None = Field(
+        default=None, pattern=r"^doc-[a-f0-9]{1,32}$", description="a document of this shop (POST …/documents)"
+    )
+
+    @model_validator(mode="after")
+    def _cites_something(self) -> DocumentReferencePublic:
+        if not self.reference and not self.document_id:
+            raise ValueError("give the document_id of an uploaded document or a reference")
+        return self
 
     def document(self) -> DocumentReference:
-        return DocumentReference(title=self.title, kind=self.kind, reference=self.reference, issued_on=self.issued_on)
+        return DocumentReference(
+            title=self.title,
+            kind=self.kind,
+            reference=self.reference,
+            issued_on=self.issued_on,
+            document_id=self.document_id,
+        )
 
 
 class ApplicationCreate(Body):

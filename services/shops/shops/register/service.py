@@ -9,7 +9,7 @@ case is decided by the API (role and scope); the use cases decide what is allowe
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -29,6 +29,12 @@ class CardCopies(Protocol):
     """Where copies of a shop's card live, brought up to date in the same transaction as the shop."""
 
     async def copy_card(self, card: ShopCard, session: AsyncClientSession) -> None: ...
+
+
+class ShopDocuments(Protocol):
+    """Where the documents a shop uploaded are kept."""
+
+    async def owned(self, shop_id: str, document_ids: Collection[str]) -> set[str]: ...
 
 
 class ShopWatcher(Protocol):
@@ -62,6 +68,7 @@ class ShopsService:
     outbox: Outbox
     card_copies: CardCopies
     watcher: ShopWatcher
+    documents: ShopDocuments
     clock: Callable[[], datetime] = utcnow
 
     async def _load(self, shop_id: str, uow: UnitOfWork) -> Shop:
@@ -179,7 +186,9 @@ class ShopsService:
     async def apply_for_recognition(self, shop_id: str, application: Application, actor: str) -> Shop:
         async def work(uow: UnitOfWork) -> Shop:
             before = await self._load(shop_id, uow)
-            after = before.apply_for_recognition(application, actor, self.clock())
+            cited = application.document_ids
+            uploaded = frozenset(await self.documents.owned(shop_id, cited)) if cited else frozenset()
+            after = before.apply_for_recognition(application, actor, self.clock(), uploaded)
             await self._save(before, after, uow)
             return after
 

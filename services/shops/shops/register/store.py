@@ -83,6 +83,7 @@ def _recognition(doc: Document | None) -> Recognition | None:
             kind=d["kind"],
             reference=d["reference"],
             issued_on=date.fromisoformat(d["issued_on"]) if d.get("issued_on") else None,
+            document_id=d.get("document_id"),
         )
         for d in application.get("documents", ())
     )

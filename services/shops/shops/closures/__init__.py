@@ -1,0 +1,1 @@
+"""Days a shop stays closed (holidays, the August closing, a sick day), honoured by the nearest-point search."""

@@ -1,0 +1,80 @@
+"""MongoDB repository of closures: the ``closures`` collection and its indexes (days stored as ISO text)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from datetime import date
+
+from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+
+from shared.mongo import Document, IndexSpec
+from shops.closures.domain import Closure
+
+CLOSURES = "closures"
+
+
+def closure_to_doc(closure: Closure) -> Document:
+    return {
+        "_id": closure.id,
+        "shop_id": closure.shop_id,
+        "from": closure.first.isoformat(),
+        "to": closure.last.isoformat(),
+        "reason": closure.reason,
+        "created_at": closure.created_at,
+        "created_by": closure.created_by,
+    }
+
+
+def closure_from_doc(doc: Document) -> Closure:
+    return Closure(
+        id=doc["_id"],
+        shop_id=doc["shop_id"],
+        first=date.fromisoformat(doc["from"]),
+        last=date.fromisoformat(doc["to"]),
+        reason=doc["reason"],
+        created_at=doc["created_at"],
+        created_by=doc["created_by"],
+    )
+
+
+class ClosureStore:
+    indexes: IndexSpec = {
+        CLOSURES: [
+            IndexModel([("shop_id", ASCENDING), ("from", ASCENDING)], name="shop_from"),
+            IndexModel([("to", ASCENDING)], name="to"),
+        ],
+    }
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.closures = db[CLOSURES]
+
+    async def of_shop(self, shop_id: str, session: AsyncClientSession | None = None) -> list[Closure]:
+        docs = await self.closures.find({"shop_id": shop_id}, session=session).sort("from", ASCENDING).to_list()
+        return [closure_from_doc(d) for d in docs]
+
+    async def get(self, shop_id: str, closure_id: str, session: AsyncClientSession) -> Closure | None:
+        doc = await self.closures.find_one({"_id": closure_id, "shop_id": shop_id}, session=session)
+        return closure_from_doc(doc) if doc else None
+
+    async def add(self, closure: Closure, session: AsyncClientSession) -> None:
+        await self.closures.insert_one(closure_to_doc(closure), session=session)
+
+    async def remove(self, closure_id: str, session: AsyncClientSession) -> None:
+        await self.closures.delete_one({"_id": closure_id}, session=session)
+
+    async def every(self) -> AsyncGenerator[Closure, None]:
+        """Every closure, for the nearest-point search's calendar."""
+        async for doc in self.closures.find({}):
+            yield closure_from_doc(doc)
+
+    async def covering(self, day: date) -> list[Closure]:
+        """The closures covering ``day`` or the day before (an evening that opened then may run into it)."""
+        text = day.isoformat()
+        docs = await self.closures.find({"from": {"$lte": text}, "to": {"$gte": _day_before(day)}}).to_list()
+        return [closure_from_doc(d) for d in docs]
+
+
+def _day_before(day: date) -> str:
+    return date.fromordinal(day.toordinal() - 1).isoformat()

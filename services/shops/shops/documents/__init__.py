@@ -1,0 +1,1 @@
+"""Documents a shop uploads (PDF, JPEG, PNG), kept in the shops database with GridFS."""
