@@ -32,6 +32,7 @@ from districts.projection.domain import (
     StoredEntity,
     area_keys_of,
     district_key,
+    group_by_area,
     nil_key,
     parent_ids,
     placement_of,
@@ -148,6 +149,24 @@ class CityContents:
             stalls=sorted((e for e in stalls if e.type is EntityType.STALL), key=lambda e: e.id),
             services=sorted((e for e in services if e.type is EntityType.SERVICE), key=lambda e: e.id),
         )
+
+    async def district(self, code: str) -> AreaContents:
+        """What a district holds as its KPIs count it: its businesses and markets (closed ones too), the
+        stalls of its operating markets and the services on offer at its active businesses."""
+        generation = (await self.states.current()).active
+        placed = await self.store.placed(generation, [code], None, None)
+        markets = [e.ref for e in placed if e.type is EntityType.MARKET]
+        shops = [e.ref for e in placed if e.type is EntityType.SHOP]
+        stalls = await self.store.children(generation, "market_id", markets, None)
+        services = await self.store.children(generation, "shop_id", shops, None)
+        key = district_key(code)
+        found = group_by_area(
+            sorted(placed, key=lambda e: e.id),
+            sorted((e for e in stalls if e.type is EntityType.STALL), key=lambda e: e.id),
+            sorted((e for e in services if e.type is EntityType.SERVICE), key=lambda e: e.id),
+            [key],
+        )[key]
+        return found
 
 
 @dataclass(frozen=True)
