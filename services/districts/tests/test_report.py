@@ -36,13 +36,11 @@ from __future__ import annotations
 import io
 import re
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from districts.main import create_app
-from pymongo import AsyncMongoClient
 from pypdf import PdfReader
 
 from devkit.testing import running_app
@@ -83,7 +81,7 @@ ENGLISH_HEADINGS = (
 )
 DAY = timedelta(days=1)
 START = NOW - 60 * DAY
-SAMPLES = {
+SAMPLES: dict[str, list[tuple[datetime, float | None]]] = {
     "centro": [(NOW - 70 * DAY, 40.0), (NOW - 65 * DAY, 44.0), (NOW - 55 * DAY, 50.0), (NOW - 50 * DAY, 54.0)],
     "nord": [(NOW - 70 * DAY, 30.0), (NOW - 55 * DAY, 32.0)],
 }
@@ -155,20 +153,7 @@ async def _build_city(client: httpx.AsyncClient, live: Live) -> None:
 
     await live.wait(projected, timeout_s=40, what="the district's figures and its alert")
 
-    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(live.settings.mongo_url)
-    buckets = mongo[live.settings.database_name]["kpi_timeseries"]
-    for code, samples in SAMPLES.items():
-        for at, value in samples:
-            hour = at.replace(minute=0, second=0, microsecond=0)
-            await buckets.update_one(
-                {"_id": f"{code}|{hour:%Y-%m-%dT%H}"},
-                {
-                    "$push": {"samples": {"at": at, "vitality_index": value}},
-                    "$setOnInsert": {"district": code, "hour": hour},
-                },
-                upsert=True,
-            )
-    await mongo.close()
+    await live.samples("vitality_index", SAMPLES)
 
 
 def _pdf_text(content: bytes) -> str:

@@ -818,6 +818,8 @@ class Report:
 
     def trend_alt(self, trend: Trend) -> str:
         words = self.words
+        if not trend.days:
+            return f"{trend.label}: {words.no_data}"
         return words.trend_alt.format(
             metric=trend.label,
             start=day_text(self.period_start, words),
