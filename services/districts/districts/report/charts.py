@@ -109,7 +109,7 @@ def trend_drawing(trends: Sequence[Trend], start: date, end: date, words: Words,
     plot.xValueAxis.labelTextFormat = lambda v: short_day(start + timedelta(days=int(v)))
     bounded = any(t.share or t.metric == "vitality_index" for t in trends)
     top = 100.0 if bounded else max(max(v for _, points in drawn for _, v in points) * 1.2, 1.0)
-    step = 20.0 if bounded else _step(top)
+    step = 20.0 if bounded else max(_step(top), 1.0)  # counts: whole ticks
     plot.yValueAxis.valueMin, plot.yValueAxis.valueMax = 0, math.ceil(top / step) * step
     plot.yValueAxis.valueStep = step
     plot.yValueAxis.labelTextFormat = lambda v: f"{v:g}".replace(".", words.decimal)
