@@ -151,7 +151,7 @@ def bars_drawing(labels: Sequence[str], values: Sequence[float | None], texts: S
     chart.categoryAxis.labels.fontName, chart.categoryAxis.labels.fontSize = FONT, 7
     chart.categoryAxis.labels.fillColor = INK
     chart.valueAxis.valueMin, chart.valueAxis.valueMax = 0, top
-    chart.valueAxis.valueStep = _step(top)
+    chart.valueAxis.valueStep = _step(top) if top >= 100 else max(_step(top), 1.0)  # counts: whole ticks
     chart.valueAxis.labels.fontName, chart.valueAxis.labels.fontSize = FONT, 7
     chart.valueAxis.labels.fillColor = MUTED
     chart.valueAxis.labelTextFormat = lambda v: f"{v:g}"

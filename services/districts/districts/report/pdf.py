@@ -29,9 +29,16 @@ CELL = ParagraphStyle("cell", parent=BODY, fontSize=8, leading=10)
 NUMBER = ParagraphStyle("number", parent=CELL, alignment=TA_RIGHT)
 TITLE = ParagraphStyle("title", parent=_SHEET["Title"], fontName="Helvetica-Bold", fontSize=17, leading=21)
 HEADING = ParagraphStyle(
-    "heading", parent=_SHEET["Heading2"], fontName="Helvetica-Bold", fontSize=12.5, textColor=charts.AREA_EDGE
+    "heading",
+    parent=_SHEET["Heading2"],
+    fontName="Helvetica-Bold",
+    fontSize=12.5,
+    textColor=charts.AREA_EDGE,
+    keepWithNext=1,
 )
-SUBHEADING = ParagraphStyle("subheading", parent=_SHEET["Heading3"], fontName="Helvetica-Bold", fontSize=10)
+SUBHEADING = ParagraphStyle(
+    "subheading", parent=_SHEET["Heading3"], fontName="Helvetica-Bold", fontSize=10, keepWithNext=1
+)
 GRID = TableStyle(
     [
         ("FONT", (0, 0), (-1, -1), "Helvetica", 8),
