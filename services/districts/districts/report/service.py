@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
 from districts.interventions.domain import Intervention, TargetType, sentence
@@ -37,7 +36,7 @@ class ReportService:
         """The district's report (404 for an unknown district), dated by its figures' as-of time."""
         view = await self.overview.district(code)
         start, end = period(report_as_of(view.district, view.figures))
-        series = await asyncio.gather(*(self.figures.timeseries(code, m, start, end) for m in SERIES_METRICS))
+        series = await self.figures.timeseries_of(code, SERIES_METRICS, start, end)
         area = await self.contents.district(code)
         markets = [m for m in area.markets if m.active]
         places = [
@@ -67,7 +66,7 @@ class ReportService:
             ),
             interventions=tuple(impacts),
         )
-        samples = {s.metric: s.samples for s in series}
+        samples = {metric: s.samples for metric, s in series.items()}
         return build_report(view.district, view.figures, view.open_alerts, samples, contents, language)
 
     @staticmethod
