@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from districts.alerts.domain import Alert
@@ -565,10 +565,15 @@ class Trend:
 
 
 def daily(samples: Samples) -> tuple[tuple[date, float], ...]:
-    """The last known value of each day in Milan, oldest day first."""
+    """The last known value of each day in Milan, oldest day first (the day is looked up once per day)."""
     days: dict[date, float] = {}
+    day, since, until = date.min, datetime.max.replace(tzinfo=ROME), datetime.min.replace(tzinfo=ROME)
     for at, value in sorted(((at, v) for at, v in samples if v is not None), key=lambda s: s[0]):
-        days[at.astimezone(ROME).date()] = float(value)
+        if not since <= at < until:
+            day = at.astimezone(ROME).date()
+            since = datetime.combine(day, time(), ROME).astimezone(UTC)  # compared in UTC: much cheaper
+            until = datetime.combine(day + timedelta(days=1), time(), ROME).astimezone(UTC)
+        days[day] = float(value)
     return tuple(sorted(days.items()))
 
 
