@@ -7,6 +7,10 @@
    their first event (``*_after_first``), in the same run on the same broker.
 2. Freshness. With the service running and caught up, a stall status change is produced, then
    ``GET /districts/{code}`` is polled until ``stalls_open`` shows it: p50/p99 of produce → visible.
+3. DUC report. The district holding the most active businesses gets a full 90-day time series (one
+   sample every 5 minutes, as the refresher's interval snapshot writes it), then its PDF report
+   (``GET /districts/{code}/report?format=pdf``) and its HTML page are generated one after the
+   other, against ``GET /districts/{code}`` as the baseline: p50/max and the ratio of the p50s.
 
 ``run(bootstrap, mongo_url, ...)`` uses the given broker and database (fresh topics, groups and
 database, dropped at the end). ``python services/districts/bench.py`` starts its own.
@@ -20,6 +24,7 @@ import math
 import random
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +33,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from districts.geography.domain import District, Nil
 from districts.geography.store import GeographyStore
 from districts.main import create_app
-from districts.projection.store import MARKS
+from districts.projection.store import MARKS, TIMESERIES
 from districts.seed import DISTRICTS, NILS, district_body, nil_body
 from districts.settings import DistrictsSettings
 from pymongo import AsyncMongoClient
@@ -40,6 +45,7 @@ from shared.events import CloudEvent, utcnow
 from shared.mongo import Mongo
 
 MILAN = (9.10, 45.43, 9.24, 45.53)
+SERIES_DAYS, SAMPLE_EVERY = 90, timedelta(minutes=5)
 MARKETS, STALLS_PER_MARKET = 20, 20
 POLL_S = 0.005
 PROBE = "bench-probe"
@@ -190,8 +196,11 @@ async def _geography(settings: DistrictsSettings, mix: Mix) -> dict[str, Any]:
     return {"inside": inside}
 
 
-async def run(kafka_bootstrap: str, mongo_url: str, *, events: int = 3000, samples: int = 100) -> dict[str, Any]:
-    """Throughput of the districts consumer vs a plain loop (``events``), then ``samples`` freshness probes."""
+async def run(
+    kafka_bootstrap: str, mongo_url: str, *, events: int = 3000, samples: int = 100, reports: int = 10
+) -> dict[str, Any]:
+    """Throughput of the districts consumer vs a plain loop (``events``), then ``samples`` freshness probes,
+    then ``reports`` DUC reports of one district."""
     settings = DistrictsSettings.model_validate(
         {
             "profile": "test",
@@ -229,6 +238,7 @@ async def run(kafka_bootstrap: str, mongo_url: str, *, events: int = 3000, sampl
                 await asyncio.sleep(POLL_S)
             projected = {"seconds": time.perf_counter() - started, "after_first": time.perf_counter() - first}
             latencies = await _freshness(client, settings, mix, probe["inside"], samples)
+            report = await _report(client, settings, reports)
     finally:
         cleanup: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url)
         async with cleanup:
@@ -245,6 +255,7 @@ async def run(kafka_bootstrap: str, mongo_url: str, *, events: int = 3000, sampl
         "freshness_p50_ms": round(_percentile(latencies, 0.5) * 1000, 1),
         "freshness_p99_ms": round(_percentile(latencies, 0.99) * 1000, 1),
         "freshness_max_ms": round(max(latencies) * 1000, 1),
+        **report,
     }
 
 
@@ -289,6 +300,60 @@ async def _freshness(
     finally:
         await producer.stop()
     return latencies
+
+
+async def _series(settings: DistrictsSettings, code: str, kpis: dict[str, Any]) -> int:
+    """``SERIES_DAYS`` of hourly buckets of the district's KPIs, one sample every ``SAMPLE_EVERY``."""
+    end = utcnow().replace(minute=0, second=0, microsecond=0)
+    start, per_hour = end - timedelta(days=SERIES_DAYS), timedelta(hours=1) // SAMPLE_EVERY
+    scalars = {k: v for k, v in kpis.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+    buckets = []
+    for hour in range(SERIES_DAYS * 24):
+        at = start + timedelta(hours=hour)
+        samples = [{**scalars, "at": at + i * SAMPLE_EVERY} for i in range(per_hour)]
+        buckets.append({"_id": f"{code}|{at:%Y-%m-%dT%H}", "district": code, "hour": at, "samples": samples})
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongo_url)
+    async with client:
+        await client[settings.database_name][TIMESERIES].insert_many(buckets, ordered=False)
+    return len(buckets) * per_hour
+
+
+async def _timed(client: httpx.AsyncClient, path: str, runs: int, **params: str) -> tuple[list[float], int]:
+    took, size = [], 0
+    for _ in range(runs):
+        started = time.perf_counter()
+        answer = await client.get(path, params=params)
+        took.append(time.perf_counter() - started)
+        assert answer.status_code == 200, answer.text
+        size = len(answer.content)
+    return took, size
+
+
+async def _report(client: httpx.AsyncClient, settings: DistrictsSettings, runs: int) -> dict[str, Any]:
+    """The DUC report of the district with the most active businesses, over a full 90-day series."""
+    districts = (await client.get("/districts", params={"limit": 500})).json()["items"]
+    busiest = max(districts, key=lambda d: (d["kpis"]["shops_active"], d["code"]))
+    code = busiest["code"]
+    series = await _series(settings, code, busiest["kpis"])
+    path = f"/districts/{code}"
+    await _timed(client, f"{path}/report", 1, format="pdf")  # fonts and templates loaded once per process
+    baseline, _ = await _timed(client, path, runs)
+    pdf, pdf_bytes = await _timed(client, f"{path}/report", runs, format="pdf")
+    html, html_bytes = await _timed(client, f"{path}/report", runs)
+    p50 = _percentile(baseline, 0.5)
+    return {
+        "report_district": code,
+        "report_district_businesses": busiest["kpis"]["shops_active"],
+        "report_series_samples": series,
+        "report_runs": runs,
+        "report_pdf_p50_ms": round(_percentile(pdf, 0.5) * 1000, 1),
+        "report_pdf_max_ms": round(max(pdf) * 1000, 1),
+        "report_pdf_bytes": pdf_bytes,
+        "report_html_p50_ms": round(_percentile(html, 0.5) * 1000, 1),
+        "report_html_bytes": html_bytes,
+        "district_json_p50_ms": round(p50 * 1000, 1),
+        "report_pdf_vs_district_json": round(_percentile(pdf, 0.5) / p50, 1),
+    }
 
 
 async def _main() -> None:

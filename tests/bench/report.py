@@ -492,10 +492,12 @@ SERVICE_BENCHES = (
     ),
     (
         "districts_bench",
-        "Districts: live projection consumer on synthetic events (`services/districts/bench.py`)",
+        "Districts: live projection consumer on synthetic events, and the DUC report (`services/districts/bench.py`)",
         "An in-process districts service on fresh topics and a fresh database of the platform's broker and"
         " database server: its live consumer projects a mix of shop, service and stall events against a plain"
-        " aiokafka loop in a fresh group (ratio = projection ÷ plain events/s), then produce → KPI visible.",
+        " aiokafka loop in a fresh group (ratio = projection ÷ plain events/s), then produce → KPI visible; then"
+        " the DUC report (`GET /districts/{code}/report`) of the district with the most active businesses over a"
+        " full 90-day series, PDF and HTML, against `GET /districts/{code}` (ratio = PDF ÷ JSON p50).",
     ),
 )
 

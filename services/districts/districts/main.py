@@ -34,6 +34,8 @@ from districts.projection.store import ProjectionStore
 from districts.rebuild.api import router as rebuild_router
 from districts.rebuild.service import Rebuilder
 from districts.rebuild.store import RebuildStore
+from districts.report.api import router as report_router
+from districts.report.service import ReportService
 from districts.settings import DistrictsSettings
 from shared.app import Runtime, ServiceSpec, create_service_app
 from shared.events import utcnow
@@ -96,7 +98,9 @@ def create_app(settings: DistrictsSettings | None = None, *, clock: Callable[[],
         )
         runtime.provide(overview)
         runtime.provide(interventions)
-        runtime.provide(OpenDataService(overview, interventions, CityContents(projections, states), publisher))
+        contents = CityContents(projections, states)
+        runtime.provide(OpenDataService(overview, interventions, contents, publisher))
+        runtime.provide(ReportService(overview, figures, contents, interventions))
         rebuilder = Rebuilder(
             settings=settings,
             mongo=runtime.mongo,
@@ -126,6 +130,7 @@ def create_app(settings: DistrictsSettings | None = None, *, clock: Callable[[],
             nil_timeseries_router,
             interventions_router,
             opendata_router,
+            report_router,
         ],
         publishes=settings.districts_topic,
         events=[KpisUpdated, AlertRaised, AlertResolved, InterventionRegistered],

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from districts.settings import DistrictsSettings
+from pymongo import AsyncMongoClient
 
 from devkit.testing import LocalKafka, LocalMongo, eventually, issue_token, make_settings, unique
 from shared.events import CloudEvent
@@ -173,6 +174,20 @@ class Live:
         body = {"code": code, "name": code.title(), "perimeter": square(*centre)}
         response = await client.post("/districts", json=body, headers=self.office)
         assert response.status_code == 201, response.text
+
+    async def samples(self, metric: str, series: dict[str, list[tuple[datetime, float | None]]]) -> None:
+        """Samples of ``metric`` written straight into each district's time series (hourly buckets)."""
+        mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(self.settings.mongo_url)
+        buckets = mongo[self.settings.database_name]["kpi_timeseries"]
+        for code, samples in series.items():
+            for at, value in samples:
+                hour = at.replace(minute=0, second=0, microsecond=0)
+                await buckets.update_one(
+                    {"_id": f"{code}|{hour:%Y-%m-%dT%H}"},
+                    {"$push": {"samples": {"at": at, metric: value}}, "$setOnInsert": {"district": code, "hour": hour}},
+                    upsert=True,
+                )
+        await mongo.close()
 
     async def nil(
         self, client: httpx.AsyncClient, nil_id: int, name: str, centre: tuple[float, float], **fields: Any

@@ -34,7 +34,6 @@ from districts.interventions.domain import (
     windows,
 )
 from districts.main import create_app
-from pymongo import AsyncMongoClient
 
 from devkit.testing import running_app
 
@@ -115,20 +114,7 @@ async def test_interventions_api_measures_the_constructed_series(
     async for client in running_app(create_app(live.settings)):
         for i, code in enumerate(SERIES):
             await live.district(client, code, (9.0 + i * 0.1, 45.4))
-        mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(live.settings.mongo_url)
-        buckets = mongo[live.settings.database_name]["kpi_timeseries"]
-        for code, samples in SERIES.items():
-            for at, value in samples:
-                hour = at.replace(minute=0, second=0, microsecond=0)
-                await buckets.update_one(
-                    {"_id": f"{code}|{hour:%Y-%m-%dT%H}"},
-                    {
-                        "$push": {"samples": {"at": at, "shops_active": value}},
-                        "$setOnInsert": {"district": code, "hour": hour},
-                    },
-                    upsert=True,
-                )
-        await mongo.close()
+        await live.samples("shops_active", SERIES)
 
         named = {
             "code": "centro-pilot",

@@ -30,6 +30,8 @@ from shared.errors import Conflict, InvalidInput, NotFound
 from shared.events import utcnow
 from shared.outbox import Outbox, UnitOfWork
 
+PAGE = 500
+
 
 @dataclass(frozen=True)
 class InterventionsService:
@@ -83,6 +85,15 @@ class InterventionsService:
 
     async def list(self, limit: int, offset: int) -> tuple[list[Intervention], int]:
         return await self.store.list(limit, offset)
+
+    async def all(self) -> list[Intervention]:
+        """Every intervention, oldest start first, read a page at a time."""
+        found: list[Intervention] = []
+        while True:
+            page, total = await self.store.list(PAGE, len(found))
+            found += page
+            if not page or len(found) >= total:
+                return found
 
     async def _measured_area(self, target: Target) -> tuple[str, str | None]:
         """The area key whose series measures the target, and its district code if it is a district.

@@ -24,8 +24,6 @@ from districts.overview.service import OverviewService
 from districts.projection.service import CityContents
 from shared.events import utcnow
 
-PAGE = 500
-
 
 @dataclass(frozen=True)
 class OpenDataService:
@@ -57,9 +55,4 @@ class OpenDataService:
         return historic_shops(await self.contents.city())
 
     async def all_interventions(self) -> list[Intervention]:
-        found: list[Intervention] = []
-        while True:
-            page, total = await self.interventions.list(PAGE, len(found))
-            found += page
-            if not page or len(found) >= total:
-                return found
+        return await self.interventions.all()

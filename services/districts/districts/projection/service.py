@@ -11,7 +11,7 @@ double application harmless, and nothing published after the replay started can 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -32,6 +32,7 @@ from districts.projection.domain import (
     StoredEntity,
     area_keys_of,
     district_key,
+    group_by_area,
     nil_key,
     parent_ids,
     placement_of,
@@ -149,6 +150,24 @@ class CityContents:
             services=sorted((e for e in services if e.type is EntityType.SERVICE), key=lambda e: e.id),
         )
 
+    async def district(self, code: str) -> AreaContents:
+        """What a district holds as its KPIs count it: its businesses and markets (closed ones too), the
+        stalls of its operating markets and the services on offer at its active businesses."""
+        generation = (await self.states.current()).active
+        placed = await self.store.placed(generation, [code], None, None)
+        markets = [e.ref for e in placed if e.type is EntityType.MARKET]
+        shops = [e.ref for e in placed if e.type is EntityType.SHOP]
+        stalls = await self.store.children(generation, "market_id", markets, None)
+        services = await self.store.children(generation, "shop_id", shops, None)
+        key = district_key(code)
+        found = group_by_area(
+            sorted(placed, key=lambda e: e.id),
+            sorted((e for e in stalls if e.type is EntityType.STALL), key=lambda e: e.id),
+            sorted((e for e in services if e.type is EntityType.SERVICE), key=lambda e: e.id),
+            [key],
+        )[key]
+        return found
+
 
 @dataclass(frozen=True)
 class KpiQueries:
@@ -169,6 +188,16 @@ class KpiQueries:
     async def timeseries(self, code: str, metric: str, start: datetime | None, end: datetime | None) -> Series:
         """A district's series: the range asked (default: the last 24 h) and the samples of ``metric`` in it."""
         return await self._series(district_key(code), lambda: self.districts.require_district(code), metric, start, end)
+
+    async def timeseries_of(
+        self, code: str, metrics: Sequence[str], start: datetime, end: datetime
+    ) -> dict[str, Series]:
+        """Several series of a district over the same range, read at once (the range is checked as for one)."""
+        for metric in metrics:
+            start, end = self._range(metric, start, end)
+        await self.districts.require_district(code)
+        found = await self.store.samples_of(district_key(code), metrics, start, end)
+        return {metric: Series(metric, start, end, found[metric]) for metric in metrics}
 
     async def nil_timeseries(self, nil_id: int, metric: str, start: datetime | None, end: datetime | None) -> Series:
         """A NIL's series, with the same metrics, buckets and checks as a district's."""

@@ -302,14 +302,23 @@ class ProjectionStore:
         self, key: str, metric: str, start: datetime, end: datetime
     ) -> list[tuple[datetime, float | None]]:
         """The samples of one KPI of an area (district or NIL key) taken from ``start`` to ``end``, oldest first."""
+        return (await self.samples_of(key, [metric], start, end))[metric]
+
+    async def samples_of(
+        self, key: str, metrics: Sequence[str], start: datetime, end: datetime
+    ) -> dict[str, list[tuple[datetime, float | None]]]:
+        """The samples of several KPIs of an area from ``start`` to ``end`` in one read of its buckets,
+        which bring back only those KPIs."""
         first_hour = start.replace(minute=0, second=0, microsecond=0)
         query = {**_series_of(key), "hour": {"$gte": first_hour, "$lte": end}}
-        return [
-            (sample["at"], sample.get(metric))
-            async for bucket in self.db[TIMESERIES].find(query).sort("hour", ASCENDING)
-            for sample in bucket["samples"]
-            if start <= sample["at"] <= end
-        ]
+        wanted = {"samples.at": 1, **{f"samples.{metric}": 1 for metric in metrics}}
+        found: dict[str, list[tuple[datetime, float | None]]] = {metric: [] for metric in metrics}
+        async for bucket in self.db[TIMESERIES].find(query, wanted).sort("hour", ASCENDING):
+            for sample in bucket["samples"]:
+                if start <= sample["at"] <= end:
+                    for metric in metrics:
+                        found[metric].append((sample["at"], sample.get(metric)))
+        return found
 
 
 def _series_of(key: str) -> Document:
