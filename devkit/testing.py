@@ -22,6 +22,7 @@ from typing import Any, Protocol, TypeVar
 import pytest
 
 from devkit.stack.components import SERVICES, Component, Stack, kafka_components, mongo_component
+from devkit.stack.mail_sink import Mailbox
 from devkit.stack.processes import StackError, free_port, port_is_free
 from shared.identity import Principal
 from shared.settings import ServiceSettings
@@ -226,7 +227,7 @@ class Platform:
 
     def __init__(self, workdir: Path, **env: str) -> None:
         """The default local configuration (as ``make run`` has it), on free ports, with ``env`` added."""
-        names = [name for name, _ in SERVICES] + ["kafka", "mongo", "s3"]
+        names = [name for name, _ in SERVICES] + ["kafka", "mongo", "s3", "mail"]
         self.stack = Stack(
             data=workdir / "data",
             run=workdir / "run",
@@ -255,6 +256,11 @@ class Platform:
     @property
     def kafka_bootstrap(self) -> str:
         return self.stack.kafka_bootstrap
+
+    @property
+    def mailbox(self) -> Mailbox:
+        """What the platform mailed, as the local SMTP sink delivered it (``await mailbox.wait_for(address)``)."""
+        return Mailbox(self.stack.mail_dir)
 
     def signer(self) -> TokenSigner:
         """The running gateway's own signing key, to mint tokens as it does."""

@@ -13,7 +13,7 @@ from pathlib import Path
 from devkit.stack.components import HOST, ROOT, SERVICES, Stack
 from devkit.stack.processes import Managed, StackError, port_is_free
 
-STOP_ORDER = ("gateway", "districts", "shops", "markets", "mongo", "kafka", "s3")
+STOP_ORDER = ("gateway", "districts", "shops", "markets", "mail", "mongo", "kafka", "s3")
 
 
 def _say(message: str) -> None:
@@ -82,6 +82,13 @@ def banner(stack: Stack) -> None:
         "  Demo market operator         operator-wagner / operator-demo (market 'wagner')",
         "  Demo shopkeepers             shop-ed-demo-isola, shop-bs-demo-drogheria-borsieri / shopkeeper-demo",
         f"  Logs                         {stack.data / 'logs'}",
+        *(
+            [
+                f"  Mail (local SMTP sink)       {stack.mail_dir}/*.eml (sent to {stack.smtp_url}; nothing leaves the machine)"
+            ]
+            if stack.smtp_url
+            else []
+        ),
         "",
     ]
     _say("\n".join(lines))
