@@ -70,7 +70,7 @@ async def test_a_trader_sets_the_password_from_the_mailed_link_and_logs_in(seede
     await expect(page.get_by_test_id("activate-confirm")).to_have_attribute("aria-invalid", "true")
     await _choose(page, "password1234")
     message = page.get_by_test_id("activate-message")
-    await expect(message).to_contain_text("common")  # the policy's own words, from the API
+    await expect(message).to_contain_text("troppo comune")  # the policy's own words, from the API, in Italian
     await expect(page.get_by_test_id("activate-password")).to_have_attribute("aria-invalid", "true")
     await expect(page.get_by_test_id("activate-password")).to_be_focused()
     await assert_accessible(page, "/activate (it, refused)")
