@@ -21,7 +21,7 @@ from devkit.testing import Platform, unique
 from .conftest import OFFICE, assert_accessible
 from .test_dashboard import _watch_console
 
-pytestmark = [pytest.mark.browser, pytest.mark.integration]
+pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(900)]
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 LINK = re.compile(r"https?://\S+/activate\?token=\S+")

@@ -57,7 +57,9 @@ async function submit(event) {
   } catch (error) {
     const found = error instanceof ApiError ? error.problem : null;
     const onPassword = found?.errors?.[0]?.field === 'body.password';
-    showProblem(onPassword ? 'activate-password' : null, onPassword ? found.errors[0].message : errorMessage(error));
+    // the API's own words: the policy's reason, or why the link is no good and what to do
+    const text = onPassword ? found.errors[0].message : found?.detail || errorMessage(error);
+    showProblem(onPassword ? 'activate-password' : null, text);
     // a link that is not valid stays so: only a new one from the office helps
     button.disabled = error instanceof ApiError && error.status === 400;
   }
