@@ -24,6 +24,7 @@ from shared.mongo import IndexSpec
 from shared.roles import Role
 
 FAILURE_MEMORY = timedelta(days=1)
+EXPIRED_LINK_MEMORY = timedelta(days=1)
 Record = TypeVar("Record", RefreshToken, AuditEntry)
 
 
@@ -68,7 +69,11 @@ class AccountStore:
             IndexModel([("family", ASCENDING)], name="refresh_by_family"),
             IndexModel([("username", ASCENDING)], name="refresh_by_username"),
         ],
-        "one_time_tokens": [_ttl("expires_at", "one_time_ttl"), IndexModel([("username", ASCENDING)], name="ott_user")],
+        # an expired link is kept a day, so that using it is answered "expired" rather than "unknown"
+        "one_time_tokens": [
+            _ttl("expires_at", "one_time_ttl", int(EXPIRED_LINK_MEMORY.total_seconds())),
+            IndexModel([("username", ASCENDING)], name="ott_user"),
+        ],
         "revoked": [_ttl("expires_at", "revoked_ttl")],
         "audit": [
             IndexModel([("at", DESCENDING), ("_id", DESCENDING)], name="audit_by_time"),
