@@ -58,6 +58,8 @@ def down(stack: Stack) -> None:
 def status(stack: Stack) -> int:
     missing = 0
     for name in STOP_ORDER[::-1]:
+        if name == "mail" and not stack.smtp_url:
+            continue  # the SMTP sink runs in the local profile only
         managed = Managed(name, [], stack.run / f"{name}.pid", stack.data / "logs" / f"{name}.log")
         pid = managed.recorded_pid()
         _say(f"  {name:<10} {'running pid ' + str(pid) if pid else 'stopped'}")
