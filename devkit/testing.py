@@ -21,7 +21,15 @@ from typing import Any, Protocol, TypeVar
 
 import pytest
 
-from devkit.stack.components import SERVICES, Component, Stack, kafka_components, mongo_component
+from devkit.stack.components import (
+    SERVICES,
+    Component,
+    Stack,
+    kafka_components,
+    mail_component,
+    mongo_component,
+)
+from devkit.stack.mail_sink import Mailbox
 from devkit.stack.processes import StackError, free_port, port_is_free
 from shared.identity import Principal
 from shared.settings import ServiceSettings
@@ -107,6 +115,25 @@ class LocalMongo:
         self.part.process.stop()
 
 
+class LocalMail:
+    """An SMTP sink process of our own (:mod:`devkit.stack.mail_sink`): what is sent to ``url`` lands in ``mailbox``."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.part = mail_component(workdir, workdir / "run", self.port)
+        self.mailbox = Mailbox(workdir / "mail")
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        start_again(self.part)
+
+    def stop(self) -> None:
+        self.part.process.stop()
+
+
 class Startable(Protocol):
     def start(self) -> None: ...
 
@@ -139,6 +166,13 @@ def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKafka]:
 @pytest.fixture(scope="session")
 def mongo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalMongo]:
     yield from _running(LocalMongo(tmp_path_factory.mktemp("mongo")), "the local database")
+
+
+@pytest.fixture(scope="session")
+def mail_sink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalMail]:
+    """A real SMTP server for the session: tests send to ``mail_sink.url`` and wait with
+    ``await mail_sink.mailbox.wait_for(address)``."""
+    yield from _running(LocalMail(tmp_path_factory.mktemp("mail")), "the local SMTP sink")
 
 
 @pytest.fixture
@@ -226,7 +260,7 @@ class Platform:
 
     def __init__(self, workdir: Path, **env: str) -> None:
         """The default local configuration (as ``make run`` has it), on free ports, with ``env`` added."""
-        names = [name for name, _ in SERVICES] + ["kafka", "mongo", "s3"]
+        names = [name for name, _ in SERVICES] + ["kafka", "mongo", "s3", "mail"]
         self.stack = Stack(
             data=workdir / "data",
             run=workdir / "run",
@@ -255,6 +289,11 @@ class Platform:
     @property
     def kafka_bootstrap(self) -> str:
         return self.stack.kafka_bootstrap
+
+    @property
+    def mailbox(self) -> Mailbox:
+        """What the platform mailed, as the local SMTP sink delivered it (``await mailbox.wait_for(address)``)."""
+        return Mailbox(self.stack.mail_dir)
 
     def signer(self) -> TokenSigner:
         """The running gateway's own signing key, to mint tokens as it does."""

@@ -26,6 +26,10 @@ class AppError(Exception):
     def detail_in(self, language: str) -> str:
         return self.said.in_(language) if self.said else self.detail
 
+    def localized_extra(self, language: str) -> dict[str, Any]:
+        """The problem's extra members in ``language`` (those that carry words override this)."""
+        return self.extra
+
 
 class NotFound(AppError):
     status, kind = 404, "not-found"

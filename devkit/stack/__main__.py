@@ -13,7 +13,7 @@ from pathlib import Path
 from devkit.stack.components import HOST, ROOT, SERVICES, Stack
 from devkit.stack.processes import Managed, StackError, port_is_free
 
-STOP_ORDER = ("gateway", "districts", "shops", "markets", "mongo", "kafka", "s3")
+STOP_ORDER = ("gateway", "districts", "shops", "markets", "mail", "mongo", "kafka", "s3")
 
 
 def _say(message: str) -> None:
@@ -58,6 +58,8 @@ def down(stack: Stack) -> None:
 def status(stack: Stack) -> int:
     missing = 0
     for name in STOP_ORDER[::-1]:
+        if name == "mail" and not stack.smtp_url:
+            continue  # the SMTP sink runs in the local profile only
         managed = Managed(name, [], stack.run / f"{name}.pid", stack.data / "logs" / f"{name}.log")
         pid = managed.recorded_pid()
         _say(f"  {name:<10} {'running pid ' + str(pid) if pid else 'stopped'}")
@@ -82,6 +84,13 @@ def banner(stack: Stack) -> None:
         "  Demo market operator         operator-wagner / operator-demo (market 'wagner')",
         "  Demo shopkeepers             shop-ed-demo-isola, shop-bs-demo-drogheria-borsieri / shopkeeper-demo",
         f"  Logs                         {stack.data / 'logs'}",
+        *(
+            [
+                f"  Mail (local SMTP sink)       {stack.mail_dir}/*.eml (sent to {stack.smtp_url}; nothing leaves the machine)"
+            ]
+            if stack.smtp_url
+            else []
+        ),
         "",
     ]
     _say("\n".join(lines))

@@ -43,6 +43,7 @@ def secantusd_binary() -> Path:
 
 
 S3_SERVER = Path(__file__).with_name("s3_server.py")
+MAIL_SINK = "devkit.stack.mail_sink"
 
 
 def s3_python() -> Path:
@@ -264,6 +265,13 @@ def mongo_component(
     )
 
 
+def mail_component(data: Path, run: Path, port: int) -> Component:
+    """The SMTP sink of the local profile: every message the platform sends lands in ``<data>/mail``
+    as an ``.eml`` file (:mod:`devkit.stack.mail_sink`); nothing leaves the machine."""
+    argv = [sys.executable, "-m", MAIL_SINK, "--host", HOST, "--port", str(port), "--dir", str(data / "mail")]
+    return Component(_managed("mail", argv, data, run), port)
+
+
 @dataclass
 class Stack:
     """The whole local platform, as ``make up`` starts it."""
@@ -292,6 +300,24 @@ class Stack:
         return self.port_of("mongo", 27017)
 
     @property
+    def mail_port(self) -> int:
+        return self.port_of("mail", 2525)
+
+    @property
+    def mail_dir(self) -> Path:
+        """Where the local SMTP sink delivers: one ``.eml`` file per message."""
+        return self.data / "mail"
+
+    @property
+    def profile(self) -> str:
+        return self.extra_env.get("PROFILE") or os.environ.get("PROFILE", "local")
+
+    @property
+    def smtp_url(self) -> str | None:
+        """The local SMTP sink, for the gateway's mail; only in the local profile."""
+        return f"smtp://{HOST}:{self.mail_port}" if self.profile == "local" else None
+
+    @property
     def kafka_bootstrap(self) -> str:
         return self.external_kafka or f"{HOST}:{self.kafka_port}"
 
@@ -307,6 +333,8 @@ class Stack:
             parts.append(
                 mongo_component(self.data, self.run, self.mongo_port, sync_on_commit=self.mongo_sync_on_commit)
             )
+        if self.smtp_url:
+            parts.append(mail_component(self.data, self.run, self.mail_port))
         return parts
 
     def service_env(self) -> dict[str, str]:
@@ -333,6 +361,10 @@ class Stack:
         env = self.service_env()
         if service == "gateway":
             env["JWT_PRIVATE_KEY"] = self.signing_key()
+            # links in the mails it sends point at the gateway's own pages
+            env.setdefault("PUBLIC_URL", env["GATEWAY_URL"])
+            if self.smtp_url:
+                env.setdefault("SMTP_URL", self.smtp_url)
         return env
 
     def services(self) -> list[Component]:

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shared.errors import AppError, InvalidInput
+from shared.errors import AppError
 from shared.i18n import language
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.said is None:
             return problem(exc.status, exc.detail, instance_of(request.scope), exc.kind, headers=headers or None, **exc.extra)
         lang = language(request.headers.get("accept-language"))
-        extra = exc.localized_extra(lang) if isinstance(exc, InvalidInput) else exc.extra
+        extra = exc.localized_extra(lang)
         headers.update({"Content-Language": lang, "Vary": "Accept-Language"})
         return problem(exc.status, exc.detail_in(lang), instance_of(request.scope), exc.kind, headers=headers, **extra)
 

@@ -17,7 +17,7 @@ from devkit.stack.processes import _alive, free_port
 
 pytestmark = pytest.mark.integration
 
-COMPONENTS = ("s3", "kafka", "mongo", "markets", "shops", "districts", "gateway")
+COMPONENTS = ("s3", "kafka", "mongo", "mail", "markets", "shops", "districts", "gateway")
 
 
 def stack(command: str, env: dict[str, str], *extra: str) -> subprocess.CompletedProcess[str]:

@@ -42,6 +42,9 @@ WRITE_RULES: tuple[WriteRule, ...] = (
     WriteRule("POST", "/api/v1/auth/logout", Need.PUBLIC),
     WriteRule("POST", "/api/v1/auth/activate", Need.PUBLIC),  # the one-time token is the credential
     WriteRule("PUT", "/api/v1/me/password", Need.AUTHENTICATED),
+    WriteRule("POST", "/api/v1/registrations", Need.PUBLIC),  # anyone may ask; the office decides
+    WriteRule("POST", "/api/v1/registrations/{registration_id}/approve", Need.OFFICE),
+    WriteRule("POST", "/api/v1/registrations/{registration_id}/reject", Need.OFFICE),
     WriteRule("POST", "/api/v1/users", Need.OFFICE),
     WriteRule("PATCH", "/api/v1/users/{username}", Need.OFFICE),
     WriteRule("POST", "/api/v1/users/{username}/disable", Need.OFFICE),

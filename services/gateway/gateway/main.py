@@ -9,6 +9,8 @@ from gateway.accounts import api as accounts_api
 from gateway.accounts.store import AccountStore
 from gateway.contracts import api as contracts
 from gateway.pathguard import PathGuardMiddleware
+from gateway.registrations import api as registrations_api
+from gateway.registrations.store import RegistrationStore
 from gateway.security import install_browser_security
 from gateway.settings import GatewaySettings
 from gateway.wiring import Gateway
@@ -44,6 +46,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         routers=[
             accounts_api.router,
             accounts_api.well_known,
+            registrations_api.router,
             api.router,
             contracts.router,
             contracts.documentation,
@@ -51,7 +54,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             web.page_router(settings.map_tiles_url, settings.map_tiles_attribution),
             api.relay,
         ],
-        indexes=AccountStore.indexes,
+        indexes={**AccountStore.indexes, **RegistrationStore.indexes},
         wire=wire,
         on_ready=on_ready,
         on_stop=on_stop,

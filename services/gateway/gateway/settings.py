@@ -39,9 +39,19 @@ class GatewaySettings(ServiceSettings):
     token_ttl_s: int = Field(default=900, ge=1, le=86_400)
     refresh_token_ttl_s: int = Field(default=14 * 86_400, ge=60)
     # a one-time password-reset or activation link lasts this long
-    one_time_token_ttl_s: int = Field(default=72 * 3600, ge=60)
+    one_time_token_ttl_s: int = Field(default=72 * 3600, ge=1)
     # where links in e-mails and reset answers point (the public address of the dashboard)
     public_url: str = ""
+
+    # where activation links are mailed: smtp://[user:password@]host[:port] (STARTTLS when the
+    # server offers it) or smtps://… (TLS from the start); unset: no mail, the office hands links over
+    smtp_url: str | None = None
+    mail_from: str = "Comune di Milano - Commercio <no-reply@commercio.milano.invalid>"
+    smtp_timeout_s: float = Field(default=10.0, gt=0)
+    smtp_attempts: int = Field(default=3, ge=1, le=10)
+    # anonymous registrations per client address: a burst, then this many an hour
+    registration_burst: int = Field(default=5, ge=1)
+    registration_rate_per_hour: float = Field(default=20, gt=0)
     demo_password: str = DEFAULT_DEMO_PASSWORD
     # the first office account of a new installation (any profile), read from a Secret; created
     # once if missing and never overwritten, so the password can then be changed and the Secret removed
@@ -92,6 +102,11 @@ class GatewaySettings(ServiceSettings):
             load_private_key(self.jwt_private_key)  # a ValueError names what is wrong with it
         if self.jwt_previous_keys:
             load_public_keys(self.jwt_previous_keys)
+        if self.smtp_url:
+            if urlsplit(self.smtp_url).scheme not in ("smtp", "smtps") or not urlsplit(self.smtp_url).hostname:
+                raise ValueError("SMTP_URL must look like smtp://host:port or smtps://user:password@host:port")
+            if not self.public_url.startswith(("http://", "https://")):
+                raise ValueError("PUBLIC_URL (http(s)://…) must be set with SMTP_URL: mailed links must be absolute")
         return self
 
     @field_validator("map_tiles_url")

@@ -93,6 +93,8 @@ PAGE_ROUTES: tuple[tuple[str, str, str, str, dict[str, str]], ...] = (
     ("/", "dashboard", "dashboard", "topbar", PAGE_HEADERS),
     ("/operator", "operator_page", "operator", "topbar topbar-compact", PAGE_HEADERS),
     ("/near", "near_page", "near", "topbar topbar-compact", NEAR_HEADERS),
+    # a one-time link (approved registration, password reset) sets the password here
+    ("/activate", "activate_page", "activate", "topbar topbar-compact", PAGE_HEADERS),
 )
 # path, route name, file, media type, headers: files that must sit outside /static
 SITE_FILES: tuple[tuple[str, str, Path, str, dict[str, str]], ...] = (

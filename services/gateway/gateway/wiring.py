@@ -18,12 +18,15 @@ from gateway.contracts.asyncapi import MergedAsyncAPI
 from gateway.contracts.openapi import MergedOpenAPI
 from gateway.live.feed import EventFeed
 from gateway.live.hub import EventHub
+from gateway.mail import Mailer
 from gateway.metrics import GatewayMetrics
 from gateway.overview import OverviewBuilder
 from gateway.passwords import Passwords
 from gateway.paths import TemplateIndex
 from gateway.proxy import Proxy
 from gateway.ratelimit import RateLimiter
+from gateway.registrations.service import RegistrationService
+from gateway.registrations.store import RegistrationStore
 from gateway.settings import GatewaySettings
 from shared.app import Runtime
 from shared.metrics import ServiceMetrics
@@ -79,6 +82,19 @@ class Gateway:
             self.settings, store, self.passwords, self.signer, runtime.tokens, self.metrics, self.proxy
         )
         runtime.provide(self._accounts)
+        runtime.provide(
+            RegistrationService(
+                self.settings,
+                RegistrationStore(runtime.mongo.db),
+                self._accounts,
+                store,
+                runtime.mongo,
+                Mailer(self.settings),
+                self.proxy,
+                self.signer,
+                self.metrics,
+            )
+        )
         runtime.topics.update(self.settings.stream_topics)
         self._revocations = asyncio.create_task(self._poll_revocations(), name="revocation-poll")
 

@@ -80,6 +80,7 @@ async def serve(app: Any, port: int | None = None) -> AsyncIterator[str]:
 class Upstreams:
     urls: dict[str, str]
     hits: list[tuple[str, str, str]] = field(default_factory=list)
+    shops: dict[str, Any] = field(default_factory=dict)  # the bodies of the shops written with PUT
 
     def count(self, method: str, path: str) -> int:
         return sum(1 for _, m, p in self.hits if m == method and p == path)
@@ -154,12 +155,24 @@ def markets_stand_in(hits: list[tuple[str, str, str]]) -> FastAPI:
     return app
 
 
-def shops_stand_in(hits: list[tuple[str, str, str]]) -> FastAPI:
+def shops_stand_in(hits: list[tuple[str, str, str]], written: dict[str, Any] | None = None) -> FastAPI:
+    """The shops service on the paths the tests use; the shops written with PUT are kept in ``written``."""
     app = _stand_in("shops", hits)
+    written = {} if written is None else written
 
     @app.get("/shops/{shop_id}")
     async def shop(shop_id: str) -> Response:
         return _known_or_404(shop_id == "ed-demo-isola", {"id": shop_id, "kind": "kiosk"})
+
+    @app.put("/shops/{shop_id}")
+    async def put_shop(shop_id: str, request: Request) -> Response:
+        """Creates the shop, or answers 204 when it is already in this state (as the shops service does)."""
+        body = await request.json()
+        before = written.get(shop_id)
+        written[shop_id] = body
+        if before == body:
+            return Response(status_code=204)
+        return JSONResponse({"id": shop_id, **body}, status_code=201 if before is None else 200)
 
     @app.post("/shops/{shop_id}/services", status_code=201)
     async def add_service(shop_id: str, item: Item) -> dict[str, str]:
@@ -194,13 +207,13 @@ def districts_stand_in(hits: list[tuple[str, str, str]]) -> FastAPI:
 @pytest.fixture(scope="session")
 async def upstreams() -> AsyncIterator[Upstreams]:
     hits: list[tuple[str, str, str]] = []
-    builders = {"markets": markets_stand_in, "shops": shops_stand_in, "districts": districts_stand_in}
+    written: dict[str, Any] = {}
     async with (
-        serve(builders["markets"](hits)) as markets,
-        serve(builders["shops"](hits)) as shops,
-        serve(builders["districts"](hits)) as districts,
+        serve(markets_stand_in(hits)) as markets,
+        serve(shops_stand_in(hits, written)) as shops,
+        serve(districts_stand_in(hits)) as districts,
     ):
-        yield Upstreams({"markets": markets, "shops": shops, "districts": districts}, hits)
+        yield Upstreams({"markets": markets, "shops": shops, "districts": districts}, hits, written)
 
 
 def gateway_settings(

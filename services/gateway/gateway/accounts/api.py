@@ -165,7 +165,10 @@ async def log_out(request: Request, accounts: Accounts, body: RefreshIn | None =
     tags=["auth"],
     summary="Set the password with a one-time token (password reset or activation link)",
     response_model=UserPublic,
-    responses={422: {"description": "The token is not valid any more, or the password breaks the policy"}},
+    responses={
+        400: {"description": "The token is unknown, already used or expired (the detail says which)"},
+        422: {"description": "The password breaks the policy; the token stays usable"},
+    },
 )
 async def activate(body: Activation, request: Request, accounts: Accounts) -> UserPublic:
     return _public(await accounts.activate(body.token, body.password, client_ip(request.scope)))

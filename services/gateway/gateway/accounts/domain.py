@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from shared.i18n import Said
 from shared.roles import Role
 
 MIN_PASSWORD_LENGTH = 12
@@ -60,8 +61,8 @@ SCOPED_ROLES = frozenset({Role.MARKET_OPERATOR, Role.SHOPKEEPER})
 class PolicyViolation(Exception):
     """A value the rules refuse; ``field`` names the input that broke them."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, field: str, message: str | Said) -> None:
+        super().__init__(str(message))
         self.field = field
         self.message = message
 
@@ -73,14 +74,31 @@ def new_version() -> str:
 def check_password(password: str, username: str, field: str = "body.password") -> None:
     """Length of at least 12, not the username (or contained in it), not a well-known password."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise PolicyViolation(field, f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+        raise PolicyViolation(
+            field,
+            Said(
+                f"la password deve avere almeno {MIN_PASSWORD_LENGTH} caratteri",
+                f"the password needs at least {MIN_PASSWORD_LENGTH} characters",
+            ),
+        )
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise PolicyViolation(field, f"the password may have at most {MAX_PASSWORD_LENGTH} characters")
+        raise PolicyViolation(
+            field,
+            Said(
+                f"la password può avere al massimo {MAX_PASSWORD_LENGTH} caratteri",
+                f"the password may have at most {MAX_PASSWORD_LENGTH} characters",
+            ),
+        )
     lowered = password.lower()
     if username and (lowered == username.lower() or username.lower() in lowered):
-        raise PolicyViolation(field, "the password must not contain the username")
+        raise PolicyViolation(
+            field, Said("la password non deve contenere il nome utente", "the password must not contain the username")
+        )
     if lowered in COMMON_PASSWORDS or len(set(lowered)) <= 2:
-        raise PolicyViolation(field, "this password is too common; choose another")
+        raise PolicyViolation(
+            field,
+            Said("questa password è troppo comune: scegline un'altra", "this password is too common; choose another"),
+        )
 
 
 def check_scope(role: Role, scope: str | None, field: str = "body.scope") -> None:

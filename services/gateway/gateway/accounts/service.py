@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
+from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import PyMongoError
 
 from gateway.accounts.domain import (
@@ -37,8 +38,9 @@ from gateway.passwords import Passwords
 from gateway.proxy import Proxy, UpstreamUnavailable
 from gateway.ratelimit import RateLimiter, too_many_requests
 from gateway.settings import GatewaySettings
-from shared.errors import Conflict, InvalidInput, NotFound, Unauthorized, Unavailable
+from shared.errors import AppError, Conflict, InvalidInput, NotFound, Unauthorized, Unavailable
 from shared.events import utcnow
+from shared.i18n import Said
 from shared.identity import Principal, principal_of
 from shared.roles import Role
 from shared.tokens import TokenClaims, TokenSigner, TokenVerifier
@@ -55,6 +57,33 @@ LOCAL_DEMO_USERS: tuple[tuple[str, Role, str | None, str | None], ...] = (
 SCOPE_OWNER = {Role.MARKET_OPERATOR: ("markets", "market"), Role.SHOPKEEPER: ("shops", "shop")}
 # revoked ids are listed this long after every token they cover has expired (clock skew)
 REVOCATION_MARGIN = timedelta(seconds=60)
+ACTIVATION_PAGE = "/activate"
+UNKNOWN_LINK = Said(
+    "questo link non è valido: è già stato usato, ne è stato dato uno più recente o è incompleto; "
+    "chiedi un nuovo link all'ufficio commercio",
+    "this link is not valid: it was already used, a newer one was given, or it is incomplete; "
+    "ask the commerce office for a new one",
+)
+
+
+class InvalidLink(AppError):
+    """A one-time token that is unknown, used or expired: 400, naming ``body.token``."""
+
+    status, kind = 400, "invalid-token"
+
+    def __init__(self, detail: Said) -> None:
+        super().__init__(detail, errors=[{"field": "body.token", "message": str(detail)}])
+
+    def localized_extra(self, language: str) -> dict[str, object]:
+        return {**self.extra, "errors": [{"field": "body.token", "message": self.detail_in(language)}]}
+
+
+def expired_link(expired_at: datetime) -> Said:
+    when = expired_at.strftime("%Y-%m-%d %H:%M UTC")
+    return Said(
+        f"questo link è scaduto il {when}; chiedi un nuovo link all'ufficio commercio",
+        f"this link expired on {when}; ask the commerce office for a new one",
+    )
 
 
 def digest(token: str) -> str:
@@ -161,7 +190,7 @@ class AccountService:
         if not first_use:
             await self.store.drop_family(token.family)
             self.metrics.auth_failures.labels("refresh_reused").inc()
-            await self._audit(Actor("system"), "session.reuse_detected", token.username)
+            await self.audit(Actor("system"), "session.reuse_detected", token.username)
             log.warning("a used refresh token was presented again; the session of %s is ended", token.username)
             raise Unauthorized("the session has ended; log in again")
         account = await self.store.get(token.username)
@@ -227,14 +256,16 @@ class AccountService:
             await self.store.drop_refresh_of(before.username)
         return after
 
-    async def _audit(
+    async def audit(
         self,
         actor: Actor,
         action: str,
         target: str,
         before: dict[str, object] | None = None,
         after: dict[str, object] | None = None,
+        session: AsyncClientSession | None = None,
     ) -> None:
+        """Record who did what to ``target`` (an account, or a registration: ``registration:<id>``)."""
         await self.store.record(
             AuditEntry(
                 at=utcnow(),
@@ -244,7 +275,8 @@ class AccountService:
                 before=before,
                 after=after,
                 address=actor.address,
-            )
+            ),
+            session,
         )
 
     async def create(
@@ -253,7 +285,7 @@ class AccountService:
         _policy(check_password, password, username)
         _policy(check_scope, role, scope)
         if scope is not None and role in SCOPE_OWNER:
-            await self._check_scope_exists(role, scope, headers)
+            await self.check_scope_exists(role, scope, headers)
         account = Account(
             username=username,
             role=role,
@@ -262,7 +294,7 @@ class AccountService:
             created_at=utcnow(),
         )
         await self.store.create(account)
-        await self._audit(actor, "user.create", username, None, {"role": role.value, "scope": scope})
+        await self.audit(actor, "user.create", username, None, {"role": role.value, "scope": scope})
         return account
 
     async def update(
@@ -277,13 +309,13 @@ class AccountService:
             raise Conflict("you cannot change your own role; ask another office account")
         _policy(check_scope, role, scope)
         if scope is not None and role in SCOPE_OWNER and (role, scope) != (account.role, account.scope):
-            await self._check_scope_exists(role, scope, headers)
+            await self.check_scope_exists(role, scope, headers)
         updated = replace(account, role=role, scope=scope)
         before, after = changes(account, updated)
         if not before:
             return account
         updated = await self._save(account, updated, revoke=True)
-        await self._audit(actor, "user.update", account.username, before, after)
+        await self.audit(actor, "user.update", account.username, before, after)
         return updated
 
     async def disable(self, actor: Actor, username: str) -> Account:
@@ -293,7 +325,7 @@ class AccountService:
         updated = await self._save(account, replace(account, disabled=True), revoke=True)
         await self.store.drop_one_time_of(account.username)
         if not account.disabled:
-            await self._audit(actor, "user.disable", account.username, {"disabled": False}, {"disabled": True})
+            await self.audit(actor, "user.disable", account.username, {"disabled": False}, {"disabled": True})
         return updated
 
     async def enable(self, actor: Actor, username: str) -> Account:
@@ -302,13 +334,13 @@ class AccountService:
         if not account.disabled:
             return account
         updated = await self._save(account, replace(account, disabled=False), revoke=False)
-        await self._audit(actor, "user.enable", account.username, {"disabled": True}, {"disabled": False})
+        await self.audit(actor, "user.enable", account.username, {"disabled": True}, {"disabled": False})
         return updated
 
     async def unlock(self, actor: Actor, username: str) -> int:
         account = await self._account(username)
         cleared = await self.store.clear_failures(account.username)
-        await self._audit(
+        await self.audit(
             actor, "user.unlock", account.username, {"throttled_addresses": cleared}, {"throttled_addresses": 0}
         )
         return cleared
@@ -320,7 +352,7 @@ class AccountService:
         token = secrets.token_urlsafe(32)
         expires_at = utcnow() + timedelta(seconds=self.settings.one_time_token_ttl_s)
         await self.store.add_one_time(digest(token), account.username, OneTimePurpose.PASSWORD_RESET, expires_at)
-        await self._audit(
+        await self.audit(
             actor,
             "user.password_reset",
             account.username,
@@ -330,21 +362,40 @@ class AccountService:
         return token, expires_at
 
     def activation_url(self, token: str) -> str:
-        return f"{self.settings.public_url.rstrip('/')}/?activate={quote(token, safe='')}"
+        """The page that sets a password with a one-time token (``/activate``, see gateway.web)."""
+        return f"{self.settings.public_url.rstrip('/')}{ACTIVATION_PAGE}?token={quote(token, safe='')}"
+
+    async def open_account(
+        self, actor: Actor, username: str, role: Role, scope: str | None, session: AsyncClientSession
+    ) -> tuple[str, datetime]:
+        """Create an account with no password yet and a one-time activation token that sets it, in
+        the caller's transaction; the token (given once, stored by hash) and when it expires."""
+        _policy(check_scope, role, scope)
+        account = Account(username=username, role=role, scope=scope, password_hash=None, created_at=utcnow())
+        await self.store.create(account, session)
+        token = secrets.token_urlsafe(32)
+        expires_at = utcnow() + timedelta(seconds=self.settings.one_time_token_ttl_s)
+        await self.store.add_one_time(digest(token), username, OneTimePurpose.ACTIVATION, expires_at, session)
+        await self.audit(
+            actor, "user.create", username, None, {"role": role.value, "scope": scope, "password_set": False}, session
+        )
+        return token, expires_at
 
     async def activate(self, token: str, password: str, address: str | None) -> Account:
-        expired = "this link is not valid any more; ask the commerce office for a new one"
-        username = await self.store.peek_one_time(digest(token), utcnow())
-        if username is None:
-            raise InvalidInput("body.token", expired)
+        found = await self.store.peek_one_time(digest(token))
+        if found is None:
+            raise InvalidLink(UNKNOWN_LINK)
+        username, expires_at = found
+        if expires_at <= utcnow():
+            raise InvalidLink(expired_link(expires_at))
         _policy(check_password, password, username)  # refused: the link stays usable for a better password
         if await self.store.take_one_time(digest(token), utcnow()) is None:
-            raise InvalidInput("body.token", expired)
+            raise InvalidLink(UNKNOWN_LINK)
         account = await self._account(username)
         updated = replace(account, password_hash=await self.passwords.hash(password))
         updated = await self._save(account, updated, revoke=True)
         await self.store.clear_failures(username)
-        await self._audit(
+        await self.audit(
             Actor(username, address), "account.activate", username, {"password_set": False}, {"password_set": True}
         )
         return updated
@@ -364,10 +415,12 @@ class AccountService:
             raise InvalidInput("body.new_password", "choose a password different from the current one")
         updated = replace(account, password_hash=await self.passwords.hash(new))
         updated = await self._save(account, updated, revoke=True)
-        await self._audit(Actor(account.username, address), "account.password_change", account.username)
+        await self.audit(Actor(account.username, address), "account.password_change", account.username)
         return await self._session(updated)
 
-    async def _check_scope_exists(self, role: Role, scope: str, headers: list[tuple[str, str]]) -> None:
+    async def check_scope_exists(
+        self, role: Role, scope: str, headers: list[tuple[str, str]], field: str = "body.scope"
+    ) -> None:
         service, noun = SCOPE_OWNER[role]
         try:
             answer = await self.proxy.call(service, "GET", f"/{service}/{quote(scope, safe='')}", headers=headers)
@@ -375,7 +428,7 @@ class AccountService:
             raise Unavailable(f"cannot check that {noun} {scope!r} exists: {exc.detail}") from exc
         # 422: the service says no id of that shape can exist (a market id is a slug, for one)
         if answer.status_code in (404, 422):
-            raise InvalidInput("body.scope", f"there is no {noun} {scope!r}")
+            raise InvalidInput(field, f"there is no {noun} {scope!r}")
         if answer.status_code != 200:
             raise Unavailable(
                 f"cannot check that {noun} {scope!r} exists (the {service} service answered {answer.status_code})"
@@ -413,9 +466,7 @@ class AccountService:
         created = await self.store.create_if_missing(account)
         if created:
             log.info("bootstrap office account %s created", username)
-            await self._audit(
-                Actor("system"), "user.create", username, None, {"role": Role.OFFICE.value, "scope": None}
-            )
+            await self.audit(Actor("system"), "user.create", username, None, {"role": Role.OFFICE.value, "scope": None})
         return created
 
     async def create_local_demo_users(self, office_password: str) -> list[str]:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -23,6 +24,7 @@ from shared.mongo import IndexSpec
 from shared.roles import Role
 
 FAILURE_MEMORY = timedelta(days=1)
+EXPIRED_LINK_MEMORY = timedelta(days=1)
 Record = TypeVar("Record", RefreshToken, AuditEntry)
 
 
@@ -67,7 +69,11 @@ class AccountStore:
             IndexModel([("family", ASCENDING)], name="refresh_by_family"),
             IndexModel([("username", ASCENDING)], name="refresh_by_username"),
         ],
-        "one_time_tokens": [_ttl("expires_at", "one_time_ttl"), IndexModel([("username", ASCENDING)], name="ott_user")],
+        # an expired link is kept a day, so that using it is answered "expired" rather than "unknown"
+        "one_time_tokens": [
+            _ttl("expires_at", "one_time_ttl", int(EXPIRED_LINK_MEMORY.total_seconds())),
+            IndexModel([("username", ASCENDING)], name="ott_user"),
+        ],
         "revoked": [_ttl("expires_at", "revoked_ttl")],
         "audit": [
             IndexModel([("at", DESCENDING), ("_id", DESCENDING)], name="audit_by_time"),
@@ -95,9 +101,9 @@ class AccountStore:
             doc = await self.users.find_one({"_id": username})
         return _account(doc) if doc else None
 
-    async def create(self, account: Account) -> Account:
+    async def create(self, account: Account, session: AsyncClientSession | None = None) -> Account:
         try:
-            await self.users.insert_one(self._doc(account))
+            await self.users.insert_one(self._doc(account), session=session)
         except DuplicateKeyError as exc:
             raise Conflict(f"the username {account.username!r} is already taken") from exc
         return account
@@ -205,15 +211,25 @@ class AccountStore:
 
     # one-time links (password reset, activation)
 
-    async def add_one_time(self, token_hash: str, username: str, purpose: OneTimePurpose, expires_at: datetime) -> None:
-        await self.one_time.delete_many({"username": username, "purpose": purpose.value})
+    async def add_one_time(
+        self,
+        token_hash: str,
+        username: str,
+        purpose: OneTimePurpose,
+        expires_at: datetime,
+        session: AsyncClientSession | None = None,
+    ) -> None:
+        await self.one_time.delete_many({"username": username, "purpose": purpose.value}, session=session)
         await self.one_time.insert_one(
-            {"_id": token_hash, "username": username, "purpose": purpose.value, "expires_at": expires_at}
+            {"_id": token_hash, "username": username, "purpose": purpose.value, "expires_at": expires_at},
+            session=session,
         )
 
-    async def peek_one_time(self, token_hash: str, now: datetime) -> str | None:
-        doc = await self.one_time.find_one({"_id": token_hash, "expires_at": {"$gt": now}})
-        return str(doc["username"]) if doc else None
+    async def peek_one_time(self, token_hash: str) -> tuple[str, datetime] | None:
+        """The username and expiry of a one-time token not used yet (expired ones stay until the TTL
+        index removes them, so that the answer can say the link expired)."""
+        doc = await self.one_time.find_one({"_id": token_hash})
+        return (str(doc["username"]), doc["expires_at"]) if doc else None
 
     async def take_one_time(self, token_hash: str, now: datetime) -> tuple[str, OneTimePurpose] | None:
         doc = await self.one_time.find_one_and_delete({"_id": token_hash})
@@ -226,8 +242,8 @@ class AccountStore:
 
     # audit
 
-    async def record(self, entry: AuditEntry) -> None:
-        await self.audit.insert_one(_record_doc(replace(entry, id=entry.id or uuid.uuid4().hex), "id"))
+    async def record(self, entry: AuditEntry, session: AsyncClientSession | None = None) -> None:
+        await self.audit.insert_one(_record_doc(replace(entry, id=entry.id or uuid.uuid4().hex), "id"), session=session)
 
     def _audit_query(self, actor: str | None, since: datetime | None, until: datetime | None) -> dict[str, Any]:
         query: dict[str, Any] = {}

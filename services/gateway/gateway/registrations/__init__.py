@@ -1,0 +1,1 @@
+"""Self-registration: requests for an account and the office's decision."""
