@@ -62,7 +62,9 @@ async def _market_with_free_stalls(api: httpx.AsyncClient, office: dict[str, str
 async def _trader(api: httpx.AsyncClient, office: dict[str, str], name: str) -> dict[str, str]:
     username = unique(name)
     created = await api.post(
-        "/users", json={"username": username, "password": TRADER_PASSWORD, "role": "trader", "scope": None}, headers=office
+        "/users",
+        json={"username": username, "password": TRADER_PASSWORD, "role": "trader", "scope": None},
+        headers=office,
     )
     assert created.status_code == 201, created.text
     login = await api.post("/auth/token", data={"username": username, "password": TRADER_PASSWORD})
@@ -161,7 +163,9 @@ async def test_office_publishes_scores_and_awards_a_call(seeded: Platform, brows
         anna_card = detail.get_by_test_id(f"application-{anna_app}")
         bruno_card = detail.get_by_test_id(f"application-{bruno_app}")
         await expect(anna_card).to_contain_text("Frutta e verdura di stagione")
-        await expect(anna_card.get_by_test_id(f"documents-{anna_app}")).to_have_text(re.compile("durc-anna.*visura-anna"))
+        await expect(anna_card.get_by_test_id(f"documents-{anna_app}")).to_have_text(
+            re.compile("durc-anna.*visura-anna")
+        )
         await expect(anna_card).to_contain_text(anna["X-Username"])
         await expect(bruno_card.locator("dl.facts").nth(1)).to_contain_text("sì")
         await expect(detail.get_by_test_id("unscored")).to_contain_text("Domande ancora da valutare: 2")
@@ -244,7 +248,9 @@ async def test_office_publishes_scores_and_awards_a_call(seeded: Platform, brows
         await expect(rows.nth(1).get_by_test_id(f"outcome-{anna_app}")).to_have_text("✗ Escluso")
         await expect(rows.nth(1)).to_contain_text("none of its preferred stalls")
         await expect(rows.nth(0)).to_contain_text("Laboratori per le scuole")
-        await expect(detail.get_by_test_id("surface-verdict")).to_have_text("✓ Entro il limite di 1/5 della superficie.")
+        await expect(detail.get_by_test_id("surface-verdict")).to_have_text(
+            "✓ Entro il limite di 1/5 della superficie."
+        )
         cap = stored["surface_after"]["food_service_cap_m2"]
         await expect(detail.get_by_test_id("surface-check")).to_contain_text(f"{cap:.1f}".replace(".", ",") + " m²")
 
