@@ -109,6 +109,19 @@ function showProblem(form, error, messageEl) {
   else messageEl.focus();
 }
 
+// A table that turns into one block per row on a phone: each cell carries its column's heading
+// (data-label, shown before the value by workspace.css).
+function stacked(table) {
+  table.classList.add('stack-table');
+  const heads = [...table.querySelectorAll('thead th')].map((th) => th.textContent);
+  for (const row of table.querySelectorAll('tbody tr')) {
+    [...row.children].forEach((cell, i) => {
+      if (heads[i] && !cell.hasAttribute('colspan')) cell.dataset.label = heads[i];
+    });
+  }
+  return table;
+}
+
 // ---------------------------------------------------------------- loading
 
 async function loadMarkets() {
@@ -239,7 +252,10 @@ function renderCalls() {
                   'aria-current': state.call?.id === c.id ? 'true' : null,
                   text: t('calls.open'),
                   'aria-label': t('calls.open_named', { title: c.title || c.id }),
-                  onclick: () => openCall(c.id),
+                  onclick: () => {
+                    say('info', '');
+                    openCall(c.id);
+                  },
                 }),
               ),
             ),
@@ -247,6 +263,7 @@ function renderCalls() {
         : h('tr', {}, h('td', { colspan: String(heads.length), class: 'empty', text: t('calls.none') })),
     ),
   );
+  stacked(table);
 }
 
 // ---------------------------------------------------------------- publishing a call
@@ -357,6 +374,7 @@ function renderCategories() {
 }
 
 function startCreating() {
+  say('info', '');
   state.creating = true;
   state.call = null;
   renderDetail();
@@ -506,7 +524,7 @@ function scoreSummary(latest) {
 }
 
 function historyTable(app, history) {
-  return h(
+  return stacked(h(
     'table',
     { class: 'data-table compact', id: `history-${app.id}`, 'data-testid': `history-${app.id}` },
     h('caption', { text: t('calls.history_caption', { id: app.id }) }),
@@ -526,7 +544,7 @@ function historyTable(app, history) {
         ),
       ),
     ),
-  );
+  ));
 }
 
 function scoringForm(app, latest) {
@@ -736,7 +754,7 @@ function rankingSection() {
     h(
       'div',
       { class: 'table-wrap', role: 'region', tabindex: '0', 'aria-labelledby': 'ranking-title' },
-      h(
+      stacked(h(
         'table',
         { class: 'data-table', 'data-testid': 'ranking-table' },
         h('caption', { class: 'visually-hidden', text: t('calls.ranking_title') }),
@@ -766,7 +784,7 @@ function rankingSection() {
               )
             : h('tr', {}, h('td', { colspan: String(heads.length), class: 'empty', text: t('calls.ranking_empty') })),
         ),
-      ),
+      )),
     ),
     surfaceCheck(ranking),
   );
