@@ -180,6 +180,7 @@ async def test_office_publishes_scores_and_awards_a_call(seeded: Platform, brows
         await expect(first_score).to_have_attribute("aria-invalid", "true")
         await expect(anna_card.locator("#score-" + anna_app + "-1-error")).to_have_text("⚠ Il punteggio va da 0 a 10.")
         await expect(anna_card.locator("#score-" + anna_app + "-3-error")).to_have_text("⚠ Campo obbligatorio.")
+        await assert_accessible(page, "/#bandi (it, scoring form with errors)")
         anna_scores = {
             "offer": (50, "Offerta nella media"), "social_value": (5, "Vende anche a domicilio agli anziani"),
             "innovation": (4, "Proposta tradizionale"), "experience": (10, "Quattro anni di attività"),
@@ -225,6 +226,7 @@ async def test_office_publishes_scores_and_awards_a_call(seeded: Platform, brows
         await expect(refusal).to_contain_text("Domande ancora da valutare (1):")
         await expect(detail.get_by_test_id("call-status")).to_have_text("Chiuso, da aggiudicare")
         await expect(page.get_by_test_id("calls-message")).to_contain_text("Aggiudicazione non eseguita.")
+        await assert_accessible(page, "/#bandi (it, award refused)")
         await refusal.get_by_role("button", name=f"{bruno_app} — Bruno Formaggi").click()
         await expect(bruno_card.locator('[data-criterion="offer"]')).to_be_focused()
         bruno_scores = {
@@ -269,8 +271,11 @@ async def test_office_publishes_scores_and_awards_a_call(seeded: Platform, brows
         assert not (await api.get(f"/markets/{market_id}/stalls/{other_stall}")).json()["holder"]
 
         await assert_accessible(page, "/#bandi (it, an awarded call)")
-        await page.get_by_test_id("call-title").scroll_into_view_if_needed()
-        _keep_screenshot(await page.screenshot(full_page=True), "calls.png", tmp_path)
+        # the whole call in one picture, the message bar at its foot
+        height = await page.evaluate("() => document.documentElement.scrollHeight")
+        await page.set_viewport_size({"width": 1440, "height": height})
+        _keep_screenshot(await page.screenshot(), "calls.png", tmp_path)
+        await page.set_viewport_size({"width": 1440, "height": 1000})
 
         # English: the section's words switch, the data stays.
         await page.get_by_test_id("lang-en").click()

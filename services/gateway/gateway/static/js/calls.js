@@ -4,7 +4,7 @@
 // #calls-message live region; a refusal that names a field is shown next to that field.
 
 import { ApiError, api, apiList, errorMessage } from './api.js';
-import { $, clear, h } from './dom.js';
+import { $, clear, h, keepFocus } from './dom.js';
 import { DASH, dateTime, isNum, num, romeWallTime } from './format.js';
 import { currentLang, t, tOr } from './i18n.js';
 
@@ -561,14 +561,14 @@ function scoringForm(app, latest) {
         'div',
         { class: 'field' },
         h('label', { for: scoreId, text: t('calls.score_label', { max: num(c.max_points, 2) }) }),
-        h('input', { id: scoreId, type: 'number', inputmode: 'decimal', min: '0', max: String(c.max_points), step: 'any', required: true, value: latest?.scores?.[c.name] ?? '', 'data-field': `body.scores.${c.name}`, 'data-criterion': c.name, 'data-max': String(c.max_points), 'aria-describedby': hintId }),
+        h('input', { id: scoreId, 'data-focus-key': scoreId, type: 'number', inputmode: 'decimal', min: '0', max: String(c.max_points), step: 'any', required: true, value: latest?.scores?.[c.name] ?? '', 'data-field': `body.scores.${c.name}`, 'data-criterion': c.name, 'data-max': String(c.max_points), 'aria-describedby': hintId }),
         h('p', { id: hintId, class: 'muted small', text: t('calls.score_hint', { max: num(c.max_points, 2), weight: num(c.weight, 2) }) }),
       ),
       h(
         'div',
         { class: 'field' },
         h('label', { for: reasonId, text: t('calls.reason_label') }),
-        h('textarea', { id: reasonId, rows: '2', maxlength: '2000', required: true, 'data-field': `body.reasons.${c.name}`, 'data-reason': c.name }, latest?.reasons?.[c.name] ?? ''),
+        h('textarea', { id: reasonId, 'data-focus-key': reasonId, rows: '2', maxlength: '2000', required: true, 'data-field': `body.reasons.${c.name}`, 'data-reason': c.name }, latest?.reasons?.[c.name] ?? ''),
       ),
     );
   });
@@ -675,6 +675,7 @@ function applicationCard(app) {
             type: 'button',
             class: scoring ? 'btn btn-small' : 'btn btn-primary',
             id: `score-toggle-${app.id}`,
+            'data-focus-key': `score-toggle-${app.id}`,
             'data-testid': `score-${app.id}`,
             'aria-expanded': String(scoring),
             'aria-controls': formId,
@@ -691,6 +692,7 @@ function applicationCard(app) {
             type: 'button',
             class: 'btn btn-small',
             id: `history-toggle-${app.id}`,
+            'data-focus-key': `history-toggle-${app.id}`,
             'aria-expanded': String(showHistory),
             'aria-controls': `history-${app.id}`,
             text: t('calls.history', { n: history.length }),
@@ -747,7 +749,7 @@ function rankingSection() {
   const heads = ['calls.col.rank', 'calls.col.application', 'calls.col.holder', 'calls.col.category', 'calls.col.score', 'calls.col.outcome', 'calls.col.stall', 'calls.col.reason'];
   return h(
     'section',
-    { class: 'ranking', 'aria-labelledby': 'ranking-title' },
+    { class: 'ranking' },
     h('h3', { id: 'ranking-title' }, t('calls.ranking_title'), ' ', h('span', { class: 'badge', 'data-testid': 'ranking-kind', text: ranking.provisional ? t('calls.provisional') : t('calls.final') })),
     h('p', { class: 'muted small', text: t('calls.ranking_intro') }),
     (ranking.unavailable_stalls || []).length ? h('p', { class: 'panel-error', text: t('calls.unavailable', { stalls: ranking.unavailable_stalls.join(', ') }) }) : null,
@@ -846,17 +848,23 @@ function awardSection() {
       : state.confirming
         ? h(
             'div',
-            { class: 'confirm', role: 'group', 'aria-labelledby': 'award-confirm-text', 'data-testid': 'award-confirm' },
+            { class: 'confirm', role: 'group', 'aria-labelledby': 'award-confirm-text', 'data-testid': 'award-confirm', onkeydown: (event) => { if (event.key === 'Escape') cancelAward(); } },
             h('p', { id: 'award-confirm-text', text: t('calls.award_confirm_text', { title: state.call.title, stalls: (state.call.stalls || []).join(', ') }) }),
             h(
               'div',
               { class: 'form-actions' },
-              h('button', { type: 'button', id: 'award-confirm-button', class: 'btn btn-primary', text: t('calls.award_confirm'), onclick: award }),
-              h('button', { type: 'button', class: 'btn btn-secondary', text: t('calls.cancel'), onclick: () => { state.confirming = false; renderDetail(); $('#award-button')?.focus(); } }),
+              h('button', { type: 'button', id: 'award-confirm-button', 'data-focus-key': 'award-confirm', class: 'btn btn-primary', text: t('calls.award_confirm'), onclick: award }),
+              h('button', { type: 'button', class: 'btn btn-secondary', text: t('calls.cancel'), onclick: cancelAward }),
             ),
           )
-        : h('button', { type: 'button', id: 'award-button', class: 'btn btn-primary', 'data-testid': 'award', text: t('calls.award'), onclick: () => { state.confirming = true; state.awardProblem = null; renderDetail(); $('#award-confirm-button').focus(); } }),
+        : h('button', { type: 'button', id: 'award-button', 'data-focus-key': 'award', class: 'btn btn-primary', 'data-testid': 'award', text: t('calls.award'), onclick: () => { state.confirming = true; state.awardProblem = null; renderDetail(); $('#award-confirm-button').focus(); } }),
   );
+}
+
+function cancelAward() {
+  state.confirming = false;
+  renderDetail();
+  $('#award-button')?.focus();
 }
 
 async function award() {
@@ -893,13 +901,14 @@ function renderDetail() {
   box.hidden = false;
   // what the office is typing in an open scoring form survives a re-render (a refresh, a language switch)
   const typed = new Map([...box.querySelectorAll('.score-form input, .score-form textarea')].map((el) => [el.id, el.value]));
-  clear(
+  // a refresh from the live stream re-renders the call: the focused control keeps the focus
+  keepFocus(() => clear(
     box,
     h(
       'div',
       { class: 'card-head' },
       h('h3', { id: 'call-detail-title', tabindex: '-1', 'data-testid': 'call-title', text: c.title }),
-      h('button', { type: 'button', class: 'btn btn-small', text: t('calls.refresh'), onclick: async () => { await refreshCall(); say('info', t('calls.refreshed')); } }),
+      h('button', { type: 'button', class: 'btn btn-small', 'data-focus-key': 'call-refresh', text: t('calls.refresh'), onclick: async () => { await refreshCall(); say('info', t('calls.refreshed')); } }),
     ),
     h(
       'dl',
@@ -920,7 +929,7 @@ function renderDetail() {
     ),
     rankingSection(),
     awardSection(),
-  );
+  ));
   for (const [id, value] of typed) {
     const el = document.getElementById(id);
     if (el) el.value = value;
