@@ -24,7 +24,7 @@ from devkit.testing import Platform, unique
 from .conftest import OFFICE, assert_accessible
 from .test_dashboard import _keep_screenshot, _log_in, _watch_console
 
-pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(900)]
 
 MILAN = ZoneInfo("Europe/Rome")
 # the call takes applications for this long after the office publishes it; the award waits for it
