@@ -122,6 +122,14 @@ function stacked(table) {
   return table;
 }
 
+// The form's own checks failed: each message next to its field, the first field focused.
+function showInvalid(problems, messageEl) {
+  for (const [el, text] of problems) setFieldError(el, text);
+  messageEl.textContent = t('calls.fix_fields');
+  say('error', t('calls.fix_fields_n', { n: problems.length }));
+  problems[0][0].focus();
+}
+
 // ---------------------------------------------------------------- loading
 
 async function loadMarkets() {
@@ -446,10 +454,7 @@ async function submitCall(event) {
   message.textContent = '';
   const { problems, body } = validateCall(form);
   if (problems.length) {
-    for (const [el, text] of problems) setFieldError(el, text);
-    message.textContent = t('calls.fix_fields');
-    say('error', t('calls.fix_fields_n', { n: problems.length }));
-    problems[0][0].focus();
+    showInvalid(problems, message);
     return;
   }
   const submit = $('#call-submit');
@@ -616,10 +621,7 @@ async function submitScores(event, app) {
     reasons[area.dataset.reason] = area.value.trim();
   }
   if (problems.length) {
-    for (const [el, text] of problems) setFieldError(el, text);
-    message.textContent = t('calls.fix_fields');
-    say('error', t('calls.fix_fields_n', { n: problems.length }));
-    problems[0][0].focus();
+    showInvalid(problems, message);
     return;
   }
   const submit = form.querySelector('[type="submit"]');
