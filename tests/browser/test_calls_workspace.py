@@ -260,7 +260,8 @@ async def test_office_publishes_scores_and_awards_a_call(seeded: Platform, brows
         await detail.get_by_role("button", name="Aggiudica il bando…").click()
         await detail.get_by_role("button", name="Conferma l'aggiudicazione").click()
         await expect(page.get_by_test_id("calls-message")).to_contain_text(
-            f"Bando aggiudicato: 1 banchi assegnati ({stall} → Bruno Formaggi)"
+            f"Bando aggiudicato: 1 banchi assegnati ({stall} → Bruno Formaggi)",
+            timeout=30_000,  # one transaction assigns, records and emits: slow on a loaded local database
         )
         await expect(detail.get_by_test_id("ranking-kind")).to_have_text("definitiva")
         await expect(detail.get_by_test_id("award-done")).to_be_visible()
