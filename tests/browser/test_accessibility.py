@@ -1,7 +1,9 @@
 """axe-core on the office's dashboard and the operators' page, in Italian and in English.
 
 Each page is checked before logging in (the login view) and after (the working view with its data),
-failing on any serious or critical violation. The citizens' page is checked in ``test_near.py``.
+failing on any serious or critical violation; the dashboard's workspace sections (Bandi) too. The
+citizens' page is checked in ``test_near.py``; a call with applications, scores and a ranking in
+``test_calls_workspace.py``.
 """
 
 from __future__ import annotations
@@ -69,5 +71,30 @@ async def test_the_operator_page_has_no_serious_accessibility_violations(
     await _log_in(page, f"operator-{MARKET}", "operator-demo")
     await expect(page.locator('[data-testid^="stall-"][data-status]').first).to_be_visible(timeout=15_000)
     await assert_accessible(page, f"/operator ({lang}, stalls)")
+    await context.close()
+    assert not [p for p in problems if "Uncaught" in p], problems
+
+
+@pytest.mark.parametrize("lang", ["it", "en"])
+async def test_the_calls_section_has_no_serious_accessibility_violations(
+    seeded: Platform, browser: Any, lang: str
+) -> None:
+    from playwright.async_api import expect
+
+    problems: list[str] = []
+    context, page = await _login_view(seeded, browser, "/", lang, problems, viewport={"width": 1440, "height": 1000})
+    await _log_in(page, *OFFICE)
+    await page.get_by_test_id("section-calls").click()
+    await page.get_by_test_id("calls-market").select_option(MARKET)
+    # the demo data's open call at Wagner, opened from the list
+    await page.locator('[data-testid^="call-open-"]').first.click()
+    await expect(page.get_by_test_id("call-detail")).to_be_visible(timeout=15_000)
+    await expect(page.get_by_test_id("surface-check")).to_be_visible()
+    await assert_accessible(page, f"/#bandi ({lang}, a call)")
+    # the new-call form with the messages of an empty submission next to its fields
+    await page.get_by_test_id("call-new").click()
+    await page.get_by_test_id("call-submit").click()
+    await expect(page.locator("#call-title")).to_have_attribute("aria-invalid", "true")
+    await assert_accessible(page, f"/#bandi ({lang}, new call with errors)")
     await context.close()
     assert not [p for p in problems if "Uncaught" in p], problems

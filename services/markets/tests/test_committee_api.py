@@ -73,6 +73,24 @@ async def test_the_committee_decides_the_ranking_and_keeps_every_evaluation(mark
         assert (filed["applicant"], filed["filed_by"]) == (body.get("trader", username), username)
         numbers[filed["applicant"]] = filed["id"]
 
+    # The office reads the applications as declared, in the order they came in; nobody else does.
+    listed = await http.get(f"{calls}/applications", headers=office)
+    assert listed.status_code == 200 and listed.json()["total"] == 3, listed.text
+    filed_list = listed.json()["items"]
+    assert [(a["id"], a["applicant"], a["holder"]) for a in filed_list] == [
+        (numbers["anna"], "anna", "Anna Frutta"),
+        (numbers["bruno"], "bruno", "Bruno Formaggi"),
+        (numbers["carla"], "carla", "Carla Fiori"),
+    ]
+    assert filed_list[0]["stalls"] == ["1"] and filed_list[1]["declarations"] == {"years_trading": 30, "organic": True}
+    assert filed_list[2]["documents"] == ["durc-2026", "visura"] and "scores" not in filed_list[2]
+    second = await http.get(f"{calls}/applications", params={"limit": 1, "offset": 1}, headers=office)
+    assert [a["id"] for a in second.json()["items"]] == [numbers["bruno"]] and second.json()["total"] == 3
+    for who in (trader, markets.operator("lorenteggio")):
+        assert (await http.get(f"{calls}/applications", headers=who)).status_code == 403
+    assert (await http.get(f"{calls}/applications")).status_code == 401
+    assert (await http.get("/calls/nessuno/applications", headers=office)).status_code == 404
+
     # Bad evaluations: over the maximum, a criterion missing, no reason, another call's application.
     above = await http.post(f"{calls}/evaluations", json=evaluation(numbers["anna"], 11, 3), headers=office)
     assert above.status_code == 422 and above.json()["errors"][0]["field"] == "body.scores.offer"

@@ -116,6 +116,18 @@ async def apply(call_id: Slug, body: ApplicationCreate, calls: Calls, principal:
     return ApplicationPublic.of(application)
 
 
+@router.get(
+    "/calls/{call_id}/applications",
+    summary="A call's applications as declared, in the order they came in (office)",
+    tags=CALLS,
+)
+async def applications(
+    call_id: Slug, calls: Calls, principal: OfficePrincipal, limit: Limit = 50, offset: Offset = 0
+) -> Page[ApplicationPublic]:
+    found, total = await calls.applications(call_id, limit=limit, offset=offset)
+    return Page.of([ApplicationPublic.of(a) for a in found], total, limit, offset)
+
+
 @router.post(
     "/calls/{call_id}/evaluations",
     status_code=201,

@@ -154,6 +154,11 @@ class CallsService:
         await self.outbox.run(work)
         return application
 
+    async def applications(self, call_id: str, *, limit: int, offset: int) -> tuple[list[Application], int]:
+        """The call's applications as the applicants declared them, in the order they came in."""
+        await self.store.get_call(call_id)
+        return await self.store.list_applications(call_id, limit=limit, offset=offset)
+
     async def evaluate(
         self,
         call_id: str,

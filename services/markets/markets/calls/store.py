@@ -253,6 +253,13 @@ class CallStore:
         cursor = self.applications.find({"call_id": call_id}, session=session).sort("submitted_at", ASCENDING)
         return [_application(d) async for d in cursor]
 
+    async def list_applications(self, call_id: str, *, limit: int, offset: int) -> tuple[list[Application], int]:
+        """A page of the call's applications, in the order they were submitted."""
+        query: Document = {"call_id": call_id}
+        total = await self.applications.count_documents(query)
+        cursor = self.applications.find(query).sort([("submitted_at", ASCENDING), ("_id", ASCENDING)])
+        return [_application(d) async for d in cursor.skip(offset).limit(limit)], total
+
     async def count_applications(self, call_ids: Sequence[str]) -> dict[str, int]:
         pipeline: list[Document] = [
             {"$match": {"call_id": {"$in": list(call_ids)}}},

@@ -1,6 +1,7 @@
 // Commerce office dashboard: map, district KPIs, alerts, market occupancy, live updates.
 
 import { api, apiList, errorMessage, freshToken } from './api.js';
+import { callEvent, retranslateCalls, setupCalls, showCalls, stopCalls } from './calls.js';
 import { DistrictTrends } from './charts.js';
 import { $, clear, h, keepFocus } from './dom.js';
 import { DASH, ago, dateTime, isNum, isoOrEmpty, num, pct, time } from './format.js';
@@ -8,6 +9,7 @@ import { initI18n, onLangChange, t, tOr } from './i18n.js';
 import { CityMap, scaleClass } from './map.js';
 import { setupSession } from './session.js';
 import { LiveStream } from './stream.js';
+import { setupWorkspace } from './workspace.js';
 
 const REFETCH_DEBOUNCE_MS = 300;
 const REFETCH_MAX_WAIT_MS = 1000;
@@ -885,6 +887,8 @@ function handleMessage(message) {
     } else {
       schedule(['allMarkets', 'overview', 'districts']);
     }
+  } else if (type.startsWith('markets.call.')) {
+    callEvent(ce);
   } else if (type.startsWith('markets.market.')) {
     schedule(['allMarkets', 'overview', 'districts']);
   } else if (type.startsWith('districts.')) {
@@ -927,7 +931,7 @@ function startDashboard(me) {
     return;
   }
   notice.hidden = true;
-  content.hidden = false;
+  workspace.enter();
   ensureMap();
   if (!trends) trends = new DistrictTrends($('#trends'));
   renderSummary();
@@ -953,6 +957,8 @@ function startDashboard(me) {
 }
 
 function stopDashboard() {
+  workspace.leave();
+  stopCalls();
   if (stream) stream.stop();
   stream = null;
   clearInterval(safetyTimer);
@@ -973,6 +979,12 @@ function stopDashboard() {
 }
 
 const session = setupSession({ onSignedIn: startDashboard, onSignedOut: stopDashboard });
+// The office's workspace: the overview above, and the sections where it acts (#bandi).
+const workspace = setupWorkspace({
+  panoramica: () => cityMap?.refreshSize(),
+  bandi: showCalls,
+});
+setupCalls();
 
 onLangChange(() => {
   session.retranslate();
@@ -988,6 +1000,7 @@ onLangChange(() => {
   if (cityMap) cityMap.refreshLabels();
   if (trends) trends.refresh();
   for (const id of PANELS) renderPanelError(id);
+  retranslateCalls();
 });
 
 await initI18n();

@@ -54,3 +54,25 @@ export function ago(value, now = Date.now()) {
   if (abs < 86400) return rtf.format(Math.round(seconds / 3600), 'hour');
   return rtf.format(Math.round(seconds / 86400), 'day');
 }
+
+// The instant a wall-clock time in Milan names: '2026-12-31T12:00' (or with seconds), as typed in
+// a datetime-local field, read in Europe/Rome whatever the browser's own time zone. Null when the
+// text is not such a time.
+export function romeWallTime(value) {
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(String(value || ''));
+  if (!match) return null;
+  const [year, month, day, hour, minute, second] = match.slice(1).map((part) => Number(part || 0));
+  const wall = Date.UTC(year, month - 1, day, hour, minute, second);
+  const parts = new Intl.DateTimeFormat('en-GB', {
+    timeZone: TIME_ZONE, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+  });
+  const offsetAt = (instant) => {
+    const p = Object.fromEntries(parts.formatToParts(new Date(instant)).map((x) => [x.type, Number(x.value)]));
+    return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - instant;
+  };
+  // Two rounds settle the offset also across a change of summer time.
+  let instant = wall - offsetAt(wall);
+  instant = wall - offsetAt(instant);
+  const date = new Date(instant);
+  return Number.isNaN(date.getTime()) || new Date(wall).getUTCDate() !== day ? null : date;
+}
