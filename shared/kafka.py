@@ -169,6 +169,27 @@ async def _leave(consumer: AIOKafkaConsumer, name: str) -> None:
         log.warning("%s left kafka with an error (%s)", name, exc)
     except TimeoutError:
         log.warning("%s could not leave kafka in %.0fs; closed without it", name, CONSUMER_LEAVE_TIMEOUT_S)
+        await _close_what_stop_left(consumer)
+
+
+async def _close_what_stop_left(consumer: AIOKafkaConsumer) -> None:
+    """Close what ``stop()`` closes after the commit and leave-group it was cut short in: the group's
+    heartbeat and commit-refresh tasks, the fetcher, the connections. Left running they would retry a
+    gone broker for as long as the process lives. aiokafka has no public call for this."""
+    coordinator = getattr(consumer, "_coordinator", None)
+    closers = [
+        getattr(coordinator, name, None) for name in ("_stop_heartbeat_task", "_stop_commit_offsets_refresh_task")
+    ]
+    for part in (getattr(consumer, "_fetcher", None), getattr(consumer, "_client", None)):
+        closers.append(getattr(part, "close", None))
+    for close in closers:
+        if close is None:
+            continue
+        try:
+            await asyncio.wait_for(close(), 5.0)
+        except (KafkaError, OSError, TimeoutError, RuntimeError, asyncio.CancelledError) as exc:
+            # a part may end cancelled or with the broker's error: the others are closed all the same
+            log.debug("closing a consumer part failed: %r", exc)
 
 
 async def report_lag(consumer: AIOKafkaConsumer, lag: Gauge) -> None:

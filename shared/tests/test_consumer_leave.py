@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
 import pytest
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.integration
 
 
 async def test_a_session_stops_within_its_leave_bound_after_the_broker_died(
-    durable_kafka: LocalKafka, monkeypatch: pytest.MonkeyPatch
+    durable_kafka: LocalKafka, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setattr(shared.kafka, "CONSUMER_LEAVE_TIMEOUT_S", 1.0)
     topic = unique("leave")
@@ -53,3 +54,8 @@ async def test_a_session_stops_within_its_leave_bound_after_the_broker_died(
     assert done, "the consumer session still had not stopped 20 s after its broker died"
     print(f"\n[leave] stopped {took:.1f} s after the broker was killed (bound 1 s + close)")
     assert took < 10
+    # and nothing of it keeps retrying the gone broker (its heartbeat and fetcher log every half second)
+    caplog.clear()
+    await asyncio.sleep(3)
+    retrying = [r.getMessage() for r in caplog.records if r.name.startswith("aiokafka") and r.levelno >= logging.ERROR]
+    assert not retrying, f"the stopped consumer still runs: {retrying[:3]}"

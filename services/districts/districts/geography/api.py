@@ -14,6 +14,7 @@ from shared.app import provide
 from shared.identity import OfficePrincipal
 from shared.web.etag import IfMatch, set_etag
 from shared.web.params import Slug
+from shared.web.problems import CONFLICT
 
 router = APIRouter(tags=["districts"])
 nil_router = APIRouter(tags=["neighbourhoods (NIL)"])
@@ -22,7 +23,13 @@ Geography = Annotated[GeographyService, Depends(provide(GeographyService))]
 Overview = Annotated[OverviewService, Depends(provide(OverviewService))]
 
 
-@router.post("/districts", status_code=201, response_model=DistrictDetail, summary="Create a district (office)")
+@router.post(
+    "/districts",
+    status_code=201,
+    response_model=DistrictDetail,
+    summary="Create a district (office)",
+    responses=CONFLICT,
+)
 async def create_district(
     body: DistrictCreate, geography: Geography, overview: Overview, principal: OfficePrincipal, response: Response
 ) -> DistrictDetail:

@@ -13,6 +13,7 @@ from shared.app import provide
 from shared.identity import OfficePrincipal
 from shared.web.pagination import Limit, Offset, Page
 from shared.web.params import Slug
+from shared.web.problems import CONFLICT
 
 router = APIRouter(tags=["interventions"])
 
@@ -37,7 +38,13 @@ def language_of(header: str | None) -> str:
     return min(ranked)[2] if ranked else "it"
 
 
-@router.post("/interventions", status_code=201, response_model=InterventionPublic, summary="Register an intervention")
+@router.post(
+    "/interventions",
+    status_code=201,
+    response_model=InterventionPublic,
+    summary="Register an intervention",
+    responses=CONFLICT,
+)
 async def register(
     body: InterventionCreate, service: Interventions, principal: OfficePrincipal, response: Response
 ) -> InterventionPublic:
@@ -68,6 +75,7 @@ async def get_intervention(code: Slug, service: Interventions) -> InterventionPu
     "/interventions/{code}/impact",
     response_model=ImpactPublic,
     summary="Before/after means, the comparison group and the difference-in-differences estimate",
+    responses=CONFLICT,  # a market target not placed in any district or NIL yet
 )
 async def get_impact(
     code: Slug,

@@ -11,6 +11,7 @@ from districts.rebuild.service import Rebuilder
 from shared.app import provide
 from shared.identity import OfficePrincipal
 from shared.web.params import Slug
+from shared.web.problems import CONFLICT
 
 router = APIRouter(tags=["districts"])
 
@@ -18,7 +19,11 @@ Rebuilds = Annotated[Rebuilder, Depends(provide(Rebuilder))]
 
 
 @router.post(
-    "/districts/rebuild", status_code=202, response_model=RebuildJobPublic, summary="Rebuild projections (office)"
+    "/districts/rebuild",
+    status_code=202,
+    response_model=RebuildJobPublic,
+    summary="Rebuild projections (office)",
+    responses=CONFLICT,
 )
 async def start_rebuild(rebuilder: Rebuilds, principal: OfficePrincipal, response: Response) -> RebuildJobPublic:
     job = await rebuilder.start(principal.username)

@@ -11,6 +11,7 @@ import io
 from collections.abc import Sequence
 from xml.sax.saxutils import escape
 
+from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -21,6 +22,11 @@ from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTempl
 
 from districts.report import charts
 from districts.report.domain import IMPACT_WINDOW_DAYS, Report, day_text
+
+# The report embeds nothing from outside: no host and no scheme but inline data may be read by the
+# markup (CVE-2020-28463, a fetch through <img> in paragraph markup; every text is escaped anyway).
+rl_config.trustedHosts = ["no-remote-resource.invalid"]
+rl_config.trustedSchemes = ["data"]
 
 _SHEET = getSampleStyleSheet()
 BODY = ParagraphStyle("body", parent=_SHEET["BodyText"], fontName="Helvetica", fontSize=9, leading=12)
