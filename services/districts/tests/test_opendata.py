@@ -185,7 +185,7 @@ async def test_markets_services_and_historic_shops_downloads_match_a_hand_built_
             assert "h2," in (await client.get("/opendata/historic-shops.csv")).text
             return True
 
-        await live.wait(projected, what="the markets, shops and services projected")
+        await live.wait(projected, timeout_s=60, what="the markets, shops and services projected")
 
         markets = (await client.get("/opendata/markets.csv")).text.splitlines()
         assert markets == [
