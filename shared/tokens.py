@@ -280,7 +280,7 @@ class KeyFeed:
         keys_every_s: float,
         revocations_every_s: float,
         timeout_s: float = 5.0,
-        min_refetch_s: float = 5.0,
+        min_refetch_s: float = 1.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.verifier = verifier
@@ -289,11 +289,12 @@ class KeyFeed:
         self.keys_every_s = keys_every_s
         self.revocations_every_s = revocations_every_s
         # tokens naming an unknown kid fetch the keys at most this often (a flood of forged kids
-        # must not turn into a flood of requests to the gateway)
+        # must not turn into a flood of requests to the gateway); see refresh_keys_now
         self.min_refetch_s = min_refetch_s
         self._http = httpx.AsyncClient(timeout=timeout_s, transport=transport)
         self._task: asyncio.Task[None] | None = None
         self._keys_fetched_at = 0.0
+        self._on_demand_at = -min_refetch_s
         self._lock = asyncio.Lock()
         self.last_error = "not fetched yet"
         verifier.refresh_with(self)
@@ -309,9 +310,21 @@ class KeyFeed:
         await self._http.aclose()
 
     async def refresh_keys_now(self) -> None:
+        """Fetch the key set for a token whose ``kid`` is unknown, sharing fetches between callers.
+
+        A caller is answered by any fetch that finishes after it asked (the periodic poll or
+        another caller's). Fetches on demand are spaced by ``min_refetch_s``: a caller that comes
+        sooner waits for the next slot rather than being refused, so a key rotated in a moment after
+        a poll is still accepted, while a flood of forged ``kid``s costs one fetch per slot.
+        """
+        asked_at = time.monotonic()
         async with self._lock:
-            if time.monotonic() - self._keys_fetched_at < self.min_refetch_s:
+            if self._keys_fetched_at > asked_at:
                 return
+            wait = self._on_demand_at + self.min_refetch_s - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self._on_demand_at = time.monotonic()
             with contextlib.suppress(httpx.HTTPError, ValueError):
                 await self._fetch_keys()
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from datetime import timedelta
 
 import httpx
@@ -128,3 +130,39 @@ async def test_the_feed_fetches_keys_for_an_unknown_kid_and_polls_revocations() 
         await verifier.verify(token)
     await feed.stop()
     assert calls.count("/.well-known/jwks.json") == 2
+
+
+async def test_a_kid_rotated_in_just_after_a_poll_is_accepted_and_forged_kids_share_fetches() -> None:
+    first, second, forger = _signer(), _signer(), _signer()
+    published = {"jwks": first.jwks()}
+    fetches: list[float] = []
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0.02)  # a fetch takes a while, as over a network
+        if request.url.path.endswith("jwks.json"):
+            fetches.append(time.monotonic())
+            return httpx.Response(200, json=published["jwks"])
+        return httpx.Response(200, json={"revoked": []})
+
+    verifier = TokenVerifier(issuer=ISSUER, audience=AUDIENCE)
+    feed = KeyFeed(
+        verifier,
+        "http://gw",
+        keys_every_s=300,
+        revocations_every_s=5,
+        min_refetch_s=0.5,
+        transport=httpx.MockTransport(answer),
+    )
+    await feed.poll_once()
+    forged = [forger.issue(f"x{i}", "trader", None, timedelta(minutes=1), version="v") for i in range(40)]
+    results = await asyncio.gather(*(verifier.verify(t) for t in forged), return_exceptions=True)
+    assert all(isinstance(r, Unauthorized) for r in results)
+    assert len(fetches) == 2, f"40 forged kids at once cost one fetch beside the poll, not {len(fetches) - 1}"
+
+    # the key rotates in right after a fetch: the next token is still accepted, after a short wait
+    published["jwks"] = {"keys": first.jwks()["keys"] + second.jwks()["keys"]}
+    token = second.issue("ada", "trader", None, timedelta(minutes=1), version="v-2")
+    assert (await verifier.verify(token)).subject == "ada"
+    assert len(fetches) == 3
+    assert fetches[2] - fetches[1] >= 0.5, "fetches on demand are spaced by min_refetch_s"
+    await feed.stop()
