@@ -92,11 +92,19 @@ class Events:
         data.update(actor="office", version=version)
         return self._event("/shops", "shops.shop.status_changed.v1", shop_id, data)
 
-    def service(self, shop_id: str, service_id: str, service: str, removed: bool = False) -> CloudEvent:
+    def service(
+        self, shop_id: str, service_id: str, service: str, removed: bool = False, updated_to: int | None = None
+    ) -> CloudEvent:
+        """A service registered (08:00-20:00 every day), removed, or with ``updated_to`` the offer's
+        version after a change of hours to 09:00-13:00 on weekdays only."""
         data: dict[str, Any] = {"shop_id": shop_id, "service_id": service_id, "service": service, "actor": "x"}
         data["at"] = NOW.isoformat()
         if removed:
             return self._event("/shops", "shops.service.removed.v1", shop_id, data)
+        if updated_to is not None:
+            hours = [{"day": d, "opens": "09:00", "closes": "13:00"} for d in range(5)]
+            data.update(hours=hours, weekly_minutes=1200, evening_minutes=0, weekend_minutes=0, version=updated_to)
+            return self._event("/shops", "shops.service.updated.v1", shop_id, data)
         hours = [{"day": d, "opens": "08:00", "closes": "20:00"} for d in range(7)]
         data.update(hours=hours, weekly_minutes=5040, evening_minutes=420, weekend_minutes=1440)
         return self._event("/shops", "shops.service.registered.v1", shop_id, data)

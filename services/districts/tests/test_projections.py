@@ -52,6 +52,8 @@ def history(events: Any) -> list[CloudEvent]:
         events.service("k1", "a", "ritiro_pacchi"),
         events.service("k1", "b", "biglietti_trasporto"),
         events.service("k1", "b", "biglietti_trasporto", removed=True),
+        events.service("k1", "a", "ritiro_pacchi", updated_to=2),
+        events.service("k1", "b", "biglietti_trasporto", updated_to=2),
         events.market("m1", 1, 9.19, 45.46),
         events.stall("m1", 1, "open"),
         events.stall_status("m1", 1, "open", "closed", 2),
@@ -78,7 +80,10 @@ def test_any_order_and_any_duplicates_give_the_same_entities(events: Any) -> Non
     assert s1.fields["kind"] == "historic" and s1.fields["status"] == "active"
     assert s1.location == (9.20, 45.47), "the location of the latest full state wins"
     assert sorted(m.to for m in s1.movements.values()) == ["active", "closed"]
-    assert final["service:b"].active is False and final["service:a"].active is True
+    assert final["service:a"].active is True
+    assert final["service:b"].active is False, "new hours arriving after a removal do not bring a service back"
+    a = final["service:a"].fields
+    assert (a["weekly_minutes"], a["evening_minutes"], a["weekend_minutes"]) == (1200, 0, 0), "the new hours count"
     assert final["stall:m1/1"].fields["status"] == "vacant" and final["stall:m1/2"].fields["status"] == "open"
 
 

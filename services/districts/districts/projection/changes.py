@@ -43,6 +43,7 @@ from districts.projection.events import (
     MarketRegistered,
     ServiceRegistered,
     ServiceRemoved,
+    ServiceUpdated,
     ShopRegistered,
     ShopStatusChanged,
     SpuntaAssigned,
@@ -105,6 +106,9 @@ def _recognised_changes(payload: HistoricRecognised) -> list[Change]:
 
 
 def _service_changes(payload: ServiceRegistered | ServiceRemoved) -> list[Change]:
+    """A service's fields as last-writer-wins registers: registration is version 1, each change of
+    hours the offer's own version (2, 3, …), and removal sets only ``removed``, which no change of
+    hours touches, so hours arriving after a removal cannot bring the service back."""
     target = entity_id(EntityType.SERVICE, payload.service_id)
     if isinstance(payload, ServiceRemoved):
         values: dict[str, FieldValue] = {"shop_id": payload.shop_id, "removed": True}
@@ -115,8 +119,10 @@ def _service_changes(payload: ServiceRegistered | ServiceRemoved) -> list[Change
         "weekly_minutes": payload.weekly_minutes,
         "evening_minutes": payload.evening_minutes,
         "weekend_minutes": payload.weekend_minutes,
-        "removed": False,
     }
+    if isinstance(payload, ServiceUpdated):
+        return [Change(target, EntityType.SERVICE, payload.version, values)]
+    values["removed"] = False
     return [Change(target, EntityType.SERVICE, SERVICE_REGISTERED_VERSION, values)]
 
 

@@ -179,6 +179,13 @@ class ServiceRegistered(_ShopEvent):
     at: datetime | None = None
 
 
+class ServiceUpdated(ServiceRegistered):
+    """New hours of a service on offer: its weekly totals as of the offer's ``version`` (2 and up)."""
+
+    event_type = "shops.service.updated.v1"
+    version: int = Field(ge=2)
+
+
 class ServiceRemoved(_ShopEvent):
     event_type = "shops.service.removed.v1"
     service_id: IdText
