@@ -12,8 +12,10 @@ import re
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Path
+from fastapi import Depends, Header, Path, Response
 from pydantic import BeforeValidator, WithJsonSchema
+
+from shared.i18n import language
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
@@ -40,3 +42,16 @@ Moment = Annotated[
     BeforeValidator(_iso_text),
     WithJsonSchema({"type": "string", "pattern": MOMENT_PATTERN, "examples": ["2026-12-05T10:00:00+01:00"]}),
 ]
+
+
+def _chosen_language(response: Response, accept_language: Annotated[str | None, Header(max_length=200)] = None) -> str:
+    """The caller's language for words in a body (Italian unless ``Accept-Language`` prefers English),
+    said back in ``Content-Language``."""
+    chosen = language(accept_language)
+    response.headers["Content-Language"] = chosen
+    response.headers["Vary"] = "Accept-Language"
+    return chosen
+
+
+# a route whose answer holds words a person reads takes this and picks each text's language with it
+ChosenLanguage = Annotated[str, Depends(_chosen_language)]

@@ -85,7 +85,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
         headers = {"Retry-After": RETRY_AFTER_S} if exc.status == 503 else {}
         if exc.said is None:
-            return problem(exc.status, exc.detail, instance_of(request.scope), exc.kind, headers=headers or None, **exc.extra)
+            return problem(
+                exc.status, exc.detail, instance_of(request.scope), exc.kind, headers=headers or None, **exc.extra
+            )
         lang = language(request.headers.get("accept-language"))
         extra = exc.localized_extra(lang)
         headers.update({"Content-Language": lang, "Vary": "Accept-Language"})

@@ -248,7 +248,7 @@ async def test_office_publishes_scores_and_awards_a_call(seeded: Platform, brows
         await expect(rows.nth(0)).to_contain_text("Bruno Formaggi")
         await expect(rows.nth(0).get_by_test_id(f"outcome-{bruno_app}")).to_have_text("✓ Assegnato")
         await expect(rows.nth(1).get_by_test_id(f"outcome-{anna_app}")).to_have_text("✗ Escluso")
-        await expect(rows.nth(1)).to_contain_text("none of its preferred stalls")
+        await expect(rows.nth(1)).to_contain_text("nessuno dei posteggi preferiti")
         await expect(rows.nth(0)).to_contain_text("Laboratori per le scuole")
         await expect(detail.get_by_test_id("surface-verdict")).to_have_text(
             "✓ Entro il limite di 1/5 della superficie."

@@ -138,7 +138,11 @@ async def test_call_is_ranked_and_awarded_within_the_food_service_cap(markets: M
         (3, "pizza", "skipped", None),
         (4, "panetteria", "awarded", "2"),
     ]
-    assert "over the cap of 20.0 m²" in ranking["items"][0]["reason"]
+    assert "oltre il limite di 20,0 m²" in ranking["items"][0]["reason"], "Italian unless asked otherwise"
+    english = await http.get(f"{calls}/ranking", headers={"Accept-Language": "en-GB,en;q=0.9,it;q=0.5"})
+    assert english.headers["content-language"] == "en"
+    assert "over the cap of 20.0 m²" in english.json()["items"][0]["reason"]
+    assert english.json()["tie_break"].startswith("higher score first")
     assert ranking["provisional"] is False and ranking["surface_after"]["food_service_m2"] == 20
     assert [b["points"] for b in ranking["items"][1]["breakdown"]] == [36, 15, 10, 5]
     public = (await http.get(f"{calls}/ranking")).json()
@@ -157,7 +161,7 @@ async def test_call_is_ranked_and_awarded_within_the_food_service_cap(markets: M
         json={"holder": "Caffè", "category": "food_service", "start": "2026-01-01", "end": "2030-01-01"},
         headers=office,
     )
-    assert over_cap.status_code == 409 and "over the cap" in over_cap.json()["detail"]
+    assert over_cap.status_code == 409 and "oltre il limite" in over_cap.json()["detail"]
     listed = (await http.get("/markets/wagner/calls")).json()
     assert listed["total"] == 1 and listed["items"][0]["status"] == "awarded"
 

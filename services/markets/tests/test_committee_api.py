@@ -192,7 +192,7 @@ async def test_the_committee_decides_the_ranking_and_keeps_every_evaluation(mark
             (numbers["anna"], 40, "skipped"),
         ]
         assert all(i["applicant"] is None and i["holder"] is None for i in items)
-        assert items[2]["reason"].startswith("ranked 3rd with 40 points")
+        assert items[2]["reason"].startswith("3ª in graduatoria con 40 punti")
         assert items[1]["breakdown"][1]["reason"] == "impatto sociale 4"
         text = public.text
         for name in ("anna", "bruno", "carla", "Frutta", "Formaggi", "Fiori", "commissione"):

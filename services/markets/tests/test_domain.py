@@ -115,8 +115,10 @@ def test_food_service_may_use_at_most_a_fifth_of_the_market_surface() -> None:
     surface = Surface.of(market)
     assert (surface.total_m2, surface.food_service_m2, surface.food_service_cap_m2) == (100, 12, 20)
     check_food_service_cap(market[1], StallCategory.FOOD_SERVICE, market)  # 12 + 8 = 20: exactly the cap
-    with pytest.raises(Conflict, match=r"would be 21\.0 m², over the cap of 20\.0 m²"):
+    with pytest.raises(Conflict) as refused:
         check_food_service_cap(market[2], StallCategory.FOOD_SERVICE, market)
+    assert "would be 21.0 m², over the cap of 20.0 m²" in refused.value.detail_in("en")
+    assert "sarebbe di 21,0 m², oltre il limite di 20,0 m²" in refused.value.detail_in("it")
     check_food_service_cap(market[2], StallCategory.FOOD, market)
     # a vacant stall labelled food service uses no food-service surface until it is assigned
     labelled = [*market[1:], replace(market[0], concession=None, status=VACANT)]

@@ -118,7 +118,8 @@ def test_ranking_orders_by_score_and_breaks_ties_by_time_then_name() -> None:
         (4, "carla", None),
     ]
     assert ranking.entries[3].outcome is Outcome.SKIPPED
-    assert "already went to a higher-ranked application" in ranking.entries[3].reason
+    assert "already went to a higher-ranked application" in ranking.entries[3].reason.en
+    assert "già andati a domande meglio classificate" in ranking.entries[3].reason.it
     again = rank_applications_of(call(), list(reversed(applications)), market())
     assert again == ranking, "the same applications in any order give the same ranking"
 
@@ -129,8 +130,9 @@ def test_preferences_are_taken_in_order_while_free() -> None:
         [app("anna", 90, prefs=("2", "1")), app("bruno", 80, prefs=("2",)), app("carla", 70, prefs=("2", "3"))],
         market(),
     )
-    outcome = {e.applicant: (e.stall, e.reason) for e in ranking.entries}
+    outcome = {e.applicant: (e.stall, e.reason.en) for e in ranking.entries}
     assert outcome["anna"] == ("2", "ranked 1st with 66 points; gets stall 2 (preference 1)")
+    assert ranking.entries[0].reason.it == "1ª in graduatoria con 66 punti; ottiene il posteggio 2 (preferenza 1)"
     assert outcome["bruno"][0] is None and "none of its preferred stalls (2)" in outcome["bruno"][1]
     assert outcome["carla"][0] == "3"
 
@@ -156,8 +158,9 @@ def test_food_service_over_the_cap_is_skipped_and_the_next_application_is_taken(
         "panetteria": (Outcome.AWARDED, "2"),
     }
     bistrot = ranking.entries[0]
-    assert "food-service surface would be 22.0 m², over the cap of 20.0 m²" in bistrot.reason
-    assert "over the cap" in ranking.entries[2].reason
+    assert "food-service surface would be 22.0 m², over the cap of 20.0 m²" in bistrot.reason.en
+    assert "somministrazione sarebbe di 22,0 m², oltre il limite di 20,0 m²" in bistrot.reason.it
+    assert "over the cap" in ranking.entries[2].reason.en
     assert (ranking.surface_before.food_service_m2, ranking.surface_after.food_service_m2) == (10, 20)
 
 
@@ -282,3 +285,4 @@ def test_a_ranking_stored_in_the_earlier_public_shape_is_read_back() -> None:
         "1",
         36,
     )
+    assert entry.reason.en == entry.reason.it == "ranked 1st with 66 points; gets stall 1", "the one text it had"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from districts.interventions.domain import Target, sentence
 from districts.interventions.schemas import ImpactPublic, InterventionCreate, InterventionPublic
@@ -12,30 +12,12 @@ from districts.interventions.service import InterventionsService
 from shared.app import provide
 from shared.identity import OfficePrincipal
 from shared.web.pagination import Limit, Offset, Page
-from shared.web.params import Slug
+from shared.web.params import ChosenLanguage, Slug
 from shared.web.problems import CONFLICT
 
 router = APIRouter(tags=["interventions"])
 
 Interventions = Annotated[InterventionsService, Depends(provide(InterventionsService))]
-LANGUAGES = ("it", "en")
-
-
-def language_of(header: str | None) -> str:
-    """The first of Italian or English the ``Accept-Language`` header prefers; Italian by default."""
-    ranked: list[tuple[float, int, str]] = []
-    for position, part in enumerate((header or "").split(",")):
-        tag, _, params = part.strip().partition(";")
-        quality = 1.0
-        if params.strip().startswith("q="):
-            try:
-                quality = float(params.strip()[2:])
-            except ValueError:
-                quality = 0.0
-        primary = tag.strip().lower().split("-")[0]
-        if primary in LANGUAGES and quality > 0:
-            ranked.append((-quality, position, primary))
-    return min(ranked)[2] if ranked else "it"
 
 
 @router.post(
@@ -80,13 +62,9 @@ async def get_intervention(code: Slug, service: Interventions) -> InterventionPu
 async def get_impact(
     code: Slug,
     service: Interventions,
-    response: Response,
+    language: ChosenLanguage,
     metric: Annotated[str, Query(max_length=64)] = "vitality_index",
     window_days: Annotated[int, Query(ge=1, le=92)] = 30,
-    accept_language: Annotated[str | None, Header(max_length=200)] = None,
 ) -> ImpactPublic:
     intervention, result = await service.impact(code, metric, window_days)
-    language = language_of(accept_language)
-    response.headers["Content-Language"] = language
-    response.headers["Vary"] = "Accept-Language"
     return ImpactPublic.of(intervention, result, sentence(intervention, result, language), language)

@@ -23,7 +23,7 @@ from shared.errors import Forbidden, InvalidInput
 from shared.i18n import Said
 from shared.identity import CurrentPrincipal, OfficePrincipal, Principal, Role, optional_principal
 from shared.web.pagination import Limit, Offset, Page
-from shared.web.params import Slug
+from shared.web.params import ChosenLanguage, Slug
 from shared.web.problems import CONFLICT
 
 Calls = Annotated[CallsService, Depends(provide(CallsService))]
@@ -165,8 +165,8 @@ async def evaluations(
     responses=CONFLICT,
     tags=CALLS,
 )
-async def award(call_id: Slug, calls: Calls, principal: OfficePrincipal) -> RankingPublic:
-    return RankingPublic.of(await calls.award(call_id, principal.username), names=True)
+async def award(call_id: Slug, calls: Calls, principal: OfficePrincipal, language: ChosenLanguage) -> RankingPublic:
+    return RankingPublic.of(await calls.award(call_id, principal.username), names=True, language=language)
 
 
 @router.get(
@@ -175,6 +175,6 @@ async def award(call_id: Slug, calls: Calls, principal: OfficePrincipal) -> Rank
     "names for the office only)",
     tags=CALLS,
 )
-async def ranking(call_id: Slug, calls: Calls, viewer: Viewer) -> RankingPublic:
+async def ranking(call_id: Slug, calls: Calls, viewer: Viewer, language: ChosenLanguage) -> RankingPublic:
     names = viewer is not None and viewer.is_office
-    return RankingPublic.of(await calls.ranking(call_id, viewer), names=names)
+    return RankingPublic.of(await calls.ranking(call_id, viewer), names=names, language=language)

@@ -22,7 +22,10 @@ from markets.stalls.domain import Stall, StallCategory, Surface
 from shared.errors import Conflict, Forbidden, InvalidInput
 from shared.i18n import Said
 
-TIE_BREAK = "higher score first; on equal scores the earlier application, then the applicant name in alphabetical order"
+TIE_BREAK = Said(
+    it="prima il punteggio più alto; a parità, la domanda presentata prima, poi il nome del richiedente in ordine alfabetico",
+    en="higher score first; on equal scores the earlier application, then the applicant name in alphabetical order",
+)
 SCORE_DECIMALS = 4
 
 
@@ -241,7 +244,7 @@ class RankedApplication:
     breakdown: tuple[ScoreLine, ...]
     outcome: Outcome
     stall: str | None
-    reason: str
+    reason: Said
     application: str = ""
 
 
@@ -266,6 +269,10 @@ def _ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
+def _placed(rank: int, points: float) -> Said:
+    return Said(it=f"{rank}ª in graduatoria con {points:g} punti", en=f"ranked {_ordinal(rank)} with {points:g} points")
+
+
 def rank_applications(
     call: Call, applications: Sequence[Application], latest: Mapping[str, Evaluation], market_stalls: Sequence[Stall]
 ) -> Ranking:
@@ -283,20 +290,29 @@ def rank_applications(
     )
     entries: list[RankedApplication] = []
     for rank, (points, breakdown, application) in enumerate(scored, start=1):
-        placed = f"ranked {_ordinal(rank)} with {points:g} points"
-        stall, reason = _choose_stall(application, call, free, by_number, surface)
+        placed = _placed(rank, points)
+        stall, note = _choose_stall(application, call, free, by_number, surface)
         if stall is None:
-            entries.append(_ranked(rank, application, points, breakdown, None, f"{placed}; {reason}"))
+            reason = Said(it=f"{placed.it}; {note.it}", en=f"{placed.en}; {note.en}")
+            entries.append(_ranked(rank, application, points, breakdown, None, reason))
             continue
         free.remove(stall)
         if application.category is StallCategory.FOOD_SERVICE:
             surface = surface.with_food_service(by_number[stall].area_m2)
-        entries.append(_ranked(rank, application, points, breakdown, stall, f"{placed}; gets stall {stall}{reason}"))
+        reason = Said(
+            it=f"{placed.it}; ottiene il posteggio {stall}{note.it}", en=f"{placed.en}; gets stall {stall}{note.en}"
+        )
+        entries.append(_ranked(rank, application, points, breakdown, stall, reason))
     return Ranking(tuple(entries), unavailable, surface_before, surface)
 
 
 def _ranked(
-    rank: int, application: Application, points: float, breakdown: tuple[ScoreLine, ...], stall: str | None, reason: str
+    rank: int,
+    application: Application,
+    points: float,
+    breakdown: tuple[ScoreLine, ...],
+    stall: str | None,
+    reason: Said,
 ) -> RankedApplication:
     outcome = Outcome.SKIPPED if stall is None else Outcome.AWARDED
     who = application.applicant, application.holder, application.category
@@ -305,24 +321,33 @@ def _ranked(
 
 def _choose_stall(
     application: Application, call: Call, free: list[str], by_number: Mapping[str, Stall], surface: Surface
-) -> tuple[str | None, str]:
+) -> tuple[str | None, Said]:
     """The stall the application takes and a note on the choice, or None and why it gets none."""
     if not free:
-        return None, "every stall of the call already went to a higher-ranked application"
+        return None, Said(
+            it="tutti i posteggi del bando sono già andati a domande meglio classificate",
+            en="every stall of the call already went to a higher-ranked application",
+        )
     wanted = application.preferences or call.stalls
     candidates = [n for n in wanted if n in free]
     if not candidates:
-        return None, f"none of its preferred stalls ({', '.join(wanted)}) is still free"
-    refusal = ""
+        listed = ", ".join(wanted)
+        return None, Said(
+            it=f"nessuno dei posteggi preferiti ({listed}) è ancora libero",
+            en=f"none of its preferred stalls ({listed}) is still free",
+        )
+    refusal = None
     for number in candidates:
         if application.category is StallCategory.FOOD_SERVICE:
-            refusal = surface.food_service_refusal(by_number[number].area_m2) or ""
+            refusal = surface.food_service_refusal(by_number[number].area_m2)
             if refusal:
                 continue
         if application.preferences:
-            return number, f" (preference {application.preferences.index(number) + 1})"
-        return number, ""
-    return None, f"skipped: {refusal}"
+            preference = application.preferences.index(number) + 1
+            return number, Said(it=f" (preferenza {preference})", en=f" (preference {preference})")
+        return number, Said(it="", en="")
+    assert refusal is not None, "a free candidate is only passed over for the food-service cap"
+    return None, Said(it=f"esclusa: {refusal.it}", en=f"skipped: {refusal.en}")
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from markets.stalls.events import SOURCE
 from shared.events import EventData
@@ -18,7 +18,8 @@ class AwardedStall(BaseModel):
 
 class SkippedApplication(BaseModel):
     applicant: str
-    reason: str
+    reason: str = Field(description="why the application got no stall, in English")
+    reason_it: str = Field(description="the same in Italian")
 
 
 class CallAwarded(EventData):

@@ -176,7 +176,7 @@ class RankingEntryPublic(BaseModel):
     breakdown: list[ScoreLinePublic]
     outcome: Outcome
     stall: str | None
-    reason: str
+    reason: str = Field(description="the place, the stall or why none, in the language asked for")
 
 
 class RankingPublic(BaseModel):
@@ -192,8 +192,9 @@ class RankingPublic(BaseModel):
     unscored: list[str] = Field(description="applications the committee has not scored yet (not ranked)")
 
     @classmethod
-    def of(cls, standing: CallRanking, *, names: bool) -> RankingPublic:
-        """The ranking; with ``names`` false (anyone but the office) no account or business is named."""
+    def of(cls, standing: CallRanking, *, names: bool, language: str) -> RankingPublic:
+        """The ranking, its words in ``language``; with ``names`` false (anyone but the office) no account or
+        business is named."""
         ranking = standing.ranking
         hidden = {} if names else {"applicant": None, "holder": None}
         return cls.model_validate(
@@ -202,11 +203,13 @@ class RankingPublic(BaseModel):
                 "market_id": standing.call.market_id,
                 "status": standing.status,
                 "provisional": standing.provisional,
-                "tie_break": TIE_BREAK,
+                "tie_break": TIE_BREAK.in_(language),
                 "unavailable_stalls": ranking.unavailable_stalls,
                 "surface_before": SurfacePublic.of(ranking.surface_before),
                 "surface_after": SurfacePublic.of(ranking.surface_after),
-                "items": [{**asdict(entry), **hidden} for entry in ranking.entries],
+                "items": [
+                    {**asdict(entry), "reason": entry.reason.in_(language), **hidden} for entry in ranking.entries
+                ],
                 "unscored": standing.unscored,
             }
         )

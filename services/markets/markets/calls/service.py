@@ -264,7 +264,8 @@ class CallsService:
                         for e in ranking.awarded
                     ],
                     skipped=[
-                        events.SkippedApplication(applicant=e.applicant, reason=e.reason) for e in ranking.skipped
+                        events.SkippedApplication(applicant=e.applicant, reason=e.reason.en, reason_it=e.reason.it)
+                        for e in ranking.skipped
                     ],
                     actor=actor,
                     at=now,

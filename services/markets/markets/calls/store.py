@@ -120,7 +120,7 @@ def _ranking_doc(ranking: Ranking) -> Document:
                 "breakdown": [asdict(line) for line in e.breakdown],
                 "outcome": e.outcome.value,
                 "stall": e.stall,
-                "reason": e.reason,
+                "reason": {"it": e.reason.it, "en": e.reason.en},
                 "application": e.application,
             }
             for e in ranking.entries
@@ -141,7 +141,7 @@ def _ranking(doc: Document) -> Ranking:
                 breakdown=tuple(ScoreLine(**line) for line in e["breakdown"]),
                 outcome=Outcome(e["outcome"]),
                 stall=e["stall"],
-                reason=e["reason"],
+                reason=_said(e["reason"]),
                 application=e.get("application", ""),
             )
             for e in doc["items"]
@@ -150,6 +150,11 @@ def _ranking(doc: Document) -> Ranking:
         surface_before=Surface(doc["surface_before"]["total_m2"], doc["surface_before"]["food_service_m2"]),
         surface_after=Surface(doc["surface_after"]["total_m2"], doc["surface_after"]["food_service_m2"]),
     )
+
+
+def _said(stored: str | dict[str, str]) -> Said:
+    """A stored reason: both languages, or (rankings stored before) the English text alone."""
+    return Said(**stored) if isinstance(stored, dict) else Said(it=stored, en=stored)
 
 
 def _applied_already(applicant: str, number: str) -> Conflict:

@@ -20,6 +20,7 @@ from typing import Any
 
 from markets.concessions.domain import Concession
 from shared.errors import Conflict
+from shared.i18n import Said
 from shared.places import Location, OpeningInterval
 
 FOOD_SERVICE_SHARE = Fraction(1, 5)
@@ -192,14 +193,20 @@ class Surface:
     def food_service_cap_m2(self) -> float:
         return self.total_m2 * float(FOOD_SERVICE_SHARE)
 
-    def food_service_refusal(self, area_m2: float) -> str | None:
+    def food_service_refusal(self, area_m2: float) -> Said | None:
         """Why ``area_m2`` more of food service would break the cap (None when it fits)."""
         after = self.food_service_m2 + area_m2
         if after <= self.food_service_cap_m2 + SURFACE_EPSILON_M2:
             return None
-        return (
-            f"food-service surface would be {after:.1f} m², over the cap of {self.food_service_cap_m2:.1f} m² "
-            f"(1/5 of the market's {self.total_m2:.1f} m²)"
+        after_m2, cap_m2, total_m2 = f"{after:.1f}", f"{self.food_service_cap_m2:.1f}", f"{self.total_m2:.1f}"
+        it = {
+            name: value.replace(".", ",") for name, value in (("after", after_m2), ("cap", cap_m2), ("total", total_m2))
+        }
+        return Said(
+            it=f"la superficie per la somministrazione sarebbe di {it['after']} m², oltre il limite di {it['cap']} m² "
+            f"(1/5 dei {it['total']} m² del mercato)",
+            en=f"food-service surface would be {after_m2} m², over the cap of {cap_m2} m² "
+            f"(1/5 of the market's {total_m2} m²)",
         )
 
     def with_food_service(self, area_m2: float) -> Surface:
