@@ -42,6 +42,8 @@ EXPECTED = {
     "markets.concession.transferred.v1",
     "markets.concession.revoked.v1",
     "markets.concession.expired.v1",
+    "markets.call.published.v1",
+    "markets.call.application_submitted.v1",
     "markets.call.application_evaluated.v1",
     "markets.call.awarded.v1",
     "shops.shop.registered.v1",

@@ -64,17 +64,23 @@ async def test_call_is_ranked_and_awarded_within_the_food_service_cap(markets: M
     body = {"title": "Bando box liberi", "stalls": ["2", "1"], "criteria": CRITERIA, "deadline": DEADLINE.isoformat()}
     assert (await http.post("/markets/wagner/calls", json=body, headers=markets.operator("wagner"))).status_code == 403
     taken = await http.post("/markets/wagner/calls", json={**body, "stalls": ["9"]}, headers=office)
-    assert taken.status_code == 409 and "assigned to Frutta Colombo" in taken.json()["detail"]
+    assert taken.status_code == 409 and "assegnato a Frutta Colombo" in taken.json()["detail"]
     past = await http.post("/markets/wagner/calls", json={**body, "deadline": "2020-01-01T00:00:00Z"}, headers=office)
-    assert past.status_code == 422 and past.json()["errors"][0]["field"] == "body.deadline"
+    assert past.status_code == 422 and past.json()["errors"][0] == {
+        "field": "body.deadline",
+        "message": "deve essere nel futuro",
+    }
     twice = await http.post("/markets/wagner/calls", json={**body, "criteria": CRITERIA[:1] * 2}, headers=office)
     assert twice.status_code == 422
     published = await http.post("/markets/wagner/calls", json=body, headers=office)
     assert published.status_code == 201, published.text
     call = published.json()
     assert call["status"] == "open" and call["stalls"] == ["2", "1"] and call["concession_years"] == 20
-    overlapping = await http.post("/markets/wagner/calls", json={**body, "stalls": ["1", "3"]}, headers=office)
-    assert overlapping.status_code == 409 and "already offered" in overlapping.json()["detail"]
+    overlapping = await http.post(
+        "/markets/wagner/calls", json={**body, "stalls": ["1", "3"]}, headers={**office, "Accept-Language": "en"}
+    )
+    assert overlapping.status_code == 409 and "already offered by call" in overlapping.json()["detail"]
+    assert overlapping.json()["call"] == call["id"]
 
     calls = f"/calls/{call['id']}"
     applicants = [
@@ -119,7 +125,7 @@ async def test_call_is_ranked_and_awarded_within_the_food_service_cap(markets: M
     provisional = (await http.get(f"{calls}/ranking", headers=office)).json()
     assert provisional["provisional"] is True and len(provisional["items"]) == 4
     early = await http.post(f"{calls}/award", headers=office)
-    assert early.status_code == 409 and "after the deadline" in early.json()["detail"]
+    assert early.status_code == 409 and "si aggiudica dopo la scadenza" in early.json()["detail"]
     assert (await http.get(calls)).json()["applications"] == 4
 
     markets.clock.fixed = DEADLINE + timedelta(minutes=1)
@@ -165,7 +171,7 @@ async def test_call_is_ranked_and_awarded_within_the_food_service_cap(markets: M
     listed = (await http.get("/markets/wagner/calls")).json()
     assert listed["total"] == 1 and listed["items"][0]["status"] == "awarded"
 
-    events = await markets.events(at_least=15)
+    events = await markets.events(at_least=20)
     awarded_event = next(e for e in events if e.type == "markets.call.awarded.v1")
     assert awarded_event.subject == call["id"]
     assert awarded_event.data["awarded"] == [
@@ -173,5 +179,13 @@ async def test_call_is_ranked_and_awarded_within_the_food_service_cap(markets: M
         {"number": "2", "applicant": "panetteria", "score": ranking["items"][3]["score"]},
     ]
     assert [s["applicant"] for s in awarded_event.data["skipped"]] == ["bistrot", "pizza"]
+    assert "over the cap" in awarded_event.data["skipped"][0]["reason"]
+    assert "oltre il limite" in awarded_event.data["skipped"][0]["reason_it"]
+    published_event = next(e for e in events if e.type == "markets.call.published.v1")
+    assert (published_event.subject, published_event.data["stalls"]) == (call["id"], ["2", "1"])
+    assert [c["name"] for c in published_event.data["criteria"]] == [c["name"] for c in CRITERIA]
+    submitted = [e for e in events if e.type == "markets.call.application_submitted.v1"]
+    assert sorted(e.data["applicant"] for e in submitted) == ["bistrot", "enoteca", "panetteria", "pizza"]
+    assert all(e.data["call_id"] == call["id"] and "score" not in e.data for e in submitted)
     assigned = [e.subject for e in events if e.type == "markets.stall.assigned.v1"]
     assert assigned[-2:] == ["wagner/1", "wagner/2"]

@@ -183,8 +183,10 @@ def test_applications_must_match_the_published_call() -> None:
         with pytest.raises(InvalidInput) as error:
             c.check_application(application, T0)
         assert error.value.extra["errors"][0]["field"] == field
-    with pytest.raises(Conflict, match="applications closed"):
+    with pytest.raises(Conflict) as closed:
         c.check_application(app("late", 50).application, DEADLINE)
+    assert "applications closed" in closed.value.detail_in("en")
+    assert "le domande si sono chiuse" in closed.value.detail_in("it")
 
 
 def test_the_committee_scores_every_criterion_within_its_maximum_with_a_reason() -> None:
@@ -238,13 +240,15 @@ def test_the_latest_evaluation_counts_and_unscored_applications_block_the_award(
 def test_a_call_is_awarded_once_and_only_after_its_deadline() -> None:
     c = call()
     assert c.status(T0) is CallStatus.OPEN and c.status(DEADLINE) is CallStatus.CLOSED
-    with pytest.raises(Conflict, match="award it after the deadline"):
+    with pytest.raises(Conflict, match="si aggiudica dopo la scadenza"):
         c.check_awardable(T0)
     c.check_awardable(DEADLINE)
     awarded = replace(c, awarded_at=DEADLINE)
     assert awarded.status(DEADLINE) is CallStatus.AWARDED
-    with pytest.raises(Conflict, match="already been awarded"):
+    with pytest.raises(Conflict) as refused:
         awarded.check_awardable(DEADLINE + timedelta(days=1))
+    assert refused.value.detail_in("en") == "the call has already been awarded"
+    assert refused.value.detail_in("it") == "il bando è già stato aggiudicato"
 
 
 def test_a_ranking_stored_in_the_earlier_public_shape_is_read_back() -> None:

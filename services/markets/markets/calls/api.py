@@ -57,6 +57,7 @@ async def publish_call(market_id: Slug, body: CallCreate, calls: Calls, principa
         categories=body.categories,
         deadline=body.deadline,
         concession_years=body.concession_years,
+        actor=principal.username,
     )
     return CallPublic.of(call)
 

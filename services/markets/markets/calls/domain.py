@@ -123,13 +123,27 @@ class Call:
         """Refuse an application the call cannot take (closed, or not matching what it published)."""
         status = self.status(now)
         if status is not CallStatus.OPEN:
-            raise Conflict(f"the call is {status}: applications closed at {self.deadline.isoformat()}")
+            closed_at = self.deadline.isoformat()
+            raise Conflict(
+                Said(
+                    it=f"il bando non è aperto ({status}): le domande si sono chiuse il {closed_at}",
+                    en=f"the call is {status}: applications closed at {closed_at}",
+                )
+            )
         if self.categories and application.category not in self.categories:
             allowed = ", ".join(self.categories)
-            raise InvalidInput("body.category", f"this call is for {allowed} only")
+            raise InvalidInput(
+                "body.category", Said(it=f"questo bando è solo per {allowed}", en=f"this call is for {allowed} only")
+            )
         for number in application.preferences:
             if number not in self.stalls:
-                raise InvalidInput("body.stalls", f"stall {number} is not part of this call")
+                raise InvalidInput(
+                    "body.stalls",
+                    Said(
+                        it=f"il posteggio {number} non fa parte di questo bando",
+                        en=f"stall {number} is not part of this call",
+                    ),
+                )
 
     def check_evaluation(self, application: Application, evaluation: Evaluation) -> None:
         """Refuse an evaluation the committee cannot give (wrong call, own application, incomplete scores)."""
@@ -189,9 +203,15 @@ class Call:
     def check_awardable(self, now: datetime, still_unscored: Sequence[str] = ()) -> None:
         status = self.status(now)
         if status is CallStatus.OPEN:
-            raise Conflict(f"the call is open until {self.deadline.isoformat()}: award it after the deadline")
+            until = self.deadline.isoformat()
+            raise Conflict(
+                Said(
+                    it=f"il bando è aperto fino al {until}: si aggiudica dopo la scadenza",
+                    en=f"the call is open until {until}: award it after the deadline",
+                )
+            )
         if status is CallStatus.AWARDED:
-            raise Conflict("the call has already been awarded")
+            raise Conflict(Said(it="il bando è già stato aggiudicato", en="the call has already been awarded"))
         if still_unscored:
             listed = ", ".join(still_unscored)
             raise Conflict(

@@ -67,10 +67,11 @@ class CallsService:
         categories: Sequence[StallCategory],
         deadline: datetime,
         concession_years: int,
+        actor: str,
     ) -> CallOverview:
         now = self.clock()
         if deadline <= now:
-            raise InvalidInput("body.deadline", "must be in the future")
+            raise InvalidInput("body.deadline", Said(it="deve essere nel futuro", en="must be in the future"))
         call = Call(
             id=f"{market_id}-{secrets.token_hex(4)}",
             market_id=market_id,
@@ -89,9 +90,32 @@ class CallsService:
             offered = {s.number: s for s in await self.markets.stalls_of([market_id], uow.session)}
             self._check_stalls_on_offer(call, offered)
             for other in await self.store.live_calls_with_stalls(market_id, call.stalls, uow.session):
-                shared = sorted(set(other.stalls) & set(call.stalls))
-                raise Conflict(f"stalls {', '.join(shared)} are already offered by call {other.id}")
+                listed = ", ".join(sorted(set(other.stalls) & set(call.stalls)))
+                raise Conflict(
+                    Said(
+                        it=f"i posteggi {listed} sono già offerti dal bando {other.id}",
+                        en=f"stalls {listed} are already offered by call {other.id}",
+                    ),
+                    call=other.id,
+                )
             await self.store.insert_call(call, uow.session)
+            criteria = [
+                events.PublishedCriterion(name=c.name, weight=c.weight, max_points=c.max_points) for c in call.criteria
+            ]
+            uow.emit(
+                events.CallPublished(
+                    call_id=call.id,
+                    market_id=market_id,
+                    title=title,
+                    stalls=list(call.stalls),
+                    categories=[c.value for c in call.categories],
+                    criteria=criteria,
+                    deadline=deadline,
+                    concession_years=concession_years,
+                    actor=actor,
+                    at=now,
+                )
+            )
 
         await self.outbox.run(work)
         return CallOverview(call, call.status(now), 0)
@@ -101,9 +125,20 @@ class CallsService:
         for number in call.stalls:
             stall = stalls.get(number)
             if stall is None:
-                raise InvalidInput("body.stalls", f"stall {number} does not exist in market {call.market_id!r}")
+                raise InvalidInput(
+                    "body.stalls",
+                    Said(
+                        it=f"il posteggio {number} non esiste nel mercato {call.market_id!r}",
+                        en=f"stall {number} does not exist in market {call.market_id!r}",
+                    ),
+                )
             if stall.assigned:
-                raise Conflict(f"stall {number} is assigned to {stall.holder}: a call offers free stalls only")
+                raise Conflict(
+                    Said(
+                        it=f"il posteggio {number} è assegnato a {stall.holder}: un bando offre solo posteggi liberi",
+                        en=f"stall {number} is assigned to {stall.holder}: a call offers free stalls only",
+                    )
+                )
 
     async def get(self, call_id: str) -> CallOverview:
         call, _ = await self.store.get_call(call_id)
@@ -150,6 +185,19 @@ class CallsService:
             call, _ = await self.store.get_call(call_id, uow.session)
             call.check_application(application, now)
             await self.store.insert_application(application, uow.session)
+            uow.emit(
+                events.ApplicationSubmitted(
+                    call_id=call_id,
+                    application_id=application.id,
+                    applicant=application.applicant,
+                    holder=application.holder,
+                    category=application.category.value,
+                    preferences=list(application.preferences),
+                    documents=len(application.documents),
+                    filed_by=application.filer,
+                    at=now,
+                )
+            )
 
         await self.outbox.run(work)
         return application
@@ -233,9 +281,19 @@ class CallsService:
             return CallRanking(call, status, awarded)
         if status is CallStatus.OPEN:
             if viewer is None:
-                raise Unauthorized("the ranking of an open call is for the commerce office: log in")
+                raise Unauthorized(
+                    Said(
+                        it="la graduatoria di un bando aperto è riservata all'ufficio commercio: accedi",
+                        en="the ranking of an open call is for the commerce office: log in",
+                    )
+                )
             if not viewer.is_office:
-                raise Forbidden("the ranking is published after the deadline")
+                raise Forbidden(
+                    Said(
+                        it="la graduatoria si pubblica dopo la scadenza",
+                        en="the ranking is published after the deadline",
+                    )
+                )
         applications = await self.store.applications_to(call_id)
         latest = latest_evaluations(await self.store.evaluations_to(call_id))
         stalls = await self.markets.stalls_of([call.market_id])

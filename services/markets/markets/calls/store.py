@@ -192,7 +192,7 @@ class CallStore:
         """The call and, once awarded, the ranking it was awarded with."""
         doc = await self.calls.find_one({"_id": call_id}, session=session)
         if doc is None:
-            raise NotFound(f"no call {call_id!r}")
+            raise NotFound(Said(it=f"nessun bando {call_id!r}", en=f"no call {call_id!r}"))
         result = doc.get("result")
         return _call(doc), _ranking(result) if result else None
 
