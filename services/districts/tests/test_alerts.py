@@ -52,9 +52,9 @@ def test_historic_closures_vitality_drop_and_missing_services() -> None:
 
 def test_an_alert_no_longer_monitored_is_resolved() -> None:
     decisions = decide(readings(Kpis(), Thresholds(), None), {"low_occupancy", "service_missing:ritiro_pacchi"})
-    assert sorted((d.action, d.reading.key, d.reading.detail) for d in decisions) == [
-        ("resolve", "low_occupancy", "no longer monitored"),
-        ("resolve", "service_missing:ritiro_pacchi", "no longer monitored"),
+    assert sorted((d.action, d.reading.key, d.reading.detail.en, d.reading.detail.it) for d in decisions) == [
+        ("resolve", "low_occupancy", "no longer monitored", "non più monitorata"),
+        ("resolve", "service_missing:ritiro_pacchi", "no longer monitored", "non più monitorata"),
     ]
 
 
@@ -84,3 +84,11 @@ def test_vitality_peaks_are_hourly_and_expire() -> None:
     assert peak(peaks, start + timedelta(days=3), 7) == 70.0
     assert peak(peaks, start + timedelta(days=9), 7) == 50.0
     assert record_peak(peaks, start + timedelta(days=40), None) == {}
+
+
+def test_what_an_alert_says_is_written_in_italian_and_english() -> None:
+    found = {r.key: r.detail for r in readings(Kpis(stall_occupancy=0.4, vitality_index=50.5), Thresholds(), 62.0)}
+    assert found["low_occupancy"].it.startswith("occupazione dei posteggi 40% (allerta sotto ")
+    assert found["low_occupancy"].en.startswith("stall occupancy 40% (alert below ")
+    assert found["vitality_drop"].it.startswith("vitalità 50,5, 11,5 punti sotto il massimo di 62 degli ultimi 7 giorni")
+    assert found["vitality_drop"].en.startswith("vitality 50.5, 11.5 points below its 7-day high of 62")

@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Literal
 
 from districts.projection.domain import Kpis
+from shared.i18n import Said
 
 PEAK_RETENTION_DAYS = 31
 AlertState = Literal["open", "resolved"]
@@ -74,6 +75,7 @@ class AlertEntry:
     state: AlertState
     detail: str
     value: float | None = None
+    detail_it: str = ""  # the same in Italian (empty in entries stored before it was kept)
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,7 @@ class Alert:
     value: float | None
     threshold: float | None
     history: tuple[AlertEntry, ...] = field(default=())
+    detail_it: str = ""  # ``detail`` (English) in Italian
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,7 @@ class Reading:
     threshold: float | None
     breached: bool
     recovered: bool
-    detail: str
+    detail: Said
 
 
 @dataclass(frozen=True)
@@ -112,11 +115,23 @@ class Decision:
     reading: Reading
 
 
+NO_LONGER_MONITORED = Said(it="non più monitorata", en="no longer monitored")
+
+
+def _it(number: float) -> str:
+    """A number as Italian writes it (decimal comma)."""
+    return f"{number:g}".replace(".", ",")
+
+
 def _occupancy(kpis: Kpis, t: Thresholds) -> Reading | None:
     value = kpis.stall_occupancy
     if value is None:
         return None
-    detail = f"stall occupancy {value:.0%} (alert below {t.occupancy_below:.0%}, resolved from {t.occupancy_recovered_at:.0%})"
+    now, below, back = f"{value:.0%}", f"{t.occupancy_below:.0%}", f"{t.occupancy_recovered_at:.0%}"
+    detail = Said(
+        it=f"occupazione dei posteggi {now} (allerta sotto {below}, rientra da {back})",
+        en=f"stall occupancy {now} (alert below {below}, resolved from {back})",
+    )
     return Reading(
         Condition.LOW_OCCUPANCY.value,
         Condition.LOW_OCCUPANCY,
@@ -130,9 +145,10 @@ def _occupancy(kpis: Kpis, t: Thresholds) -> Reading | None:
 
 def _closures(kpis: Kpis, t: Thresholds) -> Reading:
     value = kpis.historic_closures_30d
-    detail = (
-        f"{value} historic shops closed in 30 days (alert from {t.historic_closures_at}, "
-        f"resolved at {t.historic_closures_recovered_at} or fewer)"
+    at, back = t.historic_closures_at, t.historic_closures_recovered_at
+    detail = Said(
+        it=f"{value} botteghe storiche chiuse in 30 giorni (allerta da {at}, rientra a {back} o meno)",
+        en=f"{value} historic shops closed in 30 days (alert from {at}, resolved at {back} or fewer)",
     )
     return Reading(
         Condition.HISTORIC_CLOSURES.value,
@@ -150,9 +166,12 @@ def _vitality_drop(kpis: Kpis, t: Thresholds, peak: float | None) -> Reading | N
     if current is None or peak is None:
         return None
     drop = round(max(0.0, peak - current), 1)
-    detail = (
-        f"vitality {current:g}, {drop:g} points below its {t.vitality_drop_days}-day high of {peak:g} "
-        f"(alert over {t.vitality_drop_over:g}, resolved at {t.vitality_drop_recovered_at:g} or less)"
+    days, over, back = t.vitality_drop_days, t.vitality_drop_over, t.vitality_drop_recovered_at
+    detail = Said(
+        it=f"vitalità {_it(current)}, {_it(drop)} punti sotto il massimo di {_it(peak)} degli ultimi {days} giorni "
+        f"(allerta oltre {_it(over)}, rientra a {_it(back)} o meno)",
+        en=f"vitality {current:g}, {drop:g} points below its {days}-day high of {peak:g} "
+        f"(alert over {over:g}, resolved at {back:g} or less)",
     )
     return Reading(
         Condition.VITALITY_DROP.value,
@@ -174,7 +193,10 @@ def _service(kpis: Kpis, service: str) -> Reading:
         1,
         breached=count == 0,
         recovered=count >= 1,
-        detail=f"{count} active points offer the required service {service}",
+        detail=Said(
+            it=f"{count} punti attivi offrono il servizio richiesto {service}",
+            en=f"{count} active points offer the required service {service}",
+        ),
     )
 
 
@@ -190,7 +212,7 @@ def readings(kpis: Kpis, thresholds: Thresholds, vitality_peak: float | None) ->
 
 def _unmonitored(key: str) -> Reading:
     condition = Condition(key.split(":", 1)[0])
-    return Reading(key, condition, None, None, breached=False, recovered=True, detail="no longer monitored")
+    return Reading(key, condition, None, None, breached=False, recovered=True, detail=NO_LONGER_MONITORED)
 
 
 def decide(current: list[Reading], open_keys: set[str]) -> list[Decision]:
@@ -226,7 +248,7 @@ def peak(peaks: dict[str, float], now: datetime, days: int) -> float | None:
 
 def raised(alert_id: str, district: str, reading: Reading, now: datetime) -> Alert:
     """The alert a breached reading opens."""
-    entry = AlertEntry(now, OPEN, reading.detail, reading.value)
+    entry = AlertEntry(now, OPEN, reading.detail.en, reading.value, reading.detail.it)
     return Alert(
         alert_id,
         district,
@@ -235,8 +257,9 @@ def raised(alert_id: str, district: str, reading: Reading, now: datetime) -> Ale
         OPEN,
         now,
         None,
-        reading.detail,
+        reading.detail.en,
         reading.value,
         reading.threshold,
         (entry,),
+        reading.detail.it,
     )

@@ -14,6 +14,7 @@ class AlertRaised(EventData):
     district: str
     condition: str
     detail: str
+    detail_it: str = ""
     value: float | None
     threshold: float | None
     at: datetime

@@ -70,8 +70,9 @@ class ThresholdsBody(BaseModel):
 class AlertEntryPublic(BaseModel):
     at: datetime
     state: Literal["open", "resolved"]
-    detail: str
+    detail: str = Field(description="the reading that decided this step, in English")
     value: float | None = None
+    detail_it: str = Field(default="", description="the same in Italian")
 
     @classmethod
     def of(cls, entry: AlertEntry) -> AlertEntryPublic:
@@ -86,7 +87,8 @@ class AlertPublic(BaseModel):
     state: Literal["open", "resolved"]
     raised_at: datetime
     resolved_at: datetime | None
-    detail: str
+    detail: str = Field(description="the reading that raised it, in English")
+    detail_it: str = Field(description="the same in Italian")
     value: float | None
     threshold: float | None
     history: list[AlertEntryPublic]

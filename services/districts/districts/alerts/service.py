@@ -107,18 +107,20 @@ class AlertWatch:
             alert_id, kind = alert.id, AlertRaised
         else:
             alert_id = open_alerts[r.key].id
-            await self.store.resolve_alert(alert_id, AlertEntry(now, RESOLVED, r.detail, r.value), uow.session)
+            entry = AlertEntry(now, RESOLVED, r.detail.en, r.value, r.detail.it)
+            await self.store.resolve_alert(alert_id, entry, uow.session)
             kind = AlertResolved
         uow.emit(
             kind(
                 alert_id=alert_id,
                 district=code,
                 condition=r.condition.value,
-                detail=r.detail,
+                detail=r.detail.en,
+                detail_it=r.detail.it,
                 value=r.value,
                 threshold=r.threshold,
                 at=now,
             )
         )
         self.metrics.alerts.labels(r.condition.value, decision.action).inc()
-        log.info("alert %s: %s in %s (%s)", decision.action, r.key, code, r.detail, extra={"alert_id": alert_id})
+        log.info("alert %s: %s in %s (%s)", decision.action, r.key, code, r.detail.en, extra={"alert_id": alert_id})

@@ -26,11 +26,12 @@ def _thresholds(doc: Document) -> Thresholds:
 
 
 def _entry(doc: Document) -> AlertEntry:
-    return AlertEntry(doc["at"], doc["state"], doc["detail"], doc.get("value"))
+    return AlertEntry(doc["at"], doc["state"], doc["detail"], doc.get("value"), doc.get("detail_it") or "")
 
 
 def _alert(doc: Document) -> Alert:
     values = {name: doc.get(name) for name in ALERT_FIELDS}
+    values["detail_it"] = values["detail_it"] or ""  # alerts stored before Italian was kept
     return Alert(**{**values, "id": doc["_id"], "history": tuple(_entry(e) for e in doc.get("history", []))})
 
 
