@@ -65,6 +65,9 @@ def _secret(path: Path, length: int = 32, make: Callable[[], str] | None = None)
     return value
 
 
+LOCAL_OFFICE_MAILBOX = "ufficio.commercio@comune.milano.local"
+
+
 @dataclass
 class Component:
     process: Managed
@@ -365,6 +368,8 @@ class Stack:
             env.setdefault("PUBLIC_URL", env["GATEWAY_URL"])
             if self.smtp_url:
                 env.setdefault("SMTP_URL", self.smtp_url)
+                # new district alerts are mailed to the office's (local) address too
+                env.setdefault("ALERT_MAIL_TO", LOCAL_OFFICE_MAILBOX)
         return env
 
     def services(self) -> list[Component]:

@@ -8,6 +8,7 @@ from gateway import api, web
 from gateway.accounts import api as accounts_api
 from gateway.accounts.store import AccountStore
 from gateway.contracts import api as contracts
+from gateway.notices.store import NoticeStore
 from gateway.pathguard import PathGuardMiddleware
 from gateway.registrations import api as registrations_api
 from gateway.registrations.store import RegistrationStore
@@ -54,7 +55,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             web.page_router(settings.map_tiles_url, settings.map_tiles_attribution),
             api.relay,
         ],
-        indexes={**AccountStore.indexes, **RegistrationStore.indexes},
+        indexes={**AccountStore.indexes, **RegistrationStore.indexes, **NoticeStore.indexes},
         wire=wire,
         on_ready=on_ready,
         on_stop=on_stop,

@@ -90,6 +90,16 @@ class GatewaySettings(ServiceSettings):
     sse_send_timeout_s: float = Field(default=10.0, gt=0)
     sse_max_clients: int = Field(default=200, ge=1)
 
+    # new district alerts are mailed to these addresses (comma-separated; needs SMTP_URL) and posted
+    # as JSON to ALERT_WEBHOOK_URL, by a consumer of ALERT_TOPIC of their own (docs/gateway.md)
+    alert_mail_to: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    alert_webhook_url: str | None = None
+    alert_webhook_attempts: int = Field(default=5, ge=1, le=20)
+    alert_topic: str = EVENT_TOPICS["districts"]
+    alert_notice_poll_s: float = Field(default=5.0, gt=0)
+    # alerts older than this when first read are not told (a new consumer starts at the topic's start)
+    alert_notice_max_age_h: float = Field(default=24.0, gt=0)
+
     openapi_refresh_s: float = Field(default=60.0, gt=0)
     # how long anonymous callers share one /overview (0: build it for every request)
     overview_cache_s: float = Field(default=3.0, ge=0, le=60)
@@ -129,7 +139,23 @@ class GatewaySettings(ServiceSettings):
         parts = urlsplit(self.map_tiles_url.replace("{s}", "a"))
         return f"{parts.scheme}://{parts.netloc}"
 
-    @field_validator("cors_origins", "stream_topics", mode="before")
+    @field_validator("alert_mail_to")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        for address in value:
+            local, at, domain = address.partition("@")
+            if not (local and at and "." in domain) or any(c.isspace() for c in address):
+                raise ValueError(f"ALERT_MAIL_TO holds {address!r}, which is not an e-mail address")
+        return value
+
+    @field_validator("alert_webhook_url")
+    @classmethod
+    def _webhook(cls, value: str | None) -> str | None:
+        if value and (urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).netloc):
+            raise ValueError("ALERT_WEBHOOK_URL must be an http(s):// address")
+        return value or None
+
+    @field_validator("cors_origins", "stream_topics", "alert_mail_to", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):

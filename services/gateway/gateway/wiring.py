@@ -8,6 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import httpx
 from fastapi import Request
 from pymongo.errors import PyMongoError
 
@@ -20,6 +21,8 @@ from gateway.live.feed import EventFeed
 from gateway.live.hub import EventHub
 from gateway.mail import Mailer
 from gateway.metrics import GatewayMetrics
+from gateway.notices.service import AlertNotices
+from gateway.notices.store import NoticeStore
 from gateway.overview import OverviewBuilder
 from gateway.passwords import Passwords
 from gateway.paths import TemplateIndex
@@ -34,6 +37,8 @@ from shared.retry import at_most
 from shared.tokens import TokenSigner, generate_private_pem, load_private_key, load_public_keys
 
 log = logging.getLogger(__name__)
+# one group for every gateway replica: each new alert is told once
+ALERT_NOTICES_GROUP = "gateway-alert-notices"
 
 
 class Gateway:
@@ -96,6 +101,13 @@ class Gateway:
             )
         )
         runtime.topics.update(self.settings.stream_topics)
+        notices = AlertNotices(
+            self.settings, NoticeStore(runtime.mongo.db), Mailer(self.settings), httpx.AsyncClient(timeout=10.0)
+        )
+        if notices.wanted:
+            runtime.add_consumer([self.settings.alert_topic], ALERT_NOTICES_GROUP, notices.record)
+            runtime.start_when_ready(notices.start)
+            runtime.stop_with_service(notices.stop)
         self._revocations = asyncio.create_task(self._poll_revocations(), name="revocation-poll")
 
     async def _poll_revocations(self) -> None:
