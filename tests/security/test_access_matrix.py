@@ -287,11 +287,13 @@ async def _parameters(stage: Stage, case: str) -> dict[str, str]:
         "code": world.district,
         "nil_id": str(stage.nil),
         "job": "no-such-job",
+        "alert_id": "no-such-alert",
     }
     cases: dict[str, Callable[[], Awaitable[dict[str, str]]]] = {
         "": _none,
         "open call": _none,
         "unknown job": _none,
+        "unknown alert": _none,
         "new NIL": _none,
         "no rebuild running": stage.no_rebuild_running,
         "vacant stall": lambda: _as("number", stage.stall()),

@@ -131,18 +131,18 @@ def settings(kafka: LocalKafka, mongo: LocalMongo) -> DistrictsSettings:
     return settings
 
 
-def _headers(settings: DistrictsSettings, principal: Principal) -> dict[str, str]:
+def bearer_for(settings: DistrictsSettings, principal: Principal) -> dict[str, str]:
     return {"Authorization": f"Bearer {issue_token(settings, principal, timedelta(minutes=5))}"}
 
 
 @pytest.fixture
 def office(settings: DistrictsSettings) -> dict[str, str]:
-    return _headers(settings, Principal(username="office", role=Role.OFFICE))
+    return bearer_for(settings, Principal(username="office", role=Role.OFFICE))
 
 
 @pytest.fixture
 def shopkeeper(settings: DistrictsSettings) -> dict[str, str]:
-    return _headers(settings, Principal(username="keeper", role=Role.SHOPKEEPER, scope="s1"))
+    return bearer_for(settings, Principal(username="keeper", role=Role.SHOPKEEPER, scope="s1"))
 
 
 Send = Callable[[str, list[CloudEvent]], Awaitable[None]]

@@ -90,5 +90,7 @@ def test_what_an_alert_says_is_written_in_italian_and_english() -> None:
     found = {r.key: r.detail for r in readings(Kpis(stall_occupancy=0.4, vitality_index=50.5), Thresholds(), 62.0)}
     assert found["low_occupancy"].it.startswith("occupazione dei posteggi 40% (allerta sotto ")
     assert found["low_occupancy"].en.startswith("stall occupancy 40% (alert below ")
-    assert found["vitality_drop"].it.startswith("vitalità 50,5, 11,5 punti sotto il massimo di 62 degli ultimi 7 giorni")
+    assert found["vitality_drop"].it.startswith(
+        "vitalità 50,5, 11,5 punti sotto il massimo di 62 degli ultimi 7 giorni"
+    )
     assert found["vitality_drop"].en.startswith("vitality 50.5, 11.5 points below its 7-day high of 62")

@@ -8,8 +8,9 @@ import pytest
 from districts.main import create_app
 
 from devkit.testing import running_app
+from shared.identity import Principal, Role
 
-from .conftest import Live
+from .conftest import Live, bearer_for
 
 pytestmark = pytest.mark.integration
 
@@ -43,6 +44,18 @@ async def test_alerts_are_raised_and_resolved_once(live: Live, district_kpis: An
         await live.wait(lambda: _vacant_is(client, 4), what="4 vacant stalls of 8")
         district = (await client.get("/districts/mercato")).json()
         assert sorted(a["condition"] for a in district["open_alerts"]) == ["low_occupancy", "service_missing"]
+        low = next(a for a in district["open_alerts"] if a["condition"] == "low_occupancy")
+        assert low["detail_it"].startswith("occupazione dei posteggi 50%") and low["acknowledged_by"] is None
+        acknowledge = f"/districts/mercato/alerts/{low['id']}/acknowledge"
+        assert (await client.post(acknowledge)).status_code == 401
+        seen = await client.post(acknowledge, headers=live.office)
+        assert seen.status_code == 200 and seen.json()["acknowledged_by"] == "office", seen.text
+        colleague = bearer_for(live.settings, Principal(username="ufficio-2", role=Role.OFFICE))
+        again = await client.post(acknowledge, headers=colleague)
+        assert again.json()["acknowledged_at"] == seen.json()["acknowledged_at"], "the first acknowledgement stays"
+        assert again.json()["acknowledged_by"] == "office"
+        unknown = await client.post("/districts/mercato/alerts/no-such-alert/acknowledge", headers=live.office)
+        assert unknown.status_code == 404 and "non ha l'allerta" in unknown.json()["detail"]
 
         await set_stall(1, "open", 3)  # 62.5 %: between the levels, nothing changes
         await set_stall(5, "vacant", 4)  # 50 %: already open, no second alert

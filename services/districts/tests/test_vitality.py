@@ -43,6 +43,20 @@ def test_every_component_scored_and_explained() -> None:
     assert result.index == round(0.25 * 80 + 0.2 * 75 + 0.2 * 80 + 0.2 * 100 + 0.15 * 75, 1)
     assert "4 openings and 1 closure in 30 days for 100 active businesses" in by_name["net_openings"].explanation
     assert "20,000 residents" in by_name["service_coverage"].explanation
+    italian = {name: c.explanation_it for name, c in by_name.items()}
+    assert italian["net_openings"].startswith(
+        "4 aperture e 1 chiusura in 30 giorni su 100 attività attive: saldo +3,0 %"
+    )
+    assert (
+        "30 servizi di prossimità per 20.000 residenti: 1,50 ogni 1.000 (1 ogni 1.000 vale 100)"
+        in italian["service_coverage"]
+    )
+    assert (
+        italian["stall_occupancy"].startswith("posteggi") is False
+        and "sono assegnati (75%)" in italian["stall_occupancy"]
+    )
+    assert italian["historic_survival"] == "8 delle 10 botteghe storiche note sono ancora attive (80%)"
+    assert italian["extended_hours"].startswith("il 30% delle ore settimanali di servizio cade la sera")
 
 
 def test_what_cannot_be_measured_is_left_out_and_its_weight_shared() -> None:
@@ -51,4 +65,5 @@ def test_what_cannot_be_measured_is_left_out_and_its_weight_shared() -> None:
     assert [c.name for c in counted] == ["net_openings"] and counted[0].weight == 1.0
     assert counted[0].score == 0.0 and result.index == 0.0, "losing 10 % of businesses in a month scores 0"
     assert all(c.explanation.startswith("not counted") for c in result.components if c.score is None)
+    assert all(c.explanation_it.startswith("non conteggiata") for c in result.components if c.score is None)
     assert vitality(measures(), Targets()).index is None

@@ -87,6 +87,7 @@ WRITE_RULES: tuple[WriteRule, ...] = (
     WriteRule("POST", "/api/v1/districts", Need.OFFICE),
     WriteRule("PUT", "/api/v1/districts/{code}", Need.OFFICE),
     WriteRule("PUT", "/api/v1/districts/{code}/thresholds", Need.OFFICE),
+    WriteRule("POST", "/api/v1/districts/{code}/alerts/{alert_id}/acknowledge", Need.OFFICE),
     WriteRule("POST", "/api/v1/districts/rebuild", Need.OFFICE),
     WriteRule("POST", "/api/v1/nils", Need.OFFICE),
     WriteRule("POST", "/api/v1/interventions", Need.OFFICE),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 
 from districts.alerts.schemas import AlertPublic, ThresholdsBody
 from districts.alerts.service import AlertsService
@@ -40,3 +40,15 @@ async def alerts(
 ) -> Page[AlertPublic]:
     items, total = await service.alerts(code, state, limit, offset)
     return Page.of([AlertPublic.of(a) for a in items], total, limit, offset)
+
+
+AlertId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
+
+
+@router.post(
+    "/districts/{code}/alerts/{alert_id}/acknowledge",
+    response_model=AlertPublic,
+    summary="Acknowledge an alert: who in the office saw it, and when (office; again changes nothing)",
+)
+async def acknowledge(code: Slug, alert_id: AlertId, service: Alerts, principal: OfficePrincipal) -> AlertPublic:
+    return AlertPublic.of(await service.acknowledge(code, alert_id, principal.username))

@@ -94,6 +94,8 @@ class Alert:
     threshold: float | None
     history: tuple[AlertEntry, ...] = field(default=())
     detail_it: str = ""  # ``detail`` (English) in Italian
+    acknowledged_by: str | None = None  # the office account that saw it first, and when
+    acknowledged_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,8 @@ class AlertPublic(BaseModel):
     value: float | None
     threshold: float | None
     history: list[AlertEntryPublic]
+    acknowledged_by: str | None = Field(description="the office account that acknowledged it first")
+    acknowledged_at: datetime | None
 
     @classmethod
     def of(cls, alert: Alert) -> AlertPublic:

@@ -27,6 +27,9 @@ from districts.alerts.events import AlertRaised, AlertResolved
 from districts.alerts.store import AlertStore
 from districts.geography.store import GeographyStore
 from districts.projection.domain import Kpis
+from shared.errors import NotFound
+from shared.events import utcnow
+from shared.i18n import Said
 from shared.metrics import ServiceMetrics
 from shared.outbox import UnitOfWork
 
@@ -53,6 +56,18 @@ class AlertsService:
     async def alerts(self, code: str, state: AlertState | None, limit: int, offset: int) -> tuple[list[Alert], int]:
         await self.districts.require_district(code)
         return await self.store.alerts(code, state, limit, offset)
+
+    async def acknowledge(self, code: str, alert_id: str, who: str) -> Alert:
+        await self.districts.require_district(code)
+        alert = await self.store.acknowledge(code, alert_id, who, utcnow())
+        if alert is None:
+            raise NotFound(
+                Said(
+                    it=f"il distretto {code!r} non ha l'allerta {alert_id!r}",
+                    en=f"district {code!r} has no alert {alert_id!r}",
+                )
+            )
+        return alert
 
     async def open_alerts(self, codes: Iterable[str]) -> dict[str, list[Alert]]:
         """Open alerts by district, newest first."""

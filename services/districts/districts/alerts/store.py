@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, fields
+from datetime import datetime
 
-from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -102,6 +103,17 @@ class AlertStore:
             {"$set": {"state": RESOLVED, "resolved_at": entry.at}, "$push": {"history": asdict(entry)}},
             session=session,
         )
+
+    async def acknowledge(self, code: str, alert_id: str, who: str, at: datetime) -> Alert | None:
+        """Record the first acknowledgement of ``code``'s alert (a later one changes nothing); None if
+        the district has no such alert."""
+        doc = await self.db[ALERTS].find_one_and_update(
+            {"_id": alert_id, "district": code, "acknowledged_at": None},
+            {"$set": {"acknowledged_by": who, "acknowledged_at": at}},
+            return_document=ReturnDocument.AFTER,
+        )
+        doc = doc or await self.db[ALERTS].find_one({"_id": alert_id, "district": code})
+        return _alert(doc) if doc else None
 
     async def alerts(self, code: str, state: AlertState | None, limit: int, offset: int) -> tuple[list[Alert], int]:
         query: Document = {"district": code}

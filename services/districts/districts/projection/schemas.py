@@ -41,7 +41,8 @@ class ComponentPublic(BaseModel):
     value: float | None
     score: float | None
     weight: float
-    explanation: str
+    explanation: str = Field(description="how the score came about, in English")
+    explanation_it: str = Field(default="", description="the same in Italian")
 
 
 class VitalityPublic(BaseModel):

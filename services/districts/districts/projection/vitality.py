@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from districts.projection.domain import Kpis, Measures
+from shared.i18n import Said
 
 NET_OPENINGS, OCCUPANCY, SURVIVAL, COVERAGE, HOURS = (
     "net_openings",
@@ -31,6 +32,7 @@ class Component:
     score: float | None
     weight: float
     explanation: str
+    explanation_it: str = ""  # the same in Italian (empty in indexes stored before it was kept)
 
 
 @dataclass(frozen=True)
@@ -57,23 +59,29 @@ class _Part:
     name: str
     value: float | None
     score: float | None
-    explanation: str
+    explanation: Said
 
 
 def _count(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
+def _it(number: float, decimals: int) -> str:
+    """A number as Italian writes it: a dot between thousands, a decimal comma."""
+    english = f"{number:,.{decimals}f}"
+    return english.replace(",", " ").replace(".", ",").replace(" ", ".")
+
+
 def _clamp(score: float) -> float:
     return max(0.0, min(100.0, score))
 
 
-def _not_counted(name: str, why: str) -> _Part:
+def _not_counted(name: str, why: Said) -> _Part:
     """A component that cannot be measured here: no value, no score, its weight goes to the others."""
-    return _Part(name, None, None, f"not counted: {why}")
+    return _Part(name, None, None, Said(it=f"non conteggiata: {why.it}", en=f"not counted: {why.en}"))
 
 
-def _against_target(name: str, value: float, target: float, explanation: str) -> _Part:
+def _against_target(name: str, value: float, target: float, explanation: Said) -> _Part:
     """A component scored by how close ``value`` comes to ``target`` (reaching it scores 100)."""
     return _Part(name, value, _clamp(value / target * 100), explanation)
 
@@ -81,67 +89,94 @@ def _against_target(name: str, value: float, target: float, explanation: str) ->
 def _net_openings(m: Measures) -> _Part:
     k = m.kpis
     if k.shops_active == 0 and k.openings_30d + k.closures_30d == 0:
-        return _not_counted(NET_OPENINGS, "no business is known here")
+        return _not_counted(NET_OPENINGS, Said(it="nessuna attività nota qui", en="no business is known here"))
     net = (k.openings_30d - k.closures_30d) / max(k.shops_active, 1) * 100
+    full = NET_CHANGE_FOR_FULL_SCORE
+    opened_it = _count(k.openings_30d, "apertura", "aperture")
+    closed_it = _count(k.closures_30d, "chiusura", "chiusure")
+    active_it = _count(k.shops_active, "attività attiva", "attività attive")
     return _Part(
         NET_OPENINGS,
         net,
-        _clamp(50 + net * 50 / NET_CHANGE_FOR_FULL_SCORE),
-        f"{_count(k.openings_30d, 'opening', 'openings')} and {_count(k.closures_30d, 'closure', 'closures')} in 30 days for "
-        f"{_count(k.shops_active, 'active business', 'active businesses')}: net {net:+.1f} % (-{NET_CHANGE_FOR_FULL_SCORE:g} % scores 0, 0 scores 50, "
-        f"+{NET_CHANGE_FOR_FULL_SCORE:g} % scores 100)",
+        _clamp(50 + net * 50 / full),
+        Said(
+            it=f"{opened_it} e {closed_it} in 30 giorni su {active_it}: saldo {'+' if net >= 0 else '-'}{_it(abs(net), 1)} % "
+            f"(-{full:g} % vale 0, 0 vale 50, +{full:g} % vale 100)",
+            en=f"{_count(k.openings_30d, 'opening', 'openings')} and {_count(k.closures_30d, 'closure', 'closures')} "
+            f"in 30 days for {_count(k.shops_active, 'active business', 'active businesses')}: net {net:+.1f} % "
+            f"(-{full:g} % scores 0, 0 scores 50, +{full:g} % scores 100)",
+        ),
     )
 
 
 def _occupancy(m: Measures) -> _Part:
     k = m.kpis
     if k.stall_occupancy is None:
-        return _not_counted(OCCUPANCY, "no active covered market here")
+        return _not_counted(OCCUPANCY, Said(it="nessun mercato coperto attivo qui", en="no active covered market here"))
+    assigned, share = k.stalls_total - k.stalls_vacant, f"{k.stall_occupancy:.0%}"
     return _Part(
         OCCUPANCY,
         k.stall_occupancy,
         k.stall_occupancy * 100,
-        f"{k.stalls_total - k.stalls_vacant} of {k.stalls_total} market stalls are assigned "
-        f"({k.stall_occupancy:.0%}); the score is the occupancy in percent",
+        Said(
+            it=f"{assigned} posteggi su {k.stalls_total} sono assegnati ({share}); il punteggio è l'occupazione in percentuale",
+            en=f"{assigned} of {k.stalls_total} market stalls are assigned ({share}); the score is the occupancy in percent",
+        ),
     )
 
 
 def _survival(m: Measures) -> _Part:
     if m.historic_known == 0:
-        return _not_counted(SURVIVAL, "no historic shop is known here")
+        return _not_counted(SURVIVAL, Said(it="nessuna bottega storica nota qui", en="no historic shop is known here"))
     share = m.kpis.historic_active / m.historic_known
+    active, known = m.kpis.historic_active, m.historic_known
     return _Part(
         SURVIVAL,
         share,
         share * 100,
-        f"{m.kpis.historic_active} of {m.historic_known} known historic shops are still active ({share:.0%})",
+        Said(
+            it=f"{active} delle {known} botteghe storiche note sono ancora attive ({share:.0%})",
+            en=f"{active} of {known} known historic shops are still active ({share:.0%})",
+        ),
     )
 
 
 def _coverage(m: Measures, targets: Targets) -> _Part:
     population = m.kpis.population
     if not population:
-        return _not_counted(COVERAGE, "the population is unknown (import the NILs)")
+        return _not_counted(
+            COVERAGE,
+            Said(it="popolazione sconosciuta (importare i NIL)", en="the population is unknown (import the NILs)"),
+        )
     per_1000 = m.kpis.services_total / population * 1000
+    services, target = m.kpis.services_total, targets.services_per_1000
     return _against_target(
         COVERAGE,
         per_1000,
-        targets.services_per_1000,
-        f"{m.kpis.services_total} neighbourhood services for {population:,} residents: {per_1000:.2f} per 1,000 "
-        f"({targets.services_per_1000:g} per 1,000 scores 100)",
+        target,
+        Said(
+            it=f"{services} servizi di prossimità per {_it(population, 0)} residenti: {_it(per_1000, 2)} ogni 1.000 "
+            f"({_it(target, 0) if target == int(target) else _it(target, 2)} ogni 1.000 vale 100)",
+            en=f"{services} neighbourhood services for {population:,} residents: {per_1000:.2f} per 1,000 "
+            f"({target:g} per 1,000 scores 100)",
+        ),
     )
 
 
 def _hours(m: Measures, targets: Targets) -> _Part:
     if m.weekly_minutes == 0:
-        return _not_counted(HOURS, "no service with opening hours here")
+        return _not_counted(HOURS, Said(it="nessun servizio con orari qui", en="no service with opening hours here"))
     share = min(1.0, (m.evening_minutes + m.weekend_minutes) / m.weekly_minutes)
+    target = targets.extended_hours_share
     return _against_target(
         HOURS,
         share,
-        targets.extended_hours_share,
-        f"{share:.0%} of weekly service hours fall in evenings (after 19:00) or at weekends "
-        f"({targets.extended_hours_share:.0%} scores 100)",
+        target,
+        Said(
+            it=f"il {share:.0%} delle ore settimanali di servizio cade la sera (dopo le 19:00) o nel fine settimana "
+            f"({target:.0%} vale 100)",
+            en=f"{share:.0%} of weekly service hours fall in evenings (after 19:00) or at weekends ({target:.0%} scores 100)",
+        ),
     )
 
 
@@ -160,7 +195,8 @@ def vitality(measures: Measures, targets: Targets) -> Vitality:
             value=None if p.value is None else round(p.value, 4),
             score=None if p.score is None else round(p.score, 1),
             weight=round(WEIGHTS[p.name] / counted, 4) if p.score is not None else 0.0,
-            explanation=p.explanation,
+            explanation=p.explanation.en,
+            explanation_it=p.explanation.it,
         )
         for p in parts
     )
