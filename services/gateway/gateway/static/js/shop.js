@@ -365,7 +365,12 @@ async function saveService(event) {
       return;
     }
     const fields = { 'body.service': 'service-code', 'body.hours': 'hours-days', 'body.note': 'service-note' };
-    if (error instanceof ApiError && error.status === 422 && showFieldErrors(error, fields)) return;
+    if (error instanceof ApiError && error.status === 422 && showFieldErrors(error, fields)) {
+      // the service words its refusal of hours in English: the page says what it is about first
+      const hoursError = $('#hours-days-error');
+      if (hoursError.textContent) hoursError.textContent = `${t('shop.hours_refused')} ${hoursError.textContent}`;
+      return;
+    }
     say('service-form-message', 'error', 'shop.service_failed', {}, errorMessage(error));
     $('#service-form-title').focus();
   } finally {
