@@ -210,6 +210,7 @@ function dayGroup(day) {
                 'data-testid': id,
                 oninput: (event) => {
                   range[key] = event.target.value;
+                  fieldError('hours-days', '');
                 },
               });
             return h(
@@ -221,15 +222,15 @@ function dayGroup(day) {
                 'button',
                 {
                   type: 'button',
-                  class: 'btn btn-secondary btn-small',
+                  class: 'btn btn-secondary btn-small btn-danger range-remove',
                   'data-testid': `hours-${day}-${index}-remove`,
                   onclick: () => {
                     ranges.splice(index, 1);
                     renderDays(`hours-${day}-add`);
                   },
                 },
-                t('shop.range_remove'),
-                h('span', { class: 'visually-hidden', text: ` (${context})` }),
+                h('span', { 'aria-hidden': 'true', text: '\u00d7' }),
+                h('span', { class: 'visually-hidden', text: `${t('shop.range_remove')} (${context})` }),
               ),
             );
           }),
