@@ -72,7 +72,9 @@ async def _approved_shopkeeper(platform: Platform) -> tuple[str, str, str]:
     async with httpx.AsyncClient(base_url=platform.gateway, timeout=30) as client:
         submitted = await client.post(f"{API}/registrations", json=body)
         assert submitted.status_code == 202, submitted.text
-        approved = await client.post(f"{API}/registrations/{submitted.json()['id']}/approve", headers=await _office(client))
+        approved = await client.post(
+            f"{API}/registrations/{submitted.json()['id']}/approve", headers=await _office(client)
+        )
         assert approved.status_code == 200, approved.text
     link = approved.json()["activation_url"]
     return username, approved.json()["scope"], link if link.startswith("http") else platform.gateway + link
@@ -141,11 +143,15 @@ async def test_a_shopkeeper_keeps_services_closures_and_documents_from_a_phone(
     await _range(page, 5, 2, "22:00", "02:00")  # Saturday night, past midnight
     _keep_screenshot(await page.screenshot(), "shop-hours.png", tmp_path)
     await form.get_by_role("button", name="Salva").click()
-    await expect(page.get_by_test_id("services-message")).to_have_text("Servizio aggiunto: Ritiro pacchi.", timeout=10_000)
+    await expect(page.get_by_test_id("services-message")).to_have_text(
+        "Servizio aggiunto: Ritiro pacchi.", timeout=10_000
+    )
     await expect(form).to_be_hidden()
     summary = page.get_by_test_id("service-ritiro_pacchi-hours")
     await expect(summary).to_contain_text(f"Lunedì09:00{DASH}13:00, 16:00{DASH}19:30")
-    await expect(summary).to_contain_text(f"Sabato09:00{DASH}13:00, 16:00{DASH}19:30, 22:00{DASH}02:00 (del giorno dopo)")
+    await expect(summary).to_contain_text(
+        f"Sabato09:00{DASH}13:00, 16:00{DASH}19:30, 22:00{DASH}02:00 (del giorno dopo)"
+    )
 
     # what the page saved is what the API holds
     async with httpx.AsyncClient(base_url=seeded.gateway, timeout=30) as client:
@@ -203,10 +209,14 @@ async def test_a_shopkeeper_keeps_services_closures_and_documents_from_a_phone(
     # documents: a text file named .pdf is refused with the reason; a PDF is kept and listed
     documents = page.get_by_test_id("documents")
     upload = documents.get_by_label("Carica un documento")
-    await upload.set_input_files({"name": "licenza.pdf", "mimeType": "application/pdf", "buffer": b"not a pdf at all\n"})
+    await upload.set_input_files(
+        {"name": "licenza.pdf", "mimeType": "application/pdf", "buffer": b"not a pdf at all\n"}
+    )
     await documents.get_by_role("button", name="Carica", exact=True).click()
     refusal = page.get_by_test_id("document-message")
-    await expect(refusal).to_have_text("licenza.pdf non è stato caricato: si accettano solo file PDF, JPEG o PNG.", timeout=10_000)
+    await expect(refusal).to_have_text(
+        "licenza.pdf non è stato caricato: si accettano solo file PDF, JPEG o PNG.", timeout=10_000
+    )
     await expect(refusal).to_have_attribute("data-kind", "error")
     await expect(page.get_by_test_id("document-list")).to_contain_text("Nessun documento caricato")
     await upload.set_input_files({"name": "licenza-1962.pdf", "mimeType": "application/pdf", "buffer": PDF})
@@ -224,7 +234,9 @@ async def test_a_shopkeeper_keeps_services_closures_and_documents_from_a_phone(
     await expect(recognition.get_by_label("Anno di fondazione")).to_be_focused()
     await recognition.get_by_label("Anno di fondazione").fill("1962")
     await recognition.get_by_label("Settore merceologico").fill("merceria")
-    await recognition.get_by_label("Continuità dell'attività").fill("Sempre la stessa famiglia, nella stessa bottega dal 1962.")
+    await recognition.get_by_label("Continuità dell'attività").fill(
+        "Sempre la stessa famiglia, nella stessa bottega dal 1962."
+    )
     await recognition.get_by_role("checkbox", name=re.compile("licenza-1962.pdf")).check()
     await recognition.get_by_role("button", name="Invia la domanda").click()
     status = page.get_by_test_id("recognition-status")
@@ -248,7 +260,9 @@ async def test_a_shopkeeper_keeps_services_closures_and_documents_from_a_phone(
     await expect(page.get_by_test_id("service-ricarica_telefonica")).to_be_visible(timeout=10_000)
     page.once("dialog", lambda dialog: dialog.accept())
     await page.get_by_role("button", name="Rimuovi Ricarica telefonica").click()
-    await expect(page.get_by_test_id("services-message")).to_have_text("Servizio rimosso: Ricarica telefonica.", timeout=10_000)
+    await expect(page.get_by_test_id("services-message")).to_have_text(
+        "Servizio rimosso: Ricarica telefonica.", timeout=10_000
+    )
     await expect(page.get_by_test_id("service-ricarica_telefonica")).to_have_count(0)
 
     # English: the same screen, translated, and still accessible
@@ -279,7 +293,11 @@ async def test_a_shopkeeper_keeps_services_closures_and_documents_from_a_phone(
         query = {"service": "ritiro_pacchi", "lat": lat, "lon": lon, "open_only": "false", "limit": 1}
         answer = (await client.get(f"{API}/services/nearest", params={**query, "open_at": f"{tomorrow}T12:00"})).json()
         closed = answer["items"][0]
-        assert (closed["shop_id"], closed["open_now"], closed["closure"]["reason"]) == (shop_id, False, "Chiuso per malattia")
+        assert (closed["shop_id"], closed["open_now"], closed["closure"]["reason"]) == (
+            shop_id,
+            False,
+            "Chiuso per malattia",
+        )
 
         # the office's review: the application cites the uploaded document, and the file is the PDF sent
         office = await _office(client)
@@ -295,7 +313,9 @@ async def test_a_shopkeeper_keeps_services_closures_and_documents_from_a_phone(
 
 
 @pytest.mark.parametrize("lang", ["it", "en"])
-async def test_the_shop_portal_has_no_serious_accessibility_violations(seeded: Platform, browser: Any, lang: str) -> None:
+async def test_the_shop_portal_has_no_serious_accessibility_violations(
+    seeded: Platform, browser: Any, lang: str
+) -> None:
     from playwright.async_api import expect
 
     problems: list[str] = []
