@@ -98,6 +98,9 @@ async def test_pages_carry_security_headers_and_the_dashboard_is_served(gateway:
     assert page.headers["referrer-policy"] == "no-referrer"
     operator = await gateway.client.get("/operator")
     assert operator.status_code == 200 and 'data-testid="market-select"' in operator.text
+    shop = await gateway.client.get("/shop")
+    assert shop.status_code == 200 and '<script type="module" src="/static/js/shop.js"></script>' in shop.text
+    assert "<script>" not in shop.text and shop.headers["content-security-policy"] == csp
     asset = await gateway.client.get("/static/vendor/leaflet/leaflet.js")
     assert asset.status_code == 200 and asset.headers["x-content-type-options"] == "nosniff"
     api = await gateway.client.get("/api/v1/markets")

@@ -137,7 +137,8 @@ export async function login(username, password) {
 }
 
 export async function api(path, options = {}, renewed = false) {
-  const { method = 'GET', json, headers = {}, signal } = options;
+  // json: a value sent as JSON; body: sent as it is (a FormData for a file upload)
+  const { method = 'GET', json, body: raw, headers = {}, signal } = options;
   const token = await freshToken();
   if (!token) {
     unauthorizedHandler();
@@ -151,6 +152,8 @@ export async function api(path, options = {}, renewed = false) {
   if (json !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(json);
+  } else if (raw !== undefined) {
+    init.body = raw;
   }
   let response;
   try {

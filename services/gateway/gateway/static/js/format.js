@@ -76,3 +76,23 @@ export function romeWallTime(value) {
   const date = new Date(instant);
   return Number.isNaN(date.getTime()) || new Date(wall).getUTCDate() !== day ? null : date;
 }
+
+// A calendar day 'YYYY-MM-DD' (a closure's from/to) as the reader writes dates; the text itself
+// when it is not such a day.
+export function calendarDay(value) {
+  const date = /^\d{4}-\d{2}-\d{2}$/.test(String(value || '')) ? new Date(`${value}T12:00:00Z`) : null;
+  if (!date || Number.isNaN(date.getTime())) return value ? String(value) : DASH;
+  return new Intl.DateTimeFormat(currentLang(), { weekday: 'short', day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }).format(date);
+}
+
+// Today's date in Milan, 'YYYY-MM-DD', shifted by whole days.
+export function romeToday(days = 0) {
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone: TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit' });
+  return parts.format(new Date(Date.now() + days * 86_400_000));
+}
+
+// The name of a weekday, 0 = Monday … 6 = Sunday, capitalised ("Lunedì", "Monday").
+export function weekday(day, style = 'long') {
+  const name = new Intl.DateTimeFormat(currentLang(), { weekday: style, timeZone: 'UTC' }).format(new Date(Date.UTC(2024, 0, 1 + day)));
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}
