@@ -74,6 +74,17 @@ async def test_a_space_is_booked_without_overlaps_and_the_agenda_shows_public_ev
     after = await http.post(BOOKINGS, json=booking("20:00", "21:00"), headers=markets.operator("ferrara", "gestore"))
     assert after.status_code == 201, "one ending at 20:00 and the next starting at 20:00 do not overlap"
 
+    # more people than the space holds (80) is refused naming the field; as many is fine
+    crowded = await http.post(BOOKINGS, json={**booking("22:00", "23:00"), "expected_people": 81}, headers=office)
+    assert crowded.status_code == 422 and crowded.json()["errors"][0]["field"] == "body.expected_people"
+    assert (
+        crowded.json()["detail"] == "lo spazio piazza accoglie al massimo 80 persone"
+        and crowded.json()["capacity"] == 80
+    )
+    full = await http.post(BOOKINGS, json={**booking("22:00", "23:00"), "expected_people": 80}, headers=office)
+    assert full.status_code == 201 and full.json()["expected_people"] == 80, full.text
+    assert (await http.delete(f"{BOOKINGS}/{full.json()['id']}", headers=office)).status_code == 200
+
     # bad periods name the field and write nothing
     for bad, field in (
         (booking("21:00", "20:30"), "body.ends_at"),
@@ -132,15 +143,18 @@ async def test_a_space_is_booked_without_overlaps_and_the_agenda_shows_public_ev
     rebooked = await http.post(BOOKINGS, json=booking("19:00", "20:00"), headers=office)
     assert rebooked.status_code == 201, rebooked.text
 
-    events = [e for e in await markets.events(at_least=6) if e.type.startswith("markets.space.")]
+    events = [e for e in await markets.events(at_least=8) if e.type.startswith("markets.space.")]
     assert [(e.type, e.subject) for e in events] == [
         ("markets.space.created.v1", "ferrara/piazza"),
         ("markets.space.booked.v1", "ferrara/piazza"),
         ("markets.space.booked.v1", "ferrara/piazza"),
+        ("markets.space.booked.v1", "ferrara/piazza"),  # the full house, then its cancellation
+        ("markets.space.booking_cancelled.v1", "ferrara/piazza"),
         ("markets.space.booking_cancelled.v1", "ferrara/piazza"),
         ("markets.space.booked.v1", "ferrara/piazza"),
     ]
-    assert events[3].data["booking_id"] == first.json()["id"] and events[3].data["actor"] == "anna"
+    assert events[3].data["expected_people"] == 80 and events[1].data["expected_people"] is None
+    assert events[5].data["booking_id"] == first.json()["id"] and events[5].data["actor"] == "anna"
 
 
 async def test_concurrent_overlapping_bookings_store_exactly_one(markets: Markets) -> None:

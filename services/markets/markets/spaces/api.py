@@ -96,6 +96,7 @@ async def book(
         ends_at=body.ends_at,
         public=body.public,
         actor=principal.username,
+        expected_people=body.expected_people,
     )
     return BookingPublic.of(booking)
 

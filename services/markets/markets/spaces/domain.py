@@ -44,6 +44,7 @@ class Booking:
     created_at: datetime
     cancelled_at: datetime | None = None
     cancelled_by: str | None = None
+    expected_people: int | None = None  # how many the organiser expects, at most the space's capacity
 
     def overlaps(self, other: Booking) -> bool:
         return self.starts_at < other.ends_at and other.starts_at < self.ends_at
@@ -61,6 +62,18 @@ class Booking:
             raise InvalidInput(
                 "body.ends_at",
                 Said(it="una prenotazione dura al massimo 31 giorni", en="a booking lasts at most 31 days"),
+            )
+
+    def check_capacity(self, space: Space) -> None:
+        """Refuse a booking that expects more people than the space holds."""
+        if self.expected_people is not None and self.expected_people > space.capacity:
+            raise InvalidInput(
+                "body.expected_people",
+                Said(
+                    it=f"lo spazio {space.code} accoglie al massimo {space.capacity} persone",
+                    en=f"space {space.code} holds at most {space.capacity} people",
+                ),
+                capacity=space.capacity,
             )
 
     def refuse_overlap(self) -> Conflict:

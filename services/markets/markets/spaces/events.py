@@ -38,6 +38,7 @@ class BookingEvent(SpaceEvent):
     starts_at: datetime
     ends_at: datetime
     public: bool
+    expected_people: int | None = None
     actor: str
     at: datetime
 

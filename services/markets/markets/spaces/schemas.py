@@ -47,6 +47,9 @@ class BookingCreate(Strict):
     starts_at: AwareDatetime = Field(description="ISO 8601 with its offset, e.g. 2027-05-04T18:00:00+02:00")
     ends_at: AwareDatetime = Field(description="after starts_at; the period is [starts_at, ends_at)")
     public: bool = Field(default=False, description="shown in the market's anonymous agenda")
+    expected_people: int | None = Field(
+        default=None, ge=1, le=100_000, description="how many people are expected: at most the space's capacity"
+    )
 
     @field_validator("starts_at", "ends_at")
     @classmethod
@@ -66,6 +69,7 @@ class BookingPublic(Public[Booking]):
     booked_by: str
     created_at: datetime
     cancelled_at: datetime | None
+    expected_people: int | None
 
 
 class AgendaEntryPublic(BaseModel):

@@ -65,6 +65,7 @@ class SpacesService:
         ends_at: datetime,
         public: bool,
         actor: str,
+        expected_people: int | None = None,
     ) -> Booking:
         now = _stored(self.clock())
         booking = Booking(
@@ -78,11 +79,13 @@ class SpacesService:
             public=public,
             booked_by=actor,
             created_at=now,
+            expected_people=expected_people,
         )
         booking.check_period(now)
 
         async def work(uow: UnitOfWork) -> Booking:
             space = await self.store.get_space(market_id, code, uow.session)
+            booking.check_capacity(space)
             await self.store.lock(space, uow.session)
             colliding = await self.store.live_overlapping(booking, uow.session)
             if colliding:
@@ -104,6 +107,7 @@ class SpacesService:
             "starts_at": booking.starts_at,
             "ends_at": booking.ends_at,
             "public": booking.public,
+            "expected_people": booking.expected_people,
             "actor": actor,
             "at": at,
         }

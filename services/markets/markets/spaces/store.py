@@ -42,6 +42,7 @@ def _booking(doc: Document) -> Booking:
         created_at=doc["created_at"],
         cancelled_at=doc.get("cancelled_at"),
         cancelled_by=doc.get("cancelled_by"),
+        expected_people=doc.get("expected_people"),
     )
 
 
@@ -59,6 +60,7 @@ def _booking_doc(booking: Booking) -> Document:
         "created_at": booking.created_at,
         "cancelled_at": booking.cancelled_at,
         "cancelled_by": booking.cancelled_by,
+        "expected_people": booking.expected_people,
     }
 
 
