@@ -17,7 +17,7 @@ PURE = [
     "documents/domain.py",
 ]
 IO_LIBRARIES = {"fastapi", "starlette", "pydantic", "pymongo", "bson", "aiokafka", "httpx", "uvicorn"}
-PURE_SHARED = {"shared.errors", "shared.i18n", "shared.places", "shared.versions"}
+PURE_SHARED = {"shared.categories", "shared.errors", "shared.i18n", "shared.places", "shared.versions"}
 
 
 def imports(path: Path) -> set[str]:

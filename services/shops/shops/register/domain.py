@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum, unique
 from typing import Any
 
+from shared.categories import Category, category_of_trade
 from shared.errors import Conflict, InvalidInput
 from shared.i18n import Said
 from shared.places import Location
@@ -71,6 +72,21 @@ class Registry:
     id_nil: int | None = None
     year_founded: int | None = None
     source: Source | None = None
+    # one code of the published list (shared.categories): the office's when it set one, otherwise
+    # derived from the trade text (and derived again when the trade changes)
+    category: Category | None = None
+    category_by_office: bool = False
+
+    def __post_init__(self) -> None:
+        if self.category is None:
+            object.__setattr__(self, "category", category_of_trade(self.trade, kiosk=self.kind is ShopKind.KIOSK))
+        elif not isinstance(self.category, Category):
+            object.__setattr__(self, "category", Category(self.category))
+
+    @property
+    def category_code(self) -> Category:
+        assert self.category is not None, "set in __post_init__"
+        return self.category
 
 
 REGISTRY_FIELDS = tuple(f.name for f in fields(Registry))
@@ -181,6 +197,8 @@ class Shop(Registry):
         return replace(self, **changes, version=self.version + 1, updated_at=now)
 
     def revise(self, registry: Registry, now: datetime) -> Shop | None:
+        if registry.trade != self.trade and not registry.category_by_office and registry.category == self.category:
+            registry = replace(registry, category=None)  # derived from the new trade
         if registry == self.registry():
             return None
         _founded_check(registry.year_founded, now, "body.year_founded")

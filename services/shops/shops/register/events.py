@@ -63,6 +63,7 @@ class ShopRegistered(ShopEvent):
     id_nil: int | None = None
     location: Location
     year_founded: int | None
+    category: str
     status: ShopStatus
     status_changed_at: datetime | None
     version: int

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Path
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from shared.categories import Category
 from shared.places import Location
 from shared.web.pagination import Page
 from shared.web.public import Public
@@ -63,11 +64,19 @@ class ShopPut(Body):
     year_founded: int | None = Field(default=None, ge=1000, le=2999)
     source: SourcePublic | None = None
     status: ShopStatus = ShopStatus.ACTIVE
+    category: Category | None = Field(
+        default=None, description="a code of GET /categories; omitted: derived from the trade text"
+    )
 
     def registry(self) -> Registry:
-        stated: dict[str, Any] = {name: getattr(self, name) for name in REGISTRY_FIELDS}
+        stated: dict[str, Any] = {
+            name: getattr(self, name) for name in REGISTRY_FIELDS if name in type(self).model_fields
+        }
         source = self.source and Source(dataset=self.source.dataset, record=self.source.record)
-        return Registry(**{**stated, "location": self.location.location(), "source": source})
+        by_office = self.category is not None
+        return Registry(
+            **{**stated, "location": self.location.location(), "source": source, "category_by_office": by_office}
+        )
 
 
 class ShopCreate(ShopPut):
@@ -91,6 +100,9 @@ class ShopUpdate(Body):
     id_nil: int | None = Field(default=None, ge=1, le=999)
     location: Coordinates | None = None
     year_founded: int | None = Field(default=None, ge=1000, le=2999)
+    category: Category | None = Field(
+        default=None, description="a code of GET /categories; null: derived from the trade text again"
+    )
 
     @field_validator("name", "trade", "address", "location")
     @classmethod
@@ -105,6 +117,8 @@ class ShopUpdate(Body):
         changes: dict[str, Any] = {name: getattr(self, name) for name in self.model_fields_set}
         if self.location is not None and "location" in changes:
             changes["location"] = self.location.location()
+        if "category" in changes:
+            changes["category_by_office"] = self.category is not None
         return changes
 
 
@@ -191,6 +205,8 @@ class ShopPublic(Public[Shop]):
     id_nil: int | None
     location: Coordinates
     year_founded: int | None
+    category: Category = Field(description="a code of GET /categories")
+    category_by_office: bool = Field(description="set by the office (else derived from the trade text)")
     status: ShopStatus
     status_changed_at: datetime | None
     status_note: str | None
