@@ -30,7 +30,7 @@ from markets.calls.domain import (
 from markets.stalls.domain import StallCategory, Surface
 from shared.errors import Conflict, NotFound
 from shared.i18n import Said
-from shared.mongo import Document, IndexSpec
+from shared.mongo import Document, IndexSpec, from_document, to_document
 
 CALLS, APPLICATIONS, EVALUATIONS = "calls", "applications", "call_evaluations"
 Session = AsyncClientSession | None
@@ -86,18 +86,6 @@ def _application(doc: Document) -> Application:
         declarations=doc.get("declarations", {}),
         documents=tuple(doc.get("documents", ())),
         filed_by=doc.get("filed_by", ""),
-    )
-
-
-def _evaluation(doc: Document) -> Evaluation:
-    return Evaluation(
-        application_id=doc["application_id"],
-        call_id=doc["call_id"],
-        revision=doc["revision"],
-        scores=doc["scores"],
-        reasons=doc["reasons"],
-        evaluator=doc["evaluator"],
-        at=doc["at"],
     )
 
 
@@ -279,16 +267,7 @@ class CallStore:
     async def insert_evaluation(self, evaluation: Evaluation, session: Session) -> None:
         try:
             await self.evaluations.insert_one(
-                {
-                    "_id": f"{evaluation.application_id}/{evaluation.revision}",
-                    "application_id": evaluation.application_id,
-                    "call_id": evaluation.call_id,
-                    "revision": evaluation.revision,
-                    "scores": dict(evaluation.scores),
-                    "reasons": dict(evaluation.reasons),
-                    "evaluator": evaluation.evaluator,
-                    "at": evaluation.at,
-                },
+                {"_id": f"{evaluation.application_id}/{evaluation.revision}", **to_document(evaluation, key=None)},
                 session=session,
             )
         except DuplicateKeyError as exc:
@@ -298,14 +277,14 @@ class CallStore:
 
     async def evaluations_of(self, application_id: str, session: Session = None) -> list[Evaluation]:
         cursor = self.evaluations.find({"application_id": application_id}, session=session).sort("revision", ASCENDING)
-        return [_evaluation(d) async for d in cursor]
+        return [from_document(Evaluation, d, key=None) async for d in cursor]
 
     async def evaluations_to(self, call_id: str, session: Session = None) -> list[Evaluation]:
         """Every evaluation of the call's applications, oldest first."""
         cursor = self.evaluations.find({"call_id": call_id}, session=session).sort(
             [("at", ASCENDING), ("revision", ASCENDING)]
         )
-        return [_evaluation(d) async for d in cursor]
+        return [from_document(Evaluation, d, key=None) async for d in cursor]
 
     async def list_evaluations(
         self, call_id: str, application_id: str | None, *, limit: int, offset: int
@@ -318,4 +297,4 @@ class CallStore:
         cursor = (
             self.evaluations.find(query).sort([("at", ASCENDING), ("revision", ASCENDING)]).skip(offset).limit(limit)
         )
-        return [_evaluation(d) async for d in cursor], total
+        return [from_document(Evaluation, d, key=None) async for d in cursor], total

@@ -17,46 +17,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from markets.concessions.domain import ConcessionQuery, ConcessionRecord, ConcessionState
 from shared.errors import NotFound, PreconditionFailed
-from shared.mongo import Document, IndexSpec
+from shared.mongo import Document, IndexSpec, from_document, to_document
 
 CONCESSIONS = "concessions"
 Session = AsyncClientSession | None
-
-
-def _doc(record: ConcessionRecord) -> Document:
-    return {
-        "_id": record.id,
-        "market_id": record.market_id,
-        "number": record.number,
-        "holder": record.holder,
-        "trader": record.trader,
-        "start": record.start.isoformat(),
-        "end": record.end.isoformat(),
-        "state": record.state.value,
-        "version": record.version,
-        "granted_at": record.granted_at,
-        "updated_at": record.updated_at,
-        "ended_at": record.ended_at,
-        "reason": record.reason,
-    }
-
-
-def _record(doc: Document) -> ConcessionRecord:
-    return ConcessionRecord(
-        id=doc["_id"],
-        market_id=doc["market_id"],
-        number=doc["number"],
-        holder=doc["holder"],
-        trader=doc.get("trader"),
-        start=date.fromisoformat(doc["start"]),
-        end=date.fromisoformat(doc["end"]),
-        state=ConcessionState(doc["state"]),
-        version=doc["version"],
-        granted_at=doc["granted_at"],
-        updated_at=doc["updated_at"],
-        ended_at=doc.get("ended_at"),
-        reason=doc.get("reason", ""),
-    )
 
 
 class ConcessionStore:
@@ -71,17 +35,17 @@ class ConcessionStore:
         self.concessions = db[CONCESSIONS]
 
     async def insert(self, record: ConcessionRecord, session: Session) -> None:
-        await self.concessions.insert_one(_doc(record), session=session)
+        await self.concessions.insert_one(to_document(record), session=session)
 
     async def get(self, concession_id: str, session: Session = None) -> ConcessionRecord:
         doc = await self.concessions.find_one({"_id": concession_id}, session=session)
         if doc is None:
             raise NotFound(f"no concession {concession_id!r}")
-        return _record(doc)
+        return from_document(ConcessionRecord, doc)
 
     async def save(self, record: ConcessionRecord, expected_version: int, session: Session) -> None:
         """Write the changed record if it is still active at ``expected_version``; else PreconditionFailed."""
-        doc = _doc(record)
+        doc = to_document(record)
         del doc["_id"], doc["granted_at"]
         found = await self.concessions.update_one(
             {"_id": record.id, "version": expected_version, "state": ConcessionState.ACTIVE.value},
@@ -106,7 +70,7 @@ class ConcessionStore:
             query["end"] = {"$lte": ending_by.isoformat()}
         total = await self.concessions.count_documents(query)
         cursor = self.concessions.find(query).sort([("end", ASCENDING), ("_id", ASCENDING)]).skip(offset).limit(limit)
-        return [_record(d) async for d in cursor], total
+        return [from_document(ConcessionRecord, d) async for d in cursor], total
 
     async def due(self, today: date, limit: int) -> list[str]:
         """Ids of active concessions whose end lies before ``today``, those ended first first."""
