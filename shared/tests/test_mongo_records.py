@@ -4,31 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from enum import StrEnum
 
 from shared.mongo import from_document, to_document
-
-
-class Colour(StrEnum):
-    RED = "red"
-    BLUE = "blue"
-
-
-@dataclass(frozen=True)
-class Point:
-    lon: float
-    lat: float
+from shared.places import Location, OpeningInterval
+from shared.roles import Role
 
 
 @dataclass(frozen=True)
 class Thing:
     id: str
-    colour: Colour
+    role: Role
     day: date
     at: datetime
-    tags: tuple[str, ...]
-    colours: tuple[Colour, ...]
-    where: Point
+    roles: tuple[Role, ...]
+    where: Location
+    hours: tuple[OpeningInterval, ...]
     scores: dict[str, float]
     owner: str | None
     until: date | None = None
@@ -38,12 +28,12 @@ class Thing:
 AT = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 THING = Thing(
     id="t-1",
-    colour=Colour.RED,
+    role=Role.TRADER,
     day=date(2026, 2, 28),
     at=AT,
-    tags=("a", "b"),
-    colours=(Colour.BLUE, Colour.RED),
-    where=Point(9.19, 45.46),
+    roles=(Role.SHOPKEEPER, Role.TRADER),
+    where=Location(9.19, 45.46),
+    hours=(OpeningInterval(0, "08:00", "13:00"),),
     scores={"x": 1.5},
     owner=None,
     until=date(2027, 1, 31),
@@ -51,12 +41,12 @@ THING = Thing(
 )
 STORED = {
     "_id": "t-1",
-    "colour": "red",
+    "role": "trader",
     "day": "2026-02-28",
     "at": AT,
-    "tags": ["a", "b"],
-    "colours": ["blue", "red"],
+    "roles": ["shopkeeper", "trader"],
     "where": {"lon": 9.19, "lat": 45.46},
+    "hours": [{"day": 0, "opens": "08:00", "closes": "13:00"}],
     "scores": {"x": 1.5},
     "owner": None,
     "until": "2027-01-31",
@@ -73,11 +63,11 @@ def test_a_stored_document_reads_back_as_the_same_record() -> None:
 
 
 def test_another_field_can_be_the_key_or_none_at_all() -> None:
-    point = to_document(Point(1.0, 2.0), key="lon")
+    point = to_document(Location(1.0, 2.0), key="lon")
     assert point == {"_id": 1.0, "lat": 2.0}
-    assert from_document(Point, point, key="lon") == Point(1.0, 2.0)
-    assert to_document(Point(1.0, 2.0), key=None) == {"lon": 1.0, "lat": 2.0}
-    assert from_document(Point, {"_id": "ignored", "lon": 1.0, "lat": 2.0}, key=None) == Point(1.0, 2.0)
+    assert from_document(Location, point, key="lon") == Location(1.0, 2.0)
+    assert to_document(Location(1.0, 2.0), key=None) == {"lon": 1.0, "lat": 2.0}
+    assert from_document(Location, {"_id": "ignored", "lon": 1.0, "lat": 2.0}, key=None) == Location(1.0, 2.0)
 
 
 def test_a_document_written_before_a_field_existed_reads_with_its_default_or_none() -> None:
