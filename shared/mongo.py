@@ -12,6 +12,7 @@ from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from pymongo import AsyncMongoClient, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import OperationFailure
 
@@ -28,6 +29,25 @@ INDEX_BUILDS = "index_builds"
 NAMESPACE_EXISTS = 48
 INDEX_NOT_FOUND = 27
 
+
+# A sort order: (field, ASCENDING or DESCENDING) pairs, the first the most significant.
+Order = Sequence[tuple[str, int]]
+
+
+async def find_page(
+    collection: AsyncCollection[Document],
+    query: Document,
+    order: Order,
+    read: Callable[[Document], T],
+    *,
+    limit: int,
+    offset: int,
+) -> tuple[list[T], int]:
+    """One page of the documents that match ``query`` in ``order``, each read by ``read``, and how
+    many match in all."""
+    total = await collection.count_documents(query)
+    docs = await collection.find(query).sort(list(order)).skip(offset).limit(limit).to_list()
+    return [read(d) for d in docs], total
 
 
 def to_document(record: Any, key: str | None = "id") -> Document:

@@ -11,7 +11,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from districts.alerts.domain import OPEN, RESOLVED, Alert, AlertEntry, AlertState, Thresholds
-from shared.mongo import Document, IndexSpec
+from shared.mongo import Document, IndexSpec, find_page
 
 Session = AsyncClientSession | None
 THRESHOLDS, MONITORS, ALERTS = "thresholds", "monitors", "alerts"
@@ -119,6 +119,4 @@ class AlertStore:
         query: Document = {"district": code}
         if state is not None:
             query["state"] = state
-        total = await self.db[ALERTS].count_documents(query)
-        cursor = self.db[ALERTS].find(query).sort("raised_at", DESCENDING).skip(offset).limit(limit)
-        return [_alert(doc) async for doc in cursor], total
+        return await find_page(self.db[ALERTS], query, [("raised_at", DESCENDING)], _alert, limit=limit, offset=offset)

@@ -9,7 +9,7 @@ from pymongo.errors import DuplicateKeyError
 
 from districts.interventions.domain import Intervention, Kind, Target, TargetType
 from shared.errors import Conflict
-from shared.mongo import Document, IndexSpec
+from shared.mongo import Document, IndexSpec, find_page
 
 INTERVENTIONS = "interventions"
 
@@ -55,6 +55,5 @@ class InterventionStore:
         return None if doc is None else _intervention(doc)
 
     async def list(self, limit: int, offset: int) -> tuple[list[Intervention], int]:
-        cursor = self.db[INTERVENTIONS].find().sort([("started_at", ASCENDING), ("_id", ASCENDING)])
-        items = [_intervention(d) async for d in cursor.skip(offset).limit(limit)]
-        return items, await self.db[INTERVENTIONS].count_documents({})
+        order = [("started_at", ASCENDING), ("_id", ASCENDING)]
+        return await find_page(self.db[INTERVENTIONS], {}, order, _intervention, limit=limit, offset=offset)

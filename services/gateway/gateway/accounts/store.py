@@ -20,7 +20,7 @@ from pymongo.errors import DuplicateKeyError
 from gateway.accounts.domain import Account, AuditEntry, OneTimePurpose, RefreshToken, new_version
 from shared.errors import Conflict
 from shared.events import utcnow
-from shared.mongo import IndexSpec, from_document, to_document
+from shared.mongo import IndexSpec, find_page, from_document, to_document
 from shared.roles import Role
 
 FAILURE_MEMORY = timedelta(days=1)
@@ -42,6 +42,10 @@ def _account(doc: dict[str, Any]) -> Account:
         disabled=bool(doc.get("disabled", False)),
         last_login_at=doc.get("last_login_at"),
     )
+
+
+def _audit_entry(doc: dict[str, Any]) -> AuditEntry:
+    return from_document(AuditEntry, doc)
 
 
 class AccountStore:
@@ -117,9 +121,8 @@ class AccountStore:
         await self.users.update_one({"_id": username}, {"$set": {"last_login_at": at}})
 
     async def page(self, limit: int, offset: int) -> tuple[list[Account], int]:
-        cursor = self.users.find({}).sort([("created_at", ASCENDING), ("_id", ASCENDING)]).skip(offset).limit(limit)
-        items = [_account(doc) async for doc in cursor]
-        return items, await self.users.count_documents({})
+        order = [("created_at", ASCENDING), ("_id", ASCENDING)]
+        return await find_page(self.users, {}, order, _account, limit=limit, offset=offset)
 
     @staticmethod
     def _doc(account: Account) -> dict[str, Any]:
@@ -244,5 +247,5 @@ class AccountStore:
         self, actor: str | None, since: datetime | None, until: datetime | None, limit: int, offset: int
     ) -> tuple[list[AuditEntry], int]:
         query = self._audit_query(actor, since, until)
-        cursor = self.audit.find(query).sort([("at", DESCENDING), ("_id", DESCENDING)]).skip(offset).limit(limit)
-        return [from_document(AuditEntry, doc) async for doc in cursor], await self.audit.count_documents(query)
+        order = [("at", DESCENDING), ("_id", DESCENDING)]
+        return await find_page(self.audit, query, order, _audit_entry, limit=limit, offset=offset)

@@ -17,10 +17,14 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from markets.concessions.domain import ConcessionQuery, ConcessionRecord, ConcessionState
 from shared.errors import NotFound, PreconditionFailed
-from shared.mongo import Document, IndexSpec, from_document, to_document
+from shared.mongo import Document, IndexSpec, find_page, from_document, to_document
 
 CONCESSIONS = "concessions"
 Session = AsyncClientSession | None
+
+
+def _record(doc: Document) -> ConcessionRecord:
+    return from_document(ConcessionRecord, doc)
 
 
 class ConcessionStore:
@@ -41,7 +45,7 @@ class ConcessionStore:
         doc = await self.concessions.find_one({"_id": concession_id}, session=session)
         if doc is None:
             raise NotFound(f"no concession {concession_id!r}")
-        return from_document(ConcessionRecord, doc)
+        return _record(doc)
 
     async def save(self, record: ConcessionRecord, expected_version: int, session: Session) -> None:
         """Write the changed record if it is still active at ``expected_version``; else PreconditionFailed."""
@@ -68,9 +72,8 @@ class ConcessionStore:
         if ending_by is not None:
             query["state"] = ConcessionState.ACTIVE.value
             query["end"] = {"$lte": ending_by.isoformat()}
-        total = await self.concessions.count_documents(query)
-        cursor = self.concessions.find(query).sort([("end", ASCENDING), ("_id", ASCENDING)]).skip(offset).limit(limit)
-        return [from_document(ConcessionRecord, d) async for d in cursor], total
+        order = [("end", ASCENDING), ("_id", ASCENDING)]
+        return await find_page(self.concessions, query, order, _record, limit=limit, offset=offset)
 
     async def due(self, today: date, limit: int) -> list[str]:
         """Ids of active concessions whose end lies before ``today``, those ended first first."""

@@ -30,7 +30,7 @@ from markets.stalls.domain import (
     stall_key,
 )
 from shared.errors import Conflict, NotFound, PreconditionFailed
-from shared.mongo import Document, IndexSpec
+from shared.mongo import Document, IndexSpec, find_page
 from shared.places import Location, OpeningInterval
 
 MARKETS, STALLS, HISTORY = "markets", "stalls", "stall_history"
@@ -183,9 +183,8 @@ class MarketStore:
             query["municipio"] = wanted.municipio
         if wanted.active is not None:
             query["active"] = wanted.active
-        total = await self.markets.count_documents(query)
-        cursor = self.markets.find(query).sort([("name", ASCENDING), ("_id", ASCENDING)]).skip(offset).limit(limit)
-        return [_market(d) async for d in cursor], total
+        order = [("name", ASCENDING), ("_id", ASCENDING)]
+        return await find_page(self.markets, query, order, _market, limit=limit, offset=offset)
 
     # stalls ----------------------------------------------------------------------------------
 
@@ -240,9 +239,7 @@ class MarketStore:
             query["status"] = wanted.status.value
         if wanted.category is not None:
             query["category"] = wanted.category.value
-        total = await self.stalls.count_documents(query)
-        cursor = self.stalls.find(query).sort("order", ASCENDING).skip(offset).limit(limit)
-        return [_stall(d) async for d in cursor], total
+        return await find_page(self.stalls, query, [("order", ASCENDING)], _stall, limit=limit, offset=offset)
 
     # history ---------------------------------------------------------------------------------
 
@@ -264,9 +261,14 @@ class MarketStore:
         self, market_id: str, number: str, *, limit: int, offset: int
     ) -> tuple[list[HistoryEntry], int]:
         query = {"stall": stall_key(market_id, number)}
-        total = await self.history.count_documents(query)
-        cursor = self.history.find(query).sort("version", DESCENDING).skip(offset).limit(limit)
-        return [_history_entry(market_id, number, d) async for d in cursor], total
+        return await find_page(
+            self.history,
+            query,
+            [("version", DESCENDING)],
+            lambda d: _history_entry(market_id, number, d),
+            limit=limit,
+            offset=offset,
+        )
 
     def _of_market(self, market_id: str) -> Document:
         return {"$regex": f"^{re.escape(market_id)}/"}

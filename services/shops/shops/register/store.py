@@ -13,7 +13,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from shared.errors import Conflict
-from shared.mongo import Document, IndexSpec
+from shared.mongo import Document, IndexSpec, find_page
 from shared.places import Location
 from shops.register.domain import (
     REGISTRY_FIELDS,
@@ -158,5 +158,4 @@ class ShopStore:
 
     async def search(self, query: ShopQuery, *, limit: int, offset: int) -> tuple[list[Shop], int]:
         selector = query_filter(query)
-        docs = await self.shops.find(selector).sort("_id", ASCENDING).skip(offset).limit(limit).to_list()
-        return [shop_from_doc(d) for d in docs], await self.shops.count_documents(selector)
+        return await find_page(self.shops, selector, [("_id", ASCENDING)], shop_from_doc, limit=limit, offset=offset)
