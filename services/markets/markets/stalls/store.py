@@ -210,6 +210,11 @@ class MarketStore:
         if result.matched_count == 0:
             raise PreconditionFailed(f"stall {stall.number} changed meanwhile; read it again")
 
+    async def save_change(self, before: Stall, after: Stall, note: str, actor: str, session: Session) -> None:
+        """Save a stall as ``after`` (guarded by the version it was read at) with its history line."""
+        await self.save_stall(after, before.version, session)
+        await self.add_history(HistoryEntry.of(before, after, note, actor), session)
+
     async def stalls_held_without_record(self, limit: int) -> list[Stall]:
         """Stalls assigned before concessions had records: held under a concession without an id."""
         cursor = self.stalls.find({"concession.holder": {"$exists": True}, "concession.id": None}).limit(limit)
