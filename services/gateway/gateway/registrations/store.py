@@ -17,7 +17,7 @@ from gateway.registrations.domain import (
 )
 from shared.errors import NotFound
 from shared.i18n import Said
-from shared.mongo import IndexSpec
+from shared.mongo import IndexSpec, find_page
 from shared.roles import Role
 
 
@@ -126,11 +126,5 @@ class RegistrationStore:
 
     async def page(self, state: RegistrationState | None, limit: int, offset: int) -> tuple[list[Registration], int]:
         query = {"state": state.value} if state else {}
-        cursor = (
-            self.registrations.find(query)
-            .sort([("submitted_at", DESCENDING), ("_id", DESCENDING)])
-            .skip(offset)
-            .limit(limit)
-        )
-        items = [_registration(doc) async for doc in cursor]
-        return items, await self.registrations.count_documents(query)
+        order = [("submitted_at", DESCENDING), ("_id", DESCENDING)]
+        return await find_page(self.registrations, query, order, _registration, limit=limit, offset=offset)

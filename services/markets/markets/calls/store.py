@@ -20,7 +20,6 @@ from pymongo.errors import DuplicateKeyError
 from markets.calls.domain import (
     Application,
     Call,
-    Criterion,
     Evaluation,
     Outcome,
     RankedApplication,
@@ -30,46 +29,14 @@ from markets.calls.domain import (
 from markets.stalls.domain import StallCategory, Surface
 from shared.errors import Conflict, NotFound
 from shared.i18n import Said
-from shared.mongo import Document, IndexSpec, from_document, to_document
+from shared.mongo import Document, IndexSpec, find_page, from_document, to_document
 
 CALLS, APPLICATIONS, EVALUATIONS = "calls", "applications", "call_evaluations"
 Session = AsyncClientSession | None
 
 
-def _call_doc(call: Call) -> Document:
-    return {
-        "_id": call.id,
-        "market_id": call.market_id,
-        "title": call.title,
-        "description": call.description,
-        "stalls": list(call.stalls),
-        "criteria": [
-            {"name": c.name, "weight": c.weight, "max_points": c.max_points, "description": c.description}
-            for c in call.criteria
-        ],
-        "categories": [c.value for c in call.categories],
-        "deadline": call.deadline,
-        "concession_years": call.concession_years,
-        "created_at": call.created_at,
-        "awarded_at": call.awarded_at,
-        "result": None,
-    }
-
-
 def _call(doc: Document) -> Call:
-    return Call(
-        id=doc["_id"],
-        market_id=doc["market_id"],
-        title=doc["title"],
-        description=doc["description"],
-        stalls=tuple(doc["stalls"]),
-        criteria=tuple(Criterion(**c) for c in doc["criteria"]),
-        categories=tuple(StallCategory(c) for c in doc["categories"]),
-        deadline=doc["deadline"],
-        concession_years=doc["concession_years"],
-        created_at=doc["created_at"],
-        awarded_at=doc.get("awarded_at"),
-    )
+    return from_document(Call, doc)
 
 
 def _application(doc: Document) -> Application:
@@ -87,6 +54,10 @@ def _application(doc: Document) -> Application:
         documents=tuple(doc.get("documents", ())),
         filed_by=doc.get("filed_by", ""),
     )
+
+
+def _evaluation(doc: Document) -> Evaluation:
+    return from_document(Evaluation, doc, key=None)
 
 
 def _surface_doc(surface: Surface) -> Document:
@@ -174,7 +145,7 @@ class CallStore:
         self.evaluations = db[EVALUATIONS]
 
     async def insert_call(self, call: Call, session: Session) -> None:
-        await self.calls.insert_one(_call_doc(call), session=session)
+        await self.calls.insert_one({**to_document(call), "result": None}, session=session)
 
     async def get_call(self, call_id: str, session: Session = None) -> tuple[Call, Ranking | None]:
         """The call and, once awarded, the ranking it was awarded with."""
@@ -186,9 +157,7 @@ class CallStore:
 
     async def list_calls(self, market_id: str, *, limit: int, offset: int) -> tuple[list[Call], int]:
         query = {"market_id": market_id}
-        total = await self.calls.count_documents(query)
-        cursor = self.calls.find(query).sort("created_at", DESCENDING).skip(offset).limit(limit)
-        return [_call(d) async for d in cursor], total
+        return await find_page(self.calls, query, [("created_at", DESCENDING)], _call, limit=limit, offset=offset)
 
     async def live_calls_with_stalls(self, market_id: str, numbers: Sequence[str], session: Session) -> list[Call]:
         """Calls of the market not yet awarded that include any of ``numbers``."""
@@ -249,9 +218,8 @@ class CallStore:
     async def list_applications(self, call_id: str, *, limit: int, offset: int) -> tuple[list[Application], int]:
         """A page of the call's applications, in the order they were submitted."""
         query: Document = {"call_id": call_id}
-        total = await self.applications.count_documents(query)
-        cursor = self.applications.find(query).sort([("submitted_at", ASCENDING), ("_id", ASCENDING)])
-        return [_application(d) async for d in cursor.skip(offset).limit(limit)], total
+        order = [("submitted_at", ASCENDING), ("_id", ASCENDING)]
+        return await find_page(self.applications, query, order, _application, limit=limit, offset=offset)
 
     async def count_applications(self, call_ids: Sequence[str]) -> dict[str, int]:
         pipeline: list[Document] = [
@@ -277,14 +245,14 @@ class CallStore:
 
     async def evaluations_of(self, application_id: str, session: Session = None) -> list[Evaluation]:
         cursor = self.evaluations.find({"application_id": application_id}, session=session).sort("revision", ASCENDING)
-        return [from_document(Evaluation, d, key=None) async for d in cursor]
+        return [_evaluation(d) async for d in cursor]
 
     async def evaluations_to(self, call_id: str, session: Session = None) -> list[Evaluation]:
         """Every evaluation of the call's applications, oldest first."""
         cursor = self.evaluations.find({"call_id": call_id}, session=session).sort(
             [("at", ASCENDING), ("revision", ASCENDING)]
         )
-        return [from_document(Evaluation, d, key=None) async for d in cursor]
+        return [_evaluation(d) async for d in cursor]
 
     async def list_evaluations(
         self, call_id: str, application_id: str | None, *, limit: int, offset: int
@@ -293,8 +261,5 @@ class CallStore:
         query: Document = {"call_id": call_id}
         if application_id is not None:
             query["application_id"] = application_id
-        total = await self.evaluations.count_documents(query)
-        cursor = (
-            self.evaluations.find(query).sort([("at", ASCENDING), ("revision", ASCENDING)]).skip(offset).limit(limit)
-        )
-        return [from_document(Evaluation, d, key=None) async for d in cursor], total
+        order = [("at", ASCENDING), ("revision", ASCENDING)]
+        return await find_page(self.evaluations, query, order, _evaluation, limit=limit, offset=offset)

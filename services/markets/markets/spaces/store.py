@@ -18,10 +18,14 @@ from pymongo.errors import DuplicateKeyError
 
 from markets.spaces.domain import Booking, Space
 from shared.errors import Conflict, NotFound
-from shared.mongo import Document, IndexSpec, from_document, to_document
+from shared.mongo import Document, IndexSpec, find_page, from_document, to_document
 
 SPACES, BOOKINGS = "spaces", "space_bookings"
 Session = AsyncClientSession | None
+
+
+def _booking(doc: Document) -> Booking:
+    return from_document(Booking, doc)
 
 
 class SpaceStore:
@@ -69,7 +73,7 @@ class SpaceStore:
             "ends_at": {"$gt": booking.starts_at},
         }
         cursor = self.bookings.find(query, session=session).sort("starts_at", ASCENDING)
-        return [from_document(Booking, d) async for d in cursor]
+        return [_booking(d) async for d in cursor]
 
     async def insert_booking(self, booking: Booking, session: Session) -> None:
         await self.bookings.insert_one(to_document(booking), session=session)
@@ -78,7 +82,7 @@ class SpaceStore:
         doc = await self.bookings.find_one({"_id": booking_id, "market_id": market_id, "space": code}, session=session)
         if doc is None:
             raise NotFound(f"no booking {booking_id!r} of space {code!r}")
-        return from_document(Booking, doc)
+        return _booking(doc)
 
     async def save_cancelled(self, booking: Booking, session: Session) -> None:
         found = await self.bookings.update_one(
@@ -110,8 +114,5 @@ class SpaceStore:
             query["ends_at"] = {"$gt": since}
         if until is not None:
             query["starts_at"] = {"$lt": until}
-        total = await self.bookings.count_documents(query)
-        cursor = (
-            self.bookings.find(query).sort([("starts_at", ASCENDING), ("_id", ASCENDING)]).skip(offset).limit(limit)
-        )
-        return [from_document(Booking, d) async for d in cursor], total
+        order = [("starts_at", ASCENDING), ("_id", ASCENDING)]
+        return await find_page(self.bookings, query, order, _booking, limit=limit, offset=offset)
