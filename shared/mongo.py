@@ -50,25 +50,31 @@ async def find_page(
     return [read(d) for d in docs], total
 
 
-def to_document(record: Any, key: str | None = "id") -> Document:
-    """A dataclass record as a stored document, every field under its own name.
+def to_document(record: Any, key: str | None = "id", stored_as: Mapping[str, str] | None = None) -> Document:
+    """A dataclass record as a stored document, every field under its own name or the one
+    ``stored_as`` gives it.
 
     ``key`` names the field stored as ``_id`` (None: the caller sets ``_id``). Enums are stored by
     value, dates (not datetimes) as ISO text, tuples as arrays, nested dataclasses as sub-documents.
     """
-    doc: Document = {f.name: _encode(getattr(record, f.name)) for f in fields(record)}
-    return {"_id": doc.pop(key), **doc} if key is not None else doc
+    names = stored_as or {}
+    doc: Document = {names.get(f.name, f.name): _encode(getattr(record, f.name)) for f in fields(record)}
+    return {"_id": doc.pop(names.get(key, key)), **doc} if key is not None else doc
 
 
-def from_document(kind: type[T], doc: Document, key: str | None = "id") -> T:
+def from_document(
+    kind: type[T], doc: Document, key: str | None = "id", stored_as: Mapping[str, str] | None = None
+) -> T:
     """The inverse of :func:`to_document`, read by the record's type hints. A field the document
     lacks (it was written before the field existed) takes its default, or None where it may be
     None; a key the record does not know is ignored."""
+    names = stored_as or {}
     hints = get_type_hints(kind)
     values: dict[str, Any] = {}
     for f in fields(kind):  # type: ignore[arg-type]
-        if f.name in doc:
-            values[f.name] = _decode(hints[f.name], doc[f.name])
+        stored = names.get(f.name, f.name)
+        if stored in doc:
+            values[f.name] = _decode(hints[f.name], doc[stored])
         elif f.default is MISSING and f.default_factory is MISSING and type(None) in get_args(hints[f.name]):
             values[f.name] = None
     if key is not None:

@@ -74,3 +74,10 @@ def test_a_document_written_before_a_field_existed_reads_with_its_default_or_non
     old = {k: v for k, v in STORED.items() if k not in ("owner", "until", "note")} | {"gone": 1}
     thing = from_document(Thing, old)
     assert (thing.owner, thing.until, thing.note) == (None, None, "")
+
+
+def test_fields_can_be_stored_under_other_names() -> None:
+    names = {"opens": "from", "closes": "to"}
+    stored = to_document(OpeningInterval(2, "09:00", "13:00"), key="day", stored_as=names)
+    assert stored == {"_id": 2, "from": "09:00", "to": "13:00"}
+    assert from_document(OpeningInterval, stored, key="day", stored_as=names) == OpeningInterval(2, "09:00", "13:00")
