@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import types
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import MISSING, fields, is_dataclass
 from datetime import date, datetime
 from enum import Enum
@@ -22,6 +22,8 @@ from shared.settings import ServiceSettings
 
 T = TypeVar("T")
 Document = dict[str, Any]
+# The transaction a store call takes part in; None outside one.
+Session = AsyncClientSession | None
 # A store's schema: every collection it uses, each with its indexes (an empty list for none).
 IndexSpec = dict[str, Sequence[IndexModel]]
 # Indexes being built, so that a build a crash interrupted is done again (see ``ensure_schema``).
@@ -48,6 +50,21 @@ async def find_page(
     total = await collection.count_documents(query)
     docs = await collection.find(query).sort(list(order)).skip(offset).limit(limit).to_list()
     return [read(d) for d in docs], total
+
+
+async def overwrite_if(
+    collection: AsyncCollection[Document],
+    doc: Document,
+    guard: Document,
+    *,
+    keep: Collection[str] = (),
+    session: Session = None,
+) -> bool:
+    """Write ``doc`` over the stored document with its ``_id`` if that one still matches ``guard``
+    (the fields named in ``keep`` stay as stored); False when it no longer matches."""
+    changes = {name: value for name, value in doc.items() if name != "_id" and name not in keep}
+    result = await collection.update_one({"_id": doc["_id"], **guard}, {"$set": changes}, session=session)
+    return result.matched_count == 1
 
 
 def to_document(record: Any, key: str | None = "id", stored_as: Mapping[str, str] | None = None) -> Document:

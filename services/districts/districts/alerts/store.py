@@ -7,13 +7,11 @@ from dataclasses import asdict, fields
 from datetime import datetime
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
-from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from districts.alerts.domain import OPEN, RESOLVED, Alert, AlertEntry, AlertState, Thresholds
-from shared.mongo import Document, IndexSpec, find_page
+from shared.mongo import Document, IndexSpec, Session, find_page
 
-Session = AsyncClientSession | None
 THRESHOLDS, MONITORS, ALERTS = "thresholds", "monitors", "alerts"
 THRESHOLD_NAMES = tuple(f.name for f in fields(Thresholds))
 ALERT_FIELDS = tuple(f.name for f in fields(Alert))

@@ -20,7 +20,7 @@ from pymongo.errors import DuplicateKeyError
 from gateway.accounts.domain import Account, AuditEntry, OneTimePurpose, RefreshToken, new_version
 from shared.errors import Conflict
 from shared.events import utcnow
-from shared.mongo import IndexSpec, find_page, from_document, to_document
+from shared.mongo import IndexSpec, find_page, from_document, overwrite_if, to_document
 from shared.roles import Role
 
 FAILURE_MEMORY = timedelta(days=1)
@@ -107,12 +107,8 @@ class AccountStore:
 
     async def replace(self, before: Account, after: Account) -> bool:
         """Store ``after`` if the account is still as ``before`` (same token version); False if it changed."""
-        doc = self._doc(after)
-        del doc["_id"], doc["created_at"]
-        result = await self.users.update_one(
-            {"_id": before.username, "token_version": before.token_version}, {"$set": doc}
-        )
-        return result.matched_count == 1
+        guard = {"token_version": before.token_version}
+        return await overwrite_if(self.users, self._doc(after), guard, keep={"created_at"})
 
     async def set_password_hash(self, username: str, password_hash: str) -> None:
         await self.users.update_one({"_id": username}, {"$set": {"password_hash": password_hash}})
@@ -126,16 +122,7 @@ class AccountStore:
 
     @staticmethod
     def _doc(account: Account) -> dict[str, Any]:
-        return {
-            "_id": account.username,
-            "role": account.role.value,
-            "scope": account.scope,
-            "password_hash": account.password_hash,
-            "created_at": account.created_at,
-            "token_version": account.token_version,
-            "disabled": account.disabled,
-            "last_login_at": account.last_login_at,
-        }
+        return to_document(account, key="username")
 
     # failed logins, per username and address
 

@@ -17,7 +17,7 @@ from gateway.registrations.domain import (
 )
 from shared.errors import NotFound
 from shared.i18n import Said
-from shared.mongo import IndexSpec, find_page
+from shared.mongo import IndexSpec, find_page, overwrite_if
 from shared.roles import Role
 
 
@@ -117,12 +117,7 @@ class RegistrationStore:
         self, before: Registration, after: Registration, session: AsyncClientSession | None = None
     ) -> bool:
         """Store the decision if the registration is still as ``before`` (pending); False if it changed."""
-        doc = _doc(after)
-        del doc["_id"]
-        result = await self.registrations.update_one(
-            {"_id": before.id, "state": before.state.value}, {"$set": doc}, session=session
-        )
-        return result.matched_count == 1
+        return await overwrite_if(self.registrations, _doc(after), {"state": before.state.value}, session=session)
 
     async def page(self, state: RegistrationState | None, limit: int, offset: int) -> tuple[list[Registration], int]:
         query = {"state": state.value} if state else {}

@@ -9,11 +9,10 @@ re-evaluating keeps the history.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import replace
 from typing import ClassVar
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
-from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -21,18 +20,13 @@ from markets.calls.domain import (
     Application,
     Call,
     Evaluation,
-    Outcome,
-    RankedApplication,
     Ranking,
-    ScoreLine,
 )
-from markets.stalls.domain import StallCategory, Surface
 from shared.errors import Conflict, NotFound
 from shared.i18n import Said
-from shared.mongo import Document, IndexSpec, find_page, from_document, to_document
+from shared.mongo import Document, IndexSpec, Session, find_page, from_document, to_document
 
 CALLS, APPLICATIONS, EVALUATIONS = "calls", "applications", "call_evaluations"
-Session = AsyncClientSession | None
 
 
 def _call(doc: Document) -> Call:
@@ -41,79 +35,30 @@ def _call(doc: Document) -> Call:
 
 def _application(doc: Document) -> Application:
     """An application (those filed when applicants declared their own scores keep them; they are ignored)."""
-    return Application(
-        id=doc["_id"],
-        call_id=doc["call_id"],
-        applicant=doc["applicant"],
-        holder=doc["holder"],
-        category=StallCategory(doc["category"]),
-        preferences=tuple(doc["preferences"]),
-        submitted_at=doc["submitted_at"],
-        offer=doc.get("offer", ""),
-        declarations=doc.get("declarations", {}),
-        documents=tuple(doc.get("documents", ())),
-        filed_by=doc.get("filed_by", ""),
-    )
+    return from_document(Application, doc)
 
 
 def _evaluation(doc: Document) -> Evaluation:
     return from_document(Evaluation, doc, key=None)
 
 
-def _surface_doc(surface: Surface) -> Document:
-    return {"total_m2": surface.total_m2, "food_service_m2": surface.food_service_m2}
+# a ranking's entries are stored as "items"
+RANKING_STORED_AS = {"entries": "items"}
 
 
 def _ranking_doc(ranking: Ranking) -> Document:
-    return {
-        "unavailable_stalls": list(ranking.unavailable_stalls),
-        "surface_before": _surface_doc(ranking.surface_before),
-        "surface_after": _surface_doc(ranking.surface_after),
-        "items": [
-            {
-                "rank": e.rank,
-                "applicant": e.applicant,
-                "holder": e.holder,
-                "category": e.category.value,
-                "score": e.score,
-                "breakdown": [asdict(line) for line in e.breakdown],
-                "outcome": e.outcome.value,
-                "stall": e.stall,
-                "reason": {"it": e.reason.it, "en": e.reason.en},
-                "application": e.application,
-            }
-            for e in ranking.entries
-        ],
-    }
+    return to_document(ranking, key=None, stored_as=RANKING_STORED_AS)
 
 
 def _ranking(doc: Document) -> Ranking:
     """The stored ranking (rankings stored before this layout carry more keys; they are ignored)."""
-    return Ranking(
-        entries=tuple(
-            RankedApplication(
-                rank=e["rank"],
-                applicant=e["applicant"],
-                holder=e["holder"],
-                category=StallCategory(e["category"]),
-                score=e["score"],
-                breakdown=tuple(ScoreLine(**line) for line in e["breakdown"]),
-                outcome=Outcome(e["outcome"]),
-                stall=e["stall"],
-                reason=_said(e["reason"]),
-                application=e.get("application", ""),
-            )
-            for e in doc["items"]
-        ),
-        unavailable_stalls=tuple(doc["unavailable_stalls"]),
-        surface_before=Surface(doc["surface_before"]["total_m2"], doc["surface_before"]["food_service_m2"]),
-        surface_after=Surface(doc["surface_after"]["total_m2"], doc["surface_after"]["food_service_m2"]),
-    )
+    items = [{**e, "reason": _said(e["reason"])} for e in doc["items"]]
+    return from_document(Ranking, {**doc, "items": items}, key=None, stored_as=RANKING_STORED_AS)
 
 
-def _said(stored: str | dict[str, str]) -> Said:
+def _said(stored: str | dict[str, str]) -> dict[str, str]:
     """A stored reason: both languages, or (rankings stored before) the English text alone."""
-    return Said(**stored) if isinstance(stored, dict) else Said(it=stored, en=stored)
+    return stored if isinstance(stored, dict) else {"it": stored, "en": stored}
 
 
 def _applied_already(applicant: str, number: str) -> Conflict:
@@ -192,19 +137,7 @@ class CallStore:
             raise _applied_already(application.applicant, existing["_id"])
         try:
             await self.applications.insert_one(
-                {
-                    "_id": application.id,
-                    "call_id": application.call_id,
-                    "applicant": application.applicant,
-                    "holder": application.holder,
-                    "category": application.category.value,
-                    "preferences": list(application.preferences),
-                    "offer": application.offer,
-                    "declarations": dict(application.declarations),
-                    "documents": list(application.documents),
-                    "submitted_at": application.submitted_at,
-                    "filed_by": application.filer,
-                },
+                to_document(replace(application, filed_by=application.filer)),
                 session=session,
             )
         except DuplicateKeyError as exc:  # filed at the same moment by another request: read what won

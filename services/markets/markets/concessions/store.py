@@ -12,15 +12,13 @@ from datetime import date
 from typing import ClassVar
 
 from pymongo import ASCENDING, IndexModel
-from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from markets.concessions.domain import ConcessionQuery, ConcessionRecord, ConcessionState
 from shared.errors import NotFound, PreconditionFailed
-from shared.mongo import Document, IndexSpec, find_page, from_document, to_document
+from shared.mongo import Document, IndexSpec, Session, find_page, from_document, overwrite_if, to_document
 
 CONCESSIONS = "concessions"
-Session = AsyncClientSession | None
 
 
 def _record(doc: Document) -> ConcessionRecord:
@@ -49,14 +47,8 @@ class ConcessionStore:
 
     async def save(self, record: ConcessionRecord, expected_version: int, session: Session) -> None:
         """Write the changed record if it is still active at ``expected_version``; else PreconditionFailed."""
-        doc = to_document(record)
-        del doc["_id"], doc["granted_at"]
-        found = await self.concessions.update_one(
-            {"_id": record.id, "version": expected_version, "state": ConcessionState.ACTIVE.value},
-            {"$set": doc},
-            session=session,
-        )
-        if found.matched_count == 0:
+        guard = {"version": expected_version, "state": ConcessionState.ACTIVE.value}
+        if not await overwrite_if(self.concessions, to_document(record), guard, keep={"granted_at"}, session=session):
             raise PreconditionFailed(f"concession {record.id} changed meanwhile; read it again")
 
     async def list(

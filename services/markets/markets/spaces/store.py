@@ -12,16 +12,14 @@ from datetime import datetime
 from typing import ClassVar
 
 from pymongo import ASCENDING, IndexModel
-from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from markets.spaces.domain import Booking, Space
 from shared.errors import Conflict, NotFound
-from shared.mongo import Document, IndexSpec, find_page, from_document, to_document
+from shared.mongo import Document, IndexSpec, Session, find_page, from_document, to_document
 
 SPACES, BOOKINGS = "spaces", "space_bookings"
-Session = AsyncClientSession | None
 
 
 def _booking(doc: Document) -> Booking:

@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import ClassVar
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
-from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -28,10 +27,9 @@ from markets.stalls.domain import (
     stall_key,
 )
 from shared.errors import Conflict, NotFound, PreconditionFailed
-from shared.mongo import Document, IndexSpec, find_page, from_document, to_document
+from shared.mongo import Document, IndexSpec, Session, find_page, from_document, overwrite_if, to_document
 
 MARKETS, STALLS, HISTORY = "markets", "stalls", "stall_history"
-Session = AsyncClientSession | None
 
 
 def _market(doc: Document) -> Market:
@@ -89,12 +87,8 @@ class MarketStore:
         return _market(doc)
 
     async def save_market(self, market: Market, expected_version: int, session: Session) -> None:
-        doc = to_document(market)
-        del doc["_id"], doc["created_at"]
-        result = await self.markets.update_one(
-            {"_id": market.id, "version": expected_version}, {"$set": doc}, session=session
-        )
-        if result.matched_count == 0:
+        guard = {"version": expected_version}
+        if not await overwrite_if(self.markets, to_document(market), guard, keep={"created_at"}, session=session):
             raise PreconditionFailed(f"market {market.id!r} changed meanwhile; read it again")
 
     async def list_markets(self, wanted: MarketQuery, *, limit: int, offset: int) -> tuple[list[Market], int]:
@@ -122,12 +116,7 @@ class MarketStore:
         return _stall(doc)
 
     async def save_stall(self, stall: Stall, expected_version: int, session: Session) -> None:
-        doc = _stall_doc(stall)
-        del doc["_id"]
-        result = await self.stalls.update_one(
-            {"_id": stall.key, "version": expected_version}, {"$set": doc}, session=session
-        )
-        if result.matched_count == 0:
+        if not await overwrite_if(self.stalls, _stall_doc(stall), {"version": expected_version}, session=session):
             raise PreconditionFailed(f"stall {stall.number} changed meanwhile; read it again")
 
     async def save_change(self, before: Stall, after: Stall, note: str, actor: str, session: Session) -> None:
