@@ -68,25 +68,17 @@ async def eventually(
     raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what}: {last}")
 
 
-class LocalKafka:
-    """A broker process of our own, in memory or on a local S3 store (survives kill -9)."""
+class LocalProcesses:
+    """Processes of our own a test starts, stops or kills: ``parts`` in start order, the server last."""
 
-    def __init__(self, workdir: Path, *, durable: bool = False) -> None:
-        self.port = free_port()
-        self.parts: list[Component] = kafka_components(
-            workdir, workdir / "run", self.port, free_port() if durable else None
-        )
-
-    @property
-    def bootstrap(self) -> str:
-        return f"127.0.0.1:{self.port}"
+    parts: list[Component]
 
     def start(self) -> None:
         for part in self.parts:
             start_again(part)
 
     def kill(self) -> None:
-        """SIGKILL the broker (not its store), as a crash would."""
+        """SIGKILL the server (not what it stands on, such as the broker's store), as a crash would."""
         self.parts[-1].process.kill()
 
     def stop(self) -> None:
@@ -94,44 +86,43 @@ class LocalKafka:
             part.process.stop()
 
 
-class LocalMongo:
+class LocalKafka(LocalProcesses):
+    """A broker process of our own, in memory or on a local S3 store (survives kill -9)."""
+
+    def __init__(self, workdir: Path, *, durable: bool = False) -> None:
+        self.port = free_port()
+        self.parts = kafka_components(workdir, workdir / "run", self.port, free_port() if durable else None)
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+
+class LocalMongo(LocalProcesses):
     def __init__(self, workdir: Path, *, in_memory: bool = True, sync_on_commit: bool = True) -> None:
         self.port = free_port()
         self.part = mongo_component(
             workdir, workdir / "run", self.port, in_memory=in_memory, sync_on_commit=sync_on_commit
         )
+        self.parts = [self.part]
 
     @property
     def url(self) -> str:
         return f"mongodb://127.0.0.1:{self.port}/?retryWrites=false&directConnection=true"
 
-    def start(self) -> None:
-        start_again(self.part)
 
-    def kill(self) -> None:
-        self.part.process.kill()
-
-    def stop(self) -> None:
-        self.part.process.stop()
-
-
-class LocalMail:
+class LocalMail(LocalProcesses):
     """An SMTP sink process of our own (:mod:`devkit.stack.mail_sink`): what is sent to ``url`` lands in ``mailbox``."""
 
     def __init__(self, workdir: Path) -> None:
         self.port = free_port()
         self.part = mail_component(workdir, workdir / "run", self.port)
+        self.parts = [self.part]
         self.mailbox = Mailbox(workdir / "mail")
 
     @property
     def url(self) -> str:
         return f"smtp://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        start_again(self.part)
-
-    def stop(self) -> None:
-        self.part.process.stop()
 
 
 class Startable(Protocol):

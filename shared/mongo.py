@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+import types
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from dataclasses import MISSING, fields, is_dataclass
+from datetime import date, datetime
+from enum import Enum
+from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from pymongo import AsyncMongoClient, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import OperationFailure
 
@@ -17,12 +22,114 @@ from shared.settings import ServiceSettings
 
 T = TypeVar("T")
 Document = dict[str, Any]
+# The transaction a store call takes part in; None outside one.
+Session = AsyncClientSession | None
 # A store's schema: every collection it uses, each with its indexes (an empty list for none).
 IndexSpec = dict[str, Sequence[IndexModel]]
 # Indexes being built, so that a build a crash interrupted is done again (see ``ensure_schema``).
 INDEX_BUILDS = "index_builds"
 NAMESPACE_EXISTS = 48
 INDEX_NOT_FOUND = 27
+
+
+# A sort order: (field, ASCENDING or DESCENDING) pairs, the first the most significant.
+Order = Sequence[tuple[str, int]]
+
+
+async def find_page(
+    collection: AsyncCollection[Document],
+    query: Document,
+    order: Order,
+    read: Callable[[Document], T],
+    *,
+    limit: int,
+    offset: int,
+) -> tuple[list[T], int]:
+    """One page of the documents that match ``query`` in ``order``, each read by ``read``, and how
+    many match in all."""
+    total = await collection.count_documents(query)
+    docs = await collection.find(query).sort(list(order)).skip(offset).limit(limit).to_list()
+    return [read(d) for d in docs], total
+
+
+async def overwrite_if(
+    collection: AsyncCollection[Document],
+    doc: Document,
+    guard: Document,
+    *,
+    keep: Collection[str] = (),
+    session: Session = None,
+) -> bool:
+    """Write ``doc`` over the stored document with its ``_id`` if that one still matches ``guard``
+    (the fields named in ``keep`` stay as stored); False when it no longer matches."""
+    changes = {name: value for name, value in doc.items() if name != "_id" and name not in keep}
+    result = await collection.update_one({"_id": doc["_id"], **guard}, {"$set": changes}, session=session)
+    return result.matched_count == 1
+
+
+def to_document(record: Any, key: str | None = "id", stored_as: Mapping[str, str] | None = None) -> Document:
+    """A dataclass record as a stored document, every field under its own name or the one
+    ``stored_as`` gives it.
+
+    ``key`` names the field stored as ``_id`` (None: the caller sets ``_id``). Enums are stored by
+    value, dates (not datetimes) as ISO text, tuples as arrays, nested dataclasses as sub-documents.
+    """
+    names = stored_as or {}
+    doc: Document = {names.get(f.name, f.name): _encode(getattr(record, f.name)) for f in fields(record)}
+    return {"_id": doc.pop(names.get(key, key)), **doc} if key is not None else doc
+
+
+def from_document(
+    kind: type[T], doc: Document, key: str | None = "id", stored_as: Mapping[str, str] | None = None
+) -> T:
+    """The inverse of :func:`to_document`, read by the record's type hints. A field the document
+    lacks (it was written before the field existed) takes its default, or None where it may be
+    None; a key the record does not know is ignored."""
+    names = stored_as or {}
+    hints = get_type_hints(kind)
+    values: dict[str, Any] = {}
+    for f in fields(kind):  # type: ignore[arg-type]
+        stored = names.get(f.name, f.name)
+        if stored in doc:
+            values[f.name] = _decode(hints[f.name], doc[stored])
+        elif f.default is MISSING and f.default_factory is MISSING and type(None) in get_args(hints[f.name]):
+            values[f.name] = None
+    if key is not None:
+        values[key] = doc["_id"]
+    return kind(**values)
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value.isoformat()
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _encode(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, tuple | list):
+        return [_encode(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: _encode(v) for k, v in value.items()}
+    return value
+
+
+def _decode(hint: Any, value: Any) -> Any:
+    origin = get_origin(hint)
+    if value is None:
+        return None
+    if origin in (Union, types.UnionType):
+        kinds = [a for a in get_args(hint) if a is not type(None)]
+        return _decode(kinds[0], value) if len(kinds) == 1 else value
+    if origin is tuple:
+        return tuple(_decode(get_args(hint)[0], v) for v in value)
+    if origin is None and isinstance(hint, type):
+        if issubclass(hint, Enum):
+            return hint(value)
+        if hint is date:
+            return date.fromisoformat(value)
+        if is_dataclass(hint):
+            return from_document(hint, value, key=None)
+    return value
 
 
 async def ensure_schema(db: AsyncDatabase[Document], specs: IndexSpec) -> None:

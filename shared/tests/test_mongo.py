@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import pytest
+from pymongo import DESCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from devkit.testing import LocalKafka, LocalMongo, make_settings
-from shared.mongo import Mongo
+from shared.mongo import Mongo, find_page, overwrite_if
 from shared.settings import ServiceSettings
 
 pytestmark = pytest.mark.integration
@@ -76,3 +78,21 @@ async def test_an_index_build_a_crash_interrupted_is_done_again(infra: tuple[Loc
         assert len(await mongo.db.places.find({"code": {"$gte": 0}}).hint("code").to_list()) == 20
     finally:
         await mongo.close()
+
+
+async def test_a_page_counts_every_match_and_an_overwrite_needs_its_guard(infra: tuple[LocalKafka, LocalMongo]) -> None:
+    kafka, mongo_server = infra
+    mongo = Mongo(make_settings(ServiceSettings, kafka, mongo_server))
+    things = mongo.db[f"things_{uuid.uuid4().hex[:8]}"]
+    await things.insert_many([{"_id": f"t{i}", "n": i, "made": "then"} for i in range(5)])
+
+    page, total = await find_page(
+        things, {"n": {"$gte": 1}}, [("n", DESCENDING)], lambda d: d["_id"], limit=2, offset=1
+    )
+    assert (page, total) == (["t3", "t2"], 4)
+
+    assert await overwrite_if(things, {"_id": "t1", "n": 10, "made": "now"}, {"n": 1}, keep={"made"})
+    assert await things.find_one({"_id": "t1"}) == {"_id": "t1", "n": 10, "made": "then"}
+    assert not await overwrite_if(things, {"_id": "t1", "n": 11, "made": "now"}, {"n": 1}), "the guard no longer holds"
+    assert await things.find_one({"_id": "t1"}) == {"_id": "t1", "n": 10, "made": "then"}
+    await mongo.close()

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import jwt
@@ -99,6 +101,21 @@ async def test_rotation_keeps_previous_keys_until_removed() -> None:
         await _verifier(_signer(new_pem)).verify(token)
 
 
+async def _polled_feed(answer: Callable[[httpx.Request], Any], min_refetch_s: float) -> tuple[TokenVerifier, KeyFeed]:
+    """A verifier fed by the gateway's well-known documents as ``answer`` serves them, polled once."""
+    verifier = TokenVerifier(issuer=ISSUER, audience=AUDIENCE)
+    feed = KeyFeed(
+        verifier,
+        "http://gw",
+        keys_every_s=300,
+        revocations_every_s=5,
+        min_refetch_s=min_refetch_s,
+        transport=httpx.MockTransport(answer),
+    )
+    await feed.poll_once()
+    return verifier, feed
+
+
 async def test_the_feed_fetches_keys_for_an_unknown_kid_and_polls_revocations() -> None:
     first, second = _signer(), _signer()
     published = {"jwks": first.jwks(), "revoked": []}
@@ -110,16 +127,7 @@ async def test_the_feed_fetches_keys_for_an_unknown_kid_and_polls_revocations() 
             return httpx.Response(200, json=published["jwks"])
         return httpx.Response(200, json={"revoked": published["revoked"]})
 
-    verifier = TokenVerifier(issuer=ISSUER, audience=AUDIENCE)
-    feed = KeyFeed(
-        verifier,
-        "http://gw",
-        keys_every_s=300,
-        revocations_every_s=5,
-        min_refetch_s=0,
-        transport=httpx.MockTransport(answer),
-    )
-    await feed.poll_once()
+    verifier, feed = await _polled_feed(answer, min_refetch_s=0)
     assert verifier.key_ids == [first.kid]
     published["jwks"] = {"keys": first.jwks()["keys"] + second.jwks()["keys"]}
     token = second.issue("ada", "trader", None, timedelta(minutes=1), version="v-2")
@@ -144,16 +152,7 @@ async def test_a_kid_rotated_in_just_after_a_poll_is_accepted_and_forged_kids_sh
             return httpx.Response(200, json=published["jwks"])
         return httpx.Response(200, json={"revoked": []})
 
-    verifier = TokenVerifier(issuer=ISSUER, audience=AUDIENCE)
-    feed = KeyFeed(
-        verifier,
-        "http://gw",
-        keys_every_s=300,
-        revocations_every_s=5,
-        min_refetch_s=0.5,
-        transport=httpx.MockTransport(answer),
-    )
-    await feed.poll_once()
+    verifier, feed = await _polled_feed(answer, min_refetch_s=0.5)
     forged = [forger.issue(f"x{i}", "trader", None, timedelta(minutes=1), version="v") for i in range(40)]
     results = await asyncio.gather(*(verifier.verify(t) for t in forged), return_exceptions=True)
     assert all(isinstance(r, Unauthorized) for r in results)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,6 +25,7 @@ from districts.alerts.domain import (
 )
 from districts.alerts.events import AlertRaised, AlertResolved
 from districts.alerts.store import AlertStore
+from districts.geography.service import ChangeListener
 from districts.geography.store import GeographyStore
 from districts.projection.domain import Kpis
 from shared.errors import NotFound
@@ -34,7 +35,6 @@ from shared.metrics import ServiceMetrics
 from shared.outbox import UnitOfWork
 
 log = logging.getLogger(__name__)
-ChangeListener = Callable[[Iterable[str]], None]
 
 
 @dataclass(frozen=True)

@@ -3,44 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from datetime import datetime
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
-from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from districts.alerts.domain import OPEN, RESOLVED, Alert, AlertEntry, AlertState, Thresholds
-from shared.mongo import Document, IndexSpec
+from shared.mongo import Document, IndexSpec, Session, find_page, from_document, to_document
 
-Session = AsyncClientSession | None
 THRESHOLDS, MONITORS, ALERTS = "thresholds", "monitors", "alerts"
-THRESHOLD_NAMES = tuple(f.name for f in fields(Thresholds))
-ALERT_FIELDS = tuple(f.name for f in fields(Alert))
 Peaks = dict[str, float]
 
 
 def _thresholds(doc: Document) -> Thresholds:
-    values = {name: doc[name] for name in THRESHOLD_NAMES if name in doc}
-    values["required_services"] = tuple(values.get("required_services", ()))
-    return Thresholds(**values)
-
-
-def _entry(doc: Document) -> AlertEntry:
-    return AlertEntry(doc["at"], doc["state"], doc["detail"], doc.get("value"), doc.get("detail_it") or "")
+    return from_document(Thresholds, doc, key=None)
 
 
 def _alert(doc: Document) -> Alert:
-    values = {name: doc.get(name) for name in ALERT_FIELDS}
-    values["detail_it"] = values["detail_it"] or ""  # alerts stored before Italian was kept
-    return Alert(**{**values, "id": doc["_id"], "history": tuple(_entry(e) for e in doc.get("history", []))})
-
-
-def _alert_doc(alert: Alert) -> Document:
-    doc = asdict(alert)
-    doc["_id"] = doc.pop("id")
-    doc["history"] = [asdict(e) for e in alert.history]
-    return doc
+    return from_document(Alert, doc)
 
 
 class AlertStore:
@@ -73,8 +54,9 @@ class AlertStore:
         return {doc["_id"]: _thresholds(doc) async for doc in cursor}
 
     async def save_thresholds(self, code: str, thresholds: Thresholds) -> None:
-        doc = {"_id": code, **asdict(thresholds), "required_services": list(thresholds.required_services)}
-        await self.db[THRESHOLDS].replace_one({"_id": code}, doc, upsert=True)
+        await self.db[THRESHOLDS].replace_one(
+            {"_id": code}, {"_id": code, **to_document(thresholds, key=None)}, upsert=True
+        )
 
     # ------------------------------------------------------------ vitality highs
 
@@ -95,7 +77,7 @@ class AlertStore:
         return [_alert(doc) async for doc in cursor]
 
     async def insert_alert(self, alert: Alert, session: Session) -> None:
-        await self.db[ALERTS].insert_one(_alert_doc(alert), session=session)
+        await self.db[ALERTS].insert_one(to_document(alert), session=session)
 
     async def resolve_alert(self, alert_id: str, entry: AlertEntry, session: Session) -> None:
         await self.db[ALERTS].update_one(
@@ -119,6 +101,4 @@ class AlertStore:
         query: Document = {"district": code}
         if state is not None:
             query["state"] = state
-        total = await self.db[ALERTS].count_documents(query)
-        cursor = self.db[ALERTS].find(query).sort("raised_at", DESCENDING).skip(offset).limit(limit)
-        return [_alert(doc) async for doc in cursor], total
+        return await find_page(self.db[ALERTS], query, [("raised_at", DESCENDING)], _alert, limit=limit, offset=offset)

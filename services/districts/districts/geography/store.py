@@ -11,14 +11,12 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from pymongo import ASCENDING
-from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from districts.geography.domain import District, Nil
 from shared.errors import NotFound
-from shared.mongo import Document, IndexSpec
+from shared.mongo import Document, IndexSpec, Session
 
-Session = AsyncClientSession | None
 Area = TypeVar("Area", District, Nil)
 
 DISTRICTS, NILS, CHANGES = "districts", "nils", "geography_changes"

@@ -7,35 +7,20 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from districts.interventions.domain import Intervention, Kind, Target, TargetType
+from districts.interventions.domain import Intervention
 from shared.errors import Conflict
-from shared.mongo import Document, IndexSpec
+from shared.mongo import Document, IndexSpec, find_page, from_document, to_document
 
 INTERVENTIONS = "interventions"
 
 
 def _doc(intervention: Intervention) -> Document:
-    return {
-        "_id": intervention.code,
-        "title": intervention.title,
-        "kind": intervention.kind.value,
-        "target": {"type": intervention.target.type.value, "id": intervention.target.id},
-        "started_at": intervention.started_at,
-        "comparison": list(intervention.comparison),
-        "created_at": intervention.created_at,
-    }
+    return to_document(intervention, key="code")
 
 
 def _intervention(doc: Document) -> Intervention:
-    return Intervention(
-        code=doc["_id"],
-        title=doc["title"],
-        kind=Kind(doc["kind"]),
-        target=Target(TargetType(doc["target"]["type"]), doc["target"]["id"]),
-        started_at=doc["started_at"],
-        comparison=tuple(doc.get("comparison", ())),
-        created_at=doc["created_at"],
-    )
+    """A stored intervention (those stored before comparison groups existed have none)."""
+    return from_document(Intervention, {"comparison": [], **doc}, key="code")
 
 
 class InterventionStore:
@@ -55,6 +40,5 @@ class InterventionStore:
         return None if doc is None else _intervention(doc)
 
     async def list(self, limit: int, offset: int) -> tuple[list[Intervention], int]:
-        cursor = self.db[INTERVENTIONS].find().sort([("started_at", ASCENDING), ("_id", ASCENDING)])
-        items = [_intervention(d) async for d in cursor.skip(offset).limit(limit)]
-        return items, await self.db[INTERVENTIONS].count_documents({})
+        order = [("started_at", ASCENDING), ("_id", ASCENDING)]
+        return await find_page(self.db[INTERVENTIONS], {}, order, _intervention, limit=limit, offset=offset)

@@ -10,8 +10,10 @@ and behind the gateway's ``/api/v1``.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
+from importlib import resources
 from typing import Any
 
 LICENSE = "https://creativecommons.org/licenses/by/4.0/"
@@ -63,108 +65,27 @@ class Publisher:
 CSV = "text/csv"
 GEOJSON = "application/geo+json"
 
-DATASETS = (
-    Dataset(
-        identifier="distretti-indicatori",
-        title_it="Distretti Urbani del Commercio: indicatori",
-        title_en="Urban Commerce Districts: indicators",
-        description_it="Per ogni distretto: negozi, botteghe storiche ed edicole attive, servizi, posteggi dei "
-        "mercati e loro occupazione, aperture e chiusure negli ultimi 30 giorni, indice di vitalità; con il "
-        "perimetro nella versione GeoJSON.",
-        description_en="Per district: active shops, historic shops and kiosks, services, market stalls and their "
-        "occupancy, openings and closures in the last 30 days, vitality index; with the perimeter in GeoJSON.",
-        theme="ECON",
-        frequency="CONT",
-        keywords=("commercio", "distretti", "DUC", "Milano"),
-        distributions=(
-            Distribution("../districts.csv", "CSV", CSV),
-            Distribution("../districts.geojson", "GEOJSON", GEOJSON),
-        ),
-    ),
-    Dataset(
-        identifier="nil-indicatori",
-        title_it="Nuclei d'Identità Locale (NIL): indicatori del commercio",
-        title_en="Local Identity Units (NIL): commerce indicators",
-        description_it="Per ogni NIL: popolazione, superficie e gli stessi indicatori dei distretti.",
-        description_en="Per NIL: population, area and the same indicators as the districts.",
-        theme="ECON",
-        frequency="CONT",
-        keywords=("commercio", "NIL", "quartieri", "Milano"),
-        distributions=(Distribution("nils.csv", "CSV", CSV),),
-    ),
-    Dataset(
-        identifier="distretti-servizi",
-        title_it="Servizi offerti nei distretti",
-        title_en="Services on offer in the districts",
-        description_it="Per ogni distretto e tipo di servizio (ritiro pacchi, biglietti…), il numero di esercizi "
-        "che lo offrono.",
-        description_en="Per district and service type (parcel pick-up, tickets…), the number of businesses "
-        "offering it.",
-        theme="ECON",
-        frequency="CONT",
-        keywords=("servizi", "commercio di prossimità", "distretti"),
-        distributions=(Distribution("services.csv", "CSV", CSV),),
-    ),
-    Dataset(
-        identifier="mercati-occupazione",
-        title_it="Mercati comunali e occupazione dei posteggi",
-        title_en="Municipal markets and stall occupancy",
-        description_it="Per ogni mercato: nome, distretti, NIL, posizione, se è attivo, i posteggi per stato "
-        "(occupati, liberi, assenti, in manutenzione; quelli assegnati alla spunta di oggi contano come "
-        "occupati) e il tasso di occupazione. Nessun dato sui titolari dei posteggi.",
-        description_en="Per market: name, districts, NIL, location, whether it operates, its stalls by status "
-        "(open, vacant, closed, in maintenance; those handed out at today's spunta count as open) and the "
-        "occupancy rate. Nothing about who holds the stalls.",
-        theme="ECON",
-        frequency="CONT",
-        keywords=("mercati", "posteggi", "occupazione", "Milano"),
-        distributions=(Distribution("markets.csv", "CSV", CSV),),
-    ),
-    Dataset(
-        identifier="servizi-offerti",
-        title_it="Servizi offerti dagli esercizi e loro orari",
-        title_en="Services on offer at businesses and their opening hours",
-        description_it="Ogni servizio offerto da un esercizio attivo (ritiro pacchi, biglietti…): tipo, tipo di "
-        "esercizio, distretti, NIL, posizione e ore settimanali di apertura del servizio, di cui serali (dopo "
-        "le 19) e nel fine settimana. Gli orari giorno per giorno non sono pubblicati.",
-        description_en="Each service on offer at an active business (parcel pick-up, tickets…): type, kind of "
-        "business, districts, NIL, location and the service's weekly opening hours, of which in the evening "
-        "(after 19:00) and at the weekend. Day-by-day hours are not published.",
-        theme="ECON",
-        frequency="CONT",
-        keywords=("servizi", "orari", "commercio di prossimità", "Milano"),
-        distributions=(
-            Distribution("service-points.csv", "CSV", CSV),
-            Distribution("service-points.geojson", "GEOJSON", GEOJSON),
-        ),
-    ),
-    Dataset(
-        identifier="botteghe-storiche",
-        title_it="Botteghe storiche",
-        title_en="Historic shops",
-        description_it="Le botteghe storiche note alla piattaforma: insegna, anno di fondazione, stato (attiva o "
-        "chiusa), distretti, NIL e posizione.",
-        description_en="The historic shops known to the platform: sign, year founded, status (active or closed), "
-        "districts, NIL and location.",
-        theme="EDUC",
-        frequency="CONT",
-        keywords=("botteghe storiche", "commercio", "patrimonio", "Milano"),
-        distributions=(Distribution("historic-shops.csv", "CSV", CSV),),
-    ),
-    Dataset(
-        identifier="interventi",
-        title_it="Interventi del Comune nei quartieri del commercio",
-        title_en="The city's interventions in commercial neighbourhoods",
-        description_it="Gli interventi registrati (rigenerazione di mercati, nuovi servizi, eventi): tipo, "
-        "area interessata, data di avvio e gruppo di confronto.",
-        description_en="The interventions recorded (market regeneration, new services, events): kind, target "
-        "area, start date and comparison group.",
-        theme="GOVE",
-        frequency="IRREG",
-        keywords=("interventi", "politiche", "mercati"),
-        distributions=(Distribution("interventions.csv", "CSV", CSV),),
-    ),
-)
+MEDIA_TYPES = {"CSV": CSV, "GEOJSON": GEOJSON}
+
+
+def _load_datasets() -> tuple[Dataset, ...]:
+    """The published datasets, described in ``datasets.json`` beside this module (read once)."""
+    entries = json.loads(resources.files(__package__).joinpath("datasets.json").read_text(encoding="utf-8"))
+    return tuple(
+        Dataset(
+            **{
+                **entry,
+                "keywords": tuple(entry["keywords"]),
+                "distributions": tuple(
+                    Distribution(d["path"], d["format"], MEDIA_TYPES[d["format"]]) for d in entry["distributions"]
+                ),
+            }
+        )
+        for entry in entries
+    )
+
+
+DATASETS = _load_datasets()
 
 
 def _text(it: str, en: str) -> list[dict[str, str]]:

@@ -14,15 +14,12 @@ from datetime import datetime
 
 from bson import ObjectId
 from pymongo import ASCENDING, IndexModel, ReplaceOne, ReturnDocument, UpdateOne
-from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from districts.geography.domain import Placement
 from districts.projection.domain import Entity, EntityType, FieldValue, Kpis, Movement, StoredEntity, area_of
 from districts.projection.vitality import AreaFigures, Vitality
-from shared.mongo import Document, IndexSpec, ensure_schema
-
-Session = AsyncClientSession | None
+from shared.mongo import Document, IndexSpec, Session, ensure_schema
 
 STATE, TIMESERIES, MARKS = "projection_state", "kpi_timeseries", "area_marks"
 STATE_ID = "projection"

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qs
@@ -344,16 +345,7 @@ def _utc(moment: datetime | None) -> datetime | None:
 
 
 def _audit_public(entry: AuditEntry) -> AuditPublic:
-    return AuditPublic(
-        id=entry.id,
-        at=entry.at,
-        actor=entry.actor,
-        action=entry.action,
-        target=entry.target,
-        before=entry.before,
-        after=entry.after,
-        address=entry.address,
-    )
+    return AuditPublic(**asdict(entry))
 
 
 @router.get(

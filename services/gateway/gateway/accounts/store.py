@@ -8,9 +8,9 @@ token ids refused until every token they cover has expired) and ``audit``.
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, fields, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -20,12 +20,11 @@ from pymongo.errors import DuplicateKeyError
 from gateway.accounts.domain import Account, AuditEntry, OneTimePurpose, RefreshToken, new_version
 from shared.errors import Conflict
 from shared.events import utcnow
-from shared.mongo import IndexSpec
+from shared.mongo import IndexSpec, find_page, from_document, overwrite_if, to_document
 from shared.roles import Role
 
 FAILURE_MEMORY = timedelta(days=1)
 EXPIRED_LINK_MEMORY = timedelta(days=1)
-Record = TypeVar("Record", RefreshToken, AuditEntry)
 
 
 def _ttl(field: str, name: str, after_s: int = 0) -> IndexModel:
@@ -45,16 +44,8 @@ def _account(doc: dict[str, Any]) -> Account:
     )
 
 
-def _record_doc(record: RefreshToken | AuditEntry, key: str) -> dict[str, Any]:
-    """A stored record as a document: its ``key`` field becomes ``_id``, the others keep their names."""
-    doc = asdict(record)
-    return {"_id": doc.pop(key), **doc}
-
-
-def _record(kind: type[Record], doc: dict[str, Any], key: str) -> Record:
-    """The inverse of :func:`_record_doc`; fields a document lacks take their defaults, extra ones are ignored."""
-    names = {f.name for f in fields(kind)} - {key}
-    return kind(**{key: doc["_id"]}, **{name: doc[name] for name in names if name in doc})
+def _audit_entry(doc: dict[str, Any]) -> AuditEntry:
+    return from_document(AuditEntry, doc)
 
 
 class AccountStore:
@@ -116,12 +107,8 @@ class AccountStore:
 
     async def replace(self, before: Account, after: Account) -> bool:
         """Store ``after`` if the account is still as ``before`` (same token version); False if it changed."""
-        doc = self._doc(after)
-        del doc["_id"], doc["created_at"]
-        result = await self.users.update_one(
-            {"_id": before.username, "token_version": before.token_version}, {"$set": doc}
-        )
-        return result.matched_count == 1
+        guard = {"token_version": before.token_version}
+        return await overwrite_if(self.users, self._doc(after), guard, keep={"created_at"})
 
     async def set_password_hash(self, username: str, password_hash: str) -> None:
         await self.users.update_one({"_id": username}, {"$set": {"password_hash": password_hash}})
@@ -130,22 +117,12 @@ class AccountStore:
         await self.users.update_one({"_id": username}, {"$set": {"last_login_at": at}})
 
     async def page(self, limit: int, offset: int) -> tuple[list[Account], int]:
-        cursor = self.users.find({}).sort([("created_at", ASCENDING), ("_id", ASCENDING)]).skip(offset).limit(limit)
-        items = [_account(doc) async for doc in cursor]
-        return items, await self.users.count_documents({})
+        order = [("created_at", ASCENDING), ("_id", ASCENDING)]
+        return await find_page(self.users, {}, order, _account, limit=limit, offset=offset)
 
     @staticmethod
     def _doc(account: Account) -> dict[str, Any]:
-        return {
-            "_id": account.username,
-            "role": account.role.value,
-            "scope": account.scope,
-            "password_hash": account.password_hash,
-            "created_at": account.created_at,
-            "token_version": account.token_version,
-            "disabled": account.disabled,
-            "last_login_at": account.last_login_at,
-        }
+        return to_document(account, key="username")
 
     # failed logins, per username and address
 
@@ -185,7 +162,7 @@ class AccountStore:
     # refresh tokens
 
     async def add_refresh(self, token: RefreshToken) -> None:
-        await self.refresh.insert_one(_record_doc(token, "token_hash"))
+        await self.refresh.insert_one(to_document(token, "token_hash"))
 
     async def use_refresh(self, token_hash: str, now: datetime) -> tuple[RefreshToken | None, bool]:
         """Mark a live refresh token used; (the token, whether this call was the one that used it)."""
@@ -195,13 +172,13 @@ class AccountStore:
             return_document=ReturnDocument.AFTER,
         )
         if doc is not None:
-            return _record(RefreshToken, doc, "token_hash"), True
+            return from_document(RefreshToken, doc, "token_hash"), True
         doc = await self.refresh.find_one({"_id": token_hash, "expires_at": {"$gt": now}})
-        return (_record(RefreshToken, doc, "token_hash"), False) if doc else (None, False)
+        return (from_document(RefreshToken, doc, "token_hash"), False) if doc else (None, False)
 
     async def find_refresh(self, token_hash: str) -> RefreshToken | None:
         doc = await self.refresh.find_one({"_id": token_hash})
-        return _record(RefreshToken, doc, "token_hash") if doc else None
+        return from_document(RefreshToken, doc, "token_hash") if doc else None
 
     async def drop_family(self, family: str) -> int:
         return (await self.refresh.delete_many({"family": family})).deleted_count
@@ -243,7 +220,7 @@ class AccountStore:
     # audit
 
     async def record(self, entry: AuditEntry, session: AsyncClientSession | None = None) -> None:
-        await self.audit.insert_one(_record_doc(replace(entry, id=entry.id or uuid.uuid4().hex), "id"), session=session)
+        await self.audit.insert_one(to_document(replace(entry, id=entry.id or uuid.uuid4().hex)), session=session)
 
     def _audit_query(self, actor: str | None, since: datetime | None, until: datetime | None) -> dict[str, Any]:
         query: dict[str, Any] = {}
@@ -257,5 +234,5 @@ class AccountStore:
         self, actor: str | None, since: datetime | None, until: datetime | None, limit: int, offset: int
     ) -> tuple[list[AuditEntry], int]:
         query = self._audit_query(actor, since, until)
-        cursor = self.audit.find(query).sort([("at", DESCENDING), ("_id", DESCENDING)]).skip(offset).limit(limit)
-        return [_record(AuditEntry, doc, "id") async for doc in cursor], await self.audit.count_documents(query)
+        order = [("at", DESCENDING), ("_id", DESCENDING)]
+        return await find_page(self.audit, query, order, _audit_entry, limit=limit, offset=offset)

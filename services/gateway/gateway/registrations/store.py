@@ -17,7 +17,7 @@ from gateway.registrations.domain import (
 )
 from shared.errors import NotFound
 from shared.i18n import Said
-from shared.mongo import IndexSpec
+from shared.mongo import IndexSpec, find_page, overwrite_if
 from shared.roles import Role
 
 
@@ -117,20 +117,9 @@ class RegistrationStore:
         self, before: Registration, after: Registration, session: AsyncClientSession | None = None
     ) -> bool:
         """Store the decision if the registration is still as ``before`` (pending); False if it changed."""
-        doc = _doc(after)
-        del doc["_id"]
-        result = await self.registrations.update_one(
-            {"_id": before.id, "state": before.state.value}, {"$set": doc}, session=session
-        )
-        return result.matched_count == 1
+        return await overwrite_if(self.registrations, _doc(after), {"state": before.state.value}, session=session)
 
     async def page(self, state: RegistrationState | None, limit: int, offset: int) -> tuple[list[Registration], int]:
         query = {"state": state.value} if state else {}
-        cursor = (
-            self.registrations.find(query)
-            .sort([("submitted_at", DESCENDING), ("_id", DESCENDING)])
-            .skip(offset)
-            .limit(limit)
-        )
-        items = [_registration(doc) async for doc in cursor]
-        return items, await self.registrations.count_documents(query)
+        order = [("submitted_at", DESCENDING), ("_id", DESCENDING)]
+        return await find_page(self.registrations, query, order, _registration, limit=limit, offset=offset)

@@ -9,152 +9,56 @@ re-evaluating keeps the history.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import replace
 from typing import ClassVar
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
-from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from markets.calls.domain import (
     Application,
     Call,
-    Criterion,
     Evaluation,
-    Outcome,
-    RankedApplication,
     Ranking,
-    ScoreLine,
 )
-from markets.stalls.domain import StallCategory, Surface
 from shared.errors import Conflict, NotFound
 from shared.i18n import Said
-from shared.mongo import Document, IndexSpec
+from shared.mongo import Document, IndexSpec, Session, find_page, from_document, to_document
 
 CALLS, APPLICATIONS, EVALUATIONS = "calls", "applications", "call_evaluations"
-Session = AsyncClientSession | None
-
-
-def _call_doc(call: Call) -> Document:
-    return {
-        "_id": call.id,
-        "market_id": call.market_id,
-        "title": call.title,
-        "description": call.description,
-        "stalls": list(call.stalls),
-        "criteria": [
-            {"name": c.name, "weight": c.weight, "max_points": c.max_points, "description": c.description}
-            for c in call.criteria
-        ],
-        "categories": [c.value for c in call.categories],
-        "deadline": call.deadline,
-        "concession_years": call.concession_years,
-        "created_at": call.created_at,
-        "awarded_at": call.awarded_at,
-        "result": None,
-    }
 
 
 def _call(doc: Document) -> Call:
-    return Call(
-        id=doc["_id"],
-        market_id=doc["market_id"],
-        title=doc["title"],
-        description=doc["description"],
-        stalls=tuple(doc["stalls"]),
-        criteria=tuple(Criterion(**c) for c in doc["criteria"]),
-        categories=tuple(StallCategory(c) for c in doc["categories"]),
-        deadline=doc["deadline"],
-        concession_years=doc["concession_years"],
-        created_at=doc["created_at"],
-        awarded_at=doc.get("awarded_at"),
-    )
+    return from_document(Call, doc)
 
 
 def _application(doc: Document) -> Application:
     """An application (those filed when applicants declared their own scores keep them; they are ignored)."""
-    return Application(
-        id=doc["_id"],
-        call_id=doc["call_id"],
-        applicant=doc["applicant"],
-        holder=doc["holder"],
-        category=StallCategory(doc["category"]),
-        preferences=tuple(doc["preferences"]),
-        submitted_at=doc["submitted_at"],
-        offer=doc.get("offer", ""),
-        declarations=doc.get("declarations", {}),
-        documents=tuple(doc.get("documents", ())),
-        filed_by=doc.get("filed_by", ""),
-    )
+    return from_document(Application, doc)
 
 
 def _evaluation(doc: Document) -> Evaluation:
-    return Evaluation(
-        application_id=doc["application_id"],
-        call_id=doc["call_id"],
-        revision=doc["revision"],
-        scores=doc["scores"],
-        reasons=doc["reasons"],
-        evaluator=doc["evaluator"],
-        at=doc["at"],
-    )
+    return from_document(Evaluation, doc, key=None)
 
 
-def _surface_doc(surface: Surface) -> Document:
-    return {"total_m2": surface.total_m2, "food_service_m2": surface.food_service_m2}
+# a ranking's entries are stored as "items"
+RANKING_STORED_AS = {"entries": "items"}
 
 
 def _ranking_doc(ranking: Ranking) -> Document:
-    return {
-        "unavailable_stalls": list(ranking.unavailable_stalls),
-        "surface_before": _surface_doc(ranking.surface_before),
-        "surface_after": _surface_doc(ranking.surface_after),
-        "items": [
-            {
-                "rank": e.rank,
-                "applicant": e.applicant,
-                "holder": e.holder,
-                "category": e.category.value,
-                "score": e.score,
-                "breakdown": [asdict(line) for line in e.breakdown],
-                "outcome": e.outcome.value,
-                "stall": e.stall,
-                "reason": {"it": e.reason.it, "en": e.reason.en},
-                "application": e.application,
-            }
-            for e in ranking.entries
-        ],
-    }
+    return to_document(ranking, key=None, stored_as=RANKING_STORED_AS)
 
 
 def _ranking(doc: Document) -> Ranking:
     """The stored ranking (rankings stored before this layout carry more keys; they are ignored)."""
-    return Ranking(
-        entries=tuple(
-            RankedApplication(
-                rank=e["rank"],
-                applicant=e["applicant"],
-                holder=e["holder"],
-                category=StallCategory(e["category"]),
-                score=e["score"],
-                breakdown=tuple(ScoreLine(**line) for line in e["breakdown"]),
-                outcome=Outcome(e["outcome"]),
-                stall=e["stall"],
-                reason=_said(e["reason"]),
-                application=e.get("application", ""),
-            )
-            for e in doc["items"]
-        ),
-        unavailable_stalls=tuple(doc["unavailable_stalls"]),
-        surface_before=Surface(doc["surface_before"]["total_m2"], doc["surface_before"]["food_service_m2"]),
-        surface_after=Surface(doc["surface_after"]["total_m2"], doc["surface_after"]["food_service_m2"]),
-    )
+    items = [{**e, "reason": _said(e["reason"])} for e in doc["items"]]
+    return from_document(Ranking, {**doc, "items": items}, key=None, stored_as=RANKING_STORED_AS)
 
 
-def _said(stored: str | dict[str, str]) -> Said:
+def _said(stored: str | dict[str, str]) -> dict[str, str]:
     """A stored reason: both languages, or (rankings stored before) the English text alone."""
-    return Said(**stored) if isinstance(stored, dict) else Said(it=stored, en=stored)
+    return stored if isinstance(stored, dict) else {"it": stored, "en": stored}
 
 
 def _applied_already(applicant: str, number: str) -> Conflict:
@@ -186,7 +90,7 @@ class CallStore:
         self.evaluations = db[EVALUATIONS]
 
     async def insert_call(self, call: Call, session: Session) -> None:
-        await self.calls.insert_one(_call_doc(call), session=session)
+        await self.calls.insert_one({**to_document(call), "result": None}, session=session)
 
     async def get_call(self, call_id: str, session: Session = None) -> tuple[Call, Ranking | None]:
         """The call and, once awarded, the ranking it was awarded with."""
@@ -198,9 +102,7 @@ class CallStore:
 
     async def list_calls(self, market_id: str, *, limit: int, offset: int) -> tuple[list[Call], int]:
         query = {"market_id": market_id}
-        total = await self.calls.count_documents(query)
-        cursor = self.calls.find(query).sort("created_at", DESCENDING).skip(offset).limit(limit)
-        return [_call(d) async for d in cursor], total
+        return await find_page(self.calls, query, [("created_at", DESCENDING)], _call, limit=limit, offset=offset)
 
     async def live_calls_with_stalls(self, market_id: str, numbers: Sequence[str], session: Session) -> list[Call]:
         """Calls of the market not yet awarded that include any of ``numbers``."""
@@ -235,19 +137,7 @@ class CallStore:
             raise _applied_already(application.applicant, existing["_id"])
         try:
             await self.applications.insert_one(
-                {
-                    "_id": application.id,
-                    "call_id": application.call_id,
-                    "applicant": application.applicant,
-                    "holder": application.holder,
-                    "category": application.category.value,
-                    "preferences": list(application.preferences),
-                    "offer": application.offer,
-                    "declarations": dict(application.declarations),
-                    "documents": list(application.documents),
-                    "submitted_at": application.submitted_at,
-                    "filed_by": application.filer,
-                },
+                to_document(replace(application, filed_by=application.filer)),
                 session=session,
             )
         except DuplicateKeyError as exc:  # filed at the same moment by another request: read what won
@@ -261,9 +151,8 @@ class CallStore:
     async def list_applications(self, call_id: str, *, limit: int, offset: int) -> tuple[list[Application], int]:
         """A page of the call's applications, in the order they were submitted."""
         query: Document = {"call_id": call_id}
-        total = await self.applications.count_documents(query)
-        cursor = self.applications.find(query).sort([("submitted_at", ASCENDING), ("_id", ASCENDING)])
-        return [_application(d) async for d in cursor.skip(offset).limit(limit)], total
+        order = [("submitted_at", ASCENDING), ("_id", ASCENDING)]
+        return await find_page(self.applications, query, order, _application, limit=limit, offset=offset)
 
     async def count_applications(self, call_ids: Sequence[str]) -> dict[str, int]:
         pipeline: list[Document] = [
@@ -279,16 +168,7 @@ class CallStore:
     async def insert_evaluation(self, evaluation: Evaluation, session: Session) -> None:
         try:
             await self.evaluations.insert_one(
-                {
-                    "_id": f"{evaluation.application_id}/{evaluation.revision}",
-                    "application_id": evaluation.application_id,
-                    "call_id": evaluation.call_id,
-                    "revision": evaluation.revision,
-                    "scores": dict(evaluation.scores),
-                    "reasons": dict(evaluation.reasons),
-                    "evaluator": evaluation.evaluator,
-                    "at": evaluation.at,
-                },
+                {"_id": f"{evaluation.application_id}/{evaluation.revision}", **to_document(evaluation, key=None)},
                 session=session,
             )
         except DuplicateKeyError as exc:
@@ -314,8 +194,5 @@ class CallStore:
         query: Document = {"call_id": call_id}
         if application_id is not None:
             query["application_id"] = application_id
-        total = await self.evaluations.count_documents(query)
-        cursor = (
-            self.evaluations.find(query).sort([("at", ASCENDING), ("revision", ASCENDING)]).skip(offset).limit(limit)
-        )
-        return [_evaluation(d) async for d in cursor], total
+        order = [("at", ASCENDING), ("revision", ASCENDING)]
+        return await find_page(self.evaluations, query, order, _evaluation, limit=limit, offset=offset)

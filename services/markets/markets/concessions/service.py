@@ -21,7 +21,7 @@ from markets.concessions import events
 from markets.concessions.domain import Concession, ConcessionQuery, ConcessionRecord
 from markets.concessions.store import ConcessionStore
 from markets.settings import MARKET_ZONE
-from markets.stalls.domain import HistoryEntry, Stall, StallCategory, check_food_service_cap
+from markets.stalls.domain import Stall, StallCategory, check_food_service_cap
 from markets.stalls.events import StallCategory as WireCategory
 from markets.stalls.events import StallStatus as WireStatus
 from markets.stalls.service import Clock
@@ -82,11 +82,10 @@ class ConcessionsService:
         """Save a stall that has just been given a holder, with its concession's record, history line and event."""
         concession = assigned.concession
         assert concession is not None and concession.id is not None, "granted with new_terms"
-        await self.store.save_stall(assigned, stall.version, uow.session)
+        await self.store.save_change(stall, assigned, note, actor, uow.session)
         await self.records.insert(
             ConcessionRecord.granted(assigned.market_id, assigned.number, concession, assigned.updated_at), uow.session
         )
-        await self.store.add_history(HistoryEntry.of(stall, assigned, note, actor), uow.session)
         uow.emit(
             events.StallAssigned(
                 market_id=assigned.market_id,
@@ -116,8 +115,7 @@ class ConcessionsService:
                 record = await self.records.get(held.id, uow.session)
                 await self.records.save(record.release(freed.updated_at), record.version, uow.session)
             holder = stall.holder or ""
-            await self.store.save_stall(freed, stall.version, uow.session)
-            await self.store.add_history(HistoryEntry.of(stall, freed, f"freed (held by {holder})", actor), uow.session)
+            await self.store.save_change(stall, freed, f"freed (held by {holder})", actor, uow.session)
             uow.emit(
                 events.StallReleased(
                     market_id=market_id,
@@ -175,9 +173,8 @@ class ConcessionsService:
             stall = await self._held_stall(record, uow)
             amended = stall.amend_concession(renewed.terms, renewed.updated_at)
             await self.records.save(renewed, record.version, uow.session)
-            await self.store.save_stall(amended, stall.version, uow.session)
             note = f"concession {record.id} renewed until {end.isoformat()}"
-            await self.store.add_history(HistoryEntry.of(stall, amended, note, actor), uow.session)
+            await self.store.save_change(stall, amended, note, actor, uow.session)
             uow.emit(events.ConcessionRenewed(**self._event_fields(renewed, amended, actor), previous_end=record.end))
             return renewed
 
@@ -192,9 +189,8 @@ class ConcessionsService:
             stall = await self._held_stall(record, uow)
             amended = stall.amend_concession(moved.terms, moved.updated_at)
             await self.records.save(moved, record.version, uow.session)
-            await self.store.save_stall(amended, stall.version, uow.session)
             note = f"concession {record.id} transferred to {moved.holder}"
-            await self.store.add_history(HistoryEntry.of(stall, amended, note, actor), uow.session)
+            await self.store.save_change(stall, amended, note, actor, uow.session)
             uow.emit(
                 events.ConcessionTransferred(
                     **self._event_fields(moved, amended, actor),
@@ -215,9 +211,8 @@ class ConcessionsService:
             stall = await self._held_stall(record, uow)
             freed = stall.release(revoked.updated_at)
             await self.records.save(revoked, record.version, uow.session)
-            await self.store.save_stall(freed, stall.version, uow.session)
             note = f"concession {record.id} revoked: {reason}"
-            await self.store.add_history(HistoryEntry.of(stall, freed, note, actor), uow.session)
+            await self.store.save_change(stall, freed, note, actor, uow.session)
             uow.emit(events.ConcessionRevoked(**self._event_fields(revoked, freed, actor), reason=reason))
             return revoked
 
@@ -263,9 +258,8 @@ class ConcessionsService:
                 log.warning("concession %s expired, but stall %s is not held under it", record.id, stall.key)
                 return True
             freed = stall.release(expired.updated_at)
-            await self.store.save_stall(freed, stall.version, uow.session)
             note = f"concession {record.id} expired (ended {record.end.isoformat()})"
-            await self.store.add_history(HistoryEntry.of(stall, freed, note, SYSTEM), uow.session)
+            await self.store.save_change(stall, freed, note, SYSTEM, uow.session)
             uow.emit(events.ConcessionExpired(**self._event_fields(expired, freed, SYSTEM)))
             return True
 

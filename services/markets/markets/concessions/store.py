@@ -12,51 +12,17 @@ from datetime import date
 from typing import ClassVar
 
 from pymongo import ASCENDING, IndexModel
-from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from markets.concessions.domain import ConcessionQuery, ConcessionRecord, ConcessionState
 from shared.errors import NotFound, PreconditionFailed
-from shared.mongo import Document, IndexSpec
+from shared.mongo import Document, IndexSpec, Session, find_page, from_document, overwrite_if, to_document
 
 CONCESSIONS = "concessions"
-Session = AsyncClientSession | None
-
-
-def _doc(record: ConcessionRecord) -> Document:
-    return {
-        "_id": record.id,
-        "market_id": record.market_id,
-        "number": record.number,
-        "holder": record.holder,
-        "trader": record.trader,
-        "start": record.start.isoformat(),
-        "end": record.end.isoformat(),
-        "state": record.state.value,
-        "version": record.version,
-        "granted_at": record.granted_at,
-        "updated_at": record.updated_at,
-        "ended_at": record.ended_at,
-        "reason": record.reason,
-    }
 
 
 def _record(doc: Document) -> ConcessionRecord:
-    return ConcessionRecord(
-        id=doc["_id"],
-        market_id=doc["market_id"],
-        number=doc["number"],
-        holder=doc["holder"],
-        trader=doc.get("trader"),
-        start=date.fromisoformat(doc["start"]),
-        end=date.fromisoformat(doc["end"]),
-        state=ConcessionState(doc["state"]),
-        version=doc["version"],
-        granted_at=doc["granted_at"],
-        updated_at=doc["updated_at"],
-        ended_at=doc.get("ended_at"),
-        reason=doc.get("reason", ""),
-    )
+    return from_document(ConcessionRecord, doc)
 
 
 class ConcessionStore:
@@ -71,7 +37,7 @@ class ConcessionStore:
         self.concessions = db[CONCESSIONS]
 
     async def insert(self, record: ConcessionRecord, session: Session) -> None:
-        await self.concessions.insert_one(_doc(record), session=session)
+        await self.concessions.insert_one(to_document(record), session=session)
 
     async def get(self, concession_id: str, session: Session = None) -> ConcessionRecord:
         doc = await self.concessions.find_one({"_id": concession_id}, session=session)
@@ -81,14 +47,8 @@ class ConcessionStore:
 
     async def save(self, record: ConcessionRecord, expected_version: int, session: Session) -> None:
         """Write the changed record if it is still active at ``expected_version``; else PreconditionFailed."""
-        doc = _doc(record)
-        del doc["_id"], doc["granted_at"]
-        found = await self.concessions.update_one(
-            {"_id": record.id, "version": expected_version, "state": ConcessionState.ACTIVE.value},
-            {"$set": doc},
-            session=session,
-        )
-        if found.matched_count == 0:
+        guard = {"version": expected_version, "state": ConcessionState.ACTIVE.value}
+        if not await overwrite_if(self.concessions, to_document(record), guard, keep={"granted_at"}, session=session):
             raise PreconditionFailed(f"concession {record.id} changed meanwhile; read it again")
 
     async def list(
@@ -104,9 +64,8 @@ class ConcessionStore:
         if ending_by is not None:
             query["state"] = ConcessionState.ACTIVE.value
             query["end"] = {"$lte": ending_by.isoformat()}
-        total = await self.concessions.count_documents(query)
-        cursor = self.concessions.find(query).sort([("end", ASCENDING), ("_id", ASCENDING)]).skip(offset).limit(limit)
-        return [_record(d) async for d in cursor], total
+        order = [("end", ASCENDING), ("_id", ASCENDING)]
+        return await find_page(self.concessions, query, order, _record, limit=limit, offset=offset)
 
     async def due(self, today: date, limit: int) -> list[str]:
         """Ids of active concessions whose end lies before ``today``, those ended first first."""

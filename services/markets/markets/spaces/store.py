@@ -12,56 +12,18 @@ from datetime import datetime
 from typing import ClassVar
 
 from pymongo import ASCENDING, IndexModel
-from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from markets.spaces.domain import Booking, Space
 from shared.errors import Conflict, NotFound
-from shared.mongo import Document, IndexSpec
+from shared.mongo import Document, IndexSpec, Session, find_page, from_document, to_document
 
 SPACES, BOOKINGS = "spaces", "space_bookings"
-Session = AsyncClientSession | None
-
-
-def _space(doc: Document) -> Space:
-    return Space(doc["market_id"], doc["code"], doc["name"], doc["capacity"], doc["created_at"])
 
 
 def _booking(doc: Document) -> Booking:
-    return Booking(
-        id=doc["_id"],
-        market_id=doc["market_id"],
-        space=doc["space"],
-        title=doc["title"],
-        organiser=doc["organiser"],
-        starts_at=doc["starts_at"],
-        ends_at=doc["ends_at"],
-        public=doc["public"],
-        booked_by=doc["booked_by"],
-        created_at=doc["created_at"],
-        cancelled_at=doc.get("cancelled_at"),
-        cancelled_by=doc.get("cancelled_by"),
-        expected_people=doc.get("expected_people"),
-    )
-
-
-def _booking_doc(booking: Booking) -> Document:
-    return {
-        "_id": booking.id,
-        "market_id": booking.market_id,
-        "space": booking.space,
-        "title": booking.title,
-        "organiser": booking.organiser,
-        "starts_at": booking.starts_at,
-        "ends_at": booking.ends_at,
-        "public": booking.public,
-        "booked_by": booking.booked_by,
-        "created_at": booking.created_at,
-        "cancelled_at": booking.cancelled_at,
-        "cancelled_by": booking.cancelled_by,
-        "expected_people": booking.expected_people,
-    }
+    return from_document(Booking, doc)
 
 
 class SpaceStore:
@@ -80,16 +42,7 @@ class SpaceStore:
     async def insert_space(self, space: Space, session: Session) -> None:
         try:
             await self.spaces.insert_one(
-                {
-                    "_id": space.key,
-                    "market_id": space.market_id,
-                    "code": space.code,
-                    "name": space.name,
-                    "capacity": space.capacity,
-                    "created_at": space.created_at,
-                    "bookings": 0,
-                },
-                session=session,
+                {"_id": space.key, **to_document(space, key=None), "bookings": 0}, session=session
             )
         except DuplicateKeyError as exc:
             raise Conflict(f"market {space.market_id!r} already has a space {space.code!r}") from exc
@@ -98,11 +51,11 @@ class SpaceStore:
         doc = await self.spaces.find_one({"_id": f"{market_id}/{code}"}, session=session)
         if doc is None:
             raise NotFound(f"no space {code!r} in market {market_id!r}")
-        return _space(doc)
+        return from_document(Space, doc, key=None)
 
     async def spaces_of(self, market_id: str) -> list[Space]:
         cursor = self.spaces.find({"market_id": market_id}).sort("code", ASCENDING)
-        return [_space(d) async for d in cursor]
+        return [from_document(Space, d, key=None) async for d in cursor]
 
     async def lock(self, space: Space, session: Session) -> None:
         """Write the space's document, so concurrent bookings of the space conflict (see the module)."""
@@ -121,7 +74,7 @@ class SpaceStore:
         return [_booking(d) async for d in cursor]
 
     async def insert_booking(self, booking: Booking, session: Session) -> None:
-        await self.bookings.insert_one(_booking_doc(booking), session=session)
+        await self.bookings.insert_one(to_document(booking), session=session)
 
     async def get_booking(self, market_id: str, code: str, booking_id: str, session: Session = None) -> Booking:
         doc = await self.bookings.find_one({"_id": booking_id, "market_id": market_id, "space": code}, session=session)
@@ -159,8 +112,5 @@ class SpaceStore:
             query["ends_at"] = {"$gt": since}
         if until is not None:
             query["starts_at"] = {"$lt": until}
-        total = await self.bookings.count_documents(query)
-        cursor = (
-            self.bookings.find(query).sort([("starts_at", ASCENDING), ("_id", ASCENDING)]).skip(offset).limit(limit)
-        )
-        return [_booking(d) async for d in cursor], total
+        order = [("starts_at", ASCENDING), ("_id", ASCENDING)]
+        return await find_page(self.bookings, query, order, _booking, limit=limit, offset=offset)

@@ -11,14 +11,12 @@ from datetime import date
 from typing import ClassVar
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
-from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from markets.spunta.domain import Assignment, Candidate, MarketDay, SpuntaResult, Standing
-from shared.mongo import Document, IndexSpec
+from shared.mongo import Document, IndexSpec, Session
 
 DAYS, CANDIDATES, PRESENCES = "spunta_days", "spunta_candidates", "spunta_presences"
-Session = AsyncClientSession | None
 
 
 def _result_doc(result: SpuntaResult) -> Document:

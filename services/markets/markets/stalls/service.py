@@ -145,8 +145,7 @@ class StallsService:
             changed = stall.change_status(to, self.clock())  # the domain rule: may raise Conflict
             if changed is stall:
                 return stall, False
-            await self.store.save_stall(changed, stall.version, uow.session)
-            await self.store.add_history(HistoryEntry.of(stall, changed, note, actor), uow.session)
+            await self.store.save_change(stall, changed, note, actor, uow.session)
             uow.emit(
                 events.StallStatusChanged(
                     market_id=market_id,

@@ -9,122 +9,40 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import ClassVar
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
-from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from markets.concessions.domain import Concession
 from markets.stalls.domain import (
     HistoryEntry,
     Market,
     MarketQuery,
     Stall,
-    StallCategory,
     StallQuery,
     StallStatus,
     number_order,
     stall_key,
 )
 from shared.errors import Conflict, NotFound, PreconditionFailed
-from shared.mongo import Document, IndexSpec
-from shared.places import Location, OpeningInterval
+from shared.mongo import Document, IndexSpec, Session, find_page, from_document, overwrite_if, to_document
 
 MARKETS, STALLS, HISTORY = "markets", "stalls", "stall_history"
-Session = AsyncClientSession | None
-
-
-def _market_doc(market: Market) -> Document:
-    return {
-        "_id": market.id,
-        "name": market.name,
-        "address": market.address,
-        "cap": market.cap,
-        "municipio": market.municipio,
-        "nil": market.nil,
-        "id_nil": market.id_nil,
-        "location": {"lon": market.location.lon, "lat": market.location.lat},
-        "active": market.active,
-        "opening_hours": [{"day": h.day, "opens": h.opens, "closes": h.closes} for h in market.opening_hours],
-        "notes": market.notes,
-        "boxes": market.boxes,
-        "version": market.version,
-        "created_at": market.created_at,
-        "updated_at": market.updated_at,
-    }
 
 
 def _market(doc: Document) -> Market:
-    return Market(
-        id=doc["_id"],
-        name=doc["name"],
-        address=doc["address"],
-        municipio=doc["municipio"],
-        location=Location(doc["location"]["lon"], doc["location"]["lat"]),
-        version=doc["version"],
-        created_at=doc.get("created_at") or doc["updated_at"],
-        updated_at=doc["updated_at"],
-        active=doc["active"],
-        cap=doc.get("cap"),
-        nil=doc.get("nil"),
-        id_nil=doc.get("id_nil"),
-        opening_hours=tuple(OpeningInterval(h["day"], h["opens"], h["closes"]) for h in doc.get("opening_hours", ())),
-        notes=doc.get("notes", ""),
-        boxes=doc.get("boxes"),
-    )
+    """A stored market (those stored before ``created_at`` existed count from their last change)."""
+    return from_document(Market, {**doc, "created_at": doc.get("created_at") or doc["updated_at"]})
 
 
 def _stall_doc(stall: Stall) -> Document:
-    concession = stall.concession
-    return {
-        "_id": stall.key,
-        "market_id": stall.market_id,
-        "number": stall.number,
-        "order": number_order(stall.number),
-        "area_m2": stall.area_m2,
-        "category": stall.category.value,
-        "status": stall.status.value,
-        "version": stall.version,
-        "updated_at": stall.updated_at,
-        "concession": (
-            {
-                "id": concession.id,
-                "holder": concession.holder,
-                "trader": concession.trader,
-                "start": concession.start.isoformat(),
-                "end": concession.end.isoformat(),
-            }
-            if concession
-            else None
-        ),
-    }
+    return {"_id": stall.key, **to_document(stall, key=None), "order": number_order(stall.number)}
 
 
 def _stall(doc: Document) -> Stall:
-    held = doc.get("concession")
-    return Stall(
-        market_id=doc["market_id"],
-        number=doc["number"],
-        area_m2=doc["area_m2"],
-        category=StallCategory(doc["category"]),
-        status=StallStatus(doc["status"]),
-        version=doc["version"],
-        updated_at=doc["updated_at"],
-        concession=(
-            Concession(
-                held["holder"],
-                date.fromisoformat(held["start"]),
-                date.fromisoformat(held["end"]),
-                trader=held.get("trader"),
-                id=held.get("id"),
-            )
-            if held
-            else None
-        ),
-    )
+    return from_document(Stall, doc, key=None)
 
 
 def _history_entry(market_id: str, number: str, doc: Document) -> HistoryEntry:
@@ -158,7 +76,7 @@ class MarketStore:
 
     async def insert_market(self, market: Market, session: Session) -> None:
         try:
-            await self.markets.insert_one(_market_doc(market), session=session)
+            await self.markets.insert_one(to_document(market), session=session)
         except DuplicateKeyError as exc:
             raise Conflict(f"market {market.id!r} already exists") from exc
 
@@ -169,12 +87,8 @@ class MarketStore:
         return _market(doc)
 
     async def save_market(self, market: Market, expected_version: int, session: Session) -> None:
-        doc = _market_doc(market)
-        del doc["_id"], doc["created_at"]
-        result = await self.markets.update_one(
-            {"_id": market.id, "version": expected_version}, {"$set": doc}, session=session
-        )
-        if result.matched_count == 0:
+        guard = {"version": expected_version}
+        if not await overwrite_if(self.markets, to_document(market), guard, keep={"created_at"}, session=session):
             raise PreconditionFailed(f"market {market.id!r} changed meanwhile; read it again")
 
     async def list_markets(self, wanted: MarketQuery, *, limit: int, offset: int) -> tuple[list[Market], int]:
@@ -183,9 +97,8 @@ class MarketStore:
             query["municipio"] = wanted.municipio
         if wanted.active is not None:
             query["active"] = wanted.active
-        total = await self.markets.count_documents(query)
-        cursor = self.markets.find(query).sort([("name", ASCENDING), ("_id", ASCENDING)]).skip(offset).limit(limit)
-        return [_market(d) async for d in cursor], total
+        order = [("name", ASCENDING), ("_id", ASCENDING)]
+        return await find_page(self.markets, query, order, _market, limit=limit, offset=offset)
 
     # stalls ----------------------------------------------------------------------------------
 
@@ -203,13 +116,13 @@ class MarketStore:
         return _stall(doc)
 
     async def save_stall(self, stall: Stall, expected_version: int, session: Session) -> None:
-        doc = _stall_doc(stall)
-        del doc["_id"]
-        result = await self.stalls.update_one(
-            {"_id": stall.key, "version": expected_version}, {"$set": doc}, session=session
-        )
-        if result.matched_count == 0:
+        if not await overwrite_if(self.stalls, _stall_doc(stall), {"version": expected_version}, session=session):
             raise PreconditionFailed(f"stall {stall.number} changed meanwhile; read it again")
+
+    async def save_change(self, before: Stall, after: Stall, note: str, actor: str, session: Session) -> None:
+        """Save a stall as ``after`` (guarded by the version it was read at) with its history line."""
+        await self.save_stall(after, before.version, session)
+        await self.add_history(HistoryEntry.of(before, after, note, actor), session)
 
     async def stalls_held_without_record(self, limit: int) -> list[Stall]:
         """Stalls assigned before concessions had records: held under a concession without an id."""
@@ -240,9 +153,7 @@ class MarketStore:
             query["status"] = wanted.status.value
         if wanted.category is not None:
             query["category"] = wanted.category.value
-        total = await self.stalls.count_documents(query)
-        cursor = self.stalls.find(query).sort("order", ASCENDING).skip(offset).limit(limit)
-        return [_stall(d) async for d in cursor], total
+        return await find_page(self.stalls, query, [("order", ASCENDING)], _stall, limit=limit, offset=offset)
 
     # history ---------------------------------------------------------------------------------
 
@@ -264,9 +175,14 @@ class MarketStore:
         self, market_id: str, number: str, *, limit: int, offset: int
     ) -> tuple[list[HistoryEntry], int]:
         query = {"stall": stall_key(market_id, number)}
-        total = await self.history.count_documents(query)
-        cursor = self.history.find(query).sort("version", DESCENDING).skip(offset).limit(limit)
-        return [_history_entry(market_id, number, d) async for d in cursor], total
+        return await find_page(
+            self.history,
+            query,
+            [("version", DESCENDING)],
+            lambda d: _history_entry(market_id, number, d),
+            limit=limit,
+            offset=offset,
+        )
 
     def _of_market(self, market_id: str) -> Document:
         return {"$regex": f"^{re.escape(market_id)}/"}

@@ -9,34 +9,22 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from shared.mongo import Document, IndexSpec
+from shared.mongo import Document, IndexSpec, from_document, to_document
 from shops.closures.domain import Closure
 
 CLOSURES = "closures"
 
 
+# the days are stored as "from" and "to" (the API's words)
+STORED_AS = {"first": "from", "last": "to"}
+
+
 def closure_to_doc(closure: Closure) -> Document:
-    return {
-        "_id": closure.id,
-        "shop_id": closure.shop_id,
-        "from": closure.first.isoformat(),
-        "to": closure.last.isoformat(),
-        "reason": closure.reason,
-        "created_at": closure.created_at,
-        "created_by": closure.created_by,
-    }
+    return to_document(closure, stored_as=STORED_AS)
 
 
 def closure_from_doc(doc: Document) -> Closure:
-    return Closure(
-        id=doc["_id"],
-        shop_id=doc["shop_id"],
-        first=date.fromisoformat(doc["from"]),
-        last=date.fromisoformat(doc["to"]),
-        reason=doc["reason"],
-        created_at=doc["created_at"],
-        created_by=doc["created_by"],
-    )
+    return from_document(Closure, doc, stored_as=STORED_AS)
 
 
 class ClosureStore:

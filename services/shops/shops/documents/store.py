@@ -16,7 +16,7 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.mongo import Document as MongoDocument
-from shared.mongo import IndexSpec
+from shared.mongo import IndexSpec, find_page
 from shops.documents.domain import Document
 
 BUCKET = "documents"
@@ -79,8 +79,8 @@ class DocumentStore:
 
     async def of_shop(self, shop_id: str, *, limit: int, offset: int) -> tuple[list[Document], int]:
         selector = {"metadata.shop_id": shop_id}
-        docs = await self.files.find(selector).sort("uploadDate", ASCENDING).skip(offset).limit(limit).to_list()
-        return [document_from_doc(d) for d in docs], await self.files.count_documents(selector)
+        order = [("uploadDate", ASCENDING)]
+        return await find_page(self.files, selector, order, document_from_doc, limit=limit, offset=offset)
 
     async def owned(self, shop_id: str, document_ids: Collection[str]) -> set[str]:
         """Which of ``document_ids`` are documents of this shop."""

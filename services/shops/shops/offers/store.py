@@ -13,8 +13,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from shared.errors import Conflict
-from shared.mongo import Document, IndexSpec
-from shared.places import OpeningInterval
+from shared.mongo import Document, IndexSpec, from_document, to_document
 from shops.offers.domain import Offer
 from shops.register.domain import ShopCard
 
@@ -32,33 +31,16 @@ def card_fields(card: ShopCard) -> Document:
     }
 
 
+# an offer's catalogue code is stored as "service" (the API's word)
+STORED_AS = {"code": "service"}
+
+
 def offer_to_doc(offer: Offer, card: ShopCard) -> Document:
-    return {
-        "_id": offer.id,
-        "shop_id": offer.shop_id,
-        "service": offer.code,
-        "hours": [{"day": h.day, "opens": h.opens, "closes": h.closes} for h in offer.hours],
-        "note": offer.note,
-        "created_at": offer.created_at,
-        "created_by": offer.created_by,
-        "version": offer.version,
-        "updated_at": offer.updated_at,
-        **card_fields(card),
-    }
+    return {**to_document(offer, stored_as=STORED_AS), **card_fields(card)}
 
 
 def offer_from_doc(doc: Document) -> Offer:
-    return Offer(
-        id=doc["_id"],
-        shop_id=doc["shop_id"],
-        code=doc["service"],
-        hours=tuple(OpeningInterval(day=h["day"], opens=h["opens"], closes=h["closes"]) for h in doc["hours"]),
-        note=doc.get("note", ""),
-        created_at=doc["created_at"],
-        created_by=doc["created_by"],
-        version=doc.get("version", 1),
-        updated_at=doc.get("updated_at"),
-    )
+    return from_document(Offer, doc, stored_as=STORED_AS)
 
 
 class OfferStore:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict
-from datetime import date
 from typing import Any
 
 from pymongo import ASCENDING, IndexModel
@@ -13,14 +11,11 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from shared.errors import Conflict
-from shared.mongo import Document, IndexSpec
+from shared.mongo import Document, IndexSpec, find_page, from_document, to_document
 from shared.places import Location
 from shops.register.domain import (
     REGISTRY_FIELDS,
-    Application,
-    DocumentReference,
     Recognition,
-    RecognitionState,
     Shop,
     ShopKind,
     ShopQuery,
@@ -62,45 +57,11 @@ def geojson_point(location: Location) -> Document:
 
 
 def shop_to_doc(shop: Shop) -> Document:
-    doc = asdict(shop)
-    del doc["id"]
-    doc["_id"] = shop.id
-    doc["location"] = geojson_point(shop.location)
-    if shop.recognition:
-        for document in doc["recognition"]["application"]["documents"]:
-            issued_on: date | None = document["issued_on"]
-            document["issued_on"] = issued_on.isoformat() if issued_on else None
-    return doc
+    return {**to_document(shop), "location": geojson_point(shop.location)}
 
 
 def _recognition(doc: Document | None) -> Recognition | None:
-    if doc is None:
-        return None
-    application = doc["application"]
-    documents = tuple(
-        DocumentReference(
-            title=d["title"],
-            kind=d["kind"],
-            reference=d["reference"],
-            issued_on=date.fromisoformat(d["issued_on"]) if d.get("issued_on") else None,
-            document_id=d.get("document_id"),
-        )
-        for d in application.get("documents", ())
-    )
-    return Recognition(
-        state=RecognitionState(doc["state"]),
-        application=Application(
-            founding_year=application["founding_year"],
-            trade=application["trade"],
-            continuity=application["continuity"],
-            documents=documents,
-        ),
-        applied_at=doc["applied_at"],
-        applied_by=doc["applied_by"],
-        decided_at=doc.get("decided_at"),
-        decided_by=doc.get("decided_by"),
-        reason=doc.get("reason"),
-    )
+    return None if doc is None else from_document(Recognition, doc, key=None)
 
 
 def shop_from_doc(doc: Document) -> Shop:
@@ -158,5 +119,4 @@ class ShopStore:
 
     async def search(self, query: ShopQuery, *, limit: int, offset: int) -> tuple[list[Shop], int]:
         selector = query_filter(query)
-        docs = await self.shops.find(selector).sort("_id", ASCENDING).skip(offset).limit(limit).to_list()
-        return [shop_from_doc(d) for d in docs], await self.shops.count_documents(selector)
+        return await find_page(self.shops, selector, [("_id", ASCENDING)], shop_from_doc, limit=limit, offset=offset)
