@@ -20,6 +20,9 @@ from districts.interventions.api import router as interventions_router
 from districts.interventions.events import InterventionRegistered
 from districts.interventions.service import InterventionsService
 from districts.interventions.store import InterventionStore
+from districts.mix.api import nil_router as nil_mix_router
+from districts.mix.api import router as mix_router
+from districts.mix.service import MixService
 from districts.opendata.api import router as opendata_router
 from districts.opendata.domain import Publisher
 from districts.opendata.service import OpenDataService
@@ -101,6 +104,7 @@ def create_app(settings: DistrictsSettings | None = None, *, clock: Callable[[],
         contents = CityContents(projections, states)
         runtime.provide(OpenDataService(overview, interventions, contents, publisher))
         runtime.provide(ReportService(overview, figures, contents, interventions))
+        runtime.provide(MixService(projections, states, geography_store, figures))
         rebuilder = Rebuilder(
             settings=settings,
             mongo=runtime.mongo,
@@ -131,6 +135,8 @@ def create_app(settings: DistrictsSettings | None = None, *, clock: Callable[[],
             interventions_router,
             opendata_router,
             report_router,
+            mix_router,
+            nil_mix_router,
         ],
         publishes=settings.districts_topic,
         events=[KpisUpdated, AlertRaised, AlertResolved, InterventionRegistered],

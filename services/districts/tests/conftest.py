@@ -74,14 +74,19 @@ class Events:
         year_founded: int | None = 1920,
         registered: bool = True,
         name: str | None = None,
+        trade: str = "bakery",
+        category: str | None = None,
     ) -> CloudEvent:
+        """A shop's full state; without ``category`` as shops published it before categories existed."""
         data = {
             "shop_id": shop_id,
             "kind": kind,
             "name": name or f"Shop {shop_id}",
-            "trade": "bakery",
+            "trade": trade,
             "address": "Via",
         }
+        if category is not None:
+            data["category"] = category
         data.update(cap="20121", municipio=1, nil=None, location={"lon": lon, "lat": lat}, year_founded=year_founded)
         data.update(status=status, status_changed_at=NOW.isoformat(), version=version, unknown_future_field=1)
         kind_name = "shops.shop.registered.v1" if registered else "shops.shop.updated.v1"

@@ -55,7 +55,7 @@ def test_what_the_producers_publish_is_understood() -> None:
         shops.ShopRegistered.model_validate(
             {"shop_id": "bs-1", "kind": "historic", "name": "A", "trade": "t", "address": "Via", "cap": "20121",
              "municipio": 1, "nil": "BRERA", "id_nil": 2, "location": {"lon": 9.18, "lat": 45.47},
-             "year_founded": 1920, "status": "active", "status_changed_at": None, "version": 3}
+             "year_founded": 1920, "category": "food", "status": "active", "status_changed_at": None, "version": 3}
         ),
         shops.ShopStatusChanged.model_validate(
             {"shop_id": "bs-1", "kind": "historic", "from": "active", "to": "closed", "at": NOW, "actor": "o",

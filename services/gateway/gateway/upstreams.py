@@ -14,6 +14,7 @@ ROUTES: dict[str, str] = {
     "concessions": "markets",
     "shops": "shops",
     "services": "shops",
+    "categories": "shops",
     "districts": "districts",
     "districts.geojson": "districts",
     "districts.csv": "districts",

@@ -272,3 +272,39 @@ async def test_if_match_follows_rfc_9110(service: Any) -> None:
     assert stale.status_code == 412 and stale.headers["content-type"].startswith("application/problem+json")
     shop = (await client.get("/shops/ed-etag")).json()
     assert (shop["name"], shop["status"], shop["version"]) == ("any", "active", 3)
+
+
+async def test_a_shop_has_a_category_from_its_trade_unless_the_office_sets_one(service: Any) -> None:
+    client, office = service.client, service.office
+    listed = await client.get("/categories", headers={"Accept-Language": "en"})
+    assert listed.status_code == 200 and listed.headers["content-language"] == "en"
+    codes = {item["code"]: item for item in listed.json()["items"]}
+    assert (
+        codes["food_service"]["label"] == "Food service" and codes["food_service"]["label_it"] == "Bar e ristorazione"
+    )
+    assert (await client.get("/categories")).json()["items"][0]["label"] == "Alimentari", "Italian by default"
+
+    body = {**shop_body("Forno Isola", kind="shop"), "trade": "Panificio Pasticceria"}
+    created = (await client.put("/shops/forno", json=body, headers=office)).json()
+    assert (created["category"], created["category_by_office"]) == ("food", False)
+    retraded = await client.patch("/shops/forno", json={"trade": "Bar Tabacchi"}, headers=office)
+    assert retraded.json()["category"] == "food_service", "derived again from the new trade"
+    corrected = await client.patch("/shops/forno", json={"category": "culture"}, headers=office)
+    assert (corrected.json()["category"], corrected.json()["category_by_office"]) == ("culture", True)
+    kept = await client.patch("/shops/forno", json={"trade": "Libreria caffè"}, headers=office)
+    assert kept.json()["category"] == "culture", "the office's choice stays when the trade changes"
+    reset = await client.patch("/shops/forno", json={"category": None}, headers=office)
+    assert (reset.json()["category"], reset.json()["category_by_office"]) == ("culture", False)  # "Libreria" first
+    refused = await client.patch("/shops/forno", json={"category": "bakery"}, headers=office)
+    assert problem_fields(refused) == ["body.category"]
+    kiosk = (await client.put("/shops/chiosco", json={**shop_body("Chiosco"), "trade": ""}, headers=office)).json()
+    assert kiosk["category"] == "newsstand"
+
+    published = await service.published(lambda found: sum(e.subject == "forno" for e in found) >= 5)
+    assert [e.data["category"] for e in published if e.subject == "forno"] == [
+        "food",
+        "food_service",
+        "culture",
+        "culture",
+        "culture",
+    ]

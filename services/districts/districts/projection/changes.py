@@ -53,6 +53,7 @@ from districts.projection.events import (
     StallReleased,
     StallStatusChanged,
 )
+from shared.categories import category_of_trade
 from shared.events import CloudEvent, EventData
 
 SERVICE_REGISTERED_VERSION = 1
@@ -79,6 +80,7 @@ def _shop_changes(payload: ShopRegistered, event: CloudEvent) -> list[Change]:
         "name": payload.name,
         "nil_hint": payload.id_nil if payload.id_nil is not None else _nil_hint(payload.nil),
         "year_founded": payload.year_founded,
+        "category": (payload.category or category_of_trade(payload.trade, kiosk=payload.kind == "kiosk")).value,
     }
     movement = None
     at = payload.status_changed_at or event.time

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import to_jsonable_python
 
+from shared.categories import Category
 from shared.events import EventData
 
 
@@ -140,6 +141,8 @@ class ShopRegistered(_ShopEvent):
     event_type = "shops.shop.registered.v1"
     kind: str
     name: str | None = None
+    trade: str | None = None
+    category: Category | None = None  # events published before categories existed have none
     nil: Any = None
     id_nil: int | None = None
     location: Location | None = None

@@ -1,0 +1,58 @@
+"""The product mix of a district or a NIL, read from the active projection."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from districts.geography.store import GeographyStore
+from districts.mix.domain import Mix, product_mix
+from districts.projection.domain import Entity, EntityType, district_key, nil_key
+from districts.projection.service import KpiQueries, ProjectionStates
+from districts.projection.store import ProjectionStore
+from shared.categories import Category
+
+VACANT = "vacant"
+
+
+def _categories(entities: Iterable[Entity]) -> Counter[str]:
+    """Active shops and kiosks by category (one projected before categories were kept counts as other
+    until the projections are rebuilt)."""
+    return Counter(
+        str(e.fields.get("category") or Category.OTHER.value)
+        for e in entities
+        if e.type is EntityType.SHOP and e.active
+    )
+
+
+@dataclass(frozen=True)
+class MixService:
+    store: ProjectionStore
+    states: ProjectionStates
+    geography: GeographyStore
+    figures: KpiQueries
+
+    async def district(self, code: str, threshold: float) -> Mix:
+        await self.geography.require_district(code)
+        return await self._mix(district_key(code), [code], None, threshold)
+
+    async def nil(self, nil_id: int, threshold: float) -> Mix:
+        await self.geography.require_nil(nil_id)
+        return await self._mix(nil_key(nil_id), None, [nil_id], threshold)
+
+    async def _mix(self, key: str, codes: Sequence[str] | None, nil_ids: Sequence[int] | None, threshold: float) -> Mix:
+        generation = (await self.states.current()).active
+        here = await self.store.placed(generation, codes, nil_ids, None)
+        city = await self.store.placed(generation, None, None, None)
+        markets = [e.ref for e in here if e.type is EntityType.MARKET and e.active]
+        stalls = await self.store.children(generation, "market_id", markets, None)
+        in_use = Counter(
+            str(s.fields.get("category") or "unknown")
+            for s in stalls
+            if s.type is EntityType.STALL and s.fields.get("status") not in (None, VACANT)
+        )
+        population = (await self.figures.figures([key]))[key].kpis.population
+        return product_mix(
+            _categories(here), _categories(city), population=population, stalls=in_use, threshold=threshold
+        )
