@@ -103,8 +103,9 @@ def create_app(settings: DistrictsSettings | None = None, *, clock: Callable[[],
         runtime.provide(interventions)
         contents = CityContents(projections, states)
         runtime.provide(OpenDataService(overview, interventions, contents, publisher))
-        runtime.provide(ReportService(overview, figures, contents, interventions))
-        runtime.provide(MixService(projections, states, geography_store, figures))
+        mixes = MixService(projections, states, geography_store, figures)
+        runtime.provide(mixes)
+        runtime.provide(ReportService(overview, figures, contents, interventions, mixes))
         rebuilder = Rebuilder(
             settings=settings,
             mongo=runtime.mongo,

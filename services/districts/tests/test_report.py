@@ -113,15 +113,20 @@ async def _build_city(client: httpx.AsyncClient, live: Live) -> None:
     await live.send(
         live.settings.shops_topic,
         [
-            events.shop("h1", 1, "historic", "active", *CENTRO, year_founded=1890, name="Antica Drogheria"),
+            # categories: h1 derived from its trade (food), p1 and p2 clothing, k1 a newsstand, x1 culture
+            events.shop(
+                "h1", 1, "historic", "active", *CENTRO, year_founded=1890, name="Antica Drogheria", trade="Drogheria"
+            ),
             events.shop("h2", 1, "historic", "active", 9.192, 45.467, year_founded=1905, name="Bottega Chiusa"),
             events.shop_status("h2", "historic", "active", "closed", 2),
-            events.shop("p1", 1, "shop", "active", 9.185, 45.46, year_founded=this_year),
-            events.shop("p2", 1, "shop", "active", 9.186, 45.461, year_founded=2001),
+            events.shop("p1", 1, "shop", "active", 9.185, 45.46, year_founded=this_year, category="clothing"),
+            events.shop("p2", 1, "shop", "active", 9.186, 45.461, year_founded=2001, category="clothing"),
             events.shop("p3", 1, "shop", "active", 9.187, 45.462, year_founded=2001),
             events.shop_status("p3", "shop", "active", "closed", 2),
             events.shop("k1", 1, "kiosk", "active", 9.188, 45.463, year_founded=this_year),
-            events.shop("x1", 1, "historic", "active", *ELSEWHERE, year_founded=1900, name="Bottega Lontana"),
+            events.shop(
+                "x1", 1, "historic", "active", *ELSEWHERE, year_founded=1900, name="Bottega Lontana", category="culture"
+            ),
             events.service("p1", "svc1", "parcel_pickup"),
             events.service("h1", "svc2", "tickets"),
             events.service("k1", "svc3", "tickets"),
@@ -204,9 +209,12 @@ async def test_report_shows_the_hand_computed_figures_in_html_and_pdf(live: Live
             "Chiusure di botteghe storiche negli ultimi 30 giorni 1",
             "Residenti (stima) 10.000",
             "Saldo negli ultimi 30 giorni ±0",
-            "Botteghe storiche ancora attive 50% 50 20%",  # historic survival: value, score, weight
-            "Servizi per 1.000 residenti 0,30 30 20%",
-            "Orari serali e festivi 36,9% 92,3 15%",
+            # a component, how it came about, its value, score and weight
+            "Botteghe storiche ancora attive 1 delle 2 botteghe storiche note sono ancora attive (50%) 50% 50 20%",
+            "Servizi per 1.000 residenti 3 servizi di prossimità per 10.000 residenti: 0,30 ogni 1.000 "
+            "(1 ogni 1.000 vale 100) 0,30 30 20%",
+            "Orari serali e festivi il 37% delle ore settimanali di servizio cade la sera (dopo le 19:00) o nel "
+            "fine settimana (40% vale 100) 36,9% 92,3 15%",
             "Antica Drogheria 1890 attiva",
             "Bottega Chiusa 1905 chiusa",
             "M1 5 2 1 1 1 80%",  # stalls, open, vacant, closed, maintenance, occupancy
@@ -216,7 +224,11 @@ async def test_report_shows_the_hand_computed_figures_in_html_and_pdf(live: Live
             "Eventi in piazza eventi",
             "42 52 +10 +8",  # before, after, change, difference-in-differences
             "Servizio mancante: bancomat",
-            "Non ancora disponibile",
+            # the mix: here food 1, clothing 2, newsstand 1 of 4; the city adds culture 1 (of 5)
+            "Alimentari 1 25% 20% 1,25 no",
+            "Abbigliamento, accessori e gioielli 2 50% 40% 1,25 no",
+            "Cultura, libri e tempo libero 0 0% 20% 0,00 sì",
+            "Edicole 1 25% 20% 1,25 no",
         ):
             assert expected in text, expected
         assert "Festa a Nord" not in text and "Bottega Lontana" not in text
@@ -234,7 +246,8 @@ async def test_report_shows_the_hand_computed_figures_in_html_and_pdf(live: Live
             assert tuple(re.findall(r"<h2 id=\"[a-z]+\">([^<]+)</h2>", english.text)) == ENGLISH_HEADINGS
             words = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", english.text))
             assert "Vitality index: 58.3 out of 100." in words and "Residents (estimate) 10,000" in words
-            assert "Not yet available" in words and "Missing service: bancomat" in words
+            assert "Food 1 25% 20% 1.25 no" in words and "Missing service: bancomat" in words
+            assert "Culture, books and leisure 0 0% 20% 0.00 yes" in words
         italian = await client.get("/districts/centro/report", params={"lang": "it"}, headers={"Accept-Language": "en"})
         assert italian.headers["content-language"] == "it"
 
@@ -259,7 +272,7 @@ async def test_report_shows_the_hand_computed_figures_in_html_and_pdf(live: Live
             "Tickets 2 168",
             "42 52 +10 +8",
             "Servizio mancante: bancomat",
-            "Non ancora disponibile",
+            "Cultura, libri e tempo libero 0 0% 20% 0,00 sì",
             "Fonti dei dati e date di riferimento",
         ):
             assert expected in written, (expected, written)

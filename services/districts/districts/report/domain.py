@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from importlib import resources
 from typing import Any
@@ -340,8 +340,7 @@ def component_line(component: Component, words: Words, language: str) -> Compone
         score=component.score,
         score_text=words.not_counted if component.score is None else number(component.score, words),
         weight=percent(component.weight, words) if component.score is not None else "—",
-        # the explanations are computed in English only
-        explanation=component.explanation if language == "en" else "",
+        explanation=component.explanation if language == "en" else component.explanation_it,
     )
 
 
@@ -399,7 +398,7 @@ def service_lines(offers: Iterable[tuple[str, int, int, int]], words: Words) -> 
 
 @dataclass(frozen=True)
 class MixItem:
-    """One category of the product mix, as ``GET /districts/{code}/mix`` will give it."""
+    """One category of the product mix, as ``GET /districts/{code}/mix`` gives it."""
 
     category: str
     label: str
@@ -408,11 +407,22 @@ class MixItem:
     city_share: float
     location_quotient: float | None
     gap: bool
+    share_text: str = ""  # the three figures as the report's language writes them
+    city_share_text: str = ""
+    quotient_text: str = ""
+
+    def written(self, words: Words) -> MixItem:
+        return replace(
+            self,
+            share_text=percent(self.share, words),
+            city_share_text=percent(self.city_share, words),
+            quotient_text=number(self.location_quotient, words, digits=2),
+        )
 
 
 @dataclass(frozen=True)
 class MixSection:
-    """The product mix and its gaps; empty until shops carry a category (then ``items`` are given)."""
+    """The product mix and its gaps (the categories the district or the city has)."""
 
     items: tuple[MixItem, ...] = ()
 
@@ -467,7 +477,7 @@ def alert_line(alert: Alert, words: Words, language: str) -> AlertLine:
         since=moment_text(alert.raised_at, words),
         value=percent(alert.value, words) if share else number(alert.value, words),
         threshold=percent(alert.threshold, words) if share else number(alert.threshold, words),
-        detail=alert.detail if language == "en" else "",
+        detail=alert.detail if language == "en" else alert.detail_it,
     )
 
 
@@ -656,7 +666,7 @@ def build_report(
         historic=tuple(historic_line(h, words) for h in contents.historic),
         markets=tuple(market_line(m, words) for m in contents.markets),
         services=service_lines(contents.offers, words),
-        mix=contents.mix,
+        mix=MixSection(tuple(item.written(words) for item in contents.mix.items)),
         interventions=tuple(intervention_line(i, impact, s, words) for i, impact, s in contents.interventions),
         alerts=tuple(alert_line(a, words, language) for a in sorted(alerts, key=lambda a: (a.raised_at, a.key))),
         sources=sources,

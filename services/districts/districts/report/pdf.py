@@ -196,9 +196,9 @@ def _flowables(report: Report) -> list[Flowable]:
                     [
                         i.label,
                         str(i.count),
-                        f"{i.share:.3f}",
-                        f"{i.city_share:.3f}",
-                        f"{i.location_quotient or 0:.2f}",
+                        i.share_text,
+                        i.city_share_text,
+                        i.quotient_text,
                         w.yes if i.gap else w.no,
                     ]
                     for i in report.mix.items

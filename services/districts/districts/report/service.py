@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from districts.interventions.domain import Intervention, TargetType, sentence
 from districts.interventions.service import InterventionsService
+from districts.mix.domain import GAP_THRESHOLD
+from districts.mix.service import MixService
 from districts.opendata.exports import historic_shops, market_rows, service_points
 from districts.overview.service import OverviewService
 from districts.projection.service import CityContents, KpiQueries
@@ -17,12 +19,15 @@ from districts.report.domain import (
     Contents,
     HistoricFacts,
     MarketFacts,
+    MixItem,
+    MixSection,
     Place,
     Report,
     build_report,
     period,
     report_as_of,
 )
+from shared.categories import LABELS
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,7 @@ class ReportService:
     figures: KpiQueries
     contents: CityContents
     interventions: InterventionsService
+    mixes: MixService
 
     async def report(self, code: str, language: str) -> Report:
         """The district's report (404 for an unknown district), dated by its figures' as-of time."""
@@ -65,9 +71,28 @@ class ReportService:
                 (p.service, p.weekly_minutes, p.evening_minutes, p.weekend_minutes) for p in service_points(area)
             ),
             interventions=tuple(impacts),
+            mix=await self._mix(code, language),
         )
         samples = {metric: s.samples for metric, s in series.items()}
         return build_report(view.district, view.figures, view.open_alerts, samples, contents, language)
+
+    async def _mix(self, code: str, language: str) -> MixSection:
+        mix = await self.mixes.district(code, GAP_THRESHOLD)
+        return MixSection(
+            tuple(
+                MixItem(
+                    category=line.category.value,
+                    label=LABELS[line.category].in_(language),
+                    count=line.count,
+                    share=line.share or 0.0,
+                    city_share=line.city_share or 0.0,
+                    location_quotient=line.quotient,
+                    gap=line.gap,
+                )
+                for line in mix.lines
+                if line.count or line.city_count
+            )
+        )
 
     @staticmethod
     def _targets(intervention: Intervention, code: str, markets: set[str]) -> bool:
