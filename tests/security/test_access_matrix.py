@@ -424,6 +424,14 @@ def _body(method: str, template: str, world: World, values: dict[str, str]) -> d
             "target": {"type": "district", "id": values["code"]},
             "started_at": "2026-01-01T00:00:00+00:00",
         },
+        ("PUT", "/nils/{}/baseline"): lambda: {
+            "population": 1000,
+            "neighbourhood_shops": 40,
+            "bars_restaurants": 12,
+            "historic_shops": 1,
+            "newsstands": 2,
+            "large_retail": 0,
+        },
         ("POST", "/nils"): lambda: {
             "id": next(NIL_IDS),
             "name": "Prova",

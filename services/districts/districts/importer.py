@@ -17,8 +17,9 @@ from urllib.parse import quote
 from pydantic import TypeAdapter, ValidationError
 
 from devkit.client import ApiClient
-from devkit.importing import Importer, Outcome, Row, RowError, decode_text
+from devkit.importing import Importer, Outcome, Row, RowError, decode_text, has_columns, read_table
 from districts.geography.schemas import Code
+from districts.mix.domain import BASELINE_FIGURES
 
 SUFFIXES = {".geojson", ".json"}
 LARGEST_FILE = 100 * 1024 * 1024
@@ -114,4 +115,40 @@ class DistrictImporter(_GeoJsonImporter):
         return Outcome.UPDATED
 
 
-IMPORTERS: list[Importer] = [NilImporter(), DistrictImporter()]
+class BaselineImporter:
+    """The city's per-NIL commerce counts (nil_commerce_baseline.csv): each NIL's reference snapshot,
+    shown beside the live product mix. Runs after the NILs, which it needs."""
+
+    name = "nil-baseline"
+    description = "Reference commerce counts per NIL (neighbourhood shops, bars, historic shops, newsstands)"
+    priority = 7
+    columns = ("id_nil", "population", *BASELINE_FIGURES)
+
+    def matches(self, path: Path) -> bool:
+        return has_columns(path, *self.columns)
+
+    def rows(self, path: Path) -> Iterator[Row]:
+        yield from read_table(path)
+
+    async def load(self, api: ApiClient, row: Row) -> Outcome:
+        nil_id = row.integer("id_nil")
+        body: dict[str, Any] = {name: row.integer(name) for name in ("population", *BASELINE_FIGURES)}
+        negative = [name for name, value in body.items() if value is not None and value < 0]
+        if negative:
+            raise RowError(f"column {negative[0]!r} is negative")
+        body["source"] = "nil_commerce_baseline.csv"
+        current = await api.get(f"/nils/{nil_id}/mix", ok=(404,))
+        if current["_status"] == 404:
+            raise RowError(f"NIL {nil_id} is not on the platform: import the NIL file first")
+        before = current.get("baseline")
+        if (
+            before
+            and before["population"] == body["population"]
+            and before["counts"] == {name: body[name] for name in BASELINE_FIGURES}
+        ):
+            return Outcome.UNCHANGED
+        await api.put(f"/nils/{nil_id}/baseline", json=body)
+        return Outcome.CREATED if before is None else Outcome.UPDATED
+
+
+IMPORTERS: list[Importer] = [NilImporter(), DistrictImporter(), BaselineImporter()]

@@ -23,6 +23,7 @@ from districts.interventions.store import InterventionStore
 from districts.mix.api import nil_router as nil_mix_router
 from districts.mix.api import router as mix_router
 from districts.mix.service import MixService
+from districts.mix.store import BaselineStore
 from districts.opendata.api import router as opendata_router
 from districts.opendata.domain import Publisher
 from districts.opendata.service import OpenDataService
@@ -49,6 +50,7 @@ INDEXES = {
     **AlertStore.indexes,
     **RebuildStore.indexes,
     **InterventionStore.indexes,
+    **BaselineStore.indexes,
 }
 
 
@@ -103,7 +105,7 @@ def create_app(settings: DistrictsSettings | None = None, *, clock: Callable[[],
         runtime.provide(interventions)
         contents = CityContents(projections, states)
         runtime.provide(OpenDataService(overview, interventions, contents, publisher))
-        mixes = MixService(projections, states, geography_store, figures)
+        mixes = MixService(projections, states, geography_store, figures, BaselineStore(db))
         runtime.provide(mixes)
         runtime.provide(ReportService(overview, figures, contents, interventions, mixes))
         rebuilder = Rebuilder(

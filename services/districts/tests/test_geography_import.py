@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from districts.importer import IMPORTERS, DistrictImporter, NilImporter
+from districts.importer import IMPORTERS, BaselineImporter, DistrictImporter, NilImporter
 from districts.main import create_app
 from districts.seed import DISTRICTS, NILS, PILOTS, seed
 
@@ -54,6 +54,7 @@ def register_events() -> list[CloudEvent]:
             "shop_id": f"bs-{row['n']}",
             "kind": "historic",
             "name": row["targa"],
+            "trade": row["genere_merceologico"],  # no category: the projection derives it, as for older events
             "nil": row["nil"],
             "location": {"lon": float(row["long_x_4326"]), "lat": float(row["lat_y_4326"])},
             "year_founded": int(row["anno"]) if row["anno"] else None,
@@ -69,7 +70,7 @@ async def test_seed_then_official_files_then_the_real_register(
     settings: Any, office: dict[str, str], send: Any, wait: Any, district_kpis: Any
 ) -> None:
     nil_file, duc_file = OPENDATA / "nil.geojson", OPENDATA / "duc_approx.geojson"
-    assert [i.name for i in sorted(IMPORTERS, key=lambda i: i.priority)] == ["nil", "districts"]
+    assert [i.name for i in sorted(IMPORTERS, key=lambda i: i.priority)] == ["nil", "districts", "nil-baseline"]
     async for client in running_app(create_app(settings)):
         api = api_on(client, office)
         await seed(api)
@@ -95,6 +96,10 @@ async def test_seed_then_official_files_then_the_real_register(
         assert await run(DistrictImporter(), api, duc_file) == {"created": 0, "updated": 10, "unchanged": 0}
         assert (await run(NilImporter(), api, nil_file))["unchanged"] == 88
         assert (await run(DistrictImporter(), api, duc_file))["unchanged"] == 10
+        baseline_file = OPENDATA / "nil_commerce_baseline.csv"
+        assert BaselineImporter().matches(baseline_file) and not BaselineImporter().matches(nil_file)
+        assert await run(BaselineImporter(), api, baseline_file) == {"created": 88, "updated": 0, "unchanged": 0}
+        assert (await run(BaselineImporter(), api, baseline_file))["unchanged"] == 88
 
         events = register_events()
         await send(settings.shops_topic, events)
@@ -108,6 +113,27 @@ async def test_seed_then_official_files_then_the_real_register(
         await wait(brera_counted, timeout_s=60, what="the register projected into brera")
         nil_2 = (await client.get("/nils/2")).json()["kpis"]
         assert nil_2["historic_active"] == in_brera and nil_2["closures_30d"] == 0 and nil_2["openings_30d"] == 0
+
+        # the mix of Brera's historic shops against the city's, and the NIL's reference snapshot beside it
+        mix = (await client.get("/districts/brera/mix")).json()
+        assert mix["total"] == in_brera and mix["city_total"] == sum(e.data["status"] == "active" for e in events)
+        nil_mix = (await client.get("/nils/2/mix")).json()
+        # the row of nil_commerce_baseline.csv: 2,BRERA,18156,1471,446,50,22,46
+        assert nil_mix["baseline"]["counts"] == {
+            "neighbourhood_shops": 1471,
+            "bars_restaurants": 446,
+            "historic_shops": 50,
+            "newsstands": 22,
+            "large_retail": 46,
+        }
+        assert nil_mix["baseline"]["per_10000"]["bars_restaurants"] == round(446 / 18156 * 10_000, 2)
+        assert nil_mix["city_baseline"]["population"] > 1_300_000
+        lines = ", ".join(
+            f"{line['category']} {line['count']} (LQ {line['quotient']})" for line in mix["lines"] if line["city_count"]
+        )
+        print(
+            f"\n[mix] brera: {mix['total']} active historic shops of {mix['city_total']}: {lines}; gaps {mix['gaps']}"
+        )
         await api.http.aclose()
 
 

@@ -90,6 +90,7 @@ WRITE_RULES: tuple[WriteRule, ...] = (
     WriteRule("POST", "/api/v1/districts/{code}/alerts/{alert_id}/acknowledge", Need.OFFICE),
     WriteRule("POST", "/api/v1/districts/rebuild", Need.OFFICE),
     WriteRule("POST", "/api/v1/nils", Need.OFFICE),
+    WriteRule("PUT", "/api/v1/nils/{nil_id}/baseline", Need.OFFICE),
     WriteRule("POST", "/api/v1/interventions", Need.OFFICE),
 )
 

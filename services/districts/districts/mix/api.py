@@ -7,15 +7,17 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 
 from districts.mix.domain import GAP_THRESHOLD
-from districts.mix.schemas import MixPublic
+from districts.mix.schemas import BaselineBody, BaselinePublic, MixPublic
 from districts.mix.service import MixService
 from shared.app import provide
+from shared.identity import OfficePrincipal
 from shared.web.params import ChosenLanguage, Slug
 
 router = APIRouter(tags=["districts"])
 nil_router = APIRouter(tags=["neighbourhoods (NIL)"])
 
 Mixes = Annotated[MixService, Depends(provide(MixService))]
+NilId = Annotated[int, Path(ge=1, le=100_000)]
 Threshold = Annotated[float, Query(gt=0, le=1, description="a location quotient below this flags a gap (default 0.5)")]
 
 
@@ -28,9 +30,20 @@ async def district_mix(
 
 @nil_router.get("/nils/{nil_id}/mix", response_model=MixPublic, summary="Product mix and gaps of a NIL")
 async def nil_mix(
-    nil_id: Annotated[int, Path(ge=1, le=100_000)],
-    mixes: Mixes,
-    language: ChosenLanguage,
-    threshold: Threshold = GAP_THRESHOLD,
+    nil_id: NilId, mixes: Mixes, language: ChosenLanguage, threshold: Threshold = GAP_THRESHOLD
 ) -> MixPublic:
-    return MixPublic.of(f"nil:{nil_id}", await mixes.nil(nil_id, threshold), language)
+    mix = await mixes.nil(nil_id, threshold)
+    return MixPublic.of(f"nil:{nil_id}", mix, language, await mixes.nil_baselines(nil_id))
+
+
+@nil_router.put(
+    "/nils/{nil_id}/baseline",
+    response_model=BaselinePublic,
+    summary="Set a NIL's reference snapshot of its commerce, as the city's open data counts it (office)",
+)
+async def put_baseline(nil_id: NilId, body: BaselineBody, mixes: Mixes, _: OfficePrincipal) -> BaselinePublic:
+    baseline = body.to_domain(nil_id)
+    await mixes.put_baseline(baseline)
+    public = BaselinePublic.of(baseline)
+    assert public is not None
+    return public

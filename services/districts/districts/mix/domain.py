@@ -18,6 +18,39 @@ from shared.categories import Category
 
 GAP_THRESHOLD = 0.5
 PER_RESIDENTS = 10_000
+# the reference counts of nil_commerce_baseline.csv, one NIL's (or the city's, summed) snapshot
+BASELINE_FIGURES = ("neighbourhood_shops", "bars_restaurants", "historic_shops", "newsstands", "large_retail")
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A NIL's reference snapshot of its commerce (the city's open data), shown beside the live mix."""
+
+    nil: int
+    population: int
+    neighbourhood_shops: int
+    bars_restaurants: int
+    historic_shops: int
+    newsstands: int
+    large_retail: int
+    source: str = ""
+
+    def counts(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in BASELINE_FIGURES}
+
+    def per_10000(self) -> dict[str, float | None]:
+        return {
+            name: round(count / self.population * PER_RESIDENTS, 2) if self.population else None
+            for name, count in self.counts().items()
+        }
+
+
+def city_baseline(baselines: list[Baseline]) -> Baseline | None:
+    """The city's snapshot: every NIL's counts and population summed (None without any)."""
+    if not baselines:
+        return None
+    sums = {name: sum(getattr(b, name) for b in baselines) for name in ("population", *BASELINE_FIGURES)}
+    return Baseline(nil=0, source=baselines[0].source, **sums)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from districts.geography.store import GeographyStore
-from districts.mix.domain import Mix, product_mix
+from districts.mix.domain import Baseline, Mix, city_baseline, product_mix
+from districts.mix.store import BaselineStore
 from districts.projection.domain import Entity, EntityType, district_key, nil_key
 from districts.projection.service import KpiQueries, ProjectionStates
 from districts.projection.store import ProjectionStore
@@ -32,6 +33,17 @@ class MixService:
     states: ProjectionStates
     geography: GeographyStore
     figures: KpiQueries
+    baselines: BaselineStore
+
+    async def put_baseline(self, baseline: Baseline) -> bool:
+        """Store a NIL's reference snapshot (the NIL must exist); False when it was already the same."""
+        await self.geography.require_nil(baseline.nil)
+        return await self.baselines.put(baseline)
+
+    async def nil_baselines(self, nil_id: int) -> tuple[Baseline | None, Baseline | None]:
+        """The NIL's snapshot and the city's (every NIL's summed), when imported."""
+        everyone = await self.baselines.all()
+        return next((b for b in everyone if b.nil == nil_id), None), city_baseline(everyone)
 
     async def district(self, code: str, threshold: float) -> Mix:
         await self.geography.require_district(code)
