@@ -51,7 +51,14 @@ def create_app(settings: ShopsSettings | None = None) -> FastAPI:
         description="Historic shops (Botteghe Storiche), Edicola 2.0 kiosks, the services they offer with "
         "opening hours and closures, the documents they hand to the office, and the nearest open point "
         "offering a service.",
-        routers=[register_api.router, categories_api.router, offers_api.router, closures_api.router, documents_api.router, nearest_api.router],
+        routers=[
+            register_api.router,
+            categories_api.router,
+            offers_api.router,
+            closures_api.router,
+            documents_api.router,
+            nearest_api.router,
+        ],
         publishes=settings.events_topic,
         events=[*register_events.PUBLISHED, *offers_events.PUBLISHED],
         indexes={**ShopStore.indexes, **OfferStore.indexes, **ClosureStore.indexes, **DocumentStore.indexes},

@@ -66,6 +66,7 @@ async def test_a_closure_tomorrow_hides_the_shop_tomorrow_but_not_today(service:
         "from": str(tomorrow),
         "to": str(tomorrow),
         "reason": "Inventario",
+        "hours": [],
     }
     assert (await nearest(service, f"{today}T10:00", open_only="false"))[0]["closure"] is None
 
@@ -84,6 +85,54 @@ async def test_a_closure_tomorrow_hides_the_shop_tomorrow_but_not_today(service:
     assert (await client.delete(f"/shops/ed-ferie/closures/{closure['id']}", headers=keeper)).status_code == 404
     assert [i["shop_id"] for i in await nearest(service, f"{tomorrow}T10:00")] == ["ed-ferie"], "withdrawn"
     assert (await client.get("/shops/ed-ferie/closures")).json()["total"] == 0
+
+
+@pytest.mark.integration
+async def test_exceptional_hours_replace_the_weekly_ones_on_their_days(service: Any) -> None:
+    client = service.client
+    await shop_open_always(service, "ed-vigilia")
+    keeper = service.shopkeeper("ed-vigilia")
+    eve = milan_today() + timedelta(days=2)
+    body = {
+        "from": str(eve),
+        "to": str(eve),
+        "reason": "Vigilia: solo mattina e tardo pomeriggio",
+        "hours": [{"opens": "16:00", "closes": "18:30"}, {"opens": "09:00", "closes": "13:00"}],
+    }
+    declared = await client.post("/shops/ed-vigilia/closures", json=body, headers=keeper)
+    assert declared.status_code == 201, declared.text
+    assert declared.json()["hours"] == [{"opens": "09:00", "closes": "13:00"}, {"opens": "16:00", "closes": "18:30"}]
+    # open all week, but on that day only within the exceptional hours
+    for at, expected in (
+        ("08:59", []),
+        ("09:00", ["ed-vigilia"]),
+        ("12:59", ["ed-vigilia"]),
+        ("13:00", []),
+        ("17:00", ["ed-vigilia"]),
+        ("18:30", []),
+        ("23:00", []),
+    ):
+        assert [i["shop_id"] for i in await nearest(service, f"{eve}T{at}")] == expected, at
+    shown = (await nearest(service, f"{eve}T10:00"))[0]
+    assert shown["hours_today"] == [{"opens": "09:00", "closes": "13:00"}, {"opens": "16:00", "closes": "18:30"}]
+    assert shown["closure"]["hours"] == declared.json()["hours"]
+    # the day after, the weekly hours again, from midnight
+    assert [i["shop_id"] for i in await nearest(service, f"{eve + timedelta(days=1)}T00:30")] == ["ed-vigilia"]
+    assert [i["shop_id"] for i in await nearest(service, f"{eve + timedelta(days=1)}T10:00")] == ["ed-vigilia"]
+
+    later = eve + timedelta(days=10)
+    for hours, message in (
+        ([{"opens": "13:00", "closes": "09:00"}], "finisce prima di cominciare"),
+        ([{"opens": "09:00", "closes": "13:00"}, {"opens": "12:00", "closes": "14:00"}], "si sovrappongono"),
+    ):
+        bad = await client.post(
+            "/shops/ed-vigilia/closures",
+            json={"from": str(later), "to": str(later), "reason": "x", "hours": hours},
+            headers=keeper,
+        )
+        assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "body.hours", bad.text
+        assert message in bad.json()["detail"]
+    assert (await client.get("/shops/ed-vigilia/closures")).json()["total"] == 1, "nothing stored by the refusals"
 
 
 @pytest.mark.integration

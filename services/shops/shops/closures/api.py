@@ -46,7 +46,8 @@ async def declare_closure(
 ) -> ClosurePublic:
     """Declare days the shop stays closed, ``from`` to ``to`` inclusive (that shop's shopkeeper or the office)."""
     principal.require_scope(Role.SHOPKEEPER, shop_id)
-    declared = await closures.declare(shop_id, body.from_, body.to, body.reason, principal.username)
+    hours = [r.to_domain() for r in body.hours]
+    declared = await closures.declare(shop_id, body.from_, body.to, body.reason, principal.username, hours)
     if not declared.created:
         response.status_code = 200
     return ClosurePublic.of(declared.closure)

@@ -1,8 +1,10 @@
-"""Closures: whole Milan days on which a shop does not open, whatever its weekly hours say.
+"""Closures: whole Milan days on which a shop does not open, or opens only at exceptional hours.
 
-Pure rules, no I/O. A closure covers ``first`` to ``last`` inclusive. On those days none of the
-shop's services is open, and an evening interval that opened on a closed day does not run on past
-its midnight either.
+Pure rules, no I/O. A closure covers ``first`` to ``last`` inclusive. On those days the shop's
+weekly hours do not apply: with no ``hours`` none of its services is open (a holiday, a sick day);
+with ``hours`` (exceptional hours, such as Christmas Eve 09:00-13:00) its services are open only
+within those ranges of each day. Either way an evening interval that opened on such a day, or the
+day before, does not run on past midnight into the other.
 """
 
 from __future__ import annotations
@@ -15,6 +17,56 @@ from shared.errors import InvalidInput
 from shared.i18n import Said
 
 MAX_DAYS = 366
+MAX_RANGES = 4
+MINUTES_PER_DAY = 24 * 60
+
+
+@dataclass(frozen=True)
+class DayRange:
+    """Exceptional opening hours within one day: ``opens`` to ``closes``, minutes after midnight."""
+
+    opens: int
+    closes: int
+
+    def holds(self, minute: int) -> bool:
+        return self.opens <= minute < self.closes
+
+    def text(self) -> tuple[str, str]:
+        return (_hhmm(self.opens), _hhmm(self.closes))
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def check_ranges(ranges: Iterable[DayRange]) -> tuple[DayRange, ...]:
+    """Exceptional hours in order; a range that ends before it starts, or two that overlap → 422."""
+    ordered = tuple(sorted(ranges, key=lambda r: r.opens))
+    if len(ordered) > MAX_RANGES:
+        raise InvalidInput(
+            "body.hours",
+            Said(it=f"al massimo {MAX_RANGES} fasce orarie", en=f"at most {MAX_RANGES} ranges of hours"),
+        )
+    for number, current in enumerate(ordered):
+        opens, closes = current.text()
+        if current.closes <= current.opens:
+            raise InvalidInput(
+                "body.hours",
+                Said(
+                    it=f"la fascia {opens}-{closes} finisce prima di cominciare (gli orari eccezionali restano nel giorno)",
+                    en=f"the range {opens}-{closes} ends before it starts (exceptional hours stay within the day)",
+                ),
+            )
+        if number and ordered[number - 1].closes > current.opens:
+            before = "-".join(ordered[number - 1].text())
+            raise InvalidInput(
+                "body.hours",
+                Said(
+                    it=f"le fasce {before} e {opens}-{closes} si sovrappongono",
+                    en=f"ranges {before} and {opens}-{closes} overlap",
+                ),
+            )
+    return ordered
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -26,10 +78,20 @@ class Closure:
     reason: str
     created_at: datetime
     created_by: str
+    hours: tuple[DayRange, ...] = ()  # exceptional hours; none: closed all day
 
     @classmethod
     def declare(
-        cls, *, closure_id: str, shop_id: str, first: date, last: date, reason: str, actor: str, now: datetime
+        cls,
+        *,
+        closure_id: str,
+        shop_id: str,
+        first: date,
+        last: date,
+        reason: str,
+        actor: str,
+        now: datetime,
+        hours: Iterable[DayRange] = (),
     ) -> Closure:
         if last < first:
             raise InvalidInput(
@@ -48,11 +110,25 @@ class Closure:
                 ),
             )
         return cls(
-            id=closure_id, shop_id=shop_id, first=first, last=last, reason=reason, created_at=now, created_by=actor
+            id=closure_id,
+            shop_id=shop_id,
+            first=first,
+            last=last,
+            reason=reason,
+            created_at=now,
+            created_by=actor,
+            hours=check_ranges(hours),
         )
 
     def covers(self, day: date) -> bool:
         return self.first <= day <= self.last
+
+    def open_at(self, minute: int) -> bool:
+        """Open at this minute of a covered day (only within exceptional hours)."""
+        return any(r.holds(minute) for r in self.hours)
+
+    def hours_text(self) -> list[tuple[str, str]]:
+        return [r.text() for r in self.hours]
 
     def same_days(self, first: date, last: date) -> bool:
         return self.first == first and self.last == last
@@ -92,3 +168,11 @@ class ClosureCalendar:
         if self.closure_on(shop_id, day):
             return True
         return bool(opened_days_ago) and self.closure_on(shop_id, day - timedelta(days=1)) is not None
+
+    def is_open(self, shop_id: str, day: date, minute: int, opened_days_ago: int | None) -> bool:
+        """Open at ``minute`` of ``day``: by the exceptional hours of a closure covering it, else by the
+        weekly hours (``opened_days_ago``: when their current session opened; None when they say closed)."""
+        closure = self.closure_on(shop_id, day)
+        if closure is not None:
+            return closure.open_at(minute)
+        return opened_days_ago is not None and not self.keeps_closed(shop_id, day, opened_days_ago)

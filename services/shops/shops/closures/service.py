@@ -10,7 +10,7 @@ handles). After the commit, the nearest-point search of this process is told
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
@@ -19,7 +19,7 @@ from shared.errors import Conflict, NotFound
 from shared.events import utcnow
 from shared.i18n import Said
 from shared.outbox import Outbox, UnitOfWork
-from shops.closures.domain import Closure
+from shops.closures.domain import Closure, DayRange
 from shops.closures.store import ClosureStore
 from shops.register.service import found
 from shops.register.store import ShopStore
@@ -51,7 +51,9 @@ class ClosuresService:
         found(await self.shops.get(shop_id), shop_id)
         return await self.closures.of_shop(shop_id)
 
-    async def declare(self, shop_id: str, first: date, last: date, reason: str, actor: str) -> Declared:
+    async def declare(
+        self, shop_id: str, first: date, last: date, reason: str, actor: str, hours: Sequence[DayRange] = ()
+    ) -> Declared:
         """Store the closure; the one already stored for exactly these days when the request is repeated."""
 
         async def work(uow: UnitOfWork) -> Declared:
@@ -64,6 +66,7 @@ class ClosuresService:
                 reason=reason,
                 actor=actor,
                 now=self.clock(),
+                hours=hours,
             )
             for other in await self.closures.of_shop(shop_id, uow.session):
                 if other.same_days(first, last):

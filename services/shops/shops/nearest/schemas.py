@@ -24,6 +24,7 @@ class ClosureToday(BaseModel):
     from_: date = Field(alias="from")
     to: date
     reason: str
+    hours: list[dict[str, str]] = Field(description="exceptional hours that day ({opens, closes}); empty: closed")
 
 
 class NearbyPublic(BaseModel):
@@ -59,7 +60,13 @@ def _closure(closure: Closure | None) -> ClosureToday | None:
     if closure is None:
         return None
     return ClosureToday.model_validate(
-        {"id": closure.id, "from": closure.first, "to": closure.last, "reason": closure.reason}
+        {
+            "id": closure.id,
+            "from": closure.first,
+            "to": closure.last,
+            "reason": closure.reason,
+            "hours": [{"opens": o, "closes": c} for o, c in closure.hours_text()],
+        }
     )
 
 

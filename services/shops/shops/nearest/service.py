@@ -142,7 +142,8 @@ class NearestFinder:
         """The ``limit`` closest points of active shops offering ``code`` (open at ``at`` if ``open_only``).
 
         Open means the weekly hours say so and no closure of the shop covers that Milan day (nor the
-        day before, for an evening interval that opened then and runs past midnight).
+        day before, for an evening interval that opened then and runs past midnight); on a day a
+        closure with exceptional hours covers, open means within those hours.
         """
         started = time.perf_counter()
         local = local_time(at)
@@ -151,9 +152,14 @@ class NearestFinder:
         if index is None or calendar is None:
             calendar = ClosureCalendar(await self.store.closures_around(day))
 
+        of_day = local.hour * 60 + local.minute
+
         def is_open(point: ServicePoint) -> bool:
-            opened = point.hours.opened_days_ago(minute)
-            return opened is not None and not calendar.keeps_closed(point.shop.shop_id, day, opened)
+            return calendar.is_open(point.shop.shop_id, day, of_day, point.hours.opened_days_ago(minute))
+
+        def hours_today(point: ServicePoint) -> list[tuple[str, str]]:
+            closure = calendar.closure_on(point.shop.shop_id, day)
+            return closure.hours_text() if closure and closure.hours else point.hours.on_day_of(at)
 
         def wanted(point: ServicePoint) -> bool:
             return point.shop.active and (not open_only or is_open(point))
@@ -171,6 +177,4 @@ class NearestFinder:
                         if len(ranked) == limit:
                             break
         self._query_seconds.labels(source).observe(time.perf_counter() - started)
-        return [
-            Nearby(p, d, is_open(p), p.hours.on_day_of(at), calendar.closure_on(p.shop.shop_id, day)) for d, p in ranked
-        ]
+        return [Nearby(p, d, is_open(p), hours_today(p), calendar.closure_on(p.shop.shop_id, day)) for d, p in ranked]
