@@ -7,8 +7,8 @@ the week and add a Saturday evening past midnight; open the hours to change them
 service is changed elsewhere (the page says so and shows the hours now stored), save again; declare
 tomorrow a sick day (a range that ends before it starts is refused next to its field); and the
 citizens' page lists the shop today and not tomorrow. They upload a file that is no document
-(refused, with the reason), then a PDF, and apply for historic recognition citing it; the office's
-review holds that very document. Another service is added and removed. axe-core checks the page
+(refused, with the reason), then a PDF, download it again from the list (the bytes and type sent),
+and apply for historic recognition citing it; the office's review holds that very document. Another service is added and removed. axe-core checks the page
 signed out and signed in, in Italian and English.
 """
 
@@ -133,7 +133,8 @@ async def test_a_shopkeeper_keeps_services_closures_and_documents_from_a_phone(
     await _range(page, 0, 1, "12:00", "19:30")
     await form.get_by_role("button", name="Salva").click()
     hours_error = page.get_by_test_id("hours-error")
-    await expect(hours_error).to_contain_text("overlaps", timeout=10_000)
+    # the service words the refusal in the page's language
+    await expect(hours_error).to_have_text("Lunedì 09:00-13:00 si sovrappone a lunedì 12:00-19:30", timeout=10_000)
     await expect(page.get_by_test_id("hours-days")).to_have_attribute("aria-invalid", "true")
     await assert_accessible(page, "/shop (it, hours refused)")
     await _range(page, 0, 1, "16:00", "19:30")
@@ -227,6 +228,25 @@ async def test_a_shopkeeper_keeps_services_closures_and_documents_from_a_phone(
     await expect(listed).to_contain_text("licenza-1962.pdf")
     await expect(listed).to_contain_text("PDF")
 
+    # the listed PDF opens from the keyboard: fetched with the session's token, saved under its name
+    download_button = listed.get_by_role("button", name="Scarica licenza-1962.pdf")
+    await download_button.focus()
+    async with (
+        page.expect_response(re.compile(r"/api/v1/shops/[^/]+/documents/doc-[0-9a-f]+$")) as fetched,
+        page.expect_download() as saved,
+    ):
+        await page.keyboard.press("Enter")
+    answer = await fetched.value
+    # the bytes are checked in the saved file: Chromium keeps no copy of a body read into a Blob
+    assert answer.status == 200 and answer.headers["content-type"] == "application/pdf"
+    assert answer.headers["content-length"] == str(len(PDF))
+    assert (await answer.request.all_headers()).get("authorization", "").startswith("Bearer ")
+    download = await saved.value
+    assert download.suggested_filename == "licenza-1962.pdf"
+    assert Path(await download.path()).read_bytes() == PDF
+    await expect(download_button).to_be_focused()
+    await expect(refusal).to_be_empty()
+
     # historic recognition, citing the uploaded PDF; the page shows the application waiting
     recognition = page.get_by_test_id("recognition")
     await expect(page.get_by_test_id("recognition-status")).to_contain_text("Non hai ancora chiesto")
@@ -271,6 +291,7 @@ async def test_a_shopkeeper_keeps_services_closures_and_documents_from_a_phone(
     await expect(page.get_by_role("heading", name="Services and hours")).to_be_visible()
     await expect(summary).to_contain_text(f"Monday08:30{DASH}13:00")
     await expect(status).to_contain_text("waiting for the commerce office's decision")
+    await expect(listed.get_by_role("button", name="Download licenza-1962.pdf")).to_be_visible()
     await assert_accessible(page, "/shop (en, signed in)")
     await page.get_by_test_id("lang-it").click()  # the choice is kept: the citizens' page opens in Italian
     await expect(page.locator("html")).to_have_attribute("lang", "it")

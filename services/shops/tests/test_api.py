@@ -121,6 +121,10 @@ async def test_status_and_recognition_workflow(service: Any) -> None:
     assert (
         await client.post("/shops/latteria/recognition", json=application, headers=service.shopkeeper("other"))
     ).status_code == 403
+    uncited = {**application, "documents": [{"title": "Licenza", "kind": "licenza"}]}
+    nothing_cited = await client.post("/shops/latteria/recognition", json=uncited, headers=keeper)
+    assert nothing_cited.status_code == 422 and problem_fields(nothing_cited) == ["body.documents.0"]
+    assert "riferimento" in nothing_cited.json()["detail"]
     applied = await client.post("/shops/latteria/recognition", json=application, headers=keeper)
     assert applied.status_code == 201 and applied.json()["state"] == "pending"
     assert (await client.post("/shops/latteria/recognition", json=application, headers=keeper)).status_code == 409
@@ -139,7 +143,9 @@ async def test_status_and_recognition_workflow(service: Any) -> None:
 
     young = {**application, "founding_year": 2001, "continuity": "Dal 2001"}
     assert (await client.post("/shops/other/recognition", json=young, headers=office)).status_code == 201
-    refused = await client.post("/shops/other/recognition/decision", json={"decision": "approve"}, headers=office)
+    refused = await client.post(
+        "/shops/other/recognition/decision", json={"decision": "approve"}, headers={**office, "Accept-Language": "en"}
+    )
     assert refused.status_code == 409 and "founded in 2001" in refused.json()["detail"]
     rejected = await client.post(
         "/shops/other/recognition/decision", json={"decision": "reject", "reason": "Meno di 50 anni"}, headers=office

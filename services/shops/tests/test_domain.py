@@ -38,9 +38,9 @@ def test_status_changes_version_and_refuses_impossible_dates() -> None:
     closed = shop.change_status(ShopStatus.CLOSED, NOW - timedelta(days=2), "retirement", NOW)
     assert closed is not None
     assert (closed.status, closed.version, closed.status_note) == (ShopStatus.CLOSED, 2, "retirement")
-    with pytest.raises(InvalidInput, match="future"):
+    with pytest.raises(InvalidInput, match="data futura"):
         shop.change_status(ShopStatus.CLOSED, NOW + timedelta(hours=1), None, NOW)
-    with pytest.raises(InvalidInput, match="last changed"):
+    with pytest.raises(InvalidInput, match="cambiato l'ultima volta"):
         closed.change_status(ShopStatus.ACTIVE, NOW - timedelta(days=3), None, NOW)
 
 
@@ -49,7 +49,7 @@ def test_revise_changes_only_when_the_registry_differs() -> None:
     assert shop.revise(shop.registry(), NOW) is None
     renamed = shop.revise(replace(shop.registry(), name="Drogheria Nuova"), NOW)
     assert renamed is not None and renamed.name == "Drogheria Nuova" and renamed.version == 2
-    with pytest.raises(InvalidInput, match="future"):
+    with pytest.raises(InvalidInput, match="nel futuro"):
         shop.revise(replace(shop.registry(), year_founded=2030), NOW)
 
 
@@ -60,20 +60,20 @@ def test_recognition_approved_at_fifty_years_by_todays_date() -> None:
     assert approved.kind is ShopKind.HISTORIC and approved.year_founded == 1976
     assert approved.historic_recognised_at == NOW and approved.recognition is not None
     assert approved.recognition.state is RecognitionState.APPROVED and approved.version == 3
-    with pytest.raises(Conflict, match="already a historic shop"):
+    with pytest.raises(Conflict, match="già una bottega storica"):
         approved.apply_for_recognition(application(1900), "keeper", NOW)
 
 
 def test_recognition_under_fifty_years_is_refused_with_the_reason() -> None:
     applied = a_shop().apply_for_recognition(application(1977), "keeper", NOW)
-    with pytest.raises(Conflict, match=r"founded in 1977, 49 years ago.*eligible from 2027"):
+    with pytest.raises(Conflict, match=r"fondato nel 1977, 49 anni fa.*approvata dal 2027"):
         applied.decide_recognition(True, None, "office", NOW)
-    with pytest.raises(InvalidInput, match="reason"):
+    with pytest.raises(InvalidInput, match="motivo"):
         applied.decide_recognition(False, None, "office", NOW)
     rejected = applied.decide_recognition(False, "Not yet 50 years", "office", NOW)
     assert rejected.recognition is not None and rejected.recognition.state is RecognitionState.REJECTED
     assert rejected.kind is ShopKind.SHOP
-    with pytest.raises(Conflict, match="no pending"):
+    with pytest.raises(Conflict, match="non c'è una domanda in attesa"):
         rejected.decide_recognition(True, None, "office", NOW)
     again = rejected.apply_for_recognition(application(1970), "keeper", NOW)
     assert again.recognition is not None and again.recognition.state is RecognitionState.PENDING
@@ -81,11 +81,11 @@ def test_recognition_under_fifty_years_is_refused_with_the_reason() -> None:
 
 def test_recognition_refuses_double_applications_closed_shops_and_future_years() -> None:
     applied = a_shop().apply_for_recognition(application(1950), "keeper", NOW)
-    with pytest.raises(Conflict, match="already waiting"):
+    with pytest.raises(Conflict, match="attende già"):
         applied.apply_for_recognition(application(1950), "keeper", NOW)
-    with pytest.raises(Conflict, match="closed shop"):
+    with pytest.raises(Conflict, match="negozio chiuso"):
         a_shop(status=ShopStatus.CLOSED).apply_for_recognition(application(1950), "keeper", NOW)
-    with pytest.raises(InvalidInput, match="future"):
+    with pytest.raises(InvalidInput, match="nel futuro"):
         a_shop().apply_for_recognition(application(2027), "keeper", NOW)
 
 
@@ -102,14 +102,14 @@ def test_offer_needs_a_catalogue_service_valid_hours_and_an_open_shop() -> None:
     offer = create("ritiro_pacchi", hours((4, "22:00", "24:00"), (0, "09:00", "12:00")))
     assert [(h.day, h.opens, h.closes) for h in offer.hours] == [(0, "09:00", "12:00"), (4, "22:00", "00:00")]
     assert offer.weekly().weekly_minutes == 300
-    with pytest.raises(InvalidInput, match="catalogue") as bad_service:
+    with pytest.raises(InvalidInput, match="catalogo") as bad_service:
         create("massaggi", hours((0, "09:00", "12:00")))
     assert bad_service.value.extra["errors"][0]["field"] == "body.service"
-    with pytest.raises(InvalidInput, match="overlaps"):
+    with pytest.raises(InvalidInput, match="si sovrappone"):
         create("ritiro_pacchi", hours((0, "09:00", "12:00"), (0, "11:00", "13:00")))
-    with pytest.raises(InvalidInput, match="at least one"):
+    with pytest.raises(InvalidInput, match="almeno una"):
         create("ritiro_pacchi", ())
-    with pytest.raises(Conflict, match="closed shop"):
+    with pytest.raises(Conflict, match="negozio chiuso"):
         create("ritiro_pacchi", hours((0, "09:00", "12:00")), a_shop(status=ShopStatus.CLOSED))
 
 

@@ -96,11 +96,11 @@ def test_hours_of_the_day_include_last_nights_spill_over() -> None:
 @pytest.mark.parametrize(
     ("intervals", "message"),
     [
-        ([(MON, "09:00", "13:00"), (MON, "12:00", "14:00")], "overlaps"),
-        ([(SUN, "23:00", "02:00"), (MON, "01:00", "03:00")], "overlaps"),
-        ([(MON, "25:00", "26:00")], "not a time"),
-        ([(MON, "24:00", "02:00")], "not a time"),
-        ([(7, "09:00", "10:00")], "day 7"),
+        ([(MON, "09:00", "13:00"), (MON, "12:00", "14:00")], "si sovrappone"),
+        ([(SUN, "23:00", "02:00"), (MON, "01:00", "03:00")], "si sovrappone"),
+        ([(MON, "25:00", "26:00")], "non è un orario"),
+        ([(MON, "24:00", "02:00")], "non è un orario"),
+        ([(7, "09:00", "10:00")], "il giorno 7"),
     ],
 )
 def test_impossible_hours_are_refused(intervals: list[tuple[int, str, str]], message: str) -> None:

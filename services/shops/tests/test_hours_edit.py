@@ -100,7 +100,7 @@ async def test_overlapping_hours_and_wrong_callers_are_refused_and_change_nothin
     path = f"/shops/ed-sovrapposto/services/{offer['id']}"
     keeper = service.shopkeeper("ed-sovrapposto")
     overlapping = [{"day": 2, "opens": "09:00", "closes": "13:00"}, {"day": 2, "opens": "12:00", "closes": "18:00"}]
-    refused = await client.put(path, json={"hours": overlapping}, headers=keeper)
+    refused = await client.put(path, json={"hours": overlapping}, headers={**keeper, "Accept-Language": "en"})
     assert refused.status_code == 422
     assert [e["field"] for e in refused.json()["errors"]] == ["body.hours"]
     assert "overlaps" in refused.json()["detail"]
@@ -122,3 +122,28 @@ async def test_overlapping_hours_and_wrong_callers_are_refused_and_change_nothin
     assert listed[0]["version"] == 1 and listed[0]["hours"] == offer["hours"]
     by_office = await client.put(path, json={"hours": SPLIT}, headers={**service.office, "If-Match": '"1"'})
     assert by_office.status_code == 200 and by_office.json()["version"] == 2
+
+
+async def test_an_hours_refusal_is_said_in_italian_unless_english_is_asked_for(service: Any) -> None:
+    client = service.client
+    shop = {"id": "ed-lingua", "kind": "kiosk", "name": "Edicola lingua", "location": HERE}
+    assert (await client.post("/shops", json=shop, headers=service.office)).status_code == 201
+    keeper = service.shopkeeper("ed-lingua")
+    overlapping = {
+        "service": "ritiro_pacchi",
+        "hours": [{"day": 0, "opens": "09:00", "closes": "13:00"}, {"day": 0, "opens": "12:00", "closes": "15:00"}],
+    }
+
+    italian = await client.post("/shops/ed-lingua/services", json=overlapping, headers=keeper)
+    assert italian.status_code == 422 and italian.headers["content-language"] == "it"
+    assert italian.json()["detail"] == "Lunedì 09:00-13:00 si sovrappone a lunedì 12:00-15:00"
+    assert italian.json()["errors"] == [{"field": "body.hours", "message": italian.json()["detail"]}]
+
+    asked = {**keeper, "Accept-Language": "en-GB,en;q=0.9,it;q=0.5"}
+    english = await client.post("/shops/ed-lingua/services", json=overlapping, headers=asked)
+    assert english.status_code == 422 and english.headers["content-language"] == "en"
+    assert english.json()["detail"] == "Monday 09:00-13:00 overlaps Monday 12:00-15:00"
+    assert english.json()["errors"] == [{"field": "body.hours", "message": english.json()["detail"]}]
+    assert "accept-language" in english.headers["vary"].lower()
+
+    assert (await client.get("/shops/ed-lingua/services")).json()["total"] == 0, "nothing half-written"

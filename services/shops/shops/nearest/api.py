@@ -9,12 +9,13 @@ from fastapi import APIRouter, Depends, Query
 from shared.app import provide
 from shared.errors import InvalidInput
 from shared.events import utcnow
+from shared.i18n import Said
 from shared.web.pagination import Limit
 from shared.web.params import Moment
 from shops.clock import local_time
 from shops.nearest.schemas import NearbyPublic, NearestPage
 from shops.nearest.service import NearestFinder
-from shops.offers.domain import OFFER_CODES
+from shops.offers.domain import OFFER_CODES, not_in_catalogue
 
 router = APIRouter(tags=["services"])
 
@@ -35,10 +36,12 @@ async def nearest(
 ) -> NearestPage:
     """Points offering ``service`` closest first (great-circle metres), open at ``open_at`` (anonymous)."""
     if service not in OFFER_CODES:
-        raise InvalidInput("query.service", f"{service!r} is not in the service catalogue")
+        raise InvalidInput("query.service", not_in_catalogue(service))
     try:
         at = local_time(open_at or utcnow())
     except OverflowError as exc:
-        raise InvalidInput("query.open_at", "the time is outside the calendar") from exc
+        raise InvalidInput(
+            "query.open_at", Said(it="l'ora è fuori dal calendario", en="the time is outside the calendar")
+        ) from exc
     found = await finder.find(service, lon, lat, at, limit=limit, open_only=open_only)
     return NearestPage(items=[NearbyPublic.of(f) for f in found], service=service, open_at=at, limit=limit)

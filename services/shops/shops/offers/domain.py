@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from shared.errors import Conflict, InvalidInput
+from shared.i18n import Said
 from shared.places import OpeningInterval
 from shops.offers.hours import HoursError, WeeklyHours, format_hhmm
 from shops.register.domain import Shop
@@ -63,9 +64,11 @@ class Offer:
         now: datetime,
     ) -> Offer:
         if code not in OFFER_CODES:
-            raise InvalidInput("body.service", f"{code!r} is not in the service catalogue")
+            raise InvalidInput("body.service", not_in_catalogue(code))
         if not shop.is_active:
-            raise Conflict("a closed shop cannot offer services")
+            raise Conflict(
+                Said(it="un negozio chiuso non può offrire servizi", en="a closed shop cannot offer services")
+            )
         return cls(
             id=offer_id,
             shop_id=shop.id,
@@ -97,8 +100,14 @@ def normalised(hours: Iterable[OpeningInterval]) -> tuple[OpeningInterval, ...]:
 
 def weekly_hours(hours: tuple[OpeningInterval, ...]) -> WeeklyHours:
     if not hours:
-        raise InvalidInput("body.hours", "give at least one opening interval")
+        raise InvalidInput(
+            "body.hours", Said(it="indica almeno una fascia di apertura", en="give at least one opening interval")
+        )
     try:
         return WeeklyHours.of((i.day, i.opens, i.closes) for i in hours)
     except HoursError as exc:
-        raise InvalidInput("body.hours", str(exc)) from exc
+        raise InvalidInput("body.hours", exc.said) from exc
+
+
+def not_in_catalogue(code: str) -> Said:
+    return Said(it=f"{code!r} non è nel catalogo dei servizi", en=f"{code!r} is not in the service catalogue")

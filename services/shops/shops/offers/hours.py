@@ -19,6 +19,7 @@ from datetime import datetime
 from functools import cached_property
 from itertools import pairwise
 
+from shared.i18n import Said
 from shops.clock import local_time
 
 MINUTES_PER_DAY = 24 * 60
@@ -31,13 +32,17 @@ HHMM_PATTERN = HHMM.pattern
 
 
 class HoursError(ValueError):
-    """Opening hours that cannot be right (overlapping intervals, bad times)."""
+    """Opening hours that cannot be right (overlapping intervals, bad times), said in Italian and English."""
+
+    def __init__(self, said: Said) -> None:
+        super().__init__(str(said))
+        self.said = said
 
 
 def parse_hhmm(text: str, *, closing: bool = False) -> int:
     """``"HH:MM"`` → minutes after midnight; a closing time may also be written ``"24:00"``."""
     if not HHMM.match(text) or (text == "24:00" and not closing):
-        raise HoursError(f"{text!r} is not a time HH:MM")
+        raise HoursError(Said(it=f"{text!r} non è un orario HH:MM", en=f"{text!r} is not a time HH:MM"))
     hours, minutes = text.split(":")
     return (int(hours) * 60 + int(minutes)) % MINUTES_PER_DAY
 
@@ -88,7 +93,12 @@ class WeeklyHours:
         built = []
         for day, opens, closes in intervals:
             if not 0 <= day < DAYS_PER_WEEK:
-                raise HoursError(f"day {day} is not 0 (Monday) to 6 (Sunday)")
+                raise HoursError(
+                    Said(
+                        it=f"il giorno {day} non è tra 0 (lunedì) e 6 (domenica)",
+                        en=f"day {day} is not 0 (Monday) to 6 (Sunday)",
+                    )
+                )
             built.append(Interval(day, parse_hhmm(opens), parse_hhmm(closes, closing=True)))
         hours = cls(tuple(sorted(built)))
         hours._check_no_overlap()
@@ -98,7 +108,12 @@ class WeeklyHours:
         placed = sorted((segment, interval) for interval in self.intervals for segment in interval.segments())
         for (first, a), (second, b) in pairwise(placed):
             if second[0] < first[1]:
-                raise HoursError(f"{_describe(a)} overlaps {_describe(b)}")
+                raise HoursError(
+                    Said(
+                        it=f"{_describe(a, 'it').capitalize()} si sovrappone a {_describe(b, 'it')}",
+                        en=f"{_describe(a, 'en')} overlaps {_describe(b, 'en')}",
+                    )
+                )
 
     @cached_property
     def _ranges(self) -> tuple[tuple[int, int], ...]:
@@ -163,8 +178,11 @@ class WeeklyHours:
         return self._minutes_within([(SATURDAY * MINUTES_PER_DAY, MINUTES_PER_WEEK)])
 
 
-_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_DAY_NAMES = {
+    "it": ("lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato", "domenica"),
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+}
 
 
-def _describe(interval: Interval) -> str:
-    return f"{_DAY_NAMES[interval.day]} {format_hhmm(interval.opens)}-{format_hhmm(interval.closes)}"
+def _describe(interval: Interval, language: str) -> str:
+    return f"{_DAY_NAMES[language][interval.day]} {format_hhmm(interval.opens)}-{format_hhmm(interval.closes)}"

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from shared.errors import NotFound
 from shared.events import utcnow
+from shared.i18n import Said
 from shared.outbox import Outbox, UnitOfWork
 from shared.places import OpeningInterval
 from shared.versions import Precondition
@@ -79,7 +80,7 @@ class OffersService:
             shop = found(await self.shops.get(shop_id, uow.session), shop_id)
             before = await self.offers.get(shop_id, offer_id, uow.session)
             if before is None:
-                raise NotFound(f"shop {shop_id!r} has no service {offer_id!r}")
+                raise NotFound(no_such_offer(shop_id, offer_id))
             precondition.check(before.version, f"service {offer_id!r}")
             after = before.revise(hours, note, self.clock())
             if after is None:
@@ -97,7 +98,7 @@ class OffersService:
         async def work(uow: UnitOfWork) -> None:
             offer = await self.offers.get(shop_id, offer_id, uow.session)
             if offer is None:
-                raise NotFound(f"shop {shop_id!r} has no service {offer_id!r}")
+                raise NotFound(no_such_offer(shop_id, offer_id))
             await self.offers.remove(offer_id, uow.session)
             uow.emit(
                 events.OfferRemoved(
@@ -107,6 +108,12 @@ class OffersService:
 
         await self.outbox.run(work)
         self.watcher.offer_removed(offer_id)
+
+
+def no_such_offer(shop_id: str, offer_id: str) -> Said:
+    return Said(
+        it=f"il negozio {shop_id!r} non ha il servizio {offer_id!r}", en=f"shop {shop_id!r} has no service {offer_id!r}"
+    )
 
 
 def _registered(offer: Offer) -> events.OfferRegistered:

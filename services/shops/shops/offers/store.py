@@ -13,6 +13,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from shared.errors import Conflict
+from shared.i18n import Said
 from shared.mongo import Document, IndexSpec, from_document, to_document
 from shops.offers.domain import Offer
 from shops.register.domain import ShopCard
@@ -67,7 +68,12 @@ class OfferStore:
         try:
             await self.offers.insert_one(offer_to_doc(offer, card), session=session)
         except DuplicateKeyError as exc:
-            raise Conflict(f"{offer.shop_id!r} already offers {offer.code!r}; remove it first to change it") from exc
+            raise Conflict(
+                Said(
+                    it=f"{offer.shop_id!r} offre già {offer.code!r}; toglilo prima per cambiarlo",
+                    en=f"{offer.shop_id!r} already offers {offer.code!r}; remove it first to change it",
+                )
+            ) from exc
 
     async def save(self, offer: Offer, *, expected_version: int, session: AsyncClientSession) -> None:
         """New hours and note, if the offer still has the version that was read."""
@@ -86,7 +92,12 @@ class OfferStore:
             session=session,
         )
         if result.matched_count != 1:
-            raise Conflict(f"service {offer.id!r} was changed concurrently; retry")
+            raise Conflict(
+                Said(
+                    it=f"il servizio {offer.id!r} è stato cambiato nel frattempo; riprova",
+                    en=f"service {offer.id!r} was changed concurrently; retry",
+                )
+            )
 
     async def remove(self, offer_id: str, session: AsyncClientSession) -> None:
         await self.offers.delete_one({"_id": offer_id}, session=session)

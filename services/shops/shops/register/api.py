@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from shared.app import provide
 from shared.errors import NotFound
+from shared.i18n import Said
 from shared.identity import CurrentPrincipal, OfficePrincipal, Role
 from shared.web.etag import IfMatch, set_etag
 from shared.web.pagination import Limit, Offset, Page
@@ -138,7 +139,12 @@ async def get_recognition(shop_id: ShopId, shops: Shops, principal: CurrentPrinc
     principal.require_scope(Role.SHOPKEEPER, shop_id)
     shop = await shops.get(shop_id)
     if shop.recognition is None:
-        raise NotFound(f"shop {shop_id!r} has not applied for historic recognition")
+        raise NotFound(
+            Said(
+                it=f"il negozio {shop_id!r} non ha chiesto il riconoscimento di bottega storica",
+                en=f"shop {shop_id!r} has not applied for historic recognition",
+            )
+        )
     return RecognitionPublic.of(shop.recognition)
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum, unique
 from typing import Any
 
@@ -153,9 +154,29 @@ class ShopQuery:
     recognition: RecognitionState | None = None
 
 
+NOT_NULLABLE = ("name", "trade", "address", "location")
+
+
+def check_changes(changes: Mapping[str, Any]) -> None:
+    """A change omits a field to keep it; these fields cannot be emptied with null (the others can)."""
+    for name in NOT_NULLABLE:
+        if name in changes and changes[name] is None:
+            raise InvalidInput(
+                f"body.{name}",
+                Said(it="non può essere null; omettilo per lasciarlo com'è", en="cannot be null; omit it to keep it"),
+            )
+
+
+def in_utc(moment: datetime, field: str) -> datetime:
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as exc:
+        raise InvalidInput(field, Said(it="fuori dal calendario", en="outside the calendar")) from exc
+
+
 def _founded_check(year: int | None, now: datetime, field: str) -> None:
     if year is not None and year > local_time(now).year:
-        raise InvalidInput(field, f"{year} is in the future")
+        raise InvalidInput(field, Said(it=f"il {year} è nel futuro", en=f"{year} is in the future"))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -206,13 +227,25 @@ class Shop(Registry):
 
     def change_status(self, to: ShopStatus, at: datetime, note: str | None, now: datetime) -> Shop | None:
         """Close or reopen; ``at`` is when it happened (not in the future, not before the last change)."""
+        at = in_utc(at, "body.at")
         if to is self.status:
             return None
         if at > now + CLOCK_SKEW:
-            raise InvalidInput("body.at", "a status change cannot be dated in the future")
-        if self.status_changed_at and at < self.status_changed_at:
             raise InvalidInput(
-                "body.at", f"the shop's status last changed at {self.status_changed_at.isoformat()}; date it later"
+                "body.at",
+                Said(
+                    it="un cambio di stato non può avere una data futura",
+                    en="a status change cannot be dated in the future",
+                ),
+            )
+        if self.status_changed_at and at < self.status_changed_at:
+            last = self.status_changed_at.isoformat()
+            raise InvalidInput(
+                "body.at",
+                Said(
+                    it=f"lo stato del negozio è cambiato l'ultima volta il {last}; indica una data successiva",
+                    en=f"the shop's status last changed at {last}; date it later",
+                ),
             )
         return self._next(now, status=to, status_changed_at=at, status_note=note)
 
@@ -221,6 +254,14 @@ class Shop(Registry):
     ) -> Shop:
         """A pending application; every uploaded document it cites must be one of ``shop_documents``."""
         for position, document in enumerate(application.documents):
+            if not document.reference and not document.document_id:
+                raise InvalidInput(
+                    f"body.documents.{position}",
+                    Said(
+                        it="indica il document_id di un documento caricato o un riferimento",
+                        en="give the document_id of an uploaded document or a reference",
+                    ),
+                )
             if document.document_id and document.document_id not in shop_documents:
                 raise InvalidInput(
                     f"body.documents.{position}.document_id",
@@ -230,11 +271,23 @@ class Shop(Registry):
                     ),
                 )
         if self.kind is ShopKind.HISTORIC:
-            raise Conflict(f"{self.name!r} is already a historic shop")
+            raise Conflict(
+                Said(it=f"{self.name!r} è già una bottega storica", en=f"{self.name!r} is already a historic shop")
+            )
         if not self.is_active:
-            raise Conflict("a closed shop cannot apply for historic recognition")
+            raise Conflict(
+                Said(
+                    it="un negozio chiuso non può chiedere il riconoscimento di bottega storica",
+                    en="a closed shop cannot apply for historic recognition",
+                )
+            )
         if self.recognition and self.recognition.state is RecognitionState.PENDING:
-            raise Conflict("an application is already waiting for the office's decision")
+            raise Conflict(
+                Said(
+                    it="una domanda attende già la decisione dell'ufficio",
+                    en="an application is already waiting for the office's decision",
+                )
+            )
         _founded_check(application.founding_year, now, "body.founding_year")
         recognition = Recognition(
             state=RecognitionState.PENDING, application=application, applied_at=now, applied_by=actor
@@ -245,20 +298,33 @@ class Shop(Registry):
         """Approve (only if founded at least 50 years ago, by the Milan calendar) or reject with a reason."""
         pending = self.recognition
         if pending is None or pending.state is not RecognitionState.PENDING:
-            raise Conflict("there is no pending application to decide")
+            raise Conflict(
+                Said(it="non c'è una domanda in attesa da decidere", en="there is no pending application to decide")
+            )
         founded = pending.application.founding_year
         if not approve:
             if not reason:
-                raise InvalidInput("body.reason", "a rejection must give the applicant a reason")
+                raise InvalidInput(
+                    "body.reason",
+                    Said(
+                        it="un rifiuto deve dare un motivo a chi ha fatto domanda",
+                        en="a rejection must give the applicant a reason",
+                    ),
+                )
             rejected = replace(
                 pending, state=RecognitionState.REJECTED, decided_at=now, decided_by=actor, reason=reason
             )
             return self._next(now, recognition=rejected)
         years = local_time(now).year - founded
         if years < HISTORIC_MIN_YEARS:
+            eligible = founded + HISTORIC_MIN_YEARS
             raise Conflict(
-                f"cannot approve: founded in {founded}, {years} years ago; a historic shop needs at least "
-                f"{HISTORIC_MIN_YEARS} years in the same trade (eligible from {founded + HISTORIC_MIN_YEARS})"
+                Said(
+                    it=f"impossibile approvare: fondato nel {founded}, {years} anni fa; una bottega storica deve avere "
+                    f"almeno {HISTORIC_MIN_YEARS} anni nella stessa attività (può essere approvata dal {eligible})",
+                    en=f"cannot approve: founded in {founded}, {years} years ago; a historic shop needs at least "
+                    f"{HISTORIC_MIN_YEARS} years in the same trade (eligible from {eligible})",
+                )
             )
         approved = replace(pending, state=RecognitionState.APPROVED, decided_at=now, decided_by=actor, reason=reason)
         return self._next(

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Path
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shared.categories import Category
 from shared.places import Location
@@ -104,14 +104,6 @@ class ShopUpdate(Body):
         default=None, description="a code of GET /categories; null: derived from the trade text again"
     )
 
-    @field_validator("name", "trade", "address", "location")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        """Omit a field to keep it; these cannot be emptied with null (the others can)."""
-        if value is None:
-            raise ValueError("cannot be null")
-        return value
-
     def changes(self) -> dict[str, Any]:
         """The registry fields the request sets, as domain values."""
         changes: dict[str, Any] = {name: getattr(self, name) for name in self.model_fields_set}
@@ -126,14 +118,6 @@ class StatusChange(Body):
     status: ShopStatus
     note: str | None = Field(default=None, max_length=500)
     at: AwareDatetime | None = Field(default=None, description="when it happened; now when omitted")
-
-    @field_validator("at")
-    @classmethod
-    def _in_utc(cls, value: datetime | None) -> datetime | None:
-        try:
-            return value.astimezone(UTC) if value else None
-        except OverflowError as exc:
-            raise ValueError("outside the calendar") from exc
 
 
 class RecognitionDecision(Body):
@@ -151,12 +135,6 @@ class DocumentReferencePublic(Body):
     document_id: str | None = Field(
         default=None, pattern=r"^doc-[a-f0-9]{1,32}$", description="a document of this shop (POST …/documents)"
     )
-
-    @model_validator(mode="after")
-    def _cites_something(self) -> DocumentReferencePublic:
-        if not self.reference and not self.document_id:
-            raise ValueError("give the document_id of an uploaded document or a reference")
-        return self
 
     def document(self) -> DocumentReference:
         return DocumentReference(

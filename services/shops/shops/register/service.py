@@ -18,10 +18,20 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 
 from shared.errors import NotFound
 from shared.events import utcnow
+from shared.i18n import Said
 from shared.outbox import Outbox, UnitOfWork
 from shared.versions import Precondition
 from shops.register import events
-from shops.register.domain import Application, Registry, Shop, ShopCard, ShopQuery, ShopStatus, generated_shop_id
+from shops.register.domain import (
+    Application,
+    Registry,
+    Shop,
+    ShopCard,
+    ShopQuery,
+    ShopStatus,
+    check_changes,
+    generated_shop_id,
+)
 from shops.register.store import ShopStore
 
 
@@ -54,7 +64,7 @@ class Written:
 
 def found(shop: Shop | None, shop_id: str) -> Shop:
     if shop is None:
-        raise NotFound(f"no shop {shop_id!r}")
+        raise NotFound(Said(it=f"nessun negozio {shop_id!r}", en=f"no shop {shop_id!r}"))
     return shop
 
 
@@ -143,6 +153,7 @@ class ShopsService:
 
     async def revise(self, shop_id: str, changes: Mapping[str, Any], precondition: Precondition) -> Shop:
         """Change some registry fields (``changes`` names fields of :class:`Registry`)."""
+        check_changes(changes)
 
         async def work(uow: UnitOfWork) -> tuple[Shop, Shop]:
             before = await self._load(shop_id, uow)

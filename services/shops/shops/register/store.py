@@ -11,6 +11,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from shared.errors import Conflict
+from shared.i18n import Said
 from shared.mongo import Document, IndexSpec, find_page, from_document, to_document
 from shared.places import Location
 from shops.register.domain import (
@@ -108,14 +109,21 @@ class ShopStore:
         try:
             await self.shops.insert_one(shop_to_doc(shop), session=session)
         except DuplicateKeyError as exc:
-            raise Conflict(f"shop {shop.id!r} already exists") from exc
+            raise Conflict(
+                Said(it=f"il negozio {shop.id!r} esiste già", en=f"shop {shop.id!r} already exists")
+            ) from exc
 
     async def save(self, shop: Shop, *, expected_version: int, session: AsyncClientSession) -> None:
         result = await self.shops.replace_one(
             {"_id": shop.id, "version": expected_version}, shop_to_doc(shop), session=session
         )
         if result.matched_count != 1:
-            raise Conflict(f"shop {shop.id!r} was changed concurrently; retry")
+            raise Conflict(
+                Said(
+                    it=f"il negozio {shop.id!r} è stato cambiato nel frattempo; riprova",
+                    en=f"shop {shop.id!r} was changed concurrently; retry",
+                )
+            )
 
     async def search(self, query: ShopQuery, *, limit: int, offset: int) -> tuple[list[Shop], int]:
         selector = query_filter(query)

@@ -136,7 +136,9 @@ export async function login(username, password) {
   saveToken(body.access_token, body.expires_in);
 }
 
-export async function api(path, options = {}, renewed = false) {
+// One authorised request: the token renewed when needed (and once more on a 401); a refusal is thrown
+// as an ApiError carrying the problem. The successful response is returned unread.
+async function send(path, options = {}, renewed = false) {
   // json: a value sent as JSON; body: sent as it is (a FormData for a file upload)
   const { method = 'GET', json, body: raw, headers = {}, signal } = options;
   const token = await freshToken();
@@ -165,15 +167,40 @@ export async function api(path, options = {}, renewed = false) {
   if (response.status === 401 && !renewed) {
     // revoked or expired early: one renewal, then the same request again
     clearToken();
-    if (await renewToken()) return api(path, options, true);
+    if (await renewToken()) return send(path, options, true);
   }
-  const body = await readBody(response);
   if (response.status === 401) {
     clearToken();
     unauthorizedHandler();
   }
-  if (!response.ok) throw new ApiError(response.status, body, retryAfterSeconds(response));
-  return body;
+  if (!response.ok) throw new ApiError(response.status, await readBody(response), retryAfterSeconds(response));
+  return response;
+}
+
+export async function api(path, options = {}) {
+  return readBody(await send(path, options));
+}
+
+// The name a response gives its file (Content-Disposition, RFC 6266: filename* first), or null.
+function filenameOf(response) {
+  const disposition = response.headers.get('content-disposition') || '';
+  const extended = /filename\*\s*=\s*UTF-8''([^;]+)/i.exec(disposition);
+  if (extended) {
+    try {
+      return decodeURIComponent(extended[1].trim());
+    } catch {
+      // Not percent-encoded as promised: try the plain name.
+    }
+  }
+  const plain = /filename\s*=\s*"?([^";]+)"?/i.exec(disposition);
+  return plain ? plain[1].trim() : null;
+}
+
+// A file behind the token (a shop's document): {blob, type, filename}, read whole into memory.
+export async function apiFile(path, options = {}) {
+  const response = await send(path, { ...options, headers: { Accept: '*/*', ...(options.headers || {}) } });
+  const blob = await response.blob();
+  return { blob, type: blob.type || response.headers.get('content-type') || '', filename: filenameOf(response) };
 }
 
 // Reads every page of a list endpoint ({items, total, limit, offset}).

@@ -3,7 +3,7 @@
 // the documents it holds and its application for historic recognition. Changes to a service are
 // guarded by its version (If-Match); the API's refusals are shown next to the field they name.
 
-import { ApiError, api, apiList, errorMessage, publicApi } from './api.js';
+import { ApiError, api, apiFile, apiList, errorMessage, publicApi } from './api.js';
 import { $, clear, h } from './dom.js';
 import { DASH, calendarDay, dateTime, num, romeToday, weekday } from './format.js';
 import { currentLang, initI18n, onLangChange, t, tOr } from './i18n.js';
@@ -29,9 +29,11 @@ const state = {
 
 const shopPath = (suffix = '') => `/shops/${encodeURIComponent(state.shopId)}${suffix}`;
 
-// The API's own words come in the page's language where it has them (closures, documents).
+// The API words its refusals in the page's language (Accept-Language).
+const inPageLanguage = (options) => ({ ...options, headers: { 'Accept-Language': currentLang(), ...(options.headers || {}) } });
+
 function call(path, options = {}) {
-  return api(path, { ...options, headers: { 'Accept-Language': currentLang(), ...(options.headers || {}) } });
+  return api(path, inPageLanguage(options));
 }
 
 // ---------------------------------------------------------------- messages and field errors
@@ -366,12 +368,7 @@ async function saveService(event) {
       return;
     }
     const fields = { 'body.service': 'service-code', 'body.hours': 'hours-days', 'body.note': 'service-note' };
-    if (error instanceof ApiError && error.status === 422 && showFieldErrors(error, fields)) {
-      // the service words its refusal of hours in English: the page says what it is about first
-      const hoursError = $('#hours-days-error');
-      if (hoursError.textContent) hoursError.textContent = `${t('shop.hours_refused')} ${hoursError.textContent}`;
-      return;
-    }
+    if (error instanceof ApiError && error.status === 422 && showFieldErrors(error, fields)) return;
     say('service-form-message', 'error', 'shop.service_failed', {}, errorMessage(error));
     $('#service-form-title').focus();
   } finally {
@@ -531,11 +528,49 @@ function renderDocuments() {
           { class: 'shop-item', 'data-testid': `document-${doc.id}` },
           h('p', { class: 'shop-item-title document-name' }, h('strong', { text: doc.filename || doc.id })),
           h('p', { class: 'muted small', text: documentFacts(doc) }),
+          h(
+            'div',
+            { class: 'item-actions' },
+            h(
+              'button',
+              {
+                type: 'button',
+                class: 'btn btn-secondary btn-small',
+                'data-testid': `document-${doc.id}-download`,
+                onclick: (event) => downloadDocument(doc, event.currentTarget),
+              },
+              t('shop.document_download'),
+              h('span', { class: 'visually-hidden', text: ` ${doc.filename || doc.id}` }),
+            ),
+          ),
         ),
       ),
     );
   }
   renderCitable();
+}
+
+// The file needs the session's token, so a plain link cannot fetch it: it is read with the token
+// and handed to the browser from a blob URL as a download under the name it was uploaded with.
+async function downloadDocument(doc, button) {
+  if (button.getAttribute('aria-busy') === 'true') return;
+  const name = doc.filename || doc.id;
+  button.setAttribute('aria-busy', 'true');
+  say('document-message');
+  try {
+    const file = await apiFile(shopPath(`/documents/${encodeURIComponent(doc.id)}`), inPageLanguage({}));
+    const url = URL.createObjectURL(file.blob);
+    const link = h('a', { href: url, download: file.filename || name, hidden: true });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000); // the browser has taken the bytes by then
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return;
+    say('document-message', 'error', 'shop.document_download_failed', { name }, errorMessage(error));
+  } finally {
+    button.removeAttribute('aria-busy');
+  }
 }
 
 async function loadDocuments() {
