@@ -110,6 +110,7 @@ class Words:
     mix: str
     mix_unavailable: str
     category: str
+    businesses: str
     share: str
     city_share: str
     quotient: str

@@ -191,7 +191,7 @@ def _flowables(report: Report) -> list[Flowable]:
     if report.mix.available:
         story.append(
             _table(
-                [w.category, w.points, w.share, w.city_share, w.quotient, w.gap],
+                [w.category, w.businesses, w.share, w.city_share, w.quotient, w.gap],
                 [
                     [
                         i.label,
