@@ -207,6 +207,24 @@ async def test_a_shopkeeper_keeps_services_closures_and_documents_from_a_phone(
     await expect(upcoming.get_by_role("listitem")).to_have_count(1)
     await expect(upcoming).to_contain_text("Chiuso per malattia")
 
+    # exceptional hours: in three days the shop opens only 09:00-13:00 (a half time alone is refused)
+    in_three = _rome(3)
+    await closures.get_by_label("Dal giorno").fill(in_three)
+    await closures.get_by_label("Al giorno (compreso)").fill(in_three)
+    await closures.get_by_label("Motivo (visibile ai cittadini)").fill("Orario ridotto per la festa del quartiere")
+    await closures.get_by_label("Apre alle").fill("09:00")
+    await closures.get_by_role("button", name="Dichiara la chiusura").click()
+    await expect(page.get_by_test_id("closure-closes-error")).not_to_be_empty()
+    await expect(page.get_by_test_id("closure-closes")).to_be_focused()
+    await closures.get_by_label("Chiude alle").fill("13:00")
+    await closures.get_by_role("button", name="Dichiara la chiusura").click()
+    await expect(page.get_by_test_id("closure-message")).to_contain_text("Chiusura dichiarata", timeout=10_000)
+    await expect(upcoming.get_by_role("listitem")).to_have_count(2)
+    await expect(page.get_by_test_id(f"closure-{in_three}-hours")).to_have_text(f"Aperto solo 09:00{DASH}13:00")
+    async with httpx.AsyncClient(base_url=seeded.gateway, timeout=30) as anyone:
+        stored = (await anyone.get(f"/api/v1/shops/{shop_id}/closures")).json()["items"]
+    assert [c["hours"] for c in stored] == [[], [{"opens": "09:00", "closes": "13:00"}]], stored
+
     # documents: a text file named .pdf is refused with the reason; a PDF is kept and listed
     documents = page.get_by_test_id("documents")
     upload = documents.get_by_label("Carica un documento")

@@ -436,6 +436,12 @@ function renderClosures() {
         { class: 'shop-item', 'data-testid': `closure-${closure.from}` },
         h('p', { class: 'shop-item-title' }, h('strong', { text: days })),
         h('p', { text: closure.reason }),
+        (closure.hours || []).length
+          ? h('p', {
+              'data-testid': `closure-${closure.from}-hours`,
+              text: t('shop.closure_only', { hours: closure.hours.map((r) => `${r.opens}–${r.closes}`).join(', ') }),
+            })
+          : null,
         h(
           'div',
           { class: 'item-actions' },
@@ -463,28 +469,42 @@ async function loadClosures() {
 
 async function saveClosure(event) {
   event.preventDefault();
-  const ids = ['closure-from', 'closure-to', 'closure-reason'];
+  const ids = ['closure-from', 'closure-to', 'closure-reason', 'closure-opens', 'closure-closes'];
   clearFieldErrors(ids);
   say('closure-message');
   const from = $('#closure-from').value;
   const to = $('#closure-to').value || from;
   const reason = $('#closure-reason').value.trim();
-  const missing = !from ? ['closure-from', 'shop.need_from'] : !reason ? ['closure-reason', 'shop.need_reason'] : null;
+  const opens = $('#closure-opens').value;
+  const closes = $('#closure-closes').value;
+  const missing = !from
+    ? ['closure-from', 'shop.need_from']
+    : !reason
+      ? ['closure-reason', 'shop.need_reason']
+      : Boolean(opens) !== Boolean(closes)
+        ? [opens ? 'closure-closes' : 'closure-opens', 'shop.need_both_times']
+        : null;
   if (missing) {
     fieldError(missing[0], t(missing[1]));
     $(`#${missing[0]}`).focus();
     return;
   }
+  const hours = opens ? [{ opens, closes }] : [];
   const button = $('#closure-save');
   button.disabled = true;
   try {
-    const closure = await call(shopPath('/closures'), { method: 'POST', json: { from, to, reason } });
+    const closure = await call(shopPath('/closures'), { method: 'POST', json: { from, to, reason, hours } });
     $('#closure-form').reset();
     await loadClosures();
     say('closure-message', 'info', 'shop.closure_saved', { days: closureDays(closure) });
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) return;
-    const fields = { 'body.from': 'closure-from', 'body.to': 'closure-to', 'body.reason': 'closure-reason' };
+    const fields = {
+      'body.from': 'closure-from',
+      'body.to': 'closure-to',
+      'body.reason': 'closure-reason',
+      'body.hours': 'closure-opens',
+    };
     if (error instanceof ApiError && error.status === 422 && showFieldErrors(error, fields)) return;
     say('closure-message', 'error', 'shop.closure_failed', {}, errorMessage(error));
   } finally {
