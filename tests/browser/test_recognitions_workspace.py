@@ -133,7 +133,7 @@ async def test_office_decides_historic_recognitions_with_their_documents(
         await expect(detail.get_by_test_id("eligibility")).to_contain_text(f"Fondato {THIS_YEAR - 1958} anni fa")
         first, second = detail.get_by_test_id("document-0"), detail.get_by_test_id("document-1")
         await expect(first).to_contain_text("Licenza di commercio")
-        await expect(first).to_contain_text("rilasciato il 1958-03-12")
+        await expect(first).to_contain_text("rilasciato il 12 mar 1958")
         await expect(first).to_contain_text("licenza-1958.pdf (application/pdf")
         await expect(second.get_by_test_id("document-reference-1")).to_have_text(
             "Dove si trova: Camera di Commercio di Milano, REA MI-123456"
@@ -157,6 +157,12 @@ async def test_office_decides_historic_recognitions_with_their_documents(
             "Documento licenza-1958.pdf aperto in una nuova scheda."
         )
 
+        await assert_accessible(page, "/#riconoscimenti (it, an application with its documents)")
+        height = await page.evaluate("() => document.documentElement.scrollHeight")
+        await page.set_viewport_size({"width": 1440, "height": min(height, 2400)})
+        _keep_screenshot(await page.screenshot(), "recognitions.png", tmp_path)
+        await page.set_viewport_size({"width": 1440, "height": 1000})
+
         # Nothing chosen: the form says so; then a rejection without a reason is refused on the page.
         await detail.get_by_role("button", name="Registra la decisione").click()
         await expect(detail.locator("#decision-choice-error")).to_have_text("⚠ Scegli se approvare o rifiutare.")
@@ -164,11 +170,7 @@ async def test_office_decides_historic_recognitions_with_their_documents(
         await detail.get_by_role("button", name="Registra la decisione").click()
         await expect(detail.get_by_label("Motivazione")).to_be_focused()
         await expect(detail.locator("#decision-reason-error")).to_have_text("⚠ Un rifiuto va motivato.")
-        await assert_accessible(page, "/#riconoscimenti (it, an application with its documents)")
-        height = await page.evaluate("() => document.documentElement.scrollHeight")
-        await page.set_viewport_size({"width": 1440, "height": min(height, 2400)})
-        _keep_screenshot(await page.screenshot(), "recognitions.png", tmp_path)
-        await page.set_viewport_size({"width": 1440, "height": 1000})
+        await assert_accessible(page, "/#riconoscimenti (it, a decision with errors)")
 
         # Approved: the shop is a historic shop from now on.
         await detail.get_by_label("Approva: diventa bottega storica").check()

@@ -6,7 +6,7 @@
 
 import { ApiError, api, apiFile, apiList, errorMessage } from './api.js';
 import { $, clear, h, keepFocus } from './dom.js';
-import { DASH, dateTime, num } from './format.js';
+import { DASH, calendarDay, dateTime, num } from './format.js';
 import { clearFieldErrors, sayer, showInvalid, showProblem, stacked } from './forms.js';
 import { t, tOr } from './i18n.js';
 
@@ -168,7 +168,7 @@ function documentItem(d, index) {
   return h(
     'li',
     { class: 'document', 'data-testid': `document-${index}` },
-    h('p', {}, h('strong', { text: d.title }), ` · ${tOr('document_kind', d.kind)}`, d.issued_on ? ` · ${t('recognitions.issued_on', { date: d.issued_on })}` : ''),
+    h('p', {}, h('strong', { text: d.title }), ` · ${tOr('document_kind', d.kind)}`, d.issued_on ? ` · ${t('recognitions.issued_on', { date: calendarDay(d.issued_on) })}` : ''),
     d.document_id
       ? h(
           'div',
@@ -296,8 +296,10 @@ function renderDetail() {
   }
   box.hidden = false;
   const a = r.application;
-  const typed = box.querySelector('#decision-reason')?.value;
-  const chosen = box.querySelector('input[name="decision"]:checked')?.value;
+  const same = box.dataset.shop === shop.id;
+  const typed = same ? box.querySelector('#decision-reason')?.value : '';
+  const chosen = same ? box.querySelector('input[name="decision"]:checked')?.value : null;
+  box.dataset.shop = shop.id;
   keepFocus(() => clear(
     box,
     h('div', { class: 'card-head' }, h('h3', { id: 'recognition-detail-title', tabindex: '-1', 'data-testid': 'recognition-title', text: shop.name })),
@@ -326,8 +328,11 @@ function renderDetail() {
       : h('p', { class: 'muted small', text: t('calls.no_documents') }),
     r.state === 'pending' ? decisionForm() : decidedNotice(r),
   ));
-  if (typed) $('#decision-reason').value = typed;
-  if (chosen) $(`#decision-${chosen}`).checked = true;
+  // what the office chose and typed survives a re-render of the same pending application
+  const reason = $('#decision-reason');
+  if (reason && typed) reason.value = typed;
+  const choice = chosen && $(`#decision-${chosen}`);
+  if (choice) choice.checked = true;
 }
 
 // ---------------------------------------------------------------- wiring
