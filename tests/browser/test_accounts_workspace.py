@@ -208,8 +208,8 @@ async def test_office_decides_registrations_and_manages_accounts(
         await expect(row).not_to_contain_text("mai")
 
         # A role and scope change: a market operator of Wagner.
-        await detail.get_by_label("Ruolo").select_option("market_operator")
-        await detail.get_by_label("Ambito").fill("wagner")
+        await detail.get_by_label("Ruolo", exact=True).select_option("market_operator")
+        await detail.get_by_label("Ambito", exact=True).fill("wagner")
         await detail.get_by_role("button", name="Salva ruolo e ambito").click()
         await expect(page.get_by_test_id("accounts-message")).to_have_text(
             f"Account {newcomer}: ora Operatore di mercato, ambito wagner."
