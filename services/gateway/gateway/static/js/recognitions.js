@@ -207,7 +207,7 @@ function decisionForm() {
     h('h4', { id: 'decision-title', text: t('recognitions.decision_title') }),
     h(
       'fieldset',
-      { class: 'checks', id: 'decision-choice', 'data-field': 'body.decision', tabindex: '-1' },
+      { class: 'checks decision-choice', id: 'decision-choice', 'data-field': 'body.decision', tabindex: '-1' },
       h('legend', { text: t('recognitions.decision') }),
       h(
         'ul',
