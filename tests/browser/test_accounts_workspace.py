@@ -205,6 +205,7 @@ async def test_office_decides_registrations_and_manages_accounts(
         assert await _status_of_me(api, token) == 401
         assert await _status_of_me(api, again.json()["access_token"]) == 200
         await page.get_by_role("button", name="Aggiorna").first.click()
+        await expect(page.get_by_test_id("accounts-message")).to_have_text("Dati aggiornati.")
         await expect(row).not_to_contain_text("mai")
 
         # A role and scope change: a market operator of Wagner.

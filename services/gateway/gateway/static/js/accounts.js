@@ -440,6 +440,10 @@ function renderDetail() {
     return;
   }
   box.hidden = false;
+  // a reload (after an action, or Aggiorna) keeps what the office is choosing in the role form
+  const same = box.dataset.user === u.username;
+  const chosen = same && $('#edit-role') ? { role: $('#edit-role').value, scope: $('#edit-scope').value } : null;
+  box.dataset.user = u.username;
   keepFocus(() => clear(
     box,
     h('div', { class: 'card-head' }, h('h3', { id: 'account-detail-title', tabindex: '-1', 'data-testid': 'account-title' }, t('accounts.account_n'), ' ', h('code', { text: u.username }))),
@@ -464,6 +468,11 @@ function renderDetail() {
     state.confirming ? confirmBox(u) : null,
     resetResult(),
   ));
+  if (chosen) {
+    $('#edit-role').value = chosen.role;
+    $('#edit-scope').value = chosen.scope;
+    syncScope($('#edit-role'), $('#edit-scope'));
+  }
 }
 
 // ---------------------------------------------------------------- creating an account
@@ -545,7 +554,7 @@ export function setupAccounts() {
   $('#user-role').addEventListener('change', () => syncScope($('#user-role'), $('#user-scope')));
   $('#registrations-refresh').addEventListener('click', async () => {
     await load();
-    say('info', t('calls.refreshed'));
+    say('info', t('workspace.refreshed'));
   });
 }
 

@@ -345,7 +345,7 @@ export function setupRecognitions() {
   $('#recognitions-refresh').addEventListener('click', async () => {
     await loadQueue();
     if (state.shop) await openShop(state.shop.id, { focus: false });
-    say('info', t('calls.refreshed'));
+    say('info', t('workspace.refreshed'));
   });
 }
 
