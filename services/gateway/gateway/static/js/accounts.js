@@ -225,10 +225,10 @@ async function reject(event, r) {
 
 // ---------------------------------------------------------------- accounts
 
-function stateCell(u) {
+function stateCell(u, testid = `user-state-${u.username}`) {
   return h(
     'span',
-    { class: `account-state account-${u.disabled ? 'disabled' : 'active'}`, 'data-testid': `user-state-${u.username}` },
+    { class: `account-state account-${u.disabled ? 'disabled' : 'active'}`, 'data-testid': testid },
     h('span', { 'aria-hidden': 'true', text: u.disabled ? '⊘ ' : '● ' }),
     t(u.disabled ? 'accounts.disabled' : 'accounts.active'),
   );
@@ -452,7 +452,7 @@ function renderDetail() {
       { class: 'facts facts-wide' },
       h('dt', { text: t('accounts.col.role') }), h('dd', { text: roleText(u.role) }),
       h('dt', { text: t('accounts.col.scope') }), h('dd', { text: u.scope || DASH }),
-      h('dt', { text: t('accounts.col.state') }), h('dd', {}, stateCell(u)),
+      h('dt', { text: t('accounts.col.state') }), h('dd', {}, stateCell(u, 'account-state')),
       h('dt', { text: t('accounts.col.last_login') }), h('dd', { text: u.last_login_at ? dateTime(u.last_login_at) : t('accounts.never') }),
       h('dt', { text: t('accounts.col.created') }), h('dd', { text: dateTime(u.created_at) }),
     ),
