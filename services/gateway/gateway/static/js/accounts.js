@@ -7,7 +7,7 @@
 import { ApiError, api, apiList, errorMessage } from './api.js';
 import { $, clear, h, keepFocus } from './dom.js';
 import { DASH, dateTime } from './format.js';
-import { clearFieldErrors, sayer, showInvalid, showProblem, stacked } from './forms.js';
+import { clearFieldErrors, errorPanel, sayer, showInvalid, showProblem, stacked } from './forms.js';
 import { currentLang, t, tOr } from './i18n.js';
 
 const ROLES = ['commerce_office', 'market_operator', 'shopkeeper', 'trader'];
@@ -30,11 +30,7 @@ const state = {
 const say = sayer('#accounts-message');
 const enc = encodeURIComponent;
 
-function setError(error) {
-  const el = $('#accounts-error');
-  el.textContent = error ? `${t('panel.unavailable')} ${errorMessage(error)}` : '';
-  el.hidden = !error;
-}
+const setError = errorPanel('#accounts-error');
 
 function roleText(role) {
   return tOr('role', role) || DASH;

@@ -5,7 +5,7 @@
 
 import { ApiError, api, apiList, errorMessage } from './api.js';
 import { $, clear, h, keepFocus } from './dom.js';
-import { clearFieldErrors, sayer, showInvalid as showInvalidIn, showProblem as showProblemIn, stacked } from './forms.js';
+import { clearFieldErrors, errorPanel, sayer, showInvalid as showInvalidIn, showProblem as showProblemIn, stacked } from './forms.js';
 import { DASH, dateTime, isNum, num, romeWallTime } from './format.js';
 import { currentLang, t, tOr } from './i18n.js';
 
@@ -62,11 +62,7 @@ async function loadMarkets() {
   renderMarketSelect();
 }
 
-function setError(error) {
-  const el = $('#calls-error');
-  el.textContent = error ? `${t('panel.unavailable')} ${errorMessage(error)}` : '';
-  el.hidden = !error;
-}
+const setError = errorPanel('#calls-error');
 
 async function loadCalls() {
   if (!state.marketId) return;

@@ -96,3 +96,13 @@ export function sayer(selector) {
     el.textContent = text;
   };
 }
+
+// A section's panel error writer: errorPanel('#x-error')(error) shows why its data is missing,
+// errorPanel('#x-error')(null) hides it.
+export function errorPanel(selector) {
+  return (error) => {
+    const el = document.querySelector(selector);
+    el.textContent = error ? `${t('panel.unavailable')} ${errorMessage(error)}` : '';
+    el.hidden = !error;
+  };
+}

@@ -7,7 +7,7 @@
 import { ApiError, api, apiFile, apiList, errorMessage } from './api.js';
 import { $, clear, h, keepFocus } from './dom.js';
 import { DASH, calendarDay, dateTime, num } from './format.js';
-import { clearFieldErrors, sayer, showInvalid, showProblem, stacked } from './forms.js';
+import { clearFieldErrors, errorPanel, sayer, showInvalid, showProblem, stacked } from './forms.js';
 import { t, tOr } from './i18n.js';
 
 const STATES = ['pending', 'approved', 'rejected'];
@@ -27,11 +27,7 @@ const state = {
 const say = sayer('#recognitions-message');
 const enc = encodeURIComponent;
 
-function setError(error) {
-  const el = $('#recognitions-error');
-  el.textContent = error ? `${t('panel.unavailable')} ${errorMessage(error)}` : '';
-  el.hidden = !error;
-}
+const setError = errorPanel('#recognitions-error');
 
 function stateBadge(value, testid) {
   const mark = { pending: '○ ', approved: '✓ ', rejected: '✗ ' }[value] || '';
