@@ -156,7 +156,7 @@ function handoverBox() {
   const mailKind = a.mail === 'sent' ? 'ok' : 'todo';
   return h(
     'div',
-    { class: `notice notice-${mailKind} handover`, id: 'handover', tabindex: '-1', 'data-testid': 'handover' },
+    { class: `notice notice-${mailKind} handover`, id: 'handover', tabindex: '-1', 'data-focus-key': 'handover', 'data-testid': 'handover' },
     h('p', {}, h('strong', { text: t(a.reset ? 'accounts.reset_done' : 'accounts.approved', { username: a.username }) })),
     h('label', { for: 'handover-url', text: t('accounts.link_label', { at: dateTime(a.expires_at) }) }),
     h('input', { id: 'handover-url', type: 'text', readonly: true, value: a.activation_url, class: 'link-field', 'data-testid': 'handover-url', spellcheck: 'false' }),
@@ -419,7 +419,7 @@ function resetResult() {
   if (!r) return null;
   return h(
     'div',
-    { class: 'notice notice-todo handover', id: 'reset-result', tabindex: '-1', 'data-testid': 'reset-result' },
+    { class: 'notice notice-todo handover', id: 'reset-result', tabindex: '-1', 'data-focus-key': 'reset-result', 'data-testid': 'reset-result' },
     h('p', {}, h('strong', { text: t('accounts.reset_done', { username: r.username }) })),
     h('label', { for: 'reset-url', text: t('accounts.link_label', { at: dateTime(r.expires_at) }) }),
     h('input', { id: 'reset-url', type: 'text', readonly: true, value: r.activation_url, class: 'link-field', 'data-testid': 'reset-url', spellcheck: 'false' }),
@@ -442,7 +442,7 @@ function renderDetail() {
   box.dataset.user = u.username;
   keepFocus(() => clear(
     box,
-    h('div', { class: 'card-head' }, h('h3', { id: 'account-detail-title', tabindex: '-1', 'data-testid': 'account-title' }, t('accounts.account_n'), ' ', h('code', { text: u.username }))),
+    h('div', { class: 'card-head' }, h('h3', { id: 'account-detail-title', tabindex: '-1', 'data-focus-key': 'account-detail-title', 'data-testid': 'account-title' }, t('accounts.account_n'), ' ', h('code', { text: u.username }))),
     h(
       'dl',
       { class: 'facts facts-wide' },

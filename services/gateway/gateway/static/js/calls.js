@@ -562,7 +562,7 @@ function applicationCard(app) {
   return h(
     'article',
     { class: `application${latest ? '' : ' application-unscored'}`, id: `application-${app.id}`, 'data-testid': `application-${app.id}`, 'aria-labelledby': `application-title-${app.id}` },
-    h('h4', { id: `application-title-${app.id}`, tabindex: '-1' }, `${t('calls.application_n', { id: app.id })} — `, h('span', { text: app.holder || DASH })),
+    h('h4', { id: `application-title-${app.id}`, tabindex: '-1', 'data-focus-key': `application-title-${app.id}` }, `${t('calls.application_n', { id: app.id })} — `, h('span', { text: app.holder || DASH })),
     scoreSummary(latest),
     h(
       'dl',
@@ -745,14 +745,14 @@ function awardSection() {
   return h(
     'section',
     { class: 'award', 'aria-labelledby': 'award-title' },
-    h('h3', { id: 'award-title', text: t('calls.award_title') }),
+    h('h3', { id: 'award-title', tabindex: '-1', 'data-focus-key': 'award-title', text: t('calls.award_title') }),
     awarded
       ? h('p', { class: 'notice notice-ok', 'data-testid': 'award-done' }, h('span', { 'aria-hidden': 'true', text: '✓ ' }), t('calls.awarded_at', { at: dateTime(state.call.awarded_at) }))
       : h('p', { class: 'muted small', text: t(state.call.status === 'open' ? 'calls.award_after_deadline' : 'calls.award_intro', { deadline: dateTime(state.call.deadline) }) }),
     problem
       ? h(
           'div',
-          { class: 'notice notice-problem', id: 'award-problem', tabindex: '-1', 'data-testid': 'award-problem' },
+          { class: 'notice notice-problem', id: 'award-problem', tabindex: '-1', 'data-focus-key': 'award-problem', 'data-testid': 'award-problem' },
           h('p', {}, h('strong', { text: `${t('calls.award_refused')} ` }), problem.detail),
           problem.unscored?.length ? [h('p', { text: t('calls.award_unscored', { n: problem.unscored.length }) }), applicationLinks(problem.unscored)] : null,
         )
@@ -821,7 +821,7 @@ function renderDetail() {
     h(
       'div',
       { class: 'card-head' },
-      h('h3', { id: 'call-detail-title', tabindex: '-1', 'data-testid': 'call-title', text: c.title }),
+      h('h3', { id: 'call-detail-title', tabindex: '-1', 'data-focus-key': 'call-detail-title', 'data-testid': 'call-title', text: c.title }),
       h('button', { type: 'button', class: 'btn btn-small', 'data-focus-key': 'call-refresh', text: t('calls.refresh'), onclick: async () => { await refreshCall(); say('info', t('calls.refreshed')); } }),
     ),
     h(

@@ -233,7 +233,7 @@ function decisionForm() {
 function decidedNotice(r) {
   return h(
     'div',
-    { class: `notice ${r.state === 'approved' ? 'notice-ok' : 'notice-problem'}`, id: 'decision-done', tabindex: '-1', 'data-testid': 'decision-done' },
+    { class: `notice ${r.state === 'approved' ? 'notice-ok' : 'notice-problem'}`, id: 'decision-done', tabindex: '-1', 'data-focus-key': 'decision-done', 'data-testid': 'decision-done' },
     h('p', {}, stateBadge(r.state, 'decision-state'), ' ', t('recognitions.decided', { by: r.decided_by || DASH, at: dateTime(r.decided_at) })),
     r.reason ? h('p', {}, h('strong', { text: `${t('recognitions.reason')}: ` }), r.reason) : null,
   );
@@ -298,7 +298,7 @@ function renderDetail() {
   box.dataset.shop = shop.id;
   keepFocus(() => clear(
     box,
-    h('div', { class: 'card-head' }, h('h3', { id: 'recognition-detail-title', tabindex: '-1', 'data-testid': 'recognition-title', text: shop.name })),
+    h('div', { class: 'card-head' }, h('h3', { id: 'recognition-detail-title', tabindex: '-1', 'data-focus-key': 'recognition-detail-title', 'data-testid': 'recognition-title', text: shop.name })),
     h(
       'dl',
       { class: 'facts facts-wide' },
