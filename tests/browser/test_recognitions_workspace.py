@@ -133,7 +133,7 @@ async def test_office_decides_historic_recognitions_with_their_documents(
         await expect(detail.get_by_test_id("eligibility")).to_contain_text(f"Fondato {THIS_YEAR - 1958} anni fa")
         first, second = detail.get_by_test_id("document-0"), detail.get_by_test_id("document-1")
         await expect(first).to_contain_text("Licenza di commercio")
-        await expect(first).to_contain_text("rilasciato il 12 mar 1958")
+        await expect(first).to_contain_text("rilasciato il mer 12 marzo 1958")
         await expect(first).to_contain_text("licenza-1958.pdf (application/pdf")
         await expect(second.get_by_test_id("document-reference-1")).to_have_text(
             "Dove si trova: Camera di Commercio di Milano, REA MI-123456"

@@ -32,14 +32,6 @@ export function dateTime(value) {
   return new Intl.DateTimeFormat(currentLang(), { dateStyle: 'short', timeStyle: 'short', timeZone: TIME_ZONE }).format(date);
 }
 
-// A calendar day as the API writes it ('1958-03-12'), in the page's language.
-export function calendarDay(value) {
-  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(value || ''));
-  if (!match) return value ? String(value) : DASH;
-  const date = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])));
-  return new Intl.DateTimeFormat(currentLang(), { dateStyle: 'medium', timeZone: 'UTC' }).format(date);
-}
-
 export function time(value) {
   const date = toDate(value);
   if (!date) return DASH;
