@@ -157,7 +157,7 @@ function handoverBox() {
   return h(
     'div',
     { class: `notice notice-${mailKind} handover`, id: 'handover', tabindex: '-1', 'data-focus-key': 'handover', 'data-testid': 'handover' },
-    h('p', {}, h('strong', { text: t(a.reset ? 'accounts.reset_done' : 'accounts.approved', { username: a.username }) })),
+    h('p', {}, h('strong', { text: t('accounts.approved', { username: a.username }) })),
     h('label', { for: 'handover-url', text: t('accounts.link_label', { at: dateTime(a.expires_at) }) }),
     h('input', { id: 'handover-url', type: 'text', readonly: true, value: a.activation_url, class: 'link-field', 'data-testid': 'handover-url', spellcheck: 'false' }),
     a.mail
