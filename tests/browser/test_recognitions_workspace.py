@@ -189,13 +189,13 @@ async def test_office_decides_historic_recognitions_with_their_documents(
         await expect(queue.get_by_test_id(f"recognition-state-{grocer}")).to_have_text("✓ Approvata")
         await page.get_by_label("Domande", exact=True).select_option("pending")
 
-        # The young shop: the service refuses the approval and says why.
+        # The young shop: the service refuses the approval and says why, in the page's language.
         await queue.get_by_test_id(f"recognition-open-{young}").click()
         await expect(detail.get_by_test_id("eligibility")).to_contain_text("ne servono almeno 50")
         await detail.get_by_label("Approva: diventa bottega storica").check()
         await detail.get_by_role("button", name="Registra la decisione").click()
         await expect(page.get_by_test_id("recognitions-message")).to_contain_text(
-            f"cannot approve: founded in {THIS_YEAR - 20}"
+            f"impossibile approvare: fondato nel {THIS_YEAR - 20}"
         )
 
         # Someone changes the shop meanwhile: the decision is not applied to a shop the office has not seen.
