@@ -1,9 +1,11 @@
 """axe-core on the office's dashboard and the operators' page, in Italian and in English.
 
 Each page is checked before logging in (the login view) and after (the working view with its data),
-failing on any serious or critical violation; the dashboard's workspace sections (Bandi) too. The
-citizens' page is checked in ``test_near.py``; a call with applications, scores and a ranking in
-``test_calls_workspace.py``.
+failing on any serious or critical violation; the dashboard's workspace sections (Bandi,
+Riconoscimenti, Account e registrazioni) too. The citizens' page is checked in ``test_near.py``; a
+call with applications, scores and a ranking in ``test_calls_workspace.py``; an application with its
+documents in ``test_recognitions_workspace.py``; registrations and an account's actions in
+``test_accounts_workspace.py``.
 """
 
 from __future__ import annotations
@@ -96,5 +98,29 @@ async def test_the_calls_section_has_no_serious_accessibility_violations(
     await page.get_by_test_id("call-submit").click()
     await expect(page.locator("#call-title")).to_have_attribute("aria-invalid", "true")
     await assert_accessible(page, f"/#bandi ({lang}, new call with errors)")
+    await context.close()
+    assert not [p for p in problems if "Uncaught" in p], problems
+
+
+@pytest.mark.parametrize("lang", ["it", "en"])
+async def test_the_recognitions_and_accounts_sections_have_no_serious_accessibility_violations(
+    seeded: Platform, browser: Any, lang: str
+) -> None:
+    from playwright.async_api import expect
+
+    problems: list[str] = []
+    context, page = await _login_view(seeded, browser, "/", lang, problems, viewport={"width": 1440, "height": 1000})
+    await _log_in(page, *OFFICE)
+    await page.get_by_test_id("section-recognitions").click()
+    await expect(page.get_by_test_id("recognitions-table").locator("caption")).to_contain_text("(")
+    await assert_accessible(page, f"/#riconoscimenti ({lang}, the queue)")
+    await page.get_by_test_id("section-accounts").click()
+    await expect(page.get_by_test_id(f"user-row-{OFFICE[0]}")).to_be_visible(timeout=15_000)
+    await page.get_by_test_id(f"manage-{OFFICE[0]}").click()
+    # the new-account form with the messages of an empty submission next to its fields
+    await page.get_by_test_id("user-new").click()
+    await page.get_by_test_id("user-submit").click()
+    await expect(page.locator("#user-username")).to_have_attribute("aria-invalid", "true")
+    await assert_accessible(page, f"/#account ({lang}, an account and the new-account form with errors)")
     await context.close()
     assert not [p for p in problems if "Uncaught" in p], problems

@@ -3,7 +3,7 @@
 // renewed with it before it expires (and once more on a 401), so a page in use stays signed in.
 // When renewal fails the token is cleared and control goes back to the page's login view.
 
-import { t } from './i18n.js';
+import { currentLang, t } from './i18n.js';
 
 const BASE = '/api/v1';
 const TOKEN_KEY = 'milan.token';
@@ -136,8 +136,9 @@ export async function login(username, password) {
   saveToken(body.access_token, body.expires_in);
 }
 
-// One authorised request: the token renewed when needed (and once more on a 401); a refusal is thrown
-// as an ApiError carrying the problem. The successful response is returned unread.
+// One authorised request, in the page's language (the services answer refusals in it): the token
+// renewed when needed (and once more on a 401); a refusal is thrown as an ApiError carrying the
+// problem. The successful response is returned unread.
 async function send(path, options = {}, renewed = false) {
   // json: a value sent as JSON; body: sent as it is (a FormData for a file upload)
   const { method = 'GET', json, body: raw, headers = {}, signal } = options;
@@ -149,7 +150,7 @@ async function send(path, options = {}, renewed = false) {
   const init = {
     method,
     signal,
-    headers: { Accept: 'application/json', Authorization: `Bearer ${token}`, ...headers },
+    headers: { Accept: 'application/json', 'Accept-Language': currentLang(), Authorization: `Bearer ${token}`, ...headers },
   };
   if (json !== undefined) {
     init.headers['Content-Type'] = 'application/json';

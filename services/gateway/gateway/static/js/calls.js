@@ -5,6 +5,7 @@
 
 import { ApiError, api, apiList, errorMessage } from './api.js';
 import { $, clear, h, keepFocus } from './dom.js';
+import { clearFieldErrors, errorPanel, sayer, showInvalid as showInvalidIn, showProblem as showProblemIn, stacked } from './forms.js';
 import { DASH, dateTime, isNum, num, romeWallTime } from './format.js';
 import { currentLang, t, tOr } from './i18n.js';
 
@@ -36,99 +37,14 @@ const state = {
   busy: false,
 };
 
-const call = (path, options = {}) =>
-  api(path, { ...options, headers: { 'Accept-Language': currentLang(), ...(options.headers || {}) } });
+const call = api; // sends the page's language: the markets service answers in it
 const enc = encodeURIComponent;
 
-// ---------------------------------------------------------------- messages and field errors
+// ---------------------------------------------------------------- messages
 
-function say(kind, text) {
-  const el = $('#calls-message');
-  el.dataset.kind = kind;
-  el.textContent = text;
-}
-
-function fieldErrorId(input) {
-  return `${input.id}-error`;
-}
-
-function setFieldError(input, message) {
-  let error = document.getElementById(fieldErrorId(input));
-  if (!error) {
-    error = h('p', { id: fieldErrorId(input), class: 'field-error' });
-    (input.closest('.field, fieldset') || input.parentElement).append(error);
-  }
-  error.textContent = message ? `⚠ ${message}` : '';
-  error.hidden = !message;
-  const described = new Set((input.getAttribute('aria-describedby') || '').split(' ').filter(Boolean));
-  if (message) {
-    input.setAttribute('aria-invalid', 'true');
-    described.add(error.id);
-  } else {
-    input.removeAttribute('aria-invalid');
-    described.delete(error.id);
-  }
-  if (described.size) input.setAttribute('aria-describedby', [...described].join(' '));
-  else input.removeAttribute('aria-describedby');
-}
-
-function clearFieldErrors(form) {
-  for (const input of form.querySelectorAll('[data-field]')) setFieldError(input, '');
-}
-
-// The element of `form` a problem's field names: `body.criteria.1.weight`, or the nearest
-// enclosing name the form knows (`body.stalls.2` -> the stalls fieldset).
-function fieldElement(form, field) {
-  const parts = String(field || '').split('.');
-  while (parts.length > 1) {
-    const el = form.querySelector(`[data-field="${CSS.escape(parts.join('.'))}"]`);
-    if (el) return el;
-    parts.pop();
-  }
-  return null;
-}
-
-// Shows a failed write: field errors next to their fields (the first one takes focus), the rest
-// in the form's own message and in the live region.
-function showProblem(form, error, messageEl) {
-  const problem = error instanceof ApiError ? error.problem || {} : {};
-  const errors = Array.isArray(problem.errors) ? problem.errors : [];
-  let first = null;
-  const unplaced = [];
-  for (const e of errors) {
-    const el = fieldElement(form, e.field);
-    if (el) {
-      setFieldError(el, e.message || problem.detail || '');
-      first = first || el;
-    } else unplaced.push([e.field, e.message].filter(Boolean).join(': '));
-  }
-  const text = first && !unplaced.length ? t('calls.fix_fields') : unplaced.join('; ') || errorMessage(error);
-  messageEl.textContent = text;
-  say('error', text);
-  if (first) first.focus();
-  else messageEl.focus();
-}
-
-// A table that turns into one block per row on a phone: each cell carries its column's heading
-// (data-label, shown before the value by workspace.css).
-function stacked(table) {
-  table.classList.add('stack-table');
-  const heads = [...table.querySelectorAll('thead th')].map((th) => th.textContent);
-  for (const row of table.querySelectorAll('tbody tr')) {
-    [...row.children].forEach((cell, i) => {
-      if (heads[i] && !cell.hasAttribute('colspan')) cell.dataset.label = heads[i];
-    });
-  }
-  return table;
-}
-
-// The form's own checks failed: each message next to its field, the first field focused.
-function showInvalid(problems, messageEl) {
-  for (const [el, text] of problems) setFieldError(el, text);
-  messageEl.textContent = t('calls.fix_fields');
-  say('error', t('calls.fix_fields_n', { n: problems.length }));
-  problems[0][0].focus();
-}
+const say = sayer('#calls-message');
+const showProblem = (form, error, messageEl) => showProblemIn(form, error, messageEl, say);
+const showInvalid = (problems, messageEl) => showInvalidIn(problems, messageEl, say);
 
 // ---------------------------------------------------------------- loading
 
@@ -146,11 +62,7 @@ async function loadMarkets() {
   renderMarketSelect();
 }
 
-function setError(error) {
-  const el = $('#calls-error');
-  el.textContent = error ? `${t('panel.unavailable')} ${errorMessage(error)}` : '';
-  el.hidden = !error;
-}
+const setError = errorPanel('#calls-error');
 
 async function loadCalls() {
   if (!state.marketId) return;
@@ -650,7 +562,7 @@ function applicationCard(app) {
   return h(
     'article',
     { class: `application${latest ? '' : ' application-unscored'}`, id: `application-${app.id}`, 'data-testid': `application-${app.id}`, 'aria-labelledby': `application-title-${app.id}` },
-    h('h4', { id: `application-title-${app.id}`, tabindex: '-1' }, `${t('calls.application_n', { id: app.id })} — `, h('span', { text: app.holder || DASH })),
+    h('h4', { id: `application-title-${app.id}`, tabindex: '-1', 'data-focus-key': `application-title-${app.id}` }, `${t('calls.application_n', { id: app.id })} — `, h('span', { text: app.holder || DASH })),
     scoreSummary(latest),
     h(
       'dl',
@@ -833,14 +745,14 @@ function awardSection() {
   return h(
     'section',
     { class: 'award', 'aria-labelledby': 'award-title' },
-    h('h3', { id: 'award-title', text: t('calls.award_title') }),
+    h('h3', { id: 'award-title', tabindex: '-1', 'data-focus-key': 'award-title', text: t('calls.award_title') }),
     awarded
       ? h('p', { class: 'notice notice-ok', 'data-testid': 'award-done' }, h('span', { 'aria-hidden': 'true', text: '✓ ' }), t('calls.awarded_at', { at: dateTime(state.call.awarded_at) }))
       : h('p', { class: 'muted small', text: t(state.call.status === 'open' ? 'calls.award_after_deadline' : 'calls.award_intro', { deadline: dateTime(state.call.deadline) }) }),
     problem
       ? h(
           'div',
-          { class: 'notice notice-problem', id: 'award-problem', tabindex: '-1', 'data-testid': 'award-problem' },
+          { class: 'notice notice-problem', id: 'award-problem', tabindex: '-1', 'data-focus-key': 'award-problem', 'data-testid': 'award-problem' },
           h('p', {}, h('strong', { text: `${t('calls.award_refused')} ` }), problem.detail),
           problem.unscored?.length ? [h('p', { text: t('calls.award_unscored', { n: problem.unscored.length }) }), applicationLinks(problem.unscored)] : null,
         )
@@ -909,7 +821,7 @@ function renderDetail() {
     h(
       'div',
       { class: 'card-head' },
-      h('h3', { id: 'call-detail-title', tabindex: '-1', 'data-testid': 'call-title', text: c.title }),
+      h('h3', { id: 'call-detail-title', tabindex: '-1', 'data-focus-key': 'call-detail-title', 'data-testid': 'call-title', text: c.title }),
       h('button', { type: 'button', class: 'btn btn-small', 'data-focus-key': 'call-refresh', text: t('calls.refresh'), onclick: async () => { await refreshCall(); say('info', t('calls.refreshed')); } }),
     ),
     h(

@@ -1,5 +1,6 @@
 // Commerce office dashboard: map, district KPIs, alerts, market occupancy, live updates.
 
+import { retranslateAccounts, setupAccounts, showAccounts, stopAccounts } from './accounts.js';
 import { api, apiList, errorMessage, freshToken } from './api.js';
 import { callEvent, retranslateCalls, setupCalls, showCalls, stopCalls } from './calls.js';
 import { DistrictTrends } from './charts.js';
@@ -7,6 +8,7 @@ import { $, clear, h, keepFocus } from './dom.js';
 import { DASH, ago, dateTime, isNum, isoOrEmpty, num, pct, time } from './format.js';
 import { initI18n, onLangChange, t, tOr } from './i18n.js';
 import { CityMap, scaleClass } from './map.js';
+import { recognitionEvent, retranslateRecognitions, setupRecognitions, showRecognitions, stopRecognitions } from './recognitions.js';
 import { setupSession } from './session.js';
 import { LiveStream } from './stream.js';
 import { setupWorkspace } from './workspace.js';
@@ -900,6 +902,7 @@ function handleMessage(message) {
   } else if (type.startsWith('shops.')) {
     const changesMap = type.startsWith('shops.shop.') || type.startsWith('shops.historic.');
     schedule(['districts', 'overview', ...(changesMap ? ['shops'] : [])]);
+    if (changesMap) recognitionEvent();
   }
 }
 
@@ -959,6 +962,8 @@ function startDashboard(me) {
 function stopDashboard() {
   workspace.leave();
   stopCalls();
+  stopRecognitions();
+  stopAccounts();
   if (stream) stream.stop();
   stream = null;
   clearInterval(safetyTimer);
@@ -979,12 +984,16 @@ function stopDashboard() {
 }
 
 const session = setupSession({ onSignedIn: startDashboard, onSignedOut: stopDashboard });
-// The office's workspace: the overview above, and the sections where it acts (#bandi).
+// The office's workspace: the overview above, and the sections where it acts.
 const workspace = setupWorkspace({
   panoramica: () => cityMap?.refreshSize(),
   bandi: showCalls,
+  riconoscimenti: showRecognitions,
+  account: showAccounts,
 });
 setupCalls();
+setupRecognitions();
+setupAccounts();
 
 onLangChange(() => {
   session.retranslate();
@@ -1001,6 +1010,8 @@ onLangChange(() => {
   if (trends) trends.refresh();
   for (const id of PANELS) renderPanelError(id);
   retranslateCalls();
+  retranslateRecognitions();
+  retranslateAccounts();
 });
 
 await initI18n();

@@ -1,0 +1,108 @@
+// What the workspace's sections share for forms and tables: a message next to the field it is
+// about (aria-invalid and aria-describedby kept in step), a refusal from the API placed on the
+// fields its problem+json names, and tables that read as one block per row on a phone.
+
+import { ApiError, errorMessage } from './api.js';
+import { h } from './dom.js';
+import { t } from './i18n.js';
+
+function fieldErrorId(input) {
+  return `${input.id}-error`;
+}
+
+export function setFieldError(input, message) {
+  let error = document.getElementById(fieldErrorId(input));
+  if (!error) {
+    error = h('p', { id: fieldErrorId(input), class: 'field-error' });
+    (input.closest('.field, fieldset') || input.parentElement).append(error);
+  }
+  error.textContent = message ? `⚠ ${message}` : '';
+  error.hidden = !message;
+  const described = new Set((input.getAttribute('aria-describedby') || '').split(' ').filter(Boolean));
+  if (message) {
+    input.setAttribute('aria-invalid', 'true');
+    described.add(error.id);
+  } else {
+    input.removeAttribute('aria-invalid');
+    described.delete(error.id);
+  }
+  if (described.size) input.setAttribute('aria-describedby', [...described].join(' '));
+  else input.removeAttribute('aria-describedby');
+}
+
+export function clearFieldErrors(form) {
+  for (const input of form.querySelectorAll('[data-field]')) setFieldError(input, '');
+}
+
+// The element of `form` a problem's field names: `body.criteria.1.weight`, or the nearest
+// enclosing name the form knows (`body.stalls.2` -> the stalls fieldset).
+function fieldElement(form, field) {
+  const parts = String(field || '').split('.');
+  while (parts.length > 1) {
+    const el = form.querySelector(`[data-field="${CSS.escape(parts.join('.'))}"]`);
+    if (el) return el;
+    parts.pop();
+  }
+  return null;
+}
+
+// Shows a failed write: field errors next to their fields (the first one takes focus), the rest
+// in the form's own message and, through say(kind, text), in the section's live region.
+export function showProblem(form, error, messageEl, say) {
+  const problem = error instanceof ApiError ? error.problem || {} : {};
+  const errors = Array.isArray(problem.errors) ? problem.errors : [];
+  let first = null;
+  const unplaced = [];
+  for (const e of errors) {
+    const el = fieldElement(form, e.field);
+    if (el) {
+      setFieldError(el, e.message || problem.detail || '');
+      first = first || el;
+    } else unplaced.push([e.field, e.message].filter(Boolean).join(': '));
+  }
+  const text = first && !unplaced.length ? t('form.fix_fields') : unplaced.join('; ') || errorMessage(error);
+  messageEl.textContent = text;
+  say('error', text);
+  if (first) first.focus();
+  else messageEl.focus();
+}
+
+// The form's own checks failed: each message next to its field, the first field focused.
+export function showInvalid(problems, messageEl, say) {
+  for (const [el, text] of problems) setFieldError(el, text);
+  messageEl.textContent = t('form.fix_fields');
+  say('error', t('form.fix_fields_n', { n: problems.length }));
+  problems[0][0].focus();
+}
+
+// A table that turns into one block per row on a phone: each cell carries its column's heading
+// (data-label, shown before the value by workspace.css).
+export function stacked(table) {
+  table.classList.add('stack-table');
+  const heads = [...table.querySelectorAll('thead th')].map((th) => th.textContent);
+  for (const row of table.querySelectorAll('tbody tr')) {
+    [...row.children].forEach((cell, i) => {
+      if (heads[i] && !cell.hasAttribute('colspan')) cell.dataset.label = heads[i];
+    });
+  }
+  return table;
+}
+
+// A live region's writer: say('success' | 'error' | 'info', text).
+export function sayer(selector) {
+  return (kind, text) => {
+    const el = document.querySelector(selector);
+    el.dataset.kind = kind;
+    el.textContent = text;
+  };
+}
+
+// A section's panel error writer: errorPanel('#x-error')(error) shows why its data is missing,
+// errorPanel('#x-error')(null) hides it.
+export function errorPanel(selector) {
+  return (error) => {
+    const el = document.querySelector(selector);
+    el.textContent = error ? `${t('panel.unavailable')} ${errorMessage(error)}` : '';
+    el.hidden = !error;
+  };
+}
