@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from districts.geography.store import GeographyStore
 from districts.mix.domain import Baseline, Mix, city_baseline, product_mix
 from districts.mix.store import BaselineStore
-from districts.projection.domain import Entity, EntityType, district_key, nil_key
+from districts.projection.domain import EntityType, district_key, nil_key
 from districts.projection.service import KpiQueries, ProjectionStates
 from districts.projection.store import ProjectionStore
 from shared.categories import Category
@@ -17,14 +17,13 @@ from shared.categories import Category
 VACANT = "vacant"
 
 
-def _categories(entities: Iterable[Entity]) -> Counter[str]:
-    """Active shops and kiosks by category (one projected before categories were kept counts as other
-    until the projections are rebuilt)."""
-    return Counter(
-        str(e.fields.get("category") or Category.OTHER.value)
-        for e in entities
-        if e.type is EntityType.SHOP and e.active
-    )
+def _categories(counted: dict[str | None, int]) -> Counter[str]:
+    """Counts by category (shops projected before categories were kept count as other until the
+    projections are rebuilt)."""
+    found: Counter[str] = Counter()
+    for category, count in counted.items():
+        found[category or Category.OTHER.value] += count
+    return found
 
 
 @dataclass(frozen=True)
@@ -55,9 +54,10 @@ class MixService:
 
     async def _mix(self, key: str, codes: Sequence[str] | None, nil_ids: Sequence[int] | None, threshold: float) -> Mix:
         generation = (await self.states.current()).active
-        here = await self.store.placed(generation, codes, nil_ids, None)
-        city = await self.store.placed(generation, None, None, None)
-        markets = [e.ref for e in here if e.type is EntityType.MARKET and e.active]
+        here = _categories(await self.store.active_shops_by_category(generation, codes, nil_ids))
+        city = _categories(await self.store.active_shops_by_category(generation))
+        placed = await self.store.placed(generation, codes, nil_ids, None)
+        markets = [e.ref for e in placed if e.type is EntityType.MARKET and e.active]
         stalls = await self.store.children(generation, "market_id", markets, None)
         in_use = Counter(
             str(s.fields.get("category") or "unknown")
@@ -65,6 +65,4 @@ class MixService:
             if s.type is EntityType.STALL and s.fields.get("status") not in (None, VACANT)
         )
         population = (await self.figures.figures([key]))[key].kpis.population
-        return product_mix(
-            _categories(here), _categories(city), population=population, stalls=in_use, threshold=threshold
-        )
+        return product_mix(here, city, population=population, stalls=in_use, threshold=threshold)

@@ -242,6 +242,20 @@ class ProjectionStore:
                 found.setdefault(doc["_id"], _entity(doc).entity)
         return list(found.values())
 
+    async def active_shops_by_category(
+        self, generation: int, codes: Sequence[str] | None = None, nil_ids: Sequence[int] | None = None
+    ) -> dict[str | None, int]:
+        """How many active shops and kiosks each category has, in the given districts or NILs (neither:
+        the whole city), counted by the database; ``None`` for shops projected before categories."""
+        match: Document = {"type": EntityType.SHOP.value, "fields.status": "active"}
+        if codes is not None:
+            match["districts"] = {"$in": list(codes)}
+        if nil_ids is not None:
+            match["nil"] = {"$in": list(nil_ids)}
+        pipeline: list[Document] = [{"$match": match}, {"$group": {"_id": "$fields.category", "count": {"$sum": 1}}}]
+        cursor = await self.db[entities_collection(generation)].aggregate(pipeline)
+        return {doc["_id"]: int(doc["count"]) async for doc in cursor}
+
     async def children(
         self, generation: int, parent_field: str, parents: Iterable[str], session: Session
     ) -> list[Entity]:
