@@ -76,7 +76,10 @@ async def merged_openapi(client: httpx.AsyncClient, timeout_s: float = 60) -> di
 
 @pytest.fixture(scope="package")
 async def gateway(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=platform.gateway, timeout=30) as client:
+    # idle connections expire before the servers' 5 s keep-alive ends, so a request never goes out on a
+    # connection the server is closing at that moment ("Server disconnected without sending a response")
+    limits = httpx.Limits(keepalive_expiry=2.0)
+    async with httpx.AsyncClient(base_url=platform.gateway, timeout=30, limits=limits) as client:
         yield client
 
 

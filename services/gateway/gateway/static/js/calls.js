@@ -116,7 +116,7 @@ async function openCall(callId, { focus = true } = {}) {
   if (focus) $('#call-detail-title')?.focus();
 }
 
-async function refreshCall() {
+async function refreshCall({ live = false } = {}) {
   if (!state.call) return;
   try {
     await loadCall(state.call.id);
@@ -124,6 +124,9 @@ async function refreshCall() {
   } catch (error) {
     setError(error);
   }
+  // a live refresh that lands after the office opened a scoring form does not rebuild the form
+  // under them; the data is loaded and shows when the form closes
+  if (live && state.scoring) return;
   renderDetail();
 }
 
@@ -884,7 +887,7 @@ export async function showCalls() {
 export function callEvent(ce) {
   if (!state.started) return;
   const callId = ce?.data?.call_id;
-  if (state.call && (!callId || callId === state.call.id) && !state.scoring) refreshCall();
+  if (state.call && (!callId || callId === state.call.id) && !state.scoring) refreshCall({ live: true });
   loadCalls();
 }
 
