@@ -27,6 +27,15 @@ class Said:
         return self.it
 
 
+# English digit grouping and decimal point swapped for Italian's ("1,234.5" -> "1.234,5")
+ITALIAN_DIGITS = str.maketrans(",.", ".,")
+
+
+def italian(number: float, spec: str) -> str:
+    """``number`` formatted with ``spec`` (``",.2f"``, ``"g"``) as Italian writes it."""
+    return format(number, spec).translate(ITALIAN_DIGITS)
+
+
 def language(accept_language: str | None) -> str:
     """The best of ``LANGUAGES`` for an ``Accept-Language`` header (RFC 9110 weights); Italian otherwise."""
     best, best_q = DEFAULT_LANGUAGE, 0.0

@@ -102,7 +102,9 @@ async def test_a_new_alert_is_mailed_and_posted_once_and_old_or_other_events_are
                 "low_occupancy",
             )
             assert body["detail_it"].startswith("occupazione dei posteggi")
-            assert all("isola" not in str(m["Subject"]) for m in mail_sink.mailbox.messages()), "an old alert is not told"
+            assert all("isola" not in str(m["Subject"]) for m in mail_sink.mailbox.messages()), (
+                "an old alert is not told"
+            )
             stored = await gateway.app.state.runtime.mongo.db["alert_notices"].find_one({"_id": new.id})
             assert stored["state"] == "sent", stored
             assert stored["outcomes"] == {f"mail:{office}": "sent", f"mail:{mayor}": "sent", "webhook": "sent"}

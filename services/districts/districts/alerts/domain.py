@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Literal
 
 from districts.projection.domain import Kpis
-from shared.i18n import Said
+from shared.i18n import Said, italian
 
 PEAK_RETENTION_DAYS = 31
 AlertState = Literal["open", "resolved"]
@@ -121,8 +121,7 @@ NO_LONGER_MONITORED = Said(it="non più monitorata", en="no longer monitored")
 
 
 def _it(number: float) -> str:
-    """A number as Italian writes it (decimal comma)."""
-    return f"{number:g}".replace(".", ",")
+    return italian(number, "g")
 
 
 def _occupancy(kpis: Kpis, t: Thresholds) -> Reading | None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from districts.projection.domain import Kpis, Measures
-from shared.i18n import Said
+from shared.i18n import Said, italian
 
 NET_OPENINGS, OCCUPANCY, SURVIVAL, COVERAGE, HOURS = (
     "net_openings",
@@ -67,9 +67,7 @@ def _count(n: int, one: str, many: str) -> str:
 
 
 def _it(number: float, decimals: int) -> str:
-    """A number as Italian writes it: a dot between thousands, a decimal comma."""
-    english = f"{number:,.{decimals}f}"
-    return english.replace(",", " ").replace(".", ",").replace(" ", ".")
+    return italian(number, f",.{decimals}f")
 
 
 def _clamp(score: float) -> float:

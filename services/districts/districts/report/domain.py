@@ -22,6 +22,7 @@ from districts.geography.domain import District
 from districts.interventions.domain import Impact, Intervention
 from districts.projection.domain import ROME
 from districts.projection.vitality import AreaFigures, Component
+from shared.i18n import ITALIAN_DIGITS
 
 LANGUAGES = ("it", "en")
 TREND_DAYS = 90
@@ -50,7 +51,6 @@ MAP_MARGIN = 12.0
 MARK_KINDS = ("market", "historic", "kiosk", "shop")
 
 Samples = Sequence[tuple[datetime, float | None]]
-ITALIAN_SEPARATORS = str.maketrans(",.", ".,")
 
 
 # ---------------------------------------------------------------- words
@@ -160,7 +160,7 @@ def number(value: float | None, words: Words, digits: int = 1) -> str:
         return "—"
     text = f"{int(value):,}" if float(value).is_integer() and digits <= 1 else f"{value:,.{digits}f}"
     if words.decimal == ",":
-        text = text.translate(ITALIAN_SEPARATORS)
+        text = text.translate(ITALIAN_DIGITS)
     return text
 
 

@@ -84,11 +84,6 @@ class Registry:
         elif not isinstance(self.category, Category):
             object.__setattr__(self, "category", Category(self.category))
 
-    @property
-    def category_code(self) -> Category:
-        assert self.category is not None, "set in __post_init__"
-        return self.category
-
 
 REGISTRY_FIELDS = tuple(f.name for f in fields(Registry))
 
