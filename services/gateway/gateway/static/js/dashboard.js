@@ -4,7 +4,7 @@ import { retranslateAccounts, setupAccounts, showAccounts, stopAccounts } from '
 import { api, apiList, errorMessage, freshToken } from './api.js';
 import { callEvent, retranslateCalls, setupCalls, showCalls, stopCalls } from './calls.js';
 import { DistrictTrends } from './charts.js';
-import { districtEvent, retranslateDistricts, setupDistricts, showDistricts, stopDistricts } from './districts.js';
+import { districtEvent, districtsSectionOf, retranslateDistricts, setupDistricts, showDistricts, stopDistricts } from './districts.js';
 import { $, clear, h, keepFocus } from './dom.js';
 import { DASH, ago, dateTime, isNum, isoOrEmpty, num, pct, time } from './format.js';
 import { initI18n, onLangChange, t, tOr } from './i18n.js';
@@ -943,7 +943,7 @@ const workspace = setupWorkspace({
   riconoscimenti: showRecognitions,
   account: showAccounts,
   distretti: showDistricts,
-});
+}, { sectionOf: districtsSectionOf });
 setupCalls();
 setupRecognitions();
 setupAccounts();

@@ -15,6 +15,8 @@ import { currentLang, t, tOr } from './i18n.js';
 import { componentsTable } from './vitality.js';
 
 const REFRESH_AFTER_KPIS_MS = 5000;
+// a link straight to one district (the alert mails carry it): /#district-<code>
+const DISTRICT_LINK = /^#district-(.+)$/;
 
 // the thresholds' number fields, by their name in the API's body
 const NUMBERS = [
@@ -56,18 +58,29 @@ function districtName() {
 // ---------------------------------------------------------------- choosing a district
 
 function renderPicker() {
-  const select = $('#district-pick');
-  const sorted = [...state.districts].sort((a, b) => (a.name || a.code).localeCompare(b.name || b.code, 'it'));
-  clear(select, sorted.map((d) => h('option', { value: d.code, selected: d.code === state.code, text: d.name || d.code })));
+  clear($('#district-pick'), state.districts.map((d) => h('option', { value: d.code, selected: d.code === state.code, text: d.name || d.code })));
+}
+
+function linkedCode() {
+  const match = DISTRICT_LINK.exec(location.hash);
+  return match ? decodeURIComponent(match[1]) : '';
+}
+
+// The workspace's section of a hash this section owns.
+export function districtsSectionOf(hash) {
+  return DISTRICT_LINK.test(`#${hash}`) ? 'distretti' : null;
 }
 
 async function loadDistricts() {
   try {
-    state.districts = (await apiList('/districts')).filter((d) => d && d.code);
+    const districts = (await apiList('/districts')).filter((d) => d && d.code);
+    state.districts = districts.sort((a, b) => (a.name || a.code).localeCompare(b.name || b.code, 'it'));
     setError(null);
   } catch (error) {
     setError(error);
   }
+  const linked = linkedCode();
+  if (state.districts.some((d) => d.code === linked)) state.code = linked;
   if (!state.districts.some((d) => d.code === state.code)) state.code = state.districts[0]?.code || '';
   renderPicker();
   if (trends) trends.setDistricts(state.districts);
@@ -292,7 +305,6 @@ async function saveThresholds(event) {
   try {
     state.thresholds = await api(`/districts/${enc(code)}/thresholds`, { method: 'PUT', json: typedThresholds() });
     fillThresholds();
-    message.textContent = t('district.th.saved', { name: districtName() });
     say('success', t('district.th.saved', { name: districtName() }));
   } catch (error) {
     showProblem(form, error, message, say);
@@ -397,6 +409,8 @@ function renderAll({ thresholds = state.thresholds || {} } = {}) {
 export function setupDistricts() {
   $('#district-pick').addEventListener('change', (event) => {
     say('info', '');
+    // the address names the district shown, so a reload or a bookmark opens it again
+    history.replaceState(null, '', `#district-${enc(event.target.value)}`);
     openDistrict(event.target.value);
   });
   $('#district-refresh').addEventListener('click', async () => {
@@ -412,10 +426,18 @@ export function setupDistricts() {
   });
 }
 
-// The first time the section is shown its districts are read; afterwards the open district stays.
+// The first time the section is shown its districts are read; afterwards the open district stays,
+// unless the address names another one.
 export async function showDistricts() {
   if (!trends) trends = new DistrictTrends($('#district-trends'), { testid: 'district-trend' });
   if (state.started) {
+    const linked = linkedCode();
+    if (linked && linked !== state.code && state.districts.some((d) => d.code === linked)) {
+      state.code = linked;
+      renderPicker();
+      await openDistrict(linked);
+      return;
+    }
     trends.fit();
     if (state.code) await loadAlerts();
     return;
