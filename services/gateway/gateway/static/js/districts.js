@@ -203,7 +203,7 @@ function alertItem(alert) {
   ];
   return h(
     'li',
-    { class: `district-alert district-alert-${open ? 'open' : 'resolved'}`, 'data-testid': `district-alert-${alert.id}`, 'data-state': alert.state, 'data-condition': alert.condition },
+    { class: `alert-item district-alert district-alert-${open ? 'open' : 'resolved'}`, 'data-testid': `district-alert-${alert.id}`, 'data-state': alert.state, 'data-condition': alert.condition },
     h(
       'p',
       { class: 'alert-title' },
