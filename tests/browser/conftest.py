@@ -1,8 +1,11 @@
 """The browser tests' fixtures: the whole platform seeded with the demo data, and headless Chromium.
 
 The platform is the test harness's (``devkit.testing.platform``: broker, database and the four
-services as real processes on free ports). The tests skip, saying why, where Chromium or
-Playwright is missing. :func:`assert_accessible` runs the vendored axe-core on a page.
+services as real processes on free ports), shared by every browser test of the session: a test
+that changes shared state (a district's thresholds) puts it back. The tests skip, saying why, where
+Chromium or Playwright is missing. :func:`assert_accessible` runs the vendored axe-core on a page;
+``office_page`` opens a page signed in as the office; :func:`keep_screenshot` keeps a screenshot
+for the README.
 """
 
 from __future__ import annotations
@@ -10,14 +13,17 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from devkit.cli import _plugins
 from devkit.client import ApiClient
+from devkit.stack.components import ROOT
 from devkit.testing import Platform
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
@@ -31,6 +37,18 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 OFFICE = ("office", "office-demo")
+DESKTOP = {"width": 1440, "height": 1000}
+MARKET = "wagner"  # the demo market the operator account and several tests watch
+# drawn by ensure_a_district when the districts seed drew none
+FALLBACK_DISTRICT = {
+    "code": "duc-pagano-wagner",
+    "name": "Pagano - Wagner",
+    "perimeter": {
+        "type": "Polygon",
+        "coordinates": [[[9.150, 45.462], [9.168, 45.462], [9.168, 45.474], [9.150, 45.474], [9.150, 45.462]]],
+    },
+}
+SCREENSHOTS = ROOT / "docs" / "screenshots"
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
 # the SHA-256 recorded in vendor/axe-core/README.md: the engine is the one that was checked in
 AXE_SHA256 = "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"
@@ -66,7 +84,8 @@ async def assert_accessible(page: Any, label: str) -> list[dict[str, Any]]:
     )
     blocking = [v for v in results if v["impact"] in BLOCKING_IMPACTS]
     report = "\n".join(
-        f"  [{v['impact']}] {v['id']}: {v['help']}\n" + "\n".join(f"      {n['target']}: {n['summary']}" for n in v["nodes"][:5])
+        f"  [{v['impact']}] {v['id']}: {v['help']}\n"
+        + "\n".join(f"      {n['target']}: {n['summary']}" for n in v["nodes"][:5])
         for v in blocking
     )
     assert not blocking, f"axe-core found serious or critical violations on {label}:\n{report}"
@@ -100,3 +119,82 @@ async def browser(seeded: Platform) -> AsyncIterator[Any]:
         chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
         await chromium.close()
+
+
+async def office_headers(api: httpx.AsyncClient) -> dict[str, str]:
+    """The office's bearer header, signed in through ``api`` (a client on the gateway's /api/v1)."""
+    login = await api.post("/auth/token", data=dict(zip(("username", "password"), OFFICE, strict=True)))
+    assert login.status_code == 200, login.text
+    return {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+
+async def ensure_a_district(platform: Platform) -> None:
+    """The districts seed draws the city's districts; without it the test adds one perimeter itself."""
+    async with httpx.AsyncClient(base_url=platform.gateway + "/api/v1", timeout=10) as api:
+        if (await api.get("/districts", params={"limit": 1})).json().get("total", 0):
+            return
+        created = await api.post("/districts", json=FALLBACK_DISTRICT, headers=await office_headers(api))
+        assert created.status_code in (200, 201, 409), created.text
+
+
+def keep_screenshot(shot: bytes, name: str, tmp: Path) -> None:
+    """Always into the test's folder; into docs/ when missing or when UPDATE_SCREENSHOTS=1."""
+    (tmp / name).write_bytes(shot)
+    target = SCREENSHOTS / name
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1" or not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(shot)
+
+
+async def log_in(page: Any, username: str, password: str) -> None:
+    await page.get_by_test_id("login-username").fill(username)
+    await page.get_by_test_id("login-password").fill(password)
+    await page.get_by_test_id("login-submit").click()
+
+
+def watch_console(page: Any, problems: list[str]) -> None:
+    """Collect the page's console errors and uncaught exceptions into ``problems``."""
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+
+
+@dataclass
+class View:
+    """A browser context with one page on the platform, and what went wrong in its console."""
+
+    context: Any
+    page: Any
+    problems: list[str] = field(default_factory=list)
+
+    def uncaught(self, *also: str) -> list[str]:
+        """The console problems that are script failures (uncaught errors, and any of ``also``)."""
+        marks = ("Uncaught", *also)
+        return [p for p in self.problems if any(mark in p for mark in marks)]
+
+
+OpenPage = Callable[..., Awaitable[View]]
+
+
+@pytest.fixture
+async def office_page(seeded: Platform, browser: Any) -> AsyncIterator[OpenPage]:
+    """Opens ``path`` of the seeded platform in a new context (a desktop in Italian unless told
+    otherwise), with its console watched, and signs in (as the office unless ``user`` names another
+    account; ``user=None`` stays on the sign-in view). Every context opened is closed afterwards.
+    ``problems`` shares one console log among several views."""
+    opened: list[View] = []
+
+    async def open_page(
+        path: str = "/", *, user: tuple[str, str] | None = OFFICE, problems: list[str] | None = None, **options: Any
+    ) -> View:
+        context = await browser.new_context(**{"viewport": DESKTOP, "locale": "it-IT", **options})
+        view = View(context, await context.new_page(), [] if problems is None else problems)
+        opened.append(view)
+        watch_console(view.page, view.problems)
+        await view.page.goto(seeded.gateway + path)
+        if user is not None:
+            await log_in(view.page, *user)
+        return view
+
+    yield open_page
+    for view in opened:
+        await view.context.close()

@@ -1,8 +1,8 @@
 """axe-core on the office's dashboard and the operators' page, in Italian and in English.
 
 Each page is checked before logging in (the login view) and after (the working view with its data),
-failing on any serious or critical violation; the dashboard's workspace sections (Bandi,
-Riconoscimenti, Account e registrazioni) too. The citizens' page is checked in ``test_near.py``; a
+failing on any serious or critical violation; each of the dashboard's workspace sections (Bandi,
+Riconoscimenti, Account e registrazioni, Distretti) too, with a form showing its errors. The citizens' page is checked in ``test_near.py``; a
 call with applications, scores and a ranking in ``test_calls_workspace.py``; an application with its
 documents in ``test_recognitions_workspace.py``; registrations and an account's actions in
 ``test_accounts_workspace.py``.
@@ -17,8 +17,7 @@ import pytest
 
 from devkit.testing import Platform
 
-from .conftest import OFFICE, assert_accessible
-from .test_dashboard import MARKET, _log_in, _watch_console
+from .conftest import MARKET, OFFICE, OpenPage, assert_accessible, log_in, watch_console
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -39,7 +38,7 @@ async def _login_view(
 
     context = await browser.new_context(**context_options)
     page = await context.new_page()
-    _watch_console(page, problems)
+    watch_console(page, problems)
     await page.goto(seeded.gateway + path)
     await expect(page.get_by_test_id("login-form")).to_be_visible(timeout=15_000)
     await _switch(page, lang)
@@ -53,7 +52,7 @@ async def test_the_dashboard_has_no_serious_accessibility_violations(seeded: Pla
 
     problems: list[str] = []
     context, page = await _login_view(seeded, browser, "/", lang, problems, viewport={"width": 1440, "height": 1000})
-    await _log_in(page, *OFFICE)
+    await log_in(page, *OFFICE)
     await expect(page.get_by_test_id("district-table")).to_contain_text(re.compile(r"\w"), timeout=15_000)
     await expect(page.get_by_test_id(f"market-open-{MARKET}")).to_have_text(re.compile(r"^\d+$"), timeout=15_000)
     await assert_accessible(page, f"/ ({lang}, signed in)")
@@ -70,23 +69,16 @@ async def test_the_operator_page_has_no_serious_accessibility_violations(
     problems: list[str] = []
     phone = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
     context, page = await _login_view(seeded, browser, "/operator", lang, problems, **phone)
-    await _log_in(page, f"operator-{MARKET}", "operator-demo")
+    await log_in(page, f"operator-{MARKET}", "operator-demo")
     await expect(page.locator('[data-testid^="stall-"][data-status]').first).to_be_visible(timeout=15_000)
     await assert_accessible(page, f"/operator ({lang}, stalls)")
     await context.close()
     assert not [p for p in problems if "Uncaught" in p], problems
 
 
-@pytest.mark.parametrize("lang", ["it", "en"])
-async def test_the_calls_section_has_no_serious_accessibility_violations(
-    seeded: Platform, browser: Any, lang: str
-) -> None:
+async def _calls(page: Any, lang: str) -> None:
     from playwright.async_api import expect
 
-    problems: list[str] = []
-    context, page = await _login_view(seeded, browser, "/", lang, problems, viewport={"width": 1440, "height": 1000})
-    await _log_in(page, *OFFICE)
-    await page.get_by_test_id("section-calls").click()
     await page.get_by_test_id("calls-market").select_option(MARKET)
     # the demo data's open call at Wagner, opened from the list
     await page.locator('[data-testid^="call-open-"]').first.click()
@@ -98,23 +90,18 @@ async def test_the_calls_section_has_no_serious_accessibility_violations(
     await page.get_by_test_id("call-submit").click()
     await expect(page.locator("#call-title")).to_have_attribute("aria-invalid", "true")
     await assert_accessible(page, f"/#bandi ({lang}, new call with errors)")
-    await context.close()
-    assert not [p for p in problems if "Uncaught" in p], problems
 
 
-@pytest.mark.parametrize("lang", ["it", "en"])
-async def test_the_recognitions_and_accounts_sections_have_no_serious_accessibility_violations(
-    seeded: Platform, browser: Any, lang: str
-) -> None:
+async def _recognitions(page: Any, lang: str) -> None:
     from playwright.async_api import expect
 
-    problems: list[str] = []
-    context, page = await _login_view(seeded, browser, "/", lang, problems, viewport={"width": 1440, "height": 1000})
-    await _log_in(page, *OFFICE)
-    await page.get_by_test_id("section-recognitions").click()
     await expect(page.get_by_test_id("recognitions-table").locator("caption")).to_contain_text("(")
     await assert_accessible(page, f"/#riconoscimenti ({lang}, the queue)")
-    await page.get_by_test_id("section-accounts").click()
+
+
+async def _accounts(page: Any, lang: str) -> None:
+    from playwright.async_api import expect
+
     await expect(page.get_by_test_id(f"user-row-{OFFICE[0]}")).to_be_visible(timeout=15_000)
     await page.get_by_test_id(f"manage-{OFFICE[0]}").click()
     # the new-account form with the messages of an empty submission next to its fields
@@ -122,5 +109,39 @@ async def test_the_recognitions_and_accounts_sections_have_no_serious_accessibil
     await page.get_by_test_id("user-submit").click()
     await expect(page.locator("#user-username")).to_have_attribute("aria-invalid", "true")
     await assert_accessible(page, f"/#account ({lang}, an account and the new-account form with errors)")
-    await context.close()
-    assert not [p for p in problems if "Uncaught" in p], problems
+
+
+async def _districts(page: Any, lang: str) -> None:
+    from playwright.async_api import expect
+
+    # a district with its charts, components, thresholds, alerts and product mix
+    await expect(page.get_by_test_id("district-mix").locator("tbody tr").first).to_be_visible(timeout=15_000)
+    await expect(page.get_by_test_id("district-charts").locator("figure")).to_have_count(5, timeout=15_000)
+    await expect(page.get_by_test_id("th-occupancy_below")).not_to_have_value("", timeout=15_000)
+    await assert_accessible(page, f"/#distretti ({lang}, a district)")
+    # a refused threshold, the service's message next to its field
+    await page.get_by_test_id("th-vitality_drop_days").fill("0")
+    await page.get_by_test_id("th-submit").click()
+    await expect(page.locator("#th-vitality_drop_days")).to_have_attribute("aria-invalid", "true", timeout=15_000)
+    await assert_accessible(page, f"/#distretti ({lang}, a refused threshold)")
+
+
+# each section of the office's workspace: its navigation link, and what is opened in it before checking
+SECTIONS = {
+    "calls": _calls,
+    "recognitions": _recognitions,
+    "accounts": _accounts,
+    "districts": _districts,
+}
+
+
+@pytest.mark.parametrize("lang", ["it", "en"])
+@pytest.mark.parametrize("section", list(SECTIONS))
+async def test_each_workspace_section_has_no_serious_accessibility_violations(
+    office_page: OpenPage, section: str, lang: str
+) -> None:
+    view = await office_page()
+    await _switch(view.page, lang)
+    await view.page.get_by_test_id(f"section-{section}").click()
+    await SECTIONS[section](view.page, lang)
+    assert not view.uncaught(), view.problems

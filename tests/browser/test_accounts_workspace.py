@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -23,9 +22,7 @@ import pytest
 from devkit.stack.mail_sink import text_of
 from devkit.testing import Platform, unique
 
-from .conftest import OFFICE, assert_accessible
-from .test_calls_workspace import _office
-from .test_dashboard import _keep_screenshot, _log_in, _watch_console
+from .conftest import OFFICE, OpenPage, assert_accessible, keep_screenshot, office_headers
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(900)]
 
@@ -46,12 +43,12 @@ async def _login(api: httpx.AsyncClient, username: str, password: str) -> httpx.
 
 
 async def test_office_decides_registrations_and_manages_accounts(
-    seeded: Platform, browser: Any, tmp_path: Path
+    seeded: Platform, office_page: OpenPage, tmp_path: Path
 ) -> None:
     from playwright.async_api import expect
 
     async with httpx.AsyncClient(base_url=seeded.gateway + "/api/v1", timeout=30) as api:
-        office = await _office(api)
+        office = await office_headers(api)
         baker, taken = unique("fornaia"), unique("banco")
         created = await api.post(
             "/users", json={"username": taken, "password": PASSWORD, "role": "trader", "scope": None}, headers=office
@@ -77,12 +74,8 @@ async def test_office_decides_registrations_and_manages_accounts(
         proposed_shop = by_name[baker]["proposed_shop_id"]
         assert by_name[taken]["conflicts"] == ["username_taken"]
 
-        problems: list[str] = []
-        desktop = await browser.new_context(viewport={"width": 1440, "height": 1000}, locale="it-IT")
-        page = await desktop.new_page()
-        _watch_console(page, problems)
-        await page.goto(seeded.gateway + "/")
-        await _log_in(page, *OFFICE)
+        desktop = await office_page()
+        page = desktop.page
 
         nav = page.get_by_role("navigation", name="Sezioni dell'area di lavoro")
         await nav.get_by_role("link", name="Account e registrazioni").focus()
@@ -124,7 +117,7 @@ async def test_office_decides_registrations_and_manages_accounts(
         await assert_accessible(page, "/#account (it, registrations and the handed-over link)")
         height = await page.evaluate("() => document.documentElement.scrollHeight")
         await page.set_viewport_size({"width": 1440, "height": min(height, 2400)})
-        _keep_screenshot(await page.screenshot(), "accounts.png", tmp_path)
+        keep_screenshot(await page.screenshot(), "accounts.png", tmp_path)
         await page.set_viewport_size({"width": 1440, "height": 1000})
 
         # The taken username cannot be approved; the office rejects it, with a reason it must give.
@@ -252,5 +245,4 @@ async def test_office_decides_registrations_and_manages_accounts(
         await expect(row).to_contain_text("Market operator")
         await assert_accessible(page, "/#account (en, an account open)")
         await page.get_by_test_id("lang-it").click()
-        await desktop.close()
-        assert not [p for p in problems if "Uncaught" in p or "TypeError" in p], problems
+        assert not desktop.uncaught("TypeError"), desktop.problems

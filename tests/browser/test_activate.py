@@ -18,8 +18,7 @@ import pytest
 from devkit.stack.mail_sink import text_of
 from devkit.testing import Platform, unique
 
-from .conftest import OFFICE, assert_accessible
-from .test_dashboard import _watch_console
+from .conftest import OFFICE, assert_accessible, watch_console
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(900)]
 
@@ -58,7 +57,7 @@ async def test_a_trader_sets_the_password_from_the_mailed_link_and_logs_in(seede
     problems: list[str] = []
     context = await browser.new_context(**PHONE, locale="it-IT")
     page = await context.new_page()
-    _watch_console(page, problems)
+    watch_console(page, problems)
     await page.goto(link)
     await expect(page.get_by_test_id("activate-form")).to_be_visible(timeout=15_000)
     await expect(page).to_have_url(re.compile(r"/activate$"))  # the token left the address bar
@@ -113,7 +112,7 @@ async def test_the_page_without_a_link_says_what_to_do(seeded: Platform, browser
     problems: list[str] = []
     context = await browser.new_context(**PHONE)
     page = await context.new_page()
-    _watch_console(page, problems)
+    watch_console(page, problems)
     await page.goto(seeded.gateway + "/activate")
     if lang == "en":
         await page.get_by_test_id("lang-en").click()

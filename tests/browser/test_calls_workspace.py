@@ -21,8 +21,7 @@ import pytest
 
 from devkit.testing import Platform, unique
 
-from .conftest import OFFICE, assert_accessible
-from .test_dashboard import _keep_screenshot, _log_in, _watch_console
+from .conftest import OpenPage, assert_accessible, keep_screenshot, office_headers
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(900)]
 
@@ -36,12 +35,6 @@ CRITERIA = (  # the form's own proposal: name, maximum
     ("innovation", 10),
     ("experience", 40),
 )
-
-
-async def _office(api: httpx.AsyncClient) -> dict[str, str]:
-    login = await api.post("/auth/token", data=dict(zip(("username", "password"), OFFICE, strict=True)))
-    assert login.status_code == 200, login.text
-    return {"Authorization": f"Bearer {login.json()['access_token']}"}
 
 
 async def _market_with_free_stalls(api: httpx.AsyncClient, office: dict[str, str]) -> tuple[str, str, list[str]]:
@@ -87,20 +80,18 @@ async def _score(page: Any, card: Any, scores: dict[str, tuple[float, str]]) -> 
     await page.keyboard.press("Enter")
 
 
-async def test_office_publishes_scores_and_awards_a_call(seeded: Platform, browser: Any, tmp_path: Path) -> None:
+async def test_office_publishes_scores_and_awards_a_call(
+    seeded: Platform, office_page: OpenPage, tmp_path: Path
+) -> None:
     from playwright.async_api import expect
 
     async with httpx.AsyncClient(base_url=seeded.gateway + "/api/v1", timeout=15) as api:
-        office = await _office(api)
+        office = await office_headers(api)
         market_id, market_name, (stall, other_stall) = await _market_with_free_stalls(api, office)
         anna, bruno = await _trader(api, office, "anna"), await _trader(api, office, "bruno")
 
-        problems: list[str] = []
-        desktop = await browser.new_context(viewport={"width": 1440, "height": 1000}, locale="it-IT")
-        page = await desktop.new_page()
-        _watch_console(page, problems)
-        await page.goto(seeded.gateway + "/")
-        await _log_in(page, *OFFICE)
+        desktop = await office_page()
+        page, problems = desktop.page, desktop.problems
 
         # The section is one link away, from the keyboard; focus lands on its heading.
         nav = page.get_by_role("navigation", name="Sezioni dell'area di lavoro")
@@ -275,7 +266,7 @@ async def test_office_publishes_scores_and_awards_a_call(seeded: Platform, brows
         # the whole call in one picture, the message bar at its foot
         height = await page.evaluate("() => document.documentElement.scrollHeight")
         await page.set_viewport_size({"width": 1440, "height": height})
-        _keep_screenshot(await page.screenshot(), "calls.png", tmp_path)
+        keep_screenshot(await page.screenshot(), "calls.png", tmp_path)
         await page.set_viewport_size({"width": 1440, "height": 1000})
 
         # English: the section's words switch, the data stays.
@@ -286,11 +277,10 @@ async def test_office_publishes_scores_and_awards_a_call(seeded: Platform, brows
         await page.get_by_test_id("lang-it").click()
 
         # On a phone the same call reads in one column.
-        phone = await browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
-        mobile = await phone.new_page()
-        _watch_console(mobile, problems)
-        await mobile.goto(seeded.gateway + "/#bandi")
-        await _log_in(mobile, *OFFICE)
+        phone = await office_page(
+            "/#bandi", problems=problems, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+        )
+        mobile = phone.page
         await mobile.get_by_label("Mercato", exact=True).select_option(market_id)
         await mobile.get_by_test_id(f"call-open-{call_id}").click()
         await expect(mobile.get_by_test_id("call-title")).to_be_focused()
@@ -298,7 +288,5 @@ async def test_office_publishes_scores_and_awards_a_call(seeded: Platform, brows
         width = await mobile.evaluate("() => document.documentElement.scrollWidth")
         assert width <= 390, f"the section scrolls sideways on a phone ({width}px)"
         await mobile.get_by_role("heading", name="Graduatoria").scroll_into_view_if_needed()
-        _keep_screenshot(await mobile.screenshot(), "calls-phone.png", tmp_path)
-        await phone.close()
-        await desktop.close()
-        assert not [p for p in problems if "Uncaught" in p or "TypeError" in p], problems
+        keep_screenshot(await mobile.screenshot(), "calls-phone.png", tmp_path)
+        assert not desktop.uncaught("TypeError"), problems

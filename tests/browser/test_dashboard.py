@@ -7,66 +7,22 @@ follows without a reload within 2 seconds. Screenshots of both pages are kept fo
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from devkit.stack.components import ROOT
 from devkit.testing import Platform
 
-from .conftest import OFFICE
+from .conftest import MARKET, OFFICE, ensure_a_district, keep_screenshot, log_in, watch_console
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
-SCREENSHOTS = ROOT / "docs" / "screenshots"
-MARKET = "wagner"
 UPDATE_WITHIN_S = 2.0
 # Leaflet draws each district's perimeter as an SVG path of this class
 PERIMETER = "#map path.district-shape"
-FALLBACK_DISTRICT = {
-    "code": "duc-pagano-wagner",
-    "name": "Pagano - Wagner",
-    "perimeter": {
-        "type": "Polygon",
-        "coordinates": [[[9.150, 45.462], [9.168, 45.462], [9.168, 45.474], [9.150, 45.474], [9.150, 45.462]]],
-    },
-}
-
-
-def _keep_screenshot(shot: bytes, name: str, tmp: Path) -> None:
-    """Always into the test's folder; into docs/ when missing or when UPDATE_SCREENSHOTS=1."""
-    (tmp / name).write_bytes(shot)
-    target = SCREENSHOTS / name
-    if os.environ.get("UPDATE_SCREENSHOTS") == "1" or not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(shot)
-
-
-async def _ensure_a_district(platform: Platform) -> None:
-    """The districts seed draws the city's districts; without it the test adds one perimeter itself."""
-    async with httpx.AsyncClient(base_url=platform.gateway + "/api/v1", timeout=10) as api:
-        if (await api.get("/districts", params={"limit": 1})).json().get("total", 0):
-            return
-        login = await api.post("/auth/token", data=dict(zip(("username", "password"), OFFICE, strict=True)))
-        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
-        created = await api.post("/districts", json=FALLBACK_DISTRICT, headers=headers)
-        assert created.status_code in (200, 201, 409), created.text
-
-
-async def _log_in(page: Any, username: str, password: str) -> None:
-    await page.get_by_test_id("login-username").fill(username)
-    await page.get_by_test_id("login-password").fill(password)
-    await page.get_by_test_id("login-submit").click()
-
-
-def _watch_console(page: Any, problems: list[str]) -> None:
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
 
 
 async def test_office_sees_a_stall_change_from_the_operator_page_without_reloading(
@@ -74,13 +30,13 @@ async def test_office_sees_a_stall_change_from_the_operator_page_without_reloadi
 ) -> None:
     from playwright.async_api import expect
 
-    await _ensure_a_district(seeded)
+    await ensure_a_district(seeded)
     problems: list[str] = []
     office_view = await browser.new_context(viewport={"width": 1440, "height": 1000}, locale="it-IT")
     dashboard = await office_view.new_page()
-    _watch_console(dashboard, problems)
+    watch_console(dashboard, problems)
     await dashboard.goto(seeded.gateway + "/")
-    await _log_in(dashboard, *OFFICE)
+    await log_in(dashboard, *OFFICE)
     await expect(dashboard.get_by_test_id("live-status")).to_have_attribute("data-state", "connected", timeout=15_000)
     await expect(dashboard.locator(PERIMETER).first).to_be_attached(timeout=15_000)
     assert await dashboard.locator(PERIMETER).count() >= 1
@@ -91,9 +47,9 @@ async def test_office_sees_a_stall_change_from_the_operator_page_without_reloadi
 
     phone = await browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     operator = await phone.new_page()
-    _watch_console(operator, problems)
+    watch_console(operator, problems)
     await operator.goto(seeded.gateway + "/operator")
-    await _log_in(operator, f"operator-{MARKET}", "operator-demo")
+    await log_in(operator, f"operator-{MARKET}", "operator-demo")
     closed_stall = operator.locator('[data-testid^="stall-"][data-status="closed"]').first
     open_stall = operator.locator('[data-testid^="stall-"][data-status="open"]').first
     await expect(closed_stall.or_(open_stall).first).to_be_visible(timeout=15_000)
@@ -112,9 +68,9 @@ async def test_office_sees_a_stall_change_from_the_operator_page_without_reloadi
     assert elapsed <= UPDATE_WITHIN_S + 1.0
     await expect(dashboard.get_by_test_id("event-feed")).to_contain_text("Wagner")
 
-    _keep_screenshot(await dashboard.screenshot(full_page=True), "dashboard.png", tmp_path)
+    keep_screenshot(await dashboard.screenshot(full_page=True), "dashboard.png", tmp_path)
     await operator.evaluate("window.scrollTo(0, 0)")
-    _keep_screenshot(await operator.screenshot(), "operator.png", tmp_path)
+    keep_screenshot(await operator.screenshot(), "operator.png", tmp_path)
     await office_view.close()
     await phone.close()
     csp = [p for p in problems if "Content Security Policy" in p or "Refused to" in p]
@@ -128,7 +84,7 @@ async def test_api_documentation_renders_the_whole_public_api(seeded: Platform, 
     problems: list[str] = []
     context = await browser.new_context()
     page = await context.new_page()
-    _watch_console(page, problems)
+    watch_console(page, problems)
     await page.goto(seeded.gateway + "/docs")
     for path in (
         "/api/v1/auth/token",
@@ -197,7 +153,7 @@ async def test_an_alert_reads_in_the_pages_language(seeded: Platform, browser: A
     page = await context.new_page()
     await page.route("**/api/v1/overview", with_alerts)
     await page.goto(seeded.gateway + "/")
-    await _log_in(page, *OFFICE)
+    await log_in(page, *OFFICE)
     for language in ("it", "en"):
         if language == "en":
             await page.get_by_test_id("lang-en").click()

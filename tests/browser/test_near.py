@@ -22,8 +22,7 @@ import pytest
 
 from devkit.testing import Platform
 
-from .conftest import assert_accessible
-from .test_dashboard import _keep_screenshot, _watch_console
+from .conftest import assert_accessible, keep_screenshot, watch_console
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -58,13 +57,15 @@ async def _phone_page(browser: Any, requests: list[str], problems: list[str], **
     context = await browser.new_context(**PHONE, locale="it-IT", **options)
     context.on("request", lambda r: requests.append(r.url))
     page = await context.new_page()
-    _watch_console(page, problems)
+    watch_console(page, problems)
     return context, page
 
 
 def _assert_stayed_local(requests: list[str]) -> None:
     assert requests, "no request was recorded"
-    away = [u for u in requests if urlsplit(u).scheme not in ("data", "blob") and urlsplit(u).hostname not in LOCAL_HOSTS]
+    away = [
+        u for u in requests if urlsplit(u).scheme not in ("data", "blob") and urlsplit(u).hostname not in LOCAL_HOSTS
+    ]
     assert not away, f"the page sent requests off the machine: {away}"
 
 
@@ -113,9 +114,9 @@ async def test_a_linked_search_shows_the_nearest_open_points_on_the_map_and_in_t
     assert await page.locator("#near-map path.near-you").count() == 1
     # what a phone shows first (the form, the answer starting below it), then the answer itself
     await page.evaluate("window.scrollTo(0, 0)")
-    _keep_screenshot(await page.screenshot(), "near.png", tmp_path)
+    keep_screenshot(await page.screenshot(), "near.png", tmp_path)
     await page.get_by_test_id("near-status").evaluate("(el) => el.closest('section').scrollIntoView()")
-    _keep_screenshot(await page.screenshot(), "near-results.png", tmp_path)
+    keep_screenshot(await page.screenshot(), "near-results.png", tmp_path)
 
     # (the two nearest overlap at this zoom: the pointer event goes to the first marker itself)
     await markers.first.dispatch_event("mouseover")

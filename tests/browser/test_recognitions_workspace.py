@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -23,9 +22,7 @@ import pytest
 
 from devkit.testing import Platform, unique
 
-from .conftest import OFFICE, assert_accessible
-from .test_calls_workspace import _office
-from .test_dashboard import _keep_screenshot, _log_in, _watch_console
+from .conftest import OpenPage, assert_accessible, keep_screenshot, office_headers
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(900)]
 
@@ -70,12 +67,12 @@ async def _shop_with_keeper(
 
 
 async def test_office_decides_historic_recognitions_with_their_documents(
-    seeded: Platform, browser: Any, tmp_path: Path
+    seeded: Platform, office_page: OpenPage, tmp_path: Path
 ) -> None:
     from playwright.async_api import expect
 
     async with httpx.AsyncClient(base_url=seeded.gateway + "/api/v1", timeout=30) as api:
-        office = await _office(api)
+        office = await office_headers(api)
         grocer, grocer_keeper = await _shop_with_keeper(
             api, office, "Antica Drogheria Sarpi", "Drogheria", "Via Paolo Sarpi 12"
         )
@@ -103,14 +100,8 @@ async def test_office_decides_historic_recognitions_with_their_documents(
                      "documents": [{"title": "Atto di apertura", "kind": "atto", "reference": "Archivio del Municipio 9"}]}  # fmt: skip
         assert (await api.post(f"/shops/{young}/recognition", json=too_young, headers=young_keeper)).status_code == 201
 
-        problems: list[str] = []
-        desktop = await browser.new_context(
-            viewport={"width": 1440, "height": 1000}, locale="it-IT", accept_downloads=True
-        )
-        page = await desktop.new_page()
-        _watch_console(page, problems)
-        await page.goto(seeded.gateway + "/")
-        await _log_in(page, *OFFICE)
+        desktop = await office_page(accept_downloads=True)
+        page = desktop.page
 
         nav = page.get_by_role("navigation", name="Sezioni dell'area di lavoro")
         await nav.get_by_role("link", name="Riconoscimenti").click()
@@ -145,7 +136,7 @@ async def test_office_decides_historic_recognitions_with_their_documents(
         download = await saving.value
         assert download.suggested_filename == "licenza-1958.pdf"
         assert Path(await download.path()).read_bytes() == pdf
-        async with desktop.expect_page() as opening:
+        async with desktop.context.expect_page() as opening:
             await first.get_by_role(
                 "button", name="Apri il documento «Licenza di commercio» in una nuova scheda"
             ).click()
@@ -160,7 +151,7 @@ async def test_office_decides_historic_recognitions_with_their_documents(
         await assert_accessible(page, "/#riconoscimenti (it, an application with its documents)")
         height = await page.evaluate("() => document.documentElement.scrollHeight")
         await page.set_viewport_size({"width": 1440, "height": min(height, 2400)})
-        _keep_screenshot(await page.screenshot(), "recognitions.png", tmp_path)
+        keep_screenshot(await page.screenshot(), "recognitions.png", tmp_path)
         await page.set_viewport_size({"width": 1440, "height": 1000})
 
         # Nothing chosen: the form says so; then a rejection without a reason is refused on the page.
@@ -227,5 +218,4 @@ async def test_office_decides_historic_recognitions_with_their_documents(
         await expect(detail.get_by_test_id("shop-kind")).to_have_text("Historic shop")
         await assert_accessible(page, "/#riconoscimenti (en, an approved application)")
         await page.get_by_test_id("lang-it").click()
-        await desktop.close()
-        assert not [p for p in problems if "Uncaught" in p or "TypeError" in p], problems
+        assert not desktop.uncaught("TypeError"), desktop.problems

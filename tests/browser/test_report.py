@@ -16,8 +16,7 @@ from pypdf import PdfReader
 
 from devkit.testing import Platform
 
-from .conftest import assert_accessible
-from .test_dashboard import _watch_console
+from .conftest import assert_accessible, watch_console
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(900)]
 
@@ -33,7 +32,7 @@ async def test_the_duc_report_is_accessible_and_self_contained(
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
     page = await context.new_page()
     problems: list[str] = []
-    _watch_console(page, problems)
+    watch_console(page, problems)
     fetched: list[str] = []
     page.on("request", lambda r: fetched.append(r.url))
     answer = await page.goto(f"{seeded.gateway}{REPORT}?lang={lang}")

@@ -25,8 +25,7 @@ import pytest
 
 from devkit.testing import Platform, unique
 
-from .conftest import OFFICE, assert_accessible
-from .test_dashboard import _keep_screenshot, _log_in, _watch_console
+from .conftest import OFFICE, assert_accessible, keep_screenshot, log_in, watch_console
 from .test_near import _items
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(900)]
@@ -98,7 +97,7 @@ async def test_a_shopkeeper_keeps_services_closures_and_documents_from_a_phone(
     problems: list[str] = []
     context = await browser.new_context(**PHONE, locale="it-IT")
     page = await context.new_page()
-    _watch_console(page, problems)
+    watch_console(page, problems)
 
     # the activation link: choose the password, then on to the shop portal
     await page.goto(link)
@@ -142,7 +141,7 @@ async def test_a_shopkeeper_keeps_services_closures_and_documents_from_a_phone(
         await page.get_by_test_id(f"hours-{day}-copy").click()
     await page.get_by_role("button", name="Aggiungi una fascia (Sabato)").click()
     await _range(page, 5, 2, "22:00", "02:00")  # Saturday night, past midnight
-    _keep_screenshot(await page.screenshot(), "shop-hours.png", tmp_path)
+    keep_screenshot(await page.screenshot(), "shop-hours.png", tmp_path)
     await form.get_by_role("button", name="Salva").click()
     await expect(page.get_by_test_id("services-message")).to_have_text(
         "Servizio aggiunto: Ritiro pacchi.", timeout=10_000
@@ -284,10 +283,10 @@ async def test_a_shopkeeper_keeps_services_closures_and_documents_from_a_phone(
     await assert_accessible(page, "/shop (it, signed in)")
 
     await page.evaluate("window.scrollTo(0, 0)")
-    _keep_screenshot(await page.screenshot(), "shop.png", tmp_path)
+    keep_screenshot(await page.screenshot(), "shop.png", tmp_path)
     await page.get_by_test_id("closures").scroll_into_view_if_needed()
     await page.get_by_test_id("closures").evaluate("(el) => el.scrollIntoView()")
-    _keep_screenshot(await page.screenshot(), "shop-closures.png", tmp_path)
+    keep_screenshot(await page.screenshot(), "shop-closures.png", tmp_path)
 
     # another service, added and removed again
     await page.get_by_role("button", name="Aggiungi un servizio").click()
@@ -317,7 +316,7 @@ async def test_a_shopkeeper_keeps_services_closures_and_documents_from_a_phone(
     # the citizens' page: the shop is the nearest open point today at noon, and absent tomorrow
     lat, lon = PLACE
     near = await context.new_page()
-    _watch_console(near, problems)
+    watch_console(near, problems)
     search = f"{seeded.gateway}/near?service=ritiro_pacchi&lat={lat}&lon={lon}"
     await near.goto(f"{search}&open_at={today}T12:00")
     await expect(near.get_by_test_id("near-item").first).to_be_visible(timeout=15_000)
@@ -360,14 +359,14 @@ async def test_the_shop_portal_has_no_serious_accessibility_violations(
     problems: list[str] = []
     context = await browser.new_context(**PHONE)
     page = await context.new_page()
-    _watch_console(page, problems)
+    watch_console(page, problems)
     await page.goto(seeded.gateway + "/shop")
     await expect(page.get_by_test_id("login-form")).to_be_visible(timeout=15_000)
     if lang == "en":
         await page.get_by_test_id("lang-en").click()
     await expect(page.locator("html")).to_have_attribute("lang", lang)
     await assert_accessible(page, f"/shop ({lang}, signed out)")
-    await _log_in(page, "shop-ed-demo-isola", "shopkeeper-demo")
+    await log_in(page, "shop-ed-demo-isola", "shopkeeper-demo")
     await expect(page.get_by_test_id("shop-name")).not_to_be_empty(timeout=15_000)
     await expect(page.get_by_test_id("service-list").get_by_role("listitem").first).to_be_visible(timeout=15_000)
     await expect(page.get_by_test_id("recognition-status")).to_be_visible(timeout=15_000)
@@ -376,7 +375,7 @@ async def test_the_shop_portal_has_no_serious_accessibility_violations(
     await assert_accessible(page, f"/shop ({lang}, signed in, editing)")
     # an account of another kind is told where its page is
     await page.get_by_test_id("logout").click()
-    await _log_in(page, *OFFICE)
+    await log_in(page, *OFFICE)
     await expect(page.get_by_test_id("role-notice")).to_be_visible(timeout=15_000)
     await assert_accessible(page, f"/shop ({lang}, not a shopkeeper)")
     await context.close()

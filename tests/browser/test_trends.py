@@ -16,8 +16,7 @@ import pytest
 
 from devkit.testing import Platform
 
-from .conftest import OFFICE, assert_accessible
-from .test_dashboard import _ensure_a_district, _log_in, _watch_console
+from .conftest import OFFICE, assert_accessible, ensure_a_district, log_in, watch_console
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -46,15 +45,15 @@ async def _series(platform: Platform, code: str, metric: str, days: int) -> list
 async def test_the_office_reads_a_districts_trends_in_charts_and_tables(seeded: Platform, browser: Any) -> None:
     from playwright.async_api import expect
 
-    await _ensure_a_district(seeded)
+    await ensure_a_district(seeded)
     district = await _busiest_district(seeded)
     code = district["code"]
     problems: list[str] = []
     context = await browser.new_context(viewport={"width": 1280, "height": 1000}, locale="it-IT")
     page = await context.new_page()
-    _watch_console(page, problems)
+    watch_console(page, problems)
     await page.goto(seeded.gateway + "/")
-    await _log_in(page, *OFFICE)
+    await log_in(page, *OFFICE)
 
     chooser = page.get_by_test_id("trends-district")
     await expect(chooser.locator(f'option[value="{code}"]')).to_be_attached(timeout=15_000)
@@ -106,7 +105,7 @@ async def test_the_map_draws_the_neighbourhoods_and_asks_nothing_of_other_hosts(
     page = await context.new_page()
     page.on("request", lambda r: None if r.url.startswith(seeded.gateway) else elsewhere.append(r.url))
     await page.goto(seeded.gateway + "/")
-    await _log_in(page, *OFFICE)
+    await log_in(page, *OFFICE)
     outlines = page.locator("#map path.nil-shape")
     await expect(outlines).to_have_count(nils["total"], timeout=15_000)
     await expect(page.get_by_test_id("map")).to_have_attribute("data-nils", str(nils["total"]))

@@ -1,5 +1,7 @@
 // District trends: one chart per KPI over a chosen period (uPlot, vendored), each with a sentence
 // and a data table, so the figures can be read without seeing the chart or telling colours apart.
+// The same charts serve the overview's trends card (which has its own district chooser) and the
+// Distretti section (whose district is chosen for the whole section and handed over with show()).
 
 import { api, errorMessage } from './api.js';
 import { $, clear, h } from './dom.js';
@@ -14,30 +16,46 @@ const METRICS = [
   ['shops_active', (v) => num(v)],
   ['services_total', (v) => num(v)],
 ];
+const RANGES = [1, 7, 30, 92]; // days back from now, each named by trends.range.<days>
+const DEFAULT_RANGE = 7;
 const DAY_MS = 24 * 60 * 60 * 1000;
 const HEIGHT = 170;
 const REFRESH_AFTER_KPIS_MS = 5000;
 
 export class DistrictTrends {
-  constructor(root) {
+  // `root` holds its parts by data-trends: `range` (a select of days), `charts`, `error`, `status`
+  // and, optionally, `district` (a select); each figure's data-testid is `<testid>-<metric>`.
+  constructor(root, { testid = 'trend' } = {}) {
+    const part = (name) => $(`[data-trends="${name}"]`, root);
     this.root = root;
-    this.districtSelect = $('#trends-district', root);
-    this.rangeSelect = $('#trends-range', root);
-    this.grid = $('#trends-charts', root);
-    this.error = $('#trends-error', root);
-    this.status = $('#trends-status', root);
+    this.testid = testid;
+    this.districtSelect = part('district');
+    this.rangeSelect = part('range');
+    this.grid = part('charts');
+    this.error = part('error');
+    this.status = part('status');
+    this.chosen = '';
     this.plots = [];
     this.districts = [];
     this.request = 0;
     this.pending = null;
-    this.districtSelect.addEventListener('change', () => this.refresh());
+    clear(this.rangeSelect, RANGES.map((days) => h('option', {
+      value: String(days), selected: days === DEFAULT_RANGE, 'data-i18n': `trends.range.${days}`, text: t(`trends.range.${days}`),
+    })));
+    if (this.districtSelect) this.districtSelect.addEventListener('change', () => this.refresh());
     this.rangeSelect.addEventListener('change', () => this.refresh());
     this.resize = new ResizeObserver(() => this.fit());
     this.resize.observe(this.grid);
   }
 
   get code() {
-    return this.districtSelect.value;
+    return this.districtSelect ? this.districtSelect.value : this.chosen;
+  }
+
+  // Without a chooser of its own: the district to chart ('' for none).
+  show(code) {
+    this.chosen = code || '';
+    this.refresh();
   }
 
   // The districts to choose from (name and code); keeps the current choice when it still exists.
@@ -45,7 +63,7 @@ export class DistrictTrends {
     const sorted = [...districts].sort((a, b) => (a.name || a.code).localeCompare(b.name || b.code, 'it'));
     const same = sorted.length === this.districts.length && sorted.every((d, i) => d.code === this.districts[i].code);
     this.districts = sorted;
-    if (same) return;
+    if (same || !this.districtSelect) return;
     const chosen = this.code;
     clear(this.districtSelect, sorted.map((d) => h('option', { value: d.code, text: d.name || d.code })));
     if (sorted.some((d) => d.code === chosen)) this.districtSelect.value = chosen;
@@ -118,10 +136,10 @@ export class DistrictTrends {
     );
     const figure = h(
       'figure',
-      { class: 'chart', 'data-testid': `trend-${metric}`, 'data-points': String(points.length) },
+      { class: 'chart', 'data-testid': `${this.testid}-${metric}`, 'data-points': String(points.length) },
       h('figcaption', { class: 'chart-title', text: label }),
       plotBox,
-      h('p', { class: 'chart-summary small', 'data-testid': `trend-summary-${metric}`, text: summary(points, format) }),
+      h('p', { class: 'chart-summary small', 'data-testid': `${this.testid}-summary-${metric}`, text: summary(points, format) }),
       points.length
         ? h('details', { class: 'chart-data' }, h('summary', { text: t('trends.data') }), table)
         : null,

@@ -4,6 +4,7 @@ import { retranslateAccounts, setupAccounts, showAccounts, stopAccounts } from '
 import { api, apiList, errorMessage, freshToken } from './api.js';
 import { callEvent, retranslateCalls, setupCalls, showCalls, stopCalls } from './calls.js';
 import { DistrictTrends } from './charts.js';
+import { districtEvent, districtsSectionOf, retranslateDistricts, setupDistricts, showDistricts, stopDistricts } from './districts.js';
 import { $, clear, h, keepFocus } from './dom.js';
 import { DASH, ago, dateTime, isNum, isoOrEmpty, num, pct, time } from './format.js';
 import { initI18n, onLangChange, t, tOr } from './i18n.js';
@@ -11,6 +12,7 @@ import { CityMap, scaleClass } from './map.js';
 import { recognitionEvent, retranslateRecognitions, setupRecognitions, showRecognitions, stopRecognitions } from './recognitions.js';
 import { setupSession } from './session.js';
 import { LiveStream } from './stream.js';
+import { componentsTable } from './vitality.js';
 import { setupWorkspace } from './workspace.js';
 
 const REFETCH_DEBOUNCE_MS = 300;
@@ -267,58 +269,6 @@ const DISTRICT_SORT = {
 function swatch(fraction) {
   const cls = scaleClass(fraction);
   return h('span', { class: `swatch swatch-${cls === null ? 'none' : cls}`, 'aria-hidden': 'true' });
-}
-
-// Component values come in the unit of each measure; the explanation spells it out.
-const COMPONENT_VALUE = {
-  net_openings: (v) => `${v > 0 ? '+' : ''}${num(v, 1)} %`,
-  stall_occupancy: (v) => pct(v),
-  historic_survival: (v) => pct(v),
-  extended_hours: (v) => pct(v),
-  service_coverage: (v) => t('components.per_1000', { value: num(v, 2) }),
-};
-
-function componentValue(component) {
-  const value = component?.value;
-  if (!isNum(value)) return DASH;
-  const format = COMPONENT_VALUE[component.name];
-  return format ? format(value) : num(value, 2);
-}
-
-function componentsTable(district) {
-  const components = Array.isArray(district?.vitality?.components) ? district.vitality.components : [];
-  if (!components.length) return h('p', { class: 'muted', text: t('districts.no_components') });
-  return h(
-    'table',
-    { class: 'components' },
-    h('caption', { text: t('districts.components_caption', { name: district.name || district.code }) }),
-    h(
-      'thead',
-      {},
-      h(
-        'tr',
-        {},
-        ['components.name', 'components.value', 'components.score', 'components.weight', 'components.explanation'].map(
-          (key) => h('th', { scope: 'col', text: t(key) }),
-        ),
-      ),
-    ),
-    h(
-      'tbody',
-      {},
-      components.map((c) =>
-        h(
-          'tr',
-          {},
-          h('th', { scope: 'row', text: tOr('component', c?.name) || DASH }),
-          h('td', { class: 'num', text: componentValue(c) }),
-          h('td', { class: 'num', text: num(c?.score, 1) }),
-          h('td', { class: 'num', text: pct(c?.weight) }),
-          h('td', { class: 'explanation', text: c?.explanation || DASH }),
-        ),
-      ),
-    ),
-  );
 }
 
 function servicesList(district) {
@@ -899,6 +849,7 @@ function handleMessage(message) {
     if (type.startsWith('districts.alert.')) applyAlertEvent(type, data);
     else if (type.startsWith('districts.kpis.') && !applyKpis(data)) parts.push('geojson');
     schedule(parts);
+    districtEvent(type, data);
   } else if (type.startsWith('shops.')) {
     const changesMap = type.startsWith('shops.shop.') || type.startsWith('shops.historic.');
     schedule(['districts', 'overview', ...(changesMap ? ['shops'] : [])]);
@@ -964,6 +915,7 @@ function stopDashboard() {
   stopCalls();
   stopRecognitions();
   stopAccounts();
+  stopDistricts();
   if (stream) stream.stop();
   stream = null;
   clearInterval(safetyTimer);
@@ -990,10 +942,12 @@ const workspace = setupWorkspace({
   bandi: showCalls,
   riconoscimenti: showRecognitions,
   account: showAccounts,
-});
+  distretti: showDistricts,
+}, { sectionOf: districtsSectionOf });
 setupCalls();
 setupRecognitions();
 setupAccounts();
+setupDistricts();
 
 onLangChange(() => {
   session.retranslate();
@@ -1012,6 +966,7 @@ onLangChange(() => {
   retranslateCalls();
   retranslateRecognitions();
   retranslateAccounts();
+  retranslateDistricts();
 });
 
 await initI18n();

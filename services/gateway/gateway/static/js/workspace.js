@@ -2,18 +2,20 @@
 // #<section>; the element whose data-workspace-section names the hash is shown and the others are
 // hidden, so the browser's back button, bookmarks and a reload all land on the same section.
 // Following a link moves focus to the section's heading; an unknown hash (the skip link's #main)
-// leaves the sections as they are.
+// leaves the sections as they are. A section may also own deeper links (`sectionOf(hash)` names the
+// section of a hash such as #district-<code>, or returns null).
 
 import { $ } from './dom.js';
 
-export function setupWorkspace(onShow = {}) {
+export function setupWorkspace(onShow = {}, { sectionOf = () => null } = {}) {
   const nav = $('#workspace-nav');
   const sections = [...document.querySelectorAll('[data-workspace-section]')];
   const names = sections.map((section) => section.dataset.workspaceSection);
   let active = false;
 
   const named = () => location.hash.slice(1);
-  const current = () => (names.includes(named()) ? named() : names[0]);
+  const sectionFor = (hash) => (names.includes(hash) ? hash : sectionOf(hash));
+  const current = () => sectionFor(named()) || names[0];
 
   function show(name, { focus }) {
     for (const section of sections) section.hidden = section.dataset.workspaceSection !== name;
@@ -31,7 +33,8 @@ export function setupWorkspace(onShow = {}) {
   }
 
   window.addEventListener('hashchange', () => {
-    if (active && names.includes(named())) show(named(), { focus: true });
+    const name = sectionFor(named());
+    if (active && name) show(name, { focus: true });
   });
 
   return {
