@@ -15,6 +15,7 @@ from districts.geography.domain import RESERVED_CODES, District, GeometryError, 
 from districts.geography.store import GeographyStore
 from shared.errors import Conflict, InvalidInput
 from shared.events import utcnow
+from shared.i18n import Said
 from shared.mongo import Mongo
 from shared.versions import Precondition
 
@@ -59,7 +60,7 @@ class GeographyService:
 
         async def work(session: AsyncClientSession) -> District:
             current = await self.store.require_district(code, session)
-            expected.check(current.version, f"district {code!r}")
+            expected.check(current.version, Said(f"il distretto {code!r}", f"district {code!r}"))
             changed = District(code, name, current.version + 1, utcnow(), perimeter)
             await self.store.save_district(changed, expected_version=current.version, session=session)
             if perimeter != current.perimeter:
