@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
-from markets.concessions.domain import Concession, concession_end
+from markets.concessions.domain import Concession, ConcessionRecord, ConcessionState, concession_end
 from markets.stalls.domain import (
     Market,
     Occupancy,
@@ -169,3 +169,13 @@ def test_a_market_changes_only_what_differs() -> None:
     assert moved.created_at == AT
     with pytest.raises(ValueError, match="version"):
         wagner.changed({"version": 9}, later)
+
+
+def test_a_concession_expires_only_past_its_end_and_says_so_in_both_languages() -> None:
+    terms = Concession("Macelleria Rossi", date(2026, 1, 1), date(2026, 12, 31), None, "c-7")
+    record = ConcessionRecord.granted("wagner", "7", terms, AT)
+    with pytest.raises(Conflict) as refused:
+        record.expire(date(2026, 12, 31), AT)
+    assert refused.value.detail_in("it") == "la concessione c-7 non scade il 2026-12-31"
+    assert refused.value.detail_in("en") == "concession c-7 is not due to expire on 2026-12-31"
+    assert record.expire(date(2027, 1, 1), AT).state is ConcessionState.EXPIRED
