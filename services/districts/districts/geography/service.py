@@ -42,12 +42,17 @@ class GeographyService:
 
     async def create_district(self, code: str, name: str, perimeter: Perimeter) -> District:
         if code in RESERVED_CODES:
-            raise InvalidInput("body.code", f"{code!r} is reserved")
+            raise InvalidInput("body.code", Said(f"{code!r} è un codice riservato", f"{code!r} is reserved"))
         district = District(code, name, 1, utcnow(), checked(perimeter))
 
         async def work(session: AsyncClientSession) -> None:
             if await self.store.district(code, session) is not None:
-                raise Conflict(f"district {code!r} exists; change it with PUT /districts/{code}")
+                raise Conflict(
+                    Said(
+                        f"il distretto {code!r} esiste già; modificalo con PUT /districts/{code}",
+                        f"district {code!r} exists; change it with PUT /districts/{code}",
+                    )
+                )
             await self.store.save_district(district, expected_version=None, session=session)
             await self.store.record_change(f"district:{code}", session)
 
