@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Literal
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+from uuid import UUID
 
 import httpx
 import pytest
 from fastapi import Body, FastAPI, Response
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AnyUrl, BaseModel, ConfigDict, Field, Json, TypeAdapter, ValidationError, field_validator
 
 from shared.errors import Conflict, InvalidInput, PreconditionFailed
 from shared.i18n import Said
@@ -18,6 +20,7 @@ from shared.web.etag import IfMatch, parse_if_match, set_etag
 from shared.web.pagination import Limit, Offset, Page
 from shared.web.params import MOMENT_PATTERN, Day, Moment, Slug
 from shared.web.problems import PROBLEM_JSON, install_error_handlers
+from shared.web.shapes import shape_message
 
 
 @pytest.mark.parametrize(
@@ -185,6 +188,12 @@ async def test_retries_until_done_and_at_most_the_budget() -> None:
     assert calls == 1
 
 
+class StallStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+    VACANT = "vacant"
+
+
 class _Booking(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -271,3 +280,38 @@ async def test_the_frameworks_own_refusals_are_worded_in_the_callers_language() 
         italian.json()["type"],
     )
     assert (method.status_code, method.json()["title"]) == (405, "Metodo non consentito")
+
+
+@pytest.mark.parametrize(
+    ("shape", "value", "italian"),
+    [
+        (Annotated[float, Field(gt=0.5)], 0.25, "deve essere maggiore di 0,5"),
+        (Annotated[int, Field(ge=1)], 0, "deve essere maggiore o uguale a 1"),
+        (Annotated[int, Field(lt=10)], 10, "deve essere minore di 10"),
+        (Annotated[str, Field(min_length=3)], "ab", "deve avere almeno 3 caratteri"),
+        (Annotated[str, Field(min_length=1)], "", "deve avere almeno 1 carattere"),
+        (Annotated[list[int], Field(min_length=1)], [], "deve avere almeno 1 elemento"),
+        (
+            Annotated[str, Field(pattern=r"^[a-z]+$")],
+            "A",
+            "non ha la forma richiesta (deve corrispondere a '^[a-z]+$')",
+        ),
+        (bool, "forse", "deve essere vero o falso (true o false)"),
+        (float, "tre", "deve essere un numero"),
+        (datetime, "ieri", "deve essere una data e ora ISO 8601 valida, per esempio 2026-12-05T10:00:00+01:00"),
+        (UUID, "x", "deve essere un UUID valido"),
+        (AnyUrl, "not a url", "deve essere un indirizzo web (URL) valido"),
+        (_Booking, [], "deve essere un oggetto JSON (tra graffe)"),
+        (dict[str, int], 3, "deve essere un oggetto JSON (tra graffe)"),
+        (list[int], "1,2", "deve essere un elenco (tra parentesi quadre)"),
+        (StallStatus, "chiuso", "deve essere uno di questi valori: 'open', 'closed' o 'vacant'"),
+        (Json[int], "{", "non è un JSON valido"),
+        (Annotated[bytes, Field(max_length=1)], b"ab", "Data should have at most 1 byte"),
+    ],
+)
+def test_each_common_shape_error_has_an_italian_sentence(shape: Any, value: Any, italian: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        TypeAdapter(shape).validate_python(value)
+    error = caught.value.errors()[0]
+    assert shape_message(error, "it") == italian
+    assert shape_message(error, "en") == error["msg"], "English keeps pydantic's own sentence"

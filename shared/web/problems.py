@@ -47,6 +47,7 @@ TITLES = {
 ERROR = Said("Errore", "Error")
 INVALID_INPUT = Said("dati non validi", "invalid input")
 DATABASE_DOWN = Said("il database non è raggiungibile; riprova tra poco", "the database is unavailable, retry shortly")
+PHRASES = {status.value: status.phrase for status in HTTPStatus}  # what a bare HTTPException says
 UNEXPECTED = Said("errore imprevisto; è stato registrato", "unexpected error; it has been logged")
 
 
@@ -121,7 +122,7 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = dict(exc.headers) if exc.headers else None
         lang = language_of(request.scope)
         # the framework's own refusals (an unknown route, a method it lacks) say only the status's name
-        plain = str(exc.detail) in (HTTPStatus(exc.status_code).phrase, "")
+        plain = str(exc.detail) in (PHRASES.get(exc.status_code), "")
         detail = TITLES.get(exc.status_code, ERROR).in_(lang) if plain else str(exc.detail)
         return problem(exc.status_code, detail, instance_of(request.scope), headers=headers, lang=lang)
 

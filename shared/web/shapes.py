@@ -57,7 +57,7 @@ ITALIAN: dict[str, Callable[[Ctx], str]] = {
     "string_type": lambda c: "deve essere un testo",
     "string_too_short": lambda c: f"deve avere almeno {_count(c['min_length'], 'carattere', 'caratteri')}",
     "string_too_long": lambda c: f"può avere al massimo {_count(c['max_length'], 'carattere', 'caratteri')}",
-    "string_pattern_mismatch": lambda c: f"non ha la forma richiesta (l'espressione {c['pattern']!r})",
+    "string_pattern_mismatch": lambda c: f"non ha la forma richiesta (deve corrispondere a {c['pattern']!r})",
     "too_short": lambda c: f"deve avere almeno {_count(c['min_length'], 'elemento', 'elementi')}",
     "too_long": lambda c: f"può avere al massimo {_count(c['max_length'], 'elemento', 'elementi')}",
     "greater_than": lambda c: f"deve essere maggiore di {_value(c['gt'])}",
@@ -132,7 +132,7 @@ def shape_message(error: Mapping[str, Any], language: str) -> str:
         custom = ctx["error"]
         said = custom.args[0] if isinstance(custom, Exception) and custom.args else None
         if isinstance(said, Said):
-            return said.in_(language) if language != "en" else CUSTOM[kind] + said.en
+            return CUSTOM[kind] + said.en if language == "en" else said.it
         return english if language == "en" else str(custom)
     if language == "en" or kind not in ITALIAN:
         return english
