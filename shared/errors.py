@@ -22,6 +22,7 @@ class AppError(Exception):
         self.detail = str(detail)
         self.said = detail if isinstance(detail, Said) else None  # answered in the caller's language
         self.extra = extra
+        self.headers: dict[str, str] = {}  # HTTP headers the answer carries (``Retry-After``)
 
     def detail_in(self, language: str) -> str:
         return self.said.in_(language) if self.said else self.detail
@@ -61,6 +62,16 @@ class UnsupportedMediaType(AppError):
     """415: content of a type the route does not accept (judged by the content, not by its name)."""
 
     status, kind = 415, "unsupported-media-type"
+
+
+class TooManyRequests(AppError):
+    """429: the caller is over a rate limit; ``Retry-After`` says in how many seconds to try again."""
+
+    status, kind = 429, "too-many-requests"
+
+    def __init__(self, detail: str | Said, retry_after_s: int, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.headers["Retry-After"] = str(max(1, retry_after_s))
 
 
 class InvalidInput(AppError):

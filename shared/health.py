@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from shared.web.problems import problem
+from shared.web.problems import language_of, problem
 
 Check = Callable[[], Awaitable[None]]
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ def health_router() -> APIRouter:
         failing = {n: s for n, s in status.items() if s != "ok"}
         if failing:
             detail = "; ".join(f"{n} unavailable ({s})" for n, s in failing.items())
-            return problem(503, detail, "/readyz", "not-ready", checks=status)
+            return problem(503, detail, "/readyz", "not-ready", lang=language_of(request.scope), checks=status)
         return JSONResponse({"status": "ready", "checks": status})
 
     @router.get("/metrics", summary="Prometheus metrics", include_in_schema=True)

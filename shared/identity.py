@@ -15,10 +15,26 @@ from pydantic import BaseModel
 
 from shared.app import provide
 from shared.errors import Forbidden, Unauthorized
+from shared.i18n import Said
 from shared.roles import Role
-from shared.tokens import TokenClaims, TokenVerifier
+from shared.tokens import INVALID_TOKEN, TokenClaims, TokenVerifier
 
-__all__ = ["Principal", "Role", "bearer_token", "current_principal", "optional_principal", "principal_of"]
+__all__ = [
+    "LOG_IN_FIRST",
+    "OFFICE_ONLY",
+    "Principal",
+    "Role",
+    "bearer_token",
+    "current_principal",
+    "optional_principal",
+    "principal_of",
+]
+
+LOG_IN_FIRST = Said(
+    "occorre accedere: questa operazione richiede un token di accesso (bearer)",
+    "log in first: this needs a bearer token",
+)
+OFFICE_ONLY = Said("solo l'ufficio commercio può farlo", "only the commerce office may do this")
 
 
 class Principal(BaseModel):
@@ -32,21 +48,26 @@ class Principal(BaseModel):
 
     def require_office(self) -> None:
         if not self.is_office:
-            raise Forbidden("only the commerce office may do this")
+            raise Forbidden(OFFICE_ONLY)
 
     def require_scope(self, role: Role, resource_id: str) -> None:
         """The office may act on anything; others only on the one resource of their scope."""
         if self.is_office:
             return
         if self.role is not role or self.scope != resource_id:
-            raise Forbidden(f"your account is not allowed to change {resource_id!r}")
+            raise Forbidden(
+                Said(
+                    f"il tuo account non può modificare {resource_id!r}",
+                    f"your account is not allowed to change {resource_id!r}",
+                )
+            )
 
 
 def principal_of(claims: TokenClaims) -> Principal:
     try:
         return Principal(username=claims.subject, role=Role(claims.role), scope=claims.scope)
     except ValueError as exc:
-        raise Unauthorized("the token is not valid") from exc
+        raise Unauthorized(INVALID_TOKEN) from exc
 
 
 def bearer_token(request: Request) -> str | None:
@@ -63,7 +84,7 @@ Verifier = Annotated[TokenVerifier, Depends(provide(TokenVerifier))]
 async def current_principal(request: Request, verifier: Verifier) -> Principal:
     token = bearer_token(request)
     if token is None:
-        raise Unauthorized("log in first: this needs a bearer token")
+        raise Unauthorized(LOG_IN_FIRST)
     return principal_of(await verifier.verify(token))
 
 

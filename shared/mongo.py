@@ -17,6 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import OperationFailure
 
 from shared.errors import Unavailable
+from shared.i18n import Said
 from shared.retry import at_most
 from shared.settings import ServiceSettings
 
@@ -218,7 +219,12 @@ class Mongo:
                         return await work(session)
         except OperationFailure as exc:
             if _write_conflict(exc):
-                raise Unavailable("the record is being changed by many writers at once; retry in a moment") from exc
+                raise Unavailable(
+                    Said(
+                        "troppe modifiche contemporanee allo stesso dato; riprova tra un momento",
+                        "the record is being changed by many writers at once; retry in a moment",
+                    )
+                ) from exc
             raise
         raise AssertionError("unreachable: the last attempt returns or raises")
 

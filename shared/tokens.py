@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from shared.errors import Unauthorized, Unavailable
+from shared.i18n import Said
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +104,17 @@ def load_public_keys(value: str) -> list[Ed25519PublicKey]:
     return keys
 
 
+INVALID_TOKEN = Said("il token di accesso non è valido", "the token is not valid")
+EXPIRED_TOKEN = Said("il token di accesso è scaduto; accedi di nuovo", "the token has expired; log in again")
+REVOKED_TOKEN = Said(
+    "il token di accesso è stato revocato; accedi di nuovo", "the token has been revoked; log in again"
+)
+KEYS_NOT_LOADED = Said(
+    "le chiavi dei token non sono ancora caricate; riprova tra poco",
+    "the token keys are not loaded yet; try again shortly",
+)
+
+
 @dataclass(frozen=True)
 class TokenClaims:
     """What a verified access token says."""
@@ -119,7 +131,7 @@ class _UnknownKey(Unauthorized):
     """A well-formed token signed with a key id this process does not know (yet)."""
 
     def __init__(self) -> None:
-        super().__init__("the token is not valid")
+        super().__init__(INVALID_TOKEN)
 
 
 class TokenSigner:
@@ -215,14 +227,14 @@ class TokenVerifier:
             claims = self.verify_signature(token)
         except _UnknownKey:
             if self._refresh is None:
-                raise Unauthorized("the token is not valid") from None
+                raise Unauthorized(INVALID_TOKEN) from None
             await self._refresh.refresh_keys_now()
             try:
                 claims = self.verify_signature(token)
             except _UnknownKey:
-                raise Unauthorized("the token is not valid") from None
+                raise Unauthorized(INVALID_TOKEN) from None
         if self.is_revoked(claims):
-            raise Unauthorized("the token has been revoked; log in again")
+            raise Unauthorized(REVOKED_TOKEN)
         return claims
 
     def verify_signature(self, token: str) -> TokenClaims:
@@ -230,14 +242,14 @@ class TokenVerifier:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError as exc:
-            raise Unauthorized("the token is not valid") from exc
+            raise Unauthorized(INVALID_TOKEN) from exc
         kid = header.get("kid")
         if header.get("alg") != ALGORITHM or not isinstance(kid, str):
-            raise Unauthorized("the token is not valid")
+            raise Unauthorized(INVALID_TOKEN)
         key = self._keys.get(kid)
         if key is None:
             if not self._keys:
-                raise Unavailable("the token keys are not loaded yet; try again shortly")
+                raise Unavailable(KEYS_NOT_LOADED)
             raise _UnknownKey
         return self._decode(token, key)
 
@@ -252,12 +264,12 @@ class TokenVerifier:
                 options={"require": REQUIRED_CLAIMS},
             )
         except jwt.ExpiredSignatureError as exc:
-            raise Unauthorized("the token has expired; log in again") from exc
+            raise Unauthorized(EXPIRED_TOKEN) from exc
         except jwt.InvalidTokenError as exc:
-            raise Unauthorized("the token is not valid") from exc
+            raise Unauthorized(INVALID_TOKEN) from exc
         fields = (claims.get("sub"), claims.get("role"), claims.get("tv"), claims.get("jti"))
         if not all(isinstance(value, str) and value for value in fields):
-            raise Unauthorized("the token is not valid")
+            raise Unauthorized(INVALID_TOKEN)
         scope = claims.get("scope")
         return TokenClaims(
             subject=claims["sub"],

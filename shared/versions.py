@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.errors import PreconditionFailed
+from shared.i18n import Said
 
 
 @dataclass(frozen=True)
@@ -43,12 +44,18 @@ class Precondition:
     def allows(self, version: int) -> bool:
         return self.versions is None or version in self.versions
 
-    def check(self, current: int, what: str) -> None:
-        """Raise 412 naming ``what`` and its current version unless the write may apply to it."""
+    def check(self, current: int, what: Said) -> None:
+        """Raise 412 naming ``what`` (``il banco 12`` / ``stall 12``) and its current version unless
+        the write may apply to it."""
         if not self.allows(current):
-            named = ", ".join(str(v) for v in sorted(self.versions or ())) or "no valid version"
+            named = ", ".join(str(v) for v in sorted(self.versions or ()))
             raise PreconditionFailed(
-                f"{self.source} does not match: {what} is at version {current}, not {named}; read it again",
+                Said(
+                    f"{self.source} non corrisponde: {what.it} è alla versione {current}, "
+                    f"non {named or 'a una versione valida'}; rileggilo",
+                    f"{self.source} does not match: {what.en} is at version {current}, "
+                    f"not {named or 'no valid version'}; read it again",
+                ),
                 current_version=current,
                 version=current,  # the record's field name, as markets has always answered it
             )

@@ -85,8 +85,9 @@ async def test_forged_foreign_and_revoked_tokens_are_refused() -> None:
             pass
     assert not accepted, f"accepted: {accepted}"
     verifier.set_revoked(["v-1"])
-    with pytest.raises(Unauthorized, match="revoked"):
+    with pytest.raises(Unauthorized) as refused:
         await verifier.verify(good)
+    assert "revoked" in refused.value.detail_in("en") and "revocato" in refused.value.detail_in("it")
     with pytest.raises(Unavailable):
         await TokenVerifier(issuer=ISSUER, audience=AUDIENCE).verify(good)
 
@@ -134,8 +135,9 @@ async def test_the_feed_fetches_keys_for_an_unknown_kid_and_polls_revocations() 
     assert (await verifier.verify(token)).subject == "ada", "an unknown kid made the feed fetch the keys"
     published["revoked"] = ["v-2"]
     await feed.poll_once()
-    with pytest.raises(Unauthorized, match="revoked"):
+    with pytest.raises(Unauthorized) as refused:
         await verifier.verify(token)
+    assert "revoked" in refused.value.detail_in("en")
     await feed.stop()
     assert calls.count("/.well-known/jwks.json") == 2
 

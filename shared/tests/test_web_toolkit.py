@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+from uuid import UUID
 
 import httpx
 import pytest
 from fastapi import Body, FastAPI, Response
+from pydantic import AnyUrl, BaseModel, ConfigDict, Field, Json, TypeAdapter, ValidationError, field_validator
 
 from shared.errors import Conflict, InvalidInput, PreconditionFailed
+from shared.i18n import Said
 from shared.retry import at_most, until_done
 from shared.versions import Precondition
 from shared.web.etag import IfMatch, parse_if_match, set_etag
 from shared.web.pagination import Limit, Offset, Page
 from shared.web.params import MOMENT_PATTERN, Day, Moment, Slug
 from shared.web.problems import PROBLEM_JSON, install_error_handlers
+from shared.web.shapes import shape_message
 
 
 @pytest.mark.parametrize(
@@ -42,15 +48,19 @@ def test_if_match_follows_rfc_9110(header: str | None, current: int, allowed: bo
 
 
 def test_precondition_names_the_current_version_and_combines_with_a_body_version() -> None:
-    with pytest.raises(PreconditionFailed, match=r"If-Match does not match: stall 3 is at version 5, not 4") as err:
-        parse_if_match('"4"').check(5, "stall 3")
+    stall_3, x = Said("il banco 3", "stall 3"), Said("x", "x")
+    with pytest.raises(PreconditionFailed) as err:
+        parse_if_match('"4"').check(5, stall_3)
+    assert "If-Match does not match: stall 3 is at version 5, not 4" in err.value.detail_in("en")
+    assert "If-Match non corrisponde: il banco 3 è alla versione 5, non 4" in err.value.detail_in("it")
     assert err.value.extra["current_version"] == 5
-    Precondition.any().and_version(None).check(9, "x")
-    Precondition.any().and_version(9).check(9, "x")
-    with pytest.raises(PreconditionFailed, match="version does not match"):
-        Precondition.any().and_version(8).check(9, "x")
+    Precondition.any().and_version(None).check(9, x)
+    Precondition.any().and_version(9).check(9, x)
+    with pytest.raises(PreconditionFailed) as err:
+        Precondition.any().and_version(8).check(9, x)
+    assert "version does not match" in err.value.detail_in("en")
     with pytest.raises(PreconditionFailed):
-        parse_if_match('"9"').and_version(8).check(9, "x")
+        parse_if_match('"9"').and_version(8).check(9, x)
 
 
 def _app() -> FastAPI:
@@ -67,7 +77,7 @@ def _app() -> FastAPI:
             raise Conflict("the name is taken", name=name)
         if name == "":
             raise InvalidInput("body.name", "must not be empty")
-        if_match.check(2, "thing 1")
+        if_match.check(2, Said("la cosa 1", "thing 1"))
         set_etag(response, 3)
         return {"name": name}
 
@@ -176,3 +186,132 @@ async def test_retries_until_done_and_at_most_the_budget() -> None:
                 calls += 1
                 raise KeyError("not retried")
     assert calls == 1
+
+
+class StallStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+    VACANT = "vacant"
+
+
+class _Booking(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=5)
+    people: int = Field(ge=1, le=80)
+    kind: Literal["market", "concert"]
+    day: date
+    stalls: list[str] = Field(max_length=2)
+
+    @field_validator("stalls")
+    @classmethod
+    def _distinct(cls, stalls: list[str]) -> list[str]:
+        if len(set(stalls)) != len(stalls):
+            raise ValueError(Said("non deve ripetere un banco", "must not repeat a stall"))
+        return stalls
+
+
+def _shapes_app() -> FastAPI:
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.post("/bookings")
+    async def book(booking: _Booking) -> dict[str, str]:
+        return {"title": booking.title}
+
+    return app
+
+
+BAD_BOOKING = {"title": "Festa di via", "people": "tanti", "kind": "fair", "day": "2026-02-30", "x": 1}
+
+
+async def test_shape_errors_are_italian_by_default_and_english_on_request() -> None:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=_shapes_app()), base_url="http://t") as client:
+        italian = await client.post("/bookings", json=BAD_BOOKING)
+        english = await client.post("/bookings", json=BAD_BOOKING, headers={"Accept-Language": "en-GB,en;q=0.9"})
+        repeated = await client.post("/bookings", json={**BAD_BOOKING, "stalls": ["3", "3"]})
+        repeated_en = await client.post(
+            "/bookings", json={**BAD_BOOKING, "stalls": ["3", "3"]}, headers={"Accept-Language": "en"}
+        )
+        too_many = await client.post("/bookings", json={**BAD_BOOKING, "people": 81, "stalls": ["1", "2", "3"]})
+    assert italian.status_code == english.status_code == 422
+    assert (italian.headers["content-language"], english.headers["content-language"]) == ("it", "en")
+    assert (italian.json()["title"], english.json()["title"]) == ("Dati non validi", "Invalid input")
+    assert italian.json()["type"] == english.json()["type"] and italian.json()["type"].endswith("/invalid-input")
+    assert {e["field"]: e["message"] for e in italian.json()["errors"]} == {
+        "body.title": "può avere al massimo 5 caratteri",
+        "body.people": "deve essere un numero intero",
+        "body.kind": "deve essere 'market' o 'concert'",
+        "body.day": "deve essere una data valida, scritta AAAA-MM-GG",
+        "body.stalls": "campo obbligatorio",
+        "body.x": "campo non previsto",
+    }
+    assert {e["field"]: e["message"] for e in english.json()["errors"]} == {
+        "body.title": "String should have at most 5 characters",
+        "body.people": "Input should be a valid integer, unable to parse string as an integer",
+        "body.kind": "Input should be 'market' or 'concert'",
+        "body.day": "Input should be a valid date or datetime, day value is outside expected range",
+        "body.stalls": "Field required",
+        "body.x": "Extra inputs are not permitted",
+    }
+    assert italian.json()["detail"].startswith("body.title: può avere al massimo 5 caratteri; ")
+    assert {"field": "body.stalls", "message": "non deve ripetere un banco"} in repeated.json()["errors"]
+    stalls_en = {"field": "body.stalls", "message": "Value error, must not repeat a stall"}
+    assert stalls_en in repeated_en.json()["errors"]
+    assert {e["field"]: e["message"] for e in too_many.json()["errors"]}.items() >= {
+        ("body.people", "deve essere minore o uguale a 80"),
+        ("body.stalls", "può avere al massimo 2 elementi"),
+    }
+
+
+async def test_the_frameworks_own_refusals_are_worded_in_the_callers_language() -> None:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=_shapes_app()), base_url="http://t") as client:
+        italian = await client.get("/nowhere")
+        english = await client.get("/nowhere", headers={"Accept-Language": "en"})
+        method = await client.get("/bookings", headers={"Accept-Language": "it-IT"})
+    assert (italian.status_code, italian.json()["title"], italian.json()["detail"]) == (
+        404,
+        "Non trovato",
+        "Non trovato",
+    )
+    assert (english.json()["title"], english.json()["detail"], english.json()["type"]) == (
+        "Not found",
+        "Not found",
+        italian.json()["type"],
+    )
+    assert (method.status_code, method.json()["title"]) == (405, "Metodo non consentito")
+
+
+@pytest.mark.parametrize(
+    ("shape", "value", "italian"),
+    [
+        (Annotated[float, Field(gt=0.5)], 0.25, "deve essere maggiore di 0,5"),
+        (Annotated[int, Field(ge=1)], 0, "deve essere maggiore o uguale a 1"),
+        (Annotated[int, Field(lt=10)], 10, "deve essere minore di 10"),
+        (Annotated[str, Field(min_length=3)], "ab", "deve avere almeno 3 caratteri"),
+        (Annotated[str, Field(min_length=1)], "", "deve avere almeno 1 carattere"),
+        (Annotated[list[int], Field(min_length=1)], [], "deve avere almeno 1 elemento"),
+        (
+            Annotated[str, Field(pattern=r"^[a-z]+$")],
+            "A",
+            "non ha la forma richiesta (deve corrispondere a '^[a-z]+$')",
+        ),
+        (bool, "forse", "deve essere vero o falso (true o false)"),
+        (float, "tre", "deve essere un numero"),
+        (datetime, "ieri", "deve essere una data e ora ISO 8601 valida, per esempio 2026-12-05T10:00:00+01:00"),
+        (UUID, "x", "deve essere un UUID valido"),
+        (AnyUrl, "not a url", "deve essere un indirizzo web (URL) valido"),
+        (_Booking, [], "deve essere un oggetto JSON (tra graffe)"),
+        (dict[str, int], 3, "deve essere un oggetto JSON (tra graffe)"),
+        (list[int], "1,2", "deve essere un elenco (tra parentesi quadre)"),
+        (StallStatus, "chiuso", "deve essere uno di questi valori: 'open', 'closed' o 'vacant'"),
+        (Json[int], "{", "non è un JSON valido"),
+        (Annotated[bytes, Field(max_length=1)], b"ab", "Data should have at most 1 byte"),
+    ],
+)
+def test_each_common_shape_error_has_an_italian_sentence(shape: Any, value: Any, italian: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        TypeAdapter(shape).validate_python(value)
+    error = caught.value.errors()[0]
+    assert shape_message(error, "it") == italian
+    assert shape_message(error, "en") == error["msg"], "English keeps pydantic's own sentence"

@@ -13,10 +13,11 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.i18n import Said
 from shared.logging import request_id_var
 from shared.metrics import ServiceMetrics
 from shared.settings import is_loopback
-from shared.web.problems import instance_of, problem
+from shared.web.problems import instance_of, language_of, problem
 
 log = logging.getLogger("access")
 REQUEST_ID = "x-request-id"
@@ -150,7 +151,10 @@ class BodySizeLimitMiddleware(HttpMiddleware):
             await self._refuse(scope, receive, send, max_bytes)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, max_bytes: int) -> None:
-        response = problem(413, f"request body larger than {max_bytes} bytes", instance_of(scope), max_bytes=max_bytes)
+        detail = Said(
+            f"il corpo della richiesta supera i {max_bytes} byte", f"request body larger than {max_bytes} bytes"
+        )
+        response = problem(413, detail, instance_of(scope), lang=language_of(scope), max_bytes=max_bytes)
         await response(scope, receive, send)
 
 
@@ -161,8 +165,12 @@ class LoopbackOnlyMiddleware(HttpMiddleware):
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         server = scope.get("server")
         if server and _is_address(str(server[0])) and not is_loopback(str(server[0])):
-            detail = "the local profile serves loopback only; run with PROFILE=prod to serve other addresses"
-            await problem(403, detail, instance_of(scope), "local-profile")(scope, receive, send)
+            detail = Said(
+                "il profilo locale risponde solo su loopback; avvia con PROFILE=prod per servire altri indirizzi",
+                "the local profile serves loopback only; run with PROFILE=prod to serve other addresses",
+            )
+            answer = problem(403, detail, instance_of(scope), "local-profile", lang=language_of(scope))
+            await answer(scope, receive, send)
             return
         await self.app(scope, receive, send)
 

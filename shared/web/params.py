@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Path, Response
 from pydantic import BeforeValidator, WithJsonSchema
 
-from shared.i18n import language
+from shared.i18n import Said, language
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
@@ -28,11 +28,17 @@ Slug = Annotated[str, Path(min_length=1, max_length=64, pattern=SLUG_PATTERN, ex
 Day = Annotated[str, Path(pattern=DATE_PATTERN, examples=["2026-12-05"])]
 
 
+NOT_A_MOMENT = Said(
+    "deve essere un'ora ISO 8601, per esempio 2026-12-05T10:00 o 2026-12-05T10:00:00+01:00",
+    "must be an ISO 8601 time such as 2026-12-05T10:00 or 2026-12-05T10:00:00+01:00",
+)
+
+
 def _iso_text(value: Any) -> Any:
     if isinstance(value, datetime):
         return value
     if not isinstance(value, str) or not _MOMENT.fullmatch(value):
-        raise ValueError("must be an ISO 8601 time such as 2026-12-05T10:00 or 2026-12-05T10:00:00+01:00")
+        raise ValueError(NOT_A_MOMENT)
     return value
 
 

@@ -95,7 +95,9 @@ async def test_forged_and_stale_tokens_are_refused_everywhere(
             refused += 1
     assert not failures, "\n".join(failures)
     assert (await gateway.get(f"/api/v1/markets/{market}")).status_code == 404, "a forged token wrote a market"
-    expired = await gateway.get("/api/v1/me", headers={"Authorization": f"Bearer {_forgeries(world)['expired']}"})
+    expired = await gateway.get(
+        "/api/v1/me", headers={"Authorization": f"Bearer {_forgeries(world)['expired']}", "Accept-Language": "en"}
+    )
     assert "expired" in expired.json()["detail"]
     genuine = await gateway.get("/api/v1/me", headers=world.bearer(Role.SHOPKEEPER, world.shop))
     assert genuine.status_code == 200 and genuine.json()["role"] == "shopkeeper"

@@ -32,7 +32,7 @@ SQUARE = [[0, 0], [2, 0], [2, 2], [0, 2], [0, 0]]
 def test_bad_perimeters_say_where_and_why(kind: str, coordinates: Any, where: str, message: str) -> None:
     with pytest.raises(GeometryError) as caught:
         parse_perimeter(kind, coordinates)
-    assert caught.value.where == where and message in caught.value.message
+    assert caught.value.where == where and message in caught.value.message.en
 
 
 def test_multipolygon_parts_may_share_borders_and_holes_are_outside() -> None:
@@ -91,3 +91,10 @@ def test_every_historic_shop_lies_in_the_nil_its_register_row_names() -> None:
     )
     assert brera_active == sum(1 for r in rows if r["stato"] == "attiva" and r["id_nil"] == "2")
     assert locator.populations["brera"] == next(n.population for n in nils if n.id == 2)
+
+
+def test_a_bad_perimeter_is_explained_in_italian_and_in_english() -> None:
+    with pytest.raises(GeometryError) as caught:
+        parse_perimeter("Polygon", [[[0, 0], [1, 0], [1, 1], [0, 1]]])
+    assert caught.value.message.it == "l'anello non è chiuso: l'ultima posizione deve ripetere la prima"
+    assert caught.value.message.en == "the ring is not closed: its last position must repeat the first"

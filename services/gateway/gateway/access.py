@@ -14,7 +14,8 @@ from enum import StrEnum
 
 from gateway.paths import PathTemplate, TemplateIndex
 from shared.errors import NotFound, Unauthorized
-from shared.identity import Principal, Role
+from shared.i18n import Said
+from shared.identity import LOG_IN_FIRST, Principal, Role
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -123,12 +124,12 @@ class AccessPolicy:
             return
         found = self.rule_for(method, path)
         if found is None:
-            raise NotFound(f"the API has no {method} at {path}")
+            raise NotFound(Said(f"l'API non ha {method} in {path}", f"the API has no {method} at {path}"))
         rule, params = found
         if rule.need is Need.PUBLIC:
             return
         if principal is None:
-            raise Unauthorized("log in first: this needs a bearer token")
+            raise Unauthorized(LOG_IN_FIRST)
         if rule.need is Need.AUTHENTICATED:
             return
         if rule.need is Need.OFFICE:

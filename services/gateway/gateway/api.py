@@ -17,13 +17,18 @@ from gateway.ratelimit import too_many_requests
 from gateway.upstreams import owner_of
 from gateway.wiring import Gateway, gateway_of
 from shared.errors import NotFound, Unauthorized, Unavailable
-from shared.identity import Principal, bearer_token
+from shared.i18n import Said
+from shared.identity import LOG_IN_FIRST, Principal, bearer_token
 from shared.web.middleware import client_ip
 
 # dependencies are coroutines: a plain function would be run in a worker thread on every request
 GatewayDep = Annotated[Gateway, Depends(gateway_of)]
 BEARER_NEEDED: dict[str, Any] = {"security": [{BEARER: []}]}
 RELAYED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+TOO_MANY = {
+    "address": Said("troppe richieste da questo indirizzo; rallenta", "too many requests from this address; slow down"),
+    "token": Said("troppe richieste con questo token; rallenta", "too many requests from this token; slow down"),
+}
 
 
 async def rate_limit(request: Request, gateway: GatewayDep) -> None:
@@ -38,7 +43,7 @@ async def rate_limit(request: Request, gateway: GatewayDep) -> None:
         limit = "token"
     if wait:
         gateway.metrics.rate_limited.labels(limit).inc()
-        raise too_many_requests(wait, f"too many requests from this {limit}; slow down")
+        raise too_many_requests(wait, TOO_MANY[limit])
 
 
 async def authenticate(request: Request, gateway: GatewayDep) -> Principal | None:
@@ -54,7 +59,7 @@ Caller = Annotated[Principal | None, Depends(authenticate)]
 
 async def signed_in(caller: Caller) -> Principal:
     if caller is None:
-        raise Unauthorized("log in first: this needs a bearer token")
+        raise Unauthorized(LOG_IN_FIRST)
     return caller
 
 
@@ -131,7 +136,7 @@ async def relay_to_service(request: Request, caller: Caller, gateway: GatewayDep
     service_path = public_path[len(API_PREFIX) :]
     upstream = owner_of(service_path)
     if upstream is None:
-        raise NotFound(f"no API resource at {public_path}")
+        raise NotFound(Said(f"l'API non ha risorse in {public_path}", f"no API resource at {public_path}"))
     found = gateway.templates.find(public_path)
     if found:
         request.scope["route"] = RouteLabel(found[0].template)

@@ -14,24 +14,41 @@ from urllib.parse import unquote
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from shared.web.problems import instance_of, problem
+from shared.i18n import Said
+from shared.web.problems import instance_of, language_of, problem
 
 _ENCODED = re.compile(rb"%(?:2e|2f|5c|00)", re.IGNORECASE)
 
 
-def path_problem(raw_path: bytes, path: str) -> str | None:
+ENCODED_CHARACTERS = Said(
+    "in un percorso non si accettano punti, barre, barre rovesciate o caratteri NUL codificati (%2e, %2f, %5c, %00)",
+    "encoded dots, slashes, backslashes or NUL characters (%2e, %2f, %5c, %00) are not accepted in a path",
+)
+BACKSLASH = Said(
+    "in un percorso non si accettano barre rovesciate e caratteri NUL",
+    "backslashes and NUL characters are not accepted in a path",
+)
+DOT_SEGMENTS = Said(
+    "in un percorso non si accettano segmenti . e ..", "dot segments (. and ..) are not accepted in a path"
+)
+EMPTY_SEGMENTS = Said(
+    "in un percorso non si accettano segmenti vuoti (//)", "empty path segments (//) are not accepted in a path"
+)
+
+
+def path_problem(raw_path: bytes, path: str) -> Said | None:
     """Why ``raw_path`` (as sent) / ``path`` (as decoded) is ambiguous, or None when it is not."""
     raw = raw_path.split(b"?", 1)[0]
     if _ENCODED.search(raw):
-        return "encoded dots, slashes, backslashes or NUL characters (%2e, %2f, %5c, %00) are not accepted in a path"
+        return ENCODED_CHARACTERS
     for candidate in (raw.decode("latin-1"), path, unquote(raw.decode("latin-1"))):
         if "\\" in candidate or "\x00" in candidate:
-            return "backslashes and NUL characters are not accepted in a path"
+            return BACKSLASH
         segments = candidate.split("/")[1:]
         if any(segment in (".", "..") for segment in segments):
-            return "dot segments (. and ..) are not accepted in a path"
+            return DOT_SEGMENTS
         if "" in segments[:-1]:
-            return "empty path segments (//) are not accepted in a path"
+            return EMPTY_SEGMENTS
     return None
 
 
@@ -46,6 +63,7 @@ class PathGuardMiddleware:
             raw = scope.get("raw_path") or scope["path"].encode("utf-8")
             reason = path_problem(raw, scope["path"])
             if reason:
-                await problem(400, reason, instance_of(scope), "ambiguous-path")(scope, receive, send)
+                answer = problem(400, reason, instance_of(scope), "ambiguous-path", lang=language_of(scope))
+                await answer(scope, receive, send)
                 return
         await self.app(scope, receive, send)

@@ -21,9 +21,10 @@ from gateway.metrics import GatewayMetrics
 from gateway.settings import GatewaySettings
 from gateway.upstreams import CircuitBreaker, CircuitState, Upstream
 from shared.errors import AppError
+from shared.i18n import Said
 from shared.logging import request_id_var
 from shared.web.middleware import client_ip
-from shared.web.problems import PROBLEM_JSON, instance_of, problem
+from shared.web.problems import PROBLEM_JSON, instance_of, language_of, problem
 
 log = logging.getLogger(__name__)
 
@@ -54,19 +55,20 @@ class PathMismatch(AppError):
 
 
 class UpstreamUnavailable(Exception):
-    def __init__(self, upstream: str, detail: str, retry_after_s: float) -> None:
-        super().__init__(detail)
+    def __init__(self, upstream: str, detail: Said, retry_after_s: float) -> None:
+        super().__init__(detail.en)
         self.upstream = upstream
         self.detail = detail
         self.retry_after_s = retry_after_s
 
-    def response(self, instance: str) -> Response:
+    def response(self, instance: str, lang: str) -> Response:
         return problem(
             503,
             self.detail,
             instance,
             "upstream-unavailable",
             headers={"Retry-After": str(max(1, round(self.retry_after_s)))},
+            lang=lang,
             service=self.upstream,
         )
 
@@ -125,11 +127,20 @@ class Proxy:
         url = httpx.URL(upstream.base_url + path, query=query)
         wanted = httpx.URL(upstream.base_url).path.rstrip("/") + (unquote(path) if authorised is None else authorised)
         if url.path != wanted:
-            raise PathMismatch(f"the path {path!r} would not reach the service as it was authorised")
+            raise PathMismatch(
+                Said(
+                    f"il percorso {path!r} non arriverebbe al servizio così come è stato autorizzato",
+                    f"the path {path!r} would not reach the service as it was authorised",
+                )
+            )
         wait = upstream.breaker.admit()
         if wait is not None:
             self.metrics.upstream_failures.labels(upstream.name).inc()
-            raise UpstreamUnavailable(upstream.name, f"the {upstream.name} service is unavailable; retry shortly", wait)
+            detail = Said(
+                f"il servizio {upstream.name} non è disponibile; riprova tra poco",
+                f"the {upstream.name} service is unavailable; retry shortly",
+            )
+            raise UpstreamUnavailable(upstream.name, detail, wait)
         # the caller's request id travels with every call made on its behalf (relay, overview, checks)
         request_id = request_id_var.get()
         headers = [*(headers or []), *([("x-request-id", request_id)] if request_id else [])]
@@ -145,10 +156,14 @@ class Proxy:
                     await asyncio.sleep(0.05 * (2**attempt))
                     continue
                 self._failed(upstream, exc)
-                kind = "did not answer in time" if isinstance(exc, httpx.TimeoutException) else "is unreachable"
-                raise UpstreamUnavailable(
-                    upstream.name, f"the {upstream.name} service {kind}; retry shortly", self.settings.breaker_open_s
-                ) from exc
+                late = isinstance(exc, httpx.TimeoutException)
+                detail = Said(
+                    f"il servizio {upstream.name} {'non ha risposto in tempo' if late else 'non è raggiungibile'}; "
+                    "riprova tra poco",
+                    f"the {upstream.name} service {'did not answer in time' if late else 'is unreachable'}; "
+                    "retry shortly",
+                )
+                raise UpstreamUnavailable(upstream.name, detail, self.settings.breaker_open_s) from exc
             self.metrics.upstream_latency.labels(upstream.name).observe(time.perf_counter() - started)
             self._succeeded(upstream)
             return response
@@ -193,7 +208,7 @@ class Proxy:
                 authorised=authorised,
             )
         except UpstreamUnavailable as exc:
-            return exc.response(instance_of(request.scope))
+            return exc.response(instance_of(request.scope), language_of(request.scope))
         content = _problem_at(answer, instance_of(request.scope))
         response = Response(content=content, status_code=answer.status_code)
         passed = _without(answer.headers.multi_items(), RESPONSE_SKIP)

@@ -12,7 +12,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from starlette.exceptions import HTTPException
+from shared.errors import TooManyRequests
+from shared.i18n import Said
 
 
 @dataclass
@@ -53,6 +54,6 @@ class RateLimiter:
         return (1.0 - bucket.tokens) / self.rate
 
 
-def too_many_requests(wait_s: float, detail: str) -> HTTPException:
+def too_many_requests(wait_s: float, detail: Said) -> TooManyRequests:
     """429 with ``Retry-After`` in whole seconds (at least 1)."""
-    return HTTPException(429, detail, headers={"Retry-After": str(max(1, math.ceil(wait_s)))})
+    return TooManyRequests(detail, math.ceil(wait_s))

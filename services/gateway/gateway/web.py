@@ -20,6 +20,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from shared.errors import NotFound
+from shared.i18n import Said
 
 PACKAGE = Path(__file__).resolve().parent
 STATIC = PACKAGE / "static"
@@ -117,7 +118,7 @@ for site_file in SITE_FILES:
 @router.get("/docs/assets/{name}")
 async def api_docs_asset(name: str) -> Response:
     if name not in DOCS_ASSETS:
-        raise NotFound(f"no documentation asset {name!r}")
+        raise NotFound(Said(f"la documentazione non ha il file {name!r}", f"no documentation asset {name!r}"))
     return Response(_asset(name), media_type=DOCS_ASSETS[name][1], headers={"Cache-Control": "public, max-age=3600"})
 
 

@@ -53,7 +53,7 @@ async def test_a_disabled_account_is_refused_at_once_and_enabled_again(gateway: 
 
     disabled = await client.post(f"{API}/users/{username}/disable", headers=office)
     assert disabled.status_code == 200 and disabled.json()["disabled"] is True
-    refused = await client.get(f"{API}/me", headers=_bearer(access))
+    refused = await client.get(f"{API}/me", headers={**_bearer(access), "Accept-Language": "en"})
     assert refused.status_code == 401 and "revoked" in refused.json()["detail"]
     write = await client.put(f"{API}/markets/wagner/stalls/7/status", json={"status": "open"}, headers=_bearer(access))
     assert write.status_code == 401, "a revoked token never reaches a service"

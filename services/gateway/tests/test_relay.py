@@ -187,7 +187,7 @@ async def test_a_service_that_is_down_gives_a_fast_503_and_partial_results(confi
 async def test_a_service_that_hangs_gives_503_after_the_timeout(configure: Configure) -> None:
     async with running_gateway(configure(upstream_timeout_s=0.5)) as gateway:
         started = time.perf_counter()
-        late = await gateway.client.get("/api/v1/markets/slow")
+        late = await gateway.client.get("/api/v1/markets/slow", headers={"Accept-Language": "en"})
         assert late.status_code == 503 and "in time" in late.json()["detail"]
         assert time.perf_counter() - started < 1.5
 
@@ -207,7 +207,7 @@ async def test_rate_limits_answer_429_with_retry_after(configure: Configure) -> 
         client = gateway.client
         form = {"username": "nobody", "password": "wrong-password"}
         assert (await client.post("/api/v1/auth/token", data=form)).status_code == 401
-        login_limited = await client.post("/api/v1/auth/token", data=form)
+        login_limited = await client.post("/api/v1/auth/token", data=form, headers={"Accept-Language": "en"})
         assert login_limited.status_code == 429 and int(login_limited.headers["retry-after"]) >= 1
         assert "login attempts" in login_limited.json()["detail"]
 
@@ -217,8 +217,13 @@ async def test_rate_limits_answer_429_with_retry_after(configure: Configure) -> 
         limited = await client.get("/api/v1/markets", headers=first)
         assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
         assert limited.headers["content-type"].startswith("application/problem+json") and "token" in limited.text
+        assert (limited.json()["title"], limited.json()["detail"]) == (
+            "Troppe richieste",
+            "troppe richieste con questo token; rallenta",
+        ), "Italian unless English is asked for"
+        assert limited.json()["type"] == login_limited.json()["type"]
         assert (await client.get("/api/v1/markets", headers=gateway.bearer(Role.SHOPKEEPER, "s1"))).status_code == 200
-        anonymous = await client.get("/api/v1/markets")
+        anonymous = await client.get("/api/v1/markets", headers={"Accept-Language": "en"})
         assert anonymous.status_code == 429 and "address" in anonymous.text
         metrics = (await client.get("/metrics")).text
         assert 'gateway_rate_limited_total{limit="token"} 1.0' in metrics

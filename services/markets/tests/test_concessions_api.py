@@ -320,3 +320,37 @@ async def test_a_stall_assigned_before_concessions_had_records_gets_one_and_expi
     markets.clock.fixed = datetime(2027, 4, 1, 9, 0, tzinfo=UTC)
     assert await job.run_once() == 1
     assert (await stall_of(markets, "wagner", "3"))["status"] == "vacant"
+
+
+async def test_concession_refusals_are_italian_first_and_english_when_asked(markets: Markets) -> None:
+    http, office = markets.http, markets.office
+    await markets.create_market("wagner")
+    await assign(markets, "wagner", "3", "2030-12-31", holder="Pane Carla")
+    await markets.create_stall("wagner", "4")
+
+    async def both(method: str, url: str, json: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
+        italian = await http.request(method, url, json=json, headers=office)
+        english = await http.request(method, url, json=json, headers={**office, **ENGLISH})
+        assert italian.status_code == english.status_code and italian.json()["type"] == english.json()["type"]
+        return italian.json(), english.json()
+
+    terms = {"holder": "Banco", "category": "food", "start": "2026-01-01", "end": "2030-12-31"}
+    held, held_en = await both("POST", "/markets/wagner/stalls/3/assignment", terms)
+    assert (held["status"], held["detail"]) == (409, "il banco 3 è già assegnato a Pane Carla: prima va liberato")
+    assert held_en["detail"] == "stall 3 is already assigned to Pane Carla: free it first"
+
+    backwards, backwards_en = await both("POST", "/markets/wagner/stalls/4/assignment", {**terms, "end": "2025-12-31"})
+    assert backwards["errors"] == [{"field": "body.end", "message": "la fine deve venire dopo l'inizio (start)"}]
+    assert backwards_en["errors"] == [{"field": "body.end", "message": "Value error, end must be after start"}]
+
+    unknown, unknown_en = await both("GET", "/concessions/nessuna")
+    assert (unknown["status"], unknown["title"], unknown["detail"]) == (
+        404,
+        "Non trovato",
+        "non esiste la concessione 'nessuna'",
+    )
+    assert (unknown_en["title"], unknown_en["detail"]) == ("Not found", "no concession 'nessuna'")
+
+    freed, freed_en = await both("DELETE", "/markets/wagner/stalls/4/assignment")
+    assert freed["detail"] == "il banco 4 non ha un titolare da cui liberarlo"
+    assert freed_en["detail"] == "stall 4 has no holder to free"

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
-from markets.concessions.domain import Concession, concession_end
+from markets.concessions.domain import Concession, ConcessionRecord, ConcessionState, concession_end
 from markets.stalls.domain import (
     Market,
     Occupancy,
@@ -19,6 +20,7 @@ from markets.stalls.domain import (
 )
 
 from shared.errors import Conflict, PreconditionFailed
+from shared.i18n import Said
 from shared.places import Location
 from shared.versions import Precondition
 
@@ -73,8 +75,9 @@ def test_allowed_transitions_bump_the_version(start: StallStatus, to: StallStatu
 
 @pytest.mark.parametrize(("start", "to", "assigned", "reason"), REFUSED)
 def test_illegal_transitions_say_why(start: StallStatus, to: StallStatus, assigned: bool, reason: str) -> None:
-    with pytest.raises(Conflict, match=reason):
+    with pytest.raises(Conflict) as refused:
         stall(start, holder=assigned).change_status(to, AT)
+    assert re.search(reason, refused.value.detail_in("en"))
 
 
 @pytest.mark.parametrize("status", list(StallStatus))
@@ -92,16 +95,19 @@ def test_assigning_closes_a_vacant_stall_and_keeps_maintenance() -> None:
         4,
     )
     assert stall(MAINTENANCE).assign(HOLDER, StallCategory.FOOD, AT).status is MAINTENANCE
-    with pytest.raises(Conflict, match="already assigned to Macelleria Rossi"):
+    with pytest.raises(Conflict) as refused:
         assigned.assign(HOLDER, StallCategory.FOOD, AT)
+    assert "already assigned to Macelleria Rossi" in refused.value.detail_in("en")
+    assert "già assegnato a Macelleria Rossi" in refused.value.detail_in("it")
 
 
 @pytest.mark.parametrize("status", [OPEN, CLOSED, MAINTENANCE])
 def test_freeing_makes_the_stall_vacant(status: StallStatus) -> None:
     freed = stall(status, holder=True).release(AT)
     assert (freed.status, freed.holder, freed.version) == (VACANT, None, 4)
-    with pytest.raises(Conflict, match="no holder to free"):
+    with pytest.raises(Conflict) as refused:
         freed.release(AT)
+    assert "no holder to free" in refused.value.detail_in("en")
 
 
 def test_food_service_may_use_at_most_a_fifth_of_the_market_surface() -> None:
@@ -134,12 +140,15 @@ def test_occupancy_counts_stalls_not_vacant_and_open_ones() -> None:
 
 def test_version_checks_and_natural_stall_order() -> None:
     # a stall's writes state the version read as If-Match, in the body (``version``), or both
-    Precondition(frozenset({3})).and_version(3).check(3, "stall 1")
-    Precondition.any().and_version(None).check(3, "stall 1")
-    with pytest.raises(PreconditionFailed, match="stall 1 is at version 3, not 2"):
-        Precondition.any().and_version(2).check(3, "stall 1")
-    with pytest.raises(PreconditionFailed, match="If-Match"):
-        Precondition(frozenset()).and_version(None).check(3, "stall 1")
+    stall_1 = Said("il banco 1", "stall 1")
+    Precondition(frozenset({3})).and_version(3).check(3, stall_1)
+    Precondition.any().and_version(None).check(3, stall_1)
+    with pytest.raises(PreconditionFailed) as refused:
+        Precondition.any().and_version(2).check(3, stall_1)
+    assert "stall 1 is at version 3, not 2" in refused.value.detail_in("en")
+    with pytest.raises(PreconditionFailed) as refused:
+        Precondition(frozenset()).and_version(None).check(3, stall_1)
+    assert "If-Match" in refused.value.detail_in("en")
     assert sorted(["10", "2", "A10", "A2", "1"], key=number_order) == ["1", "2", "10", "A2", "A10"]
     assert concession_end(date(2024, 2, 29), 20) == date(2044, 2, 29)
     assert concession_end(date(2024, 2, 29), 1) == date(2025, 2, 28)
@@ -160,3 +169,13 @@ def test_a_market_changes_only_what_differs() -> None:
     assert moved.created_at == AT
     with pytest.raises(ValueError, match="version"):
         wagner.changed({"version": 9}, later)
+
+
+def test_a_concession_expires_only_past_its_end_and_says_so_in_both_languages() -> None:
+    terms = Concession("Macelleria Rossi", date(2026, 1, 1), date(2026, 12, 31), None, "c-7")
+    record = ConcessionRecord.granted("wagner", "7", terms, AT)
+    with pytest.raises(Conflict) as refused:
+        record.expire(date(2026, 12, 31), AT)
+    assert refused.value.detail_in("it") == "la concessione c-7 non scade il 2026-12-31"
+    assert refused.value.detail_in("en") == "concession c-7 is not due to expire on 2026-12-31"
+    assert record.expire(date(2027, 1, 1), AT).state is ConcessionState.EXPIRED

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from markets.main import PUBLISHED
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.integration
 
 EVENT_MODELS = {model.event_type: model for model in PUBLISHED}
+ENGLISH = {"Accept-Language": "en"}
 
 
 async def test_market_day_from_registration_to_release(markets: Markets) -> None:
@@ -38,14 +39,14 @@ async def test_market_day_from_registration_to_release(markets: Markets) -> None
         await markets.create_stall("wagner", number, area)
     stall = (await http.get("/markets/wagner/stalls/1")).json()
     assert stall["status"] == "vacant" and stall["version"] == 1 and stall["holder"] is None
-    refused = await http.put("/markets/wagner/stalls/1/status", json={"status": "open"}, headers=office)
+    refused = await http.put("/markets/wagner/stalls/1/status", json={"status": "open"}, headers={**office, **ENGLISH})
     assert refused.status_code == 409 and "vacant stall cannot be opened" in refused.json()["detail"]
 
     assignment = {"holder": "Macelleria Rossi", "category": "food", "start": "2026-01-01", "end": "2046-01-01"}
     assigned = await http.post("/markets/wagner/stalls/1/assignment", json=assignment, headers=office)
     assert assigned.status_code == 200 and assigned.headers["etag"] == '"2"'
     assert assigned.json()["status"] == "closed" and assigned.json()["holder"] == "Macelleria Rossi"
-    again = await http.post("/markets/wagner/stalls/1/assignment", json=assignment, headers=office)
+    again = await http.post("/markets/wagner/stalls/1/assignment", json=assignment, headers={**office, **ENGLISH})
     assert again.status_code == 409 and "already assigned" in again.json()["detail"]
 
     operator = markets.operator("wagner", "operator-wagner")
@@ -64,11 +65,11 @@ async def test_market_day_from_registration_to_release(markets: Markets) -> None
     shopkeeper = markets.auth(Role.SHOPKEEPER, "wagner", "shop")
     assert (await http.put(path, json={"status": "closed"}, headers=shopkeeper)).status_code == 403
     assert (await http.put(path, json={"status": "closed"})).status_code == 401
-    vacant = await http.put(path, json={"status": "vacant"}, headers=operator)
+    vacant = await http.put(path, json={"status": "vacant"}, headers={**operator, **ENGLISH})
     assert vacant.status_code == 409 and "free it" in vacant.json()["detail"]
     maintenance = await http.put(path, json={"status": "maintenance", "note": "frigo"}, headers=operator)
     assert maintenance.status_code == 200
-    blocked = await http.put(path, json={"status": "open"}, headers=operator)
+    blocked = await http.put(path, json={"status": "open"}, headers={**operator, **ENGLISH})
     assert blocked.status_code == 409 and "maintenance" in blocked.json()["detail"]
     assert (await http.put(path, json={"status": "closed"}, headers=operator)).status_code == 200
 
@@ -229,3 +230,85 @@ async def test_if_match_follows_rfc_9110(markets: Markets) -> None:
     )
     assert patched.status_code == 412
     assert (await markets.http.get("/markets/wagner/stalls/5")).json()["version"] == 4
+
+
+async def test_refusals_are_italian_first_and_english_when_asked(markets: Markets) -> None:
+    """A stall rule, sign-in, role, If-Match and a request's shape: every refusal in both languages,
+    with the same status, ``type`` and field names."""
+    http, office = markets.http, markets.office
+    await markets.create_market("wagner")
+    await markets.create_stall("wagner", "1", 20)
+    path = "/markets/wagner/stalls/1/status"
+
+    def said(answer: Any) -> tuple[int, str, str, str]:
+        return answer.status_code, answer.headers["content-language"], answer.json()["title"], answer.json()["detail"]
+
+    async def both(method: str, url: str, json: Any, headers: dict[str, str]) -> tuple[Any, Any]:
+        """The same request answered by default (Italian) and with ``Accept-Language: en``."""
+        italian = await http.request(method, url, json=json, headers=headers)
+        return italian, await http.request(method, url, json=json, headers={**headers, **ENGLISH})
+
+    vacant, vacant_en = await both("PUT", path, {"status": "open"}, office)
+    assert said(vacant) == (
+        409,
+        "it",
+        "Conflitto",
+        "un banco libero non può essere aperto: assegna prima un titolare al banco 1",
+    )
+    assert said(vacant_en) == (
+        409,
+        "en",
+        "Conflict",
+        "a vacant stall cannot be opened: assign a holder to stall 1 first",
+    )
+    assert vacant.json()["type"] == vacant_en.json()["type"]
+
+    anonymous, anonymous_en = await both("PUT", path, {"status": "closed"}, {})
+    assert said(anonymous) == (
+        401,
+        "it",
+        "Accesso richiesto",
+        "occorre accedere: questa operazione richiede un token di accesso (bearer)",
+    )
+    assert said(anonymous_en) == (401, "en", "Unauthorized", "log in first: this needs a bearer token")
+    forged = {"Authorization": "Bearer not.a.token"}
+    forged_it, forged_en = await both("PUT", path, {"status": "closed"}, forged)
+    assert (forged_it.json()["detail"], forged_en.json()["detail"]) == (
+        "il token di accesso non è valido",
+        "the token is not valid",
+    )
+
+    elsewhere = markets.operator("lagosta")
+    other, other_en = await both("PUT", path, {"status": "closed"}, elsewhere)
+    assert said(other) == (403, "it", "Operazione non consentita", "il tuo account non può modificare 'wagner'")
+    assert said(other_en) == (403, "en", "Forbidden", "your account is not allowed to change 'wagner'")
+
+    stale = {**office, "If-Match": '"7"'}
+    late, late_en = await both("PUT", path, {"status": "maintenance"}, stale)
+    assert said(late) == (
+        412,
+        "it",
+        "Versione non corrispondente",
+        "If-Match non corrisponde: il banco 1 è alla versione 1, non 7; rileggilo",
+    )
+    assert said(late_en) == (
+        412,
+        "en",
+        "Precondition failed",
+        "If-Match does not match: stall 1 is at version 1, not 7; read it again",
+    )
+    assert late.json()["current_version"] == late_en.json()["current_version"] == 1
+
+    body = {"number": "2", "area_m2": "grande", "category": "food"}
+    shape, shape_en = await both("POST", "/markets/wagner/stalls", body, office)
+    assert (shape.status_code, shape.json()["title"], shape.json()["errors"]) == (
+        422,
+        "Dati non validi",
+        [{"field": "body.area_m2", "message": "deve essere un numero"}],
+    )
+    assert (shape_en.json()["title"], shape_en.json()["errors"]) == (
+        "Invalid input",
+        [{"field": "body.area_m2", "message": "Input should be a valid number, unable to parse string as a number"}],
+    )
+    missing = await http.get("/markets/wagner/stalls/99")
+    assert said(missing) == (404, "it", "Non trovato", "il mercato 'wagner' non ha il banco '99'")

@@ -37,12 +37,15 @@ HYSTERESIS = {  # resolve level -> (its raise level, must it lie above it)
 }
 
 
-def flapping(resolve_field: str, value: float, raise_level: float) -> str | None:
+def flapping(resolve_field: str, value: float, raise_level: float) -> Said | None:
     """Why a resolve level on the wrong side of its raise level is refused; None if it is safe."""
     raise_field, must_be_above = HYSTERESIS[resolve_field]
     if value < raise_level if must_be_above else value >= raise_level:
-        side = "at least" if must_be_above else "below"
-        return f"must be {side} {raise_field}, or the alert would flap"
+        side = Said("almeno pari a", "at least") if must_be_above else Said("sotto", "below")
+        return Said(
+            f"deve essere {side.it} {raise_field}, altrimenti l'allerta si aprirebbe e chiuderebbe di continuo",
+            f"must be {side.en} {raise_field}, or the alert would flap",
+        )
     return None
 
 

@@ -19,6 +19,8 @@ from shapely import Point, Polygon, STRtree
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
+from shared.i18n import Said
+
 RESERVED_CODES = frozenset({"rebuild"})
 Perimeter = Mapping[str, Any]
 """A GeoJSON Polygon or MultiPolygon, as given and as served."""
@@ -59,37 +61,59 @@ class Nil:
 class GeometryError(ValueError):
     """A perimeter that is not a usable GeoJSON polygon; ``where`` is the path inside it."""
 
-    def __init__(self, where: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, where: str, message: Said) -> None:
+        super().__init__(message.en)
         self.where = where
         self.message = message
 
 
 def _check_position(position: Sequence[Any], where: str) -> tuple[float, float]:
     if len(position) < 2:
-        raise GeometryError(where, "a position is [longitude, latitude]")
+        raise GeometryError(
+            where, Said("una posizione è [longitudine, latitudine]", "a position is [longitude, latitude]")
+        )
     lon, lat = position[0], position[1]
     if not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in (lon, lat)):
-        raise GeometryError(where, "coordinates must be finite numbers")
+        raise GeometryError(
+            where, Said("le coordinate devono essere numeri finiti", "coordinates must be finite numbers")
+        )
     if not -180 <= lon <= 180:
-        raise GeometryError(where, f"longitude {lon} is outside -180..180")
+        raise GeometryError(
+            where, Said(f"la longitudine {lon} è fuori da -180..180", f"longitude {lon} is outside -180..180")
+        )
     if not -90 <= lat <= 90:
-        raise GeometryError(where, f"latitude {lat} is outside -90..90")
+        raise GeometryError(
+            where, Said(f"la latitudine {lat} è fuori da -90..90", f"latitude {lat} is outside -90..90")
+        )
     return float(lon), float(lat)
 
 
 def _ring(ring: Sequence[Sequence[Any]], where: str) -> list[tuple[float, float]]:
     points = [_check_position(p, f"{where}.{i}") for i, p in enumerate(ring)]
     if len(points) < 4:
-        raise GeometryError(where, "a ring needs at least 4 positions, the last repeating the first")
+        raise GeometryError(
+            where,
+            Said(
+                "un anello ha almeno 4 posizioni, l'ultima uguale alla prima",
+                "a ring needs at least 4 positions, the last repeating the first",
+            ),
+        )
     if points[0] != points[-1]:
-        raise GeometryError(where, "the ring is not closed: its last position must repeat the first")
+        raise GeometryError(
+            where,
+            Said(
+                "l'anello non è chiuso: l'ultima posizione deve ripetere la prima",
+                "the ring is not closed: its last position must repeat the first",
+            ),
+        )
     return points
 
 
 def _polygon(rings: Sequence[Sequence[Sequence[Any]]], where: str) -> Polygon:
     if not rings:
-        raise GeometryError(where, "a polygon needs its outer ring")
+        raise GeometryError(
+            where, Said("un poligono ha bisogno del suo anello esterno", "a polygon needs its outer ring")
+        )
     shell, *holes = (_ring(r, f"{where}.{i}") for i, r in enumerate(rings))
     return Polygon(shell, holes)
 
@@ -97,7 +121,8 @@ def _polygon(rings: Sequence[Sequence[Sequence[Any]]], where: str) -> Polygon:
 def _valid_polygon(rings: Sequence[Sequence[Sequence[Any]]], where: str) -> Polygon:
     polygon = _polygon(rings, where)
     if not polygon.is_valid:
-        raise GeometryError(where, f"not a valid polygon: {explain_validity(polygon)}")
+        reason = explain_validity(polygon)
+        raise GeometryError(where, Said(f"non è un poligono valido: {reason}", f"not a valid polygon: {reason}"))
     return polygon
 
 
@@ -111,10 +136,19 @@ def parse_perimeter(kind: str, coordinates: Sequence[Any]) -> BaseGeometry:
         return _valid_polygon(coordinates, ".coordinates")
     if kind == "MultiPolygon":
         if not coordinates:
-            raise GeometryError(".coordinates", "a MultiPolygon needs at least one polygon")
+            raise GeometryError(
+                ".coordinates",
+                Said("un MultiPolygon ha almeno un poligono", "a MultiPolygon needs at least one polygon"),
+            )
         parts = [_valid_polygon(p, f".coordinates.{i}") for i, p in enumerate(coordinates)]
         return shapely.union_all(parts)
-    raise GeometryError(".type", "the perimeter must be a GeoJSON Polygon or MultiPolygon")
+    raise GeometryError(
+        ".type",
+        Said(
+            "il perimetro deve essere un Polygon o un MultiPolygon GeoJSON",
+            "the perimeter must be a GeoJSON Polygon or MultiPolygon",
+        ),
+    )
 
 
 def shape_of(perimeter: Perimeter) -> BaseGeometry:

@@ -15,6 +15,7 @@ from districts.geography.domain import RESERVED_CODES, District, GeometryError, 
 from districts.geography.store import GeographyStore
 from shared.errors import Conflict, InvalidInput
 from shared.events import utcnow
+from shared.i18n import Said
 from shared.mongo import Mongo
 from shared.versions import Precondition
 
@@ -41,12 +42,17 @@ class GeographyService:
 
     async def create_district(self, code: str, name: str, perimeter: Perimeter) -> District:
         if code in RESERVED_CODES:
-            raise InvalidInput("body.code", f"{code!r} is reserved")
+            raise InvalidInput("body.code", Said(f"{code!r} è un codice riservato", f"{code!r} is reserved"))
         district = District(code, name, 1, utcnow(), checked(perimeter))
 
         async def work(session: AsyncClientSession) -> None:
             if await self.store.district(code, session) is not None:
-                raise Conflict(f"district {code!r} exists; change it with PUT /districts/{code}")
+                raise Conflict(
+                    Said(
+                        f"il distretto {code!r} esiste già; modificalo con PUT /districts/{code}",
+                        f"district {code!r} exists; change it with PUT /districts/{code}",
+                    )
+                )
             await self.store.save_district(district, expected_version=None, session=session)
             await self.store.record_change(f"district:{code}", session)
 
@@ -59,7 +65,7 @@ class GeographyService:
 
         async def work(session: AsyncClientSession) -> District:
             current = await self.store.require_district(code, session)
-            expected.check(current.version, f"district {code!r}")
+            expected.check(current.version, Said(f"il distretto {code!r}", f"district {code!r}"))
             changed = District(code, name, current.version + 1, utcnow(), perimeter)
             await self.store.save_district(changed, expected_version=current.version, session=session)
             if perimeter != current.perimeter:

@@ -15,6 +15,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from districts.geography.domain import District, Nil
 from shared.errors import NotFound
+from shared.i18n import Said
 from shared.mongo import Document, IndexSpec, Session
 
 Area = TypeVar("Area", District, Nil)
@@ -22,7 +23,7 @@ Area = TypeVar("Area", District, Nil)
 DISTRICTS, NILS, CHANGES = "districts", "nils", "geography_changes"
 
 
-def _found(area: Area | None, missing: str) -> Area:
+def _found(area: Area | None, missing: Said) -> Area:
     """The district or NIL read, or 404 saying which one is missing."""
     if area is None:
         raise NotFound(missing)
@@ -73,7 +74,9 @@ class GeographyStore:
 
     async def require_district(self, code: str, session: Session = None) -> District:
         """The district, or 404 when there is none with that code."""
-        return _found(await self.district(code, session), f"no district {code!r}")
+        return _found(
+            await self.district(code, session), Said(f"non esiste il distretto {code!r}", f"no district {code!r}")
+        )
 
     async def _areas(self, collection: str, limit: int, offset: int, with_perimeter: bool) -> list[Document]:
         """A page of districts or NILs in the order of their ids (``limit`` 0: all of them)."""
@@ -104,7 +107,7 @@ class GeographyStore:
 
     async def require_nil(self, nil_id: int, session: Session = None) -> Nil:
         """The NIL, or 404 when there is none with that id."""
-        return _found(await self.nil(nil_id, session), f"no NIL {nil_id}")
+        return _found(await self.nil(nil_id, session), Said(f"non esiste il NIL {nil_id}", f"no NIL {nil_id}"))
 
     async def nils(self, *, limit: int = 0, offset: int = 0, with_perimeter: bool = True) -> list[Nil]:
         return [_nil(doc) for doc in await self._areas(NILS, limit, offset, with_perimeter)]

@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from shared.errors import InvalidInput
+from shared.i18n import Said
 
 Samples = Sequence[tuple[datetime, float | None]]
 CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -74,14 +75,23 @@ def new_intervention(
 ) -> Intervention:
     """Check what the office sent: a slug code, a title, a comparison group not holding the target."""
     if not CODE.match(code):
-        raise InvalidInput("body.code", "a slug: lower-case letters, digits and '-', at most 64 characters")
+        raise InvalidInput(
+            "body.code",
+            Said(
+                "uno slug: lettere minuscole, cifre e '-', al massimo 64 caratteri",
+                "a slug: lower-case letters, digits and '-', at most 64 characters",
+            ),
+        )
     if not title.strip():
-        raise InvalidInput("body.title", "must not be blank")
+        raise InvalidInput("body.title", Said("non può essere vuoto", "must not be blank"))
     if target.type is TargetType.NIL and not target.id.isdigit():
-        raise InvalidInput("body.target.id", "a NIL is named by its number")
+        raise InvalidInput("body.target.id", Said("un NIL si indica con il suo numero", "a NIL is named by its number"))
     group = tuple(dict.fromkeys(comparison))
     if target.type is TargetType.DISTRICT and target.id in group:
-        raise InvalidInput("body.comparison", "the target cannot be its own comparison")
+        raise InvalidInput(
+            "body.comparison",
+            Said("l'obiettivo non può fare da confronto a sé stesso", "the target cannot be its own comparison"),
+        )
     return Intervention(code, title.strip(), kind, target, started_at, group, now)
 
 
@@ -117,7 +127,9 @@ class Windows:
 
 def windows(start: datetime, window_days: int) -> Windows:
     if not 1 <= window_days <= LONGEST_WINDOW_DAYS:
-        raise InvalidInput("query.window_days", f"from 1 to {LONGEST_WINDOW_DAYS} days")
+        raise InvalidInput(
+            "query.window_days", Said(f"da 1 a {LONGEST_WINDOW_DAYS} giorni", f"from 1 to {LONGEST_WINDOW_DAYS} days")
+        )
     span = timedelta(days=window_days)
     return Windows(start - span, start, start + span)
 

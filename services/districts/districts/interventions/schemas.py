@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pydantic import AwareDatetime, BaseModel, Field, field_validator
 
 from districts.interventions.domain import Impact, Intervention, Kind, Mean, Shift, TargetType
+from shared.i18n import Said
 
 EARLIEST_START = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST_START = datetime(2100, 1, 1, tzinfo=UTC)
@@ -32,7 +33,12 @@ class InterventionCreate(BaseModel):
         # an impact compares windows of up to 92 days around the start: a start at the edge of the
         # calendar has no such windows (and no figures before 2000 exist to compare)
         if not EARLIEST_START <= value <= LATEST_START:
-            raise ValueError(f"must lie between {EARLIEST_START.year} and {LATEST_START.year - 1}")
+            raise ValueError(
+                Said(
+                    f"deve cadere tra il {EARLIEST_START.year} e il {LATEST_START.year - 1}",
+                    f"must lie between {EARLIEST_START.year} and {LATEST_START.year - 1}",
+                )
+            )
         return value
 
 

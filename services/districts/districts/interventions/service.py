@@ -23,11 +23,12 @@ from districts.interventions.domain import (
 )
 from districts.interventions.events import InterventionRegistered, InterventionTarget
 from districts.interventions.store import InterventionStore
-from districts.projection.domain import NUMERIC_KPIS, EntityType, district_key, entity_id, nil_key
+from districts.projection.domain import NUMERIC_KPIS, EntityType, district_key, entity_id, nil_key, unknown_metric
 from districts.projection.service import ProjectionStates
 from districts.projection.store import ProjectionStore
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.events import utcnow
+from shared.i18n import Said
 from shared.outbox import Outbox, UnitOfWork
 
 PAGE = 500
@@ -53,12 +54,16 @@ class InterventionsService:
     ) -> Intervention:
         intervention = new_intervention(code, title, kind, target, started_at, comparison, self.clock())
         if target.type is TargetType.DISTRICT and await self.geography.district(target.id) is None:
-            raise InvalidInput("body.target.id", f"no district {target.id!r}")
+            raise InvalidInput(
+                "body.target.id", Said(f"non esiste il distretto {target.id!r}", f"no district {target.id!r}")
+            )
         if target.type is TargetType.NIL and await self.geography.nil(int(target.id)) is None:
-            raise InvalidInput("body.target.id", f"no NIL {target.id}")
+            raise InvalidInput("body.target.id", Said(f"non esiste il NIL {target.id}", f"no NIL {target.id}"))
         for i, other in enumerate(intervention.comparison):
             if await self.geography.district(other) is None:
-                raise InvalidInput(f"body.comparison.{i}", f"no district {other!r}")
+                raise InvalidInput(
+                    f"body.comparison.{i}", Said(f"non esiste il distretto {other!r}", f"no district {other!r}")
+                )
 
         async def work(uow: UnitOfWork) -> Intervention:
             await self.store.add(intervention, uow.session)
@@ -80,7 +85,7 @@ class InterventionsService:
     async def get(self, code: str) -> Intervention:
         found = await self.store.get(code)
         if found is None:
-            raise NotFound(f"no intervention {code!r}")
+            raise NotFound(Said(f"non esiste l'intervento {code!r}", f"no intervention {code!r}"))
         return found
 
     async def list(self, limit: int, offset: int) -> tuple[list[Intervention], int]:
@@ -111,14 +116,19 @@ class InterventionsService:
             return district_key(code), code
         if found and found[0].nil is not None:
             return nil_key(found[0].nil), None
-        raise Conflict(f"market {target.id!r} is not placed in any district or NIL yet")
+        raise Conflict(
+            Said(
+                f"il mercato {target.id!r} non è ancora collocato in alcun distretto o NIL",
+                f"market {target.id!r} is not placed in any district or NIL yet",
+            )
+        )
 
     async def _series(self, key: str, metric: str, w: Windows) -> Samples:
         return await self.projections.samples(key, metric, w.before_from, w.after_to)
 
     async def impact(self, code: str, metric: str, window_days: int) -> tuple[Intervention, Impact]:
         if metric not in NUMERIC_KPIS:
-            raise InvalidInput("query.metric", f"unknown metric; one of {', '.join(NUMERIC_KPIS)}")
+            raise InvalidInput("query.metric", unknown_metric())
         intervention = await self.get(code)
         w = windows(intervention.started_at, window_days)
         key, own_district = await self._measured_area(intervention.target)

@@ -9,6 +9,7 @@ from pymongo.errors import DuplicateKeyError
 
 from districts.interventions.domain import Intervention
 from shared.errors import Conflict
+from shared.i18n import Said
 from shared.mongo import Document, IndexSpec, find_page, from_document, to_document
 
 INTERVENTIONS = "interventions"
@@ -33,7 +34,9 @@ class InterventionStore:
         try:
             await self.db[INTERVENTIONS].insert_one(_doc(intervention), session=session)
         except DuplicateKeyError as exc:
-            raise Conflict(f"intervention {intervention.code!r} exists") from exc
+            raise Conflict(
+                Said(f"l'intervento {intervention.code!r} esiste già", f"intervention {intervention.code!r} exists")
+            ) from exc
 
     async def get(self, code: str) -> Intervention | None:
         doc = await self.db[INTERVENTIONS].find_one({"_id": code})

@@ -22,6 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from districts.geography.domain import Locator, Placement
+from shared.i18n import Said
 
 FieldValue = str | int | float | bool | list[float] | None
 
@@ -215,6 +216,12 @@ class Kpis:
 
 KPI_NAMES = tuple(f.name for f in fields(Kpis))
 NUMERIC_KPIS = tuple(name for name in KPI_NAMES if name not in {"services_by_type", "as_of", "population"})
+
+
+def unknown_metric() -> Said:
+    """The refusal of a metric that is not one of :data:`NUMERIC_KPIS`."""
+    names = ", ".join(NUMERIC_KPIS)
+    return Said(f"metrica sconosciuta; una tra {names}", f"unknown metric; one of {names}")
 
 
 # ---------------------------------------------------------------- areas and their KPIs

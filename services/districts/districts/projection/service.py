@@ -36,12 +36,14 @@ from districts.projection.domain import (
     nil_key,
     parent_ids,
     placement_of,
+    unknown_metric,
 )
 from districts.projection.store import ProjectionStore
 from districts.projection.vitality import NO_FIGURES, AreaFigures
 from shared.consumer import BatchHandler, Handler, PoisonEvent
 from shared.errors import InvalidInput
 from shared.events import CloudEvent, utcnow
+from shared.i18n import Said
 
 DEFAULT_SPAN = timedelta(hours=24)
 LONGEST_SPAN = timedelta(days=92)
@@ -219,13 +221,19 @@ class KpiQueries:
     def _range(self, metric: str, start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
         """Check the metric and the range asked; default: the last 24 h; at most 92 days."""
         if metric not in NUMERIC_KPIS:
-            raise InvalidInput("query.metric", f"unknown metric; one of {', '.join(NUMERIC_KPIS)}")
+            raise InvalidInput("query.metric", unknown_metric())
         end = _aware(end) if end else self.clock()
         start = _aware(start) if start else end - DEFAULT_SPAN
         if start >= end:
-            raise InvalidInput("query.from", "must be before 'to'")
+            raise InvalidInput("query.from", Said("deve venire prima di 'to'", "must be before 'to'"))
         if end - start > LONGEST_SPAN:
-            raise InvalidInput("query.from", f"the range may span at most {LONGEST_SPAN.days} days")
+            raise InvalidInput(
+                "query.from",
+                Said(
+                    f"l'intervallo può coprire al massimo {LONGEST_SPAN.days} giorni",
+                    f"the range may span at most {LONGEST_SPAN.days} days",
+                ),
+            )
         return start, end
 
 

@@ -33,6 +33,7 @@ from districts.settings import DistrictsSettings
 from shared.consumer import BatchHandler, Handler, IdempotentConsumer, processed_collection, processed_indexes
 from shared.errors import Conflict, NotFound
 from shared.events import utcnow
+from shared.i18n import Said
 from shared.kafka import client_options
 from shared.mongo import Mongo
 
@@ -64,7 +65,12 @@ class Rebuilder:
         await self.reap_stale()
         generation = await self.projections.claim_generation()
         if generation is None:
-            raise Conflict("a rebuild is already running; follow it at /districts/rebuild/{job}")
+            raise Conflict(
+                Said(
+                    "una ricostruzione è già in corso; seguila in /districts/rebuild/{job}",
+                    "a rebuild is already running; follow it at /districts/rebuild/{job}",
+                )
+            )
         active, _ = await self.projections.generations()
         now = utcnow()
         job = RebuildJob(uuid.uuid4().hex, "running", generation, active, requested_by, now, now)
@@ -78,7 +84,7 @@ class Rebuilder:
     async def job(self, job_id: str) -> RebuildJob:
         job = await self.jobs.job(job_id)
         if job is None:
-            raise NotFound(f"no rebuild job {job_id!r}")
+            raise NotFound(Said(f"non esiste la ricostruzione {job_id!r}", f"no rebuild job {job_id!r}"))
         if job.stale(self._stale_before()):
             await self.reap_stale()
             job = await self.jobs.job(job_id) or job

@@ -36,6 +36,7 @@ from gateway.api import BEARER_NEEDED, Office, SignedIn, _forwardable, rate_limi
 from gateway.contracts.openapi import API_PREFIX
 from shared.app import provide
 from shared.errors import InvalidInput, Unauthorized
+from shared.i18n import Said
 from shared.web.middleware import client_ip
 from shared.web.pagination import Limit, Offset
 from shared.web.params import Moment
@@ -113,14 +114,22 @@ def _session_answer(session: Session, request: Request, response: Response) -> T
 )
 async def log_in(request: Request, response: Response, accounts: Accounts) -> TokenOut:
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != FORM:
-        raise InvalidInput("body", f"send the credentials as {FORM} (fields username and password)")
+        raise InvalidInput(
+            "body",
+            Said(
+                f"invia le credenziali come {FORM} (campi username e password)",
+                f"send the credentials as {FORM} (fields username and password)",
+            ),
+        )
     form = parse_qs((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
     values = {name: form.get(name, [""])[0] for name in ("grant_type", "username", "password")}
     for name in ("username", "password"):
         if not values[name]:
-            raise InvalidInput(f"body.{name}", "field required")
+            raise InvalidInput(f"body.{name}", Said("campo obbligatorio", "field required"))
     if values["grant_type"] not in ("", "password"):
-        raise InvalidInput("body.grant_type", "only the password grant is supported")
+        raise InvalidInput(
+            "body.grant_type", Said("si accetta solo il grant password", "only the password grant is supported")
+        )
     session = await accounts.login(values["username"], values["password"], client_ip(request.scope))
     return _session_answer(session, request, response)
 
@@ -135,7 +144,7 @@ async def log_in(request: Request, response: Response, accounts: Accounts) -> To
 async def refresh(request: Request, response: Response, accounts: Accounts, body: RefreshIn | None = None) -> TokenOut:
     token = (body.refresh_token if body else None) or request.cookies.get(REFRESH_COOKIE)
     if not token:
-        raise Unauthorized("no refresh token: log in first")
+        raise Unauthorized(Said("manca il token di rinnovo: accedi prima", "no refresh token: log in first"))
     return _session_answer(await accounts.refresh(token), request, response)
 
 
@@ -335,7 +344,7 @@ async def audit_filter(
 ) -> AuditFilter:
     since, until = _utc(since), _utc(until)
     if since and until and since >= until:
-        raise InvalidInput("query.to", "'to' must come after 'from'")
+        raise InvalidInput("query.to", Said("'to' deve venire dopo 'from'", "'to' must come after 'from'"))
     return (actor.lower() if actor else None), since, until
 
 

@@ -103,9 +103,20 @@ def check_password(password: str, username: str, field: str = "body.password") -
 
 def check_scope(role: Role, scope: str | None, field: str = "body.scope") -> None:
     if role is Role.OFFICE and scope is not None:
-        raise PolicyViolation(field, "the commerce office has no scope; leave it out")
+        raise PolicyViolation(
+            field,
+            Said(
+                "l'ufficio commercio non ha un ambito: lascialo vuoto", "the commerce office has no scope; leave it out"
+            ),
+        )
     if role in SCOPED_ROLES and not scope:
-        raise PolicyViolation(field, f"a {role.value} needs a scope: the id of their market or shop")
+        raise PolicyViolation(
+            field,
+            Said(
+                f"un account {role.value} ha bisogno di un ambito: l'id del suo mercato o negozio",
+                f"a {role.value} needs a scope: the id of their market or shop",
+            ),
+        )
 
 
 @dataclass(frozen=True)

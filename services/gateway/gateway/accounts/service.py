@@ -43,11 +43,12 @@ from shared.events import utcnow
 from shared.i18n import Said
 from shared.identity import Principal, principal_of
 from shared.roles import Role
-from shared.tokens import TokenClaims, TokenSigner, TokenVerifier
+from shared.tokens import EXPIRED_TOKEN, REVOKED_TOKEN, TokenClaims, TokenSigner, TokenVerifier
 
 log = logging.getLogger(__name__)
 
-BAD_CREDENTIALS = "wrong username or password"
+BAD_CREDENTIALS = Said("nome utente o password errati", "wrong username or password")
+SESSION_ENDED = Said("la sessione è terminata; accedi di nuovo", "the session has ended; log in again")
 LOCAL_DEMO_USERS: tuple[tuple[str, Role, str | None, str | None], ...] = (
     ("office", Role.OFFICE, None, None),  # password: settings.demo_password
     ("operator-wagner", Role.MARKET_OPERATOR, "wagner", "operator-demo"),
@@ -55,6 +56,7 @@ LOCAL_DEMO_USERS: tuple[tuple[str, Role, str | None, str | None], ...] = (
     ("shop-bs-demo-drogheria-borsieri", Role.SHOPKEEPER, "bs-demo-drogheria-borsieri", "shopkeeper-demo"),
 )
 SCOPE_OWNER = {Role.MARKET_OPERATOR: ("markets", "market"), Role.SHOPKEEPER: ("shops", "shop")}
+NOUNS = {"market": "il mercato", "shop": "il negozio"}  # a scope's owner as Italian names it
 # revoked ids are listed this long after every token they cover has expired (clock skew)
 REVOCATION_MARGIN = timedelta(seconds=60)
 ACTIVATION_PAGE = "/activate"
@@ -157,7 +159,13 @@ class AccountService:
         wait = self.attempts.take(address)
         if wait:
             self.metrics.rate_limited.labels("login").inc()
-            raise too_many_requests(wait, "too many login attempts from your address; wait and try again")
+            raise too_many_requests(
+                wait,
+                Said(
+                    "troppi tentativi di accesso dal tuo indirizzo; attendi e riprova",
+                    "too many login attempts from your address; wait and try again",
+                ),
+            )
         name = normalise(username)
         now = utcnow()
         failures, last = await self.store.failures_of(name, address)
@@ -165,7 +173,11 @@ class AccountService:
         if wait > 0:
             self.metrics.auth_failures.labels("locked").inc()
             raise too_many_requests(
-                wait, "too many failed logins for this username from your address; wait and try again"
+                wait,
+                Said(
+                    "troppi accessi falliti con questo nome utente dal tuo indirizzo; attendi e riprova",
+                    "too many failed logins for this username from your address; wait and try again",
+                ),
             )
         account = await self.store.get(name)
         matched = await self.passwords.verify(account.password_hash if account else None, password)
@@ -186,17 +198,17 @@ class AccountService:
         now = utcnow()
         token, first_use = await self.store.use_refresh(digest(refresh_token), now)
         if token is None:
-            raise Unauthorized("the session has ended; log in again")
+            raise Unauthorized(SESSION_ENDED)
         if not first_use:
             await self.store.drop_family(token.family)
             self.metrics.auth_failures.labels("refresh_reused").inc()
             await self.audit(Actor("system"), "session.reuse_detected", token.username)
             log.warning("a used refresh token was presented again; the session of %s is ended", token.username)
-            raise Unauthorized("the session has ended; log in again")
+            raise Unauthorized(SESSION_ENDED)
         account = await self.store.get(token.username)
         if account is None or not account.can_log_in() or account.token_version != token.version:
             await self.store.drop_family(token.family)
-            raise Unauthorized("the session has ended; log in again")
+            raise Unauthorized(SESSION_ENDED)
         return await self._session(account, token.family)
 
     async def logout(self, refresh_token: str | None, access: TokenClaims | None) -> None:
@@ -218,10 +230,12 @@ class AccountService:
             except PyMongoError:
                 revoked = self.verifier.is_revoked(claims)
             if revoked:
-                raise Unauthorized("the token has been revoked; log in again")
+                raise Unauthorized(REVOKED_TOKEN)
             return principal_of(claims)
         except Unauthorized as exc:
-            reason = next((r for r in ("expired", "revoked") if r in exc.detail), "invalid")
+            reason = (
+                {EXPIRED_TOKEN: "expired", REVOKED_TOKEN: "revoked"}.get(exc.said, "invalid") if exc.said else "invalid"
+            )
             self.metrics.auth_failures.labels(f"{reason}_token").inc()
             raise
 
@@ -242,7 +256,7 @@ class AccountService:
     async def _account(self, username: str) -> Account:
         account = await self.store.get(normalise(username))
         if account is None:
-            raise NotFound(f"there is no account {username!r}")
+            raise NotFound(Said(f"non esiste l'account {username!r}", f"there is no account {username!r}"))
         return account
 
     async def _save(self, before: Account, after: Account, *, revoke: bool) -> Account:
@@ -250,7 +264,12 @@ class AccountService:
         if revoke:
             after = replace(after, token_version=after.revoked().token_version)
         if not await self.store.replace(before, after):
-            raise Conflict(f"the account {before.username!r} changed meanwhile; try again")
+            raise Conflict(
+                Said(
+                    f"l'account {before.username!r} è stato modificato nel frattempo; riprova",
+                    f"the account {before.username!r} changed meanwhile; try again",
+                )
+            )
         if revoke:
             await self._revoke([before.token_version])
             await self.store.drop_refresh_of(before.username)
@@ -304,9 +323,14 @@ class AccountService:
         role = Role(str(fields["role"])) if fields.get("role") is not None else account.role
         scope = fields.get("scope", account.scope if role is account.role else None)
         if scope is not None and not isinstance(scope, str):
-            raise InvalidInput("body.scope", "the scope must be a string")
+            raise InvalidInput("body.scope", Said("l'ambito deve essere un testo", "the scope must be a string"))
         if account.username == actor.username and role is not account.role:
-            raise Conflict("you cannot change your own role; ask another office account")
+            raise Conflict(
+                Said(
+                    "non puoi cambiare il tuo ruolo: chiedi a un altro account dell'ufficio",
+                    "you cannot change your own role; ask another office account",
+                )
+            )
         _policy(check_scope, role, scope)
         if scope is not None and role in SCOPE_OWNER and (role, scope) != (account.role, account.scope):
             await self.check_scope_exists(role, scope, headers)
@@ -321,7 +345,7 @@ class AccountService:
     async def disable(self, actor: Actor, username: str) -> Account:
         account = await self._account(username)
         if account.username == actor.username:
-            raise Conflict("you cannot disable your own account")
+            raise Conflict(Said("non puoi disabilitare il tuo account", "you cannot disable your own account"))
         updated = await self._save(account, replace(account, disabled=True), revoke=True)
         await self.store.drop_one_time_of(account.username)
         if not account.disabled:
@@ -406,13 +430,23 @@ class AccountService:
         failures, last = await self.store.failures_of(account.username, address)
         wait = self.throttle.wait(failures, last, now)
         if wait > 0:
-            raise too_many_requests(wait, "too many wrong passwords; wait and try again")
+            raise too_many_requests(
+                wait, Said("troppe password errate; attendi e riprova", "too many wrong passwords; wait and try again")
+            )
         if not await self.passwords.verify(account.password_hash, current):
             await self.store.record_failure(account.username, address, now)
-            raise InvalidInput("body.current_password", "the current password is not right")
+            raise InvalidInput(
+                "body.current_password",
+                Said("la password attuale non è corretta", "the current password is not right"),
+            )
         _policy(check_password, new, account.username, "body.new_password")
         if new == current:
-            raise InvalidInput("body.new_password", "choose a password different from the current one")
+            raise InvalidInput(
+                "body.new_password",
+                Said(
+                    "scegli una password diversa da quella attuale", "choose a password different from the current one"
+                ),
+            )
         updated = replace(account, password_hash=await self.passwords.hash(new))
         updated = await self._save(account, updated, revoke=True)
         await self.audit(Actor(account.username, address), "account.password_change", account.username)
@@ -425,13 +459,22 @@ class AccountService:
         try:
             answer = await self.proxy.call(service, "GET", f"/{service}/{quote(scope, safe='')}", headers=headers)
         except UpstreamUnavailable as exc:
-            raise Unavailable(f"cannot check that {noun} {scope!r} exists: {exc.detail}") from exc
+            raise Unavailable(
+                Said(
+                    f"impossibile verificare che {NOUNS[noun]} {scope!r} esista: {exc.detail.it}",
+                    f"cannot check that {noun} {scope!r} exists: {exc.detail.en}",
+                )
+            ) from exc
         # 422: the service says no id of that shape can exist (a market id is a slug, for one)
         if answer.status_code in (404, 422):
-            raise InvalidInput(field, f"there is no {noun} {scope!r}")
+            raise InvalidInput(field, Said(f"non esiste {NOUNS[noun]} {scope!r}", f"there is no {noun} {scope!r}"))
         if answer.status_code != 200:
             raise Unavailable(
-                f"cannot check that {noun} {scope!r} exists (the {service} service answered {answer.status_code})"
+                Said(
+                    f"impossibile verificare che {NOUNS[noun]} {scope!r} esista "
+                    f"(il servizio {service} ha risposto {answer.status_code})",
+                    f"cannot check that {noun} {scope!r} exists (the {service} service answered {answer.status_code})",
+                )
             )
 
     # lists

@@ -20,6 +20,7 @@ from pymongo.errors import DuplicateKeyError
 from gateway.accounts.domain import Account, AuditEntry, OneTimePurpose, RefreshToken, new_version
 from shared.errors import Conflict
 from shared.events import utcnow
+from shared.i18n import Said
 from shared.mongo import IndexSpec, find_page, from_document, overwrite_if, to_document
 from shared.roles import Role
 
@@ -96,7 +97,12 @@ class AccountStore:
         try:
             await self.users.insert_one(self._doc(account), session=session)
         except DuplicateKeyError as exc:
-            raise Conflict(f"the username {account.username!r} is already taken") from exc
+            raise Conflict(
+                Said(
+                    f"il nome utente {account.username!r} è già in uso",
+                    f"the username {account.username!r} is already taken",
+                )
+            ) from exc
         return account
 
     async def create_if_missing(self, account: Account) -> bool:

@@ -98,7 +98,13 @@ class RegistrationService:
             wait = self.per_address.take(address)
             if wait:
                 self.metrics.rate_limited.labels("registration").inc()
-                raise too_many_requests(wait, "too many registrations from your address; try again later")
+                raise too_many_requests(
+                    wait,
+                    Said(
+                        "troppe richieste di account dal tuo indirizzo; riprova più tardi",
+                        "too many registrations from your address; try again later",
+                    ),
+                )
         registration = Registration.submit(
             id=uuid.uuid4().hex,
             role=submission.role,
@@ -224,9 +230,18 @@ class RegistrationService:
                 content=json.dumps(body).encode(),
             )
         except UpstreamUnavailable as exc:
-            raise Unavailable(f"cannot create the proposed shop {shop_id!r}: {exc.detail}") from exc
+            raise Unavailable(
+                Said(
+                    f"impossibile creare il negozio proposto {shop_id!r}: {exc.detail.it}",
+                    f"cannot create the proposed shop {shop_id!r}: {exc.detail.en}",
+                )
+            ) from exc
         if answer.status_code not in (200, 201, 204):
             raise Unavailable(
-                f"cannot create the proposed shop {shop_id!r}: the shops service answered "
-                f"{answer.status_code} {answer.text[:300]}"
+                Said(
+                    f"impossibile creare il negozio proposto {shop_id!r}: il servizio negozi ha risposto "
+                    f"{answer.status_code} {answer.text[:300]}",
+                    f"cannot create the proposed shop {shop_id!r}: the shops service answered "
+                    f"{answer.status_code} {answer.text[:300]}",
+                )
             )

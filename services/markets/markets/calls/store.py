@@ -173,7 +173,11 @@ class CallStore:
             )
         except DuplicateKeyError as exc:
             raise Conflict(
-                f"application {evaluation.application_id} was evaluated at the same time: send the evaluation again"
+                Said(
+                    f"la domanda {evaluation.application_id} è stata valutata nello stesso momento da altri: "
+                    "invia di nuovo la valutazione",
+                    f"application {evaluation.application_id} was evaluated at the same time: send the evaluation again",
+                )
             ) from exc
 
     async def evaluations_of(self, application_id: str, session: Session = None) -> list[Evaluation]:

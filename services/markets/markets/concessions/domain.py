@@ -169,5 +169,10 @@ class ConcessionRecord:
     def expire(self, today: date, at: datetime) -> ConcessionRecord:
         """The concession expired; refused unless it is active and ``today`` is past its end."""
         if not self.is_due(today):
-            raise Conflict(f"concession {self.id} is not due to expire on {today.isoformat()}")
+            raise Conflict(
+                Said(
+                    f"la concessione {self.id} non scade il {today.isoformat()}",
+                    f"concession {self.id} is not due to expire on {today.isoformat()}",
+                )
+            )
         return replace(self, state=ConcessionState.EXPIRED, ended_at=at, version=self.version + 1, updated_at=at)

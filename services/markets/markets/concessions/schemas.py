@@ -9,6 +9,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from markets.concessions.domain import Concession, ConcessionRecord, ConcessionState
 from markets.stalls.domain import StallCategory
 from markets.stalls.schemas import Strict, Text, Username
+from shared.i18n import Said
 from shared.web.public import Public
 
 
@@ -26,7 +27,7 @@ class AssignmentCreate(Strict):
     def _ends_after_start(cls, end: date, info: ValidationInfo) -> date:
         start = info.data.get("start")
         if start is not None and end <= start:
-            raise ValueError("end must be after start")
+            raise ValueError(Said("la fine deve venire dopo l'inizio (start)", "end must be after start"))
         return end
 
     def concession(self) -> Concession:

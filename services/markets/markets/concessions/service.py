@@ -28,6 +28,7 @@ from markets.stalls.service import Clock
 from markets.stalls.store import MarketStore
 from shared.errors import Conflict, PreconditionFailed
 from shared.events import utcnow
+from shared.i18n import Said
 from shared.outbox import Outbox, UnitOfWork
 from shared.versions import Precondition
 
@@ -70,7 +71,7 @@ class ConcessionsService:
 
         async def work(uow: UnitOfWork) -> Stall:
             stall = await self.store.get_stall(market_id, number, uow.session)
-            precondition.check(stall.version, f"stall {number}")
+            precondition.check(stall.version, Said(f"il banco {number}", f"stall {number}"))
             assigned = stall.assign(terms, category, self.clock())
             check_food_service_cap(stall, category, await self.store.stalls_of([market_id], uow.session))
             await self.save_assignment(uow, stall, assigned, f"assigned to {terms.holder}", actor)
@@ -108,7 +109,7 @@ class ConcessionsService:
 
         async def work(uow: UnitOfWork) -> Stall:
             stall = await self.store.get_stall(market_id, number, uow.session)
-            precondition.check(stall.version, f"stall {number}")
+            precondition.check(stall.version, Said(f"il banco {number}", f"stall {number}"))
             freed = stall.release(self.clock())
             held = stall.concession
             if held is not None and held.id is not None:
@@ -145,7 +146,12 @@ class ConcessionsService:
         """The stall ``record`` is the concession of (it always is while the record is active)."""
         stall = await self.store.get_stall(record.market_id, record.number, uow.session)
         if stall.concession is None or stall.concession.id != record.id:
-            raise Conflict(f"stall {record.number} is not held under concession {record.id}")
+            raise Conflict(
+                Said(
+                    f"il banco {record.number} non è occupato in base alla concessione {record.id}",
+                    f"stall {record.number} is not held under concession {record.id}",
+                )
+            )
         return stall
 
     def _event_fields(self, record: ConcessionRecord, stall: Stall, actor: str) -> dict[str, object]:

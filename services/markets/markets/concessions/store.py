@@ -16,6 +16,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from markets.concessions.domain import ConcessionQuery, ConcessionRecord, ConcessionState
 from shared.errors import NotFound, PreconditionFailed
+from shared.i18n import Said
 from shared.mongo import Document, IndexSpec, Session, find_page, from_document, overwrite_if, to_document
 
 CONCESSIONS = "concessions"
@@ -42,14 +43,19 @@ class ConcessionStore:
     async def get(self, concession_id: str, session: Session = None) -> ConcessionRecord:
         doc = await self.concessions.find_one({"_id": concession_id}, session=session)
         if doc is None:
-            raise NotFound(f"no concession {concession_id!r}")
+            raise NotFound(Said(f"non esiste la concessione {concession_id!r}", f"no concession {concession_id!r}"))
         return _record(doc)
 
     async def save(self, record: ConcessionRecord, expected_version: int, session: Session) -> None:
         """Write the changed record if it is still active at ``expected_version``; else PreconditionFailed."""
         guard = {"version": expected_version, "state": ConcessionState.ACTIVE.value}
         if not await overwrite_if(self.concessions, to_document(record), guard, keep={"granted_at"}, session=session):
-            raise PreconditionFailed(f"concession {record.id} changed meanwhile; read it again")
+            raise PreconditionFailed(
+                Said(
+                    f"la concessione {record.id} è stata modificata nel frattempo; rileggila",
+                    f"concession {record.id} changed meanwhile; read it again",
+                )
+            )
 
     async def list(
         self, wanted: ConcessionQuery, today: date, *, limit: int, offset: int

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Query
 from markets.settings import MARKET_ZONE
 from markets.spaces.domain import check_can_cancel
 from markets.spaces.schemas import (
+    OUTSIDE_CALENDAR,
     AgendaEntryPublic,
     BookingCreate,
     BookingIdPath,
@@ -46,8 +47,8 @@ def _in_milan(moment: datetime | None, field: str) -> datetime | None:
     aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=MARKET_ZONE)
     try:
         return in_the_platforms_time(aware)
-    except ValueError as exc:
-        raise InvalidInput(field, str(exc)) from None
+    except ValueError:
+        raise InvalidInput(field, OUTSIDE_CALENDAR) from None
 
 
 def _may_manage(principal: Principal, market_id: str) -> bool:

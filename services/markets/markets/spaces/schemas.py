@@ -10,15 +10,20 @@ from pydantic import AwareDatetime, BaseModel, Field, field_validator
 
 from markets.spaces.domain import Booking, Space
 from markets.stalls.schemas import SLUG, Strict, Text
+from shared.i18n import Said
 from shared.web.public import Public
 
 EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+OUTSIDE_CALENDAR = Said(
+    f"deve cadere tra il {EARLIEST.year} e il {LATEST.year - 1}",
+    f"must lie between {EARLIEST.year} and {LATEST.year - 1}",
+)
 
 
 def in_the_platforms_time(value: datetime) -> datetime:
     """Refuse a time at the calendar's edge (it could not be turned into UTC)."""
     if not EARLIEST <= value < LATEST:
-        raise ValueError(f"must lie between {EARLIEST.year} and {LATEST.year - 1}")
+        raise ValueError(OUTSIDE_CALENDAR)
     return value
 
 

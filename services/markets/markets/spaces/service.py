@@ -18,6 +18,7 @@ from markets.stalls.service import Clock
 from markets.stalls.store import MarketStore
 from shared.errors import InvalidInput
 from shared.events import utcnow
+from shared.i18n import Said
 from shared.outbox import Outbox, UnitOfWork
 
 
@@ -140,7 +141,7 @@ class SpacesService:
         offset: int,
     ) -> tuple[list[Booking], int]:
         if since is not None and until is not None and until <= since:
-            raise InvalidInput("query.to", "must be after from")
+            raise InvalidInput("query.to", Said("deve essere dopo l'inizio (from)", "must be after from"))
         if code is None:
             await self.markets.get_market(market_id)
         else:

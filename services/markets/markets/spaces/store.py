@@ -17,6 +17,7 @@ from pymongo.errors import DuplicateKeyError
 
 from markets.spaces.domain import Booking, Space
 from shared.errors import Conflict, NotFound
+from shared.i18n import Said
 from shared.mongo import Document, IndexSpec, Session, find_page, from_document, to_document
 
 SPACES, BOOKINGS = "spaces", "space_bookings"
@@ -45,12 +46,22 @@ class SpaceStore:
                 {"_id": space.key, **to_document(space, key=None), "bookings": 0}, session=session
             )
         except DuplicateKeyError as exc:
-            raise Conflict(f"market {space.market_id!r} already has a space {space.code!r}") from exc
+            raise Conflict(
+                Said(
+                    f"il mercato {space.market_id!r} ha già uno spazio {space.code!r}",
+                    f"market {space.market_id!r} already has a space {space.code!r}",
+                )
+            ) from exc
 
     async def get_space(self, market_id: str, code: str, session: Session = None) -> Space:
         doc = await self.spaces.find_one({"_id": f"{market_id}/{code}"}, session=session)
         if doc is None:
-            raise NotFound(f"no space {code!r} in market {market_id!r}")
+            raise NotFound(
+                Said(
+                    f"il mercato {market_id!r} non ha lo spazio {code!r}",
+                    f"no space {code!r} in market {market_id!r}",
+                )
+            )
         return from_document(Space, doc, key=None)
 
     async def spaces_of(self, market_id: str) -> list[Space]:
@@ -79,7 +90,12 @@ class SpaceStore:
     async def get_booking(self, market_id: str, code: str, booking_id: str, session: Session = None) -> Booking:
         doc = await self.bookings.find_one({"_id": booking_id, "market_id": market_id, "space": code}, session=session)
         if doc is None:
-            raise NotFound(f"no booking {booking_id!r} of space {code!r}")
+            raise NotFound(
+                Said(
+                    f"lo spazio {code!r} non ha la prenotazione {booking_id!r}",
+                    f"no booking {booking_id!r} of space {code!r}",
+                )
+            )
         return _booking(doc)
 
     async def save_cancelled(self, booking: Booking, session: Session) -> None:
@@ -89,7 +105,12 @@ class SpaceStore:
             session=session,
         )
         if found.matched_count == 0:
-            raise Conflict(f"booking {booking.id} was cancelled meanwhile")
+            raise Conflict(
+                Said(
+                    f"la prenotazione {booking.id} è stata annullata nel frattempo",
+                    f"booking {booking.id} was cancelled meanwhile",
+                )
+            )
 
     async def list_bookings(
         self,

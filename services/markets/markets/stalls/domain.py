@@ -126,20 +126,32 @@ class Stall:
     def assigned(self) -> bool:
         return self.concession is not None
 
-    def status_refusal(self, to: StallStatus) -> str | None:
+    def status_refusal(self, to: StallStatus) -> Said | None:
         """Why the stall cannot move to ``to`` (None when it can)."""
         if to is self.status:
             return None
         if to is StallStatus.VACANT and self.assigned:
-            return (
-                f"stall {self.number} is assigned to {self.holder}: free it (DELETE the assignment) to make it vacant"
+            return Said(
+                f"il banco {self.number} è assegnato a {self.holder}: per renderlo libero va tolta l'assegnazione "
+                "(DELETE dell'assegnazione)",
+                f"stall {self.number} is assigned to {self.holder}: free it (DELETE the assignment) to make it vacant",
             )
         if to is StallStatus.OPEN and not self.assigned:
-            return f"a vacant stall cannot be opened: assign a holder to stall {self.number} first"
+            return Said(
+                f"un banco libero non può essere aperto: assegna prima un titolare al banco {self.number}",
+                f"a vacant stall cannot be opened: assign a holder to stall {self.number} first",
+            )
         if to is StallStatus.CLOSED and not self.assigned:
-            return f"stall {self.number} has no holder to close it: it stays vacant until one is assigned"
+            return Said(
+                f"il banco {self.number} non ha un titolare che lo chiuda: resta libero finché non ne viene "
+                "assegnato uno",
+                f"stall {self.number} has no holder to close it: it stays vacant until one is assigned",
+            )
         if to is StallStatus.OPEN and self.status is StallStatus.MAINTENANCE:
-            return f"stall {self.number} is under maintenance: set it to closed before opening it"
+            return Said(
+                f"il banco {self.number} è in manutenzione: va prima segnato come chiuso, poi aperto",
+                f"stall {self.number} is under maintenance: set it to closed before opening it",
+            )
         return None
 
     def change_status(self, to: StallStatus, at: datetime) -> Stall:
@@ -154,7 +166,12 @@ class Stall:
     def assign(self, concession: Concession, category: StallCategory, at: datetime) -> Stall:
         """The stall held under ``concession`` for ``category``: a vacant stall becomes closed."""
         if self.concession is not None:
-            raise Conflict(f"stall {self.number} is already assigned to {self.holder}: free it first")
+            raise Conflict(
+                Said(
+                    f"il banco {self.number} è già assegnato a {self.holder}: prima va liberato",
+                    f"stall {self.number} is already assigned to {self.holder}: free it first",
+                )
+            )
         status = StallStatus.CLOSED if self.status is StallStatus.VACANT else self.status
         return replace(
             self, concession=concession, category=category, status=status, version=self.version + 1, updated_at=at
@@ -163,13 +180,18 @@ class Stall:
     def amend_concession(self, concession: Concession, at: datetime) -> Stall:
         """The stall held under the new terms of its concession (renewed or transferred); status unchanged."""
         if self.concession is None:
-            raise Conflict(f"stall {self.number} has no holder")
+            raise Conflict(Said(f"il banco {self.number} non ha un titolare", f"stall {self.number} has no holder"))
         return replace(self, concession=concession, version=self.version + 1, updated_at=at)
 
     def release(self, at: datetime) -> Stall:
         """The stall without its holder: it becomes vacant."""
         if self.concession is None:
-            raise Conflict(f"stall {self.number} has no holder to free")
+            raise Conflict(
+                Said(
+                    f"il banco {self.number} non ha un titolare da cui liberarlo",
+                    f"stall {self.number} has no holder to free",
+                )
+            )
         return replace(self, concession=None, status=StallStatus.VACANT, version=self.version + 1, updated_at=at)
 
 

@@ -17,6 +17,7 @@ from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 
 from markets.stalls.domain import HistoryEntry, MarketOverview, Stall, StallCategory, StallStatus, Surface
 from shared import places
+from shared.i18n import Said
 from shared.web.public import Public
 
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -30,7 +31,7 @@ def _number_as_text(value: Any) -> Any:
 
 def distinct(values: list[Any]) -> list[Any]:
     if len(set(values)) != len(values):
-        raise ValueError("must not repeat a value")
+        raise ValueError(Said("non deve ripetere un valore", "must not repeat a value"))
     return values
 
 
@@ -115,7 +116,7 @@ class MarketUpdate(Strict):
     def _no_null_for_required(self) -> MarketUpdate:
         for name in NOT_NULL:
             if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
+                raise ValueError(Said(f"{name} non può essere null", f"{name} cannot be null"))
         return self
 
     def changes(self) -> dict[str, Any]:

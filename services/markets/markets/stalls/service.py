@@ -27,6 +27,7 @@ from markets.stalls.domain import (
 )
 from markets.stalls.store import MarketStore
 from shared.events import utcnow
+from shared.i18n import Said
 from shared.outbox import Outbox, UnitOfWork
 from shared.versions import Precondition
 
@@ -76,7 +77,7 @@ class StallsService:
 
         async def work(uow: UnitOfWork) -> Market:
             market = await self.store.get_market(market_id, uow.session)
-            precondition.check(market.version, f"market {market_id!r}")
+            precondition.check(market.version, Said(f"il mercato {market_id!r}", f"market {market_id!r}"))
             changed = market.changed(changes, self.clock())
             if changed is market:
                 return market
@@ -141,7 +142,7 @@ class StallsService:
 
         async def work(uow: UnitOfWork) -> tuple[Stall, bool]:
             stall = await self.store.get_stall(market_id, number, uow.session)
-            precondition.check(stall.version, f"stall {number}")
+            precondition.check(stall.version, Said(f"il banco {number}", f"stall {number}"))
             changed = stall.change_status(to, self.clock())  # the domain rule: may raise Conflict
             if changed is stall:
                 return stall, False

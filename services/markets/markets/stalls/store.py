@@ -27,6 +27,7 @@ from markets.stalls.domain import (
     stall_key,
 )
 from shared.errors import Conflict, NotFound, PreconditionFailed
+from shared.i18n import Said
 from shared.mongo import Document, IndexSpec, Session, find_page, from_document, overwrite_if, to_document
 
 MARKETS, STALLS, HISTORY = "markets", "stalls", "stall_history"
@@ -58,6 +59,13 @@ def _history_entry(market_id: str, number: str, doc: Document) -> HistoryEntry:
     )
 
 
+def changed_meanwhile(stall: Stall) -> Said:
+    return Said(
+        f"il banco {stall.number} è stato modificato nel frattempo; rileggilo",
+        f"stall {stall.number} changed meanwhile; read it again",
+    )
+
+
 class MarketStore:
     indexes: ClassVar[IndexSpec] = {
         MARKETS: [IndexModel([("name", ASCENDING)], name="by_name"), IndexModel([("municipio", ASCENDING)])],
@@ -78,18 +86,25 @@ class MarketStore:
         try:
             await self.markets.insert_one(to_document(market), session=session)
         except DuplicateKeyError as exc:
-            raise Conflict(f"market {market.id!r} already exists") from exc
+            raise Conflict(
+                Said(f"il mercato {market.id!r} esiste già", f"market {market.id!r} already exists")
+            ) from exc
 
     async def get_market(self, market_id: str, session: Session = None) -> Market:
         doc = await self.markets.find_one({"_id": market_id}, session=session)
         if doc is None:
-            raise NotFound(f"no market {market_id!r}")
+            raise NotFound(Said(f"non esiste il mercato {market_id!r}", f"no market {market_id!r}"))
         return _market(doc)
 
     async def save_market(self, market: Market, expected_version: int, session: Session) -> None:
         guard = {"version": expected_version}
         if not await overwrite_if(self.markets, to_document(market), guard, keep={"created_at"}, session=session):
-            raise PreconditionFailed(f"market {market.id!r} changed meanwhile; read it again")
+            raise PreconditionFailed(
+                Said(
+                    f"il mercato {market.id!r} è stato modificato nel frattempo; rileggilo",
+                    f"market {market.id!r} changed meanwhile; read it again",
+                )
+            )
 
     async def list_markets(self, wanted: MarketQuery, *, limit: int, offset: int) -> tuple[list[Market], int]:
         query: Document = {}
@@ -106,18 +121,28 @@ class MarketStore:
         try:
             await self.stalls.insert_one(_stall_doc(stall), session=session)
         except DuplicateKeyError as exc:
-            raise Conflict(f"stall {stall.number} already exists in market {stall.market_id!r}") from exc
+            raise Conflict(
+                Said(
+                    f"il banco {stall.number} esiste già nel mercato {stall.market_id!r}",
+                    f"stall {stall.number} already exists in market {stall.market_id!r}",
+                )
+            ) from exc
 
     async def get_stall(self, market_id: str, number: str, session: Session = None) -> Stall:
         doc = await self.stalls.find_one({"_id": stall_key(market_id, number)}, session=session)
         if doc is None:
             await self.get_market(market_id, session)
-            raise NotFound(f"no stall {number!r} in market {market_id!r}")
+            raise NotFound(
+                Said(
+                    f"il mercato {market_id!r} non ha il banco {number!r}",
+                    f"no stall {number!r} in market {market_id!r}",
+                )
+            )
         return _stall(doc)
 
     async def save_stall(self, stall: Stall, expected_version: int, session: Session) -> None:
         if not await overwrite_if(self.stalls, _stall_doc(stall), {"version": expected_version}, session=session):
-            raise PreconditionFailed(f"stall {stall.number} changed meanwhile; read it again")
+            raise PreconditionFailed(changed_meanwhile(stall))
 
     async def save_change(self, before: Stall, after: Stall, note: str, actor: str, session: Session) -> None:
         """Save a stall as ``after`` (guarded by the version it was read at) with its history line."""
@@ -138,7 +163,7 @@ class MarketStore:
             session=session,
         )
         if result.matched_count == 0:
-            raise PreconditionFailed(f"stall {stall.number} changed meanwhile; read it again")
+            raise PreconditionFailed(changed_meanwhile(stall))
 
     async def stalls_of(self, market_ids: Sequence[str], session: Session = None) -> list[Stall]:
         """Every stall of the markets, market by market in natural number order."""

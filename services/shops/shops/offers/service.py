@@ -81,7 +81,7 @@ class OffersService:
             before = await self.offers.get(shop_id, offer_id, uow.session)
             if before is None:
                 raise NotFound(no_such_offer(shop_id, offer_id))
-            precondition.check(before.version, f"service {offer_id!r}")
+            precondition.check(before.version, Said(f"il servizio {offer_id!r}", f"service {offer_id!r}"))
             after = before.revise(hours, note, self.clock())
             if after is None:
                 return shop.card(), before, False

@@ -69,7 +69,7 @@ def found(shop: Shop | None, shop_id: str) -> Shop:
 
 
 def _check(precondition: Precondition, shop: Shop) -> None:
-    precondition.check(shop.version, f"shop {shop.id!r}")
+    precondition.check(shop.version, Said(f"il negozio {shop.id!r}", f"shop {shop.id!r}"))
 
 
 @dataclass
