@@ -1,4 +1,8 @@
-"""``commerce``: the platform's command line — open-data import and demo seed, through the API."""
+"""``commerce``: the platform's command line — open-data import and demo seed, through the API.
+
+``commerce import DIR`` uploads each file of DIR that one of the gateway's importers reads to
+``POST /api/v1/imports`` (the geography first) and follows its job to the end, with a progress bar.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +11,19 @@ import json
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from gateway.imports.domain import Source, recognise
+from gateway.imports.importers import IMPORTERS
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from devkit.client import ApiClient, ApiError
-from devkit.importing import FileReport, Importer, Outcome, RowError
 
 app = typer.Typer(help="Milan commerce platform command line.", no_args_is_help=True, add_completion=False)
 console = Console(stderr=True)
@@ -39,63 +45,77 @@ def _plugins(group: str) -> list[tuple[str, Any]]:
     return found
 
 
-def available_importers() -> list[Importer]:
-    importers: list[Importer] = []
-    for _name, exported in _plugins("commerce.importers"):
-        importers.extend(exported)
-    return sorted(importers, key=lambda i: (i.priority, i.name))
+FINISHED = ("done", "failed", "interrupted")
+OUTCOMES = ("created", "updated", "unchanged")
 
 
-async def _import_file(
-    api: ApiClient, importer: Importer, path: Path, progress: Progress, concurrency: int
-) -> FileReport:
-    report = FileReport(path, importer.name)
-    try:
-        rows = list(importer.rows(path))
-    except (OSError, ValueError, RowError) as exc:
-        report.rejected.append((0, f"file unreadable: {exc}"))
-        return report
-    report.rows = len(rows)
-    task = progress.add_task(f"{path.name} ({importer.name})", total=len(rows))
-    queue: asyncio.Queue[Any] = asyncio.Queue()
-    for row in rows:
-        queue.put_nowait(row)
+@dataclass
+class FileReport:
+    """What the gateway's import job made of one file."""
 
-    async def worker() -> None:
-        while not queue.empty():
-            row = queue.get_nowait()
-            try:
-                outcome = await importer.load(api, row)
-                report.outcomes[outcome.value] += 1
-            except RowError as exc:
-                report.rejected.append((row.line, str(exc)))
-            except ApiError as exc:
-                report.rejected.append((row.line, f"refused by the platform: {exc.detail}"))
-            progress.advance(task)
+    path: Path
+    importer: str
+    state: str = "queued"
+    rows: int = 0
+    outcomes: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
+    rejected_count: int = 0
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+    error: str | None = None
 
-    await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
-    report.rejected.sort()
-    return report
+    def follow(self, job: dict[str, Any]) -> None:
+        self.state = str(job["state"])
+        self.rows = int(job["rows_total"] or 0)
+        self.outcomes = {name: int(job["outcomes"][name]) for name in OUTCOMES}
+        self.rejected_count = int(job["rejected_count"])
+        self.rejected = [(int(r["line"]), str(r["reason"])) for r in job["rejected"]]
+        self.error = job.get("error")
 
 
-async def run_import(directory: Path, gateway: str, username: str, password: str, concurrency: int) -> list[FileReport]:
-    importers = available_importers()
-    files = sorted(p for p in directory.rglob("*") if p.is_file())
-    plan: list[tuple[Importer, Path]] = []
-    for importer in importers:
-        plan.extend((importer, path) for path in files if importer.matches(path))
-    matched = {p for _, p in plan}
-    for path in files:
-        if path not in matched:
+def plan_of(directory: Path) -> list[tuple[Path, str]]:
+    """The files of ``directory`` an importer of the gateway reads, in the order they are imported
+    (the geography before what it locates); the others are named and skipped."""
+    plan: list[tuple[int, Path, str]] = []
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        importer = recognise(IMPORTERS, Source(path.name, path.read_bytes()))
+        if importer is None:
             console.print(f"[dim]no importer for {path.name}; skipped[/]")
+            continue
+        plan.append((importer.priority, path, importer.name))
+    return [(path, name) for _, path, name in sorted(plan, key=lambda p: (p[0], str(p[1])))]
+
+
+async def _import_file(api: ApiClient, path: Path, importer: str, progress: Progress, poll_s: float) -> FileReport:
+    """Upload one file to ``POST /imports`` and follow its job to the end."""
+    report = FileReport(path, importer)
+    job = await api.post("/imports", files={"file": (path.name, path.read_bytes())}, ok=(413, 422))
+    if job["_status"] in (413, 422):
+        report.state, report.error = "refused", str(job.get("detail") or job.get("title"))
+        console.print(f"[yellow]{path.name}: the gateway refused the file: {report.error}[/]")
+        return report
+    task = progress.add_task(f"{path.name} ({job['importer']})", total=None)
+    while True:
+        report.follow(job)
+        progress.update(task, total=job["rows_total"], completed=job["rows_done"])
+        if report.state in FINISHED:
+            return report
+        await asyncio.sleep(poll_s)
+        job = await api.get(f"/imports/{job['id']}")
+
+
+async def run_import(
+    directory: Path, gateway: str, username: str, password: str, poll_s: float = 0.5
+) -> list[FileReport]:
+    plan = plan_of(directory)
     reports: list[FileReport] = []
+    if not plan:
+        return reports
     async with ApiClient(gateway) as api:
         await api.login(username, password)
         with Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
         ) as progress:
-            for importer, path in plan:
-                reports.append(await _import_file(api, importer, path, progress, concurrency))
+            for path, importer in plan:
+                reports.append(await _import_file(api, path, importer, progress, poll_s))
     return reports
 
 
@@ -108,17 +128,19 @@ def print_reports(reports: list[FileReport]) -> None:
             r.path.name,
             r.importer,
             str(r.rows),
-            str(r.outcomes[Outcome.CREATED]),
-            str(r.outcomes[Outcome.UPDATED]),
-            str(r.outcomes[Outcome.UNCHANGED]),
-            str(len(r.rejected)),
+            str(r.outcomes["created"]),
+            str(r.outcomes["updated"]),
+            str(r.outcomes["unchanged"]),
+            str(r.rejected_count),
         )
     console.print(table)
     for r in reports:
+        if r.state not in ("done", "refused"):
+            console.print(f"[red]{r.path.name}: the import {r.state}: {r.error}[/]")
         for line, reason in r.rejected[:50]:
             console.print(f"[red]{r.path.name}:{line}[/] {reason}")
-        if len(r.rejected) > 50:
-            console.print(f"[red]{r.path.name}[/]: {len(r.rejected) - 50} more rejected rows")
+        if r.rejected_count > 50:
+            console.print(f"[red]{r.path.name}[/]: {r.rejected_count - 50} more rejected rows")
 
 
 def _password(password: str | None) -> str:
@@ -136,12 +158,11 @@ def import_command(
     gateway: GatewayOption = "http://127.0.0.1:8000",
     username: UserOption = "office",
     password: PasswordOption = "",
-    concurrency: Annotated[int, typer.Option(min=1, max=64, help="Rows in flight.")] = 8,
     report: Annotated[Path | None, typer.Option(help="Write the summary as JSON here.")] = None,
 ) -> None:
-    """Import every official open-data file found in DIRECTORY through the API (idempotent)."""
+    """Upload every official open-data file found in DIRECTORY to the gateway and follow each import (idempotent)."""
     try:
-        reports = asyncio.run(run_import(directory, gateway, username, _password(password), concurrency))
+        reports = asyncio.run(run_import(directory, gateway, username, _password(password)))
     except ApiError as exc:
         console.print(f"[red]the platform refused the import: {exc}[/]")
         raise typer.Exit(1) from exc
@@ -153,9 +174,12 @@ def import_command(
                     {
                         "file": str(r.path),
                         "importer": r.importer,
+                        "state": r.state,
                         "rows": r.rows,
                         **r.outcomes,
+                        "rejected_count": r.rejected_count,
                         "rejected": [{"line": line, "reason": reason} for line, reason in r.rejected],
+                        "error": r.error,
                     }
                     for r in reports
                 ],
@@ -165,6 +189,8 @@ def import_command(
     if not reports:
         console.print(f"[yellow]no importable file in {directory}[/]")
         raise typer.Exit(2)
+    if any(r.state not in ("done", "refused") for r in reports):
+        raise typer.Exit(1)
 
 
 async def run_seed(gateway: str, username: str, password: str) -> None:

@@ -23,7 +23,7 @@ SERVICES = ("markets", "shops", "districts", "gateway")
 # top-level folders that are large and never part of an image; pruned from the walk only after
 # the patterns are shown to leave them out
 HEAVY = (".git", ".venv", ".tools", ".data", ".run")
-CLI_ONLY = ("importer.py", "seed.py", "bench.py")
+CLI_ONLY = ("seed.py", "bench.py")
 
 
 def patterns(text: str) -> list[tuple[re.Pattern[str], bool]]:
@@ -148,13 +148,13 @@ def test_an_image_holds_shared_and_its_own_runtime_only(service: str, context: s
     assert not [p for p in python if imports_devkit(REPO / p)], "a shipped module imports devkit"
 
 
-def test_the_importers_would_leak_without_their_ignore_lines(rules: list[tuple[re.Pattern[str], bool]]) -> None:
-    """The check above can fail: drop the lines that keep the CLI plug-ins out and they are found."""
+def test_the_seeds_would_leak_without_their_ignore_line(rules: list[tuple[re.Pattern[str], bool]]) -> None:
+    """The check above can fail: drop the line that keeps the CLI plug-ins out and they are found."""
     text = (REPO / ".dockerignore").read_text(encoding="utf-8")
-    loose = patterns("\n".join(line for line in text.splitlines() if "importer" not in line and "seed" not in line))
+    loose = patterns("\n".join(line for line in text.splitlines() if "seed" not in line))
     files = image_files(copies(DOCKERFILE.read_text(encoding="utf-8"), "markets"), build_context(loose))
-    leaked = {p for p in files if p.rsplit("/", 1)[-1] in ("importer.py", "seed.py")}
-    assert leaked == {"services/markets/markets/importer.py", "services/markets/markets/seed.py"}
+    leaked = {p for p in files if p.rsplit("/", 1)[-1] == "seed.py"}
+    assert leaked == {"services/markets/markets/seed.py"}
     assert any(imports_devkit(REPO / p) for p in leaked)
     assert excluded("devkit/cli.py", rules) and excluded("services/shops/tests/conftest.py", rules)
     assert not excluded("services/shops/shops/main.py", rules)

@@ -266,6 +266,13 @@ def document_file() -> dict[str, tuple[str, bytes, str]]:
     return {"file": ("atto.pdf", b"%PDF-1.7\n" + unique("atto").encode() + b"\n%%EOF\n", "application/pdf")}
 
 
+def register_file() -> dict[str, tuple[str, bytes, str]]:
+    """A one-row kiosk register with a fresh code, as the multipart ``file`` of an import."""
+    header = "cod_ese;tipo_edi;status;indirizzo;cap;municipio;id_nil;nil;long_x_4326;lat_y_4326;location"
+    row = f"{unique('k')};Chiosco;attiva;Via Prova 2;20127;2;20;NOLO;9.2;45.47;"
+    return {"file": ("edicole.csv", f"{header}\n{row}\n".encode(), "text/csv")}
+
+
 RECOGNITION = {"founding_year": 1950, "trade": "giornali", "continuity": "sempre"}
 BOOKING = {
     "title": "Laboratorio",
@@ -287,12 +294,14 @@ async def _parameters(stage: Stage, case: str) -> dict[str, str]:
         "code": world.district,
         "nil_id": str(stage.nil),
         "job": "no-such-job",
+        "import_id": "no-such-import",
         "alert_id": "no-such-alert",
     }
     cases: dict[str, Callable[[], Awaitable[dict[str, str]]]] = {
         "": _none,
         "open call": _none,
         "unknown job": _none,
+        "unknown import": _none,
         "unknown alert": _none,
         "new NIL": _none,
         "no rebuild running": stage.no_rebuild_running,
@@ -546,6 +555,8 @@ async def _send(
         answer = await client.post(url, data={"username": "office", "password": OFFICE_PASSWORD}, headers=headers)
     elif method == "POST" and url.endswith("/documents"):
         answer = await client.post(url, files=document_file(), headers=headers)
+    elif method == "POST" and url.endswith(f"{API}/imports"):
+        answer = await client.post(url, files=register_file(), headers=headers)
     elif url.endswith(f"{API}/stream"):
         async with client.stream("GET", url, headers=headers) as streamed:
             return streamed.status_code, streamed.headers.get("content-type", ""), None

@@ -46,6 +46,7 @@ WRITE_RULES: tuple[WriteRule, ...] = (
     WriteRule("POST", "/api/v1/registrations", Need.PUBLIC),  # anyone may ask; the office decides
     WriteRule("POST", "/api/v1/registrations/{registration_id}/approve", Need.OFFICE),
     WriteRule("POST", "/api/v1/registrations/{registration_id}/reject", Need.OFFICE),
+    WriteRule("POST", "/api/v1/imports", Need.OFFICE),
     WriteRule("POST", "/api/v1/users", Need.OFFICE),
     WriteRule("PATCH", "/api/v1/users/{username}", Need.OFFICE),
     WriteRule("POST", "/api/v1/users/{username}/disable", Need.OFFICE),

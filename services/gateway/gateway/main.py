@@ -8,6 +8,8 @@ from gateway import api, web
 from gateway.accounts import api as accounts_api
 from gateway.accounts.store import AccountStore
 from gateway.contracts import api as contracts
+from gateway.imports import api as imports_api
+from gateway.imports.store import ImportStore
 from gateway.notices.store import NoticeStore
 from gateway.pathguard import PathGuardMiddleware
 from gateway.registrations import api as registrations_api
@@ -23,8 +25,11 @@ DESCRIPTION = (
     "`/api/v1` (markets, shops and services, districts, the city overview and the live stream), "
     "with OAuth2 password login and role- and scope-checked writes."
 )
-# a shop's document upload: the only route whose body may exceed max_body_bytes
+# the routes whose body may exceed max_body_bytes: a shop's document upload and an open-data file
 DOCUMENT_UPLOAD = r"/api/v1/shops/[^/]+/documents"
+IMPORT_UPLOAD = r"/api/v1/imports"
+# the multipart envelope around an uploaded file
+ENVELOPE_BYTES = 64 * 1024
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -48,6 +53,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             accounts_api.router,
             accounts_api.well_known,
             registrations_api.router,
+            imports_api.router,
             api.router,
             contracts.router,
             contracts.documentation,
@@ -55,13 +61,16 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             web.page_router(settings.map_tiles_url, settings.map_tiles_attribution),
             api.relay,
         ],
-        indexes={**AccountStore.indexes, **RegistrationStore.indexes, **NoticeStore.indexes},
+        indexes={**AccountStore.indexes, **RegistrationStore.indexes, **NoticeStore.indexes, **ImportStore.indexes},
         wire=wire,
         on_ready=on_ready,
         on_stop=on_stop,
         openapi_docs=False,
         fetch_token_keys=False,
-        large_bodies=[LargeBody("POST", DOCUMENT_UPLOAD, settings.document_upload_max_bytes)],
+        large_bodies=[
+            LargeBody("POST", DOCUMENT_UPLOAD, settings.document_upload_max_bytes),
+            LargeBody("POST", IMPORT_UPLOAD, settings.import_max_bytes + ENVELOPE_BYTES),
+        ],
     )
     app = create_service_app(spec, settings)
     parts["gateway"] = app.state.gateway = Gateway(settings, app.state.metrics, app.openapi)

@@ -76,6 +76,14 @@ class GatewaySettings(ServiceSettings):
     # the one route that takes more than max_body_bytes: a shop's document (10 MiB) in its multipart envelope
     document_upload_max_bytes: int = Field(default=10 * 1024 * 1024 + 64 * 1024, ge=1)
 
+    # open-data imports (POST /imports): the largest file, rows in flight, how often progress is saved,
+    # and how long an unfinished job may go without a heartbeat before it counts as interrupted
+    import_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+    import_concurrency: int = Field(default=8, ge=1, le=64)
+    import_progress_s: float = Field(default=0.5, gt=0)
+    import_heartbeat_s: float = Field(default=2.0, gt=0)
+    import_stale_after_s: float = Field(default=15.0, gt=0)
+
     upstream_connect_timeout_s: float = Field(default=1.0, gt=0)
     upstream_timeout_s: float = Field(default=10.0, gt=0)
     upstream_retries: int = Field(default=2, ge=0, le=5)

@@ -17,6 +17,8 @@ from gateway.accounts.service import AccountService
 from gateway.accounts.store import AccountStore
 from gateway.contracts.asyncapi import MergedAsyncAPI
 from gateway.contracts.openapi import MergedOpenAPI
+from gateway.imports.service import ImportService
+from gateway.imports.store import ImportStore
 from gateway.live.feed import EventFeed
 from gateway.live.hub import EventHub
 from gateway.mail import Mailer
@@ -100,6 +102,11 @@ class Gateway:
                 self.metrics,
             )
         )
+        # imports call the gateway's own public API in process, as the office account that uploaded the file
+        imports = ImportService(self.settings, ImportStore(runtime.mongo.db), self._accounts, runtime.app)
+        runtime.provide(imports)
+        runtime.start_when_ready(imports.start)
+        runtime.stop_with_service(imports.stop)
         runtime.topics.update(self.settings.stream_topics)
         notices = AlertNotices(
             self.settings, NoticeStore(runtime.mongo.db), Mailer(self.settings), httpx.AsyncClient(timeout=10.0)

@@ -20,12 +20,15 @@ import pytest
 import uvicorn
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from gateway.imports.service import InProcessApi
 from gateway.main import create_app
 from gateway.settings import GatewaySettings
 from pydantic import BaseModel
+from starlette.applications import Starlette
+from starlette.routing import Mount
 
 from devkit.stack.processes import free_port
-from devkit.testing import LocalKafka, LocalMongo, issue_token, make_settings, unique
+from devkit.testing import LocalKafka, LocalMongo, issue_token, make_settings, running_app, unique
 from shared.identity import Principal, Role
 
 ALERT = {
@@ -282,3 +285,54 @@ async def gateway(kafka: LocalKafka, mongo: LocalMongo, upstreams: Upstreams) ->
     )
     async with running_gateway(settings) as running:
         yield running
+
+
+# ------------------------------------------------------------------ a service for the importers
+
+
+@dataclass
+class ServiceUnderImport:
+    """A real service app (its broker and database from the harness), its client, and the importers'
+    API reaching it in process as through the gateway, as the office."""
+
+    app: Any
+    http: httpx.AsyncClient
+    settings: Any
+
+    def office_token(self) -> str:
+        return issue_token(self.settings, Principal(username="office", role=Role.OFFICE), timedelta(minutes=5))
+
+    def api(self) -> InProcessApi:
+        async def bearer() -> str:
+            return self.office_token()
+
+        return InProcessApi(
+            Starlette(routes=[Mount("/api/v1", app=self.app)]), bearer, base_url="http://gateway/api/v1"
+        )
+
+
+@asynccontextmanager
+async def service_under_import(create: Callable[[Any], Any], settings: Any) -> AsyncIterator[ServiceUnderImport]:
+    app = create(settings)
+    async for client in running_app(app):
+        yield ServiceUnderImport(app, client, settings)
+
+
+@pytest.fixture
+async def markets_service(kafka: LocalKafka, mongo: LocalMongo) -> AsyncIterator[ServiceUnderImport]:
+    from markets.main import create_app as create_markets
+    from markets.settings import MarketsSettings
+
+    settings = make_settings(MarketsSettings, kafka, mongo, events_topic=unique("markets.events"))
+    async with service_under_import(create_markets, settings) as service:
+        yield service
+
+
+@pytest.fixture
+async def shops_service(kafka: LocalKafka, mongo: LocalMongo) -> AsyncIterator[ServiceUnderImport]:
+    from shops.main import create_app as create_shops
+    from shops.settings import ShopsSettings
+
+    settings = make_settings(ShopsSettings, kafka, mongo, events_topic=unique("shops.events"))
+    async with service_under_import(create_shops, settings) as service:
+        yield service

@@ -17,9 +17,16 @@ from typing import Any
 
 from devkit.client import ApiClient
 from markets.concessions.domain import concession_end
-from markets.importer import market_name
 from markets.stalls.domain import FOOD_SERVICE_SHARE, StallCategory, StallStatus
 from shared.events import utcnow
+
+# a market's name as the open-data import names it (gateway/imports/importers/markets.py), so that
+# importing the official register afterwards finds the seeded markets unchanged
+MARKET_PREFIX = "Mercato Comunale Coperto"
+
+
+def market_name(mcc: str) -> str:
+    return mcc if mcc.lower().startswith("mercato") else f"{MARKET_PREFIX} {mcc}"
 
 
 @dataclass(frozen=True)

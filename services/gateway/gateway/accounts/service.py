@@ -141,6 +141,24 @@ class AccountService:
             account.username, account.role.value, account.scope, ttl, version=account.token_version
         )
 
+    async def token_for_job(self, started_with: TokenClaims) -> tuple[str, float]:
+        """A fresh access token (and when it expires) for background work a caller started with
+        ``started_with`` — an import calling the API on the office's behalf for longer than one token
+        lives. The account as it stands now: disabled, or its tokens revoked since (a reset, a role
+        change), it gets none. A caller with no stored account (a token the platform's key minted for
+        a service or a test) gets the same claims again, under the same revocable version."""
+        ttl = timedelta(seconds=self.settings.token_ttl_s)
+        account = await self.store.get(started_with.subject)
+        if account is None:
+            token = self.signer.issue(
+                started_with.subject, started_with.role, started_with.scope, ttl, version=started_with.version
+            )
+        elif not account.can_log_in() or account.token_version != started_with.version:
+            raise Unauthorized(f"the account {account.username!r} was disabled or its sessions were ended")
+        else:
+            token = self._access(account)
+        return token, (utcnow() + ttl).timestamp()
+
     async def _session(self, account: Account, family: str | None = None) -> Session:
         refresh = secrets.token_urlsafe(32)
         ttl = self.settings.refresh_token_ttl_s

@@ -11,11 +11,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-from devkit.client import ApiClient
-from devkit.importing import Importer, Outcome, Row, RowError, has_columns, read_table
+from gateway.imports.domain import Api, Outcome, Row, RowError, Source, has_columns, read_table
 
 MARKET_PREFIX = "Mercato Comunale Coperto"
 FIRST_SEEN = "__first_line__"
@@ -83,13 +81,13 @@ class MarketsImporter:
     description = "covered municipal markets (mcc, num_box, attivo, indirizzo, municipio, coordinates)"
     priority = 10
 
-    def matches(self, path: Path) -> bool:
-        return has_columns(path, "mcc", "num_box", "attivo", "municipio")
+    def matches(self, source: Source) -> bool:
+        return has_columns(source, "mcc", "num_box", "attivo", "municipio")
 
-    def rows(self, path: Path) -> Iterator[Row]:
+    def rows(self, source: Source) -> Iterator[Row]:
         """The file's rows; a market repeated in the file carries the line where it first appeared."""
         first: dict[str, int] = {}
-        for row in read_table(path):
+        for row in read_table(source):
             market_id = slug(row.text("mcc"))
             if market_id and market_id in first:
                 yield Row(row.line, {**row.data, FIRST_SEEN: first[market_id]})
@@ -97,7 +95,7 @@ class MarketsImporter:
             first.setdefault(market_id, row.line)
             yield row
 
-    async def load(self, api: ApiClient, row: Row) -> Outcome:
+    async def load(self, api: Api, row: Row) -> Outcome:
         fields = market_fields(row)
         market_id = fields["id"]
         existing = await api.get(f"/markets/{market_id}", ok=(404,))
@@ -113,6 +111,3 @@ class MarketsImporter:
             "PATCH", f"/markets/{market_id}", json=changes, headers={"If-Match": f'"{existing["version"]}"'}
         )
         return Outcome.UPDATED
-
-
-IMPORTERS: list[Importer] = [MarketsImporter()]

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
-from rich.progress import Progress
-from shops.importer import HistoricShopsImporter, KiosksImporter
+from gateway.imports.domain import Outcome, RowError, Source, Tally
+from gateway.imports.importers.shops import HistoricShopsImporter, KiosksImporter
+from gateway.imports.service import load_rows
 
-from devkit.cli import _import_file
-from devkit.importing import FileReport, Outcome, RowError
+if TYPE_CHECKING:
+    from conftest import ServiceUnderImport
 
 REGISTER = Path(__file__).resolve().parents[4] / "shared" / "data" / "opendata" / "ds290_botteghe_storiche.csv"
 HISTORIC_HEADER = (
@@ -29,10 +30,10 @@ HISTORIC_ROWS = [
 ]
 
 
-def write(tmp_path: Path, name: str, lines: list[str], *, bom: bool = False) -> Path:
+def write(tmp_path: Path, name: str, lines: list[str], *, bom: bool = False) -> Source:
     path = tmp_path / name
     path.write_bytes(("\ufeff" if bom else "").encode() + ("\n".join(lines) + "\n").encode())
-    return path
+    return Source(path.name, path.read_bytes())
 
 
 def test_historic_rows_map_to_shops_and_bad_rows_say_why(tmp_path: Path) -> None:
@@ -76,40 +77,47 @@ def test_kiosk_register_with_commas_and_extra_columns(tmp_path: Path) -> None:
     assert bodies[0][1]["name"] == "Edicola 1042" and bodies[0][1]["trade"] == "Chiosco"
 
 
-async def run_import(service: Any, importer: HistoricShopsImporter, path: Path) -> FileReport:
-    async with service.api_client() as api:
-        with Progress(disable=True) as progress:
-            return await _import_file(api, importer, path, progress, concurrency=8)
+async def run_import(service: ServiceUnderImport, importer: HistoricShopsImporter, path: Source) -> Tally:
+    """A file's rows through the API, eight in flight, as an import job loads them."""
+    rows = list(importer.rows(path))
+    tally = Tally(len(rows))
+    async with service.api() as api:
+        await load_rows(importer, api, rows, tally, concurrency=8)
+    return tally
 
 
 @pytest.mark.integration
-async def test_import_through_the_api_is_idempotent(service: Any, tmp_path: Path) -> None:
+async def test_import_through_the_api_is_idempotent(shops_service: ServiceUnderImport, tmp_path: Path) -> None:
+    service = shops_service
     path = write(tmp_path, "botteghe.csv", [HISTORIC_HEADER, *HISTORIC_ROWS])
     first = await run_import(service, HistoricShopsImporter(), path)
-    assert first.outcomes[Outcome.CREATED] == 2 and [line for line, _ in first.rejected] == [4, 5, 6, 7, 8, 9]
+    assert first.outcomes[Outcome.CREATED] == 2 and [r.line for r in first.rejected] == [4, 5, 6, 7, 8, 9]
     again = await run_import(service, HistoricShopsImporter(), path)
     assert again.outcomes[Outcome.UNCHANGED] == 2 and again.outcomes[Outcome.CREATED] == 0
     changed = write(tmp_path, "botteghe.csv", [HISTORIC_HEADER, HISTORIC_ROWS[0].replace("attiva", "cessata")])
     third = await run_import(service, HistoricShopsImporter(), changed)
     assert third.outcomes[Outcome.UPDATED] == 1
-    shop = (await service.client.get("/shops/bs-1")).json()
+    shop = (await service.http.get("/shops/bs-1")).json()
     assert shop["status"] == "closed" and shop["source"] == {"dataset": "ds290_botteghe_storiche", "record": "1"}
     assert shop["kind"] == "historic" and shop["version"] == 2 and shop["status_changed_at"]
 
 
 @pytest.mark.integration
 @pytest.mark.skipif(not REGISTER.exists(), reason=f"the real register is not at {REGISTER}")
-async def test_the_real_register_imports_506_active_historic_shops(service: Any) -> None:
+async def test_the_real_register_imports_506_active_historic_shops(shops_service: ServiceUnderImport) -> None:
+    service = shops_service
+    register = Source(REGISTER.name, REGISTER.read_bytes())
     started = time.perf_counter()
-    report = await run_import(service, HistoricShopsImporter(), REGISTER)
+    report = await run_import(service, HistoricShopsImporter(), register)
     elapsed = time.perf_counter() - started
-    print(f"\nimported {report.rows} rows in {elapsed:.2f} s ({report.rows / elapsed:.0f} rows/s), 8 in flight")
-    assert report.rows == 626 and report.outcomes[Outcome.CREATED] == 626 and not report.rejected
-    active = (await service.client.get("/shops", params={"kind": "historic", "status": "active"})).json()
+    rows = report.rows_total
+    print(f"\nimported {rows} rows in {elapsed:.2f} s ({rows / elapsed:.0f} rows/s), 8 in flight")
+    assert rows == 626 and report.outcomes[Outcome.CREATED] == 626 and not report.rejected
+    active = (await service.http.get("/shops", params={"kind": "historic", "status": "active"})).json()
     assert active["total"] == 506
-    closed = (await service.client.get("/shops", params={"kind": "historic", "status": "closed"})).json()
+    closed = (await service.http.get("/shops", params={"kind": "historic", "status": "closed"})).json()
     assert closed["total"] == 120
     started = time.perf_counter()
-    again = await run_import(service, HistoricShopsImporter(), REGISTER)
+    again = await run_import(service, HistoricShopsImporter(), register)
     print(f"re-imported in {time.perf_counter() - started:.2f} s: {again.outcomes}")
     assert again.outcomes[Outcome.UNCHANGED] == 626

@@ -9,36 +9,33 @@ platform holds and writes only what changed, so re-importing reports "unchanged"
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from pydantic import TypeAdapter, ValidationError
-
-from devkit.client import ApiClient
-from devkit.importing import Importer, Outcome, Row, RowError, decode_text, has_columns, read_table
-from districts.geography.schemas import Code
-from districts.mix.domain import BASELINE_FIGURES
+from gateway.imports.domain import Api, Outcome, Row, RowError, Source, has_columns, read_table
 
 SUFFIXES = {".geojson", ".json"}
-LARGEST_FILE = 100 * 1024 * 1024
-CODE = TypeAdapter(Code)
+# the districts API's rule for a code (districts.geography.schemas.Code): it must hold before it goes into a URL
+CODE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+CODE_MAX_LENGTH = 64
+# the figures of a NIL's baseline, as the districts API names them (districts.mix.domain.BASELINE_FIGURES)
+BASELINE_FIGURES = ("neighbourhood_shops", "bars_restaurants", "historic_shops", "newsstands", "large_retail")
 
 
 def _code(row: Row) -> str:
     """The district code, checked against the API's own rule before it goes into a URL."""
     code = row.required("code")
-    try:
-        return str(CODE.validate_python(code))
-    except ValidationError as exc:
+    if len(code) > CODE_MAX_LENGTH or CODE.fullmatch(code) is None:
         raise RowError(
             f"column 'code' is not a district code (lower-case letters and digits joined by hyphens): {code[:80]!r}"
-        ) from exc
+        )
+    return code
 
 
-def _features(path: Path) -> list[dict[str, Any]]:
-    data = json.loads(decode_text(path.read_bytes()))
+def _features(source: Source) -> list[dict[str, Any]]:
+    data = json.loads(source.text)
     features = data.get("features") if isinstance(data, dict) else None
     if data.get("type") != "FeatureCollection" or not isinstance(features, list):
         raise ValueError("not a GeoJSON FeatureCollection")
@@ -55,20 +52,18 @@ def _perimeter(row: Row) -> dict[str, Any]:
 class _GeoJsonImporter:
     properties: tuple[str, ...] = ()
 
-    def matches(self, path: Path) -> bool:
-        if path.suffix.lower() not in SUFFIXES:
+    def matches(self, source: Source) -> bool:
+        if source.suffix not in SUFFIXES:
             return False
         try:
-            if path.stat().st_size > LARGEST_FILE:
-                return False
-            features = _features(path)
-        except (OSError, ValueError, AttributeError):
+            features = _features(source)
+        except (ValueError, AttributeError):
             return False
         first = features[0].get("properties") if features else None
         return isinstance(first, dict) and all(p in first for p in self.properties)
 
-    def rows(self, path: Path) -> Iterator[Row]:
-        for number, feature in enumerate(_features(path), start=1):
+    def rows(self, source: Source) -> Iterator[Row]:
+        for number, feature in enumerate(_features(source), start=1):
             properties = feature.get("properties")
             yield Row(
                 number, {**(properties if isinstance(properties, dict) else {}), "geometry": feature.get("geometry")}
@@ -81,7 +76,7 @@ class NilImporter(_GeoJsonImporter):
     priority = 5
     properties = ("id_nil", "nil", "population")
 
-    async def load(self, api: ApiClient, row: Row) -> Outcome:
+    async def load(self, api: Api, row: Row) -> Outcome:
         body = {
             "id": row.integer("id_nil"),
             "name": row.required("nil"),
@@ -102,7 +97,7 @@ class DistrictImporter(_GeoJsonImporter):
     priority = 6
     properties = ("code", "name")
 
-    async def load(self, api: ApiClient, row: Row) -> Outcome:
+    async def load(self, api: Api, row: Row) -> Outcome:
         code = _code(row)
         body = {"name": row.required("name"), "perimeter": _perimeter(row)}
         current = await api.get(f"/districts/{quote(code, safe='')}", ok=(404,))
@@ -124,13 +119,13 @@ class BaselineImporter:
     priority = 7
     columns = ("id_nil", "population", *BASELINE_FIGURES)
 
-    def matches(self, path: Path) -> bool:
-        return has_columns(path, *self.columns)
+    def matches(self, source: Source) -> bool:
+        return has_columns(source, *self.columns)
 
-    def rows(self, path: Path) -> Iterator[Row]:
-        yield from read_table(path)
+    def rows(self, source: Source) -> Iterator[Row]:
+        yield from read_table(source)
 
-    async def load(self, api: ApiClient, row: Row) -> Outcome:
+    async def load(self, api: Api, row: Row) -> Outcome:
         nil_id = row.integer("id_nil")
         body: dict[str, Any] = {name: row.integer(name) for name in ("population", *BASELINE_FIGURES)}
         negative = [name for name, value in body.items() if value is not None and value < 0]
@@ -149,6 +144,3 @@ class BaselineImporter:
             return Outcome.UNCHANGED
         await api.put(f"/nils/{nil_id}/baseline", json=body)
         return Outcome.CREATED if before is None else Outcome.UPDATED
-
-
-IMPORTERS: list[Importer] = [NilImporter(), DistrictImporter(), BaselineImporter()]

@@ -6,9 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from districts.importer import DistrictImporter
-
-from devkit.importing import Row, RowError
+from gateway.imports.domain import Row, RowError
+from gateway.imports.importers.districts import DistrictImporter
 
 SQUARE = {"type": "Polygon", "coordinates": [[[9.1, 45.4], [9.2, 45.4], [9.2, 45.5], [9.1, 45.4]]]}
 

@@ -8,18 +8,38 @@ identifier already seen earlier in the same file is rejected with the line of th
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable, Iterator
 from datetime import date
-from pathlib import Path
+from enum import StrEnum
 from typing import Any
 
-from devkit.client import ApiClient
-from devkit.importing import Importer, Outcome, Row, RowError, has_columns, read_table
-from shops.register.domain import ShopKind, ShopStatus, slug
+from gateway.imports.domain import Api, Outcome, Row, RowError, Source, has_columns, read_table
 
 HISTORIC_DATASET = "ds290_botteghe_storiche"
 KIOSK_DATASET = "edicole"
 DUPLICATE_OF = "__duplicate_of__"
+
+
+class ShopKind(StrEnum):
+    """The kinds of shop the registers hold, as the shops API spells them."""
+
+    HISTORIC = "historic"
+    KIOSK = "kiosk"
+
+
+class ShopStatus(StrEnum):
+    ACTIVE = "active"
+    CLOSED = "closed"
+
+
+def slug(text: str, max_length: int = 40) -> str:
+    """An identifier from free text, as the shops service makes them (accents dropped, ``-`` between words)."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:max_length].strip("-")
+
+
 _OUTCOMES = {201: Outcome.CREATED, 200: Outcome.UPDATED, 204: Outcome.UNCHANGED}
 _STATUS_WORDS = {
     "attiva": ShopStatus.ACTIVE,
@@ -91,10 +111,10 @@ class RegisterImporter:
     def body(self, row: Row) -> tuple[str, dict[str, Any]]:
         raise NotImplementedError
 
-    def rows(self, path: Path) -> Iterator[Row]:
-        return flag_duplicates(read_table(path), self.identifier)
+    def rows(self, source: Source) -> Iterator[Row]:
+        return flag_duplicates(read_table(source), self.identifier)
 
-    async def load(self, api: ApiClient, row: Row) -> Outcome:
+    async def load(self, api: Api, row: Row) -> Outcome:
         shop_id, body = self.body(row)
         response = await api.put(f"/shops/{shop_id}", json=body)
         return _OUTCOMES.get(int(response["_status"]), Outcome.UPDATED)
@@ -105,8 +125,8 @@ class HistoricShopsImporter(RegisterImporter):
     description = "Register of Milan's historic shops (Botteghe Storiche, dataset ds290)"
     priority = 20
 
-    def matches(self, path: Path) -> bool:
-        return has_columns(path, "n", "targa", "genere_merceologico", "anno", "stato")
+    def matches(self, source: Source) -> bool:
+        return has_columns(source, "n", "targa", "genere_merceologico", "anno", "stato")
 
     def identifier(self, row: Row) -> str:
         return row.text("n")
@@ -136,8 +156,8 @@ class KiosksImporter(RegisterImporter):
     description = "Register of Milan's newsstands (Edicola 2.0 kiosks)"
     priority = 21
 
-    def matches(self, path: Path) -> bool:
-        return has_columns(path, "cod_ese", "tipo_edi", "status")
+    def matches(self, source: Source) -> bool:
+        return has_columns(source, "cod_ese", "tipo_edi", "status")
 
     def identifier(self, row: Row) -> str:
         return slug(row.text("cod_ese"), 60)
@@ -157,6 +177,3 @@ class KiosksImporter(RegisterImporter):
             "source": {"dataset": KIOSK_DATASET, "record": row.text("cod_ese")},
             **common_fields(row),
         }
-
-
-IMPORTERS: list[Importer] = [HistoricShopsImporter(), KiosksImporter()]

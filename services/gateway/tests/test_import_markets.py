@@ -7,14 +7,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from markets.importer import IMPORTERS, MarketsImporter, market_fields, slug
-
-from devkit.importing import Outcome, RowError
+from gateway.imports.domain import Outcome, RowError, Source, recognise
+from gateway.imports.importers import IMPORTERS
+from gateway.imports.importers.markets import MarketsImporter, market_fields, slug
 
 if TYPE_CHECKING:
-    from conftest import Markets
+    from conftest import ServiceUnderImport
 
 SAMPLE = Path(__file__).resolve().parents[4] / "shared" / "data" / "opendata" / "mcc_reference.csv"
+
+
+def source(path: Path) -> Source:
+    return Source(path.name, path.read_bytes())
+
+
 HEADER = [
     "mcc",
     "num_box",
@@ -50,12 +56,13 @@ def write(path: Path, rows: list[list[str]], *, separator: str = ",", bom: bool 
 
 def test_rows_become_market_bodies_and_bad_rows_say_why(tmp_path: Path) -> None:
     importer = MarketsImporter()
-    assert IMPORTERS[0].name == "markets"
-    path = write(tmp_path / "mercati.csv", ROWS, bom=True)
+    path = source(write(tmp_path / "mercati.csv", ROWS, bom=True))
     assert importer.matches(path)
+    found = recognise(IMPORTERS, path)
+    assert found is not None and found.name == "markets"
     other = tmp_path / "botteghe.csv"
     other.write_text("n;targa;anno\n1;a;1900\n")
-    assert not importer.matches(other)
+    assert not importer.matches(source(other))
     rows = list(importer.rows(path))
     wagner = market_fields(rows[0])
     assert wagner == {
@@ -94,14 +101,17 @@ def test_rows_become_market_bodies_and_bad_rows_say_why(tmp_path: Path) -> None:
 
 
 @pytest.mark.integration
-async def test_import_creates_then_updates_then_changes_nothing(markets: Markets, tmp_path: Path) -> None:
+async def test_import_creates_then_updates_then_changes_nothing(
+    markets_service: ServiceUnderImport, tmp_path: Path
+) -> None:
+    markets = markets_service
     importer = MarketsImporter()
-    api = await markets.api()
+    api = markets.api()
     path = write(tmp_path / "mercati.csv", ROWS, separator=";")
 
     async def run(file: Path) -> tuple[list[Outcome], list[tuple[int, str]]]:
         outcomes, rejected = [], []
-        for row in importer.rows(file):
+        for row in importer.rows(source(file)):
             try:
                 outcomes.append(await importer.load(api, row))
             except RowError as exc:
