@@ -5,6 +5,7 @@ import { api, apiList, errorMessage, freshToken } from './api.js';
 import { callEvent, retranslateCalls, setupCalls, showCalls, stopCalls } from './calls.js';
 import { DistrictTrends } from './charts.js';
 import { districtEvent, districtsSectionOf, retranslateDistricts, setupDistricts, showDistricts, stopDistricts } from './districts.js';
+import { retranslateData, setupData, showData, stopData } from './data.js';
 import { $, clear, h, keepFocus } from './dom.js';
 import { DASH, ago, dateTime, isNum, isoOrEmpty, num, pct, time } from './format.js';
 import { initI18n, onLangChange, t, tOr } from './i18n.js';
@@ -916,6 +917,7 @@ function stopDashboard() {
   stopRecognitions();
   stopAccounts();
   stopDistricts();
+  stopData();
   if (stream) stream.stop();
   stream = null;
   clearInterval(safetyTimer);
@@ -943,11 +945,13 @@ const workspace = setupWorkspace({
   riconoscimenti: showRecognitions,
   account: showAccounts,
   distretti: showDistricts,
+  dati: showData,
 }, { sectionOf: districtsSectionOf });
 setupCalls();
 setupRecognitions();
 setupAccounts();
 setupDistricts();
+setupData();
 
 onLangChange(() => {
   session.retranslate();
@@ -967,6 +971,7 @@ onLangChange(() => {
   retranslateRecognitions();
   retranslateAccounts();
   retranslateDistricts();
+  retranslateData();
 });
 
 await initI18n();
