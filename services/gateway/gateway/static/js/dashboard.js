@@ -2,7 +2,9 @@
 
 import { retranslateAccounts, setupAccounts, showAccounts, stopAccounts } from './accounts.js';
 import { api, apiList, errorMessage, freshToken } from './api.js';
+import { retranslateAudit, setupAudit, showAudit, stopAudit } from './audit.js';
 import { callEvent, retranslateCalls, setupCalls, showCalls, stopCalls } from './calls.js';
+import { retranslateCategories, setupCategories, stopCategories } from './categories.js';
 import { DistrictTrends } from './charts.js';
 import { districtEvent, districtsSectionOf, retranslateDistricts, setupDistricts, showDistricts, stopDistricts } from './districts.js';
 import { retranslateData, setupData, showData, stopData } from './data.js';
@@ -918,6 +920,8 @@ function stopDashboard() {
   stopAccounts();
   stopDistricts();
   stopData();
+  stopAudit();
+  stopCategories();
   if (stream) stream.stop();
   stream = null;
   clearInterval(safetyTimer);
@@ -943,7 +947,10 @@ const workspace = setupWorkspace({
   panoramica: () => cityMap?.refreshSize(),
   bandi: showCalls,
   riconoscimenti: showRecognitions,
-  account: showAccounts,
+  account: () => {
+    showAccounts();
+    showAudit();
+  },
   distretti: showDistricts,
   dati: showData,
 }, { sectionOf: districtsSectionOf });
@@ -952,6 +959,8 @@ setupRecognitions();
 setupAccounts();
 setupDistricts();
 setupData();
+setupAudit();
+setupCategories();
 
 onLangChange(() => {
   session.retranslate();
@@ -972,6 +981,8 @@ onLangChange(() => {
   retranslateAccounts();
   retranslateDistricts();
   retranslateData();
+  retranslateAudit();
+  retranslateCategories();
 });
 
 await initI18n();
