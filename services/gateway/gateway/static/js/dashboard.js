@@ -699,9 +699,9 @@ async function loadMarket(id) {
 
 async function loadShops(kind) {
   try {
-    const query = new URLSearchParams({ format: 'geojson', kind, limit: '500' });
-    const collection = await api(`/shops?${query}`);
-    if (cityMap) cityMap.setShops(kind, collection);
+    // every page: a register larger than one page must not lose shops from the map
+    const features = await apiList('/shops', { format: 'geojson', kind });
+    if (cityMap) cityMap.setShops(kind, { type: 'FeatureCollection', features });
     setPanelError('map-error', null, kind);
   } catch (error) {
     setPanelError('map-error', error, kind);

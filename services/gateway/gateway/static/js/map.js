@@ -251,7 +251,9 @@ export class CityMap {
       marker.bindPopup(() => asContent(this.hooks.shopPopup(props)));
       marker.addTo(group);
     }
-    this.element.dataset[kind === 'kiosk' ? 'kiosks' : 'historic'] = String(group.getLayers().length);
+    const key = kind === 'kiosk' ? 'kiosks' : 'historic';
+    this.element.dataset[key] = String(group.getLayers().length);
+    this.element.dataset[`${key}Active`] = String(features.filter((f) => f?.properties?.status !== 'closed').length);
   }
 
   setVisible(name, visible) {
