@@ -160,7 +160,7 @@ function rejectedTable(job, rejected) {
     stacked(
       h(
         'table',
-        { class: 'data-table', 'data-testid': 'import-rejected' },
+        { class: 'data-table', 'data-testid': 'import-rejected-rows' },
         h('caption', { id: 'import-rejected-caption', text: more > 0 ? t('data.rejected_caption_more', { n: num(rejected.length), more: num(more) }) : t('data.rejected_caption', { n: num(rejected.length) }) }),
         h('thead', {}, h('tr', {}, h('th', { scope: 'col', class: 'num', text: t('data.col.line') }), h('th', { scope: 'col', text: t('data.col.reason') }))),
         h('tbody', {}, rejected.map((r) => h('tr', {}, h('th', { scope: 'row', class: 'num', text: String(r.line) }), h('td', { text: r.reason })))),
