@@ -199,7 +199,7 @@ class Locator:
         return next((n.population for n in self.nils if n.id == nil_id), None)
 
     def nil_shares(self, code: str) -> dict[int, float]:
-        """For the district ``code``: the share (0–1] of each NIL's area that lies inside it."""
+        """For the district ``code``: the share (0 to 1] of each NIL's area that lies inside it."""
         district = next((d for d in self.districts if d.code == code), None)
         return {} if district is None else self._shares(district.geometry)
 
