@@ -14,16 +14,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
 from devkit.testing import Platform, unique
 
-from .conftest import OFFICE, assert_accessible
-from .test_calls_workspace import _office
-from .test_dashboard import _keep_screenshot, _log_in, _watch_console
+from .conftest import OFFICE, OpenPage, assert_accessible, keep_screenshot, office_headers
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(900)]
 
@@ -48,21 +45,15 @@ async def _active_historic(api: httpx.AsyncClient) -> int:
 
 
 async def test_office_imports_open_data_corrects_a_category_rebuilds_and_reads_the_audit_log(
-    seeded: Platform, browser: Any, tmp_path: Path
+    seeded: Platform, office_page: OpenPage, tmp_path: Path
 ) -> None:
     from playwright.async_api import expect
 
     first = 900_000 + int(unique("n").rsplit("-", 1)[-1], 16) % 90_000
     async with httpx.AsyncClient(base_url=seeded.gateway + "/api/v1", timeout=30) as api:
-        office = await _office(api)
-        problems: list[str] = []
-        desktop = await browser.new_context(
-            viewport={"width": 1440, "height": 1000}, locale="it-IT", accept_downloads=True
-        )
-        page = await desktop.new_page()
-        _watch_console(page, problems)
-        await page.goto(seeded.gateway + "/")
-        await _log_in(page, *OFFICE)
+        office = await office_headers(api)
+        desktop = await office_page(accept_downloads=True)
+        page = desktop.page
 
         nav = page.get_by_role("navigation", name="Sezioni dell'area di lavoro")
         await nav.get_by_role("link", name="Dati").focus()
@@ -108,7 +99,7 @@ async def test_office_imports_open_data_corrects_a_category_rebuilds_and_reads_t
         await assert_accessible(page, "/#dati (it, an import with a refused row)")
         height = await page.evaluate("() => document.documentElement.scrollHeight")
         await page.set_viewport_size({"width": 1440, "height": min(height, 2400)})
-        _keep_screenshot(await page.screenshot(), "data.png", tmp_path)
+        keep_screenshot(await page.screenshot(), "data.png", tmp_path)
         await page.set_viewport_size({"width": 1440, "height": 1000})
         await page.get_by_test_id("lang-en").click()
         await expect(page.get_by_role("heading", name="Open-data import", level=2)).to_be_visible()
@@ -168,5 +159,4 @@ async def test_office_imports_open_data_corrects_a_category_rebuilds_and_reads_t
         await (await downloading.value).save_as(saved)
         assert "PATCH /shops/{shop_id}" in saved.read_text()
 
-        assert problems == [], problems
-        await desktop.close()
+        assert not desktop.uncaught(), desktop.problems
