@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from gateway.access import WRITE_METHODS
 from gateway.accounts.service import Actor
 from gateway.contracts.openapi import API_PREFIX, BEARER
+from gateway.imports.service import IMPORTING
 from gateway.live.hub import StreamFull
 from gateway.live.stream import LiveStreamResponse
 from gateway.ratelimit import too_many_requests
@@ -145,7 +146,8 @@ async def relay_to_service(request: Request, caller: Caller, gateway: GatewayDep
         request.scope["route"] = RouteLabel(found[0].template)
     gateway.policy.check(request.method, public_path, caller)
     answer = await gateway.proxy.forward(request, upstream, _service_path(request), authorised=service_path)
-    if caller is not None and caller.is_office and request.method in WRITE_METHODS and answer.status_code < 300:
+    accepted_write = request.method in WRITE_METHODS and answer.status_code < 300
+    if accepted_write and caller is not None and caller.is_office and IMPORTING.get() is None:
         template = found[0].template[len(API_PREFIX) :] if found else service_path
         actor = Actor(caller.username, client_ip(request.scope))
         await gateway.accounts.audit_relayed(actor, request.method, template, service_path, await _sent(request))
