@@ -20,7 +20,7 @@ import pytest
 
 from devkit.testing import Platform, unique
 
-from .conftest import OFFICE, OpenPage, assert_accessible, keep_screenshot, office_headers
+from .conftest import OFFICE, OpenPage, assert_accessible, keep_screenshot, office_headers, open_section
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(900)]
 
@@ -55,11 +55,7 @@ async def test_office_imports_open_data_corrects_a_category_rebuilds_and_reads_t
         desktop = await office_page(accept_downloads=True)
         page = desktop.page
 
-        nav = page.get_by_role("navigation", name="Sezioni dell'area di lavoro")
-        await nav.get_by_role("link", name="Dati").focus()
-        await page.keyboard.press("Enter")
-        await expect(page.get_by_role("heading", name="Importazione di dati aperti", level=2)).to_be_focused()
-        await expect(page).to_have_url(re.compile(r"#dati$"))
+        nav = await open_section(page, "Dati", "Importazione di dati aperti")
 
         # Nothing chosen: the page says so next to the field, nothing is sent.
         await page.get_by_test_id("import-submit").click()
@@ -128,7 +124,7 @@ async def test_office_imports_open_data_corrects_a_category_rebuilds_and_reads_t
         await page.get_by_test_id("shop-categories-search").click()
         row = page.get_by_test_id(f"shop-category-row-bs-{first}")
         await expect(row.get_by_test_id(f"shop-category-now-bs-{first}")).to_contain_text("(ricavata dall'attività)")
-        await row.get_by_label("Categoria di Drogheria Ferri").select_option("household")
+        await row.get_by_label("Categoria di Drogheria Ferri", exact=True).select_option("household")
         await row.get_by_role("button", name="Salva la categoria di Drogheria Ferri").click()
         await expect(row.get_by_test_id(f"shop-category-now-bs-{first}")).to_contain_text("(scelta dall'ufficio)")
         changed = (await api.get(f"/shops/bs-{first}")).json()
