@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,6 +145,33 @@ def keep_screenshot(shot: bytes, name: str, tmp: Path) -> None:
     if os.environ.get("UPDATE_SCREENSHOTS") == "1" or not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(shot)
+
+
+# the office's workspace: each section's navigation link and the address it opens
+SECTION_HASHES = {
+    "Panoramica": "panoramica",
+    "Bandi": "bandi",
+    "Riconoscimenti": "riconoscimenti",
+    "Account e registrazioni": "account",
+    "Distretti": "distretti",
+    "Dati": "dati",
+}
+
+
+async def open_section(page: Any, link: str, heading: str) -> Any:
+    """Opens a workspace section from the keyboard, as a keyboard user would (the link focused,
+    Enter): the section's heading takes the focus, the link is the current one, the address names
+    the section and the overview's map is gone. Returns the navigation."""
+    from playwright.async_api import expect
+
+    nav = page.get_by_role("navigation", name="Sezioni dell'area di lavoro")
+    await nav.get_by_role("link", name=link, exact=True).focus()
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("heading", name=heading, level=2)).to_be_focused()
+    await expect(nav.get_by_role("link", name=link, exact=True)).to_have_attribute("aria-current", "page")
+    await expect(page).to_have_url(re.compile(f"#{SECTION_HASHES[link]}$"))
+    await expect(page.get_by_test_id("map")).to_be_hidden()
+    return nav
 
 
 async def log_in(page: Any, username: str, password: str) -> None:

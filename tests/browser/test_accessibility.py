@@ -2,7 +2,8 @@
 
 Each page is checked before logging in (the login view) and after (the working view with its data),
 failing on any serious or critical violation; each of the dashboard's workspace sections (Bandi,
-Riconoscimenti, Account e registrazioni, Distretti) too, with a form showing its errors. The citizens' page is checked in ``test_near.py``; a
+Riconoscimenti, Account e registrazioni, Distretti, Dati) too, with a form showing its errors. The
+citizens' page is checked in ``test_near.py``; a
 call with applications, scores and a ranking in ``test_calls_workspace.py``; an application with its
 documents in ``test_recognitions_workspace.py``; registrations and an account's actions in
 ``test_accounts_workspace.py``.
@@ -108,7 +109,8 @@ async def _accounts(page: Any, lang: str) -> None:
     await page.get_by_test_id("user-new").click()
     await page.get_by_test_id("user-submit").click()
     await expect(page.locator("#user-username")).to_have_attribute("aria-invalid", "true")
-    await assert_accessible(page, f"/#account ({lang}, an account and the new-account form with errors)")
+    await expect(page.get_by_test_id("audit-table").locator("caption")).to_be_visible()
+    await assert_accessible(page, f"/#account ({lang}, an account, the new-account form with errors, the audit log)")
 
 
 async def _districts(page: Any, lang: str) -> None:
@@ -126,12 +128,28 @@ async def _districts(page: Any, lang: str) -> None:
     await assert_accessible(page, f"/#distretti ({lang}, a refused threshold)")
 
 
+async def _data(page: Any, lang: str) -> None:
+    from playwright.async_api import expect
+
+    # the imports, a search of shops to correct a category, the rebuild
+    await expect(page.get_by_test_id("imports-table").locator("caption")).to_be_visible(timeout=15_000)
+    await page.get_by_test_id("shop-categories-q").fill("Edicola")
+    await page.get_by_test_id("shop-categories-search").click()
+    await expect(page.get_by_test_id("shop-categories-table").locator("tbody tr").first).to_be_visible()
+    await assert_accessible(page, f"/#dati ({lang}, imports and a search of shops)")
+    # an upload with no file chosen: the message next to the field
+    await page.get_by_test_id("import-submit").click()
+    await expect(page.get_by_test_id("import-file")).to_have_attribute("aria-invalid", "true")
+    await assert_accessible(page, f"/#dati ({lang}, an upload without a file)")
+
+
 # each section of the office's workspace: its navigation link, and what is opened in it before checking
 SECTIONS = {
     "calls": _calls,
     "recognitions": _recognitions,
     "accounts": _accounts,
     "districts": _districts,
+    "data": _data,
 }
 
 

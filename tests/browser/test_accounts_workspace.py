@@ -22,7 +22,7 @@ import pytest
 from devkit.stack.mail_sink import text_of
 from devkit.testing import Platform, unique
 
-from .conftest import OFFICE, OpenPage, assert_accessible, keep_screenshot, office_headers
+from .conftest import OFFICE, OpenPage, assert_accessible, keep_screenshot, office_headers, open_section
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(900)]
 
@@ -77,11 +77,7 @@ async def test_office_decides_registrations_and_manages_accounts(
         desktop = await office_page()
         page = desktop.page
 
-        nav = page.get_by_role("navigation", name="Sezioni dell'area di lavoro")
-        await nav.get_by_role("link", name="Account e registrazioni").focus()
-        await page.keyboard.press("Enter")
-        await expect(page.get_by_role("heading", name="Account e registrazioni", level=2)).to_be_focused()
-        await expect(page).to_have_url(re.compile(r"#account$"))
+        await open_section(page, "Account e registrazioni", "Account e registrazioni")
         await expect(page.get_by_test_id("map")).to_be_hidden()
 
         # The baker's request: who, how to reach her, the shop she proposes and the id it will get.

@@ -21,7 +21,7 @@ import pytest
 
 from devkit.testing import Platform, unique
 
-from .conftest import OpenPage, assert_accessible, keep_screenshot, office_headers
+from .conftest import OpenPage, assert_accessible, keep_screenshot, office_headers, open_section
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(900)]
 
@@ -94,13 +94,7 @@ async def test_office_publishes_scores_and_awards_a_call(
         page, problems = desktop.page, desktop.problems
 
         # The section is one link away, from the keyboard; focus lands on its heading.
-        nav = page.get_by_role("navigation", name="Sezioni dell'area di lavoro")
-        await nav.get_by_role("link", name="Bandi").focus()
-        await page.keyboard.press("Enter")
-        heading = page.get_by_role("heading", name="Bandi per i banchi liberi")
-        await expect(heading).to_be_focused()
-        await expect(nav.get_by_role("link", name="Bandi")).to_have_attribute("aria-current", "page")
-        await expect(page.get_by_test_id("map")).to_be_hidden()
+        await open_section(page, "Bandi", "Bandi per i banchi liberi")
         await page.get_by_label("Mercato", exact=True).select_option(market_id)
         await expect(page.get_by_role("table", name=f"Bandi del mercato {market_name}")).to_be_visible()
 

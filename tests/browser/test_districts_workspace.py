@@ -25,7 +25,7 @@ from devkit.stack.components import LOCAL_OFFICE_MAILBOX
 from devkit.stack.mail_sink import text_of
 from devkit.testing import Platform, eventually
 
-from .conftest import OFFICE, OpenPage, assert_accessible, keep_screenshot, office_headers
+from .conftest import OFFICE, OpenPage, assert_accessible, keep_screenshot, office_headers, open_section
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -76,12 +76,7 @@ async def test_office_reads_a_district_sets_a_threshold_and_acknowledges_the_ale
             page = view.page
 
             # The section is one link away, from the keyboard; focus lands on its heading.
-            nav = page.get_by_role("navigation", name="Sezioni dell'area di lavoro")
-            await nav.get_by_role("link", name="Distretti").focus()
-            await page.keyboard.press("Enter")
-            await expect(page.get_by_role("heading", name="Distretti urbani del commercio", level=2)).to_be_focused()
-            await expect(nav.get_by_role("link", name="Distretti")).to_have_attribute("aria-current", "page")
-            await expect(page.get_by_test_id("map")).to_be_hidden()
+            await open_section(page, "Distretti", "Distretti urbani del commercio")
             section = page.locator("#districts-view")
             picker = section.get_by_label("Distretto", exact=True)
             await expect(picker.locator(f'option[value="{code}"]')).to_be_attached(timeout=15_000)

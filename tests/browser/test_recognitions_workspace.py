@@ -12,7 +12,6 @@ screenshot is kept.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -22,7 +21,7 @@ import pytest
 
 from devkit.testing import Platform, unique
 
-from .conftest import OpenPage, assert_accessible, keep_screenshot, office_headers
+from .conftest import OpenPage, assert_accessible, keep_screenshot, office_headers, open_section
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(900)]
 
@@ -103,10 +102,7 @@ async def test_office_decides_historic_recognitions_with_their_documents(
         desktop = await office_page(accept_downloads=True)
         page = desktop.page
 
-        nav = page.get_by_role("navigation", name="Sezioni dell'area di lavoro")
-        await nav.get_by_role("link", name="Riconoscimenti").click()
-        await expect(page.get_by_role("heading", name="Riconoscimenti di bottega storica")).to_be_focused()
-        await expect(page).to_have_url(re.compile(r"#riconoscimenti$"))
+        await open_section(page, "Riconoscimenti", "Riconoscimenti di bottega storica")
         queue = page.get_by_test_id("recognitions-table")
         row = queue.get_by_test_id(f"recognition-row-{grocer}")
         await expect(row).to_contain_text("Antica Drogheria Sarpi")

@@ -106,6 +106,9 @@ async def test_a_kiosk_register_with_bad_rows_is_imported_and_its_bad_rows_repor
         "rejected": 2,
         "state": "done",
     }
+    everything = (await client.get(f"{API}/audit", params={"actor": "office", "limit": 500}, headers=office)).json()
+    rows = [e for e in everything["items"] if e["target"] in (f"/shops/ed-{first}", f"/shops/ed-{second}")]
+    assert rows == [], "the rows an import writes are summed up in its import.run entry, not logged one by one"
 
     again = await client.post(f"{API}/imports", files={"file": ("edicole.csv", register.encode())}, headers=office)
     job, _ = await finished(client, office, again.headers["location"], timeout_s=60)

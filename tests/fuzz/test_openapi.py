@@ -36,7 +36,7 @@ from devkit.testing import Platform
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
 
-EXAMPLES_PER_MODE = 25  # valid, and as many invalid: 50 per operation
+EXAMPLES_PER_MODE = 15  # valid, and as many invalid: 30 per operation
 LEFT_OUT_CHECKS = {"unsupported_method", "allow_header_conformance"}
 # valid data may still name a market, call or shop that does not exist (404), break a business
 # rule the schema cannot express (409, 412), or a cross-field rule such as a future deadline or a

@@ -105,7 +105,7 @@ def create_app(settings: DistrictsSettings | None = None, *, clock: Callable[[],
         runtime.provide(interventions)
         contents = CityContents(projections, states)
         runtime.provide(OpenDataService(overview, interventions, contents, publisher))
-        mixes = MixService(projections, states, geography_store, figures, BaselineStore(db))
+        mixes = MixService(projections, states, geography_store, figures, BaselineStore(db), geography)
         runtime.provide(mixes)
         runtime.provide(ReportService(overview, figures, contents, interventions, mixes))
         rebuilder = Rebuilder(

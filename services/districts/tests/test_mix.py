@@ -83,3 +83,59 @@ async def test_a_district_and_a_nil_show_their_mix_against_the_city(live: Live) 
         assert (await client.get("/nils/999/mix")).status_code == 404
         bad = await client.get("/districts/centro/mix?threshold=2")
         assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "query.threshold"
+
+
+@pytest.mark.integration
+async def test_a_district_reference_snapshot_weights_each_nil_by_the_share_of_it_inside(live: Live) -> None:
+    east = (CENTRO[0] + 0.01, CENTRO[1])  # a NIL half inside the district's square
+    async for client in running_app(create_app(live.settings)):
+        await live.district(client, "centro", CENTRO)
+        await live.nil(client, 1, "Duomo", CENTRO, population=8000, area_km2=2.0)
+        await live.nil(client, 2, "Guastalla", east, population=4000, area_km2=2.0)
+        await live.nil(client, 3, "Lontano", FAR, population=9000, area_km2=2.0)
+        figures = {
+            1: (8000, 100, 40, 6, 3, 1),
+            2: (4000, 50, 22, 4, 2, 2),
+            3: (9000, 70, 30, 5, 4, 3),
+        }
+        names = (
+            "population",
+            "neighbourhood_shops",
+            "bars_restaurants",
+            "historic_shops",
+            "newsstands",
+            "large_retail",
+        )
+        for nil_id, values in figures.items():
+            body = {**dict(zip(names, values, strict=True)), "source": "nil_commerce_baseline.csv"}
+            put = await client.put(f"/nils/{nil_id}/baseline", json=body, headers=live.office)
+            assert put.status_code == 200, put.text
+
+        async def weighted() -> dict[str, object]:
+            body: dict[str, object] = (await client.get("/districts/centro/mix")).json()
+            assert body["baseline"] is not None
+            return body
+
+        body = await live.wait(weighted, what="the district's snapshot")
+        # all of NIL 1, half of NIL 2, nothing of NIL 3
+        assert body["baseline"] == {  # type: ignore[comparison-overlap]
+            "nil": None,
+            "population": 8000 + 2000,
+            "counts": {
+                "neighbourhood_shops": 100 + 25,
+                "bars_restaurants": 40 + 11,
+                "historic_shops": 6 + 2,
+                "newsstands": 3 + 1,
+                "large_retail": 1 + 1,
+            },
+            "per_10000": {
+                "neighbourhood_shops": 125.0,
+                "bars_restaurants": 51.0,
+                "historic_shops": 8.0,
+                "newsstands": 4.0,
+                "large_retail": 2.0,
+            },
+            "source": "nil_commerce_baseline.csv",
+        }
+        city = body["city_baseline"]
+        assert city["population"] == 21000 and city["counts"]["neighbourhood_shops"] == 220  # type: ignore[index]

@@ -89,7 +89,11 @@ async def test_rebuild_reproduces_the_live_projections(
         started = await client.post("/districts/rebuild", headers=office)
         assert started.status_code == 202, started.text
         job = started.json()
-        assert (await client.post("/districts/rebuild", headers=office)).status_code == 409
+        busy = await client.post("/districts/rebuild", headers={**office, "Accept-Language": "en"})
+        assert busy.status_code == 409 and busy.json()["job"] == job["id"], busy.text
+        assert busy.json()["detail"] == f"a rebuild is already running: follow it at /districts/rebuild/{job['id']}"
+        listed = (await client.get("/districts/rebuild", params={"limit": 2}, headers=office)).json()
+        assert [j["id"] for j in listed["items"]] == [job["id"], dead] and listed["total"] >= 2, "newest first"
         late = events.shop("s4", 1, "shop", "active", *OVEST)
         await send(settings.shops_topic, [late])
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -10,7 +11,10 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from gateway.access import WRITE_METHODS
+from gateway.accounts.service import Actor
 from gateway.contracts.openapi import API_PREFIX, BEARER
+from gateway.imports.service import IMPORTING
 from gateway.live.hub import StreamFull
 from gateway.live.stream import LiveStreamResponse
 from gateway.ratelimit import too_many_requests
@@ -141,4 +145,28 @@ async def relay_to_service(request: Request, caller: Caller, gateway: GatewayDep
     if found:
         request.scope["route"] = RouteLabel(found[0].template)
     gateway.policy.check(request.method, public_path, caller)
-    return await gateway.proxy.forward(request, upstream, _service_path(request), authorised=service_path)
+    answer = await gateway.proxy.forward(request, upstream, _service_path(request), authorised=service_path)
+    accepted_write = request.method in WRITE_METHODS and answer.status_code < 300
+    if accepted_write and caller is not None and caller.is_office and IMPORTING.get() is None:
+        template = found[0].template[len(API_PREFIX) :] if found else service_path
+        actor = Actor(caller.username, client_ip(request.scope))
+        await gateway.accounts.audit_relayed(actor, request.method, template, service_path, await _sent(request))
+    return answer
+
+
+AUDITED_BODY_BYTES = 8192
+
+
+async def _sent(request: Request) -> dict[str, object]:
+    """What an office write sent, for the audit log: its JSON object when it is one and not large,
+    else only its type and size (a document's bytes are not copied into the log)."""
+    body = await request.body()
+    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if content_type == "application/json" and len(body) <= AUDITED_BODY_BYTES:
+        try:
+            sent = json.loads(body) if body else {}
+        except ValueError:
+            sent = None
+        if isinstance(sent, dict):
+            return sent
+    return {"content_type": content_type or None, "bytes": len(body)}

@@ -310,3 +310,35 @@ async def test_every_account_action_is_audited_without_secrets(gateway: RunningG
         await client.get(f"{API}/audit", headers=gateway.bearer(Role.SHOPKEEPER, "ed-demo-isola"))
     ).status_code == 403
     assert (await client.get(f"{API}/audit.csv")).status_code == 401
+
+
+async def test_office_writes_relayed_to_the_services_are_audited_and_refusals_and_others_are_not(
+    gateway: RunningGateway,
+) -> None:
+    client = gateway.client
+    admin = unique("clerk")
+    office = gateway.bearer(name=admin)
+    shop_id = unique("shop")
+    shop = {"name": "Drogheria Isola", "kind": "shop", "trade": "alimentari"}
+    assert (await client.put(f"{API}/shops/{shop_id}", json=shop, headers=office)).status_code == 201
+    refused = await client.post(f"{API}/markets", json={"title": "no name"}, headers=office)
+    assert refused.status_code == 422, "the stand-in refuses a market without a name"
+    upload = {"file": ("visura.pdf", b"%PDF-1.7 " + b"x" * 300, "application/pdf")}
+    stored = await client.post(f"{API}/shops/{shop_id}/documents", files=upload, headers=office)
+    assert stored.status_code == 201, stored.text
+    keeper = unique("keeper")
+    shopkeeper = gateway.bearer(Role.SHOPKEEPER, shop_id, name=keeper)
+    added = await client.post(f"{API}/shops/{shop_id}/services", json={"name": "ritiro"}, headers=shopkeeper)
+    assert added.status_code == 201, added.text
+    assert (await client.get(f"{API}/shops/{shop_id}", headers=office)).status_code == 404, "a read is not audited"
+
+    entries = (await client.get(f"{API}/audit", params={"actor": admin}, headers=office)).json()["items"]
+    assert [(e["action"], e["target"]) for e in entries] == [
+        ("POST /shops/{shop_id}/documents", f"/shops/{shop_id}/documents"),
+        ("PUT /shops/{shop_id}", f"/shops/{shop_id}"),
+    ], "accepted office writes only, newest first"
+    document, written = entries
+    assert written["after"] == shop and written["before"] is None and written["address"]
+    assert document["after"]["content_type"] == "multipart/form-data" and document["after"]["bytes"] > 300
+    assert "%PDF" not in str(document), "a file's bytes stay out of the log"
+    assert (await client.get(f"{API}/audit", params={"actor": keeper}, headers=office)).json()["total"] == 0

@@ -198,16 +198,25 @@ class Locator:
     def nil_population(self, nil_id: int) -> int | None:
         return next((n.population for n in self.nils if n.id == nil_id), None)
 
-    def _population(self, geometry: BaseGeometry) -> int | None:
-        hits = self._nil_tree.query(geometry, predicate="intersects")
-        if len(hits) == 0:
-            return None
-        total = 0.0
-        for index in hits:
+    def nil_shares(self, code: str) -> dict[int, float]:
+        """For the district ``code``: the share (0 to 1] of each NIL's area that lies inside it."""
+        district = next((d for d in self.districts if d.code == code), None)
+        return {} if district is None else self._shares(district.geometry)
+
+    def _shares(self, geometry: BaseGeometry) -> dict[int, float]:
+        shares: dict[int, float] = {}
+        for index in self._nil_tree.query(geometry, predicate="intersects"):
             nil = self.nils[int(index)]
             if nil.geometry.area > 0:
-                total += nil.population * shapely.intersection(geometry, nil.geometry).area / nil.geometry.area
-        return round(total)
+                shares[nil.id] = shapely.intersection(geometry, nil.geometry).area / nil.geometry.area
+        return shares
+
+    def _population(self, geometry: BaseGeometry) -> int | None:
+        shares = self._shares(geometry)
+        if not shares:
+            return None
+        by_id = {n.id: n.population for n in self.nils}
+        return round(sum(by_id[nil_id] * share for nil_id, share in shares.items()))
 
     def place(self, lon: float, lat: float) -> Placement:
         return self.place_many([(lon, lat)])[0]

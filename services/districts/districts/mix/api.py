@@ -25,7 +25,8 @@ Threshold = Annotated[float, Query(gt=0, le=1, description="a location quotient 
 async def district_mix(
     code: Slug, mixes: Mixes, language: ChosenLanguage, threshold: Threshold = GAP_THRESHOLD
 ) -> MixPublic:
-    return MixPublic.of(f"district:{code}", await mixes.district(code, threshold), language)
+    mix = await mixes.district(code, threshold)
+    return MixPublic.of(f"district:{code}", mix, language, await mixes.district_baselines(code))
 
 
 @nil_router.get("/nils/{nil_id}/mix", response_model=MixPublic, summary="Product mix and gaps of a NIL")

@@ -45,6 +45,19 @@ class Baseline:
         }
 
 
+def area_baseline(baselines: list[Baseline], shares: Mapping[int, float]) -> Baseline | None:
+    """An area's snapshot from its NILs': each NIL's counts and population weighted by the share of
+    the NIL inside the area (people and shops spread evenly in a NIL, as for the KPIs' population);
+    None when none of its NILs has one."""
+    inside = [(b, shares[b.nil]) for b in baselines if shares.get(b.nil, 0) > 0]
+    if not inside:
+        return None
+    sums = {
+        name: round(sum(getattr(b, name) * share for b, share in inside)) for name in ("population", *BASELINE_FIGURES)
+    }
+    return Baseline(nil=0, source=inside[0][0].source, **sums)
+
+
 def city_baseline(baselines: list[Baseline]) -> Baseline | None:
     """The city's snapshot: every NIL's counts and population summed (None without any)."""
     if not baselines:

@@ -67,7 +67,9 @@ class MixPublic(BaseModel):
     gaps: list[Category]
     stalls: dict[str, int] = Field(description="the area's market stalls in use, by stall category (apart)")
     baseline: BaselinePublic | None = Field(
-        default=None, description="a NIL's imported reference snapshot (null when none, and for districts)"
+        default=None,
+        description="the area's reference snapshot: a NIL's as imported; a district's from the NILs it covers, "
+        "each weighted by the share of its area inside the district (null when none of them has one)",
     )
     city_baseline: BaselinePublic | None = Field(default=None, description="every imported NIL's snapshot summed")
 

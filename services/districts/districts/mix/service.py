@@ -6,8 +6,9 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from districts.geography.current import CurrentGeography
 from districts.geography.store import GeographyStore
-from districts.mix.domain import Baseline, Mix, city_baseline, product_mix
+from districts.mix.domain import Baseline, Mix, area_baseline, city_baseline, product_mix
 from districts.mix.store import BaselineStore
 from districts.projection.domain import EntityType, district_key, nil_key
 from districts.projection.service import KpiQueries, ProjectionStates
@@ -33,6 +34,7 @@ class MixService:
     geography: GeographyStore
     figures: KpiQueries
     baselines: BaselineStore
+    current: CurrentGeography
 
     async def put_baseline(self, baseline: Baseline) -> bool:
         """Store a NIL's reference snapshot (the NIL must exist); False when it was already the same."""
@@ -43,6 +45,13 @@ class MixService:
         """The NIL's snapshot and the city's (every NIL's summed), when imported."""
         everyone = await self.baselines.all()
         return next((b for b in everyone if b.nil == nil_id), None), city_baseline(everyone)
+
+    async def district_baselines(self, code: str) -> tuple[Baseline | None, Baseline | None]:
+        """The district's snapshot, from the NILs it covers (each weighted by the share of its area
+        inside the district), and the city's."""
+        everyone = await self.baselines.all()
+        locator = await self.current.locator(await self.geography.version())
+        return area_baseline(everyone, locator.nil_shares(code)), city_baseline(everyone)
 
     async def district(self, code: str, threshold: float) -> Mix:
         await self.geography.require_district(code)

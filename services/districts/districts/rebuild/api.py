@@ -10,6 +10,7 @@ from districts.rebuild.schemas import RebuildJobPublic
 from districts.rebuild.service import Rebuilder
 from shared.app import provide
 from shared.identity import OfficePrincipal
+from shared.web.pagination import Limit, Offset, Page
 from shared.web.params import Slug
 from shared.web.problems import CONFLICT
 
@@ -29,6 +30,14 @@ async def start_rebuild(rebuilder: Rebuilds, principal: OfficePrincipal, respons
     job = await rebuilder.start(principal.username)
     response.headers["Location"] = f"/districts/rebuild/{job.id}"
     return RebuildJobPublic.of(job)
+
+
+@router.get("/districts/rebuild", response_model=Page[RebuildJobPublic], summary="Rebuild jobs, newest first (office)")
+async def rebuild_jobs(
+    rebuilder: Rebuilds, principal: OfficePrincipal, limit: Limit = 20, offset: Offset = 0
+) -> Page[RebuildJobPublic]:
+    jobs, total = await rebuilder.jobs_page(limit, offset)
+    return Page.of([RebuildJobPublic.of(j) for j in jobs], total, limit, offset)
 
 
 @router.get("/districts/rebuild/{job}", response_model=RebuildJobPublic, summary="Progress of a rebuild (office)")

@@ -65,12 +65,7 @@ class Rebuilder:
         await self.reap_stale()
         generation = await self.projections.claim_generation()
         if generation is None:
-            raise Conflict(
-                Said(
-                    "una ricostruzione è già in corso; seguila in /districts/rebuild/{job}",
-                    "a rebuild is already running; follow it at /districts/rebuild/{job}",
-                )
-            )
+            raise await self._already_running()
         active, _ = await self.projections.generations()
         now = utcnow()
         job = RebuildJob(uuid.uuid4().hex, "running", generation, active, requested_by, now, now)
@@ -81,6 +76,19 @@ class Rebuilder:
         self._spawn(self._run(job.id, generation, active))
         return job
 
+    async def _already_running(self) -> Conflict:
+        _, building = await self.projections.generations()
+        running = await self.jobs.building(building) if building is not None else None
+        if running is None:
+            return Conflict(Said(it="è già in corso una ricostruzione", en="a rebuild is already running"))
+        return Conflict(
+            Said(
+                it=f"è già in corso una ricostruzione: seguila su /districts/rebuild/{running.id}",
+                en=f"a rebuild is already running: follow it at /districts/rebuild/{running.id}",
+            ),
+            job=running.id,
+        )
+
     async def job(self, job_id: str) -> RebuildJob:
         job = await self.jobs.job(job_id)
         if job is None:
@@ -89,6 +97,11 @@ class Rebuilder:
             await self.reap_stale()
             job = await self.jobs.job(job_id) or job
         return job
+
+    async def jobs_page(self, limit: int, offset: int) -> tuple[list[RebuildJob], int]:
+        """The jobs, newest first; a running one whose process died shows as failed."""
+        await self.reap_stale()
+        return await self.jobs.page(limit, offset)
 
     def _stale_before(self) -> datetime:
         return utcnow() - timedelta(seconds=self.settings.rebuild_stale_after_s)

@@ -9,7 +9,7 @@ from pymongo import DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
 from districts.rebuild.domain import RUNNING_STATES, RebuildJob
-from shared.mongo import Document, IndexSpec
+from shared.mongo import Document, IndexSpec, find_page
 
 JOBS = "rebuild_jobs"
 JOB_FIELDS = tuple(f.name for f in fields(RebuildJob))
@@ -32,6 +32,10 @@ class RebuildStore:
     async def job(self, job_id: str) -> RebuildJob | None:
         doc = await self.db[JOBS].find_one({"_id": job_id})
         return None if doc is None else _job(doc)
+
+    async def page(self, limit: int, offset: int) -> tuple[list[RebuildJob], int]:
+        """The jobs, newest first."""
+        return await find_page(self.db[JOBS], {}, [("started_at", DESCENDING)], _job, limit=limit, offset=offset)
 
     async def building(self, generation: int) -> RebuildJob | None:
         """The running job building ``generation``, if any."""

@@ -388,7 +388,8 @@ async def audit_csv(_: Office, accounts: Accounts, where: Annotated[AuditFilter,
     writer = csv.writer(out)
     writer.writerow(["at", "actor", "action", "target", "before", "after", "address"])
     async for e in accounts.audit_all(*where):
-        # usernames and actions are restricted to letters, digits and . _ - ; JSON starts with '{'
+        # usernames are letters, digits and . _ -; actions a word or a route, targets a name or a path;
+        # JSON starts with "{": no cell can start as a spreadsheet formula
         writer.writerow(
             [
                 e.at.isoformat(),

@@ -316,6 +316,15 @@ class AccountService:
             session,
         )
 
+    async def audit_relayed(self, actor: Actor, method: str, template: str, path: str, body: dict[str, object]) -> None:
+        """Record an office write that the gateway relayed to a service and the service accepted: the
+        action is the route (``POST /districts/{code}/thresholds``), the target the path it acted on,
+        ``after`` what was sent. A failure to record is logged, never turned into a failed write."""
+        try:
+            await self.audit(actor, f"{method} {template}", path, after=body)
+        except Exception:
+            log.exception("could not record %s %s by %s in the audit log", method, path, actor.username)
+
     async def create(
         self, actor: Actor, username: str, password: str, role: Role, scope: str | None, headers: list[tuple[str, str]]
     ) -> Account:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import time
 import uuid
@@ -92,6 +93,11 @@ class JobCredentials:
                     raise CredentialsRefused(exc.detail) from exc
                 self._lifetime = max(1.0, self._expires_at - time.time())
         return self._token
+
+
+# the job whose rows are being loaded, in the tasks that load them: the writes they send through the
+# gateway's own API belong to the import, which the audit log records once (``import.run``)
+IMPORTING: contextvars.ContextVar[str | None] = contextvars.ContextVar("importing", default=None)
 
 
 class InProcessApi(PlatformClient):
@@ -262,6 +268,7 @@ class ImportService:
         await self.store.update(
             job_id, state=JobState.RUNNING, started_at=now, heartbeat_at=now, rows_total=tally.rows_total
         )
+        IMPORTING.set(job_id)  # this job's own task: the loaders it starts inherit it
         async with InProcessApi(self.app, credentials, upload.language) as api:
             saving = asyncio.create_task(self._save_progress(job_id, tally))
             try:

@@ -204,13 +204,15 @@ export async function apiFile(path, options = {}) {
   return { blob, type: blob.type || response.headers.get('content-type') || '', filename: filenameOf(response) };
 }
 
-// Reads every page of a list endpoint ({items, total, limit, offset}).
+// Reads every page of a list endpoint ({items, total, limit, offset}, or a GeoJSON page whose
+// features are the items).
 export async function apiList(path, params = {}) {
   const items = [];
   for (let page = 0; page < MAX_PAGES; page += 1) {
     const query = new URLSearchParams({ ...params, limit: String(PAGE_SIZE), offset: String(items.length) });
     const body = await api(`${path}?${query}`);
-    const batch = Array.isArray(body?.items) ? body.items : [];
+    const found = body?.type === 'FeatureCollection' ? body.features : body?.items;
+    const batch = Array.isArray(found) ? found : [];
     items.push(...batch);
     const total = Number.isFinite(body?.total) ? body.total : items.length;
     if (batch.length === 0 || items.length >= total) break;

@@ -2,9 +2,12 @@
 
 import { retranslateAccounts, setupAccounts, showAccounts, stopAccounts } from './accounts.js';
 import { api, apiList, errorMessage, freshToken } from './api.js';
+import { retranslateAudit, setupAudit, showAudit, stopAudit } from './audit.js';
 import { callEvent, retranslateCalls, setupCalls, showCalls, stopCalls } from './calls.js';
+import { retranslateCategories, setupCategories, stopCategories } from './categories.js';
 import { DistrictTrends } from './charts.js';
 import { districtEvent, districtsSectionOf, retranslateDistricts, setupDistricts, showDistricts, stopDistricts } from './districts.js';
+import { retranslateData, setupData, showData, stopData } from './data.js';
 import { $, clear, h, keepFocus } from './dom.js';
 import { DASH, ago, dateTime, isNum, isoOrEmpty, num, pct, time } from './format.js';
 import { initI18n, onLangChange, t, tOr } from './i18n.js';
@@ -696,9 +699,9 @@ async function loadMarket(id) {
 
 async function loadShops(kind) {
   try {
-    const query = new URLSearchParams({ format: 'geojson', kind, limit: '500' });
-    const collection = await api(`/shops?${query}`);
-    if (cityMap) cityMap.setShops(kind, collection);
+    // every page: a register larger than one page must not lose shops from the map
+    const features = await apiList('/shops', { format: 'geojson', kind });
+    if (cityMap) cityMap.setShops(kind, { type: 'FeatureCollection', features });
     setPanelError('map-error', null, kind);
   } catch (error) {
     setPanelError('map-error', error, kind);
@@ -916,6 +919,9 @@ function stopDashboard() {
   stopRecognitions();
   stopAccounts();
   stopDistricts();
+  stopData();
+  stopAudit();
+  stopCategories();
   if (stream) stream.stop();
   stream = null;
   clearInterval(safetyTimer);
@@ -941,13 +947,20 @@ const workspace = setupWorkspace({
   panoramica: () => cityMap?.refreshSize(),
   bandi: showCalls,
   riconoscimenti: showRecognitions,
-  account: showAccounts,
+  account: () => {
+    showAccounts();
+    showAudit();
+  },
   distretti: showDistricts,
+  dati: showData,
 }, { sectionOf: districtsSectionOf });
 setupCalls();
 setupRecognitions();
 setupAccounts();
 setupDistricts();
+setupData();
+setupAudit();
+setupCategories();
 
 onLangChange(() => {
   session.retranslate();
@@ -967,6 +980,9 @@ onLangChange(() => {
   retranslateRecognitions();
   retranslateAccounts();
   retranslateDistricts();
+  retranslateData();
+  retranslateAudit();
+  retranslateCategories();
 });
 
 await initI18n();

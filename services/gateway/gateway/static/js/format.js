@@ -20,6 +20,14 @@ export function pct(fraction, digits = 0) {
   return new Intl.NumberFormat(currentLang(), { style: 'percent', maximumFractionDigits: digits }).format(fraction);
 }
 
+// A file's size in bytes, as people read it: 512 B, 12,5 KB, 3,1 MB.
+export function fileSize(bytes) {
+  if (!isNum(bytes)) return DASH;
+  if (bytes < 1024) return `${num(bytes)} B`;
+  if (bytes < 1024 * 1024) return `${num(bytes / 1024, 1)} KB`;
+  return `${num(bytes / (1024 * 1024), 1)} MB`;
+}
+
 function toDate(value) {
   if (!value) return null;
   const date = value instanceof Date ? value : new Date(value);

@@ -238,6 +238,7 @@ export class CityMap {
     const group = kind === 'kiosk' ? this.layers.kiosks : this.layers.historic;
     group.clearLayers();
     const features = Array.isArray(featureCollection?.features) ? featureCollection.features : [];
+    let active = 0;
     for (const feature of features) {
       const coords = feature?.geometry?.type === 'Point' ? feature.geometry.coordinates : null;
       if (!Array.isArray(coords) || coords.length < 2) continue;
@@ -250,8 +251,11 @@ export class CityMap {
       });
       marker.bindPopup(() => asContent(this.hooks.shopPopup(props)));
       marker.addTo(group);
+      if (props.status !== 'closed') active += 1;
     }
-    this.element.dataset[kind === 'kiosk' ? 'kiosks' : 'historic'] = String(group.getLayers().length);
+    const key = kind === 'kiosk' ? 'kiosks' : 'historic';
+    this.element.dataset[key] = String(group.getLayers().length);
+    this.element.dataset[`${key}Active`] = String(active);
   }
 
   setVisible(name, visible) {

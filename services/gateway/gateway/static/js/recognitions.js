@@ -6,7 +6,7 @@
 
 import { ApiError, api, apiFile, apiList, errorMessage } from './api.js';
 import { $, clear, h, keepFocus } from './dom.js';
-import { DASH, calendarDay, dateTime, num } from './format.js';
+import { DASH, calendarDay, dateTime, fileSize } from './format.js';
 import { clearFieldErrors, errorPanel, sayer, showInvalid, showProblem, stacked } from './forms.js';
 import { t, tOr } from './i18n.js';
 
@@ -129,13 +129,6 @@ async function openShop(shopId, { focus = true } = {}) {
   renderDetail();
   renderQueue();
   if (focus) $('#recognition-detail-title')?.focus();
-}
-
-function fileSize(bytes) {
-  if (!Number.isFinite(bytes)) return DASH;
-  if (bytes < 1024) return `${num(bytes)} B`;
-  if (bytes < 1024 * 1024) return `${num(bytes / 1024, 1)} KB`;
-  return `${num(bytes / (1024 * 1024), 1)} MB`;
 }
 
 // The document's bytes, fetched with the office's token (apiFile), handed to the browser as a blob: URL —
