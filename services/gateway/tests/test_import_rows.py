@@ -12,8 +12,10 @@ def test_a_zero_read_from_a_json_feature_is_a_value_not_an_empty_cell() -> None:
     row = Row(3, {"population": 0, "area_km2": 0.0, "name": "  Parco  ", "blank": "", "missing": None})
     assert row.integer("population") == 0 and row.number("area_km2") == 0.0
     assert row.text("name") == "Parco" and row.text("missing") == ""
-    with pytest.raises(RowError, match="'blank' is empty"):
+    with pytest.raises(RowError) as error:
         row.required("blank")
+    assert "'blank' is empty" in error.value.in_("en")
+    assert error.value.in_("it") == str(error.value) == "colonna 'blank': è vuota"
 
 
 def test_a_job_keeps_the_first_rejected_lines_in_order_and_counts_them_all() -> None:

@@ -93,6 +93,7 @@ async def test_a_job_whose_gateway_stopped_is_reported_interrupted(gateway: Runn
         importer="historic-shops",
         description="Register of Milan's historic shops",
         state=JobState.RUNNING,
+        language="en",
         actor="office",
         submitted_at=beaten,
         heartbeat_at=beaten,
