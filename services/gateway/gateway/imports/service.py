@@ -70,7 +70,12 @@ class Upload:
 
 
 class CredentialsRefused(Exception):
-    """The platform no longer accepts the uploader's credentials: the whole import stops."""
+    """The platform no longer accepts the uploader's credentials: the whole import stops; ``reason``
+    says why (in both languages when the platform said it in both)."""
+
+    def __init__(self, reason: str | Said) -> None:
+        super().__init__(str(reason))
+        self.reason = reason if isinstance(reason, Said) else Said(reason, reason)
 
 
 class JobCredentials:
@@ -93,7 +98,7 @@ class JobCredentials:
                 try:
                     self._token, self._expires_at = await self.accounts.token_for_job(self.claims)
                 except Unauthorized as exc:
-                    raise CredentialsRefused(exc.detail) from exc
+                    raise CredentialsRefused(exc.said or exc.detail) from exc
                 self._lifetime = max(1.0, self._expires_at - time.time())
         return self._token
 
@@ -119,10 +124,10 @@ class InProcessApi(PlatformClient):
         return self
 
 
-def credentials_refused(reason: object) -> Said:
+def credentials_refused(refused: CredentialsRefused) -> Said:
     return Said(
-        f"la piattaforma ha rifiutato le credenziali di chi ha caricato il file: {reason}",
-        f"the platform refused the uploader's credentials: {reason}",
+        f"la piattaforma ha rifiutato le credenziali di chi ha caricato il file: {refused.reason.it}",
+        f"the platform refused the uploader's credentials: {refused.reason.en}",
     )
 
 
