@@ -81,9 +81,10 @@ async def test_a_kiosk_register_with_bad_rows_is_imported_and_its_bad_rows_repor
     assert (job["rows_total"], job["rows_done"]) == (4, 4)
     assert job["outcomes"] == {"created": 2, "updated": 0, "unchanged": 0}
     assert job["rejected_count"] == 2 and [r["line"] for r in job["rejected"]] == [4, 5]
-    assert "no coordinates" in job["rejected"][0]["reason"]
+    assert "mancano le coordinate" in job["rejected"][0]["reason"]
     # refused by the shops service itself (the trade is over 200 characters): its problem names the field
-    assert "refused by the platform" in job["rejected"][1]["reason"] and "body.trade" in job["rejected"][1]["reason"]
+    refused = job["rejected"][1]["reason"]
+    assert refused.startswith("rifiutata dalla piattaforma: ") and "body.trade" in refused
     assert job["started_at"] and job["finished_at"] and job["error"] is None
 
     for code, status in ((first, "active"), (second, "closed")):
@@ -113,6 +114,47 @@ async def test_a_kiosk_register_with_bad_rows_is_imported_and_its_bad_rows_repor
     again = await client.post(f"{API}/imports", files={"file": ("edicole.csv", register.encode())}, headers=office)
     job, _ = await finished(client, office, again.headers["location"], timeout_s=60)
     assert job["outcomes"] == {"created": 0, "updated": 0, "unchanged": 2} and job["rejected_count"] == 2
+
+
+async def test_a_refused_row_is_explained_in_italian_unless_the_upload_asks_for_english(
+    client: httpx.AsyncClient, office: dict[str, str]
+) -> None:
+    register = "\n".join(
+        [
+            KIOSK_HEADER,
+            f"{unique('k')};Chiosco;attiva;Via Senza Luogo 1;20127;2;20;NOLO;;;",
+            f"{unique('k')};Chiosco;attiva;Via Corta 1;2012;2;20;NOLO;9.21;45.48;",
+            f"{unique('k')};{'Chiosco ' * 40};attiva;Via Lunga 1;20127;2;20;NOLO;9.21;45.48;",
+        ]
+    ).encode()
+    jobs = {}
+    for language, headers in (("it", office), ("en", {**office, "Accept-Language": "en-GB,en;q=0.9"})):
+        upload = await client.post(f"{API}/imports", files={"file": ("edicole.csv", register)}, headers=headers)
+        assert upload.status_code == 202, upload.text
+        jobs[language], _ = await finished(client, office, upload.headers["location"], timeout_s=60)
+        assert jobs[language]["state"] == "done" and [r["line"] for r in jobs[language]["rejected"]] == [2, 3, 4]
+
+    italian = [r["reason"] for r in jobs["it"]["rejected"]]
+    english = [r["reason"] for r in jobs["en"]["rejected"]]
+    assert italian[:2] == [
+        "mancano le coordinate: long_x_4326/lat_y_4326 e location sono vuote",
+        "colonna 'cap': non è un CAP di 5 cifre: '2012'",
+    ]
+    assert english[:2] == [
+        "no coordinates: long_x_4326/lat_y_4326 and location are empty",
+        "column 'cap' is not a 5-digit postcode: '2012'",
+    ]
+    # the shops service's own problem comes in the upload's language too, after the job's words
+    assert italian[2].startswith("rifiutata dalla piattaforma: ") and "body.trade" in italian[2]
+    assert english[2].startswith("refused by the platform: ") and "body.trade" in english[2]
+    assert italian[2].removeprefix("rifiutata dalla piattaforma: ") != english[2].removeprefix(
+        "refused by the platform: "
+    )
+    assert jobs["it"]["description"] == "Registro delle edicole di Milano (chioschi Edicola 2.0)"
+    assert jobs["en"]["description"] == "Register of Milan's newsstands (Edicola 2.0 kiosks)"
+    # read back later by anyone, a job keeps the language it was uploaded in
+    again = (await client.get(f"{API}/imports/{jobs['en']['id']}", headers={**office, "Accept-Language": "it"})).json()
+    assert [r["reason"] for r in again["rejected"]] == english
 
 
 async def test_only_the_office_imports_and_a_file_must_be_known_and_small_enough(
@@ -191,7 +233,18 @@ def test_the_cli_uploads_each_known_file_and_reports_as_before(platform: Platfor
     report = tmp_path / "report.json"
     result = CliRunner().invoke(
         cli.app,
-        ["import", str(folder), "--gateway", platform.gateway, "--password", "office-demo", "--report", str(report)],
+        [
+            "import",
+            str(folder),
+            "--gateway",
+            platform.gateway,
+            "--password",
+            "office-demo",
+            "--report",
+            str(report),
+            "--lang",
+            "en",
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "no importer for leggimi.txt; skipped" in result.output

@@ -46,7 +46,7 @@ def test_historic_rows_map_to_shops_and_bad_rows_say_why(tmp_path: Path) -> None
             shop_id, body = importer.body(row)
             outcomes[row.line] = f"{shop_id} {body['status']} {body['location']}"
         except RowError as exc:
-            outcomes[row.line] = f"rejected: {exc}"
+            outcomes[row.line] = f"rejected: {exc.in_('en')}"
     assert outcomes[2] == "bs-1 active {'lon': 9.1893, 'lat': 45.4887}"
     assert outcomes[3] == "bs-2 closed {'lon': 9.1816, 'lat': 45.4571}", "coordinates from the location column"
     assert "not attiva/cessata" in outcomes[4]

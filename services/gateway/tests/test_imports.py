@@ -79,8 +79,9 @@ async def test_a_disabled_uploader_gets_no_new_token(gateway: RunningGateway) ->
     assert (await accounts.token_for_job(credentials.claims))[0] != token
     assert (await gateway.client.post(f"{API}/users/{username}/disable", headers=office)).status_code == 200
     credentials._expires_at = time.time()  # as if the upload's token were about to expire
-    with pytest.raises(CredentialsRefused, match="disabled"):
+    with pytest.raises(CredentialsRefused) as refused:
         await credentials()
+    assert "disabled" in refused.value.reason.in_("en") and "disattivata" in refused.value.reason.in_("it")
 
 
 async def test_a_job_whose_gateway_stopped_is_reported_interrupted(gateway: RunningGateway) -> None:
@@ -93,6 +94,7 @@ async def test_a_job_whose_gateway_stopped_is_reported_interrupted(gateway: Runn
         importer="historic-shops",
         description="Register of Milan's historic shops",
         state=JobState.RUNNING,
+        language="en",
         actor="office",
         submitted_at=beaten,
         heartbeat_at=beaten,

@@ -154,7 +154,12 @@ class AccountService:
                 started_with.subject, started_with.role, started_with.scope, ttl, version=started_with.version
             )
         elif not account.can_log_in() or account.token_version != started_with.version:
-            raise Unauthorized(f"the account {account.username!r} was disabled or its sessions were ended")
+            raise Unauthorized(
+                Said(
+                    f"l'utenza {account.username!r} è stata disattivata o le sue sessioni sono state chiuse",
+                    f"the account {account.username!r} was disabled or its sessions were ended",
+                )
+            )
         else:
             token = self._access(account)
         return token, (utcnow() + ttl).timestamp()

@@ -20,9 +20,15 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any, Protocol
 
+from shared.i18n import DEFAULT_LANGUAGE, Said
+
 # the first rejected rows kept with a job (by line); the count covers them all
 REJECTED_KEPT = 500
 TEXT_SUFFIXES = frozenset({".csv", ".txt", ".tsv"})
+NO_COORDINATES = Said(
+    "mancano le coordinate: long_x_4326/lat_y_4326 e location sono vuote",
+    "no coordinates: long_x_4326/lat_y_4326 and location are empty",
+)
 
 
 class Outcome(StrEnum):
@@ -32,7 +38,15 @@ class Outcome(StrEnum):
 
 
 class RowError(Exception):
-    """The row cannot be imported; the message says why, for the report."""
+    """The row cannot be imported; ``reason`` says why, for the report, in Italian and English (a
+    plain ``str`` is reported as it is in both)."""
+
+    def __init__(self, reason: str | Said) -> None:
+        super().__init__(str(reason))
+        self.reason = reason if isinstance(reason, Said) else Said(reason, reason)
+
+    def in_(self, language: str) -> str:
+        return self.reason.in_(language)
 
 
 @dataclass(frozen=True)
@@ -68,26 +82,34 @@ class Row:
     def required(self, column: str) -> str:
         value = self.text(column)
         if not value:
-            raise RowError(f"column {column!r} is empty")
+            raise RowError(Said(f"colonna {column!r}: è vuota", f"column {column!r} is empty"))
         return value
 
     def number(self, column: str, *, required: bool = True) -> float | None:
         value = self.text(column).replace(",", ".")
         if not value:
             if required:
-                raise RowError(f"column {column!r} is empty")
+                raise RowError(Said(f"colonna {column!r}: è vuota", f"column {column!r} is empty"))
             return None
         try:
             return float(value)
         except ValueError as exc:
-            raise RowError(f"column {column!r} is not a number: {value!r}") from exc
+            raise RowError(
+                Said(f"colonna {column!r}: non è un numero: {value!r}", f"column {column!r} is not a number: {value!r}")
+            ) from exc
 
     def integer(self, column: str, *, required: bool = True) -> int | None:
         value = self.number(column, required=required)
         if value is None:
             return None
         if not value.is_integer():
-            raise RowError(f"column {column!r} is not a whole number: {self.text(column)!r}")
+            shown = self.text(column)
+            raise RowError(
+                Said(
+                    f"colonna {column!r}: non è un numero intero: {shown!r}",
+                    f"column {column!r} is not a whole number: {shown!r}",
+                )
+            )
         return int(value)
 
     def lon_lat(self, lon_column: str = "long_x_4326", lat_column: str = "lat_y_4326") -> tuple[float, float]:
@@ -97,13 +119,24 @@ class Row:
             location = self.text("location").strip("() ")
             parts = [p.strip() for p in location.split(",")] if location else []
             if len(parts) != 2:
-                raise RowError("no coordinates: long_x_4326/lat_y_4326 and location are empty")
+                raise RowError(NO_COORDINATES)
             try:
                 lat, lon = float(parts[0]), float(parts[1])
             except ValueError as exc:
-                raise RowError(f"location is not '(lat, lon)': {self.text('location')!r}") from exc
+                shown = self.text("location")
+                raise RowError(
+                    Said(
+                        f"colonna 'location': non è nella forma '(lat, lon)': {shown!r}",
+                        f"location is not '(lat, lon)': {shown!r}",
+                    )
+                ) from exc
         if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-            raise RowError(f"coordinates out of range: lon={lon}, lat={lat}")
+            raise RowError(
+                Said(
+                    f"coordinate fuori dai limiti: lon={lon}, lat={lat}",
+                    f"coordinates out of range: lon={lon}, lat={lat}",
+                )
+            )
         return lon, lat
 
 
@@ -126,7 +159,7 @@ class Api(Protocol):
 
 class Importer(Protocol):
     name: str
-    description: str
+    description: Said  # what it reads, shown with its jobs
     priority: int
 
     def matches(self, source: Source) -> bool:
@@ -231,6 +264,7 @@ class ImportJob:
     started_at: datetime | None = None
     finished_at: datetime | None = None
     error: str | None = None
+    language: str = DEFAULT_LANGUAGE  # the uploader's (``it`` or ``en``): the job's texts are in it
 
     def stale(self, beaten_before: datetime) -> bool:
         """Unfinished, but its last heartbeat is older than ``beaten_before``: its gateway stopped."""
@@ -251,9 +285,11 @@ class ImportJob:
 
 @dataclass
 class Tally:
-    """A running import's counts; ``rejected`` keeps the first :data:`REJECTED_KEPT` lines, in order."""
+    """A running import's counts; ``rejected`` keeps the first :data:`REJECTED_KEPT` lines, in order,
+    each with its reason in ``language`` (the job's)."""
 
     rows_total: int
+    language: str = DEFAULT_LANGUAGE
     outcomes: dict[Outcome, int] = field(default_factory=lambda: dict.fromkeys(Outcome, 0))
     rejected: list[RejectedRow] = field(default_factory=list)
     rejected_count: int = 0
@@ -267,11 +303,12 @@ class Tally:
         self.outcomes[outcome] += 1
         self.changes += 1
 
-    def reject(self, line: int, reason: str) -> None:
+    def reject(self, line: int, reason: str | Said) -> None:
         self.rejected_count += 1
         self.changes += 1
         if len(self.rejected) < REJECTED_KEPT or line < self.rejected[-1].line:
-            bisect.insort(self.rejected, RejectedRow(line, reason[:1000]), key=lambda r: r.line)
+            text = reason.in_(self.language) if isinstance(reason, Said) else reason
+            bisect.insort(self.rejected, RejectedRow(line, text[:1000]), key=lambda r: r.line)
             del self.rejected[REJECTED_KEPT:]
 
     def progress(self) -> dict[str, Any]:

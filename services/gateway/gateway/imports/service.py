@@ -44,13 +44,16 @@ from gateway.imports.store import ImportStore
 from gateway.settings import GatewaySettings
 from shared.errors import InvalidInput, NotFound, PayloadTooLarge, Unauthorized
 from shared.events import utcnow
-from shared.i18n import Said
+from shared.i18n import Said, language
 from shared.web.client import ApiError, Bearer, PlatformClient
 
 log = logging.getLogger(__name__)
 
 AUDIT_ACTION = "import.run"
-INTERRUPTED = "the gateway stopped during the import; upload the file again (re-importing is safe)"
+INTERRUPTED = Said(
+    "il gateway si è fermato durante l'importazione; caricare di nuovo il file (reimportarlo è sicuro)",
+    "the gateway stopped during the import; upload the file again (re-importing is safe)",
+)
 # the base of the in-process calls: a host name, never an address (nothing is listening there)
 IN_PROCESS = "http://gateway.import/api/v1"
 
@@ -67,7 +70,12 @@ class Upload:
 
 
 class CredentialsRefused(Exception):
-    """The platform no longer accepts the uploader's credentials: the whole import stops."""
+    """The platform no longer accepts the uploader's credentials: the whole import stops; ``reason``
+    says why (in both languages when the platform said it in both)."""
+
+    def __init__(self, reason: str | Said) -> None:
+        super().__init__(str(reason))
+        self.reason = reason if isinstance(reason, Said) else Said(reason, reason)
 
 
 class JobCredentials:
@@ -90,7 +98,7 @@ class JobCredentials:
                 try:
                     self._token, self._expires_at = await self.accounts.token_for_job(self.claims)
                 except Unauthorized as exc:
-                    raise CredentialsRefused(exc.detail) from exc
+                    raise CredentialsRefused(exc.said or exc.detail) from exc
                 self._lifetime = max(1.0, self._expires_at - time.time())
         return self._token
 
@@ -116,9 +124,26 @@ class InProcessApi(PlatformClient):
         return self
 
 
+def credentials_refused(refused: CredentialsRefused) -> Said:
+    return Said(
+        f"la piattaforma ha rifiutato le credenziali di chi ha caricato il file: {refused.reason.it}",
+        f"the platform refused the uploader's credentials: {refused.reason.en}",
+    )
+
+
+def refused_by_platform(detail: str) -> Said:
+    """A row the platform refused; ``detail`` is the service's problem, already in the job's language."""
+    return Said(f"rifiutata dalla piattaforma: {detail}", f"refused by the platform: {detail}")
+
+
+def failed(exc: BaseException) -> Said:
+    what = f"{type(exc).__name__}: {exc}"
+    return Said(f"l'importazione non è riuscita per un errore: {what}", f"the import failed: {what}")
+
+
 async def load_rows(importer: Importer, api: Api, rows: list[Row], tally: Tally, concurrency: int) -> None:
-    """Every row through ``importer``, ``concurrency`` at a time; a bad or refused row is counted and
-    skipped. The uploader's token refused (401) stops them all."""
+    """Every row through ``importer``, ``concurrency`` at a time; a bad or refused row is counted (its
+    reason in the tally's language) and skipped. The uploader's token refused (401) stops them all."""
     pending = iter(rows)
 
     async def worker() -> None:
@@ -126,11 +151,11 @@ async def load_rows(importer: Importer, api: Api, rows: list[Row], tally: Tally,
             try:
                 tally.count(await importer.load(api, row))
             except RowError as exc:
-                tally.reject(row.line, str(exc))
+                tally.reject(row.line, exc.reason)
             except ApiError as exc:
                 if exc.status == 401:
                     raise CredentialsRefused(exc.detail) from exc
-                tally.reject(row.line, f"refused by the platform: {exc.detail}")
+                tally.reject(row.line, refused_by_platform(exc.detail))
 
     async with asyncio.TaskGroup() as group:
         for _ in range(max(1, concurrency)):
@@ -148,8 +173,8 @@ class ImportService:
     _slot: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(1), init=False)
     _beating: asyncio.Task[None] | None = field(default=None, init=False)
 
-    def kinds(self) -> str:
-        return "; ".join(f"{i.name} ({i.description})" for i in self.importers)
+    def kinds(self, language: str) -> str:
+        return "; ".join(f"{i.name} ({i.description.in_(language)})" for i in self.importers)
 
     async def submit(self, upload: Upload) -> ImportJob:
         """Recognise the file, store it with its job and start the job; the job as it starts (queued)."""
@@ -172,21 +197,22 @@ class ImportService:
             raise InvalidInput(
                 "body.file",
                 Said(
-                    f"nessun importatore riconosce {upload.filename!r}; i file riconosciuti sono: {self.kinds()}",
-                    f"no importer recognises {upload.filename!r}; the files it knows are: {self.kinds()}",
+                    f"nessun importatore riconosce {upload.filename!r}; i file riconosciuti sono: {self.kinds('it')}",
+                    f"no importer recognises {upload.filename!r}; the files it knows are: {self.kinds('en')}",
                 ),
             )
-        now = utcnow()
+        now, spoken = utcnow(), language(upload.language)
         job = ImportJob(
             id=uuid.uuid4().hex,
             file=upload.filename,
             size=size,
             importer=importer.name,
-            description=importer.description,
+            description=importer.description.in_(spoken),
             state=JobState.QUEUED,
             actor=upload.actor.username,
             submitted_at=now,
             heartbeat_at=now,
+            language=spoken,
         )
         # checked now, while the upload's token is fresh: the job may wait for another one to end
         credentials = JobCredentials(self.accounts, upload.token)
@@ -225,9 +251,9 @@ class ImportService:
     async def reap_stale(self) -> None:
         """Jobs left unfinished by a gateway that stopped (no heartbeat for a while) end ``interrupted``."""
         before = utcnow() - timedelta(seconds=self.settings.import_stale_after_s)
-        for job_id in await self.store.stale(before):
+        for job_id, spoken in await self.store.stale(before):
             if job_id not in self._tasks:
-                await self._end(job_id, JobState.INTERRUPTED, error=INTERRUPTED)
+                await self._end(job_id, JobState.INTERRUPTED, error=INTERRUPTED.in_(spoken))
 
     async def _beat(self) -> None:
         while True:
@@ -240,30 +266,39 @@ class ImportService:
     async def _run(
         self, job: ImportJob, source: Source, importer: Importer, upload: Upload, credentials: JobCredentials
     ) -> None:
+        spoken = job.language
         try:
             async with self._slot:
-                await self._import(job.id, source, importer, upload, credentials)
+                await self._import(job.id, source, importer, upload, credentials, spoken)
         except asyncio.CancelledError:
             with contextlib.suppress(Exception):
-                await asyncio.shield(self._end(job.id, JobState.INTERRUPTED, upload.actor, error=INTERRUPTED))
+                error = INTERRUPTED.in_(spoken)
+                await asyncio.shield(self._end(job.id, JobState.INTERRUPTED, upload.actor, error=error))
             raise
         except CredentialsRefused as exc:
-            error = f"the platform refused the uploader's credentials: {exc}"
+            error = credentials_refused(exc).in_(spoken)
             await self._end(job.id, JobState.FAILED, upload.actor, error=error)
         except Exception as exc:
             log.exception("import %s of %s failed", job.id, job.file)
-            await self._end(job.id, JobState.FAILED, upload.actor, error=f"{type(exc).__name__}: {exc}"[:500])
+            await self._end(job.id, JobState.FAILED, upload.actor, error=failed(exc).in_(spoken)[:500])
 
     async def _import(
-        self, job_id: str, source: Source, importer: Importer, upload: Upload, credentials: JobCredentials
+        self,
+        job_id: str,
+        source: Source,
+        importer: Importer,
+        upload: Upload,
+        credentials: JobCredentials,
+        spoken: str,
     ) -> None:
         try:
             rows = await asyncio.to_thread(lambda: list(importer.rows(source)))
         except (ValueError, RowError) as exc:
-            error = f"the file cannot be read: {exc}"[:500]
-            await self._end(job_id, JobState.FAILED, upload.actor, rows_total=0, error=error)
+            why = exc.in_(spoken) if isinstance(exc, RowError) else str(exc)
+            unreadable = Said(f"il file non si può leggere: {why}", f"the file cannot be read: {why}")
+            await self._end(job_id, JobState.FAILED, upload.actor, rows_total=0, error=unreadable.in_(spoken)[:500])
             return
-        tally = Tally(len(rows))
+        tally = Tally(len(rows), spoken)
         now = utcnow()
         await self.store.update(
             job_id, state=JobState.RUNNING, started_at=now, heartbeat_at=now, rows_total=tally.rows_total
@@ -276,11 +311,13 @@ class ImportService:
             except ExceptionGroup as group:
                 first = group.exceptions[0]
                 if isinstance(first, CredentialsRefused):
-                    error = f"the platform refused the uploader's credentials: {first}"
+                    error = credentials_refused(first)
                 else:
                     log.error("import %s failed", job_id, exc_info=first)
-                    error = f"{type(first).__name__}: {first}"
-                await self._end(job_id, JobState.FAILED, upload.actor, error=error[:500], **tally.progress())
+                    error = failed(first)
+                await self._end(
+                    job_id, JobState.FAILED, upload.actor, error=error.in_(spoken)[:500], **tally.progress()
+                )
                 return
             finally:
                 saving.cancel()

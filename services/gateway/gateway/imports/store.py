@@ -11,6 +11,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.imports.domain import UNFINISHED, ImportJob, JobState
+from shared.i18n import DEFAULT_LANGUAGE
 from shared.mongo import Document, IndexSpec, find_page, from_document, to_document
 
 JOBS = "import_jobs"
@@ -79,7 +80,8 @@ class ImportStore:
                 {"$set": {"heartbeat_at": now}},
             )
 
-    async def stale(self, beaten_before: datetime) -> list[str]:
-        """Unfinished jobs whose gateway stopped beating for them."""
+    async def stale(self, beaten_before: datetime) -> list[tuple[str, str]]:
+        """Unfinished jobs whose gateway stopped beating for them: their ids and languages."""
         query = {"state": {"$in": [s.value for s in UNFINISHED]}, "heartbeat_at": {"$lt": beaten_before}}
-        return [doc["_id"] async for doc in self.jobs.find(query, {"_id": 1})]
+        found = self.jobs.find(query, {"_id": 1, "language": 1})
+        return [(doc["_id"], doc.get("language") or DEFAULT_LANGUAGE) async for doc in found]

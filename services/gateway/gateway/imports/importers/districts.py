@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from gateway.imports.domain import Api, Outcome, Row, RowError, Source, has_columns, read_table
+from shared.i18n import Said
 
 SUFFIXES = {".geojson", ".json"}
 # the districts API's rule for a code (districts.geography.schemas.Code): it must hold before it goes into a URL
@@ -28,24 +29,38 @@ def _code(row: Row) -> str:
     """The district code, checked against the API's own rule before it goes into a URL."""
     code = row.required("code")
     if len(code) > CODE_MAX_LENGTH or CODE.fullmatch(code) is None:
+        shown = code[:80]
         raise RowError(
-            f"column 'code' is not a district code (lower-case letters and digits joined by hyphens): {code[:80]!r}"
+            Said(
+                f"colonna 'code': non è un codice di distretto (lettere minuscole e cifre unite da trattini): {shown!r}",
+                f"column 'code' is not a district code (lower-case letters and digits joined by hyphens): {shown!r}",
+            )
         )
     return code
 
 
 def _features(source: Source) -> list[dict[str, Any]]:
-    data = json.loads(source.text)
+    try:
+        data = json.loads(source.text)
+    except ValueError as exc:
+        raise RowError(
+            Said(f"il file non è un JSON leggibile: {exc}", f"the file is not readable JSON: {exc}")
+        ) from exc
     features = data.get("features") if isinstance(data, dict) else None
-    if data.get("type") != "FeatureCollection" or not isinstance(features, list):
-        raise ValueError("not a GeoJSON FeatureCollection")
+    if not isinstance(data, dict) or data.get("type") != "FeatureCollection" or not isinstance(features, list):
+        raise RowError(Said("il file non è una FeatureCollection GeoJSON", "not a GeoJSON FeatureCollection"))
     return [f for f in features if isinstance(f, dict)]
 
 
 def _perimeter(row: Row) -> dict[str, Any]:
     geometry = row.data.get("geometry")
     if not isinstance(geometry, dict) or geometry.get("type") not in ("Polygon", "MultiPolygon"):
-        raise RowError("the feature's geometry is not a Polygon or MultiPolygon")
+        raise RowError(
+            Said(
+                "la geometria dell'elemento non è un Polygon o un MultiPolygon",
+                "the feature's geometry is not a Polygon or MultiPolygon",
+            )
+        )
     return {"type": geometry["type"], "coordinates": geometry.get("coordinates")}
 
 
@@ -57,7 +72,7 @@ class _GeoJsonImporter:
             return False
         try:
             features = _features(source)
-        except (ValueError, AttributeError):
+        except RowError:
             return False
         first = features[0].get("properties") if features else None
         return isinstance(first, dict) and all(p in first for p in self.properties)
@@ -72,7 +87,10 @@ class _GeoJsonImporter:
 
 class NilImporter(_GeoJsonImporter):
     name = "nil"
-    description = "NIL neighbourhoods (Nuclei di Identità Locale): polygons and population"
+    description = Said(
+        "Quartieri NIL (Nuclei di Identità Locale): perimetri e popolazione",
+        "NIL neighbourhoods (Nuclei di Identità Locale): polygons and population",
+    )
     priority = 5
     properties = ("id_nil", "nil", "population")
 
@@ -93,7 +111,7 @@ class NilImporter(_GeoJsonImporter):
 
 class DistrictImporter(_GeoJsonImporter):
     name = "districts"
-    description = "Urban Commerce District (DUC) perimeters"
+    description = Said("Perimetri dei Distretti Urbani del Commercio (DUC)", "Urban Commerce District (DUC) perimeters")
     priority = 6
     properties = ("code", "name")
 
@@ -115,7 +133,10 @@ class BaselineImporter:
     shown beside the live product mix. Runs after the NILs, which it needs."""
 
     name = "nil-baseline"
-    description = "Reference commerce counts per NIL (neighbourhood shops, bars, historic shops, newsstands)"
+    description = Said(
+        "Conteggi di riferimento del commercio per NIL (negozi di vicinato, bar, botteghe storiche, edicole)",
+        "Reference commerce counts per NIL (neighbourhood shops, bars, historic shops, newsstands)",
+    )
     priority = 7
     columns = ("id_nil", "population", *BASELINE_FIGURES)
 
@@ -130,11 +151,16 @@ class BaselineImporter:
         body: dict[str, Any] = {name: row.integer(name) for name in ("population", *BASELINE_FIGURES)}
         negative = [name for name, value in body.items() if value is not None and value < 0]
         if negative:
-            raise RowError(f"column {negative[0]!r} is negative")
+            raise RowError(Said(f"colonna {negative[0]!r}: è negativa", f"column {negative[0]!r} is negative"))
         body["source"] = "nil_commerce_baseline.csv"
         current = await api.get(f"/nils/{nil_id}/mix", ok=(404,))
         if current["_status"] == 404:
-            raise RowError(f"NIL {nil_id} is not on the platform: import the NIL file first")
+            raise RowError(
+                Said(
+                    f"il NIL {nil_id} non è sulla piattaforma: importare prima il file dei NIL",
+                    f"NIL {nil_id} is not on the platform: import the NIL file first",
+                )
+            )
         before = current.get("baseline")
         if (
             before

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from gateway.imports.domain import Api, Outcome, Row, RowError, Source, has_columns, read_table
+from shared.i18n import Said
 
 MARKET_PREFIX = "Mercato Comunale Coperto"
 FIRST_SEEN = "__first_line__"
@@ -39,13 +40,23 @@ def _active(row: Row) -> bool:
         return ACTIVE[flag]
     if flag in INACTIVE:
         return INACTIVE[flag]
-    raise RowError(f"column 'attivo' must be SI or NO, not {row.text('attivo')!r}")
+    shown = row.text("attivo")
+    raise RowError(
+        Said(
+            f"colonna 'attivo': deve essere SI o NO, non {shown!r}", f"column 'attivo' must be SI or NO, not {shown!r}"
+        )
+    )
 
 
 def _bounded(row: Row, column: str, low: int, high: int, *, required: bool) -> int | None:
     value = row.integer(column, required=required)
     if value is not None and not low <= value <= high:
-        raise RowError(f"column {column!r} must be between {low} and {high}, not {value}")
+        raise RowError(
+            Said(
+                f"colonna {column!r}: deve essere tra {low} e {high}, non {value}",
+                f"column {column!r} must be between {low} and {high}, not {value}",
+            )
+        )
     return value
 
 
@@ -54,12 +65,25 @@ def market_fields(row: Row) -> dict[str, Any]:
     mcc = row.required("mcc")
     market_id = slug(mcc)
     if len(market_id) < 2:
-        raise RowError(f"column 'mcc' gives no usable id: {mcc!r}")
+        raise RowError(
+            Said(
+                f"colonna 'mcc': non dà un identificativo utilizzabile: {mcc!r}",
+                f"column 'mcc' gives no usable id: {mcc!r}",
+            )
+        )
     if FIRST_SEEN in row.data:
-        raise RowError(f"market {market_id!r} already appears on line {row.data[FIRST_SEEN]}")
+        first = row.data[FIRST_SEEN]
+        raise RowError(
+            Said(
+                f"il mercato {market_id!r} compare già alla riga {first}",
+                f"market {market_id!r} already appears on line {first}",
+            )
+        )
     cap = row.text("cap")
     if cap and not re.fullmatch(r"\d{5}", cap):
-        raise RowError(f"column 'cap' must be 5 digits, not {cap!r}")
+        raise RowError(
+            Said(f"colonna 'cap': non è un CAP di 5 cifre: {cap!r}", f"column 'cap' must be 5 digits, not {cap!r}")
+        )
     lon, lat = row.lon_lat()
     return {
         "id": market_id,
@@ -78,7 +102,10 @@ def market_fields(row: Row) -> dict[str, Any]:
 
 class MarketsImporter:
     name = "markets"
-    description = "covered municipal markets (mcc, num_box, attivo, indirizzo, municipio, coordinates)"
+    description = Said(
+        "mercati comunali coperti (mcc, num_box, attivo, indirizzo, municipio, coordinate)",
+        "covered municipal markets (mcc, num_box, attivo, indirizzo, municipio, coordinates)",
+    )
     priority = 10
 
     def matches(self, source: Source) -> bool:

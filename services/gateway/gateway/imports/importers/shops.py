@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from gateway.imports.domain import Api, Outcome, Row, RowError, Source, has_columns, read_table
+from shared.i18n import Said
 
 HISTORIC_DATASET = "ds290_botteghe_storiche"
 KIOSK_DATASET = "edicole"
@@ -70,13 +71,24 @@ def flag_duplicates(rows: Iterator[Row], key: Callable[[Row], str]) -> Iterator[
 
 def _reject_duplicate(row: Row, identifier: str) -> None:
     if DUPLICATE_OF in row.data:
-        raise RowError(f"{identifier} repeats line {row.data[DUPLICATE_OF]}; only the first is imported")
+        first = row.data[DUPLICATE_OF]
+        raise RowError(
+            Said(
+                f"{identifier}: riga uguale alla riga {first}: si importa solo la prima",
+                f"{identifier} repeats line {first}; only the first is imported",
+            )
+        )
 
 
 def status_of(row: Row, column: str) -> ShopStatus:
     word = row.required(column).lower()
     if word not in _STATUS_WORDS:
-        raise RowError(f"column {column!r} is {word!r}, not attiva/cessata")
+        raise RowError(
+            Said(
+                f"colonna {column!r}: è {word!r}, non attiva/cessata",
+                f"column {column!r} is {word!r}, not attiva/cessata",
+            )
+        )
     return _STATUS_WORDS[word]
 
 
@@ -85,13 +97,21 @@ def common_fields(row: Row) -> dict[str, Any]:
     lon, lat = row.lon_lat()
     cap = row.text("cap")
     if cap and not (cap.isdigit() and len(cap) == 5):
-        raise RowError(f"column 'cap' is not a 5-digit postcode: {cap!r}")
+        raise RowError(
+            Said(f"colonna 'cap': non è un CAP di 5 cifre: {cap!r}", f"column 'cap' is not a 5-digit postcode: {cap!r}")
+        )
     municipio = row.integer("municipio", required=False)
     if municipio is not None and not 1 <= municipio <= 9:
-        raise RowError(f"column 'municipio' is {municipio}, not 1 to 9")
+        raise RowError(
+            Said(f"colonna 'municipio': è {municipio}, non da 1 a 9", f"column 'municipio' is {municipio}, not 1 to 9")
+        )
     id_nil = row.integer("id_nil", required=False)
     if id_nil is not None and id_nil < 1:
-        raise RowError(f"column 'id_nil' is {id_nil}, not a NIL number")
+        raise RowError(
+            Said(
+                f"colonna 'id_nil': è {id_nil}, non un numero di NIL", f"column 'id_nil' is {id_nil}, not a NIL number"
+            )
+        )
     return {
         "address": row.text("indirizzo"),
         "cap": cap or None,
@@ -122,7 +142,10 @@ class RegisterImporter:
 
 class HistoricShopsImporter(RegisterImporter):
     name = "historic-shops"
-    description = "Register of Milan's historic shops (Botteghe Storiche, dataset ds290)"
+    description = Said(
+        "Registro delle Botteghe Storiche di Milano (dataset ds290)",
+        "Register of Milan's historic shops (Botteghe Storiche, dataset ds290)",
+    )
     priority = 20
 
     def matches(self, source: Source) -> bool:
@@ -134,12 +157,23 @@ class HistoricShopsImporter(RegisterImporter):
     def body(self, row: Row) -> tuple[str, dict[str, Any]]:
         number = row.integer("n")
         if number is None or number < 1:
-            raise RowError(f"column 'n' is not a register number: {row.text('n')!r}")
+            shown = row.text("n")
+            raise RowError(
+                Said(
+                    f"colonna 'n': non è un numero di registro: {shown!r}",
+                    f"column 'n' is not a register number: {shown!r}",
+                )
+            )
         shop_id = f"bs-{number}"
         _reject_duplicate(row, shop_id)
         founded = row.integer("anno", required=False)
         if founded is not None and not 1000 <= founded <= date.today().year:
-            raise RowError(f"column 'anno' is not a founding year: {founded}")
+            raise RowError(
+                Said(
+                    f"colonna 'anno': non è un anno di fondazione: {founded}",
+                    f"column 'anno' is not a founding year: {founded}",
+                )
+            )
         return shop_id, {
             "kind": ShopKind.HISTORIC.value,
             "name": row.required("targa"),
@@ -153,7 +187,9 @@ class HistoricShopsImporter(RegisterImporter):
 
 class KiosksImporter(RegisterImporter):
     name = "kiosks"
-    description = "Register of Milan's newsstands (Edicola 2.0 kiosks)"
+    description = Said(
+        "Registro delle edicole di Milano (chioschi Edicola 2.0)", "Register of Milan's newsstands (Edicola 2.0 kiosks)"
+    )
     priority = 21
 
     def matches(self, source: Source) -> bool:
@@ -166,7 +202,13 @@ class KiosksImporter(RegisterImporter):
         row.required("cod_ese")
         code = self.identifier(row)
         if not code:
-            raise RowError(f"column 'cod_ese' has no usable code: {row.text('cod_ese')!r}")
+            shown = row.text("cod_ese")
+            raise RowError(
+                Said(
+                    f"colonna 'cod_ese': non contiene un codice utilizzabile: {shown!r}",
+                    f"column 'cod_ese' has no usable code: {shown!r}",
+                )
+            )
         shop_id = f"ed-{code}"
         _reject_duplicate(row, shop_id)
         return shop_id, {
