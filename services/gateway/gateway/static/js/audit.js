@@ -56,10 +56,17 @@ async function load() {
   }
 }
 
+const SHORT = 100;
+
+// What an entry changed, as "field: value; …"; a long one (a week of opening hours) shows its
+// beginning and opens to the whole text.
 function changes(value) {
   if (!value || typeof value !== 'object') return DASH;
   const parts = Object.entries(value).map(([key, v]) => `${key}: ${typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}`);
-  return parts.length ? parts.join('; ') : DASH;
+  const text = parts.join('; ');
+  if (!text) return DASH;
+  if (text.length <= SHORT) return text;
+  return h('details', {}, h('summary', { text: `${text.slice(0, SHORT)}…` }), h('p', { class: 'audit-full', text }));
 }
 
 function render() {
@@ -81,8 +88,8 @@ function render() {
               h('td', { text: e.actor }),
               h('td', { class: 'audit-action', text: tOr('audit_action', e.action) }),
               h('td', { class: 'audit-target', text: e.target || DASH }),
-              h('td', { class: 'audit-change', text: changes(e.before) }),
-              h('td', { class: 'audit-change', text: changes(e.after) }),
+              h('td', { class: 'audit-change' }, changes(e.before)),
+              h('td', { class: 'audit-change' }, changes(e.after)),
               h('td', { text: e.address || DASH }),
             ),
           )
