@@ -33,11 +33,11 @@ class ApiError(Exception):
         super().__init__(f"{status}: {self.detail}")
 
 
-class _Busy(Exception):
+class BusyAnswer(Exception):
     """An answer worth waiting out: tried again after a wait."""
 
     def __init__(self, response: httpx.Response) -> None:
-        super().__init__(f"HTTP {response.status_code}")
+        super().__init__(f"the platform answered HTTP {response.status_code}")
         self.response = response
 
 
@@ -60,7 +60,7 @@ class PlatformClient:
         headers = dict(kwargs.pop("headers", None) or {})
 
         def retried(exc: Exception) -> bool:
-            return isinstance(exc, _Busy) or (isinstance(exc, httpx.TransportError) and method in IDEMPOTENT)
+            return isinstance(exc, BusyAnswer) or (isinstance(exc, httpx.TransportError) and method in IDEMPOTENT)
 
         try:
             async for attempt in at_most(self.attempts, retried, f"{method} {path}", first_wait_s=0.25):
@@ -69,9 +69,9 @@ class PlatformClient:
                         headers["Authorization"] = f"Bearer {await self.bearer()}"
                     response = await self.http.request(method, path, headers=headers, **kwargs)
                     if response.status_code == 429 or (response.status_code == 503 and method in IDEMPOTENT):
-                        raise _Busy(response)
+                        raise BusyAnswer(response)
                     return response
-        except _Busy as exc:
+        except BusyAnswer as exc:
             return exc.response
         raise AssertionError("unreachable: the last attempt answers or raises")
 
