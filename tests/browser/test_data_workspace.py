@@ -107,6 +107,8 @@ async def test_office_imports_open_data_corrects_a_category_rebuilds_and_reads_t
         if REGISTER.exists():
             await page.get_by_test_id("import-file").set_input_files(str(REGISTER))
             await page.get_by_test_id("import-submit").click()
+            # the panel follows the new job (until the upload is answered it still shows the last one)
+            await expect(job.get_by_role("heading", name=f"Importazione di {REGISTER.name}")).to_be_visible()
             await expect(job.get_by_test_id("import-state")).to_have_text("✓ Completata", timeout=240_000)
             await expect(job.get_by_test_id("import-counts")).to_have_text(re.compile(r"^626 righe di 626"))
             await expect(job.get_by_test_id("import-rejected")).to_have_text("0")

@@ -17,10 +17,11 @@ from gateway.contracts.openapi import API_PREFIX, BEARER
 from gateway.imports.service import IMPORTING
 from gateway.live.hub import StreamFull
 from gateway.live.stream import LiveStreamResponse
+from gateway.proxy import UpstreamUnavailable
 from gateway.ratelimit import too_many_requests
 from gateway.upstreams import owner_of
 from gateway.wiring import Gateway, gateway_of
-from shared.errors import NotFound, Unauthorized, Unavailable
+from shared.errors import AppError, NotFound, Unauthorized, Unavailable
 from shared.i18n import Said
 from shared.identity import LOG_IN_FIRST, Principal, bearer_token
 from shared.web.middleware import client_ip
@@ -145,13 +146,36 @@ async def relay_to_service(request: Request, caller: Caller, gateway: GatewayDep
     if found:
         request.scope["route"] = RouteLabel(found[0].template)
     gateway.policy.check(request.method, public_path, caller)
+    audited = request.method in WRITE_METHODS and caller is not None and caller.is_office and IMPORTING.get() is None
+    before = await _as_it_stood(gateway, request, upstream, service_path) if audited else None
     answer = await gateway.proxy.forward(request, upstream, _service_path(request), authorised=service_path)
-    accepted_write = request.method in WRITE_METHODS and answer.status_code < 300
-    if accepted_write and caller is not None and caller.is_office and IMPORTING.get() is None:
+    if audited and caller is not None and answer.status_code < 300:
         template = found[0].template[len(API_PREFIX) :] if found else service_path
         actor = Actor(caller.username, client_ip(request.scope))
-        await gateway.accounts.audit_relayed(actor, request.method, template, service_path, await _sent(request))
+        sent = await _sent(request)
+        was = {name: before[name] for name in sent if name in before} if before is not None else None
+        await gateway.accounts.audit_relayed(actor, request.method, template, service_path, sent, before=was or None)
     return answer
+
+
+async def _as_it_stood(gateway: Gateway, request: Request, upstream: str, service_path: str) -> dict[str, Any] | None:
+    """For an office PUT or PATCH, the resource as its service shows it just before the write (read
+    with the caller's own token), for the audit log's ``before``; None when it cannot be read."""
+    if request.method not in ("PUT", "PATCH"):
+        return None
+    headers = [(n, v) for n, v in request.headers.items() if n.lower() in ("authorization", "accept-language")]
+    try:
+        answer = await gateway.proxy.call(
+            upstream,
+            "GET",
+            _service_path(request),
+            headers=[*headers, ("accept", "application/json")],
+            authorised=service_path,
+        )
+        body = answer.json() if answer.status_code == 200 else None
+    except (AppError, UpstreamUnavailable, ValueError):
+        return None
+    return body if isinstance(body, dict) else None
 
 
 AUDITED_BODY_BYTES = 8192

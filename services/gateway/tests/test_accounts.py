@@ -331,13 +331,18 @@ async def test_office_writes_relayed_to_the_services_are_audited_and_refusals_an
     added = await client.post(f"{API}/shops/{shop_id}/services", json={"name": "ritiro"}, headers=shopkeeper)
     assert added.status_code == 201, added.text
     assert (await client.get(f"{API}/shops/{shop_id}", headers=office)).status_code == 404, "a read is not audited"
+    kiosk = {"name": "Edicola Isola", "kind": "newsstand", "trade": "giornali"}
+    assert (await client.put(f"{API}/shops/ed-demo-isola", json=kiosk, headers=office)).status_code in (200, 201)
 
     entries = (await client.get(f"{API}/audit", params={"actor": admin}, headers=office)).json()["items"]
     assert [(e["action"], e["target"]) for e in entries] == [
+        ("PUT /shops/{shop_id}", "/shops/ed-demo-isola"),
         ("POST /shops/{shop_id}/documents", f"/shops/{shop_id}/documents"),
         ("PUT /shops/{shop_id}", f"/shops/{shop_id}"),
     ], "accepted office writes only, newest first"
-    document, written = entries
+    changed, document, written = entries
+    # the kiosk as its service showed it just before: the fields the write sent that it had
+    assert changed["before"] == {"kind": "kiosk"} and changed["after"] == kiosk
     assert written["after"] == shop and written["before"] is None and written["address"]
     assert document["after"]["content_type"] == "multipart/form-data" and document["after"]["bytes"] > 300
     assert "%PDF" not in str(document), "a file's bytes stay out of the log"

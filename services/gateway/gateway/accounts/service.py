@@ -321,12 +321,21 @@ class AccountService:
             session,
         )
 
-    async def audit_relayed(self, actor: Actor, method: str, template: str, path: str, body: dict[str, object]) -> None:
+    async def audit_relayed(
+        self,
+        actor: Actor,
+        method: str,
+        template: str,
+        path: str,
+        body: dict[str, object],
+        before: dict[str, object] | None = None,
+    ) -> None:
         """Record an office write that the gateway relayed to a service and the service accepted: the
-        action is the route (``POST /districts/{code}/thresholds``), the target the path it acted on,
-        ``after`` what was sent. A failure to record is logged, never turned into a failed write."""
+        action is the route (``PUT /districts/{code}/thresholds``), the target the path it acted on,
+        ``after`` what was sent, ``before`` those fields as they stood (PUT and PATCH). A failure to
+        record is logged, never turned into a failed write."""
         try:
-            await self.audit(actor, f"{method} {template}", path, after=body)
+            await self.audit(actor, f"{method} {template}", path, before=before, after=body)
         except Exception:
             log.exception("could not record %s %s by %s in the audit log", method, path, actor.username)
 
