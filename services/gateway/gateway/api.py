@@ -117,6 +117,11 @@ async def stream(request: Request, _: Office, gateway: GatewayDep) -> LiveStream
     )
 
 
+def actor_of(caller: Principal, request: Request) -> Actor:
+    """Who acts and from which address, for the audit log."""
+    return Actor(caller.username, client_ip(request.scope))
+
+
 @dataclass(frozen=True)
 class RouteLabel:
     """Stands in for the matched route so request metrics carry the public template, not the path."""
@@ -151,7 +156,7 @@ async def relay_to_service(request: Request, caller: Caller, gateway: GatewayDep
     answer = await gateway.proxy.forward(request, upstream, _service_path(request), authorised=service_path)
     if audited and caller is not None and answer.status_code < 300:
         template = found[0].template[len(API_PREFIX) :] if found else service_path
-        actor = Actor(caller.username, client_ip(request.scope))
+        actor = actor_of(caller, request)
         sent = await _sent(request)
         was = {name: before[name] for name in sent if name in before} if before is not None else None
         await gateway.accounts.audit_relayed(actor, request.method, template, service_path, sent, before=was or None)

@@ -32,7 +32,7 @@ from gateway.accounts.schemas import (
     UserUpdate,
 )
 from gateway.accounts.service import AccountService, Actor, Session
-from gateway.api import BEARER_NEEDED, Office, SignedIn, _forwardable, rate_limit
+from gateway.api import BEARER_NEEDED, Office, SignedIn, _forwardable, actor_of, rate_limit
 from gateway.contracts.openapi import API_PREFIX
 from shared.app import provide
 from shared.errors import InvalidInput, Unauthorized
@@ -51,10 +51,6 @@ well_known = APIRouter(prefix="/.well-known", tags=["auth"], dependencies=[Depen
 
 
 Accounts = Annotated[AccountService, Depends(provide(AccountService))]
-
-
-def _actor(caller: Any, request: Request) -> Actor:
-    return Actor(caller.username, client_ip(request.scope))
 
 
 def _public(account: Account) -> UserPublic:
@@ -214,7 +210,7 @@ async def change_password(
 )
 async def create_user(body: UserCreate, request: Request, caller: Office, accounts: Accounts) -> UserPublic:
     account = await accounts.create(
-        _actor(caller, request), body.username, body.password, body.role, body.scope, _forwardable(request)
+        actor_of(caller, request), body.username, body.password, body.role, body.scope, _forwardable(request)
     )
     return _public(account)
 
@@ -247,7 +243,7 @@ async def update_user(
     username: UsernamePath, body: UserUpdate, request: Request, caller: Office, accounts: Accounts
 ) -> UserPublic:
     fields = body.model_dump(include=body.model_fields_set)
-    account = await accounts.update(_actor(caller, request), username, fields, _forwardable(request))
+    account = await accounts.update(actor_of(caller, request), username, fields, _forwardable(request))
     return _public(account)
 
 
@@ -312,7 +308,7 @@ def _add_user_action(action: str, name: str, summary: str, model: type[BaseModel
     async def route(
         username: UsernamePath, request: Request, response: Response, caller: Office, accounts: Accounts
     ) -> BaseModel:
-        return await answer(accounts, _actor(caller, request), username, response)
+        return await answer(accounts, actor_of(caller, request), username, response)
 
     router.add_api_route(
         f"/users/{{username}}/{action}",

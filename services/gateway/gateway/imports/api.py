@@ -7,8 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request, Response
 from starlette.datastructures import UploadFile
 
-from gateway.accounts.service import Actor
-from gateway.api import BEARER_NEEDED, Office, rate_limit
+from gateway.api import BEARER_NEEDED, Office, actor_of, rate_limit
 from gateway.contracts.openapi import API_PREFIX
 from gateway.imports.schemas import IMPORT_ID_PATTERN, ImportJobPublic
 from gateway.imports.service import ImportService, Upload
@@ -16,7 +15,6 @@ from shared.app import provide
 from shared.errors import InvalidInput
 from shared.i18n import Said
 from shared.identity import bearer_token
-from shared.web.middleware import client_ip
 from shared.web.pagination import Limit, Offset, Page
 
 router = APIRouter(prefix=API_PREFIX, tags=["imports"], dependencies=[Depends(rate_limit)])
@@ -73,7 +71,7 @@ async def upload(request: Request, response: Response, caller: Office, imports: 
             filename=filename,
             data=data,
             token=bearer_token(request) or "",
-            actor=Actor(caller.username, client_ip(request.scope)),
+            actor=actor_of(caller, request),
             language=request.headers.get("accept-language"),
         )
     )

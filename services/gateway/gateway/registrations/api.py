@@ -6,8 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
-from gateway.accounts.service import Actor
-from gateway.api import BEARER_NEEDED, Office, rate_limit
+from gateway.api import BEARER_NEEDED, Office, actor_of, rate_limit
 from gateway.contracts.openapi import API_PREFIX
 from gateway.registrations.domain import RegistrationState
 from gateway.registrations.schemas import (
@@ -22,7 +21,6 @@ from gateway.registrations.schemas import (
 )
 from gateway.registrations.service import RegistrationService, Submission
 from shared.app import provide
-from shared.identity import Principal
 from shared.roles import Role
 from shared.web.middleware import client_ip
 from shared.web.pagination import Limit, Offset, Page
@@ -30,10 +28,6 @@ from shared.web.pagination import Limit, Offset, Page
 router = APIRouter(prefix=API_PREFIX, tags=["registrations"], dependencies=[Depends(rate_limit)])
 Registrations = Annotated[RegistrationService, Depends(provide(RegistrationService))]
 RegistrationId = Annotated[str, Path(pattern=REGISTRATION_ID_PATTERN, description="The registration's id")]
-
-
-def _actor(caller: Principal, request: Request) -> Actor:
-    return Actor(caller.username, client_ip(request.scope))
 
 
 @router.post(
@@ -88,7 +82,7 @@ async def list_registrations(
 async def approve(
     registration_id: RegistrationId, request: Request, response: Response, caller: Office, registrations: Registrations
 ) -> ApprovalOut:
-    approval = await registrations.approve(_actor(caller, request), registration_id)
+    approval = await registrations.approve(actor_of(caller, request), registration_id)
     response.headers["Cache-Control"] = "no-store"
     approved = approval.registration
     return ApprovalOut(
@@ -111,6 +105,6 @@ async def approve(
 async def reject(
     registration_id: RegistrationId, body: RejectionIn, request: Request, caller: Office, registrations: Registrations
 ) -> RejectionOut:
-    rejection = await registrations.reject(_actor(caller, request), registration_id, body.reason)
+    rejection = await registrations.reject(actor_of(caller, request), registration_id, body.reason)
     public = RegistrationPublic.of(rejection.registration)
     return RejectionOut(**public.model_dump(), mail=rejection.mail)
