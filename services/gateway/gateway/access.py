@@ -31,10 +31,14 @@ class Need(StrEnum):
 
 @dataclass(frozen=True)
 class WriteRule:
+    """``acts_on``: for a POST that acts on an existing resource (renew, award, acknowledge…), that
+    resource's path; the audit log reads it just before the write to record how it stood."""
+
     method: str
     path: str
     need: Need
     scope_param: str | None = None
+    acts_on: str | None = None
 
 
 WRITE_RULES: tuple[WriteRule, ...] = (
@@ -57,29 +61,60 @@ WRITE_RULES: tuple[WriteRule, ...] = (
     WriteRule("PATCH", "/api/v1/markets/{market_id}", Need.OFFICE),
     WriteRule("POST", "/api/v1/markets/{market_id}/stalls", Need.OFFICE),
     WriteRule("PUT", "/api/v1/markets/{market_id}/stalls/{number}/status", Need.MARKET, "market_id"),
-    WriteRule("POST", "/api/v1/markets/{market_id}/stalls/{number}/assignment", Need.OFFICE),
+    WriteRule(
+        "POST",
+        "/api/v1/markets/{market_id}/stalls/{number}/assignment",
+        Need.OFFICE,
+        acts_on="/api/v1/markets/{market_id}/stalls/{number}",
+    ),
     WriteRule("DELETE", "/api/v1/markets/{market_id}/stalls/{number}/assignment", Need.OFFICE),
     WriteRule("POST", "/api/v1/markets/{market_id}/calls", Need.OFFICE),
     # a trader for themself, or the office on a trader's behalf
     WriteRule("POST", "/api/v1/calls/{call_id}/applications", Need.TRADER),
     WriteRule("POST", "/api/v1/calls/{call_id}/evaluations", Need.OFFICE),
-    WriteRule("POST", "/api/v1/calls/{call_id}/award", Need.OFFICE),
+    WriteRule("POST", "/api/v1/calls/{call_id}/award", Need.OFFICE, acts_on="/api/v1/calls/{call_id}"),
     # the market's operator or the office, or a trader for themself: the markets service decides
     WriteRule("POST", "/api/v1/markets/{market_id}/spunta/{date}/candidates", Need.AUTHENTICATED),
-    WriteRule("POST", "/api/v1/markets/{market_id}/spunta/{date}/assign", Need.MARKET, "market_id"),
+    WriteRule(
+        "POST",
+        "/api/v1/markets/{market_id}/spunta/{date}/assign",
+        Need.MARKET,
+        "market_id",
+        acts_on="/api/v1/markets/{market_id}/spunta/{date}",
+    ),
     WriteRule("POST", "/api/v1/markets/{market_id}/spaces", Need.OFFICE),
     # the office, the market's operator or a trader books; who booked it (or they) cancel: the service decides
     WriteRule("POST", "/api/v1/markets/{market_id}/spaces/{code}/bookings", Need.AUTHENTICATED),
     WriteRule("DELETE", "/api/v1/markets/{market_id}/spaces/{code}/bookings/{booking_id}", Need.AUTHENTICATED),
-    WriteRule("POST", "/api/v1/concessions/{concession_id}/renew", Need.OFFICE),
-    WriteRule("POST", "/api/v1/concessions/{concession_id}/transfer", Need.OFFICE),
-    WriteRule("POST", "/api/v1/concessions/{concession_id}/revoke", Need.OFFICE),
+    WriteRule(
+        "POST",
+        "/api/v1/concessions/{concession_id}/renew",
+        Need.OFFICE,
+        acts_on="/api/v1/concessions/{concession_id}",
+    ),
+    WriteRule(
+        "POST",
+        "/api/v1/concessions/{concession_id}/transfer",
+        Need.OFFICE,
+        acts_on="/api/v1/concessions/{concession_id}",
+    ),
+    WriteRule(
+        "POST",
+        "/api/v1/concessions/{concession_id}/revoke",
+        Need.OFFICE,
+        acts_on="/api/v1/concessions/{concession_id}",
+    ),
     WriteRule("POST", "/api/v1/shops", Need.OFFICE),
     WriteRule("PUT", "/api/v1/shops/{shop_id}", Need.OFFICE),
     WriteRule("PATCH", "/api/v1/shops/{shop_id}", Need.OFFICE),
     WriteRule("PUT", "/api/v1/shops/{shop_id}/status", Need.SHOP, "shop_id"),
     WriteRule("POST", "/api/v1/shops/{shop_id}/recognition", Need.SHOP, "shop_id"),
-    WriteRule("POST", "/api/v1/shops/{shop_id}/recognition/decision", Need.OFFICE),
+    WriteRule(
+        "POST",
+        "/api/v1/shops/{shop_id}/recognition/decision",
+        Need.OFFICE,
+        acts_on="/api/v1/shops/{shop_id}/recognition",
+    ),
     WriteRule("POST", "/api/v1/shops/{shop_id}/services", Need.SHOP, "shop_id"),
     WriteRule("PUT", "/api/v1/shops/{shop_id}/services/{service_id}", Need.SHOP, "shop_id"),
     WriteRule("DELETE", "/api/v1/shops/{shop_id}/services/{service_id}", Need.SHOP, "shop_id"),
@@ -89,7 +124,12 @@ WRITE_RULES: tuple[WriteRule, ...] = (
     WriteRule("POST", "/api/v1/districts", Need.OFFICE),
     WriteRule("PUT", "/api/v1/districts/{code}", Need.OFFICE),
     WriteRule("PUT", "/api/v1/districts/{code}/thresholds", Need.OFFICE),
-    WriteRule("POST", "/api/v1/districts/{code}/alerts/{alert_id}/acknowledge", Need.OFFICE),
+    WriteRule(
+        "POST",
+        "/api/v1/districts/{code}/alerts/{alert_id}/acknowledge",
+        Need.OFFICE,
+        acts_on="/api/v1/districts/{code}/alerts/{alert_id}",
+    ),
     WriteRule("POST", "/api/v1/districts/rebuild", Need.OFFICE),
     WriteRule("POST", "/api/v1/nils", Need.OFFICE),
     WriteRule("PUT", "/api/v1/nils/{nil_id}/baseline", Need.OFFICE),
@@ -114,6 +154,17 @@ class AccessPolicy:
             return None
         template, params = found
         return self._rule[(method, template.shape)], params
+
+    def acted_on(self, method: str, path: str) -> str | None:
+        """The public path of the resource a write changes, as it can be read before: the path itself
+        for PUT, PATCH and DELETE, the rule's ``acts_on`` for a POST (None when it creates)."""
+        if method in ("PUT", "PATCH", "DELETE"):
+            return path
+        found = self.rule_for(method, path)
+        if found is None or found[0].acts_on is None:
+            return None
+        rule, params = found
+        return rule.acts_on.format(**params)
 
     def templates(self) -> list[str]:
         return sorted({r.path for r in self.rules})

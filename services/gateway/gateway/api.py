@@ -152,35 +152,38 @@ async def relay_to_service(request: Request, caller: Caller, gateway: GatewayDep
         request.scope["route"] = RouteLabel(found[0].template)
     gateway.policy.check(request.method, public_path, caller)
     audited = request.method in WRITE_METHODS and caller is not None and caller.is_office and IMPORTING.get() is None
-    before = await _as_it_stood(gateway, request, upstream, service_path) if audited else None
+    acted_on = gateway.policy.acted_on(request.method, public_path) if audited else None
+    before = await _as_it_stood(gateway, request, upstream, acted_on) if acted_on else None
     answer = await gateway.proxy.forward(request, upstream, _service_path(request), authorised=service_path)
     if audited and caller is not None and answer.status_code < 300:
         template = found[0].template[len(API_PREFIX) :] if found else service_path
         actor = actor_of(caller, request)
         sent = await _sent(request)
-        was = {name: before[name] for name in sent if name in before} if before is not None else None
-        await gateway.accounts.audit_relayed(actor, request.method, template, service_path, sent, before=was or None)
+        if before is not None and request.method in ("PUT", "PATCH"):
+            before = {name: before[name] for name in sent if name in before} or None
+        await gateway.accounts.audit_relayed(actor, request.method, template, service_path, sent, before=before)
     return answer
 
 
-async def _as_it_stood(gateway: Gateway, request: Request, upstream: str, service_path: str) -> dict[str, Any] | None:
-    """For an office PUT or PATCH, the resource as its service shows it just before the write (read
-    with the caller's own token), for the audit log's ``before``; None when it cannot be read."""
-    if request.method not in ("PUT", "PATCH"):
-        return None
+async def _as_it_stood(gateway: Gateway, request: Request, upstream: str, public_path: str) -> dict[str, Any] | None:
+    """The resource an office write changes, as its service shows it just before the write (read with
+    the caller's own token), for the audit log's ``before``: None when it cannot be read; over 8 KB,
+    only its top-level plain values."""
     headers = [(n, v) for n, v in request.headers.items() if n.lower() in ("authorization", "accept-language")]
+    path = public_path[len(API_PREFIX) :]
+    raw = _service_path(request) if public_path == request.scope["path"] else quote(path)
     try:
         answer = await gateway.proxy.call(
-            upstream,
-            "GET",
-            _service_path(request),
-            headers=[*headers, ("accept", "application/json")],
-            authorised=service_path,
+            upstream, "GET", raw, headers=[*headers, ("accept", "application/json")], authorised=path
         )
         body = answer.json() if answer.status_code == 200 else None
     except (AppError, UpstreamUnavailable, ValueError):
         return None
-    return body if isinstance(body, dict) else None
+    if not isinstance(body, dict):
+        return None
+    if len(answer.content) > AUDITED_BODY_BYTES:
+        return {name: value for name, value in body.items() if isinstance(value, str | int | float | bool | None)}
+    return body
 
 
 AUDITED_BODY_BYTES = 8192

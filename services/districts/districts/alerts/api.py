@@ -45,6 +45,11 @@ async def alerts(
 AlertId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
 
 
+@router.get("/districts/{code}/alerts/{alert_id}", response_model=AlertPublic, summary="One alert of a district")
+async def alert(code: Slug, alert_id: AlertId, service: Alerts) -> AlertPublic:
+    return AlertPublic.of(await service.alert(code, alert_id))
+
+
 @router.post(
     "/districts/{code}/alerts/{alert_id}/acknowledge",
     response_model=AlertPublic,

@@ -57,17 +57,13 @@ class AlertsService:
         await self.districts.require_district(code)
         return await self.store.alerts(code, state, limit, offset)
 
+    async def alert(self, code: str, alert_id: str) -> Alert:
+        await self.districts.require_district(code)
+        return _found(await self.store.alert(code, alert_id), code, alert_id)
+
     async def acknowledge(self, code: str, alert_id: str, who: str) -> Alert:
         await self.districts.require_district(code)
-        alert = await self.store.acknowledge(code, alert_id, who, utcnow())
-        if alert is None:
-            raise NotFound(
-                Said(
-                    it=f"il distretto {code!r} non ha l'allerta {alert_id!r}",
-                    en=f"district {code!r} has no alert {alert_id!r}",
-                )
-            )
-        return alert
+        return _found(await self.store.acknowledge(code, alert_id, who, utcnow()), code, alert_id)
 
     async def open_alerts(self, codes: Iterable[str]) -> dict[str, list[Alert]]:
         """Open alerts by district, newest first."""
@@ -139,3 +135,14 @@ class AlertWatch:
         )
         self.metrics.alerts.labels(r.condition.value, decision.action).inc()
         log.info("alert %s: %s in %s (%s)", decision.action, r.key, code, r.detail.en, extra={"alert_id": alert_id})
+
+
+def _found(alert: Alert | None, code: str, alert_id: str) -> Alert:
+    if alert is None:
+        raise NotFound(
+            Said(
+                it=f"il distretto {code!r} non ha l'allerta {alert_id!r}",
+                en=f"district {code!r} has no alert {alert_id!r}",
+            )
+        )
+    return alert

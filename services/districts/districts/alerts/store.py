@@ -94,7 +94,10 @@ class AlertStore:
             {"$set": {"acknowledged_by": who, "acknowledged_at": at}},
             return_document=ReturnDocument.AFTER,
         )
-        doc = doc or await self.db[ALERTS].find_one({"_id": alert_id, "district": code})
+        return _alert(doc) if doc else await self.alert(code, alert_id)
+
+    async def alert(self, code: str, alert_id: str) -> Alert | None:
+        doc = await self.db[ALERTS].find_one({"_id": alert_id, "district": code})
         return _alert(doc) if doc else None
 
     async def alerts(self, code: str, state: AlertState | None, limit: int, offset: int) -> tuple[list[Alert], int]:
