@@ -322,7 +322,8 @@ export class PlaceMap extends NilMap {
       this.marker.setLatLng([lat, lon]);
     }
     this.element.dataset.placed = `${lat.toFixed(5)},${lon.toFixed(5)}`;
-    if (follow) this.map.setView([lat, lon], Math.max(this.map.getZoom(), 15));
+    // not animated: two placements in a row (latitude, then longitude typed) must not race
+    if (follow) this.map.setView([lat, lon], Math.max(this.map.getZoom(), 14), { animate: false });
   }
 
   clear() {
