@@ -46,6 +46,15 @@ async def _pending(gateway: str, username: str) -> dict[str, Any]:
     return dict(found[0])
 
 
+async def _on_phone(browser: Any, url: str, locale: str, problems: list[str]) -> tuple[Any, Any]:
+    """A new phone-sized browser context in ``locale`` at ``url``, its console problems into ``problems``."""
+    context = await browser.new_context(**PHONE, locale=locale)
+    page = await context.new_page()
+    watch_console(page, problems)
+    await page.goto(url)
+    return context, page
+
+
 async def test_a_shopkeeper_asks_proposing_a_shop_on_the_map_and_ends_up_in_it(
     seeded: Platform, browser: Any, office_page: OpenPage, tmp_path: Path
 ) -> None:
@@ -54,12 +63,8 @@ async def test_a_shopkeeper_asks_proposing_a_shop_on_the_map_and_ends_up_in_it(
     username = unique("merciaia")
     email = f"{username}@example.org"
     problems: list[str] = []
-    context = await browser.new_context(**PHONE, locale="it-IT")
-    page = await context.new_page()
-    watch_console(page, problems)
-
     # from the shop portal's login box to the page, the role already chosen
-    await page.goto(seeded.gateway + "/shop")
+    context, page = await _on_phone(browser, seeded.gateway + "/shop", "it-IT", problems)
     await expect(page.get_by_test_id("login-form")).to_be_visible(timeout=15_000)
     await page.get_by_test_id("login-form").get_by_role("link", name="Richiedi un account").click()
     await expect(page).to_have_url(re.compile(r"/register\?role=shopkeeper$"))
@@ -167,10 +172,7 @@ async def test_each_mistake_is_named_beside_its_field_then_a_known_shop_is_chose
 
     username = unique("drogheria")
     problems: list[str] = []
-    context = await browser.new_context(**PHONE, locale="it-IT")
-    page = await context.new_page()
-    watch_console(page, problems)
-    await page.goto(seeded.gateway + "/register")
+    context, page = await _on_phone(browser, seeded.gateway + "/register", "it-IT", problems)
     await expect(page.locator("body")).to_have_attribute("data-ready", "true", timeout=15_000)
     send = page.get_by_role("button", name="Invia la richiesta")
 
@@ -231,7 +233,10 @@ async def test_each_mistake_is_named_beside_its_field_then_a_known_shop_is_chose
     assert not [p for p in problems if "Uncaught" in p], problems
     sent = await _pending(seeded.gateway, username)
     assert (sent["role"], sent["shop_id"], sent["shop"], sent["full_name"]) == (
-        "shopkeeper", DEMO_SHOP[0], None, "Carlo Borsieri"
+        "shopkeeper",
+        DEMO_SHOP[0],
+        None,
+        "Carlo Borsieri",
     )
 
 
@@ -240,10 +245,7 @@ async def test_a_trader_asks_from_the_operators_login_box_in_english(seeded: Pla
 
     username = unique("spuntista")
     problems: list[str] = []
-    context = await browser.new_context(**PHONE, locale="en-GB")
-    page = await context.new_page()
-    watch_console(page, problems)
-    await page.goto(seeded.gateway + "/operator")
+    context, page = await _on_phone(browser, seeded.gateway + "/operator", "en-GB", problems)
     await page.get_by_test_id("lang-en").click()
     await page.get_by_test_id("login-form").get_by_role("link", name="Ask for an account").click()
     await expect(page).to_have_url(re.compile(r"/register\?role=trader$"))
@@ -263,5 +265,8 @@ async def test_a_trader_asks_from_the_operators_login_box_in_english(seeded: Pla
     assert not [p for p in problems if "Uncaught" in p], problems
     sent = await _pending(seeded.gateway, username)
     assert (sent["role"], sent["shop_id"], sent["shop"], sent["message"]) == (
-        "trader", None, None, "Frutta e verdura, mercato di via Fauché."
+        "trader",
+        None,
+        None,
+        "Frutta e verdura, mercato di via Fauché.",
     )

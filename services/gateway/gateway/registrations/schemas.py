@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 import re
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag
 
 from gateway.accounts.schemas import Username
 from gateway.mail import MailOutcome
-from shared.i18n import Said
 from gateway.registrations.domain import (
     Conflicts,
     ProposedKind,
@@ -18,6 +17,7 @@ from gateway.registrations.domain import (
     RegistrationState,
     ShopProposal,
 )
+from shared.i18n import Said
 from shared.roles import Role
 
 REGISTRATION_ID_PATTERN = r"^[0-9a-f]{32}$"
@@ -28,7 +28,9 @@ EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 def _an_address(value: str) -> str:
     # checked here rather than as a pattern, so the refusal reads as words and not as the expression
     if not re.fullmatch(EMAIL_PATTERN, value):
-        raise ValueError(Said("non è un indirizzo e-mail (nome@dominio.it)", "is not an e-mail address (name@example.org)"))
+        raise ValueError(
+            Said("non è un indirizzo e-mail (nome@dominio.it)", "is not an e-mail address (name@example.org)")
+        )
     return value
 
 
