@@ -77,6 +77,7 @@ def banner(stack: Stack) -> None:
         f"  Operator page (phone)        {gateway}/operator",
         f"  Services near you (citizens) {gateway}/near",
         f"  Shop portal (shopkeepers)    {gateway}/shop",
+        f"  Ask for an account           {gateway}/register",
         f"  API docs (OpenAPI)           {gateway}/docs",
         f"  Live event stream (SSE)      {gateway}/api/v1/stream",
         "  Metrics (Prometheus)         "

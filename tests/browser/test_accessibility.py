@@ -1,10 +1,10 @@
-"""axe-core on the office's dashboard and the operators' page, in Italian and in English.
+"""axe-core on the office's dashboard, the operators' page and the request for an account, in Italian and in English.
 
 Each page is checked before logging in (the login view) and after (the working view with its data),
 failing on any serious or critical violation; each of the dashboard's workspace sections (Bandi,
-Riconoscimenti, Account e registrazioni, Distretti, Dati) too, with a form showing its errors. The
-citizens' page is checked in ``test_near.py``; a
-call with applications, scores and a ranking in ``test_calls_workspace.py``; an application with its
+Riconoscimenti, Account e registrazioni, Distretti, Dati) too, with a form showing its errors; and
+the request for an account (``/register``) with its map and with its errors. The citizens' page is
+checked in ``test_near.py``; a call with applications, scores and a ranking in ``test_calls_workspace.py``; an application with its
 documents in ``test_recognitions_workspace.py``; registrations and an account's actions in
 ``test_accounts_workspace.py``.
 """
@@ -73,6 +73,33 @@ async def test_the_operator_page_has_no_serious_accessibility_violations(
     await log_in(page, f"operator-{MARKET}", "operator-demo")
     await expect(page.locator('[data-testid^="stall-"][data-status]').first).to_be_visible(timeout=15_000)
     await assert_accessible(page, f"/operator ({lang}, stalls)")
+    await context.close()
+    assert not [p for p in problems if "Uncaught" in p], problems
+
+
+@pytest.mark.parametrize("lang", ["it", "en"])
+async def test_the_register_page_has_no_serious_accessibility_violations(
+    seeded: Platform, browser: Any, lang: str
+) -> None:
+    from playwright.async_api import expect
+
+    problems: list[str] = []
+    phone = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+    context = await browser.new_context(**phone)
+    page = await context.new_page()
+    watch_console(page, problems)
+    await page.goto(seeded.gateway + "/register?role=shopkeeper")
+    await expect(page.locator("body")).to_have_attribute("data-ready", "true", timeout=15_000)
+    await _switch(page, lang)
+    await assert_accessible(page, f"/register ({lang}, empty)")
+    # a proposed shop with its map, sent empty: every message next to its field
+    await page.get_by_test_id("register-shop-new").check()
+    await expect(page.get_by_test_id("register-map")).to_have_attribute(
+        "data-nils", re.compile(r"^[1-9]"), timeout=15_000
+    )
+    await page.get_by_test_id("register-submit").click()
+    await expect(page.get_by_test_id("register-shop-name")).to_have_attribute("aria-invalid", "true")
+    await assert_accessible(page, f"/register ({lang}, a proposal with errors)")
     await context.close()
     assert not [p for p in problems if "Uncaught" in p], problems
 

@@ -1,4 +1,5 @@
-"""Pages for people: the office's dashboard, the operators' page, the shop portal, the citizens' page and the API documentation.
+"""Pages for people: the office's dashboard, the operators' page, the shop portal, the citizens' page,
+the requests for an account and the API documentation.
 
 Everything is served from this process (no CDN): the pages from ``pages/`` (one layout, see
 :func:`render_page`), their scripts, styles and images from ``static/``, Swagger UI from the pinned
@@ -34,9 +35,10 @@ DOCS_ASSETS: dict[str, tuple[Any, str]] = {
     "init.js": (DOCS_UI / "init.js", "text/javascript"),
 }
 PAGE_HEADERS = {"Cache-Control": "no-cache"}
-# The citizens' page asks for the device's position: geolocation is allowed for this origin on that
-# page only (every other answer keeps the default policy that denies it).
-NEAR_HEADERS = {
+# The citizens' page and the request for an account (placing a proposed shop) may ask for the device's
+# position: geolocation is allowed for this origin on those pages only (every other answer keeps the
+# default policy that denies it).
+POSITION_HEADERS = {
     **PAGE_HEADERS,
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(self), payment=()",
 }
@@ -93,11 +95,13 @@ def _add_site_file(path: str, name: str, file: Path, media_type: str, headers: d
 PAGE_ROUTES: tuple[tuple[str, str, str, str, dict[str, str]], ...] = (
     ("/", "dashboard", "dashboard", "topbar", PAGE_HEADERS),
     ("/operator", "operator_page", "operator", "topbar topbar-compact", PAGE_HEADERS),
-    ("/near", "near_page", "near", "topbar topbar-compact", NEAR_HEADERS),
+    ("/near", "near_page", "near", "topbar topbar-compact", POSITION_HEADERS),
     # a shopkeeper's own shop: services and hours, closures, documents, historic recognition
     ("/shop", "shop_page", "shop", "topbar topbar-compact", PAGE_HEADERS),
     # a one-time link (approved registration, password reset) sets the password here
     ("/activate", "activate_page", "activate", "topbar topbar-compact", PAGE_HEADERS),
+    # anyone asks for an account: a shopkeeper (naming or proposing the shop) or a market trader
+    ("/register", "register_page", "register", "topbar topbar-compact", POSITION_HEADERS),
 )
 # path, route name, file, media type, headers: files that must sit outside /static
 SITE_FILES: tuple[tuple[str, str, Path, str, dict[str, str]], ...] = (

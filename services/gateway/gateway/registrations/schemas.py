@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag
 
 from gateway.accounts.schemas import Username
 from gateway.mail import MailOutcome
@@ -16,13 +17,28 @@ from gateway.registrations.domain import (
     RegistrationState,
     ShopProposal,
 )
+from shared.i18n import Said
 from shared.roles import Role
 
 REGISTRATION_ID_PATTERN = r"^[0-9a-f]{32}$"
 SHOP_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+def _an_address(value: str) -> str:
+    # checked here rather than as a pattern, so the refusal reads as words and not as the expression
+    if not re.fullmatch(EMAIL_PATTERN, value):
+        raise ValueError(
+            Said("non è un indirizzo e-mail (nome@dominio.it)", "is not an e-mail address (name@example.org)")
+        )
+    return value
+
+
 Email = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, to_lower=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+    StringConstraints(strip_whitespace=True, to_lower=True, max_length=254),
+    AfterValidator(_an_address),
+    Field(json_schema_extra={"format": "email", "pattern": EMAIL_PATTERN}),
 ]
 ShopId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=SHOP_ID_PATTERN)]
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -50,12 +66,23 @@ class ShopProposalIn(Body):
         return ShopProposal(self.name, self.address, self.kind, self.trade, self.location.lon, self.location.lat)
 
 
+def _shop_form(value: Any) -> str:
+    return "proposal" if isinstance(value, dict | ShopProposalIn) else "id"
+
+
+# An id or a proposal, told apart by the value's form: a refusal names only the form that was sent
+# (`body.shop.id`, `body.shop.proposal.name`), never the other one it could not be.
+ShopChoice = Annotated[
+    Annotated[ShopId, Tag("id")] | Annotated[ShopProposalIn, Tag("proposal")], Discriminator(_shop_form)
+]
+
+
 class RegistrationCreate(Body):
     role: Literal["shopkeeper", "trader"]
     username: Username = Field(description="3-64 characters: lower-case letters, digits, '.', '_' or '-'")
     email: Email = Field(description="Where the activation link is mailed")
     full_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=120)]
-    shop: ShopId | ShopProposalIn | None = Field(
+    shop: ShopChoice | None = Field(
         default=None, description="The id of an existing shop, or a proposal; required for a shopkeeper"
     )
     message: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] = ""

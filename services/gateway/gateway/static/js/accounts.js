@@ -7,12 +7,11 @@
 import { ApiError, api, apiList, errorMessage } from './api.js';
 import { $, clear, h, keepFocus } from './dom.js';
 import { DASH, dateTime } from './format.js';
-import { clearFieldErrors, errorPanel, sayer, showInvalid, showProblem, stacked } from './forms.js';
+import { USERNAME, clearFieldErrors, errorPanel, sayer, showInvalid, showProblem, stacked } from './forms.js';
 import { currentLang, t, tOr } from './i18n.js';
 
 const ROLES = ['commerce_office', 'market_operator', 'shopkeeper', 'trader'];
 const SCOPED = new Set(['market_operator', 'shopkeeper']);
-const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$/;
 const MIN_PASSWORD = 12;
 
 const state = {

@@ -236,11 +236,17 @@ export function errorMessage(error) {
   return t('error.unexpected');
 }
 
-// Anonymous reads (the citizens' page): no token is sent and a 401 is an error like any other.
-export async function publicApi(path, { signal } = {}) {
+// Anonymous calls (the citizens' page, a request for an account): no token is sent and a 401 is an
+// error like any other. Refusals come in the page's language.
+export async function publicApi(path, { signal, method = 'GET', json } = {}) {
+  const init = { method, signal, headers: { Accept: 'application/json', 'Accept-Language': currentLang() } };
+  if (json !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(json);
+  }
   let response;
   try {
-    response = await fetch(`${BASE}${path}`, { headers: { Accept: 'application/json' }, signal });
+    response = await fetch(`${BASE}${path}`, init);
   } catch (error) {
     if (error.name === 'AbortError') throw error;
     throw new ApiError(0);

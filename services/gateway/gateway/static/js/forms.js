@@ -6,6 +6,9 @@ import { ApiError, errorMessage } from './api.js';
 import { h } from './dom.js';
 import { t } from './i18n.js';
 
+// An account's name as the gateway accepts it (gateway/accounts/schemas.py, USERNAME_PATTERN).
+export const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$/;
+
 function fieldErrorId(input) {
   return `${input.id}-error`;
 }

@@ -66,17 +66,14 @@ function pointOf(location) {
   return [location.lat, location.lon];
 }
 
-export class CityMap {
-  // hooks: districtFraction(feature), districtPopup(feature), districtLabel(feature),
-  //        marketFraction(market), marketPopup(market), marketLabel(market), shopPopup(properties)
-  constructor(element, hooks) {
+// A map of Milan over the NIL neighbourhoods' outlines (and names, once zoomed in), on the configured
+// tile background if any: what every page's map stands on.
+export class NilMap {
+  constructor(element, { center = MILAN, zoom = 12 } = {}) {
     const L = window.L;
     this.L = L;
     this.element = element;
-    this.hooks = hooks;
-    this.fitted = false;
-    this.marketMarkers = new Map();
-    this.map = L.map(element, { center: MILAN, zoom: 12, minZoom: 9, maxZoom: 18, zoomSnap: 0.25 });
+    this.map = L.map(element, { center, zoom, minZoom: 9, maxZoom: 18, zoomSnap: 0.25 });
     for (const [name, z] of Object.entries(PANES)) this.map.createPane(name).style.zIndex = String(z);
     // The page layout settles after the map is created (panels fill in): keep Leaflet's size in step.
     new ResizeObserver(() => this.map.invalidateSize()).observe(element);
@@ -92,12 +89,49 @@ export class CityMap {
       style: () => ({ className: 'nil-shape', color: cssVar('--map-nil'), weight: 1, dashArray: '4 3', fill: false }),
     });
     this.nilLabels = L.layerGroup();
+    this.nils = L.layerGroup([this.nilOutlines, this.nilLabels]).addTo(this.map);
     const showNilNames = () => element.classList.toggle('show-nil-labels', this.map.getZoom() >= NIL_LABELS_FROM_ZOOM);
     this.map.on('zoomend', showNilNames);
     showNilNames();
+  }
 
+  refreshSize() {
+    this.map.invalidateSize();
+  }
+
+  // The NIL neighbourhoods under the data: outlines, and names once zoomed in.
+  setNils(featureCollection) {
+    const features = Array.isArray(featureCollection?.features) ? featureCollection.features : [];
+    this.nilOutlines.clearLayers();
+    this.nilLabels.clearLayers();
+    for (const feature of features) {
+      if (!feature || !feature.geometry) continue;
+      this.nilOutlines.addData(feature);
+    }
+    this.nilOutlines.eachLayer((layer) => {
+      const name = layer.feature?.properties?.name;
+      if (!name) return;
+      const label = this.L.tooltip({ permanent: true, direction: 'center', className: 'nil-label', interactive: false })
+        .setLatLng(layer.getBounds().getCenter())
+        .setContent(asContent(name));
+      this.nilLabels.addLayer(label);
+    });
+    this.element.dataset.nils = String(this.nilOutlines.getLayers().length);
+  }
+}
+
+// The office's city map: districts coloured by a figure, markets, kiosks and historic shops.
+export class CityMap extends NilMap {
+  // hooks: districtFraction(feature), districtPopup(feature), districtLabel(feature),
+  //        marketFraction(market), marketPopup(market), marketLabel(market), shopPopup(properties)
+  constructor(element, hooks) {
+    super(element);
+    const L = this.L;
+    this.hooks = hooks;
+    this.fitted = false;
+    this.marketMarkers = new Map();
     this.layers = {
-      nils: L.layerGroup([this.nilOutlines, this.nilLabels]),
+      nils: this.nils,
       districts: L.geoJSON(null, {
         pane: 'districts',
         style: (feature) => this.districtStyle(feature),
@@ -124,10 +158,6 @@ export class CityMap {
     }
   }
 
-  refreshSize() {
-    this.map.invalidateSize();
-  }
-
   districtStyle(feature) {
     return {
       className: 'district-shape',
@@ -147,26 +177,6 @@ export class CityMap {
     }
     this.element.dataset.districts = String(layer.getLayers().length);
     this.fitOnce();
-  }
-
-  // The NIL neighbourhoods under the data: outlines, and names once zoomed in.
-  setNils(featureCollection) {
-    const features = Array.isArray(featureCollection?.features) ? featureCollection.features : [];
-    this.nilOutlines.clearLayers();
-    this.nilLabels.clearLayers();
-    for (const feature of features) {
-      if (!feature || !feature.geometry) continue;
-      this.nilOutlines.addData(feature);
-    }
-    this.nilOutlines.eachLayer((layer) => {
-      const name = layer.feature?.properties?.name;
-      if (!name) return;
-      const label = this.L.tooltip({ permanent: true, direction: 'center', className: 'nil-label', interactive: false })
-        .setLatLng(layer.getBounds().getCenter())
-        .setContent(asContent(name));
-      this.nilLabels.addLayer(label);
-    });
-    this.element.dataset.nils = String(this.nilOutlines.getLayers().length);
   }
 
   restyleDistricts() {
@@ -276,5 +286,49 @@ export class CityMap {
       this.map.fitBounds(bounds, { padding: [20, 20], maxZoom: 14 });
       this.fitted = Boolean(districts && districts.isValid());
     }
+  }
+}
+
+// A map to put one point on: a click or a tap places the marker (dragging moves it), and so does
+// Enter with the map focused (at its centre, after moving it with the arrow keys). onPlace(lat, lon)
+// hears each placement; place(lat, lon) puts the marker where the page's own fields say.
+export class PlaceMap extends NilMap {
+  constructor(element, { onPlace, zoom = 12 }) {
+    super(element, { zoom });
+    this.onPlace = onPlace;
+    this.marker = null;
+    this.map.on('click', (event) => this.placedByHand(event.latlng));
+    element.addEventListener('keydown', (event) => {
+      if (event.key !== 'Enter' || event.target !== element) return;
+      event.preventDefault();
+      this.placedByHand(this.map.getCenter());
+    });
+  }
+
+  placedByHand(latlng) {
+    this.place(latlng.lat, latlng.lng, { follow: false });
+    this.onPlace(latlng.lat, latlng.lng);
+  }
+
+  // follow: bring the point into view (when it was typed, not pointed at)
+  place(lat, lon, { follow = true } = {}) {
+    const L = this.L;
+    if (!this.marker) {
+      const icon = L.divIcon({ className: 'place-marker', iconSize: [22, 22], html: '' });
+      this.marker = L.marker([lat, lon], { icon, draggable: true, keyboard: false, pane: 'shops' });
+      this.marker.on('dragend', () => this.placedByHand(this.marker.getLatLng()));
+      this.marker.addTo(this.map);
+    } else {
+      this.marker.setLatLng([lat, lon]);
+    }
+    this.element.dataset.placed = `${lat.toFixed(5)},${lon.toFixed(5)}`;
+    // not animated: two placements in a row (latitude, then longitude typed) must not race
+    if (follow) this.map.setView([lat, lon], Math.max(this.map.getZoom(), 14), { animate: false });
+  }
+
+  clear() {
+    this.marker?.remove();
+    this.marker = null;
+    delete this.element.dataset.placed;
   }
 }

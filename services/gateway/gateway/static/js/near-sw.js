@@ -3,7 +3,7 @@
 // seen at once; the cache is only the fallback. Searches (/api/...) are never cached: a stale list
 // of "open now" points would be wrong.
 
-const CACHE = 'milan-near-shell-v1';
+const CACHE = 'milan-near-shell-v2';
 const SHELL = [
   '/near',
   '/near.webmanifest',
@@ -15,6 +15,7 @@ const SHELL = [
   '/static/js/dom.js',
   '/static/js/format.js',
   '/static/js/i18n.js',
+  '/static/js/position.js',
   '/static/i18n/it.json',
   '/static/i18n/en.json',
   '/static/img/favicon.svg',

@@ -6,10 +6,10 @@ import { errorMessage, publicApi } from './api.js';
 import { $, clear, h } from './dom.js';
 import { DASH, dateTime, num } from './format.js';
 import { currentLang, initI18n, onLangChange, t } from './i18n.js';
+import { COORD_DIGITS, devicePosition, parseCoord } from './position.js';
 
 const LIMIT = 10;
 const MILAN = [45.4642, 9.19];
-const COORD_DIGITS = 5;
 
 const state = {
   catalogue: [],
@@ -21,11 +21,6 @@ const state = {
 };
 
 // ---------------------------------------------------------------- input
-
-function parseCoord(text, min, max) {
-  const value = Number.parseFloat(String(text ?? '').trim().replace(',', '.'));
-  return Number.isFinite(value) && value >= min && value <= max ? value : null;
-}
 
 function queryFromUrl() {
   const params = new URLSearchParams(window.location.search);
@@ -381,28 +376,21 @@ function setCoords(lat, lon) {
   $('#near-lon').value = lon.toFixed(COORD_DIGITS);
 }
 
-function locate() {
+async function locate() {
   const button = $('#near-locate');
-  if (!('geolocation' in navigator)) {
-    showFormProblem([null, 'near.no_geolocation']);
-    return;
-  }
   button.disabled = true;
   $('#near-status').textContent = t('near.locating');
-  navigator.geolocation.getCurrentPosition(
-    (position) => {
-      button.disabled = false;
-      $('#near-nil').value = '';
-      setCoords(position.coords.latitude, position.coords.longitude);
-      searchFromForm();
-    },
-    () => {
-      button.disabled = false;
-      renderStatus();
-      showFormProblem(['near-locate', 'near.position_denied']);
-    },
-    { enableHighAccuracy: false, timeout: 15000, maximumAge: 60000 },
-  );
+  try {
+    const { lat, lon } = await devicePosition();
+    $('#near-nil').value = '';
+    setCoords(lat, lon);
+    searchFromForm();
+  } catch (error) {
+    renderStatus();
+    showFormProblem(error.message === 'unsupported' ? [null, 'near.no_geolocation'] : ['near-locate', 'near.position_denied']);
+  } finally {
+    button.disabled = false;
+  }
 }
 
 // A NIL stands for the middle of its perimeter.
