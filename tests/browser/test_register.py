@@ -30,9 +30,9 @@ LINK = re.compile(r"https?://\S+/activate\?token=\S+")
 API = "/api/v1"
 # where the page's map opens: the middle of Milan, by the Duomo
 MIDDLE = (45.4642, 9.19)
-# Corvetto, typed in the fields after the tap (with a comma, as Italians write it)
-PLACE = ("45,44321", "9.22135")
-SHOP_NAME = "Merceria del Corvetto"
+# Isola (a NIL of the demo map), typed in the fields after the tap (with a comma, as Italians write it)
+PLACE = ("45,48912", "9.19035")
+SHOP_NAME = "Merceria dell'Isola"
 PASSWORD = "spilli-e-rocchetti-1971"
 DEMO_SHOP = ("bs-demo-drogheria-borsieri", "Drogheria Borsieri")
 
@@ -77,7 +77,7 @@ async def test_a_shopkeeper_asks_proposing_a_shop_on_the_map_and_ends_up_in_it(
     await page.get_by_label("Nome utente che vorresti").fill(username)
     await page.get_by_label("Non c'è ancora: lo propongo").check()
     await page.get_by_label("Nome del negozio").fill(SHOP_NAME)
-    await page.get_by_label("Indirizzo", exact=True).fill("Via Marochetti 12")
+    await page.get_by_label("Indirizzo", exact=True).fill("Via Pastrengo 12")
     await page.get_by_label("Tipo", exact=True).select_option("shop")
     await page.get_by_label("Attività", exact=True).fill("Merceria")
 
@@ -94,7 +94,7 @@ async def test_a_shopkeeper_asks_proposing_a_shop_on_the_map_and_ends_up_in_it(
     await page.get_by_label("Latitudine").fill(PLACE[0])
     await page.get_by_label("Longitudine").fill(PLACE[1])
     await page.get_by_label("Longitudine").press("Tab")
-    await expect(place_map).to_have_attribute("data-placed", "45.44321,9.22135")
+    await expect(place_map).to_have_attribute("data-placed", "45.48912,9.19035")
     await page.get_by_label("Messaggio per l'ufficio (facoltativo)").fill("Merceria aperta da mia nonna nel 1971.")
     await page.get_by_test_id("register-proposal").evaluate("(part) => part.scrollIntoView({ block: 'start' })")
     # the marker is drawn inside the map, where the typed point now is (its middle)
@@ -128,7 +128,7 @@ async def test_a_shopkeeper_asks_proposing_a_shop_on_the_map_and_ends_up_in_it(
     await open_section(desk, "Account e registrazioni", "Account e registrazioni")
     card = desk.get_by_test_id(f"registration-{username}")
     await expect(card).to_contain_text("Rosa Brambilla", timeout=15_000)
-    await expect(card).to_contain_text(f"{SHOP_NAME}, Via Marochetti 12 (Negozio; Merceria)")
+    await expect(card).to_contain_text(f"{SHOP_NAME}, Via Pastrengo 12 (Negozio; Merceria)")
     await expect(card).to_contain_text("Merceria aperta da mia nonna nel 1971.")
     await card.get_by_role("button", name=f"Approva la richiesta di {username}").click()
     handover = desk.get_by_test_id("handover")
@@ -150,7 +150,7 @@ async def test_a_shopkeeper_asks_proposing_a_shop_on_the_map_and_ends_up_in_it(
     await page.get_by_label("Password", exact=True).fill(PASSWORD)
     await page.keyboard.press("Enter")
     await expect(page.get_by_test_id("shop-name")).to_have_text(SHOP_NAME, timeout=15_000)
-    await expect(page.get_by_test_id("shop-address")).to_have_text("Via Marochetti 12")
+    await expect(page.get_by_test_id("shop-address")).to_have_text("Via Pastrengo 12")
     await expect(page.get_by_test_id("shop-kind")).to_have_text("Negozio")
     await context.close()
     assert not [p for p in problems if "Uncaught" in p], problems
@@ -162,7 +162,7 @@ async def test_a_shopkeeper_asks_proposing_a_shop_on_the_map_and_ends_up_in_it(
         me = (await api.get("/me", headers=own)).json()
         shop = (await api.get(f"/shops/{me['scope']}")).json()
     assert (me["role"], shop["name"], shop["trade"]) == ("shopkeeper", SHOP_NAME, "Merceria")
-    assert (shop["location"]["lat"], shop["location"]["lon"]) == pytest.approx((45.44321, 9.22135), abs=1e-9)
+    assert (shop["location"]["lat"], shop["location"]["lon"]) == pytest.approx((45.48912, 9.19035), abs=1e-9)
 
 
 async def test_each_mistake_is_named_beside_its_field_then_a_known_shop_is_chosen(
