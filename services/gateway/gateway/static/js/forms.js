@@ -3,7 +3,7 @@
 // fields its problem+json names, and tables that read as one block per row on a phone.
 
 import { ApiError, errorMessage } from './api.js';
-import { h } from './dom.js';
+import { clear, h } from './dom.js';
 import { t } from './i18n.js';
 
 function fieldErrorId(input) {
@@ -86,6 +86,19 @@ export function stacked(table) {
     });
   }
   return table;
+}
+
+// Fills `table` with a caption, its column headings (text, or { text, num } for a number column)
+// and `rows` (tr elements); without rows, one row saying `empty`. Stacked on a phone.
+export function dataTable(table, { caption, heads, rows, empty }) {
+  const cols = heads.map((head) => (typeof head === 'string' ? { text: head } : head));
+  clear(
+    table,
+    h('caption', { text: caption }),
+    h('thead', {}, h('tr', {}, cols.map((col) => h('th', { scope: 'col', class: col.num ? 'num' : '', text: col.text })))),
+    h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { colspan: String(cols.length), class: 'empty', text: empty }))),
+  );
+  return stacked(table);
 }
 
 // A live region's writer: say('success' | 'error' | 'info', text).
