@@ -155,6 +155,7 @@ SECTION_HASHES = {
     "Account e registrazioni": "account",
     "Distretti": "distretti",
     "Dati": "dati",
+    "Interventi": "interventi",
 }
 
 

@@ -216,7 +216,6 @@ function renderImpact() {
   dataTable(table, {
     caption: t('interventions.impact_caption', {
       metric: t(`trends.metric.${impact.metric}`),
-      days: num(impact.window_days),
       from: dateTime(impact.before_from),
       start: dateTime(impact.started_at),
       to: dateTime(impact.after_to),
