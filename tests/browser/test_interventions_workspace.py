@@ -326,7 +326,7 @@ async def test_office_registers_an_intervention_and_reads_its_impact(
 
         # The district's page in Distretti links to it, and the link opens it.
         await open_section(page, "Distretti", "Distretti urbani del commercio")
-        await page.get_by_label("Distretto", exact=True).select_option(target)
+        await page.locator("#districts-view").get_by_label("Distretto", exact=True).select_option(target)
         link = page.get_by_test_id(f"district-intervention-{code}")
         await expect(link).to_have_text(title, timeout=15_000)
         await link.click()
