@@ -269,12 +269,8 @@ function fillForm() {
       ),
     ),
   );
-  const metric = $('#impact-metric');
-  options(metric, METRICS.map(([name]) => name), (name) => t(`trends.metric.${name}`));
-  if (!metric.dataset.chosen) {
-    metric.value = 'vitality_index';
-    metric.dataset.chosen = 'yes';
-  }
+  // the first indicator (the vitality index) until another is chosen
+  options($('#impact-metric'), METRICS.map(([name]) => name), (name) => t(`trends.metric.${name}`));
 }
 
 // Client-side checks, in the order of the form; the service checks the rest (the start's range,
