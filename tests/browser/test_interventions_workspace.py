@@ -213,7 +213,7 @@ async def test_office_registers_an_intervention_and_reads_its_impact(
         await form.get_by_label("Titolo").fill(title)
         await form.get_by_label("Tipo").select_option("events")
         await form.get_by_label("Si applica a").select_option("district")
-        await form.get_by_label("Obiettivo").select_option(target)
+        await form.get_by_label("Distretto, NIL o mercato").select_option(target)
         for district in (alike, other, target):
             await page.get_by_test_id(f"intervention-comparison-{district}").check()
 

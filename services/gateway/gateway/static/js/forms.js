@@ -88,6 +88,19 @@ export function stacked(table) {
   return table;
 }
 
+// A form is being sent: the page stays, and the messages of the last attempt go.
+export function startSubmit(event, form, messageEl) {
+  event.preventDefault();
+  clearFieldErrors(form);
+  messageEl.textContent = '';
+}
+
+// A table row's small button that keeps the keyboard's place when the table is drawn again
+// (`key` is its data-focus-key and data-testid; `label` names what it acts on).
+export function rowButton(key, text, label, onclick) {
+  return h('button', { type: 'button', class: 'btn btn-small', 'data-focus-key': key, 'data-testid': key, text, 'aria-label': label, onclick });
+}
+
 // Fills `table` with a caption, its column headings (text, or { text, num } for a number column)
 // and `rows` (tr elements); without rows, one row saying `empty`. Stacked on a phone.
 export function dataTable(table, { caption, heads, rows, empty }) {

@@ -9,7 +9,7 @@ import { api, apiList } from './api.js';
 import { METRICS } from './charts.js';
 import { $, clear, h, keepFocus } from './dom.js';
 import { DASH, dateTime, isNum, num, pct, romeWallTime, signed } from './format.js';
-import { clearFieldErrors, dataTable, errorPanel, sayer, showInvalid, showProblem } from './forms.js';
+import { clearFieldErrors, dataTable, errorPanel, rowButton, sayer, showInvalid, showProblem, startSubmit } from './forms.js';
 import { t, tOr } from './i18n.js';
 
 // as the service accepts them (docs/api.md, Interventions)
@@ -92,19 +92,7 @@ function renderList() {
           h('td', { text: tOr('intervention_kind', i.kind) }),
           h('td', { text: targetLabel(i.target) }),
           h('td', { text: dateTime(i.started_at) }),
-          h(
-            'td',
-            {},
-            h('button', {
-              type: 'button',
-              class: 'btn btn-small',
-              'data-focus-key': `intervention-open-${i.code}`,
-              'data-testid': `intervention-open-${i.code}`,
-              text: t('calls.open'),
-              'aria-label': t('interventions.open_named', { title: i.title }),
-              onclick: () => openIntervention(i.code, { focus: true }),
-            }),
-          ),
+          h('td', {}, rowButton(`intervention-open-${i.code}`, t('calls.open'), t('interventions.open_named', { title: i.title }), () => openIntervention(i.code, { focus: true }))),
         ),
       ),
       empty: t('interventions.none'),
@@ -302,11 +290,9 @@ function validate() {
 }
 
 async function register(event) {
-  event.preventDefault();
   const form = $('#intervention-form');
   const message = $('#intervention-form-message');
-  clearFieldErrors(form);
-  message.textContent = '';
+  startSubmit(event, form, message);
   const { problems, body } = validate();
   if (problems.length) {
     showInvalid(problems, message, say);
