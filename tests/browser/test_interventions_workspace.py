@@ -41,7 +41,7 @@ import pytest
 
 from devkit.testing import Platform, eventually
 
-from .conftest import OpenPage, assert_accessible, keep_screenshot, office_headers, open_section
+from .conftest import OpenPage, assert_accessible, keep_section_screenshot, office_headers, open_section
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -310,11 +310,7 @@ async def test_office_registers_an_intervention_and_reads_its_impact(
         await expect(sentence).to_have_text(said["sentence"])
 
         await assert_accessible(page, "/#interventi (it, an intervention's impact)")
-        message = page.get_by_test_id("interventions-message")
-        await message.evaluate("(bar) => { bar.hidden = true; }")
-        await page.evaluate("window.scrollTo(0, 0)")
-        keep_screenshot(await page.screenshot(full_page=True), "interventions.png", tmp_path)
-        await message.evaluate("(bar) => { bar.hidden = false; }")
+        await keep_section_screenshot(page, "interventions-message", "interventions.png", tmp_path)
 
         # English: the table's words and numbers, and the service's sentence in English.
         await page.get_by_test_id("lang-en").click()
