@@ -147,6 +147,16 @@ def keep_screenshot(shot: bytes, name: str, tmp: Path) -> None:
         target.write_bytes(shot)
 
 
+async def keep_section_screenshot(page: Any, message: str, name: str, tmp: Path) -> None:
+    """The whole page from its top as :func:`keep_screenshot` keeps it, without the section's message
+    bar (data-testid ``message``), which sticks to the foot of the window; the bar is back afterwards."""
+    bar = page.get_by_test_id(message)
+    await bar.evaluate("(bar) => { bar.hidden = true; }")
+    await page.evaluate("window.scrollTo(0, 0)")
+    keep_screenshot(await page.screenshot(full_page=True), name, tmp)
+    await bar.evaluate("(bar) => { bar.hidden = false; }")
+
+
 # the office's workspace: each section's navigation link and the address it opens
 SECTION_HASHES = {
     "Panoramica": "panoramica",
@@ -155,6 +165,7 @@ SECTION_HASHES = {
     "Account e registrazioni": "account",
     "Distretti": "distretti",
     "Dati": "dati",
+    "Interventi": "interventi",
 }
 
 

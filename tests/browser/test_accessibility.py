@@ -2,9 +2,10 @@
 
 Each page is checked before logging in (the login view) and after (the working view with its data),
 failing on any serious or critical violation; each of the dashboard's workspace sections (Bandi,
-Riconoscimenti, Account e registrazioni, Distretti, Dati) too, with a form showing its errors; and
-the request for an account (``/register``) with its map and with its errors. The citizens' page is
-checked in ``test_near.py``; a call with applications, scores and a ranking in ``test_calls_workspace.py``; an application with its
+Riconoscimenti, Account e registrazioni, Distretti, Dati, Interventi) too, with a form showing its
+errors; and the request for an account (``/register``) with its map and with its errors. The citizens'
+page is checked in ``test_near.py``; a call with applications, scores and a ranking in
+``test_calls_workspace.py``; an application with its
 documents in ``test_recognitions_workspace.py``; registrations and an account's actions in
 ``test_accounts_workspace.py``.
 """
@@ -170,6 +171,19 @@ async def _data(page: Any, lang: str) -> None:
     await assert_accessible(page, f"/#dati ({lang}, an upload without a file)")
 
 
+async def _interventions(page: Any, lang: str) -> None:
+    from playwright.async_api import expect
+
+    # a pilot of the demo data with its impact, then the new-intervention form submitted empty
+    await page.get_by_test_id("intervention-open-mercato-lorenteggio").click()
+    await expect(page.get_by_test_id("impact-table").locator("caption")).to_be_visible(timeout=15_000)
+    await expect(page.get_by_test_id("impact-sentence")).not_to_be_empty()
+    await assert_accessible(page, f"/#interventi ({lang}, a pilot's impact)")
+    await page.get_by_test_id("intervention-submit").click()
+    await expect(page.locator("#intervention-code")).to_have_attribute("aria-invalid", "true")
+    await assert_accessible(page, f"/#interventi ({lang}, the new-intervention form with errors)")
+
+
 # each section of the office's workspace: its navigation link, and what is opened in it before checking
 SECTIONS = {
     "calls": _calls,
@@ -177,6 +191,7 @@ SECTIONS = {
     "accounts": _accounts,
     "districts": _districts,
     "data": _data,
+    "interventions": _interventions,
 }
 
 

@@ -25,7 +25,7 @@ from devkit.stack.components import LOCAL_OFFICE_MAILBOX
 from devkit.stack.mail_sink import text_of
 from devkit.testing import Platform, eventually
 
-from .conftest import OFFICE, OpenPage, assert_accessible, keep_screenshot, office_headers, open_section
+from .conftest import OFFICE, OpenPage, assert_accessible, keep_section_screenshot, office_headers, open_section
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -185,12 +185,7 @@ async def test_office_reads_a_district_sets_a_threshold_and_acknowledges_the_ale
                     assert answer.headers["content-type"] == "application/pdf"
 
             await assert_accessible(page, "/#distretti (it, an acknowledged alert)")
-            # the message bar sticks to the foot of the window: read, then out of the full-page picture
-            message = page.get_by_test_id("district-message")
-            await message.evaluate("(bar) => { bar.hidden = true; }")
-            await page.evaluate("window.scrollTo(0, 0)")
-            keep_screenshot(await page.screenshot(full_page=True), "districts.png", tmp_path)
-            await message.evaluate("(bar) => { bar.hidden = false; }")
+            await keep_section_screenshot(page, "district-message", "districts.png", tmp_path)
 
             # English: the section's words switch, and the alert reads in English.
             await page.get_by_test_id("lang-en").click()

@@ -107,6 +107,23 @@ def test_no_samples_means_no_estimate_and_says_so() -> None:
     assert "no difference-in-differences" in sentence(_intervention(("lontano",)), lonely, "en")
 
 
+def test_the_sentence_writes_numbers_as_its_language_does() -> None:
+    w = windows(START, 2)
+    target = [(START - DAY, 1.0), (START + DAY, 2.25)]
+    result = impact(
+        "shops_active", 2, w, "district:centro", target, {"nord": [(START - DAY, 1), (START + DAY, 1.5)]}, False
+    )
+    italian, english = (
+        sentence(_intervention(("nord",)), result, "it"),
+        sentence(_intervention(("nord",)), result, "en"),
+    )
+    assert "da 1 a 2,25 (1,25)" in italian and "variate di 0,5" in italian and "effetto stimato è 0,75" in italian
+    assert "from 1 to 2.25 (1.25)" in english and "moved by 0.5" in english and "estimated effect is 0.75" in english
+    assert "(0 prima, 0 dopo)" in sentence(
+        _intervention(), impact("shops_active", 2, w, "district:centro", [], {}, False), "it"
+    )
+
+
 @pytest.mark.integration
 async def test_interventions_api_measures_the_constructed_series(
     live: Live, shopkeeper: dict[str, str], topic_reader: Any

@@ -198,14 +198,12 @@ def impact(
     return Impact(metric, window_days, w, area, shift(target, w), group, used, chosen_automatically)
 
 
-def _number(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3g}"
-
-
 @dataclass(frozen=True)
 class _Wording:
-    """The sentences of a result in one language, as ``str.format`` templates."""
+    """The sentences of a result in one language, as ``str.format`` templates, and how its numbers read."""
 
+    decimal_mark: str
+    unknown: str
     no_samples: str
     moved: str
     no_comparison: str
@@ -216,6 +214,8 @@ class _Wording:
 
 _WORDING = {
     "en": _Wording(
+        decimal_mark=".",
+        unknown="n/a",
         no_samples="For '{title}' there are not yet samples of {metric} on both sides of the start "
         "({before} before, {after} after): no estimate.",
         moved="In the {days} days after '{title}' started, {metric} in {area} went from {before} to {after} ({change}).",
@@ -226,6 +226,8 @@ _WORDING = {
         "the estimated effect is {estimate}.",
     ),
     "it": _Wording(
+        decimal_mark=",",
+        unknown="n.d.",
         no_samples="Per '{title}' non ci sono ancora rilevazioni di {metric} prima e dopo l'avvio "
         "({before} prima, {after} dopo): nessuna stima.",
         moved="Nei {days} giorni dopo l'avvio di '{title}', {metric} in {area} è passato da {before} a {after} "
@@ -237,6 +239,14 @@ _WORDING = {
         "l'effetto stimato è {estimate}.",
     ),
 }
+
+
+def _number(value: float | None, words: _Wording) -> str:
+    """At most two decimals, written with the language's decimal mark (1.5 in English, 1,5 in Italian)."""
+    if value is None:
+        return words.unknown
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return ("0" if text == "-0" else text).replace(".", words.decimal_mark)
 
 
 def sentence(intervention: Intervention, result: Impact, language: str) -> str:
@@ -251,15 +261,15 @@ def sentence(intervention: Intervention, result: Impact, language: str) -> str:
         title=intervention.title,
         metric=result.metric,
         area=result.area,
-        before=_number(t.before.value),
-        after=_number(t.after.value),
-        change=_number(t.change),
+        before=_number(t.before.value, words),
+        after=_number(t.after.value, words),
+        change=_number(t.change, words),
     )
     if est is None:
         return text + words.no_comparison
     return text + words.compared.format(
         areas=", ".join(result.comparison_areas),
         how=words.chosen if result.chosen_automatically else words.named,
-        change=_number(result.comparison.change),
-        estimate=_number(est),
+        change=_number(result.comparison.change, words),
+        estimate=_number(est, words),
     )

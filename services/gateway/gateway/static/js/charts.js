@@ -8,8 +8,9 @@ import { $, clear, h } from './dom.js';
 import { DASH, TIME_ZONE, dateTime, isNum, num, pct } from './format.js';
 import { t } from './i18n.js';
 
-// the district time series the office follows, and how each value reads
-const METRICS = [
+// the district time series the office follows, and how each value reads (also the indicators an
+// intervention's impact is measured on)
+export const METRICS = [
   ['vitality_index', (v) => num(v, 1)],
   ['stall_occupancy', (v) => pct(v)],
   ['stalls_open', (v) => num(v)],

@@ -11,6 +11,7 @@ import { retranslateData, setupData, showData, stopData } from './data.js';
 import { $, clear, h, keepFocus } from './dom.js';
 import { DASH, ago, dateTime, isNum, isoOrEmpty, num, pct, time } from './format.js';
 import { initI18n, onLangChange, t, tOr } from './i18n.js';
+import { interventionsSectionOf, retranslateInterventions, setupInterventions, showInterventions, stopInterventions } from './interventions.js';
 import { CityMap, scaleClass } from './map.js';
 import { recognitionEvent, retranslateRecognitions, setupRecognitions, showRecognitions, stopRecognitions } from './recognitions.js';
 import { setupSession } from './session.js';
@@ -922,6 +923,7 @@ function stopDashboard() {
   stopData();
   stopAudit();
   stopCategories();
+  stopInterventions();
   if (stream) stream.stop();
   stream = null;
   clearInterval(safetyTimer);
@@ -953,7 +955,8 @@ const workspace = setupWorkspace({
   },
   distretti: showDistricts,
   dati: showData,
-}, { sectionOf: districtsSectionOf });
+  interventi: showInterventions,
+}, { sectionOf: (hash) => districtsSectionOf(hash) || interventionsSectionOf(hash) });
 setupCalls();
 setupRecognitions();
 setupAccounts();
@@ -961,6 +964,7 @@ setupDistricts();
 setupData();
 setupAudit();
 setupCategories();
+setupInterventions();
 
 onLangChange(() => {
   session.retranslate();
@@ -983,6 +987,7 @@ onLangChange(() => {
   retranslateData();
   retranslateAudit();
   retranslateCategories();
+  retranslateInterventions();
 });
 
 await initI18n();

@@ -2,15 +2,15 @@
 // Its indicators now and over a chosen period (the same charts as the overview's trends card), the
 // vitality index with each component explained by the service, the alert thresholds (the service
 // checks them: its refusal is shown on the field it names), the alerts, open and resolved, which the
-// office acknowledges (who and when are kept), the product mix against the city, and the DUC report
-// and open-data downloads. Alerts raised or resolved for the open district arrive from the live
-// stream and the list follows.
+// office acknowledges (who and when are kept), the product mix against the city, the DUC report
+// and open-data downloads, and links to the interventions on the district. Alerts raised or
+// resolved for the open district arrive from the live stream and the list follows.
 
 import { api, apiList, errorMessage, publicApi } from './api.js';
 import { DistrictTrends } from './charts.js';
 import { $, clear, h, keepFocus } from './dom.js';
 import { DASH, dateTime, isNum, num, pct } from './format.js';
-import { clearFieldErrors, errorPanel, sayer, showProblem, stacked } from './forms.js';
+import { clearFieldErrors, dataTable, errorPanel, sayer, showProblem } from './forms.js';
 import { currentLang, t, tOr } from './i18n.js';
 import { componentsTable } from './vitality.js';
 
@@ -41,6 +41,7 @@ const state = {
   thresholds: null,
   catalogue: [],
   mix: null,
+  interventions: [], // the interventions on the open district, or the error that kept them away
 };
 
 let trends = null;
@@ -92,12 +93,13 @@ async function openDistrict(code) {
   state.alerts = [];
   state.thresholds = null;
   state.mix = null;
+  state.interventions = [];
   clearFieldErrors($('#district-thresholds'));
   $('#district-thresholds-message').textContent = '';
   renderAll();
   if (!code) return;
   trends.show(code);
-  await Promise.all([loadDistrict(), loadAlerts(), loadThresholds(), loadMix()]);
+  await Promise.all([loadDistrict(), loadAlerts(), loadThresholds(), loadMix(), loadInterventions()]);
 }
 
 async function loadDistrict() {
@@ -343,31 +345,24 @@ function renderMix() {
   const mix = state.mix;
   const lines = Array.isArray(mix?.lines) ? mix.lines : [];
   const heads = ['district.mix.category', 'district.mix.count', 'district.mix.share', 'district.mix.city_share', 'district.mix.quotient', 'district.mix.per_10000', 'district.mix.gap_col'];
-  clear(
-    table,
-    h('caption', { text: mix ? t('district.mix.caption', { name: districtName(), total: num(mix.total), city: num(mix.city_total) }) : t('district.mix_title') }),
-    h('thead', {}, h('tr', {}, heads.map((key, i) => h('th', { scope: 'col', class: i > 0 && i < 6 ? 'num' : '', text: t(key) })))),
-    h(
-      'tbody',
-      {},
-      lines.length
-        ? lines.map((line) =>
-            h(
-              'tr',
-              { 'data-testid': `mix-row-${line.category}`, class: line.gap ? 'mix-gap-row' : '' },
-              h('th', { scope: 'row', text: line.label || tOr('category', line.category) }),
-              h('td', { class: 'num', text: num(line.count) }),
-              h('td', { class: 'num', text: pct(line.share, 1) }),
-              h('td', { class: 'num', text: pct(line.city_share, 1) }),
-              h('td', { class: 'num', text: num(line.quotient, 2) }),
-              h('td', { class: 'num', text: num(line.per_10000, 1) }),
-              gapCell(line, mix.threshold),
-            ),
-          )
-        : h('tr', {}, h('td', { colspan: String(heads.length), class: 'empty', text: mix ? t('district.mix.empty') : DASH })),
+  dataTable(table, {
+    caption: mix ? t('district.mix.caption', { name: districtName(), total: num(mix.total), city: num(mix.city_total) }) : t('district.mix_title'),
+    heads: heads.map((key, i) => ({ text: t(key), num: i > 0 && i < 6 })),
+    rows: lines.map((line) =>
+      h(
+        'tr',
+        { 'data-testid': `mix-row-${line.category}`, class: line.gap ? 'mix-gap-row' : '' },
+        h('th', { scope: 'row', text: line.label || tOr('category', line.category) }),
+        h('td', { class: 'num', text: num(line.count) }),
+        h('td', { class: 'num', text: pct(line.share, 1) }),
+        h('td', { class: 'num', text: pct(line.city_share, 1) }),
+        h('td', { class: 'num', text: num(line.quotient, 2) }),
+        h('td', { class: 'num', text: num(line.per_10000, 1) }),
+        gapCell(line, mix.threshold),
+      ),
     ),
-  );
-  stacked(table);
+    empty: mix ? t('district.mix.empty') : DASH,
+  });
   const stalls = Object.entries(mix?.stalls || {}).filter(([, n]) => isNum(n) && n > 0);
   $('#district-stalls').textContent = stalls.length
     ? t('district.mix.stalls', { list: stalls.map(([category, n]) => `${tOr('category', category)} ${num(n)}`).join(', ') })
@@ -395,6 +390,42 @@ function renderExports() {
   );
 }
 
+// ---------------------------------------------------------------- interventions on the district
+
+async function loadInterventions() {
+  const code = state.code;
+  let found;
+  try {
+    found = (await apiList('/interventions')).filter((i) => i.target?.type === 'district' && i.target.id === code);
+  } catch (error) {
+    found = error;
+  }
+  if (code !== state.code) return;
+  state.interventions = found;
+  renderInterventions();
+}
+
+// Links to the Interventi section, opened on each intervention that targets the district.
+function renderInterventions() {
+  const found = state.interventions;
+  const item = (i) =>
+    h(
+      'li',
+      {},
+      h('a', { href: `#intervention-${enc(i.code)}`, 'data-testid': `district-intervention-${i.code}`, text: i.title }),
+      ` — ${tOr('intervention_kind', i.kind)}, ${t('district.intervention_since', { at: dateTime(i.started_at) })}`,
+    );
+  clear(
+    $('#district-interventions'),
+    found instanceof Error
+      ? h('li', { class: 'panel-error', text: `${t('panel.unavailable')} ${errorMessage(found)}` })
+      : found.length
+        ? found.map(item)
+        : h('li', { class: 'empty', text: state.code ? t('district.interventions_none') : DASH }),
+    h('li', {}, h('a', { href: '#interventi', text: t('district.interventions_all') })),
+  );
+}
+
 // ---------------------------------------------------------------- the whole section
 
 function renderAll({ thresholds = state.thresholds || {} } = {}) {
@@ -403,6 +434,7 @@ function renderAll({ thresholds = state.thresholds || {} } = {}) {
   renderAlerts();
   renderMix();
   renderExports();
+  renderInterventions();
   fillThresholds(thresholds);
 }
 
@@ -460,7 +492,7 @@ export function districtEvent(type, data) {
 
 export function stopDistricts() {
   clearTimeout(kpisTimer);
-  Object.assign(state, { started: false, districts: [], code: '', district: null, alerts: [], thresholds: null, mix: null });
+  Object.assign(state, { started: false, districts: [], code: '', district: null, alerts: [], thresholds: null, mix: null, interventions: [] });
   if (trends) trends.show('');
   renderPicker();
   renderAll();

@@ -104,3 +104,9 @@ export function weekday(day, style = 'long') {
   const name = new Intl.DateTimeFormat(currentLang(), { weekday: style, timeZone: 'UTC' }).format(new Date(Date.UTC(2024, 0, 1 + day)));
   return name.charAt(0).toUpperCase() + name.slice(1);
 }
+
+// A change, with its sign: "+1,5", "-0,5", "0".
+export function signed(value, digits = 0) {
+  if (!isNum(value)) return DASH;
+  return new Intl.NumberFormat(currentLang(), { maximumFractionDigits: digits, signDisplay: 'exceptZero' }).format(value);
+}

@@ -3,7 +3,7 @@
 // fields its problem+json names, and tables that read as one block per row on a phone.
 
 import { ApiError, errorMessage } from './api.js';
-import { h } from './dom.js';
+import { clear, h } from './dom.js';
 import { t } from './i18n.js';
 
 // An account's name as the gateway accepts it (gateway/accounts/schemas.py, USERNAME_PATTERN).
@@ -89,6 +89,32 @@ export function stacked(table) {
     });
   }
   return table;
+}
+
+// A form is being sent: the page stays, and the messages of the last attempt go.
+export function startSubmit(event, form, messageEl) {
+  event.preventDefault();
+  clearFieldErrors(form);
+  messageEl.textContent = '';
+}
+
+// A table row's small button that keeps the keyboard's place when the table is drawn again
+// (`key` is its data-focus-key and data-testid; `label` names what it acts on).
+export function rowButton(key, text, label, onclick) {
+  return h('button', { type: 'button', class: 'btn btn-small', 'data-focus-key': key, 'data-testid': key, text, 'aria-label': label, onclick });
+}
+
+// Fills `table` with a caption, its column headings (text, or { text, num } for a number column)
+// and `rows` (tr elements); without rows, one row saying `empty`. Stacked on a phone.
+export function dataTable(table, { caption, heads, rows, empty }) {
+  const cols = heads.map((head) => (typeof head === 'string' ? { text: head } : head));
+  clear(
+    table,
+    h('caption', { text: caption }),
+    h('thead', {}, h('tr', {}, cols.map((col) => h('th', { scope: 'col', class: col.num ? 'num' : '', text: col.text })))),
+    h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { colspan: String(cols.length), class: 'empty', text: empty }))),
+  );
+  return stacked(table);
 }
 
 // A live region's writer: say('success' | 'error' | 'info', text).
