@@ -188,6 +188,9 @@ async def test_interventions_api_measures_the_constructed_series(
         assert body["comparison"]["change"] == 3 and body["comparison"]["chosen"] == "given"
         assert body["difference_in_differences"] == 3 and body["observations"] == 12
         assert body["language"] == "it" and "effetto stimato è 3" in body["sentence"]
+        # people's words: the figure's Italian name and the districts' names, not their codes
+        assert "l'indicatore «Attività commerciali attive» in Centro è passato da 12 a 18" in body["sentence"]
+        assert "(Nord, Sud; indicate)" in body["sentence"] and "district:" not in body["sentence"]
         assert result.headers["content-language"] == "it"
 
         english = await client.get(
@@ -200,6 +203,7 @@ async def test_interventions_api_measures_the_constructed_series(
         assert auto["comparison"]["after"]["mean"] == pytest.approx(43 / 3)
         assert auto["difference_in_differences"] == pytest.approx(4)
         assert auto["language"] == "en" and "chosen automatically" in auto["sentence"]
+        assert "“Active businesses” in Centro went from 12 to 18" in auto["sentence"], auto["sentence"]
 
         for params, field in (
             ({"metric": "nope"}, "query.metric"),

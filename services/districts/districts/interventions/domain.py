@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from districts.projection.labels import kpi_label
 from shared.errors import InvalidInput
 from shared.i18n import Said
 
@@ -178,6 +179,9 @@ class Impact:
     comparison: Shift
     comparison_areas: tuple[str, ...]
     chosen_automatically: bool
+    # what people call the target's area and the comparison areas (the codes when not known)
+    area_name: str = ""
+    comparison_names: tuple[str, ...] = ()
 
     @property
     def estimate(self) -> float | None:
@@ -193,9 +197,23 @@ def impact(
     target: Samples,
     comparison: Mapping[str, Samples],
     chosen_automatically: bool,
+    names: Mapping[str, str] | None = None,
 ) -> Impact:
+    """``names``: what the target's area key and the comparison codes are called, where known."""
     group, used = group_shift(comparison, w)
-    return Impact(metric, window_days, w, area, shift(target, w), group, used, chosen_automatically)
+    named = names or {}
+    return Impact(
+        metric,
+        window_days,
+        w,
+        area,
+        shift(target, w),
+        group,
+        used,
+        chosen_automatically,
+        named.get(area, area),
+        tuple(named.get(code, code) for code in used),
+    )
 
 
 @dataclass(frozen=True)
@@ -216,9 +234,10 @@ _WORDING = {
     "en": _Wording(
         decimal_mark=".",
         unknown="n/a",
-        no_samples="For '{title}' there are not yet samples of {metric} on both sides of the start "
+        no_samples="For '{title}' there are not yet samples of “{metric}” on both sides of the start "
         "({before} before, {after} after): no estimate.",
-        moved="In the {days} days after '{title}' started, {metric} in {area} went from {before} to {after} ({change}).",
+        moved="In the {days} days after '{title}' started, “{metric}” in {area} went from {before} to {after} "
+        "({change}).",
         no_comparison=" No comparison area has samples on both sides, so no difference-in-differences.",
         chosen="chosen automatically as the most similar before the start",
         named="named",
@@ -228,9 +247,9 @@ _WORDING = {
     "it": _Wording(
         decimal_mark=",",
         unknown="n.d.",
-        no_samples="Per '{title}' non ci sono ancora rilevazioni di {metric} prima e dopo l'avvio "
+        no_samples="Per '{title}' non ci sono ancora rilevazioni dell'indicatore «{metric}» prima e dopo l'avvio "
         "({before} prima, {after} dopo): nessuna stima.",
-        moved="Nei {days} giorni dopo l'avvio di '{title}', {metric} in {area} è passato da {before} a {after} "
+        moved="Nei {days} giorni dopo l'avvio di '{title}', l'indicatore «{metric}» in {area} è passato da {before} a {after} "
         "({change}).",
         no_comparison=" Nessuna area di confronto ha rilevazioni prima e dopo: nessuna differenza nelle differenze.",
         chosen="scelte automaticamente come le più simili prima dell'avvio",
@@ -252,15 +271,16 @@ def _number(value: float | None, words: _Wording) -> str:
 def sentence(intervention: Intervention, result: Impact, language: str) -> str:
     """The result in plain words, Italian (``it``) or English (``en``)."""
     words, t, est = _WORDING["en" if language == "en" else "it"], result.target, result.estimate
+    metric = kpi_label(result.metric, language)
     if t.change is None:
         return words.no_samples.format(
-            title=intervention.title, metric=result.metric, before=t.before.observations, after=t.after.observations
+            title=intervention.title, metric=metric, before=t.before.observations, after=t.after.observations
         )
     text = words.moved.format(
         days=result.window_days,
         title=intervention.title,
-        metric=result.metric,
-        area=result.area,
+        metric=metric,
+        area=result.area_name or result.area,
         before=_number(t.before.value, words),
         after=_number(t.after.value, words),
         change=_number(t.change, words),
@@ -268,7 +288,7 @@ def sentence(intervention: Intervention, result: Impact, language: str) -> str:
     if est is None:
         return text + words.no_comparison
     return text + words.compared.format(
-        areas=", ".join(result.comparison_areas),
+        areas=", ".join(result.comparison_names or result.comparison_areas),
         how=words.chosen if result.chosen_automatically else words.named,
         change=_number(result.comparison.change, words),
         estimate=_number(est, words),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,7 +23,15 @@ from districts.interventions.domain import (
 )
 from districts.interventions.events import InterventionRegistered, InterventionTarget
 from districts.interventions.store import InterventionStore
-from districts.projection.domain import NUMERIC_KPIS, EntityType, district_key, entity_id, nil_key, unknown_metric
+from districts.projection.domain import (
+    NUMERIC_KPIS,
+    EntityType,
+    area_of,
+    district_key,
+    entity_id,
+    nil_key,
+    unknown_metric,
+)
 from districts.projection.service import ProjectionStates
 from districts.projection.store import ProjectionStore
 from shared.errors import Conflict, InvalidInput, NotFound
@@ -142,4 +150,20 @@ class InterventionsService:
             group = {c: candidates[c] for c in most_similar(levels, level)}
         else:
             group = {c: await self._series(district_key(c), metric, w) for c in intervention.comparison}
-        return intervention, impact(metric, window_days, w, key, target, group, automatic)
+        names = await self._names(key, group)
+        return intervention, impact(metric, window_days, w, key, target, group, automatic, names)
+
+    async def _names(self, key: str, comparison: Iterable[str]) -> dict[str, str]:
+        """What people call the measured area and the comparison districts (for the impact's sentence)."""
+        names: dict[str, str] = {}
+        for code in comparison:
+            district = await self.geography.district(code)
+            names[code] = district.name if district else code
+        code, nil_id = area_of(key)
+        if code is not None:
+            district = await self.geography.district(code)
+            names[key] = district.name if district else code
+        elif nil_id is not None:
+            nil = await self.geography.nil(nil_id)
+            names[key] = nil.name.title() if nil else key
+        return names

@@ -21,6 +21,7 @@ from districts.alerts.domain import Alert
 from districts.geography.domain import District
 from districts.interventions.domain import Impact, Intervention
 from districts.projection.domain import ROME
+from districts.projection.labels import KPI_LABELS
 from districts.projection.vitality import AreaFigures, Component
 from shared.i18n import ITALIAN_DIGITS
 
@@ -145,7 +146,10 @@ class Words:
 def _load_words() -> dict[str, Words]:
     """The texts of every language, kept in ``words.json`` beside this module (one table a language)."""
     tables = json.loads(resources.files(__package__).joinpath("words.json").read_text(encoding="utf-8"))
-    return {language: Words(**{**table, "months": tuple(table["months"])}) for language, table in tables.items()}
+    return {
+        language: Words(**{**table, "months": tuple(table["months"]), "metrics": KPI_LABELS[language]})
+        for language, table in tables.items()
+    }
 
 
 WORDS = _load_words()
