@@ -16,8 +16,10 @@ import os
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -138,6 +140,24 @@ async def ensure_a_district(platform: Platform) -> None:
         assert created.status_code in (200, 201, 409), created.text
 
 
+MILAN = ZoneInfo("Europe/Rome")
+IT_WEEKDAYS = ("lun", "mar", "mer", "gio", "ven", "sab", "dom")
+IT_MONTHS = ("gen", "feb", "mar", "apr", "mag", "giu", "lug", "ago", "set", "ott", "nov", "dic")
+EN_DASH = "\u2013"
+
+
+def wall_time(moment: datetime) -> str:
+    """How a datetime-local field is typed: Milan wall time to the minute."""
+    return moment.astimezone(MILAN).strftime("%Y-%m-%dT%H:%M")
+
+
+def italian_period(start: datetime, end: datetime) -> str:
+    """A booking's time within one day as an Italian reader writes it: 'mar 4 mag 2027, 18:00' and
+    the end's time after an en dash."""
+    s, e = start.astimezone(MILAN), end.astimezone(MILAN)
+    return f"{IT_WEEKDAYS[s.weekday()]} {s.day} {IT_MONTHS[s.month - 1]} {s.year}, {s:%H:%M}{EN_DASH}{e:%H:%M}"
+
+
 def keep_screenshot(shot: bytes, name: str, tmp: Path) -> None:
     """Always into the test's folder; into docs/ when missing or when UPDATE_SCREENSHOTS=1."""
     (tmp / name).write_bytes(shot)
@@ -166,6 +186,7 @@ SECTION_HASHES = {
     "Distretti": "distretti",
     "Dati": "dati",
     "Interventi": "interventi",
+    "Concessioni e spazi": "concessioni",
 }
 
 
