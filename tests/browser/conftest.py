@@ -16,7 +16,7 @@ import os
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,7 +27,7 @@ import pytest
 from devkit.cli import _plugins
 from devkit.client import ApiClient
 from devkit.stack.components import ROOT
-from devkit.testing import Platform
+from devkit.testing import Platform, unique
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -129,6 +129,50 @@ async def office_headers(api: httpx.AsyncClient) -> dict[str, str]:
     login = await api.post("/auth/token", data=dict(zip(("username", "password"), OFFICE, strict=True)))
     assert login.status_code == 200, login.text
     return {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+
+TRADER_PASSWORD = "banco-al-mercato-2026"
+
+
+async def new_trader(api: httpx.AsyncClient, office: dict[str, str], prefix: str) -> str:
+    """A new trader account (password ``TRADER_PASSWORD``) created by the office; its username."""
+    username = unique(prefix)
+    created = await api.post(
+        "/users",
+        json={"username": username, "password": TRADER_PASSWORD, "role": "trader", "scope": None},
+        headers=office,
+    )
+    assert created.status_code == 201, created.text
+    return username
+
+
+async def add_space(api: httpx.AsyncClient, office: dict[str, str], market: str, name: str, capacity: int) -> str:
+    """A new social space of ``market`` added by the office; its code."""
+    code = unique("spazio")
+    created = await api.post(
+        f"/markets/{market}/spaces", json={"code": code, "name": name, "capacity": capacity}, headers=office
+    )
+    assert created.status_code == 201, created.text
+    return code
+
+
+async def book_space(
+    api: httpx.AsyncClient, office: dict[str, str], market: str, code: str, title: str, start: datetime, public: bool
+) -> str:
+    """The office books two hours of the space from ``start`` for the Comitato di quartiere; the booking's id."""
+    booked = await api.post(
+        f"/markets/{market}/spaces/{code}/bookings",
+        json={
+            "title": title,
+            "organiser": "Comitato di quartiere",
+            "starts_at": start.isoformat(),
+            "ends_at": (start + timedelta(hours=2)).isoformat(),
+            "public": public,
+        },
+        headers=office,
+    )
+    assert booked.status_code == 201, booked.text
+    return str(booked.json()["id"])
 
 
 async def ensure_a_district(platform: Platform) -> None:

@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
-from devkit.testing import Platform, unique
+from devkit.testing import Platform
 
-from .conftest import MILAN, assert_accessible, italian_period, office_headers, watch_console
+from .conftest import MILAN, add_space, assert_accessible, book_space, italian_period, office_headers, watch_console
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -27,36 +27,16 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touc
 async def test_the_agenda_lists_the_public_event_and_not_the_private_one(seeded: Platform, browser: Any) -> None:
     from playwright.async_api import expect
 
-    code = unique("cortile")
     day = datetime.now(MILAN).date() + timedelta(days=5)
     evening = datetime(day.year, day.month, day.day, 19, 30, tzinfo=MILAN)
     async with httpx.AsyncClient(base_url=seeded.gateway + "/api/v1", timeout=15) as api:
         office = await office_headers(api)
         market = (await api.get(f"/markets/{MARKET}")).json()
-        created = await api.post(
-            f"/markets/{MARKET}/spaces",
-            json={"code": code, "name": "Cortile del mercato", "capacity": 80},
-            headers=office,
+        code = await add_space(api, office, MARKET, "Cortile del mercato", 80)
+        public_id = await book_space(api, office, MARKET, code, "Cinema all'aperto", evening, public=True)
+        private_id = await book_space(
+            api, office, MARKET, code, "Riunione dei titolari", evening + timedelta(days=1), public=False
         )
-        assert created.status_code == 201, created.text
-        ids = {}
-        for title, start, public in (
-            ("Cinema all'aperto", evening, True),
-            ("Riunione dei titolari", evening + timedelta(days=1), False),
-        ):
-            booked = await api.post(
-                f"/markets/{MARKET}/spaces/{code}/bookings",
-                json={
-                    "title": title,
-                    "organiser": "Comitato di quartiere",
-                    "starts_at": start.isoformat(),
-                    "ends_at": (start + timedelta(hours=2)).isoformat(),
-                    "public": public,
-                },
-                headers=office,
-            )
-            assert booked.status_code == 201, booked.text
-            ids[title] = booked.json()["id"]
 
     problems: list[str] = []
     context = await browser.new_context(**PHONE)
@@ -65,11 +45,10 @@ async def test_the_agenda_lists_the_public_event_and_not_the_private_one(seeded:
     await page.goto(seeded.gateway + "/near")
     await page.get_by_role("link", name="Eventi nei mercati").click()
     await expect(page).to_have_url(f"{seeded.gateway}/agenda")
-    await page.get_by_label("Mercato").select_option(MARKET)
+    await page.get_by_label("Mercato", exact=True).select_option(MARKET)
     await expect(page).to_have_url(f"{seeded.gateway}/agenda?market={MARKET}")
 
     events = page.get_by_test_id("agenda-list")
-    public_id, private_id = ids["Cinema all'aperto"], ids["Riunione dei titolari"]
     public = events.get_by_test_id(f"agenda-event-{public_id}")
     await expect(public.get_by_role("heading", name="Cinema all'aperto")).to_be_visible(timeout=15_000)
     await expect(public).to_contain_text(italian_period(evening, evening + timedelta(hours=2)))

@@ -24,6 +24,7 @@ from .conftest import (
     assert_accessible,
     italian_period,
     keep_screenshot,
+    new_trader,
     office_headers,
     open_section,
     wall_time,
@@ -31,7 +32,6 @@ from .conftest import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(600)]
 
-TRADER_PASSWORD = "banco-al-mercato-2026"
 MONTHS = ("gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre",
           "ottobre", "novembre", "dicembre")  # fmt: skip
 
@@ -57,17 +57,6 @@ async def _market_with_a_vacant_stall(api: httpx.AsyncClient) -> tuple[str, str,
     raise AssertionError("the demo data has no market with a vacant stall")
 
 
-async def _trader(api: httpx.AsyncClient, office: dict[str, str], name: str) -> str:
-    username = unique(name)
-    created = await api.post(
-        "/users",
-        json={"username": username, "password": TRADER_PASSWORD, "role": "trader", "scope": None},
-        headers=office,
-    )
-    assert created.status_code == 201, created.text
-    return username
-
-
 async def test_office_renews_transfers_and_revokes_a_concession(
     seeded: Platform, office_page: OpenPage, tmp_path: Path
 ) -> None:
@@ -78,7 +67,7 @@ async def test_office_renews_transfers_and_revokes_a_concession(
     async with httpx.AsyncClient(base_url=seeded.gateway + "/api/v1", timeout=15) as api:
         office = await office_headers(api)
         market_id, market_name, number = await _market_with_a_vacant_stall(api)
-        anna, bruno = await _trader(api, office, "anna"), await _trader(api, office, "bruno")
+        anna, bruno = await new_trader(api, office, "anna"), await new_trader(api, office, "bruno")
         holder = f"Frutta Anna {unique('s')[-4:]}"
         assigned = await api.post(
             f"/markets/{market_id}/stalls/{number}/assignment",
@@ -145,6 +134,11 @@ async def test_office_renews_transfers_and_revokes_a_concession(
         record = (await api.get(f"/concessions/{concession_id}", headers=office)).json()
         assert (record["end"], record["state"], record["trader"]) == (new_end.isoformat(), "active", anna)
         await expect(detail.get_by_test_id("concession-facts")).to_contain_text(italian_day(new_end))
+        # renewed for a year, it no longer ends within 90 days: the list of those ending soon drops it
+        await expect(row).to_have_count(0)
+        await days.fill("")
+        await page.get_by_role("button", name="Filtra").click()
+        await expect(row.locator("td").nth(3)).to_contain_text(italian_day(new_end))
         keep_screenshot(await page.screenshot(full_page=True), "concessions.png", tmp_path)
 
         # Transfer: a trader must be chosen; a holder the service refuses is shown next to its field.
@@ -225,7 +219,7 @@ async def test_office_adds_a_space_books_it_and_is_refused_an_overlap_naming_the
         # A new space: the code is checked first, then created.
         form = panel.get_by_test_id("space-form")
         await form.get_by_label("Codice").fill("Sala Grande")
-        await form.get_by_label("Nome", exact=True).fill("Sala del quartiere")
+        await form.get_by_test_id("space-name").fill("Sala del quartiere")
         await form.get_by_label("Capienza (persone)").fill("40")
         await form.get_by_role("button", name="Aggiungi lo spazio").click()
         await expect(form.get_by_label("Codice")).to_have_attribute("aria-invalid", "true")

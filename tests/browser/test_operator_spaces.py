@@ -8,6 +8,7 @@ cancels it; the API holds the same. A trader uses the same page for the spaces o
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,15 +16,19 @@ from typing import Any
 import httpx
 import pytest
 
-from devkit.testing import Platform, unique
+from devkit.testing import Platform
 
 from .conftest import (
     MARKET,
     MILAN,
+    TRADER_PASSWORD,
+    add_space,
     assert_accessible,
+    book_space,
     italian_period,
     keep_screenshot,
     log_in,
+    new_trader,
     office_headers,
     wall_time,
     watch_console,
@@ -32,7 +37,6 @@ from .conftest import (
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "locale": "it-IT"}
-TRADER_PASSWORD = "banco-al-mercato-2026"
 
 
 async def test_an_operator_books_a_slot_on_the_phone_and_is_told_what_it_collides_with(
@@ -40,29 +44,12 @@ async def test_an_operator_books_a_slot_on_the_phone_and_is_told_what_it_collide
 ) -> None:
     from playwright.async_api import expect
 
-    code = unique("piazzetta")
     day = datetime.now(MILAN).date() + timedelta(days=2)
     afternoon = datetime(day.year, day.month, day.day, 15, 0, tzinfo=MILAN)
     async with httpx.AsyncClient(base_url=seeded.gateway + "/api/v1", timeout=15) as api:
         office = await office_headers(api)
-        created = await api.post(
-            f"/markets/{MARKET}/spaces",
-            json={"code": code, "name": "Piazzetta coperta", "capacity": 60},
-            headers=office,
-        )
-        assert created.status_code == 201, created.text
-        theirs = await api.post(
-            f"/markets/{MARKET}/spaces/{code}/bookings",
-            json={
-                "title": "Mercatino del baratto",
-                "organiser": "Scuola Cantoni",
-                "starts_at": afternoon.isoformat(),
-                "ends_at": (afternoon + timedelta(hours=2)).isoformat(),
-                "public": True,
-            },
-            headers=office,
-        )
-        assert theirs.status_code == 201, theirs.text
+        code = await add_space(api, office, MARKET, "Piazzetta coperta", 60)
+        await book_space(api, office, MARKET, code, "Mercatino del baratto", afternoon, public=True)
 
         problems: list[str] = []
         phone = await browser.new_context(**PHONE)
@@ -95,7 +82,7 @@ async def test_an_operator_books_a_slot_on_the_phone_and_is_told_what_it_collide
         collision = screen.get_by_test_id("booking-collision")
         await expect(collision).to_be_focused(timeout=10_000)
         await expect(collision).to_contain_text(
-            "Periodo già occupato. Si sovrappone alla prenotazione «Mercatino del baratto» di Scuola Cantoni, "
+            "Periodo già occupato. Si sovrappone alla prenotazione «Mercatino del baratto» di Comitato di quartiere, "
             f"{italian_period(afternoon, afternoon + timedelta(hours=2))} (prenotata da office)."
         )
         await expect(page.get_by_test_id("spaces-message")).to_contain_text("«Mercatino del baratto»")
@@ -143,14 +130,8 @@ async def test_an_operator_books_a_slot_on_the_phone_and_is_told_what_it_collide
 async def test_a_trader_uses_the_operator_page_for_the_spaces_only(seeded: Platform, browser: Any) -> None:
     from playwright.async_api import expect
 
-    username = unique("ambulante")
     async with httpx.AsyncClient(base_url=seeded.gateway + "/api/v1", timeout=15) as api:
-        created = await api.post(
-            "/users",
-            json={"username": username, "password": TRADER_PASSWORD, "role": "trader", "scope": None},
-            headers=await office_headers(api),
-        )
-        assert created.status_code == 201, created.text
+        username = await new_trader(api, await office_headers(api), "ambulante")
     phone = await browser.new_context(**PHONE)
     page = await phone.new_page()
     await page.goto(seeded.gateway + "/operator")
@@ -164,5 +145,7 @@ async def test_a_trader_uses_the_operator_page_for_the_spaces_only(seeded: Platf
     select = page.get_by_test_id("market-select")
     await expect(select).to_be_enabled()
     await select.select_option(MARKET)
-    await expect(screen.get_by_role("table", name="Spazi del mercato Wagner")).to_be_visible(timeout=10_000)
+    await expect(screen.get_by_role("table", name=re.compile("^Spazi del mercato .*Wagner$"))).to_be_visible(
+        timeout=10_000
+    )
     await phone.close()
