@@ -86,7 +86,7 @@ async def test_an_operator_books_a_slot_on_the_phone_and_is_told_what_it_collide
             f"{italian_period(afternoon, afternoon + timedelta(hours=2))} (prenotata da office)."
         )
         await expect(page.get_by_test_id("spaces-message")).to_contain_text("«Mercatino del baratto»")
-        await collision.scroll_into_view_if_needed()
+        await collision.evaluate("box => box.scrollIntoView({ block: 'center' })")
         keep_screenshot(await page.screenshot(), "operator-spaces.png", tmp_path)
         await assert_accessible(page, "/operator (it, the spaces screen with a refused booking)")
 

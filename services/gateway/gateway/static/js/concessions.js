@@ -52,6 +52,8 @@ async function loadReferences() {
     setError(error);
   }
   renderFilter();
+  renderList();
+  renderDetail();
 }
 
 function params() {
@@ -371,6 +373,7 @@ export function setupConcessions() {
 export async function showConcessions() {
   if (state.started) return;
   state.started = true;
+  renderFilter(); // the filter's defaults, before the markets' names arrive
   await loadReferences();
   await Promise.all([loadConcessions(), spaces.showMarkets()]);
 }

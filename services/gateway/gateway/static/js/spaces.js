@@ -105,8 +105,8 @@ export function setupSpaces({ manage = false, me = () => null } = {}) {
       const space = await api(base(), { method: 'POST', json: { code: code.value.trim(), name: name.value.trim(), capacity: people } });
       form.reset();
       await loadSpaces();
-      say('success', t('spaces.created', { name: space.name }));
       openSpace(space.code);
+      say('success', t('spaces.created', { name: space.name }));
     } catch (error) {
       showProblem(form, error, message, say);
     }
@@ -243,6 +243,13 @@ export function setupSpaces({ manage = false, me = () => null } = {}) {
     };
   }
 
+  // The booking a refused one collides with, in words (the service's own words when it cannot be read).
+  function collisionText(other) {
+    return other.title
+      ? t('spaces.collides', { title: other.title, organiser: other.organiser, when: period(other.starts_at, other.ends_at), by: other.booked_by || DASH })
+      : other.detail;
+  }
+
   function renderCollision() {
     const box = $('#booking-collision');
     const other = state.collidesWith;
@@ -253,9 +260,7 @@ export function setupSpaces({ manage = false, me = () => null } = {}) {
     }
     clear(
       box,
-      h('p', {}, h('strong', { text: `${t('spaces.taken')} ` }), other.title
-        ? t('spaces.collides', { title: other.title, organiser: other.organiser, when: period(other.starts_at, other.ends_at), by: other.booked_by || DASH })
-        : other.detail),
+      h('p', {}, h('strong', { text: `${t('spaces.taken')} ` }), collisionText(other)),
       h('p', { class: 'small', text: t('spaces.collides_hint') }),
     );
   }
@@ -307,9 +312,7 @@ export function setupSpaces({ manage = false, me = () => null } = {}) {
         setFieldError($('#booking-starts'), t('spaces.taken'));
         renderCollision();
         renderBookings();
-        const text = $('#booking-collision').textContent;
-        message.textContent = '';
-        say('error', text);
+        say('error', `${t('spaces.taken')} ${collisionText(state.collidesWith)}`);
         $('#booking-collision').focus();
       } else {
         showProblem(form, error, message, say);
