@@ -296,6 +296,7 @@ async function change(form, c, action, body, done) {
     state.selected = await api(`/concessions/${enc(c.id)}/${action}`, { method: 'POST', json: body });
     state.confirming = false;
     await loadConcessions();
+    clear($('#concession-detail')); // what was typed is done with
     renderDetail();
     say('success', done(state.selected));
     $('#concession-detail-title')?.focus();
