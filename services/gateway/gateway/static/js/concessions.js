@@ -6,7 +6,7 @@
 
 import { ApiError, api, apiList, errorMessage } from './api.js';
 import { $, clear, h, keepFocus } from './dom.js';
-import { clearFieldErrors, dataTable, errorPanel, sayer, showInvalid as showInvalidIn, showProblem as showProblemIn } from './forms.js';
+import { clearFieldErrors, current, dataTable, errorPanel, rowButton, sayer, showInvalid as showInvalidIn, showProblem as showProblemIn } from './forms.js';
 import { DASH, calendarDay, dateTime, num } from './format.js';
 import { currentLang, t, tOr } from './i18n.js';
 import { setupSpaces } from './spaces.js';
@@ -122,16 +122,10 @@ function renderList() {
       h('td', { text: calendarDay(c.start) }),
       h('td', { text: calendarDay(c.end) }),
       h('td', {}, stateBadge(c)),
-      h('td', {}, h('button', {
-        type: 'button',
-        class: 'btn btn-small',
-        'data-focus-key': `concession-open-${c.id}`,
-        'data-testid': `concession-open-${c.id}`,
-        'aria-current': state.selected?.id === c.id ? 'true' : null,
-        'aria-label': t('concessions.manage_named', { holder: c.holder, number: c.number, market: marketName(c.market_id) }),
-        text: t('concessions.manage'),
-        onclick: () => openConcession(c),
-      })),
+      h('td', {}, current(
+        rowButton(`concession-open-${c.id}`, t('concessions.manage'), t('concessions.manage_named', { holder: c.holder, number: c.number, market: marketName(c.market_id) }), () => openConcession(c)),
+        state.selected?.id === c.id,
+      )),
     )),
   }));
   $('#concessions-previous').disabled = state.offset === 0;

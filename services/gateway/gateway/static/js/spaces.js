@@ -5,7 +5,7 @@
 
 import { ApiError, api, apiList, errorMessage } from './api.js';
 import { $, clear, h, keepFocus } from './dom.js';
-import { clearFieldErrors, dataTable, errorPanel, sayer, setFieldError, showInvalid, showProblem } from './forms.js';
+import { clearFieldErrors, current, dataTable, errorPanel, rowButton, sayer, setFieldError, showInvalid, showProblem } from './forms.js';
 import { DASH, calendarDay, num, period, romeDay, romeToday, romeWallTime, shiftDay } from './format.js';
 import { currentLang, t } from './i18n.js';
 
@@ -47,16 +47,7 @@ export function setupSpaces({ manage = false, me = () => null } = {}) {
         h('th', { scope: 'row', text: s.name }),
         h('td', {}, h('code', { text: s.code })),
         h('td', { class: 'num', text: num(s.capacity) }),
-        h('td', {}, h('button', {
-          type: 'button',
-          class: 'btn btn-small',
-          'data-focus-key': `space-open-${s.code}`,
-          'data-testid': `space-open-${s.code}`,
-          'aria-current': state.space === s.code ? 'true' : null,
-          'aria-label': t('spaces.open_named', { name: s.name }),
-          text: t('spaces.open'),
-          onclick: () => openSpace(s.code),
-        })),
+        h('td', {}, current(rowButton(`space-open-${s.code}`, t('spaces.open'), t('spaces.open_named', { name: s.name }), () => openSpace(s.code)), state.space === s.code)),
       )),
     }));
   }
@@ -154,17 +145,7 @@ export function setupSpaces({ manage = false, me = () => null } = {}) {
         h('td', { text: b.organiser }),
         h('td', { text: t(b.public ? 'spaces.is_public' : 'spaces.is_private') }),
         h('td', { text: b.booked_by || DASH }),
-        h('td', {}, mayCancel(b)
-          ? h('button', {
-              type: 'button',
-              class: 'btn btn-small',
-              'data-focus-key': `booking-cancel-${b.id}`,
-              'data-testid': `booking-cancel-${b.id}`,
-              'aria-label': t('spaces.cancel_named', { title: b.title }),
-              text: t('spaces.cancel'),
-              onclick: (event) => cancelBooking(event.currentTarget, b),
-            })
-          : DASH),
+        h('td', {}, mayCancel(b) ? rowButton(`booking-cancel-${b.id}`, t('spaces.cancel'), t('spaces.cancel_named', { title: b.title }), (event) => cancelBooking(event.currentTarget, b)) : DASH),
       )),
     }));
   }
