@@ -378,8 +378,11 @@ export function concessionEvent(type) {
   if (!state.started) return;
   if (type.startsWith('markets.space.')) spaces.refresh();
   else loadConcessions().then(async () => {
+    // the open concession is drawn again only when it changed: what the office typed and the
+    // messages next to its fields stay otherwise
+    const before = state.selected?.version;
     await reloadSelected();
-    if (!state.confirming) renderDetail();
+    if (state.selected && state.selected.version !== before && !state.confirming) renderDetail();
   });
 }
 
