@@ -6,7 +6,7 @@
 
 import { ApiError, api, apiList, errorMessage } from './api.js';
 import { $, clear, h, keepFocus } from './dom.js';
-import { clearFieldErrors, current, dataTable, errorPanel, rowButton, sayer, showInvalid as showInvalidIn, showProblem as showProblemIn } from './forms.js';
+import { clearFieldErrors, current, dataTable, errorPanel, rowButton, sayer, setFieldError, showInvalid as showInvalidIn, showProblem as showProblemIn } from './forms.js';
 import { DASH, calendarDay, dateTime, num } from './format.js';
 import { currentLang, t, tOr } from './i18n.js';
 import { setupSpaces } from './spaces.js';
@@ -251,6 +251,7 @@ function renderDetail() {
   // a refresh (a live event, a language switch) keeps what was typed and where the focus was
   const typed = new Map([...box.querySelectorAll('input, select, textarea')].map((el) => [el.id, el.value]));
   const focused = box.contains(document.activeElement) ? document.activeElement.id : null;
+  const invalid = [...box.querySelectorAll('[aria-invalid="true"]')].map((el) => [el.id, document.getElementById(`${el.id}-error`)?.textContent.replace(/^⚠ /, '') || '']);
   const fact = (label, value) => [h('dt', { text: t(label) }), h('dd', {}, value)];
   clear(
     box,
@@ -275,6 +276,10 @@ function renderDetail() {
   for (const [id, value] of typed) {
     const el = document.getElementById(id);
     if (el) el.value = value;
+  }
+  for (const [id, message] of invalid) {
+    const el = document.getElementById(id);
+    if (el) setFieldError(el, message);
   }
   if (focused) document.getElementById(focused)?.focus();
 }
