@@ -16,8 +16,10 @@ import os
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -25,7 +27,7 @@ import pytest
 from devkit.cli import _plugins
 from devkit.client import ApiClient
 from devkit.stack.components import ROOT
-from devkit.testing import Platform
+from devkit.testing import Platform, unique
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -129,6 +131,50 @@ async def office_headers(api: httpx.AsyncClient) -> dict[str, str]:
     return {"Authorization": f"Bearer {login.json()['access_token']}"}
 
 
+TRADER_PASSWORD = "banco-al-mercato-2026"
+
+
+async def new_trader(api: httpx.AsyncClient, office: dict[str, str], prefix: str) -> str:
+    """A new trader account (password ``TRADER_PASSWORD``) created by the office; its username."""
+    username = unique(prefix)
+    created = await api.post(
+        "/users",
+        json={"username": username, "password": TRADER_PASSWORD, "role": "trader", "scope": None},
+        headers=office,
+    )
+    assert created.status_code == 201, created.text
+    return username
+
+
+async def add_space(api: httpx.AsyncClient, office: dict[str, str], market: str, name: str, capacity: int) -> str:
+    """A new social space of ``market`` added by the office; its code."""
+    code = unique("spazio")
+    created = await api.post(
+        f"/markets/{market}/spaces", json={"code": code, "name": name, "capacity": capacity}, headers=office
+    )
+    assert created.status_code == 201, created.text
+    return code
+
+
+async def book_space(
+    api: httpx.AsyncClient, office: dict[str, str], market: str, code: str, title: str, start: datetime, public: bool
+) -> str:
+    """The office books two hours of the space from ``start`` for the Comitato di quartiere; the booking's id."""
+    booked = await api.post(
+        f"/markets/{market}/spaces/{code}/bookings",
+        json={
+            "title": title,
+            "organiser": "Comitato di quartiere",
+            "starts_at": start.isoformat(),
+            "ends_at": (start + timedelta(hours=2)).isoformat(),
+            "public": public,
+        },
+        headers=office,
+    )
+    assert booked.status_code == 201, booked.text
+    return str(booked.json()["id"])
+
+
 async def ensure_a_district(platform: Platform) -> None:
     """The districts seed draws the city's districts; without it the test adds one perimeter itself."""
     async with httpx.AsyncClient(base_url=platform.gateway + "/api/v1", timeout=10) as api:
@@ -136,6 +182,24 @@ async def ensure_a_district(platform: Platform) -> None:
             return
         created = await api.post("/districts", json=FALLBACK_DISTRICT, headers=await office_headers(api))
         assert created.status_code in (200, 201, 409), created.text
+
+
+MILAN = ZoneInfo("Europe/Rome")
+IT_WEEKDAYS = ("lun", "mar", "mer", "gio", "ven", "sab", "dom")
+IT_MONTHS = ("gen", "feb", "mar", "apr", "mag", "giu", "lug", "ago", "set", "ott", "nov", "dic")
+EN_DASH = "\u2013"
+
+
+def wall_time(moment: datetime) -> str:
+    """How a datetime-local field is typed: Milan wall time to the minute."""
+    return moment.astimezone(MILAN).strftime("%Y-%m-%dT%H:%M")
+
+
+def italian_period(start: datetime, end: datetime) -> str:
+    """A booking's time within one day as an Italian reader writes it: 'mar 4 mag 2027, 18:00' and
+    the end's time after an en dash."""
+    s, e = start.astimezone(MILAN), end.astimezone(MILAN)
+    return f"{IT_WEEKDAYS[s.weekday()]} {s.day} {IT_MONTHS[s.month - 1]} {s.year}, {s:%H:%M}{EN_DASH}{e:%H:%M}"
 
 
 def keep_screenshot(shot: bytes, name: str, tmp: Path) -> None:
@@ -166,6 +230,7 @@ SECTION_HASHES = {
     "Distretti": "distretti",
     "Dati": "dati",
     "Interventi": "interventi",
+    "Concessioni e spazi": "concessioni",
 }
 
 

@@ -2,10 +2,12 @@
 
 Each page is checked before logging in (the login view) and after (the working view with its data),
 failing on any serious or critical violation; each of the dashboard's workspace sections (Bandi,
-Riconoscimenti, Account e registrazioni, Distretti, Dati, Interventi) too, with a form showing its
-errors; and the request for an account (``/register``) with its map and with its errors. The citizens'
-page is checked in ``test_near.py``; a call with applications, scores and a ranking in
-``test_calls_workspace.py``; an application with its
+Riconoscimenti, Account e registrazioni, Distretti, Dati, Interventi, Concessioni e spazi) too, with a
+form showing its errors; and the request for an account (``/register``) with its map and with its
+errors. The citizens' page is checked in ``test_near.py`` and a market's public agenda in
+``test_agenda.py``; a space's bookings with a refused overlap in ``test_concessions_workspace.py``
+(desktop) and ``test_operator_spaces.py`` (phone, Italian and English); a call with applications,
+scores and a ranking in ``test_calls_workspace.py``; an application with its
 documents in ``test_recognitions_workspace.py``; registrations and an account's actions in
 ``test_accounts_workspace.py``.
 """
@@ -184,6 +186,25 @@ async def _interventions(page: Any, lang: str) -> None:
     await assert_accessible(page, f"/#interventi ({lang}, the new-intervention form with errors)")
 
 
+async def _concessions(page: Any, lang: str) -> None:
+    from playwright.async_api import expect
+
+    # every active concession (the demo's end in years), one opened with its three changes
+    await page.get_by_test_id("concessions-days").fill("")
+    await page.get_by_test_id("concessions-apply").click()
+    await page.locator('[data-testid^="concession-open-"]').first.click(timeout=15_000)
+    await expect(page.get_by_test_id("concession-renew")).to_be_visible()
+    # a renewal without a date and a revocation without a reason: the messages next to their fields
+    await page.get_by_test_id("concession-renew-submit").click()
+    await page.get_by_test_id("concession-revoke-submit").click()
+    await expect(page.locator("#revoke-reason")).to_have_attribute("aria-invalid", "true")
+    # the spaces of Wagner, and a new space refused by the form
+    await page.get_by_test_id("spaces-market").select_option(MARKET)
+    await page.get_by_test_id("space-submit").click()
+    await expect(page.locator("#space-code")).to_have_attribute("aria-invalid", "true")
+    await assert_accessible(page, f"/#concessioni ({lang}, a concession and the new-space form with errors)")
+
+
 # each section of the office's workspace: its navigation link, and what is opened in it before checking
 SECTIONS = {
     "calls": _calls,
@@ -192,6 +213,7 @@ SECTIONS = {
     "districts": _districts,
     "data": _data,
     "interventions": _interventions,
+    "concessions": _concessions,
 }
 
 

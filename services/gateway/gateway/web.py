@@ -1,5 +1,5 @@
 """Pages for people: the office's dashboard, the operators' page, the shop portal, the citizens' page,
-the requests for an account and the API documentation.
+the requests for an account, a market's public agenda and the API documentation.
 
 Everything is served from this process (no CDN): the pages from ``pages/`` (one layout, see
 :func:`render_page`), their scripts, styles and images from ``static/``, Swagger UI from the pinned
@@ -96,6 +96,8 @@ PAGE_ROUTES: tuple[tuple[str, str, str, str, dict[str, str]], ...] = (
     ("/", "dashboard", "dashboard", "topbar", PAGE_HEADERS),
     ("/operator", "operator_page", "operator", "topbar topbar-compact", PAGE_HEADERS),
     ("/near", "near_page", "near", "topbar topbar-compact", POSITION_HEADERS),
+    # a market's public events, for anyone (no login)
+    ("/agenda", "agenda_page", "agenda", "topbar topbar-compact", PAGE_HEADERS),
     # a shopkeeper's own shop: services and hours, closures, documents, historic recognition
     ("/shop", "shop_page", "shop", "topbar topbar-compact", PAGE_HEADERS),
     # a one-time link (approved registration, password reset) sets the password here

@@ -4,6 +4,7 @@ import { retranslateAccounts, setupAccounts, showAccounts, stopAccounts } from '
 import { api, apiList, errorMessage, freshToken } from './api.js';
 import { retranslateAudit, setupAudit, showAudit, stopAudit } from './audit.js';
 import { callEvent, retranslateCalls, setupCalls, showCalls, stopCalls } from './calls.js';
+import { concessionEvent, retranslateConcessions, setupConcessions, showConcessions, stopConcessions } from './concessions.js';
 import { retranslateCategories, setupCategories, stopCategories } from './categories.js';
 import { DistrictTrends } from './charts.js';
 import { districtEvent, districtsSectionOf, retranslateDistricts, setupDistricts, showDistricts, stopDistricts } from './districts.js';
@@ -845,6 +846,8 @@ function handleMessage(message) {
     }
   } else if (type.startsWith('markets.call.')) {
     callEvent(ce);
+  } else if (type.startsWith('markets.concession.') || type.startsWith('markets.space.')) {
+    concessionEvent(type);
   } else if (type.startsWith('markets.market.')) {
     schedule(['allMarkets', 'overview', 'districts']);
   } else if (type.startsWith('districts.')) {
@@ -924,6 +927,7 @@ function stopDashboard() {
   stopAudit();
   stopCategories();
   stopInterventions();
+  stopConcessions();
   if (stream) stream.stop();
   stream = null;
   clearInterval(safetyTimer);
@@ -956,6 +960,7 @@ const workspace = setupWorkspace({
   distretti: showDistricts,
   dati: showData,
   interventi: showInterventions,
+  concessioni: showConcessions,
 }, { sectionOf: (hash) => districtsSectionOf(hash) || interventionsSectionOf(hash) });
 setupCalls();
 setupRecognitions();
@@ -965,6 +970,7 @@ setupData();
 setupAudit();
 setupCategories();
 setupInterventions();
+setupConcessions();
 
 onLangChange(() => {
   session.retranslate();
@@ -988,6 +994,7 @@ onLangChange(() => {
   retranslateAudit();
   retranslateCategories();
   retranslateInterventions();
+  retranslateConcessions();
 });
 
 await initI18n();

@@ -93,10 +93,35 @@ export function calendarDay(value) {
   return new Intl.DateTimeFormat(currentLang(), { weekday: 'short', day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }).format(date);
 }
 
+// The day an instant falls on in Milan, 'YYYY-MM-DD'; '' when it is not an instant.
+export function romeDay(value) {
+  const date = toDate(value);
+  if (!date) return '';
+  return new Intl.DateTimeFormat('en-CA', { timeZone: TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit' }).format(date);
+}
+
 // Today's date in Milan, 'YYYY-MM-DD', shifted by whole days.
 export function romeToday(days = 0) {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone: TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit' });
-  return parts.format(new Date(Date.now() + days * 86_400_000));
+  return romeDay(Date.now() + days * 86_400_000);
+}
+
+// A calendar day 'YYYY-MM-DD' shifted by whole days.
+export function shiftDay(day, days) {
+  const date = new Date(`${day}T12:00:00Z`);
+  date.setUTCDate(date.getUTCDate() + days);
+  return date.toISOString().slice(0, 10);
+}
+
+// From one instant to the next as the reader says it, in Milan: "mer 4 mag 2027, 18:00–20:00"
+// within a day, both days written when it runs over midnight.
+export function period(start, end) {
+  const from = toDate(start);
+  const to = toDate(end);
+  if (!from || !to) return DASH;
+  const format = new Intl.DateTimeFormat(currentLang(), {
+    weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: TIME_ZONE,
+  });
+  return format.formatRange(from, to);
 }
 
 // The name of a weekday, 0 = Monday … 6 = Sunday, capitalised ("Lunedì", "Monday").

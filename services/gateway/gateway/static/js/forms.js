@@ -104,6 +104,12 @@ export function rowButton(key, text, label, onclick) {
   return h('button', { type: 'button', class: 'btn btn-small', 'data-focus-key': key, 'data-testid': key, text, 'aria-label': label, onclick });
 }
 
+// `button` marked as the one whose item is open below its table (aria-current) when `isCurrent`.
+export function current(button, isCurrent) {
+  if (isCurrent) button.setAttribute('aria-current', 'true');
+  return button;
+}
+
 // Fills `table` with a caption, its column headings (text, or { text, num } for a number column)
 // and `rows` (tr elements); without rows, one row saying `empty`. Stacked on a phone.
 export function dataTable(table, { caption, heads, rows, empty }) {

@@ -1,12 +1,14 @@
 // Market operator page: pick the market (office) or use the one in the token's scope (operator),
 // then set each stall's status with one tap. Writes are guarded by the stall's version (If-Match).
-// The day's spunta has its own screen below the stalls (spunta.js).
+// The day's spunta has its own screen below the stalls (spunta.js), and the market's social spaces
+// theirs (spaces.js). Traders use the page for the spaces only: they pick any market.
 
 import { ApiError, api, apiList, errorMessage } from './api.js';
 import { $, clear, h, keepFocus } from './dom.js';
 import { DASH, isNum, num, time } from './format.js';
 import { initI18n, onLangChange, t, tOr } from './i18n.js';
 import { setupSession } from './session.js';
+import { setupSpaces } from './spaces.js';
 import { setupSpunta } from './spunta.js';
 
 const SETTABLE = ['open', 'closed', 'maintenance'];
@@ -92,7 +94,7 @@ function renderMarketSelect() {
     select,
     markets.map((m) => h('option', { value: m.id, selected: m.id === current, text: m.name ? `${m.name}` : m.id })),
   );
-  select.disabled = state.me?.role !== 'commerce_office' || markets.length < 2;
+  select.disabled = !['commerce_office', 'trader'].includes(state.me?.role) || markets.length < 2;
   const market = markets.find((m) => m.id === current);
   $('#market-info').textContent = market
     ? [market.address, market.municipio ? t('markets.municipio', { n: market.municipio }) : ''].filter(Boolean).join(' · ')
@@ -279,23 +281,26 @@ async function chooseMarket(id) {
   state.message = null;
   renderMessage();
   renderMarketSelect();
+  if (state.me?.role === 'trader') return spaces.show(id);
   renderStalls();
-  await Promise.all([loadStalls(), spunta.show(id)]);
+  return Promise.all([loadStalls(), spunta.show(id), spaces.show(id)]);
 }
 
 async function startOperator(me) {
   state.me = me;
   const notice = $('#role-notice');
   const content = $('#operator-content');
-  const allowed = me.role === 'commerce_office' || (me.role === 'market_operator' && me.scope);
+  const allowed = ['commerce_office', 'trader'].includes(me.role) || (me.role === 'market_operator' && me.scope);
   notice.hidden = Boolean(allowed);
   content.hidden = !allowed;
   if (!allowed) return;
+  for (const el of document.querySelectorAll('.stalls-only')) el.hidden = me.role === 'trader';
   if (me.role === 'market_operator') {
     state.markets = [];
     try {
       const market = await api(`/markets/${encodeURIComponent(me.scope)}`);
       if (market && market.id) state.markets = [market];
+      spaces.setMarkets(state.markets);
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) return;
     }
@@ -305,6 +310,7 @@ async function startOperator(me) {
   try {
     state.markets = (await apiList('/markets')).filter((m) => m && m.id);
     state.markets.sort((a, b) => String(a.name || a.id).localeCompare(String(b.name || b.id)));
+    spaces.setMarkets(state.markets);
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) return;
     showMessage('error', 'operator.load_failed', {}, errorMessage(error));
@@ -320,9 +326,11 @@ function stopOperator() {
   Object.assign(state, { me: null, markets: [], marketId: null, stalls: [], loadedAt: null, message: null });
   state.busy.clear();
   renderMessage();
+  spaces.stop();
 }
 
 const spunta = setupSpunta();
+const spaces = setupSpaces({ me: () => state.me });
 const session = setupSession({ onSignedIn: startOperator, onSignedOut: stopOperator });
 
 $('#market-select').addEventListener('change', (event) => {
@@ -347,6 +355,7 @@ onLangChange(() => {
   renderStalls();
   renderMessage();
   spunta.retranslate();
+  spaces.retranslate();
 });
 
 await initI18n();
