@@ -482,7 +482,7 @@ async function saveClosure(event) {
     : !reason
       ? ['closure-reason', 'shop.need_reason']
       : Boolean(opens) !== Boolean(closes)
-        ? [opens ? 'closure-closes' : 'closure-opens', 'shop.need_both_times']
+        ? [opens ? 'closure-closes' : 'closure-opens', 'shop.closure_need_both_times']
         : null;
   if (missing) {
     fieldError(missing[0], t(missing[1]));
