@@ -76,6 +76,7 @@ def banner(stack: Stack) -> None:
         f"  Dashboard (commerce office)  {gateway}/",
         f"  Operator page (phone)        {gateway}/operator",
         f"  Services near you (citizens) {gateway}/near",
+        f"  Markets' public agenda       {gateway}/agenda",
         f"  Shop portal (shopkeepers)    {gateway}/shop",
         f"  Ask for an account           {gateway}/register",
         f"  API docs (OpenAPI)           {gateway}/docs",

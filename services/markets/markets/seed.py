@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import random
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from devkit.client import ApiClient
 from markets.concessions.domain import concession_end
+from markets.settings import MARKET_ZONE as ROME
 from markets.stalls.domain import FOOD_SERVICE_SHARE, StallCategory, StallStatus
 from shared.events import utcnow
 
@@ -239,6 +240,31 @@ async def seed_call(api: ApiClient) -> None:
     )
 
 
+async def seed_space(api: ApiClient) -> None:
+    """The Piazza Ferrara pilot: the market's social space with two public events in the coming
+    days, unless Ferrara already has spaces."""
+    if (await api.get("/markets/ferrara/spaces"))["items"]:
+        return
+    await api.post(
+        "/markets/ferrara/spaces", json={"code": "piazza", "name": "Spazio sociale di Piazza Ferrara", "capacity": 60}
+    )
+    today = utcnow().astimezone(ROME).date()
+    events = (
+        (3, time(17), time(19), "Laboratorio di riparazioni", "Associazione Corvetto in rete"),
+        (6, time(10), time(12, 30), "Colazione di quartiere con i commercianti", "Comitato inquilini Ferrara"),
+    )
+    for days, starts, ends, title, organiser in events:
+        day = today + timedelta(days=days)
+        body = {
+            "title": title,
+            "organiser": organiser,
+            "starts_at": datetime.combine(day, starts, ROME).isoformat(),
+            "ends_at": datetime.combine(day, ends, ROME).isoformat(),
+            "public": True,
+        }
+        await api.post("/markets/ferrara/spaces/piazza/bookings", json=body, ok=(409,))
+
+
 async def seed(api: ApiClient) -> None:
     """Register the 21 markets and their stalls through the gateway (idempotent)."""
     gate = asyncio.Semaphore(CONCURRENT_MARKETS)
@@ -249,3 +275,4 @@ async def seed(api: ApiClient) -> None:
 
     await asyncio.gather(*(one(fact) for fact in MARKETS))
     await seed_call(api)
+    await seed_space(api)

@@ -56,7 +56,13 @@ async def test_seed_registers_the_21_markets_once(markets: Markets) -> None:
     assert calls["total"] == 1 and calls["items"][0]["status"] == "open"
     ferrara = (await markets.http.get("/markets/ferrara")).json()
     assert ferrara["active"] is False and ferrara["occupancy"]["by_status"]["open"] == 0
+    agenda = (await markets.http.get("/markets/ferrara/agenda")).json()
+    assert [e["title"] for e in agenda["items"]] == [
+        "Laboratorio di riparazioni",
+        "Colazione di quartiere con i commercianti",
+    ], "the Piazza Ferrara pilot: its social space with two public events ahead"
     await seed(api)
     assert await _snapshot(markets) == first
     assert (await markets.http.get("/markets/wagner/calls")).json()["total"] == 1
+    assert (await markets.http.get("/markets/ferrara/agenda")).json()["total"] == 2
     await api.http.aclose()
