@@ -17,6 +17,7 @@ from markets.calls.schemas import (
     EvaluationPublic,
     RankingPublic,
 )
+from markets.calls.domain import CallStatus
 from markets.calls.service import CallsService
 from shared.app import provide
 from shared.errors import Forbidden, InvalidInput
@@ -60,6 +61,14 @@ async def publish_call(market_id: Slug, body: CallCreate, calls: Calls, principa
         actor=principal.username,
     )
     return CallPublic.of(call)
+
+
+@router.get("/calls", summary="The calls of every market, newest first; ?status=open for those taking applications", tags=CALLS)
+async def list_all_calls(
+    calls: Calls, status: CallStatus | None = None, limit: Limit = 50, offset: Offset = 0
+) -> Page[CallPublic]:
+    found, total = await calls.list_calls(None, status, limit=limit, offset=offset)
+    return Page.of([CallPublic.of(c) for c in found], total, limit, offset)
 
 
 @router.get("/calls/{call_id}", summary="A call and its criteria", tags=CALLS)
