@@ -148,7 +148,7 @@ function applyForm(call) {
         field(
           `apply-decl-${c.name}`,
           c.description || c.name,
-          h('input', { id: `apply-decl-${c.name}`, name: c.name, type: 'text', maxlength: String(DECLARATION_MAX), autocomplete: 'off', 'data-declaration': c.name, 'data-field': `body.declarations.${c.name}`, value: draft.declarations?.[c.name] || '' }),
+          h('input', { id: `apply-decl-${c.name}`, name: `declaration-${c.name}`, type: 'text', maxlength: String(DECLARATION_MAX), autocomplete: 'off', 'data-declaration': c.name, 'data-field': `body.declarations.${c.name}`, value: draft.declarations?.[c.name] || '' }),
         ),
       ),
     ),
