@@ -18,7 +18,15 @@ import pytest
 
 from devkit.testing import Platform
 
-from .conftest import TRADER_PASSWORD, assert_accessible, keep_screenshot, log_in, new_trader, office_headers, watch_console
+from .conftest import (
+    TRADER_PASSWORD,
+    assert_accessible,
+    keep_screenshot,
+    log_in,
+    new_trader,
+    office_headers,
+    watch_console,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -60,7 +68,12 @@ async def test_a_trader_applies_to_a_call_is_present_at_the_spunta_and_reads_the
         deadline = datetime.now(MILAN) + APPLICATION_WINDOW
         published = await api.post(
             f"/markets/{market_id}/calls",
-            json={"title": "Box liberi per ambulanti", "stalls": [first, second], "criteria": CRITERIA, "deadline": deadline.isoformat()},
+            json={
+                "title": "Box liberi per ambulanti",
+                "stalls": [first, second],
+                "criteria": CRITERIA,
+                "deadline": deadline.isoformat(),
+            },
             headers=office,
         )
         assert published.status_code == 201, published.text
@@ -101,7 +114,9 @@ async def test_a_trader_applies_to_a_call_is_present_at_the_spunta_and_reads_the
         await holder.fill("Frutta e Verdura Esposito")
         await form.get_by_label("Uso proposto").select_option("food")
         await form.get_by_label("Banchi preferiti, in ordine (facoltativo)").fill(f"{second}, {first}")
-        await form.get_by_label("Offerta", exact=True).fill("Frutta di stagione da produttori lombardi, aperto anche il sabato pomeriggio.")
+        await form.get_by_label("Offerta", exact=True).fill(
+            "Frutta di stagione da produttori lombardi, aperto anche il sabato pomeriggio."
+        )
         await form.get_by_label("Offerta economica").fill("1200 euro l'anno")
         await form.get_by_label("Anni nel settore").fill("14")
         await form.get_by_role("button", name="Invia la domanda").click()
@@ -149,7 +164,9 @@ async def test_a_trader_applies_to_a_call_is_present_at_the_spunta_and_reads_the
             await expect(spunta.get_by_test_id("today-outcome")).to_have_text(f"Oggi hai il banco {got[trader]}.")
             own = spunta.get_by_role("row").filter(has_text=trader)
             await expect(own).to_have_attribute("aria-current", "true")
-            await expect(spunta.get_by_test_id("today-presences")).to_contain_text("presenze alla spunta di questo mercato: 1 (")
+            await expect(spunta.get_by_test_id("today-presences")).to_contain_text(
+                "presenze alla spunta di questo mercato: 1 ("
+            )
 
         # After the deadline the committee scores and the office awards; the ranking marks the trader's application.
         await page.wait_for_timeout(max(0, (deadline - datetime.now(MILAN)).total_seconds() * 1000 + 1500))

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from markets.calls.domain import CallStatus
 from markets.calls.schemas import (
     ApplicationCreate,
     ApplicationPublic,
@@ -17,7 +18,6 @@ from markets.calls.schemas import (
     EvaluationPublic,
     RankingPublic,
 )
-from markets.calls.domain import CallStatus
 from markets.calls.service import CallsService
 from shared.app import provide
 from shared.errors import Forbidden, InvalidInput
@@ -63,7 +63,9 @@ async def publish_call(market_id: Slug, body: CallCreate, calls: Calls, principa
     return CallPublic.of(call)
 
 
-@router.get("/calls", summary="The calls of every market, newest first; ?status=open for those taking applications", tags=CALLS)
+@router.get(
+    "/calls", summary="The calls of every market, newest first; ?status=open for those taking applications", tags=CALLS
+)
 async def list_all_calls(
     calls: Calls, status: CallStatus | None = None, limit: Limit = 50, offset: Offset = 0
 ) -> Page[CallPublic]:
