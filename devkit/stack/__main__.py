@@ -78,6 +78,7 @@ def banner(stack: Stack) -> None:
         f"  Services near you (citizens) {gateway}/near",
         f"  Markets' public agenda       {gateway}/agenda",
         f"  Shop portal (shopkeepers)    {gateway}/shop",
+        f"  Traders' page (phone)        {gateway}/trader",
         f"  Ask for an account           {gateway}/register",
         f"  API docs (OpenAPI)           {gateway}/docs",
         f"  Live event stream (SSE)      {gateway}/api/v1/stream",
@@ -86,6 +87,7 @@ def banner(stack: Stack) -> None:
         f"  Demo login                   office / {demo_password}",
         "  Demo market operator         operator-wagner / operator-demo (market 'wagner')",
         "  Demo shopkeepers             shop-ed-demo-isola, shop-bs-demo-drogheria-borsieri / shopkeeper-demo",
+        "  Demo trader                  trader-spunta / trader-demo",
         f"  Logs                         {stack.data / 'logs'}",
         *(
             [

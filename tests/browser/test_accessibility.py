@@ -1,4 +1,4 @@
-"""axe-core on the office's dashboard, the operators' page and the request for an account, in Italian and in English.
+"""axe-core on the office's dashboard, the operators' page, the traders' page and the request for an account, in Italian and in English.
 
 Each page is checked before logging in (the login view) and after (the working view with its data),
 failing on any serious or critical violation; each of the dashboard's workspace sections (Bandi,
@@ -76,6 +76,26 @@ async def test_the_operator_page_has_no_serious_accessibility_violations(
     await log_in(page, f"operator-{MARKET}", "operator-demo")
     await expect(page.locator('[data-testid^="stall-"][data-status]').first).to_be_visible(timeout=15_000)
     await assert_accessible(page, f"/operator ({lang}, stalls)")
+    await context.close()
+    assert not [p for p in problems if "Uncaught" in p], problems
+
+
+@pytest.mark.parametrize("lang", ["it", "en"])
+async def test_the_trader_page_has_no_serious_accessibility_violations(
+    seeded: Platform, browser: Any, lang: str
+) -> None:
+    from playwright.async_api import expect
+
+    problems: list[str] = []
+    phone = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+    context, page = await _login_view(seeded, browser, "/trader", lang, problems, **phone)
+    await log_in(page, "trader-spunta", "trader-demo")
+    # the demo call at Wagner, its application form sent empty: the messages beside their fields
+    await page.locator("#open-calls button.btn-primary").first.click(timeout=15_000)
+    await page.get_by_test_id("apply-submit").click()
+    await expect(page.locator("#apply-holder")).to_have_attribute("aria-invalid", "true")
+    await expect(page.get_by_test_id("today-result")).not_to_be_empty()
+    await assert_accessible(page, f"/trader ({lang}, calls, an application with errors, today's spunta)")
     await context.close()
     assert not [p for p in problems if "Uncaught" in p], problems
 

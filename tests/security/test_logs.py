@@ -11,7 +11,7 @@ from .conftest import OFFICE_PASSWORD, World
 
 pytestmark = pytest.mark.integration
 
-DEMO_PASSWORDS = ("operator-demo", "shopkeeper-demo")
+DEMO_PASSWORDS = ("operator-demo", "shopkeeper-demo", "trader-demo")
 
 
 async def _exercise(gateway: httpx.AsyncClient, world: World) -> dict[str, str]:

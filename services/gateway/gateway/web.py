@@ -1,5 +1,5 @@
-"""Pages for people: the office's dashboard, the operators' page, the shop portal, the citizens' page,
-the requests for an account, a market's public agenda and the API documentation.
+"""Pages for people: the office's dashboard, the operators' page, the shop portal, the traders' page,
+the citizens' page, the requests for an account, a market's public agenda and the API documentation.
 
 Everything is served from this process (no CDN): the pages from ``pages/`` (one layout, see
 :func:`render_page`), their scripts, styles and images from ``static/``, Swagger UI from the pinned
@@ -104,6 +104,8 @@ PAGE_ROUTES: tuple[tuple[str, str, str, str, dict[str, str]], ...] = (
     ("/activate", "activate_page", "activate", "topbar topbar-compact", PAGE_HEADERS),
     # anyone asks for an account: a shopkeeper (naming or proposing the shop) or a market trader
     ("/register", "register_page", "register", "topbar topbar-compact", POSITION_HEADERS),
+    # a market trader's calls, applications and rankings, and today's spunta
+    ("/trader", "trader_page", "trader", "topbar topbar-compact", PAGE_HEADERS),
 )
 # path, route name, file, media type, headers: files that must sit outside /static
 SITE_FILES: tuple[tuple[str, str, Path, str, dict[str, str]], ...] = (

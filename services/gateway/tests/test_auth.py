@@ -213,6 +213,7 @@ async def test_demo_accounts_exist_in_the_local_profile_only(gateway: RunningGat
                 "role": "shopkeeper",
                 "scope": "bs-demo-drogheria-borsieri",
             },
+            ("trader-spunta", "trader-demo"): {"username": "trader-spunta", "role": "trader", "scope": None},
         }
         for (username, password), expected in accounts.items():
             login = await _login(local.client, username, password)

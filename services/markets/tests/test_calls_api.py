@@ -189,3 +189,52 @@ async def test_call_is_ranked_and_awarded_within_the_food_service_cap(markets: M
     assert all(e.data["call_id"] == call["id"] and "score" not in e.data for e in submitted)
     assigned = [e.subject for e in events if e.type == "markets.stall.assigned.v1"]
     assert assigned[-2:] == ["wagner/1", "wagner/2"]
+
+
+async def test_the_calls_of_every_market_are_listed_by_status(markets: Markets) -> None:
+    http, office = markets.http, markets.office
+    for market_id in ("lorenteggio", "morsenchio"):
+        await markets.create_market(market_id)
+        for number in ("1", "2"):
+            await markets.create_stall(market_id, number, 10)
+
+    async def publish(market_id: str, number: str, days: int) -> str:
+        deadline = (NOW + timedelta(days=days)).isoformat()
+        body = {"title": f"Box {number}", "stalls": [number], "criteria": CRITERIA, "deadline": deadline}
+        response = await http.post(f"/markets/{market_id}/calls", json=body, headers=office)
+        assert response.status_code == 201, response.text
+        return str(response.json()["id"])
+
+    soon = await publish("lorenteggio", "1", 5)
+    later = await publish("morsenchio", "1", 40)
+    awarded = await publish("morsenchio", "2", 10)
+    applied = await http.post(
+        f"/calls/{later}/applications",
+        json=application("Frutta Rossi", "food"),
+        headers=markets.auth(Role.TRADER, None, "rossi"),
+    )
+    assert applied.status_code == 201, applied.text
+
+    async def listed(**params: Any) -> list[tuple[str, str, str, int]]:
+        response = await http.get("/calls", params=params)  # anonymous, like a market's own list
+        assert response.status_code == 200, response.text
+        return [(c["id"], c["market_id"], c["status"], c["applications"]) for c in response.json()["items"]]
+
+    newest_first = [
+        (awarded, "morsenchio", "open", 0),
+        (later, "morsenchio", "open", 1),
+        (soon, "lorenteggio", "open", 0),
+    ]
+    assert await listed() == newest_first
+    assert await listed(status="open") == newest_first
+    assert await listed(status="open", limit=1, offset=1) == [(later, "morsenchio", "open", 1)]
+
+    markets.clock.fixed = NOW + timedelta(days=20)  # past two deadlines; one of those calls is awarded
+    award = await http.post(f"/calls/{awarded}/award", headers=office)
+    assert award.status_code == 200, award.text
+    assert await listed(status="open") == [(later, "morsenchio", "open", 1)]
+    assert await listed(status="closed") == [(soon, "lorenteggio", "closed", 0)]
+    assert await listed(status="awarded") == [(awarded, "morsenchio", "awarded", 0)]
+
+    wrong = await http.get("/calls", params={"status": "evaluating"})
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "query.status", wrong.text

@@ -54,6 +54,7 @@ LOCAL_DEMO_USERS: tuple[tuple[str, Role, str | None, str | None], ...] = (
     ("operator-wagner", Role.MARKET_OPERATOR, "wagner", "operator-demo"),
     ("shop-ed-demo-isola", Role.SHOPKEEPER, "ed-demo-isola", "shopkeeper-demo"),
     ("shop-bs-demo-drogheria-borsieri", Role.SHOPKEEPER, "bs-demo-drogheria-borsieri", "shopkeeper-demo"),
+    ("trader-spunta", Role.TRADER, None, "trader-demo"),
 )
 SCOPE_OWNER = {Role.MARKET_OPERATOR: ("markets", "market"), Role.SHOPKEEPER: ("shops", "shop")}
 NOUNS = {"market": "il mercato", "shop": "il negozio"}  # a scope's owner as Italian names it

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from markets.calls.domain import CallStatus
 from markets.calls.schemas import (
     ApplicationCreate,
     ApplicationPublic,
@@ -60,6 +61,16 @@ async def publish_call(market_id: Slug, body: CallCreate, calls: Calls, principa
         actor=principal.username,
     )
     return CallPublic.of(call)
+
+
+@router.get(
+    "/calls", summary="The calls of every market, newest first; ?status=open for those taking applications", tags=CALLS
+)
+async def list_all_calls(
+    calls: Calls, status: CallStatus | None = None, limit: Limit = 50, offset: Offset = 0
+) -> Page[CallPublic]:
+    found, total = await calls.list_calls(None, status, limit=limit, offset=offset)
+    return Page.of([CallPublic.of(c) for c in found], total, limit, offset)
 
 
 @router.get("/calls/{call_id}", summary="A call and its criteria", tags=CALLS)

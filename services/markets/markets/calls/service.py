@@ -147,9 +147,15 @@ class CallsService:
 
     async def list_for_market(self, market_id: str, *, limit: int, offset: int) -> tuple[list[CallOverview], int]:
         await self.markets.get_market(market_id)
-        calls, total = await self.store.list_calls(market_id, limit=limit, offset=offset)
-        counts = await self.store.count_applications([c.id for c in calls])
+        return await self.list_calls(market_id, None, limit=limit, offset=offset)
+
+    async def list_calls(
+        self, market_id: str | None, status: CallStatus | None, *, limit: int, offset: int
+    ) -> tuple[list[CallOverview], int]:
+        """The calls of a market (of every market when None), in ``status`` (any when None), newest first."""
         now = self.clock()
+        calls, total = await self.store.list_calls(market_id, status, now, limit=limit, offset=offset)
+        counts = await self.store.count_applications([c.id for c in calls])
         return [CallOverview(c, c.status(now), counts.get(c.id, 0)) for c in calls], total
 
     async def apply(

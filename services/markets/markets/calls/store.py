@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import ClassVar
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
@@ -19,6 +20,7 @@ from pymongo.errors import DuplicateKeyError
 from markets.calls.domain import (
     Application,
     Call,
+    CallStatus,
     Evaluation,
     Ranking,
 )
@@ -100,9 +102,20 @@ class CallStore:
         result = doc.get("result")
         return _call(doc), _ranking(result) if result else None
 
-    async def list_calls(self, market_id: str, *, limit: int, offset: int) -> tuple[list[Call], int]:
-        query = {"market_id": market_id}
-        return await find_page(self.calls, query, [("created_at", DESCENDING)], _call, limit=limit, offset=offset)
+    async def list_calls(
+        self, market_id: str | None, status: CallStatus | None, now: datetime, *, limit: int, offset: int
+    ) -> tuple[list[Call], int]:
+        """A page of the calls of ``market_id`` (of every market when None) in ``status`` at ``now``
+        (any when None), newest first."""
+        query: Document = {} if market_id is None else {"market_id": market_id}
+        if status is CallStatus.AWARDED:
+            query["awarded_at"] = {"$ne": None}
+        elif status is CallStatus.OPEN:
+            query |= {"awarded_at": None, "deadline": {"$gt": now}}
+        elif status is CallStatus.CLOSED:
+            query |= {"awarded_at": None, "deadline": {"$lte": now}}
+        order = [("created_at", DESCENDING), ("_id", ASCENDING)]
+        return await find_page(self.calls, query, order, _call, limit=limit, offset=offset)
 
     async def live_calls_with_stalls(self, market_id: str, numbers: Sequence[str], session: Session) -> list[Call]:
         """Calls of the market not yet awarded that include any of ``numbers``."""

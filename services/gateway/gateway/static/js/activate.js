@@ -8,7 +8,7 @@ import { currentLang, initI18n, onLangChange, t } from './i18n.js';
 
 const MIN_LENGTH = 12;
 // where each role works once signed in
-const HOME = { market_operator: '/operator', shopkeeper: '/shop' };
+const HOME = { market_operator: '/operator', shopkeeper: '/shop', trader: '/trader' };
 
 const token = new URLSearchParams(window.location.search).get('token') || '';
 let done = null; // the account, once activated

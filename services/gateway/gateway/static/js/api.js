@@ -182,6 +182,13 @@ export async function api(path, options = {}) {
   return readBody(await send(path, options));
 }
 
+// The same request, answered with its status too, for a write whose 200 and 201 mean different
+// things (201: done now; 200: it was already so): {status, body}.
+export async function apiAnswer(path, options = {}) {
+  const response = await send(path, options);
+  return { status: response.status, body: await readBody(response) };
+}
+
 // The name a response gives its file (Content-Disposition, RFC 6266: filename* first), or null.
 function filenameOf(response) {
   const disposition = response.headers.get('content-disposition') || '';

@@ -4,6 +4,7 @@
 // #calls-message live region; a refusal that names a field is shown next to that field.
 
 import { ApiError, api, apiList, errorMessage } from './api.js';
+import { criteriaTable, criterionLabel, rankingTable } from './callviews.js';
 import { $, clear, h, keepFocus } from './dom.js';
 import { clearFieldErrors, errorPanel, sayer, showInvalid as showInvalidIn, showProblem as showProblemIn, stacked } from './forms.js';
 import { DASH, dateTime, isNum, num, romeWallTime } from './format.js';
@@ -394,38 +395,6 @@ function evaluationsOf(applicationId) {
   return state.evaluations.filter((e) => e.application === applicationId).sort((a, b) => a.revision - b.revision);
 }
 
-function criterionLabel(name) {
-  const criterion = (state.call?.criteria || []).find((c) => c.name === name);
-  return criterion?.description ? `${criterion.description} (${name})` : name;
-}
-
-function totalWeight() {
-  return (state.call?.criteria || []).reduce((sum, c) => sum + (isNum(c.weight) ? c.weight : 0), 0);
-}
-
-function criteriaTable() {
-  const total = totalWeight();
-  return h(
-    'table',
-    { class: 'data-table compact', 'data-testid': 'call-criteria' },
-    h('caption', { text: t('calls.criteria_caption') }),
-    h('thead', {}, h('tr', {}, ['calls.col.criterion', 'calls.col.weight', 'calls.col.max'].map((k, i) => h('th', { scope: 'col', class: i ? 'num' : '', text: t(k) })))),
-    h(
-      'tbody',
-      {},
-      state.call.criteria.map((c) =>
-        h(
-          'tr',
-          {},
-          h('th', { scope: 'row' }, h('span', { class: 'cell-title', text: c.description || c.name }), h('span', { class: 'cell-sub', text: c.name })),
-          h('td', { class: 'num', text: `${num(c.weight, 2)} (${num(total ? (100 * c.weight) / total : null, 1)} %)` }),
-          h('td', { class: 'num', text: num(c.max_points, 2) }),
-        ),
-      ),
-    ),
-  );
-}
-
 function declarations(values) {
   const entries = Object.entries(values || {});
   if (!entries.length) return h('p', { class: 'muted small', text: t('calls.no_declarations') });
@@ -458,7 +427,7 @@ function historyTable(app, history) {
           {},
           h('th', { scope: 'row', class: 'num', text: String(e.revision) }),
           h('td', { class: 'num', text: num(e.score, 2) }),
-          h('td', {}, h('ul', { class: 'plain-list' }, Object.entries(e.scores || {}).map(([name, value]) => h('li', {}, h('strong', { text: `${criterionLabel(name)}: ${num(value, 2)}` }), ` — ${e.reasons?.[name] || DASH}`)))),
+          h('td', {}, h('ul', { class: 'plain-list' }, Object.entries(e.scores || {}).map(([name, value]) => h('li', {}, h('strong', { text: `${criterionLabel(state.call, name)}: ${num(value, 2)}` }), ` — ${e.reasons?.[name] || DASH}`)))),
           h('td', { text: e.evaluator || DASH }),
           h('td', { text: dateTime(e.at) }),
         ),
@@ -476,7 +445,7 @@ function scoringForm(app, latest) {
     return h(
       'fieldset',
       { class: 'score-row' },
-      h('legend', { text: criterionLabel(c.name) }),
+      h('legend', { text: criterionLabel(state.call, c.name) }),
       h(
         'div',
         { class: 'field' },
@@ -650,61 +619,16 @@ function surfaceCheck(ranking) {
   );
 }
 
-function outcomeCell(item) {
-  const awarded = item.outcome === 'awarded';
-  return h(
-    'td',
-    {},
-    h('span', { class: `outcome outcome-${item.outcome}`, 'data-testid': `outcome-${item.application}` }, h('span', { 'aria-hidden': 'true', text: awarded ? '✓ ' : '✗ ' }), tOr('outcome', item.outcome)),
-  );
-}
-
 function rankingSection() {
   const ranking = state.ranking;
   if (!ranking) return null;
-  const items = Array.isArray(ranking.items) ? ranking.items : [];
-  const heads = ['calls.col.rank', 'calls.col.application', 'calls.col.holder', 'calls.col.category', 'calls.col.score', 'calls.col.outcome', 'calls.col.stall', 'calls.col.reason'];
   return h(
     'section',
     { class: 'ranking' },
     h('h3', { id: 'ranking-title' }, t('calls.ranking_title'), ' ', h('span', { class: 'badge', 'data-testid': 'ranking-kind', text: ranking.provisional ? t('calls.provisional') : t('calls.final') })),
     h('p', { class: 'muted small', text: t('calls.ranking_intro') }),
     (ranking.unavailable_stalls || []).length ? h('p', { class: 'panel-error', text: t('calls.unavailable', { stalls: ranking.unavailable_stalls.join(', ') }) }) : null,
-    h(
-      'div',
-      { class: 'table-wrap', role: 'region', tabindex: '0', 'aria-labelledby': 'ranking-title' },
-      stacked(h(
-        'table',
-        { class: 'data-table', 'data-testid': 'ranking-table' },
-        h('caption', { class: 'visually-hidden', text: t('calls.ranking_title') }),
-        h('thead', {}, h('tr', {}, heads.map((k) => h('th', { scope: 'col', class: k === 'calls.col.rank' || k === 'calls.col.score' ? 'num' : '', text: t(k) })))),
-        h(
-          'tbody',
-          {},
-          items.length
-            ? items.map((item) =>
-                h(
-                  'tr',
-                  { 'data-testid': `ranking-row-${item.application}` },
-                  h('th', { scope: 'row', class: 'num', text: String(item.rank) }),
-                  h('td', { text: item.application }),
-                  h('td', {}, h('span', { class: 'cell-title', text: item.holder || DASH }), h('span', { class: 'cell-sub', text: item.applicant || '' })),
-                  h('td', { text: tOr('category', item.category) }),
-                  h('td', { class: 'num strong', text: num(item.score, 2) }),
-                  outcomeCell(item),
-                  h('td', { text: item.stall || DASH }),
-                  h(
-                    'td',
-                    { class: 'explanation' },
-                    h('p', { text: item.reason || DASH }),
-                    h('ul', { class: 'plain-list small' }, (item.breakdown || []).map((b) => h('li', { text: t('calls.breakdown', { criterion: criterionLabel(b.criterion), value: num(b.value, 2), max: num(b.max_points, 2), points: num(b.points, 2), reason: b.reason || DASH }) }))),
-                  ),
-                ),
-              )
-            : h('tr', {}, h('td', { colspan: String(heads.length), class: 'empty', text: t('calls.ranking_empty') })),
-        ),
-      )),
-    ),
+    rankingTable(ranking, state.call, { labelledBy: 'ranking-title', names: true }),
     surfaceCheck(ranking),
   );
 }
@@ -838,7 +762,7 @@ function renderDetail() {
       h('dt', { text: t('calls.years') }), h('dd', { text: num(c.concession_years) }),
     ),
     c.description ? h('p', { text: c.description }) : null,
-    criteriaTable(),
+    criteriaTable(c),
     h('section', { class: 'applications', 'aria-labelledby': 'applications-title' },
       h('h3', { id: 'applications-title', text: t('calls.applications_title', { n: state.applications.length }) }),
       unscoredNotice(),

@@ -292,6 +292,7 @@ async function startOperator(me) {
   const content = $('#operator-content');
   const allowed = ['commerce_office', 'trader'].includes(me.role) || (me.role === 'market_operator' && me.scope);
   notice.hidden = Boolean(allowed);
+  $('#go-trader').hidden = me.role !== 'trader';
   content.hidden = !allowed;
   if (!allowed) return;
   for (const el of document.querySelectorAll('.stalls-only')) el.hidden = me.role === 'trader';

@@ -43,27 +43,39 @@ function render() {
     clear(box, h('p', { class: 'muted small', text: t('spunta.not_assigned') }));
     return;
   }
-  const { assignments, unassigned } = state.result;
-  clear(
-    box,
-    h('h3', { id: 'spunta-result-title', text: t('spunta.result_title', { date: state.result.date }) }),
+  clear(box, ...resultView(state.result));
+}
+
+// The day's result as everyone reads it: who got which stall (a table) and who got none. `me`:
+// the reader's own username, their row marked.
+export function resultView(result, me = null) {
+  const { assignments, unassigned } = result;
+  return [
+    h('h3', { id: 'spunta-result-title', text: t('spunta.result_title', { date: result.date }) }),
     assignments.length
       ? h(
           'table',
           { class: 'spunta-table', 'data-testid': 'spunta-assignments' },
-          h('caption', { class: 'visually-hidden', text: t('spunta.result_title', { date: state.result.date }) }),
+          h('caption', { class: 'visually-hidden', text: t('spunta.result_title', { date: result.date }) }),
           h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: t('spunta.trader') }), h('th', { scope: 'col', text: t('spunta.stall') }))),
           h(
             'tbody',
             {},
-            assignments.map((a) => h('tr', { 'data-testid': `spunta-got-${a.trader}` }, h('td', { text: a.trader }), h('td', { text: a.stall }))),
+            assignments.map((a) =>
+              h(
+                'tr',
+                { 'data-testid': `spunta-got-${a.trader}`, class: a.trader === me ? 'own-row' : null, 'aria-current': a.trader === me ? 'true' : null },
+                h('td', { text: a.trader }),
+                h('td', { text: a.stall }),
+              ),
+            ),
           ),
         )
       : h('p', { text: t('spunta.no_stalls') }),
     unassigned.length
       ? h('p', { 'data-testid': 'spunta-unassigned', text: t('spunta.unassigned', { traders: unassigned.join(', ') }) })
       : null,
-  );
+  ];
 }
 
 async function load() {
