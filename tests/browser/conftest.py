@@ -134,6 +134,23 @@ async def office_headers(api: httpx.AsyncClient) -> dict[str, str]:
 TRADER_PASSWORD = "banco-al-mercato-2026"
 
 
+async def free_stalls(api: httpx.AsyncClient, need: int, *, from_end: bool = False) -> tuple[str, str, list[str]]:
+    """A demo market other than Wagner (which other browser tests watch) with at least ``need`` free
+    stalls that no live call offers: its id, its name and those stalls. Tests that must not meet the
+    calls workspace's test take the markets from the end of the list (``from_end``)."""
+    markets = (await api.get("/markets", params={"limit": 500})).json()["items"]
+    for market in sorted(markets, key=lambda m: m["id"], reverse=from_end):
+        if market["id"] == "wagner" or not market.get("active", True):
+            continue
+        stalls = (await api.get(f"/markets/{market['id']}/stalls", params={"limit": 500})).json()["items"]
+        calls = (await api.get(f"/markets/{market['id']}/calls", params={"limit": 500})).json()["items"]
+        offered = {n for c in calls if c["status"] != "awarded" for n in c["stalls"]}
+        free = [s["number"] for s in stalls if not s.get("holder") and s["number"] not in offered]
+        if len(free) >= need:
+            return market["id"], market["name"], free
+    raise AssertionError(f"the demo data has no market with {need} free stalls")
+
+
 async def new_trader(api: httpx.AsyncClient, office: dict[str, str], prefix: str) -> str:
     """A new trader account (password ``TRADER_PASSWORD``) created by the office; its username."""
     username = unique(prefix)

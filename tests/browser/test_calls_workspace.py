@@ -21,7 +21,7 @@ import pytest
 
 from devkit.testing import Platform, unique
 
-from .conftest import OpenPage, assert_accessible, keep_screenshot, office_headers, open_section
+from .conftest import OpenPage, assert_accessible, free_stalls, keep_screenshot, office_headers, open_section
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(900)]
 
@@ -35,21 +35,6 @@ CRITERIA = (  # the form's own proposal: name, maximum
     ("innovation", 10),
     ("experience", 40),
 )
-
-
-async def _market_with_free_stalls(api: httpx.AsyncClient, office: dict[str, str]) -> tuple[str, str, list[str]]:
-    """A demo market (not Wagner, which the other browser tests watch) with two free stalls no live call offers."""
-    markets = (await api.get("/markets", params={"limit": 500})).json()["items"]
-    for market in sorted(markets, key=lambda m: m["id"]):
-        if market["id"] == "wagner" or not market.get("active", True):
-            continue
-        stalls = (await api.get(f"/markets/{market['id']}/stalls", params={"limit": 500})).json()["items"]
-        calls = (await api.get(f"/markets/{market['id']}/calls", params={"limit": 500})).json()["items"]
-        offered = {n for c in calls if c["status"] != "awarded" for n in c["stalls"]}
-        free = [s["number"] for s in stalls if not s.get("holder") and s["number"] not in offered]
-        if len(free) >= 2:
-            return market["id"], market["name"], free[:2]
-    raise AssertionError("the demo data has no market with two free stalls")
 
 
 async def _trader(api: httpx.AsyncClient, office: dict[str, str], name: str) -> dict[str, str]:
@@ -87,7 +72,8 @@ async def test_office_publishes_scores_and_awards_a_call(
 
     async with httpx.AsyncClient(base_url=seeded.gateway + "/api/v1", timeout=15) as api:
         office = await office_headers(api)
-        market_id, market_name, (stall, other_stall) = await _market_with_free_stalls(api, office)
+        market_id, market_name, free = await free_stalls(api, 2)
+        stall, other_stall = free[:2]
         anna, bruno = await _trader(api, office, "anna"), await _trader(api, office, "bruno")
 
         desktop = await office_page()
@@ -95,17 +81,17 @@ async def test_office_publishes_scores_and_awards_a_call(
 
         # The section is one link away, from the keyboard; focus lands on its heading.
         await open_section(page, "Bandi", "Bandi per i banchi liberi")
-        await page.get_by_label("Mercato", exact=True).select_option(market_id)
+        await page.locator("#calls-view").get_by_label("Mercato", exact=True).select_option(market_id)
         await expect(page.get_by_role("table", name=f"Bandi del mercato {market_name}")).to_be_visible()
 
         # A new call: the form checks itself first, each message next to its field.
         await page.get_by_role("button", name="Nuovo bando").click()
         form = page.get_by_test_id("call-form")
-        await expect(page.get_by_label("Titolo")).to_be_focused()
+        await expect(form.get_by_label("Titolo")).to_be_focused()
         await form.get_by_label("Nome", exact=True).first.fill("Offerta")
         await page.get_by_role("button", name="Pubblica il bando").click()
-        await expect(page.get_by_label("Titolo")).to_be_focused()
-        await expect(page.get_by_label("Titolo")).to_have_attribute("aria-invalid", "true")
+        await expect(form.get_by_label("Titolo")).to_be_focused()
+        await expect(form.get_by_label("Titolo")).to_have_attribute("aria-invalid", "true")
         await expect(form.locator("#call-title-error")).to_have_text("⚠ Campo obbligatorio.")
         await expect(form.locator("#call-stalls-error")).to_have_text("⚠ Scegli almeno un banco libero.")
         await expect(form.locator("#criterion-0-name-error")).to_contain_text("lettere minuscole")
@@ -114,7 +100,7 @@ async def test_office_publishes_scores_and_awards_a_call(
 
         title = f"Bando {market_name}: box {stall}"
         deadline = datetime.now(MILAN) + APPLICATION_WINDOW
-        await page.get_by_label("Titolo").fill(title)
+        await form.get_by_label("Titolo").fill(title)
         await form.get_by_label("Nome", exact=True).first.fill("offer")
         await form.get_by_test_id(f"call-stall-{stall}").check()
         await form.get_by_test_id(f"call-stall-{other_stall}").check()
@@ -275,7 +261,7 @@ async def test_office_publishes_scores_and_awards_a_call(
             "/#bandi", problems=problems, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
         )
         mobile = phone.page
-        await mobile.get_by_label("Mercato", exact=True).select_option(market_id)
+        await mobile.locator("#calls-view").get_by_label("Mercato", exact=True).select_option(market_id)
         await mobile.get_by_test_id(f"call-open-{call_id}").click()
         await expect(mobile.get_by_test_id("call-title")).to_be_focused()
         await expect(mobile.get_by_test_id("ranking-kind")).to_have_text("definitiva")

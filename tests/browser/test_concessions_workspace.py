@@ -22,6 +22,7 @@ from .conftest import (
     MILAN,
     OpenPage,
     assert_accessible,
+    free_stalls,
     italian_period,
     keep_screenshot,
     new_trader,
@@ -41,22 +42,6 @@ def italian_day(day: date) -> str:
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
-async def _market_with_a_vacant_stall(api: httpx.AsyncClient) -> tuple[str, str, str]:
-    """A demo market other than Wagner (which other tests watch) and a vacant stall no live call offers;
-    from the end of the list, away from the markets the calls test picks first."""
-    markets = (await api.get("/markets", params={"limit": 500})).json()["items"]
-    for market in sorted(markets, key=lambda m: m["id"], reverse=True):
-        if market["id"] == "wagner" or not market.get("active", True):
-            continue
-        stalls = (await api.get(f"/markets/{market['id']}/stalls", params={"limit": 500})).json()["items"]
-        calls = (await api.get(f"/markets/{market['id']}/calls", params={"limit": 500})).json()["items"]
-        offered = {n for c in calls if c["status"] != "awarded" for n in c["stalls"]}
-        vacant = [s["number"] for s in stalls if not s.get("holder") and s["number"] not in offered]
-        if vacant:
-            return market["id"], market["name"], vacant[-1]
-    raise AssertionError("the demo data has no market with a vacant stall")
-
-
 async def test_office_renews_transfers_and_revokes_a_concession(
     seeded: Platform, office_page: OpenPage, tmp_path: Path
 ) -> None:
@@ -66,7 +51,8 @@ async def test_office_renews_transfers_and_revokes_a_concession(
     end = today + timedelta(days=40)
     async with httpx.AsyncClient(base_url=seeded.gateway + "/api/v1", timeout=15) as api:
         office = await office_headers(api)
-        market_id, market_name, number = await _market_with_a_vacant_stall(api)
+        market_id, market_name, free = await free_stalls(api, 1, from_end=True)
+        number = free[-1]
         anna, bruno = await new_trader(api, office, "anna"), await new_trader(api, office, "bruno")
         holder = f"Frutta Anna {unique('s')[-4:]}"
         assigned = await api.post(
@@ -209,7 +195,7 @@ async def test_office_adds_a_space_books_it_and_is_refused_an_overlap_naming_the
     start = datetime(day.year, day.month, day.day, 18, 0, tzinfo=MILAN)
     async with httpx.AsyncClient(base_url=seeded.gateway + "/api/v1", timeout=15) as api:
         office = await office_headers(api)
-        market_id, market_name, _ = await _market_with_a_vacant_stall(api)
+        market_id, market_name, _ = await free_stalls(api, 1, from_end=True)
         view = await office_page("/#concessioni")
         page = view.page
         panel = page.get_by_test_id("spaces")

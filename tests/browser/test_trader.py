@@ -21,6 +21,7 @@ from devkit.testing import Platform
 from .conftest import (
     TRADER_PASSWORD,
     assert_accessible,
+    free_stalls,
     keep_screenshot,
     log_in,
     new_trader,
@@ -40,22 +41,6 @@ CRITERIA = [
 ]
 
 
-async def _free_stalls(api: httpx.AsyncClient) -> tuple[str, str, list[str]]:
-    """A demo market other than Wagner, counted from the end of the list (the calls workspace's
-    test takes them from the start), with two free stalls that no live call offers."""
-    markets = (await api.get("/markets", params={"limit": 500})).json()["items"]
-    for market in sorted(markets, key=lambda m: m["id"], reverse=True):
-        if market["id"] == "wagner" or not market.get("active", True):
-            continue
-        stalls = (await api.get(f"/markets/{market['id']}/stalls", params={"limit": 500})).json()["items"]
-        calls = (await api.get(f"/markets/{market['id']}/calls", params={"limit": 500})).json()["items"]
-        offered = {n for c in calls if c["status"] != "awarded" for n in c["stalls"]}
-        free = [s["number"] for s in stalls if not s.get("holder") and s["number"] not in offered]
-        if len(free) >= 2:
-            return market["id"], market["name"], free[:2]
-    raise AssertionError("the demo data has no market with two free stalls")
-
-
 async def test_a_trader_applies_to_a_call_is_present_at_the_spunta_and_reads_the_results(
     seeded: Platform, browser: Any, tmp_path: Path
 ) -> None:
@@ -64,7 +49,8 @@ async def test_a_trader_applies_to_a_call_is_present_at_the_spunta_and_reads_the
     async with httpx.AsyncClient(base_url=seeded.gateway + "/api/v1", timeout=15) as api:
         office = await office_headers(api)
         trader = await new_trader(api, office, "ambulante")
-        market_id, market_name, (first, second) = await _free_stalls(api)
+        market_id, market_name, free = await free_stalls(api, 2, from_end=True)
+        first, second = free[:2]
         deadline = datetime.now(MILAN) + APPLICATION_WINDOW
         published = await api.post(
             f"/markets/{market_id}/calls",
