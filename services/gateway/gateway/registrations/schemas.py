@@ -38,7 +38,8 @@ Email = Annotated[
     str,
     StringConstraints(strip_whitespace=True, to_lower=True, max_length=254),
     AfterValidator(_an_address),
-    Field(json_schema_extra={"format": "email", "pattern": EMAIL_PATTERN}),
+    # the pattern the check applies, not "format: email" (a stricter rule than the one enforced)
+    Field(json_schema_extra={"pattern": EMAIL_PATTERN}),
 ]
 ShopId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=SHOP_ID_PATTERN)]
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
