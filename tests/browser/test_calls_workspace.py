@@ -19,16 +19,24 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from devkit.testing import Platform, unique
+from devkit.testing import Platform
 
-from .conftest import OpenPage, assert_accessible, free_stalls, keep_screenshot, office_headers, open_section
+from .conftest import (
+    TRADER_PASSWORD,
+    OpenPage,
+    assert_accessible,
+    free_stalls,
+    keep_screenshot,
+    new_trader,
+    office_headers,
+    open_section,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(900)]
 
 MILAN = ZoneInfo("Europe/Rome")
 # the call takes applications for this long after the office publishes it; the award waits for it
 APPLICATION_WINDOW = timedelta(seconds=75)
-TRADER_PASSWORD = "banco-al-mercato-2026"
 CRITERIA = (  # the form's own proposal: name, maximum
     ("offer", 100),
     ("social_value", 10),
@@ -38,13 +46,7 @@ CRITERIA = (  # the form's own proposal: name, maximum
 
 
 async def _trader(api: httpx.AsyncClient, office: dict[str, str], name: str) -> dict[str, str]:
-    username = unique(name)
-    created = await api.post(
-        "/users",
-        json={"username": username, "password": TRADER_PASSWORD, "role": "trader", "scope": None},
-        headers=office,
-    )
-    assert created.status_code == 201, created.text
+    username = await new_trader(api, office, name)
     login = await api.post("/auth/token", data={"username": username, "password": TRADER_PASSWORD})
     assert login.status_code == 200, login.text
     return {"Authorization": f"Bearer {login.json()['access_token']}", "X-Username": username}
