@@ -42,12 +42,12 @@ def secantusd_binary() -> Path:
     return path
 
 
-S3_SERVER = Path(__file__).with_name("s3_server.py")
+S3_STORE = Path(__file__).with_name("s3_store.py")
 MAIL_SINK = "devkit.stack.mail_sink"
 
 
 def s3_python() -> Path:
-    """The interpreter of the broker's virtualenv, where the S3 store (nanio) is installed."""
+    """The interpreter of the broker's virtualenv, which serves the S3 store (uvicorn with uvloop)."""
     path = TOOLS / "kafka" / "bin" / "python"
     if not path.exists():
         raise StackError("the local S3 store is not installed: run `make tools`")
@@ -121,10 +121,10 @@ def kafka_components(data: Path, run: Path, kafka_port: int, s3_port: int | None
     s3 = Component(
         _managed(
             "s3",
-            [str(s3_python()), str(S3_SERVER), "--host", HOST, "--port", str(s3_port), "--data-dir", str(data / "s3")],
+            [str(s3_python()), str(S3_STORE), "--host", HOST, "--port", str(s3_port), "--data-dir", str(data / "s3")],
             data,
             run,
-            {"NANIO_ACCESS_KEY": access, "NANIO_SECRET_KEY": secret},
+            {"S3_ACCESS_KEY": access, "S3_SECRET_KEY": secret},
         ),
         s3_port,
     )
