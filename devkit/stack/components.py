@@ -147,6 +147,24 @@ def kafka_components(data: Path, run: Path, kafka_port: int, s3_port: int | None
     return [s3, kafka]
 
 
+# Batches in one partition of the local broker above which `make status` warns. The broker lists every
+# batch of a partition on each fetch that has something to read: measured on the 2-core machine
+# (docs/benchmarks.md, "Broker store"), fetches slow visibly from about this many, and a consumer at
+# the end of a partition starved at 50,000 under load.
+BATCHES_WARN = 10_000
+
+
+def partition_batches(data: Path) -> dict[str, int]:
+    """Record batches the local broker keeps per partition (``topic/partition``), counted on disk."""
+    counts: dict[str, int] = {}
+    for cluster in sorted((data / "s3" / "tansu" / "clusters").glob("*/topics")):
+        for records in sorted(cluster.glob("*/partitions/*/records")):
+            with os.scandir(records) as entries:
+                batches = sum(1 for entry in entries if entry.name.endswith(".batch"))
+            counts[f"{records.parent.parent.parent.name}/{int(records.parent.name)}"] = batches
+    return counts
+
+
 def _secantusd_argv(config: Path, port: int, storage: str, *, sync_on_commit: bool) -> list[str]:
     return [
         str(secantusd_binary()),

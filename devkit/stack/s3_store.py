@@ -115,8 +115,7 @@ class Entry:
         etag = f'"{md5}"'
         element = (
             f"<Contents><Key>{escape(key)}</Key><LastModified>{iso_time(modified)}</LastModified>"
-            f"<ETag>{xml_etag(etag)}</ETag><Size>{size}</Size>"
-            "<StorageClass>STANDARD</StorageClass></Contents>"
+            f"<ETag>{xml_etag(etag)}</ETag><Size>{size}</Size></Contents>"
         ).encode()
         return cls(key, size, etag, modified, element)
 
@@ -132,6 +131,7 @@ class Bucket:
     def __init__(self, name: str, root: Path, *, sync: bool = False) -> None:
         self.name, self.root, self.sync = name, root, sync
         self.order: list[bytes] = []  # the keys, sorted as S3 lists them
+        self.listed: list[Entry] = []  # their entries, in the same order
         self.entries: dict[str, Entry] = {}
         self.locks = [asyncio.Lock() for _ in range(LOCKS)]
         self._load()
@@ -147,6 +147,7 @@ class Bucket:
                 key, len(data), hashlib.md5(data, usedforsecurity=False).hexdigest(), path.stat().st_mtime
             )
         self.order = sorted(_order(key) for key in self.entries)
+        self.listed = [self.entries[key.decode()] for key in self.order]
 
     def _files(self) -> Iterator[Path]:
         for directory, dirs, files in os.walk(self.root):
@@ -164,13 +165,18 @@ class Bucket:
         return self.root.joinpath(*parts)
 
     def remember(self, entry: Entry) -> None:
-        if entry.key not in self.entries:
-            bisect.insort(self.order, _order(entry.key))
+        at = bisect.bisect_left(self.order, _order(entry.key))
+        if entry.key in self.entries:
+            self.listed[at] = entry
+        else:
+            self.order.insert(at, _order(entry.key))
+            self.listed.insert(at, entry)
         self.entries[entry.key] = entry
 
     def forget(self, key: str) -> None:
         if self.entries.pop(key, None) is not None:
-            del self.order[bisect.bisect_left(self.order, _order(key))]
+            at = bisect.bisect_left(self.order, _order(key))
+            del self.order[at], self.listed[at]
 
     def write(self, key: str, data: bytes) -> Entry:
         """Write ``data`` as ``key``, durably and atomically (runs in a worker thread)."""
@@ -217,9 +223,8 @@ class Bucket:
             start = bisect.bisect_right(self.order, _order(after))
         stop = bisect.bisect_left(self.order, _order(prefix) + b"\xff", lo=start) if prefix else len(self.order)
         if not delimiter:
-            keys = self.order[start : min(stop, start + limit)]
-            page = [self.entries[key.decode()] for key in keys]
-            more = start + len(keys) < stop
+            page = self.listed[start : min(stop, start + limit)]
+            more = start + len(page) < stop
             return page, [], (page[-1].key if more and page else None)
         entries: list[Entry] = []
         prefixes: list[str] = []
@@ -228,7 +233,7 @@ class Bucket:
             key = self.order[position].decode()
             cut = key.find(delimiter, len(prefix))
             if cut < 0:
-                entries.append(self.entries[key])
+                entries.append(self.listed[position])
                 position, last = position + 1, key
                 continue
             common = key[: cut + len(delimiter)]
@@ -491,7 +496,7 @@ class Store:
                 for entry in entries
             )
         else:
-            elements = b"".join(entry.element for entry in entries)
+            elements = b"".join([entry.element for entry in entries])
         common = "".join(f"<CommonPrefixes><Prefix>{text(p)}</Prefix></CommonPrefixes>" for p in prefixes)
         return XML_HEAD + "".join(head).encode() + elements + common.encode() + b"</ListBucketResult>"
 
