@@ -311,7 +311,7 @@ class Store:
     """The ASGI application: routes S3 requests to the buckets under ``data_dir``."""
 
     def __init__(
-        self, data_dir: Path, signatures: Signatures | None, *, page: int = 100_000, sync: bool = False
+        self, data_dir: Path, signatures: Signatures | None, *, page: int = 1000, sync: bool = False
     ) -> None:
         self.data_dir, self.signatures, self.page, self.sync = data_dir, signatures, page, sync
         self.buckets = {
@@ -521,7 +521,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--data-dir", required=True, type=Path)
     parser.add_argument(
-        "--page", type=int, default=100_000, help="the most keys a listing page holds when the client names no number"
+        "--page", type=int, default=1000, help="the most keys a listing page holds when the client names no number"
     )
     parser.add_argument(
         "--sync", action="store_true", help="sync each object and its directory to disk before answering"

@@ -7,7 +7,7 @@ partition, with the services' fetch wait), first on an empty partition, then aft
 partition with ``batches`` single-record batches. It also samples the broker's and the store's CPU
 and memory while it runs.
 
-Run alone: ``python -m tests.bench.broker_store [batches]``.
+Run alone: ``python -m tests.bench.broker_store [batches …]`` (default 5000 50000).
 """
 
 from __future__ import annotations
@@ -23,13 +23,17 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from devkit.testing import LocalKafka
-from shared.kafka import ensure_topics
+from shared.kafka import end_offsets, ensure_topics
 from shared.settings import ServiceSettings
 from tests.bench.memory import ProcessSampler
 from tests.bench.stats import summary_ms
 
 TOPIC = "bench.store"
 STARVED_S = 10
+
+
+class Starved(RuntimeError):
+    """A consumer at the end of the partition received nothing within ``STARVED_S``."""
 
 
 async def _latencies(bootstrap: str, samples: int, fetch_wait_ms: int) -> list[float]:
@@ -40,21 +44,17 @@ async def _latencies(bootstrap: str, samples: int, fetch_wait_ms: int) -> list[f
     await producer.start()
     try:
         consumer.assign([tp])
-        await consumer.seek_to_beginning(tp)
-        while True:  # read what is there: the next record is the first one timed
-            if not await consumer.getmany(tp, timeout_ms=1000, max_records=10_000):
-                break
-        sent: dict[bytes, float] = {}
+        consumer.seek(tp, (await end_offsets(ServiceSettings(kafka_bootstrap=bootstrap), [tp]))[tp])
         took: list[float] = []
         for n in range(samples):
             value = b"sample-%d" % n
-            sent[value] = time.perf_counter()
+            sent = time.perf_counter()
             await producer.send_and_wait(TOPIC, value, partition=0)
             deadline = time.monotonic() + STARVED_S
             while value not in {r.value for r in took_records(await consumer.getmany(tp, timeout_ms=1000))}:
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"a consumer at the end of the partition starved: nothing in {STARVED_S} s")
-            took.append(time.perf_counter() - sent[value])
+                    raise Starved(f"a consumer at the end of the partition received nothing in {STARVED_S} s")
+            took.append(time.perf_counter() - sent)
             await asyncio.sleep(0.02)
         return took
     finally:
@@ -64,6 +64,14 @@ async def _latencies(bootstrap: str, samples: int, fetch_wait_ms: int) -> list[f
 
 def took_records(batches: dict[TopicPartition, list[Any]]) -> list[Any]:
     return [record for records in batches.values() for record in records]
+
+
+def _partition(workdir: Path) -> Path:
+    return workdir / "s3" / "tansu" / "clusters" / "tansu_cluster" / "topics" / TOPIC / "partitions" / "0000000000"
+
+
+def _batches(workdir: Path) -> int:
+    return sum(1 for _ in (_partition(workdir) / "records").glob("*.batch"))
 
 
 def _fill(workdir: Path, batches: int) -> None:
@@ -76,7 +84,7 @@ def _fill(workdir: Path, batches: int) -> None:
     and the partition's watermark moved past them; then both start again and the store indexes the
     files it finds, as after any restart.
     """
-    partition = workdir / "s3" / "tansu" / "clusters" / "tansu_cluster" / "topics" / TOPIC / "partitions" / "0000000000"
+    partition = _partition(workdir)
     records = sorted((partition / "records").glob("*.batch"))
     first = records[-1].read_bytes()
     end = int(records[-1].stem) + 1
@@ -87,47 +95,56 @@ def _fill(workdir: Path, batches: int) -> None:
     (partition / "watermark.json").write_text(json.dumps(watermark, separators=(",", ":")))
 
 
-async def fetch_latency(workdir: Path, batches: int, samples: int = 100) -> dict[str, Any]:
+async def fetch_latency(workdir: Path, sizes: tuple[int, ...], samples: int = 50) -> dict[str, Any]:
+    """Latency on an empty partition, then with the partition made ``sizes[i]`` batches long, in turn;
+    a size at which a consumer starves is reported as such and ends the phase."""
     kafka = LocalKafka(workdir, durable=True)
     kafka.start()
     settings = ServiceSettings(kafka_bootstrap=kafka.bootstrap, kafka_topic_partitions=1)
+    rows: list[dict[str, Any]] = []
     try:
         await ensure_topics(settings, [TOPIC])
-        empty = await _latencies(kafka.bootstrap, samples, settings.kafka_fetch_max_wait_ms)
-        kafka.stop()
-        _fill(workdir, batches)
-        started = time.perf_counter()
-        kafka.start()
-        restart_s = time.perf_counter() - started
-        pids = {part.process.name: part.process.recorded_pid() for part in kafka.parts}
-        sampler = ProcessSampler({name: pid for name, pid in pids.items() if pid is not None}, every_s=1.0)
-        stop = asyncio.Event()
-        sampling = asyncio.create_task(sampler.run(stop))
-        full = await _latencies(kafka.bootstrap, samples, settings.kafka_fetch_max_wait_ms)
-        stop.set()
-        await sampling
+        empty = summary_ms(await _latencies(kafka.bootstrap, samples, settings.kafka_fetch_max_wait_ms))
+        rows.append({"batches": 0, **empty, "vs_empty_p50": 1.0, "vs_empty_p99": 1.0})
+        for size in sizes:
+            kafka.stop()
+            _fill(workdir, size - _batches(workdir))
+            started = time.perf_counter()
+            kafka.start()
+            restart_s = round(time.perf_counter() - started, 1)
+            pids = {part.process.name: part.process.recorded_pid() for part in kafka.parts}
+            sampler = ProcessSampler({name: pid for name, pid in pids.items() if pid is not None}, every_s=1.0)
+            stop = asyncio.Event()
+            sampling = asyncio.create_task(sampler.run(stop))
+            try:
+                figures = summary_ms(await _latencies(kafka.bootstrap, samples, settings.kafka_fetch_max_wait_ms))
+            except Starved:
+                rows.append({"batches": size, "restart_s": restart_s, "starved": True})
+                break
+            finally:
+                stop.set()
+                await sampling
+            use = sampler.growth()
+            rows.append(
+                {
+                    "batches": size,
+                    **figures,
+                    "vs_empty_p50": round(figures["p50_ms"] / empty["p50_ms"], 2),
+                    "vs_empty_p99": round(figures["p99_ms"] / empty["p99_ms"], 2),
+                    "restart_s": restart_s,
+                    **{f"{name}_cpu_pct": f["cpu_first_half_pct"] for name, f in use.items()},
+                    **{f"{name}_rss_mb": f["peak_mb"] for name, f in use.items()},
+                }
+            )
     finally:
         kafka.stop()
-    resources = {
-        name: {"rss_mb": figures["peak_mb"], "cpu_pct": figures["cpu_first_half_pct"]}
-        for name, figures in sampler.growth().items()
-    }
-    return {
-        "batches": batches,
-        "restart_s": round(restart_s, 1),
-        "fetch_wait_ms": settings.kafka_fetch_max_wait_ms,
-        "empty": summary_ms(empty),
-        "full": summary_ms(full),
-        "p50_ratio": round(summary_ms(full)["p50_ms"] / summary_ms(empty)["p50_ms"], 2),
-        "p99_ratio": round(summary_ms(full)["p99_ms"] / summary_ms(empty)["p99_ms"], 2),
-        "resources": resources,
-    }
+    return {"fetch_wait_ms": settings.kafka_fetch_max_wait_ms, "samples": samples, "sizes": rows}
 
 
 def main() -> None:
-    batches = int(sys.argv[1]) if len(sys.argv) > 1 else 50_000
+    sizes = tuple(int(size) for size in sys.argv[1:]) or (5_000, 50_000)
     with tempfile.TemporaryDirectory() as workdir:
-        print(asyncio.run(fetch_latency(Path(workdir), batches)))
+        print(json.dumps(asyncio.run(fetch_latency(Path(workdir), sizes)), indent=1))
 
 
 if __name__ == "__main__":
