@@ -98,32 +98,27 @@ def test_an_object_is_read_back_whole_with_its_md5_as_etag(store: LocalStore) ->
     assert _listed(s3, 1000, Prefix="clusters/c/groups/")[0] == group[3:]
 
 
+def _winners(s3: Any, key: str, body: bytes, **condition: str) -> int:
+    """How many of 16 racing writers of ``key`` under ``condition`` succeed (the others get 412)."""
+
+    def attempt(n: int) -> bool:
+        try:
+            s3.put_object(Bucket=BUCKET, Key=key, Body=body + b" %d" % n, **condition)
+        except ClientError as error:
+            assert _status(error) == 412
+            return False
+        return True
+
+    with ThreadPoolExecutor(16) as pool:
+        return sum(pool.map(attempt, range(16)))
+
+
 def test_conditional_writes_have_exactly_one_winner(store: LocalStore) -> None:
     s3 = store.client()
     key = "clusters/c/topics/t/partitions/0000000000/watermark.json"
-
-    def create(n: int) -> bool:
-        try:
-            s3.put_object(Bucket=BUCKET, Key=key, Body=b"%d" % n, IfNoneMatch="*")
-        except ClientError as error:
-            assert _status(error) == 412
-            return False
-        return True
-
-    with ThreadPoolExecutor(16) as pool:
-        assert sum(pool.map(create, range(16))) == 1
+    assert _winners(s3, key, b"first", IfNoneMatch="*") == 1
     seen = s3.head_object(Bucket=BUCKET, Key=key)["ETag"]
-
-    def update(n: int) -> bool:
-        try:
-            s3.put_object(Bucket=BUCKET, Key=key, Body=b"next %d" % n, IfMatch=seen)
-        except ClientError as error:
-            assert _status(error) == 412
-            return False
-        return True
-
-    with ThreadPoolExecutor(16) as pool:
-        assert sum(pool.map(update, range(16))) == 1
+    assert _winners(s3, key, b"next", IfMatch=seen) == 1
     assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read().startswith(b"next ")
     with pytest.raises(ClientError) as stale:
         s3.put_object(Bucket=BUCKET, Key=key, Body=b"late", IfMatch=seen)
