@@ -156,7 +156,7 @@ def test_listings_give_every_key_in_order_across_pages(store: LocalStore) -> Non
     for page in (1, 7, 1000):
         assert _listed(s3, page) == (kept, [])
         assert _listed(s3, page, Prefix=one) == ([k for k in kept if k.startswith(one)], [])
-    whole = s3.list_objects_v2(Bucket=BUCKET)  # no max-keys: one page, however long (what the broker asks)
+    whole = s3.list_objects_v2(Bucket=BUCKET)  # no max-keys, as the broker asks: a page of up to 1,000
     assert [item["Key"] for item in whole["Contents"]] == kept
     assert not whole["IsTruncated"]
     middle = kept[len(kept) // 2]
