@@ -16,6 +16,9 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from shared.kafka import end_offsets
+from shared.settings import ServiceSettings
+
 
 class MissingTopic(RuntimeError):
     """A topic to read has no partitions on the broker (it was never created)."""
@@ -35,9 +38,8 @@ async def tail(bootstrap: str, topics: Sequence[str], fetch_wait_ms: int) -> AIO
             raise MissingTopic(f"topics {missing} do not exist on {bootstrap}")
         partitions = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
         consumer.assign(partitions)
-        await consumer.seek_to_end(*partitions)
-        for partition in partitions:
-            await consumer.position(partition)
+        for partition, end in (await end_offsets(ServiceSettings(kafka_bootstrap=bootstrap), partitions)).items():
+            consumer.seek(partition, end)
     except BaseException:
         await consumer.stop()
         raise

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from aiokafka.helpers import create_ssl_context
@@ -198,3 +199,38 @@ async def report_lag(consumer: AIOKafkaConsumer, lag: Gauge) -> None:
         highwater = consumer.highwater(tp)
         if highwater is not None:
             lag.labels(tp.topic, str(tp.partition)).set(max(0, highwater - await consumer.position(tp)))
+
+
+async def end_offsets(
+    settings: ServiceSettings, partitions: Sequence[TopicPartition], timeout_s: float = 15.0
+) -> dict[TopicPartition, int]:
+    """The offset after the last record of each partition: the high watermark a fetch reports.
+
+    Not ``AIOKafkaConsumer.end_offsets()``: the local broker answers a ListOffsets request for the
+    latest offset with the base offset of the most recently written record batch plus one, short of
+    the end whenever that batch holds several records (decision 3). Every fetch answer carries the
+    partition's true high watermark, so a consumer of its own (no group) reads each partition from
+    that answer, which is never past the end, until a fetch has reported it. Kafka gives the same
+    figure either way.
+    """
+    if not partitions:
+        return {}
+    consumer = AIOKafkaConsumer(
+        **client_options(settings),  # type: ignore[arg-type]
+        enable_auto_commit=False,
+        fetch_max_wait_ms=min(settings.kafka_fetch_max_wait_ms, 100),
+        max_partition_fetch_bytes=1024,
+    )
+    await consumer.start()
+    try:
+        consumer.assign(list(partitions))
+        for tp, lower in (await consumer.end_offsets(list(partitions))).items():
+            consumer.seek(tp, lower)
+        deadline = time.monotonic() + timeout_s
+        while any(consumer.highwater(tp) is None for tp in partitions):
+            if time.monotonic() > deadline:
+                raise KafkaError(f"no fetch answer with the end of {list(partitions)} within {timeout_s:g} s")
+            await consumer.getmany(timeout_ms=100, max_records=1)
+        return {tp: int(consumer.highwater(tp)) for tp in partitions}
+    finally:
+        await consumer.stop()

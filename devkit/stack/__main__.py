@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from devkit.stack.components import HOST, ROOT, SERVICES, Stack
+from devkit.stack.components import BATCHES_WARN, HOST, ROOT, SERVICES, Stack, partition_batches
 from devkit.stack.processes import Managed, StackError, port_is_free
 
 STOP_ORDER = ("gateway", "districts", "shops", "markets", "mail", "mongo", "kafka", "s3")
@@ -64,6 +64,17 @@ def status(stack: Stack) -> int:
         pid = managed.recorded_pid()
         _say(f"  {name:<10} {'running pid ' + str(pid) if pid else 'stopped'}")
         missing += pid is None
+    batches = partition_batches(stack.data)
+    if batches:
+        longest = sorted(batches.items(), key=lambda item: -item[1])
+        _say(f"  broker store: {sum(batches.values())} batches in {len(batches)} partitions; the longest:")
+        for partition, count in longest[:5]:
+            _say(f"    {partition:<40} {count:>7}" + ("  <- long: fetches slow down" if count >= BATCHES_WARN else ""))
+        if longest[0][1] >= BATCHES_WARN:
+            _say(
+                f"  warning: a partition holds {BATCHES_WARN} batches or more; the broker lists them all on every fetch."
+                " `make down`, then delete .data/s3 to start the topics afresh (docs/decisions/0003)."
+            )
     return 1 if missing else 0
 
 

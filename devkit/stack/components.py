@@ -42,12 +42,12 @@ def secantusd_binary() -> Path:
     return path
 
 
-S3_SERVER = Path(__file__).with_name("s3_server.py")
+S3_STORE = Path(__file__).with_name("s3_store.py")
 MAIL_SINK = "devkit.stack.mail_sink"
 
 
 def s3_python() -> Path:
-    """The interpreter of the broker's virtualenv, where the S3 store (nanio) is installed."""
+    """The interpreter of the broker's virtualenv, which serves the S3 store (uvicorn with uvloop)."""
     path = TOOLS / "kafka" / "bin" / "python"
     if not path.exists():
         raise StackError("the local S3 store is not installed: run `make tools`")
@@ -121,10 +121,10 @@ def kafka_components(data: Path, run: Path, kafka_port: int, s3_port: int | None
     s3 = Component(
         _managed(
             "s3",
-            [str(s3_python()), str(S3_SERVER), "--host", HOST, "--port", str(s3_port), "--data-dir", str(data / "s3")],
+            [str(s3_python()), str(S3_STORE), "--host", HOST, "--port", str(s3_port), "--data-dir", str(data / "s3")],
             data,
             run,
-            {"NANIO_ACCESS_KEY": access, "NANIO_SECRET_KEY": secret},
+            {"S3_ACCESS_KEY": access, "S3_SECRET_KEY": secret},
         ),
         s3_port,
     )
@@ -145,6 +145,24 @@ def kafka_components(data: Path, run: Path, kafka_port: int, s3_port: int | None
         kafka_port,
     )
     return [s3, kafka]
+
+
+# Batches in one partition of the local broker from which `make status` warns. The broker lists every
+# batch of a partition on each fetch that has something to read: on the loaded 2-core machine a
+# fetch took twice as long at 5,000 batches as on an empty partition, and a consumer at the end of a
+# partition of 10,000 starved (docs/decisions/0003, make bench's "Broker store").
+BATCHES_WARN = 5_000
+
+
+def partition_batches(data: Path) -> dict[str, int]:
+    """Record batches the local broker keeps per partition (``topic/partition``), counted on disk."""
+    counts: dict[str, int] = {}
+    for cluster in sorted((data / "s3" / "tansu" / "clusters").glob("*/topics")):
+        for records in sorted(cluster.glob("*/partitions/*/records")):
+            with os.scandir(records) as entries:
+                batches = sum(1 for entry in entries if entry.name.endswith(".batch"))
+            counts[f"{records.parent.parent.parent.name}/{int(records.parent.name)}"] = batches
+    return counts
 
 
 def _secantusd_argv(config: Path, port: int, storage: str, *, sync_on_commit: bool) -> list[str]:

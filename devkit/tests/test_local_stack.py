@@ -9,7 +9,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from pymongo.errors import PyMongoError
 
-from devkit.stack.components import DOCUMENT_TABLES, LAYOUT_DB, document_tables
+from devkit.stack.components import DOCUMENT_TABLES, LAYOUT_DB, document_tables, partition_batches
 from devkit.testing import LocalKafka, LocalMongo
 from shared.kafka import ensure_topics
 from shared.mongo import Mongo
@@ -41,13 +41,17 @@ async def _read(bootstrap: str, topic: str) -> list[tuple[int, bytes]]:
         await consumer.stop()
 
 
-async def test_broker_killed_keeps_acknowledged_records_and_appends_after_them(durable_kafka: LocalKafka) -> None:
+async def test_broker_killed_keeps_acknowledged_records_and_appends_after_them(
+    durable_kafka: LocalKafka, tmp_path: Path
+) -> None:
     await ensure_topics(ServiceSettings(kafka_bootstrap=durable_kafka.bootstrap), ["durable"])
     assert await _produce(durable_kafka.bootstrap, "durable", b"before") == 0
     durable_kafka.kill()
     durable_kafka.start()
     assert await _produce(durable_kafka.bootstrap, "durable", b"after") == 1
     assert await _read(durable_kafka.bootstrap, "durable") == [(0, b"before"), (1, b"after")]
+    # what `make status` counts: one object per produced batch, per partition
+    assert partition_batches(tmp_path / "kafka") == {"durable/0": 2}  # partitions never written have none
 
 
 async def test_database_syncing_on_commit_keeps_every_acknowledged_commit(durable_mongo: LocalMongo) -> None:

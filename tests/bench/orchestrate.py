@@ -24,7 +24,7 @@ import httpx
 from districts.settings import DistrictsSettings
 from markets.settings import MarketsSettings
 
-from tests.bench import backbone, service_benches
+from tests.bench import backbone, broker_store, service_benches
 from tests.bench.freshness import FreshnessProbe, Probe, find_probe
 from tests.bench.harness import SERVICES, BenchPlatform
 from tests.bench.load import MixedLoad
@@ -69,6 +69,9 @@ class BenchRun:
         figures["backbone"] = await self.phase(
             "backbone",
             backbone.run(self.workdir / "backbone", events=scale.backbone_events, writes=scale.backbone_writes),
+        )
+        figures["broker_store"] = await self.phase(
+            "broker_store", broker_store.fetch_latency(self.workdir / "broker-store", scale.store_batches)
         )
         bench = BenchPlatform(self.workdir / "platform")
         self.say("[bench] starting the platform …")

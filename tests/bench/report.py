@@ -251,6 +251,39 @@ def _backbone(outcome: Outcome, b: dict[str, Any]) -> list[str]:
     ]
 
 
+def _broker_store(outcome: Outcome, b: dict[str, Any]) -> list[str]:
+    rows = [
+        [
+            fmt(size["batches"]),
+            *(["starved: nothing received in 10 s", "", "", ""] if size.get("starved") else
+              [size["p50_ms"], size["p99_ms"], size["vs_empty_p50"], size["vs_empty_p99"]]),
+            " / ".join(fmt(size.get(f"{name}_cpu_pct", "")) for name in ("kafka", "s3")),
+            " / ".join(fmt(size.get(f"{name}_rss_mb", "")) for name in ("kafka", "s3")),
+        ]
+        for size in b["sizes"]
+    ]  # fmt: skip
+    return [
+        "The local broker on its S3 store (`tests/bench/broker_store.py`): one record at a time, from the",
+        "producer's send to a consumer waiting at the end of the partition (fetch wait",
+        f"{b['fetch_wait_ms']} ms), {b['samples']} samples per length; the baseline is the same partition empty,",
+        "in the same run. The broker lists every batch of a partition on each fetch that has something to read.",
+        "",
+        *table(
+            [
+                "batches in the partition",
+                "p50 ms",
+                "p99 ms",
+                "p50 vs empty",
+                "p99 vs empty",
+                "CPU % broker / store",
+                "RSS MB broker / store",
+            ],
+            rows,
+        ),
+        "",
+    ]
+
+
 OPERATION_COLUMNS = ["operation", "requests", "per s", "error rate", "errors by status", "p50 ms", "p95 ms",
                      "p99 ms", "alone p50 ms", "p50 ratio"]  # fmt: skip
 
@@ -533,6 +566,7 @@ SECTIONS: tuple[tuple[str | None, str, Callable[[Outcome, dict[str, Any]], list[
     ("projection", "Districts projection consumer vs a plain aiokafka consume loop", _projection),
     ("nearest", "Nearest open point: in-process index vs plain `$geoNear`", _nearest),
     ("backbone", "Event backbone: outbox relay and write → consume vs raw aiokafka", _backbone),
+    ("broker_store", "Broker store: fetch latency as a partition grows", _broker_store),
     ("load", "Mixed load", _load),
     (None, "End-to-end freshness: stall write → district KPI", _freshness),
     ("soak", "Soak: memory over time", _soak),

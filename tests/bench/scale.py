@@ -13,6 +13,8 @@ class Scale:
     markets: tuple[str, ...]
     backbone_events: int
     backbone_writes: int
+    # lengths (in record batches) of the partition at which the broker's fetch latency is measured
+    store_batches: tuple[int, ...]
     # sequential requests per endpoint and per route (gateway, direct) for the overhead figures
     overhead_requests: int
     # seconds of closed-loop reads per route for the throughput figure
@@ -46,6 +48,7 @@ FULL = Scale(
     markets=(),
     backbone_events=5000,
     backbone_writes=200,
+    store_batches=(5_000, 50_000),
     overhead_requests=200,
     overhead_throughput_s=10.0,
     nearest_points=5000,
@@ -72,6 +75,7 @@ QUICK = Scale(
     markets=("wagner", "lagosta", "darsena-xxiv-maggio"),
     backbone_events=500,
     backbone_writes=30,
+    store_batches=(2_000,),
     overhead_requests=30,
     overhead_throughput_s=3.0,
     nearest_points=1000,
@@ -98,6 +102,7 @@ TINY = Scale(
     markets=("wagner", "lagosta"),
     backbone_events=200,
     backbone_writes=10,
+    store_batches=(300,),
     overhead_requests=5,
     overhead_throughput_s=0.5,
     nearest_points=100,

@@ -31,6 +31,8 @@ async def test_every_phase_runs_and_the_report_has_each_ratio(tmp_path: Path) ->
     assert figures["projection"]["events"] > 0 and figures["projection"]["ratio"] > 0
     assert figures["nearest"]["p50_speedup"] > 0
     assert figures["backbone"]["relay_vs_raw"] > 0
+    store = figures["broker_store"]["sizes"]
+    assert [row["batches"] for row in store] == [0, 300] and store[1]["p50_ms"] > 0
     load = figures["load"]
     assert load["operations"]["all"]["requests"] > 0 and load["operations"]["all"]["error_rate"] < 0.5
     assert set(load["operations"]) >= {"nearest", "stall_status", "overview", "all"}

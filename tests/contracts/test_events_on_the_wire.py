@@ -25,6 +25,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from devkit.testing import Platform, unique
 from shared.asyncapi import message_schema
 from shared.identity import Principal, Role
+from shared.kafka import end_offsets
+from shared.settings import ServiceSettings
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
@@ -189,7 +191,7 @@ async def read_topics(bootstrap: str) -> list[tuple[str, dict[str, Any]]]:
         partitions = [TopicPartition(t, p) for t in TOPICS for p in consumer.partitions_for_topic(t) or ()]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
+        ends = await end_offsets(ServiceSettings(kafka_bootstrap=bootstrap), partitions)
         records: list[tuple[str, dict[str, Any]]] = []
         while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
             for batch in (await consumer.getmany(timeout_ms=500)).values():

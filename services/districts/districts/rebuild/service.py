@@ -34,7 +34,7 @@ from shared.consumer import BatchHandler, Handler, IdempotentConsumer, processed
 from shared.errors import Conflict, NotFound
 from shared.events import utcnow
 from shared.i18n import Said
-from shared.kafka import client_options
+from shared.kafka import client_options, end_offsets
 from shared.mongo import Mongo
 
 log = logging.getLogger(__name__)
@@ -197,6 +197,7 @@ class _Offsets:
     """Reads the topics' end offsets and a group's committed offsets, without joining the group."""
 
     def __init__(self, settings: DistrictsSettings, group: str) -> None:
+        self.settings = settings
         self.consumer = AIOKafkaConsumer(
             **client_options(settings),
             group_id=group,
@@ -216,7 +217,7 @@ class _Offsets:
             for topic in topics
             for p in sorted(self.consumer.partitions_for_topic(topic) or ())
         ]
-        return dict(await self.consumer.end_offsets(partitions)) if partitions else {}
+        return await end_offsets(self.settings, partitions)
 
     async def committed(self, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
         found = {tp: await self.consumer.committed(tp) for tp in partitions}

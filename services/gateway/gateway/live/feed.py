@@ -22,7 +22,7 @@ from gateway.live.hub import EventHub
 from gateway.metrics import GatewayMetrics
 from gateway.settings import GatewaySettings
 from shared.events import CloudEvent
-from shared.kafka import client_options, follow, report_lag
+from shared.kafka import client_options, end_offsets, follow, report_lag
 
 log = logging.getLogger(__name__)
 
@@ -72,10 +72,13 @@ class EventFeed:
         while not self._stopping.is_set():
             batches = await consumer.getmany(timeout_ms=200, max_records=100)
             if not self.ready.is_set() and consumer.assignment():
-                for tp in consumer.assignment():
-                    await consumer.position(tp)
+                # the stream starts at the end as a fetch reports it (shared.kafka.end_offsets): what
+                # came before, including this first answer's records, is not streamed
+                for tp, end in (await end_offsets(self.settings, sorted(consumer.assignment()))).items():
+                    consumer.seek(tp, end)
                 self.ready.set()
                 log.info("live stream following %s as %s", ", ".join(self.topics), self.group_id)
+                continue
             for records in batches.values():
                 for record in records:
                     self._relay(record)
