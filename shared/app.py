@@ -33,7 +33,7 @@ from shared.outbox import Outbox, OutboxRelay
 from shared.retry import until_done
 from shared.settings import ServiceSettings
 from shared.tokens import KeyFeed, TokenVerifier
-from shared.web.idempotency import IdempotencyMiddleware, document_idempotent_routes
+from shared.web.idempotency import IdempotencyMiddleware, document_idempotent_answers
 from shared.web.middleware import (
     BodySizeLimitMiddleware,
     LargeBody,
@@ -276,6 +276,19 @@ def asyncapi_router(spec: ServiceSpec) -> APIRouter:
     return router
 
 
+def _document_with(app: FastAPI, complete: Callable[[dict[str, Any]], None]) -> None:
+    """Let ``complete`` add to the app's OpenAPI document what its routes cannot declare themselves."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            complete(generate())
+        assert app.openapi_schema is not None
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     configure_logging(spec.name, settings.log_level)
 
@@ -310,7 +323,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         app.include_router(router)
     if spec.publishes:
         app.include_router(asyncapi_router(spec))
-    document_idempotent_routes(app)
+    _document_with(app, document_idempotent_answers)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, large=spec.large_bodies)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)

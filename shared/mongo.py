@@ -218,9 +218,7 @@ class Mongo:
         left open when ``work`` returns, and a later transaction of the same request joins it: the
         holder commits everything at once with its own last write (:meth:`HeldCommit.commit`).
         """
-        held = _held.get()
-        if held is not None and held.mongo is not self:
-            held = None
+        held = _held_by(self)
         if held is not None and held.session is not None:
             return await _conflicts_answered(work(held.session))
         try:
@@ -238,8 +236,8 @@ class Mongo:
 
     def after_commit(self, done: Callable[[], None]) -> None:
         """Call ``done`` once what the caller wrote is committed: now, or when a held commit is made."""
-        held = _held.get()
-        if held is not None and held.mongo is self:
+        held = _held_by(self)
+        if held is not None:
             held.after.append(done)
         else:
             done()
@@ -275,6 +273,8 @@ class HeldCommit:
 
     def __init__(self, mongo: Mongo) -> None:
         self.mongo = mongo
+        # transactions are held only once the holder says so (a keyed request found its key free)
+        self.active = False
         self.session: AsyncClientSession | None = None
         self.after: list[Callable[[], None]] = []
 
@@ -326,9 +326,15 @@ async def _close(session: AsyncClientSession) -> None:
 _held: ContextVar[HeldCommit | None] = ContextVar("held_commit", default=None)
 
 
+def _held_by(mongo: Mongo) -> HeldCommit | None:
+    held = _held.get()
+    return held if held is not None and held.active and held.mongo is mongo else None
+
+
 @contextmanager
 def holding(held: HeldCommit) -> Iterator[HeldCommit]:
-    """Within this block, the transactions ``held.mongo`` runs for the current task are held open."""
+    """Within this block, the transactions ``held.mongo`` runs for the current task are held open
+    (once ``held.active``)."""
     token = _held.set(held)
     try:
         yield held

@@ -24,24 +24,22 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from typing import Annotated, Any
 
 import http_sf
-from fastapi import Depends, FastAPI, Header
-from fastapi.routing import APIRoute
+from fastapi import Depends, Header, Request
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import PyMongoError
-from starlette.routing import Match
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
-from shared.errors import AppError
+from shared.errors import AppError, InvalidInput
 from shared.i18n import Said
 from shared.idempotency import (
     Answer,
     Answered,
-    Claimed,
     IdempotencyStore,
     Reused,
     Running,
@@ -58,6 +56,7 @@ HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
 FIELD = f"header.{HEADER}"
 MAX_KEY_LENGTH = 255
+SLOT = "idempotency"  # the request scope's entry for the KeyedRequest
 # a key sent bare rather than as a structured-field string: visible ASCII, no quote or backslash
 BARE_KEY = re.compile(r"[!#-\[\]-~]+")
 # headers of an answer that are not replayed: set again for every answer, or not to be stored
@@ -100,7 +99,35 @@ def parse_key(value: str) -> str:
     return key
 
 
+@dataclass(eq=False)
+class KeyedRequest:
+    """What the middleware and a route's :func:`idempotency_key` share about one keyed POST."""
+
+    held: HeldCommit
+    store: IdempotencyStore | None = None
+    key_id: str = ""
+    owner: str = ""
+    replay: Answer | None = None
+
+
+class BadKey(InvalidInput):
+    status, kind = 400, "invalid-idempotency-key"
+
+
+class KeyReused(AppError):
+    status, kind = 422, "idempotency-key-reused"
+
+
+class KeyInUse(AppError):
+    status, kind = 409, "idempotency-key-in-use"
+
+
+class Replayed(AppError):
+    """The request was answered before: the middleware sends that answer instead of this error's."""
+
+
 async def idempotency_key(
+    request: Request,
     key: Annotated[
         str | None,
         Header(
@@ -115,92 +142,101 @@ async def idempotency_key(
         ),
     ] = None,
 ) -> None:
-    """Declares the header on a route (its OpenAPI parameter); the middleware does the work."""
+    """A route's part: check the key, then run the request (its writes held until its answer is
+    stored with them), or answer as an earlier request with the key says."""
+    keyed: KeyedRequest | None = request.scope.get(SLOT)
+    if key is None or keyed is None:
+        return
+    try:
+        parsed = parse_key(key)
+    except InvalidKey as exc:
+        raise BadKey(FIELD, Said(f"{HEADER} {exc.reason.it}", f"{HEADER} {exc.reason.en}"), header=HEADER) from exc
+    runtime = request.app.state.runtime
+    store = IdempotencyStore(runtime.mongo.db, timedelta(seconds=runtime.settings.idempotency_lease_s))
+    key_id = scope_id(await _subject(runtime, request), "POST", request.scope["route"].path, parsed)
+    print_ = fingerprint(
+        request.url.path,
+        request.scope.get("query_string", b""),
+        request.headers.get("content-type", ""),
+        await request.body(),
+    )
+    owner = uuid.uuid4().hex
+    claim = await store.claim(key_id, print_, owner)
+    if isinstance(claim, Answered):
+        keyed.replay = claim.answer
+        raise Replayed("answered before")
+    if isinstance(claim, Reused):
+        raise KeyReused(REUSED, header=HEADER)
+    if isinstance(claim, Running):
+        busy = KeyInUse(RUNNING, header=HEADER)
+        busy.headers["Retry-After"] = str(max(1, round(claim.retry_after_s)))
+        raise busy
+    keyed.store, keyed.key_id, keyed.owner = store, key_id, owner
+    keyed.held.active = True
 
 
 IDEMPOTENT: Any = Depends(idempotency_key)
 IDEMPOTENCY_ANSWERS: dict[int | str, dict[str, Any]] = {
+    400: {"description": f"The {HEADER} is empty, longer than 255 characters or malformed"},
     409: {"description": f"A request with this {HEADER} is still running; retry after Retry-After"},
     422: {"description": f"Invalid input, or this {HEADER} was used with another request"},
 }
 
 
-def is_idempotent(route: object) -> bool:
-    return isinstance(route, APIRoute) and any(d.call is idempotency_key for d in route.dependant.dependencies)
-
-
-def document_idempotent_routes(app: FastAPI) -> None:
-    """Add the answers a keyed request may get to the OpenAPI of every route that takes a key."""
-    for route in app.router.routes:
-        if is_idempotent(route):
-            assert isinstance(route, APIRoute)
-            for status, answer in IDEMPOTENCY_ANSWERS.items():
-                route.responses.setdefault(status, answer)
+def document_idempotent_answers(document: dict[str, Any]) -> None:
+    """Add the answers a keyed request may get to every operation of an OpenAPI document that takes
+    the header."""
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict):
+                continue
+            headers = [p for p in operation.get("parameters", []) if p.get("in") == "header"]
+            if any(p.get("name") == HEADER for p in headers):
+                for status, answer in IDEMPOTENCY_ANSWERS.items():
+                    operation.setdefault("responses", {}).setdefault(str(status), answer)
 
 
 class IdempotencyMiddleware(HttpMiddleware):
-    """Runs the POSTs of idempotent routes sent with a key once (see the module's description)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        super().__init__(app)
-        self._routes: dict[int, bool] = {}
+    """Holds the writes of a keyed POST until its answer is ready, then commits both or neither
+    (the route's :func:`idempotency_key` decides whether the request runs at all)."""
 
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        sent_key = _header(scope, HEADER.lower().encode()) if scope["method"] == "POST" else None
-        route = self._route(scope) if sent_key is not None else None
-        if sent_key is None or route is None:
+        if scope["method"] != "POST" or _header(scope, HEADER.lower().encode()) is None:
             await self.app(scope, receive, send)
             return
-        try:
-            key = parse_key(sent_key)
-        except InvalidKey as exc:
-            detail = Said(f"{HEADER} {exc.reason.it}", f"{HEADER} {exc.reason.en}")
-            errors = [{"field": FIELD, "message": detail.in_(language_of(scope))}]
-            await _refuse(scope, receive, send, 400, "invalid-idempotency-key", detail, errors=errors)
-            return
-        runtime = scope["app"].state.runtime
-        try:
-            body, receive = await _read_body(receive)
-        except _Gone:
-            return
-        key_id = scope_id(await _subject(runtime, scope), "POST", route, key)
-        print_ = fingerprint(scope["path"], scope.get("query_string", b""), _header(scope, b"content-type") or "", body)
-        store = IdempotencyStore(runtime.mongo.db, timedelta(seconds=runtime.settings.idempotency_lease_s))
-        owner = uuid.uuid4().hex
-        claim = await store.claim(key_id, print_, owner)
-        if isinstance(claim, Answered):
-            await _replay(claim.answer, send)
-        elif isinstance(claim, Reused):
-            await _refuse(scope, receive, send, 422, "idempotency-key-reused", REUSED)
-        elif isinstance(claim, Running):
-            retry = str(max(1, round(claim.retry_after_s)))
-            await _refuse(scope, receive, send, 409, "idempotency-key-in-use", RUNNING, {"Retry-After": retry})
-        else:
-            assert isinstance(claim, Claimed)
-            await self._run(scope, receive, send, HeldCommit(runtime.mongo), store, key_id, owner)
-
-    async def _run(
-        self,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-        held: HeldCommit,
-        store: IdempotencyStore,
-        key_id: str,
-        owner: str,
-    ) -> None:
-        """Run the request with its writes held, then commit them with its answer, or drop both."""
+        keyed = KeyedRequest(HeldCommit(scope["app"].state.runtime.mongo))
+        scope[SLOT] = keyed
         messages: list[Message] = []
+        passing = False
 
-        async def keep(message: Message) -> None:
-            messages.append(message)
+        async def pass_or_keep(message: Message) -> None:
+            nonlocal passing
+            # a route that takes no key, or a refusal before the request ran, goes out as it is
+            if message["type"] == "http.response.start" and keyed.store is None and keyed.replay is None:
+                passing = True
+            if passing:
+                await send(message)
+            else:
+                messages.append(message)
 
         try:
-            with holding(held):
-                await self.app(scope, receive, keep)
+            with holding(keyed.held):
+                await self.app(scope, receive, pass_or_keep)
         except BaseException:
-            await _give_back(held, store, key_id, owner)
+            await _give_back(keyed)
             raise
+        if passing:
+            return
+        if keyed.replay is not None:
+            await _replay(keyed.replay, send)
+            return
+        await self._finish(scope, receive, send, keyed, messages)
+
+    async def _finish(
+        self, scope: Scope, receive: Receive, send: Send, keyed: KeyedRequest, messages: list[Message]
+    ) -> None:
+        """Commit the request's writes with its answer (a success), or drop both (an error)."""
+        assert keyed.store is not None
         start = messages[0]
         answer = Answer(
             start["status"],
@@ -208,31 +244,21 @@ class IdempotencyMiddleware(HttpMiddleware):
             b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body"),
         )
         if not 200 <= answer.status < 300:
-            await _give_back(held, store, key_id, owner)
+            await _give_back(keyed)
             await _send(messages, send)
             return
         try:
-            await held.commit(partial(_store_answer, store, key_id, owner, answer))
+            await keyed.held.commit(partial(_store_answer, keyed.store, keyed.key_id, keyed.owner, answer))
         except (PyMongoError, AppError) as exc:
             log.warning("answer under %s not committed: %s", HEADER, type(exc).__name__)
-            await _give_back(held, store, key_id, owner)
+            await _give_back(keyed)
             retry = {"Retry-After": "1"}
             if isinstance(exc, Superseded):
-                await _refuse(scope, receive, send, 409, "idempotency-key-in-use", RUNNING, retry)
+                await _refuse(scope, receive, send, 409, KeyInUse.kind, RUNNING, retry)
             else:
                 await _refuse(scope, receive, send, 503, "unavailable", NOT_COMMITTED, retry)
             return
         await _send(messages, send)
-
-    def _route(self, scope: Scope) -> str | None:
-        """The template of the idempotent route ``scope`` goes to; None for any other route."""
-        for route in scope["app"].router.routes:
-            match, _ = route.matches(scope)
-            if match is Match.FULL:
-                if id(route) not in self._routes:
-                    self._routes[id(route)] = is_idempotent(route)
-                return str(route.path) if self._routes[id(route)] else None
-        return None
 
 
 class Superseded(AppError):
@@ -260,54 +286,29 @@ async def _store_answer(
         raise Superseded(RUNNING)
 
 
-async def _give_back(held: HeldCommit, store: IdempotencyStore, key_id: str, owner: str) -> None:
+async def _give_back(keyed: KeyedRequest) -> None:
     """Drop what the run wrote and free its key; if the database cannot be reached, the key's lease
     frees it later."""
     try:
-        await held.abandon()
-        await store.release(key_id, owner)
+        await keyed.held.abandon()
+        if keyed.store is not None:
+            await keyed.store.release(keyed.key_id, keyed.owner)
     except PyMongoError as exc:
         log.warning("could not free an %s: %s", HEADER, type(exc).__name__)
 
 
-async def _subject(runtime: Any, scope: Scope) -> str | None:
+async def _subject(runtime: Any, request: Request) -> str | None:
     """Who calls, from a valid bearer token; None when anonymous (or the token is not valid: the
     route itself refuses it)."""
-    authorization = _header(scope, b"authorization") or ""
-    kind, _, token = authorization.partition(" ")
-    if kind.lower() != "bearer" or not token.strip():
+    from shared.identity import bearer_token  # shared.identity needs shared.app, which needs this module
+
+    token = bearer_token(request)
+    if token is None:
         return None
     try:
-        return str((await runtime.tokens.verify(token.strip())).subject)
+        return str((await runtime.tokens.verify(token)).subject)
     except AppError:
         return None
-
-
-async def _read_body(receive: Receive) -> tuple[bytes, Receive]:
-    """The whole request body, and a ``receive`` that hands it to the app again."""
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            raise _Gone
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    body = b"".join(chunks)
-    given = False
-
-    async def again() -> Message:
-        nonlocal given
-        if given:
-            return await receive()
-        given = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return body, again
-
-
-class _Gone(Exception):
-    """The client went away before it sent the whole request."""
 
 
 async def _replay(answer: Answer, send: Send) -> None:
