@@ -152,8 +152,10 @@ def markets_stand_in(hits: list[tuple[str, str, str]]) -> FastAPI:
         )
 
     @app.post("/markets", status_code=201)
-    async def register(item: Item) -> JSONResponse:
-        return JSONResponse({"id": item.name}, status_code=201, headers={"Location": f"/markets/{item.name}"})
+    async def register(item: Item, request: Request) -> JSONResponse:
+        # the key the gateway passed on, if any, so that a test can see it arrived
+        key = {"idempotency_key": request.headers["idempotency-key"]} if "idempotency-key" in request.headers else {}
+        return JSONResponse({"id": item.name, **key}, status_code=201, headers={"Location": f"/markets/{item.name}"})
 
     return app
 
