@@ -108,6 +108,18 @@ async def test_the_relay_passes_the_key_on_and_sends_a_post_once(gateway: Runnin
     assert upstreams.count("POST", "/markets") == before + 1
 
 
+@pytest.mark.integration
+async def test_a_replayed_answer_is_not_audited_again(gateway: RunningGateway) -> None:
+    clerk = unique("clerk")
+    headers = {**gateway.bearer(name=clerk), HEADER: f'"{uuid.uuid4()}"'}
+    body = {"name": unique("mercato")}
+    first = await gateway.client.post(f"{API}/markets", json=body, headers=headers)
+    again = await gateway.client.post(f"{API}/markets", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
+    audit = await gateway.client.get(f"{API}/audit", params={"actor": clerk}, headers=gateway.bearer())
+    assert [e["action"] for e in audit.json()["items"]] == ["POST /markets"]
+
+
 def registration() -> dict[str, Any]:
     username = unique("edicolante")
     return {
