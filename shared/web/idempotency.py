@@ -1,11 +1,13 @@
 """``Idempotency-Key`` on the POSTs that create something: a retried request gets the first answer.
 
 Follows the IETF httpapi draft "The Idempotency-Key HTTP Header Field". A route takes part by
-declaring ``dependencies=[IDEMPOTENT]`` (which also documents the header); the
-:class:`IdempotencyMiddleware` every service runs does the rest:
+declaring ``dependencies=[IDEMPOTENT]``, which documents the header and, on a request that sends
+it, checks the key against what is stored (:func:`idempotency_key`); the
+:class:`IdempotencyMiddleware` every service runs holds the request's writes and commits them with
+its answer:
 
-- the key is an RFC 8941 string (``Idempotency-Key: "8e03978e-…"``); a bare value of visible ASCII
-  characters is taken as the key too. Empty or longer than 255 characters: 400 naming the header;
+- the key is an RFC 8941 string of 1 to 255 characters (``Idempotency-Key: "8e03978e-…"``), or sent
+  bare (visible ASCII); the route checks the field against :data:`KEY_PATTERN` (422 naming it);
 - a key is scoped to the caller (the token's subject; on an anonymous request, the key alone), the
   method and the route; the request's fingerprint (path, query, content type and a hash of the body)
   is stored with it;
@@ -29,7 +31,6 @@ from datetime import timedelta
 from functools import partial
 from typing import Annotated, Any
 
-import http_sf
 from fastapi import Depends, Header, Request
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import PyMongoError
@@ -55,48 +56,26 @@ log = logging.getLogger(__name__)
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
 FIELD = f"header.{HEADER}"
-MAX_KEY_LENGTH = 255
 SLOT = "idempotency"  # the request scope's entry for the KeyedRequest
-# a key sent bare rather than as a structured-field string: visible ASCII, no quote or backslash
-BARE_KEY = re.compile(r"[!#-\[\]-~]+")
+# the field's value: an RFC 8941 string of 1 to 255 characters (printable ASCII, `"` and `\` escaped
+# with `\`), or the key bare (1 to 255 visible ASCII characters, no quote or backslash)
+KEY_PATTERN = r'^(?:"(?:[ !#-\[\]-~]|\\["\\]){1,255}"|[!#-\[\]-~]{1,255})$'
+_KEY = re.compile(KEY_PATTERN)
+_ESCAPED = re.compile(r"\\(.)")
 # headers of an answer that are not replayed: set again for every answer, or not to be stored
 NOT_STORED = frozenset({b"content-length", b"date", b"server", b"set-cookie", b"x-request-id"})
 
 
 class InvalidKey(ValueError):
-    def __init__(self, reason: Said) -> None:
-        super().__init__(reason.en)
-        self.reason = reason
+    pass
 
 
 def parse_key(value: str) -> str:
     """The key an ``Idempotency-Key`` field value carries; :class:`InvalidKey` when it carries none."""
     value = value.strip(" \t")
-    if value.startswith('"'):
-        try:
-            parsed = http_sf.parse(value.encode("latin-1"), tltype="item")
-        except (http_sf.StructuredFieldError, UnicodeEncodeError) as exc:
-            raise InvalidKey(
-                Said("non è una stringa valida (RFC 8941)", "is not a valid structured-field string (RFC 8941)")
-            ) from exc
-        item = parsed[0] if isinstance(parsed, tuple) else parsed
-        if not isinstance(item, str):
-            raise InvalidKey(Said("deve essere una stringa", "must be a string"))
-        key = str(item)
-    elif not value or BARE_KEY.fullmatch(value):
-        key = value
-    else:
-        raise InvalidKey(
-            Said(
-                'va scritta tra virgolette ("…") se contiene spazi o altri caratteri',
-                'must be quoted ("…") when it holds spaces or other characters',
-            )
-        )
-    if not key:
-        raise InvalidKey(Said("è vuota", "is empty"))
-    if len(key) > MAX_KEY_LENGTH:
-        raise InvalidKey(Said(f"supera i {MAX_KEY_LENGTH} caratteri", f"is longer than {MAX_KEY_LENGTH} characters"))
-    return key
+    if not _KEY.fullmatch(value):
+        raise InvalidKey(value)
+    return _ESCAPED.sub(r"\1", value[1:-1]) if value.startswith('"') else value
 
 
 @dataclass(eq=False)
@@ -108,10 +87,6 @@ class KeyedRequest:
     key_id: str = ""
     owner: str = ""
     replay: Answer | None = None
-
-
-class BadKey(InvalidInput):
-    status, kind = 400, "invalid-idempotency-key"
 
 
 class KeyReused(AppError):
@@ -138,6 +113,7 @@ async def idempotency_key(
                 "characters); answers are kept 24 hours. Reused with another request: 422; sent while "
                 "the first is still running: 409."
             ),
+            pattern=KEY_PATTERN,
             examples=['"8e03978e-40d5-43e8-bc93-6894a57f9324"'],
         ),
     ] = None,
@@ -149,8 +125,8 @@ async def idempotency_key(
         return
     try:
         parsed = parse_key(key)
-    except InvalidKey as exc:
-        raise BadKey(FIELD, Said(f"{HEADER} {exc.reason.it}", f"{HEADER} {exc.reason.en}"), header=HEADER) from exc
+    except InvalidKey as exc:  # the header's own pattern is checked first, by the route
+        raise InvalidInput(FIELD, MALFORMED, header=HEADER) from exc
     runtime = request.app.state.runtime
     store = IdempotencyStore(runtime.mongo.db, timedelta(seconds=runtime.settings.idempotency_lease_s))
     key_id = scope_id(await _subject(runtime, request), "POST", request.scope["route"].path, parsed)
@@ -177,9 +153,8 @@ async def idempotency_key(
 
 IDEMPOTENT: Any = Depends(idempotency_key)
 IDEMPOTENCY_ANSWERS: dict[int | str, dict[str, Any]] = {
-    400: {"description": f"The {HEADER} is empty, longer than 255 characters or malformed"},
     409: {"description": f"A request with this {HEADER} is still running; retry after Retry-After"},
-    422: {"description": f"Invalid input, or this {HEADER} was used with another request"},
+    422: {"description": f"Invalid input (a malformed {HEADER} too), or this {HEADER} was used with another request"},
 }
 
 
@@ -265,6 +240,10 @@ class Superseded(AppError):
     """The run's lease ended and a retry took the key over: this run's writes are dropped."""
 
 
+MALFORMED = Said(
+    f"{HEADER} deve essere una stringa tra virgolette di 1-255 caratteri ASCII stampabili",
+    f"{HEADER} must be a quoted string of 1-255 printable ASCII characters",
+)
 REUSED = Said(
     f"questa {HEADER} è già stata usata per un'altra richiesta; usa una chiave nuova per ogni richiesta",
     f"this {HEADER} was already used with another request; use a new key for every request",
