@@ -38,12 +38,13 @@ def scope_id(subject: str | None, method: str, route: str, key: str) -> str:
     return hashlib.sha256(scope.encode()).hexdigest()
 
 
-def fingerprint(path: str, query: bytes, content_type: str, body: bytes) -> str:
-    """What makes a retry the same request: the target (path and query), the body and its type."""
+def fingerprint(path: str, query: bytes, content_type: str, body_sha256: bytes) -> str:
+    """What makes a retry the same request: the target (path and query), the body's media type and
+    the body itself (its SHA-256 digest, taken as it was received)."""
+    media_type = content_type.split(";", 1)[0].strip().lower()
     digest = hashlib.sha256()
-    for part in (path.encode(), query, content_type.strip().lower().encode()):
+    for part in (path.encode(), query, media_type.encode(), body_sha256):
         digest.update(len(part).to_bytes(8, "big") + part)
-    digest.update(body)
     return digest.hexdigest()
 
 

@@ -70,17 +70,17 @@ def test_a_key_is_scoped_to_the_caller_the_method_and_the_route() -> None:
     assert scope_id("a", "POST", "/b", "c") != scope_id("a", "POST", "/", "bc")
 
 
-def test_the_fingerprint_covers_target_body_and_its_type() -> None:
-    body = b'{"name": "Wagner"}'
+def test_the_fingerprint_covers_target_body_and_its_media_type() -> None:
+    body = hashlib.sha256(b'{"name": "Wagner"}').digest()
     first = fingerprint("/markets", b"", "application/json", body)
     assert (
         first
         == hashlib.sha256(
-            b"".join(len(p).to_bytes(8, "big") + p for p in (b"/markets", b"", b"application/json")) + body
+            b"".join(len(p).to_bytes(8, "big") + p for p in (b"/markets", b"", b"application/json", body))
         ).hexdigest()
     )
-    assert first == fingerprint("/markets", b"", "Application/JSON ", body)
-    assert first != fingerprint("/markets", b"", "application/json", b'{"name": "Wagner "}')
+    assert first == fingerprint("/markets", b"", "Application/JSON; charset=utf-8", body)
+    assert first != fingerprint("/markets", b"", "application/json", hashlib.sha256(b'{"name": "Wagner "}').digest())
     assert first != fingerprint("/markets/x", b"", "application/json", body)
     assert first != fingerprint("/markets", b"dry=1", "application/json", body)
     assert first != fingerprint("/markets", b"", "text/plain", body)
@@ -273,7 +273,7 @@ async def test_an_error_answer_keeps_nothing_and_frees_the_key(service: Service)
 async def test_a_key_whose_first_request_died_is_taken_over_after_its_lease(service: Service) -> None:
     store = IdempotencyStore(service.things.mongo.db, timedelta(seconds=service.settings.idempotency_lease_s))
     key_id = scope_id("office", "POST", "/things", UUID)
-    print_ = fingerprint("/things", b"", "application/json", b'{"name":"dead"}')
+    print_ = fingerprint("/things", b"", "application/json", hashlib.sha256(b'{"name":"dead"}').digest())
     assert type(await store.claim(key_id, print_, "a process that then died")).__name__ == "Claimed"
     headers = {**keyed(UUID, service.auth()), "Content-Type": "application/json"}
     busy = await service.http.post("/things", content=b'{"name":"dead"}', headers=headers)

@@ -9,7 +9,7 @@ its answer:
 - the key is an RFC 8941 string of 1 to 255 characters (``Idempotency-Key: "8e03978e-…"``), or sent
   bare (visible ASCII); the route checks the field against :data:`KEY_PATTERN` (422 naming it);
 - a key is scoped to the caller (the token's subject; on an anonymous request, the key alone), the
-  method and the route; the request's fingerprint (path, query, content type and a hash of the body)
+  method and the route; the request's fingerprint (path, query, media type and a hash of the body)
   is stored with it;
 - first request: run as usual. A success answer (2xx) is stored **in the same transaction** as what
   the request wrote (``shared.mongo.HeldCommit``): the creation and its stored answer commit together
@@ -23,10 +23,11 @@ its answer:
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 from typing import Annotated, Any
@@ -83,6 +84,8 @@ class KeyedRequest:
     """What the middleware and a route's :func:`idempotency_key` share about one keyed POST."""
 
     held: HeldCommit
+    # the body's digest, taken as the app receives it (a form's parser reads it without keeping it)
+    body: Any = field(default_factory=hashlib.sha256)
     store: IdempotencyStore | None = None
     key_id: str = ""
     owner: str = ""
@@ -130,12 +133,12 @@ async def idempotency_key(
     runtime = request.app.state.runtime
     store = IdempotencyStore(runtime.mongo.db, timedelta(seconds=runtime.settings.idempotency_lease_s))
     key_id = scope_id(await _subject(runtime, request), "POST", request.scope["route"].path, parsed)
-    print_ = fingerprint(
-        request.url.path,
-        request.scope.get("query_string", b""),
-        request.headers.get("content-type", ""),
-        await request.body(),
-    )
+    try:
+        await request.body()  # read it here if the route has no body parameter that did
+    except RuntimeError:
+        pass  # read already, as a form, whose parser keeps no copy: the digest has it all
+    content_type = request.headers.get("content-type", "")
+    print_ = fingerprint(request.url.path, request.scope.get("query_string", b""), content_type, keyed.body.digest())
     owner = uuid.uuid4().hex
     claim = await store.claim(key_id, print_, owner)
     if isinstance(claim, Answered):
@@ -194,9 +197,15 @@ class IdempotencyMiddleware(HttpMiddleware):
             else:
                 messages.append(message)
 
+        async def receive_and_digest() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                keyed.body.update(message.get("body", b""))
+            return message
+
         try:
             with holding(keyed.held):
-                await self.app(scope, receive, pass_or_keep)
+                await self.app(scope, receive_and_digest, pass_or_keep)
         except BaseException:
             await _give_back(keyed)
             raise

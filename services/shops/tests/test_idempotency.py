@@ -29,3 +29,22 @@ async def test_an_offer_added_under_a_retried_key_is_added_and_found_once(servic
         params={"service": "ritiro_pacchi", "lon": 9.1873, "lat": 45.4840, "open_at": "2026-07-06T10:00"},
     )
     assert [i["service_id"] for i in nearest.json()["items"]] == [first.json()["id"]]
+
+
+async def test_an_upload_retried_with_its_key_is_stored_once(service: Any) -> None:
+    client, office = service.client, service.office
+    assert (await client.put("/shops/ed-garibaldi-2", json=KIOSK, headers=office)).status_code == 201
+    keyed = {**office, "Idempotency-Key": f'"{uuid.uuid4()}"'}
+    pdf = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+    # the same bytes again, as a client's retry sends them (the form read by its parser, not kept)
+    body, boundary = b"", "idem-boundary"
+    body += f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="visura.pdf"\r\n'.encode()
+    body += b"Content-Type: application/pdf\r\n\r\n" + pdf + f"\r\n--{boundary}--\r\n".encode()
+    upload = {**keyed, "Content-Type": f"multipart/form-data; boundary={boundary}"}
+    first = await client.post("/shops/ed-garibaldi-2/documents", content=body, headers=upload)
+    again = await client.post("/shops/ed-garibaldi-2/documents", content=body, headers=upload)
+    assert first.status_code == again.status_code == 201, again.text
+    assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
+    other = await client.post("/shops/ed-garibaldi-2/documents", content=body.replace(b"1.7", b"1.6"), headers=upload)
+    assert other.status_code == 422 and other.json()["type"].endswith("/idempotency-key-reused")
+    assert (await client.get("/shops/ed-garibaldi-2/documents", headers=office)).json()["total"] == 1
