@@ -23,12 +23,7 @@ COMPONENTS = ("s3", "kafka", "mongo", "mail", "markets", "shops", "districts", "
 def stack(command: str, env: dict[str, str], *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "devkit.stack", command, *extra],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
     )
 
 
@@ -62,18 +57,11 @@ def test_up_down_up_keeps_data_and_leaves_nothing_behind(stack_env: dict[str, st
             assert httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200
             metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
             assert f"{name}_http_requests_total" in metrics
-        token = httpx.post(
-            f"{gateway}/api/v1/auth/token", data={"username": "office", "password": "office-demo"}, timeout=10
-        ).json()["access_token"]
+        token = httpx.post(f"{gateway}/api/v1/auth/token", data={"username": "office", "password": "office-demo"},
+                           timeout=10).json()["access_token"]
         auth = {"Authorization": f"Bearer {token}"}
-        market = {
-            "id": "persistenza",
-            "name": "Mercato di prova",
-            "address": "Via Prova 1",
-            "municipio": 1,
-            "location": {"lon": 9.19, "lat": 45.46},
-            "active": True,
-        }
+        market = {"id": "persistenza", "name": "Mercato di prova", "address": "Via Prova 1", "municipio": 1,
+                  "location": {"lon": 9.19, "lat": 45.46}, "active": True}
         created = httpx.post(f"{gateway}/api/v1/markets", json=market, headers=auth, timeout=10)
         assert created.status_code in (200, 201), created.text
 
