@@ -286,6 +286,9 @@ class HeldCommit:
         except BaseException:
             await _close(session)
             raise
+        if self.session is not None:  # two transactions begun at once (gathered): one cannot hold both
+            await _close(session)
+            raise RuntimeError("a request whose commit is held ran two transactions at once")
         self.session = session
         return result
 
