@@ -24,6 +24,7 @@ from shared import asyncapi
 from shared.consumer import Handler, IdempotentConsumer, processed_indexes
 from shared.events import EventData
 from shared.health import health_router
+from shared.idempotency import IdempotencyStore
 from shared.kafka import KafkaBus, dlq_topic, ensure_topics
 from shared.logging import configure_logging
 from shared.metrics import ServiceMetrics
@@ -32,6 +33,7 @@ from shared.outbox import Outbox, OutboxRelay
 from shared.retry import until_done
 from shared.settings import ServiceSettings
 from shared.tokens import KeyFeed, TokenVerifier
+from shared.web.idempotency import IdempotencyMiddleware, document_idempotent_answers
 from shared.web.middleware import (
     BodySizeLimitMiddleware,
     LargeBody,
@@ -89,7 +91,8 @@ class Runtime:
         self.outbox = Outbox(self.mongo, spec.publishes) if spec.publishes else None
         self.relay: OutboxRelay | None = None
         self.consumers: list[IdempotentConsumer] = []
-        self.indexes: IndexSpec = dict(spec.indexes)
+        # the stored answers to keyed requests (shared.web.idempotency): every service may take them
+        self.indexes: IndexSpec = {**spec.indexes, **IdempotencyStore.indexes}
         self.schema_sources: list[SchemaSource] = []
         self.topics: set[str] = set()
         self.ready = asyncio.Event()
@@ -273,6 +276,19 @@ def asyncapi_router(spec: ServiceSpec) -> APIRouter:
     return router
 
 
+def _document_with(app: FastAPI, complete: Callable[[dict[str, Any]], None]) -> None:
+    """Let ``complete`` add to the app's OpenAPI document what its routes cannot declare themselves."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            complete(generate())
+        assert app.openapi_schema is not None
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     configure_logging(spec.name, settings.log_level)
 
@@ -307,6 +323,8 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         app.include_router(router)
     if spec.publishes:
         app.include_router(asyncapi_router(spec))
+    _document_with(app, document_idempotent_answers)
+    app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, large=spec.large_bodies)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     if settings.profile == "local":

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import types
-from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import MISSING, fields, is_dataclass
 from datetime import date, datetime
 from enum import Enum
@@ -14,7 +16,7 @@ from pymongo import AsyncMongoClient, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import OperationFailure
+from pymongo.errors import OperationFailure, PyMongoError
 
 from shared.errors import Unavailable
 from shared.i18n import Said
@@ -211,25 +213,136 @@ class Mongo:
         ``work`` must be safe to re-run: it reads its inputs inside the transaction. Retries back
         off exponentially with jitter (up to about a second), so concurrent writers to the same
         documents take turns instead of failing.
+
+        Inside :func:`holding` (a request whose answer is stored with its writes) the transaction is
+        left open when ``work`` returns, and a later transaction of the same request joins it: the
+        holder commits everything at once with its own last write (:meth:`HeldCommit.commit`).
         """
+        held = _held_by(self)
+        if held is not None and held.session is not None:
+            return await _conflicts_answered(work(held.session))
         try:
             async for attempt in at_most(attempts, _write_conflict, "transaction", first_wait_s=0.01, max_wait_s=1.0):
                 with attempt:
+                    if held is not None:
+                        return await held.begin(work)
                     async with self.client.start_session() as session, await session.start_transaction():
                         return await work(session)
         except OperationFailure as exc:
             if _write_conflict(exc):
-                raise Unavailable(
-                    Said(
-                        "troppe modifiche contemporanee allo stesso dato; riprova tra un momento",
-                        "the record is being changed by many writers at once; retry in a moment",
-                    )
-                ) from exc
+                raise Unavailable(TOO_MANY_WRITERS) from exc
             raise
         raise AssertionError("unreachable: the last attempt returns or raises")
 
+    def after_commit(self, done: Callable[[], None]) -> None:
+        """Call ``done`` once what the caller wrote is committed: now, or when a held commit is made."""
+        held = _held_by(self)
+        if held is not None:
+            held.after.append(done)
+        else:
+            done()
+
     async def close(self) -> None:
         await self.client.close()
+
+
+TOO_MANY_WRITERS = Said(
+    "troppe modifiche contemporanee allo stesso dato; riprova tra un momento",
+    "the record is being changed by many writers at once; retry in a moment",
+)
+
+
+async def _conflicts_answered(work: Awaitable[T]) -> T:
+    """``work`` in a transaction that cannot be re-run alone: a write conflict is answered 503."""
+    try:
+        return await work
+    except OperationFailure as exc:
+        if _write_conflict(exc):
+            raise Unavailable(TOO_MANY_WRITERS) from exc
+        raise
+
+
+class HeldCommit:
+    """The writes of one request, kept in one open transaction until its answer is ready.
+
+    :meth:`Mongo.transaction` begins the transaction and leaves it open; the holder then writes its
+    own record of the answer in it and commits (:meth:`commit`), or throws everything away
+    (:meth:`abandon`). So what a request created and what it answered are committed together or
+    not at all (``shared.web.idempotency`` stores the answer to a keyed request this way).
+    """
+
+    def __init__(self, mongo: Mongo) -> None:
+        self.mongo = mongo
+        # transactions are held only once the holder says so (a keyed request found its key free)
+        self.active = False
+        self.session: AsyncClientSession | None = None
+        self.after: list[Callable[[], None]] = []
+
+    async def begin(self, work: Callable[[AsyncClientSession], Awaitable[T]]) -> T:
+        session = self.mongo.client.start_session()
+        try:
+            await session.start_transaction()
+            result = await work(session)
+        except BaseException:
+            await _close(session)
+            raise
+        if self.session is not None:  # two transactions begun at once (gathered): one cannot hold both
+            await _close(session)
+            raise RuntimeError("a request whose commit is held ran two transactions at once")
+        self.session = session
+        return result
+
+    async def commit(self, last: Callable[[AsyncClientSession], Awaitable[None]]) -> None:
+        """Write ``last`` in the held transaction (a new one if the request wrote nothing) and commit
+        it all; then call what waited for the commit."""
+        if self.session is None:
+            await self.mongo.transaction(last)
+        else:
+            session, self.session = self.session, None
+            try:
+                await _conflicts_answered(last(session))
+                await session.commit_transaction()
+            finally:
+                await _close(session)
+        for done in self.after:
+            done()
+
+    async def abandon(self) -> None:
+        """Abort the held transaction: nothing the request wrote in it is kept."""
+        session, self.session = self.session, None
+        if session is not None:
+            await _close(session)
+
+
+async def _close(session: AsyncClientSession) -> None:
+    """End a session, aborting its transaction if one is still open (best effort: the server aborts
+    an abandoned transaction by itself at its lifetime limit)."""
+    try:
+        if session.in_transaction:
+            await session.abort_transaction()
+    except PyMongoError:
+        pass
+    finally:
+        await session.end_session()
+
+
+_held: ContextVar[HeldCommit | None] = ContextVar("held_commit", default=None)
+
+
+def _held_by(mongo: Mongo) -> HeldCommit | None:
+    held = _held.get()
+    return held if held is not None and held.active and held.mongo is mongo else None
+
+
+@contextmanager
+def holding(held: HeldCommit) -> Iterator[HeldCommit]:
+    """Within this block, the transactions ``held.mongo`` runs for the current task are held open
+    (once ``held.active``)."""
+    token = _held.set(held)
+    try:
+        yield held
+    finally:
+        _held.reset(token)
 
 
 def _write_conflict(exc: Exception) -> bool:

@@ -85,7 +85,7 @@ class Outbox:
 
         result, emitted = await self.mongo.transaction(in_transaction)
         if emitted:
-            self.pending.set()
+            self.mongo.after_commit(self.pending.set)
         return result
 
     def _document(self, event: CloudEvent) -> dict[str, Any]:

@@ -80,6 +80,9 @@ class ServiceSettings(BaseSettings):
     consumer_max_retries: int = Field(default=4, ge=0, le=20)
     consumer_retry_backoff_s: float = Field(default=0.2, ge=0)
     max_body_bytes: int = 1_000_000
+    # a request under an Idempotency-Key that has not answered within this long is taken as dead:
+    # a retry with the same key runs it again (shared/web/idempotency.py)
+    idempotency_lease_s: float = Field(default=30.0, gt=0, le=600)
 
     @model_validator(mode="after")
     def _refuse_exposed_local_profile(self) -> ServiceSettings:

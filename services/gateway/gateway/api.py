@@ -155,7 +155,9 @@ async def relay_to_service(request: Request, caller: Caller, gateway: GatewayDep
     acted_on = gateway.policy.acted_on(request.method, public_path) if audited else None
     before = await _as_it_stood(gateway, request, upstream, acted_on) if acted_on else None
     answer = await gateway.proxy.forward(request, upstream, _service_path(request), authorised=service_path)
-    if audited and caller is not None and answer.status_code < 300:
+    # a service's replay of an answer to a retried Idempotency-Key was audited the first time
+    replayed = answer.headers.get("idempotent-replayed") == "true"
+    if audited and caller is not None and answer.status_code < 300 and not replayed:
         template = found[0].template[len(API_PREFIX) :] if found else service_path
         actor = actor_of(caller, request)
         sent = await _sent(request)

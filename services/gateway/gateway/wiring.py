@@ -86,7 +86,7 @@ class Gateway:
         store = AccountStore(runtime.mongo.db)
         runtime.tokens.set_keys(self.signer.public_keys)
         self._accounts = AccountService(
-            self.settings, store, self.passwords, self.signer, runtime.tokens, self.metrics, self.proxy
+            self.settings, store, self.passwords, self.signer, runtime.tokens, self.metrics, self.proxy, runtime.mongo
         )
         runtime.provide(self._accounts)
         runtime.provide(

@@ -151,9 +151,21 @@ def markets_stand_in(hits: list[tuple[str, str, str]]) -> FastAPI:
             headers={"ETag": '"2"'},
         )
 
+    keys: set[str] = set()
+
     @app.post("/markets", status_code=201)
-    async def register(item: Item) -> JSONResponse:
-        return JSONResponse({"id": item.name}, status_code=201, headers={"Location": f"/markets/{item.name}"})
+    async def register(item: Item, request: Request) -> JSONResponse:
+        # the key the gateway passed on, if any, shown in the answer; a key seen before is answered
+        # as a replay, as the real service would
+        key = request.headers.get("idempotency-key")
+        replayed = {"Idempotent-Replayed": "true"} if key in keys else {}
+        if key is not None:
+            keys.add(key)
+        return JSONResponse(
+            {"id": item.name, **({"idempotency_key": key} if key else {})},
+            status_code=201,
+            headers={"Location": f"/markets/{item.name}", **replayed},
+        )
 
     return app
 

@@ -11,6 +11,7 @@ from districts.interventions.schemas import ImpactPublic, InterventionCreate, In
 from districts.interventions.service import InterventionsService
 from shared.app import provide
 from shared.identity import OfficePrincipal
+from shared.web.idempotency import IDEMPOTENT
 from shared.web.pagination import Limit, Offset, Page
 from shared.web.params import ChosenLanguage, Slug
 from shared.web.problems import CONFLICT
@@ -22,6 +23,7 @@ Interventions = Annotated[InterventionsService, Depends(provide(InterventionsSer
 
 @router.post(
     "/interventions",
+    dependencies=[IDEMPOTENT],
     status_code=201,
     response_model=InterventionPublic,
     summary="Register an intervention",

@@ -37,6 +37,7 @@ from gateway.contracts.openapi import API_PREFIX
 from shared.app import provide
 from shared.errors import InvalidInput, Unauthorized
 from shared.i18n import Said
+from shared.web.idempotency import IDEMPOTENT
 from shared.web.middleware import client_ip
 from shared.web.pagination import Limit, Offset
 from shared.web.params import Moment
@@ -201,6 +202,7 @@ async def change_password(
 
 @router.post(
     "/users",
+    dependencies=[IDEMPOTENT],
     tags=["accounts"],
     summary="Create an account (commerce office)",
     status_code=201,

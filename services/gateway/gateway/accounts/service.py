@@ -42,6 +42,7 @@ from shared.errors import AppError, Conflict, InvalidInput, NotFound, Unauthoriz
 from shared.events import utcnow
 from shared.i18n import Said
 from shared.identity import Principal, principal_of
+from shared.mongo import Mongo
 from shared.roles import Role
 from shared.tokens import EXPIRED_TOKEN, REVOKED_TOKEN, TokenClaims, TokenSigner, TokenVerifier
 
@@ -123,6 +124,7 @@ class AccountService:
     verifier: TokenVerifier
     metrics: GatewayMetrics
     proxy: Proxy
+    mongo: Mongo
     attempts: RateLimiter = field(init=False)
     throttle: Throttle = field(init=False)
 
@@ -354,8 +356,12 @@ class AccountService:
             password_hash=await self.passwords.hash(password),
             created_at=utcnow(),
         )
-        await self.store.create(account)
-        await self.audit(actor, "user.create", username, None, {"role": role.value, "scope": scope})
+
+        async def work(session: AsyncClientSession) -> None:
+            await self.store.create(account, session)
+            await self.audit(actor, "user.create", username, None, {"role": role.value, "scope": scope}, session)
+
+        await self.mongo.transaction(work)
         return account
 
     async def update(

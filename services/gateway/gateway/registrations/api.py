@@ -22,6 +22,7 @@ from gateway.registrations.schemas import (
 from gateway.registrations.service import RegistrationService, Submission
 from shared.app import provide
 from shared.roles import Role
+from shared.web.idempotency import IDEMPOTENT
 from shared.web.middleware import client_ip
 from shared.web.pagination import Limit, Offset, Page
 
@@ -32,6 +33,7 @@ RegistrationId = Annotated[str, Path(pattern=REGISTRATION_ID_PATTERN, descriptio
 
 @router.post(
     "/registrations",
+    dependencies=[IDEMPOTENT],
     status_code=202,
     summary="Ask for an account as a shopkeeper or trader (anonymous; the office decides)",
     responses={

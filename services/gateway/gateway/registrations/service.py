@@ -16,6 +16,7 @@ import json
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 from urllib.parse import quote
 
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -126,7 +127,8 @@ class RegistrationService:
         if await self.store.pending_like(registration.username, registration.email):
             conflicts.append(Conflicts.DUPLICATE_PENDING)
         registration = replace(registration, conflicts=tuple(conflicts))
-        await self.store.add(registration)
+        # in a transaction, so that the answer to a request sent with an Idempotency-Key commits with it
+        await self.mongo.transaction(partial(self.store.add, registration))
         return registration
 
     async def page(self, state: RegistrationState | None, limit: int, offset: int) -> tuple[list[Registration], int]:

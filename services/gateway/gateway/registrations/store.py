@@ -97,8 +97,8 @@ class RegistrationStore:
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self.registrations = db["registrations"]
 
-    async def add(self, registration: Registration) -> None:
-        await self.registrations.insert_one(_doc(registration))
+    async def add(self, registration: Registration, session: AsyncClientSession | None = None) -> None:
+        await self.registrations.insert_one(_doc(registration), session=session)
 
     async def get(self, registration_id: str, session: AsyncClientSession | None = None) -> Registration:
         doc = await self.registrations.find_one({"_id": registration_id}, session=session)

@@ -23,6 +23,7 @@ from shared.app import provide
 from shared.errors import Forbidden, InvalidInput
 from shared.i18n import Said
 from shared.identity import CurrentPrincipal, OfficePrincipal, Principal, Role, optional_principal
+from shared.web.idempotency import IDEMPOTENT
 from shared.web.pagination import Limit, Offset, Page
 from shared.web.params import ChosenLanguage, Slug
 from shared.web.problems import CONFLICT
@@ -43,6 +44,7 @@ async def list_calls(market_id: Slug, calls: Calls, limit: Limit = 50, offset: O
 
 @router.post(
     "/markets/{market_id}/calls",
+    dependencies=[IDEMPOTENT],
     status_code=201,
     summary="Publish a call for free stalls (office)",
     responses=CONFLICT,
@@ -108,6 +110,7 @@ def applicant_of(principal: Principal, named: str | None) -> str:
 
 @router.post(
     "/calls/{call_id}/applications",
+    dependencies=[IDEMPOTENT],
     status_code=201,
     summary="Apply to a call (a trader, once per call; or the office on a trader's behalf)",
     responses=CONFLICT,
@@ -142,6 +145,7 @@ async def applications(
 
 @router.post(
     "/calls/{call_id}/evaluations",
+    dependencies=[IDEMPOTENT],
     status_code=201,
     summary="The committee scores an application on every criterion, with reasons (office; never one's own)",
     responses=CONFLICT,
@@ -173,6 +177,7 @@ async def evaluations(
 
 @router.post(
     "/calls/{call_id}/award",
+    dependencies=[IDEMPOTENT],
     summary="Award the call after its deadline (office): ranks, assigns, records why",
     responses=CONFLICT,
     tags=CALLS,

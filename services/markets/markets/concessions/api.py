@@ -21,6 +21,7 @@ from markets.stalls.schemas import StallNumberPath, StallPublic
 from shared.app import provide
 from shared.identity import OfficePrincipal
 from shared.web.etag import IfMatch
+from shared.web.idempotency import IDEMPOTENT
 from shared.web.pagination import Limit, Offset, Page
 from shared.web.params import SLUG_PATTERN, Slug
 from shared.web.problems import CONFLICT
@@ -32,6 +33,7 @@ router = APIRouter(tags=["markets"])
 
 @router.post(
     "/markets/{market_id}/stalls/{number}/assignment",
+    dependencies=[IDEMPOTENT],
     summary="Assign the stall to a holder (office); a vacant stall becomes closed",
     responses={**STALE, **CONFLICT},
 )
@@ -91,6 +93,7 @@ async def get_concession(
 
 @router.post(
     "/concessions/{concession_id}/renew",
+    dependencies=[IDEMPOTENT],
     summary="Renew an active concession until a later end (office)",
     responses=CONFLICT,
 )
@@ -102,6 +105,7 @@ async def renew_concession(
 
 @router.post(
     "/concessions/{concession_id}/transfer",
+    dependencies=[IDEMPOTENT],
     summary="Transfer an active concession to another trader for the rest of its term (office)",
     responses=CONFLICT,
 )

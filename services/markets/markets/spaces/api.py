@@ -29,6 +29,7 @@ from shared.app import provide
 from shared.errors import Forbidden, InvalidInput
 from shared.i18n import Said
 from shared.identity import CurrentPrincipal, OfficePrincipal, Principal, Role
+from shared.web.idempotency import IDEMPOTENT
 from shared.web.pagination import Limit, Offset, Page
 from shared.web.params import Moment, Slug
 from shared.web.problems import CONFLICT
@@ -72,7 +73,13 @@ async def list_spaces(market_id: Slug, spaces: Spaces) -> list[SpacePublic]:
     return [SpacePublic.of(s) for s in await spaces.spaces(market_id)]
 
 
-@router.post("/markets/{market_id}/spaces", status_code=201, summary="Add a space (office)", responses=CONFLICT)
+@router.post(
+    "/markets/{market_id}/spaces",
+    dependencies=[IDEMPOTENT],
+    status_code=201,
+    summary="Add a space (office)",
+    responses=CONFLICT,
+)
 async def create_space(market_id: Slug, body: SpaceCreate, spaces: Spaces, principal: OfficePrincipal) -> SpacePublic:
     space = await spaces.create(market_id, body.code, body.name, body.capacity, principal.username)
     return SpacePublic.of(space)
@@ -80,6 +87,7 @@ async def create_space(market_id: Slug, body: SpaceCreate, spaces: Spaces, princ
 
 @router.post(
     "/markets/{market_id}/spaces/{code}/bookings",
+    dependencies=[IDEMPOTENT],
     status_code=201,
     summary="Book a space (the office, the market's operators, traders); an overlapping booking is refused",
     responses=CONFLICT,

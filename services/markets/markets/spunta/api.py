@@ -17,6 +17,7 @@ from shared.app import provide
 from shared.errors import Forbidden
 from shared.i18n import Said
 from shared.identity import CurrentPrincipal, Role
+from shared.web.idempotency import IDEMPOTENT
 from shared.web.pagination import Limit, Offset, Page
 from shared.web.params import Day, Slug
 from shared.web.problems import CONFLICT
@@ -35,6 +36,7 @@ async def ranking(market_id: Slug, spunta: Spunta, limit: Limit = 50, offset: Of
 
 @router.post(
     "/markets/{market_id}/spunta/{date}/candidates",
+    dependencies=[IDEMPOTENT],
     status_code=201,
     summary="Register a trader present that day (the trader themself, the market's operator or the office); repeating it is harmless",
     responses={200: {"description": "the trader was already registered that day"}, **CONFLICT},
@@ -67,6 +69,7 @@ async def candidates(market_id: Slug, date: Day, spunta: Spunta, principal: Curr
 
 @router.post(
     "/markets/{market_id}/spunta/{date}/assign",
+    dependencies=[IDEMPOTENT],
     summary="Assign the day's free stalls and those of absent holders to the traders present (operator or office)",
     responses=CONFLICT,
 )

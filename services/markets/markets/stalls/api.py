@@ -25,6 +25,7 @@ from markets.stalls.service import StallsService
 from shared.app import provide
 from shared.identity import CurrentPrincipal, OfficePrincipal, Role
 from shared.web.etag import IfMatch, set_etag
+from shared.web.idempotency import IDEMPOTENT
 from shared.web.pagination import Limit, Offset, Page
 from shared.web.params import Slug
 from shared.web.problems import CONFLICT
@@ -61,7 +62,9 @@ async def list_markets(
     return Page.of([MarketPublic.of(m) for m in markets], total, limit, offset)
 
 
-@router.post("/markets", status_code=201, summary="Register a market (office)", responses=CONFLICT)
+@router.post(
+    "/markets", dependencies=[IDEMPOTENT], status_code=201, summary="Register a market (office)", responses=CONFLICT
+)
 async def register_market(
     body: MarketCreate, stalls: Stalls, principal: OfficePrincipal, response: Response
 ) -> MarketPublic:
@@ -98,7 +101,12 @@ async def list_stalls(
     return Page.of([StallPublic.of(s) for s in found], total, limit, offset)
 
 
-@router.post("/markets/{market_id}/stalls", status_code=201, summary="Add a stall (office); it starts vacant")
+@router.post(
+    "/markets/{market_id}/stalls",
+    dependencies=[IDEMPOTENT],
+    status_code=201,
+    summary="Add a stall (office); it starts vacant",
+)
 async def create_stall(
     market_id: Slug, body: StallCreate, stalls: Stalls, principal: OfficePrincipal, response: Response
 ) -> StallPublic:

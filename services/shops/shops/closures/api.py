@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Response
 
 from shared.app import provide
 from shared.identity import CurrentPrincipal, Role
+from shared.web.idempotency import IDEMPOTENT
 from shared.web.pagination import Limit, Offset, Page
 from shared.web.params import Slug
 from shared.web.problems import CONFLICT
@@ -32,6 +33,7 @@ async def closures_of(
 
 @router.post(
     "/shops/{shop_id}/closures",
+    dependencies=[IDEMPOTENT],
     status_code=201,
     responses={
         200: {

@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 
 from shared.app import provide
 from shared.identity import CurrentPrincipal, Role
+from shared.web.idempotency import IDEMPOTENT
 from shared.web.pagination import Limit, Offset, Page
 from shared.web.params import Slug
 from shops.documents.domain import ACCEPTED, MAX_BYTES
@@ -26,6 +27,7 @@ UPLOAD_BODY_BYTES = MAX_BYTES + 64 * 1024
 
 @router.post(
     "/shops/{shop_id}/documents",
+    dependencies=[IDEMPOTENT],
     status_code=201,
     responses={
         200: {"model": DocumentPublic, "description": "this shop already stored the same file: that document"},

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Response
 from shared.app import provide
 from shared.identity import CurrentPrincipal, Role
 from shared.web.etag import IfMatch, set_etag
+from shared.web.idempotency import IDEMPOTENT
 from shared.web.pagination import Limit, Offset, Page
 from shared.web.params import Slug
 from shops.offers.domain import CATALOGUE
@@ -34,7 +35,7 @@ async def offers_of(shop_id: ShopId, offers: Offers, limit: Limit = 50, offset: 
     return Page[OfferPublic].of(items, len(offered), limit, offset)
 
 
-@router.post("/shops/{shop_id}/services", status_code=201)
+@router.post("/shops/{shop_id}/services", dependencies=[IDEMPOTENT], status_code=201)
 async def add_offer(
     shop_id: ShopId, body: OfferCreate, offers: Offers, principal: CurrentPrincipal, response: Response
 ) -> OfferPublic:

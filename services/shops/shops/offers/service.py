@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, Protocol
 
 from shared.errors import NotFound
@@ -62,7 +63,8 @@ class OffersService:
             return shop.card(), offer
 
         card, offer = await self.outbox.run(work)
-        self.watcher.offer_added(offer, card)
+        # once committed: a keyed request commits with its answer, after this returns
+        self.outbox.mongo.after_commit(partial(self.watcher.offer_added, offer, card))
         return offer
 
     async def revise(

@@ -12,6 +12,7 @@ from shared.errors import NotFound
 from shared.i18n import Said
 from shared.identity import CurrentPrincipal, OfficePrincipal, Role
 from shared.web.etag import IfMatch, set_etag
+from shared.web.idempotency import IDEMPOTENT
 from shared.web.pagination import Limit, Offset, Page
 from shared.web.problems import CONFLICT
 from shops.register.domain import RecognitionState, Shop, ShopKind, ShopQuery, ShopStatus
@@ -72,7 +73,7 @@ async def list_shops(
     return page
 
 
-@router.post("/shops", status_code=201, response_model=ShopPublic, responses=CONFLICT)
+@router.post("/shops", dependencies=[IDEMPOTENT], status_code=201, response_model=ShopPublic, responses=CONFLICT)
 async def register_shop(body: ShopCreate, shops: Shops, _: OfficePrincipal) -> JSONResponse:
     return shop_response(await shops.register(body.id, body.registry(), body.status), 201)
 
@@ -122,7 +123,7 @@ async def change_status(
     return shop_response(shop)
 
 
-@router.post("/shops/{shop_id}/recognition", status_code=201, responses=CONFLICT)
+@router.post("/shops/{shop_id}/recognition", dependencies=[IDEMPOTENT], status_code=201, responses=CONFLICT)
 async def apply_for_recognition(
     shop_id: ShopId, body: ApplicationCreate, shops: Shops, principal: CurrentPrincipal
 ) -> RecognitionPublic:

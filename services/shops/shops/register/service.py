@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
+from functools import partial
 from typing import Any, Protocol
 
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -91,7 +92,7 @@ class ShopsService:
 
     def _after_commit(self, before: Shop | None, after: Shop) -> None:
         if before is None or after.card() != before.card():
-            self.watcher.shop_changed(after.card())
+            self.outbox.mongo.after_commit(partial(self.watcher.shop_changed, after.card()))
 
     async def get(self, shop_id: str) -> Shop:
         return found(await self.store.get(shop_id), shop_id)

@@ -136,6 +136,28 @@ export async function login(username, password) {
   saveToken(body.access_token, body.expires_in);
 }
 
+// Idempotency keys (the IETF httpapi draft "The Idempotency-Key HTTP Header Field"): every POST
+// carries a fresh random key, and a submission sent again while the first one's outcome is unknown
+// (no answer, 502-504, or 409 "still running") carries the same key again, so the server answers it
+// with the first result instead of creating the thing twice. The requests are not retried here.
+const unsettled = new Map(); // "path\nJSON body" -> the key of a POST whose outcome is unknown
+
+function keyFor(method, path, body) {
+  if (method !== 'POST' || typeof crypto?.randomUUID !== 'function') return null;
+  const submission = typeof body === 'string' ? `${path}\n${body}` : null;
+  return { submission, key: (submission && unsettled.get(submission)) || crypto.randomUUID() };
+}
+
+function settle(keyed, status, problem) {
+  if (!keyed?.submission) return;
+  const inUse = status === 409 && String(problem?.type || '').endsWith('/idempotency-key-in-use');
+  if (status === 0 || status === 502 || status === 503 || status === 504 || inUse) {
+    unsettled.set(keyed.submission, keyed.key);
+  } else {
+    unsettled.delete(keyed.submission);
+  }
+}
+
 // One authorised request, in the page's language (the services answer refusals in it): the token
 // renewed when needed (and once more on a 401); a refusal is thrown as an ApiError carrying the
 // problem. The successful response is returned unread.
@@ -158,24 +180,41 @@ async function send(path, options = {}, renewed = false) {
   } else if (raw !== undefined) {
     init.body = raw;
   }
-  let response;
-  try {
-    response = await fetch(`${BASE}${path}`, init);
-  } catch (error) {
-    if (error.name === 'AbortError') throw error;
-    throw new ApiError(0);
-  }
+  const keyed = options.keyed || keyFor(method, path, init.body);
+  const response = await fetchKeyed(`${BASE}${path}`, init, keyed);
   if (response.status === 401 && !renewed) {
-    // revoked or expired early: one renewal, then the same request again
+    // revoked or expired early: one renewal, then the same request again (under the same key)
     clearToken();
-    if (await renewToken()) return send(path, options, true);
+    if (await renewToken()) return send(path, { ...options, keyed }, true);
   }
   if (response.status === 401) {
     clearToken();
     unauthorizedHandler();
   }
-  if (!response.ok) throw new ApiError(response.status, await readBody(response), retryAfterSeconds(response));
-  return response;
+  return answered(response, keyed);
+}
+
+// fetch() with the request's idempotency key, if it has one; no answer at all is an ApiError(0).
+async function fetchKeyed(url, init, keyed) {
+  if (keyed) init.headers['Idempotency-Key'] = `"${keyed.key}"`;
+  try {
+    return await fetch(url, init);
+  } catch (error) {
+    settle(keyed, 0);
+    if (error.name === 'AbortError') throw error;
+    throw new ApiError(0);
+  }
+}
+
+// The response when it is a success; a refusal thrown as an ApiError carrying its problem.
+async function answered(response, keyed) {
+  if (response.ok) {
+    settle(keyed, response.status);
+    return response;
+  }
+  const problem = await readBody(response);
+  settle(keyed, response.status, problem);
+  throw new ApiError(response.status, problem, retryAfterSeconds(response));
 }
 
 export async function api(path, options = {}) {
@@ -251,14 +290,6 @@ export async function publicApi(path, { signal, method = 'GET', json } = {}) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(json);
   }
-  let response;
-  try {
-    response = await fetch(`${BASE}${path}`, init);
-  } catch (error) {
-    if (error.name === 'AbortError') throw error;
-    throw new ApiError(0);
-  }
-  const body = await readBody(response);
-  if (!response.ok) throw new ApiError(response.status, body, retryAfterSeconds(response));
-  return body;
+  const keyed = keyFor(method, path, init.body);
+  return readBody(await answered(await fetchKeyed(`${BASE}${path}`, init, keyed), keyed));
 }
