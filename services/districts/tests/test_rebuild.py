@@ -94,6 +94,12 @@ async def test_rebuild_reproduces_the_live_projections(
         assert busy.json()["detail"] == f"a rebuild is already running: follow it at /districts/rebuild/{job['id']}"
         listed = (await client.get("/districts/rebuild", params={"limit": 2}, headers=office)).json()
         assert [j["id"] for j in listed["items"]] == [job["id"], dead] and listed["total"] >= 2, "newest first"
+
+        async def targets_fixed() -> bool:  # the replay's ends are read before the late event is sent
+            current = (await client.get(f"/districts/rebuild/{job['id']}", headers=office)).json()
+            return bool(current["events_total"])
+
+        await wait(targets_fixed, what="the rebuild's ends")
         late = events.shop("s4", 1, "shop", "active", *OVEST)
         await send(settings.shops_topic, [late])
 
