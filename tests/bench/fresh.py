@@ -28,6 +28,7 @@ from tests.bench.load import MixedLoad
 from tests.bench.machine import load_average
 from tests.bench.samples import Recorder
 from tests.bench.scale import QUICK
+from tests.bench.scrape import scrape, server_side
 
 WRITES_ONLY = {"stall_status": 1}
 LOADS: tuple[tuple[str, int, dict[str, int] | None], ...] = (
@@ -63,12 +64,15 @@ async def measure(seconds: float, say: Any = print) -> list[dict[str, Any]]:
             load = await MixedLoad.prepare(http, people)
             for name, clients, weights in LOADS:
                 began_load = load_average()
+                services = {"districts": bench.direct("districts"), "markets": bench.direct("markets")}
+                before = await scrape(http, services)
                 fresh = FreshnessProbe(http, people.office, probe)
                 figures, beside = await asyncio.gather(
                     fresh.run(seconds, bench.settings(), MarketsSettings().events_topic),
                     _beside(load, clients, weights, seconds),
                 )
                 figures.pop("kpi_points", None)
+                figures["pipeline"] = server_side(before, await scrape(http, services))["pipeline"]
                 row = {"load": name, "clients": clients, **beside, "load_average": [began_load, load_average()]}
                 row.update(figures)
                 results.append(row)
@@ -77,7 +81,7 @@ async def measure(seconds: float, say: Any = print) -> list[dict[str, Any]]:
                     f"[fresh] {name}: n={kpi['n']} KPI p50/p95/p99/max {kpi['p50_ms']:.0f}/{kpi['p95_ms']:.0f}/"
                     f"{kpi['p99_ms']:.0f}/{kpi['max_ms']:.0f} ms; event p50/p99 {event['p50_ms']:.0f}/"
                     f"{event['p99_ms']:.0f}; raw p50/p99 {raw['p50_ms']:.0f}/{raw['p99_ms']:.0f}; "
-                    f"misses {figures['not_visible_in_30s']}; {beside}"
+                    f"misses {figures['not_visible_in_30s']}; {beside}; {figures['pipeline']}"
                 )
     finally:
         bench.stop()
