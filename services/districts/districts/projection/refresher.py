@@ -16,9 +16,9 @@ The full recount from the entities stays as the check and the rebuild path: ever
 ``recount_interval_s``, after a change of geography or a re-placement, when asked (a rebuild asks
 after its switch), and for a rebuilt generation before it is switched on. Its figures come from
 the entities directly; a tally that reads otherwise is reported (a warning and the
-``kpi_tally_drift`` counter) and replaced. Marks are only ever inserted by the consumers and
-deleted here, and tallies are written here only by the recount, so the two seldom contend for the
-same documents. A failed cycle is retried with backoff (:func:`shared.retry.until_done`) until it
+``kpi_tally_drift`` counter) and replaced, as is a missing one; a tally that reads right is left
+alone. Marks are only ever inserted by the consumers and deleted here, and tallies are written here
+only when the recount replaces them, so the two seldom contend for the same documents. A failed cycle is retried with backoff (:func:`shared.retry.until_done`) until it
 succeeds or the service stops.
 """
 
@@ -225,9 +225,9 @@ class Refresher:
         now = self.clock()
 
         async def work(session: AsyncClientSession) -> None:
-            counted = await self._recount(generation, locator, known_keys(locator), session, now)
-            await self.projections.save_tallies(generation, {key: t for key, (t, _) in counted.items()}, session)
-            await self.projections.save_areas(generation, {key: f for key, (_, f) in counted.items()}, session)
+            figures, replaced = await self._recount(generation, locator, known_keys(locator), session, now)
+            await self.projections.save_tallies(generation, replaced, session)
+            await self.projections.save_areas(generation, figures, session)
 
         await self.mongo.transaction(work)
 
@@ -271,27 +271,29 @@ class Refresher:
 
     async def _recount(
         self, generation: int, locator: Locator, keys: set[str], session: AsyncClientSession, now: datetime
-    ) -> dict[str, tuple[Tally, AreaFigures]]:
-        """The full recount of the areas from their entities: their tallies and figures as they should be.
+    ) -> tuple[Computed, dict[str, Tally]]:
+        """The full recount of the areas from their entities: their figures, and the tallies to replace.
 
-        The figures come from the entities directly (:func:`measure`), and a kept tally that reads
-        otherwise is reported as drifted (a warning and the ``kpi_tally_drift`` counter).
+        The figures come from the entities directly (:func:`measure`). A kept tally that reads
+        otherwise is reported as drifted (a warning and the ``kpi_tally_drift`` counter) and
+        replaced, as is a missing one; a tally that reads right is left alone, so the recount does
+        not contend with the consumers for the tallies they are moving meanwhile.
         """
         contents = await self._contents(generation, locator, keys, session)
         kept = await self.projections.tallies(generation, keys, session)
-        counted, drifted = {}, []
+        figures: Computed = {}
+        replaced: dict[str, Tally] = {}
         for key, found in contents.items():
             population = population_of(locator, key)
             measures = measure(found, population, now)
-            if key in kept and measure_tally(kept[key], population, now) != measures:
-                drifted.append(key)
-            counted[key] = (tally_of(found).pruned(now), area_figures(measures, self.targets, now))
+            figures[key] = area_figures(measures, self.targets, now)
+            if key not in kept or measure_tally(kept[key], population, now) != measures:
+                replaced[key] = tally_of(found).pruned(now)
+        drifted = sorted(key for key in replaced if key in kept)
         if drifted:
-            log.warning(
-                "incremental KPIs of %d areas differed from the recount: %s", len(drifted), sorted(drifted)[:10]
-            )
+            log.warning("incremental KPIs of %d areas differed from the recount: %s", len(drifted), drifted[:10])
             self.metrics.drifted.inc(len(drifted))
-        return counted
+        return figures, replaced
 
     async def _publish(
         self, generation: int, locator: Locator, keys: set[str], *, sample_all: bool, recount: bool
@@ -303,9 +305,8 @@ class Refresher:
         async def work(uow: UnitOfWork) -> int:
             session = uow.session
             if recount:
-                counted = await self._recount(generation, locator, keys, session, now)
-                await self.projections.save_tallies(generation, {key: t for key, (t, _) in counted.items()}, session)
-                computed = {key: figures for key, (_, figures) in counted.items()}
+                computed, replaced = await self._recount(generation, locator, keys, session, now)
+                await self.projections.save_tallies(generation, replaced, session)
             else:
                 tallies = await self.projections.tallies(generation, keys, session)
                 computed = {key: self._figures(tallies.get(key), locator, key, now) for key in keys}

@@ -132,7 +132,7 @@ class Projector:
             await self.store.save_entities(generation, saved, session)
             after = {key: entities[key] for key in updated}
             moved = await self.counter.count(
-                generation, {k: before[k] for k in updated if k in before}, after, locator, now, session
+                generation, {k: before[k] for k in updated if k in before}, after, now, session
             )
             if generation == active:
                 await self.store.add_mark(generation, moved, (), session)
@@ -149,14 +149,14 @@ class AreaCounter:
         generation: int,
         before: dict[str, Entity],
         after: dict[str, Entity],
-        locator: Locator,
         now: datetime,
         session: AsyncClientSession,
     ) -> set[str]:
         """Apply the deltas of entities that changed from ``before`` (absent: new) to ``after``; return the
         areas whose tallies moved. The stalls or services of a market or business whose areas or
-        activity changed move with it; the areas outside the known geography are left to the recount
-        that follows a change of geography."""
+        activity changed move with it. An area the geography in use does not know yet (a NIL named
+        by its producer, a district being created) is counted too: its tally is right the moment it
+        becomes known."""
         parents = {p for e in (*before.values(), *after.values()) if (p := parent_id(e)) and p not in after}
         unchanged = {e.id: e for e in await self.store.by_ids(generation, parents, session)} if parents else {}
         moved_parents = [
@@ -171,12 +171,10 @@ class AreaCounter:
                     unchanged[child.id] = child
                     contributors.add(child.id)
         found = deltas({**unchanged, **before}, {**unchanged, **after}, contributors)
-        known = known_keys(locator)
-        touched = {key for key in found if key in known}
-        tallies = await self.store.tallies(generation, touched, session)
-        counted = {key: found[key].applied_to(tallies.get(key, Tally())).pruned(now) for key in touched}
+        tallies = await self.store.tallies(generation, found, session)
+        counted = {key: delta.applied_to(tallies.get(key, Tally())).pruned(now) for key, delta in found.items()}
         await self.store.save_tallies(generation, counted, session)
-        return touched
+        return set(found)
 
 
 def _as_parent(entity: Entity | None) -> tuple[bool, frozenset[str]] | None:
