@@ -140,17 +140,22 @@ async def _produce(bootstrap: str, batches: list[tuple[str, list[CloudEvent]]]) 
         await producer.stop()
 
 
-async def plain_loop(settings: DistrictsSettings, topics: list[str], expected: int) -> dict[str, float]:
-    consumer = AIOKafkaConsumer(
+def _reader(settings: DistrictsSettings, topics: list[str], group: str) -> AIOKafkaConsumer:
+    """A consumer in a fresh group from the start of the topics, fetching as the service does."""
+    return AIOKafkaConsumer(
         *topics,
         bootstrap_servers=settings.kafka_bootstrap,
-        group_id=unique("bench-plain"),
+        group_id=unique(group),
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         session_timeout_ms=settings.kafka_session_timeout_ms,
         heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
         fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
     )
+
+
+async def plain_loop(settings: DistrictsSettings, topics: list[str], expected: int) -> dict[str, float]:
+    consumer = _reader(settings, topics, "bench-plain")
     started, first, read = time.perf_counter(), 0.0, 0
     await consumer.start()
     try:
@@ -169,14 +174,7 @@ async def bare_upserts(settings: DistrictsSettings, topics: list[str], expected:
     """The database's own floor for the same work: a plain consume loop (batches of the consumer's
     size) applying, in one transaction per batch, the check and record of processed ids and one
     upsert per entity the batch changes, in a database of its own on the same server."""
-    consumer = AIOKafkaConsumer(
-        *topics,
-        bootstrap_servers=settings.kafka_bootstrap,
-        group_id=unique("bench-bare"),
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
-    )
+    consumer = _reader(settings, topics, "bench-bare")
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongo_url, tz_aware=True)
     db = client[unique("bench_bare").replace("-", "_")]
     await db.create_collection("entities")
