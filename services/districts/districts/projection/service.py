@@ -1,12 +1,15 @@
 """The consumer side: every followed event updates the projected entities it concerns.
 
 The handler gets a whole batch inside the consumer's transaction: one read of the entities it
-concerns, the changes merged in memory, one bulk write, so entity changes, the processed event ids
-and (after commit) the offset move together. Each batch leaves a mark naming the areas its
-entities left or entered (and the markets or shops of changed stalls and services); the refresher
-turns marks into KPIs (the consumer wakes it when the batch has committed). While a rebuild is
-running, live events are applied to the generation being built as well: field versions make the
-double application harmless, and nothing published after the replay started can be missed.
+concerns, the changes merged in memory, one bulk write, and in the same transaction the tallies of
+the areas the changed entities (or the stalls and services of a changed market or business) left,
+entered or stayed in are moved by what they counted before and count now
+(:mod:`districts.projection.tally`), so entity changes, area tallies, the processed event ids and
+(after commit) the offset move together. Each batch leaves a mark naming the areas whose tallies
+moved; the refresher turns marks into KPIs (the consumer wakes it when the batch has committed).
+While a rebuild is running, live events are applied to the generation being built as well: field
+versions make the double application harmless (an entity that does not change moves no tally),
+and nothing published after the replay started can be missed.
 """
 
 from __future__ import annotations
