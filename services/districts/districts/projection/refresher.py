@@ -50,11 +50,10 @@ from districts.projection.domain import (
     market_day,
     measure,
     moved_to,
-    placement_keys,
     placement_of,
 )
 from districts.projection.events import KpisUpdated, kpis_payload
-from districts.projection.service import ProjectionStates, known_keys, population_of
+from districts.projection.service import AreaCounter, ProjectionStates, known_keys, population_of
 from districts.projection.store import Mark, ProjectionStore
 from districts.projection.tally import Tally, measure_tally, tally_of
 from districts.projection.vitality import AreaFigures, Targets, area_figures
@@ -115,6 +114,7 @@ class Refresher:
 
     def __post_init__(self) -> None:
         self.targets = Targets(self.settings.services_per_1000_target, self.settings.extended_hours_target)
+        self.counter = AreaCounter(self.projections)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="districts-refresher")
@@ -232,17 +232,31 @@ class Refresher:
         await self.mongo.transaction(work)
 
     async def sweep(self, generation: int, locator: Locator, *, mark: bool) -> bool:
-        """Re-place the businesses and markets placed on an older geography; True if any moved."""
+        """Re-place the businesses and markets placed on an older geography, moving the tallies of the
+        areas they (and their stalls or services) leave and enter in the same transaction; True if
+        any moved."""
         moved_any = False
         for _ in range(SWEEP_PASSES):
-            batch = await self.projections.misplaced(generation, locator.version, SWEEP_BATCH)
-            placed = [(stored, placement_of(stored.entity, locator)) for stored in batch]
-            await self.projections.update_placements(generation, locator.version, placed)
-            moved = [area_keys_of(s.entity) | placement_keys(p) for s, p in placed if moved_to(s.entity, p)]
-            moved_any = moved_any or bool(moved)
-            if mark:
-                await self.projections.add_mark(generation, set().union(*moved), (), None)
-            if len(batch) < SWEEP_BATCH:
+
+            async def work(session: AsyncClientSession) -> tuple[int, set[str]]:
+                batch = await self.projections.misplaced(generation, locator.version, SWEEP_BATCH, session)
+                placed = [(stored, placement_of(stored.entity, locator)) for stored in batch]
+                await self.projections.update_placements(generation, locator.version, placed, session)
+                before, after = {}, {}
+                for stored, placement in placed:
+                    entity = stored.entity
+                    if moved_to(entity, placement):
+                        before[entity.id] = entity.copy()
+                        entity.districts, entity.nil = placement.districts, placement.nil
+                        after[entity.id] = entity
+                touched = await self.counter.count(generation, before, after, self.clock(), session) if after else set()
+                if mark:
+                    await self.projections.add_mark(generation, touched, (), session)
+                return len(batch), touched
+
+            size, touched = await self.mongo.transaction(work)
+            moved_any = moved_any or bool(touched)
+            if size < SWEEP_BATCH:
                 break
         return moved_any
 

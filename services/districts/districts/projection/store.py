@@ -223,14 +223,16 @@ class ProjectionStore:
             {"$or": [{"_id": {"$in": [m.id for m in done]}}, {"generation": {"$ne": generation}}]}
         )
 
-    async def misplaced(self, generation: int, geography: int, limit: int) -> list[StoredEntity]:
+    async def misplaced(
+        self, generation: int, geography: int, limit: int, session: Session = None
+    ) -> list[StoredEntity]:
         """Placed entities whose membership was decided on an older geography."""
         query = {"geo": {"$lt": geography}}
-        cursor = self.db[entities_collection(generation)].find(query).limit(limit)
+        cursor = self.db[entities_collection(generation)].find(query, session=session).limit(limit)
         return [_entity(doc) async for doc in cursor]
 
     async def update_placements(
-        self, generation: int, geography: int, placed: Sequence[tuple[StoredEntity, Placement]]
+        self, generation: int, geography: int, placed: Sequence[tuple[StoredEntity, Placement]], session: Session = None
     ) -> None:
         """Store placements decided on ``geography``, each guarded by the revision it was computed from."""
         operations = [
@@ -241,7 +243,16 @@ class ProjectionStore:
             for s, p in placed
         ]
         if operations:
-            await self.db[entities_collection(generation)].bulk_write(operations, ordered=False)
+            await self.db[entities_collection(generation)].bulk_write(operations, ordered=False, session=session)
+
+    async def touch(self, generation: int, ids: Iterable[str], session: Session) -> None:
+        """Bump the revision of entities whose tallies were moved on another entity's account (the stalls
+        of a moved market), so a concurrent change of one of them conflicts instead of both committing."""
+        ids = sorted(ids)
+        if ids:
+            await self.db[entities_collection(generation)].update_many(
+                {"_id": {"$in": ids}}, {"$inc": {"rev": 1}}, session=session
+            )
 
     async def placed(
         self, generation: int, codes: Sequence[str] | None, nil_ids: Sequence[int] | None, session: Session
