@@ -165,19 +165,19 @@ class AreaCounter:
         moved_parents = [
             e for key, e in after.items() if e.is_placeable and _as_parent(before.get(key)) != _as_parent(e)
         ]
+        # The parents read here are written (their revision bumped), so that a change that moves one of
+        # them (and carries its stalls or services) and this one cannot both commit, each on a view of
+        # the other from before it: the later one is re-run on the newer state.
+        await self.store.touch(generation, unchanged, session)
         contributors = set(after)
-        carried: set[str] = set()
         for kind, parent_field in ((EntityType.MARKET, "market_id"), (EntityType.SHOP, "shop_id")):
             refs = [e.ref for e in moved_parents if e.type is kind]
             children = await self.store.children(generation, parent_field, refs, session) if refs else []
             for child in children:
                 if child.id not in after:
                     unchanged[child.id] = child
-                    carried.add(child.id)
-        # a change of one of the carried children, committing beside this one, must conflict with it:
-        # each would otherwise move the tallies on the other's stale view
-        await self.store.touch(generation, carried, session)
-        found = deltas({**unchanged, **before}, {**unchanged, **after}, contributors | carried)
+                    contributors.add(child.id)
+        found = deltas({**unchanged, **before}, {**unchanged, **after}, contributors)
         tallies = await self.store.tallies(generation, found, session)
         counted = {key: delta.applied_to(tallies.get(key, Tally())).pruned(now) for key, delta in found.items()}
         await self.store.save_tallies(generation, counted, session)

@@ -246,8 +246,8 @@ class ProjectionStore:
             await self.db[entities_collection(generation)].bulk_write(operations, ordered=False, session=session)
 
     async def touch(self, generation: int, ids: Iterable[str], session: Session) -> None:
-        """Bump the revision of entities whose tallies were moved on another entity's account (the stalls
-        of a moved market), so a concurrent change of one of them conflicts instead of both committing."""
+        """Bump the revision of entities a change of the tallies depended on (the market of a changed
+        stall), so a concurrent change of one of them conflicts instead of both committing."""
         ids = sorted(ids)
         if ids:
             await self.db[entities_collection(generation)].update_many(

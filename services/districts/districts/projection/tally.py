@@ -20,8 +20,8 @@ is a function of the projected state alone. The consumer, in the transaction tha
 entities and the processed event ids, subtracts what the changed entities (and the stalls or
 services of a changed market or business) added before and adds what they add now
 (:func:`deltas`). A duplicate changes no entity, so it moves nothing; events out of order give the
-same entities (field versions) and so the same tallies. A tally that drifted (a bug, a placement
-re-decided on a new geography outside the consumer) is found and replaced by the full recount from
+same entities (field versions) and so the same tallies. A tally that drifted (a bug, a race the
+revision bumps of ``AreaCounter`` do not cover) is found and replaced by the full recount from
 the entities, which stays the check and the rebuild path (:func:`tally_of` over
 :func:`~districts.projection.domain.group_by_area`, compared with
 :func:`~districts.projection.domain.measure`).
