@@ -4,7 +4,10 @@
    aiokafka consumer in a fresh group reads and JSON-decodes them all; then the districts service
    starts on the same topics and its consumer projects them (one MongoDB transaction per batch,
    with the processed event ids). Both are timed from their start, group join included, and from
-   their first event (``*_after_first``), in the same run on the same broker.
+   their first event (``*_after_first``), in the same run on the same broker. The database's floor
+   for the same work is a bare loop (:func:`bare_upserts`): batches of the consumer's size, each one
+   transaction checking and recording the processed ids and upserting one document per changed
+   entity, on the same database server (ratio = projection ÷ bare events/s; goal 0.9 or more).
 2. Freshness. With the service running and caught up, a stall status change is produced, then
    ``GET /districts/{code}`` is polled until ``stalls_open`` shows it: p50/p99 of produce → visible.
 3. DUC report. The district holding the most active businesses gets a full 90-day time series (one
@@ -36,7 +39,7 @@ from districts.main import create_app
 from districts.projection.store import MARKS, TIMESERIES
 from districts.seed import DISTRICTS, NILS, district_body, nil_body
 from districts.settings import DistrictsSettings
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, ReplaceOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from shapely.geometry import Point, Polygon, mapping
 
@@ -48,6 +51,7 @@ MILAN = (9.10, 45.43, 9.24, 45.53)
 SERIES_DAYS, SAMPLE_EVERY = 90, timedelta(minutes=5)
 MARKETS, STALLS_PER_MARKET = 20, 20
 POLL_S = 0.005
+BATCH = 200  # the consumer's batch (shared.consumer.IdempotentConsumer's max_batch)
 PROBE = "bench-probe"
 
 
@@ -136,17 +140,22 @@ async def _produce(bootstrap: str, batches: list[tuple[str, list[CloudEvent]]]) 
         await producer.stop()
 
 
-async def plain_loop(settings: DistrictsSettings, topics: list[str], expected: int) -> dict[str, float]:
-    consumer = AIOKafkaConsumer(
+def _reader(settings: DistrictsSettings, topics: list[str], group: str) -> AIOKafkaConsumer:
+    """A consumer in a fresh group from the start of the topics, fetching as the service does."""
+    return AIOKafkaConsumer(
         *topics,
         bootstrap_servers=settings.kafka_bootstrap,
-        group_id=unique("bench-plain"),
+        group_id=unique(group),
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         session_timeout_ms=settings.kafka_session_timeout_ms,
         heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
         fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
     )
+
+
+async def plain_loop(settings: DistrictsSettings, topics: list[str], expected: int) -> dict[str, float]:
+    consumer = _reader(settings, topics, "bench-plain")
     started, first, read = time.perf_counter(), 0.0, 0
     await consumer.start()
     try:
@@ -158,6 +167,39 @@ async def plain_loop(settings: DistrictsSettings, topics: list[str], expected: i
                 read += len(records)
     finally:
         await consumer.stop()
+    return {"seconds": time.perf_counter() - started, "after_first": time.perf_counter() - first}
+
+
+async def bare_upserts(settings: DistrictsSettings, topics: list[str], expected: int) -> dict[str, float]:
+    """The database's own floor for the same work: a plain consume loop (batches of the consumer's
+    size) applying, in one transaction per batch, the check and record of processed ids and one
+    upsert per entity the batch changes, in a database of its own on the same server."""
+    consumer = _reader(settings, topics, "bench-bare")
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongo_url, tz_aware=True)
+    db = client[unique("bench_bare").replace("-", "_")]
+    await db.create_collection("entities")
+    await db.create_collection("processed")
+    started, first, read = time.perf_counter(), 0.0, 0
+    await consumer.start()
+    try:
+        while read < expected:
+            for records in (await consumer.getmany(timeout_ms=200, max_records=BATCH)).values():
+                first = first or time.perf_counter()
+                events = [CloudEvent.from_bytes(record.value or b"{}") for record in records]
+                async with client.start_session() as session, await session.start_transaction():
+                    ids = [e.id for e in events]
+                    await db["processed"].find({"_id": {"$in": ids}}, {"_id": 1}, session=session).to_list()
+                    entities = {f"{e.type.split('.')[1]}:{e.subject}": e.data for e in events}
+                    upserts = [
+                        ReplaceOne({"_id": key}, {"fields": data}, upsert=True) for key, data in entities.items()
+                    ]
+                    await db["entities"].bulk_write(upserts, ordered=False, session=session)
+                    await db["processed"].insert_many([{"_id": i, "at": utcnow()} for i in ids], session=session)
+                read += len(records)
+    finally:
+        await consumer.stop()
+        await client.drop_database(db.name)
+        await client.close()
     return {"seconds": time.perf_counter() - started, "after_first": time.perf_counter() - first}
 
 
@@ -224,6 +266,7 @@ async def run(
     total = len(markets) + len(shops)
     await _produce(kafka_bootstrap, [(settings.markets_topic, markets), (settings.shops_topic, shops)])
     plain = await plain_loop(settings, [settings.markets_topic, settings.shops_topic], total)
+    bare = await bare_upserts(settings, [settings.markets_topic, settings.shops_topic], total)
     probe = await _geography(settings, mix)
 
     app = create_app(settings)
@@ -251,6 +294,10 @@ async def run(
         "plain_events_per_s": round(plain_rate),
         "plain_events_per_s_after_first": round(total / plain["after_first"]),
         "projection_vs_plain": round(rate / plain_rate, 4),
+        "bare_upserts_events_per_s": round(total / bare["seconds"]),
+        "bare_upserts_events_per_s_after_first": round(total / bare["after_first"]),
+        "projection_vs_bare_upserts": round(rate / (total / bare["seconds"]), 4),
+        "projection_vs_bare_upserts_after_first": round(bare["after_first"] / projected["after_first"], 4),
         "freshness_samples": len(latencies),
         "freshness_p50_ms": round(_percentile(latencies, 0.5) * 1000, 1),
         "freshness_p99_ms": round(_percentile(latencies, 0.99) * 1000, 1),

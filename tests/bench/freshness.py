@@ -30,7 +30,7 @@ from tests.bench.harness import bearer
 from tests.bench.load import StallSlot
 from tests.bench.stats import ratio, summary_ms
 
-POLL_S = 0.1
+POLL_S = 0.025
 TIMEOUT_S = 30.0
 PAUSE_S = 0.2
 STALL_EVENT = "markets.stall.status_changed.v1"

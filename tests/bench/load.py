@@ -99,15 +99,19 @@ class MixedLoad:
             raise RuntimeError(f"no stall of {people.operator_market!r} to flip or no shop to add a service to")
         return cls(http, people, stalls, shops)
 
-    async def run(self, seconds: float, concurrency: int, recorder: Recorder) -> float:
-        """Drive the mix for ``seconds``; return the time it really took. Sample times count from now."""
+    async def run(
+        self, seconds: float, concurrency: int, recorder: Recorder, weights: dict[str, int] | None = None
+    ) -> float:
+        """Drive the mix (``weights``: another mix of the same operations) for ``seconds``; return the time
+        it really took. Sample times count from now."""
         started = recorder.started = time.perf_counter()
         until = started + seconds
-        kinds, weights = list(WEIGHTS), list(WEIGHTS.values())
+        mix = WEIGHTS if weights is None else weights
+        kinds, chances = list(mix), list(mix.values())
 
         async def worker() -> None:
             while time.perf_counter() < until:
-                await self.actions[self.rng.choices(kinds, weights)[0]](recorder)
+                await self.actions[self.rng.choices(kinds, chances)[0]](recorder)
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         return time.perf_counter() - started

@@ -6,6 +6,7 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from tests.bench.freshness import POLL_S
 from tests.bench.load import OPERATIONS, WEIGHTS
 from tests.bench.outcome import Outcome
 
@@ -373,9 +374,9 @@ def _freshness(outcome: Outcome, _: dict[str, Any]) -> list[str]:
     return [
         "While a light steady load (a few clients of the same mix, the platform well within its capacity),",
         "the mixed load and the soak run, a probe writes a stall status (office token, stalls",
-        f"{', '.join(first['stalls'])}) and polls `GET /api/v1/districts/{first['district']}` every 100 ms until",
+        f"{', '.join(first['stalls'])}) and polls `GET /api/v1/districts/{first['district']}` every {POLL_S * 1000:g} ms until",
         "`stalls_open` shows it, one change at a time (the load flips stalls of another market only;",
-        "the probe adds at most 10 reads per second to the load).",
+        f"the probe adds at most {1 / POLL_S:g} reads per second to the load while it waits).",
         "Baseline: the same write until its event is seen on `markets.events` by a plain aiokafka reader",
         "fetching as the services do. Ratio = KPI ÷ event: what the projection, the KPI refresh and the",
         "read add to the broker's delivery. After each write the probe also produces one message straight to",

@@ -33,7 +33,7 @@ from districts.projection.api import nil_router as nil_timeseries_router
 from districts.projection.api import router as timeseries_router
 from districts.projection.events import KpisUpdated
 from districts.projection.refresher import Refresher, RefreshMetrics
-from districts.projection.service import CityContents, KpiQueries, ProjectionStates, Projector
+from districts.projection.service import AreaCounter, CityContents, KpiQueries, ProjectionStates, Projector
 from districts.projection.store import ProjectionStore
 from districts.rebuild.api import router as rebuild_router
 from districts.rebuild.service import Rebuilder
@@ -66,7 +66,7 @@ def create_app(settings: DistrictsSettings | None = None, *, clock: Callable[[],
         runtime.declare_schema(projections.live_schema)
         states = ProjectionStates(projections, geography_store)
         geography = CurrentGeography(geography_store, settings.geography_settle_s)
-        projector = Projector(projections, states, geography)
+        projector = Projector(projections, states, geography, AreaCounter(projections), clock)
         refresher = Refresher(
             projections=projections,
             states=states,

@@ -19,6 +19,9 @@ class DistrictsSettings(ServiceSettings):
     consumer_group: str = "districts"
 
     snapshot_interval_s: float = Field(default=300.0, gt=0, description="time-series sample of every district")
+    recount_interval_s: float = Field(
+        default=600.0, gt=0, description="check of the incremental KPIs against a recount from the entities"
+    )
     refresh_idle_poll_s: float = Field(default=1.0, gt=0, description="look for other replicas' writes")
     geography_settle_s: float = Field(default=0.5, ge=0, description="quiet time before a new geography is loaded")
     services_per_1000_target: float = Field(default=1.0, gt=0)

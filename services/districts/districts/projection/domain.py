@@ -98,6 +98,10 @@ class Entity:
     def ref(self) -> str:
         return self.id.split(":", 1)[1]
 
+    def copy(self) -> Entity:
+        """A copy that changes merged into this entity leave as it was."""
+        return replace(self, fields=dict(self.fields), versions=dict(self.versions), movements=dict(self.movements))
+
     def apply(self, change: Change) -> bool:
         """Merge a change; True if anything (a value, a version, a movement) was new."""
         updated = False

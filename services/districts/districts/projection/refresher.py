@@ -1,15 +1,25 @@
-"""Turns projected entities into area KPIs, time-series samples, alerts and published events.
+"""Turns the areas' tallies into KPIs, time-series samples, alerts and published events; recounts them as a check.
 
-It runs beside the consumers and sleeps until there is something to do: the consumer's batch
-commit wakes it (:meth:`Refresher.projected`), so do a change of the geography or the thresholds
-(:meth:`Refresher.request`); timers wake it for the interval snapshot, for the slow poll that finds
-another replica's work, and when a newer geography has settled. Only the areas named by the marks
-the batches left are recomputed, and their KPIs, samples, alert changes and events are written in
-one outbox transaction. The marks are deleted afterwards, so a crash in between only means
-computing the same numbers again (which publishes nothing). When the day changes in Milan every
-area is recomputed, so stalls handed out at yesterday's spunta stop counting as open. Marks are only ever inserted by the
-consumers and deleted here, so the two never contend for the same documents. A failed cycle is
-retried with backoff (:func:`shared.retry.until_done`) until it succeeds or the service stops.
+The consumer keeps each area's tally current in the transaction that projects the events
+(:mod:`districts.projection.tally`). This part runs beside the consumers and sleeps until there is
+something to do: the consumer's batch commit wakes it (:meth:`Refresher.projected`), so do a change
+of the geography or the thresholds (:meth:`Refresher.request`); timers wake it for the interval
+snapshot, for the slow poll that finds another replica's work, and when a newer geography has
+settled. The areas named by the marks the batches left get their figures read from their tallies
+at this moment (never from all their entities), and their KPIs, samples, alert changes and events
+are written in one outbox transaction, so a district never shows KPIs its alerts have not seen.
+The marks are deleted afterwards, so a crash in between only means reading the same numbers again
+(which publishes nothing). When the day changes in Milan every area's figures are read again, so
+stalls handed out at yesterday's spunta stop counting as open.
+
+The full recount from the entities stays as the check and the rebuild path: every
+``recount_interval_s``, after a change of geography or a re-placement, when asked (a rebuild asks
+after its switch), and for a rebuilt generation before it is switched on. Its figures come from
+the entities directly; a tally that reads otherwise is reported (a warning and the
+``kpi_tally_drift`` counter) and replaced, as is a missing one; a tally that reads right is left
+alone. Marks are only ever inserted by the consumers and deleted here, and tallies are written here
+only when the recount replaces them, so the two seldom contend for the same documents. A failed cycle is retried with backoff (:func:`shared.retry.until_done`) until it
+succeeds or the service stops.
 """
 
 from __future__ import annotations
@@ -18,7 +28,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from prometheus_client import Counter, Histogram
@@ -29,6 +39,7 @@ from districts.geography.current import CurrentGeography
 from districts.geography.domain import Locator
 from districts.projection.domain import (
     NUMERIC_KPIS,
+    AreaContents,
     EntityType,
     Kpis,
     active_refs,
@@ -39,14 +50,13 @@ from districts.projection.domain import (
     market_day,
     measure,
     moved_to,
-    nil_key,
-    placement_keys,
     placement_of,
 )
 from districts.projection.events import KpisUpdated, kpis_payload
-from districts.projection.service import ProjectionStates
+from districts.projection.service import AreaCounter, ProjectionStates, known_keys, population_of
 from districts.projection.store import Mark, ProjectionStore
-from districts.projection.vitality import AreaFigures, Targets, vitality
+from districts.projection.tally import Tally, measure_tally, tally_of
+from districts.projection.vitality import AreaFigures, Targets, area_figures
 from districts.settings import DistrictsSettings
 from shared.events import utcnow
 from shared.metrics import ServiceMetrics
@@ -66,12 +76,14 @@ Computed = dict[str, AreaFigures]
 class RefreshMetrics:
     duration: Histogram
     kpi_updates: Counter
+    drifted: Counter
 
     @classmethod
     def create(cls, metrics: ServiceMetrics) -> RefreshMetrics:
         return cls(
             duration=metrics.histogram("refresh_duration_seconds", "Time to recompute the changed areas"),
             kpi_updates=metrics.counter("kpi_updates", "District KPI changes published"),
+            drifted=metrics.counter("kpi_tally_drift", "Areas whose incremental KPIs differed from the recount"),
         )
 
 
@@ -94,6 +106,7 @@ class Refresher:
     _pending_full: bool = field(default=True, init=False)
     _geography: int = field(default=-1, init=False)
     _day: date | None = field(default=None, init=False)
+    _next_recount: float = field(default=0.0, init=False)
     _indexed: set[int] = field(default_factory=set, init=False)
     _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     _stopping: asyncio.Event = field(default_factory=asyncio.Event, init=False)
@@ -101,6 +114,7 @@ class Refresher:
 
     def __post_init__(self) -> None:
         self.targets = Targets(self.settings.services_per_1000_target, self.settings.extended_hours_target)
+        self.counter = AreaCounter(self.projections)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="districts-refresher")
@@ -162,11 +176,11 @@ class Refresher:
                 next_snapshot = now + interval_s
 
     async def refresh(self, *, snapshot: bool = False, sweep: bool = True) -> None:
-        """One cycle: fix placements, recompute what changed, publish, forget the marks.
+        """One cycle: fix placements, bring the figures of what changed up to date, publish, forget the marks.
 
         Placements are checked when the geography changed and otherwise only when ``sweep`` is
         asked (the loop asks on its slow poll): a batch placed on an older geography while a
-        perimeter was changing is re-placed then.
+        perimeter was changing is re-placed then, and the tallies are recounted from the entities.
         """
         started = time.perf_counter()
         state = await self.states.current()
@@ -174,57 +188,77 @@ class Refresher:
             await self.projections.ensure_generation(state.active)
             self._indexed.add(state.active)
         locator = await self.geography.locator(state.geography)
+        replaced = False
         if sweep or locator.version != self._geography:
             for generation in state.generations:
-                await self.sweep(generation, locator, mark=generation == state.active)
+                moved = await self.sweep(generation, locator, mark=generation == state.active)
+                replaced = replaced or (moved and generation == state.active)
         marks = await self.projections.marks(state.active, MARK_BATCH)
-        known = self._known_keys(locator)
+        known = known_keys(locator)
         today = market_day(self.clock())
-        full = snapshot or self._pending_full or locator.version != self._geography or today != self._day
+        recount_due = time.monotonic() >= self._next_recount
+        recount = self._pending_full or replaced or recount_due or locator.version != self._geography
+        every = snapshot or recount or today != self._day
         pending, self._pending, self._pending_full = self._pending, set(), False
         try:
-            keys = known if full else (await self._affected(state.active, marks) | pending) & known
+            keys = known if every else (await self._affected(state.active, marks) | pending) & known
             if keys:
-                await self._publish(state.active, locator, keys, sample_all=snapshot)
+                await self._publish(state.active, locator, keys, sample_all=snapshot, recount=recount)
         except BaseException:
             self._pending |= pending
-            self._pending_full = self._pending_full or full
+            self._pending_full = self._pending_full or recount
             raise
         await self.projections.drop_marks(state.active, marks)
         self._geography, self._day = locator.version, today
+        if recount:
+            self._next_recount = time.monotonic() + self.settings.recount_interval_s
         if len(marks) == MARK_BATCH:
             self._wake.set()
         if keys:
             self.metrics.duration.observe(time.perf_counter() - started)
 
     async def materialize(self, generation: int) -> None:
-        """Compute every area of a rebuilt generation, silently, before it is switched on."""
+        """Count every area of a rebuilt generation from its entities, silently, before it is switched on."""
         state = await self.states.current()
         locator = await self.geography.locator(state.geography)
         await self.sweep(generation, locator, mark=False)
         now = self.clock()
 
         async def work(session: AsyncClientSession) -> None:
-            computed = await self._compute(generation, locator, self._known_keys(locator), session, now)
-            await self.projections.save_areas(generation, computed, session)
+            figures, replaced = await self._recount(generation, locator, known_keys(locator), session, now)
+            await self.projections.save_tallies(generation, replaced, session)
+            await self.projections.save_areas(generation, figures, session)
 
         await self.mongo.transaction(work)
 
-    async def sweep(self, generation: int, locator: Locator, *, mark: bool) -> None:
-        """Re-place the businesses and markets placed on an older geography."""
+    async def sweep(self, generation: int, locator: Locator, *, mark: bool) -> bool:
+        """Re-place the businesses and markets placed on an older geography, moving the tallies of the
+        areas they (and their stalls or services) leave and enter in the same transaction; True if
+        any moved."""
+        moved_any = False
         for _ in range(SWEEP_PASSES):
-            batch = await self.projections.misplaced(generation, locator.version, SWEEP_BATCH)
-            placed = [(stored, placement_of(stored.entity, locator)) for stored in batch]
-            await self.projections.update_placements(generation, locator.version, placed)
-            if mark:
-                moved = [area_keys_of(s.entity) | placement_keys(p) for s, p in placed if moved_to(s.entity, p)]
-                await self.projections.add_mark(generation, set().union(*moved), (), None)
-            if len(batch) < SWEEP_BATCH:
-                return
 
-    @staticmethod
-    def _known_keys(locator: Locator) -> set[str]:
-        return {district_key(c) for c in locator.district_codes} | {nil_key(n) for n in locator.nil_ids}
+            async def work(session: AsyncClientSession) -> tuple[int, set[str]]:
+                batch = await self.projections.misplaced(generation, locator.version, SWEEP_BATCH, session)
+                placed = [(stored, placement_of(stored.entity, locator)) for stored in batch]
+                await self.projections.update_placements(generation, locator.version, placed, session)
+                before, after = {}, {}
+                for stored, placement in placed:
+                    entity = stored.entity
+                    if moved_to(entity, placement):
+                        before[entity.id] = entity.copy()
+                        entity.districts, entity.nil = placement.districts, placement.nil
+                        after[entity.id] = entity
+                touched = await self.counter.count(generation, before, after, self.clock(), session) if after else set()
+                if mark:
+                    await self.projections.add_mark(generation, touched, (), session)
+                return len(batch), touched
+
+            size, touched = await self.mongo.transaction(work)
+            moved_any = moved_any or bool(touched)
+            if size < SWEEP_BATCH:
+                break
+        return moved_any
 
     async def _affected(self, generation: int, marks: list[Mark]) -> set[str]:
         keys: set[str] = set().union(*(m.areas for m in marks))
@@ -233,12 +267,13 @@ class Refresher:
             keys |= area_keys_of(parent)
         return keys
 
-    async def _compute(
-        self, generation: int, locator: Locator, keys: set[str], session: AsyncClientSession, now: datetime
-    ) -> Computed:
+    async def _contents(
+        self, generation: int, locator: Locator, keys: set[str], session: AsyncClientSession
+    ) -> dict[str, AreaContents]:
+        """What each area holds, read from all of its entities."""
         codes = [c for c, _ in map(area_of, keys) if c is not None]
         nil_ids = [n for _, n in map(area_of, keys) if n is not None]
-        everywhere = keys == self._known_keys(locator)
+        everywhere = keys == known_keys(locator)
         placed = await self.projections.placed(
             generation, None if everywhere else codes, None if everywhere else nil_ids, session
         )
@@ -246,21 +281,49 @@ class Refresher:
         shops = active_refs(placed, EntityType.SHOP)
         stalls = await self.projections.children(generation, "market_id", markets, session) if markets else []
         services = await self.projections.children(generation, "shop_id", shops, session) if shops else []
-        computed: Computed = {}
-        for key, contents in group_by_area(placed, stalls, services, keys).items():
-            code, nil_id = area_of(key)
-            population = locator.populations.get(code) if code else locator.nil_population(nil_id or 0)
-            measures = measure(contents, population, now)
-            index = vitality(measures, self.targets)
-            computed[key] = AreaFigures(replace(measures.kpis, vitality_index=index.index, as_of=now), index)
-        return computed
+        return group_by_area(placed, stalls, services, keys)
 
-    async def _publish(self, generation: int, locator: Locator, keys: set[str], *, sample_all: bool) -> None:
+    async def _recount(
+        self, generation: int, locator: Locator, keys: set[str], session: AsyncClientSession, now: datetime
+    ) -> tuple[Computed, dict[str, Tally]]:
+        """The full recount of the areas from their entities: their figures, and the tallies to replace.
+
+        The figures come from the entities directly (:func:`measure`). A kept tally that reads
+        otherwise is reported as drifted (a warning and the ``kpi_tally_drift`` counter) and
+        replaced, as is a missing one; a tally that reads right is left alone, so the recount does
+        not contend with the consumers for the tallies they are moving meanwhile.
+        """
+        contents = await self._contents(generation, locator, keys, session)
+        kept = await self.projections.tallies(generation, keys, session)
+        figures: Computed = {}
+        replaced: dict[str, Tally] = {}
+        for key, found in contents.items():
+            population = population_of(locator, key)
+            measures = measure(found, population, now)
+            figures[key] = area_figures(measures, self.targets, now)
+            if key not in kept or measure_tally(kept[key], population, now) != measures:
+                replaced[key] = tally_of(found).pruned(now)
+        drifted = sorted(key for key in replaced if key in kept)
+        if drifted:
+            log.warning("incremental KPIs of %d areas differed from the recount: %s", len(drifted), drifted[:10])
+            self.metrics.drifted.inc(len(drifted))
+        return figures, replaced
+
+    async def _publish(
+        self, generation: int, locator: Locator, keys: set[str], *, sample_all: bool, recount: bool
+    ) -> None:
+        """Figures of ``keys`` at this moment from their tallies (recounted from the entities first if
+        asked); those that moved are stored, sampled, reviewed for alerts and published."""
         now = self.clock()
 
         async def work(uow: UnitOfWork) -> int:
             session = uow.session
-            computed = await self._compute(generation, locator, keys, session, now)
+            if recount:
+                computed, replaced = await self._recount(generation, locator, keys, session, now)
+                await self.projections.save_tallies(generation, replaced, session)
+            else:
+                tallies = await self.projections.tallies(generation, keys, session)
+                computed = {key: self._figures(tallies.get(key), locator, key, now) for key in keys}
             previous = await self.projections.areas(generation, keys, session)
             changed: Computed = {}
             samples = []
@@ -284,6 +347,10 @@ class Refresher:
 
         published = await self.outbox.run(work)
         self.metrics.kpi_updates.inc(published)
+
+    def _figures(self, tally: Tally | None, locator: Locator, key: str, now: datetime) -> AreaFigures:
+        measures = measure_tally(tally or Tally(), population_of(locator, key), now)
+        return area_figures(measures, self.targets, now)
 
 
 def _moved(previous: AreaFigures | None, figures: AreaFigures) -> bool:

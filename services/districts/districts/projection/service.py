@@ -1,12 +1,15 @@
 """The consumer side: every followed event updates the projected entities it concerns.
 
 The handler gets a whole batch inside the consumer's transaction: one read of the entities it
-concerns, the changes merged in memory, one bulk write, so entity changes, the processed event ids
-and (after commit) the offset move together. Each batch leaves a mark naming the areas its
-entities left or entered (and the markets or shops of changed stalls and services); the refresher
-turns marks into KPIs (the consumer wakes it when the batch has committed). While a rebuild is
-running, live events are applied to the generation being built as well: field versions make the
-double application harmless, and nothing published after the replay started can be missed.
+concerns, the changes merged in memory, one bulk write, and in the same transaction the tallies of
+the areas the changed entities (or the stalls and services of a changed market or business) left,
+entered or stayed in are moved by what they counted before and count now
+(:mod:`districts.projection.tally`), so entity changes, area tallies, the processed event ids and
+(after commit) the offset move together. Each batch leaves a mark naming the areas whose tallies
+moved; the refresher turns marks into KPIs (the consumer wakes it when the batch has committed).
+While a rebuild is running, live events are applied to the generation being built as well: field
+versions make the double application harmless (an entity that does not change moves no tally),
+and nothing published after the replay started can be missed.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from pydantic import ValidationError
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from districts.geography.current import CurrentGeography
+from districts.geography.domain import Locator
 from districts.geography.store import GeographyStore
 from districts.projection.changes import changes_of
 from districts.projection.domain import (
@@ -31,14 +35,15 @@ from districts.projection.domain import (
     Series,
     StoredEntity,
     area_keys_of,
+    area_of,
     district_key,
     group_by_area,
     nil_key,
-    parent_ids,
     placement_of,
     unknown_metric,
 )
 from districts.projection.store import ProjectionStore
+from districts.projection.tally import Tally, deltas, parent_id
 from districts.projection.vitality import NO_FIGURES, AreaFigures
 from shared.consumer import BatchHandler, Handler, PoisonEvent
 from shared.errors import InvalidInput
@@ -66,6 +71,8 @@ class Projector:
     store: ProjectionStore
     states: ProjectionStates
     geography: CurrentGeography
+    counter: AreaCounter
+    clock: Callable[[], datetime] = utcnow
 
     @staticmethod
     def _changes(events: list[CloudEvent]) -> list[Change]:
@@ -104,30 +111,92 @@ class Projector:
     async def apply(
         self, state: ProjectionState, generations: Iterable[int], changes: list[Change], session: AsyncClientSession
     ) -> None:
-        """Merge the changes into each generation with one read and one bulk write."""
+        """Merge the changes into each generation with one read and one bulk write, and move the tallies
+        of the areas they touch (:mod:`districts.projection.tally`) in the same transaction."""
         active, geography = state.active, state.geography
         locator = await self.geography.locator(geography)
+        now = self.clock()
         for generation in generations:
             stored = await self.store.entities(generation, {c.entity_id for c in changes}, session)
             entities = {key: s.entity for key, s in stored.items()}
-            before = {key: area_keys_of(e) for key, e in entities.items()}
+            before = {key: e.copy() for key, e in entities.items()}
             updated: set[str] = set()
             for change in changes:
                 entity = entities.setdefault(change.entity_id, Entity(change.entity_id, change.type))
                 if entity.apply(change):
                     updated.add(change.entity_id)
-            saved, areas, parents = [], set(), set()
+            saved = []
             for key in sorted(updated):
                 entity, previous = entities[key], stored.get(key)
                 if entity.is_placeable:
                     placement = placement_of(entity, locator)
                     entity.districts, entity.nil = placement.districts, placement.nil
-                areas |= before.get(key, set()) | area_keys_of(entity)
-                parents |= parent_ids(entity)
                 saved.append(StoredEntity(entity, previous.rev + 1 if previous else 1, locator.version))
             await self.store.save_entities(generation, saved, session)
+            after = {key: entities[key] for key in updated}
+            moved = await self.counter.count(
+                generation, {k: before[k] for k in updated if k in before}, after, now, session
+            )
             if generation == active:
-                await self.store.add_mark(generation, areas, parents, session)
+                await self.store.add_mark(generation, moved, (), session)
+
+
+@dataclass(frozen=True)
+class AreaCounter:
+    """Moves the tallies of the areas touched by changed entities."""
+
+    store: ProjectionStore
+
+    async def count(
+        self,
+        generation: int,
+        before: dict[str, Entity],
+        after: dict[str, Entity],
+        now: datetime,
+        session: AsyncClientSession,
+    ) -> set[str]:
+        """Apply the deltas of entities that changed from ``before`` (absent: new) to ``after``; return the
+        areas whose tallies moved. The stalls or services of a market or business whose areas or
+        activity changed move with it. An area the geography in use does not know yet (a NIL named
+        by its producer, a district being created) is counted too: its tally is right the moment it
+        becomes known."""
+        parents = {p for e in (*before.values(), *after.values()) if (p := parent_id(e)) and p not in after}
+        unchanged = {e.id: e for e in await self.store.by_ids(generation, parents, session)} if parents else {}
+        moved_parents = [
+            e for key, e in after.items() if e.is_placeable and _as_parent(before.get(key)) != _as_parent(e)
+        ]
+        # The parents read here are written (their revision bumped), so that a change that moves one of
+        # them (and carries its stalls or services) and this one cannot both commit, each on a view of
+        # the other from before it: the later one is re-run on the newer state.
+        await self.store.touch(generation, unchanged, session)
+        contributors = set(after)
+        for kind, parent_field in ((EntityType.MARKET, "market_id"), (EntityType.SHOP, "shop_id")):
+            refs = [e.ref for e in moved_parents if e.type is kind]
+            children = await self.store.children(generation, parent_field, refs, session) if refs else []
+            for child in children:
+                if child.id not in after:
+                    unchanged[child.id] = child
+                    contributors.add(child.id)
+        found = deltas({**unchanged, **before}, {**unchanged, **after}, contributors)
+        tallies = await self.store.tallies(generation, found, session)
+        counted = {key: delta.applied_to(tallies.get(key, Tally())).pruned(now) for key, delta in found.items()}
+        await self.store.save_tallies(generation, counted, session)
+        return set(found)
+
+
+def _as_parent(entity: Entity | None) -> tuple[bool, frozenset[str]] | None:
+    """What a market or business passes on to its stalls or services: whether it operates, and where."""
+    return None if entity is None else (entity.active, frozenset(area_keys_of(entity)))
+
+
+def known_keys(locator: Locator) -> set[str]:
+    """The keys of every district and NIL of a geography."""
+    return {district_key(c) for c in locator.district_codes} | {nil_key(n) for n in locator.nil_ids}
+
+
+def population_of(locator: Locator, key: str) -> int | None:
+    code, nil_id = area_of(key)
+    return locator.populations.get(code) if code else locator.nil_population(nil_id or 0)
 
 
 @dataclass(frozen=True)

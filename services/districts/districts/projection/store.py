@@ -1,14 +1,17 @@
 """The projections' collections: entities and area figures by generation, marks, and the KPI time series.
 
-The projections (entities and area figures) live in numbered generations, ``entities_g<n>`` and
-``areas_g<n>``; ``area_marks`` says which areas of a generation wait for new KPIs. A rebuild fills a
+The projections (entities, area tallies and area figures) live in numbered generations,
+``entities_g<n>``, ``tallies_g<n>`` and ``areas_g<n>``; ``area_marks`` says which areas of a
+generation wait for new KPIs. The consumers write entities and tallies, the refresher figures, so
+the two never write the same documents (but for the recount, which writes tallies as a check). A rebuild fills a
 fresh generation while the active one keeps serving, and the switch is one update of the
 ``projection_state`` document. The time series is history and is kept once, outside generations.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
@@ -18,6 +21,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from districts.geography.domain import Placement
 from districts.projection.domain import Entity, EntityType, FieldValue, Kpis, Movement, StoredEntity, area_of
+from districts.projection.tally import Move, Tally
 from districts.projection.vitality import AreaFigures, Vitality
 from shared.mongo import Document, IndexSpec, Session, ensure_schema
 
@@ -42,9 +46,14 @@ def areas_collection(generation: int) -> str:
     return f"areas_g{generation}"
 
 
+def tallies_collection(generation: int) -> str:
+    return f"tallies_g{generation}"
+
+
 def generation_indexes(generation: int) -> IndexSpec:
     return {
         areas_collection(generation): [],
+        tallies_collection(generation): [],
         entities_collection(generation): [
             IndexModel([("type", ASCENDING), ("districts", ASCENDING)], name="by_district"),
             IndexModel([("type", ASCENDING), ("nil", ASCENDING)], name="by_nil"),
@@ -109,6 +118,20 @@ def _figures(doc: Document) -> AreaFigures:
     return AreaFigures(Kpis.of(doc["kpis"]), Vitality.of(doc["vitality"]))
 
 
+def _tally_doc(key: str, tally: Tally) -> Document:
+    """Counts and movements as lists: their names (a service type, a business id) may hold any character."""
+    return {
+        "_id": key,
+        "counts": sorted([name, n] for name, n in tally.counts.items()),
+        "moves": sorted([move_key, m.at, m.to, m.historic] for move_key, m in tally.moves.items()),
+    }
+
+
+def _tally(doc: Document) -> Tally:
+    counts = Counter({name: n for name, n in doc.get("counts", [])})
+    return Tally(counts, {key: Move(at, to, historic) for key, at, to, historic in doc.get("moves", [])})
+
+
 class ProjectionStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.db = db
@@ -150,13 +173,14 @@ class ProjectionStore:
         found = set()
         for name in names:
             prefix, _, number = name.rpartition("_g")
-            if prefix in ("entities", "areas") and number.isdigit():
+            if prefix in ("entities", "areas", "tallies") and number.isdigit():
                 found.add(int(number))
         return found
 
     async def drop_generation(self, generation: int) -> None:
         await self.db.drop_collection(entities_collection(generation))
         await self.db.drop_collection(areas_collection(generation))
+        await self.db.drop_collection(tallies_collection(generation))
 
     async def ensure_generation(self, generation: int) -> None:
         await ensure_schema(self.db, generation_indexes(generation))
@@ -199,14 +223,16 @@ class ProjectionStore:
             {"$or": [{"_id": {"$in": [m.id for m in done]}}, {"generation": {"$ne": generation}}]}
         )
 
-    async def misplaced(self, generation: int, geography: int, limit: int) -> list[StoredEntity]:
+    async def misplaced(
+        self, generation: int, geography: int, limit: int, session: Session = None
+    ) -> list[StoredEntity]:
         """Placed entities whose membership was decided on an older geography."""
         query = {"geo": {"$lt": geography}}
-        cursor = self.db[entities_collection(generation)].find(query).limit(limit)
+        cursor = self.db[entities_collection(generation)].find(query, session=session).limit(limit)
         return [_entity(doc) async for doc in cursor]
 
     async def update_placements(
-        self, generation: int, geography: int, placed: Sequence[tuple[StoredEntity, Placement]]
+        self, generation: int, geography: int, placed: Sequence[tuple[StoredEntity, Placement]], session: Session = None
     ) -> None:
         """Store placements decided on ``geography``, each guarded by the revision it was computed from."""
         operations = [
@@ -217,7 +243,16 @@ class ProjectionStore:
             for s, p in placed
         ]
         if operations:
-            await self.db[entities_collection(generation)].bulk_write(operations, ordered=False)
+            await self.db[entities_collection(generation)].bulk_write(operations, ordered=False, session=session)
+
+    async def touch(self, generation: int, ids: Iterable[str], session: Session) -> None:
+        """Bump the revision of entities a change of the tallies depended on (the market of a changed
+        stall), so a concurrent change of one of them conflicts instead of both committing."""
+        ids = sorted(ids)
+        if ids:
+            await self.db[entities_collection(generation)].update_many(
+                {"_id": {"$in": ids}}, {"$inc": {"rev": 1}}, session=session
+            )
 
     async def placed(
         self, generation: int, codes: Sequence[str] | None, nil_ids: Sequence[int] | None, session: Session
@@ -264,8 +299,9 @@ class ProjectionStore:
         cursor = self.db[entities_collection(generation)].find(query, {"versions": 0}, session=session)
         return [_entity(doc).entity async for doc in cursor]
 
-    async def by_ids(self, generation: int, ids: Iterable[str]) -> list[Entity]:
-        cursor = self.db[entities_collection(generation)].find({"_id": {"$in": sorted(ids)}}, {"versions": 0})
+    async def by_ids(self, generation: int, ids: Iterable[str], session: Session = None) -> list[Entity]:
+        query = {"_id": {"$in": sorted(ids)}}
+        cursor = self.db[entities_collection(generation)].find(query, {"versions": 0}, session=session)
         return [_entity(doc).entity async for doc in cursor]
 
     async def count_entities(self, generation: int) -> dict[str, int]:
@@ -286,6 +322,18 @@ class ProjectionStore:
         if figures:
             operations = [ReplaceOne({"_id": k}, _figures_doc(k, f), upsert=True) for k, f in figures.items()]
             await self.db[areas_collection(generation)].bulk_write(operations, ordered=False, session=session)
+
+    # ------------------------------------------------------------ area tallies (one generation)
+
+    async def tallies(self, generation: int, keys: Iterable[str], session: Session) -> dict[str, Tally]:
+        """The tallies of the given areas (an area never counted has none)."""
+        cursor = self.db[tallies_collection(generation)].find({"_id": {"$in": sorted(keys)}}, session=session)
+        return {doc["_id"]: _tally(doc) async for doc in cursor}
+
+    async def save_tallies(self, generation: int, tallies: Mapping[str, Tally], session: Session) -> None:
+        if tallies:
+            operations = [ReplaceOne({"_id": k}, _tally_doc(k, t), upsert=True) for k, t in tallies.items()]
+            await self.db[tallies_collection(generation)].bulk_write(operations, ordered=False, session=session)
 
     # ------------------------------------------------------------ time series
 

@@ -8,7 +8,8 @@ and its weight is shared among the others, so the index never punishes what is s
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from districts.projection.domain import Kpis, Measures
@@ -213,3 +214,9 @@ class AreaFigures:
 
 
 NO_FIGURES = AreaFigures(Kpis(), Vitality(index=None))
+
+
+def area_figures(measures: Measures, targets: Targets, now: datetime) -> AreaFigures:
+    """The KPIs of an area with its vitality index, as of ``now``."""
+    index = vitality(measures, targets)
+    return AreaFigures(replace(measures.kpis, vitality_index=index.index, as_of=now), index)
