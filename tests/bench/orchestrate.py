@@ -108,6 +108,7 @@ class BenchRun:
         figures["nearest"] = await self.phase("nearest", service_benches.nearest(bench, scale))
         if scale.service_benches:
             figures["markets"] = await self.phase("markets", service_benches.stall_updates(bench, people, scale))
+            figures["write_path"] = await self.phase("write_path", service_benches.write_path(bench, people, scale))
             figures["spunta"] = await self.phase("spunta", service_benches.spunta(bench))
             figures["gateway_bench"] = await self.phase(
                 "gateway_bench", service_benches.gateway_relay(bench, people, scale)

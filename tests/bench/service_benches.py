@@ -35,6 +35,7 @@ async def nearest(bench: BenchPlatform, scale: Scale) -> dict[str, Any]:
         bench.mongo_url,
         points=scale.nearest_points,
         index_queries=scale.nearest_index_queries,
+        scan_queries=scale.nearest_scan_queries,
         database_queries=scale.nearest_database_queries,
     )
     return figures
@@ -48,6 +49,18 @@ async def stall_updates(bench: BenchPlatform, people: Identities, scale: Scale) 
         scale.markets_bench_s,
         market_id=people.operator_market,
         settings=MarketsSettings(kafka_bootstrap=bench.kafka_bootstrap),
+    )
+    return figures
+
+
+async def write_path(bench: BenchPlatform, people: Identities, scale: Scale) -> dict[str, Any]:
+    """markets: status writes/s straight to the service against a bare PyMongo loop, same database server."""
+    figures: dict[str, Any] = await load("markets").write_path(
+        bench.direct("markets"),
+        people.operator,
+        bench.mongo_url,
+        scale.markets_bench_s,
+        market_id=people.operator_market,
     )
     return figures
 
