@@ -6,8 +6,9 @@ a given time, with their great-circle distance) through the service's own
 scratch database of the given server:
 
 - the in-process grid index, as the service runs it;
-- the baseline, a linear scan: the same finder with a single cell, so every query looks at every
-  point offering the service (same filters, same distances, same answers);
+- the baseline, a linear scan: the same finder with a single cell, so every query computes the
+  distance of every open point offering the service and keeps the closest (same filters, same
+  answers; the run fails if they differ);
 - optionally (``database_queries``) MongoDB's ``$geoNear`` on the 2dsphere index, which the finder
   uses before its first load. The local database builds a 2dsphere index at a few hundred documents
   a second and answers ``$geoNear`` by scanning, so this side is for small runs only.
