@@ -1,10 +1,9 @@
 """One benchmark run, phase by phase: every figure next to the baseline measured in the same run.
 
-1. backbone: outbox relay and write → consume against raw aiokafka (a broker and database of its own),
-   and the nearest-point index at 100,000 points against a linear scan (a database of its own);
-2. the whole platform as real processes, with the demo seed, then with it:
-   gateway vs direct calls, the markets benches (status updates, the write path against bare
-   PyMongo), the mixed load
+1. backbone: outbox relay and write → consume against raw aiokafka (a broker and database of its own);
+2. the whole platform as real processes, with the demo seed, then with it: gateway vs direct calls,
+   the nearest-point index at 100,000 points against a linear scan (on a database of its own), the
+   markets benches (status updates, the write path against bare PyMongo), the mixed load
    (after the same mix from a single client) with the freshness probe beside it, the districts
    projection replay vs a plain consume loop, and the soak with memory sampling.
 A phase that fails is reported with its error and the run goes on; the caller decides the exit code.
