@@ -583,7 +583,7 @@ def _failures(outcome: Outcome) -> list[str]:
 SECTIONS: tuple[tuple[str | None, str, Callable[[Outcome, dict[str, Any]], list[str]]], ...] = (
     ("gateway", "Gateway vs direct service call", _gateway),
     ("projection", "Districts projection consumer vs a plain aiokafka consume loop", _projection),
-    ("nearest", "Nearest open point: in-process index vs plain `$geoNear`", _nearest),
+    ("nearest", "Nearest open point at city scale: in-process index vs a linear scan", _nearest),
     ("backbone", "Event backbone: outbox relay and write → consume vs raw aiokafka", _backbone),
     ("broker_store", "Broker store: fetch latency as a partition grows", _broker_store),
     ("load", "Mixed load", _load),
