@@ -89,7 +89,7 @@ def from_document(
     lacks (it was written before the field existed) takes its default, or None where it may be
     None; a key the record does not know is ignored."""
     names = stored_as or {}
-    hints = get_type_hints(kind)
+    hints = _type_hints(kind)
     values: dict[str, Any] = {}
     for f in fields(kind):  # type: ignore[arg-type]
         stored = names.get(f.name, f.name)
@@ -100,6 +100,17 @@ def from_document(
     if key is not None:
         values[key] = doc["_id"]
     return kind(**values)
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _type_hints(kind: type) -> dict[str, Any]:
+    """A record type's resolved hints, worked out once per type (resolving them costs more than decoding)."""
+    hints = _HINTS.get(kind)
+    if hints is None:
+        hints = _HINTS[kind] = get_type_hints(kind)
+    return hints
 
 
 def _encode(value: Any) -> Any:

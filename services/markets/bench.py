@@ -29,6 +29,7 @@ from markets.spunta.store import SpuntaStore
 from markets.stalls.domain import HistoryEntry, Market, Stall, StallCategory, StallStatus
 from markets.stalls.events import StallStatusChanged
 from markets.stalls.store import MarketStore
+from pymongo.errors import PyMongoError
 
 from devkit.topics import MissingTopic, arrivals, tail
 from shared.mongo import Mongo
@@ -166,12 +167,7 @@ async def run(
         fetch_wait_ms = settings.kafka_fetch_max_wait_ms
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=gateway_url.rstrip("/") + "/api/v1", headers=headers, timeout=10) as http:
-        listed = await _send(http, "GET", f"/markets/{market_id}/stalls", params={"limit": 500})
-        if listed.status_code != 200:
-            raise BenchError(f"cannot list the stalls of {market_id!r}: HTTP {listed.status_code}")
-        stalls = [s for s in listed.json()["items"] if s["holder"] and s["status"] in ("open", "closed")][:workers]
-        if not stalls:
-            raise BenchError(f"market {market_id!r} has no assigned open or closed stall to toggle")
+        stalls = await _stalls_to_toggle(http, market_id, workers)
         try:
             consumer = await tail(settings.kafka_bootstrap, [settings.events_topic], fetch_wait_ms)
         except MissingTopic as exc:
@@ -208,6 +204,120 @@ async def run(
         "events_missing": len(tally.sent_at),
         "event_p50_ms": _ms(percentile(tally.event_s, 0.50)),
         "event_p99_ms": _ms(percentile(tally.event_s, 0.99)),
+    }
+
+
+async def _stalls_to_toggle(http: httpx.AsyncClient, market_id: str, workers: int) -> list[dict[str, Any]]:
+    listed = await _send(http, "GET", f"/markets/{market_id}/stalls", params={"limit": 500})
+    if listed.status_code != 200:
+        raise BenchError(f"cannot list the stalls of {market_id!r}: HTTP {listed.status_code}")
+    stalls = [s for s in listed.json()["items"] if s["holder"] and s["status"] in ("open", "closed")][:workers]
+    if not stalls:
+        raise BenchError(f"market {market_id!r} has no assigned open or closed stall to toggle")
+    return stalls
+
+
+async def _bare_writes(collections: tuple[Any, Any, Any], client: Any, key: str, until: float) -> int:
+    """One operator's stall toggled by plain PyMongo calls: the service's transaction, nothing around it."""
+    stalls, history, outbox = collections
+    done = 0
+    while time.perf_counter() < until:
+        async with client.start_session() as session, await session.start_transaction():
+            stall = await stalls.find_one({"_id": key}, session=session)
+            target = "closed" if stall["status"] == "open" else "open"
+            at = datetime.now(UTC)
+            await stalls.update_one(
+                {"_id": key, "version": stall["version"]},
+                {"$set": {"status": target, "version": stall["version"] + 1, "updated_at": at}},
+                session=session,
+            )
+            await history.insert_one(
+                {"stall": key, "version": stall["version"] + 1, "at": at, "from": stall["status"], "to": target,
+                 "note": "benchmark", "actor": "bench"},
+                session=session,
+            )  # fmt: skip
+            event = {"type": StallStatusChanged.event_type, "subject": key, "data": {"to": target}}
+            await outbox.insert_one(
+                {"event_id": token_hex(16), "topic": "markets.events", "key": key, "type": event["type"],
+                 "value": json.dumps(event).encode(), "created_at": at, "sent_at": None, "attempts": 0},
+                session=session,
+            )  # fmt: skip
+        done += 1
+    return done
+
+
+async def _operations(client: Any) -> int | None:
+    """Operations the database server has counted so far (``serverStatus`` opcounters), if it tells."""
+    try:
+        status = await client.admin.command("serverStatus")
+    except PyMongoError:
+        return None
+    return sum(int(n) for n in status.get("opcounters", {}).values()) or None
+
+
+def _per_write(before: int | None, after: int | None, writes: int) -> float | None:
+    return round((after - before) / writes, 1) if before is not None and after is not None and writes else None
+
+
+async def write_path(
+    markets_url: str, token: str, mongo_url: str, seconds: float, *, market_id: str = "wagner", workers: int = 4
+) -> dict[str, Any]:
+    """Status writes/s straight to the markets service (HTTP, its use case, one transaction each)
+    against a bare PyMongo loop doing the same transaction (read the stall, update it guarded by its
+    version, insert its history line and its outbox event) on the same database server, with as
+    many concurrent writers, each on a stall of its own; the bare loop's database is dropped at the end.
+
+    Beside each side, the operations the whole database server counted per write: on the service's
+    side they include what the writes cause elsewhere meanwhile (the outbox relay marking events
+    sent, consumers of ``markets.events`` projecting them), which the bare loop does not have."""
+    headers = {"Authorization": f"Bearer {token}"}
+    mongo = Mongo(MarketsSettings(mongo_url=mongo_url), database=f"markets_write_bench_{token_hex(3)}")
+    async with httpx.AsyncClient(base_url=markets_url.rstrip("/"), headers=headers, timeout=10) as http:
+        stalls = await _stalls_to_toggle(http, market_id, workers)
+        tally = Tally()
+        ops_before = await _operations(mongo.client)
+        started = time.perf_counter()
+        try:
+            await asyncio.gather(*(_toggle(http, s, started + seconds, tally) for s in stalls))
+        finally:
+            service_s = time.perf_counter() - started
+            service_ops = _per_write(ops_before, await _operations(mongo.client), tally.accepted)
+            await _restore(http, stalls)
+    try:
+        await mongo.ensure_indexes({**MarketStore.indexes, **Outbox.indexes})
+        store, made = MarketStore(mongo.db), datetime.now(UTC)
+        await store.insert_market(
+            Market("bench", "Bench", "Via Bench 1", 1, Location(9.19, 45.46), 1, made, made), None
+        )
+        held = Concession("holder", date(2020, 1, 1), date(2040, 1, 1))
+        for n in range(1, len(stalls) + 1):
+            stall = Stall("bench", str(n), 20.0, StallCategory.FOOD, StallStatus.CLOSED, 1, made, held)
+            await store.insert_stall(stall, None)
+        collections = (store.stalls, store.history, mongo.db[Outbox(mongo, "markets.events").collection.name])
+        ops_before = await _operations(mongo.client)
+        started = time.perf_counter()
+        until = started + seconds
+        counts = await asyncio.gather(
+            *(_bare_writes(collections, mongo.client, f"bench/{n}", until) for n in range(1, len(stalls) + 1))
+        )
+        bare_s = time.perf_counter() - started
+        bare_ops = _per_write(ops_before, await _operations(mongo.client), sum(counts))
+    finally:
+        await mongo.client.drop_database(mongo.db.name)
+        await mongo.close()
+    service_per_s, bare_per_s = tally.accepted / service_s, sum(counts) / bare_s
+    return {
+        "workers": len(stalls),
+        "service_writes": tally.accepted,
+        "service_refused": sum(tally.refused.values()),
+        "service_writes_per_s": round(service_per_s, 1),
+        "service_p50_ms": _ms(percentile(tally.http_s, 0.50)),
+        "service_p99_ms": _ms(percentile(tally.http_s, 0.99)),
+        "bare_writes": sum(counts),
+        "bare_writes_per_s": round(bare_per_s, 1),
+        "service_db_operations_per_write": service_ops,
+        "bare_db_operations_per_write": bare_ops,
+        "service_vs_bare": round(service_per_s / bare_per_s, 3) if bare_per_s else None,
     }
 
 

@@ -19,8 +19,11 @@ class Scale:
     overhead_requests: int
     # seconds of closed-loop reads per route for the throughput figure
     overhead_throughput_s: float
+    # services/shops/bench.py: points of the city, queries from the index, from the linear scan (the
+    # baseline) and from $geoNear (0: not run; the local database builds a 2dsphere index slowly)
     nearest_points: int
     nearest_index_queries: int
+    nearest_scan_queries: int
     nearest_database_queries: int
     # run the services' own benchmark modules beside the platform-wide figures
     service_benches: bool
@@ -51,9 +54,10 @@ FULL = Scale(
     store_batches=(5_000, 50_000),
     overhead_requests=200,
     overhead_throughput_s=10.0,
-    nearest_points=5000,
-    nearest_index_queries=1000,
-    nearest_database_queries=40,
+    nearest_points=100_000,
+    nearest_index_queries=2000,
+    nearest_scan_queries=100,
+    nearest_database_queries=0,
     service_benches=True,
     markets_bench_s=10.0,
     gateway_bench_requests=400,
@@ -78,9 +82,10 @@ QUICK = Scale(
     store_batches=(2_000,),
     overhead_requests=30,
     overhead_throughput_s=3.0,
-    nearest_points=1000,
-    nearest_index_queries=200,
-    nearest_database_queries=10,
+    nearest_points=100_000,
+    nearest_index_queries=1000,
+    nearest_scan_queries=50,
+    nearest_database_queries=0,
     service_benches=True,
     markets_bench_s=3.0,
     gateway_bench_requests=100,
@@ -107,6 +112,7 @@ TINY = Scale(
     overhead_throughput_s=0.5,
     nearest_points=100,
     nearest_index_queries=20,
+    nearest_scan_queries=10,
     nearest_database_queries=3,
     service_benches=False,  # each has its own test (services/<name>/tests/test_bench.py)
     markets_bench_s=1.0,

@@ -8,14 +8,16 @@ import time
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
-from shops.closures.domain import Closure
+from shops.closures.domain import Closure, ClosureCalendar, DayRange
 from shops.closures.service import ClosuresService
 from shops.main import create_app
 from shops.nearest.domain import Nearby, ServicePoint
+from shops.nearest.geoindex import haversine_m
 from shops.nearest.service import NearestFinder
-from shops.offers.hours import WeeklyHours
+from shops.offers.hours import WeeklyHours, week_minute
 from shops.offers.service import OffersService
 from shops.register.domain import Registry, ShopCard, ShopKind, ShopStatus
 from shops.register.service import ShopsService
@@ -26,6 +28,7 @@ from shared.places import Location, OpeningInterval
 from shared.versions import Precondition
 
 SERVICES = ("ritiro_pacchi", "info_turistiche")
+ROME = ZoneInfo("Europe/Rome")
 
 
 class SlowStore:
@@ -148,3 +151,69 @@ async def test_index_matches_geonear_and_follows_another_replica(shops_settings:
             started = time.perf_counter()
             await wait_for(replica_sees_it)
             print(f"\nanother replica's write visible after {time.perf_counter() - started:.2f} s")
+
+
+class MemoryStore:
+    """Points and closures held in memory, read whole as a load does."""
+
+    def __init__(self, points: list[ServicePoint], closures: list[Closure]) -> None:
+        self.points, self.closure_list = points, closures
+
+    async def service_points(self) -> AsyncIterator[ServicePoint]:
+        for p in self.points:
+            yield p
+
+    async def closures(self) -> AsyncIterator[Closure]:
+        for c in self.closure_list:
+            yield c
+
+
+async def test_open_search_passes_over_closed_timetables_but_not_exceptional_hours() -> None:
+    """The index skips the points of a timetable closed at that moment in one go; a shop that opens at a
+    closure's exceptional hours while its timetable says closed is still found, as brute force finds it."""
+    rng = random.Random(5)
+    timetables = [
+        WeeklyHours.of([(d, "09:00", "12:00") for d in range(6)]),
+        WeeklyHours.of([(d, "18:00", "02:00") for d in range(7)]),
+        WeeklyHours.of([(d, "07:00", "20:00") for d in range(5)]),
+    ]
+    monday = date(2026, 7, 6)
+    points, closures = [], []
+    for n in range(600):
+        card = ShopCard(
+            f"s{n}", f"s{n}", ShopKind.SHOP, "", 9.10 + rng.random() * 0.16, 45.42 + rng.random() * 0.09, True
+        )
+        points.append(ServicePoint(f"o{n}", "ritiro_pacchi", card, rng.choice(timetables)))
+        if rng.random() < 0.3:
+            first = monday + timedelta(days=rng.randrange(7))
+            hours = (DayRange(13 * 60, 16 * 60),) if rng.random() < 0.6 else ()
+            closures.append(
+                Closure.declare(
+                    closure_id=f"c{n}",
+                    shop_id=f"s{n}",
+                    first=first,
+                    last=first,
+                    reason="",
+                    actor="test",
+                    now=datetime.now(UTC),
+                    hours=hours,
+                )
+            )
+    finder = NearestFinder(MemoryStore(points, closures), ServiceMetrics("test"), reload_interval_s=60)  # type: ignore[arg-type]
+    await finder.reload()
+    calendar = ClosureCalendar(closures)
+    exceptional_found = 0
+    for _ in range(80):
+        lon, lat = 9.10 + rng.random() * 0.16, 45.42 + rng.random() * 0.09
+        local = datetime.combine(monday + timedelta(days=rng.randrange(7)), datetime.min.time(), ROME)
+        at = local + timedelta(minutes=rng.choice([rng.randrange(24 * 60), 13 * 60 + 30]))
+        minute, of_day = week_minute(at), at.hour * 60 + at.minute
+        expected = sorted(
+            (haversine_m(lon, lat, p.shop.lon, p.shop.lat), p.offer_id)
+            for p in points
+            if calendar.is_open(p.shop.shop_id, at.date(), of_day, p.hours.opened_days_ago(minute))
+        )[:5]
+        found = await finder.find("ritiro_pacchi", lon, lat, at, limit=5, open_only=True)
+        assert [f.point.offer_id for f in found] == [offer_id for _, offer_id in expected]
+        exceptional_found += sum(1 for f in found if f.closure and not f.point.hours.is_open(at))
+    assert exceptional_found, "some answers opened only at a closure's exceptional hours"

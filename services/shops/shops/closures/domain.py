@@ -142,11 +142,13 @@ class ClosureCalendar:
 
     def __init__(self, closures: Iterable[Closure] = ()) -> None:
         self._of_shop: dict[str, dict[str, Closure]] = {}
+        self._with_hours: dict[date, frozenset[str]] = {}
         for closure in closures:
             self.put(closure)
 
     def put(self, closure: Closure) -> None:
         self._of_shop.setdefault(closure.shop_id, {})[closure.id] = closure
+        self._with_hours.clear()
 
     def remove(self, shop_id: str, closure_id: str) -> None:
         of_shop = self._of_shop.get(shop_id)
@@ -154,6 +156,19 @@ class ClosureCalendar:
             of_shop.pop(closure_id, None)
             if not of_shop:
                 del self._of_shop[shop_id]
+        self._with_hours.clear()
+
+    def with_hours_on(self, day: date) -> frozenset[str]:
+        """The shops that open on ``day`` only at the exceptional hours of a closure (worked out once a day)."""
+        found = self._with_hours.get(day)
+        if found is None:
+            found = frozenset(
+                shop_id
+                for shop_id, closures in self._of_shop.items()
+                if (closure := next((c for c in closures.values() if c.covers(day)), None)) and closure.hours
+            )
+            self._with_hours[day] = found
+        return found
 
     def closure_on(self, shop_id: str, day: date) -> Closure | None:
         of_shop = self._of_shop.get(shop_id)

@@ -6,13 +6,17 @@ unvisited cell can hold anything closer, so a caller that filters (open now, act
 keeps pulling until it has enough. When the rings would cost more than the occupied cells, the
 rest is scanned at once, so sparse far-away points never make a query slow. Distances do not wrap
 across the antimeridian (the city is nowhere near it).
+
+Within a cell, points are kept in groups (by default one): a caller that knows a whole group is
+unwanted (for the nearest-open search, every point of a timetable that is closed at that moment)
+passes it over with one test instead of one per point.
 """
 
 from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -39,13 +43,15 @@ class Placed(Generic[T]):
 
 
 class GridIndex(Generic[T]):
-    def __init__(self, cell_deg: float = 0.005) -> None:
+    def __init__(self, cell_deg: float = 0.005, group: Callable[[T], Hashable] | None = None) -> None:
         self.cell_deg = cell_deg
-        self._cells: dict[Cell, dict[str, Placed[T]]] = {}
-        self._cell_of: dict[str, Cell] = {}
+        self._group = group
+        self._cells: dict[Cell, dict[Hashable, dict[str, Placed[T]]]] = {}
+        self._sizes: dict[Cell, int] = {}
+        self._place_of: dict[str, tuple[Cell, Hashable]] = {}
 
     def __len__(self) -> int:
-        return len(self._cell_of)
+        return len(self._place_of)
 
     def _cell(self, lon: float, lat: float) -> Cell:
         return math.floor(lon / self.cell_deg), math.floor(lat / self.cell_deg)
@@ -54,45 +60,57 @@ class GridIndex(Generic[T]):
         """Insert or move/replace the point stored under ``key``."""
         self.remove(key)
         cell = self._cell(lon, lat)
-        self._cells.setdefault(cell, {})[key] = Placed(key, lon, lat, value)
-        self._cell_of[key] = cell
+        group = None if self._group is None else self._group(value)
+        self._cells.setdefault(cell, {}).setdefault(group, {})[key] = Placed(key, lon, lat, value)
+        self._sizes[cell] = self._sizes.get(cell, 0) + 1
+        self._place_of[key] = cell, group
 
     def get(self, key: str) -> Placed[T] | None:
-        cell = self._cell_of.get(key)
-        return None if cell is None else self._cells[cell][key]
+        place = self._place_of.get(key)
+        return None if place is None else self._cells[place[0]][place[1]][key]
 
     def remove(self, key: str) -> None:
-        cell = self._cell_of.pop(key, None)
-        if cell is None:
+        place = self._place_of.pop(key, None)
+        if place is None:
             return
-        members = self._cells[cell]
+        cell, group = place
+        groups = self._cells[cell]
+        members = groups[group]
         del members[key]
         if not members:
-            del self._cells[cell]
+            del groups[group]
+        self._sizes[cell] -= 1
+        if not groups:
+            del self._cells[cell], self._sizes[cell]
 
     def nearest(
-        self, lon: float, lat: float, keep: Callable[[T], bool] | None = None
+        self,
+        lon: float,
+        lat: float,
+        keep: Callable[[T], bool] | None = None,
+        skip: Callable[[Hashable], bool] | None = None,
     ) -> Iterator[tuple[float, Placed[T]]]:
-        """Every point (whose value ``keep`` accepts) as ``(distance_m, point)``, closest first.
+        """Every point (whose value ``keep`` accepts, in a group ``skip`` does not pass over) as
+        ``(distance_m, point)``, closest first.
 
         Filtering here rather than after spares the distance and the heap to points nobody wants.
         """
         cx, cy = self._cell(lon, lat)
         heap: list[tuple[float, str, Placed[T]]] = []
-        remaining = len(self._cell_of)
+        remaining = len(self._place_of)
         ring = 0
         while remaining:
             if _ring_size(ring) > len(self._cells):
-                for (x, y), members in self._cells.items():
+                for (x, y), groups in self._cells.items():
                     if max(abs(x - cx), abs(y - cy)) >= ring:
-                        self._push(heap, members, lon, lat, keep)
+                        self._push(heap, groups, lon, lat, keep, skip)
                 remaining = 0
             else:
                 for cell in _ring(cx, cy, ring):
                     in_cell = self._cells.get(cell)
                     if in_cell:
-                        self._push(heap, in_cell, lon, lat, keep)
-                        remaining -= len(in_cell)
+                        self._push(heap, in_cell, lon, lat, keep, skip)
+                        remaining -= self._sizes[cell]
             bound = self._outside_bound(lon, lat, cx, cy, ring) if remaining else math.inf
             while heap and heap[0][0] <= bound:
                 distance, _, placed = heapq.heappop(heap)
@@ -105,14 +123,18 @@ class GridIndex(Generic[T]):
     @staticmethod
     def _push(
         heap: list[tuple[float, str, Placed[T]]],
-        members: dict[str, Placed[T]],
+        groups: dict[Hashable, dict[str, Placed[T]]],
         lon: float,
         lat: float,
         keep: Callable[[T], bool] | None,
+        skip: Callable[[Hashable], bool] | None,
     ) -> None:
-        for placed in members.values():
-            if keep is None or keep(placed.value):
-                heapq.heappush(heap, (haversine_m(lon, lat, placed.lon, placed.lat), placed.key, placed))
+        for group, members in groups.items():
+            if skip is not None and skip(group):
+                continue
+            for placed in members.values():
+                if keep is None or keep(placed.value):
+                    heapq.heappush(heap, (haversine_m(lon, lat, placed.lon, placed.lat), placed.key, placed))
 
     def _outside_bound(self, lon: float, lat: float, cx: int, cy: int, ring: int) -> float:
         """A lower bound on the distance from the query to any point outside the visited rings.

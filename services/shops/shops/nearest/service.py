@@ -25,7 +25,7 @@ from shops.closures.domain import Closure, ClosureCalendar
 from shops.nearest.domain import Nearby, ServicePoint, ServicePointIndex
 from shops.nearest.geoindex import haversine_m
 from shops.offers.domain import Offer
-from shops.offers.hours import week_minute
+from shops.offers.hours import WeeklyHours, week_minute
 from shops.register.domain import ShopCard
 
 log = logging.getLogger(__name__)
@@ -136,6 +136,27 @@ class NearestFinder:
     def closure_withdrawn(self, shop_id: str, closure_id: str) -> None:
         self._apply(lambda _, calendar: calendar.remove(shop_id, closure_id))
 
+    @staticmethod
+    def _closed_timetables(
+        index: ServicePointIndex,
+        calendar: ClosureCalendar,
+        code: str,
+        day: date,
+        opened_days_ago: Callable[[WeeklyHours], int | None],
+    ) -> Callable[[WeeklyHours], bool]:
+        """Which timetables an open-only search passes over: closed at that moment, unless some shop
+        keeping it opens that day at a closure's exceptional hours (then its points are looked at)."""
+        exceptional = index.timetables_of(code, calendar.with_hours_on(day))
+        decided: dict[int, bool] = {}
+
+        def closed(hours: WeeklyHours) -> bool:
+            key = id(hours)
+            if key not in decided:
+                decided[key] = opened_days_ago(hours) is None and hours not in exceptional
+            return decided[key]
+
+        return closed
+
     async def find(
         self, code: str, lon: float, lat: float, at: datetime, *, limit: int, open_only: bool
     ) -> list[Nearby]:
@@ -153,9 +174,16 @@ class NearestFinder:
             calendar = ClosureCalendar(await self.store.closures_around(day))
 
         of_day = local.hour * 60 + local.minute
+        opened: dict[int, int | None] = {}  # by timetable (points share them): when its session opened
+
+        def opened_days_ago(hours: WeeklyHours) -> int | None:
+            key = id(hours)
+            if key not in opened:
+                opened[key] = hours.opened_days_ago(minute)
+            return opened[key]
 
         def is_open(point: ServicePoint) -> bool:
-            return calendar.is_open(point.shop.shop_id, day, of_day, point.hours.opened_days_ago(minute))
+            return calendar.is_open(point.shop.shop_id, day, of_day, opened_days_ago(point.hours))
 
         def hours_today(point: ServicePoint) -> list[tuple[str, str]]:
             closure = calendar.closure_on(point.shop.shop_id, day)
@@ -167,7 +195,8 @@ class NearestFinder:
         ranked: list[tuple[float, ServicePoint]] = []
         if index is not None:
             source = "index"
-            ranked = list(islice(index.nearest(code, lon, lat, wanted), limit))
+            skip = self._closed_timetables(index, calendar, code, day, opened_days_ago) if open_only else None
+            ranked = list(islice(index.nearest(code, lon, lat, wanted, skip), limit))
         else:
             source = "database"
             async with aclosing(self.store.geo_near(code, lon, lat)) as by_distance:

@@ -19,6 +19,9 @@ from shops.offers.hours import WeeklyHours
 from shops.offers.store import OFFERS
 from shops.register.domain import ShopCard, ShopKind
 
+# what an index point is made of: a load reads only these fields of every offer
+POINT_FIELDS = {"service": 1, "shop_id": 1, "shop": 1, "location": 1, "hours": 1}
+
 
 @lru_cache(maxsize=4096)
 def _weekly(hours: tuple[tuple[int, str, str], ...]) -> WeeklyHours:
@@ -50,7 +53,7 @@ class ServicePointStore:
 
     async def service_points(self) -> AsyncGenerator[ServicePoint, None]:
         """Every offer, as the nearest-point index holds it."""
-        async for doc in self.offers.find({}):
+        async for doc in self.offers.find({}, POINT_FIELDS):
             yield point_from_doc(doc)
 
     async def geo_near(self, code: str, lon: float, lat: float) -> AsyncGenerator[ServicePoint, None]:
