@@ -10,7 +10,7 @@ import { api, apiList, errorMessage, publicApi } from './api.js';
 import { DistrictTrends } from './charts.js';
 import { $, clear, h, keepFocus } from './dom.js';
 import { DASH, dateTime, isNum, num, pct } from './format.js';
-import { clearFieldErrors, dataTable, errorPanel, sayer, showProblem } from './forms.js';
+import { clearFieldErrors, dataTable, errorPanel, sayer, showProblem, startSubmit } from './forms.js';
 import { currentLang, t, tOr } from './i18n.js';
 import { componentsTable } from './vitality.js';
 
@@ -296,12 +296,10 @@ function typedThresholds() {
 }
 
 async function saveThresholds(event) {
-  event.preventDefault();
   const form = event.currentTarget;
   const message = $('#district-thresholds-message');
   const code = state.code;
-  clearFieldErrors(form);
-  message.textContent = '';
+  startSubmit(event, form, message);
   const submit = $('#district-thresholds-submit');
   submit.disabled = true;
   try {
