@@ -41,6 +41,7 @@ CHROMIUM_ARGS = [
 ]
 OFFICE = ("office", "office-demo")
 DESKTOP = {"width": 1440, "height": 1000}
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 MARKET = "wagner"  # the demo market the operator account and several tests watch
 # drawn by ensure_a_district when the districts seed drew none
 FALLBACK_DISTRICT = {
@@ -265,6 +266,15 @@ async def open_section(page: Any, link: str, heading: str) -> Any:
     await expect(page).to_have_url(re.compile(f"#{SECTION_HASHES[link]}$"))
     await expect(page.get_by_test_id("map")).to_be_hidden()
     return nav
+
+
+async def switch_language(page: Any, lang: str) -> None:
+    """The page in ``lang``: English chosen with its button, Italian as the pages open."""
+    from playwright.async_api import expect
+
+    if lang == "en":
+        await page.get_by_test_id("lang-en").click()
+    await expect(page.locator("html")).to_have_attribute("lang", lang)
 
 
 async def log_in(page: Any, username: str, password: str) -> None:

@@ -22,7 +22,7 @@ import pytest
 
 from devkit.testing import Platform
 
-from .conftest import assert_accessible, keep_screenshot, watch_console
+from .conftest import assert_accessible, keep_screenshot, switch_language, watch_console
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -263,9 +263,7 @@ async def test_the_citizens_page_has_no_serious_accessibility_violations(
     context, page = await _phone_page(browser, requests, problems)
     await page.goto(f"{seeded.gateway}/near")
     await expect(page.locator("body")).to_have_attribute("data-ready", "true", timeout=15_000)
-    if lang == "en":
-        await page.get_by_test_id("lang-en").click()
-        await expect(page.locator("html")).to_have_attribute("lang", "en")
+    await switch_language(page, lang)
     await assert_accessible(page, f"/near ({lang}, empty)")
     lat, lon = SEGRINO
     await page.goto(f"{seeded.gateway}/near?service=ritiro_pacchi&lat={lat}&lon={lon}&open_at={WEDNESDAY_10}")

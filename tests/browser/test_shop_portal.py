@@ -25,7 +25,7 @@ import pytest
 
 from devkit.testing import Platform, unique
 
-from .conftest import OFFICE, assert_accessible, keep_screenshot, log_in, watch_console
+from .conftest import OFFICE, OpenPage, assert_accessible, keep_screenshot, log_in, switch_language, watch_console
 from .test_near import _items
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(900)]
@@ -351,20 +351,13 @@ async def test_a_shopkeeper_keeps_services_closures_and_documents_from_a_phone(
 
 
 @pytest.mark.parametrize("lang", ["it", "en"])
-async def test_the_shop_portal_has_no_serious_accessibility_violations(
-    seeded: Platform, browser: Any, lang: str
-) -> None:
+async def test_the_shop_portal_has_no_serious_accessibility_violations(office_page: OpenPage, lang: str) -> None:
     from playwright.async_api import expect
 
-    problems: list[str] = []
-    context = await browser.new_context(**PHONE)
-    page = await context.new_page()
-    watch_console(page, problems)
-    await page.goto(seeded.gateway + "/shop")
+    view = await office_page("/shop", user=None, **PHONE)
+    page = view.page
     await expect(page.get_by_test_id("login-form")).to_be_visible(timeout=15_000)
-    if lang == "en":
-        await page.get_by_test_id("lang-en").click()
-    await expect(page.locator("html")).to_have_attribute("lang", lang)
+    await switch_language(page, lang)
     await assert_accessible(page, f"/shop ({lang}, signed out)")
     await log_in(page, "shop-ed-demo-isola", "shopkeeper-demo")
     await expect(page.get_by_test_id("shop-name")).not_to_be_empty(timeout=15_000)
@@ -378,5 +371,4 @@ async def test_the_shop_portal_has_no_serious_accessibility_violations(
     await log_in(page, *OFFICE)
     await expect(page.get_by_test_id("role-notice")).to_be_visible(timeout=15_000)
     await assert_accessible(page, f"/shop ({lang}, not a shopkeeper)")
-    await context.close()
-    assert not [p for p in problems if "Uncaught" in p], problems
+    assert not view.uncaught(), view.problems
