@@ -15,57 +15,36 @@ documents in ``test_recognitions_workspace.py``; registrations and an account's 
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 
-from .conftest import MARKET, OFFICE, PHONE, OpenPage, View, assert_accessible, log_in, switch_language
+from .conftest import MARKET, OFFICE, PHONE, OpenPage, assert_accessible, log_in, switch_language
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 
-async def _login_view(office_page: OpenPage, path: str, lang: str, **options: Any) -> View:
-    """``path`` opened on its login view in ``lang`` (its console watched), checked with axe."""
+async def _dashboard(page: Any, lang: str) -> None:
     from playwright.async_api import expect
 
-    view = await office_page(path, user=None, **options)
-    await expect(view.page.get_by_test_id("login-form")).to_be_visible(timeout=15_000)
-    await switch_language(view.page, lang)
-    await assert_accessible(view.page, f"{path} ({lang}, login)")
-    return view
-
-
-@pytest.mark.parametrize("lang", ["it", "en"])
-async def test_the_dashboard_has_no_serious_accessibility_violations(office_page: OpenPage, lang: str) -> None:
-    from playwright.async_api import expect
-
-    view = await _login_view(office_page, "/", lang)
-    page = view.page
     await log_in(page, *OFFICE)
     await expect(page.get_by_test_id("district-table")).to_contain_text(re.compile(r"\w"), timeout=15_000)
     await expect(page.get_by_test_id(f"market-open-{MARKET}")).to_have_text(re.compile(r"^\d+$"), timeout=15_000)
     await assert_accessible(page, f"/ ({lang}, signed in)")
-    assert not view.uncaught(), view.problems
 
 
-@pytest.mark.parametrize("lang", ["it", "en"])
-async def test_the_operator_page_has_no_serious_accessibility_violations(office_page: OpenPage, lang: str) -> None:
+async def _operator(page: Any, lang: str) -> None:
     from playwright.async_api import expect
 
-    view = await _login_view(office_page, "/operator", lang, **PHONE)
-    page = view.page
     await log_in(page, f"operator-{MARKET}", "operator-demo")
     await expect(page.locator('[data-testid^="stall-"][data-status]').first).to_be_visible(timeout=15_000)
     await assert_accessible(page, f"/operator ({lang}, stalls)")
-    assert not view.uncaught(), view.problems
 
 
-@pytest.mark.parametrize("lang", ["it", "en"])
-async def test_the_trader_page_has_no_serious_accessibility_violations(office_page: OpenPage, lang: str) -> None:
+async def _trader(page: Any, lang: str) -> None:
     from playwright.async_api import expect
 
-    view = await _login_view(office_page, "/trader", lang, **PHONE)
-    page = view.page
     await log_in(page, "trader-spunta", "trader-demo")
     # the demo call at Wagner, its application form sent empty: the messages beside their fields
     await page.locator("#open-calls button.btn-primary").first.click(timeout=15_000)
@@ -73,6 +52,29 @@ async def test_the_trader_page_has_no_serious_accessibility_violations(office_pa
     await expect(page.locator("#apply-holder")).to_have_attribute("aria-invalid", "true")
     await expect(page.get_by_test_id("today-result")).not_to_be_empty()
     await assert_accessible(page, f"/trader ({lang}, calls, an application with errors, today's spunta)")
+
+
+# each page with a login: the device it is checked on, and what is done and checked once signed in
+SIGNED_IN_PAGES: dict[str, tuple[dict[str, Any], Callable[[Any, str], Awaitable[None]]]] = {
+    "/": ({}, _dashboard),
+    "/operator": (PHONE, _operator),
+    "/trader": (PHONE, _trader),
+}
+
+
+@pytest.mark.parametrize("lang", ["it", "en"])
+@pytest.mark.parametrize("path", list(SIGNED_IN_PAGES))
+async def test_each_page_with_a_login_has_no_serious_accessibility_violations(
+    office_page: OpenPage, path: str, lang: str
+) -> None:
+    from playwright.async_api import expect
+
+    device, signed_in = SIGNED_IN_PAGES[path]
+    view = await office_page(path, user=None, **device)
+    await expect(view.page.get_by_test_id("login-form")).to_be_visible(timeout=15_000)
+    await switch_language(view.page, lang)
+    await assert_accessible(view.page, f"{path} ({lang}, login)")
+    await signed_in(view.page, lang)
     assert not view.uncaught(), view.problems
 
 
