@@ -19,7 +19,6 @@ from gateway.imports.service import IMPORTING
 from gateway.live.hub import StreamFull
 from gateway.live.stream import LiveStreamResponse
 from gateway.proxy import UpstreamUnavailable
-from gateway.ratelimit import too_many_requests
 from gateway.upstreams import owner_of
 from gateway.wiring import Gateway, gateway_of
 from shared.errors import AppError, NotFound, Unauthorized, Unavailable
@@ -43,15 +42,11 @@ async def rate_limit(request: Request, gateway: GatewayDep) -> None:
     """One token per request from the client's address and, when it sends one, from its bearer token."""
     if not gateway.settings.rate_limit_enabled:
         return
-    wait = gateway.per_address.take(client_ip(request.scope))
-    limit = "address"
-    token = bearer_token(request)
-    if not wait and token:
-        wait = gateway.per_token.take(hashlib.sha256(token.encode()).hexdigest())
-        limit = "token"
-    if wait:
-        gateway.metrics.rate_limited.labels(limit).inc()
-        raise too_many_requests(wait, TOO_MANY[limit])
+    refused = gateway.metrics.rate_limited
+    gateway.per_address.admit(client_ip(request.scope), TOO_MANY["address"], refused.labels("address").inc)
+    if token := bearer_token(request):
+        key = hashlib.sha256(token.encode()).hexdigest()
+        gateway.per_token.admit(key, TOO_MANY["token"], refused.labels("token").inc)
 
 
 async def authenticate(request: Request, gateway: GatewayDep) -> Principal | None:
