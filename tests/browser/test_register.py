@@ -27,6 +27,7 @@ from .conftest import (
     assert_accessible,
     choose_password,
     keep_screenshot,
+    log_in_by_labels,
     office_headers,
     open_section,
     watch_console,
@@ -152,9 +153,7 @@ async def test_a_shopkeeper_asks_proposing_a_shop_on_the_map_and_ends_up_in_it(
     await choose_password(page, PASSWORD)
     await page.get_by_test_id("activate-login").click()
     await expect(page).to_have_url(re.compile(r"/shop$"))
-    await page.get_by_label("Nome utente", exact=True).fill(username)
-    await page.get_by_label("Password", exact=True).fill(PASSWORD)
-    await page.keyboard.press("Enter")
+    await log_in_by_labels(page, username, PASSWORD)
     await expect(page.get_by_test_id("shop-name")).to_have_text(SHOP_NAME, timeout=15_000)
     await expect(page.get_by_test_id("shop-address")).to_have_text("Via Pastrengo 12")
     await expect(page.get_by_test_id("shop-kind")).to_have_text("Negozio")

@@ -34,6 +34,7 @@ from .conftest import (
     fill_form,
     keep_screenshot,
     log_in,
+    log_in_by_labels,
     switch_language,
     watch_console,
 )
@@ -117,9 +118,7 @@ async def test_a_shopkeeper_keeps_services_closures_and_documents_from_a_phone(
     await expect(page).to_have_url(re.compile(r"/shop$"))
     await expect(page.get_by_test_id("login-form")).to_be_visible(timeout=15_000)
     await assert_accessible(page, "/shop (it, signed out)")
-    await page.get_by_label("Nome utente", exact=True).fill(username)
-    await page.get_by_label("Password", exact=True).fill(PASSWORD)
-    await page.keyboard.press("Enter")
+    await log_in_by_labels(page, username, PASSWORD)
 
     # the shop as the register holds it
     await expect(page.get_by_test_id("shop-name")).to_have_text(SHOP_NAME, timeout=15_000)
