@@ -123,6 +123,11 @@ export function dataTable(table, { caption, heads, rows, empty }) {
   return stacked(table);
 }
 
+// Fills `list` with one item a row (`item(row)` makes its li), or with one item saying `empty`.
+export function dataList(list, rows, item, empty) {
+  return clear(list, rows.length ? rows.map(item) : h('li', { class: 'empty', text: empty }));
+}
+
 // A live region's writer: say('success' | 'error' | 'info', text); say(null, '') empties it.
 export function sayer(selector) {
   return (kind, text) => {
