@@ -32,6 +32,7 @@ from shared.metrics import ServiceMetrics
 from shared.mongo import IndexSpec, Mongo
 from shared.retry import at_most, until_done
 from shared.settings import ServiceSettings
+from shared.tasks import finish
 
 log = logging.getLogger(__name__)
 
@@ -116,12 +117,8 @@ class IdempotentConsumer:
     async def stop(self, timeout_s: float = 10.0) -> None:
         """Finish the batch in hand, commit it, leave the group."""
         self._stopping.set()
-        if self._task:
-            try:
-                await asyncio.wait_for(self._task, timeout_s)
-            except TimeoutError:
-                self._task.cancel()
-                log.warning("consumer %s did not stop in %.0fs", self.group_id, timeout_s)
+        if not await finish(self._task, timeout_s):
+            log.warning("consumer %s did not stop in %.0fs", self.group_id, timeout_s)
 
     def _new_consumer(self) -> AIOKafkaConsumer:
         return AIOKafkaConsumer(

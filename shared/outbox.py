@@ -30,6 +30,7 @@ from shared.kafka import KafkaBus
 from shared.metrics import ServiceMetrics
 from shared.mongo import IndexSpec, Mongo
 from shared.retry import until_done
+from shared.tasks import finish
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -133,11 +134,7 @@ class OutboxRelay:
         """Stop after the batch in flight; publish what is pending if the broker answers in time."""
         self._stopping.set()
         self.outbox.pending.set()
-        if self._task:
-            try:
-                await asyncio.wait_for(self._task, drain_timeout_s)
-            except TimeoutError:
-                self._task.cancel()
+        await finish(self._task, drain_timeout_s)
         try:
             await self.outbox.mongo.db[LEASES].delete_one({"_id": self.outbox.topic, "owner": self.owner})
         except PyMongoError:

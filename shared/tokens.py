@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from shared.errors import Unauthorized, Unavailable
 from shared.i18n import Said
+from shared.tasks import cancel
 
 log = logging.getLogger(__name__)
 
@@ -315,10 +316,7 @@ class KeyFeed:
         self._task = asyncio.create_task(self._run(), name="token-key-feed")
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel(self._task)
         await self._http.aclose()
 
     async def refresh_keys_now(self) -> None:

@@ -41,6 +41,9 @@ CHROMIUM_ARGS = [
 ]
 OFFICE = ("office", "office-demo")
 DESKTOP = {"width": 1440, "height": 1000}
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+PHONE_2X = {**PHONE, "device_scale_factor": 2}  # sharp enough for the screenshots kept in the docs
+PHONE_IT = {**PHONE, "locale": "it-IT"}
 MARKET = "wagner"  # the demo market the operator account and several tests watch
 # drawn by ensure_a_district when the districts seed drew none
 FALLBACK_DISTRICT = {
@@ -267,10 +270,40 @@ async def open_section(page: Any, link: str, heading: str) -> Any:
     return nav
 
 
+async def switch_language(page: Any, lang: str) -> None:
+    """The page in ``lang``: English chosen with its button, Italian as the pages open."""
+    from playwright.async_api import expect
+
+    if lang == "en":
+        await page.get_by_test_id("lang-en").click()
+    await expect(page.locator("html")).to_have_attribute("lang", lang)
+
+
+async def fill_form(scope: Any, fields: dict[str, str]) -> None:
+    """Types each value into the field its label names, in order, as a person fills a form in
+    (``scope``: the page, or the section holding the form)."""
+    for label, value in fields.items():
+        await scope.get_by_label(label).fill(value)
+
+
+async def choose_password(page: Any, password: str, confirm: str | None = None) -> None:
+    """On the activation page: the new password, its confirmation (the same unless told), sent."""
+    await page.get_by_test_id("activate-password").fill(password)
+    await page.get_by_test_id("activate-confirm").fill(password if confirm is None else confirm)
+    await page.get_by_test_id("activate-submit").click()
+
+
 async def log_in(page: Any, username: str, password: str) -> None:
     await page.get_by_test_id("login-username").fill(username)
     await page.get_by_test_id("login-password").fill(password)
     await page.get_by_test_id("login-submit").click()
+
+
+async def log_in_by_labels(page: Any, username: str, password: str) -> None:
+    """Signs in as a person reading the form does: the fields found by their labels, Enter to send."""
+    await page.get_by_label("Nome utente", exact=True).fill(username)
+    await page.get_by_label("Password", exact=True).fill(password)
+    await page.keyboard.press("Enter")
 
 
 def watch_console(page: Any, problems: list[str]) -> None:

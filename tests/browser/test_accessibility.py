@@ -15,80 +15,36 @@ documents in ``test_recognitions_workspace.py``; registrations and an account's 
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 
-from devkit.testing import Platform
-
-from .conftest import MARKET, OFFICE, OpenPage, assert_accessible, log_in, watch_console
+from .conftest import MARKET, OFFICE, PHONE, OpenPage, assert_accessible, log_in, switch_language
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 
-async def _switch(page: Any, lang: str) -> None:
+async def _dashboard(page: Any, lang: str) -> None:
     from playwright.async_api import expect
 
-    if lang == "en":
-        await page.get_by_test_id("lang-en").click()
-    await expect(page.locator("html")).to_have_attribute("lang", lang)
-
-
-async def _login_view(
-    seeded: Platform, browser: Any, path: str, lang: str, problems: list[str], **context_options: Any
-) -> tuple[Any, Any]:
-    """A new browser context on the login view of ``path`` in ``lang``, checked with axe."""
-    from playwright.async_api import expect
-
-    context = await browser.new_context(**context_options)
-    page = await context.new_page()
-    watch_console(page, problems)
-    await page.goto(seeded.gateway + path)
-    await expect(page.get_by_test_id("login-form")).to_be_visible(timeout=15_000)
-    await _switch(page, lang)
-    await assert_accessible(page, f"{path} ({lang}, login)")
-    return context, page
-
-
-@pytest.mark.parametrize("lang", ["it", "en"])
-async def test_the_dashboard_has_no_serious_accessibility_violations(seeded: Platform, browser: Any, lang: str) -> None:
-    from playwright.async_api import expect
-
-    problems: list[str] = []
-    context, page = await _login_view(seeded, browser, "/", lang, problems, viewport={"width": 1440, "height": 1000})
     await log_in(page, *OFFICE)
     await expect(page.get_by_test_id("district-table")).to_contain_text(re.compile(r"\w"), timeout=15_000)
     await expect(page.get_by_test_id(f"market-open-{MARKET}")).to_have_text(re.compile(r"^\d+$"), timeout=15_000)
     await assert_accessible(page, f"/ ({lang}, signed in)")
-    await context.close()
-    assert not [p for p in problems if "Uncaught" in p], problems
 
 
-@pytest.mark.parametrize("lang", ["it", "en"])
-async def test_the_operator_page_has_no_serious_accessibility_violations(
-    seeded: Platform, browser: Any, lang: str
-) -> None:
+async def _operator(page: Any, lang: str) -> None:
     from playwright.async_api import expect
 
-    problems: list[str] = []
-    phone = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-    context, page = await _login_view(seeded, browser, "/operator", lang, problems, **phone)
     await log_in(page, f"operator-{MARKET}", "operator-demo")
     await expect(page.locator('[data-testid^="stall-"][data-status]').first).to_be_visible(timeout=15_000)
     await assert_accessible(page, f"/operator ({lang}, stalls)")
-    await context.close()
-    assert not [p for p in problems if "Uncaught" in p], problems
 
 
-@pytest.mark.parametrize("lang", ["it", "en"])
-async def test_the_trader_page_has_no_serious_accessibility_violations(
-    seeded: Platform, browser: Any, lang: str
-) -> None:
+async def _trader(page: Any, lang: str) -> None:
     from playwright.async_api import expect
 
-    problems: list[str] = []
-    phone = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-    context, page = await _login_view(seeded, browser, "/trader", lang, problems, **phone)
     await log_in(page, "trader-spunta", "trader-demo")
     # the demo call at Wagner, its application form sent empty: the messages beside their fields
     await page.locator("#open-calls button.btn-primary").first.click(timeout=15_000)
@@ -96,24 +52,40 @@ async def test_the_trader_page_has_no_serious_accessibility_violations(
     await expect(page.locator("#apply-holder")).to_have_attribute("aria-invalid", "true")
     await expect(page.get_by_test_id("today-result")).not_to_be_empty()
     await assert_accessible(page, f"/trader ({lang}, calls, an application with errors, today's spunta)")
-    await context.close()
-    assert not [p for p in problems if "Uncaught" in p], problems
+
+
+# each page with a login: the device it is checked on, and what is done and checked once signed in
+SIGNED_IN_PAGES: dict[str, tuple[dict[str, Any], Callable[[Any, str], Awaitable[None]]]] = {
+    "/": ({}, _dashboard),
+    "/operator": (PHONE, _operator),
+    "/trader": (PHONE, _trader),
+}
 
 
 @pytest.mark.parametrize("lang", ["it", "en"])
-async def test_the_register_page_has_no_serious_accessibility_violations(
-    seeded: Platform, browser: Any, lang: str
+@pytest.mark.parametrize("path", list(SIGNED_IN_PAGES))
+async def test_each_page_with_a_login_has_no_serious_accessibility_violations(
+    office_page: OpenPage, path: str, lang: str
 ) -> None:
     from playwright.async_api import expect
 
-    problems: list[str] = []
-    phone = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-    context = await browser.new_context(**phone)
-    page = await context.new_page()
-    watch_console(page, problems)
-    await page.goto(seeded.gateway + "/register?role=shopkeeper")
+    device, signed_in = SIGNED_IN_PAGES[path]
+    view = await office_page(path, user=None, **device)
+    await expect(view.page.get_by_test_id("login-form")).to_be_visible(timeout=15_000)
+    await switch_language(view.page, lang)
+    await assert_accessible(view.page, f"{path} ({lang}, login)")
+    await signed_in(view.page, lang)
+    assert not view.uncaught(), view.problems
+
+
+@pytest.mark.parametrize("lang", ["it", "en"])
+async def test_the_register_page_has_no_serious_accessibility_violations(office_page: OpenPage, lang: str) -> None:
+    from playwright.async_api import expect
+
+    view = await office_page("/register?role=shopkeeper", user=None, **PHONE)
+    page = view.page
     await expect(page.locator("body")).to_have_attribute("data-ready", "true", timeout=15_000)
-    await _switch(page, lang)
+    await switch_language(page, lang)
     await assert_accessible(page, f"/register ({lang}, empty)")
     # a proposed shop with its map, sent empty: every message next to its field
     await page.get_by_test_id("register-shop-new").check()
@@ -123,8 +95,7 @@ async def test_the_register_page_has_no_serious_accessibility_violations(
     await page.get_by_test_id("register-submit").click()
     await expect(page.get_by_test_id("register-shop-name")).to_have_attribute("aria-invalid", "true")
     await assert_accessible(page, f"/register ({lang}, a proposal with errors)")
-    await context.close()
-    assert not [p for p in problems if "Uncaught" in p], problems
+    assert not view.uncaught(), view.problems
 
 
 async def _calls(page: Any, lang: str) -> None:
@@ -243,7 +214,7 @@ async def test_each_workspace_section_has_no_serious_accessibility_violations(
     office_page: OpenPage, section: str, lang: str
 ) -> None:
     view = await office_page()
-    await _switch(view.page, lang)
+    await switch_language(view.page, lang)
     await view.page.get_by_test_id(f"section-{section}").click()
     await SECTIONS[section](view.page, lang)
     assert not view.uncaught(), view.problems

@@ -18,11 +18,10 @@ import pytest
 from devkit.stack.mail_sink import text_of
 from devkit.testing import Platform, unique
 
-from .conftest import OFFICE, assert_accessible, watch_console
+from .conftest import OFFICE, PHONE, assert_accessible, choose_password, watch_console
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(900)]
 
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 LINK = re.compile(r"https?://\S+/activate\?token=\S+")
 API = "/api/v1"
 
@@ -44,12 +43,6 @@ async def _approved_link(platform: Platform) -> tuple[str, str]:
     return username, links[0]
 
 
-async def _choose(page: Any, password: str, confirm: str | None = None) -> None:
-    await page.get_by_test_id("activate-password").fill(password)
-    await page.get_by_test_id("activate-confirm").fill(password if confirm is None else confirm)
-    await page.get_by_test_id("activate-submit").click()
-
-
 async def test_a_trader_sets_the_password_from_the_mailed_link_and_logs_in(seeded: Platform, browser: Any) -> None:
     from playwright.async_api import expect
 
@@ -64,10 +57,10 @@ async def test_a_trader_sets_the_password_from_the_mailed_link_and_logs_in(seede
     await expect(page.locator("h1")).to_have_text("Scegli la tua password")
     await assert_accessible(page, "/activate (it, form)")
 
-    await _choose(page, "una-password-lunga", "una-password-diversa")
+    await choose_password(page, "una-password-lunga", "una-password-diversa")
     await expect(page.get_by_test_id("activate-message")).to_have_text("Le due password non coincidono.")
     await expect(page.get_by_test_id("activate-confirm")).to_have_attribute("aria-invalid", "true")
-    await _choose(page, "password1234")
+    await choose_password(page, "password1234")
     message = page.get_by_test_id("activate-message")
     await expect(message).to_contain_text("troppo comune")  # the policy's own words, from the API, in Italian
     await expect(page.get_by_test_id("activate-password")).to_have_attribute("aria-invalid", "true")
@@ -79,7 +72,7 @@ async def test_a_trader_sets_the_password_from_the_mailed_link_and_logs_in(seede
     await expect(page.locator("h1")).to_have_text("Choose your password")
     await assert_accessible(page, "/activate (en, form)")
     chosen = "mercato-del-sabato-mattina"
-    await _choose(page, chosen)
+    await choose_password(page, chosen)
     done = page.get_by_test_id("activate-done-message")
     await expect(done).to_have_text(f"Account activated. You can now sign in as {username} with the new password.")
     await expect(page.get_by_test_id("activate-form")).to_be_hidden()
@@ -98,7 +91,7 @@ async def test_a_trader_sets_the_password_from_the_mailed_link_and_logs_in(seede
     page = await again.new_page()
     await page.goto(link)
     await page.get_by_test_id("lang-en").click()
-    await _choose(page, "yet-another-long-password")
+    await choose_password(page, "yet-another-long-password")
     await expect(page.get_by_test_id("activate-message")).to_contain_text("not valid")
     await expect(page.get_by_test_id("activate-message")).to_contain_text("commerce office")
     await expect(page.get_by_test_id("activate-submit")).to_be_disabled()

@@ -16,12 +16,20 @@ import pytest
 
 from devkit.testing import Platform
 
-from .conftest import MILAN, add_space, assert_accessible, book_space, italian_period, office_headers, watch_console
+from .conftest import (
+    MILAN,
+    PHONE_IT,
+    add_space,
+    assert_accessible,
+    book_space,
+    italian_period,
+    office_headers,
+    watch_console,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 MARKET = "lorenteggio"
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "locale": "it-IT"}
 
 
 async def test_the_agenda_lists_the_public_event_and_not_the_private_one(seeded: Platform, browser: Any) -> None:
@@ -39,7 +47,7 @@ async def test_the_agenda_lists_the_public_event_and_not_the_private_one(seeded:
         )
 
     problems: list[str] = []
-    context = await browser.new_context(**PHONE)
+    context = await browser.new_context(**PHONE_IT)
     page = await context.new_page()
     watch_console(page, problems)
     await page.goto(seeded.gateway + "/near")

@@ -22,6 +22,7 @@ from .conftest import (
     MILAN,
     OpenPage,
     assert_accessible,
+    fill_form,
     free_stalls,
     italian_period,
     keep_screenshot,
@@ -220,10 +221,15 @@ async def test_office_adds_a_space_books_it_and_is_refused_an_overlap_naming_the
 
         # A booking, then one overlapping it: refused, the first one named in words.
         booking = panel.get_by_test_id("booking-form")
-        await booking.get_by_label("Titolo dell'evento").fill("Corso di cucina")
-        await booking.get_by_label("Chi lo organizza").fill("Associazione Ortica")
-        await booking.get_by_label("Inizio").fill(wall_time(start))
-        await booking.get_by_label("Fine").fill(wall_time(start + timedelta(hours=2)))
+        await fill_form(
+            booking,
+            {
+                "Titolo dell'evento": "Corso di cucina",
+                "Chi lo organizza": "Associazione Ortica",
+                "Inizio": wall_time(start),
+                "Fine": wall_time(start + timedelta(hours=2)),
+            },
+        )
         await booking.get_by_label("Evento pubblico").check()
         await booking.get_by_role("button", name="Prenota").click()
         await expect(page.get_by_test_id("spaces-message")).to_have_text(
@@ -234,10 +240,15 @@ async def test_office_adds_a_space_books_it_and_is_refused_an_overlap_naming_the
             "Pubblico (in agenda)"
         )
 
-        await booking.get_by_label("Titolo dell'evento").fill("Prove del coro")
-        await booking.get_by_label("Chi lo organizza").fill("Coro di Lorenteggio")
-        await booking.get_by_label("Inizio").fill(wall_time(start + timedelta(hours=1)))
-        await booking.get_by_label("Fine").fill(wall_time(start + timedelta(hours=3)))
+        await fill_form(
+            booking,
+            {
+                "Titolo dell'evento": "Prove del coro",
+                "Chi lo organizza": "Coro di Lorenteggio",
+                "Inizio": wall_time(start + timedelta(hours=1)),
+                "Fine": wall_time(start + timedelta(hours=3)),
+            },
+        )
         await booking.get_by_role("button", name="Prenota").click()
         collision = panel.get_by_test_id("booking-collision")
         await expect(collision).to_be_focused(timeout=10_000)

@@ -16,7 +16,7 @@ import pytest
 
 from devkit.testing import Platform
 
-from .conftest import MARKET, OFFICE, ensure_a_district, keep_screenshot, log_in, watch_console
+from .conftest import MARKET, OFFICE, PHONE, OpenPage, ensure_a_district, keep_screenshot, log_in, watch_console
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -26,17 +26,13 @@ PERIMETER = "#map path.district-shape"
 
 
 async def test_office_sees_a_stall_change_from_the_operator_page_without_reloading(
-    seeded: Platform, browser: Any, tmp_path: Path
+    seeded: Platform, office_page: OpenPage, tmp_path: Path
 ) -> None:
     from playwright.async_api import expect
 
     await ensure_a_district(seeded)
-    problems: list[str] = []
-    office_view = await browser.new_context(viewport={"width": 1440, "height": 1000}, locale="it-IT")
-    dashboard = await office_view.new_page()
-    watch_console(dashboard, problems)
-    await dashboard.goto(seeded.gateway + "/")
-    await log_in(dashboard, *OFFICE)
+    office_view = await office_page()
+    dashboard = office_view.page
     await expect(dashboard.get_by_test_id("live-status")).to_have_attribute("data-state", "connected", timeout=15_000)
     await expect(dashboard.locator(PERIMETER).first).to_be_attached(timeout=15_000)
     assert await dashboard.locator(PERIMETER).count() >= 1
@@ -45,11 +41,10 @@ async def test_office_sees_a_stall_change_from_the_operator_page_without_reloadi
     await expect(open_cell).to_have_text(re.compile(r"^\d+$"), timeout=15_000)
     open_before = int(await open_cell.inner_text())
 
-    phone = await browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
-    operator = await phone.new_page()
-    watch_console(operator, problems)
-    await operator.goto(seeded.gateway + "/operator")
-    await log_in(operator, f"operator-{MARKET}", "operator-demo")
+    operator_view = await office_page(
+        "/operator", user=(f"operator-{MARKET}", "operator-demo"), problems=office_view.problems, **PHONE
+    )
+    operator = operator_view.page
     closed_stall = operator.locator('[data-testid^="stall-"][data-status="closed"]').first
     open_stall = operator.locator('[data-testid^="stall-"][data-status="open"]').first
     await expect(closed_stall.or_(open_stall).first).to_be_visible(timeout=15_000)
@@ -71,11 +66,9 @@ async def test_office_sees_a_stall_change_from_the_operator_page_without_reloadi
     keep_screenshot(await dashboard.screenshot(full_page=True), "dashboard.png", tmp_path)
     await operator.evaluate("window.scrollTo(0, 0)")
     keep_screenshot(await operator.screenshot(), "operator.png", tmp_path)
-    await office_view.close()
-    await phone.close()
-    csp = [p for p in problems if "Content Security Policy" in p or "Refused to" in p]
+    csp = [p for p in office_view.problems if "Content Security Policy" in p or "Refused to" in p]
     assert not csp, f"the pages broke the Content-Security-Policy: {csp}"
-    assert not [p for p in problems if "Uncaught" in p], problems
+    assert not office_view.uncaught(), office_view.problems
 
 
 async def test_api_documentation_renders_the_whole_public_api(seeded: Platform, browser: Any) -> None:

@@ -22,11 +22,10 @@ import pytest
 
 from devkit.testing import Platform
 
-from .conftest import assert_accessible, keep_screenshot, watch_console
+from .conftest import PHONE_2X, assert_accessible, keep_screenshot, switch_language, watch_console
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
 # Piazzale Segrino (Isola), where the demo kiosk "Edicola Segrino" stands
 SEGRINO = (45.4899, 9.1903)
 # a Wednesday morning and a Tuesday night (weekdays checked below; no public holiday)
@@ -54,7 +53,7 @@ def test_the_chosen_days_are_what_the_tests_say() -> None:
 
 
 async def _phone_page(browser: Any, requests: list[str], problems: list[str], **options: Any) -> tuple[Any, Any]:
-    context = await browser.new_context(**PHONE, locale="it-IT", **options)
+    context = await browser.new_context(**PHONE_2X, locale="it-IT", **options)
     context.on("request", lambda r: requests.append(r.url))
     page = await context.new_page()
     watch_console(page, problems)
@@ -263,9 +262,7 @@ async def test_the_citizens_page_has_no_serious_accessibility_violations(
     context, page = await _phone_page(browser, requests, problems)
     await page.goto(f"{seeded.gateway}/near")
     await expect(page.locator("body")).to_have_attribute("data-ready", "true", timeout=15_000)
-    if lang == "en":
-        await page.get_by_test_id("lang-en").click()
-        await expect(page.locator("html")).to_have_attribute("lang", "en")
+    await switch_language(page, lang)
     await assert_accessible(page, f"/near ({lang}, empty)")
     lat, lon = SEGRINO
     await page.goto(f"{seeded.gateway}/near?service=ritiro_pacchi&lat={lat}&lon={lon}&open_at={WEDNESDAY_10}")

@@ -21,10 +21,12 @@ from devkit.testing import Platform
 from .conftest import (
     MARKET,
     MILAN,
+    PHONE_IT,
     TRADER_PASSWORD,
     add_space,
     assert_accessible,
     book_space,
+    fill_form,
     italian_period,
     keep_screenshot,
     log_in,
@@ -35,8 +37,6 @@ from .conftest import (
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
-
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "locale": "it-IT"}
 
 
 async def test_an_operator_books_a_slot_on_the_phone_and_is_told_what_it_collides_with(
@@ -52,7 +52,7 @@ async def test_an_operator_books_a_slot_on_the_phone_and_is_told_what_it_collide
         await book_space(api, office, MARKET, code, "Mercatino del baratto", afternoon, public=True)
 
         problems: list[str] = []
-        phone = await browser.new_context(**PHONE)
+        phone = await browser.new_context(**PHONE_IT)
         page = await phone.new_page()
         watch_console(page, problems)
         await page.goto(seeded.gateway + "/operator")
@@ -74,10 +74,15 @@ async def test_an_operator_books_a_slot_on_the_phone_and_is_told_what_it_collide
 
         # A slot overlapping it: refused, with the booking it collides with said in words.
         form = screen.get_by_test_id("booking-form")
-        await form.get_by_label("Titolo dell'evento").fill("Laboratorio di riparazioni")
-        await form.get_by_label("Chi lo organizza").fill("Repair Café Wagner")
-        await form.get_by_label("Inizio").fill(wall_time(afternoon + timedelta(hours=1)))
-        await form.get_by_label("Fine").fill(wall_time(afternoon + timedelta(hours=3)))
+        await fill_form(
+            form,
+            {
+                "Titolo dell'evento": "Laboratorio di riparazioni",
+                "Chi lo organizza": "Repair Café Wagner",
+                "Inizio": wall_time(afternoon + timedelta(hours=1)),
+                "Fine": wall_time(afternoon + timedelta(hours=3)),
+            },
+        )
         await form.get_by_role("button", name="Prenota").click()
         collision = screen.get_by_test_id("booking-collision")
         await expect(collision).to_be_focused(timeout=10_000)
@@ -92,8 +97,7 @@ async def test_an_operator_books_a_slot_on_the_phone_and_is_told_what_it_collide
 
         # The slot right after it is free: a booking may start when the other ends.
         start = afternoon + timedelta(hours=2)
-        await form.get_by_label("Inizio").fill(wall_time(start))
-        await form.get_by_label("Fine").fill(wall_time(start + timedelta(hours=2)))
+        await fill_form(form, {"Inizio": wall_time(start), "Fine": wall_time(start + timedelta(hours=2))})
         await form.get_by_role("button", name="Prenota").click()
         await expect(page.get_by_test_id("spaces-message")).to_have_text(
             f"Prenotato: «Laboratorio di riparazioni», {italian_period(start, start + timedelta(hours=2))}.",
@@ -132,7 +136,7 @@ async def test_a_trader_uses_the_operator_page_for_the_spaces_only(seeded: Platf
 
     async with httpx.AsyncClient(base_url=seeded.gateway + "/api/v1", timeout=15) as api:
         username = await new_trader(api, await office_headers(api), "ambulante")
-    phone = await browser.new_context(**PHONE)
+    phone = await browser.new_context(**PHONE_IT)
     page = await phone.new_page()
     await page.goto(seeded.gateway + "/operator")
     await log_in(page, username, TRADER_PASSWORD)

@@ -16,9 +16,10 @@ import pytest
 
 from devkit.testing import Platform
 
+from .conftest import MARKET, PHONE, log_in_by_labels
+
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
-MARKET = "wagner"
 TRADERS = ("spuntista-anna", "spuntista-bruno")
 
 
@@ -28,13 +29,11 @@ async def test_operator_registers_traders_assigns_and_reads_the_result(seeded: P
     # yesterday in Milan: its cut-off has passed whenever the test runs
     day = (datetime.now(ZoneInfo("Europe/Rome")) - timedelta(days=1)).date().isoformat()
     problems: list[str] = []
-    phone = await browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    phone = await browser.new_context(**PHONE)
     page = await phone.new_page()
     page.on("pageerror", lambda e: problems.append(str(e)))
     await page.goto(seeded.gateway + "/operator")
-    await page.get_by_label("Nome utente", exact=True).fill(f"operator-{MARKET}")
-    await page.get_by_label("Password", exact=True).fill("operator-demo")
-    await page.keyboard.press("Enter")
+    await log_in_by_labels(page, f"operator-{MARKET}", "operator-demo")
 
     screen = page.get_by_role("region", name="Spunta del giorno")
     await expect(screen).to_be_visible(timeout=15_000)

@@ -21,11 +21,20 @@ import pytest
 from devkit.stack.mail_sink import text_of
 from devkit.testing import Platform, unique
 
-from .conftest import OpenPage, assert_accessible, keep_screenshot, office_headers, open_section, watch_console
+from .conftest import (
+    PHONE_2X,
+    OpenPage,
+    assert_accessible,
+    choose_password,
+    keep_screenshot,
+    log_in_by_labels,
+    office_headers,
+    open_section,
+    watch_console,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(900)]
 
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
 LINK = re.compile(r"https?://\S+/activate\?token=\S+")
 API = "/api/v1"
 # where the page's map opens: the middle of Milan, by the Duomo
@@ -48,7 +57,7 @@ async def _pending(gateway: str, username: str) -> dict[str, Any]:
 
 async def _on_phone(browser: Any, url: str, locale: str, problems: list[str]) -> tuple[Any, Any]:
     """A new phone-sized browser context in ``locale`` at ``url``, its console problems into ``problems``."""
-    context = await browser.new_context(**PHONE, locale=locale)
+    context = await browser.new_context(**PHONE_2X, locale=locale)
     page = await context.new_page()
     watch_console(page, problems)
     await page.goto(url)
@@ -141,14 +150,10 @@ async def test_a_shopkeeper_asks_proposing_a_shop_on_the_map_and_ends_up_in_it(
     assert links, "the approval mail carries no activation link"
     await page.goto(links[0])
     await page.get_by_test_id("lang-it").click()
-    await page.get_by_test_id("activate-password").fill(PASSWORD)
-    await page.get_by_test_id("activate-confirm").fill(PASSWORD)
-    await page.get_by_test_id("activate-submit").click()
+    await choose_password(page, PASSWORD)
     await page.get_by_test_id("activate-login").click()
     await expect(page).to_have_url(re.compile(r"/shop$"))
-    await page.get_by_label("Nome utente", exact=True).fill(username)
-    await page.get_by_label("Password", exact=True).fill(PASSWORD)
-    await page.keyboard.press("Enter")
+    await log_in_by_labels(page, username, PASSWORD)
     await expect(page.get_by_test_id("shop-name")).to_have_text(SHOP_NAME, timeout=15_000)
     await expect(page.get_by_test_id("shop-address")).to_have_text("Via Pastrengo 12")
     await expect(page.get_by_test_id("shop-kind")).to_have_text("Negozio")

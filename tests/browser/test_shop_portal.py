@@ -25,12 +25,23 @@ import pytest
 
 from devkit.testing import Platform, unique
 
-from .conftest import OFFICE, assert_accessible, keep_screenshot, log_in, watch_console
+from .conftest import (
+    OFFICE,
+    PHONE_2X,
+    OpenPage,
+    assert_accessible,
+    choose_password,
+    fill_form,
+    keep_screenshot,
+    log_in,
+    log_in_by_labels,
+    switch_language,
+    watch_console,
+)
 from .test_near import _items
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(900)]
 
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
 API = "/api/v1"
 # Vigentino, far from the demo seed's parcel points near Segrino that test_near.py counts on
 PLACE = (45.4331, 9.2002)
@@ -95,23 +106,19 @@ async def test_a_shopkeeper_keeps_services_closures_and_documents_from_a_phone(
 
     username, shop_id, link = await _approved_shopkeeper(seeded)
     problems: list[str] = []
-    context = await browser.new_context(**PHONE, locale="it-IT")
+    context = await browser.new_context(**PHONE_2X, locale="it-IT")
     page = await context.new_page()
     watch_console(page, problems)
 
     # the activation link: choose the password, then on to the shop portal
     await page.goto(link)
-    await page.get_by_test_id("activate-password").fill(PASSWORD)
-    await page.get_by_test_id("activate-confirm").fill(PASSWORD)
-    await page.get_by_test_id("activate-submit").click()
+    await choose_password(page, PASSWORD)
     await expect(page.get_by_test_id("activate-login")).to_have_attribute("href", "/shop", timeout=15_000)
     await page.get_by_test_id("activate-login").click()
     await expect(page).to_have_url(re.compile(r"/shop$"))
     await expect(page.get_by_test_id("login-form")).to_be_visible(timeout=15_000)
     await assert_accessible(page, "/shop (it, signed out)")
-    await page.get_by_label("Nome utente", exact=True).fill(username)
-    await page.get_by_label("Password", exact=True).fill(PASSWORD)
-    await page.keyboard.press("Enter")
+    await log_in_by_labels(page, username, PASSWORD)
 
     # the shop as the register holds it
     await expect(page.get_by_test_id("shop-name")).to_have_text(SHOP_NAME, timeout=15_000)
@@ -189,16 +196,22 @@ async def test_a_shopkeeper_keeps_services_closures_and_documents_from_a_phone(
     # tomorrow closed for illness; a range that ends before it starts is refused on its field
     today, tomorrow = _rome(0), _rome(1)
     closures = page.get_by_test_id("closures")
-    await closures.get_by_label("Dal giorno").fill(_rome(5))
-    await closures.get_by_label("Al giorno (compreso)").fill(_rome(3))
-    await closures.get_by_label("Motivo (visibile ai cittadini)").fill("Inventario")
+    await fill_form(
+        closures,
+        {"Dal giorno": _rome(5), "Al giorno (compreso)": _rome(3), "Motivo (visibile ai cittadini)": "Inventario"},
+    )
     await closures.get_by_role("button", name="Dichiara la chiusura").click()
     await expect(page.get_by_test_id("closure-to-error")).not_to_be_empty(timeout=10_000)
     await expect(page.get_by_test_id("closure-to")).to_have_attribute("aria-invalid", "true")
     await expect(page.get_by_test_id("closure-to")).to_be_focused()
-    await closures.get_by_label("Dal giorno").fill(tomorrow)
-    await closures.get_by_label("Al giorno (compreso)").fill(tomorrow)
-    await closures.get_by_label("Motivo (visibile ai cittadini)").fill("Chiuso per malattia")
+    await fill_form(
+        closures,
+        {
+            "Dal giorno": tomorrow,
+            "Al giorno (compreso)": tomorrow,
+            "Motivo (visibile ai cittadini)": "Chiuso per malattia",
+        },
+    )
     await closures.get_by_role("button", name="Dichiara la chiusura").click()
     await expect(page.get_by_test_id("closure-message")).to_contain_text("Chiusura dichiarata", timeout=10_000)
     await expect(page.get_by_test_id("closure-to")).not_to_have_attribute("aria-invalid", "true")
@@ -208,10 +221,15 @@ async def test_a_shopkeeper_keeps_services_closures_and_documents_from_a_phone(
 
     # exceptional hours: in three days the shop opens only 09:00-13:00 (a half time alone is refused)
     in_three = _rome(3)
-    await closures.get_by_label("Dal giorno").fill(in_three)
-    await closures.get_by_label("Al giorno (compreso)").fill(in_three)
-    await closures.get_by_label("Motivo (visibile ai cittadini)").fill("Orario ridotto per la festa del quartiere")
-    await closures.get_by_label("Apre alle").fill("09:00")
+    await fill_form(
+        closures,
+        {
+            "Dal giorno": in_three,
+            "Al giorno (compreso)": in_three,
+            "Motivo (visibile ai cittadini)": "Orario ridotto per la festa del quartiere",
+            "Apre alle": "09:00",
+        },
+    )
     await closures.get_by_role("button", name="Dichiara la chiusura").click()
     await expect(page.get_by_test_id("closure-closes-error")).not_to_be_empty()
     await expect(page.get_by_test_id("closure-closes")).to_be_focused()
@@ -269,10 +287,13 @@ async def test_a_shopkeeper_keeps_services_closures_and_documents_from_a_phone(
     await expect(page.get_by_test_id("recognition-status")).to_contain_text("Non hai ancora chiesto")
     await recognition.get_by_role("button", name="Invia la domanda").click()
     await expect(recognition.get_by_label("Anno di fondazione")).to_be_focused()
-    await recognition.get_by_label("Anno di fondazione").fill("1962")
-    await recognition.get_by_label("Settore merceologico").fill("merceria")
-    await recognition.get_by_label("Continuità dell'attività").fill(
-        "Sempre la stessa famiglia, nella stessa bottega dal 1962."
+    await fill_form(
+        recognition,
+        {
+            "Anno di fondazione": "1962",
+            "Settore merceologico": "merceria",
+            "Continuità dell'attività": "Sempre la stessa famiglia, nella stessa bottega dal 1962.",
+        },
     )
     await recognition.get_by_role("checkbox", name=re.compile("licenza-1962.pdf")).check()
     await recognition.get_by_role("button", name="Invia la domanda").click()
@@ -351,20 +372,13 @@ async def test_a_shopkeeper_keeps_services_closures_and_documents_from_a_phone(
 
 
 @pytest.mark.parametrize("lang", ["it", "en"])
-async def test_the_shop_portal_has_no_serious_accessibility_violations(
-    seeded: Platform, browser: Any, lang: str
-) -> None:
+async def test_the_shop_portal_has_no_serious_accessibility_violations(office_page: OpenPage, lang: str) -> None:
     from playwright.async_api import expect
 
-    problems: list[str] = []
-    context = await browser.new_context(**PHONE)
-    page = await context.new_page()
-    watch_console(page, problems)
-    await page.goto(seeded.gateway + "/shop")
+    view = await office_page("/shop", user=None, **PHONE_2X)
+    page = view.page
     await expect(page.get_by_test_id("login-form")).to_be_visible(timeout=15_000)
-    if lang == "en":
-        await page.get_by_test_id("lang-en").click()
-    await expect(page.locator("html")).to_have_attribute("lang", lang)
+    await switch_language(page, lang)
     await assert_accessible(page, f"/shop ({lang}, signed out)")
     await log_in(page, "shop-ed-demo-isola", "shopkeeper-demo")
     await expect(page.get_by_test_id("shop-name")).not_to_be_empty(timeout=15_000)
@@ -378,5 +392,4 @@ async def test_the_shop_portal_has_no_serious_accessibility_violations(
     await log_in(page, *OFFICE)
     await expect(page.get_by_test_id("role-notice")).to_be_visible(timeout=15_000)
     await assert_accessible(page, f"/shop ({lang}, not a shopkeeper)")
-    await context.close()
-    assert not [p for p in problems if "Uncaught" in p], problems
+    assert not view.uncaught(), view.problems

@@ -19,6 +19,7 @@ import pytest
 from devkit.testing import Platform
 
 from .conftest import (
+    PHONE_IT,
     TRADER_PASSWORD,
     assert_accessible,
     free_stalls,
@@ -32,7 +33,6 @@ from .conftest import (
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 MILAN = ZoneInfo("Europe/Rome")
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "locale": "it-IT"}
 APPLICATION_WINDOW = timedelta(seconds=45)
 CUTOFF_HOUR = 8  # the markets service's default spunta cut-off, Milan time
 CRITERIA = [
@@ -66,7 +66,7 @@ async def test_a_trader_applies_to_a_call_is_present_at_the_spunta_and_reads_the
         call_id = published.json()["id"]
 
         problems: list[str] = []
-        context = await browser.new_context(**PHONE)
+        context = await browser.new_context(**PHONE_IT)
         page = await context.new_page()
         watch_console(page, problems)
         await page.goto(seeded.gateway + "/trader")

@@ -16,7 +16,7 @@ import pytest
 
 from devkit.testing import Platform
 
-from .conftest import OFFICE, assert_accessible, ensure_a_district, log_in, watch_console
+from .conftest import OFFICE, OpenPage, assert_accessible, ensure_a_district, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -42,18 +42,16 @@ async def _series(platform: Platform, code: str, metric: str, days: int) -> list
         return [p for p in points if p["value"] is not None]
 
 
-async def test_the_office_reads_a_districts_trends_in_charts_and_tables(seeded: Platform, browser: Any) -> None:
+async def test_the_office_reads_a_districts_trends_in_charts_and_tables(
+    seeded: Platform, office_page: OpenPage
+) -> None:
     from playwright.async_api import expect
 
     await ensure_a_district(seeded)
     district = await _busiest_district(seeded)
     code = district["code"]
-    problems: list[str] = []
-    context = await browser.new_context(viewport={"width": 1280, "height": 1000}, locale="it-IT")
-    page = await context.new_page()
-    watch_console(page, problems)
-    await page.goto(seeded.gateway + "/")
-    await log_in(page, *OFFICE)
+    view = await office_page(viewport={"width": 1280, "height": 1000})
+    page = view.page
 
     chooser = page.get_by_test_id("trends-district")
     await expect(chooser.locator(f'option[value="{code}"]')).to_be_attached(timeout=15_000)
@@ -88,8 +86,7 @@ async def test_the_office_reads_a_districts_trends_in_charts_and_tables(seeded: 
     if await open_rows.count():
         await expect(page.get_by_test_id("trend-summary-stalls_open")).to_contain_text(re.compile(r"readings since"))
     await assert_accessible(page, "/ (en, trends)")
-    await context.close()
-    assert not [p for p in problems if "Uncaught" in p or "Refused to" in p], problems
+    assert not view.uncaught("Refused to"), view.problems
 
 
 async def test_the_map_draws_the_neighbourhoods_and_asks_nothing_of_other_hosts(seeded: Platform, browser: Any) -> None:

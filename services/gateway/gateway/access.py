@@ -31,14 +31,19 @@ class Need(StrEnum):
 
 @dataclass(frozen=True)
 class WriteRule:
-    """``acts_on``: for a POST that acts on an existing resource (renew, award, acknowledge…), that
-    resource's path; the audit log reads it just before the write to record how it stood."""
+    """``action``: a POST that acts on an existing resource (renew, award, acknowledge…) rather than
+    creating one; the resource is the path without its last segment (:attr:`acts_on`), which the
+    audit log reads just before the write to record how it stood."""
 
     method: str
     path: str
     need: Need
     scope_param: str | None = None
-    acts_on: str | None = None
+    action: bool = False
+
+    @property
+    def acts_on(self) -> str | None:
+        return self.path.rsplit("/", 1)[0] if self.action else None
 
 
 WRITE_RULES: tuple[WriteRule, ...] = (
@@ -61,60 +66,29 @@ WRITE_RULES: tuple[WriteRule, ...] = (
     WriteRule("PATCH", "/api/v1/markets/{market_id}", Need.OFFICE),
     WriteRule("POST", "/api/v1/markets/{market_id}/stalls", Need.OFFICE),
     WriteRule("PUT", "/api/v1/markets/{market_id}/stalls/{number}/status", Need.MARKET, "market_id"),
-    WriteRule(
-        "POST",
-        "/api/v1/markets/{market_id}/stalls/{number}/assignment",
-        Need.OFFICE,
-        acts_on="/api/v1/markets/{market_id}/stalls/{number}",
-    ),
+    WriteRule("POST", "/api/v1/markets/{market_id}/stalls/{number}/assignment", Need.OFFICE, action=True),
     WriteRule("DELETE", "/api/v1/markets/{market_id}/stalls/{number}/assignment", Need.OFFICE),
     WriteRule("POST", "/api/v1/markets/{market_id}/calls", Need.OFFICE),
     # a trader for themself, or the office on a trader's behalf
     WriteRule("POST", "/api/v1/calls/{call_id}/applications", Need.TRADER),
     WriteRule("POST", "/api/v1/calls/{call_id}/evaluations", Need.OFFICE),
-    WriteRule("POST", "/api/v1/calls/{call_id}/award", Need.OFFICE, acts_on="/api/v1/calls/{call_id}"),
+    WriteRule("POST", "/api/v1/calls/{call_id}/award", Need.OFFICE, action=True),
     # the market's operator or the office, or a trader for themself: the markets service decides
     WriteRule("POST", "/api/v1/markets/{market_id}/spunta/{date}/candidates", Need.AUTHENTICATED),
-    WriteRule(
-        "POST",
-        "/api/v1/markets/{market_id}/spunta/{date}/assign",
-        Need.MARKET,
-        "market_id",
-        acts_on="/api/v1/markets/{market_id}/spunta/{date}",
-    ),
+    WriteRule("POST", "/api/v1/markets/{market_id}/spunta/{date}/assign", Need.MARKET, "market_id", action=True),
     WriteRule("POST", "/api/v1/markets/{market_id}/spaces", Need.OFFICE),
     # the office, the market's operator or a trader books; who booked it (or they) cancel: the service decides
     WriteRule("POST", "/api/v1/markets/{market_id}/spaces/{code}/bookings", Need.AUTHENTICATED),
     WriteRule("DELETE", "/api/v1/markets/{market_id}/spaces/{code}/bookings/{booking_id}", Need.AUTHENTICATED),
-    WriteRule(
-        "POST",
-        "/api/v1/concessions/{concession_id}/renew",
-        Need.OFFICE,
-        acts_on="/api/v1/concessions/{concession_id}",
-    ),
-    WriteRule(
-        "POST",
-        "/api/v1/concessions/{concession_id}/transfer",
-        Need.OFFICE,
-        acts_on="/api/v1/concessions/{concession_id}",
-    ),
-    WriteRule(
-        "POST",
-        "/api/v1/concessions/{concession_id}/revoke",
-        Need.OFFICE,
-        acts_on="/api/v1/concessions/{concession_id}",
-    ),
+    WriteRule("POST", "/api/v1/concessions/{concession_id}/renew", Need.OFFICE, action=True),
+    WriteRule("POST", "/api/v1/concessions/{concession_id}/transfer", Need.OFFICE, action=True),
+    WriteRule("POST", "/api/v1/concessions/{concession_id}/revoke", Need.OFFICE, action=True),
     WriteRule("POST", "/api/v1/shops", Need.OFFICE),
     WriteRule("PUT", "/api/v1/shops/{shop_id}", Need.OFFICE),
     WriteRule("PATCH", "/api/v1/shops/{shop_id}", Need.OFFICE),
     WriteRule("PUT", "/api/v1/shops/{shop_id}/status", Need.SHOP, "shop_id"),
     WriteRule("POST", "/api/v1/shops/{shop_id}/recognition", Need.SHOP, "shop_id"),
-    WriteRule(
-        "POST",
-        "/api/v1/shops/{shop_id}/recognition/decision",
-        Need.OFFICE,
-        acts_on="/api/v1/shops/{shop_id}/recognition",
-    ),
+    WriteRule("POST", "/api/v1/shops/{shop_id}/recognition/decision", Need.OFFICE, action=True),
     WriteRule("POST", "/api/v1/shops/{shop_id}/services", Need.SHOP, "shop_id"),
     WriteRule("PUT", "/api/v1/shops/{shop_id}/services/{service_id}", Need.SHOP, "shop_id"),
     WriteRule("DELETE", "/api/v1/shops/{shop_id}/services/{service_id}", Need.SHOP, "shop_id"),
@@ -124,12 +98,7 @@ WRITE_RULES: tuple[WriteRule, ...] = (
     WriteRule("POST", "/api/v1/districts", Need.OFFICE),
     WriteRule("PUT", "/api/v1/districts/{code}", Need.OFFICE),
     WriteRule("PUT", "/api/v1/districts/{code}/thresholds", Need.OFFICE),
-    WriteRule(
-        "POST",
-        "/api/v1/districts/{code}/alerts/{alert_id}/acknowledge",
-        Need.OFFICE,
-        acts_on="/api/v1/districts/{code}/alerts/{alert_id}",
-    ),
+    WriteRule("POST", "/api/v1/districts/{code}/alerts/{alert_id}/acknowledge", Need.OFFICE, action=True),
     WriteRule("POST", "/api/v1/districts/rebuild", Need.OFFICE),
     WriteRule("POST", "/api/v1/nils", Need.OFFICE),
     WriteRule("PUT", "/api/v1/nils/{nil_id}/baseline", Need.OFFICE),

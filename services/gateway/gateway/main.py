@@ -51,6 +51,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         description=DESCRIPTION,
         routers=[
             accounts_api.router,
+            accounts_api.users,
             accounts_api.well_known,
             registrations_api.router,
             imports_api.router,

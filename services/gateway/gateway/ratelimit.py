@@ -53,6 +53,14 @@ class RateLimiter:
             return 0.0
         return (1.0 - bucket.tokens) / self.rate
 
+    def admit(self, key: str, refusal: Said, count_refusal: Callable[[], object]) -> None:
+        """Take a token for ``key``, or refuse the request: 429 saying ``refusal``, the wait in
+        ``Retry-After``, counted by ``count_refusal``."""
+        wait = self.take(key)
+        if wait:
+            count_refusal()
+            raise too_many_requests(wait, refusal)
+
 
 def too_many_requests(wait_s: float, detail: Said) -> TooManyRequests:
     """429 with ``Retry-After`` in whole seconds (at least 1)."""

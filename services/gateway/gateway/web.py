@@ -49,19 +49,37 @@ NEAR_SCOPE = "/near"
 router = APIRouter(include_in_schema=False)
 
 
+# What a page need not say: no extra head lines, no script besides its own module (static/js/<page>.js,
+# which the layout loads), nothing after its main, the language switch as its only top-bar tool, its
+# heading the same as its title, a request for an account of any kind, a footer of links only.
+PAGE_DEFAULTS = {
+    "head": "",
+    "scripts": "",
+    "after": "",
+    "tools": "${lang}",
+    "heading": "${title}",
+    "register_href": "/register",
+    "footer_lead": "",
+    "footer_note": "",
+}
+NESTING = 5  # layout -> parts (brand, login) -> blocks (heading, login_intro) -> parts they name -> …
+
+
 def render_page(name: str, **values: str) -> str:
     """The page ``pages/<name>``: ``pages/layout.html`` with its ``${...}`` places filled by the page's
-    blocks (each opened by a line ``<!-- block: NAME -->``) and by the parts the pages share
-    (``pages/parts/NAME.html``: the language switch, the user box, the login form). Blocks may use
-    parts and parts blocks (the login form takes the page's ``login_intro``); ``values`` fill the
-    rest (the page's name and its top bar's class). Read at each request, so an edited page shows on
-    reload."""
+    blocks (each opened by a line ``<!-- block: NAME -->``), by the parts the pages share
+    (``pages/parts/NAME.html``: the brand, the language switch, the user box, the login form, the
+    footer) and by
+    :data:`PAGE_DEFAULTS`. A page's block replaces the part or default of the same name (the office's
+    dashboard has its own brand). Parts and blocks may name one another (the login form shows the
+    page's ``login_intro`` under the key ``<page>.login_intro``); ``values`` fill the rest (the page's
+    name and its top bar's class). Read at each request, so an edited page shows on reload."""
     _, *pieces = BLOCK.split((PAGES / name).read_text(encoding="utf-8"))
-    values |= {key: text.rstrip("\n") for key, text in zip(pieces[::2], pieces[1::2], strict=True)}
-    for part in (PAGES / "parts").glob("*.html"):
-        values[part.stem] = part.read_text(encoding="utf-8").rstrip("\n")
+    parts = {part.stem: part.read_text(encoding="utf-8") for part in (PAGES / "parts").glob("*.html")}
+    blocks = dict(zip(pieces[::2], pieces[1::2], strict=True))
+    values = PAGE_DEFAULTS | {key: text.rstrip("\n") for key, text in (parts | blocks).items()} | values
     text = (PAGES / "layout.html").read_text(encoding="utf-8")
-    for _ in range(3):  # layout -> blocks -> parts -> blocks
+    for _ in range(NESTING):
         text = Template(text).safe_substitute(values)
     if missing := Template(text).get_identifiers():
         raise LookupError(f"page {name}: nothing fills {', '.join(missing)}")

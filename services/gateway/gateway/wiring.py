@@ -36,6 +36,7 @@ from gateway.settings import GatewaySettings
 from shared.app import Runtime
 from shared.metrics import ServiceMetrics
 from shared.retry import at_most
+from shared.tasks import cancel
 from shared.tokens import TokenSigner, generate_private_pem, load_private_key, load_public_keys
 
 log = logging.getLogger(__name__)
@@ -147,14 +148,7 @@ class Gateway:
 
     async def on_stop(self, runtime: Runtime) -> None:
         self.hub.close()
-        for warm in self._warm:
-            warm.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await warm
-        if self._revocations:
-            self._revocations.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._revocations
+        await cancel(*self._warm, self._revocations)
         if self.feed:
             await self.feed.stop()
         await self.proxy.close()

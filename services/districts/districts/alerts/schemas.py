@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from districts.alerts.domain import HYSTERESIS, Alert, AlertEntry, Thresholds, flapping, unique_services
+from shared.web.public import Public
 
 ServiceName = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[\w-]+$")]
 _DEFAULTS = Thresholds()
@@ -67,19 +68,15 @@ class ThresholdsBody(BaseModel):
         return cls.model_validate({**asdict(thresholds), "required_services": list(thresholds.required_services)})
 
 
-class AlertEntryPublic(BaseModel):
+class AlertEntryPublic(Public[AlertEntry]):
     at: datetime
     state: Literal["open", "resolved"]
     detail: str = Field(description="the reading that decided this step, in English")
     value: float | None = None
     detail_it: str = Field(default="", description="the same in Italian")
 
-    @classmethod
-    def of(cls, entry: AlertEntry) -> AlertEntryPublic:
-        return cls.model_validate(vars(entry))
 
-
-class AlertPublic(BaseModel):
+class AlertPublic(Public[Alert]):
     id: str
     district: str
     condition: str
@@ -94,7 +91,3 @@ class AlertPublic(BaseModel):
     history: list[AlertEntryPublic]
     acknowledged_by: str | None = Field(description="the office account that acknowledged it first")
     acknowledged_at: datetime | None
-
-    @classmethod
-    def of(cls, alert: Alert) -> AlertPublic:
-        return cls.model_validate({**vars(alert), "history": [AlertEntryPublic.of(e) for e in alert.history]})

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import UTC, datetime
 
 from pydantic import AwareDatetime, BaseModel, Field, field_validator
 
 from districts.interventions.domain import Impact, Intervention, Kind, Mean, Shift, TargetType
 from shared.i18n import Said
+from shared.web.public import Public
 
 EARLIEST_START = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST_START = datetime(2100, 1, 1, tzinfo=UTC)
@@ -42,7 +42,7 @@ class InterventionCreate(BaseModel):
         return value
 
 
-class InterventionPublic(BaseModel):
+class InterventionPublic(Public[Intervention]):
     code: str
     title: str
     kind: Kind
@@ -50,10 +50,6 @@ class InterventionPublic(BaseModel):
     started_at: datetime
     comparison: list[str]
     created_at: datetime
-
-    @classmethod
-    def of(cls, i: Intervention) -> InterventionPublic:
-        return cls.model_validate(asdict(i))
 
 
 class MeanPublic(BaseModel):

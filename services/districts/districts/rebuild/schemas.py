@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel
-
 from districts.rebuild.domain import RebuildJob
+from shared.web.public import Public
 
 
-class RebuildJobPublic(BaseModel):
+class RebuildJobPublic(Public[RebuildJob]):
     id: str
     state: Literal["running", "switching", "done", "failed"]
     generation: int
@@ -24,7 +22,3 @@ class RebuildJobPublic(BaseModel):
     events_replayed: int
     progress: float
     error: str | None
-
-    @classmethod
-    def of(cls, job: RebuildJob) -> RebuildJobPublic:
-        return cls.model_validate(asdict(job))

@@ -36,6 +36,7 @@ from shared.events import utcnow
 from shared.i18n import Said
 from shared.kafka import client_options, end_offsets
 from shared.mongo import Mongo
+from shared.tasks import cancel
 
 log = logging.getLogger(__name__)
 PROGRESS_INTERVAL_S = 0.2
@@ -120,9 +121,7 @@ class Rebuilder:
             log.warning("abandoned the unfinished rebuild of generation %s", building)
 
     async def stop(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel(*self._tasks)
 
     def _spawn(self, coroutine: Any) -> None:
         task: asyncio.Task[None] = asyncio.create_task(coroutine)

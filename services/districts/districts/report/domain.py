@@ -360,13 +360,21 @@ class HistoricLine:
 
 
 @dataclass(frozen=True)
-class MarketLine:
+class MarketFacts:
+    """A market's stalls counted by status as the KPIs count them."""
+
     name: str
     total: int
     open: int
     vacant: int
     closed: int
     maintenance: int
+
+
+@dataclass(frozen=True)
+class MarketLine(MarketFacts):
+    """A market's counts as the report prints them, with its occupancy."""
+
     occupancy: float | None
     occupancy_text: str
 
@@ -500,18 +508,6 @@ class HistoricFacts:
     name: str
     year_founded: int | None
     status: str
-
-
-@dataclass(frozen=True)
-class MarketFacts:
-    """A market's stalls counted by status as the KPIs count them."""
-
-    name: str
-    total: int
-    open: int
-    vacant: int
-    closed: int
-    maintenance: int
 
 
 @dataclass(frozen=True)

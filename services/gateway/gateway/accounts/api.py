@@ -32,7 +32,7 @@ from gateway.accounts.schemas import (
     UserUpdate,
 )
 from gateway.accounts.service import AccountService, Actor, Session
-from gateway.api import BEARER_NEEDED, Office, SignedIn, _forwardable, actor_of, rate_limit
+from gateway.api import Office, SignedIn, _forwardable, actor_of, rate_limit
 from gateway.contracts.openapi import API_PREFIX
 from shared.app import provide
 from shared.errors import InvalidInput, Unauthorized
@@ -47,7 +47,9 @@ REFRESH_COOKIE = "refresh_token"
 COOKIE_PATH = f"{API_PREFIX}/auth"
 UsernamePath = Annotated[str, Path(pattern=USERNAME_PATTERN, description="The account's username")]
 
-router = APIRouter(prefix=API_PREFIX, dependencies=[Depends(rate_limit)])
+# logging in, sessions and one's own account; `users`: the office's management of every account
+router = APIRouter(prefix=API_PREFIX, tags=["auth"], dependencies=[Depends(rate_limit)])
+users = APIRouter(prefix=API_PREFIX, tags=["accounts"], dependencies=[Depends(rate_limit)])
 well_known = APIRouter(prefix="/.well-known", tags=["auth"], dependencies=[Depends(rate_limit)])
 
 
@@ -86,7 +88,6 @@ def _session_answer(session: Session, request: Request, response: Response) -> T
 
 @router.post(
     "/auth/token",
-    tags=["auth"],
     summary="Log in (OAuth2 password flow)",
     response_model=TokenOut,
     openapi_extra={
@@ -133,7 +134,6 @@ async def log_in(request: Request, response: Response, accounts: Accounts) -> To
 
 @router.post(
     "/auth/refresh",
-    tags=["auth"],
     summary="A new access token (and refresh token) for a refresh token",
     response_model=TokenOut,
     responses={401: {"description": "The session has ended"}},
@@ -147,7 +147,6 @@ async def refresh(request: Request, response: Response, accounts: Accounts, body
 
 @router.post(
     "/auth/logout",
-    tags=["auth"],
     summary="End the session: its refresh tokens and the access token sent with it",
     status_code=204,
     response_class=Response,
@@ -169,7 +168,6 @@ async def log_out(request: Request, accounts: Accounts, body: RefreshIn | None =
 
 @router.post(
     "/auth/activate",
-    tags=["auth"],
     summary="Set the password with a one-time token (password reset or activation link)",
     response_model=UserPublic,
     responses={
@@ -181,17 +179,15 @@ async def activate(body: Activation, request: Request, accounts: Accounts) -> Us
     return _public(await accounts.activate(body.token, body.password, client_ip(request.scope)))
 
 
-@router.get("/me", tags=["auth"], summary="Who the token belongs to", response_model=Me, openapi_extra=BEARER_NEEDED)
+@router.get("/me", summary="Who the token belongs to", response_model=Me)
 async def me(caller: SignedIn) -> Me:
     return Me(username=caller.username, role=caller.role, scope=caller.scope)
 
 
 @router.put(
     "/me/password",
-    tags=["auth"],
     summary="Change your own password (every other session ends; a new token pair is returned)",
     response_model=TokenOut,
-    openapi_extra=BEARER_NEEDED,
 )
 async def change_password(
     body: PasswordChange, request: Request, response: Response, caller: SignedIn, accounts: Accounts
@@ -200,15 +196,13 @@ async def change_password(
     return _session_answer(session, request, response)
 
 
-@router.post(
+@users.post(
     "/users",
     dependencies=[IDEMPOTENT],
-    tags=["accounts"],
     summary="Create an account (commerce office)",
     status_code=201,
     response_model=UserPublic,
     responses={409: {"description": "Username taken"}},
-    openapi_extra=BEARER_NEEDED,
 )
 async def create_user(body: UserCreate, request: Request, caller: Office, accounts: Accounts) -> UserPublic:
     account = await accounts.create(
@@ -217,12 +211,10 @@ async def create_user(body: UserCreate, request: Request, caller: Office, accoun
     return _public(account)
 
 
-@router.get(
+@users.get(
     "/users",
-    tags=["accounts"],
     summary="List accounts with their state and last login (commerce office)",
     response_model=UserPage,
-    openapi_extra=BEARER_NEEDED,
 )
 async def list_users(
     _: Office,
@@ -234,12 +226,10 @@ async def list_users(
     return UserPage(items=[_public(a) for a in items], total=total, limit=limit, offset=offset)
 
 
-@router.patch(
+@users.patch(
     "/users/{username}",
-    tags=["accounts"],
     summary="Change an account's role or scope (commerce office); its tokens and sessions end",
     response_model=UserPublic,
-    openapi_extra=BEARER_NEEDED,
 )
 async def update_user(
     username: UsernamePath, body: UserUpdate, request: Request, caller: Office, accounts: Accounts
@@ -312,15 +302,13 @@ def _add_user_action(action: str, name: str, summary: str, model: type[BaseModel
     ) -> BaseModel:
         return await answer(accounts, actor_of(caller, request), username, response)
 
-    router.add_api_route(
+    users.add_api_route(
         f"/users/{{username}}/{action}",
         route,
         methods=["POST"],
         name=name,
-        tags=["accounts"],
         summary=summary,
         response_model=model,
-        openapi_extra=BEARER_NEEDED,
     )
 
 
@@ -355,12 +343,10 @@ def _audit_public(entry: AuditEntry) -> AuditPublic:
     return AuditPublic(**asdict(entry))
 
 
-@router.get(
+@users.get(
     "/audit",
-    tags=["accounts"],
     summary="Account actions: who did what, when, before and after (commerce office)",
     response_model=AuditPage,
-    openapi_extra=BEARER_NEEDED,
 )
 async def audit(
     _: Office,
@@ -373,13 +359,11 @@ async def audit(
     return AuditPage(items=[_audit_public(e) for e in entries], total=total, limit=limit, offset=offset)
 
 
-@router.get(
+@users.get(
     "/audit.csv",
-    tags=["accounts"],
     summary="The audit log as CSV (commerce office; same filters)",
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}, "description": "One row per action, newest first"}},
-    openapi_extra=BEARER_NEEDED,
 )
 async def audit_csv(_: Office, accounts: Accounts, where: Annotated[AuditFilter, Depends(audit_filter)]) -> Response:
     out = io.StringIO()

@@ -182,16 +182,14 @@ class AccountService:
         return Session(self._access(account), self.settings.token_ttl_s, refresh, ttl)
 
     async def login(self, username: str, password: str, address: str) -> Session:
-        wait = self.attempts.take(address)
-        if wait:
-            self.metrics.rate_limited.labels("login").inc()
-            raise too_many_requests(
-                wait,
-                Said(
-                    "troppi tentativi di accesso dal tuo indirizzo; attendi e riprova",
-                    "too many login attempts from your address; wait and try again",
-                ),
-            )
+        self.attempts.admit(
+            address,
+            Said(
+                "troppi tentativi di accesso dal tuo indirizzo; attendi e riprova",
+                "too many login attempts from your address; wait and try again",
+            ),
+            self.metrics.rate_limited.labels("login").inc,
+        )
         name = normalise(username)
         now = utcnow()
         failures, last = await self.store.failures_of(name, address)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request, Response
 from starlette.datastructures import UploadFile
 
-from gateway.api import BEARER_NEEDED, Office, actor_of, rate_limit
+from gateway.api import Office, actor_of, rate_limit
 from gateway.contracts.openapi import API_PREFIX
 from gateway.imports.schemas import IMPORT_ID_PATTERN, ImportJobPublic
 from gateway.imports.service import ImportService, Upload
@@ -55,7 +55,7 @@ MISSING_FILE = Said(
         413: {"description": "The file is larger than the limit (20 MB)"},
         422: {"description": "No file, an empty one, or one no importer recognises (the detail lists the kinds)"},
     },
-    openapi_extra={**BEARER_NEEDED, "requestBody": UPLOAD_BODY},
+    openapi_extra={"requestBody": UPLOAD_BODY},
 )
 async def upload(request: Request, response: Response, caller: Office, imports: Imports) -> ImportJobPublic:
     # the body is read only once the caller is known to be the office: nobody else makes the gateway
@@ -79,7 +79,7 @@ async def upload(request: Request, response: Response, caller: Office, imports: 
     return ImportJobPublic.of(job)
 
 
-@router.get("/imports", summary="Imports, newest first (commerce office)", openapi_extra=BEARER_NEEDED)
+@router.get("/imports", summary="Imports, newest first (commerce office)")
 async def list_imports(_: Office, imports: Imports, limit: Limit = 50, offset: Offset = 0) -> Page[ImportJobPublic]:
     jobs, total = await imports.page(limit, offset)
     return Page.of([ImportJobPublic.of(j) for j in jobs], total, limit, offset)
@@ -89,7 +89,6 @@ async def list_imports(_: Office, imports: Imports, limit: Limit = 50, offset: O
     "/imports/{import_id}",
     summary="An import's progress, outcomes and rejected rows (commerce office)",
     responses={404: {"description": "No such import"}},
-    openapi_extra=BEARER_NEEDED,
 )
 async def get_import(import_id: ImportId, _: Office, imports: Imports) -> ImportJobPublic:
     return ImportJobPublic.of(await imports.job(import_id))

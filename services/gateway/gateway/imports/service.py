@@ -45,6 +45,7 @@ from gateway.settings import GatewaySettings
 from shared.errors import InvalidInput, NotFound, PayloadTooLarge, Unauthorized
 from shared.events import utcnow
 from shared.i18n import Said, language
+from shared.tasks import cancel
 from shared.web.client import ApiError, Bearer, PlatformClient
 
 log = logging.getLogger(__name__)
@@ -241,12 +242,7 @@ class ImportService:
 
     async def stop(self) -> None:
         """Stop with the gateway: running and queued jobs end ``interrupted``."""
-        if self._beating:
-            self._beating.cancel()
-        tasks = list(self._tasks.values())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, *([self._beating] if self._beating else []), return_exceptions=True)
+        await cancel(self._beating, *self._tasks.values())
 
     async def reap_stale(self) -> None:
         """Jobs left unfinished by a gateway that stopped (no heartbeat for a while) end ``interrupted``."""

@@ -23,6 +23,7 @@ from gateway.metrics import GatewayMetrics
 from gateway.settings import GatewaySettings
 from shared.events import CloudEvent
 from shared.kafka import client_options, end_offsets, follow, report_lag
+from shared.tasks import cancel
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +54,7 @@ class EventFeed:
     async def stop(self) -> None:
         """Leave at once: nothing is lost, a new process starts at the latest offset anyway."""
         self._stopping.set()
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await cancel(self._task)
 
     def _new_consumer(self) -> AIOKafkaConsumer:
         return AIOKafkaConsumer(

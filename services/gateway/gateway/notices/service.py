@@ -26,6 +26,7 @@ from gateway.settings import GatewaySettings
 from shared.consumer import PoisonEvent
 from shared.events import CloudEvent, utcnow
 from shared.retry import at_most
+from shared.tasks import cancel
 
 log = logging.getLogger(__name__)
 
@@ -68,10 +69,7 @@ class AlertNotices:
         self._task = asyncio.create_task(self._run(), name="alert-notices")
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel(self._task)
         await self.http.aclose()
 
     async def _run(self) -> None:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
-from gateway.api import BEARER_NEEDED, Office, actor_of, rate_limit
+from gateway.api import Office, actor_of, rate_limit
 from gateway.contracts.openapi import API_PREFIX
 from gateway.registrations.domain import RegistrationState
 from gateway.registrations.schemas import (
@@ -59,7 +59,6 @@ async def register(body: RegistrationCreate, request: Request, registrations: Re
 @router.get(
     "/registrations",
     summary="Registrations, newest first (commerce office)",
-    openapi_extra=BEARER_NEEDED,
 )
 async def list_registrations(
     _: Office,
@@ -79,7 +78,6 @@ async def list_registrations(
         404: {"description": "No such registration"},
         409: {"description": "Already decided, or username taken"},
     },
-    openapi_extra=BEARER_NEEDED,
 )
 async def approve(
     registration_id: RegistrationId, request: Request, response: Response, caller: Office, registrations: Registrations
@@ -102,7 +100,6 @@ async def approve(
     "/registrations/{registration_id}/reject",
     summary="Reject with a reason, mailed to the registrant where mail is configured (commerce office)",
     responses={404: {"description": "No such registration"}, 409: {"description": "Already decided"}},
-    openapi_extra=BEARER_NEEDED,
 )
 async def reject(
     registration_id: RegistrationId, body: RejectionIn, request: Request, caller: Office, registrations: Registrations

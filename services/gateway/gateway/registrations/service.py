@@ -27,7 +27,7 @@ from gateway.accounts.store import AccountStore
 from gateway.mail import Letter, Mailer, MailOutcome
 from gateway.metrics import GatewayMetrics
 from gateway.proxy import Proxy, UpstreamUnavailable
-from gateway.ratelimit import RateLimiter, too_many_requests
+from gateway.ratelimit import RateLimiter
 from gateway.registrations.domain import (
     Conflicts,
     Registration,
@@ -96,16 +96,14 @@ class RegistrationService:
     async def submit(self, submission: Submission, address: str) -> Registration:
         """Record a request for an account; the same answer whether the username is free or not."""
         if self.settings.rate_limit_enabled:
-            wait = self.per_address.take(address)
-            if wait:
-                self.metrics.rate_limited.labels("registration").inc()
-                raise too_many_requests(
-                    wait,
-                    Said(
-                        "troppe richieste di account dal tuo indirizzo; riprova più tardi",
-                        "too many registrations from your address; try again later",
-                    ),
-                )
+            self.per_address.admit(
+                address,
+                Said(
+                    "troppe richieste di account dal tuo indirizzo; riprova più tardi",
+                    "too many registrations from your address; try again later",
+                ),
+                self.metrics.rate_limited.labels("registration").inc,
+            )
         registration = Registration.submit(
             id=uuid.uuid4().hex,
             role=submission.role,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from markets.concessions.service import ConcessionsService
 from shared.retry import until_done
+from shared.tasks import finish
 
 
 @dataclass(eq=False)
@@ -28,11 +29,7 @@ class ExpiryJob:
 
     async def stop(self) -> None:
         self._stopping.set()
-        if self._task:
-            try:
-                await asyncio.wait_for(self._task, 10)
-            except TimeoutError:
-                self._task.cancel()
+        await finish(self._task, 10)
 
     async def run_once(self) -> int:
         """Expire what is due now; how many concessions this run expired.

@@ -7,20 +7,17 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.places import OpeningInterval
+from shared.web.public import Public
 from shops.offers.domain import CatalogueEntry, Offer
 from shops.offers.hours import HHMM_PATTERN
 
 
-class OpeningIntervalPublic(BaseModel):
+class OpeningIntervalPublic(Public[OpeningInterval]):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     day: int = Field(ge=0, le=6, description="0 = Monday … 6 = Sunday")
     opens: str = Field(pattern=HHMM_PATTERN, examples=["08:00"])
     closes: str = Field(pattern=HHMM_PATTERN, examples=["19:30"], description="earlier than opens: past midnight")
-
-    @classmethod
-    def of(cls, interval: OpeningInterval) -> OpeningIntervalPublic:
-        return cls(day=interval.day, opens=interval.opens, closes=interval.closes)
 
     def interval(self) -> OpeningInterval:
         return OpeningInterval(day=self.day, opens=self.opens, closes=self.closes)
@@ -67,11 +64,7 @@ class OfferPublic(BaseModel):
         )
 
 
-class CatalogueItem(BaseModel):
+class CatalogueItem(Public[CatalogueEntry]):
     code: str
     label_it: str
     label_en: str
-
-    @classmethod
-    def of(cls, entry: CatalogueEntry) -> CatalogueItem:
-        return cls(code=entry.code, label_it=entry.label_it, label_en=entry.label_en)

@@ -7,7 +7,7 @@
 import { ApiError, api, apiList, errorMessage } from './api.js';
 import { $, clear, h, keepFocus } from './dom.js';
 import { DASH, dateTime } from './format.js';
-import { USERNAME, clearFieldErrors, errorPanel, sayer, showInvalid, showProblem, stacked } from './forms.js';
+import { USERNAME, clearFieldErrors, current, dataTable, errorPanel, rowButton, sayer, showInvalid, showProblem, startSubmit, whileSending } from './forms.js';
 import { currentLang, t, tOr } from './i18n.js';
 
 const ROLES = ['commerce_office', 'market_operator', 'shopkeeper', 'trader'];
@@ -194,12 +194,10 @@ async function approve(button, r) {
 }
 
 async function reject(event, r) {
-  event.preventDefault();
   const form = event.currentTarget;
   const message = form.querySelector('.form-message');
   const reason = form.querySelector('textarea');
-  clearFieldErrors(form);
-  message.textContent = '';
+  startSubmit(event, form, message);
   if (!reason.value.trim()) {
     showInvalid([[reason, t('accounts.err.reason')]], message, say);
     return;
@@ -230,44 +228,25 @@ function stateCell(u, testid = `user-state-${u.username}`) {
 }
 
 function renderUsers() {
-  const table = $('#users-table');
   const heads = ['accounts.col.username', 'accounts.col.role', 'accounts.col.scope', 'accounts.col.state', 'accounts.col.last_login', 'accounts.col.created', 'accounts.col.manage'];
-  keepFocus(() => clear(
-    table,
-    h('caption', { text: t('accounts.users_caption', { n: state.users.length }) }),
-    h('thead', {}, h('tr', {}, heads.map((key) => h('th', { scope: 'col', text: t(key) })))),
-    h(
-      'tbody',
-      {},
-      state.users.map((u) =>
-        h(
-          'tr',
-          { 'data-testid': `user-row-${u.username}`, class: state.selected === u.username ? 'selected-row' : '' },
-          h('th', { scope: 'row' }, h('code', { text: u.username })),
-          h('td', { text: roleText(u.role) }),
-          h('td', { text: u.scope || DASH }),
-          h('td', {}, stateCell(u)),
-          h('td', { text: u.last_login_at ? dateTime(u.last_login_at) : t('accounts.never') }),
-          h('td', { text: dateTime(u.created_at) }),
-          h(
-            'td',
-            {},
-            h('button', {
-              type: 'button',
-              class: 'btn btn-small',
-              'data-focus-key': `manage-${u.username}`,
-              'data-testid': `manage-${u.username}`,
-              'aria-current': state.selected === u.username ? 'true' : null,
-              text: t('accounts.manage'),
-              'aria-label': t('accounts.manage_named', { username: u.username }),
-              onclick: () => openAccount(u.username),
-            }),
-          ),
-        ),
+  keepFocus(() => dataTable($('#users-table'), {
+    caption: t('accounts.users_caption', { n: state.users.length }),
+    heads: heads.map((key) => t(key)),
+    rows: state.users.map((u) =>
+      h(
+        'tr',
+        { 'data-testid': `user-row-${u.username}`, class: state.selected === u.username ? 'selected-row' : '' },
+        h('th', { scope: 'row' }, h('code', { text: u.username })),
+        h('td', { text: roleText(u.role) }),
+        h('td', { text: u.scope || DASH }),
+        h('td', {}, stateCell(u)),
+        h('td', { text: u.last_login_at ? dateTime(u.last_login_at) : t('accounts.never') }),
+        h('td', { text: dateTime(u.created_at) }),
+        h('td', {}, current(rowButton(`manage-${u.username}`, t('accounts.manage'), t('accounts.manage_named', { username: u.username }), () => openAccount(u.username)), state.selected === u.username)),
       ),
     ),
-  ));
-  stacked(table);
+    empty: t('accounts.no_users'),
+  }));
 }
 
 function openAccount(username) {
@@ -325,11 +304,9 @@ function roleForm(u) {
 }
 
 async function changeRole(event, u) {
-  event.preventDefault();
   const form = event.currentTarget;
   const message = form.querySelector('.form-message');
-  clearFieldErrors(form);
-  message.textContent = '';
+  startSubmit(event, form, message);
   const role = $('#edit-role').value;
   const scope = $('#edit-scope').value.trim();
   const problem = scopeProblem(role, scope);
@@ -497,11 +474,9 @@ function renderCreating() {
 }
 
 async function submitUser(event) {
-  event.preventDefault();
   const form = $('#user-form');
   const message = $('#user-form-message');
-  clearFieldErrors(form);
-  message.textContent = '';
+  startSubmit(event, form, message);
   const username = $('#user-username');
   const password = $('#user-password');
   const role = $('#user-role').value;
@@ -517,24 +492,20 @@ async function submitUser(event) {
     showInvalid(problems, message, say);
     return;
   }
-  const submit = $('#user-submit');
-  submit.disabled = true;
-  form.setAttribute('aria-busy', 'true');
-  try {
-    const created = await api('/users', {
-      method: 'POST',
-      json: { username: username.value.trim(), password: password.value, role, scope: scopeText || null },
-    });
-    password.value = '';
-    await load();
-    openAccount(created.username);
-    say('success', t('accounts.created', { username: created.username, role: roleText(created.role) }));
-  } catch (error) {
-    showProblem(form, error, message, say);
-  } finally {
-    submit.disabled = false;
-    form.removeAttribute('aria-busy');
-  }
+  await whileSending(form, $('#user-submit'), async () => {
+    try {
+      const created = await api('/users', {
+        method: 'POST',
+        json: { username: username.value.trim(), password: password.value, role, scope: scopeText || null },
+      });
+      password.value = '';
+      await load();
+      openAccount(created.username);
+      say('success', t('accounts.created', { username: created.username, role: roleText(created.role) }));
+    } catch (error) {
+      showProblem(form, error, message, say);
+    }
+  });
 }
 
 // ---------------------------------------------------------------- wiring

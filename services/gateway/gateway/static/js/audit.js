@@ -3,9 +3,9 @@
 // and downloadable as CSV with the same filters.
 
 import { ApiError, api, apiFile } from './api.js';
-import { $, clear, h, keepFocus } from './dom.js';
+import { $, h, keepFocus } from './dom.js';
 import { DASH, dateTime, num } from './format.js';
-import { clearFieldErrors, errorPanel, sayer, setFieldError, showProblem, stacked } from './forms.js';
+import { dataTable, errorPanel, sayer, setFieldError, showProblem, startSubmit } from './forms.js';
 import { t, tOr } from './i18n.js';
 
 const PAGE = 25;
@@ -70,42 +70,32 @@ function changes(value) {
 }
 
 function render() {
-  const table = $('#audit-table');
   const heads = ['audit.col.at', 'audit.col.actor', 'audit.col.action', 'audit.col.target', 'audit.col.before', 'audit.col.after', 'audit.col.address'];
-  keepFocus(() => clear(
-    table,
-    h('caption', { text: t('audit.caption', { from: num(state.items.length ? state.offset + 1 : 0), to: num(state.offset + state.items.length), total: num(state.total) }) }),
-    h('thead', {}, h('tr', {}, heads.map((key) => h('th', { scope: 'col', text: t(key) })))),
-    h(
-      'tbody',
-      {},
-      state.items.length
-        ? state.items.map((e) =>
-            h(
-              'tr',
-              { 'data-testid': 'audit-row' },
-              h('th', { scope: 'row', text: dateTime(e.at) }),
-              h('td', { text: e.actor }),
-              h('td', { class: 'audit-action', text: tOr('audit_action', e.action) }),
-              h('td', { class: 'audit-target', text: e.target || DASH }),
-              h('td', { class: 'audit-change' }, changes(e.before)),
-              h('td', { class: 'audit-change' }, changes(e.after)),
-              h('td', { text: e.address || DASH }),
-            ),
-          )
-        : h('tr', {}, h('td', { colspan: String(heads.length), class: 'empty', text: t('audit.none') })),
+  keepFocus(() => dataTable($('#audit-table'), {
+    caption: t('audit.caption', { from: num(state.items.length ? state.offset + 1 : 0), to: num(state.offset + state.items.length), total: num(state.total) }),
+    heads: heads.map((key) => t(key)),
+    rows: state.items.map((e) =>
+      h(
+        'tr',
+        { 'data-testid': 'audit-row' },
+        h('th', { scope: 'row', text: dateTime(e.at) }),
+        h('td', { text: e.actor }),
+        h('td', { class: 'audit-action', text: tOr('audit_action', e.action) }),
+        h('td', { class: 'audit-target', text: e.target || DASH }),
+        h('td', { class: 'audit-change' }, changes(e.before)),
+        h('td', { class: 'audit-change' }, changes(e.after)),
+        h('td', { text: e.address || DASH }),
+      ),
     ),
-  ));
-  stacked(table);
+    empty: t('audit.none'),
+  }));
   $('#audit-previous').disabled = state.offset === 0;
   $('#audit-next').disabled = state.offset + state.items.length >= state.total;
 }
 
 async function filter(event) {
-  event.preventDefault();
   const form = $('#audit-filter');
-  clearFieldErrors(form);
-  $('#audit-filter-message').textContent = '';
+  startSubmit(event, form, $('#audit-filter-message'));
   const from = $('#audit-from');
   const to = $('#audit-to');
   if (from.value && to.value && to.value < from.value) {

@@ -6,7 +6,7 @@
 import { ApiError, api, apiList, errorMessage } from './api.js';
 import { criteriaTable, criterionLabel, rankingTable } from './callviews.js';
 import { $, clear, h, keepFocus } from './dom.js';
-import { clearFieldErrors, errorPanel, sayer, showInvalid as showInvalidIn, showProblem as showProblemIn, stacked } from './forms.js';
+import { clearFieldErrors, current, dataTable, errorPanel, rowButton, sayer, showInvalid as showInvalidIn, showProblem as showProblemIn, stacked, startSubmit, whileSending } from './forms.js';
 import { DASH, dateTime, isNum, num, romeWallTime } from './format.js';
 import { currentLang, t, tOr } from './i18n.js';
 
@@ -146,48 +146,28 @@ function statusText(status) {
 }
 
 function renderCalls() {
-  const table = $('#calls-table');
   const market = state.markets.find((m) => m.id === state.marketId);
   const heads = ['calls.col.title', 'calls.col.status', 'calls.col.deadline', 'calls.col.stalls', 'calls.col.applications', 'calls.col.open'];
-  clear(
-    table,
-    h('caption', { text: t('calls.list_caption', { market: market?.name || state.marketId || DASH }) }),
-    h('thead', {}, h('tr', {}, heads.map((key, i) => h('th', { scope: 'col', class: i === 4 ? 'num' : '', text: t(key) })))),
-    h(
-      'tbody',
-      {},
-      state.calls.length
-        ? state.calls.map((c) =>
-            h(
-              'tr',
-              { 'data-testid': `call-row-${c.id}`, class: state.call?.id === c.id ? 'selected-row' : '' },
-              h('th', { scope: 'row' }, h('span', { class: 'cell-title', text: c.title || c.id }), h('span', { class: 'cell-sub', text: c.id })),
-              h('td', {}, h('span', { class: `call-status call-status-${c.status}`, text: statusText(c.status) })),
-              h('td', { text: dateTime(c.deadline) }),
-              h('td', { text: (c.stalls || []).join(', ') || DASH }),
-              h('td', { class: 'num', text: num(c.applications) }),
-              h(
-                'td',
-                {},
-                h('button', {
-                  type: 'button',
-                  class: 'btn btn-small',
-                  'data-testid': `call-open-${c.id}`,
-                  'aria-current': state.call?.id === c.id ? 'true' : null,
-                  text: t('calls.open'),
-                  'aria-label': t('calls.open_named', { title: c.title || c.id }),
-                  onclick: () => {
-                    say('info', '');
-                    openCall(c.id);
-                  },
-                }),
-              ),
-            ),
-          )
-        : h('tr', {}, h('td', { colspan: String(heads.length), class: 'empty', text: t('calls.none') })),
+  dataTable($('#calls-table'), {
+    caption: t('calls.list_caption', { market: market?.name || state.marketId || DASH }),
+    heads: heads.map((key, i) => ({ text: t(key), num: i === 4 })),
+    rows: state.calls.map((c) =>
+      h(
+        'tr',
+        { 'data-testid': `call-row-${c.id}`, class: state.call?.id === c.id ? 'selected-row' : '' },
+        h('th', { scope: 'row' }, h('span', { class: 'cell-title', text: c.title || c.id }), h('span', { class: 'cell-sub', text: c.id })),
+        h('td', {}, h('span', { class: `call-status call-status-${c.status}`, text: statusText(c.status) })),
+        h('td', { text: dateTime(c.deadline) }),
+        h('td', { text: (c.stalls || []).join(', ') || DASH }),
+        h('td', { class: 'num', text: num(c.applications) }),
+        h('td', {}, current(rowButton(`call-open-${c.id}`, t('calls.open'), t('calls.open_named', { title: c.title || c.id }), () => {
+          say('info', '');
+          openCall(c.id);
+        }), state.call?.id === c.id)),
+      ),
     ),
-  );
-  stacked(table);
+    empty: t('calls.none'),
+  });
 }
 
 // ---------------------------------------------------------------- publishing a call
@@ -363,30 +343,24 @@ function validateCall(form) {
 }
 
 async function submitCall(event) {
-  event.preventDefault();
   const form = $('#call-form');
   const message = $('#call-form-message');
-  clearFieldErrors(form);
-  message.textContent = '';
+  startSubmit(event, form, message);
   const { problems, body } = validateCall(form);
   if (problems.length) {
     showInvalid(problems, message);
     return;
   }
-  const submit = $('#call-submit');
-  submit.disabled = true;
-  form.setAttribute('aria-busy', 'true');
-  try {
-    const created = await call(`/markets/${enc(state.marketId)}/calls`, { method: 'POST', json: body });
-    say('success', t('calls.created', { title: created.title, id: created.id }));
-    await loadCalls();
-    await openCall(created.id);
-  } catch (error) {
-    showProblem(form, error, message);
-  } finally {
-    submit.disabled = false;
-    form.removeAttribute('aria-busy');
-  }
+  await whileSending(form, $('#call-submit'), async () => {
+    try {
+      const created = await call(`/markets/${enc(state.marketId)}/calls`, { method: 'POST', json: body });
+      say('success', t('calls.created', { title: created.title, id: created.id }));
+      await loadCalls();
+      await openCall(created.id);
+    } catch (error) {
+      showProblem(form, error, message);
+    }
+  });
 }
 
 // ---------------------------------------------------------------- the open call
@@ -484,11 +458,9 @@ function closeScoring(appId) {
 }
 
 async function submitScores(event, app) {
-  event.preventDefault();
   const form = event.currentTarget;
   const message = form.querySelector('.form-message');
-  clearFieldErrors(form);
-  message.textContent = '';
+  startSubmit(event, form, message);
   const scores = {};
   const reasons = {};
   const problems = [];

@@ -5,9 +5,9 @@
 // meanwhile is read again instead of overwritten. The districts' product mix follows the change.
 
 import { ApiError, api } from './api.js';
-import { $, clear, h, keepFocus } from './dom.js';
+import { $, h, keepFocus } from './dom.js';
 import { DASH, num } from './format.js';
-import { clearFieldErrors, errorPanel, sayer, setFieldError, showProblem, stacked } from './forms.js';
+import { clearFieldErrors, dataTable, errorPanel, rowButton, sayer, setFieldError, showProblem } from './forms.js';
 import { t } from './i18n.js';
 
 const PAGE = 25;
@@ -99,39 +99,24 @@ function render() {
   wrap.hidden = !state.search;
   if (!state.search) return;
   const heads = ['shop_categories.col.shop', 'shop_categories.col.trade', 'shop_categories.col.nil', 'shop_categories.col.category', 'shop_categories.col.change', 'shop_categories.col.save'];
-  keepFocus(() => clear(
-    table,
-    h('caption', { text: state.total > state.shops.length ? t('shop_categories.caption_more', { n: num(state.shops.length), total: num(state.total) }) : t('shop_categories.caption', { n: num(state.shops.length) }) }),
-    h('thead', {}, h('tr', {}, heads.map((key) => h('th', { scope: 'col', text: t(key) })))),
-    h(
-      'tbody',
-      {},
-      state.shops.length
-        ? state.shops.map((shop) => {
-            const button = h('button', {
-              type: 'button',
-              class: 'btn btn-small',
-              'data-testid': `shop-category-save-${shop.id}`,
-              'data-focus-key': `shop-category-save-${shop.id}`,
-              text: t('shop_categories.save'),
-              'aria-label': t('shop_categories.save_named', { name: shop.name }),
-            });
-            button.addEventListener('click', () => save(shop, button));
-            return h(
-              'tr',
-              { 'data-testid': `shop-category-row-${shop.id}` },
-              h('th', { scope: 'row' }, h('span', { class: 'cell-title', text: shop.name }), h('span', { class: 'cell-sub', text: shop.address || shop.id })),
-              h('td', { text: shop.trade || DASH }),
-              h('td', { text: shop.nil || DASH }),
-              h('td', { 'data-testid': `shop-category-now-${shop.id}` }, labelOf(shop.category), ' ', h('span', { class: 'cell-sub', text: t(shop.category_by_office ? 'shop_categories.by_office' : 'shop_categories.from_trade') })),
-              h('td', {}, categorySelect(shop)),
-              h('td', {}, button),
-            );
-          })
-        : h('tr', {}, h('td', { colspan: String(heads.length), class: 'empty', text: t('shop_categories.none') })),
-    ),
-  ));
-  stacked(table);
+  keepFocus(() => dataTable(table, {
+    caption: state.total > state.shops.length ? t('shop_categories.caption_more', { n: num(state.shops.length), total: num(state.total) }) : t('shop_categories.caption', { n: num(state.shops.length) }),
+    heads: heads.map((key) => t(key)),
+    rows: state.shops.map((shop) => {
+      const button = rowButton(`shop-category-save-${shop.id}`, t('shop_categories.save'), t('shop_categories.save_named', { name: shop.name }), () => save(shop, button));
+      return h(
+        'tr',
+        { 'data-testid': `shop-category-row-${shop.id}` },
+        h('th', { scope: 'row' }, h('span', { class: 'cell-title', text: shop.name }), h('span', { class: 'cell-sub', text: shop.address || shop.id })),
+        h('td', { text: shop.trade || DASH }),
+        h('td', { text: shop.nil || DASH }),
+        h('td', { 'data-testid': `shop-category-now-${shop.id}` }, labelOf(shop.category), ' ', h('span', { class: 'cell-sub', text: t(shop.category_by_office ? 'shop_categories.by_office' : 'shop_categories.from_trade') })),
+        h('td', {}, categorySelect(shop)),
+        h('td', {}, button),
+      );
+    }),
+    empty: t('shop_categories.none'),
+  }));
 }
 
 export function setupCategories() {

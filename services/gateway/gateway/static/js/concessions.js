@@ -6,7 +6,7 @@
 
 import { ApiError, api, apiList, errorMessage } from './api.js';
 import { $, clear, h, keepFocus } from './dom.js';
-import { clearFieldErrors, current, dataTable, errorPanel, rowButton, sayer, setFieldError, showInvalid as showInvalidIn, showProblem as showProblemIn } from './forms.js';
+import { clearFieldErrors, current, dataTable, errorPanel, rowButton, sayer, setFieldError, showInvalid as showInvalidIn, showProblem as showProblemIn, startSubmit } from './forms.js';
 import { DASH, calendarDay, dateTime, num } from './format.js';
 import { currentLang, t, tOr } from './i18n.js';
 import { setupSpaces } from './spaces.js';
@@ -133,11 +133,9 @@ function renderList() {
 }
 
 async function applyFilter(event) {
-  event.preventDefault();
   const form = event.currentTarget;
   const message = $('#concessions-filter-message');
-  clearFieldErrors(form);
-  message.textContent = '';
+  startSubmit(event, form, message);
   const days = $('#concessions-days');
   const wanted = { market: $('#concessions-market').value, state: $('#concessions-state').value, days: days.value.trim() };
   const n = Number(wanted.days);

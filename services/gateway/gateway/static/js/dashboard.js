@@ -11,6 +11,7 @@ import { districtEvent, districtsSectionOf, retranslateDistricts, setupDistricts
 import { retranslateData, setupData, showData, stopData } from './data.js';
 import { $, clear, h, keepFocus } from './dom.js';
 import { DASH, ago, dateTime, isNum, isoOrEmpty, num, pct, time } from './format.js';
+import { dataList } from './forms.js';
 import { initI18n, onLangChange, t, tOr } from './i18n.js';
 import { interventionsSectionOf, retranslateInterventions, setupInterventions, showInterventions, stopInterventions } from './interventions.js';
 import { CityMap, scaleClass } from './map.js';
@@ -464,13 +465,10 @@ function renderAlerts() {
   const list = $('#alerts-list');
   const alerts = [...state.alerts].sort((a, b) => compare(b.raised_at, a.raised_at));
   $('#alerts-count').textContent = alerts.length ? `(${num(alerts.length)})` : '';
-  if (!alerts.length) {
-    clear(list, h('li', { class: 'empty', text: t('alerts.empty') }));
-    return;
-  }
-  clear(
+  dataList(
     list,
-    alerts.map((alert) => {
+    alerts,
+    (alert) => {
       const detailText = alertDetail(alert);
       return h(
         'li',
@@ -480,7 +478,8 @@ function renderAlerts() {
         detailText ? h('p', { class: 'alert-detail', text: detailText }) : null,
         h('p', { class: 'alert-time' }, h('time', { datetime: isoOrEmpty(alert.raised_at), title: dateTime(alert.raised_at), text: t('alerts.raised', { when: ago(alert.raised_at) }) })),
       );
-    }),
+    },
+    t('alerts.empty'),
   );
 }
 
@@ -525,13 +524,10 @@ function feedText(entry) {
 
 function renderFeed() {
   const list = $('#event-feed');
-  if (!state.feed.length) {
-    clear(list, h('li', { class: 'empty', text: t('feed.empty') }));
-    return;
-  }
-  clear(
+  dataList(
     list,
-    state.feed.map((entry) =>
+    state.feed,
+    (entry) =>
       h(
         'li',
         { class: 'feed-item' },
@@ -539,7 +535,7 @@ function renderFeed() {
         h('span', { class: 'feed-type', text: tOr('event', entry.type) }),
         h('span', { class: 'feed-text', text: feedText(entry) }),
       ),
-    ),
+    t('feed.empty'),
   );
 }
 

@@ -7,7 +7,7 @@
 import { ApiError, api } from './api.js';
 import { $, clear, h, keepFocus } from './dom.js';
 import { DASH, dateTime, fileSize, num, pct } from './format.js';
-import { clearFieldErrors, errorPanel, sayer, setFieldError, showProblem, stacked } from './forms.js';
+import { dataTable, errorPanel, rowButton, sayer, setFieldError, showProblem, stacked, startSubmit } from './forms.js';
 import { t, tOr } from './i18n.js';
 
 const POLL_MS = 500;
@@ -84,45 +84,26 @@ function outcomeCells(job) {
 }
 
 function renderImports() {
-  const table = $('#imports-table');
   const heads = ['data.col.file', 'data.col.kind', 'data.col.state', 'data.col.rows', 'data.col.created', 'data.col.updated', 'data.col.unchanged', 'data.col.rejected', 'data.col.by', 'data.col.started', 'data.col.open'];
-  keepFocus(() => clear(
-    table,
-    h('caption', { text: t('data.imports_caption', { n: state.imports.length }) }),
-    h('thead', {}, h('tr', {}, heads.map((key, i) => h('th', { scope: 'col', class: i >= 3 && i <= 7 ? 'num' : '', text: t(key) })))),
-    h(
-      'tbody',
-      {},
-      state.imports.length
-        ? state.imports.map((job) =>
-            h(
-              'tr',
-              { 'data-testid': `import-row-${job.id}`, class: state.importJob?.id === job.id ? 'selected-row' : '' },
-              h('th', { scope: 'row', text: job.file }),
-              h('td', { text: job.description || job.importer || DASH }),
-              h('td', {}, badge(`import-row-${job.id}`, job.state)),
-              h('td', { class: 'num', text: num(job.rows_total) }),
-              outcomeCells(job),
-              h('td', { text: job.actor || DASH }),
-              h('td', { text: dateTime(job.started_at) }),
-              h(
-                'td',
-                {},
-                h('button', {
-                  type: 'button',
-                  class: 'btn btn-small',
-                  'data-focus-key': `import-open-${job.id}`,
-                  text: t('calls.open'),
-                  'aria-label': t('data.open_named', { name: job.file }),
-                  onclick: () => followImport(job, { focus: true }),
-                }),
-              ),
-            ),
-          )
-        : h('tr', {}, h('td', { colspan: String(heads.length), class: 'empty', text: t('data.no_imports') })),
+  keepFocus(() => dataTable($('#imports-table'), {
+    caption: t('data.imports_caption', { n: state.imports.length }),
+    heads: heads.map((key, i) => ({ text: t(key), num: i >= 3 && i <= 7 })),
+    rows: state.imports.map((job) =>
+      h(
+        'tr',
+        { 'data-testid': `import-row-${job.id}`, class: state.importJob?.id === job.id ? 'selected-row' : '' },
+        h('th', { scope: 'row', text: job.file }),
+        h('td', { text: job.description || job.importer || DASH }),
+        h('td', {}, badge(`import-row-${job.id}`, job.state)),
+        h('td', { class: 'num', text: num(job.rows_total) }),
+        outcomeCells(job),
+        h('td', { text: job.actor || DASH }),
+        h('td', { text: dateTime(job.started_at) }),
+        h('td', {}, rowButton(`import-open-${job.id}`, t('calls.open'), t('data.open_named', { name: job.file }), () => followImport(job, { focus: true }))),
+      ),
     ),
-  ));
-  stacked(table);
+    empty: t('data.no_imports'),
+  }));
 }
 
 function renderImportJob(job, { focus = false } = {}) {
@@ -188,12 +169,10 @@ function followImport(job, { focus = false } = {}) {
 }
 
 async function upload(event) {
-  event.preventDefault();
   const form = $('#import-form');
   const input = $('#import-file');
   const message = $('#import-form-message');
-  clearFieldErrors(form);
-  message.textContent = '';
+  startSubmit(event, form, message);
   const file = input.files?.[0];
   if (!file || file.size > LARGEST_UPLOAD) {
     const text = file ? t('data.too_large', { size: fileSize(file.size), max: fileSize(LARGEST_UPLOAD) }) : t('data.choose_file');

@@ -10,7 +10,7 @@ import { api, apiList, errorMessage, publicApi } from './api.js';
 import { DistrictTrends } from './charts.js';
 import { $, clear, h, keepFocus } from './dom.js';
 import { DASH, dateTime, isNum, num, pct } from './format.js';
-import { clearFieldErrors, dataTable, errorPanel, sayer, showProblem } from './forms.js';
+import { clearFieldErrors, dataList, dataTable, errorPanel, sayer, showProblem, startSubmit } from './forms.js';
 import { currentLang, t, tOr } from './i18n.js';
 import { componentsTable } from './vitality.js';
 
@@ -223,10 +223,7 @@ function alertItem(alert) {
 function renderAlerts() {
   const open = state.alerts.filter((a) => a.state === 'open').length;
   $('#district-alerts-count').textContent = state.code ? t('district.alerts_count', { open: num(open), all: num(state.alerts.length) }) : '';
-  keepFocus(() => clear(
-    $('#district-alerts'),
-    state.alerts.length ? state.alerts.map(alertItem) : h('li', { class: 'empty', text: state.code ? t('district.alerts_none') : DASH }),
-  ));
+  keepFocus(() => dataList($('#district-alerts'), state.alerts, alertItem, state.code ? t('district.alerts_none') : DASH));
 }
 
 async function acknowledge(button, alert) {
@@ -296,12 +293,10 @@ function typedThresholds() {
 }
 
 async function saveThresholds(event) {
-  event.preventDefault();
   const form = event.currentTarget;
   const message = $('#district-thresholds-message');
   const code = state.code;
-  clearFieldErrors(form);
-  message.textContent = '';
+  startSubmit(event, form, message);
   const submit = $('#district-thresholds-submit');
   submit.disabled = true;
   try {

@@ -123,13 +123,32 @@ export function dataTable(table, { caption, heads, rows, empty }) {
   return stacked(table);
 }
 
-// A live region's writer: say('success' | 'error' | 'info', text).
+// Fills `list` with one item a row (`item(row)` makes its li), or with one item saying `empty`.
+export function dataList(list, rows, item, empty) {
+  return clear(list, rows.length ? rows.map(item) : h('li', { class: 'empty', text: empty }));
+}
+
+// A live region's writer: say('success' | 'error' | 'info', text); say(null, '') empties it.
 export function sayer(selector) {
   return (kind, text) => {
     const el = document.querySelector(selector);
-    el.dataset.kind = kind;
+    if (kind) el.dataset.kind = kind;
+    else delete el.dataset.kind;
     el.textContent = text;
   };
+}
+
+// Sends a form: `send()` runs with `button` disabled and the form marked busy, both undone however
+// it ends; what `send` returns is returned.
+export async function whileSending(form, button, send) {
+  button.disabled = true;
+  form.setAttribute('aria-busy', 'true');
+  try {
+    return await send();
+  } finally {
+    button.disabled = false;
+    form.removeAttribute('aria-busy');
+  }
 }
 
 // A section's panel error writer: errorPanel('#x-error')(error) shows why its data is missing,

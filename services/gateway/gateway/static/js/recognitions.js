@@ -7,7 +7,7 @@
 import { ApiError, api, apiFile, apiList, errorMessage } from './api.js';
 import { $, clear, h, keepFocus } from './dom.js';
 import { DASH, calendarDay, dateTime, fileSize } from './format.js';
-import { clearFieldErrors, errorPanel, sayer, showInvalid, showProblem, stacked } from './forms.js';
+import { current, dataTable, errorPanel, rowButton, sayer, showInvalid, showProblem, startSubmit } from './forms.js';
 import { t, tOr } from './i18n.js';
 
 const STATES = ['pending', 'approved', 'rejected'];
@@ -58,50 +58,29 @@ function renderFilter() {
 }
 
 function renderQueue() {
-  const table = $('#recognitions-table');
   const heads = ['recognitions.col.shop', 'recognitions.col.address', 'recognitions.col.trade', 'recognitions.col.founded', 'recognitions.col.applied', 'recognitions.col.state', 'recognitions.col.open'];
-  keepFocus(() => clear(
-    table,
-    h('caption', { text: t('recognitions.caption', { state: tOr('recognition_filter', state.filter), n: state.shops.length }) }),
-    h('thead', {}, h('tr', {}, heads.map((key, i) => h('th', { scope: 'col', class: i === 3 ? 'num' : '', text: t(key) })))),
-    h(
-      'tbody',
-      {},
-      state.shops.length
-        ? state.shops.map((s) => {
-            const r = state.applications.get(s.id);
-            return h(
-              'tr',
-              { 'data-testid': `recognition-row-${s.id}`, class: state.shop?.id === s.id ? 'selected-row' : '' },
-              h('th', { scope: 'row' }, h('span', { class: 'cell-title', text: s.name }), h('span', { class: 'cell-sub', text: s.id })),
-              h('td', { text: s.address || DASH }),
-              h('td', { text: r?.application?.trade || s.trade || DASH }),
-              h('td', { class: 'num', text: r ? String(r.application.founding_year) : DASH }),
-              h('td', { text: r ? dateTime(r.applied_at) : DASH }),
-              h('td', {}, stateBadge(r?.state || s.recognition_state, `recognition-state-${s.id}`)),
-              h(
-                'td',
-                {},
-                h('button', {
-                  type: 'button',
-                  class: 'btn btn-small',
-                  'data-focus-key': `recognition-open-${s.id}`,
-                  'data-testid': `recognition-open-${s.id}`,
-                  'aria-current': state.shop?.id === s.id ? 'true' : null,
-                  text: t('calls.open'),
-                  'aria-label': t('recognitions.open_named', { name: s.name }),
-                  onclick: () => {
-                    say('info', '');
-                    openShop(s.id);
-                  },
-                }),
-              ),
-            );
-          })
-        : h('tr', {}, h('td', { colspan: String(heads.length), class: 'empty', text: t('recognitions.none') })),
-    ),
-  ));
-  stacked(table);
+  keepFocus(() => dataTable($('#recognitions-table'), {
+    caption: t('recognitions.caption', { state: tOr('recognition_filter', state.filter), n: state.shops.length }),
+    heads: heads.map((key, i) => ({ text: t(key), num: i === 3 })),
+    rows: state.shops.map((s) => {
+      const r = state.applications.get(s.id);
+      return h(
+        'tr',
+        { 'data-testid': `recognition-row-${s.id}`, class: state.shop?.id === s.id ? 'selected-row' : '' },
+        h('th', { scope: 'row' }, h('span', { class: 'cell-title', text: s.name }), h('span', { class: 'cell-sub', text: s.id })),
+        h('td', { text: s.address || DASH }),
+        h('td', { text: r?.application?.trade || s.trade || DASH }),
+        h('td', { class: 'num', text: r ? String(r.application.founding_year) : DASH }),
+        h('td', { text: r ? dateTime(r.applied_at) : DASH }),
+        h('td', {}, stateBadge(r?.state || s.recognition_state, `recognition-state-${s.id}`)),
+        h('td', {}, current(rowButton(`recognition-open-${s.id}`, t('calls.open'), t('recognitions.open_named', { name: s.name }), () => {
+          say('info', '');
+          openShop(s.id);
+        }), state.shop?.id === s.id)),
+      );
+    }),
+    empty: t('recognitions.none'),
+  }));
 }
 
 // ---------------------------------------------------------------- one application
@@ -233,11 +212,9 @@ function decidedNotice(r) {
 }
 
 async function decide(event) {
-  event.preventDefault();
   const form = event.currentTarget;
   const message = $('#decision-message');
-  clearFieldErrors(form);
-  message.textContent = '';
+  startSubmit(event, form, message);
   const choice = form.querySelector('input[name="decision"]:checked')?.value;
   const reason = $('#decision-reason');
   const problems = [];

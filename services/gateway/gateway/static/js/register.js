@@ -5,7 +5,7 @@
 
 import { errorMessage, publicApi } from './api.js';
 import { $, clear, h } from './dom.js';
-import { USERNAME, clearFieldErrors, sayer, setFieldError, showInvalid, showProblem } from './forms.js';
+import { USERNAME, sayer, setFieldError, showInvalid, showProblem, startSubmit, whileSending } from './forms.js';
 import { initI18n, onLangChange, t } from './i18n.js';
 import { PlaceMap } from './map.js';
 import { COORD_DIGITS, devicePosition, parseCoord } from './position.js';
@@ -205,30 +205,24 @@ function proposal() {
 }
 
 async function submit(event) {
-  event.preventDefault();
   const form = $('#register-form');
   const message = $('#register-form-message');
-  clearFieldErrors(form);
-  message.textContent = '';
+  startSubmit(event, form, message);
   const { body, problems } = readForm();
   if (problems) {
     showInvalid(problems, message, say);
     return;
   }
-  const button = $('#register-submit');
-  button.disabled = true;
-  form.setAttribute('aria-busy', 'true');
-  try {
-    await publicApi('/registrations', { method: 'POST', json: body });
-    state.sentTo = body.email;
-    renderDone();
-    $('#register-done').focus();
-  } catch (error) {
-    showProblem(form, error, message, say);
-  } finally {
-    button.disabled = false;
-    form.removeAttribute('aria-busy');
-  }
+  await whileSending(form, $('#register-submit'), async () => {
+    try {
+      await publicApi('/registrations', { method: 'POST', json: body });
+      state.sentTo = body.email;
+      renderDone();
+      $('#register-done').focus();
+    } catch (error) {
+      showProblem(form, error, message, say);
+    }
+  });
 }
 
 // ---------------------------------------------------------------- start

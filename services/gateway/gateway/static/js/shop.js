@@ -6,6 +6,7 @@
 import { ApiError, api, apiFile, apiList, errorMessage, publicApi } from './api.js';
 import { $, clear, h } from './dom.js';
 import { DASH, calendarDay, dateTime, num, romeToday, weekday } from './format.js';
+import { dataList } from './forms.js';
 import { currentLang, initI18n, onLangChange, t, tOr } from './i18n.js';
 import { setupSession } from './session.js';
 
@@ -161,8 +162,7 @@ function serviceItem(service) {
 
 function renderServices() {
   const list = $('#service-list');
-  if (!state.services.length) clear(list, h('li', { class: 'empty', text: t('shop.no_services') }));
-  else clear(list, state.services.map(serviceItem));
+  dataList(list, state.services, serviceItem, t('shop.no_services'));
 }
 
 async function loadServices() {
@@ -423,13 +423,10 @@ function renderClosures() {
   const today = romeToday();
   const upcoming = state.closures.filter((c) => c.to >= today);
   const list = $('#closure-list');
-  if (!upcoming.length) {
-    clear(list, h('li', { class: 'empty', text: t('shop.no_closures') }));
-    return;
-  }
-  clear(
+  dataList(
     list,
-    upcoming.map((closure) => {
+    upcoming,
+    (closure) => {
       const days = closureDays(closure);
       return h(
         'li',
@@ -458,7 +455,8 @@ function renderClosures() {
           ),
         ),
       );
-    }),
+    },
+    t('shop.no_closures'),
   );
 }
 

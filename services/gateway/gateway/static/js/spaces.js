@@ -5,7 +5,7 @@
 
 import { ApiError, api, apiList, errorMessage } from './api.js';
 import { $, clear, h, keepFocus } from './dom.js';
-import { clearFieldErrors, current, dataTable, errorPanel, rowButton, sayer, setFieldError, showInvalid, showProblem } from './forms.js';
+import { clearFieldErrors, current, dataTable, errorPanel, rowButton, sayer, setFieldError, showInvalid, showProblem, startSubmit } from './forms.js';
 import { DASH, calendarDay, num, period, romeDay, romeToday, romeWallTime, shiftDay } from './format.js';
 import { currentLang, t } from './i18n.js';
 
@@ -74,11 +74,9 @@ export function setupSpaces({ manage = false, me = () => null } = {}) {
   }
 
   async function createSpace(event) {
-    event.preventDefault();
     const form = event.currentTarget;
     const message = $('#space-form-message');
-    clearFieldErrors(form);
-    message.textContent = '';
+    startSubmit(event, form, message);
     const code = $('#space-code');
     const name = $('#space-name');
     const capacity = $('#space-capacity');
@@ -173,11 +171,9 @@ export function setupSpaces({ manage = false, me = () => null } = {}) {
   }
 
   async function showRange(event) {
-    event.preventDefault();
     const form = event.currentTarget;
     const message = $('#bookings-range-message');
-    clearFieldErrors(form);
-    message.textContent = '';
+    startSubmit(event, form, message);
     const fromInput = $('#bookings-from');
     const toInput = $('#bookings-to');
     const { from, to } = range();
@@ -260,11 +256,9 @@ export function setupSpaces({ manage = false, me = () => null } = {}) {
   }
 
   async function book(event) {
-    event.preventDefault();
     const form = event.currentTarget;
     const message = $('#booking-form-message');
-    clearFieldErrors(form);
-    message.textContent = '';
+    startSubmit(event, form, message);
     state.collidesWith = null;
     renderCollision();
     const { problems, body } = validateBooking();

@@ -4,6 +4,7 @@
 
 import { ApiError, api, errorMessage } from './api.js';
 import { $, clear, h } from './dom.js';
+import { sayer } from './forms.js';
 import { currentLang, t } from './i18n.js';
 
 const state = { marketId: null, candidates: [], result: null, busy: false };
@@ -19,12 +20,7 @@ const dayPath = () => `/markets/${encodeURIComponent(state.marketId)}/spunta/${e
 const call = (path, options = {}) =>
   api(path, { ...options, headers: { 'Accept-Language': currentLang(), ...(options.headers || {}) } });
 
-function say(kind, text) {
-  const el = $('#spunta-message');
-  el.textContent = text;
-  if (kind) el.dataset.kind = kind;
-  else delete el.dataset.kind;
-}
+const say = sayer('#spunta-message');
 
 function render() {
   const assigned = Boolean(state.result);

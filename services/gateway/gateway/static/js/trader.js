@@ -7,7 +7,7 @@
 import { ApiError, api, apiAnswer, apiList, errorMessage } from './api.js';
 import { criteriaTable, rankingTable } from './callviews.js';
 import { $, clear, h, keepFocus } from './dom.js';
-import { clearFieldErrors, errorPanel, sayer, showInvalid as showInvalidIn, showProblem as showProblemIn } from './forms.js';
+import { dataList, errorPanel, sayer, showInvalid as showInvalidIn, showProblem as showProblemIn, startSubmit } from './forms.js';
 import { DASH, dateTime, num, romeToday, time } from './format.js';
 import { initI18n, onLangChange, t, tOr } from './i18n.js';
 import { setupSession } from './session.js';
@@ -247,8 +247,8 @@ function closedCallCard(call) {
 
 function renderCalls() {
   keepFocus(() => {
-    clear($('#open-calls'), state.open.length ? state.open.map(openCallCard) : h('li', { class: 'empty', text: t('trader.no_open_calls') }));
-    clear($('#closed-calls'), state.closed.length ? state.closed.map(closedCallCard) : h('li', { class: 'empty', text: t('trader.no_rankings') }));
+    dataList($('#open-calls'), state.open, openCallCard, t('trader.no_open_calls'));
+    dataList($('#closed-calls'), state.closed, closedCallCard, t('trader.no_rankings'));
   });
 }
 
@@ -295,11 +295,9 @@ function validate(form, call) {
 }
 
 async function submitApplication(event, call) {
-  event.preventDefault();
   const form = event.currentTarget;
   const message = $('#apply-message');
-  clearFieldErrors(form);
-  message.textContent = '';
+  startSubmit(event, form, message);
   const { problems, holder, stalls } = validate(form, call);
   if (problems.length) {
     showInvalid(problems, message);
@@ -340,12 +338,7 @@ async function submitApplication(event, call) {
 
 const dayPath = () => `/markets/${enc(state.marketId)}/spunta/${romeToday()}`;
 
-function sayToday(kind, text) {
-  const el = $('#today-message');
-  el.textContent = text;
-  if (kind) el.dataset.kind = kind;
-  else delete el.dataset.kind;
-}
+const sayToday = sayer('#today-message');
 
 function renderMarkets() {
   clear(
