@@ -148,9 +148,10 @@ async def test_a_kid_rotated_in_just_after_a_poll_is_accepted_and_forged_kids_sh
     fetches: list[float] = []
 
     async def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("jwks.json"):
+            fetches.append(time.monotonic())  # when the fetch began: its own duration varies under load
         await asyncio.sleep(0.02)  # a fetch takes a while, as over a network
         if request.url.path.endswith("jwks.json"):
-            fetches.append(time.monotonic())
             return httpx.Response(200, json=published["jwks"])
         return httpx.Response(200, json={"revoked": []})
 
@@ -165,5 +166,7 @@ async def test_a_kid_rotated_in_just_after_a_poll_is_accepted_and_forged_kids_sh
     token = second.issue("ada", "trader", None, timedelta(minutes=1), version="v-2")
     assert (await verifier.verify(token)).subject == "ada"
     assert len(fetches) == 3
-    assert fetches[2] - fetches[1] >= 0.5, "fetches on demand are spaced by min_refetch_s"
+    # 0.5 s apart as the verifier counts; the test's clock reads it a few ms either way on a loaded
+    # machine (an unspaced fetch would come about 0.02 s after the last)
+    assert fetches[2] - fetches[1] >= 0.45, "fetches on demand are spaced by min_refetch_s"
     await feed.stop()
