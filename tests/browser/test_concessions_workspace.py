@@ -10,8 +10,10 @@ collides with named on the page. Every result is read back through the API.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -72,12 +74,25 @@ async def test_office_renews_transfers_and_revokes_a_concession(
 
         view = await office_page()
         page = view.page
+        # The accounts (and with them the markets' names) are held back until the office has
+        # chosen a state: a choice made before they arrive stays chosen when they do.
+        accounts_may_come = asyncio.Event()
+
+        async def later(route: Any) -> None:
+            await accounts_may_come.wait()
+            await route.continue_()
+
+        await page.route("**/api/v1/users?*", later)
         await open_section(page, "Concessioni e spazi", "Concessioni dei banchi")
 
         # The filter checks itself: "ending within" applies to active concessions only.
         days = page.get_by_label("In scadenza entro (giorni)")
         await expect(days).to_have_value("90")
         await page.get_by_test_id("concessions-state").select_option(label="Revocata")
+        accounts_may_come.set()
+        await expect(page.get_by_test_id("concessions-market").locator(f"option[value='{market_id}']")).to_have_count(1)
+        await page.unroute("**/api/v1/users?*")
+        await expect(page.get_by_test_id("concessions-state")).to_have_value("revoked")
         await page.get_by_role("button", name="Filtra").click()
         await expect(days).to_be_focused()
         await expect(days).to_have_attribute("aria-invalid", "true")

@@ -78,6 +78,8 @@ async def test_office_imports_open_data_corrects_a_category_rebuilds_and_reads_t
         job = page.get_by_test_id("import-job")
         await expect(job.get_by_role("heading", name=f"Importazione di {name}")).to_be_focused()
         await expect(job.get_by_test_id("import-state")).to_have_text("✓ Completata", timeout=60_000)
+        # the panel was drawn again at each step it followed, and the focus stayed on its heading
+        await expect(job.get_by_role("heading", name=f"Importazione di {name}")).to_be_focused()
         await expect(job.get_by_test_id("import-counts")).to_have_text("3 righe di 3 (100%)")
         await expect(job.get_by_test_id("import-created")).to_have_text("2")
         await expect(job.get_by_test_id("import-rejected")).to_have_text("1")

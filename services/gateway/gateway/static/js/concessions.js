@@ -90,16 +90,23 @@ async function reloadSelected() {
 
 // ---------------------------------------------------------------- filter and list
 
+// Drawn again when the markets' names arrive and on a language switch: a choice the office has
+// made but not applied yet stays chosen.
 function renderFilter() {
+  const chosen = (select, applied) => (select.options.length ? select.value : applied);
+  const marketSelect = $('#concessions-market');
+  const stateSelect = $('#concessions-state');
+  const market = chosen(marketSelect, state.filter.market);
+  const wanted = chosen(stateSelect, state.filter.state);
   clear(
-    $('#concessions-market'),
-    h('option', { value: '', selected: !state.filter.market, text: t('concessions.all_markets') }),
-    state.markets.map((m) => h('option', { value: m.id, selected: m.id === state.filter.market, text: m.name || m.id })),
+    marketSelect,
+    h('option', { value: '', selected: !market, text: t('concessions.all_markets') }),
+    state.markets.map((m) => h('option', { value: m.id, selected: m.id === market, text: m.name || m.id })),
   );
   clear(
-    $('#concessions-state'),
-    h('option', { value: '', selected: !state.filter.state, text: t('concessions.any_state') }),
-    STATES.map((s) => h('option', { value: s, selected: s === state.filter.state, text: stateText(s) })),
+    stateSelect,
+    h('option', { value: '', selected: !wanted, text: t('concessions.any_state') }),
+    STATES.map((s) => h('option', { value: s, selected: s === wanted, text: stateText(s) })),
   );
 }
 

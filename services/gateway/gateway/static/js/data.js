@@ -113,9 +113,10 @@ function renderImportJob(job, { focus = false } = {}) {
   const total = job.rows_total;
   const rejected = Array.isArray(job.rejected) ? job.rejected : [];
   const o = job.outcomes || {};
-  clear(
+  // each answer while following draws the panel again: the focus stays where it was
+  keepFocus(() => clear(
     panel,
-    h('h3', { id: 'import-job-title', tabindex: '-1', text: t('data.job_title', { file: job.file }) }),
+    h('h3', { id: 'import-job-title', tabindex: '-1', 'data-focus-key': 'import-job-title', text: t('data.job_title', { file: job.file }) }),
     h('p', { class: 'small' }, badge('import', job.state), ' ', job.description || job.importer || ''),
     progressBar('import-progress', job.rows_done || 0, total, t('data.rows_progress_label')),
     h('p', { class: 'small', 'data-testid': 'import-counts', text: Number.isFinite(total) ? t('data.rows_progress', { done: num(job.rows_done), total: num(total), pct: pct(total ? job.rows_done / total : 1) }) : t('data.counting') }),
@@ -129,7 +130,7 @@ function renderImportJob(job, { focus = false } = {}) {
     ),
     job.error ? h('p', { class: 'panel-error', text: t('data.job_error', { error: job.error }) }) : null,
     rejected.length ? rejectedTable(job, rejected) : null,
-  );
+  ));
   if (focus) $('#import-job-title').focus();
 }
 
