@@ -20,7 +20,7 @@ from typing import Any, TypeVar, cast
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from shared import asyncapi
+from shared import asyncapi, tasks
 from shared.consumer import Handler, IdempotentConsumer, processed_indexes
 from shared.events import EventData
 from shared.health import health_router
@@ -215,8 +215,7 @@ class Runtime:
         log.info("%s ready", self.spec.name)
 
     async def stop(self) -> None:
-        if self._bootstrap_task and not self._bootstrap_task.done():
-            self._bootstrap_task.cancel()
+        await tasks.cancel(self._bootstrap_task)
         if self.spec.on_stop:
             await self.spec.on_stop(self)
         for stop in reversed(self._on_stop):

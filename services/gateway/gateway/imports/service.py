@@ -42,6 +42,7 @@ from gateway.imports.domain import (
 from gateway.imports.importers import IMPORTERS
 from gateway.imports.store import ImportStore
 from gateway.settings import GatewaySettings
+from shared import tasks
 from shared.errors import InvalidInput, NotFound, PayloadTooLarge, Unauthorized
 from shared.events import utcnow
 from shared.i18n import Said, language
@@ -316,9 +317,7 @@ class ImportService:
                 )
                 return
             finally:
-                saving.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await saving
+                await tasks.cancel(saving)
         await self._end(job_id, JobState.DONE, upload.actor, **tally.progress())
 
     async def _save_progress(self, job_id: str, tally: Tally) -> None:

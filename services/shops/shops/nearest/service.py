@@ -19,6 +19,7 @@ from datetime import date, datetime
 from itertools import islice
 from typing import Protocol
 
+from shared import tasks
 from shared.metrics import ServiceMetrics
 from shops.clock import local_time
 from shops.closures.domain import Closure, ClosureCalendar
@@ -93,9 +94,7 @@ class NearestFinder:
         self._task = asyncio.create_task(self._reload_forever(), name="nearest-index-reload")
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await tasks.cancel(self._task)
 
     async def _reload_forever(self) -> None:
         while True:
