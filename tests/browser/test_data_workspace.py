@@ -137,7 +137,9 @@ async def test_office_imports_open_data_corrects_a_category_rebuilds_and_reads_t
         # The districts rebuilt from the event history, followed to its end.
         await page.get_by_test_id("rebuild-start").click()
         rebuild = page.get_by_test_id("rebuild-job")
+        await expect(rebuild).to_be_focused()  # the button is disabled while it runs: the focus follows the job
         await expect(rebuild.get_by_test_id("rebuild-state")).to_have_text("✓ Completata", timeout=120_000)
+        await expect(rebuild).to_be_focused()
         await expect(rebuild.get_by_test_id("rebuild-counts")).to_have_text(re.compile(r"eventi riletti di .*\(100%\)"))
         await expect(page.get_by_test_id("data-message")).to_contain_text("Ricostruzione completata")
         assert (await api.get("/districts/rebuild", params={"limit": 1}, headers=office)).json()["items"][0][

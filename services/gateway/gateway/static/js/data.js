@@ -248,6 +248,8 @@ async function loadRebuild() {
   }
 }
 
+// The button is disabled while a rebuild runs, so the focus moves to the panel that follows it
+// (and back to the button when the rebuild could not start).
 async function startRebuild() {
   const button = $('#rebuild-start');
   button.disabled = true;
@@ -264,8 +266,11 @@ async function startRebuild() {
     } else {
       setRebuildError(error);
       button.disabled = false;
+      button.focus();
+      return;
     }
   }
+  $('#rebuild-job').focus();
 }
 
 // ---------------------------------------------------------------- the section
