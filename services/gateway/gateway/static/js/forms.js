@@ -141,6 +141,7 @@ export function sayer(selector) {
 // Sends a form: `send()` runs with `button` disabled and the form marked busy, both undone however
 // it ends; what `send` returns is returned.
 export async function whileSending(form, button, send) {
+  const hadFocus = document.activeElement === button;
   button.disabled = true;
   form.setAttribute('aria-busy', 'true');
   try {
@@ -148,6 +149,8 @@ export async function whileSending(form, button, send) {
   } finally {
     button.disabled = false;
     form.removeAttribute('aria-busy');
+    // disabling the button took the focus from it: it goes back there unless the page moved it on
+    if (hadFocus && (!document.activeElement || document.activeElement === document.body)) button.focus();
   }
 }
 
