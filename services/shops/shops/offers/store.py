@@ -10,8 +10,8 @@ from __future__ import annotations
 from pymongo import ASCENDING, GEOSPHERE, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
+from shared import mongo
 from shared.errors import Conflict
 from shared.i18n import Said
 from shared.mongo import Document, IndexSpec, from_document, to_document
@@ -65,15 +65,11 @@ class OfferStore:
         return offer_from_doc(doc) if doc else None
 
     async def add(self, offer: Offer, card: ShopCard, session: AsyncClientSession) -> None:
-        try:
-            await self.offers.insert_one(offer_to_doc(offer, card), session=session)
-        except DuplicateKeyError as exc:
-            raise Conflict(
-                Said(
-                    it=f"{offer.shop_id!r} offre già {offer.code!r}; toglilo prima per cambiarlo",
-                    en=f"{offer.shop_id!r} already offers {offer.code!r}; remove it first to change it",
-                )
-            ) from exc
+        taken = Said(
+            it=f"{offer.shop_id!r} offre già {offer.code!r}; toglilo prima per cambiarlo",
+            en=f"{offer.shop_id!r} already offers {offer.code!r}; remove it first to change it",
+        )
+        await mongo.insert_new(self.offers, offer_to_doc(offer, card), taken, session)
 
     async def save(self, offer: Offer, *, expected_version: int, session: AsyncClientSession) -> None:
         """New hours and note, if the offer still has the version that was read."""

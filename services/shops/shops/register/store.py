@@ -8,8 +8,8 @@ from typing import Any
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
+from shared import mongo
 from shared.errors import Conflict
 from shared.i18n import Said
 from shared.mongo import Document, IndexSpec, find_page, from_document, to_document
@@ -106,12 +106,8 @@ class ShopStore:
         return shop_from_doc(doc) if doc else None
 
     async def add(self, shop: Shop, session: AsyncClientSession) -> None:
-        try:
-            await self.shops.insert_one(shop_to_doc(shop), session=session)
-        except DuplicateKeyError as exc:
-            raise Conflict(
-                Said(it=f"il negozio {shop.id!r} esiste già", en=f"shop {shop.id!r} already exists")
-            ) from exc
+        taken = Said(it=f"il negozio {shop.id!r} esiste già", en=f"shop {shop.id!r} already exists")
+        await mongo.insert_new(self.shops, shop_to_doc(shop), taken, session)
 
     async def save(self, shop: Shop, *, expected_version: int, session: AsyncClientSession) -> None:
         result = await self.shops.replace_one(
