@@ -17,6 +17,7 @@ from shared.i18n import Said
 from shared.mongo import Document, IndexSpec, from_document, to_document
 from shops.offers.domain import Offer
 from shops.register.domain import ShopCard
+from shops.register.store import ShopItems
 
 OFFERS = "services"
 # Spelled out because the server records it on the index: asking again without it at the next
@@ -44,7 +45,7 @@ def offer_from_doc(doc: Document) -> Offer:
     return from_document(Offer, doc, stored_as=STORED_AS)
 
 
-class OfferStore:
+class OfferStore(ShopItems[Offer]):
     indexes: IndexSpec = {
         OFFERS: [
             IndexModel([("location", GEOSPHERE)], name="location", **GEO_INDEX_VERSION),
@@ -55,14 +56,7 @@ class OfferStore:
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.offers = db[OFFERS]
-
-    async def offers_of(self, shop_id: str, session: AsyncClientSession | None = None) -> list[Offer]:
-        docs = await self.offers.find({"shop_id": shop_id}, session=session).sort("service", ASCENDING).to_list()
-        return [offer_from_doc(d) for d in docs]
-
-    async def get(self, shop_id: str, offer_id: str, session: AsyncClientSession) -> Offer | None:
-        doc = await self.offers.find_one({"_id": offer_id, "shop_id": shop_id}, session=session)
-        return offer_from_doc(doc) if doc else None
+        super().__init__(self.offers, offer_from_doc, order="service")
 
     async def add(self, offer: Offer, card: ShopCard, session: AsyncClientSession) -> None:
         taken = Said(
@@ -94,9 +88,6 @@ class OfferStore:
                     en=f"service {offer.id!r} was changed concurrently; retry",
                 )
             )
-
-    async def remove(self, offer_id: str, session: AsyncClientSession) -> None:
-        await self.offers.delete_one({"_id": offer_id}, session=session)
 
     async def copy_card(self, card: ShopCard, session: AsyncClientSession) -> None:
         await self.offers.update_many({"shop_id": card.shop_id}, {"$set": card_fields(card)}, session=session)
