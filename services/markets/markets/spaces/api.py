@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from markets.settings import MARKET_ZONE
-from markets.spaces.domain import Booking, check_can_cancel
+from markets.spaces.domain import BookingQuery, check_can_cancel
 from markets.spaces.schemas import (
     OUTSIDE_CALENDAR,
     AgendaEntryPublic,
@@ -52,26 +52,10 @@ def _in_milan(moment: datetime | None, field: str) -> datetime | None:
         raise InvalidInput(field, OUTSIDE_CALENDAR) from None
 
 
-async def _bookings(
-    spaces: SpacesService,
-    market_id: str,
-    code: str | None,
-    since: datetime | None,
-    until: datetime | None,
-    limit: int,
-    offset: int,
-) -> tuple[list[Booking], int]:
+def _booking_query(code: str | None, since: datetime | None, until: datetime | None) -> BookingQuery:
     """The bookings of a space (or the public ones of every space when ``code`` is None) overlapping
     ``[from, to)``, the bounds read as Milan time where they have no offset."""
-    return await spaces.bookings(
-        market_id,
-        code,
-        public_only=code is None,
-        since=_in_milan(since, "query.from"),
-        until=_in_milan(until, "query.to"),
-        limit=limit,
-        offset=offset,
-    )
+    return BookingQuery(code, code is None, _in_milan(since, "query.from"), _in_milan(until, "query.to"))
 
 
 def _may_manage(principal: Principal, market_id: str) -> bool:
@@ -142,7 +126,7 @@ async def bookings(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[BookingPublic]:
-    found = await _bookings(spaces, market_id, code, since, until, limit, offset)
+    found = await spaces.bookings(market_id, _booking_query(code, since, until), limit=limit, offset=offset)
     return page_of(found, BookingPublic.of, limit, offset)
 
 
@@ -164,5 +148,5 @@ async def cancel(
 async def agenda(
     market_id: Slug, spaces: Spaces, since: From = None, until: To = None, limit: Limit = 50, offset: Offset = 0
 ) -> Page[AgendaEntryPublic]:
-    found = await _bookings(spaces, market_id, None, since, until, limit, offset)
+    found = await spaces.bookings(market_id, _booking_query(None, since, until), limit=limit, offset=offset)
     return page_of(found, AgendaEntryPublic.of, limit, offset)

@@ -8,13 +8,12 @@ booking that won.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import ClassVar
 
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
-from markets.spaces.domain import Booking, Space
+from markets.spaces.domain import Booking, BookingQuery, Space
 from shared import mongo
 from shared.errors import Conflict
 from shared.i18n import Said
@@ -105,25 +104,17 @@ class SpaceStore:
             )
 
     async def list_bookings(
-        self,
-        market_id: str,
-        *,
-        space: str | None,
-        public_only: bool,
-        since: datetime | None,
-        until: datetime | None,
-        limit: int,
-        offset: int,
+        self, market_id: str, which: BookingQuery, *, limit: int, offset: int
     ) -> tuple[list[Booking], int]:
-        """A page of live bookings overlapping ``[since, until)`` (either open), earliest first."""
+        """A page of the live bookings ``which`` asks for, earliest first."""
         query: Document = {"market_id": market_id, "cancelled_at": None}
-        if space is not None:
-            query["space"] = space
-        if public_only:
+        if which.space is not None:
+            query["space"] = which.space
+        if which.public_only:
             query["public"] = True
-        if since is not None:
-            query["ends_at"] = {"$gt": since}
-        if until is not None:
-            query["starts_at"] = {"$lt": until}
+        if which.since is not None:
+            query["ends_at"] = {"$gt": which.since}
+        if which.until is not None:
+            query["starts_at"] = {"$lt": which.until}
         order = [("starts_at", ASCENDING), ("_id", ASCENDING)]
         return await find_page(self.bookings, query, order, _booking, limit=limit, offset=offset)
