@@ -16,9 +16,9 @@ from pymongo import AsyncMongoClient, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import OperationFailure, PyMongoError
+from pymongo.errors import DuplicateKeyError, OperationFailure, PyMongoError
 
-from shared.errors import Unavailable
+from shared.errors import Conflict, NotFound, Unavailable
 from shared.i18n import Said
 from shared.retry import at_most
 from shared.settings import ServiceSettings
@@ -37,6 +37,27 @@ INDEX_NOT_FOUND = 27
 
 # A sort order: (field, ASCENDING or DESCENDING) pairs, the first the most significant.
 Order = Sequence[tuple[str, int]]
+
+
+async def find_existing(
+    collection: AsyncCollection[Document], query: Document, missing: Said, session: Session = None
+) -> Document:
+    """The document ``query`` finds; 404 saying ``missing`` when there is none."""
+    doc = await collection.find_one(query, session=session)
+    if doc is None:
+        raise NotFound(missing)
+    return doc
+
+
+async def insert_new(
+    collection: AsyncCollection[Document], doc: Document, taken: Said, session: Session = None
+) -> None:
+    """Insert the document of a record that must be new; 409 saying ``taken`` when its key (or another
+    unique index) is already there."""
+    try:
+        await collection.insert_one(doc, session=session)
+    except DuplicateKeyError as exc:
+        raise Conflict(taken) from exc
 
 
 async def find_page(

@@ -10,7 +10,9 @@ from pymongo import DESCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from devkit.testing import LocalKafka, LocalMongo, make_settings
-from shared.mongo import Mongo, find_page, overwrite_if
+from shared.errors import Conflict, NotFound
+from shared.i18n import Said
+from shared.mongo import Mongo, find_existing, find_page, insert_new, overwrite_if
 from shared.settings import ServiceSettings
 
 pytestmark = pytest.mark.integration
@@ -95,4 +97,23 @@ async def test_a_page_counts_every_match_and_an_overwrite_needs_its_guard(infra:
     assert await things.find_one({"_id": "t1"}) == {"_id": "t1", "n": 10, "made": "then"}
     assert not await overwrite_if(things, {"_id": "t1", "n": 11, "made": "now"}, {"n": 1}), "the guard no longer holds"
     assert await things.find_one({"_id": "t1"}) == {"_id": "t1", "n": 10, "made": "then"}
+    await mongo.close()
+
+
+async def test_a_missing_record_is_a_404_and_a_taken_key_a_409_in_the_stores_words(
+    infra: tuple[LocalKafka, LocalMongo],
+) -> None:
+    kafka, mongo_server = infra
+    mongo = Mongo(make_settings(ServiceSettings, kafka, mongo_server))
+    things = mongo.db[f"things_{uuid.uuid4().hex[:8]}"]
+    await insert_new(things, {"_id": "t1", "n": 1}, Said("t1 c'è già", "t1 exists"))
+    assert await find_existing(things, {"_id": "t1"}, Said("non c'è t1", "no t1")) == {"_id": "t1", "n": 1}
+
+    with pytest.raises(NotFound) as missing:
+        await find_existing(things, {"_id": "t2"}, Said("non c'è t2", "no t2"))
+    assert (missing.value.detail_in("it"), missing.value.detail_in("en")) == ("non c'è t2", "no t2")
+    with pytest.raises(Conflict) as taken:
+        await insert_new(things, {"_id": "t1", "n": 2}, Said("t1 c'è già", "t1 exists"))
+    assert (taken.value.detail_in("it"), taken.value.detail_in("en")) == ("t1 c'è già", "t1 exists")
+    assert await things.find_one({"_id": "t1"}) == {"_id": "t1", "n": 1}, "the first record stays as it was"
     await mongo.close()

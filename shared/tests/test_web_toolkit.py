@@ -17,9 +17,10 @@ from shared.i18n import Said
 from shared.retry import at_most, until_done
 from shared.versions import Precondition
 from shared.web.etag import IfMatch, parse_if_match, set_etag
-from shared.web.pagination import Limit, Offset, Page
+from shared.web.pagination import Limit, Offset, Page, page_of
 from shared.web.params import MOMENT_PATTERN, Day, Moment, Slug
 from shared.web.problems import PROBLEM_JSON, install_error_handlers
+from shared.web.routes import ACTION, CREATION
 from shared.web.shapes import shape_message
 
 
@@ -61,6 +62,27 @@ def test_precondition_names_the_current_version_and_combines_with_a_body_version
     assert "version does not match" in err.value.detail_in("en")
     with pytest.raises(PreconditionFailed):
         parse_if_match('"9"').and_version(8).check(9, x)
+
+
+def test_a_page_shows_each_item_found_and_write_routes_declare_their_answers() -> None:
+    assert page_of(([1, 2], 7), lambda n: f"#{n}", 2, 4) == Page[str](items=["#1", "#2"], total=7, limit=2, offset=4)
+
+    app = FastAPI()
+
+    @app.post("/things", **CREATION)
+    async def create() -> dict[str, str]:
+        return {}
+
+    @app.post("/things/{thing}/renew", **ACTION)
+    async def renew(thing: str) -> dict[str, str]:
+        return {}
+
+    paths = app.openapi()["paths"]
+    created, acted = paths["/things"]["post"], paths["/things/{thing}/renew"]["post"]
+    assert {"201", "409"} <= created["responses"].keys() and "200" not in created["responses"]
+    assert {"200", "409"} <= acted["responses"].keys()
+    for operation in (created, acted):
+        assert "Idempotency-Key" in {p["name"] for p in operation["parameters"]}
 
 
 def _app() -> FastAPI:

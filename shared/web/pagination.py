@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel
 
 T = TypeVar("T")
+D = TypeVar("D")
 
 MAX_LIMIT = 500
 MAX_OFFSET = 1_000_000
@@ -26,3 +27,10 @@ class Page(BaseModel, Generic[T]):
     @classmethod
     def of(cls, items: Sequence[T], total: int, limit: int, offset: int) -> Page[T]:
         return cls(items=list(items), total=total, limit=limit, offset=offset)
+
+
+def page_of(found: tuple[Sequence[D], int], show: Callable[[D], T], limit: int, offset: int) -> Page[T]:
+    """The page a listing answers: what a use case found (its items and the total they are from),
+    each item shown through ``show`` (an ``XPublic.of``)."""
+    items, total = found
+    return Page.of([show(item) for item in items], total, limit, offset)

@@ -286,6 +286,35 @@ async def fill_form(scope: Any, fields: dict[str, str]) -> None:
         await scope.get_by_label(label).fill(value)
 
 
+async def book_in_form(
+    form: Any, title: str, organiser: str, start: datetime, end: datetime, public: bool = False
+) -> None:
+    """In a space's booking form: the event, who organises it and its period (typed as Milan wall
+    time), public when told, sent."""
+    await fill_form(
+        form,
+        {
+            "Titolo dell'evento": title,
+            "Chi lo organizza": organiser,
+            "Inizio": wall_time(start),
+            "Fine": wall_time(end),
+        },
+    )
+    if public:
+        await form.get_by_label("Evento pubblico").check()
+    await form.get_by_role("button", name="Prenota").click()
+
+
+async def expect_collision(scope: Any, text: str) -> Any:
+    """The booking form's refusal of an overlapping period: focused, saying ``text``; its locator."""
+    from playwright.async_api import expect
+
+    collision = scope.get_by_test_id("booking-collision")
+    await expect(collision).to_be_focused(timeout=10_000)
+    await expect(collision).to_contain_text(text)
+    return collision
+
+
 async def choose_password(page: Any, password: str, confirm: str | None = None) -> None:
     """On the activation page: the new password, its confirmation (the same unless told), sent."""
     await page.get_by_test_id("activate-password").fill(password)

@@ -24,14 +24,14 @@ from .conftest import (
     MILAN,
     OpenPage,
     assert_accessible,
-    fill_form,
+    book_in_form,
+    expect_collision,
     free_stalls,
     italian_period,
     keep_screenshot,
     new_trader,
     office_headers,
     open_section,
-    wall_time,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(600)]
@@ -236,17 +236,9 @@ async def test_office_adds_a_space_books_it_and_is_refused_an_overlap_naming_the
 
         # A booking, then one overlapping it: refused, the first one named in words.
         booking = panel.get_by_test_id("booking-form")
-        await fill_form(
-            booking,
-            {
-                "Titolo dell'evento": "Corso di cucina",
-                "Chi lo organizza": "Associazione Ortica",
-                "Inizio": wall_time(start),
-                "Fine": wall_time(start + timedelta(hours=2)),
-            },
+        await book_in_form(
+            booking, "Corso di cucina", "Associazione Ortica", start, start + timedelta(hours=2), public=True
         )
-        await booking.get_by_label("Evento pubblico").check()
-        await booking.get_by_role("button", name="Prenota").click()
         await expect(page.get_by_test_id("spaces-message")).to_have_text(
             f"Prenotato: «Corso di cucina», {italian_period(start, start + timedelta(hours=2))}.", timeout=10_000
         )
@@ -255,21 +247,13 @@ async def test_office_adds_a_space_books_it_and_is_refused_an_overlap_naming_the
             "Pubblico (in agenda)"
         )
 
-        await fill_form(
-            booking,
-            {
-                "Titolo dell'evento": "Prove del coro",
-                "Chi lo organizza": "Coro di Lorenteggio",
-                "Inizio": wall_time(start + timedelta(hours=1)),
-                "Fine": wall_time(start + timedelta(hours=3)),
-            },
+        await book_in_form(
+            booking, "Prove del coro", "Coro di Lorenteggio", start + timedelta(hours=1), start + timedelta(hours=3)
         )
-        await booking.get_by_role("button", name="Prenota").click()
-        collision = panel.get_by_test_id("booking-collision")
-        await expect(collision).to_be_focused(timeout=10_000)
-        await expect(collision).to_contain_text(
+        await expect_collision(
+            panel,
             "Si sovrappone alla prenotazione «Corso di cucina» di Associazione Ortica, "
-            f"{italian_period(start, start + timedelta(hours=2))} (prenotata da office)."
+            f"{italian_period(start, start + timedelta(hours=2))} (prenotata da office).",
         )
         await expect(booking.get_by_label("Inizio")).to_have_attribute("aria-invalid", "true")
         await assert_accessible(page, "/#concessioni (it, a space with a refused booking)")

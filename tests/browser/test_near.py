@@ -13,6 +13,7 @@ hours and coordinates), the distances recomputed here with the haversine formula
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -52,12 +53,33 @@ def test_the_chosen_days_are_what_the_tests_say() -> None:
     assert date.fromisoformat(TUESDAY_3[:10]).weekday() == 1
 
 
-async def _phone_page(browser: Any, requests: list[str], problems: list[str], **options: Any) -> tuple[Any, Any]:
+@dataclass
+class Phone:
+    """A phone's browser context and page, with every request it sent and the problems its console logged."""
+
+    context: Any
+    page: Any
+    requests: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    async def search_parcels_near_segrino(self, gateway: str, open_at: str) -> None:
+        lat, lon = SEGRINO
+        await self.page.goto(f"{gateway}/near?service=ritiro_pacchi&lat={lat}&lon={lon}&open_at={open_at}")
+
+    async def close(self, *, local: bool = True) -> None:
+        """Close the context; when ``local``, it must have sent nothing off the machine."""
+        await self.context.close()
+        if local:
+            _assert_stayed_local(self.requests)
+
+
+async def _phone(browser: Any, **options: Any) -> Phone:
     context = await browser.new_context(**PHONE_2X, locale="it-IT", **options)
+    requests: list[str] = []
     context.on("request", lambda r: requests.append(r.url))
-    page = await context.new_page()
-    watch_console(page, problems)
-    return context, page
+    phone = Phone(context, await context.new_page(), requests)
+    watch_console(phone.page, phone.problems)
+    return phone
 
 
 def _assert_stayed_local(requests: list[str]) -> None:
@@ -86,11 +108,9 @@ async def test_a_linked_search_shows_the_nearest_open_points_on_the_map_and_in_t
 ) -> None:
     from playwright.async_api import expect
 
-    requests: list[str] = []
-    problems: list[str] = []
-    context, page = await _phone_page(browser, requests, problems)
-    lat, lon = SEGRINO
-    await page.goto(f"{seeded.gateway}/near?service=ritiro_pacchi&lat={lat}&lon={lon}&open_at={WEDNESDAY_10}")
+    phone = await _phone(browser)
+    page = phone.page
+    await phone.search_parcels_near_segrino(seeded.gateway, WEDNESDAY_10)
 
     status = page.get_by_test_id("near-status")
     await expect(status).to_contain_text("Ritiro pacchi", timeout=15_000)
@@ -139,9 +159,8 @@ async def test_a_linked_search_shows_the_nearest_open_points_on_the_map_and_in_t
     await page.go_back()
     await expect(status).to_contain_text("Ritiro pacchi", timeout=10_000)
 
-    await context.close()
-    _assert_stayed_local(requests)
-    assert not problems, problems
+    await phone.close()
+    assert not phone.problems, phone.problems
 
 
 async def test_when_everything_is_closed_the_page_says_so_and_suggests_the_first_opening(
@@ -149,11 +168,9 @@ async def test_when_everything_is_closed_the_page_says_so_and_suggests_the_first
 ) -> None:
     from playwright.async_api import expect
 
-    requests: list[str] = []
-    problems: list[str] = []
-    context, page = await _phone_page(browser, requests, problems)
-    lat, lon = SEGRINO
-    await page.goto(f"{seeded.gateway}/near?service=ritiro_pacchi&lat={lat}&lon={lon}&open_at={TUESDAY_3}")
+    phone = await _phone(browser)
+    page = phone.page
+    await phone.search_parcels_near_segrino(seeded.gateway, TUESDAY_3)
 
     status = page.get_by_test_id("near-status")
     await expect(status).to_contain_text("Nessun punto aperto", timeout=15_000)
@@ -176,20 +193,16 @@ async def test_when_everything_is_closed_the_page_says_so_and_suggests_the_first
     await expect(status).to_contain_text("Parcel pickup")
     await expect(page.get_by_test_id("near-service").locator("option:checked")).to_have_text("Parcel pickup")
 
-    await context.close()
-    _assert_stayed_local(requests)
-    assert not problems, problems
+    await phone.close()
+    assert not phone.problems, phone.problems
 
 
 async def test_the_device_position_is_used_when_the_citizen_allows_it(seeded: Platform, browser: Any) -> None:
     from playwright.async_api import expect
 
-    requests: list[str] = []
-    problems: list[str] = []
     lat, lon = SEGRINO
-    context, page = await _phone_page(
-        browser, requests, problems, geolocation={"latitude": lat, "longitude": lon}, permissions=["geolocation"]
-    )
+    phone = await _phone(browser, geolocation={"latitude": lat, "longitude": lon}, permissions=["geolocation"])
+    page = phone.page
     await page.goto(f"{seeded.gateway}/near")
     status = page.get_by_test_id("near-status")
     await expect(status).to_contain_text("Scegli un servizio", timeout=15_000)
@@ -204,17 +217,15 @@ async def test_the_device_position_is_used_when_the_citizen_allows_it(seeded: Pl
     assert [i["name"] for i in (await _items(page))[:2]] == PARCELS_NEAR_SEGRINO
     await expect(page.get_by_test_id("near-lat")).to_have_value(f"{lat:.5f}")
 
-    await context.close()
-    _assert_stayed_local(requests)
-    assert not problems, problems
+    await phone.close()
+    assert not phone.problems, phone.problems
 
 
 async def test_the_page_is_installable_and_opens_offline(seeded: Platform, browser: Any) -> None:
     from playwright.async_api import expect
 
-    requests: list[str] = []
-    problems: list[str] = []
-    context, page = await _phone_page(browser, requests, problems)
+    phone = await _phone(browser)
+    context, page = phone.context, phone.page
     await page.goto(f"{seeded.gateway}/near")
     await expect(page.locator("body")).to_have_attribute("data-ready", "true", timeout=15_000)
 
@@ -246,9 +257,8 @@ async def test_the_page_is_installable_and_opens_offline(seeded: Platform, brows
     await expect(page.get_by_test_id("near-status")).to_contain_text("server", timeout=15_000)
     await context.set_offline(False)
 
-    await context.close()
-    _assert_stayed_local(requests)
-    assert not [p for p in problems if "Uncaught" in p], problems
+    await phone.close()
+    assert not [p for p in phone.problems if "Uncaught" in p], phone.problems
 
 
 @pytest.mark.parametrize("lang", ["it", "en"])
@@ -257,18 +267,16 @@ async def test_the_citizens_page_has_no_serious_accessibility_violations(
 ) -> None:
     from playwright.async_api import expect
 
-    requests: list[str] = []
-    problems: list[str] = []
-    context, page = await _phone_page(browser, requests, problems)
+    phone = await _phone(browser)
+    page = phone.page
     await page.goto(f"{seeded.gateway}/near")
     await expect(page.locator("body")).to_have_attribute("data-ready", "true", timeout=15_000)
     await switch_language(page, lang)
     await assert_accessible(page, f"/near ({lang}, empty)")
-    lat, lon = SEGRINO
-    await page.goto(f"{seeded.gateway}/near?service=ritiro_pacchi&lat={lat}&lon={lon}&open_at={WEDNESDAY_10}")
+    await phone.search_parcels_near_segrino(seeded.gateway, WEDNESDAY_10)
     await expect(page.get_by_test_id("near-item").first).to_be_visible(timeout=15_000)
     await assert_accessible(page, f"/near ({lang}, results)")
-    await page.goto(f"{seeded.gateway}/near?service=ritiro_pacchi&lat={lat}&lon={lon}&open_at={TUESDAY_3}")
+    await phone.search_parcels_near_segrino(seeded.gateway, TUESDAY_3)
     await expect(page.get_by_test_id("near-suggest-button")).to_be_visible(timeout=15_000)
     await assert_accessible(page, f"/near ({lang}, nothing open)")
     # bad input: the message and the invalid field
@@ -278,5 +286,5 @@ async def test_the_citizens_page_has_no_serious_accessibility_violations(
     await expect(page.get_by_test_id("near-form-message")).not_to_be_empty()
     await expect(page.get_by_test_id("near-lat")).to_be_focused()
     await assert_accessible(page, f"/near ({lang}, bad latitude)")
-    await context.close()
-    assert not problems, problems
+    await phone.close(local=False)
+    assert not phone.problems, phone.problems

@@ -25,7 +25,9 @@ from .conftest import (
     TRADER_PASSWORD,
     add_space,
     assert_accessible,
+    book_in_form,
     book_space,
+    expect_collision,
     fill_form,
     italian_period,
     keep_screenshot,
@@ -74,21 +76,17 @@ async def test_an_operator_books_a_slot_on_the_phone_and_is_told_what_it_collide
 
         # A slot overlapping it: refused, with the booking it collides with said in words.
         form = screen.get_by_test_id("booking-form")
-        await fill_form(
+        await book_in_form(
             form,
-            {
-                "Titolo dell'evento": "Laboratorio di riparazioni",
-                "Chi lo organizza": "Repair Café Wagner",
-                "Inizio": wall_time(afternoon + timedelta(hours=1)),
-                "Fine": wall_time(afternoon + timedelta(hours=3)),
-            },
+            "Laboratorio di riparazioni",
+            "Repair Café Wagner",
+            afternoon + timedelta(hours=1),
+            afternoon + timedelta(hours=3),
         )
-        await form.get_by_role("button", name="Prenota").click()
-        collision = screen.get_by_test_id("booking-collision")
-        await expect(collision).to_be_focused(timeout=10_000)
-        await expect(collision).to_contain_text(
+        collision = await expect_collision(
+            screen,
             "Periodo già occupato. Si sovrappone alla prenotazione «Mercatino del baratto» di Comitato di quartiere, "
-            f"{italian_period(afternoon, afternoon + timedelta(hours=2))} (prenotata da office)."
+            f"{italian_period(afternoon, afternoon + timedelta(hours=2))} (prenotata da office).",
         )
         await expect(page.get_by_test_id("spaces-message")).to_contain_text("«Mercatino del baratto»")
         await collision.evaluate("box => box.scrollIntoView({ block: 'center' })")

@@ -55,7 +55,7 @@ router = APIRouter(include_in_schema=False)
 PAGE_DEFAULTS = {
     "head": "",
     "scripts": "",
-    "after": "",
+    "after": "\n${footer}",  # what follows <main>: the footer, unless a page says otherwise
     "tools": "${lang}",
     "heading": "${title}",
     "register_href": "/register",

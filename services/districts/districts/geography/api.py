@@ -26,7 +26,6 @@ Overview = Annotated[OverviewService, Depends(provide(OverviewService))]
 @router.post(
     "/districts",
     status_code=201,
-    response_model=DistrictDetail,
     summary="Create a district (office)",
     responses=CONFLICT,
 )
@@ -39,7 +38,7 @@ async def create_district(
     return DistrictDetail.of(await overview.district(created.code))
 
 
-@router.put("/districts/{code}", response_model=DistrictDetail, summary="Change a district (office)")
+@router.put("/districts/{code}", summary="Change a district (office)")
 async def update_district(
     code: Slug,
     body: DistrictUpdate,
@@ -56,7 +55,6 @@ async def update_district(
 
 @nil_router.post(
     "/nils",
-    response_model=NilDetail,
     summary="Create or replace a NIL (office); 201 when new, 200 otherwise",
     responses={201: {"description": "Created", "model": NilDetail}},
 )

@@ -12,7 +12,7 @@ from districts.interventions.service import InterventionsService
 from shared.app import provide
 from shared.identity import OfficePrincipal
 from shared.web.idempotency import IDEMPOTENT
-from shared.web.pagination import Limit, Offset, Page
+from shared.web.pagination import Limit, Offset, Page, page_of
 from shared.web.params import ChosenLanguage, Slug
 from shared.web.problems import CONFLICT
 
@@ -25,7 +25,6 @@ Interventions = Annotated[InterventionsService, Depends(provide(InterventionsSer
     "/interventions",
     dependencies=[IDEMPOTENT],
     status_code=201,
-    response_model=InterventionPublic,
     summary="Register an intervention",
     responses=CONFLICT,
 )
@@ -44,20 +43,18 @@ async def register(
     return InterventionPublic.of(created)
 
 
-@router.get("/interventions", response_model=Page[InterventionPublic], summary="Interventions, oldest start first")
+@router.get("/interventions", summary="Interventions, oldest start first")
 async def list_interventions(service: Interventions, limit: Limit = 50, offset: Offset = 0) -> Page[InterventionPublic]:
-    items, total = await service.list(limit, offset)
-    return Page.of([InterventionPublic.of(i) for i in items], total, limit, offset)
+    return page_of(await service.list(limit, offset), InterventionPublic.of, limit, offset)
 
 
-@router.get("/interventions/{code}", response_model=InterventionPublic, summary="An intervention")
+@router.get("/interventions/{code}", summary="An intervention")
 async def get_intervention(code: Slug, service: Interventions) -> InterventionPublic:
     return InterventionPublic.of(await service.get(code))
 
 
 @router.get(
     "/interventions/{code}/impact",
-    response_model=ImpactPublic,
     summary="Before/after means, the comparison group and the difference-in-differences estimate",
     responses=CONFLICT,  # a market target not placed in any district or NIL yet
 )

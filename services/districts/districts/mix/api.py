@@ -21,7 +21,7 @@ NilId = Annotated[int, Path(ge=1, le=100_000)]
 Threshold = Annotated[float, Query(gt=0, le=1, description="a location quotient below this flags a gap (default 0.5)")]
 
 
-@router.get("/districts/{code}/mix", response_model=MixPublic, summary="Product mix and gaps of a district")
+@router.get("/districts/{code}/mix", summary="Product mix and gaps of a district")
 async def district_mix(
     code: Slug, mixes: Mixes, language: ChosenLanguage, threshold: Threshold = GAP_THRESHOLD
 ) -> MixPublic:
@@ -29,7 +29,7 @@ async def district_mix(
     return MixPublic.of(f"district:{code}", mix, language, await mixes.district_baselines(code))
 
 
-@nil_router.get("/nils/{nil_id}/mix", response_model=MixPublic, summary="Product mix and gaps of a NIL")
+@nil_router.get("/nils/{nil_id}/mix", summary="Product mix and gaps of a NIL")
 async def nil_mix(
     nil_id: NilId, mixes: Mixes, language: ChosenLanguage, threshold: Threshold = GAP_THRESHOLD
 ) -> MixPublic:
@@ -39,7 +39,6 @@ async def nil_mix(
 
 @nil_router.put(
     "/nils/{nil_id}/baseline",
-    response_model=BaselinePublic,
     summary="Set a NIL's reference snapshot of its commerce, as the city's open data counts it (office)",
 )
 async def put_baseline(nil_id: NilId, body: BaselineBody, mixes: Mixes, _: OfficePrincipal) -> BaselinePublic:

@@ -12,7 +12,7 @@ from districts.overview.schemas import DistrictDetail, DistrictPublic, NilDetail
 from districts.overview.service import OverviewService
 from shared.app import provide
 from shared.web.etag import set_etag
-from shared.web.pagination import Limit, Offset, Page
+from shared.web.pagination import Limit, Offset, Page, page_of
 from shared.web.params import Slug
 
 router = APIRouter(tags=["districts"])
@@ -21,10 +21,9 @@ nil_router = APIRouter(tags=["neighbourhoods (NIL)"])
 Overview = Annotated[OverviewService, Depends(provide(OverviewService))]
 
 
-@router.get("/districts", response_model=Page[DistrictPublic], summary="Districts with KPIs, vitality and open alerts")
+@router.get("/districts", summary="Districts with KPIs, vitality and open alerts")
 async def list_districts(service: Overview, limit: Limit = 50, offset: Offset = 0) -> Page[DistrictPublic]:
-    items, total = await service.list_districts(limit, offset)
-    return Page.of([DistrictPublic.of(v) for v in items], total, limit, offset)
+    return page_of(await service.list_districts(limit, offset), DistrictPublic.of, limit, offset)
 
 
 async def _exported(service: OverviewService) -> list[DistrictDetail]:
@@ -49,17 +48,16 @@ async def districts_csv(service: Overview) -> Response:
     )
 
 
-@router.get("/districts/{code}", response_model=DistrictDetail, summary="A district with its KPIs and perimeter")
+@router.get("/districts/{code}", summary="A district with its KPIs and perimeter")
 async def get_district(code: Slug, service: Overview, response: Response) -> DistrictDetail:
     view = await service.district(code)
     set_etag(response, view.district.version)
     return DistrictDetail.of(view)
 
 
-@nil_router.get("/nils", response_model=Page[NilPublic], summary="NIL neighbourhoods with their KPIs")
+@nil_router.get("/nils", summary="NIL neighbourhoods with their KPIs")
 async def list_nils(service: Overview, limit: Limit = 50, offset: Offset = 0) -> Page[NilPublic]:
-    items, total = await service.list_nils(limit, offset)
-    return Page.of([NilPublic.of(v) for v in items], total, limit, offset)
+    return page_of(await service.list_nils(limit, offset), NilPublic.of, limit, offset)
 
 
 @nil_router.get(
@@ -75,6 +73,6 @@ async def nils_geojson(service: Overview) -> JSONResponse:
     )
 
 
-@nil_router.get("/nils/{nil_id}", response_model=NilDetail, summary="A NIL with its KPIs and perimeter")
+@nil_router.get("/nils/{nil_id}", summary="A NIL with its KPIs and perimeter")
 async def get_nil(nil_id: Annotated[int, Path(ge=1, le=100_000)], service: Overview) -> NilDetail:
     return NilDetail.of(await service.nil(nil_id))

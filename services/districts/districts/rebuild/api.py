@@ -10,7 +10,7 @@ from districts.rebuild.schemas import RebuildJobPublic
 from districts.rebuild.service import Rebuilder
 from shared.app import provide
 from shared.identity import OfficePrincipal
-from shared.web.pagination import Limit, Offset, Page
+from shared.web.pagination import Limit, Offset, Page, page_of
 from shared.web.params import Slug
 from shared.web.problems import CONFLICT
 
@@ -22,7 +22,6 @@ Rebuilds = Annotated[Rebuilder, Depends(provide(Rebuilder))]
 @router.post(
     "/districts/rebuild",
     status_code=202,
-    response_model=RebuildJobPublic,
     summary="Rebuild projections (office)",
     responses=CONFLICT,
 )
@@ -32,14 +31,13 @@ async def start_rebuild(rebuilder: Rebuilds, principal: OfficePrincipal, respons
     return RebuildJobPublic.of(job)
 
 
-@router.get("/districts/rebuild", response_model=Page[RebuildJobPublic], summary="Rebuild jobs, newest first (office)")
+@router.get("/districts/rebuild", summary="Rebuild jobs, newest first (office)")
 async def rebuild_jobs(
     rebuilder: Rebuilds, principal: OfficePrincipal, limit: Limit = 20, offset: Offset = 0
 ) -> Page[RebuildJobPublic]:
-    jobs, total = await rebuilder.jobs_page(limit, offset)
-    return Page.of([RebuildJobPublic.of(j) for j in jobs], total, limit, offset)
+    return page_of(await rebuilder.jobs_page(limit, offset), RebuildJobPublic.of, limit, offset)
 
 
-@router.get("/districts/rebuild/{job}", response_model=RebuildJobPublic, summary="Progress of a rebuild (office)")
+@router.get("/districts/rebuild/{job}", summary="Progress of a rebuild (office)")
 async def rebuild_job(job: Slug, rebuilder: Rebuilds, principal: OfficePrincipal) -> RebuildJobPublic:
     return RebuildJobPublic.of(await rebuilder.job(job))

@@ -129,117 +129,125 @@ def _flowables(report: Report) -> list[Flowable]:
         _text(
             w.movements_alt.format(start=day_text(report.period_start, w), end=day_text(report.period_end, w)), SMALL
         ),
-        _section(w.historic),
     ]
-    if report.historic:
-        story.append(
-            _table([w.shop_name, w.founded, w.status], [[h.name, h.founded, h.status] for h in report.historic])
-        )
-    else:
-        story.append(_text(w.no_historic))
-    story.append(_section(w.markets))
-    if report.markets:
-        markets = report.markets
-        story += [
-            charts.bars_drawing(
-                [m.name for m in markets],
-                [None if m.occupancy is None else m.occupancy * 100 for m in markets],
-                [m.occupancy_text for m in markets],
-                100,
-            ),
-            _table(
-                [
-                    w.market,
-                    w.stalls,
-                    *(w.stall_statuses[s] for s in ("open", "vacant", "closed", "maintenance")),
-                    w.occupancy,
-                ],
-                [
-                    [
-                        m.name,
-                        str(m.total),
-                        str(m.open),
-                        str(m.vacant),
-                        str(m.closed),
-                        str(m.maintenance),
-                        m.occupancy_text,
-                    ]
-                    for m in markets
-                ],
-            ),
-        ]
-    else:
-        story.append(_text(w.no_markets))
-    story.append(_section(w.services))
-    if report.services:
-        services = report.services
-        story += [
-            charts.bars_drawing(
-                [s.label for s in services],
-                [float(s.points) for s in services],
-                [str(s.points) for s in services],
-                max(s.points for s in services),
-            ),
-            _table(
-                [w.service, w.points, w.weekly_hours, w.extended_share],
-                [[s.label, str(s.points), s.weekly_hours, s.extended_share] for s in services],
-            ),
-        ]
-    else:
-        story.append(_text(w.no_services))
-    story.append(_section(w.mix))
-    if report.mix.available:
-        story.append(
-            _table(
-                [w.category, w.businesses, w.share, w.city_share, w.quotient, w.gap],
-                [
-                    [
-                        i.label,
-                        str(i.count),
-                        i.share_text,
-                        i.city_share_text,
-                        i.quotient_text,
-                        w.yes if i.gap else w.no,
-                    ]
-                    for i in report.mix.items
-                ],
-            )
-        )
-    else:
-        story.append(_text(w.mix_unavailable))
-    story.append(_section(w.interventions))
-    if report.interventions:
-        story += [
-            _text(w.impact_note.format(days=IMPACT_WINDOW_DAYS), SMALL),
-            _table(
-                [w.interventions, w.kind, w.started, w.before, w.after, w.change, w.estimate],
-                [[i.title, i.kind, i.started, i.before, i.after, i.change, i.estimate] for i in report.interventions],
-                numeric_from=3,
-            ),
-            *(_text(i.sentence, SMALL) for i in report.interventions),
-        ]
-    else:
-        story.append(_text(w.no_interventions))
-    story.append(_section(w.alerts))
-    if report.alerts:
-        story.append(
-            _table(
-                [w.condition, w.raised_at, w.value, w.threshold],
-                [
-                    [a.condition + (f" ({a.detail})" if a.detail else ""), a.since, a.value, a.threshold]
-                    for a in report.alerts
-                ],
-                numeric_from=2,
-            )
-        )
-    else:
-        story.append(_text(w.no_alerts))
+    for title, present, content, empty in (
+        (w.historic, bool(report.historic), _historic, w.no_historic),
+        (w.markets, bool(report.markets), _markets, w.no_markets),
+        (w.services, bool(report.services), _services, w.no_services),
+        (w.mix, report.mix.available, _mix, w.mix_unavailable),
+        (w.interventions, bool(report.interventions), _interventions, w.no_interventions),
+        (w.alerts, bool(report.alerts), _alerts, w.no_alerts),
+    ):
+        story += [_section(title), *(content(report) if present else [_text(empty)])]
     story += [
         _section(w.sources),
         _table([w.source, w.as_of_date], [[s.source, s.as_of] for s in report.sources], numeric_from=2),
         Spacer(1, 4 * mm),
     ]
     return story
+
+
+# The parts of the report that may have nothing to show: each draws what its report has.
+
+
+def _historic(report: Report) -> list[Flowable]:
+    w = report.words
+    return [_table([w.shop_name, w.founded, w.status], [[h.name, h.founded, h.status] for h in report.historic])]
+
+
+def _markets(report: Report) -> list[Flowable]:
+    w, markets = report.words, report.markets
+    return [
+        charts.bars_drawing(
+            [m.name for m in markets],
+            [None if m.occupancy is None else m.occupancy * 100 for m in markets],
+            [m.occupancy_text for m in markets],
+            100,
+        ),
+        _table(
+            [
+                w.market,
+                w.stalls,
+                *(w.stall_statuses[s] for s in ("open", "vacant", "closed", "maintenance")),
+                w.occupancy,
+            ],
+            [
+                [
+                    m.name,
+                    str(m.total),
+                    str(m.open),
+                    str(m.vacant),
+                    str(m.closed),
+                    str(m.maintenance),
+                    m.occupancy_text,
+                ]
+                for m in markets
+            ],
+        ),
+    ]
+
+
+def _services(report: Report) -> list[Flowable]:
+    w, services = report.words, report.services
+    return [
+        charts.bars_drawing(
+            [s.label for s in services],
+            [float(s.points) for s in services],
+            [str(s.points) for s in services],
+            max(s.points for s in services),
+        ),
+        _table(
+            [w.service, w.points, w.weekly_hours, w.extended_share],
+            [[s.label, str(s.points), s.weekly_hours, s.extended_share] for s in services],
+        ),
+    ]
+
+
+def _mix(report: Report) -> list[Flowable]:
+    w = report.words
+    return [
+        _table(
+            [w.category, w.businesses, w.share, w.city_share, w.quotient, w.gap],
+            [
+                [
+                    i.label,
+                    str(i.count),
+                    i.share_text,
+                    i.city_share_text,
+                    i.quotient_text,
+                    w.yes if i.gap else w.no,
+                ]
+                for i in report.mix.items
+            ],
+        )
+    ]
+
+
+def _interventions(report: Report) -> list[Flowable]:
+    w = report.words
+    return [
+        _text(w.impact_note.format(days=IMPACT_WINDOW_DAYS), SMALL),
+        _table(
+            [w.interventions, w.kind, w.started, w.before, w.after, w.change, w.estimate],
+            [[i.title, i.kind, i.started, i.before, i.after, i.change, i.estimate] for i in report.interventions],
+            numeric_from=3,
+        ),
+        *(_text(i.sentence, SMALL) for i in report.interventions),
+    ]
+
+
+def _alerts(report: Report) -> list[Flowable]:
+    w = report.words
+    return [
+        _table(
+            [w.condition, w.raised_at, w.value, w.threshold],
+            [
+                [a.condition + (f" ({a.detail})" if a.detail else ""), a.since, a.value, a.threshold]
+                for a in report.alerts
+            ],
+            numeric_from=2,
+        )
+    ]
 
 
 def render_pdf(report: Report) -> bytes:

@@ -89,7 +89,6 @@ def _session_answer(session: Session, request: Request, response: Response) -> T
 @router.post(
     "/auth/token",
     summary="Log in (OAuth2 password flow)",
-    response_model=TokenOut,
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -135,7 +134,6 @@ async def log_in(request: Request, response: Response, accounts: Accounts) -> To
 @router.post(
     "/auth/refresh",
     summary="A new access token (and refresh token) for a refresh token",
-    response_model=TokenOut,
     responses={401: {"description": "The session has ended"}},
 )
 async def refresh(request: Request, response: Response, accounts: Accounts, body: RefreshIn | None = None) -> TokenOut:
@@ -169,7 +167,6 @@ async def log_out(request: Request, accounts: Accounts, body: RefreshIn | None =
 @router.post(
     "/auth/activate",
     summary="Set the password with a one-time token (password reset or activation link)",
-    response_model=UserPublic,
     responses={
         400: {"description": "The token is unknown, already used or expired (the detail says which)"},
         422: {"description": "The password breaks the policy; the token stays usable"},
@@ -179,7 +176,7 @@ async def activate(body: Activation, request: Request, accounts: Accounts) -> Us
     return _public(await accounts.activate(body.token, body.password, client_ip(request.scope)))
 
 
-@router.get("/me", summary="Who the token belongs to", response_model=Me)
+@router.get("/me", summary="Who the token belongs to")
 async def me(caller: SignedIn) -> Me:
     return Me(username=caller.username, role=caller.role, scope=caller.scope)
 
@@ -187,7 +184,6 @@ async def me(caller: SignedIn) -> Me:
 @router.put(
     "/me/password",
     summary="Change your own password (every other session ends; a new token pair is returned)",
-    response_model=TokenOut,
 )
 async def change_password(
     body: PasswordChange, request: Request, response: Response, caller: SignedIn, accounts: Accounts
@@ -201,7 +197,6 @@ async def change_password(
     dependencies=[IDEMPOTENT],
     summary="Create an account (commerce office)",
     status_code=201,
-    response_model=UserPublic,
     responses={409: {"description": "Username taken"}},
 )
 async def create_user(body: UserCreate, request: Request, caller: Office, accounts: Accounts) -> UserPublic:
@@ -214,7 +209,6 @@ async def create_user(body: UserCreate, request: Request, caller: Office, accoun
 @users.get(
     "/users",
     summary="List accounts with their state and last login (commerce office)",
-    response_model=UserPage,
 )
 async def list_users(
     _: Office,
@@ -229,7 +223,6 @@ async def list_users(
 @users.patch(
     "/users/{username}",
     summary="Change an account's role or scope (commerce office); its tokens and sessions end",
-    response_model=UserPublic,
 )
 async def update_user(
     username: UsernamePath, body: UserUpdate, request: Request, caller: Office, accounts: Accounts
@@ -346,7 +339,6 @@ def _audit_public(entry: AuditEntry) -> AuditPublic:
 @users.get(
     "/audit",
     summary="Account actions: who did what, when, before and after (commerce office)",
-    response_model=AuditPage,
 )
 async def audit(
     _: Office,

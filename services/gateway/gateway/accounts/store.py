@@ -15,10 +15,9 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
 from gateway.accounts.domain import Account, AuditEntry, OneTimePurpose, RefreshToken, new_version
-from shared.errors import Conflict
+from shared import mongo
 from shared.events import utcnow
 from shared.i18n import Said
 from shared.mongo import IndexSpec, find_page, from_document, overwrite_if, to_document
@@ -94,15 +93,11 @@ class AccountStore:
         return _account(doc) if doc else None
 
     async def create(self, account: Account, session: AsyncClientSession | None = None) -> Account:
-        try:
-            await self.users.insert_one(self._doc(account), session=session)
-        except DuplicateKeyError as exc:
-            raise Conflict(
-                Said(
-                    f"il nome utente {account.username!r} è già in uso",
-                    f"the username {account.username!r} is already taken",
-                )
-            ) from exc
+        taken = Said(
+            f"il nome utente {account.username!r} è già in uso",
+            f"the username {account.username!r} is already taken",
+        )
+        await mongo.insert_new(self.users, self._doc(account), taken, session)
         return account
 
     async def create_if_missing(self, account: Account) -> bool:

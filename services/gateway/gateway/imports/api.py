@@ -15,7 +15,7 @@ from shared.app import provide
 from shared.errors import InvalidInput
 from shared.i18n import Said
 from shared.identity import bearer_token
-from shared.web.pagination import Limit, Offset, Page
+from shared.web.pagination import Limit, Offset, Page, page_of
 
 router = APIRouter(prefix=API_PREFIX, tags=["imports"], dependencies=[Depends(rate_limit)])
 Imports = Annotated[ImportService, Depends(provide(ImportService))]
@@ -81,8 +81,7 @@ async def upload(request: Request, response: Response, caller: Office, imports: 
 
 @router.get("/imports", summary="Imports, newest first (commerce office)")
 async def list_imports(_: Office, imports: Imports, limit: Limit = 50, offset: Offset = 0) -> Page[ImportJobPublic]:
-    jobs, total = await imports.page(limit, offset)
-    return Page.of([ImportJobPublic.of(j) for j in jobs], total, limit, offset)
+    return page_of(await imports.page(limit, offset), ImportJobPublic.of, limit, offset)
 
 
 @router.get(

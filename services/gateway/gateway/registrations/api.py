@@ -24,7 +24,7 @@ from shared.app import provide
 from shared.roles import Role
 from shared.web.idempotency import IDEMPOTENT
 from shared.web.middleware import client_ip
-from shared.web.pagination import Limit, Offset, Page
+from shared.web.pagination import Limit, Offset, Page, page_of
 
 router = APIRouter(prefix=API_PREFIX, tags=["registrations"], dependencies=[Depends(rate_limit)])
 Registrations = Annotated[RegistrationService, Depends(provide(RegistrationService))]
@@ -67,8 +67,7 @@ async def list_registrations(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[RegistrationPublic]:
-    items, total = await registrations.page(state, limit, offset)
-    return Page.of([RegistrationPublic.of(r) for r in items], total, limit, offset)
+    return page_of(await registrations.page(state, limit, offset), RegistrationPublic.of, limit, offset)
 
 
 @router.post(

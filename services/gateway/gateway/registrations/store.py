@@ -15,7 +15,7 @@ from gateway.registrations.domain import (
     RegistrationState,
     ShopProposal,
 )
-from shared.errors import NotFound
+from shared import mongo
 from shared.i18n import Said
 from shared.mongo import IndexSpec, find_page, overwrite_if
 from shared.roles import Role
@@ -101,11 +101,8 @@ class RegistrationStore:
         await self.registrations.insert_one(_doc(registration), session=session)
 
     async def get(self, registration_id: str, session: AsyncClientSession | None = None) -> Registration:
-        doc = await self.registrations.find_one({"_id": registration_id}, session=session)
-        if doc is None:
-            raise NotFound(
-                Said(f"non c'è la richiesta {registration_id}", f"there is no registration {registration_id}")
-            )
+        missing = Said(f"non c'è la richiesta {registration_id}", f"there is no registration {registration_id}")
+        doc = await mongo.find_existing(self.registrations, {"_id": registration_id}, missing, session)
         return _registration(doc)
 
     async def pending_like(self, username: str, email: str) -> bool:

@@ -23,10 +23,9 @@ from shared.app import provide
 from shared.errors import Forbidden, InvalidInput
 from shared.i18n import Said
 from shared.identity import CurrentPrincipal, OfficePrincipal, Principal, Role, optional_principal
-from shared.web.idempotency import IDEMPOTENT
-from shared.web.pagination import Limit, Offset, Page
+from shared.web.pagination import Limit, Offset, Page, page_of
 from shared.web.params import ChosenLanguage, Slug
-from shared.web.problems import CONFLICT
+from shared.web.routes import ACTION, CREATION
 
 Calls = Annotated[CallsService, Depends(provide(CallsService))]
 Viewer = Annotated[Principal | None, Depends(optional_principal)]
@@ -38,16 +37,13 @@ MARKETS: list[str | Enum] = ["markets"]
 
 @router.get("/markets/{market_id}/calls", summary="A market's calls, newest first", tags=MARKETS)
 async def list_calls(market_id: Slug, calls: Calls, limit: Limit = 50, offset: Offset = 0) -> Page[CallPublic]:
-    found, total = await calls.list_for_market(market_id, limit=limit, offset=offset)
-    return Page.of([CallPublic.of(c) for c in found], total, limit, offset)
+    return page_of(await calls.list_for_market(market_id, limit=limit, offset=offset), CallPublic.of, limit, offset)
 
 
 @router.post(
     "/markets/{market_id}/calls",
-    dependencies=[IDEMPOTENT],
-    status_code=201,
+    **CREATION,
     summary="Publish a call for free stalls (office)",
-    responses=CONFLICT,
     tags=MARKETS,
 )
 async def publish_call(market_id: Slug, body: CallCreate, calls: Calls, principal: OfficePrincipal) -> CallPublic:
@@ -71,8 +67,7 @@ async def publish_call(market_id: Slug, body: CallCreate, calls: Calls, principa
 async def list_all_calls(
     calls: Calls, status: CallStatus | None = None, limit: Limit = 50, offset: Offset = 0
 ) -> Page[CallPublic]:
-    found, total = await calls.list_calls(None, status, limit=limit, offset=offset)
-    return Page.of([CallPublic.of(c) for c in found], total, limit, offset)
+    return page_of(await calls.list_calls(None, status, limit=limit, offset=offset), CallPublic.of, limit, offset)
 
 
 @router.get("/calls/{call_id}", summary="A call and its criteria", tags=CALLS)
@@ -110,10 +105,8 @@ def applicant_of(principal: Principal, named: str | None) -> str:
 
 @router.post(
     "/calls/{call_id}/applications",
-    dependencies=[IDEMPOTENT],
-    status_code=201,
+    **CREATION,
     summary="Apply to a call (a trader, once per call; or the office on a trader's behalf)",
-    responses=CONFLICT,
     tags=CALLS,
 )
 async def apply(call_id: Slug, body: ApplicationCreate, calls: Calls, principal: CurrentPrincipal) -> ApplicationPublic:
@@ -139,16 +132,13 @@ async def apply(call_id: Slug, body: ApplicationCreate, calls: Calls, principal:
 async def applications(
     call_id: Slug, calls: Calls, principal: OfficePrincipal, limit: Limit = 50, offset: Offset = 0
 ) -> Page[ApplicationPublic]:
-    found, total = await calls.applications(call_id, limit=limit, offset=offset)
-    return Page.of([ApplicationPublic.of(a) for a in found], total, limit, offset)
+    return page_of(await calls.applications(call_id, limit=limit, offset=offset), ApplicationPublic.of, limit, offset)
 
 
 @router.post(
     "/calls/{call_id}/evaluations",
-    dependencies=[IDEMPOTENT],
-    status_code=201,
+    **CREATION,
     summary="The committee scores an application on every criterion, with reasons (office; never one's own)",
-    responses=CONFLICT,
     tags=CALLS,
 )
 async def evaluate(
@@ -171,15 +161,14 @@ async def evaluations(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[EvaluationPublic]:
-    found, total = await calls.evaluations(call_id, application, limit=limit, offset=offset)
-    return Page.of([EvaluationPublic.of(e) for e in found], total, limit, offset)
+    found = await calls.evaluations(call_id, application, limit=limit, offset=offset)
+    return page_of(found, EvaluationPublic.of, limit, offset)
 
 
 @router.post(
     "/calls/{call_id}/award",
-    dependencies=[IDEMPOTENT],
+    **ACTION,
     summary="Award the call after its deadline (office): ranks, assigns, records why",
-    responses=CONFLICT,
     tags=CALLS,
 )
 async def award(call_id: Slug, calls: Calls, principal: OfficePrincipal, language: ChosenLanguage) -> RankingPublic:

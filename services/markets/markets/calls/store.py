@@ -24,7 +24,8 @@ from markets.calls.domain import (
     Evaluation,
     Ranking,
 )
-from shared.errors import Conflict, NotFound
+from shared import mongo
+from shared.errors import Conflict
 from shared.i18n import Said
 from shared.mongo import Document, IndexSpec, Session, find_page, from_document, to_document
 
@@ -96,9 +97,8 @@ class CallStore:
 
     async def get_call(self, call_id: str, session: Session = None) -> tuple[Call, Ranking | None]:
         """The call and, once awarded, the ranking it was awarded with."""
-        doc = await self.calls.find_one({"_id": call_id}, session=session)
-        if doc is None:
-            raise NotFound(Said(it=f"nessun bando {call_id!r}", en=f"no call {call_id!r}"))
+        missing = Said(it=f"nessun bando {call_id!r}", en=f"no call {call_id!r}")
+        doc = await mongo.find_existing(self.calls, {"_id": call_id}, missing, session)
         result = doc.get("result")
         return _call(doc), _ranking(result) if result else None
 
@@ -179,19 +179,13 @@ class CallStore:
         return None if doc is None else _application(doc)
 
     async def insert_evaluation(self, evaluation: Evaluation, session: Session) -> None:
-        try:
-            await self.evaluations.insert_one(
-                {"_id": f"{evaluation.application_id}/{evaluation.revision}", **to_document(evaluation, key=None)},
-                session=session,
-            )
-        except DuplicateKeyError as exc:
-            raise Conflict(
-                Said(
-                    f"la domanda {evaluation.application_id} è stata valutata nello stesso momento da altri: "
-                    "invia di nuovo la valutazione",
-                    f"application {evaluation.application_id} was evaluated at the same time: send the evaluation again",
-                )
-            ) from exc
+        taken = Said(
+            f"la domanda {evaluation.application_id} è stata valutata nello stesso momento da altri: "
+            "invia di nuovo la valutazione",
+            f"application {evaluation.application_id} was evaluated at the same time: send the evaluation again",
+        )
+        key = f"{evaluation.application_id}/{evaluation.revision}"
+        await mongo.insert_new(self.evaluations, {"_id": key, **to_document(evaluation, key=None)}, taken, session)
 
     async def evaluations_of(self, application_id: str, session: Session = None) -> list[Evaluation]:
         cursor = self.evaluations.find({"application_id": application_id}, session=session).sort("revision", ASCENDING)

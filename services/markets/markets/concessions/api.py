@@ -22,9 +22,10 @@ from shared.app import provide
 from shared.identity import OfficePrincipal
 from shared.web.etag import IfMatch
 from shared.web.idempotency import IDEMPOTENT
-from shared.web.pagination import Limit, Offset, Page
+from shared.web.pagination import Limit, Offset, Page, page_of
 from shared.web.params import SLUG_PATTERN, Slug
 from shared.web.problems import CONFLICT
+from shared.web.routes import ACTION
 
 Concessions = Annotated[ConcessionsService, Depends(provide(ConcessionsService))]
 
@@ -80,8 +81,7 @@ async def list_concessions(
     offset: Offset = 0,
 ) -> Page[ConcessionRecordPublic]:
     query = ConcessionQuery(market, state, expiring_within_days)
-    found, total = await concessions.list(query, limit=limit, offset=offset)
-    return Page.of([ConcessionRecordPublic.of(c) for c in found], total, limit, offset)
+    return page_of(await concessions.list(query, limit=limit, offset=offset), ConcessionRecordPublic.of, limit, offset)
 
 
 @router.get("/concessions/{concession_id}", summary="A concession over its whole life (office)")
@@ -93,9 +93,8 @@ async def get_concession(
 
 @router.post(
     "/concessions/{concession_id}/renew",
-    dependencies=[IDEMPOTENT],
+    **ACTION,
     summary="Renew an active concession until a later end (office)",
-    responses=CONFLICT,
 )
 async def renew_concession(
     concession_id: Slug, body: ConcessionRenewal, concessions: Concessions, principal: OfficePrincipal
@@ -105,9 +104,8 @@ async def renew_concession(
 
 @router.post(
     "/concessions/{concession_id}/transfer",
-    dependencies=[IDEMPOTENT],
+    **ACTION,
     summary="Transfer an active concession to another trader for the rest of its term (office)",
-    responses=CONFLICT,
 )
 async def transfer_concession(
     concession_id: Slug, body: ConcessionTransfer, concessions: Concessions, principal: OfficePrincipal

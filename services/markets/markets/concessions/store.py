@@ -15,7 +15,8 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
 from markets.concessions.domain import ConcessionQuery, ConcessionRecord, ConcessionState
-from shared.errors import NotFound, PreconditionFailed
+from shared import mongo
+from shared.errors import PreconditionFailed
 from shared.i18n import Said
 from shared.mongo import Document, IndexSpec, Session, find_page, from_document, overwrite_if, to_document
 
@@ -41,9 +42,8 @@ class ConcessionStore:
         await self.concessions.insert_one(to_document(record), session=session)
 
     async def get(self, concession_id: str, session: Session = None) -> ConcessionRecord:
-        doc = await self.concessions.find_one({"_id": concession_id}, session=session)
-        if doc is None:
-            raise NotFound(Said(f"non esiste la concessione {concession_id!r}", f"no concession {concession_id!r}"))
+        missing = Said(f"non esiste la concessione {concession_id!r}", f"no concession {concession_id!r}")
+        doc = await mongo.find_existing(self.concessions, {"_id": concession_id}, missing, session)
         return _record(doc)
 
     async def save(self, record: ConcessionRecord, expected_version: int, session: Session) -> None:

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from markets.settings import MARKET_ZONE
-from markets.spaces.domain import check_can_cancel
+from markets.spaces.domain import BookingQuery, check_can_cancel
 from markets.spaces.schemas import (
     OUTSIDE_CALENDAR,
     AgendaEntryPublic,
@@ -29,10 +29,10 @@ from shared.app import provide
 from shared.errors import Forbidden, InvalidInput
 from shared.i18n import Said
 from shared.identity import CurrentPrincipal, OfficePrincipal, Principal, Role
-from shared.web.idempotency import IDEMPOTENT
-from shared.web.pagination import Limit, Offset, Page
+from shared.web.pagination import Limit, Offset, Page, page_of
 from shared.web.params import Moment, Slug
 from shared.web.problems import CONFLICT
+from shared.web.routes import CREATION
 
 Spaces = Annotated[SpacesService, Depends(provide(SpacesService))]
 From = Annotated[Moment | None, Query(alias="from", description="bookings ending after this time")]
@@ -50,6 +50,12 @@ def _in_milan(moment: datetime | None, field: str) -> datetime | None:
         return in_the_platforms_time(aware)
     except ValueError:
         raise InvalidInput(field, OUTSIDE_CALENDAR) from None
+
+
+def _booking_query(code: str | None, since: datetime | None, until: datetime | None) -> BookingQuery:
+    """The bookings of a space (or the public ones of every space when ``code`` is None) overlapping
+    ``[from, to)``, the bounds read as Milan time where they have no offset."""
+    return BookingQuery(code, code is None, _in_milan(since, "query.from"), _in_milan(until, "query.to"))
 
 
 def _may_manage(principal: Principal, market_id: str) -> bool:
@@ -75,10 +81,8 @@ async def list_spaces(market_id: Slug, spaces: Spaces) -> list[SpacePublic]:
 
 @router.post(
     "/markets/{market_id}/spaces",
-    dependencies=[IDEMPOTENT],
-    status_code=201,
+    **CREATION,
     summary="Add a space (office)",
-    responses=CONFLICT,
 )
 async def create_space(market_id: Slug, body: SpaceCreate, spaces: Spaces, principal: OfficePrincipal) -> SpacePublic:
     space = await spaces.create(market_id, body.code, body.name, body.capacity, principal.username)
@@ -87,10 +91,8 @@ async def create_space(market_id: Slug, body: SpaceCreate, spaces: Spaces, princ
 
 @router.post(
     "/markets/{market_id}/spaces/{code}/bookings",
-    dependencies=[IDEMPOTENT],
-    status_code=201,
+    **CREATION,
     summary="Book a space (the office, the market's operators, traders); an overlapping booking is refused",
-    responses=CONFLICT,
 )
 async def book(
     market_id: Slug, code: SpaceCodePath, body: BookingCreate, spaces: Spaces, principal: CurrentPrincipal
@@ -124,16 +126,8 @@ async def bookings(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[BookingPublic]:
-    found, total = await spaces.bookings(
-        market_id,
-        code,
-        public_only=False,
-        since=_in_milan(since, "query.from"),
-        until=_in_milan(until, "query.to"),
-        limit=limit,
-        offset=offset,
-    )
-    return Page.of([BookingPublic.of(b) for b in found], total, limit, offset)
+    found = await spaces.bookings(market_id, _booking_query(code, since, until), limit=limit, offset=offset)
+    return page_of(found, BookingPublic.of, limit, offset)
 
 
 @router.delete(
@@ -154,13 +148,5 @@ async def cancel(
 async def agenda(
     market_id: Slug, spaces: Spaces, since: From = None, until: To = None, limit: Limit = 50, offset: Offset = 0
 ) -> Page[AgendaEntryPublic]:
-    found, total = await spaces.bookings(
-        market_id,
-        None,
-        public_only=True,
-        since=_in_milan(since, "query.from"),
-        until=_in_milan(until, "query.to"),
-        limit=limit,
-        offset=offset,
-    )
-    return Page.of([AgendaEntryPublic.of(b) for b in found], total, limit, offset)
+    found = await spaces.bookings(market_id, _booking_query(None, since, until), limit=limit, offset=offset)
+    return page_of(found, AgendaEntryPublic.of, limit, offset)

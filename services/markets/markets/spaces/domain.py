@@ -31,6 +31,17 @@ class Space:
 
 
 @dataclass(frozen=True)
+class BookingQuery:
+    """Which of a market's live bookings a listing shows: those of one space (None: of every space),
+    only the public ones when ``public_only``, overlapping ``[since, until)`` (None: open)."""
+
+    space: str | None = None
+    public_only: bool = False
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True)
 class Booking:
     id: str
     market_id: str

@@ -12,7 +12,7 @@ from dataclasses import KW_ONLY, dataclass
 from datetime import UTC, datetime
 
 from markets.spaces import events
-from markets.spaces.domain import Booking, Space
+from markets.spaces.domain import Booking, BookingQuery, Space
 from markets.spaces.store import SpaceStore
 from markets.stalls.service import Clock
 from markets.stalls.store import MarketStore
@@ -130,22 +130,12 @@ class SpacesService:
         return await self.outbox.run(work)
 
     async def bookings(
-        self,
-        market_id: str,
-        code: str | None,
-        *,
-        public_only: bool,
-        since: datetime | None,
-        until: datetime | None,
-        limit: int,
-        offset: int,
+        self, market_id: str, query: BookingQuery, *, limit: int, offset: int
     ) -> tuple[list[Booking], int]:
-        if since is not None and until is not None and until <= since:
+        if query.since is not None and query.until is not None and query.until <= query.since:
             raise InvalidInput("query.to", Said("deve essere dopo l'inizio (from)", "must be after from"))
-        if code is None:
+        if query.space is None:
             await self.markets.get_market(market_id)
         else:
-            await self.store.get_space(market_id, code)
-        return await self.store.list_bookings(
-            market_id, space=code, public_only=public_only, since=since, until=until, limit=limit, offset=offset
-        )
+            await self.store.get_space(market_id, query.space)
+        return await self.store.list_bookings(market_id, query, limit=limit, offset=offset)

@@ -8,15 +8,14 @@ booking that won.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import ClassVar
 
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
-from markets.spaces.domain import Booking, Space
-from shared.errors import Conflict, NotFound
+from markets.spaces.domain import Booking, BookingQuery, Space
+from shared import mongo
+from shared.errors import Conflict
 from shared.i18n import Said
 from shared.mongo import Document, IndexSpec, Session, find_page, from_document, to_document
 
@@ -41,27 +40,20 @@ class SpaceStore:
         self.bookings = db[BOOKINGS]
 
     async def insert_space(self, space: Space, session: Session) -> None:
-        try:
-            await self.spaces.insert_one(
-                {"_id": space.key, **to_document(space, key=None), "bookings": 0}, session=session
-            )
-        except DuplicateKeyError as exc:
-            raise Conflict(
-                Said(
-                    f"il mercato {space.market_id!r} ha già uno spazio {space.code!r}",
-                    f"market {space.market_id!r} already has a space {space.code!r}",
-                )
-            ) from exc
+        taken = Said(
+            f"il mercato {space.market_id!r} ha già uno spazio {space.code!r}",
+            f"market {space.market_id!r} already has a space {space.code!r}",
+        )
+        await mongo.insert_new(
+            self.spaces, {"_id": space.key, **to_document(space, key=None), "bookings": 0}, taken, session
+        )
 
     async def get_space(self, market_id: str, code: str, session: Session = None) -> Space:
-        doc = await self.spaces.find_one({"_id": f"{market_id}/{code}"}, session=session)
-        if doc is None:
-            raise NotFound(
-                Said(
-                    f"il mercato {market_id!r} non ha lo spazio {code!r}",
-                    f"no space {code!r} in market {market_id!r}",
-                )
-            )
+        missing = Said(
+            f"il mercato {market_id!r} non ha lo spazio {code!r}",
+            f"no space {code!r} in market {market_id!r}",
+        )
+        doc = await mongo.find_existing(self.spaces, {"_id": f"{market_id}/{code}"}, missing, session)
         return from_document(Space, doc, key=None)
 
     async def spaces_of(self, market_id: str) -> list[Space]:
@@ -88,14 +80,13 @@ class SpaceStore:
         await self.bookings.insert_one(to_document(booking), session=session)
 
     async def get_booking(self, market_id: str, code: str, booking_id: str, session: Session = None) -> Booking:
-        doc = await self.bookings.find_one({"_id": booking_id, "market_id": market_id, "space": code}, session=session)
-        if doc is None:
-            raise NotFound(
-                Said(
-                    f"lo spazio {code!r} non ha la prenotazione {booking_id!r}",
-                    f"no booking {booking_id!r} of space {code!r}",
-                )
-            )
+        missing = Said(
+            f"lo spazio {code!r} non ha la prenotazione {booking_id!r}",
+            f"no booking {booking_id!r} of space {code!r}",
+        )
+        doc = await mongo.find_existing(
+            self.bookings, {"_id": booking_id, "market_id": market_id, "space": code}, missing, session
+        )
         return _booking(doc)
 
     async def save_cancelled(self, booking: Booking, session: Session) -> None:
@@ -113,25 +104,17 @@ class SpaceStore:
             )
 
     async def list_bookings(
-        self,
-        market_id: str,
-        *,
-        space: str | None,
-        public_only: bool,
-        since: datetime | None,
-        until: datetime | None,
-        limit: int,
-        offset: int,
+        self, market_id: str, which: BookingQuery, *, limit: int, offset: int
     ) -> tuple[list[Booking], int]:
-        """A page of live bookings overlapping ``[since, until)`` (either open), earliest first."""
+        """A page of the live bookings ``which`` asks for, earliest first."""
         query: Document = {"market_id": market_id, "cancelled_at": None}
-        if space is not None:
-            query["space"] = space
-        if public_only:
+        if which.space is not None:
+            query["space"] = which.space
+        if which.public_only:
             query["public"] = True
-        if since is not None:
-            query["ends_at"] = {"$gt": since}
-        if until is not None:
-            query["starts_at"] = {"$lt": until}
+        if which.since is not None:
+            query["ends_at"] = {"$gt": which.since}
+        if which.until is not None:
+            query["starts_at"] = {"$lt": which.until}
         order = [("starts_at", ASCENDING), ("_id", ASCENDING)]
         return await find_page(self.bookings, query, order, _booking, limit=limit, offset=offset)

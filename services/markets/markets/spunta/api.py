@@ -18,9 +18,10 @@ from shared.errors import Forbidden
 from shared.i18n import Said
 from shared.identity import CurrentPrincipal, Role
 from shared.web.idempotency import IDEMPOTENT
-from shared.web.pagination import Limit, Offset, Page
+from shared.web.pagination import Limit, Offset, Page, page_of
 from shared.web.params import Day, Slug
 from shared.web.problems import CONFLICT
+from shared.web.routes import ACTION
 
 Spunta = Annotated[SpuntaService, Depends(provide(SpuntaService))]
 
@@ -30,8 +31,7 @@ router = APIRouter(tags=["spunta"])
 # declared before "/{date}" so that "ranking" is never read as a date
 @router.get("/markets/{market_id}/spunta/ranking", summary="Presences per trader at the market's spunta, most first")
 async def ranking(market_id: Slug, spunta: Spunta, limit: Limit = 50, offset: Offset = 0) -> Page[StandingPublic]:
-    found, total = await spunta.ranking(market_id, limit=limit, offset=offset)
-    return Page.of([StandingPublic.of(s) for s in found], total, limit, offset)
+    return page_of(await spunta.ranking(market_id, limit=limit, offset=offset), StandingPublic.of, limit, offset)
 
 
 @router.post(
@@ -69,9 +69,8 @@ async def candidates(market_id: Slug, date: Day, spunta: Spunta, principal: Curr
 
 @router.post(
     "/markets/{market_id}/spunta/{date}/assign",
-    dependencies=[IDEMPOTENT],
+    **ACTION,
     summary="Assign the day's free stalls and those of absent holders to the traders present (operator or office)",
-    responses=CONFLICT,
 )
 async def assign(
     market_id: Slug, date: Day, spunta: Spunta, principal: CurrentPrincipal, body: SpuntaAssign | None = None

@@ -26,9 +26,10 @@ from shared.app import provide
 from shared.identity import CurrentPrincipal, OfficePrincipal, Role
 from shared.web.etag import IfMatch, set_etag
 from shared.web.idempotency import IDEMPOTENT
-from shared.web.pagination import Limit, Offset, Page
+from shared.web.pagination import Limit, Offset, Page, page_of
 from shared.web.params import Slug
 from shared.web.problems import CONFLICT
+from shared.web.routes import CREATION
 
 Stalls = Annotated[StallsService, Depends(provide(StallsService))]
 
@@ -58,13 +59,11 @@ async def list_markets(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[MarketPublic]:
-    markets, total = await stalls.list_markets(MarketQuery(municipio, active), limit=limit, offset=offset)
-    return Page.of([MarketPublic.of(m) for m in markets], total, limit, offset)
+    found = await stalls.list_markets(MarketQuery(municipio, active), limit=limit, offset=offset)
+    return page_of(found, MarketPublic.of, limit, offset)
 
 
-@router.post(
-    "/markets", dependencies=[IDEMPOTENT], status_code=201, summary="Register a market (office)", responses=CONFLICT
-)
+@router.post("/markets", **CREATION, summary="Register a market (office)")
 async def register_market(
     body: MarketCreate, stalls: Stalls, principal: OfficePrincipal, response: Response
 ) -> MarketPublic:
@@ -97,8 +96,8 @@ async def list_stalls(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[StallPublic]:
-    found, total = await stalls.list_stalls(market_id, StallQuery(status, category), limit=limit, offset=offset)
-    return Page.of([StallPublic.of(s) for s in found], total, limit, offset)
+    found = await stalls.list_stalls(market_id, StallQuery(status, category), limit=limit, offset=offset)
+    return page_of(found, StallPublic.of, limit, offset)
 
 
 @router.post(
@@ -143,5 +142,5 @@ async def change_status(
 async def stall_history(
     market_id: Slug, number: StallNumberPath, stalls: Stalls, limit: Limit = 50, offset: Offset = 0
 ) -> Page[HistoryEntryPublic]:
-    entries, total = await stalls.history(market_id, number, limit=limit, offset=offset)
-    return Page.of([HistoryEntryPublic.of(e) for e in entries], total, limit, offset)
+    found = await stalls.history(market_id, number, limit=limit, offset=offset)
+    return page_of(found, HistoryEntryPublic.of, limit, offset)

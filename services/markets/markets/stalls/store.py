@@ -14,7 +14,6 @@ from typing import ClassVar
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
 from markets.stalls.domain import (
     HistoryEntry,
@@ -26,7 +25,8 @@ from markets.stalls.domain import (
     number_order,
     stall_key,
 )
-from shared.errors import Conflict, NotFound, PreconditionFailed
+from shared import mongo
+from shared.errors import NotFound, PreconditionFailed
 from shared.i18n import Said
 from shared.mongo import Document, IndexSpec, Session, find_page, from_document, overwrite_if, to_document
 
@@ -83,17 +83,12 @@ class MarketStore:
     # markets ---------------------------------------------------------------------------------
 
     async def insert_market(self, market: Market, session: Session) -> None:
-        try:
-            await self.markets.insert_one(to_document(market), session=session)
-        except DuplicateKeyError as exc:
-            raise Conflict(
-                Said(f"il mercato {market.id!r} esiste già", f"market {market.id!r} already exists")
-            ) from exc
+        taken = Said(f"il mercato {market.id!r} esiste già", f"market {market.id!r} already exists")
+        await mongo.insert_new(self.markets, to_document(market), taken, session)
 
     async def get_market(self, market_id: str, session: Session = None) -> Market:
-        doc = await self.markets.find_one({"_id": market_id}, session=session)
-        if doc is None:
-            raise NotFound(Said(f"non esiste il mercato {market_id!r}", f"no market {market_id!r}"))
+        missing = Said(f"non esiste il mercato {market_id!r}", f"no market {market_id!r}")
+        doc = await mongo.find_existing(self.markets, {"_id": market_id}, missing, session)
         return _market(doc)
 
     async def save_market(self, market: Market, expected_version: int, session: Session) -> None:
@@ -118,15 +113,11 @@ class MarketStore:
     # stalls ----------------------------------------------------------------------------------
 
     async def insert_stall(self, stall: Stall, session: Session) -> None:
-        try:
-            await self.stalls.insert_one(_stall_doc(stall), session=session)
-        except DuplicateKeyError as exc:
-            raise Conflict(
-                Said(
-                    f"il banco {stall.number} esiste già nel mercato {stall.market_id!r}",
-                    f"stall {stall.number} already exists in market {stall.market_id!r}",
-                )
-            ) from exc
+        taken = Said(
+            f"il banco {stall.number} esiste già nel mercato {stall.market_id!r}",
+            f"stall {stall.number} already exists in market {stall.market_id!r}",
+        )
+        await mongo.insert_new(self.stalls, _stall_doc(stall), taken, session)
 
     async def get_stall(self, market_id: str, number: str, session: Session = None) -> Stall:
         doc = await self.stalls.find_one({"_id": stall_key(market_id, number)}, session=session)

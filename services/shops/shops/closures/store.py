@@ -11,6 +11,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.mongo import Document, IndexSpec, from_document, to_document
 from shops.closures.domain import Closure
+from shops.register.store import ShopItems
 
 CLOSURES = "closures"
 
@@ -27,7 +28,7 @@ def closure_from_doc(doc: Document) -> Closure:
     return from_document(Closure, doc, stored_as=STORED_AS)
 
 
-class ClosureStore:
+class ClosureStore(ShopItems[Closure]):
     indexes: IndexSpec = {
         CLOSURES: [
             IndexModel([("shop_id", ASCENDING), ("from", ASCENDING)], name="shop_from"),
@@ -37,20 +38,10 @@ class ClosureStore:
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.closures = db[CLOSURES]
-
-    async def of_shop(self, shop_id: str, session: AsyncClientSession | None = None) -> list[Closure]:
-        docs = await self.closures.find({"shop_id": shop_id}, session=session).sort("from", ASCENDING).to_list()
-        return [closure_from_doc(d) for d in docs]
-
-    async def get(self, shop_id: str, closure_id: str, session: AsyncClientSession) -> Closure | None:
-        doc = await self.closures.find_one({"_id": closure_id, "shop_id": shop_id}, session=session)
-        return closure_from_doc(doc) if doc else None
+        super().__init__(self.closures, closure_from_doc, order="from")
 
     async def add(self, closure: Closure, session: AsyncClientSession) -> None:
         await self.closures.insert_one(closure_to_doc(closure), session=session)
-
-    async def remove(self, closure_id: str, session: AsyncClientSession) -> None:
-        await self.closures.delete_one({"_id": closure_id}, session=session)
 
     async def every(self) -> AsyncGenerator[Closure, None]:
         """Every closure, for the nearest-point search's calendar."""

@@ -44,7 +44,7 @@ class OffersService:
 
     async def offers_of(self, shop_id: str) -> list[Offer]:
         found(await self.shops.get(shop_id), shop_id)
-        return await self.offers.offers_of(shop_id)
+        return await self.offers.of_shop(shop_id)
 
     async def add(self, shop_id: str, code: str, hours: Sequence[OpeningInterval], note: str, actor: str) -> Offer:
         async def work(uow: UnitOfWork) -> tuple[ShopCard, Offer]:

@@ -10,13 +10,14 @@ from __future__ import annotations
 from pymongo import ASCENDING, GEOSPHERE, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
+from shared import mongo
 from shared.errors import Conflict
 from shared.i18n import Said
 from shared.mongo import Document, IndexSpec, from_document, to_document
 from shops.offers.domain import Offer
 from shops.register.domain import ShopCard
+from shops.register.store import ShopItems
 
 OFFERS = "services"
 # Spelled out because the server records it on the index: asking again without it at the next
@@ -44,7 +45,7 @@ def offer_from_doc(doc: Document) -> Offer:
     return from_document(Offer, doc, stored_as=STORED_AS)
 
 
-class OfferStore:
+class OfferStore(ShopItems[Offer]):
     indexes: IndexSpec = {
         OFFERS: [
             IndexModel([("location", GEOSPHERE)], name="location", **GEO_INDEX_VERSION),
@@ -55,25 +56,14 @@ class OfferStore:
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.offers = db[OFFERS]
-
-    async def offers_of(self, shop_id: str, session: AsyncClientSession | None = None) -> list[Offer]:
-        docs = await self.offers.find({"shop_id": shop_id}, session=session).sort("service", ASCENDING).to_list()
-        return [offer_from_doc(d) for d in docs]
-
-    async def get(self, shop_id: str, offer_id: str, session: AsyncClientSession) -> Offer | None:
-        doc = await self.offers.find_one({"_id": offer_id, "shop_id": shop_id}, session=session)
-        return offer_from_doc(doc) if doc else None
+        super().__init__(self.offers, offer_from_doc, order="service")
 
     async def add(self, offer: Offer, card: ShopCard, session: AsyncClientSession) -> None:
-        try:
-            await self.offers.insert_one(offer_to_doc(offer, card), session=session)
-        except DuplicateKeyError as exc:
-            raise Conflict(
-                Said(
-                    it=f"{offer.shop_id!r} offre già {offer.code!r}; toglilo prima per cambiarlo",
-                    en=f"{offer.shop_id!r} already offers {offer.code!r}; remove it first to change it",
-                )
-            ) from exc
+        taken = Said(
+            it=f"{offer.shop_id!r} offre già {offer.code!r}; toglilo prima per cambiarlo",
+            en=f"{offer.shop_id!r} already offers {offer.code!r}; remove it first to change it",
+        )
+        await mongo.insert_new(self.offers, offer_to_doc(offer, card), taken, session)
 
     async def save(self, offer: Offer, *, expected_version: int, session: AsyncClientSession) -> None:
         """New hours and note, if the offer still has the version that was read."""
@@ -98,9 +88,6 @@ class OfferStore:
                     en=f"service {offer.id!r} was changed concurrently; retry",
                 )
             )
-
-    async def remove(self, offer_id: str, session: AsyncClientSession) -> None:
-        await self.offers.delete_one({"_id": offer_id}, session=session)
 
     async def copy_card(self, card: ShopCard, session: AsyncClientSession) -> None:
         await self.offers.update_many({"shop_id": card.shop_id}, {"$set": card_fields(card)}, session=session)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
+from shared import mongo
 from shared.errors import Conflict
 from shared.i18n import Said
 from shared.mongo import Document, IndexSpec, find_page, from_document, to_document
@@ -106,12 +108,8 @@ class ShopStore:
         return shop_from_doc(doc) if doc else None
 
     async def add(self, shop: Shop, session: AsyncClientSession) -> None:
-        try:
-            await self.shops.insert_one(shop_to_doc(shop), session=session)
-        except DuplicateKeyError as exc:
-            raise Conflict(
-                Said(it=f"il negozio {shop.id!r} esiste già", en=f"shop {shop.id!r} already exists")
-            ) from exc
+        taken = Said(it=f"il negozio {shop.id!r} esiste già", en=f"shop {shop.id!r} already exists")
+        await mongo.insert_new(self.shops, shop_to_doc(shop), taken, session)
 
     async def save(self, shop: Shop, *, expected_version: int, session: AsyncClientSession) -> None:
         result = await self.shops.replace_one(
@@ -128,3 +126,28 @@ class ShopStore:
     async def search(self, query: ShopQuery, *, limit: int, offset: int) -> tuple[list[Shop], int]:
         selector = query_filter(query)
         return await find_page(self.shops, selector, [("_id", ASCENDING)], shop_from_doc, limit=limit, offset=offset)
+
+
+T = TypeVar("T")
+
+
+class ShopItems(Generic[T]):
+    """A collection whose documents each belong to one shop (``shop_id``: its offers, its closures):
+    a shop's items in ``order``, one item read or removed by its id."""
+
+    def __init__(self, collection: AsyncCollection[Document], read: Callable[[Document], T], order: str) -> None:
+        self.collection = collection
+        self._read = read
+        self._order = order
+
+    async def of_shop(self, shop_id: str, session: AsyncClientSession | None = None) -> list[T]:
+        docs = await self.collection.find({"shop_id": shop_id}, session=session).sort(self._order, ASCENDING).to_list()
+        return [self._read(d) for d in docs]
+
+    async def get(self, shop_id: str, item_id: str, session: AsyncClientSession) -> T | None:
+        """The shop's item ``item_id``; None when there is none, or it belongs to another shop."""
+        doc = await self.collection.find_one({"_id": item_id, "shop_id": shop_id}, session=session)
+        return self._read(doc) if doc else None
+
+    async def remove(self, item_id: str, session: AsyncClientSession) -> None:
+        await self.collection.delete_one({"_id": item_id}, session=session)

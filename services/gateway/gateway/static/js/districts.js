@@ -102,18 +102,34 @@ async function openDistrict(code) {
   await Promise.all([loadDistrict(), loadAlerts(), loadThresholds(), loadMix(), loadInterventions()]);
 }
 
-async function loadDistrict() {
+// Reads with read(code) what belongs to the district chosen now. Only while that district is still
+// the one chosen is the answer kept (keep(answer), then failed(null)) or the failure shown
+// (failed(error)); then render() — unless the answer came for a district no longer chosen.
+async function loadForChosen(read, keep, failed, render) {
   const code = state.code;
   try {
-    const district = await api(`/districts/${enc(code)}`);
+    const answer = await read(code);
     if (code !== state.code) return;
-    state.district = district;
-    setError(null);
+    keep(answer);
+    failed(null);
   } catch (error) {
-    if (code === state.code) setError(error);
+    if (code === state.code) failed(error);
   }
-  renderKpis();
-  renderVitality();
+  render();
+}
+
+async function loadDistrict() {
+  await loadForChosen(
+    (code) => api(`/districts/${enc(code)}`),
+    (district) => {
+      state.district = district;
+    },
+    setError,
+    () => {
+      renderKpis();
+      renderVitality();
+    },
+  );
 }
 
 // ---------------------------------------------------------------- indicators now
@@ -152,17 +168,15 @@ function renderVitality() {
 // ---------------------------------------------------------------- alerts
 
 async function loadAlerts() {
-  const code = state.code;
-  try {
-    const alerts = await apiList(`/districts/${enc(code)}/alerts`);
-    if (code !== state.code) return;
-    // open ones first, then the most recently raised
-    state.alerts = alerts.sort((a, b) => (a.state === b.state ? String(b.raised_at).localeCompare(String(a.raised_at)) : a.state === 'open' ? -1 : 1));
-    setAlertsError(null);
-  } catch (error) {
-    if (code === state.code) setAlertsError(error);
-  }
-  renderAlerts();
+  await loadForChosen(
+    (code) => apiList(`/districts/${enc(code)}/alerts`),
+    (alerts) => {
+      // open ones first, then the most recently raised
+      state.alerts = alerts.sort((a, b) => (a.state === b.state ? String(b.raised_at).localeCompare(String(a.raised_at)) : a.state === 'open' ? -1 : 1));
+    },
+    setAlertsError,
+    renderAlerts,
+  );
 }
 
 function alertText(alert) {
@@ -245,19 +259,21 @@ async function acknowledge(button, alert) {
 // ---------------------------------------------------------------- thresholds
 
 async function loadThresholds() {
-  const code = state.code;
-  try {
-    const [thresholds, catalogue] = await Promise.all([
-      api(`/districts/${enc(code)}/thresholds`),
-      state.catalogue.length ? { items: state.catalogue } : publicApi('/services/catalogue'),
-    ]);
-    if (code !== state.code) return;
-    state.thresholds = thresholds;
-    state.catalogue = Array.isArray(catalogue?.items) ? catalogue.items : [];
-  } catch (error) {
-    if (code === state.code) say('error', `${t('district.th.unavailable')} ${errorMessage(error)}`);
-  }
-  fillThresholds();
+  await loadForChosen(
+    (code) =>
+      Promise.all([
+        api(`/districts/${enc(code)}/thresholds`),
+        state.catalogue.length ? { items: state.catalogue } : publicApi('/services/catalogue'),
+      ]),
+    ([thresholds, catalogue]) => {
+      state.thresholds = thresholds;
+      state.catalogue = Array.isArray(catalogue?.items) ? catalogue.items : [];
+    },
+    (error) => {
+      if (error) say('error', `${t('district.th.unavailable')} ${errorMessage(error)}`);
+    },
+    () => fillThresholds(),
+  );
 }
 
 // The form shows the thresholds as the service holds them (after loading, saving or reset), or
@@ -313,16 +329,14 @@ async function saveThresholds(event) {
 // ---------------------------------------------------------------- product mix
 
 async function loadMix() {
-  const code = state.code;
-  try {
-    const mix = await api(`/districts/${enc(code)}/mix`);
-    if (code !== state.code) return;
-    state.mix = mix;
-    setMixError(null);
-  } catch (error) {
-    if (code === state.code) setMixError(error);
-  }
-  renderMix();
+  await loadForChosen(
+    (code) => api(`/districts/${enc(code)}/mix`),
+    (mix) => {
+      state.mix = mix;
+    },
+    setMixError,
+    renderMix,
+  );
 }
 
 function gapCell(line, threshold) {

@@ -84,6 +84,16 @@ function showFieldErrors(error, fields) {
   return placed;
 }
 
+// A write the API refused: nothing to add on a 401 (the session asks to log in again), a 422's
+// errors next to the fields they name (`fields` as for showFieldErrors), anything else as `failed`
+// in the message `id`. True when it was said in the message.
+function showRefusal(error, fields, id, failed) {
+  if (error instanceof ApiError && error.status === 401) return false;
+  if (error instanceof ApiError && error.status === 422 && showFieldErrors(error, fields)) return false;
+  say(id, 'error', failed, {}, errorMessage(error));
+  return true;
+}
+
 function clearFieldErrors(ids) {
   for (const id of ids) fieldError(id, '');
 }
@@ -362,15 +372,12 @@ async function saveService(event) {
     say('services-message', 'info', editing ? 'shop.service_saved' : 'shop.service_added', { service: serviceLabel(saved.service) });
     $(`[data-testid="service-${CSS.escape(saved.service)}-edit"]`)?.focus();
   } catch (error) {
-    if (error instanceof ApiError && error.status === 401) return;
     if (error instanceof ApiError && error.status === 412 && editing) {
       await reloadEdited(editing);
       return;
     }
     const fields = { 'body.service': 'service-code', 'body.hours': 'hours-days', 'body.note': 'service-note' };
-    if (error instanceof ApiError && error.status === 422 && showFieldErrors(error, fields)) return;
-    say('service-form-message', 'error', 'shop.service_failed', {}, errorMessage(error));
-    $('#service-form-title').focus();
+    if (showRefusal(error, fields, 'service-form-message', 'shop.service_failed')) $('#service-form-title').focus();
   } finally {
     button.disabled = false;
   }
@@ -496,15 +503,13 @@ async function saveClosure(event) {
     await loadClosures();
     say('closure-message', 'info', 'shop.closure_saved', { days: closureDays(closure) });
   } catch (error) {
-    if (error instanceof ApiError && error.status === 401) return;
     const fields = {
       'body.from': 'closure-from',
       'body.to': 'closure-to',
       'body.reason': 'closure-reason',
       'body.hours': 'closure-opens',
     };
-    if (error instanceof ApiError && error.status === 422 && showFieldErrors(error, fields)) return;
-    say('closure-message', 'error', 'shop.closure_failed', {}, errorMessage(error));
+    showRefusal(error, fields, 'closure-message', 'shop.closure_failed');
   } finally {
     button.disabled = false;
   }
@@ -738,15 +743,13 @@ async function applyForRecognition(event) {
     renderRecognition();
     $('#recognition-state').focus();
   } catch (error) {
-    if (error instanceof ApiError && error.status === 401) return;
     const fields = {
       'body.founding_year': 'recognition-year',
       'body.trade': 'recognition-trade',
       'body.continuity': 'recognition-continuity',
       'body.documents': 'recognition-documents',
     };
-    if (error instanceof ApiError && error.status === 422 && showFieldErrors(error, fields)) return;
-    say('recognition-message', 'error', 'shop.recognition_failed', {}, errorMessage(error));
+    showRefusal(error, fields, 'recognition-message', 'shop.recognition_failed');
   } finally {
     button.disabled = false;
   }
