@@ -26,7 +26,7 @@ What keeps every record readable (docs/decisions/0003 gives the argument):
 - The broker answers ListOffsets from the objects' modification times, not their keys ("earliest"
   is the oldest object, "latest" the newest plus one): a merged batch keeps the oldest modification
   time of the batches it replaces, so both answers stay what they were.
-- A merged batch is written to a temporary file, synced, renamed over the first key and the
+- A merged batch is written to a temporary file, synced and renamed over the first key, and the
   directory synced before any other key is deleted; the partition is named in a journal first. A
   kill in between leaves the old batches beside a merged one that holds the same records; the next
   run deletes every key that an earlier batch covers (``repair``) before it merges anything.
@@ -245,11 +245,24 @@ class Report:
 
 
 def _keys(records: Path) -> list[int]:
-    return sorted(int(path.name[:20]) for path in records.glob("*.batch"))
+    return sorted(int(name[:20]) for name in os.listdir(records) if name.endswith(".batch"))
 
 
-def _path(records: Path, offset: int) -> Path:
-    return records / f"{offset:0>20}.batch"
+def _path(records: Path, offset: int) -> str:
+    return f"{records}/{offset:0>20}.batch"
+
+
+def _read(path: str) -> tuple[bytes, int]:
+    """A file's bytes and its modification time (ns)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        status = os.fstat(fd)
+        chunks = []
+        while chunk := os.read(fd, max(status.st_size, 1 << 16)):
+            chunks.append(chunk)
+        return b"".join(chunks), status.st_mtime_ns
+    finally:
+        os.close(fd)
 
 
 def _sync_directory(directory: Path) -> None:
@@ -262,8 +275,8 @@ def _sync_directory(directory: Path) -> None:
 
 def _write(records: Path, offset: int, data: bytes, modified_ns: int) -> None:
     """``data`` as the object at ``offset``, last modified at ``modified_ns``: a synced temporary file
-    renamed over it (the store deletes temporary files it finds at start), then the directory synced."""
-    temporary = records / f".tmp.{os.urandom(8).hex()}"
+    renamed over it (the store deletes temporary files it finds at start)."""
+    temporary = f"{records}/.tmp.{os.urandom(8).hex()}"
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
         view = memoryview(data)
@@ -274,7 +287,6 @@ def _write(records: Path, offset: int, data: bytes, modified_ns: int) -> None:
         os.close(fd)
     os.utime(temporary, ns=(modified_ns, modified_ns))
     os.replace(temporary, _path(records, offset))
-    _sync_directory(records)
 
 
 def repair(records: Path) -> int:
@@ -283,11 +295,11 @@ def repair(records: Path) -> int:
     covered = -1
     removed = 0
     for offset in _keys(records):
-        with _path(records, offset).open("rb") as handle:
+        with open(_path(records, offset), "rb") as handle:
             header = HEADER.unpack(handle.read(HEADER.size))
         end = offset + header[6]  # lastOffsetDelta
         if offset <= covered and end <= covered:
-            _path(records, offset).unlink()
+            os.unlink(_path(records, offset))
             removed += 1
             continue
         covered = max(covered, end)
@@ -308,14 +320,16 @@ def committed_floors(cluster: Path) -> dict[tuple[str, int], int]:
     return floors
 
 
-def _runs(records: Path, offsets: Sequence[int], floor: int) -> Iterator[list[tuple[int, Batch]]]:
+def _runs(records: Path, offsets: Sequence[int], floor: int) -> Iterator[tuple[list[tuple[int, Batch]], int]]:
     """Runs of two or more consecutive plain batches that end before ``floor``, each within the bounds
-    (a merged batch is no larger than the batches it replaces: one header instead of several)."""
+    (a merged batch is no larger than the batches it replaces: one header instead of several), with
+    the oldest modification time among them."""
     run: list[tuple[int, Batch]] = []
-    count = size = expected = 0
+    count = size = expected = oldest = 0
     for offset in offsets:
+        data, modified = _read(_path(records, offset))
         try:
-            batch: Batch | None = parse(_path(records, offset).read_bytes())
+            batch: Batch | None = parse(data)
         except BatchError:
             batch = None  # not a batch this module reads: left as it is
         eligible = (
@@ -333,33 +347,42 @@ def _runs(records: Path, offsets: Sequence[int], floor: int) -> Iterator[list[tu
             or size + batch.size > MAX_BYTES
         ):
             if len(run) > 1:
-                yield run
+                yield run, oldest
             run = []
         if batch is None or not eligible:
             continue
         if not run:
             count = size = 0
+            oldest = modified
         run.append((offset, batch))
         count, size, expected = count + batch.count, size + batch.size, offset + batch.last_offset_delta + 1
+        oldest = min(oldest, modified)
     if len(run) > 1:
-        yield run
+        yield run, oldest
 
 
 def compact_partition(records: Path, floor: int, *, keep: int = KEEP, journal: Path | None = None) -> int:
     """Merge the old batches of one partition (its ``records/`` directory) that end before ``floor``,
-    leaving the newest ``keep`` objects; return the number of merged batches written."""
+    leaving the newest ``keep`` objects; return the number of merged batches written.
+
+    Every merged batch is written (synced, renamed over its first key) before the directory is
+    synced once and the batches they replace are deleted; ``journal`` names the partition meanwhile."""
     offsets = _keys(records)
+    candidates = [offset for offset in offsets[: max(len(offsets) - keep, 0)] if offset < floor]
+    replaced: list[int] = []
     merged = 0
-    for run in _runs(records, offsets[: max(len(offsets) - keep, 0)], floor):
+    for run, oldest in _runs(records, candidates, floor):
         if journal is not None and merged == 0:
             journal.write_text(str(records))
             with open(journal, "rb+") as handle:
                 os.fsync(handle.fileno())
-        oldest = min(_path(records, offset).stat().st_mtime_ns for offset, _ in run)
         _write(records, run[0][0], merge(run), oldest)
         merged += 1
-        for offset, _ in run[1:]:
-            _path(records, offset).unlink()
+        replaced.extend(offset for offset, _ in run[1:])
+    if merged:
+        _sync_directory(records)
+    for offset in replaced:
+        os.unlink(_path(records, offset))
     return merged
 
 

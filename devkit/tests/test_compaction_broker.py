@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -211,3 +215,52 @@ def test_the_store_is_not_compacted_under_a_running_broker(tmp_path: Path) -> No
     broker.process.pid_file.unlink()
     store.prepare()
     assert not (tmp_path / "s3" / JOURNAL).exists()
+
+
+def _kill_compaction_midway(workdir: Path, length: int) -> None:
+    """Run ``python -m devkit.stack.compaction`` on the store and SIGKILL it once it has merged part
+    of the partition (some hundreds of keys gone), while it still works on the rest."""
+    compaction = subprocess.Popen([sys.executable, "-m", "devkit.stack.compaction", str(workdir / "s3" / "tansu")])
+    try:
+        deadline = time.monotonic() + 60
+        while not ((workdir / "s3" / JOURNAL).exists() and partition_batches(workdir)[f"{TOPIC}/0"] < length - 600):
+            assert compaction.poll() is None and time.monotonic() < deadline, "the compaction ended before the kill"
+            time.sleep(0.002)
+        compaction.send_signal(signal.SIGKILL)
+    finally:
+        compaction.wait()
+
+
+async def test_a_compaction_killed_midway_loses_nothing_and_the_next_start_finishes_it(tmp_path: Path) -> None:
+    """SIGKILL of a compaction while it merges a long partition: the next start of the store (the
+    broker stopped) repairs and finishes it, and a reader from 0 gets every offset once, in order."""
+    kafka = LocalKafka(tmp_path, durable=True, compact=False)
+    kafka.start()
+    try:
+        await ensure_topics(ServiceSettings(kafka_bootstrap=kafka.bootstrap, kafka_topic_partitions=1), [TOPIC])
+        sent = await _produce(kafka.bootstrap, 3)
+    finally:
+        kafka.stop()
+    records, length = _records(tmp_path), 12_000
+    newest = (records / f"{2:0>20}.batch").read_bytes()  # one record: copied under the offsets that follow
+    for offset in range(3, length):
+        (records / f"{offset:0>20}.batch").write_bytes(newest)
+    watermark = records.parent / "watermark.json"
+    watermark.write_text(json.dumps({**json.loads(watermark.read_text()), "high": length}))
+
+    journal = tmp_path / "s3" / JOURNAL
+    _kill_compaction_midway(tmp_path, length)
+    assert journal.exists()  # it was cut short
+    cut = partition_batches(tmp_path)[f"{TOPIC}/0"]
+
+    kafka = LocalKafka(tmp_path, durable=True)  # as a start of the stack: compacting first
+    kafka.start()
+    try:
+        assert not journal.exists()
+        assert partition_batches(tmp_path)[f"{TOPIC}/0"] < cut
+        got = await _read_from(kafka.bootstrap, 0, length)
+        assert [row[0] for row in got] == list(range(length))
+        assert got[:3] == sent and all(row[1:] == sent[2][1:] for row in got[3:])
+        assert (await end_offsets(ServiceSettings(kafka_bootstrap=kafka.bootstrap), [TP]))[TP] == length
+    finally:
+        kafka.stop()
