@@ -19,8 +19,9 @@ What keeps every record readable (docs/decisions/0003 gives the argument):
 
 - It runs only while the broker is stopped (:func:`devkit.stack.components.kafka_components` runs
   it before the store starts, when the broker is not running), so no reader holds a position.
-- Nothing at or after the lowest offset any consumer group committed on the partition is merged:
-  every group resumes at a key, as before, and never reads a merged range again.
+- No merged batch holds a committed group offset but at its start: every group resumes at a key,
+  as before. (The broker also serves the batch holding a position inside it, from which the
+  client skips the records below its position; that is tested, not relied on for groups.)
 - The newest ``keep`` objects of a partition stay as they are, and a merged batch holds at most
   ``MAX_RECORDS`` records and ``MAX_BYTES`` bytes.
 - The broker answers ListOffsets from the objects' modification times, not their keys ("earliest"
@@ -34,6 +35,7 @@ What keeps every record readable (docs/decisions/0003 gives the argument):
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
 import struct
@@ -306,24 +308,32 @@ def repair(records: Path) -> int:
     return removed
 
 
-def committed_floors(cluster: Path) -> dict[tuple[str, int], int]:
-    """The lowest offset any consumer group committed, per (topic, partition) of a cluster; a group
-    with no position (offset -1) counts as at 0, since it may start from the beginning."""
-    floors: dict[tuple[str, int], int] = {}
+def committed_offsets(cluster: Path) -> dict[tuple[str, int], list[int]]:
+    """The offsets consumer groups committed, per (topic, partition) of a cluster, sorted (a group
+    without a position, -1, starts at the earliest object, which is never merged away)."""
+    commits: dict[tuple[str, int], set[int]] = {}
     for path in cluster.glob("groups/consumers/*/offsets/*/partitions/*.json"):
         try:
             offset = int(json.loads(path.read_bytes())["offset"])
-        except (OSError, ValueError, KeyError, TypeError):
-            offset = 0  # unreadable: nothing of that partition is merged
-        at = (path.parent.parent.name, int(path.stem))
-        floors[at] = min(floors.get(at, offset), max(offset, 0))
-    return floors
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise BatchError(f"{path} is not a committed offset the broker wrote: {exc}") from exc
+        if offset >= 0:
+            commits.setdefault((path.parent.parent.name, int(path.stem)), set()).add(offset)
+    return {at: sorted(offsets) for at, offsets in commits.items()}
 
 
-def _runs(records: Path, offsets: Sequence[int], floor: int) -> Iterator[tuple[list[tuple[int, Batch]], int]]:
-    """Runs of two or more consecutive plain batches that end before ``floor``, each within the bounds
-    (a merged batch is no larger than the batches it replaces: one header instead of several), with
-    the oldest modification time among them."""
+def _inside(commits: Sequence[int], first: int, last: int) -> bool:
+    """Whether a committed offset lies in ``first + 1 .. last`` (strictly inside a batch there)."""
+    at = bisect.bisect_right(commits, first)
+    return at < len(commits) and commits[at] <= last
+
+
+def _runs(
+    records: Path, offsets: Sequence[int], commits: Sequence[int]
+) -> Iterator[tuple[list[tuple[int, Batch]], int]]:
+    """Runs of two or more consecutive plain batches, each within the bounds (a merged batch is no
+    larger than the batches it replaces: one header instead of several) and none holding a committed
+    offset but at its start, with the oldest modification time among them."""
     run: list[tuple[int, Batch]] = []
     count = size = expected = oldest = 0
     for offset in offsets:
@@ -335,7 +345,7 @@ def _runs(records: Path, offsets: Sequence[int], floor: int) -> Iterator[tuple[l
         eligible = (
             batch is not None
             and batch.plain
-            and offset + batch.last_offset_delta < floor
+            and not _inside(commits, offset, offset + batch.last_offset_delta)
             and batch.count < MAX_RECORDS
             and batch.size < MAX_BYTES
         )
@@ -343,6 +353,7 @@ def _runs(records: Path, offsets: Sequence[int], floor: int) -> Iterator[tuple[l
             batch is None
             or not eligible
             or offset != expected
+            or _inside(commits, run[0][0], offset)
             or count + batch.count > MAX_RECORDS
             or size + batch.size > MAX_BYTES
         ):
@@ -361,17 +372,19 @@ def _runs(records: Path, offsets: Sequence[int], floor: int) -> Iterator[tuple[l
         yield run, oldest
 
 
-def compact_partition(records: Path, floor: int, *, keep: int = KEEP, journal: Path | None = None) -> int:
-    """Merge the old batches of one partition (its ``records/`` directory) that end before ``floor``,
-    leaving the newest ``keep`` objects; return the number of merged batches written.
+def compact_partition(
+    records: Path, commits: Sequence[int] = (), *, keep: int = KEEP, journal: Path | None = None
+) -> int:
+    """Merge the old batches of one partition (its ``records/`` directory), never across a committed
+    offset (``commits``, sorted), leaving the newest ``keep`` objects; return the number of merged
+    batches written.
 
     Every merged batch is written (synced, renamed over its first key) before the directory is
     synced once and the batches they replace are deleted; ``journal`` names the partition meanwhile."""
     offsets = _keys(records)
-    candidates = [offset for offset in offsets[: max(len(offsets) - keep, 0)] if offset < floor]
     replaced: list[int] = []
     merged = 0
-    for run, oldest in _runs(records, candidates, floor):
+    for run, oldest in _runs(records, offsets[: max(len(offsets) - keep, 0)], commits):
         if journal is not None and merged == 0:
             journal.write_text(str(records))
             with open(journal, "rb+") as handle:
@@ -398,14 +411,14 @@ def compact_store(bucket: Path, *, over: int = COMPACT_FROM, keep: int = KEEP) -
             report.repaired += repair(interrupted)
         journal.unlink()
     for cluster in sorted((bucket / "clusters").glob("*")):
-        floors = committed_floors(cluster)
+        commits = committed_offsets(cluster)
         for records in sorted(cluster.glob("topics/*/partitions/*/records")):
             with os.scandir(records) as entries:
                 before = sum(1 for entry in entries if entry.name.endswith(".batch"))
             if before <= over:
                 continue
             topic, partition = records.parent.parent.parent.name, int(records.parent.name)
-            merged = compact_partition(records, floors.get((topic, partition), sys.maxsize), keep=keep, journal=journal)
+            merged = compact_partition(records, commits.get((topic, partition), []), keep=keep, journal=journal)
             if journal.exists():
                 journal.unlink()
             after = len(_keys(records))

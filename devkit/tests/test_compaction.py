@@ -12,7 +12,7 @@ from aiokafka.record.memory_records import MemoryRecords
 from devkit.stack.compaction import (
     MAX_RECORDS,
     BatchError,
-    committed_floors,
+    committed_offsets,
     compact_partition,
     merge,
     parse,
@@ -112,25 +112,36 @@ def _read_partition(records: Path) -> list[tuple[int, int, bytes | None, bytes |
     return [r for path in sorted(records.glob("*.batch")) for r in read(path.read_bytes(), int(path.stem))]
 
 
-def test_a_partition_is_merged_before_the_floor_around_batches_left_alone(tmp_path: Path) -> None:
+def test_a_partition_is_merged_between_committed_offsets_around_batches_left_alone(tmp_path: Path) -> None:
     batches = {n: built([(T0 + n, b"k%d" % n, b"v%d" % n, [("n", b"%d" % n)])]) for n in range(1200)}
     batches[100] = built([(T0 + 100, b"k100", b"v100", [])], compression=GZIP)  # left alone, splits a run
     records = _partition(tmp_path, batches)
     before = _read_partition(records)
-    assert compact_partition(records, floor=1000, keep=50) > 0
+    assert compact_partition(records, [1000], keep=50) > 0
     assert _read_partition(records) == before
     keys = sorted(int(path.stem) for path in records.glob("*.batch"))
-    # 0-99 merged; the gzip batch stays at its key; 101-999 in runs of at most MAX_RECORDS (500);
-    # nothing at or after the floor (1000) is merged
+    # 0-99 merged; the gzip batch stays at its key; 101-999 in runs of at most MAX_RECORDS (500),
+    # the last ending before the committed offset 1000, which starts the next; the newest 50 stay
     assert MAX_RECORDS == 500
-    assert keys == [0, 100, 101, 601, *range(1000, 1200)]
+    assert keys == [0, 100, 101, 601, 1000, *range(1150, 1200)]
     # a second run changes nothing
-    assert compact_partition(records, floor=1000, keep=50) == 0
+    assert compact_partition(records, [1000], keep=50) == 0
+
+
+def test_a_batch_holding_a_committed_offset_inside_it_is_left_alone(tmp_path: Path) -> None:
+    batches = {n: built([(T0 + n, None, b"%d" % n, [])]) for n in range(10)}
+    batches[10] = built([(T0 + 10, None, b"10", []), (T0 + 11, None, b"11", []), (T0 + 12, None, b"12", [])])
+    batches.update({n: built([(T0 + n, None, b"%d" % n, [])]) for n in range(13, 20)})
+    records = _partition(tmp_path, batches)
+    before = _read_partition(records)
+    compact_partition(records, [11], keep=0)
+    assert sorted(int(p.stem) for p in records.glob("*.batch")) == [0, 10, 13]
+    assert _read_partition(records) == before
 
 
 def test_the_newest_batches_stay(tmp_path: Path) -> None:
     records = _partition(tmp_path, {n: built([(T0 + n, None, b"%d" % n, [])]) for n in range(30)})
-    compact_partition(records, floor=10**9, keep=10)
+    compact_partition(records, keep=10)
     assert sorted(int(p.stem) for p in records.glob("*.batch")) == [0, *range(20, 30)]
 
 
@@ -145,7 +156,7 @@ def test_repair_deletes_what_a_merged_batch_already_holds(tmp_path: Path) -> Non
     assert repair(records) == 0
 
 
-def test_committed_floors_are_the_lowest_offset_of_any_group(tmp_path: Path) -> None:
+def test_committed_offsets_of_every_group_are_read_per_partition(tmp_path: Path) -> None:
     for group, offset in (("a", 40), ("b", 25), ("c", -1)):
         for topic, partition in (("t", 0), ("t", 2), ("u", 0)):
             if group == "c" and topic != "u":
@@ -153,4 +164,4 @@ def test_committed_floors_are_the_lowest_offset_of_any_group(tmp_path: Path) -> 
             path = tmp_path / "groups/consumers" / group / "offsets" / topic / "partitions" / f"{partition:0>10}.json"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps({"offset": offset, "leader_epoch": None, "timestamp": None, "metadata": ""}))
-    assert committed_floors(tmp_path) == {("t", 0): 25, ("t", 2): 25, ("u", 0): 0}
+    assert committed_offsets(tmp_path) == {("t", 0): [25, 40], ("t", 2): [25, 40], ("u", 0): [25, 40]}

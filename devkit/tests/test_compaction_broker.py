@@ -133,10 +133,11 @@ async def test_compacted_partition_reads_whole_resumes_groups_and_appends(tmp_pa
     objects = partition_batches(tmp_path)[f"{TOPIC}/0"]
     assert objects == 301  # 300 single-record batches and one of three
     report = compact_store(tmp_path / "s3" / "tansu", over=100, keep=20)
-    # below the lowest committed offset (150) merged in runs of at most 500 records: 0-149 in one batch
-    after = partition_batches(tmp_path)[f"{TOPIC}/0"]
-    assert (report.merged, after) == (1, objects - 149)
-    assert report.each == {f"{TOPIC}/0": (objects, after)}
+    # the newest 20 objects (offsets 283-302) stay; the others merge into runs that the committed
+    # offsets start: 0-149, 150-279 (with the batch of three), 280-282
+    after = sorted(int(path.stem) for path in _records(tmp_path).glob("*.batch"))
+    assert after == [0, 150, 280, *range(283, 303)]
+    assert report.merged == 3 and report.each == {f"{TOPIC}/0": (objects, len(after))}
 
     kafka.start()
     try:
@@ -145,6 +146,11 @@ async def test_compacted_partition_reads_whole_resumes_groups_and_appends(tmp_pa
         assert await _resume(kafka.bootstrap, "middle") == 150
         assert await _resume(kafka.bootstrap, "later") == 280
         assert await _resume(kafka.bootstrap, "new-group") == 0
+        # a position inside a merged batch: the broker serves the batch that holds it, and the
+        # client skips the records below the position
+        await _commit(kafka.bootstrap, "inside", 75)
+        assert await _resume(kafka.bootstrap, "inside") == 75
+        assert await _read_from(kafka.bootstrap, 200, 303) == sent[200:]
         assert (await end_offsets(settings, [TP]))[TP] == end_before == 303
         assert await _latest(kafka.bootstrap) == latest_before
         assert [row[0] for row in await _produce(kafka.bootstrap, 2, start=303)] == [303, 304]
