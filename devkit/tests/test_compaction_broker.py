@@ -44,6 +44,17 @@ async def _produce(bootstrap: str, count: int, start: int = 0) -> list[Row]:
     return sent
 
 
+async def _written(workdir: Path, count: int) -> list[Row]:
+    """A topic of one partition on a new durable broker, ``count`` records produced, the broker stopped."""
+    kafka = LocalKafka(workdir, durable=True, compact=False)
+    kafka.start()
+    try:
+        await ensure_topics(ServiceSettings(kafka_bootstrap=kafka.bootstrap, kafka_topic_partitions=1), [TOPIC])
+        return await _produce(kafka.bootstrap, count)
+    finally:
+        kafka.stop()
+
+
 async def _read_from(bootstrap: str, offset: int, until: int) -> list[Row]:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=100)
     await consumer.start()
@@ -164,13 +175,8 @@ async def test_a_compaction_cut_short_leaves_records_readable_once_and_the_next_
     """The state a kill between writing a merged batch and deleting the batches it replaced leaves:
     a reader then misses nothing, and the next start of the store (compacting, the broker stopped)
     deletes the leftovers, after which every record is read once."""
+    sent = await _written(tmp_path, 40)
     kafka = LocalKafka(tmp_path, durable=True, compact=False)
-    kafka.start()
-    try:
-        await ensure_topics(ServiceSettings(kafka_bootstrap=kafka.bootstrap, kafka_topic_partitions=1), [TOPIC])
-        sent = await _produce(kafka.bootstrap, 40)
-    finally:
-        kafka.stop()
     records = _records(tmp_path)
     run = [(n, parse((records / f"{n:0>20}.batch").read_bytes())) for n in range(30)]
     (records / f"{0:0>20}.batch").write_bytes(merge(run))
@@ -240,13 +246,7 @@ def _kill_compaction_midway(workdir: Path, length: int) -> None:
 async def test_a_compaction_killed_midway_loses_nothing_and_the_next_start_finishes_it(tmp_path: Path) -> None:
     """SIGKILL of a compaction while it merges a long partition: the next start of the store (the
     broker stopped) repairs and finishes it, and a reader from 0 gets every offset once, in order."""
-    kafka = LocalKafka(tmp_path, durable=True, compact=False)
-    kafka.start()
-    try:
-        await ensure_topics(ServiceSettings(kafka_bootstrap=kafka.bootstrap, kafka_topic_partitions=1), [TOPIC])
-        sent = await _produce(kafka.bootstrap, 3)
-    finally:
-        kafka.stop()
+    sent = await _written(tmp_path, 3)
     records, length = _records(tmp_path), 12_000
     newest = (records / f"{2:0>20}.batch").read_bytes()  # one record: copied under the offsets that follow
     for offset in range(3, length):
