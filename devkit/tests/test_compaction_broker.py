@@ -270,3 +270,15 @@ async def test_a_compaction_killed_midway_loses_nothing_and_the_next_start_finis
         assert (await end_offsets(ServiceSettings(kafka_bootstrap=kafka.bootstrap), [TP]))[TP] == length
     finally:
         kafka.stop()
+
+
+def test_a_store_whose_commits_cannot_be_read_starts_uncompacted(tmp_path: Path) -> None:
+    cluster = tmp_path / "s3/tansu/clusters/c"
+    (cluster / "topics/t/partitions/0000000000/records").mkdir(parents=True)
+    offsets = cluster / "groups/consumers/g/offsets/t/partitions/0000000000.json"
+    offsets.parent.mkdir(parents=True)
+    offsets.write_text("{half a commit")
+    store = LocalKafka(tmp_path, durable=True).parts[0]
+    assert store.prepare is not None
+    store.prepare()  # does not stop the start
+    assert "compaction skipped" in (tmp_path / "logs" / "compaction.log").read_text()
