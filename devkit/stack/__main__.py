@@ -73,7 +73,8 @@ def status(stack: Stack) -> int:
         if longest[0][1] >= BATCHES_WARN:
             _say(
                 f"  warning: a partition holds {BATCHES_WARN} batches or more; the broker lists them all on every fetch."
-                " `make down`, then delete .data/s3 to start the topics afresh (docs/decisions/0003)."
+                " The next start after `make down` merges its old batches into larger ones"
+                " (.data/logs/compaction.log says what it did; docs/decisions/0003)."
             )
     return 1 if missing else 0
 

@@ -7,12 +7,14 @@ import secrets
 import shutil
 import socket
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from devkit.stack.compaction import BatchError, compact_store
 from devkit.stack.processes import Managed, StackError, port_accepts, port_is_free
 from shared.settings import SERVICE_PORTS
 from shared.tokens import generate_private_pem
@@ -110,14 +112,47 @@ def _managed(name: str, argv: list[str], data: Path, run: Path, env: dict[str, s
     return Managed(name, argv, run / f"{name}.pid", data / "logs" / f"{name}.log", env, data)
 
 
-def kafka_components(data: Path, run: Path, kafka_port: int, s3_port: int | None) -> list[Component]:
-    """The broker; durable on a local S3 store when ``s3_port`` is given, in memory otherwise."""
+def compact_broker_store(data: Path, broker: Managed) -> None:
+    """Compact the long partitions of the broker's store (:mod:`devkit.stack.compaction`), only while
+    the broker is stopped; what it did is appended to ``<data>/logs/compaction.log``."""
+    if broker.running():
+        return  # its readers hold positions the store cannot see: left for the next start of both
+    try:
+        said = compact_store(data / "s3" / "tansu")
+        line = said.line() if said.changed else ""
+    except (BatchError, OSError) as exc:  # the store starts as it is; a journal left is repaired next time
+        line = f"compaction skipped: {exc}"
+    if line:
+        log = data / "logs" / "compaction.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("a") as out:
+            out.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {line}\n")
+
+
+def kafka_components(
+    data: Path, run: Path, kafka_port: int, s3_port: int | None, *, compact: bool = True
+) -> list[Component]:
+    """The broker; durable on a local S3 store when ``s3_port`` is given, in memory otherwise. Before
+    the store starts while the broker is stopped, its long partitions are compacted (``compact``)."""
     url = f"tcp://{HOST}:{kafka_port}"
     argv = [str(tansu_binary()), "broker", "--listener-url", url, "--advertised-listener-url", url]
     if s3_port is None:
         return [Component(_managed("kafka", [*argv, "--storage-engine", "memory://tansu/"], data, run), kafka_port)]
     access, secret = _secret(data / "secrets" / "s3-access"), _secret(data / "secrets" / "s3-secret")
     (data / "s3" / "tansu").mkdir(parents=True, exist_ok=True)  # the bucket must exist before the broker
+    broker = _managed(
+        "kafka",
+        [*argv, "--storage-engine", "s3://tansu/"],
+        data,
+        run,
+        {
+            "AWS_ENDPOINT": f"http://{HOST}:{s3_port}",
+            "AWS_ALLOW_HTTP": "true",
+            "AWS_ACCESS_KEY_ID": access,
+            "AWS_SECRET_ACCESS_KEY": secret,
+            "AWS_REGION": "us-east-1",
+        },
+    )
     s3 = Component(
         _managed(
             "s3",
@@ -127,30 +162,16 @@ def kafka_components(data: Path, run: Path, kafka_port: int, s3_port: int | None
             {"S3_ACCESS_KEY": access, "S3_SECRET_KEY": secret},
         ),
         s3_port,
+        prepare=(lambda: compact_broker_store(data, broker)) if compact else None,
     )
-    kafka = Component(
-        _managed(
-            "kafka",
-            [*argv, "--storage-engine", "s3://tansu/"],
-            data,
-            run,
-            {
-                "AWS_ENDPOINT": f"http://{HOST}:{s3_port}",
-                "AWS_ALLOW_HTTP": "true",
-                "AWS_ACCESS_KEY_ID": access,
-                "AWS_SECRET_ACCESS_KEY": secret,
-                "AWS_REGION": "us-east-1",
-            },
-        ),
-        kafka_port,
-    )
-    return [s3, kafka]
+    return [s3, Component(broker, kafka_port)]
 
 
 # Batches in one partition of the local broker from which `make status` warns. The broker lists every
 # batch of a partition on each fetch that has something to read: on the loaded 2-core machine a
 # fetch took twice as long at 5,000 batches as on an empty partition, and a consumer at the end of a
-# partition of 10,000 starved (docs/decisions/0003, make bench's "Broker store").
+# partition of 10,000 starved (docs/decisions/0003, make bench's "Broker store"). The next start of
+# the store and the broker together compacts partitions over devkit.stack.compaction.COMPACT_FROM.
 BATCHES_WARN = 5_000
 
 

@@ -266,6 +266,8 @@ def _broker_store(outcome: Outcome, b: dict[str, Any]) -> list[str]:
     rows = [
         [
             fmt(size["batches"]),
+            fmt(size.get("objects", "")),
+            "compacted at start" if size.get("guard") == "compacted" else "as written",
             *(["starved: nothing received in 10 s", "", "", ""] if size.get("starved") else
               [size["p50_ms"], size["p99_ms"], size["vs_empty_p50"], size["vs_empty_p99"]]),
             " / ".join(fmt(size.get(f"{name}_cpu_pct", "")) for name in ("kafka", "s3")),
@@ -273,15 +275,24 @@ def _broker_store(outcome: Outcome, b: dict[str, Any]) -> list[str]:
         ]
         for size in b["sizes"]
     ]  # fmt: skip
+    compactions = [
+        f"{fmt(size['objects_before'])} objects to {fmt(size['objects'])} in {size['compaction_s']} s"
+        for size in b["sizes"]
+        if size.get("guard") == "compacted"
+    ]
     return [
         "The local broker on its S3 store (`tests/bench/broker_store.py`): one record at a time, from the",
         "producer's send to a consumer waiting at the end of the partition (fetch wait",
         f"{b['fetch_wait_ms']} ms), {b['samples']} samples per length; the baseline is the same partition empty,",
-        "in the same run. The broker lists every batch of a partition on each fetch that has something to read.",
+        "in the same run. The broker lists every batch object of a partition on each fetch that has something",
+        "to read; each length is measured as written (one object per batch) and after the compaction a start",
+        "of the stack runs (old batches merged, the newest kept: docs/decisions/0003).",
         "",
         *table(
             [
                 "batches in the partition",
+                "objects",
+                "store",
                 "p50 ms",
                 "p99 ms",
                 "p50 vs empty",
@@ -292,6 +303,7 @@ def _broker_store(outcome: Outcome, b: dict[str, Any]) -> list[str]:
             rows,
         ),
         "",
+        *([f"Compaction (broker stopped): {'; '.join(compactions)}.", ""] if compactions else []),
     ]
 
 

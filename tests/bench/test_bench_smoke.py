@@ -32,7 +32,9 @@ async def test_every_phase_runs_and_the_report_has_each_ratio(tmp_path: Path) ->
     assert figures["nearest"]["p50_speedup"] > 0
     assert figures["backbone"]["relay_vs_raw"] > 0
     store = figures["broker_store"]["sizes"]
-    assert [row["batches"] for row in store] == [0, 300] and store[1]["p50_ms"] > 0
+    assert [(row["batches"], row["guard"]) for row in store] == [(0, "none"), (1500, "none"), (1500, "compacted")]
+    assert store[1]["p50_ms"] > 0 and store[2]["p50_ms"] > 0
+    assert store[2]["objects_before"] >= store[1]["objects"] > store[2]["objects"]
     load = figures["load"]
     assert load["operations"]["all"]["requests"] > 0 and load["operations"]["all"]["error_rate"] < 0.5
     assert set(load["operations"]) >= {"nearest", "stall_status", "overview", "all"}
