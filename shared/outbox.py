@@ -89,6 +89,17 @@ class Outbox:
             self.mongo.after_commit(self.pending.set)
         return result
 
+    async def stage(self, uow: UnitOfWork) -> int:
+        """Save the events a use case emitted in a transaction that is not :meth:`run`'s (a consumer's
+        batch); the caller calls :meth:`wake` once that transaction has committed."""
+        if uow.events:
+            await self.collection.insert_many([self._document(e) for e in uow.events], session=uow.session)
+        return len(uow.events)
+
+    def wake(self) -> None:
+        """Staged events are committed: the relay publishes them now rather than at its next poll."""
+        self.pending.set()
+
     def _document(self, event: CloudEvent) -> dict[str, Any]:
         return {
             "_id": ObjectId(),

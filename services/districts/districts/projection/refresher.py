@@ -31,17 +31,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from prometheus_client import Counter, Histogram
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from districts.alerts.service import AlertWatch
 from districts.geography.current import CurrentGeography
 from districts.geography.domain import Locator
 from districts.projection.domain import (
-    NUMERIC_KPIS,
     AreaContents,
     EntityType,
-    Kpis,
     active_refs,
     area_keys_of,
     area_of,
@@ -52,14 +49,13 @@ from districts.projection.domain import (
     moved_to,
     placement_of,
 )
-from districts.projection.events import KpisUpdated, kpis_payload
+from districts.projection.publish import Computed, KpiPublisher, RefreshMetrics
 from districts.projection.service import AreaCounter, ProjectionStates, known_keys, population_of
 from districts.projection.store import Mark, ProjectionStore
 from districts.projection.tally import Tally, measure_tally, tally_of
-from districts.projection.vitality import AreaFigures, Targets, area_figures
+from districts.projection.vitality import Targets, area_figures
 from districts.settings import DistrictsSettings
 from shared.events import utcnow
-from shared.metrics import ServiceMetrics
 from shared.mongo import Mongo
 from shared.outbox import Outbox, UnitOfWork
 from shared.retry import until_done
@@ -68,27 +64,6 @@ log = logging.getLogger(__name__)
 MARK_BATCH = 1000
 SWEEP_BATCH = 1000
 SWEEP_PASSES = 20
-
-Computed = dict[str, AreaFigures]
-
-
-@dataclass(frozen=True)
-class RefreshMetrics:
-    duration: Histogram
-    kpi_updates: Counter
-    drifted: Counter
-
-    @classmethod
-    def create(cls, metrics: ServiceMetrics) -> RefreshMetrics:
-        return cls(
-            duration=metrics.histogram("refresh_duration_seconds", "Time to recompute the changed areas"),
-            kpi_updates=metrics.counter("kpi_updates", "District KPI changes published"),
-            drifted=metrics.counter("kpi_tally_drift", "Areas whose incremental KPIs differed from the recount"),
-        )
-
-
-def _hour(at: datetime) -> datetime:
-    return at.replace(minute=0, second=0, microsecond=0)
 
 
 @dataclass(eq=False, kw_only=True)
@@ -115,6 +90,7 @@ class Refresher:
     def __post_init__(self) -> None:
         self.targets = Targets(self.settings.services_per_1000_target, self.settings.extended_hours_target)
         self.counter = AreaCounter(self.projections)
+        self.publisher = KpiPublisher(self.projections, self.alerts, self.outbox, self.targets, self.metrics)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="districts-refresher")
@@ -323,37 +299,8 @@ class Refresher:
                 await self.projections.save_tallies(generation, replaced, session)
             else:
                 tallies = await self.projections.tallies(generation, keys, session)
-                computed = {key: self._figures(tallies.get(key), locator, key, now) for key in keys}
-            previous = await self.projections.areas(generation, keys, session)
-            changed: Computed = {}
-            samples = []
-            districts: dict[str, Kpis] = {}
-            for key, figures in computed.items():
-                moved = _moved(previous.get(key), figures)
-                code, _ = area_of(key)
-                kpis = figures.kpis
-                if moved or sample_all:
-                    changed[key] = figures
-                    samples.append((key, _hour(now), now, {n: getattr(kpis, n) for n in NUMERIC_KPIS}))
-                if code is None:
-                    continue
-                districts[code] = kpis
-                if moved:
-                    uow.emit(KpisUpdated(district=code, kpis=kpis_payload(kpis.values()), at=now))
-            await self.projections.save_areas(generation, changed, session)
-            await self.projections.append_samples(samples, session)
-            await self.alerts.review(uow, districts, now, sampled=sample_all)
-            return sum(1 for e in uow.events if e.type == KpisUpdated.event_type)
+                computed = {key: self.publisher.figures(tallies.get(key), locator, key, now) for key in keys}
+            return await self.publisher.publish(uow, generation, computed, now, sample_all=sample_all)
 
         published = await self.outbox.run(work)
         self.metrics.kpi_updates.inc(published)
-
-    def _figures(self, tally: Tally | None, locator: Locator, key: str, now: datetime) -> AreaFigures:
-        measures = measure_tally(tally or Tally(), population_of(locator, key), now)
-        return area_figures(measures, self.targets, now)
-
-
-def _moved(previous: AreaFigures | None, figures: AreaFigures) -> bool:
-    if previous is None:
-        return True
-    return not previous.kpis.same_figures(figures.kpis) or previous.vitality != figures.vitality

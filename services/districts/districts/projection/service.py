@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -50,6 +51,9 @@ from shared.errors import InvalidInput
 from shared.events import CloudEvent, utcnow
 from shared.i18n import Said
 
+if TYPE_CHECKING:
+    from districts.projection.publish import KpiPublisher
+
 DEFAULT_SPAN = timedelta(hours=24)
 LONGEST_SPAN = timedelta(days=92)
 
@@ -73,6 +77,9 @@ class Projector:
     geography: CurrentGeography
     counter: AreaCounter
     clock: Callable[[], datetime] = utcnow
+    # writes the KPIs of the areas a batch moved in its own transaction; without it the batch leaves
+    # marks for the refresher to turn into KPIs
+    publisher: KpiPublisher | None = None
 
     @staticmethod
     def _changes(events: list[CloudEvent]) -> list[Change]:
@@ -134,11 +141,15 @@ class Projector:
                 saved.append(StoredEntity(entity, previous.rev + 1 if previous else 1, locator.version))
             await self.store.save_entities(generation, saved, session)
             after = {key: entities[key] for key in updated}
-            moved = await self.counter.count(
+            moved = await self.counter.tallies_moved(
                 generation, {k: before[k] for k in updated if k in before}, after, now, session
             )
-            if generation == active:
+            if generation != active:
+                continue
+            if self.publisher is None:
                 await self.store.add_mark(generation, moved, (), session)
+            else:
+                await self.publisher.publish_moved(session, generation, locator, moved, now)
 
 
 @dataclass(frozen=True)
@@ -160,6 +171,17 @@ class AreaCounter:
         activity changed move with it. An area the geography in use does not know yet (a NIL named
         by its producer, a district being created) is counted too: its tally is right the moment it
         becomes known."""
+        return set(await self.tallies_moved(generation, before, after, now, session))
+
+    async def tallies_moved(
+        self,
+        generation: int,
+        before: dict[str, Entity],
+        after: dict[str, Entity],
+        now: datetime,
+        session: AsyncClientSession,
+    ) -> dict[str, Tally]:
+        """As :meth:`count`, returning the moved areas' tallies as they are now saved."""
         parents = {p for e in (*before.values(), *after.values()) if (p := parent_id(e)) and p not in after}
         unchanged = {e.id: e for e in await self.store.by_ids(generation, parents, session)} if parents else {}
         moved_parents = [
@@ -181,7 +203,7 @@ class AreaCounter:
         tallies = await self.store.tallies(generation, found, session)
         counted = {key: delta.applied_to(tallies.get(key, Tally())).pruned(now) for key, delta in found.items()}
         await self.store.save_tallies(generation, counted, session)
-        return set(found)
+        return counted
 
 
 def _as_parent(entity: Entity | None) -> tuple[bool, frozenset[str]] | None:
