@@ -1,25 +1,29 @@
-"""Turns the areas' tallies into KPIs, time-series samples, alerts and published events; recounts them as a check.
+"""Turns the areas' tallies into KPIs, time-series samples, alerts and published events outside the
+event batches; recounts them as a check.
 
 The consumer keeps each area's tally current in the transaction that projects the events
-(:mod:`districts.projection.tally`). This part runs beside the consumers and sleeps until there is
-something to do: the consumer's batch commit wakes it (:meth:`Refresher.projected`), so do a change
-of the geography or the thresholds (:meth:`Refresher.request`); timers wake it for the interval
-snapshot, for the slow poll that finds another replica's work, and when a newer geography has
-settled. The areas named by the marks the batches left get their figures read from their tallies
-at this moment (never from all their entities), and their KPIs, samples, alert changes and events
-are written in one outbox transaction, so a district never shows KPIs its alerts have not seen.
-The marks are deleted afterwards, so a crash in between only means reading the same numbers again
-(which publishes nothing). When the day changes in Milan every area's figures are read again, so
-stalls handed out at yesterday's spunta stop counting as open.
+(:mod:`districts.projection.tally`) and, in that same transaction, writes the KPIs of the areas
+it moved (:mod:`districts.projection.publish`, decision 9). This part runs beside the consumers for
+everything else and sleeps until there is something to do: a change of the geography or the
+thresholds wakes it (:meth:`Refresher.request`), as a projection commit can
+(:meth:`Refresher.projected`, for marks); timers wake it for the interval snapshot, for the slow
+poll that finds marks left by a re-placement sweep, and when a newer geography has settled. The
+areas named by the marks get their figures read from their tallies at this moment (never from all
+their entities), and their KPIs, samples, alert changes and events are written in one outbox
+transaction, so a district never shows KPIs its alerts have not seen. The marks are deleted
+afterwards, so a crash in between only means reading the same numbers again (which publishes
+nothing). When the day changes in Milan every area's figures are read again, so stalls handed out
+at yesterday's spunta stop counting as open.
 
 The full recount from the entities stays as the check and the rebuild path: every
 ``recount_interval_s``, after a change of geography or a re-placement, when asked (a rebuild asks
 after its switch), and for a rebuilt generation before it is switched on. Its figures come from
 the entities directly; a tally that reads otherwise is reported (a warning and the
 ``kpi_tally_drift`` counter) and replaced, as is a missing one; a tally that reads right is left
-alone. Marks are only ever inserted by the consumers and deleted here, and tallies are written here
-only when the recount replaces them, so the two seldom contend for the same documents. A failed cycle is retried with backoff (:func:`shared.retry.until_done`) until it
-succeeds or the service stops.
+alone. Tallies are written here only when the recount replaces them, so the two seldom contend for
+the same documents; a consumer batch writing the figures of an area this writes too conflicts with
+it, and one of the two is re-run. A failed cycle is retried with backoff
+(:func:`shared.retry.until_done`) until it succeeds or the service stops.
 """
 
 from __future__ import annotations

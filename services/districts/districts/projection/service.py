@@ -5,8 +5,9 @@ concerns, the changes merged in memory, one bulk write, and in the same transact
 the areas the changed entities (or the stalls and services of a changed market or business) left,
 entered or stayed in are moved by what they counted before and count now
 (:mod:`districts.projection.tally`), so entity changes, area tallies, the processed event ids and
-(after commit) the offset move together. Each batch leaves a mark naming the areas whose tallies
-moved; the refresher turns marks into KPIs (the consumer wakes it when the batch has committed).
+(after commit) the offset move together. The KPIs of the areas whose tallies moved are written in
+that same transaction too, with their samples, alert changes and events
+(:mod:`districts.projection.publish`), so a change is visible the moment its batch commits.
 While a rebuild is running, live events are applied to the generation being built as well: field
 versions make the double application harmless (an entity that does not change moves no tally),
 and nothing published after the replay started can be missed.
