@@ -15,6 +15,7 @@ and nothing published after the replay started can be missed.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -67,6 +68,11 @@ class ProjectionStates:
     geography: GeographyStore
 
     async def current(self, session: AsyncClientSession | None = None) -> ProjectionState:
+        if session is None:  # outside a transaction the two reads go at once
+            (active, building), geography = await asyncio.gather(
+                self.projections.generations(), self.geography.version()
+            )
+            return ProjectionState(active, building, geography)
         active, building = await self.projections.generations(session)
         return ProjectionState(active, building, await self.geography.version(session))
 
@@ -275,8 +281,8 @@ class KpiQueries:
     async def figures(self, keys: Iterable[str]) -> dict[str, AreaFigures]:
         """Figures by area key; an area not computed yet has empty figures."""
         keys = list(keys)
-        state = await self.states.current()
-        found = await self.store.areas(state.active, keys)
+        active, _ = await self.store.generations()  # the geography's version is not needed here
+        found = await self.store.areas(active, keys)
         return {key: found.get(key, NO_FIGURES) for key in keys}
 
     async def timeseries(self, code: str, metric: str, start: datetime | None, end: datetime | None) -> Series:
