@@ -152,24 +152,13 @@ class IdempotentConsumer:
         self._consumer = None
 
     async def _poll(self, consumer: AIOKafkaConsumer) -> None:
-        """Each batch's offsets are committed while the next batch is applied (its transaction has
-        committed, so a lost offset commit only means a replay the processed ids make harmless); the
-        commits are made one after another, in order, and the last is awaited before leaving."""
-        committing: asyncio.Task[None] | None = None
-        try:
-            while not self._stopping.is_set():
-                batches = await consumer.getmany(timeout_ms=200, max_records=self.max_batch)
-                records = [record for part in batches.values() for record in part]
-                if records:
-                    await self._process_batch(records)
-                    if committing is not None:
-                        await committing
-                    offsets = {tp: part[-1].offset + 1 for tp, part in batches.items() if part}
-                    committing = asyncio.create_task(consumer.commit(offsets), name=f"commit-{self.group_id}")
-                await report_lag(consumer, self.metrics.consumer_lag)
-        finally:
-            if committing is not None:
-                await committing
+        while not self._stopping.is_set():
+            batches = await consumer.getmany(timeout_ms=200, max_records=self.max_batch)
+            records = [record for part in batches.values() for record in part]
+            if records:
+                await self._process_batch(records)
+                await consumer.commit({tp: part[-1].offset + 1 for tp, part in batches.items() if part})
+            await report_lag(consumer, self.metrics.consumer_lag)
 
     async def _process_batch(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
         items = [self._parse(r) for r in records]

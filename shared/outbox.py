@@ -3,10 +3,7 @@
 A use case runs in :meth:`Outbox.run`: its writes and the events it emits commit in one MongoDB
 transaction, so an accepted write can never lose its event. The :class:`OutboxRelay` publishes
 pending events with acks=all in insertion order, marks them sent, and keeps retrying with backoff
-while the broker is down. It does not wait for a batch's acknowledgements before taking up the
-next: up to ``in_flight`` batches are on their way at once (the producer sends one request at a
-time to a broker, so they still reach each partition in order), and each is marked sent when its
-acknowledgements have come. Delivery is at-least-once (a crash between publish and mark re-sends);
+while the broker is down. Delivery is at-least-once (a crash between publish and mark re-sends);
 consumers deduplicate by event id. One relay per service holds a lease, so replicas do not publish
 the same backlog concurrently.
 """
@@ -17,7 +14,6 @@ import asyncio
 import logging
 import os
 import socket
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
@@ -34,7 +30,7 @@ from shared.kafka import KafkaBus
 from shared.metrics import ServiceMetrics
 from shared.mongo import IndexSpec, Mongo
 from shared.retry import until_done
-from shared.tasks import cancel, finish
+from shared.tasks import finish
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -132,16 +128,10 @@ class OutboxRelay:
     batch_size: int = 200
     poll_interval_s: float = 0.5
     lease_ttl_s: float = 10.0
-    in_flight: int = 4
     _lease_until: datetime | None = field(default=None, init=False)
     _task: asyncio.Task[None] | None = field(default=None, init=False)
     _stopping: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     _last_backlog_check: float = field(default=0.0, init=False)
-    # the batches sent and not yet acknowledged and marked, oldest first, and their events' ids
-    _confirming: deque[asyncio.Task[None]] = field(default_factory=deque, init=False)
-    _sending: set[ObjectId] = field(default_factory=set, init=False)
-    # whether pending events may be there to find: after a commit, a batch sent, the poll interval
-    _look: bool = field(default=True, init=False)
     published: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
@@ -156,8 +146,6 @@ class OutboxRelay:
         self._stopping.set()
         self.outbox.pending.set()
         await finish(self._task, drain_timeout_s)
-        await cancel(*self._confirming)
-        self._confirming.clear()
         try:
             await self.outbox.mongo.db[LEASES].delete_one({"_id": self.outbox.topic, "owner": self.owner})
         except PyMongoError:
@@ -202,57 +190,34 @@ class OutboxRelay:
         return not self._stopping.is_set()
 
     async def _turn(self) -> bool:
-        """Send one batch or wait for work; True once stopping with nothing left to publish."""
+        """Publish one batch or wait for work; True once stopping with nothing left to publish."""
         if not await self._acquire_lease():
             if self._stopping.is_set():
                 return True
             await asyncio.sleep(self.lease_ttl.total_seconds() / 3)
             return False
-        self._raise_failure()
-        if self._look and len(self._confirming) < self.in_flight:
-            # cleared before looking, so that a commit from now on wakes the wait below
-            self.outbox.pending.clear()
-            if await self._send_batch():
-                return False
-            self._look = False
-        if self._stopping.is_set() and not self._confirming and not self._look:
+        # cleared before looking, so that a commit made while the batch is read and published (not
+        # only one made after) wakes the wait below instead of being taken for this turn's
+        self.outbox.pending.clear()
+        if await self.publish_batch():
+            return False
+        if self._stopping.is_set():
             return True
-        oldest = self._confirming[0] if self._confirming else None
-        woken = asyncio.ensure_future(self.outbox.pending.wait())
-        try:
-            await asyncio.wait({woken} if oldest is None else {woken, oldest}, timeout=self.poll_interval_s)
-        finally:
-            woken.cancel()
-        # look again after a commit or the poll interval, not when only a batch was confirmed
-        self._look = self._look or self.outbox.pending.is_set() or oldest is None or not oldest.done()
+        await self._wait_for_work()
         return False
 
-    def _raise_failure(self) -> None:
-        """Forget the batches that were confirmed; raise what a failed one met (its events are pending
-        again: they are sent afresh after the pause)."""
-        while self._confirming and self._confirming[0].done():
-            failed = self._confirming.popleft().exception()
-            if failed is not None:
-                self._look = True
-                raise failed
+    async def _wait_for_work(self) -> None:
+        try:
+            await asyncio.wait_for(self.outbox.pending.wait(), self.poll_interval_s)
+        except TimeoutError:
+            pass
 
     async def publish_batch(self) -> int:
-        """Publish one batch of pending events in order and wait until every batch on its way is
-        acknowledged and marked sent; return how many this batch held."""
-        sent = await self._send_batch()
-        while self._confirming:
-            await asyncio.wait({self._confirming[0]})
-            self._raise_failure()
-        return sent
-
-    async def _send_batch(self) -> int:
-        """Hand the oldest pending events not already on their way to the producer, in order; their
-        acknowledgements are awaited (and the events marked sent) in the background."""
-        query: dict[str, Any] = {"sent_at": None}
-        if self._sending:
-            query["_id"] = {"$nin": list(self._sending)}
-        docs = await self.outbox.collection.find(query).sort("_id", ASCENDING).limit(self.batch_size).to_list()
-        await self._report_backlog(len(docs) + len(self._sending))
+        """Publish one batch of pending events in order; return how many were published."""
+        docs = (
+            await self.outbox.collection.find({"sent_at": None}).sort("_id", ASCENDING).limit(self.batch_size).to_list()
+        )
+        await self._report_backlog(len(docs))
         if not docs:
             return 0
         producer = self.bus.producer
@@ -265,27 +230,19 @@ class OutboxRelay:
             )
             for doc in docs
         ]
-        self._sending.update(doc["_id"] for doc in docs)
-        self._confirming.append(asyncio.create_task(self._confirm(docs, futures), name="outbox-confirm"))
-        return len(docs)
-
-    async def _confirm(self, docs: list[dict[str, Any]], futures: list[asyncio.Future[Any]]) -> None:
-        """Mark the acknowledged events of a batch sent; raise the first failure of the others."""
-        try:
-            results = await asyncio.gather(*futures, return_exceptions=True)
-            done = [doc for doc, res in zip(docs, results, strict=True) if not isinstance(res, BaseException)]
-            if done:
-                await self.outbox.collection.update_many(
-                    {"_id": {"$in": [d["_id"] for d in done]}}, {"$set": {"sent_at": utcnow()}}
-                )
-                for doc in done:
-                    self.metrics.events_published.labels(doc["topic"], doc["type"]).inc()
-                self.published += len(done)
-            failures = [res for res in results if isinstance(res, BaseException)]
-            if failures:
-                raise failures[0] if isinstance(failures[0], Exception) else KafkaError(str(failures[0]))
-        finally:
-            self._sending.difference_update(doc["_id"] for doc in docs)
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        done = [doc for doc, res in zip(docs, results, strict=True) if not isinstance(res, BaseException)]
+        if done:
+            await self.outbox.collection.update_many(
+                {"_id": {"$in": [d["_id"] for d in done]}}, {"$set": {"sent_at": utcnow()}}
+            )
+            for doc in done:
+                self.metrics.events_published.labels(doc["topic"], doc["type"]).inc()
+            self.published += len(done)
+        failures = [res for res in results if isinstance(res, BaseException)]
+        if failures:
+            raise failures[0] if isinstance(failures[0], Exception) else KafkaError(str(failures[0]))
+        return len(done)
 
     async def _report_backlog(self, fetched: int) -> None:
         loop = asyncio.get_running_loop()
