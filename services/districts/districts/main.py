@@ -32,8 +32,7 @@ from districts.overview.service import OverviewService
 from districts.projection.api import nil_router as nil_timeseries_router
 from districts.projection.api import router as timeseries_router
 from districts.projection.events import KpisUpdated
-from districts.projection.publish import RefreshMetrics
-from districts.projection.refresher import Refresher
+from districts.projection.refresher import Refresher, RefreshMetrics
 from districts.projection.service import AreaCounter, CityContents, KpiQueries, ProjectionStates, Projector
 from districts.projection.store import ProjectionStore
 from districts.rebuild.api import router as rebuild_router

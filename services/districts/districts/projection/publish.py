@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from prometheus_client import Counter, Histogram
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from districts.alerts.service import AlertWatch
@@ -25,25 +25,12 @@ from districts.projection.service import known_keys, population_of
 from districts.projection.store import ProjectionStore
 from districts.projection.tally import Tally, measure_tally
 from districts.projection.vitality import AreaFigures, Targets, area_figures
-from shared.metrics import ServiceMetrics
 from shared.outbox import Outbox, UnitOfWork
 
+if TYPE_CHECKING:
+    from districts.projection.refresher import RefreshMetrics
+
 Computed = dict[str, AreaFigures]
-
-
-@dataclass(frozen=True)
-class RefreshMetrics:
-    duration: Histogram
-    kpi_updates: Counter
-    drifted: Counter
-
-    @classmethod
-    def create(cls, metrics: ServiceMetrics) -> RefreshMetrics:
-        return cls(
-            duration=metrics.histogram("refresh_duration_seconds", "Time to recompute the changed areas"),
-            kpi_updates=metrics.counter("kpi_updates", "District KPI changes published"),
-            drifted=metrics.counter("kpi_tally_drift", "Areas whose incremental KPIs differed from the recount"),
-        )
 
 
 def _hour(at: datetime) -> datetime:

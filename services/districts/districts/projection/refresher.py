@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from prometheus_client import Counter, Histogram
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from districts.alerts.service import AlertWatch
@@ -53,13 +54,14 @@ from districts.projection.domain import (
     moved_to,
     placement_of,
 )
-from districts.projection.publish import Computed, KpiPublisher, RefreshMetrics
+from districts.projection.publish import Computed, KpiPublisher
 from districts.projection.service import AreaCounter, ProjectionStates, known_keys, population_of
 from districts.projection.store import Mark, ProjectionStore
 from districts.projection.tally import Tally, measure_tally, tally_of
 from districts.projection.vitality import Targets, area_figures
 from districts.settings import DistrictsSettings
 from shared.events import utcnow
+from shared.metrics import ServiceMetrics
 from shared.mongo import Mongo
 from shared.outbox import Outbox, UnitOfWork
 from shared.retry import until_done
@@ -68,6 +70,21 @@ log = logging.getLogger(__name__)
 MARK_BATCH = 1000
 SWEEP_BATCH = 1000
 SWEEP_PASSES = 20
+
+
+@dataclass(frozen=True)
+class RefreshMetrics:
+    duration: Histogram
+    kpi_updates: Counter
+    drifted: Counter
+
+    @classmethod
+    def create(cls, metrics: ServiceMetrics) -> RefreshMetrics:
+        return cls(
+            duration=metrics.histogram("refresh_duration_seconds", "Time to recompute the changed areas"),
+            kpi_updates=metrics.counter("kpi_updates", "District KPI changes published"),
+            drifted=metrics.counter("kpi_tally_drift", "Areas whose incremental KPIs differed from the recount"),
+        )
 
 
 @dataclass(eq=False, kw_only=True)
@@ -229,7 +246,9 @@ class Refresher:
                         before[entity.id] = entity.copy()
                         entity.districts, entity.nil = placement.districts, placement.nil
                         after[entity.id] = entity
-                touched = await self.counter.count(generation, before, after, self.clock(), session) if after else set()
+                touched = (
+                    set(await self.counter.count(generation, before, after, self.clock(), session)) if after else set()
+                )
                 if mark:
                     await self.projections.add_mark(generation, touched, (), session)
                 return len(batch), touched

@@ -148,7 +148,7 @@ class Projector:
                 saved.append(StoredEntity(entity, previous.rev + 1 if previous else 1, locator.version))
             await self.store.save_entities(generation, saved, session)
             after = {key: entities[key] for key in updated}
-            moved = await self.counter.tallies_moved(
+            moved = await self.counter.count(
                 generation, {k: before[k] for k in updated if k in before}, after, now, session
             )
             if generation != active:
@@ -172,23 +172,12 @@ class AreaCounter:
         after: dict[str, Entity],
         now: datetime,
         session: AsyncClientSession,
-    ) -> set[str]:
-        """Apply the deltas of entities that changed from ``before`` (absent: new) to ``after``; return the
-        areas whose tallies moved. The stalls or services of a market or business whose areas or
-        activity changed move with it. An area the geography in use does not know yet (a NIL named
-        by its producer, a district being created) is counted too: its tally is right the moment it
-        becomes known."""
-        return set(await self.tallies_moved(generation, before, after, now, session))
-
-    async def tallies_moved(
-        self,
-        generation: int,
-        before: dict[str, Entity],
-        after: dict[str, Entity],
-        now: datetime,
-        session: AsyncClientSession,
     ) -> dict[str, Tally]:
-        """As :meth:`count`, returning the moved areas' tallies as they are now saved."""
+        """Apply the deltas of entities that changed from ``before`` (absent: new) to ``after``; return the
+        areas whose tallies moved, with their tallies as now saved. The stalls or services of a market
+        or business whose areas or activity changed move with it. An area the geography in use does
+        not know yet (a NIL named by its producer, a district being created) is counted too: its
+        tally is right the moment it becomes known."""
         parents = {p for e in (*before.values(), *after.values()) if (p := parent_id(e)) and p not in after}
         unchanged = {e.id: e for e in await self.store.by_ids(generation, parents, session)} if parents else {}
         moved_parents = [
