@@ -89,6 +89,17 @@ class Outbox:
             self.mongo.after_commit(self.pending.set)
         return result
 
+    async def stage(self, uow: UnitOfWork) -> int:
+        """Save the events a use case emitted in a transaction that is not :meth:`run`'s (a consumer's
+        batch); the caller calls :meth:`wake` once that transaction has committed."""
+        if uow.events:
+            await self.collection.insert_many([self._document(e) for e in uow.events], session=uow.session)
+        return len(uow.events)
+
+    def wake(self) -> None:
+        """Staged events are committed: the relay publishes them now rather than at its next poll."""
+        self.pending.set()
+
     def _document(self, event: CloudEvent) -> dict[str, Any]:
         return {
             "_id": ObjectId(),
@@ -185,6 +196,9 @@ class OutboxRelay:
                 return True
             await asyncio.sleep(self.lease_ttl.total_seconds() / 3)
             return False
+        # cleared before looking, so that a commit made while the batch is read and published (not
+        # only one made after) wakes the wait below instead of being taken for this turn's
+        self.outbox.pending.clear()
         if await self.publish_batch():
             return False
         if self._stopping.is_set():
@@ -193,7 +207,6 @@ class OutboxRelay:
         return False
 
     async def _wait_for_work(self) -> None:
-        self.outbox.pending.clear()
         try:
             await asyncio.wait_for(self.outbox.pending.wait(), self.poll_interval_s)
         except TimeoutError:

@@ -50,6 +50,12 @@ class ServiceSettings(BaseSettings):
     kafka_session_timeout_ms: int = 6000
     kafka_heartbeat_interval_ms: int = 1000
     kafka_request_timeout_ms: int = 10000
+    # How long the broker may hold a fetch that finds nothing new. Kafka answers a waiting fetch as
+    # soon as a record arrives, so in production the wait costs no freshness and a longer one means
+    # fewer idle fetches. The local broker answers it late (up to about half the wait after the
+    # record): the local stack runs with 100 ms (devkit/stack/components.py), which took a fetch's
+    # p50/p99 from 108/110 to 33/56 ms on an empty partition and from 152/194 to 76/133 ms at 10,000
+    # batches, for more broker CPU on long partitions (docs/benchmarks.md, "Broker store").
     kafka_fetch_max_wait_ms: int = 250
     kafka_topic_partitions: int = 3
     kafka_create_topics: bool = True

@@ -386,6 +386,9 @@ class Stack:
             "PROFILE": os.environ.get("PROFILE", "local"),
             "KAFKA_SESSION_TIMEOUT_MS": os.environ.get("KAFKA_SESSION_TIMEOUT_MS", "3000"),
             "KAFKA_HEARTBEAT_INTERVAL_MS": os.environ.get("KAFKA_HEARTBEAT_INTERVAL_MS", "500"),
+            # the local broker answers a waiting fetch late (up to about half its wait after a record
+            # arrives), so locally the wait is shorter than the services' default; see ServiceSettings
+            "KAFKA_FETCH_MAX_WAIT_MS": os.environ.get("KAFKA_FETCH_MAX_WAIT_MS", "100"),
             **self.extra_env,
         }
         for name, default in SERVICES:

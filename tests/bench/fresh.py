@@ -77,10 +77,12 @@ async def measure(seconds: float, say: Any = print) -> list[dict[str, Any]]:
                 row.update(figures)
                 results.append(row)
                 kpi, event, raw = figures["write_to_kpi"], figures["write_to_event"], figures["raw_produce_to_seen"]
+                read = figures["district_read"]
                 say(
                     f"[fresh] {name}: n={kpi['n']} KPI p50/p95/p99/max {kpi['p50_ms']:.0f}/{kpi['p95_ms']:.0f}/"
                     f"{kpi['p99_ms']:.0f}/{kpi['max_ms']:.0f} ms; event p50/p99 {event['p50_ms']:.0f}/"
                     f"{event['p99_ms']:.0f}; raw p50/p99 {raw['p50_ms']:.0f}/{raw['p99_ms']:.0f}; "
+                    f"read p50/p99 {read['p50_ms']:.0f}/{read['p99_ms']:.0f}; "
                     f"misses {figures['not_visible_in_30s']}; {beside}; {figures['pipeline']}"
                 )
     finally:

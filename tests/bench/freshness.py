@@ -79,6 +79,8 @@ class Tally:
     refused: int = 0
     raw_sent: dict[bytes, float] = field(default_factory=dict)
     raw_seen: dict[bytes, float] = field(default_factory=dict)
+    # how long each poll of the district took (the read's share of write → KPI visible)
+    reads: list[float] = field(default_factory=list)
 
 
 async def _listen(consumer: AIOKafkaConsumer, tally: Tally, stop: asyncio.Event) -> None:
@@ -100,10 +102,12 @@ class FreshnessProbe:
         self.tally = Tally()
 
     async def _stalls_open(self) -> int | None:
+        began = time.perf_counter()
         try:
             response = await self.http.get(f"/districts/{self.probe.district}")
         except httpx.HTTPError:
             return None
+        self.tally.reads.append(time.perf_counter() - began)
         return int(response.json()["kpis"]["stalls_open"]) if response.status_code == 200 else None
 
     async def _flip(self, slot: StallSlot, expected_before: int) -> None:
@@ -181,6 +185,7 @@ class FreshnessProbe:
             "kpi_points": tally.kpi_points,
             "write_to_event": event,
             "raw_produce_to_seen": summary_ms(raw),
+            "district_read": summary_ms(tally.reads),
             "p50_ratio": ratio(kpi["p50_ms"], event["p50_ms"]),
             "p99_ratio": ratio(kpi["p99_ms"], event["p99_ms"]),
         }

@@ -66,7 +66,6 @@ def create_app(settings: DistrictsSettings | None = None, *, clock: Callable[[],
         runtime.declare_schema(projections.live_schema)
         states = ProjectionStates(projections, geography_store)
         geography = CurrentGeography(geography_store, settings.geography_settle_s)
-        projector = Projector(projections, states, geography, AreaCounter(projections), clock)
         refresher = Refresher(
             projections=projections,
             states=states,
@@ -78,12 +77,13 @@ def create_app(settings: DistrictsSettings | None = None, *, clock: Callable[[],
             metrics=RefreshMetrics.create(runtime.metrics),
             clock=clock,
         )
+        projector = Projector(projections, states, geography, AreaCounter(projections), clock, refresher.publisher)
         runtime.add_consumer(
             topics,
             settings.consumer_group,
             projector.handle,
             batch_handler=projector.handle_batch,
-            on_commit=refresher.projected,
+            on_commit=refresher.publisher.committed,
         )
         geography_service = GeographyService(geography_store, runtime.mongo, on_change=refresher.request)
         alerts = AlertsService(alert_store, geography_store, on_change=refresher.request)

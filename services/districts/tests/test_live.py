@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from districts.main import create_app
+from districts.projection.refresher import Refresher
 
 from devkit.testing import running_app
 from shared.events import CloudEvent
@@ -209,3 +210,39 @@ async def test_if_match_follows_rfc_9110_and_pages_are_bounded(live: Live, squar
             assert too_far.status_code == 422, (path, too_far.text)
             assert too_far.headers["content-type"].startswith("application/problem+json")
             assert (await client.get(path, params={"offset": 1_000_000})).status_code == 200
+
+
+async def test_a_batch_shows_its_kpis_alerts_samples_and_events_without_the_refresher(
+    live: Live, district_kpis: Any, topic_reader: Any
+) -> None:
+    """Decision 9: the projection's transaction writes what a batch moved; the refresher is stopped here."""
+    markets = live.settings.markets_topic
+    async for client in running_app(app := create_app(live.settings)):
+        await live.district(client, "centro", CENTRO)
+        limits = {"occupancy_below": 0.6, "occupancy_recovered_at": 0.7}
+        assert (await client.put("/districts/centro/thresholds", json=limits, headers=live.office)).status_code == 200
+        await live.send(markets, [live.events.market("m1", 1, *CENTRO), live.events.stall("m1", 1, "open")])
+        await live.wait(lambda: _stalls_open_is(client, district_kpis, 1), what="the first stall counted")
+        await app.state.runtime.component(Refresher).stop()
+
+        await live.send(markets, [live.events.stall("m1", n, "vacant") for n in (2, 3, 4)])
+        # the first answer that shows the new stalls shows the alert they raise: both come from one commit
+        found = await live.wait(lambda: _centro_when_stalls_are(client, 4), what="the batch's KPIs")
+        assert found["kpis"]["stalls_vacant"] == 3 and found["kpis"]["stall_occupancy"] == 0.25
+        assert [a["condition"] for a in found["open_alerts"]] == ["low_occupancy"]
+        series = await client.get("/districts/centro/timeseries", params={"metric": "stalls_total"})
+        assert [p["value"] for p in series.json()["points"]][-1] == 4
+
+    published = await topic_reader(live.settings.districts_topic)
+    updates = [e.data["kpis"]["stalls_total"] for e in published if e.type == "districts.kpis.updated.v1"]
+    assert updates[-1] == 4
+    assert any(e.type == "districts.alert.raised.v1" and e.data["condition"] == "low_occupancy" for e in published)
+
+
+async def _stalls_open_is(client: Any, district_kpis: Any, n: int) -> bool:
+    return bool((await district_kpis(client, "centro"))["stalls_open"] == n)
+
+
+async def _centro_when_stalls_are(client: Any, total: int) -> dict[str, Any] | None:
+    found: dict[str, Any] = (await client.get("/districts/centro")).json()
+    return found if found["kpis"]["stalls_total"] == total else None

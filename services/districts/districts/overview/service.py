@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,8 +24,9 @@ class OverviewService:
 
     async def _district_views(self, districts: Sequence[District]) -> list[DistrictView]:
         codes = [d.code for d in districts]
-        figures = await self.figures.figures(district_key(c) for c in codes)
-        alerts = await self.alerts.open_alerts(codes)
+        figures, alerts = await asyncio.gather(
+            self.figures.figures(district_key(c) for c in codes), self.alerts.open_alerts(codes)
+        )
         return [DistrictView(d, figures[district_key(d.code)], tuple(alerts[d.code])) for d in districts]
 
     async def list_districts(self, limit: int, offset: int) -> tuple[list[DistrictView], int]:
@@ -36,7 +38,13 @@ class OverviewService:
         return await self._district_views(await self.districts.districts())
 
     async def district(self, code: str) -> DistrictView:
-        return (await self._district_views([await self.geography.require_district(code)]))[0]
+        """The district (404 if there is none), its figures and open alerts, read at once."""
+        district, figures, alerts = await asyncio.gather(
+            self.geography.require_district(code),
+            self.figures.figures([district_key(code)]),
+            self.alerts.open_alerts([code]),
+        )
+        return DistrictView(district, figures[district_key(code)], tuple(alerts[code]))
 
     async def _nil_views(self, nils: Sequence[Nil]) -> list[NilView]:
         figures = await self.figures.figures(nil_key(n.id) for n in nils)

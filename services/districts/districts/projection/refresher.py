@@ -1,25 +1,29 @@
-"""Turns the areas' tallies into KPIs, time-series samples, alerts and published events; recounts them as a check.
+"""Turns the areas' tallies into KPIs, time-series samples, alerts and published events outside the
+event batches; recounts them as a check.
 
 The consumer keeps each area's tally current in the transaction that projects the events
-(:mod:`districts.projection.tally`). This part runs beside the consumers and sleeps until there is
-something to do: the consumer's batch commit wakes it (:meth:`Refresher.projected`), so do a change
-of the geography or the thresholds (:meth:`Refresher.request`); timers wake it for the interval
-snapshot, for the slow poll that finds another replica's work, and when a newer geography has
-settled. The areas named by the marks the batches left get their figures read from their tallies
-at this moment (never from all their entities), and their KPIs, samples, alert changes and events
-are written in one outbox transaction, so a district never shows KPIs its alerts have not seen.
-The marks are deleted afterwards, so a crash in between only means reading the same numbers again
-(which publishes nothing). When the day changes in Milan every area's figures are read again, so
-stalls handed out at yesterday's spunta stop counting as open.
+(:mod:`districts.projection.tally`) and, in that same transaction, writes the KPIs of the areas
+it moved (:mod:`districts.projection.publish`, decision 9). This part runs beside the consumers for
+everything else and sleeps until there is something to do: a change of the geography or the
+thresholds wakes it (:meth:`Refresher.request`), as a projection commit can
+(:meth:`Refresher.projected`, for marks); timers wake it for the interval snapshot, for the slow
+poll that finds marks left by a re-placement sweep, and when a newer geography has settled. The
+areas named by the marks get their figures read from their tallies at this moment (never from all
+their entities), and their KPIs, samples, alert changes and events are written in one outbox
+transaction, so a district never shows KPIs its alerts have not seen. The marks are deleted
+afterwards, so a crash in between only means reading the same numbers again (which publishes
+nothing). When the day changes in Milan every area's figures are read again, so stalls handed out
+at yesterday's spunta stop counting as open.
 
 The full recount from the entities stays as the check and the rebuild path: every
 ``recount_interval_s``, after a change of geography or a re-placement, when asked (a rebuild asks
 after its switch), and for a rebuilt generation before it is switched on. Its figures come from
 the entities directly; a tally that reads otherwise is reported (a warning and the
 ``kpi_tally_drift`` counter) and replaced, as is a missing one; a tally that reads right is left
-alone. Marks are only ever inserted by the consumers and deleted here, and tallies are written here
-only when the recount replaces them, so the two seldom contend for the same documents. A failed cycle is retried with backoff (:func:`shared.retry.until_done`) until it
-succeeds or the service stops.
+alone. Tallies are written here only when the recount replaces them, so the two seldom contend for
+the same documents; a consumer batch writing the figures of an area this writes too conflicts with
+it, and one of the two is re-run. A failed cycle is retried with backoff
+(:func:`shared.retry.until_done`) until it succeeds or the service stops.
 """
 
 from __future__ import annotations
@@ -38,10 +42,8 @@ from districts.alerts.service import AlertWatch
 from districts.geography.current import CurrentGeography
 from districts.geography.domain import Locator
 from districts.projection.domain import (
-    NUMERIC_KPIS,
     AreaContents,
     EntityType,
-    Kpis,
     active_refs,
     area_keys_of,
     area_of,
@@ -52,11 +54,11 @@ from districts.projection.domain import (
     moved_to,
     placement_of,
 )
-from districts.projection.events import KpisUpdated, kpis_payload
+from districts.projection.publish import Computed, KpiPublisher
 from districts.projection.service import AreaCounter, ProjectionStates, known_keys, population_of
 from districts.projection.store import Mark, ProjectionStore
 from districts.projection.tally import Tally, measure_tally, tally_of
-from districts.projection.vitality import AreaFigures, Targets, area_figures
+from districts.projection.vitality import Targets, area_figures
 from districts.settings import DistrictsSettings
 from shared.events import utcnow
 from shared.metrics import ServiceMetrics
@@ -68,8 +70,6 @@ log = logging.getLogger(__name__)
 MARK_BATCH = 1000
 SWEEP_BATCH = 1000
 SWEEP_PASSES = 20
-
-Computed = dict[str, AreaFigures]
 
 
 @dataclass(frozen=True)
@@ -85,10 +85,6 @@ class RefreshMetrics:
             kpi_updates=metrics.counter("kpi_updates", "District KPI changes published"),
             drifted=metrics.counter("kpi_tally_drift", "Areas whose incremental KPIs differed from the recount"),
         )
-
-
-def _hour(at: datetime) -> datetime:
-    return at.replace(minute=0, second=0, microsecond=0)
 
 
 @dataclass(eq=False, kw_only=True)
@@ -115,6 +111,7 @@ class Refresher:
     def __post_init__(self) -> None:
         self.targets = Targets(self.settings.services_per_1000_target, self.settings.extended_hours_target)
         self.counter = AreaCounter(self.projections)
+        self.publisher = KpiPublisher(self.projections, self.alerts, self.outbox, self.targets, self.metrics)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="districts-refresher")
@@ -249,7 +246,9 @@ class Refresher:
                         before[entity.id] = entity.copy()
                         entity.districts, entity.nil = placement.districts, placement.nil
                         after[entity.id] = entity
-                touched = await self.counter.count(generation, before, after, self.clock(), session) if after else set()
+                touched = (
+                    set(await self.counter.count(generation, before, after, self.clock(), session)) if after else set()
+                )
                 if mark:
                     await self.projections.add_mark(generation, touched, (), session)
                 return len(batch), touched
@@ -323,37 +322,8 @@ class Refresher:
                 await self.projections.save_tallies(generation, replaced, session)
             else:
                 tallies = await self.projections.tallies(generation, keys, session)
-                computed = {key: self._figures(tallies.get(key), locator, key, now) for key in keys}
-            previous = await self.projections.areas(generation, keys, session)
-            changed: Computed = {}
-            samples = []
-            districts: dict[str, Kpis] = {}
-            for key, figures in computed.items():
-                moved = _moved(previous.get(key), figures)
-                code, _ = area_of(key)
-                kpis = figures.kpis
-                if moved or sample_all:
-                    changed[key] = figures
-                    samples.append((key, _hour(now), now, {n: getattr(kpis, n) for n in NUMERIC_KPIS}))
-                if code is None:
-                    continue
-                districts[code] = kpis
-                if moved:
-                    uow.emit(KpisUpdated(district=code, kpis=kpis_payload(kpis.values()), at=now))
-            await self.projections.save_areas(generation, changed, session)
-            await self.projections.append_samples(samples, session)
-            await self.alerts.review(uow, districts, now, sampled=sample_all)
-            return sum(1 for e in uow.events if e.type == KpisUpdated.event_type)
+                computed = {key: self.publisher.figures(tallies.get(key), locator, key, now) for key in keys}
+            return await self.publisher.publish(uow, generation, computed, now, sample_all=sample_all)
 
         published = await self.outbox.run(work)
         self.metrics.kpi_updates.inc(published)
-
-    def _figures(self, tally: Tally | None, locator: Locator, key: str, now: datetime) -> AreaFigures:
-        measures = measure_tally(tally or Tally(), population_of(locator, key), now)
-        return area_figures(measures, self.targets, now)
-
-
-def _moved(previous: AreaFigures | None, figures: AreaFigures) -> bool:
-    if previous is None:
-        return True
-    return not previous.kpis.same_figures(figures.kpis) or previous.vitality != figures.vitality

@@ -5,8 +5,9 @@ concerns, the changes merged in memory, one bulk write, and in the same transact
 the areas the changed entities (or the stalls and services of a changed market or business) left,
 entered or stayed in are moved by what they counted before and count now
 (:mod:`districts.projection.tally`), so entity changes, area tallies, the processed event ids and
-(after commit) the offset move together. Each batch leaves a mark naming the areas whose tallies
-moved; the refresher turns marks into KPIs (the consumer wakes it when the batch has committed).
+(after commit) the offset move together. The KPIs of the areas whose tallies moved are written in
+that same transaction too, with their samples, alert changes and events
+(:mod:`districts.projection.publish`), so a change is visible the moment its batch commits.
 While a rebuild is running, live events are applied to the generation being built as well: field
 versions make the double application harmless (an entity that does not change moves no tally),
 and nothing published after the replay started can be missed.
@@ -14,9 +15,11 @@ and nothing published after the replay started can be missed.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -50,6 +53,9 @@ from shared.errors import InvalidInput
 from shared.events import CloudEvent, utcnow
 from shared.i18n import Said
 
+if TYPE_CHECKING:
+    from districts.projection.publish import KpiPublisher
+
 DEFAULT_SPAN = timedelta(hours=24)
 LONGEST_SPAN = timedelta(days=92)
 
@@ -62,6 +68,11 @@ class ProjectionStates:
     geography: GeographyStore
 
     async def current(self, session: AsyncClientSession | None = None) -> ProjectionState:
+        if session is None:  # outside a transaction the two reads go at once
+            (active, building), geography = await asyncio.gather(
+                self.projections.generations(), self.geography.version()
+            )
+            return ProjectionState(active, building, geography)
         active, building = await self.projections.generations(session)
         return ProjectionState(active, building, await self.geography.version(session))
 
@@ -73,6 +84,9 @@ class Projector:
     geography: CurrentGeography
     counter: AreaCounter
     clock: Callable[[], datetime] = utcnow
+    # writes the KPIs of the areas a batch moved in its own transaction; without it the batch leaves
+    # marks for the refresher to turn into KPIs
+    publisher: KpiPublisher | None = None
 
     @staticmethod
     def _changes(events: list[CloudEvent]) -> list[Change]:
@@ -137,8 +151,12 @@ class Projector:
             moved = await self.counter.count(
                 generation, {k: before[k] for k in updated if k in before}, after, now, session
             )
-            if generation == active:
+            if generation != active:
+                continue
+            if self.publisher is None:
                 await self.store.add_mark(generation, moved, (), session)
+            else:
+                await self.publisher.publish_moved(session, generation, locator, moved, now)
 
 
 @dataclass(frozen=True)
@@ -154,12 +172,12 @@ class AreaCounter:
         after: dict[str, Entity],
         now: datetime,
         session: AsyncClientSession,
-    ) -> set[str]:
+    ) -> dict[str, Tally]:
         """Apply the deltas of entities that changed from ``before`` (absent: new) to ``after``; return the
-        areas whose tallies moved. The stalls or services of a market or business whose areas or
-        activity changed move with it. An area the geography in use does not know yet (a NIL named
-        by its producer, a district being created) is counted too: its tally is right the moment it
-        becomes known."""
+        areas whose tallies moved, with their tallies as now saved. The stalls or services of a market
+        or business whose areas or activity changed move with it. An area the geography in use does
+        not know yet (a NIL named by its producer, a district being created) is counted too: its
+        tally is right the moment it becomes known."""
         parents = {p for e in (*before.values(), *after.values()) if (p := parent_id(e)) and p not in after}
         unchanged = {e.id: e for e in await self.store.by_ids(generation, parents, session)} if parents else {}
         moved_parents = [
@@ -181,7 +199,7 @@ class AreaCounter:
         tallies = await self.store.tallies(generation, found, session)
         counted = {key: delta.applied_to(tallies.get(key, Tally())).pruned(now) for key, delta in found.items()}
         await self.store.save_tallies(generation, counted, session)
-        return set(found)
+        return counted
 
 
 def _as_parent(entity: Entity | None) -> tuple[bool, frozenset[str]] | None:
@@ -252,8 +270,8 @@ class KpiQueries:
     async def figures(self, keys: Iterable[str]) -> dict[str, AreaFigures]:
         """Figures by area key; an area not computed yet has empty figures."""
         keys = list(keys)
-        state = await self.states.current()
-        found = await self.store.areas(state.active, keys)
+        active, _ = await self.store.generations()  # the geography's version is not needed here
+        found = await self.store.areas(active, keys)
         return {key: found.get(key, NO_FIGURES) for key in keys}
 
     async def timeseries(self, code: str, metric: str, start: datetime | None, end: datetime | None) -> Series:

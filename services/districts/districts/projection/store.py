@@ -2,8 +2,10 @@
 
 The projections (entities, area tallies and area figures) live in numbered generations,
 ``entities_g<n>``, ``tallies_g<n>`` and ``areas_g<n>``; ``area_marks`` says which areas of a
-generation wait for new KPIs. The consumers write entities and tallies, the refresher figures, so
-the two never write the same documents (but for the recount, which writes tallies as a check). A rebuild fills a
+generation wait for new KPIs (those a re-placement sweep moved). The consumers write entities,
+tallies and the figures of the areas they moved; the refresher writes figures for its snapshot,
+recount and day change (and tallies when the recount replaces them), and the two conflict only
+when they write the same area at once. A rebuild fills a
 fresh generation while the active one keeps serving, and the switch is one update of the
 ``projection_state`` document. The time series is history and is kept once, outside generations.
 """
