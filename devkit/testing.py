@@ -344,10 +344,16 @@ def running_platform(workdir: Path, **env: str) -> Iterator[Platform]:
     yield from _running(Platform(workdir, **env), "the platform")
 
 
+# Every user of the shared platform logs in from 127.0.0.1, dozens of them a minute when the suite
+# runs fast; the per-address login limit itself is tested on a gateway of its own
+# (services/gateway/tests), so here it is set to what a few hundred people behind one address need.
+SHARED_PLATFORM_ENV = {"LOGIN_RATE_PER_MINUTE": "600", "LOGIN_BURST": "200"}
+
+
 @pytest.fixture(scope="session")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     """One running platform shared by the end-to-end tests of a session."""
-    yield from running_platform(tmp_path_factory.mktemp("platform"))
+    yield from running_platform(tmp_path_factory.mktemp("platform"), **SHARED_PLATFORM_ENV)
 
 
 def load_service_bench(service: str) -> Any:
