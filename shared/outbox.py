@@ -80,9 +80,7 @@ class Outbox:
         async def in_transaction(session: AsyncClientSession) -> tuple[T, int]:
             uow = UnitOfWork(session)
             result = await work(uow)
-            if uow.events:
-                await self.collection.insert_many([self._document(e) for e in uow.events], session=session)
-            return result, len(uow.events)
+            return result, await self.stage(uow)
 
         result, emitted = await self.mongo.transaction(in_transaction)
         if emitted:
@@ -90,8 +88,9 @@ class Outbox:
         return result
 
     async def stage(self, uow: UnitOfWork) -> int:
-        """Save the events a use case emitted in a transaction that is not :meth:`run`'s (a consumer's
-        batch); the caller calls :meth:`wake` once that transaction has committed."""
+        """Save the events a use case emitted in its transaction; how many. :meth:`run` does it for its
+        own; a caller with a transaction of its own (a consumer's batch) calls :meth:`wake` once it
+        has committed."""
         if uow.events:
             await self.collection.insert_many([self._document(e) for e in uow.events], session=uow.session)
         return len(uow.events)
