@@ -207,6 +207,35 @@ async def ensure_schema(db: AsyncDatabase[Document], specs: IndexSpec) -> None:
             await db[INDEX_BUILDS].delete_one({"_id": build["_id"]})
 
 
+# Documents deleted per statement by :func:`drop_gradually`.
+DROP_BATCH = 200
+
+
+async def drop_gradually(db: AsyncDatabase[Document], name: str, *, batch: int = DROP_BATCH) -> int:
+    """Drop collection ``name`` after deleting its documents ``batch`` at a time; the number deleted.
+
+    The local database holds its storage lock for the whole of a drop, so every other read, write
+    and commit on the server waits while a large collection goes in one statement: 4.8 s for 20,000
+    small documents (decision 10). Deleted a batch at a time, no other statement waits longer than
+    one batch takes. On MongoDB it costs more round trips and nothing else. Safe to call again after
+    a crash or on a collection that does not exist."""
+    collection = db[name]
+    deleted = 0
+    while ids := [doc["_id"] async for doc in collection.find({}, {"_id": 1}).limit(batch)]:
+        deleted += (await collection.delete_many({"_id": {"$in": ids}})).deleted_count
+    await db.drop_collection(name)
+    return deleted
+
+
+async def drop_database_gradually(db: AsyncDatabase[Document], *, batch: int = DROP_BATCH) -> int:
+    """Drop a whole database, each collection emptied a batch at a time first (:func:`drop_gradually`)."""
+    deleted = 0
+    for name in await db.list_collection_names():
+        deleted += await drop_gradually(db, name, batch=batch)
+    await db.client.drop_database(db.name)
+    return deleted
+
+
 class Mongo:
     """One client per process; ``db`` is the service's own database."""
 

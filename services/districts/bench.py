@@ -45,7 +45,7 @@ from shapely.geometry import Point, Polygon, mapping
 
 from devkit.testing import FAST_KAFKA, LocalKafka, LocalMongo, running_app, unique
 from shared.events import CloudEvent, utcnow
-from shared.mongo import Mongo
+from shared.mongo import Mongo, drop_database_gradually
 
 MILAN = (9.10, 45.43, 9.24, 45.53)
 SERIES_DAYS, SAMPLE_EVERY = 90, timedelta(minutes=5)
@@ -198,7 +198,7 @@ async def bare_upserts(settings: DistrictsSettings, topics: list[str], expected:
                 read += len(records)
     finally:
         await consumer.stop()
-        await client.drop_database(db.name)
+        await drop_database_gradually(db)
         await client.close()
     return {"seconds": time.perf_counter() - started, "after_first": time.perf_counter() - first}
 
@@ -285,7 +285,7 @@ async def run(
     finally:
         cleanup: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url)
         async with cleanup:
-            await cleanup.drop_database(settings.database_name)
+            await drop_database_gradually(cleanup[settings.database_name])
     rate, plain_rate = total / projected["seconds"], total / plain["seconds"]
     return {
         "events": total,

@@ -32,7 +32,7 @@ from markets.stalls.store import MarketStore
 from pymongo.errors import PyMongoError
 
 from devkit.topics import MissingTopic, arrivals, tail
-from shared.mongo import Mongo
+from shared.mongo import Mongo, drop_database_gradually
 from shared.outbox import Outbox
 from shared.places import Location
 
@@ -303,7 +303,7 @@ async def write_path(
         bare_s = time.perf_counter() - started
         bare_ops = _per_write(ops_before, await _operations(mongo.client), sum(counts))
     finally:
-        await mongo.client.drop_database(mongo.db.name)
+        await drop_database_gradually(mongo.db)
         await mongo.close()
     service_per_s, bare_per_s = tally.accepted / service_s, sum(counts) / bare_s
     return {
@@ -386,7 +386,7 @@ async def spunta(
             "register_p99_ms": _ms(percentile(register_s, 0.99)),
         }
     finally:
-        await mongo.client.drop_database(mongo.db.name)
+        await drop_database_gradually(mongo.db)
         await mongo.close()
 
 

@@ -117,3 +117,44 @@ async def test_a_missing_record_is_a_404_and_a_taken_key_a_409_in_the_stores_wor
     assert (taken.value.detail_in("it"), taken.value.detail_in("en")) == ("t1 c'è già", "t1 exists")
     assert await things.find_one({"_id": "t1"}) == {"_id": "t1", "n": 1}, "the first record stays as it was"
     await mongo.close()
+
+
+async def test_a_collection_is_dropped_a_batch_at_a_time_and_nothing_else_goes(
+    infra: tuple[LocalKafka, LocalMongo],
+) -> None:
+    """No statement of the drop deletes more than a batch (the local database holds its storage lock
+    for the whole of one statement: decision 10); the neighbours stay; a second call finds nothing."""
+    from pymongo import AsyncMongoClient, monitoring
+
+    from shared.mongo import drop_database_gradually, drop_gradually
+
+    class Deletes(monitoring.CommandListener):
+        def __init__(self) -> None:
+            self.sizes: list[int] = []
+            self.drops = 0
+
+        def started(self, event: monitoring.CommandStartedEvent) -> None:
+            if event.command_name == "delete":
+                self.sizes += [len(d["q"]["_id"]["$in"]) for d in event.command["deletes"]]
+            self.drops += event.command_name in ("drop", "dropDatabase")
+
+        def succeeded(self, event: monitoring.CommandSucceededEvent) -> None: ...
+
+        def failed(self, event: monitoring.CommandFailedEvent) -> None: ...
+
+    _, mongo_server = infra
+    deletes = Deletes()
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(mongo_server.url, event_listeners=[deletes])
+    db = client[f"drop_{uuid.uuid4().hex[:8]}"]
+    await db.old.insert_many([{"_id": n, "payload": "x" * 50} for n in range(450)])
+    await db.kept.insert_many([{"_id": n} for n in range(3)])
+
+    assert await drop_gradually(db, "old", batch=200) == 450
+    assert deletes.sizes == [200, 200, 50] and deletes.drops == 1
+    assert await db.list_collection_names() == ["kept"] and await db.kept.count_documents({}) == 3
+    assert await drop_gradually(db, "old", batch=200) == 0, "a drop a crash interrupted is finished by the next"
+
+    assert await drop_database_gradually(db, batch=2) == 3
+    assert deletes.sizes[3:] == [2, 1]
+    assert db.name not in await client.list_database_names()
+    await client.close()

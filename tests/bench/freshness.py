@@ -119,8 +119,9 @@ class FreshnessProbe:
         response = await self.http.put(f"{path}/status", json={"status": target, "note": "freshness"}, headers=headers)
         if response.status_code != 200:
             self.tally.refused += 1
-            current = (await self.http.get(path)).json()
-            slot.version, slot.status = current["version"], current["status"]
+            current = await self.http.get(path)
+            if current.status_code == 200:  # otherwise the next turn of this stall is refused and reads again
+                slot.version, slot.status = current.json()["version"], current.json()["status"]
             return
         slot.version, slot.status = response.json()["version"], target
         self.probe.expected = expected

@@ -25,7 +25,7 @@ from districts.geography.domain import Placement
 from districts.projection.domain import Entity, EntityType, FieldValue, Kpis, Movement, StoredEntity, area_of
 from districts.projection.tally import Move, Tally
 from districts.projection.vitality import AreaFigures, Vitality
-from shared.mongo import Document, IndexSpec, Session, ensure_schema
+from shared.mongo import Document, IndexSpec, Session, drop_gradually, ensure_schema
 
 STATE, TIMESERIES, MARKS = "projection_state", "kpi_timeseries", "area_marks"
 STATE_ID = "projection"
@@ -180,9 +180,10 @@ class ProjectionStore:
         return found
 
     async def drop_generation(self, generation: int) -> None:
-        await self.db.drop_collection(entities_collection(generation))
-        await self.db.drop_collection(areas_collection(generation))
-        await self.db.drop_collection(tallies_collection(generation))
+        """A batch at a time (:func:`drop_gradually`): the live generation's readers and writers never
+        wait for a whole generation to go."""
+        for name in (entities_collection(generation), areas_collection(generation), tallies_collection(generation)):
+            await drop_gradually(self.db, name)
 
     async def ensure_generation(self, generation: int) -> None:
         await ensure_schema(self.db, generation_indexes(generation))

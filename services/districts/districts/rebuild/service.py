@@ -35,7 +35,7 @@ from shared.errors import Conflict, NotFound
 from shared.events import utcnow
 from shared.i18n import Said
 from shared.kafka import client_options, end_offsets
-from shared.mongo import Mongo
+from shared.mongo import Mongo, drop_gradually
 from shared.tasks import cancel
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ class Rebuilder:
         job = RebuildJob(uuid.uuid4().hex, "running", generation, active, requested_by, now, now)
         await self.jobs.insert(job)
         for leftover in await self.projections.generations_on_disk() - {active, generation}:
-            await self.projections.drop_generation(leftover)
+            self._spawn(self._drop(leftover))
         await self.projections.ensure_generation(generation)
         self._spawn(self._run(job.id, generation, active))
         return job
@@ -117,8 +117,17 @@ class Rebuilder:
             if job is not None:
                 await self.jobs.update(job.id, state="failed", error="interrupted", finished_at=utcnow())
             await self.projections.abandon(building)
-            await self.projections.drop_generation(building)
+            self._spawn(self._drop(building))
             log.warning("abandoned the unfinished rebuild of generation %s", building)
+
+    async def _drop(self, generation: int) -> None:
+        """Drop a generation no one reads or writes again, in the background: gradually
+        (:meth:`ProjectionStore.drop_generation`), so no request waits for it. Generation numbers are
+        never used twice, and one left behind by a crash is found and dropped by the next rebuild."""
+        try:
+            await self.projections.drop_generation(generation)
+        except PyMongoError as exc:
+            log.warning("generation %s is left for the next rebuild to drop: %s", generation, exc)
 
     async def stop(self) -> None:
         await cancel(*self._tasks)
@@ -149,7 +158,7 @@ class Rebuilder:
         await asyncio.sleep(self.settings.rebuild_drop_delay_s)
         try:
             await self.projections.drop_generation(previous)
-            await self.mongo.db.drop_collection(processed_collection(group))
+            await drop_gradually(self.mongo.db, processed_collection(group))
         except PyMongoError as exc:
             log.warning("generation %s is left for the next rebuild to drop: %s", previous, exc)
 
@@ -187,7 +196,7 @@ class Rebuilder:
             await self.projections.abandon(generation)
             if (await self.projections.generations())[0] != generation:
                 await self.projections.drop_generation(generation)
-            await self.mongo.db.drop_collection(processed_collection(self._group(job_id)))
+            await drop_gradually(self.mongo.db, processed_collection(self._group(job_id)))
         except PyMongoError as exc:
             log.warning("could not clean up rebuild %s (the next rebuild will): %s", job_id, exc)
 
