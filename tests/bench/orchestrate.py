@@ -1,6 +1,7 @@
 """One benchmark run, phase by phase: every figure next to the baseline measured in the same run.
 
 1. backbone: outbox relay and write → consume against raw aiokafka (a broker and database of its own);
+   the broker's fetch latency as a partition grows; the local database's drops and sessions (one of its own);
 2. the whole platform as real processes, with the demo seed, then with it: gateway vs direct calls,
    the nearest-point index at 100,000 points against a linear scan (on a database of its own), the
    markets benches (status updates, the write path against bare PyMongo), the mixed load
@@ -25,7 +26,7 @@ import httpx
 from districts.settings import DistrictsSettings
 from markets.settings import MarketsSettings
 
-from tests.bench import backbone, broker_store, service_benches
+from tests.bench import backbone, broker_store, database, service_benches
 from tests.bench.freshness import FreshnessProbe, Probe, find_probe
 from tests.bench.harness import SERVICES, BenchPlatform
 from tests.bench.load import MixedLoad
@@ -73,6 +74,12 @@ class BenchRun:
         )
         figures["broker_store"] = await self.phase(
             "broker_store", broker_store.fetch_latency(self.workdir / "broker-store", scale.store_batches)
+        )
+        figures["database"] = await self.phase(
+            "database",
+            database.run(
+                self.workdir / "database", documents=scale.database_documents, sessions=scale.database_sessions
+            ),
         )
         bench = BenchPlatform(self.workdir / "platform")
         self.say("[bench] starting the platform …")

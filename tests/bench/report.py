@@ -6,6 +6,7 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from tests.bench import database
 from tests.bench.freshness import POLL_S
 from tests.bench.load import OPERATIONS, WEIGHTS
 from tests.bench.outcome import Outcome
@@ -592,6 +593,18 @@ def _failures(outcome: Outcome) -> list[str]:
     return ["## Phases that failed", "", *table(["phase", "error"], outcome.failures.items())]
 
 
+def _database(outcome: Outcome, d: dict[str, Any]) -> list[str]:
+    return [
+        "A durable local database of its own (`python -m tests.bench.database`; decision 10). A drop in one "
+        "statement holds the server's storage lock for all of its work, so every other statement waits; "
+        "the platform empties a collection a batch at a time first (`shared.mongo.drop_gradually`). Every "
+        "transaction statement walks all the sessions the server has seen.",
+        "",
+        database.render(d),
+        "",
+    ]
+
+
 # (key of the phase's figures, or None for a section that reads several; title; body)
 SECTIONS: tuple[tuple[str | None, str, Callable[[Outcome, dict[str, Any]], list[str]]], ...] = (
     ("gateway", "Gateway vs direct service call", _gateway),
@@ -599,6 +612,7 @@ SECTIONS: tuple[tuple[str | None, str, Callable[[Outcome, dict[str, Any]], list[
     ("nearest", "Nearest open point at city scale: in-process index vs a linear scan", _nearest),
     ("backbone", "Event backbone: outbox relay and write → consume vs raw aiokafka", _backbone),
     ("broker_store", "Broker store: fetch latency as a partition grows", _broker_store),
+    ("database", "Local database: a drop beside other transactions, and the sessions it has seen", _database),
     ("load", "Mixed load", _load),
     (None, "End-to-end freshness: stall write → district KPI", _freshness),
     ("soak", "Soak: memory over time", _soak),

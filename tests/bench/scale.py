@@ -15,6 +15,9 @@ class Scale:
     backbone_writes: int
     # lengths (in record batches) of the partition at which the broker's fetch latency is measured
     store_batches: tuple[int, ...]
+    # tests/bench/database.py: documents of the collection dropped, sessions that come and go
+    database_documents: int
+    database_sessions: int
     # sequential requests per endpoint and per route (gateway, direct) for the overhead figures
     overhead_requests: int
     # seconds of closed-loop reads per route for the throughput figure
@@ -52,6 +55,8 @@ FULL = Scale(
     backbone_events=5000,
     backbone_writes=200,
     store_batches=(5_000, 50_000),
+    database_documents=20_000,
+    database_sessions=1000,
     overhead_requests=200,
     overhead_throughput_s=10.0,
     nearest_points=100_000,
@@ -80,6 +85,8 @@ QUICK = Scale(
     backbone_events=500,
     backbone_writes=30,
     store_batches=(2_000,),
+    database_documents=5_000,
+    database_sessions=300,
     overhead_requests=30,
     overhead_throughput_s=3.0,
     nearest_points=100_000,
@@ -108,6 +115,8 @@ TINY = Scale(
     backbone_events=200,
     backbone_writes=10,
     store_batches=(1_500,),
+    database_documents=500,
+    database_sessions=20,
     overhead_requests=5,
     overhead_throughput_s=0.5,
     nearest_points=100,
