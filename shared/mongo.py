@@ -215,14 +215,17 @@ async def drop_gradually(db: AsyncDatabase[Document], name: str, *, batch: int =
     """Drop collection ``name`` after deleting its documents ``batch`` at a time; the number deleted.
 
     The local database holds its storage lock for the whole of a drop, so every other read, write
-    and commit on the server waits while a large collection goes in one statement: 4.8 s for 20,000
+    and commit on the server waits while a large collection goes in one statement: 5.9 s for 20,000
     small documents (decision 10). Deleted a batch at a time, no other statement waits longer than
     one batch takes. On MongoDB it costs more round trips and nothing else. Safe to call again after
     a crash or on a collection that does not exist."""
     collection = db[name]
+    # the keys are read once: the local database scans the whole collection for every find, so a
+    # find per batch would make the drop quadratic
+    ids = [doc["_id"] async for doc in collection.find({}, {"_id": 1})]
     deleted = 0
-    while ids := [doc["_id"] async for doc in collection.find({}, {"_id": 1}).limit(batch)]:
-        deleted += (await collection.delete_many({"_id": {"$in": ids}})).deleted_count
+    for start in range(0, len(ids), batch):
+        deleted += (await collection.delete_many({"_id": {"$in": ids[start : start + batch]}})).deleted_count
     await db.drop_collection(name)
     return deleted
 

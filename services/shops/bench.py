@@ -46,7 +46,7 @@ from shops.register.domain import Registry, Shop, ShopCard, ShopKind, ShopStatus
 from shops.settings import ShopsSettings
 
 from shared.metrics import ServiceMetrics
-from shared.mongo import Document, Mongo, drop_database_gradually
+from shared.mongo import Document, Mongo
 from shared.places import Location, OpeningInterval
 
 MILAN = (9.08, 45.40, 9.28, 45.54)  # west, south, east, north
@@ -290,7 +290,7 @@ async def run(
             figures["geonear_p50_speedup"] = round(geonear["p50_ms"] / index["p50_ms"], 1)
         return figures
     finally:
-        await drop_database_gradually(mongo.client[settings.database_name])
+        await mongo.client.drop_database(settings.database_name)
         await mongo.close()
 
 
