@@ -1,7 +1,8 @@
 """`make bench`: run every benchmark phase and write docs/benchmarks.md and docs/benchmarks-latency.png.
 
 ``BENCH_QUICK=1`` runs a ~2-minute version on part of the demo data; ``BENCH_SOAK_S`` sets the
-soak's length in seconds (10 minutes by default). Exits 1 if a phase failed (the report says which).
+soak's length in seconds (10 minutes by default); ``BENCH_KEEP_LOGS=1`` keeps the processes' logs
+after a clean run too. Exits 1 if a phase failed (the report says which).
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ A phase that fails is reported with its error and the run goes on; the caller de
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import tempfile
 import time
@@ -195,15 +196,15 @@ class Loaded:
 async def run_bench(scale: Scale, docs: Path, say: Callable[[str], None] = print) -> Outcome:
     """Run every phase and write ``benchmarks.md`` and its plot into ``docs``.
 
-    The processes' logs stay in a temporary folder that is removed after a clean run and kept (and
-    named) after a run with a failed phase.
+    The processes' logs stay in a temporary folder that is removed after a clean run (unless
+    ``BENCH_KEEP_LOGS=1``) and kept (and named) after a run with a failed phase.
     """
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
     outcome = await BenchRun(scale, workdir, say).execute()
     docs.mkdir(parents=True, exist_ok=True)
     (docs / "benchmarks.md").write_text(render(outcome))
     save_plot(outcome, docs / PLOT_NAME)
-    if outcome.failures:
+    if outcome.failures or os.environ.get("BENCH_KEEP_LOGS", "") not in ("", "0", "false"):
         say(f"[bench] logs of the run kept in {workdir}")
     else:
         shutil.rmtree(workdir, ignore_errors=True)
