@@ -8,6 +8,7 @@ Italian and in English.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -52,7 +53,8 @@ async def test_the_agenda_lists_the_public_event_and_not_the_private_one(seeded:
     watch_console(page, problems)
     await page.goto(seeded.gateway + "/near")
     await page.get_by_role("link", name="Eventi nei mercati").click()
-    await expect(page).to_have_url(f"{seeded.gateway}/agenda")
+    # the agenda puts the market it shows first in the address as soon as the markets are loaded
+    await expect(page).to_have_url(re.compile(re.escape(f"{seeded.gateway}/agenda") + r"(\?market=[\w-]+)?$"))
     await page.get_by_label("Mercato", exact=True).select_option(MARKET)
     await expect(page).to_have_url(f"{seeded.gateway}/agenda?market={MARKET}")
 

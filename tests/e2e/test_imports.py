@@ -43,7 +43,13 @@ async def finished(client: httpx.AsyncClient, office: dict[str, str], location: 
     """The job at ``location`` once it has finished, with every state it was seen in."""
     deadline, seen = time.monotonic() + timeout_s, []
     while True:
-        job = (await client.get(location, headers=office)).json()
+        answer = await client.get(location, headers=office)
+        if answer.status_code == 503:  # the database busy for a moment: asked again, as the data page does
+            assert time.monotonic() < deadline, f"the import's job still unavailable after {timeout_s} s"
+            await asyncio.sleep(float(answer.headers.get("retry-after", "1")))
+            continue
+        assert answer.status_code == 200, answer.text
+        job = answer.json()
         if not seen or seen[-1] != job["state"]:
             seen.append(job["state"])
         if job["state"] in ("done", "failed", "interrupted"):
