@@ -28,6 +28,7 @@ import pytest
 from devkit.stack.components import ROOT
 from devkit.testing import Platform, unique
 from shared.identity import Role
+from shared.settings import ServiceSettings
 
 from .conftest import OFFICE_PASSWORD, World, merged_openapi, square
 
@@ -505,6 +506,9 @@ async def _disabled_account_token(stage: Stage) -> str:
     while (await stage.client.get(f"{API}/me", headers={"Authorization": f"Bearer {token}"})).status_code != 401:
         assert time.monotonic() < deadline, "the disabled account's token still works after 75 s"
         await asyncio.sleep(1)
+    # the gateway refuses at once; each service learns it from the gateway's list, fetched every
+    # revocation_poll_s (the contract's 60 s is the upper bound of that setting)
+    await asyncio.sleep(ServiceSettings().revocation_poll_s + 2)
     return token
 
 
