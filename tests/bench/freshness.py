@@ -121,7 +121,8 @@ class FreshnessProbe:
             self.tally.refused += 1
             current = await self.http.get(path)
             if current.status_code == 200:  # otherwise the next turn of this stall is refused and reads again
-                slot.version, slot.status = current.json()["version"], current.json()["status"]
+                stall = current.json()
+                slot.version, slot.status = stall["version"], stall["status"]
             return
         slot.version, slot.status = response.json()["version"], target
         self.probe.expected = expected
