@@ -191,6 +191,8 @@ class Runtime:
         ):
             with attempt:
                 await self.mongo.ensure_indexes(await self.schema())
+                if self.outbox:
+                    await self.outbox.retire_sent()
                 if self.topics:
                     await ensure_topics(self.settings, self.topics)
         if self.outbox:

@@ -211,21 +211,31 @@ async def ensure_schema(db: AsyncDatabase[Document], specs: IndexSpec) -> None:
 DROP_BATCH = 200
 
 
+async def delete_gradually(
+    collection: AsyncCollection[Document], query: Mapping[str, Any], *, batch: int = DROP_BATCH
+) -> int:
+    """Delete the documents matching ``query`` ``batch`` at a time; the number deleted.
+
+    The local database holds its storage lock for the whole of one statement, so a statement that
+    deletes thousands of documents makes every other read, write and commit on the server wait
+    (decision 10). The keys are read once: the local database scans the whole collection for every
+    find without an index, so a find per batch would make the work quadratic. Safe to call again."""
+    ids = [doc["_id"] async for doc in collection.find(dict(query), {"_id": 1})]
+    deleted = 0
+    for start in range(0, len(ids), batch):
+        deleted += (await collection.delete_many({"_id": {"$in": ids[start : start + batch]}})).deleted_count
+    return deleted
+
+
 async def drop_gradually(db: AsyncDatabase[Document], name: str, *, batch: int = DROP_BATCH) -> int:
     """Drop collection ``name`` after deleting its documents ``batch`` at a time; the number deleted.
 
     The local database holds its storage lock for the whole of a drop, so every other read, write
     and commit on the server waits while a large collection goes in one statement: 5.9 s for 20,000
-    small documents (decision 10). Deleted a batch at a time, no other statement waits longer than
-    one batch takes. On MongoDB it costs more round trips and nothing else. Safe to call again after
-    a crash or on a collection that does not exist."""
-    collection = db[name]
-    # the keys are read once: the local database scans the whole collection for every find, so a
-    # find per batch would make the drop quadratic
-    ids = [doc["_id"] async for doc in collection.find({}, {"_id": 1})]
-    deleted = 0
-    for start in range(0, len(ids), batch):
-        deleted += (await collection.delete_many({"_id": {"$in": ids[start : start + batch]}})).deleted_count
+    small documents (decision 10). Deleted a batch at a time (:func:`delete_gradually`), no other
+    statement waits longer than one batch takes. On MongoDB it costs more round trips and nothing
+    else. Safe to call again after a crash or on a collection that does not exist."""
+    deleted = await delete_gradually(db[name], {}, batch=batch)
     await db.drop_collection(name)
     return deleted
 

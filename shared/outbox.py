@@ -2,8 +2,9 @@
 
 A use case runs in :meth:`Outbox.run`: its writes and the events it emits commit in one MongoDB
 transaction, so an accepted write can never lose its event. The :class:`OutboxRelay` publishes
-pending events with acks=all in insertion order, marks them sent, and keeps retrying with backoff
-while the broker is down. Delivery is at-least-once (a crash between publish and mark re-sends);
+pending events with acks=all in insertion order, deletes them once the broker has them, and keeps
+retrying with backoff while the broker is down: every document in the outbox is an event still to
+publish. Delivery is at-least-once (a crash between publish and delete re-sends);
 consumers deduplicate by event id. One relay per service holds a lease, so replicas do not publish
 the same backlog concurrently.
 """
@@ -21,14 +22,14 @@ from typing import Any, TypeVar
 
 from aiokafka.errors import KafkaError
 from bson import ObjectId
-from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import DuplicateKeyError, OperationFailure, PyMongoError
 
 from shared.events import CloudEvent, EventData, utcnow
 from shared.kafka import KafkaBus
 from shared.metrics import ServiceMetrics
-from shared.mongo import IndexSpec, Mongo
+from shared.mongo import INDEX_NOT_FOUND, IndexSpec, Mongo, delete_gradually
 from shared.retry import until_done
 from shared.tasks import finish
 
@@ -39,7 +40,12 @@ OUTBOX = "outbox"
 LEASES = "outbox_lease"
 # what pauses the relay until it ends: the broker or the database unreachable
 OUTAGES = (KafkaError, PyMongoError, OSError, TimeoutError)
-SENT_RETENTION = timedelta(days=7)
+# an outbox written before the relay deleted what it published: its sent documents kept a
+# ``sent_at`` and expired after 7 days through these indexes (decision 2)
+RETIRED_INDEXES = ("pending", "sent_ttl")
+# what is still to publish: every document but one an earlier relay (a replica of the previous
+# version, during a rolling update) marked sent and has not yet been deleted by ``retire_sent``
+PENDING: dict[str, Any] = {"sent_at": None}
 
 
 class UnitOfWork:
@@ -62,17 +68,23 @@ class Outbox:
         self.collection = mongo.db[OUTBOX]
         self.pending = asyncio.Event()
 
-    indexes: IndexSpec = {
-        OUTBOX: [
-            IndexModel([("sent_at", ASCENDING), ("_id", ASCENDING)], name="pending"),
-            IndexModel(
-                [("sent_at", ASCENDING)],
-                name="sent_ttl",
-                expireAfterSeconds=int(SENT_RETENTION.total_seconds()),
-            ),
-        ],
-        LEASES: [],
-    }
+    # the outbox holds only what is still to publish, read in ``_id`` order: no index beside ``_id``
+    indexes: IndexSpec = {OUTBOX: [], LEASES: []}
+
+    async def retire_sent(self) -> int:
+        """Make an outbox written by an earlier relay look like one of this relay's: delete what that
+        relay had published and marked ``sent_at`` (a batch at a time), and drop the indexes it
+        kept them by. Run before the relay starts; safe to run at every start. How many went."""
+        deleted = await delete_gradually(self.collection, {"sent_at": {"$ne": None}})
+        for name in RETIRED_INDEXES:
+            try:
+                await self.collection.drop_index(name)
+            except OperationFailure as exc:
+                if exc.code != INDEX_NOT_FOUND:
+                    raise
+        if deleted:
+            log.info("outbox of %s: %d events published before this version deleted", self.topic, deleted)
+        return deleted
 
     async def run(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
         """Run a use case's writes and its events in one transaction, then wake the relay."""
@@ -108,12 +120,11 @@ class Outbox:
             "type": event.type,
             "value": event.to_bytes(),
             "created_at": utcnow(),
-            "sent_at": None,
             "attempts": 0,
         }
 
     async def backlog(self) -> int:
-        return await self.collection.count_documents({"sent_at": None})
+        return await self.collection.count_documents(PENDING)
 
 
 @dataclass(eq=False)
@@ -213,9 +224,7 @@ class OutboxRelay:
 
     async def publish_batch(self) -> int:
         """Publish one batch of pending events in order; return how many were published."""
-        docs = (
-            await self.outbox.collection.find({"sent_at": None}).sort("_id", ASCENDING).limit(self.batch_size).to_list()
-        )
+        docs = await self.outbox.collection.find(PENDING).sort("_id", ASCENDING).limit(self.batch_size).to_list()
         await self._report_backlog(len(docs))
         if not docs:
             return 0
@@ -232,9 +241,8 @@ class OutboxRelay:
         results = await asyncio.gather(*futures, return_exceptions=True)
         done = [doc for doc, res in zip(docs, results, strict=True) if not isinstance(res, BaseException)]
         if done:
-            await self.outbox.collection.update_many(
-                {"_id": {"$in": [d["_id"] for d in done]}}, {"$set": {"sent_at": utcnow()}}
-            )
+            # the broker has them: they leave the outbox (decision 2)
+            await self.outbox.collection.delete_many({"_id": {"$in": [d["_id"] for d in done]}})
             for doc in done:
                 self.metrics.events_published.labels(doc["topic"], doc["type"]).inc()
             self.published += len(done)

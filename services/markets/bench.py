@@ -239,7 +239,7 @@ async def _bare_writes(collections: tuple[Any, Any, Any], client: Any, key: str,
             event = {"type": StallStatusChanged.event_type, "subject": key, "data": {"to": target}}
             await outbox.insert_one(
                 {"event_id": token_hex(16), "topic": "markets.events", "key": key, "type": event["type"],
-                 "value": json.dumps(event).encode(), "created_at": at, "sent_at": None, "attempts": 0},
+                 "value": json.dumps(event).encode(), "created_at": at, "attempts": 0},
                 session=session,
             )  # fmt: skip
         done += 1

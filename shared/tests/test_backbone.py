@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from pymongo import ASCENDING, IndexModel
 
 from devkit.probe_service import NoteWritten, build
 from devkit.testing import LocalKafka, LocalMongo, eventually, make_settings, produce, running_app, unique
@@ -110,6 +112,47 @@ async def test_commit_without_publish_is_delivered_after_restart(infra: tuple[Lo
     await db.close()
     async for _client in running_app(build(settings, topic, unique("group"))):
         await eventually(lambda: _has(settings, "orphan"), what="orphaned event delivered")
+
+
+async def test_an_outbox_of_the_previous_version_is_taken_over(infra: tuple[LocalKafka, LocalMongo]) -> None:
+    """The relay used to mark what it published and keep it 7 days: at start the marked events go
+    (never published again), the indexes they were kept by are dropped, an unmarked one is still
+    published, and from then on every published event leaves the outbox."""
+    kafka, mongo = infra
+    topic = unique("probe.events")
+    settings = make_settings(ServiceSettings, kafka, mongo, service_name="probe")
+    db = Mongo(settings)
+    outbox = Outbox(db, topic)
+    await db.db.create_collection("outbox")
+    await db.db.outbox.create_indexes(
+        [
+            IndexModel([("sent_at", ASCENDING), ("_id", ASCENDING)], name="pending"),
+            IndexModel([("sent_at", ASCENDING)], name="sent_ttl", expireAfterSeconds=7 * 86400),
+        ]
+    )
+    published_before = [NoteWritten(note_id=f"old-{i}", text="x").to_event() for i in range(450)]
+    waiting = NoteWritten(note_id="waiting", text="x").to_event()
+    await db.db.outbox.insert_many(
+        [{**outbox._document(e), "sent_at": datetime.now(UTC)} for e in published_before]
+        + [{**outbox._document(waiting), "sent_at": None}]
+    )
+    await db.close()
+    app = build(settings, topic, unique("group"))
+    async for client in running_app(app):
+        await eventually(lambda: _has(settings, "waiting"), what="the unmarked event delivered")
+        collection = app.state.runtime.mongo.db.outbox
+        assert [ix["name"] async for ix in await collection.list_indexes()] == ["_id_"]
+        await eventually(lambda: _outbox_empty(collection), what="the published event deleted")
+        assert (await client.post("/notes", json={"id": "new", "text": "x"})).status_code == 201
+        await eventually(lambda: _has(settings, "new"), what="a new note delivered")
+        await eventually(lambda: _outbox_empty(collection), what="the new event deleted once published")
+        records = await read_topic(kafka.bootstrap, topic, lambda got: len(got) >= 2)
+        assert sorted(CloudEvent.from_bytes(r.value).subject for r in records) == ["new", "waiting"]
+        assert not any(note.startswith("old-") for note in await seen_counts(settings))
+
+
+async def _outbox_empty(collection: Any) -> bool:
+    return bool(await collection.count_documents({}) == 0)
 
 
 async def test_duplicates_are_processed_once(infra: tuple[LocalKafka, LocalMongo]) -> None:
