@@ -37,11 +37,17 @@ def tansu_binary() -> Path:
     return found[0]
 
 
-def secantusd_binary() -> Path:
-    path = Path(os.environ.get("SECANTUSD_BIN", TOOLS / "mongo" / "bin" / "secantusd-py"))
+DATABASE_LAUNCHER = Path(__file__).with_name("database.py")
+
+
+def database_command() -> list[str]:
+    """How the local database starts: ``SECANTUSD_BIN`` if set (another binary, given the same
+    flags), else SecantusDB through :mod:`devkit.stack.database` on its own virtualenv's interpreter."""
+    other = os.environ.get("SECANTUSD_BIN")
+    path = Path(other) if other else TOOLS / "mongo" / "bin" / "python"
     if not path.exists():
         raise StackError("the local database is not installed: run `make tools` (or set SECANTUSD_BIN)")
-    return path
+    return [str(path)] if other else [str(path), str(DATABASE_LAUNCHER)]
 
 
 S3_STORE = Path(__file__).with_name("s3_store.py")
@@ -186,11 +192,9 @@ def partition_batches(data: Path) -> dict[str, int]:
     return counts
 
 
-def _secantusd_argv(config: Path, port: int, storage: str, *, sync_on_commit: bool) -> list[str]:
+def _secantusd_argv(port: int, storage: str, *, sync_on_commit: bool) -> list[str]:
     return [
-        str(secantusd_binary()),
-        "--config",
-        str(config),
+        *database_command(),
         "--host",
         HOST,
         "--port",
@@ -247,13 +251,10 @@ def lay_out_store(store: Path, run: Path) -> None:
     scratch = store.with_name(store.name + ".layout")
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
-    config = run / "secantusd-layout.toml"
-    config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text("# laying out a new local database store\n")
     port = _free_local_port()
     server = Managed(
         "mongo-layout",
-        _secantusd_argv(config, port, str(scratch), sync_on_commit=True),
+        _secantusd_argv(port, str(scratch), sync_on_commit=True),
         run / "mongo-layout.pid",
         run / "mongo-layout.log",
     )
@@ -293,12 +294,9 @@ def mongo_component(
     server acknowledges a transaction before its log record leaves the process, whatever the write
     concern asks, and a crash loses the last acknowledged commits. Its store is laid out whole before
     the first start (:func:`lay_out_store`), so that no crash can land in the creation of a table."""
-    config = run / "secantusd.toml"
-    config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text("# local database: all settings are given on the command line\n")
     store = data / "mongo"
     argv = _secantusd_argv(
-        config, port, ":memory:" if in_memory else str(store), sync_on_commit=sync_on_commit and not in_memory
+        port, ":memory:" if in_memory else str(store), sync_on_commit=sync_on_commit and not in_memory
     )
     return Component(
         _managed("mongo", argv, data, run),
