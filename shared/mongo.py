@@ -212,22 +212,34 @@ DROP_BATCH = 200
 
 
 async def delete_gradually(
-    collection: AsyncCollection[Document], query: Mapping[str, Any], *, batch: int = DROP_BATCH
+    collection: AsyncCollection[Document],
+    query: Mapping[str, Any],
+    *,
+    batch: int = DROP_BATCH,
+    pause_ratio: float = 0.0,
 ) -> int:
     """Delete the documents matching ``query`` ``batch`` at a time; the number deleted.
 
     The local database holds its storage lock for the whole of one statement, so a statement that
     deletes thousands of documents makes every other read, write and commit on the server wait
     (decision 10). The keys are read once: the local database scans the whole collection for every
-    find without an index, so a find per batch would make the work quadratic. Safe to call again."""
+    find without an index, so a find per batch would make the work quadratic. After each batch it
+    waits ``pause_ratio`` times as long as the batch took: work in the background passes 1, and never
+    has more than half of the server's time. Safe to call again."""
     ids = [doc["_id"] async for doc in collection.find(dict(query), {"_id": 1})]
     deleted = 0
+    loop = asyncio.get_running_loop()
     for start in range(0, len(ids), batch):
+        began = loop.time()
         deleted += (await collection.delete_many({"_id": {"$in": ids[start : start + batch]}})).deleted_count
+        if pause_ratio:
+            await asyncio.sleep((loop.time() - began) * pause_ratio)
     return deleted
 
 
-async def drop_gradually(db: AsyncDatabase[Document], name: str, *, batch: int = DROP_BATCH) -> int:
+async def drop_gradually(
+    db: AsyncDatabase[Document], name: str, *, batch: int = DROP_BATCH, pause_ratio: float = 0.0
+) -> int:
     """Drop collection ``name`` after deleting its documents ``batch`` at a time; the number deleted.
 
     The local database holds its storage lock for the whole of a drop, so every other read, write
@@ -235,7 +247,7 @@ async def drop_gradually(db: AsyncDatabase[Document], name: str, *, batch: int =
     small documents (decision 10). Deleted a batch at a time (:func:`delete_gradually`), no other
     statement waits longer than one batch takes. On MongoDB it costs more round trips and nothing
     else. Safe to call again after a crash or on a collection that does not exist."""
-    deleted = await delete_gradually(db[name], {}, batch=batch)
+    deleted = await delete_gradually(db[name], {}, batch=batch, pause_ratio=pause_ratio)
     await db.drop_collection(name)
     return deleted
 

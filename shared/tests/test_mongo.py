@@ -158,3 +158,41 @@ async def test_a_collection_is_dropped_a_batch_at_a_time_and_nothing_else_goes(
     assert deletes.sizes[3:] == [2, 1]
     assert db.name not in await client.list_database_names()
     await client.close()
+
+
+async def test_a_drop_in_the_background_leaves_the_server_at_least_half_its_time(
+    infra: tuple[LocalKafka, LocalMongo],
+) -> None:
+    """With ``pause_ratio=1`` each delete is followed by a pause at least as long as it took."""
+    import time
+
+    from pymongo import AsyncMongoClient, monitoring
+
+    from shared.mongo import drop_gradually
+
+    class Timings(monitoring.CommandListener):
+        def __init__(self) -> None:
+            self.spans: list[tuple[float, float]] = []
+            self._began = 0.0
+
+        def started(self, event: monitoring.CommandStartedEvent) -> None:
+            if event.command_name == "delete":
+                self._began = time.monotonic()
+
+        def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+            if event.command_name == "delete":
+                self.spans.append((self._began, time.monotonic()))
+
+        def failed(self, event: monitoring.CommandFailedEvent) -> None: ...
+
+    _, mongo_server = infra
+    timings = Timings()
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(mongo_server.url, event_listeners=[timings])
+    db = client[f"drop_{uuid.uuid4().hex[:8]}"]
+    await db.old.insert_many([{"_id": n, "payload": "x" * 200} for n in range(1_000)])
+    assert await drop_gradually(db, "old", batch=200, pause_ratio=1.0) == 1_000
+    assert len(timings.spans) == 5
+    for (began, ended), (next_began, _) in zip(timings.spans, timings.spans[1:], strict=False):
+        # the pause is measured around the statement, so it is a little longer than the span seen here
+        assert next_began - ended >= (ended - began) * 0.9, timings.spans
+    await client.close()

@@ -6,9 +6,10 @@ does (its own folder, the demo seed), drives the mixed load with 16 clients for 
 Every database statement slower than 1.5 s is recorded by the database's own profiler and the
 slowest are listed at the end; the processes' logs are kept in the folder it names.
 
-It reproduces a stall that ``make bench`` showed at the start of its soak, right after its
-projection phase: about a minute after a rebuild, every statement of every service waits about
-2.4 s (or a multiple of it) for 40 to 70 s, while the database's CPU is low.
+It reproduced a stall that ``make bench`` showed at the start of its soak, right after its
+projection phase: about a minute after a rebuild, every statement of every service waited about
+2.4 s (or a multiple of it) for 40 to 70 s, while the database's CPU was low. The cause was a read
+snapshot the local database held for its whole life (decision 11); this stays to check the fix.
 """
 
 from __future__ import annotations

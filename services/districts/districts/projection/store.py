@@ -179,11 +179,13 @@ class ProjectionStore:
                 found.add(int(number))
         return found
 
-    async def drop_generation(self, generation: int) -> None:
-        """A batch at a time (:func:`drop_gradually`): the live generation's readers and writers never
-        wait for a whole generation to go."""
+    async def drop_generation(self, generation: int, *, pause_ratio: float = 0.0) -> int:
+        """A batch at a time (:func:`drop_gradually`, ``pause_ratio`` as there): the live generation's
+        readers and writers never wait for a whole generation to go. How many documents went."""
+        deleted = 0
         for name in (entities_collection(generation), areas_collection(generation), tallies_collection(generation)):
-            await drop_gradually(self.db, name)
+            deleted += await drop_gradually(self.db, name, pause_ratio=pause_ratio)
+        return deleted
 
     async def ensure_generation(self, generation: int) -> None:
         await ensure_schema(self.db, generation_indexes(generation))

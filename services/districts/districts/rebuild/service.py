@@ -40,6 +40,8 @@ from shared.tasks import cancel
 
 log = logging.getLogger(__name__)
 PROGRESS_INTERVAL_S = 0.2
+# what is dropped in the background waits as long as each batch took: at most half of the database's time
+BACKGROUND_PAUSE = 1.0
 
 
 class ConsumerFactory(Protocol):
@@ -120,14 +122,24 @@ class Rebuilder:
             self._spawn(self._drop(building))
             log.warning("abandoned the unfinished rebuild of generation %s", building)
 
-    async def _drop(self, generation: int) -> None:
-        """Drop a generation no one reads or writes again, in the background: gradually
-        (:meth:`ProjectionStore.drop_generation`), so no request waits for it. Generation numbers are
-        never used twice, and one left behind by a crash is found and dropped by the next rebuild."""
+    async def _drop(self, generation: int, replayed_by: str | None = None) -> None:
+        """Drop a generation no one reads or writes again (and the ids its replay processed), in the
+        background: gradually and pausing as long as each batch took (:meth:`ProjectionStore.drop_generation`),
+        so no request waits for it and the database keeps at least half of its time for the live
+        generation. Generation numbers are never used twice, and one left behind by a crash is found
+        and dropped by the next rebuild."""
+        began = asyncio.get_running_loop().time()
         try:
-            await self.projections.drop_generation(generation)
+            deleted = await self.projections.drop_generation(generation, pause_ratio=BACKGROUND_PAUSE)
+            if replayed_by is not None:
+                deleted += await drop_gradually(
+                    self.mongo.db, processed_collection(replayed_by), pause_ratio=BACKGROUND_PAUSE
+                )
         except PyMongoError as exc:
             log.warning("generation %s is left for the next rebuild to drop: %s", generation, exc)
+            return
+        took = asyncio.get_running_loop().time() - began
+        log.info("generation %s dropped: %d documents in %.1f s", generation, deleted, took)
 
     async def stop(self) -> None:
         await cancel(*self._tasks)
@@ -156,11 +168,7 @@ class Rebuilder:
         await self.jobs.update(job_id, state="done", progress=1.0, finished_at=utcnow())
         log.info("rebuild %s done: generation %s is active", job_id, generation)
         await asyncio.sleep(self.settings.rebuild_drop_delay_s)
-        try:
-            await self.projections.drop_generation(previous)
-            await drop_gradually(self.mongo.db, processed_collection(group))
-        except PyMongoError as exc:
-            log.warning("generation %s is left for the next rebuild to drop: %s", previous, exc)
+        await self._drop(previous, replayed_by=group)
 
     async def _replay(self, job_id: str, generation: int, group: str) -> None:
         """Replay the topics up to their current ends into ``generation`` with a consumer of its own."""
@@ -195,8 +203,8 @@ class Rebuilder:
             await self.jobs.update(job_id, state="failed", error=error[:500], finished_at=utcnow())
             await self.projections.abandon(generation)
             if (await self.projections.generations())[0] != generation:
-                await self.projections.drop_generation(generation)
-            await drop_gradually(self.mongo.db, processed_collection(self._group(job_id)))
+                await self.projections.drop_generation(generation, pause_ratio=BACKGROUND_PAUSE)
+            await drop_gradually(self.mongo.db, processed_collection(self._group(job_id)), pause_ratio=BACKGROUND_PAUSE)
         except PyMongoError as exc:
             log.warning("could not clean up rebuild %s (the next rebuild will): %s", job_id, exc)
 
