@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 
 import pytest
-from pymongo import DESCENDING
+from pymongo import DESCENDING, AsyncMongoClient, monitoring
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from devkit.testing import LocalKafka, LocalMongo, make_settings
 from shared.errors import Conflict, NotFound
 from shared.i18n import Said
-from shared.mongo import Mongo, find_existing, find_page, insert_new, overwrite_if
+from shared.mongo import (
+    Mongo,
+    drop_database_gradually,
+    drop_gradually,
+    find_existing,
+    find_page,
+    insert_new,
+    overwrite_if,
+)
 from shared.settings import ServiceSettings
 
 pytestmark = pytest.mark.integration
@@ -119,29 +128,33 @@ async def test_a_missing_record_is_a_404_and_a_taken_key_a_409_in_the_stores_wor
     await mongo.close()
 
 
+class Deletes(monitoring.CommandListener):
+    """What the delete and drop statements a client sends ask for, and when each ran."""
+
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+        self.drops = 0
+        self.spans: list[tuple[float, float]] = []
+        self._began = 0.0
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name == "delete":
+            self.sizes += [len(d["q"]["_id"]["$in"]) for d in event.command["deletes"]]
+            self._began = time.monotonic()
+        self.drops += event.command_name in ("drop", "dropDatabase")
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        if event.command_name == "delete":
+            self.spans.append((self._began, time.monotonic()))
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None: ...
+
+
 async def test_a_collection_is_dropped_a_batch_at_a_time_and_nothing_else_goes(
     infra: tuple[LocalKafka, LocalMongo],
 ) -> None:
     """No statement of the drop deletes more than a batch (the local database holds its storage lock
     for the whole of one statement: decision 10); the neighbours stay; a second call finds nothing."""
-    from pymongo import AsyncMongoClient, monitoring
-
-    from shared.mongo import drop_database_gradually, drop_gradually
-
-    class Deletes(monitoring.CommandListener):
-        def __init__(self) -> None:
-            self.sizes: list[int] = []
-            self.drops = 0
-
-        def started(self, event: monitoring.CommandStartedEvent) -> None:
-            if event.command_name == "delete":
-                self.sizes += [len(d["q"]["_id"]["$in"]) for d in event.command["deletes"]]
-            self.drops += event.command_name in ("drop", "dropDatabase")
-
-        def succeeded(self, event: monitoring.CommandSucceededEvent) -> None: ...
-
-        def failed(self, event: monitoring.CommandFailedEvent) -> None: ...
-
     _, mongo_server = infra
     deletes = Deletes()
     client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(mongo_server.url, event_listeners=[deletes])
@@ -164,29 +177,8 @@ async def test_a_drop_in_the_background_leaves_the_server_at_least_half_its_time
     infra: tuple[LocalKafka, LocalMongo],
 ) -> None:
     """With ``pause_ratio=1`` each delete is followed by a pause at least as long as it took."""
-    import time
-
-    from pymongo import AsyncMongoClient, monitoring
-
-    from shared.mongo import drop_gradually
-
-    class Timings(monitoring.CommandListener):
-        def __init__(self) -> None:
-            self.spans: list[tuple[float, float]] = []
-            self._began = 0.0
-
-        def started(self, event: monitoring.CommandStartedEvent) -> None:
-            if event.command_name == "delete":
-                self._began = time.monotonic()
-
-        def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-            if event.command_name == "delete":
-                self.spans.append((self._began, time.monotonic()))
-
-        def failed(self, event: monitoring.CommandFailedEvent) -> None: ...
-
     _, mongo_server = infra
-    timings = Timings()
+    timings = Deletes()
     client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(mongo_server.url, event_listeners=[timings])
     db = client[f"drop_{uuid.uuid4().hex[:8]}"]
     await db.old.insert_many([{"_id": n, "payload": "x" * 200} for n in range(1_000)])
