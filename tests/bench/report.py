@@ -409,7 +409,7 @@ def _freshness(outcome: Outcome, _: dict[str, Any]) -> list[str]:
         "single Python process), lists a partition's objects on every fetch and takes two disk syncs for",
         "every write: under this load the store, the local database and the services share two cores. The",
         "S3 server answers listings from an index in memory and syncs on a thread of its own (see",
-        "`devkit/stack/s3_server.py`). A production Kafka and MongoDB do not have these limits. The",
+        "`devkit/stack/s3_store.py`). A production Kafka and MongoDB do not have these limits. The",
         "baseline reader shares the load generator's process: where its figure exceeds the KPI's, it is the",
         "reader that fell behind, and that ratio says nothing. Where the time goes is in the services'",
         "pipeline figures below each load table (event age at commit, batch and refresh times).",
