@@ -150,6 +150,7 @@ class Office(SignedIn):
         self.sign_in(*_account(os.environ.get("LOAD_OFFICE", DEFAULT_OFFICE)))
         districts = self.client.get(f"{API}/districts", name="/districts").json()["items"]
         self.districts = [d["code"] for d in districts]
+        self.overview()  # the dashboard opens on the city overview
 
     @task(3)
     def overview(self) -> None:
