@@ -167,6 +167,15 @@ def _decode(hint: Any, value: Any) -> Any:
     return value
 
 
+async def drop_index_if_present(collection: AsyncCollection[Document], name: str) -> None:
+    """Drop index ``name`` of ``collection``; one that is not there is no error."""
+    try:
+        await collection.drop_index(name)
+    except OperationFailure as exc:
+        if exc.code != INDEX_NOT_FOUND:
+            raise
+
+
 async def ensure_schema(db: AsyncDatabase[Document], specs: IndexSpec) -> None:
     """Create the collections and indexes a store declares; safe to run at every start.
 
@@ -187,11 +196,7 @@ async def ensure_schema(db: AsyncDatabase[Document], specs: IndexSpec) -> None:
                     raise
             existing_collections.add(name)
     async for build in db[INDEX_BUILDS].find():
-        try:
-            await db[build["collection"]].drop_index(build["index"])
-        except OperationFailure as exc:
-            if exc.code != INDEX_NOT_FOUND:
-                raise
+        await drop_index_if_present(db[build["collection"]], build["index"])
         await db[INDEX_BUILDS].delete_one({"_id": build["_id"]})
     for collection, indexes in specs.items():
         if not indexes:

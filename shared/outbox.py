@@ -24,12 +24,12 @@ from aiokafka.errors import KafkaError
 from bson import ObjectId
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
-from pymongo.errors import DuplicateKeyError, OperationFailure, PyMongoError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from shared.events import CloudEvent, EventData, utcnow
 from shared.kafka import KafkaBus
 from shared.metrics import ServiceMetrics
-from shared.mongo import INDEX_NOT_FOUND, IndexSpec, Mongo, delete_gradually
+from shared.mongo import IndexSpec, Mongo, delete_gradually, drop_index_if_present
 from shared.retry import until_done
 from shared.tasks import finish
 
@@ -77,11 +77,7 @@ class Outbox:
         kept them by. Run before the relay starts; safe to run at every start. How many went."""
         deleted = await delete_gradually(self.collection, {"sent_at": {"$ne": None}})
         for name in RETIRED_INDEXES:
-            try:
-                await self.collection.drop_index(name)
-            except OperationFailure as exc:
-                if exc.code != INDEX_NOT_FOUND:
-                    raise
+            await drop_index_if_present(self.collection, name)
         if deleted:
             log.info("outbox of %s: %d events published before this version deleted", self.topic, deleted)
         return deleted
