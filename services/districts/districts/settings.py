@@ -19,6 +19,11 @@ class DistrictsSettings(ServiceSettings):
     consumer_group: str = "districts"
 
     snapshot_interval_s: float = Field(default=300.0, gt=0, description="time-series sample of every district")
+    sample_every_s: float = Field(
+        default=60.0,
+        ge=0,
+        description="shortest time between two samples of an area that moved (its last move in between is sampled later)",
+    )
     recount_interval_s: float = Field(
         default=600.0, gt=0, description="check of the incremental KPIs against a recount from the entities"
     )

@@ -131,7 +131,13 @@ def own_topics() -> dict[str, str]:
 @pytest.fixture
 def settings(kafka: LocalKafka, mongo: LocalMongo) -> DistrictsSettings:
     settings: DistrictsSettings = make_settings(
-        DistrictsSettings, kafka, mongo, **own_topics(), refresh_idle_poll_s=0.2, rebuild_drop_delay_s=0
+        DistrictsSettings,
+        kafka,
+        mongo,
+        **own_topics(),
+        refresh_idle_poll_s=0.2,
+        rebuild_drop_delay_s=0,
+        sample_every_s=0.5,
     )
     return settings
 

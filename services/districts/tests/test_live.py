@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ from districts.main import create_app
 from districts.projection.refresher import Refresher
 
 from devkit.testing import running_app
-from shared.events import CloudEvent
+from shared.events import CloudEvent, utcnow
 
 from .conftest import Live
 
@@ -215,9 +216,11 @@ async def test_if_match_follows_rfc_9110_and_pages_are_bounded(live: Live, squar
 async def test_a_batch_shows_its_kpis_alerts_samples_and_events_without_the_refresher(
     live: Live, district_kpis: Any, topic_reader: Any
 ) -> None:
-    """Decision 9: the projection's transaction writes what a batch moved; the refresher is stopped here."""
+    """Decision 9: the projection's transaction writes what a batch moved; the refresher is stopped here
+    (and every move is sampled at once, so that no sample waits for it)."""
     markets = live.settings.markets_topic
-    async for client in running_app(app := create_app(live.settings)):
+    every_move = live.settings.model_copy(update={"sample_every_s": 0})
+    async for client in running_app(app := create_app(every_move)):
         await live.district(client, "centro", CENTRO)
         limits = {"occupancy_below": 0.6, "occupancy_recovered_at": 0.7}
         assert (await client.put("/districts/centro/thresholds", json=limits, headers=live.office)).status_code == 200
@@ -237,6 +240,41 @@ async def test_a_batch_shows_its_kpis_alerts_samples_and_events_without_the_refr
     updates = [e.data["kpis"]["stalls_total"] for e in published if e.type == "districts.kpis.updated.v1"]
     assert updates[-1] == 4
     assert any(e.type == "districts.alert.raised.v1" and e.data["condition"] == "low_occupancy" for e in published)
+
+
+async def test_an_area_moving_within_the_sampling_interval_is_sampled_once_it_is_over(
+    live: Live, district_kpis: Any
+) -> None:
+    """The series takes an area's moves at most once every ``sample_every_s``: moves that come sooner
+    are not sampled, and the last of them is sampled by the refresher once the interval is over, at
+    the time it was made."""
+    settings = live.settings.model_copy(update={"sample_every_s": 60.0})
+    markets = settings.markets_topic
+    async for client in running_app(app := create_app(settings)):
+        await live.district(client, "centro", CENTRO)
+        await live.send(markets, [live.events.market("m1", 1, *CENTRO)])
+        for n in (1, 2, 3):
+            await live.send(markets, [live.events.stall("m1", n, "open")])
+            await live.wait(lambda n=n: _stalls_open_is(client, district_kpis, n), what=f"{n} stalls open")
+        third_move_seen = utcnow()
+
+        async def series() -> list[dict[str, Any]]:
+            found = await client.get("/districts/centro/timeseries", params={"metric": "stalls_open"})
+            points: list[dict[str, Any]] = found.json()["points"]
+            return points
+
+        await asyncio.sleep(1.0)  # five idle polls of the refresher: none may sample yet
+        assert [p["value"] for p in await series()] == [0], "the district's first sample only"
+
+        refresher = app.state.runtime.component(Refresher)
+        refresher.clock = lambda: utcnow() + timedelta(seconds=61)
+
+        async def last_move_sampled() -> bool:
+            return [p["value"] for p in await series()] == [0, 3]
+
+        await live.wait(last_move_sampled, what="the last move's sample")
+        at = datetime.fromisoformat((await series())[-1]["at"])
+        assert at <= third_move_seen, "the sample takes the time of the move, not of the sampling"
 
 
 async def _stalls_open_is(client: Any, district_kpis: Any, n: int) -> bool:

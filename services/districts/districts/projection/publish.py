@@ -12,8 +12,8 @@ a consumer batch writing the same area conflict, and one of them is re-run on th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import TYPE_CHECKING
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 
@@ -24,7 +24,7 @@ from districts.projection.events import KpisUpdated, kpis_payload
 from districts.projection.service import known_keys, population_of
 from districts.projection.store import ProjectionStore
 from districts.projection.tally import Tally, measure_tally
-from districts.projection.vitality import AreaFigures, Targets, area_figures
+from districts.projection.vitality import AreaFigures, StoredArea, Targets, area_figures
 from shared.outbox import Outbox, UnitOfWork
 
 if TYPE_CHECKING:
@@ -37,10 +37,19 @@ def _hour(at: datetime) -> datetime:
     return at.replace(minute=0, second=0, microsecond=0)
 
 
-def _moved(previous: AreaFigures | None, figures: AreaFigures) -> bool:
+def _moved(previous: StoredArea | None, figures: AreaFigures) -> bool:
     if previous is None:
         return True
-    return not previous.kpis.same_figures(figures.kpis) or previous.vitality != figures.vitality
+    before = previous.figures
+    return not before.kpis.same_figures(figures.kpis) or before.vitality != figures.vitality
+
+
+Sample = tuple[str, datetime, datetime, dict[str, Any]]
+
+
+def _sample(key: str, figures: AreaFigures, at: datetime) -> Sample:
+    kpis = figures.kpis
+    return key, _hour(at), at, {n: getattr(kpis, n) for n in NUMERIC_KPIS}
 
 
 @dataclass(eq=False)
@@ -53,6 +62,7 @@ class KpiPublisher:
     outbox: Outbox
     targets: Targets
     metrics: RefreshMetrics
+    sample_every: timedelta
     # what the consumer's transaction staged, counted once it commits (an attempt re-run on a
     # conflict stages again and replaces these)
     _staged: bool = field(default=False, init=False)
@@ -69,17 +79,20 @@ class KpiPublisher:
         """Store, sample, review and announce the areas of ``computed`` whose figures moved (all of them
         sampled if ``sample_all``); return how many district KPI changes were announced."""
         session = uow.session
-        previous = await self.projections.areas(generation, computed, session)
-        changed: Computed = {}
+        previous = await self.projections.stored_areas(generation, computed, session)
+        changed: dict[str, StoredArea] = {}
         samples = []
         districts: dict[str, Kpis] = {}
         for key, figures in computed.items():
-            moved = _moved(previous.get(key), figures)
+            stored = previous.get(key)
+            moved = _moved(stored, figures)
             code, _ = area_of(key)
             kpis = figures.kpis
-            if moved or sample_all:
-                changed[key] = figures
-                samples.append((key, _hour(now), now, {n: getattr(kpis, n) for n in NUMERIC_KPIS}))
+            if sample_all or (moved and (stored is None or stored.may_sample(now, self.sample_every))):
+                changed[key] = StoredArea(figures, sampled_at=now)
+                samples.append(_sample(key, figures, now))
+            elif moved and stored is not None:
+                changed[key] = StoredArea(figures, stored.sampled_at, sample_due=True)
             if code is None:
                 continue
             districts[code] = kpis
@@ -89,6 +102,18 @@ class KpiPublisher:
         await self.projections.append_samples(samples, session)
         await self.alerts.review(uow, districts, now, sampled=sample_all)
         return sum(1 for e in uow.events if e.type == KpisUpdated.event_type)
+
+    async def sample_deferred(self, session: AsyncClientSession, generation: int, now: datetime) -> int:
+        """Sample the areas whose last move waits for its sample, once the interval since their previous
+        sample has passed; the sample takes the time of the move. How many were sampled."""
+        waiting = await self.projections.unsampled_areas(generation, session)
+        due = {key: area for key, area in waiting.items() if area.may_sample(now, self.sample_every)}
+        samples = [_sample(key, area.figures, area.figures.kpis.as_of or now) for key, area in due.items()]
+        await self.projections.append_samples(samples, session)
+        await self.projections.save_areas(
+            generation, {key: StoredArea(area.figures, sampled_at=now) for key, area in due.items()}, session
+        )
+        return len(due)
 
     async def publish_moved(
         self, session: AsyncClientSession, generation: int, locator: Locator, tallies: dict[str, Tally], now: datetime

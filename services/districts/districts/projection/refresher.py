@@ -33,7 +33,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from prometheus_client import Counter, Histogram
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -58,7 +58,7 @@ from districts.projection.publish import Computed, KpiPublisher
 from districts.projection.service import AreaCounter, ProjectionStates, known_keys, population_of
 from districts.projection.store import Mark, ProjectionStore
 from districts.projection.tally import Tally, measure_tally, tally_of
-from districts.projection.vitality import Targets, area_figures
+from districts.projection.vitality import StoredArea, Targets, area_figures
 from districts.settings import DistrictsSettings
 from shared.events import utcnow
 from shared.metrics import ServiceMetrics
@@ -111,7 +111,14 @@ class Refresher:
     def __post_init__(self) -> None:
         self.targets = Targets(self.settings.services_per_1000_target, self.settings.extended_hours_target)
         self.counter = AreaCounter(self.projections)
-        self.publisher = KpiPublisher(self.projections, self.alerts, self.outbox, self.targets, self.metrics)
+        self.publisher = KpiPublisher(
+            self.projections,
+            self.alerts,
+            self.outbox,
+            self.targets,
+            self.metrics,
+            timedelta(seconds=self.settings.sample_every_s),
+        )
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="districts-refresher")
@@ -206,6 +213,8 @@ class Refresher:
             self._pending_full = self._pending_full or recount
             raise
         await self.projections.drop_marks(state.active, marks)
+        if sweep and not snapshot:
+            await self._sample_deferred(state.active)
         self._geography, self._day = locator.version, today
         if recount:
             self._next_recount = time.monotonic() + self.settings.recount_interval_s
@@ -213,6 +222,14 @@ class Refresher:
             self._wake.set()
         if keys:
             self.metrics.duration.observe(time.perf_counter() - started)
+
+    async def _sample_deferred(self, generation: int) -> None:
+        now = self.clock()
+
+        async def work(session: AsyncClientSession) -> int:
+            return await self.publisher.sample_deferred(session, generation, now)
+
+        await self.mongo.transaction(work)
 
     async def materialize(self, generation: int) -> None:
         """Count every area of a rebuilt generation from its entities, silently, before it is switched on."""
@@ -224,7 +241,7 @@ class Refresher:
         async def work(session: AsyncClientSession) -> None:
             figures, replaced = await self._recount(generation, locator, known_keys(locator), session, now)
             await self.projections.save_tallies(generation, replaced, session)
-            await self.projections.save_areas(generation, figures, session)
+            await self.projections.save_areas(generation, {k: StoredArea(f) for k, f in figures.items()}, session)
 
         await self.mongo.transaction(work)
 

@@ -24,7 +24,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from districts.geography.domain import Placement
 from districts.projection.domain import Entity, EntityType, FieldValue, Kpis, Movement, StoredEntity, area_of
 from districts.projection.tally import Move, Tally
-from districts.projection.vitality import AreaFigures, Vitality
+from districts.projection.vitality import AreaFigures, StoredArea, Vitality
 from shared.mongo import Document, IndexSpec, Session, drop_gradually, ensure_schema
 
 STATE, TIMESERIES, MARKS = "projection_state", "kpi_timeseries", "area_marks"
@@ -112,12 +112,20 @@ def _entity(doc: Document) -> StoredEntity:
     return StoredEntity(entity, doc.get("rev", 0), doc.get("geo", 0))
 
 
-def _figures_doc(key: str, figures: AreaFigures) -> Document:
-    return {"_id": key, "kpis": figures.kpis.values(), "vitality": asdict(figures.vitality)}
+def _area_doc(key: str, area: StoredArea) -> Document:
+    figures = area.figures
+    return {
+        "_id": key,
+        "kpis": figures.kpis.values(),
+        "vitality": asdict(figures.vitality),
+        "sampled_at": area.sampled_at,
+        "sample_due": area.sample_due,
+    }
 
 
-def _figures(doc: Document) -> AreaFigures:
-    return AreaFigures(Kpis.of(doc["kpis"]), Vitality.of(doc["vitality"]))
+def _area(doc: Document) -> StoredArea:
+    figures = AreaFigures(Kpis.of(doc["kpis"]), Vitality.of(doc["vitality"]))
+    return StoredArea(figures, doc.get("sampled_at"), doc.get("sample_due", False))
 
 
 def _tally_doc(key: str, tally: Tally) -> Document:
@@ -319,13 +327,23 @@ class ProjectionStore:
     async def areas(
         self, generation: int, keys: Iterable[str] | None, session: Session = None
     ) -> dict[str, AreaFigures]:
+        return {key: area.figures for key, area in (await self.stored_areas(generation, keys, session)).items()}
+
+    async def stored_areas(
+        self, generation: int, keys: Iterable[str] | None, session: Session = None
+    ) -> dict[str, StoredArea]:
         query: Document = {} if keys is None else {"_id": {"$in": sorted(keys)}}
         cursor = self.db[areas_collection(generation)].find(query, session=session)
-        return {doc["_id"]: _figures(doc) async for doc in cursor}
+        return {doc["_id"]: _area(doc) async for doc in cursor}
 
-    async def save_areas(self, generation: int, figures: dict[str, AreaFigures], session: Session) -> None:
-        if figures:
-            operations = [ReplaceOne({"_id": k}, _figures_doc(k, f), upsert=True) for k, f in figures.items()]
+    async def unsampled_areas(self, generation: int, session: Session) -> dict[str, StoredArea]:
+        """The areas whose last move waits for its sample (a small collection: one document an area)."""
+        cursor = self.db[areas_collection(generation)].find({"sample_due": True}, session=session)
+        return {doc["_id"]: _area(doc) async for doc in cursor}
+
+    async def save_areas(self, generation: int, areas: Mapping[str, StoredArea], session: Session) -> None:
+        if areas:
+            operations = [ReplaceOne({"_id": k}, _area_doc(k, a), upsert=True) for k, a in areas.items()]
             await self.db[areas_collection(generation)].bulk_write(operations, ordered=False, session=session)
 
     # ------------------------------------------------------------ area tallies (one generation)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from districts.projection.domain import Kpis, Measures
@@ -214,6 +214,20 @@ class AreaFigures:
 
 
 NO_FIGURES = AreaFigures(Kpis(), Vitality(index=None))
+
+
+@dataclass(frozen=True)
+class StoredArea:
+    """An area's figures as stored, when they were last sampled into the time series, and whether a
+    later move still waits for its sample (it came sooner than the sampling interval allows)."""
+
+    figures: AreaFigures
+    sampled_at: datetime | None = None
+    sample_due: bool = False
+
+    def may_sample(self, now: datetime, every: timedelta) -> bool:
+        """Whether a sample taken ``now`` keeps to the interval ``every`` since the last one."""
+        return self.sampled_at is None or now - self.sampled_at >= every
 
 
 def area_figures(measures: Measures, targets: Targets, now: datetime) -> AreaFigures:
