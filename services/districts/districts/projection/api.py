@@ -21,14 +21,31 @@ Start = Annotated[Moment | None, Query(alias="from")]
 End = Annotated[Moment | None, Query(alias="to")]
 
 
-@router.get("/districts/{code}/timeseries", response_model=TimeSeriesPublic, summary="A KPI of a district over time")
+SERIES = (
+    "A point every five minutes (the interval snapshot) and, between them, one when the area's KPIs "
+    "moved, at most once a minute: of the moves that come sooner, the last is added when the minute "
+    "is over, at the time it was made."
+)
+
+
+@router.get(
+    "/districts/{code}/timeseries",
+    response_model=TimeSeriesPublic,
+    summary="A KPI of a district over time",
+    description=SERIES,
+)
 async def timeseries(
     code: Slug, queries: Queries, metric: Metric = "vitality_index", start: Start = None, end: End = None
 ) -> TimeSeriesPublic:
     return TimeSeriesPublic.of(await queries.timeseries(code, metric, start, end), district=code)
 
 
-@nil_router.get("/nils/{nil_id}/timeseries", response_model=NilTimeSeriesPublic, summary="A KPI of a NIL over time")
+@nil_router.get(
+    "/nils/{nil_id}/timeseries",
+    response_model=NilTimeSeriesPublic,
+    summary="A KPI of a NIL over time",
+    description=SERIES,
+)
 async def nil_timeseries(
     nil_id: NilPath, queries: Queries, metric: Metric = "vitality_index", start: Start = None, end: End = None
 ) -> NilTimeSeriesPublic:
