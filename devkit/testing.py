@@ -347,7 +347,10 @@ def running_platform(workdir: Path, **env: str) -> Iterator[Platform]:
 # Every user of the shared platform logs in from 127.0.0.1, dozens of them a minute when the suite
 # runs fast; the per-address login limit itself is tested on a gateway of its own
 # (services/gateway/tests), so here it is set to what a few hundred people behind one address need.
-SHARED_PLATFORM_ENV = {"LOGIN_RATE_PER_MINUTE": "600", "LOGIN_BURST": "200"}
+# A district's time series takes an area's moves at most once a minute by default (decision 12), and
+# the browser journeys read the sample of a move they just made; the interval itself is tested in
+# services/districts/tests, so here a move is sampled after a second.
+SHARED_PLATFORM_ENV = {"LOGIN_RATE_PER_MINUTE": "600", "LOGIN_BURST": "200", "SAMPLE_EVERY_S": "1"}
 
 
 @pytest.fixture(scope="session")
