@@ -37,6 +37,12 @@ class ServiceMetrics:
         self.outbox_publish_failures = self.counter(
             "outbox_publish_failures", "Relay batches that could not be published"
         )
+        self.outbox_publish_age = self.histogram(
+            "outbox_publish_age_seconds",
+            "From an event's write to the outbox to the broker's acknowledgement of it",
+            ("topic",),
+            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0),
+        )
         self.consumer_batch_duration = self.histogram(
             "consumer_batch_duration_seconds",
             "Time to apply one polled batch of events in its transaction (processed ids included)",

@@ -238,9 +238,12 @@ class OutboxRelay:
         done = [doc for doc, res in zip(docs, results, strict=True) if not isinstance(res, BaseException)]
         if done:
             # the broker has them: they leave the outbox (decision 2)
+            acknowledged = utcnow()
             await self.outbox.collection.delete_many({"_id": {"$in": [d["_id"] for d in done]}})
             for doc in done:
                 self.metrics.events_published.labels(doc["topic"], doc["type"]).inc()
+                age = (acknowledged - doc["created_at"]).total_seconds()
+                self.metrics.outbox_publish_age.labels(doc["topic"]).observe(max(0.0, age))
             self.published += len(done)
         failures = [res for res in results if isinstance(res, BaseException)]
         if failures:

@@ -47,6 +47,7 @@ async def test_write_is_published_and_consumed_once(infra: tuple[LocalKafka, Loc
         assert event.specversion == "1.0" and event.source == "/probe"
         metrics = (await client.get("/metrics")).text
         assert 'probe_events_published_total{topic="%s",type="probe.note.written.v1"} 1.0' % topic in metrics
+        assert 'probe_outbox_publish_age_seconds_count{topic="%s"} 1.0' % topic in metrics
         assert "probe_consumer_lag" in metrics and "probe_outbox_backlog 0.0" in metrics
         assert 'probe_http_requests_total{method="POST",route="/notes",status="201"} 1.0' in metrics
 

@@ -446,22 +446,36 @@ def _pipeline(found: dict[str, dict[str, Any]]) -> list[str]:
     rows = [
         [
             service,
-            f["events"],
-            f["event_age_mean_ms"],
-            f["batches"],
-            f["batch_mean_ms"],
+            f.get("published", "-"),
+            f.get("publish_age_mean_ms", "-"),
+            f.get("events", "-"),
+            f.get("event_age_mean_ms", "-"),
+            f.get("batches", "-"),
+            f.get("batch_mean_ms", "-"),
             f.get("refreshes", "-"),
             f.get("refresh_mean_ms", "-"),
         ]
         for service, f in sorted(found.items())
     ]
     return [
-        "The consumers over the same time: events applied, their mean age when their batch committed (from",
-        "the event's write at its source), the batches' mean transaction time and, for the districts",
-        "projection, the KPI refreshes that follow them.",
+        "The relays and consumers over the same time: events each service published and their mean age",
+        "when the broker acknowledged them (from their write to the outbox); events applied, their mean age",
+        "when their batch committed (from the event's write at its source), the batches' mean transaction",
+        "time and, for the districts projection, the KPI refreshes that follow them.",
         "",
         *table(
-            ["service", "events", "mean age ms", "batches", "batch mean ms", "KPI refreshes", "refresh mean ms"], rows
+            [
+                "service",
+                "published",
+                "mean age at ack ms",
+                "applied",
+                "mean age at commit ms",
+                "batches",
+                "batch mean ms",
+                "KPI refreshes",
+                "refresh mean ms",
+            ],
+            rows,
         ),
         "",
     ]

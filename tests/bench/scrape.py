@@ -72,17 +72,23 @@ def _mean_over(then: Samples, now: Samples, name: str) -> tuple[float, float]:
 
 
 def _pipeline(before: dict[str, Samples], after: dict[str, Samples]) -> dict[str, dict[str, float]]:
-    """Per consuming service: events applied, their mean age at commit, batches and their mean time,
-    and (districts) KPI refreshes and their mean time: where a write's way to a KPI spends its time."""
+    """Per service: events published and their mean age at the broker's acknowledgement (the relay's
+    part); events applied, their mean age at commit, batches and their mean time, and (districts) KPI
+    refreshes and their mean time: where a write's way to a KPI spends its time."""
     found: dict[str, dict[str, float]] = {}
     for service, now in after.items():
         then = before.get(service, {})
+        published, publish_age = _mean_over(then, now, "_outbox_publish_age_seconds")
+        relayed = {"published": int(published), "publish_age_mean_ms": round(1000 * publish_age, 1)}
         events, age = _mean_over(then, now, "_consumer_event_age_seconds")
         if not events:
+            if published:
+                found[service] = relayed
             continue
         batches, batch = _mean_over(then, now, "_consumer_batch_duration_seconds")
         refreshes, refresh = _mean_over(then, now, "_refresh_duration_seconds")
         found[service] = {
+            **(relayed if published else {}),
             "events": int(events),
             "event_age_mean_ms": round(1000 * age, 1),
             "batches": int(batches),

@@ -103,6 +103,12 @@ class KpiPublisher:
         await self.alerts.review(uow, districts, now, sampled=sample_all)
         return sum(1 for e in uow.events if e.type == KpisUpdated.event_type)
 
+    async def deferred_due(self, generation: int, now: datetime) -> bool:
+        """Whether an area waits for a sample that is due at ``now`` (read outside a transaction, so
+        that an idle poll opens none)."""
+        waiting = await self.projections.unsampled_areas(generation)
+        return any(area.may_sample(now, self.sample_every) for area in waiting.values())
+
     async def sample_deferred(self, session: AsyncClientSession, generation: int, now: datetime) -> int:
         """Sample the areas whose last move waits for its sample, once the interval since their previous
         sample has passed; the sample takes the time of the move. How many were sampled."""

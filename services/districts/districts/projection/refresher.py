@@ -225,6 +225,8 @@ class Refresher:
 
     async def _sample_deferred(self, generation: int) -> None:
         now = self.clock()
+        if not await self.publisher.deferred_due(generation, now):
+            return
 
         async def work(session: AsyncClientSession) -> int:
             return await self.publisher.sample_deferred(session, generation, now)

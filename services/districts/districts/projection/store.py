@@ -336,7 +336,7 @@ class ProjectionStore:
         cursor = self.db[areas_collection(generation)].find(query, session=session)
         return {doc["_id"]: _area(doc) async for doc in cursor}
 
-    async def unsampled_areas(self, generation: int, session: Session) -> dict[str, StoredArea]:
+    async def unsampled_areas(self, generation: int, session: Session = None) -> dict[str, StoredArea]:
         """The areas whose last move waits for its sample (a small collection: one document an area)."""
         cursor = self.db[areas_collection(generation)].find({"sample_due": True}, session=session)
         return {doc["_id"]: _area(doc) async for doc in cursor}
