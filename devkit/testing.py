@@ -89,11 +89,12 @@ class LocalProcesses:
 class LocalKafka(LocalProcesses):
     """A broker process of our own, in memory or on a local S3 store (survives kill -9)."""
 
-    def __init__(self, workdir: Path, *, durable: bool = False, compact: bool = True) -> None:
+    def __init__(self, workdir: Path, *, durable: bool = False, compact: bool = True, **store: Any) -> None:
+        """``store``: how the store compacts while the broker runs (:func:`kafka_components`)."""
         self.port = free_port()
         self.workdir = workdir
         self.parts = kafka_components(
-            workdir, workdir / "run", self.port, free_port() if durable else None, compact=compact
+            workdir, workdir / "run", self.port, free_port() if durable else None, compact=compact, **store
         )
 
     @property

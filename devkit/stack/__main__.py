@@ -73,8 +73,9 @@ def status(stack: Stack) -> int:
         if longest[0][1] >= BATCHES_WARN:
             _say(
                 f"  warning: a partition holds {BATCHES_WARN} batches or more; the broker lists them all on every fetch."
-                " The next start after `make down` merges its old batches into larger ones"
-                " (.data/logs/compaction.log says what it did; docs/decisions/0003)."
+                " The store merges old batches every few seconds while it runs, so it is not keeping up or failing"
+                " (.data/logs/s3.log says what it merged or why it could not); the next start after `make down`"
+                " merges them too (.data/logs/compaction.log; docs/decisions/0003)."
             )
     return 1 if missing else 0
 

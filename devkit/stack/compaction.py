@@ -17,8 +17,13 @@ transaction, not a control batch, create-time timestamps, no producer id. Others
 
 What keeps every record readable (docs/decisions/0003 gives the argument):
 
-- It runs only while the broker is stopped (:func:`devkit.stack.components.kafka_components` runs
-  it before the store starts, when the broker is not running), so no reader holds a position.
+- At start (:func:`compact_store`) it runs only while the broker is stopped
+  (:func:`devkit.stack.components.kafka_components` runs it before the store starts, when the broker
+  is not running). While the broker runs, the store itself compacts (:func:`stage_partition`): it
+  puts each merged batch in place and unlists the batches it replaces in one step of its event loop,
+  and for a while still serves a replaced key, to a fetch that listed the partition before, as the
+  merged records from that key's offset on (:meth:`Staged.from_offset`), which the client reads
+  without a duplicate (it skips records below its position).
 - No merged batch holds a committed group offset but at its start: every group resumes at a key,
   as before. (The broker also serves the batch holding a position inside it, from which the
   client skips the records below its position; that is tested, not relied on for groups.)
@@ -36,6 +41,8 @@ What keeps every record readable (docs/decisions/0003 gives the argument):
 from __future__ import annotations
 
 import bisect
+import contextlib
+import hashlib
 import json
 import os
 import struct
@@ -275,9 +282,9 @@ def _sync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def _write(records: Path, offset: int, data: bytes, modified_ns: int) -> None:
-    """``data`` as the object at ``offset``, last modified at ``modified_ns``: a synced temporary file
-    renamed over it (the store deletes temporary files it finds at start)."""
+def _stage(records: Path, data: bytes, modified_ns: int) -> str:
+    """``data`` in a synced temporary file beside the partition's objects, last modified at
+    ``modified_ns``; its path (the store deletes temporary files it finds at start)."""
     temporary = f"{records}/.tmp.{os.urandom(8).hex()}"
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
@@ -288,7 +295,13 @@ def _write(records: Path, offset: int, data: bytes, modified_ns: int) -> None:
     finally:
         os.close(fd)
     os.utime(temporary, ns=(modified_ns, modified_ns))
-    os.replace(temporary, _path(records, offset))
+    return temporary
+
+
+def _write(records: Path, offset: int, data: bytes, modified_ns: int) -> None:
+    """``data`` as the object at ``offset``, last modified at ``modified_ns``: a synced temporary file
+    renamed over it."""
+    os.replace(_stage(records, data, modified_ns), _path(records, offset))
 
 
 def repair(records: Path) -> int:
@@ -386,9 +399,7 @@ def compact_partition(
     merged = 0
     for run, oldest in _runs(records, offsets[: max(len(offsets) - keep, 0)], commits):
         if journal is not None and merged == 0:
-            journal.write_text(str(records))
-            with open(journal, "rb+") as handle:
-                os.fsync(handle.fileno())
+            _journal(journal, records)
         _write(records, run[0][0], merge(run), oldest)
         merged += 1
         replaced.extend(offset for offset, _ in run[1:])
@@ -399,17 +410,88 @@ def compact_partition(
     return merged
 
 
+def _journal(journal: Path, records: Path) -> None:
+    journal.write_text(str(records))
+    with open(journal, "rb+") as handle:
+        os.fsync(handle.fileno())
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A run of old batches merged into one and written to a temporary file, not yet in place."""
+
+    records: Path
+    run: list[tuple[int, Batch]]
+    temporary: str
+    size: int
+    md5: str
+    modified_ns: int
+
+    @property
+    def first(self) -> int:
+        return self.run[0][0]
+
+    @property
+    def replaced(self) -> list[int]:
+        return [offset for offset, _ in self.run[1:]]
+
+    def from_offset(self, offset: int) -> bytes:
+        """The records of the run from the batch at ``offset`` on, as one batch: what a reader that
+        listed the partition before the merge was put in place is given for a key it replaced (its
+        records, then those after it that the merged batch also holds; the client skips what it has)."""
+        return merge([(at, batch) for at, batch in self.run if at >= offset])
+
+
+def stage_partition(
+    records: Path, offsets: Sequence[int], commits: Sequence[int], journal: Path, *, keep: int = KEEP
+) -> list[Staged]:
+    """The online half of :func:`compact_partition`, for a store that serves the broker meanwhile:
+    merge the runs of the partition's old batches (``offsets``: its keys, sorted, as the store lists
+    them; the newest ``keep`` stay) into synced temporary files, after naming the partition in
+    ``journal``. The store puts each in place (a rename, and the replaced keys unlisted, in one step
+    of its event loop) and then calls :func:`retire`."""
+    staged: list[Staged] = []
+    for run, oldest in _runs(records, offsets[: max(len(offsets) - keep, 0)], commits):
+        if not staged:
+            _journal(journal, records)
+        data = merge(run)
+        temporary = _stage(records, data, oldest)
+        md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
+        staged.append(Staged(records, run, temporary, len(data), md5, oldest))
+    return staged
+
+
+def put_in_place(staged: Staged) -> None:
+    os.replace(staged.temporary, _path(staged.records, staged.first))
+
+
+def retire(records: Path, replaced: Sequence[int], journal: Path) -> None:
+    """Once merged batches are in place: sync the directory, delete the batches they replaced, and
+    clear the journal (a kill before leaves keys that :func:`repair` deletes at the next start)."""
+    _sync_directory(records)
+    for offset in replaced:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(_path(records, offset))
+    journal.unlink(missing_ok=True)
+
+
+def repair_journaled(journal: Path) -> int:
+    """Repair the partition an interrupted compaction named in ``journal``, if any; clear it."""
+    if not journal.exists():
+        return 0
+    interrupted = Path(journal.read_text().strip())
+    repaired = repair(interrupted) if interrupted.is_dir() else 0
+    journal.unlink()
+    return repaired
+
+
 def compact_store(bucket: Path, *, over: int = COMPACT_FROM, keep: int = KEEP) -> Report:
     """Repair what an interrupted compaction left, then compact every partition of the broker's bucket
     (``<data>/s3/tansu``) holding more than ``over`` objects. Only while the broker is stopped."""
     began = time.perf_counter()
     report = Report()
     journal = bucket.parent / JOURNAL
-    if journal.exists():
-        interrupted = Path(journal.read_text().strip())
-        if interrupted.is_dir():
-            report.repaired += repair(interrupted)
-        journal.unlink()
+    report.repaired += repair_journaled(journal)
     for cluster in sorted((bucket / "clusters").glob("*")):
         commits = committed_offsets(cluster)
         for records in sorted(cluster.glob("topics/*/partitions/*/records")):

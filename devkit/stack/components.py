@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from devkit.stack.compaction import BatchError, compact_store
+from devkit.stack.compaction import COMPACT_FROM, KEEP, BatchError, compact_store
 from devkit.stack.processes import Managed, StackError, port_accepts, port_is_free
 from shared.settings import SERVICE_PORTS
 from shared.tokens import generate_private_pem
@@ -135,11 +135,26 @@ def compact_broker_store(data: Path, broker: Managed) -> None:
             out.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {line}\n")
 
 
+# How often the store looks for partitions to compact while the broker runs (their old batches
+# merged, as at start; docs/decisions/0003): a partition that grows by its own few hundred batches
+# between two passes still lists in a fraction of the fetch wait.
+COMPACT_EVERY_S = 5.0
+
+
 def kafka_components(
-    data: Path, run: Path, kafka_port: int, s3_port: int | None, *, compact: bool = True
+    data: Path,
+    run: Path,
+    kafka_port: int,
+    s3_port: int | None,
+    *,
+    compact: bool = True,
+    compact_every_s: float = COMPACT_EVERY_S,
+    compact_over: int = COMPACT_FROM,
+    compact_keep: int = KEEP,
 ) -> list[Component]:
     """The broker; durable on a local S3 store when ``s3_port`` is given, in memory otherwise. Before
-    the store starts while the broker is stopped, its long partitions are compacted (``compact``)."""
+    the store starts while the broker is stopped, its long partitions are compacted (``compact``);
+    while it runs, the store compacts them every ``compact_every_s`` (0: never)."""
     url = f"tcp://{HOST}:{kafka_port}"
     argv = [str(tansu_binary()), "broker", "--listener-url", url, "--advertised-listener-url", url]
     if s3_port is None:
@@ -162,10 +177,17 @@ def kafka_components(
     s3 = Component(
         _managed(
             "s3",
-            [str(s3_python()), str(S3_STORE), "--host", HOST, "--port", str(s3_port), "--data-dir", str(data / "s3")],
+            [
+                str(s3_python()),
+                str(S3_STORE),
+                *("--host", HOST, "--port", str(s3_port), "--data-dir", str(data / "s3")),
+                *("--compact-every", str(compact_every_s), "--compact-over", str(compact_over)),
+                *("--compact-keep", str(compact_keep)),
+            ],
             data,
             run,
-            {"S3_ACCESS_KEY": access, "S3_SECRET_KEY": secret},
+            # the store imports devkit.stack.compaction from this checkout
+            {"S3_ACCESS_KEY": access, "S3_SECRET_KEY": secret, "PYTHONPATH": str(ROOT)},
         ),
         s3_port,
         prepare=(lambda: compact_broker_store(data, broker)) if compact else None,

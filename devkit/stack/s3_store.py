@@ -27,8 +27,19 @@ survives a power loss too; that is off by default, as it is in Kafka (which leav
 operating system and relies on replicas). The index is rebuilt from the files at start (each object's MD5 is its ETag, as S3 gives
 for a single-part upload). Buckets are the directories directly under the data directory.
 
+With ``--compact-every`` it also keeps the broker's partitions short while the broker runs: every
+so many seconds, a partition of more than ``--compact-over`` objects has its old batches merged
+(:mod:`devkit.stack.compaction`; the newest ``--compact-keep`` stay). The merging and the writing
+happen in a worker thread; each merged batch is then renamed over its first key and the keys it
+replaces leave the index in one step of the event loop, so a listing sees either all of the old
+batches or the merged one. A fetch that listed before and asks for a replaced key afterwards gets,
+for ``RETIRED_FOR_S``, the merged records from that key's offset on. The files it replaced are
+deleted once the rename is synced; a journal beside the buckets names the partition meanwhile, and
+a store that starts after a kill in between deletes what a merged batch already holds first.
+
 It runs as a script with the interpreter of the broker's own virtualenv (``.tools/kafka``), which
-has uvicorn with uvloop and httptools; it imports nothing else outside the standard library.
+has uvicorn with uvloop and httptools and crc32c; it imports nothing else outside the standard
+library but :mod:`devkit.stack.compaction` (the stack puts the checkout on ``PYTHONPATH``).
 """
 
 from __future__ import annotations
@@ -41,6 +52,8 @@ import hashlib
 import hmac
 import os
 import re
+import time
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -51,6 +64,18 @@ from urllib.parse import parse_qsl, quote, unquote
 from xml.sax.saxutils import escape, unescape
 
 import uvicorn
+
+from devkit.stack.compaction import (
+    COMPACT_FROM,
+    JOURNAL,
+    KEEP,
+    Staged,
+    committed_offsets,
+    put_in_place,
+    repair_journaled,
+    retire,
+    stage_partition,
+)
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -65,6 +90,9 @@ QUIET = re.compile(r"<Quiet>\s*true\s*</Quiet>")
 PAST = "\U0010ffff"  # after a common prefix, a resume point past every key below it
 MAX_KEYS = 1000  # the most keys a page holds when the client asks for a number, as on S3
 LOCKS = 1024  # writes and reads of a key take turns on one of these (chosen by the key's hash)
+# the broker's record batches: clusters/{cluster}/topics/{topic}/partitions/{partition}/records/{offset}.batch
+BATCH_KEY = re.compile(r"clusters/([^/]+)/topics/([^/]+)/partitions/(\d+)/records/(\d{20})\.batch")
+RETIRED_FOR_S = 60.0  # how long a batch a merge replaced is still served to a reader that listed it before
 
 
 class S3Error(Exception):
@@ -134,6 +162,8 @@ class Bucket:
         self.listed: list[Entry] = []  # their entries, in the same order
         self.entries: dict[str, Entry] = {}
         self.locks = [asyncio.Lock() for _ in range(LOCKS)]
+        # batches a merge replaced and unlisted: key -> (until when it is served, the merge)
+        self.retired: dict[str, tuple[float, Staged]] = {}
         self._load()
 
     def _load(self) -> None:
@@ -204,6 +234,23 @@ class Bucket:
             finally:
                 os.close(directory)
         return Entry.of(key, len(data), hashlib.md5(data, usedforsecurity=False).hexdigest(), final.stat().st_mtime)
+
+    def partitions(self) -> dict[str, list[int]]:
+        """The broker's partitions in this bucket: the prefix of their batches' keys, and the batches'
+        offsets in order."""
+        found: dict[str, list[int]] = defaultdict(list)
+        for entry in self.listed:
+            if (batch := BATCH_KEY.fullmatch(entry.key)) is not None:
+                found[entry.key[: batch.start(4)]].append(int(batch[4]))
+        return found
+
+    def replaced(self, key: str) -> bytes | None:
+        """What a reader that listed a partition before a merge was put in place gets for a key the
+        merge replaced, for ``RETIRED_FOR_S`` after it: the merge's records from that key's on."""
+        found = self.retired.get(key)
+        if found is None or found[0] < time.monotonic():
+            return None
+        return found[1].from_offset(int(key[-26:-6]))
 
     def delete(self, key: str) -> None:
         try:
@@ -311,9 +358,21 @@ class Store:
     """The ASGI application: routes S3 requests to the buckets under ``data_dir``."""
 
     def __init__(
-        self, data_dir: Path, signatures: Signatures | None, *, page: int = MAX_KEYS, sync: bool = False
+        self,
+        data_dir: Path,
+        signatures: Signatures | None,
+        *,
+        page: int = MAX_KEYS,
+        sync: bool = False,
+        compaction: Compaction | None = None,
     ) -> None:
         self.data_dir, self.signatures, self.page, self.sync = data_dir, signatures, page, sync
+        self.compaction = compaction
+        self.journal = data_dir / JOURNAL
+        repaired = repair_journaled(self.journal)  # before the index is read: what a kill mid-merge left
+        if repaired:
+            print(f"repaired an interrupted compaction: {repaired} leftover keys removed", flush=True)
+        self._compacting: asyncio.Task[None] | None = None
         self.buckets = {
             child.name: Bucket(child.name, child, sync=sync)
             for child in sorted(data_dir.iterdir())
@@ -323,7 +382,11 @@ class Store:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             while (await receive())["type"] != "lifespan.shutdown":
+                if self.compaction is not None and self._compacting is None:
+                    self._compacting = asyncio.create_task(self._compact_forever(self.compaction))
                 await send({"type": "lifespan.startup.complete"})
+            if self._compacting is not None:
+                self._compacting.cancel()
             await send({"type": "lifespan.shutdown.complete"})
             return
         if scope["type"] != "http":
@@ -428,8 +491,12 @@ class Store:
 
     def get(self, bucket: Bucket, key: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
         entry = bucket.entries.get(key)
+        data = None
         if entry is None:
-            raise no_such_key(key)
+            data = bucket.replaced(key)
+            if data is None:
+                raise no_such_key(key)
+            entry = Entry.of(key, len(data), hashlib.md5(data, usedforsecurity=False).hexdigest(), time.time())
         described = {
             "ETag": entry.etag,
             "Last-Modified": formatdate(entry.modified, usegmt=True),
@@ -440,7 +507,8 @@ class Store:
             raise precondition_failed(key)
         if "if-none-match" in headers and _etag_matches(headers["if-none-match"], entry.etag):
             return 304, described, b""
-        data = bucket.path(key).read_bytes()
+        if data is None:
+            data = bucket.path(key).read_bytes()
         wanted = re.fullmatch(r"bytes=(\d*)-(\d*)", headers.get("range", ""))
         if wanted and (wanted[1] or wanted[2]):
             first, last = wanted[1], wanted[2]
@@ -514,6 +582,71 @@ class Store:
         deleted = "" if quiet else "".join(f"<Deleted><Key>{escape(key)}</Key></Deleted>" for key in keys)
         return XML_HEAD + f'<DeleteResult xmlns="{XMLNS}">{deleted}</DeleteResult>'.encode()
 
+    # ------------------------------------------------------------ compaction while the broker runs
+
+    async def _compact_forever(self, compaction: Compaction) -> None:
+        while True:
+            await asyncio.sleep(compaction.every_s)
+            try:
+                await self.compact(compaction)
+            except Exception as exc:  # noqa: BLE001 - left as it is; the next pass or start tries again
+                print(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} compaction skipped: {exc}", flush=True)
+
+    async def compact(self, compaction: Compaction) -> int:
+        """Merge the old batches of every partition longer than ``compaction.over`` objects while the
+        broker serves from them (docs/decisions/0003); how many merged batches were put in place."""
+        merged = 0
+        now = time.monotonic()
+        for bucket in list(self.buckets.values()):
+            bucket.retired = {key: found for key, found in bucket.retired.items() if found[0] >= now}
+            for prefix, offsets in bucket.partitions().items():
+                if len(offsets) > compaction.over:
+                    merged += await self._compact_partition(bucket, prefix, offsets, compaction.keep)
+        return merged
+
+    async def _compact_partition(self, bucket: Bucket, prefix: str, offsets: list[int], keep: int) -> int:
+        batch = BATCH_KEY.fullmatch(f"{prefix}{0:020}.batch")
+        assert batch is not None
+        cluster, topic, partition = batch[1], batch[2], int(batch[3])
+        records = bucket.root.joinpath(*prefix.rstrip("/").split("/"))
+        commits = await asyncio.to_thread(committed_offsets, bucket.root / "clusters" / cluster)
+        staged = await asyncio.to_thread(
+            stage_partition, records, offsets, commits.get((topic, partition), []), self.journal, keep=keep
+        )
+        # each merge is put in place in one step of the event loop: no request is served between the
+        # rename over its first key and its other keys leaving the listing
+        replaced: list[int] = []
+        until = time.monotonic() + RETIRED_FOR_S
+        for merge in staged:
+            keys = [f"{prefix}{offset:020}.batch" for offset, _ in merge.run]
+            if not all(key in bucket.entries for key in keys):  # deleted meanwhile: left alone
+                Path(merge.temporary).unlink(missing_ok=True)
+                continue
+            put_in_place(merge)
+            bucket.remember(Entry.of(keys[0], merge.size, merge.md5, merge.modified_ns / 1e9))
+            for key in keys[1:]:
+                bucket.forget(key)
+                bucket.retired[key] = (until, merge)
+            replaced.extend(merge.replaced)
+        if staged:
+            await asyncio.to_thread(retire, records, replaced, self.journal)
+            print(
+                f"{time.strftime('%Y-%m-%dT%H:%M:%S')} compacted {topic}/{partition}: {len(offsets)} objects to "
+                f"{len(offsets) - len(replaced)}, {len(staged)} merged batches",
+                flush=True,
+            )
+        return len(staged)
+
+
+@dataclass(frozen=True)
+class Compaction:
+    """Compaction while the broker runs: every ``every_s`` seconds, partitions of more than ``over``
+    objects have their old batches merged, the newest ``keep`` left as they are."""
+
+    every_s: float
+    over: int = COMPACT_FROM
+    keep: int = KEEP
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="The broker's local S3 store")
@@ -526,13 +659,26 @@ def main() -> None:
     parser.add_argument(
         "--sync", action="store_true", help="sync each object and its directory to disk before answering"
     )
+    parser.add_argument(
+        "--compact-every",
+        type=float,
+        default=0.0,
+        help="seconds between passes that merge the old batches of long partitions while the broker runs (0: never)",
+    )
+    parser.add_argument(
+        "--compact-over", type=int, default=COMPACT_FROM, help="objects from which a partition is compacted"
+    )
+    parser.add_argument("--compact-keep", type=int, default=KEEP, help="newest objects of a partition left as they are")
     args = parser.parse_args()
     access, secret = os.environ.get("S3_ACCESS_KEY"), os.environ.get("S3_SECRET_KEY")
     if not access or not secret:
         parser.error("S3_ACCESS_KEY and S3_SECRET_KEY must be set")
     args.data_dir.mkdir(parents=True, exist_ok=True)
-    store = Store(args.data_dir, Signatures(access, secret), page=args.page, sync=args.sync)
-    uvicorn.run(store, host=args.host, port=args.port, log_level="warning", access_log=False, lifespan="off")
+    compaction = (
+        Compaction(args.compact_every, args.compact_over, args.compact_keep) if args.compact_every > 0 else None
+    )
+    store = Store(args.data_dir, Signatures(access, secret), page=args.page, sync=args.sync, compaction=compaction)
+    uvicorn.run(store, host=args.host, port=args.port, log_level="warning", access_log=False, lifespan="on")
 
 
 if __name__ == "__main__":

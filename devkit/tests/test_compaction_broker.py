@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -169,48 +170,33 @@ async def test_compacted_partition_reads_whole_resumes_groups_and_appends(tmp_pa
         kafka.stop()
 
 
-async def test_a_compaction_cut_short_leaves_records_readable_once_and_the_next_start_repairs_it(
-    tmp_path: Path,
-) -> None:
-    """The state a kill between writing a merged batch and deleting the batches it replaced leaves:
-    a reader then misses nothing, and the next start of the store (compacting, the broker stopped)
-    deletes the leftovers, after which every record is read once."""
+async def test_a_compaction_cut_short_is_repaired_whenever_the_store_starts(tmp_path: Path) -> None:
+    """The state a kill between putting a merged batch in place and deleting the batches it replaced
+    leaves (at start or while the broker runs): the store, whenever it starts (here without the
+    compaction at start), first deletes the keys the merged batch already holds, so a reader never
+    gets a record twice."""
     sent = await _written(tmp_path, 40)
-    kafka = LocalKafka(tmp_path, durable=True, compact=False)
     records = _records(tmp_path)
     run = [(n, parse((records / f"{n:0>20}.batch").read_bytes())) for n in range(30)]
     (records / f"{0:0>20}.batch").write_bytes(merge(run))
     (tmp_path / "s3" / JOURNAL).write_text(str(records))
     assert partition_batches(tmp_path)[f"{TOPIC}/0"] == 40
 
-    kafka.start()  # not compacting: the window itself, which a stack never serves (it compacts first)
-    try:
-        for start in (0, 12):
-            got = await _read_from(kafka.bootstrap, start, 40)
-            # nothing lost, but the leftovers come again after the merged batch (aiokafka does not
-            # drop records below its position): an at-least-once redelivery, out of order
-            first = {}
-            for row in got:
-                first.setdefault(row[0], row)
-            assert list(first.values()) == sent[start:]
-            assert all(row in sent for row in got)
-    finally:
-        kafka.stop()
-
-    repairing = LocalKafka(tmp_path, durable=True)
-    repairing.start()
+    kafka = LocalKafka(tmp_path, durable=True, compact=False)
+    kafka.start()
     try:
         assert partition_batches(tmp_path)[f"{TOPIC}/0"] == 11
         assert not (tmp_path / "s3" / JOURNAL).exists()
-        assert await _read_from(repairing.bootstrap, 0, 40) == sent
-        log = (tmp_path / "logs" / "compaction.log").read_text()
-        assert "29 leftover keys removed" in log
+        for start in (0, 12):
+            assert await _read_from(kafka.bootstrap, start, 40) == sent[start:]
     finally:
-        repairing.stop()
+        kafka.stop()
+    assert "repaired an interrupted compaction: 29 leftover keys removed" in (tmp_path / "logs" / "s3.log").read_text()
 
 
 def test_the_store_is_not_compacted_under_a_running_broker(tmp_path: Path) -> None:
-    """Its readers hold positions the store cannot see: only a start of both compacts."""
+    """The compaction at start leaves a store alone while a broker runs on it (the store started
+    under it compacts as it serves, in its own way)."""
     records = tmp_path / "s3/tansu/clusters/c/topics/t/partitions/0000000000/records"
     records.mkdir(parents=True)
     kafka = LocalKafka(tmp_path, durable=True)
@@ -282,3 +268,58 @@ def test_a_store_whose_commits_cannot_be_read_starts_uncompacted(tmp_path: Path)
     assert store.prepare is not None
     store.prepare()  # does not stop the start
     assert "compaction skipped" in (tmp_path / "logs" / "compaction.log").read_text()
+
+
+async def _slow_reader(bootstrap: str, until: int, done: asyncio.Event) -> list[Row]:
+    """A reader from offset 0 that takes a few batches a fetch and pauses between polls, so that it is
+    still among the old batches while the store merges them."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=100, max_partition_fetch_bytes=400
+    )
+    await consumer.start()
+    got: list[Row] = []
+    try:
+        consumer.assign([TP])
+        consumer.seek(TP, 0)
+        deadline = time.monotonic() + 60
+        while not (done.is_set() and got and got[-1][0] >= until - 1):
+            assert time.monotonic() < deadline, f"read up to {got[-1][0] if got else None} of {until}"
+            for records in (await consumer.getmany(TP, timeout_ms=200, max_records=3)).values():
+                got.extend((r.offset, r.key, r.value, list(r.headers)) for r in records)
+            await asyncio.sleep(0.01)
+    finally:
+        await consumer.stop()
+    return got
+
+
+async def test_the_store_compacts_under_a_running_broker_and_every_reader_gets_each_record_once(
+    tmp_path: Path,
+) -> None:
+    """While the broker serves, the store merges the old batches of a growing partition (a pass every
+    0.2 s here, from 60 objects, the newest 20 kept): readers that were among the old batches during
+    the merges, a reader from the start and a reader from a committed offset afterwards each get
+    every record once, in order; a group resumes where it committed; the partition stays short."""
+    kafka = LocalKafka(tmp_path, durable=True, compact=False, compact_every_s=0.2, compact_over=60, compact_keep=20)
+    kafka.start()
+    try:
+        settings = ServiceSettings(kafka_bootstrap=kafka.bootstrap, kafka_topic_partitions=1)
+        await ensure_topics(settings, [TOPIC])
+        total, done = 400, asyncio.Event()
+        readers = [asyncio.create_task(_slow_reader(kafka.bootstrap, total, done)) for _ in range(2)]
+        sent: list[Row] = []
+        for start in range(0, total, 100):
+            sent += await _produce(kafka.bootstrap, 100, start=start)
+            if start == 100:
+                await _commit(kafka.bootstrap, "middle", 150)
+        done.set()
+        for reader in readers:
+            assert await reader == sent
+        assert partition_batches(tmp_path)[f"{TOPIC}/0"] < 60 + 20
+        assert await _read_from(kafka.bootstrap, 0, total) == sent
+        assert await _read_from(kafka.bootstrap, 150, total) == sent[150:]
+        assert await _resume(kafka.bootstrap, "middle") == 150
+        assert (await end_offsets(settings, [TP]))[TP] == total
+    finally:
+        kafka.stop()
+    log = (tmp_path / "logs" / "s3.log").read_text()
+    assert "compaction skipped" not in log, log

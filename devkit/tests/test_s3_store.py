@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from devkit.stack.compaction import PLAIN, Batch, _varint, _zigzag, encode, parse
 from devkit.stack.components import StackError, kafka_components
 from devkit.stack.processes import free_port
 from devkit.testing import LocalProcesses
@@ -29,10 +31,10 @@ BUCKET = "tansu"
 
 
 class LocalStore(LocalProcesses):
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, **compaction: Any) -> None:
         self.port = free_port()
         self.workdir = workdir
-        self.parts = kafka_components(workdir, workdir / "run", free_port(), self.port)[:1]
+        self.parts = kafka_components(workdir, workdir / "run", free_port(), self.port, **compaction)[:1]
 
     @property
     def url(self) -> str:
@@ -192,3 +194,52 @@ def test_a_killed_store_keeps_acknowledged_objects_and_drops_unfinished_ones(sto
     assert _listed(s3, 1000)[0] == keys
     assert all(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == key.encode() * 3 for key in keys)
     assert not unfinished.exists()
+
+
+def _single_record_batch(value: bytes) -> bytes:
+    """A record batch as a producer sends one record (base offset 0; the key gives the offset)."""
+    body = bytes([0]) + _zigzag(0) + _zigzag(0) + _zigzag(-1) + _zigzag(len(value)) + value + _zigzag(0)
+    at = 1_765_000_000_000
+    return encode(Batch(0, 0, PLAIN, 0, at, at, -1, -1, -1, 1, _zigzag(len(body)) + body))
+
+
+def _values(batch: Batch) -> list[tuple[int, bytes]]:
+    """(offset delta, value) of each record of a batch of records without key or headers."""
+    out = []
+    for record in batch.each():
+        length, at = _varint(record.rest, 1)  # after the key's length (-1: no key)
+        out.append((record.offset_delta, record.rest[at : at + length]))
+    return out
+
+
+def test_the_store_merges_a_long_partition_while_serving_and_still_serves_what_it_replaced(tmp_path: Path) -> None:
+    """With the broker's batches written one by one, a pass of the store (every 0.2 s here, from 30
+    objects, the newest 10 kept) merges the old ones: the listing shrinks to the merged batch and the
+    newest ten, the merged batch holds every replaced record at its offset, and a key it replaced is
+    still served for a while, as the records from that key's offset on, to a reader that listed the
+    partition before."""
+    store = LocalStore(tmp_path, compact_every_s=0.2, compact_over=30, compact_keep=10)
+    store.start()
+    try:
+        s3 = store.client()
+        prefix = "clusters/c/topics/t/partitions/0000000000/records/"
+        values = {n: b"value-%d" % n for n in range(40)}
+        for n, value in values.items():
+            s3.put_object(Bucket=BUCKET, Key=f"{prefix}{n:0>20}.batch", Body=_single_record_batch(value))
+
+        def listed() -> list[str]:
+            return [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix).get("Contents", [])]
+
+        deadline = time.monotonic() + 20
+        while len(listed()) > 11:
+            assert time.monotonic() < deadline, f"not compacted: {len(listed())} objects"
+            time.sleep(0.1)
+        assert listed() == [f"{prefix}{n:0>20}.batch" for n in (0, *range(30, 40))]
+        merged = parse(s3.get_object(Bucket=BUCKET, Key=f"{prefix}{0:0>20}.batch")["Body"].read())
+        assert _values(merged) == [(n, values[n]) for n in range(30)]
+        replaced = parse(s3.get_object(Bucket=BUCKET, Key=f"{prefix}{12:0>20}.batch")["Body"].read())
+        assert _values(replaced) == [(n - 12, values[n]) for n in range(12, 30)]
+        files = sorted(p.name for p in (tmp_path / "s3" / BUCKET / prefix).iterdir())
+        assert files == [f"{n:0>20}.batch" for n in (0, *range(30, 40))]  # the replaced files are gone
+    finally:
+        store.stop()

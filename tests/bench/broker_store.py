@@ -135,7 +135,7 @@ async def fetch_latency(workdir: Path, sizes: tuple[int, ...], samples: int = 50
     first as the broker wrote them, then after the compaction a start of the stack runs
     (:mod:`devkit.stack.compaction`, timed here). A length at which a consumer starves is reported
     as such."""
-    kafka = LocalKafka(workdir, durable=True, compact=False)  # this phase compacts when it says so
+    kafka = LocalKafka(workdir, durable=True, compact=False, compact_every_s=0)  # compacts when it says so
     settings = ServiceSettings(kafka_bootstrap=kafka.bootstrap, kafka_topic_partitions=1)
     wait = settings.kafka_fetch_max_wait_ms
     kafka.start()
