@@ -198,8 +198,9 @@ def kafka_components(
 # Batches in one partition of the local broker from which `make status` warns. The broker lists every
 # batch of a partition on each fetch that has something to read: on the loaded 2-core machine a
 # fetch took twice as long at 5,000 batches as on an empty partition, and a consumer at the end of a
-# partition of 10,000 starved (docs/decisions/0003, make bench's "Broker store"). The next start of
-# the store and the broker together compacts partitions over devkit.stack.compaction.COMPACT_FROM.
+# partition of 10,000 starved (docs/decisions/0003, make bench's "Broker store"). The store compacts
+# partitions over devkit.stack.compaction.COMPACT_FROM while the broker runs and at each start of
+# both, so a partition this long means that compaction is failing or not keeping up.
 BATCHES_WARN = 5_000
 
 

@@ -94,9 +94,15 @@ async def raw_consume_loop_latency(kafka: LocalKafka, messages: int) -> dict[str
     topic = unique("bench.rawloop")
     settings = ServiceSettings(kafka_bootstrap=kafka.bootstrap)
     await ensure_topics(settings, [topic])
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=kafka.bootstrap, group_id=unique("raw"),
-                                auto_offset_reset="latest", session_timeout_ms=1500, heartbeat_interval_ms=500,
-                                fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms)
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=kafka.bootstrap,
+        group_id=unique("raw"),
+        auto_offset_reset="latest",
+        session_timeout_ms=1500,
+        heartbeat_interval_ms=500,
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
+    )
     producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all")
     await consumer.start()
     await producer.start()

@@ -16,14 +16,17 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 from markets.settings import MarketsSettings
 
-from tests.bench.freshness import FreshnessProbe, find_probe
-from tests.bench.harness import BenchPlatform
+from tests.bench.freshness import FreshnessProbe, Probe, find_probe
+from tests.bench.harness import BenchPlatform, Identities
 from tests.bench.load import MixedLoad
 from tests.bench.machine import load_average
 from tests.bench.samples import Recorder
@@ -49,11 +52,22 @@ async def _beside(load: MixedLoad, clients: int, weights: dict[str, int] | None,
     return {"requests_per_s": everything["per_s"], "errors": everything["errors"]}
 
 
-async def measure(seconds: float, say: Any = print) -> list[dict[str, Any]]:
-    workdir = Path(tempfile.mkdtemp(prefix="fresh-"))
-    bench = BenchPlatform(workdir / "platform")
+@dataclass(frozen=True)
+class Probing:
+    """A started platform with the quick run's seed, ready to probe: its client, people, the probe's
+    stalls and the mixed load."""
+
+    bench: BenchPlatform
+    http: httpx.AsyncClient
+    people: Identities
+    probe: Probe
+    load: MixedLoad
+
+
+@asynccontextmanager
+async def probing(prefix: str) -> AsyncIterator[Probing]:
+    bench = BenchPlatform(Path(tempfile.mkdtemp(prefix=prefix)) / "platform")
     await bench.start()
-    results = []
     try:
         await bench.seed(QUICK.markets)
         async with httpx.AsyncClient(base_url=bench.api, timeout=30) as http:
@@ -61,32 +75,38 @@ async def measure(seconds: float, say: Any = print) -> list[dict[str, Any]]:
             probe = await find_probe(http, people.operator_market)
             if probe is None:
                 raise RuntimeError("no district holds stalls outside the operator's market")
-            load = await MixedLoad.prepare(http, people)
-            for name, clients, weights in LOADS:
-                began_load = load_average()
-                services = {"districts": bench.direct("districts"), "markets": bench.direct("markets")}
-                before = await scrape(http, services)
-                fresh = FreshnessProbe(http, people.office, probe)
-                figures, beside = await asyncio.gather(
-                    fresh.run(seconds, bench.settings(), MarketsSettings().events_topic),
-                    _beside(load, clients, weights, seconds),
-                )
-                figures.pop("kpi_points", None)
-                figures["pipeline"] = server_side(before, await scrape(http, services))["pipeline"]
-                row = {"load": name, "clients": clients, **beside, "load_average": [began_load, load_average()]}
-                row.update(figures)
-                results.append(row)
-                kpi, event, raw = figures["write_to_kpi"], figures["write_to_event"], figures["raw_produce_to_seen"]
-                read = figures["district_read"]
-                say(
-                    f"[fresh] {name}: n={kpi['n']} KPI p50/p95/p99/max {kpi['p50_ms']:.0f}/{kpi['p95_ms']:.0f}/"
-                    f"{kpi['p99_ms']:.0f}/{kpi['max_ms']:.0f} ms; event p50/p99 {event['p50_ms']:.0f}/"
-                    f"{event['p99_ms']:.0f}; raw p50/p99 {raw['p50_ms']:.0f}/{raw['p99_ms']:.0f}; "
-                    f"read p50/p99 {read['p50_ms']:.0f}/{read['p99_ms']:.0f}; "
-                    f"misses {figures['not_visible_in_30s']}; {beside}; {figures['pipeline']}"
-                )
+            yield Probing(bench, http, people, probe, await MixedLoad.prepare(http, people))
     finally:
         bench.stop()
+
+
+async def measure(seconds: float, say: Any = print) -> list[dict[str, Any]]:
+    results = []
+    async with probing("fresh-") as ready:
+        bench, http, people, probe, load = ready.bench, ready.http, ready.people, ready.probe, ready.load
+        for name, clients, weights in LOADS:
+            began_load = load_average()
+            services = {"districts": bench.direct("districts"), "markets": bench.direct("markets")}
+            before = await scrape(http, services)
+            fresh = FreshnessProbe(http, people.office, probe)
+            figures, beside = await asyncio.gather(
+                fresh.run(seconds, bench.settings(), MarketsSettings().events_topic),
+                _beside(load, clients, weights, seconds),
+            )
+            figures.pop("kpi_points", None)
+            figures["pipeline"] = server_side(before, await scrape(http, services))["pipeline"]
+            row = {"load": name, "clients": clients, **beside, "load_average": [began_load, load_average()]}
+            row.update(figures)
+            results.append(row)
+            kpi, event, raw = figures["write_to_kpi"], figures["write_to_event"], figures["raw_produce_to_seen"]
+            read = figures["district_read"]
+            say(
+                f"[fresh] {name}: n={kpi['n']} KPI p50/p95/p99/max {kpi['p50_ms']:.0f}/{kpi['p95_ms']:.0f}/"
+                f"{kpi['p99_ms']:.0f}/{kpi['max_ms']:.0f} ms; event p50/p99 {event['p50_ms']:.0f}/"
+                f"{event['p99_ms']:.0f}; raw p50/p99 {raw['p50_ms']:.0f}/{raw['p99_ms']:.0f}; "
+                f"read p50/p99 {read['p50_ms']:.0f}/{read['p99_ms']:.0f}; "
+                f"misses {figures['not_visible_in_30s']}; {beside}; {figures['pipeline']}"
+            )
     return results
 
 
