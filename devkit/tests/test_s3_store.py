@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from devkit.stack.compaction import PLAIN, Batch, _varint, _zigzag, encode, parse
+from devkit.stack.compaction import JOURNAL, PLAIN, Batch, _varint, _zigzag, encode, merge, parse
 from devkit.stack.components import StackError, kafka_components
 from devkit.stack.processes import free_port
 from devkit.testing import LocalProcesses
@@ -213,12 +213,12 @@ def _values(batch: Batch) -> list[tuple[int, bytes]]:
 
 
 def test_the_store_merges_a_long_partition_while_serving_and_still_serves_what_it_replaced(tmp_path: Path) -> None:
-    """With the broker's batches written one by one, a pass of the store (every 0.2 s here, from 30
+    """With the broker's batches written one by one, a pass of the store (every 0.2 s here, over 39
     objects, the newest 10 kept) merges the old ones: the listing shrinks to the merged batch and the
     newest ten, the merged batch holds every replaced record at its offset, and a key it replaced is
     still served for a while, as the records from that key's offset on, to a reader that listed the
     partition before."""
-    store = LocalStore(tmp_path, compact_every_s=0.2, compact_over=30, compact_keep=10)
+    store = LocalStore(tmp_path, compact_every_s=0.2, compact_over=39, compact_keep=10)
     store.start()
     try:
         s3 = store.client()
@@ -241,5 +241,33 @@ def test_the_store_merges_a_long_partition_while_serving_and_still_serves_what_i
         assert _values(replaced) == [(n - 12, values[n]) for n in range(12, 30)]
         files = sorted(p.name for p in (tmp_path / "s3" / BUCKET / prefix).iterdir())
         assert files == [f"{n:0>20}.batch" for n in (0, *range(30, 40))]  # the replaced files are gone
+    finally:
+        store.stop()
+
+
+def test_a_pass_first_deletes_what_an_interrupted_one_left_unlisted(tmp_path: Path) -> None:
+    """A pass that failed between putting merged batches in place and deleting the batches they
+    replaced leaves those files on disk, unlisted, with the journal naming their partition: the
+    next pass deletes them before it merges anything (a start of the store would list them again)."""
+    store = LocalStore(tmp_path, compact_every_s=0.2, compact_over=39, compact_keep=10)
+    store.start()
+    try:
+        s3 = store.client()
+        left = "clusters/c/topics/left/partitions/0000000000/records/"
+        batches = [(n, parse(_single_record_batch(b"left-%d" % n))) for n in range(5)]
+        s3.put_object(Bucket=BUCKET, Key=f"{left}{0:0>20}.batch", Body=merge(batches))
+        directory = tmp_path / "s3" / BUCKET / left
+        for n in range(1, 5):  # the replaced batches, unlisted but still on disk
+            (directory / f"{n:0>20}.batch").write_bytes(_single_record_batch(b"left-%d" % n))
+        (tmp_path / "s3" / JOURNAL).write_text(str(directory))
+        prefix = "clusters/c/topics/t/partitions/0000000000/records/"
+        for n in range(40):  # a partition long enough for a pass
+            s3.put_object(Bucket=BUCKET, Key=f"{prefix}{n:0>20}.batch", Body=_single_record_batch(b"%d" % n))
+        deadline = time.monotonic() + 20
+        while len(list((tmp_path / "s3" / BUCKET / prefix).iterdir())) > 11:
+            assert time.monotonic() < deadline, "no pass ran"
+            time.sleep(0.1)
+        assert sorted(p.name for p in directory.iterdir()) == [f"{0:0>20}.batch"]
+        assert not (tmp_path / "s3" / JOURNAL).exists()
     finally:
         store.stop()
