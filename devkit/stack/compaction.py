@@ -298,12 +298,6 @@ def _stage(records: Path, data: bytes, modified_ns: int) -> str:
     return temporary
 
 
-def _write(records: Path, offset: int, data: bytes, modified_ns: int) -> None:
-    """``data`` as the object at ``offset``, last modified at ``modified_ns``: a synced temporary file
-    renamed over it."""
-    os.replace(_stage(records, data, modified_ns), _path(records, offset))
-
-
 def repair(records: Path) -> int:
     """Delete the keys whose records an earlier batch of the partition already holds (what a kill
     between writing a merged batch and deleting the batches it replaced leaves); return how many."""
@@ -394,20 +388,12 @@ def compact_partition(
 
     Every merged batch is written (synced, renamed over its first key) before the directory is
     synced once and the batches they replace are deleted; ``journal`` names the partition meanwhile."""
-    offsets = _keys(records)
-    replaced: list[int] = []
-    merged = 0
-    for run, oldest in _runs(records, offsets[: max(len(offsets) - keep, 0)], commits):
-        if journal is not None and merged == 0:
-            _journal(journal, records)
-        _write(records, run[0][0], merge(run), oldest)
-        merged += 1
-        replaced.extend(offset for offset, _ in run[1:])
-    if merged:
-        _sync_directory(records)
-    for offset in replaced:
-        os.unlink(_path(records, offset))
-    return merged
+    staged = stage_partition(records, _keys(records), commits, journal, keep=keep)
+    for merged in staged:
+        put_in_place(merged)
+    if staged:
+        retire(records, [offset for merged in staged for offset in merged.replaced], journal)
+    return len(staged)
 
 
 def _journal(journal: Path, records: Path) -> None:
@@ -443,7 +429,7 @@ class Staged:
 
 
 def stage_partition(
-    records: Path, offsets: Sequence[int], commits: Sequence[int], journal: Path, *, keep: int = KEEP
+    records: Path, offsets: Sequence[int], commits: Sequence[int], journal: Path | None, *, keep: int = KEEP
 ) -> list[Staged]:
     """The online half of :func:`compact_partition`, for a store that serves the broker meanwhile:
     merge the runs of the partition's old batches (``offsets``: its keys, sorted, as the store lists
@@ -452,7 +438,7 @@ def stage_partition(
     of its event loop) and then calls :func:`retire`."""
     staged: list[Staged] = []
     for run, oldest in _runs(records, offsets[: max(len(offsets) - keep, 0)], commits):
-        if not staged:
+        if not staged and journal is not None:
             _journal(journal, records)
         data = merge(run)
         temporary = _stage(records, data, oldest)
@@ -465,14 +451,15 @@ def put_in_place(staged: Staged) -> None:
     os.replace(staged.temporary, _path(staged.records, staged.first))
 
 
-def retire(records: Path, replaced: Sequence[int], journal: Path) -> None:
+def retire(records: Path, replaced: Sequence[int], journal: Path | None) -> None:
     """Once merged batches are in place: sync the directory, delete the batches they replaced, and
     clear the journal (a kill before leaves keys that :func:`repair` deletes at the next start)."""
     _sync_directory(records)
     for offset in replaced:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(_path(records, offset))
-    journal.unlink(missing_ok=True)
+    if journal is not None:
+        journal.unlink(missing_ok=True)
 
 
 def repair_journaled(journal: Path) -> int:
