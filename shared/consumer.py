@@ -21,7 +21,7 @@ from datetime import timedelta
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from aiokafka.errors import KafkaError
 from pydantic import ValidationError
-from pymongo import ASCENDING, IndexModel
+from pymongo import ASCENDING, IndexModel, InsertOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import ConnectionFailure, OperationFailure
 
@@ -29,7 +29,7 @@ from shared.events import CloudEvent, utcnow
 from shared.kafka import KafkaBus, client_options, dlq_topic, follow, report_lag
 from shared.logging import event_id_var
 from shared.metrics import ServiceMetrics
-from shared.mongo import IndexSpec, Mongo
+from shared.mongo import IndexSpec, Mongo, write
 from shared.retry import at_most, until_done
 from shared.settings import ServiceSettings
 from shared.tasks import finish
@@ -199,9 +199,9 @@ class IdempotentConsumer:
             await self._handle(list(fresh.values()), session)
             if fresh:
                 now = utcnow()
-                await self.processed.insert_many(
-                    [{"_id": eid, "type": e.type, "at": now} for eid, e in fresh.items()], session=session
-                )
+                name = self.processed.full_name
+                marks = [InsertOne({"_id": eid, "type": e.type, "at": now}, namespace=name) for eid, e in fresh.items()]
+                await write(self.mongo.client, marks, session)
             return len(fresh), len(items) - len(fresh)
 
         began = time.perf_counter()

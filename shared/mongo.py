@@ -7,16 +7,18 @@ import types
 from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import MISSING, fields, is_dataclass
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from datetime import date, datetime
 from enum import Enum
-from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import Any, TypeVar, Union, cast, get_args, get_origin, get_type_hints
+from weakref import WeakKeyDictionary
 
 from pymongo import AsyncMongoClient, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError, OperationFailure, PyMongoError
+from pymongo.errors import ClientBulkWriteException, DuplicateKeyError, OperationFailure, PyMongoError
+from pymongo.operations import DeleteMany, DeleteOne, InsertOne, ReplaceOne, UpdateMany, UpdateOne
 
 from shared.errors import Conflict, NotFound, Unavailable
 from shared.i18n import Said
@@ -37,6 +39,10 @@ INDEX_NOT_FOUND = 27
 
 # A sort order: (field, ASCENDING or DESCENDING) pairs, the first the most significant.
 Order = Sequence[tuple[str, int]]
+# One write as the server's ``bulkWrite`` command takes it: its ``namespace`` names the collection
+# (``collection.full_name``), so that the writes of several collections go in one command.
+Write = InsertOne[Document] | ReplaceOne[Document] | UpdateOne | UpdateMany | DeleteOne | DeleteMany
+DUPLICATE_KEY = 11000
 
 
 async def find_existing(
@@ -86,9 +92,107 @@ async def overwrite_if(
 ) -> bool:
     """Write ``doc`` over the stored document with its ``_id`` if that one still matches ``guard``
     (the fields named in ``keep`` stay as stored); False when it no longer matches."""
-    changes = {name: value for name, value in doc.items() if name != "_id" and name not in keep}
-    result = await collection.update_one({"_id": doc["_id"], **guard}, {"$set": changes}, session=session)
+    result = await collection.update_one(*_overwriting(doc, guard, keep), session=session)
     return result.matched_count == 1
+
+
+def overwrite(
+    collection: AsyncCollection[Document], doc: Document, guard: Document, *, keep: Collection[str] = ()
+) -> UpdateOne:
+    """The write of :func:`overwrite_if` for :func:`write`: guarded by ``guard``, it matches nothing
+    once the stored document no longer matches."""
+    return UpdateOne(*_overwriting(doc, guard, keep), namespace=collection.full_name)
+
+
+def _overwriting(doc: Document, guard: Document, keep: Collection[str]) -> tuple[Document, Document]:
+    """The filter and the update that write ``doc`` over its stored self while ``guard`` holds."""
+    changes = {name: value for name, value in doc.items() if name != "_id" and name not in keep}
+    return {"_id": doc["_id"], **guard}, {"$set": changes}
+
+
+@dataclass
+class _Queued:
+    """The writes a unit of work queued in its transaction (:func:`write`), sent at its end."""
+
+    writes: list[Write] = field(default_factory=list)
+    # by position in ``writes``: what to raise when that update matched no document
+    must_match: dict[int, Exception] = field(default_factory=dict)
+
+    def add(self, writes: Sequence[Write], unmatched: Exception | None) -> None:
+        for one in writes:
+            if unmatched is not None and isinstance(one, (UpdateOne, UpdateMany, ReplaceOne)):
+                self.must_match[len(self.writes)] = unmatched
+            self.writes.append(one)
+
+    async def send(self, client: AsyncMongoClient[Document], session: Session) -> None:
+        if not self.writes:
+            return
+        writes, must_match = self.writes, self.must_match
+        self.writes, self.must_match = [], {}
+        try:
+            result = await client.bulk_write(writes, session=session, ordered=True, verbose_results=bool(must_match))
+        except ClientBulkWriteException as exc:
+            raise _first_error(exc) from exc
+        for index, unmatched in must_match.items():
+            if result.update_results[index].matched_count == 0:
+                raise unmatched
+
+
+def _first_error(exc: ClientBulkWriteException) -> Exception:
+    """What a ``bulkWrite`` failed on, as the single write would have raised it: the command's own
+    error (a write conflict, with its labels), else the first write's error."""
+    if isinstance(exc.error, Exception):
+        return exc.error
+    for error in exc.write_errors or []:
+        details = cast(Document, error)  # the server's reply for that write (typed otherwise by PyMongo)
+        message, code = str(details.get("errmsg", "write error")), int(details.get("code", 0))
+        return (DuplicateKeyError if code == DUPLICATE_KEY else OperationFailure)(message, code, details)
+    return exc
+
+
+# The queue of each transaction that :meth:`Mongo.transaction` runs, by its session.
+_queues: WeakKeyDictionary[AsyncClientSession, _Queued] = WeakKeyDictionary()
+
+
+async def write(
+    client: AsyncMongoClient[Document],
+    writes: Sequence[Write],
+    session: Session,
+    *,
+    unmatched: Exception | None = None,
+) -> None:
+    """Make ``writes`` (each naming its collection), in order.
+
+    In a transaction that :meth:`Mongo.transaction` runs they are queued, and go to the server with
+    every other write the same unit of work queued in one ``bulkWrite`` command when the work
+    returns, just before the commit: one round trip instead of one a write, and one command for the
+    server to run. What the work reads after queueing does not see them, so queue only writes that
+    nothing later in the same work reads back or writes again directly. Outside a transaction (or in
+    one opened some other way) they are made now, in one command.
+
+    ``unmatched``: raised, aborting the transaction, when one of the updates matched no document
+    (a guard on the version read no longer holds)."""
+    queued = _queues.get(session) if session is not None else None
+    if queued is not None:
+        queued.add(writes, unmatched)
+        return
+    now = _Queued()
+    now.add(writes, unmatched)
+    await now.send(client, session)
+
+
+def _queueing(
+    client: AsyncMongoClient[Document], work: Callable[[AsyncClientSession], Awaitable[T]]
+) -> Callable[[AsyncClientSession], Awaitable[T]]:
+    """``work`` with the writes it queues (:func:`write`) sent when it returns."""
+
+    async def unit(session: AsyncClientSession) -> T:
+        queued = _queues.setdefault(session, _Queued())
+        result = await work(session)
+        await queued.send(client, session)
+        return result
+
+    return unit
 
 
 def to_document(record: Any, key: str | None = "id", stored_as: Mapping[str, str] | None = None) -> Document:
@@ -310,15 +414,16 @@ class Mongo:
         holder commits everything at once with its own last write (:meth:`HeldCommit.commit`).
         """
         held = _held_by(self)
+        unit = _queueing(self.client, work)
         if held is not None and held.session is not None:
-            return await _conflicts_answered(work(held.session))
+            return await _conflicts_answered(unit(held.session))
         try:
             async for attempt in at_most(attempts, _write_conflict, "transaction", first_wait_s=0.01, max_wait_s=1.0):
                 with attempt:
                     if held is not None:
-                        return await held.begin(work)
+                        return await held.begin(unit)
                     async with self.client.start_session() as session, await session.start_transaction():
-                        return await work(session)
+                        return await unit(session)
         except OperationFailure as exc:
             if _write_conflict(exc):
                 raise Unavailable(TOO_MANY_WRITERS) from exc
@@ -391,7 +496,7 @@ class HeldCommit:
         else:
             session, self.session = self.session, None
             try:
-                await _conflicts_answered(last(session))
+                await _conflicts_answered(_queueing(self.mongo.client, last)(session))
                 await session.commit_transaction()
             finally:
                 await _close(session)

@@ -22,14 +22,14 @@ from typing import Any, TypeVar
 
 from aiokafka.errors import KafkaError
 from bson import ObjectId
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING, InsertOne, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from shared.events import CloudEvent, EventData, utcnow
 from shared.kafka import KafkaBus
 from shared.metrics import ServiceMetrics
-from shared.mongo import IndexSpec, Mongo, delete_gradually, drop_index_if_present
+from shared.mongo import IndexSpec, Mongo, delete_gradually, drop_index_if_present, write
 from shared.retry import until_done
 from shared.tasks import finish
 
@@ -98,9 +98,13 @@ class Outbox:
     async def stage(self, uow: UnitOfWork) -> int:
         """Save the events a use case emitted in its transaction; how many. :meth:`run` does it for its
         own; a caller with a transaction of its own (a consumer's batch) calls :meth:`wake` once it
-        has committed."""
+        has committed. They go to the server with the transaction's other queued writes
+        (:func:`shared.mongo.write`)."""
         if uow.events:
-            await self.collection.insert_many([self._document(e) for e in uow.events], session=uow.session)
+            name = self.collection.full_name
+            await write(
+                self.mongo.client, [InsertOne(self._document(e), namespace=name) for e in uow.events], uow.session
+            )
         return len(uow.events)
 
     def wake(self) -> None:

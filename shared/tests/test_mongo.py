@@ -7,8 +7,9 @@ import time
 import uuid
 
 import pytest
-from pymongo import DESCENDING, AsyncMongoClient, monitoring
+from pymongo import DESCENDING, AsyncMongoClient, DeleteOne, InsertOne, monitoring
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import DuplicateKeyError
 
 from devkit.testing import LocalKafka, LocalMongo, make_settings
 from shared.errors import Conflict, NotFound
@@ -20,7 +21,9 @@ from shared.mongo import (
     find_existing,
     find_page,
     insert_new,
+    overwrite,
     overwrite_if,
+    write,
 )
 from shared.settings import ServiceSettings
 
@@ -188,3 +191,121 @@ async def test_a_drop_in_the_background_leaves_the_server_at_least_half_its_time
         # the pause is measured around the statement, so it is a little longer than the span seen here
         assert next_began - ended >= (ended - began) * 0.9, timings.spans
     await client.close()
+
+
+class Commands(monitoring.CommandListener):
+    """The names of the commands a client sends about documents (not its own housekeeping)."""
+
+    HOUSEKEEPING = frozenset({"hello", "isMaster", "ping", "endSessions", "buildInfo"})
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name not in self.HOUSEKEEPING:
+            self.names.append(event.command_name)
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None: ...
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None: ...
+
+
+def _listened(mongo_server: LocalMongo, kafka: LocalKafka) -> tuple[Mongo, Commands]:
+    commands = Commands()
+    mongo = Mongo(make_settings(ServiceSettings, kafka, mongo_server))
+    mongo.client = AsyncMongoClient(mongo_server.url, event_listeners=[commands], tz_aware=True)
+    mongo.db = mongo.client[mongo.db.name]
+    return mongo, commands
+
+
+async def test_the_writes_a_transaction_queues_go_to_the_server_in_one_command_before_its_commit(
+    infra: tuple[LocalKafka, LocalMongo],
+) -> None:
+    kafka, mongo_server = infra
+    mongo, commands = _listened(mongo_server, kafka)
+    stalls, lines = mongo.db[f"stalls_{uuid.uuid4().hex[:8]}"], mongo.db[f"lines_{uuid.uuid4().hex[:8]}"]
+    await stalls.insert_one({"_id": "s1", "version": 1, "status": "open"})
+    await lines.insert_one({"_id": "old"})
+
+    async def work(session: AsyncClientSession) -> int:
+        stall = await stalls.find_one({"_id": "s1"}, session=session)
+        assert stall is not None
+        guard = {"version": stall["version"]}
+        changed = {"_id": "s1", "version": 2, "status": "closed"}
+        await write(
+            mongo.client,
+            [overwrite(stalls, changed, guard), InsertOne({"to": "closed"}, namespace=lines.full_name)],
+            session,
+        )
+        await write(mongo.client, [DeleteOne({"_id": "old"}, namespace=lines.full_name)], session)
+        return await lines.count_documents({}, session=session)  # read before the queued writes are sent
+
+    commands.names.clear()
+    assert await mongo.transaction(work) == 1, "a read in the same work does not see what it queued"
+    assert commands.names == ["find", "aggregate", "bulkWrite", "commitTransaction"]
+    assert await stalls.find_one({"_id": "s1"}) == {"_id": "s1", "version": 2, "status": "closed"}
+    assert [d["to"] async for d in lines.find({}, {"_id": 0})] == ["closed"]
+    await mongo.client.close()
+
+
+async def test_a_queued_update_whose_guard_no_longer_holds_aborts_the_transaction_with_its_error(
+    infra: tuple[LocalKafka, LocalMongo],
+) -> None:
+    kafka, mongo_server = infra
+    mongo, _ = _listened(mongo_server, kafka)
+    stalls, lines = mongo.db[f"stalls_{uuid.uuid4().hex[:8]}"], mongo.db[f"lines_{uuid.uuid4().hex[:8]}"]
+    await stalls.insert_one({"_id": "s1", "version": 3})
+    changed_meanwhile = Conflict(Said("cambiato nel frattempo", "changed meanwhile"))
+
+    async def work(session: AsyncClientSession) -> None:
+        line = InsertOne({"to": "closed"}, namespace=lines.full_name)
+        await write(
+            mongo.client,
+            [line, overwrite(stalls, {"_id": "s1", "version": 3}, {"version": 2})],
+            session,
+            unmatched=changed_meanwhile,
+        )
+
+    with pytest.raises(Conflict) as refused:
+        await mongo.transaction(work)
+    assert refused.value is changed_meanwhile
+    assert await lines.count_documents({}) == 0, "the write queued beside it is not kept"
+    assert await stalls.find_one({"_id": "s1"}) == {"_id": "s1", "version": 3}
+    await mongo.client.close()
+
+
+async def test_concurrent_transactions_queueing_guarded_writes_to_one_document_all_commit(
+    infra: tuple[LocalKafka, LocalMongo],
+) -> None:
+    """A write conflict met by the queued writes is re-run like one met by a single write."""
+    kafka, mongo_server = infra
+    mongo = Mongo(make_settings(ServiceSettings, kafka, mongo_server))
+    counters, lines = mongo.db[f"counters_{uuid.uuid4().hex[:8]}"], mongo.db[f"lines_{uuid.uuid4().hex[:8]}"]
+    await counters.insert_one({"_id": "c", "n": 0})
+
+    async def increment(session: AsyncClientSession) -> None:
+        doc = await counters.find_one({"_id": "c"}, session=session)
+        assert doc is not None
+        bumped = overwrite(counters, {"_id": "c", "n": doc["n"] + 1}, {"n": doc["n"]})
+        line = InsertOne({"n": doc["n"] + 1}, namespace=lines.full_name)
+        await write(
+            mongo.client, [bumped, line], session, unmatched=AssertionError("a guard read in the transaction failed")
+        )
+
+    await asyncio.gather(*(mongo.transaction(increment) for _ in range(16)))
+    assert await counters.find_one({"_id": "c"}) == {"_id": "c", "n": 16}
+    assert sorted([d["n"] async for d in lines.find()]) == list(range(1, 17)), "each line once, from its own turn"
+    await mongo.close()
+
+
+async def test_writes_outside_a_transaction_are_made_at_once_and_a_taken_key_is_a_duplicate_key_error(
+    infra: tuple[LocalKafka, LocalMongo],
+) -> None:
+    kafka, mongo_server = infra
+    mongo = Mongo(make_settings(ServiceSettings, kafka, mongo_server))
+    things = mongo.db[f"things_{uuid.uuid4().hex[:8]}"]
+    await write(mongo.client, [InsertOne({"_id": "t1"}, namespace=things.full_name)], None)
+    assert await things.count_documents({}) == 1
+    with pytest.raises(DuplicateKeyError):
+        await write(mongo.client, [InsertOne({"_id": "t1"}, namespace=things.full_name)], None)
+    await mongo.close()

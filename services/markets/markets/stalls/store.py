@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import ClassVar
 
-from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo import ASCENDING, DESCENDING, IndexModel, InsertOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from markets.stalls.domain import (
@@ -31,6 +31,18 @@ from shared.i18n import Said
 from shared.mongo import Document, IndexSpec, Session, find_page, from_document, overwrite_if, to_document
 
 MARKETS, STALLS, HISTORY = "markets", "stalls", "stall_history"
+
+
+def _history_doc(entry: HistoryEntry) -> Document:
+    return {
+        "stall": stall_key(entry.market_id, entry.number),
+        "version": entry.version,
+        "at": entry.at,
+        "from": entry.from_status.value if entry.from_status else None,
+        "to": entry.to_status.value,
+        "note": entry.note,
+        "actor": entry.actor,
+    }
 
 
 def _market(doc: Document) -> Market:
@@ -136,9 +148,17 @@ class MarketStore:
             raise PreconditionFailed(changed_meanwhile(stall))
 
     async def save_change(self, before: Stall, after: Stall, note: str, actor: str, session: Session) -> None:
-        """Save a stall as ``after`` (guarded by the version it was read at) with its history line."""
-        await self.save_stall(after, before.version, session)
-        await self.add_history(HistoryEntry.of(before, after, note, actor), session)
+        """Save a stall as ``after`` (guarded by the version it was read at) with its history line, in
+        one write to the server with the transaction's other queued writes (:func:`shared.mongo.write`)."""
+        await mongo.write(
+            self.stalls.database.client,
+            [
+                mongo.overwrite(self.stalls, _stall_doc(after), {"version": before.version}),
+                InsertOne(_history_doc(HistoryEntry.of(before, after, note, actor)), namespace=self.history.full_name),
+            ],
+            session,
+            unmatched=PreconditionFailed(changed_meanwhile(after)),
+        )
 
     async def stalls_held_without_record(self, limit: int) -> list[Stall]:
         """Stalls assigned before concessions had records: held under a concession without an id."""
@@ -174,18 +194,7 @@ class MarketStore:
     # history ---------------------------------------------------------------------------------
 
     async def add_history(self, entry: HistoryEntry, session: Session) -> None:
-        await self.history.insert_one(
-            {
-                "stall": stall_key(entry.market_id, entry.number),
-                "version": entry.version,
-                "at": entry.at,
-                "from": entry.from_status.value if entry.from_status else None,
-                "to": entry.to_status.value,
-                "note": entry.note,
-                "actor": entry.actor,
-            },
-            session=session,
-        )
+        await self.history.insert_one(_history_doc(entry), session=session)
 
     async def history_of(
         self, market_id: str, number: str, *, limit: int, offset: int
