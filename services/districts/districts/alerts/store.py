@@ -6,11 +6,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import datetime
 
-from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, IndexModel, InsertOne, ReplaceOne, ReturnDocument, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from districts.alerts.domain import OPEN, RESOLVED, Alert, AlertEntry, AlertState, Thresholds
-from shared.mongo import Document, IndexSpec, Session, find_page, from_document, to_document
+from shared.mongo import Document, IndexSpec, Session, find_page, from_document, to_document, write
 
 THRESHOLDS, MONITORS, ALERTS = "thresholds", "monitors", "alerts"
 Peaks = dict[str, float]
@@ -65,7 +65,12 @@ class AlertStore:
         return {doc["_id"]: doc.get("peaks", {}) async for doc in cursor}
 
     async def save_peaks(self, code: str, peaks: Peaks, session: Session) -> None:
-        await self.db[MONITORS].replace_one({"_id": code}, {"_id": code, "peaks": peaks}, upsert=True, session=session)
+        name = self.db[MONITORS].full_name
+        await write(
+            self.db.client,
+            [ReplaceOne({"_id": code}, {"_id": code, "peaks": peaks}, upsert=True, namespace=name)],
+            session,
+        )
 
     # ------------------------------------------------------------ alerts
 
@@ -77,14 +82,15 @@ class AlertStore:
         return [_alert(doc) async for doc in cursor]
 
     async def insert_alert(self, alert: Alert, session: Session) -> None:
-        await self.db[ALERTS].insert_one(to_document(alert), session=session)
+        await write(self.db.client, [InsertOne(to_document(alert), namespace=self.db[ALERTS].full_name)], session)
 
     async def resolve_alert(self, alert_id: str, entry: AlertEntry, session: Session) -> None:
-        await self.db[ALERTS].update_one(
+        resolve = UpdateOne(
             {"_id": alert_id, "state": OPEN},
             {"$set": {"state": RESOLVED, "resolved_at": entry.at}, "$push": {"history": asdict(entry)}},
-            session=session,
+            namespace=self.db[ALERTS].full_name,
         )
+        await write(self.db.client, [resolve], session)
 
     async def acknowledge(self, code: str, alert_id: str, who: str, at: datetime) -> Alert | None:
         """Record the first acknowledgement of ``code``'s alert (a later one changes nothing); None if

@@ -18,14 +18,14 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from bson import ObjectId
-from pymongo import ASCENDING, IndexModel, ReplaceOne, ReturnDocument, UpdateOne
+from pymongo import ASCENDING, IndexModel, InsertOne, ReplaceOne, ReturnDocument, UpdateMany, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from districts.geography.domain import Placement
 from districts.projection.domain import Entity, EntityType, FieldValue, Kpis, Movement, StoredEntity, area_of
 from districts.projection.tally import Move, Tally
 from districts.projection.vitality import AreaFigures, StoredArea, Vitality
-from shared.mongo import Document, IndexSpec, Session, drop_gradually, ensure_schema
+from shared.mongo import Document, IndexSpec, Session, Write, drop_gradually, ensure_schema, write
 
 STATE, TIMESERIES, MARKS = "projection_state", "kpi_timeseries", "area_marks"
 STATE_ID = "projection"
@@ -148,6 +148,12 @@ class ProjectionStore:
 
     indexes = INDEXES
 
+    async def _write(self, operations: Sequence[Write], session: Session) -> None:
+        """In a consumer's batch or a refresh, the writes go to the server with the transaction's
+        others in one command when its work is done (:func:`shared.mongo.write`): nothing the same
+        work reads afterwards reads them back."""
+        await write(self.db.client, operations, session)
+
     # ------------------------------------------------------------ generations
 
     async def generations(self, session: Session = None) -> tuple[int, int | None]:
@@ -215,16 +221,17 @@ class ProjectionStore:
     async def save_entities(self, generation: int, changed: Sequence[StoredEntity], session: Session) -> None:
         """Store entities as given (revision and geography included), all at once."""
         if changed:
+            name = self.db[entities_collection(generation)].full_name
             operations = [
-                ReplaceOne({"_id": s.entity.id}, _entity_doc(s.entity, s.rev, s.geography), upsert=True)
+                ReplaceOne({"_id": s.entity.id}, _entity_doc(s.entity, s.rev, s.geography), upsert=True, namespace=name)
                 for s in changed
             ]
-            await self.db[entities_collection(generation)].bulk_write(operations, ordered=False, session=session)
+            await self._write(operations, session)
 
     async def add_mark(self, generation: int, areas: Iterable[str], parents: Iterable[str], session: Session) -> None:
         doc = {"generation": generation, "areas": sorted(areas), "parents": sorted(parents)}
         if doc["areas"] or doc["parents"]:
-            await self.db[MARKS].insert_one(doc, session=session)
+            await self._write([InsertOne(doc, namespace=self.db[MARKS].full_name)], session)
 
     async def marks(self, generation: int, limit: int) -> list[Mark]:
         cursor = self.db[MARKS].find({"generation": generation}).sort("_id", ASCENDING).limit(limit)
@@ -263,9 +270,8 @@ class ProjectionStore:
         stall), so a concurrent change of one of them conflicts instead of both committing."""
         ids = sorted(ids)
         if ids:
-            await self.db[entities_collection(generation)].update_many(
-                {"_id": {"$in": ids}}, {"$inc": {"rev": 1}}, session=session
-            )
+            name = self.db[entities_collection(generation)].full_name
+            await self._write([UpdateMany({"_id": {"$in": ids}}, {"$inc": {"rev": 1}}, namespace=name)], session)
 
     async def placed(
         self, generation: int, codes: Sequence[str] | None, nil_ids: Sequence[int] | None, session: Session
@@ -343,8 +349,11 @@ class ProjectionStore:
 
     async def save_areas(self, generation: int, areas: Mapping[str, StoredArea], session: Session) -> None:
         if areas:
-            operations = [ReplaceOne({"_id": k}, _area_doc(k, a), upsert=True) for k, a in areas.items()]
-            await self.db[areas_collection(generation)].bulk_write(operations, ordered=False, session=session)
+            name = self.db[areas_collection(generation)].full_name
+            operations = [
+                ReplaceOne({"_id": k}, _area_doc(k, a), upsert=True, namespace=name) for k, a in areas.items()
+            ]
+            await self._write(operations, session)
 
     # ------------------------------------------------------------ area tallies (one generation)
 
@@ -355,8 +364,11 @@ class ProjectionStore:
 
     async def save_tallies(self, generation: int, tallies: Mapping[str, Tally], session: Session) -> None:
         if tallies:
-            operations = [ReplaceOne({"_id": k}, _tally_doc(k, t), upsert=True) for k, t in tallies.items()]
-            await self.db[tallies_collection(generation)].bulk_write(operations, ordered=False, session=session)
+            name = self.db[tallies_collection(generation)].full_name
+            operations = [
+                ReplaceOne({"_id": k}, _tally_doc(k, t), upsert=True, namespace=name) for k, t in tallies.items()
+            ]
+            await self._write(operations, session)
 
     # ------------------------------------------------------------ time series
 
@@ -375,10 +387,11 @@ class ProjectionStore:
                 {"_id": f"{_bucket_prefix(key)}|{hour:%Y-%m-%dT%H}"},
                 {"$push": {"samples": {"at": at, **values}}, "$setOnInsert": {**_series_of(key), "hour": hour}},
                 upsert=True,
+                namespace=self.db[TIMESERIES].full_name,
             )
             for key, hour, at, values in samples
         ]
-        await self.db[TIMESERIES].bulk_write(operations, ordered=True, session=session)
+        await self._write(operations, session)
 
     async def samples(
         self, key: str, metric: str, start: datetime, end: datetime
