@@ -29,6 +29,7 @@ from markets.spunta.store import SpuntaStore
 from markets.stalls.domain import HistoryEntry, Market, Stall, StallCategory, StallStatus
 from markets.stalls.events import StallStatusChanged
 from markets.stalls.store import MarketStore
+from pymongo import InsertOne, UpdateOne
 from pymongo.errors import PyMongoError
 
 from devkit.topics import MissingTopic, arrivals, tail
@@ -217,8 +218,11 @@ async def _stalls_to_toggle(http: httpx.AsyncClient, market_id: str, workers: in
     return stalls
 
 
-async def _bare_writes(collections: tuple[Any, Any, Any], client: Any, key: str, until: float) -> int:
-    """One operator's stall toggled by plain PyMongo calls: the service's transaction, nothing around it."""
+async def _bare_writes(
+    collections: tuple[Any, Any, Any], client: Any, key: str, until: float, *, one_command: bool = False
+) -> int:
+    """One operator's stall toggled by plain PyMongo calls: the service's transaction, nothing around it.
+    ``one_command``: its three writes in one ``bulkWrite``, as the service sends them, instead of one each."""
     stalls, history, outbox = collections
     done = 0
     while time.perf_counter() < until:
@@ -226,22 +230,24 @@ async def _bare_writes(collections: tuple[Any, Any, Any], client: Any, key: str,
             stall = await stalls.find_one({"_id": key}, session=session)
             target = "closed" if stall["status"] == "open" else "open"
             at = datetime.now(UTC)
-            await stalls.update_one(
-                {"_id": key, "version": stall["version"]},
-                {"$set": {"status": target, "version": stall["version"] + 1, "updated_at": at}},
-                session=session,
-            )
-            await history.insert_one(
-                {"stall": key, "version": stall["version"] + 1, "at": at, "from": stall["status"], "to": target,
-                 "note": "benchmark", "actor": "bench"},
-                session=session,
-            )  # fmt: skip
+            guard = {"_id": key, "version": stall["version"]}
+            change = {"$set": {"status": target, "version": stall["version"] + 1, "updated_at": at}}
+            line = {"stall": key, "version": stall["version"] + 1, "at": at, "from": stall["status"], "to": target,
+                    "note": "benchmark", "actor": "bench"}  # fmt: skip
             event = {"type": StallStatusChanged.event_type, "subject": key, "data": {"to": target}}
-            await outbox.insert_one(
-                {"event_id": token_hex(16), "topic": "markets.events", "key": key, "type": event["type"],
-                 "value": json.dumps(event).encode(), "created_at": at, "attempts": 0},
-                session=session,
-            )  # fmt: skip
+            staged = {"event_id": token_hex(16), "topic": "markets.events", "key": key, "type": event["type"],
+                      "value": json.dumps(event).encode(), "created_at": at, "attempts": 0}  # fmt: skip
+            if one_command:
+                await client.bulk_write(
+                    [UpdateOne(guard, change, namespace=stalls.full_name),
+                     InsertOne(line, namespace=history.full_name),
+                     InsertOne(staged, namespace=outbox.full_name)],
+                    session=session,
+                )  # fmt: skip
+            else:
+                await stalls.update_one(guard, change, session=session)
+                await history.insert_one(line, session=session)
+                await outbox.insert_one(staged, session=session)
         done += 1
     return done
 
@@ -302,10 +308,19 @@ async def write_path(
         )
         bare_s = time.perf_counter() - started
         bare_ops = _per_write(ops_before, await _operations(mongo.client), sum(counts))
+        started = time.perf_counter()
+        until = started + seconds
+        bulk_counts = await asyncio.gather(
+            *(
+                _bare_writes(collections, mongo.client, f"bench/{n}", until, one_command=True)
+                for n in range(1, len(stalls) + 1)
+            )
+        )
+        bulk_s = time.perf_counter() - started
     finally:
         await drop_database_gradually(mongo.db)
         await mongo.close()
-    service_per_s, bare_per_s = tally.accepted / service_s, sum(counts) / bare_s
+    service_per_s, bare_per_s, bulk_per_s = tally.accepted / service_s, sum(counts) / bare_s, sum(bulk_counts) / bulk_s
     return {
         "workers": len(stalls),
         "service_writes": tally.accepted,
@@ -318,6 +333,8 @@ async def write_path(
         "service_db_operations_per_write": service_ops,
         "bare_db_operations_per_write": bare_ops,
         "service_vs_bare": round(service_per_s / bare_per_s, 3) if bare_per_s else None,
+        "bare_one_command_writes_per_s": round(bulk_per_s, 1),
+        "service_vs_bare_one_command": round(service_per_s / bulk_per_s, 3) if bulk_per_s else None,
     }
 
 
