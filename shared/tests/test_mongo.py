@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from typing import Any
 
 import pytest
 from pymongo import DESCENDING, AsyncMongoClient, DeleteOne, InsertOne, monitoring
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from devkit.testing import LocalKafka, LocalMongo, make_settings
@@ -94,10 +96,15 @@ async def test_an_index_build_a_crash_interrupted_is_done_again(infra: tuple[Loc
         await mongo.close()
 
 
-async def test_a_page_counts_every_match_and_an_overwrite_needs_its_guard(infra: tuple[LocalKafka, LocalMongo]) -> None:
+def _things(infra: tuple[LocalKafka, LocalMongo]) -> tuple[Mongo, AsyncCollection[dict[str, Any]]]:
+    """A service's database client and a collection of its own for one test."""
     kafka, mongo_server = infra
     mongo = Mongo(make_settings(ServiceSettings, kafka, mongo_server))
-    things = mongo.db[f"things_{uuid.uuid4().hex[:8]}"]
+    return mongo, mongo.db[f"things_{uuid.uuid4().hex[:8]}"]
+
+
+async def test_a_page_counts_every_match_and_an_overwrite_needs_its_guard(infra: tuple[LocalKafka, LocalMongo]) -> None:
+    mongo, things = _things(infra)
     await things.insert_many([{"_id": f"t{i}", "n": i, "made": "then"} for i in range(5)])
 
     page, total = await find_page(
@@ -115,9 +122,7 @@ async def test_a_page_counts_every_match_and_an_overwrite_needs_its_guard(infra:
 async def test_a_missing_record_is_a_404_and_a_taken_key_a_409_in_the_stores_words(
     infra: tuple[LocalKafka, LocalMongo],
 ) -> None:
-    kafka, mongo_server = infra
-    mongo = Mongo(make_settings(ServiceSettings, kafka, mongo_server))
-    things = mongo.db[f"things_{uuid.uuid4().hex[:8]}"]
+    mongo, things = _things(infra)
     await insert_new(things, {"_id": "t1", "n": 1}, Said("t1 c'è già", "t1 exists"))
     assert await find_existing(things, {"_id": "t1"}, Said("non c'è t1", "no t1")) == {"_id": "t1", "n": 1}
 
@@ -210,20 +215,22 @@ class Commands(monitoring.CommandListener):
     def failed(self, event: monitoring.CommandFailedEvent) -> None: ...
 
 
-def _listened(mongo_server: LocalMongo, kafka: LocalKafka) -> tuple[Mongo, Commands]:
+def _listened(
+    infra: tuple[LocalKafka, LocalMongo],
+) -> tuple[Mongo, Commands, AsyncCollection[dict[str, Any]], AsyncCollection[dict[str, Any]]]:
+    """A service's database client whose commands are listened to, and two collections of the test's own."""
+    kafka, mongo_server = infra
     commands = Commands()
     mongo = Mongo(make_settings(ServiceSettings, kafka, mongo_server))
     mongo.client = AsyncMongoClient(mongo_server.url, event_listeners=[commands], tz_aware=True)
     mongo.db = mongo.client[mongo.db.name]
-    return mongo, commands
+    return mongo, commands, mongo.db[f"stalls_{uuid.uuid4().hex[:8]}"], mongo.db[f"lines_{uuid.uuid4().hex[:8]}"]
 
 
 async def test_the_writes_a_transaction_queues_go_to_the_server_in_one_command_before_its_commit(
     infra: tuple[LocalKafka, LocalMongo],
 ) -> None:
-    kafka, mongo_server = infra
-    mongo, commands = _listened(mongo_server, kafka)
-    stalls, lines = mongo.db[f"stalls_{uuid.uuid4().hex[:8]}"], mongo.db[f"lines_{uuid.uuid4().hex[:8]}"]
+    mongo, commands, stalls, lines = _listened(infra)
     await stalls.insert_one({"_id": "s1", "version": 1, "status": "open"})
     await lines.insert_one({"_id": "old"})
 
@@ -251,9 +258,7 @@ async def test_the_writes_a_transaction_queues_go_to_the_server_in_one_command_b
 async def test_a_queued_update_whose_guard_no_longer_holds_aborts_the_transaction_with_its_error(
     infra: tuple[LocalKafka, LocalMongo],
 ) -> None:
-    kafka, mongo_server = infra
-    mongo, _ = _listened(mongo_server, kafka)
-    stalls, lines = mongo.db[f"stalls_{uuid.uuid4().hex[:8]}"], mongo.db[f"lines_{uuid.uuid4().hex[:8]}"]
+    mongo, _, stalls, lines = _listened(infra)
     await stalls.insert_one({"_id": "s1", "version": 3})
     changed_meanwhile = Conflict(Said("cambiato nel frattempo", "changed meanwhile"))
 
@@ -301,9 +306,7 @@ async def test_concurrent_transactions_queueing_guarded_writes_to_one_document_a
 async def test_writes_outside_a_transaction_are_made_at_once_and_a_taken_key_is_a_duplicate_key_error(
     infra: tuple[LocalKafka, LocalMongo],
 ) -> None:
-    kafka, mongo_server = infra
-    mongo = Mongo(make_settings(ServiceSettings, kafka, mongo_server))
-    things = mongo.db[f"things_{uuid.uuid4().hex[:8]}"]
+    mongo, things = _things(infra)
     await write(mongo.client, [InsertOne({"_id": "t1"}, namespace=things.full_name)], None)
     assert await things.count_documents({}) == 1
     with pytest.raises(DuplicateKeyError):

@@ -27,13 +27,12 @@ from markets.settings import MarketsSettings
 
 from tests.bench.freshness import FreshnessProbe, Probe, find_probe
 from tests.bench.harness import BenchPlatform, Identities
-from tests.bench.load import MixedLoad
+from tests.bench.load import WRITES_ONLY, MixedLoad
 from tests.bench.machine import load_average
 from tests.bench.samples import Recorder
 from tests.bench.scale import QUICK
 from tests.bench.scrape import scrape, server_side
 
-WRITES_ONLY = {"stall_status": 1}
 LOADS: tuple[tuple[str, int, dict[str, int] | None], ...] = (
     ("idle", 0, None),
     ("4 writing clients", 4, WRITES_ONLY),

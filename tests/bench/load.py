@@ -34,6 +34,8 @@ OPERATIONS = {
     "overview": "office: GET /overview",
 }
 WEIGHTS = {"nearest": 45, "stall_status": 25, "service_edit": 20, "overview": 10}
+# clients that do nothing but write stall status (of the operator's market)
+WRITES_ONLY = {"stall_status": 1}
 
 
 @dataclass

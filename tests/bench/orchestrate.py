@@ -5,7 +5,8 @@
 2. the whole platform as real processes, with the demo seed, then with it: gateway vs direct calls,
    the nearest-point index at 100,000 points against a linear scan (on a database of its own), the
    markets benches (status updates, the write path against bare PyMongo), the mixed load
-   (after the same mix from a single client) with the freshness probe beside it, the districts
+   (after the same mix from a single client) with the freshness probe beside it (and before it, the
+   probe alone, beside four writing clients and beside a light steady load), the districts
    projection replay vs a plain consume loop, and the soak with memory sampling.
 A phase that fails is reported with its error and the run goes on; the caller decides the exit code.
 """
@@ -30,7 +31,7 @@ from markets.settings import MarketsSettings
 from tests.bench import backbone, broker_store, database, service_benches
 from tests.bench.freshness import FreshnessProbe, Probe, find_probe
 from tests.bench.harness import SERVICES, BenchPlatform
-from tests.bench.load import MixedLoad
+from tests.bench.load import WRITES_ONLY, MixedLoad
 from tests.bench.machine import describe, load_average
 from tests.bench.memory import ProcessSampler
 from tests.bench.outcome import Outcome
@@ -43,6 +44,8 @@ from tests.bench.scale import Scale
 from tests.bench.scrape import scrape, server_side
 
 T = TypeVar("T")
+# the freshness probe's second load: clients doing nothing but stall status writes (another market's)
+WRITING_CLIENTS = 4
 
 
 class BenchRun:
@@ -126,6 +129,10 @@ class BenchRun:
                 "districts_bench", service_benches.districts_projection(bench, scale)
             )
         load = Loaded(bench, await MixedLoad.prepare(http, people), people.office, probe, scale.concurrency)
+        figures["idle"] = await self.phase("idle", replace(load, concurrency=0).run(scale.idle_s, Recorder()))
+        figures["writers"] = await self.phase(
+            "writers", self._steady(replace(load, concurrency=WRITING_CLIENTS, weights=WRITES_ONLY), scale.writers_s)
+        )
         figures["steady"] = await self.phase(
             "steady", self._steady(replace(load, concurrency=scale.steady_concurrency))
         )
@@ -135,9 +142,9 @@ class BenchRun:
         )
         figures["soak"] = await self.phase("soak", self._soak(load))
 
-    async def _steady(self, load: Loaded) -> dict[str, Any]:
+    async def _steady(self, load: Loaded, seconds: float | None = None) -> dict[str, Any]:
         recorder = Recorder()
-        figures = await load.run(self.scale.steady_s, recorder)
+        figures = await load.run(self.scale.steady_s if seconds is None else seconds, recorder)
         return {**figures, "operations": recorder.summary(figures["seconds"])}
 
     async def _mixed(self, load: Loaded) -> dict[str, Any]:
@@ -171,12 +178,19 @@ class Loaded:
     office: str
     probe: Probe | None
     concurrency: int
+    # another mix of the same operations (None: the mixed load's)
+    weights: dict[str, int] | None = None
 
     async def run(self, seconds: float, recorder: Recorder) -> dict[str, Any]:
+        """The load (none at all with ``concurrency`` 0) for ``seconds``, the probe beside it."""
         services = {name: self.bench.direct(name) for name in SERVICES}
         async with httpx.AsyncClient(timeout=30) as http, httpx.AsyncClient(base_url=self.bench.api, timeout=30) as api:
             before = await scrape(http, services)
-            mixed = self.mix.run(seconds, self.concurrency, recorder)
+            mixed = (
+                self.mix.run(seconds, self.concurrency, recorder, weights=self.weights)
+                if self.concurrency
+                else _idle(seconds)
+            )
             if self.probe is None:
                 elapsed = await mixed
                 freshness: dict[str, Any] = {"skipped": "no district holds stalls outside the operator's market"}
@@ -191,6 +205,11 @@ class Loaded:
             "freshness": freshness,
             "server_side": server_side(before, after),
         }
+
+
+async def _idle(seconds: float) -> float:
+    await asyncio.sleep(seconds)
+    return seconds
 
 
 async def run_bench(scale: Scale, docs: Path, say: Callable[[str], None] = print) -> Outcome:

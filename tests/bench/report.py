@@ -373,7 +373,13 @@ def _phase_name(name: str, figures: dict[str, Any]) -> str:
 def _freshness(outcome: Outcome, _: dict[str, Any]) -> list[str]:
     phases = [
         (_phase_name(name, outcome.figures[key]), outcome.figures[key]["freshness"])
-        for key, name in (("steady", "steady load"), ("load", "mixed load"), ("soak", "soak"))
+        for key, name in (
+            ("idle", "idle"),
+            ("writers", "writing clients"),
+            ("steady", "steady load"),
+            ("load", "mixed load"),
+            ("soak", "soak"),
+        )
         if outcome.figures.get(key)
     ]
     measured = [(name, f) for name, f in phases if "skipped" not in f]
@@ -395,8 +401,9 @@ def _freshness(outcome: Outcome, _: dict[str, Any]) -> list[str]:
             f" {f['refused']}, not visible within 30 s {f['not_visible_in_30s']}, events not seen {f['events_not_seen']}."
         )
     return [
-        "While a light steady load (a few clients of the same mix, the platform well within its capacity),",
-        "the mixed load and the soak run, a probe writes a stall status (office token, stalls",
+        "With nothing else running (idle), beside four clients writing stall status as fast as they are",
+        "answered, beside a light steady load (a few clients of the mix, the platform well within its",
+        "capacity), the mixed load and the soak, a probe writes a stall status (office token, stalls",
         f"{', '.join(first['stalls'])}) and polls `GET /api/v1/districts/{first['district']}` every {POLL_S * 1000:g} ms until",
         "`stalls_open` shows it, one change at a time (the load flips stalls of another market only;",
         f"the probe adds at most {1 / POLL_S:g} reads per second to the load while it waits).",
@@ -554,7 +561,8 @@ SERVICE_BENCHES = (
         " in one transaction with the outbox) by concurrent writers, each on a stall of its own, against a bare"
         " PyMongo loop doing the same transaction (read the stall, update it guarded by its version, insert its"
         " history line and its outbox event) with as many writers, in a scratch database of the same server,"
-        " right after. Ratio = service ÷ bare writes/s (goal ≥ 0.7).",
+        " right after, first with one command a write, then with the three writes in one `bulkWrite` as the"
+        " service sends them (`shared.mongo.write`). Ratio = service ÷ bare writes/s (goal ≥ 0.7 of the first).",
     ),
     (
         "spunta",

@@ -38,7 +38,10 @@ class Scale:
     # services/districts/bench.py: synthetic events projected, then freshness samples
     districts_bench_events: int
     districts_bench_samples: int
-    # the freshness probe beside a light, steady load first (clients), then the mixed load at ``concurrency``
+    # the freshness probe alone (idle), beside four clients writing stall status, beside a light,
+    # steady load (clients of the mix), then beside the mixed load at ``concurrency``
+    idle_s: float
+    writers_s: float
     steady_s: float
     steady_concurrency: int
     load_s: float
@@ -70,6 +73,8 @@ FULL = Scale(
     gateway_bench_step_s=2.5,
     districts_bench_events=3000,
     districts_bench_samples=100,
+    idle_s=60.0,
+    writers_s=60.0,
     steady_s=90.0,
     steady_concurrency=4,
     load_s=60.0,
@@ -100,6 +105,8 @@ QUICK = Scale(
     gateway_bench_step_s=1.0,
     districts_bench_events=500,
     districts_bench_samples=20,
+    idle_s=10.0,
+    writers_s=10.0,
     steady_s=20.0,
     steady_concurrency=3,
     load_s=15.0,
@@ -130,6 +137,8 @@ TINY = Scale(
     gateway_bench_step_s=0.5,
     districts_bench_events=100,
     districts_bench_samples=3,
+    idle_s=2.0,
+    writers_s=2.0,
     steady_s=3.0,
     steady_concurrency=2,
     load_s=3.0,

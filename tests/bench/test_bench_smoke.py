@@ -48,6 +48,10 @@ async def test_every_phase_runs_and_the_report_has_each_ratio(tmp_path: Path) ->
     assert figures["soak"]["freshness"]["write_to_event"]["n"] > 0
     steady = figures["steady"]
     assert steady["concurrency"] == TINY.steady_concurrency and steady["freshness"]["write_to_kpi"]["n"] > 0
+    idle, writers = figures["idle"], figures["writers"]
+    assert idle["concurrency"] == 0 and idle["freshness"]["write_to_kpi"]["n"] > 0
+    assert writers["concurrency"] == 4 and set(writers["operations"]) == {"stall_status", "all"}
+    assert writers["operations"]["all"]["requests"] > 0 and writers["freshness"]["write_to_kpi"]["n"] > 0
     pipeline = load["server_side"]["pipeline"]
     assert "events" in pipeline["districts"] and pipeline["markets"]["published"] > 0
     memory = figures["soak"]["memory"]
@@ -63,6 +67,8 @@ async def test_every_phase_runs_and_the_report_has_each_ratio(tmp_path: Path) ->
         "projection consumer",
         "`$geoNear`",
         "Mixed load",
+        "| idle | write → district KPI visible |",
+        "| writing clients (4 clients, ",
         "Soak",
     ):
         assert heading in report
