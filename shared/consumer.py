@@ -21,7 +21,7 @@ from datetime import timedelta
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from aiokafka.errors import KafkaError
 from pydantic import ValidationError
-from pymongo import ASCENDING, IndexModel, InsertOne
+from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import ConnectionFailure, OperationFailure
 
@@ -29,7 +29,7 @@ from shared.events import CloudEvent, utcnow
 from shared.kafka import KafkaBus, client_options, dlq_topic, follow, report_lag
 from shared.logging import event_id_var
 from shared.metrics import ServiceMetrics
-from shared.mongo import IndexSpec, Mongo, write
+from shared.mongo import IndexSpec, Mongo, insert, write
 from shared.retry import at_most, until_done
 from shared.settings import ServiceSettings
 from shared.tasks import finish
@@ -199,9 +199,10 @@ class IdempotentConsumer:
             await self._handle(list(fresh.values()), session)
             if fresh:
                 now = utcnow()
-                name = self.processed.full_name
-                marks = [InsertOne({"_id": eid, "type": e.type, "at": now}, namespace=name) for eid, e in fresh.items()]
-                await write(self.mongo.client, marks, session)
+                await write(
+                    [insert(self.processed, {"_id": eid, "type": e.type, "at": now}) for eid, e in fresh.items()],
+                    session,
+                )
             return len(fresh), len(items) - len(fresh)
 
         began = time.perf_counter()

@@ -23,14 +23,14 @@ from typing import Any, TypeVar
 
 from aiokafka.errors import KafkaError
 from bson import ObjectId
-from pymongo import ASCENDING, InsertOne, ReturnDocument
+from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from shared.events import CloudEvent, EventData, utcnow
 from shared.kafka import KafkaBus
 from shared.metrics import ServiceMetrics
-from shared.mongo import IndexSpec, Mongo, delete_gradually, drop_index_if_present, write
+from shared.mongo import IndexSpec, Mongo, delete_gradually, drop_index_if_present, insert, write
 from shared.retry import until_done
 from shared.tasks import finish
 
@@ -102,10 +102,7 @@ class Outbox:
         has committed. They go to the server with the transaction's other queued writes
         (:func:`shared.mongo.write`)."""
         if uow.events:
-            name = self.collection.full_name
-            await write(
-                self.mongo.client, [InsertOne(self._document(e), namespace=name) for e in uow.events], uow.session
-            )
+            await write([insert(self.collection, self._document(e)) for e in uow.events], uow.session)
         return len(uow.events)
 
     def wake(self) -> None:

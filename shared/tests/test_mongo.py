@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 import pytest
-from pymongo import DESCENDING, AsyncMongoClient, DeleteOne, InsertOne, monitoring
+from pymongo import DESCENDING, AsyncMongoClient, monitoring
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
@@ -17,14 +17,19 @@ from devkit.testing import LocalKafka, LocalMongo, make_settings
 from shared.errors import Conflict, NotFound
 from shared.i18n import Said
 from shared.mongo import (
+    ONE_COMMAND_UP_TO,
     Mongo,
+    delete,
     drop_database_gradually,
     drop_gradually,
     find_existing,
     find_page,
+    insert,
     insert_new,
     overwrite,
     overwrite_if,
+    replace,
+    update,
     write,
 )
 from shared.settings import ServiceSettings
@@ -240,11 +245,10 @@ async def test_the_writes_a_transaction_queues_go_to_the_server_in_one_command_b
         guard = {"version": stall["version"]}
         changed = {"_id": "s1", "version": 2, "status": "closed"}
         await write(
-            mongo.client,
-            [overwrite(stalls, changed, guard), InsertOne({"to": "closed"}, namespace=lines.full_name)],
+            [overwrite(stalls, changed, guard), insert(lines, {"to": "closed"})],
             session,
         )
-        await write(mongo.client, [DeleteOne({"_id": "old"}, namespace=lines.full_name)], session)
+        await write([delete(lines, {"_id": "old"})], session)
         return await lines.count_documents({}, session=session)  # read before the queued writes are sent
 
     commands.names.clear()
@@ -263,9 +267,8 @@ async def test_a_queued_update_whose_guard_no_longer_holds_aborts_the_transactio
     changed_meanwhile = Conflict(Said("cambiato nel frattempo", "changed meanwhile"))
 
     async def work(session: AsyncClientSession) -> None:
-        line = InsertOne({"to": "closed"}, namespace=lines.full_name)
+        line = insert(lines, {"to": "closed"})
         await write(
-            mongo.client,
             [line, overwrite(stalls, {"_id": "s1", "version": 3}, {"version": 2})],
             session,
             unmatched=changed_meanwhile,
@@ -292,10 +295,8 @@ async def test_concurrent_transactions_queueing_guarded_writes_to_one_document_a
         doc = await counters.find_one({"_id": "c"}, session=session)
         assert doc is not None
         bumped = overwrite(counters, {"_id": "c", "n": doc["n"] + 1}, {"n": doc["n"]})
-        line = InsertOne({"n": doc["n"] + 1}, namespace=lines.full_name)
-        await write(
-            mongo.client, [bumped, line], session, unmatched=AssertionError("a guard read in the transaction failed")
-        )
+        line = insert(lines, {"n": doc["n"] + 1})
+        await write([bumped, line], session, unmatched=AssertionError("a guard read in the transaction failed"))
 
     await asyncio.gather(*(mongo.transaction(increment) for _ in range(16)))
     assert await counters.find_one({"_id": "c"}) == {"_id": "c", "n": 16}
@@ -307,8 +308,35 @@ async def test_writes_outside_a_transaction_are_made_at_once_and_a_taken_key_is_
     infra: tuple[LocalKafka, LocalMongo],
 ) -> None:
     mongo, things = _things(infra)
-    await write(mongo.client, [InsertOne({"_id": "t1"}, namespace=things.full_name)], None)
+    await write([insert(things, {"_id": "t1"})], None)
     assert await things.count_documents({}) == 1
     with pytest.raises(DuplicateKeyError):
-        await write(mongo.client, [InsertOne({"_id": "t1"}, namespace=things.full_name)], None)
+        await write([insert(things, {"_id": "t1"})], None)
     await mongo.close()
+
+
+async def test_a_long_queue_goes_as_one_command_for_each_run_of_writes_to_one_collection(
+    infra: tuple[LocalKafka, LocalMongo],
+) -> None:
+    """Above ``ONE_COMMAND_UP_TO`` writes the local database runs a command per collection faster
+    than one ``bulkWrite`` (decision 13); the order of the writes is kept."""
+    mongo, commands, stalls, lines = _listened(infra)
+
+    async def work(session: AsyncClientSession) -> None:
+        await write([replace(stalls, {"_id": n}, {"n": n}, upsert=True) for n in range(ONE_COMMAND_UP_TO)], session)
+        await write([insert(lines, {"n": n}) for n in range(3)], session)
+        await write([update(stalls, {"_id": 0}, {"$set": {"last": True}})], session)
+
+    commands.names.clear()
+    await mongo.transaction(work)
+    assert commands.names == ["update", "insert", "update", "commitTransaction"]
+    assert await stalls.count_documents({}) == ONE_COMMAND_UP_TO and await lines.count_documents({}) == 3
+    assert await stalls.find_one({"_id": 0}) == {"_id": 0, "n": 0, "last": True}, "the later write came later"
+
+    async def taken(session: AsyncClientSession) -> None:
+        await write([insert(lines, {"n": n}) for n in range(ONE_COMMAND_UP_TO)] + [insert(stalls, {"_id": 1})], session)
+
+    with pytest.raises(DuplicateKeyError):
+        await mongo.transaction(taken)
+    assert await lines.count_documents({}) == 3, "nothing of the failed transaction is kept"
+    await mongo.client.close()

@@ -6,11 +6,22 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import datetime
 
-from pymongo import ASCENDING, DESCENDING, IndexModel, InsertOne, ReplaceOne, ReturnDocument, UpdateOne
+from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
 from districts.alerts.domain import OPEN, RESOLVED, Alert, AlertEntry, AlertState, Thresholds
-from shared.mongo import Document, IndexSpec, Session, find_page, from_document, to_document, write
+from shared.mongo import (
+    Document,
+    IndexSpec,
+    Session,
+    find_page,
+    from_document,
+    insert,
+    replace,
+    to_document,
+    update,
+    write,
+)
 
 THRESHOLDS, MONITORS, ALERTS = "thresholds", "monitors", "alerts"
 Peaks = dict[str, float]
@@ -65,12 +76,7 @@ class AlertStore:
         return {doc["_id"]: doc.get("peaks", {}) async for doc in cursor}
 
     async def save_peaks(self, code: str, peaks: Peaks, session: Session) -> None:
-        name = self.db[MONITORS].full_name
-        await write(
-            self.db.client,
-            [ReplaceOne({"_id": code}, {"_id": code, "peaks": peaks}, upsert=True, namespace=name)],
-            session,
-        )
+        await write([replace(self.db[MONITORS], {"_id": code}, {"_id": code, "peaks": peaks}, upsert=True)], session)
 
     # ------------------------------------------------------------ alerts
 
@@ -82,15 +88,15 @@ class AlertStore:
         return [_alert(doc) async for doc in cursor]
 
     async def insert_alert(self, alert: Alert, session: Session) -> None:
-        await write(self.db.client, [InsertOne(to_document(alert), namespace=self.db[ALERTS].full_name)], session)
+        await write([insert(self.db[ALERTS], to_document(alert))], session)
 
     async def resolve_alert(self, alert_id: str, entry: AlertEntry, session: Session) -> None:
-        resolve = UpdateOne(
+        resolve = update(
+            self.db[ALERTS],
             {"_id": alert_id, "state": OPEN},
             {"$set": {"state": RESOLVED, "resolved_at": entry.at}, "$push": {"history": asdict(entry)}},
-            namespace=self.db[ALERTS].full_name,
         )
-        await write(self.db.client, [resolve], session)
+        await write([resolve], session)
 
     async def acknowledge(self, code: str, alert_id: str, who: str, at: datetime) -> Alert | None:
         """Record the first acknowledgement of ``code``'s alert (a later one changes nothing); None if

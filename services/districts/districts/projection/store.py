@@ -18,14 +18,14 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from bson import ObjectId
-from pymongo import ASCENDING, IndexModel, InsertOne, ReplaceOne, ReturnDocument, UpdateMany, UpdateOne
+from pymongo import ASCENDING, IndexModel, ReturnDocument, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from districts.geography.domain import Placement
 from districts.projection.domain import Entity, EntityType, FieldValue, Kpis, Movement, StoredEntity, area_of
 from districts.projection.tally import Move, Tally
 from districts.projection.vitality import AreaFigures, StoredArea, Vitality
-from shared.mongo import Document, IndexSpec, Session, Write, drop_gradually, ensure_schema, write
+from shared.mongo import Document, IndexSpec, Session, drop_gradually, ensure_schema, insert, replace, update, write
 
 STATE, TIMESERIES, MARKS = "projection_state", "kpi_timeseries", "area_marks"
 STATE_ID = "projection"
@@ -148,12 +148,6 @@ class ProjectionStore:
 
     indexes = INDEXES
 
-    async def _write(self, operations: Sequence[Write], session: Session) -> None:
-        """In a consumer's batch or a refresh, the writes go to the server with the transaction's
-        others in one command when its work is done (:func:`shared.mongo.write`): nothing the same
-        work reads afterwards reads them back."""
-        await write(self.db.client, operations, session)
-
     # ------------------------------------------------------------ generations
 
     async def generations(self, session: Session = None) -> tuple[int, int | None]:
@@ -221,17 +215,17 @@ class ProjectionStore:
     async def save_entities(self, generation: int, changed: Sequence[StoredEntity], session: Session) -> None:
         """Store entities as given (revision and geography included), all at once."""
         if changed:
-            name = self.db[entities_collection(generation)].full_name
-            operations = [
-                ReplaceOne({"_id": s.entity.id}, _entity_doc(s.entity, s.rev, s.geography), upsert=True, namespace=name)
+            entities = self.db[entities_collection(generation)]
+            saved = [
+                replace(entities, {"_id": s.entity.id}, _entity_doc(s.entity, s.rev, s.geography), upsert=True)
                 for s in changed
             ]
-            await self._write(operations, session)
+            await write(saved, session)
 
     async def add_mark(self, generation: int, areas: Iterable[str], parents: Iterable[str], session: Session) -> None:
         doc = {"generation": generation, "areas": sorted(areas), "parents": sorted(parents)}
         if doc["areas"] or doc["parents"]:
-            await self._write([InsertOne(doc, namespace=self.db[MARKS].full_name)], session)
+            await write([insert(self.db[MARKS], doc)], session)
 
     async def marks(self, generation: int, limit: int) -> list[Mark]:
         cursor = self.db[MARKS].find({"generation": generation}).sort("_id", ASCENDING).limit(limit)
@@ -270,8 +264,8 @@ class ProjectionStore:
         stall), so a concurrent change of one of them conflicts instead of both committing."""
         ids = sorted(ids)
         if ids:
-            name = self.db[entities_collection(generation)].full_name
-            await self._write([UpdateMany({"_id": {"$in": ids}}, {"$inc": {"rev": 1}}, namespace=name)], session)
+            entities = self.db[entities_collection(generation)]
+            await write([update(entities, {"_id": {"$in": ids}}, {"$inc": {"rev": 1}}, many=True)], session)
 
     async def placed(
         self, generation: int, codes: Sequence[str] | None, nil_ids: Sequence[int] | None, session: Session
@@ -349,11 +343,8 @@ class ProjectionStore:
 
     async def save_areas(self, generation: int, areas: Mapping[str, StoredArea], session: Session) -> None:
         if areas:
-            name = self.db[areas_collection(generation)].full_name
-            operations = [
-                ReplaceOne({"_id": k}, _area_doc(k, a), upsert=True, namespace=name) for k, a in areas.items()
-            ]
-            await self._write(operations, session)
+            stored = self.db[areas_collection(generation)]
+            await write([replace(stored, {"_id": k}, _area_doc(k, a), upsert=True) for k, a in areas.items()], session)
 
     # ------------------------------------------------------------ area tallies (one generation)
 
@@ -364,11 +355,8 @@ class ProjectionStore:
 
     async def save_tallies(self, generation: int, tallies: Mapping[str, Tally], session: Session) -> None:
         if tallies:
-            name = self.db[tallies_collection(generation)].full_name
-            operations = [
-                ReplaceOne({"_id": k}, _tally_doc(k, t), upsert=True, namespace=name) for k, t in tallies.items()
-            ]
-            await self._write(operations, session)
+            kept = self.db[tallies_collection(generation)]
+            await write([replace(kept, {"_id": k}, _tally_doc(k, t), upsert=True) for k, t in tallies.items()], session)
 
     # ------------------------------------------------------------ time series
 
@@ -382,16 +370,16 @@ class ProjectionStore:
         """
         if not samples:
             return
-        operations = [
-            UpdateOne(
+        pushes = [
+            update(
+                self.db[TIMESERIES],
                 {"_id": f"{_bucket_prefix(key)}|{hour:%Y-%m-%dT%H}"},
                 {"$push": {"samples": {"at": at, **values}}, "$setOnInsert": {**_series_of(key), "hour": hour}},
                 upsert=True,
-                namespace=self.db[TIMESERIES].full_name,
             )
             for key, hour, at, values in samples
         ]
-        await self._write(operations, session)
+        await write(pushes, session)
 
     async def samples(
         self, key: str, metric: str, start: datetime, end: datetime

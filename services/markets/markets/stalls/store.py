@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import ClassVar
 
-from pymongo import ASCENDING, DESCENDING, IndexModel, InsertOne
+from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
 from markets.stalls.domain import (
@@ -151,10 +151,9 @@ class MarketStore:
         """Save a stall as ``after`` (guarded by the version it was read at) with its history line, in
         one write to the server with the transaction's other queued writes (:func:`shared.mongo.write`)."""
         await mongo.write(
-            self.stalls.database.client,
             [
                 mongo.overwrite(self.stalls, _stall_doc(after), {"version": before.version}),
-                InsertOne(_history_doc(HistoryEntry.of(before, after, note, actor)), namespace=self.history.full_name),
+                mongo.insert(self.history, _history_doc(HistoryEntry.of(before, after, note, actor))),
             ],
             session,
             unmatched=PreconditionFailed(changed_meanwhile(after)),
