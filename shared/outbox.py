@@ -15,7 +15,6 @@ import asyncio
 import logging
 import os
 import socket
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
@@ -140,11 +139,6 @@ class OutboxRelay:
     _task: asyncio.Task[None] | None = field(default=None, init=False)
     _stopping: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     _last_backlog_check: float = field(default=0.0, init=False)
-    # acknowledged by the broker, still to delete from the outbox (a statement every
-    # ``delete_every_s`` while events keep coming, at once when none are waiting)
-    delete_every_s: float = 0.25
-    _acknowledged: list[ObjectId] = field(default_factory=list, init=False)
-    _deleted_at: float = field(default_factory=time.monotonic, init=False)
     published: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
@@ -160,10 +154,9 @@ class OutboxRelay:
         self.outbox.pending.set()
         await finish(self._task, drain_timeout_s)
         try:
-            await self._delete_acknowledged()
             await self.outbox.mongo.db[LEASES].delete_one({"_id": self.outbox.topic, "owner": self.owner})
         except PyMongoError:
-            pass  # the next relay publishes them again; the consumers skip what they have seen
+            pass
 
     async def _acquire_lease(self) -> bool:
         """Take or renew the publishing lease; renewal is a write, so only past half its life."""
@@ -215,7 +208,6 @@ class OutboxRelay:
         self.outbox.pending.clear()
         if await self.publish_batch():
             return False
-        await self._delete_acknowledged()
         if self._stopping.is_set():
             return True
         await self._wait_for_work()
@@ -229,8 +221,7 @@ class OutboxRelay:
 
     async def publish_batch(self) -> int:
         """Publish one batch of pending events in order; return how many were published."""
-        query = {**PENDING, "_id": {"$nin": self._acknowledged}} if self._acknowledged else PENDING
-        docs = await self.outbox.collection.find(query).sort("_id", ASCENDING).limit(self.batch_size).to_list()
+        docs = await self.outbox.collection.find(PENDING).sort("_id", ASCENDING).limit(self.batch_size).to_list()
         await self._report_backlog(len(docs))
         if not docs:
             return 0
@@ -247,28 +238,18 @@ class OutboxRelay:
         results = await asyncio.gather(*futures, return_exceptions=True)
         done = [doc for doc, res in zip(docs, results, strict=True) if not isinstance(res, BaseException)]
         if done:
-            # the broker has them: they leave the outbox (decision 2), with the next ones while
-            # events keep coming, so that a turn under load is one read and one produce
+            # the broker has them: they leave the outbox (decision 2)
             acknowledged = utcnow()
-            self._acknowledged += [d["_id"] for d in done]
+            await self.outbox.collection.delete_many({"_id": {"$in": [d["_id"] for d in done]}})
             for doc in done:
                 self.metrics.events_published.labels(doc["topic"], doc["type"]).inc()
                 age = (acknowledged - doc["created_at"]).total_seconds()
                 self.metrics.outbox_publish_age.labels(doc["topic"]).observe(max(0.0, age))
             self.published += len(done)
-            if len(self._acknowledged) >= self.batch_size or time.monotonic() - self._deleted_at >= self.delete_every_s:
-                await self._delete_acknowledged()
         failures = [res for res in results if isinstance(res, BaseException)]
         if failures:
             raise failures[0] if isinstance(failures[0], Exception) else KafkaError(str(failures[0]))
         return len(done)
-
-    async def _delete_acknowledged(self) -> None:
-        """Delete what the broker has acknowledged (a crash before it only publishes them again)."""
-        if self._acknowledged:
-            await self.outbox.collection.delete_many({"_id": {"$in": self._acknowledged}})
-            self._acknowledged = []
-        self._deleted_at = time.monotonic()
 
     async def _report_backlog(self, fetched: int) -> None:
         loop = asyncio.get_running_loop()
@@ -277,4 +258,4 @@ class OutboxRelay:
             return
         if loop.time() - self._last_backlog_check >= 1.0:
             self._last_backlog_check = loop.time()
-            self.metrics.outbox_backlog.set(max(0, await self.outbox.backlog() - len(self._acknowledged)))
+            self.metrics.outbox_backlog.set(await self.outbox.backlog())

@@ -8,16 +8,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from pymongo import ASCENDING, AsyncMongoClient, IndexModel, monitoring
+from pymongo import ASCENDING, IndexModel
 
 from devkit.probe_service import NoteWritten, build
 from devkit.testing import LocalKafka, LocalMongo, eventually, make_settings, produce, running_app, unique
 from devkit.topics import read_topic
 from shared.events import CloudEvent
-from shared.kafka import KafkaBus, ensure_topics
-from shared.metrics import ServiceMetrics
 from shared.mongo import Mongo
-from shared.outbox import Outbox, OutboxRelay, UnitOfWork
+from shared.outbox import Outbox
 from shared.settings import ServiceSettings
 
 pytestmark = pytest.mark.integration
@@ -239,58 +237,3 @@ async def test_readiness_follows_mongodb(kafka: LocalKafka, durable_mongo: Local
         durable_mongo.start()
         await eventually(lambda: _ready(client), timeout_s=30, what="ready again")
         assert (await client.post("/notes", json={"id": "after", "text": "x"})).status_code == 201
-
-
-class OutboxDeletes(monitoring.CommandListener):
-    """How many delete statements a client sends to the outbox."""
-
-    def __init__(self) -> None:
-        self.deletes = 0
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        self.deletes += event.command_name == "delete" and event.command.get("delete") == "outbox"
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None: ...
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None: ...
-
-
-async def test_the_relay_deletes_what_the_broker_took_once_no_event_waits_and_never_publishes_it_twice(
-    infra: tuple[LocalKafka, LocalMongo],
-) -> None:
-    """While events keep coming a turn is a read and a produce; what the broker acknowledged is
-    deleted in one statement (here: once nothing waits) and is not read again meanwhile."""
-    kafka, mongo_server = infra
-    topic = unique("probe.events")
-    settings = make_settings(ServiceSettings, kafka, mongo_server, service_name="probe")
-    await ensure_topics(settings, [topic])
-    listener = OutboxDeletes()
-    db = Mongo(settings)
-    db.client = AsyncMongoClient(mongo_server.url, event_listeners=[listener], tz_aware=True)
-    db.db = db.client[settings.database_name]
-    outbox = Outbox(db, topic)
-    await db.ensure_indexes(Outbox.indexes)
-    bus = KafkaBus(settings)
-    bus.start()
-    await bus.started.wait()
-    relay = OutboxRelay(outbox, bus, ServiceMetrics("probe"), poll_interval_s=0.05, delete_every_s=3600)
-
-    async def notes(*ids: str) -> None:
-        async def work(uow: UnitOfWork) -> None:
-            for note_id in ids:
-                uow.emit(NoteWritten(note_id=note_id, text="x"))
-
-        await outbox.run(work)
-
-    await notes("a", "b", "c")
-    assert await relay.publish_batch() == 3
-    await notes("d", "e")
-    assert await relay.publish_batch() == 2, "the three acknowledged ones are not read again"
-    assert await outbox.collection.count_documents({}) == 5 and listener.deletes == 0
-    await relay._turn()  # nothing waits: what was acknowledged goes
-    assert await outbox.collection.count_documents({}) == 0 and listener.deletes == 1
-    assert relay.published == 5
-    records = await read_topic(kafka.bootstrap, topic, lambda got: len(got) >= 5)
-    assert sorted(r.key for r in records) == [b"a", b"b", b"c", b"d", b"e"]
-    await bus.stop()
-    await db.client.close()
