@@ -10,6 +10,7 @@ from contextvars import ContextVar
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from datetime import date, datetime
 from enum import Enum
+from itertools import groupby
 from typing import Any, TypeVar, Union, cast, get_args, get_origin, get_type_hints
 from weakref import WeakKeyDictionary
 
@@ -188,19 +189,15 @@ class _Queued:
 
 async def _by_collection(writes: Sequence[Write], session: Session) -> None:
     """The writes in order, one command for each run of writes to the same collection."""
-    run: list[Write] = []
-    for one in [*writes, None]:
-        if run and (one is None or one.collection.full_name != run[0].collection.full_name):
-            try:
-                await run[0].collection.bulk_write([w.model for w in run], ordered=True, session=session)
-            except BulkWriteError as exc:  # a taken key as the single write would say it; else as it is
-                first = _first_error(None, exc.details.get("writeErrors"))
-                if isinstance(first, DuplicateKeyError):
-                    raise first from exc
-                raise
-            run = []
-        if one is not None:
-            run.append(one)
+    for _, same in groupby(writes, key=lambda one: one.collection.full_name):
+        run = list(same)
+        try:
+            await run[0].collection.bulk_write([w.model for w in run], ordered=True, session=session)
+        except BulkWriteError as exc:  # a taken key as the single write would say it; else as it is
+            first = _first_error(None, exc.details.get("writeErrors"))
+            if isinstance(first, DuplicateKeyError):
+                raise first from exc
+            raise
 
 
 def _first_error(error: Any, write_errors: Any) -> Exception:

@@ -143,10 +143,6 @@ class MarketStore:
             )
         return _stall(doc)
 
-    async def save_stall(self, stall: Stall, expected_version: int, session: Session) -> None:
-        if not await overwrite_if(self.stalls, _stall_doc(stall), {"version": expected_version}, session=session):
-            raise PreconditionFailed(changed_meanwhile(stall))
-
     async def save_change(self, before: Stall, after: Stall, note: str, actor: str, session: Session) -> None:
         """Save a stall as ``after`` (guarded by the version it was read at) with its history line, in
         one write to the server with the transaction's other queued writes (:func:`shared.mongo.write`)."""
