@@ -21,7 +21,6 @@ from shared.i18n import Said
 from shared.outbox import Outbox, UnitOfWork
 from shops.closures.domain import Closure, DayRange
 from shops.closures.store import ClosureStore
-from shops.register.service import found
 from shops.register.store import ShopStore
 
 
@@ -48,7 +47,7 @@ class ClosuresService:
     clock: Callable[[], datetime] = utcnow
 
     async def of_shop(self, shop_id: str) -> list[Closure]:
-        found(await self.shops.get(shop_id), shop_id)
+        await self.shops.existing(shop_id)
         return await self.closures.of_shop(shop_id)
 
     async def declare(
@@ -57,7 +56,7 @@ class ClosuresService:
         """Store the closure; the one already stored for exactly these days when the request is repeated."""
 
         async def work(uow: UnitOfWork) -> Declared:
-            found(await self.shops.get(shop_id, uow.session), shop_id)
+            await self.shops.existing(shop_id, uow.session)
             closure = Closure.declare(
                 closure_id=f"cl-{uuid.uuid4().hex[:12]}",
                 shop_id=shop_id,
@@ -91,7 +90,7 @@ class ClosuresService:
 
     async def withdraw(self, shop_id: str, closure_id: str) -> None:
         async def work(uow: UnitOfWork) -> None:
-            found(await self.shops.get(shop_id, uow.session), shop_id)
+            await self.shops.existing(shop_id, uow.session)
             if await self.closures.get(shop_id, closure_id, uow.session) is None:
                 raise NotFound(
                     Said(

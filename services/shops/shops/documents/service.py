@@ -18,7 +18,6 @@ from shared.events import utcnow
 from shared.i18n import Said
 from shops.documents.domain import SNIFF_BYTES, Document, check_size, clean_filename, content_type_of
 from shops.documents.store import DocumentStore
-from shops.register.service import found
 from shops.register.store import ShopStore
 
 READ_BYTES = 1024 * 1024
@@ -47,7 +46,7 @@ class DocumentsService:
 
     async def upload(self, shop_id: str, filename: str | None, content: IO[bytes], size: int, actor: str) -> Stored:
         """Store the file; the same file uploaded again by this shop is the document stored the first time."""
-        found(await self.shops.get(shop_id), shop_id)
+        await self.shops.existing(shop_id)
         check_size(size)
         content.seek(0)
         content_type = content_type_of(content.read(SNIFF_BYTES))
@@ -69,7 +68,7 @@ class DocumentsService:
         return Stored(document, created=True)
 
     async def get(self, shop_id: str, document_id: str) -> Document:
-        found(await self.shops.get(shop_id), shop_id)
+        await self.shops.existing(shop_id)
         document = await self.documents.get(shop_id, document_id)
         if document is None:
             raise NotFound(
@@ -84,5 +83,5 @@ class DocumentsService:
         return self.documents.content(document.id)
 
     async def of_shop(self, shop_id: str, *, limit: int, offset: int) -> tuple[list[Document], int]:
-        found(await self.shops.get(shop_id), shop_id)
+        await self.shops.existing(shop_id)
         return await self.documents.of_shop(shop_id, limit=limit, offset=offset)

@@ -22,7 +22,6 @@ from shops.offers import events
 from shops.offers.domain import Offer
 from shops.offers.store import OfferStore
 from shops.register.domain import ShopCard
-from shops.register.service import found
 from shops.register.store import ShopStore
 
 
@@ -43,12 +42,12 @@ class OffersService:
     clock: Callable[[], datetime] = utcnow
 
     async def offers_of(self, shop_id: str) -> list[Offer]:
-        found(await self.shops.get(shop_id), shop_id)
+        await self.shops.existing(shop_id)
         return await self.offers.of_shop(shop_id)
 
     async def add(self, shop_id: str, code: str, hours: Sequence[OpeningInterval], note: str, actor: str) -> Offer:
         async def work(uow: UnitOfWork) -> tuple[ShopCard, Offer]:
-            shop = found(await self.shops.get(shop_id, uow.session), shop_id)
+            shop = await self.shops.existing(shop_id, uow.session)
             offer = Offer.create(
                 offer_id=f"sv-{uuid.uuid4().hex[:12]}",
                 shop=shop,
@@ -79,7 +78,7 @@ class OffersService:
         """New weekly hours and note for an offer; the same offer (no write, no event) when nothing changes."""
 
         async def work(uow: UnitOfWork) -> tuple[ShopCard, Offer, bool]:
-            shop = found(await self.shops.get(shop_id, uow.session), shop_id)
+            shop = await self.shops.existing(shop_id, uow.session)
             before = await self.offers.get(shop_id, offer_id, uow.session)
             if before is None:
                 raise NotFound(no_such_offer(shop_id, offer_id))

@@ -17,7 +17,6 @@ from typing import Any, Protocol
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from shared.errors import NotFound
 from shared.events import utcnow
 from shared.i18n import Said
 from shared.outbox import Outbox, UnitOfWork
@@ -63,12 +62,6 @@ class Written:
     changed: bool = False
 
 
-def found(shop: Shop | None, shop_id: str) -> Shop:
-    if shop is None:
-        raise NotFound(Said(it=f"nessun negozio {shop_id!r}", en=f"no shop {shop_id!r}"))
-    return shop
-
-
 def _check(precondition: Precondition, shop: Shop) -> None:
     precondition.check(shop.version, Said(f"il negozio {shop.id!r}", f"shop {shop.id!r}"))
 
@@ -83,7 +76,7 @@ class ShopsService:
     clock: Callable[[], datetime] = utcnow
 
     async def _load(self, shop_id: str, uow: UnitOfWork) -> Shop:
-        return found(await self.store.get(shop_id, uow.session), shop_id)
+        return await self.store.existing(shop_id, uow.session)
 
     async def _save(self, before: Shop, after: Shop, uow: UnitOfWork) -> None:
         await self.store.save(after, expected_version=before.version, session=uow.session)
@@ -95,7 +88,7 @@ class ShopsService:
             self.outbox.mongo.after_commit(partial(self.watcher.shop_changed, after.card()))
 
     async def get(self, shop_id: str) -> Shop:
-        return found(await self.store.get(shop_id), shop_id)
+        return await self.store.existing(shop_id)
 
     async def search(self, query: ShopQuery, *, limit: int, offset: int) -> tuple[list[Shop], int]:
         return await self.store.search(query, limit=limit, offset=offset)

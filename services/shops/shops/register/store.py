@@ -107,6 +107,11 @@ class ShopStore:
         doc = await self.shops.find_one({"_id": shop_id}, session=session)
         return shop_from_doc(doc) if doc else None
 
+    async def existing(self, shop_id: str, session: AsyncClientSession | None = None) -> Shop:
+        """The shop; 404 when there is none."""
+        missing = Said(it=f"nessun negozio {shop_id!r}", en=f"no shop {shop_id!r}")
+        return shop_from_doc(await mongo.find_existing(self.shops, {"_id": shop_id}, missing, session))
+
     async def add(self, shop: Shop, session: AsyncClientSession) -> None:
         taken = Said(it=f"il negozio {shop.id!r} esiste già", en=f"shop {shop.id!r} already exists")
         await mongo.insert_new(self.shops, shop_to_doc(shop), taken, session)
