@@ -28,13 +28,31 @@ class PublishedCriterion(BaseModel):
     max_points: float
 
 
-class CallPublished(EventData):
-    """The office opened a call for free stalls of a market."""
+class CallEvent(EventData):
+    """An event about one call; its subject is the call's id."""
 
-    event_type = "markets.call.published.v1"
     source = SOURCE
 
     call_id: str
+
+    def subject(self) -> str:
+        return self.call_id
+
+
+class ApplicationEvent(CallEvent):
+    """An event about one application to a call; its subject is the application's id."""
+
+    application_id: str
+
+    def subject(self) -> str:
+        return self.application_id
+
+
+class CallPublished(CallEvent):
+    """The office opened a call for free stalls of a market."""
+
+    event_type = "markets.call.published.v1"
+
     market_id: str
     title: str
     stalls: list[str]
@@ -45,18 +63,12 @@ class CallPublished(EventData):
     actor: str
     at: datetime
 
-    def subject(self) -> str:
-        return self.call_id
 
-
-class ApplicationSubmitted(EventData):
+class ApplicationSubmitted(ApplicationEvent):
     """A trader applied to a call (or the office filed it for them); declared facts only, no score."""
 
     event_type = "markets.call.application_submitted.v1"
-    source = SOURCE
 
-    call_id: str
-    application_id: str
     applicant: str
     holder: str
     category: str
@@ -65,42 +77,28 @@ class ApplicationSubmitted(EventData):
     filed_by: str
     at: datetime
 
-    def subject(self) -> str:
-        return self.application_id
 
-
-class CallAwarded(EventData):
+class CallAwarded(CallEvent):
     event_type = "markets.call.awarded.v1"
-    source = SOURCE
 
-    call_id: str
     market_id: str
     awarded: list[AwardedStall]
     skipped: list[SkippedApplication]
     actor: str
     at: datetime
 
-    def subject(self) -> str:
-        return self.call_id
 
-
-class ApplicationEvaluated(EventData):
+class ApplicationEvaluated(ApplicationEvent):
     """The committee scored an application (again, when ``revision`` > 1; the latest counts)."""
 
     event_type = "markets.call.application_evaluated.v1"
-    source = SOURCE
 
-    call_id: str
-    application_id: str
     revision: int
     scores: dict[str, float]
     reasons: dict[str, str]
     score: float
     evaluator: str
     at: datetime
-
-    def subject(self) -> str:
-        return self.application_id
 
 
 PUBLISHED: tuple[type[EventData], ...] = (CallPublished, ApplicationSubmitted, ApplicationEvaluated, CallAwarded)
