@@ -98,6 +98,20 @@ function clearFieldErrors(ids) {
   for (const id of ids) fieldError(id, '');
 }
 
+// Sends a form: `send()` runs with the button `buttonId` disabled until it ends; when it throws,
+// `refused(error)` says why.
+async function sending(buttonId, send, refused) {
+  const button = $(`#${buttonId}`);
+  button.disabled = true;
+  try {
+    await send();
+  } catch (error) {
+    await refused(error);
+  } finally {
+    button.disabled = false;
+  }
+}
+
 // ---------------------------------------------------------------- the shop
 
 function renderShop() {
@@ -357,30 +371,27 @@ async function saveService(event) {
     return;
   }
   const note = $('#service-note').value.trim();
-  const button = $('#service-save');
-  button.disabled = true;
-  try {
-    const saved = editing
-      ? await call(shopPath(`/services/${encodeURIComponent(editing.id)}`), {
-          method: 'PUT',
-          json: { hours, note },
-          headers: { 'If-Match': `"${editing.version}"` },
-        })
-      : await call(shopPath('/services'), { method: 'POST', json: { service: code, hours, note } });
-    closeEditor();
-    await loadServices();
-    say('services-message', 'info', editing ? 'shop.service_saved' : 'shop.service_added', { service: serviceLabel(saved.service) });
-    $(`[data-testid="service-${CSS.escape(saved.service)}-edit"]`)?.focus();
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 412 && editing) {
-      await reloadEdited(editing);
-      return;
-    }
-    const fields = { 'body.service': 'service-code', 'body.hours': 'hours-days', 'body.note': 'service-note' };
-    if (showRefusal(error, fields, 'service-form-message', 'shop.service_failed')) $('#service-form-title').focus();
-  } finally {
-    button.disabled = false;
-  }
+  const fields = { 'body.service': 'service-code', 'body.hours': 'hours-days', 'body.note': 'service-note' };
+  await sending(
+    'service-save',
+    async () => {
+      const saved = editing
+        ? await call(shopPath(`/services/${encodeURIComponent(editing.id)}`), {
+            method: 'PUT',
+            json: { hours, note },
+            headers: { 'If-Match': `"${editing.version}"` },
+          })
+        : await call(shopPath('/services'), { method: 'POST', json: { service: code, hours, note } });
+      closeEditor();
+      await loadServices();
+      say('services-message', 'info', editing ? 'shop.service_saved' : 'shop.service_added', { service: serviceLabel(saved.service) });
+      $(`[data-testid="service-${CSS.escape(saved.service)}-edit"]`)?.focus();
+    },
+    async (error) => {
+      if (error instanceof ApiError && error.status === 412 && editing) await reloadEdited(editing);
+      else if (showRefusal(error, fields, 'service-form-message', 'shop.service_failed')) $('#service-form-title').focus();
+    },
+  );
 }
 
 // Someone else changed the service since it was opened: show what it is now, and say so.
@@ -495,24 +506,22 @@ async function saveClosure(event) {
     return;
   }
   const hours = opens ? [{ opens, closes }] : [];
-  const button = $('#closure-save');
-  button.disabled = true;
-  try {
-    const closure = await call(shopPath('/closures'), { method: 'POST', json: { from, to, reason, hours } });
-    $('#closure-form').reset();
-    await loadClosures();
-    say('closure-message', 'info', 'shop.closure_saved', { days: closureDays(closure) });
-  } catch (error) {
-    const fields = {
-      'body.from': 'closure-from',
-      'body.to': 'closure-to',
-      'body.reason': 'closure-reason',
-      'body.hours': 'closure-opens',
-    };
-    showRefusal(error, fields, 'closure-message', 'shop.closure_failed');
-  } finally {
-    button.disabled = false;
-  }
+  const fields = {
+    'body.from': 'closure-from',
+    'body.to': 'closure-to',
+    'body.reason': 'closure-reason',
+    'body.hours': 'closure-opens',
+  };
+  await sending(
+    'closure-save',
+    async () => {
+      const closure = await call(shopPath('/closures'), { method: 'POST', json: { from, to, reason, hours } });
+      $('#closure-form').reset();
+      await loadClosures();
+      say('closure-message', 'info', 'shop.closure_saved', { days: closureDays(closure) });
+    },
+    (error) => showRefusal(error, fields, 'closure-message', 'shop.closure_failed'),
+  );
 }
 
 async function deleteClosure(closure) {
@@ -618,25 +627,25 @@ async function uploadDocument(event) {
   }
   const form = new FormData();
   form.append('file', file, file.name);
-  const button = $('#document-upload');
-  button.disabled = true;
-  say('document-message', 'info', 'shop.document_uploading', { name: file.name });
-  try {
-    const known = new Set(state.documents.map((d) => d.id));
-    const doc = await call(shopPath('/documents'), { method: 'POST', body: form });
-    input.value = '';
-    await loadDocuments();
-    say('document-message', 'info', known.has(doc.id) ? 'shop.document_again' : 'shop.document_uploaded', { name: doc.filename || file.name });
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 401) return;
-    const refusals = { 413: 'shop.document_too_large', 415: 'shop.document_not_accepted' };
-    const key = error instanceof ApiError ? refusals[error.status] : undefined;
-    if (key) say('document-message', 'error', key, { name: file.name });
-    else say('document-message', 'error', 'shop.document_failed', { name: file.name }, errorMessage(error));
-    input.focus();
-  } finally {
-    button.disabled = false;
-  }
+  await sending(
+    'document-upload',
+    async () => {
+      say('document-message', 'info', 'shop.document_uploading', { name: file.name });
+      const known = new Set(state.documents.map((d) => d.id));
+      const doc = await call(shopPath('/documents'), { method: 'POST', body: form });
+      input.value = '';
+      await loadDocuments();
+      say('document-message', 'info', known.has(doc.id) ? 'shop.document_again' : 'shop.document_uploaded', { name: doc.filename || file.name });
+    },
+    (error) => {
+      if (error instanceof ApiError && error.status === 401) return;
+      const refusals = { 413: 'shop.document_too_large', 415: 'shop.document_not_accepted' };
+      const key = error instanceof ApiError ? refusals[error.status] : undefined;
+      if (key) say('document-message', 'error', key, { name: file.name });
+      else say('document-message', 'error', 'shop.document_failed', { name: file.name }, errorMessage(error));
+      input.focus();
+    },
+  );
 }
 
 // ---------------------------------------------------------------- historic recognition
@@ -732,27 +741,25 @@ async function applyForRecognition(event) {
     .map((id) => state.documents.find((d) => d.id === id))
     .filter(Boolean)
     .map((doc) => ({ title: doc.filename || doc.id, kind: doc.content_type, document_id: doc.id }));
-  const button = $('#recognition-submit');
-  button.disabled = true;
-  try {
-    state.recognition = await call(shopPath('/recognition'), {
-      method: 'POST',
-      json: { founding_year: year, trade, continuity, documents },
-    });
-    $('#recognition-form').reset();
-    renderRecognition();
-    $('#recognition-state').focus();
-  } catch (error) {
-    const fields = {
-      'body.founding_year': 'recognition-year',
-      'body.trade': 'recognition-trade',
-      'body.continuity': 'recognition-continuity',
-      'body.documents': 'recognition-documents',
-    };
-    showRefusal(error, fields, 'recognition-message', 'shop.recognition_failed');
-  } finally {
-    button.disabled = false;
-  }
+  const fields = {
+    'body.founding_year': 'recognition-year',
+    'body.trade': 'recognition-trade',
+    'body.continuity': 'recognition-continuity',
+    'body.documents': 'recognition-documents',
+  };
+  await sending(
+    'recognition-submit',
+    async () => {
+      state.recognition = await call(shopPath('/recognition'), {
+        method: 'POST',
+        json: { founding_year: year, trade, continuity, documents },
+      });
+      $('#recognition-form').reset();
+      renderRecognition();
+      $('#recognition-state').focus();
+    },
+    (error) => showRefusal(error, fields, 'recognition-message', 'shop.recognition_failed'),
+  );
 }
 
 // ---------------------------------------------------------------- wiring
