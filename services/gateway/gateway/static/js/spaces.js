@@ -32,6 +32,22 @@ export function setupSpaces({ manage = false, me = () => null } = {}) {
     return booking.booked_by === who.username;
   }
 
+  // A list the section shows: what `read()` answers (the panel's error hidden), or null when the
+  // answer came for a choice no longer made (`wanted()` false) or the session has ended (401: it
+  // asks to sign in again); any other failure shows in the panel and leaves the list empty.
+  async function readList(read, wanted) {
+    try {
+      const list = await read();
+      if (!wanted()) return null;
+      setError(null);
+      return list;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) return null;
+      setError(error);
+      return [];
+    }
+  }
+
   // ---------------------------------------------------------------- spaces
 
   function renderSpaces() {
@@ -58,16 +74,9 @@ export function setupSpaces({ manage = false, me = () => null } = {}) {
 
   async function loadSpaces() {
     const marketId = state.marketId;
-    try {
-      const spaces = await api(base());
-      if (marketId !== state.marketId) return;
-      state.spaces = Array.isArray(spaces) ? spaces : [];
-      setError(null);
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 401) return;
-      state.spaces = [];
-      setError(error);
-    }
+    const spaces = await readList(() => api(base()), () => marketId === state.marketId);
+    if (!spaces) return;
+    state.spaces = Array.isArray(spaces) ? spaces : [];
     if (!state.spaces.some((s) => s.code === state.space)) state.space = null;
     renderSpaces();
     renderSpace();
@@ -157,16 +166,9 @@ export function setupSpaces({ manage = false, me = () => null } = {}) {
     if (!state.space) return;
     const { from, to } = range();
     const space = state.space;
-    try {
-      const bookings = await apiList(`${base()}/${enc(space)}/bookings`, query(from, to));
-      if (space !== state.space) return;
-      state.bookings = bookings;
-      setError(null);
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 401) return;
-      state.bookings = [];
-      setError(error);
-    }
+    const bookings = await readList(() => apiList(`${base()}/${enc(space)}/bookings`, query(from, to)), () => space === state.space);
+    if (!bookings) return;
+    state.bookings = bookings;
     renderBookings();
   }
 
