@@ -16,6 +16,13 @@ Here the starting thread lets go of its snapshot once the server is up
 and then runs the TTL passes itself, every 60 s as the server's own sweeper would, letting go after
 each one; the server's sweeper is off. Every session stays on the thread that opened it, as
 SecantusDB requires, and the server stops on this thread too.
+
+A pass deletes what each TTL index says has expired the way a client's ``deleteMany`` on the indexed
+field would (``Storage.delete_matching``): through that index, under the collection's own lock, so
+only expired documents are read. SecantusDB's own pass (``prune_ttl_all_collections``) decodes every
+document of every collection with a TTL index while it holds the store's global lock: with 30,000
+unexpired documents (a consumer's processed event ids over a day) each pass stopped every other
+statement for about half a second.
 """
 
 from __future__ import annotations
@@ -25,7 +32,10 @@ import logging
 import signal
 import sys
 import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from types import FrameType
+from typing import Any
 
 from secantus import SecantusDBServer
 
@@ -44,6 +54,38 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--log-level", default="WARNING")
     parser.add_argument("--ttl-sweep-seconds", type=float, default=TTL_SWEEP_S, help="seconds between TTL passes")
     return parser.parse_args(argv)
+
+
+def expiring(storage: Any, now: datetime) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """``(database, collection, filter)`` of what each TTL index holds expired at ``now``: as mongod's TTL
+    monitor reads them, by a single-field index other than ``_id`` with ``expireAfterSeconds``, a
+    date (or an array holding one) before the cutoff, within the index's partial filter if it has one."""
+    for database in storage.list_databases():
+        for collection in storage.list_collections(database):
+            for index in storage.list_indexes(database, collection):
+                after, key = index.get("expireAfterSeconds"), index.get("key", {})
+                if isinstance(after, bool) or not isinstance(after, int | float) or not after >= 0:
+                    continue
+                if len(key) != 1 or next(iter(key)) == "_id" or not isinstance(next(iter(key.values())), int | float):
+                    continue
+                try:
+                    cutoff = now - timedelta(seconds=float(after))
+                except OverflowError:
+                    continue
+                found: dict[str, Any] = {next(iter(key)): {"$lt": cutoff}}
+                partial = index.get("partialFilterExpression")
+                yield database, collection, {"$and": [found, dict(partial)]} if partial else found
+
+
+def sweep(storage: Any, now: datetime | None = None) -> int:
+    """One TTL pass; how many documents it deleted."""
+    deleted = 0
+    for database, collection, found in list(expiring(storage, now or datetime.now(UTC))):
+        try:
+            deleted += storage.delete_matching(database, collection, found)
+        except Exception:  # a collection dropped meanwhile; the next pass sees the rest
+            log.exception("TTL pass over %s.%s failed", database, collection)
+    return deleted
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     storage.release_thread_snapshot()
     while not stopping.wait(args.ttl_sweep_seconds):
         try:
-            storage.prune_ttl_all_collections()
+            sweep(storage)
         except Exception:
             log.exception("TTL sweep failed")
         finally:

@@ -7,7 +7,8 @@ versions, on a store opened for the second time, with the server started by ``de
 server on it again on this (main) thread and, from another thread, writes to it with PyMongo, lets a
 TTL pass run where the starting command allows one every second, and prints one JSON line: WiredTiger's
 "transaction range of IDs currently pinned" (how many transactions' versions must be kept for the
-oldest snapshot still held; the least of five looks a second long) after the writes, and whether a document whose TTL had expired is gone.
+oldest snapshot still held; the least of five looks a second long) after the writes, how many documents
+whose TTL had expired are left and how many of those it must keep are still there.
 """
 
 from __future__ import annotations
@@ -93,7 +94,9 @@ def _probe(port: int, result: dict[str, Any]) -> None:
             samples.append(_pinned(stores[-1]))
             time.sleep(0.2)
         result["pinned"] = min(samples)
-        result["expired_left"] = client["probe"]["expiring"].count_documents({})
+        probe = client["probe"]
+        result["expired_left"] = sum(probe[name].count_documents({"expired": True}) for name in ("expiring", "partial"))
+        result["kept"] = sum(probe[name].count_documents({"expired": False}) for name in ("expiring", "partial"))
         client.close()
     except Exception as exc:  # reported, never hidden: the test fails on it
         result["error"] = repr(exc)
@@ -107,8 +110,27 @@ def main() -> None:
     first.start()
     client = _client(port)
     client["probe"]["things"].insert_one({"_id": "counter", "n": 0})
-    client["probe"]["expiring"].create_index([("at", ASCENDING)], expireAfterSeconds=0)
-    client["probe"]["expiring"].insert_one({"at": datetime.now(UTC) - timedelta(hours=1)})
+    probe, now = client["probe"], datetime.now(UTC)
+    probe["expiring"].create_index([("at", ASCENDING)], expireAfterSeconds=0)
+    probe["expiring"].insert_many(
+        [
+            {"at": now - timedelta(hours=1), "expired": True},
+            {"at": [now + timedelta(hours=1), now - timedelta(hours=1)], "expired": True},  # any date in it
+            {"at": now + timedelta(hours=1), "expired": False},
+            {"at": "2020-01-01", "expired": False},  # not a date: never expires
+            {"expired": False},
+        ]
+    )
+    probe["partial"].create_index(
+        [("at", ASCENDING)], expireAfterSeconds=60, partialFilterExpression={"kind": "temporary"}
+    )
+    probe["partial"].insert_many(
+        [
+            {"at": now - timedelta(hours=1), "kind": "temporary", "expired": True},
+            {"at": now - timedelta(hours=1), "kind": "kept", "expired": False},  # outside the index
+            {"at": now - timedelta(seconds=5), "kind": "temporary", "expired": False},
+        ]
+    )
     client.close()
     first.stop()
     result: dict[str, Any] = {"command": command}

@@ -1,5 +1,5 @@
 """The local database as the stack starts it (devkit/stack/database.py) holds no read snapshot while
-it waits, so WiredTiger can discard old versions, and still deletes expired TTL documents."""
+it waits, so WiredTiger can discard old versions, and still deletes expired TTL documents, and only those."""
 
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ pytestmark = pytest.mark.integration
 PROBE = Path(__file__).with_name("held_snapshot_probe.py")
 DATABASE_PYTHON = TOOLS / "mongo" / "bin" / "python"
 WRITES = 600  # the probe's writes after the store is opened again
+KEPT = (
+    5  # the probe's documents under a TTL index that have not expired (in the future, no date, outside a partial index)
+)
 
 
 def _free_port() -> int:
@@ -47,6 +50,7 @@ def test_a_reopened_store_keeps_no_snapshot_and_expires_ttl_documents(tmp_path: 
     started_here = _probe("launcher", tmp_path / "launcher")
     assert started_here["pinned"] < WRITES // 10, started_here
     assert started_here["expired_left"] == 0, started_here
+    assert started_here["kept"] == KEPT, started_here
 
 
 def test_the_probe_sees_the_snapshot_that_secantusd_keeps(tmp_path: Path) -> None:
