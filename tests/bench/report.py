@@ -562,7 +562,10 @@ SERVICE_BENCHES = (
         " PyMongo loop doing the same transaction (read the stall, update it guarded by its version, insert its"
         " history line and its outbox event) with as many writers, in a scratch database of the same server,"
         " right after, first with one command a write, then with the three writes in one `bulkWrite` as the"
-        " service sends them (`shared.mongo.write`). Ratio = service ÷ bare writes/s (goal ≥ 0.7 of the first).",
+        " service sends them (`shared.mongo.write`). Ratio = service ÷ bare writes/s (goal ≥ 0.7 of the first)."
+        " Then the service and the first bare loop again with the districts service stopped (`districts_stopped_`):"
+        " its projection of these writes' events runs transactions on the same database process, which the bare"
+        " loop does not have to share.",
     ),
     (
         "spunta",

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import os
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -63,16 +67,40 @@ async def stall_updates(bench: BenchPlatform, people: Identities, scale: Scale) 
     return figures
 
 
+@contextlib.contextmanager
+def paused(pid: int | None) -> Iterator[None]:
+    """The process stopped (SIGSTOP) meanwhile, and continued afterwards whatever happens."""
+    if pid is not None:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        if pid is not None:
+            os.kill(pid, signal.SIGCONT)
+
+
 async def write_path(bench: BenchPlatform, people: Identities, scale: Scale) -> dict[str, Any]:
-    """markets: status writes/s straight to the service against a bare PyMongo loop, same database server."""
-    figures: dict[str, Any] = await load("markets").write_path(
-        bench.direct("markets"),
-        people.operator,
-        bench.mongo_url,
-        scale.markets_bench_s,
-        market_id=people.operator_market,
-    )
-    return figures
+    """markets: status writes/s straight to the service against a bare PyMongo loop, same database server;
+    then both again with the districts service stopped, so that its projection of the writes' events
+    (transactions on the same single database process) does not compete: the markets service, its relay
+    and the broker against the bare loop alone."""
+    module = load("markets")
+
+    async def run() -> dict[str, Any]:
+        figures: dict[str, Any] = await module.write_path(
+            bench.direct("markets"),
+            people.operator,
+            bench.mongo_url,
+            scale.markets_bench_s,
+            market_id=people.operator_market,
+        )
+        return figures
+
+    figures = await run()
+    with paused(bench.pids().get("districts")):
+        alone = await run()
+    keep = ("service_writes_per_s", "bare_writes_per_s", "service_vs_bare", "service_db_operations_per_write")
+    return {**figures, **{f"districts_stopped_{key}": alone[key] for key in keep}}
 
 
 async def spunta(bench: BenchPlatform) -> dict[str, Any]:
