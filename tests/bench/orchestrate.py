@@ -46,6 +46,7 @@ from tests.bench.scrape import scrape, server_side
 T = TypeVar("T")
 # the freshness probe's second load: clients doing nothing but stall status writes (another market's)
 WRITING_CLIENTS = 4
+MANY_WRITING_CLIENTS = 16
 
 
 class BenchRun:
@@ -132,6 +133,10 @@ class BenchRun:
         figures["idle"] = await self.phase("idle", replace(load, concurrency=0).run(scale.idle_s, Recorder()))
         figures["writers"] = await self.phase(
             "writers", self._steady(replace(load, concurrency=WRITING_CLIENTS, weights=WRITES_ONLY), scale.writers_s)
+        )
+        figures["many_writers"] = await self.phase(
+            "many_writers",
+            self._steady(replace(load, concurrency=MANY_WRITING_CLIENTS, weights=WRITES_ONLY), scale.writers_s),
         )
         figures["steady"] = await self.phase(
             "steady", self._steady(replace(load, concurrency=scale.steady_concurrency))

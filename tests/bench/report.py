@@ -376,6 +376,7 @@ def _freshness(outcome: Outcome, _: dict[str, Any]) -> list[str]:
         for key, name in (
             ("idle", "idle"),
             ("writers", "writing clients"),
+            ("many_writers", "writing clients"),
             ("steady", "steady load"),
             ("load", "mixed load"),
             ("soak", "soak"),
@@ -401,8 +402,8 @@ def _freshness(outcome: Outcome, _: dict[str, Any]) -> list[str]:
             f" {f['refused']}, not visible within 30 s {f['not_visible_in_30s']}, events not seen {f['events_not_seen']}."
         )
     return [
-        "With nothing else running (idle), beside four clients writing stall status as fast as they are",
-        "answered, beside a light steady load (a few clients of the mix, the platform well within its",
+        "With nothing else running (idle), beside four and then sixteen clients writing stall status as fast as",
+        "they are answered, beside a light steady load (a few clients of the mix, the platform well within its",
         "capacity), the mixed load and the soak, a probe writes a stall status (office token, stalls",
         f"{', '.join(first['stalls'])}) and polls `GET /api/v1/districts/{first['district']}` every {POLL_S * 1000:g} ms until",
         "`stalls_open` shows it, one change at a time (the load flips stalls of another market only;",

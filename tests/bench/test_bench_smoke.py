@@ -52,6 +52,9 @@ async def test_every_phase_runs_and_the_report_has_each_ratio(tmp_path: Path) ->
     assert idle["concurrency"] == 0 and idle["freshness"]["write_to_kpi"]["n"] > 0
     assert writers["concurrency"] == 4 and set(writers["operations"]) == {"stall_status", "all"}
     assert writers["operations"]["all"]["requests"] > 0 and writers["freshness"]["write_to_kpi"]["n"] > 0
+    many = figures["many_writers"]
+    assert many["concurrency"] == 16 and set(many["operations"]) == {"stall_status", "all"}
+    assert many["operations"]["all"]["requests"] > 0 and many["freshness"]["write_to_kpi"]["n"] > 0
     pipeline = load["server_side"]["pipeline"]
     assert "events" in pipeline["districts"] and pipeline["markets"]["published"] > 0
     memory = figures["soak"]["memory"]
