@@ -289,7 +289,8 @@ export function setupSpaces({ manage = false, me = () => null } = {}) {
         setFieldError($('#booking-starts'), t('spaces.taken'));
         renderCollision();
         renderBookings();
-        say('error', `${t('spaces.taken')} ${collisionText(state.collidesWith)}`);
+        // the box, focused, says it (and is read out): the message bar keeps no earlier outcome
+        say(null, '');
         $('#booking-collision').focus();
       } else {
         showProblem(form, error, message, say);
