@@ -76,3 +76,41 @@ async def test_the_agenda_lists_the_public_event_and_not_the_private_one(seeded:
     await assert_accessible(page, f"/agenda?market={MARKET} (en)")
     await context.close()
     assert not [p for p in problems if "Uncaught" in p], problems
+
+
+async def test_a_market_closed_for_trading_shows_the_events_of_its_space(seeded: Platform, browser: Any) -> None:
+    """The README's link to the Piazza Ferrara pilot: Ferrara no longer trades as a market, its
+    social space still hosts the two public events the demo seed books."""
+    from playwright.async_api import expect
+
+    async with httpx.AsyncClient(base_url=seeded.gateway + "/api/v1", timeout=15) as api:
+        ferrara = (await api.get("/markets/ferrara")).json()
+        lorenteggio = (await api.get("/markets/lorenteggio")).json()
+    assert ferrara["active"] is False, "the pilot's market is the closed one"
+
+    problems: list[str] = []
+    context = await browser.new_context(**PHONE_IT)
+    page = await context.new_page()
+    watch_console(page, problems)
+    await page.goto(seeded.gateway + "/agenda?market=ferrara")
+    await expect(page.get_by_test_id("agenda-status")).to_have_text(
+        f"{ferrara['name']}: 2 eventi in programma.", timeout=15_000
+    )
+    await expect(page).to_have_url(f"{seeded.gateway}/agenda?market=ferrara")
+    market = page.get_by_label("Mercato", exact=True)
+    await expect(market.locator("option:checked")).to_have_text(f"{ferrara['name']} (mercato chiuso)")
+    events = page.get_by_test_id("agenda-list")
+    await expect(events.get_by_role("heading")).to_have_text(
+        ["Laboratorio di riparazioni", "Colazione di quartiere con i commercianti"]
+    )
+    await expect(events).to_contain_text("Spazio sociale di Piazza Ferrara · organizza Associazione Corvetto in rete")
+
+    # an open market is listed as it is
+    await market.select_option("lorenteggio")
+    await expect(market.locator("option:checked")).to_have_text(lorenteggio["name"])
+    await page.get_by_test_id("lang-en").click()
+    await expect(page.get_by_label("Market", exact=True).locator("option[value=ferrara]")).to_have_text(
+        f"{ferrara['name']} (market closed)"
+    )
+    await context.close()
+    assert not [p for p in problems if "Uncaught" in p], problems

@@ -11,8 +11,15 @@ const PAGE = 100;
 const enc = encodeURIComponent;
 const state = { markets: [], marketId: null, spaces: [], events: [], total: 0, error: null, loaded: false };
 
+// A market closed for trading may still host events in its spaces (the Piazza Ferrara pilot): it is
+// listed, and said to be closed.
+function marketLabel(m) {
+  const name = m.name || m.id;
+  return m.active === false ? t('agenda.closed_market', { name }) : name;
+}
+
 function renderMarkets() {
-  clear($('#agenda-market'), state.markets.map((m) => h('option', { value: m.id, selected: m.id === state.marketId, text: m.name || m.id })));
+  clear($('#agenda-market'), state.markets.map((m) => h('option', { value: m.id, selected: m.id === state.marketId, text: marketLabel(m) })));
   const market = state.markets.find((m) => m.id === state.marketId);
   $('#agenda-address').textContent = market?.address || '';
 }
@@ -72,7 +79,7 @@ async function start() {
   await initI18n();
   try {
     const page = await publicApi(`/markets?limit=500`);
-    state.markets = (page?.items || []).filter((m) => m && m.id && m.active !== false);
+    state.markets = (page?.items || []).filter((m) => m && m.id);
     state.markets.sort((a, b) => String(a.name || a.id).localeCompare(String(b.name || b.id), currentLang()));
   } catch (error) {
     state.error = error;
