@@ -79,6 +79,17 @@ NILS = (
         (9.1823, 45.4868), (9.1778, 45.4897), (9.173, 45.4906), (9.1747, 45.4874), (9.1564, 45.4879),
         (9.1717, 45.4762), (9.1812, 45.4776),
     )),
+    # Two NILs in no district, where the programme's pilots stand (Santa Maria del Suffragio in
+    # XXII Marzo, Piazza Ferrara in Lodi - Corvetto): a market outside every district is measured on
+    # its NIL. Their outlines are rough and their figures rounded until the official file is imported.
+    Nil(26, "XXII MARZO", 33000, 2.6, (
+        (9.2065, 45.4665), (9.2238, 45.4675), (9.2345, 45.464), (9.233, 45.456), (9.215, 45.4545),
+        (9.206, 45.459),
+    )),
+    Nil(35, "LODI - CORVETTO", 38000, 3.5, (
+        (9.2065, 45.447), (9.219, 45.4475), (9.233, 45.442), (9.235, 45.433), (9.223, 45.429), (9.21, 45.433),
+        (9.204, 45.441),
+    )),
 )  # fmt: skip
 
 DISTRICTS: tuple[tuple[str, str, tuple[int, ...]], ...] = (

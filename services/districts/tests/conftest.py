@@ -38,8 +38,11 @@ class Events:
     def _event(source: str, kind: str, subject: str, data: dict[str, Any]) -> CloudEvent:
         return CloudEvent(source=source, type=kind, subject=subject, data=data)
 
-    def market(self, market_id: str, version: int, lon: float, lat: float, active: bool = True) -> CloudEvent:
-        data = {"market_id": market_id, "name": market_id.title(), "address": "Piazza", "municipio": 1, "nil": None}
+    def market(
+        self, market_id: str, version: int, lon: float, lat: float, active: bool = True, nil: str | None = None
+    ) -> CloudEvent:
+        """A market as the markets service publishes it: ``nil`` is the name of its NIL, in words."""
+        data = {"market_id": market_id, "name": market_id.title(), "address": "Piazza", "municipio": 1, "nil": nil}
         data.update(location={"lon": lon, "lat": lat}, active=active, version=version)
         kind = "markets.market.registered.v1" if version == 1 else "markets.market.updated.v1"
         return self._event("/markets", kind, market_id, data)

@@ -222,3 +222,51 @@ async def test_interventions_api_measures_the_constructed_series(
     assert sorted(e.subject for e in published) == ["centro-auto", "centro-pilot", "ghost-market"]
     first = next(e for e in published if e.subject == "centro-pilot").data
     assert first["target"] == {"type": "district", "id": "centro"} and first["comparison"] == ["nord", "sud"]
+
+
+@pytest.mark.integration
+async def test_a_market_in_no_district_is_measured_on_its_nil(live: Live) -> None:
+    """The programme's pilots stand outside every district: Piazza Ferrara, closed for trading, lies
+    in its NIL's polygon; another market just outside the (simplified) polygon is placed by the NIL
+    the markets service names in words; a market whose NIL is not loaded is refused with the reason."""
+    corvetto, outside = (9.8, 45.4), (9.9, 45.4)
+    async for client in running_app(create_app(live.settings)):
+        await live.district(client, "centro", (9.0, 45.4))
+        await live.nil(client, 35, "LODI - CORVETTO", corvetto, population=38000, area_km2=3.5)
+        await live.send(
+            live.settings.markets_topic,
+            [
+                live.events.market("ferrara", 1, *corvetto, active=False, nil="LODI - CORVETTO"),
+                live.events.market("sul-confine", 1, *outside, nil=" lodi -  corvetto "),
+                live.events.market("altrove", 1, *outside, nil="XXII MARZO"),
+            ],
+        )
+        for market in ("ferrara", "sul-confine", "altrove"):
+            body = {
+                "code": f"pilota-{market}",
+                "title": f"Pilota {market}",
+                "kind": "new_services",
+                "target": {"type": "market", "id": market},
+                "started_at": START.isoformat(),
+            }
+            assert (await client.post("/interventions", json=body, headers=live.office)).status_code == 201
+
+        async def measured(market: str) -> dict[str, Any]:
+            response = await client.get(f"/interventions/pilota-{market}/impact")
+            assert response.status_code == 200, response.text
+            return dict(response.json())
+
+        for market in ("ferrara", "sul-confine"):
+            impact = await live.wait(lambda m=market: measured(m), what=f"{market} measured on its NIL")
+            assert impact["area"] == "nil:35", impact
+
+        async def refused() -> str:
+            response = await client.get("/interventions/pilota-altrove/impact")
+            assert response.status_code == 409, response.text
+            detail = str(response.json()["detail"])
+            assert "XXII MARZO" in detail, detail
+            return detail
+
+        detail = await live.wait(refused, what="the refusal naming the NIL")
+        assert detail.startswith("il mercato Altrove non sta in alcun distretto"), detail
+        assert "non è tra quelli caricati: caricare il perimetro del NIL per misurarlo" in detail, detail

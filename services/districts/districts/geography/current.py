@@ -54,5 +54,5 @@ class CurrentGeography:
 
     async def _load(self, version: int) -> Locator:
         districts = [DistrictShape(d.code, shape_of(d.perimeter or {})) for d in await self.store.districts()]
-        nils = [NilShape(n.id, n.population, shape_of(n.perimeter or {})) for n in await self.store.nils()]
+        nils = [NilShape(n.id, n.population, shape_of(n.perimeter or {}), n.name) for n in await self.store.nils()]
         return Locator(version, districts, nils)

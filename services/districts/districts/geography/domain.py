@@ -168,6 +168,7 @@ class NilShape:
     id: int
     population: int
     geometry: BaseGeometry
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -194,6 +195,11 @@ class Locator:
     @property
     def nil_ids(self) -> list[int]:
         return [n.id for n in self.nils]
+
+    def nil_named(self, name: str) -> int | None:
+        """The NIL called ``name`` (as producers write it: any case, spaces around), if the geography has it."""
+        wanted = " ".join(name.split()).casefold()
+        return next((n.id for n in self.nils if wanted and " ".join(n.name.split()).casefold() == wanted), None)
 
     def nil_population(self, nil_id: int) -> int | None:
         return next((n.population for n in self.nils if n.id == nil_id), None)

@@ -25,6 +25,7 @@ from districts.interventions.events import InterventionRegistered, InterventionT
 from districts.interventions.store import InterventionStore
 from districts.projection.domain import (
     NUMERIC_KPIS,
+    Entity,
     EntityType,
     area_of,
     district_key,
@@ -124,12 +125,7 @@ class InterventionsService:
             return district_key(code), code
         if found and found[0].nil is not None:
             return nil_key(found[0].nil), None
-        raise Conflict(
-            Said(
-                f"il mercato {target.id!r} non è ancora collocato in alcun distretto o NIL",
-                f"market {target.id!r} is not placed in any district or NIL yet",
-            )
-        )
+        raise Conflict(unplaced_market(target.id, found[0] if found else None))
 
     async def _series(self, key: str, metric: str, w: Windows) -> Samples:
         return await self.projections.samples(key, metric, w.before_from, w.after_to)
@@ -167,3 +163,27 @@ class InterventionsService:
             nil = await self.geography.nil(nil_id)
             names[key] = nil.name.title() if nil else key
         return names
+
+
+def unplaced_market(market_id: str, market: Entity | None) -> Said:
+    """Why a market cannot be measured yet, in words: it has not arrived, or it lies in no district
+    and in no NIL of the geography (whose NIL the markets service named, when it did)."""
+    if market is None:
+        return Said(
+            f"il mercato {market_id!r} non è ancora arrivato dal servizio dei mercati: riprovare tra poco",
+            f"market {market_id!r} has not arrived from the markets service yet: try again shortly",
+        )
+    name = market.text("name") or market_id
+    named = market.nil_name or (str(market.nil_hint) if market.nil_hint is not None else None)
+    if named:
+        return Said(
+            f"il mercato {name} non sta in alcun distretto e il suo NIL ({named}) non è tra quelli caricati: "
+            "caricare il perimetro del NIL per misurarlo",
+            f"market {name} lies in no district and its NIL ({named}) is not among those loaded: "
+            "load the NIL's perimeter to measure it",
+        )
+    return Said(
+        f"il mercato {name} non sta in alcun distretto né in alcun NIL caricato: "
+        "caricare i perimetri dei NIL per misurarlo",
+        f"market {name} lies in no district and in no loaded NIL: load the NILs' perimeters to measure it",
+    )

@@ -72,13 +72,20 @@ def _nil_hint(value: object) -> int | None:
     return None
 
 
+def _nil_fields(number: int | None, nil: object) -> dict[str, FieldValue]:
+    """The NIL a producer named: its number when known, otherwise its name ("LODI - CORVETTO")."""
+    hint = number if number is not None else _nil_hint(nil)
+    named = nil.strip() if hint is None and isinstance(nil, str) and nil.strip() else None
+    return {"nil_hint": hint, "nil_name": named}
+
+
 def _shop_changes(payload: ShopRegistered, event: CloudEvent) -> list[Change]:
     values: dict[str, FieldValue] = {
         "kind": payload.kind,
         "status": payload.status,
         "location": _location(payload.location),
         "name": payload.name,
-        "nil_hint": payload.id_nil if payload.id_nil is not None else _nil_hint(payload.nil),
+        **_nil_fields(payload.id_nil, payload.nil),
         "year_founded": payload.year_founded,
         "category": (payload.category or category_of_trade(payload.trade, kiosk=payload.kind == "kiosk")).value,
     }
@@ -133,7 +140,7 @@ def _market_changes(payload: MarketRegistered) -> list[Change]:
         "location": _location(payload.location),
         "active": payload.active,
         "name": payload.name,
-        "nil_hint": _nil_hint(payload.nil),
+        **_nil_fields(None, payload.nil),
     }
     return [Change(entity_id(EntityType.MARKET, payload.market_id), EntityType.MARKET, payload.version, values)]
 

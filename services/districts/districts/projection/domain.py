@@ -137,6 +137,11 @@ class Entity:
         return value if isinstance(value, int) and not isinstance(value, bool) else None
 
     @property
+    def nil_name(self) -> str | None:
+        """The NIL its producer named in words (the markets service names a market's NIL, not its number)."""
+        return self.text("nil_name")
+
+    @property
     def is_placeable(self) -> bool:
         return self.type in (EntityType.SHOP, EntityType.MARKET)
 
@@ -367,10 +372,14 @@ def measure(contents: AreaContents, population: int | None, now: datetime) -> Me
 
 
 def placement_of(entity: Entity, locator: Locator) -> Placement:
-    """Where a business or market lies; without NIL polygons, the NIL its producer named."""
+    """Where a business or market lies; outside the NIL polygons, the NIL its producer named (by
+    number, or by name when the geography has a NIL of that name)."""
     location = entity.location
     found = locator.place(*location) if location else Placement((), None)
-    return Placement(found.districts, found.nil if found.nil is not None else entity.nil_hint)
+    if found.nil is not None or entity.nil_hint is not None:
+        return Placement(found.districts, found.nil if found.nil is not None else entity.nil_hint)
+    named = entity.nil_name
+    return Placement(found.districts, locator.nil_named(named) if named else None)
 
 
 def moved_to(entity: Entity, placement: Placement) -> bool:
