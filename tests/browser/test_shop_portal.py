@@ -18,6 +18,7 @@ import re
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -27,6 +28,7 @@ from devkit.testing import Platform, unique
 
 from .conftest import (
     OFFICE,
+    PHONE,
     PHONE_2X,
     OpenPage,
     assert_accessible,
@@ -45,6 +47,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(
 API = "/api/v1"
 # Vigentino, far from the demo seed's parcel points near Segrino that test_near.py counts on
 PLACE = (45.4331, 9.2002)
+# Lorenteggio, where a shop that never offers a service is told what cannot be saved
+ELSEWHERE = (45.4480, 9.1250)
 SHOP_NAME = "Merceria Vigentina"
 PASSWORD = "filo-ago-bottoni-1962"
 DASH = "\u2013"
@@ -62,17 +66,19 @@ async def _office(client: httpx.AsyncClient) -> dict[str, str]:
     return {"Authorization": f"Bearer {login.json()['access_token']}"}
 
 
-async def _approved_shopkeeper(platform: Platform) -> tuple[str, str, str]:
+async def _approved_shopkeeper(
+    platform: Platform, name: str = SHOP_NAME, place: tuple[float, float] = PLACE
+) -> tuple[str, str, str]:
     """A shopkeeper's registration proposing a new shop, approved: (username, shop id, activation link)."""
     username = unique("merciaia")
-    lat, lon = PLACE
+    lat, lon = place
     body = {
         "role": "shopkeeper",
         "username": username,
         "email": f"{username}@example.org",
         "full_name": "Rosa Brambilla",
         "shop": {
-            "name": SHOP_NAME,
+            "name": name,
             "address": "Via Ripamonti 190",
             "kind": "shop",
             "trade": "merceria",
@@ -366,6 +372,74 @@ async def test_a_shopkeeper_keeps_services_closures_and_documents_from_a_phone(
         assert cited["title"] == "licenza-1962.pdf"
         sent = await client.get(f"{API}/shops/{shop_id}/documents/{cited['document_id']}", headers=office)
         assert sent.status_code == 200 and sent.content == PDF
+
+    await context.close()
+    assert not [p for p in problems if "Uncaught" in p], problems
+
+
+async def test_a_shopkeeper_is_told_in_words_what_cannot_be_saved(seeded: Platform, browser: Any) -> None:
+    """Each refusal next to its field, in words a shopkeeper reads: no internal ids, dates as Italians write them."""
+    from playwright.async_api import expect
+
+    name = "Ferramenta Lorenteggio"
+    username, _shop_id, link = await _approved_shopkeeper(seeded, name, ELSEWHERE)
+    async with httpx.AsyncClient(base_url=seeded.gateway, timeout=30) as client:
+        token = parse_qs(urlsplit(link).query)["token"][0]
+        activated = await client.post(f"{API}/auth/activate", json={"token": token, "password": PASSWORD})
+        assert activated.status_code < 300, activated.text
+    problems: list[str] = []
+    context = await browser.new_context(**PHONE, locale="it-IT")
+    page = await context.new_page()
+    watch_console(page, problems)
+    await page.goto(f"{seeded.gateway}/shop")
+    await log_in(page, username, PASSWORD)
+    await expect(page.get_by_test_id("shop-name")).to_have_text(name, timeout=15_000)
+
+    # a closure over before today would never be listed: refused on its last day, nothing sent
+    closures = page.get_by_test_id("closures")
+    declare = closures.get_by_role("button", name="Dichiara la chiusura")
+    closure_to, to_error, message = (
+        page.get_by_test_id(t) for t in ("closure-to", "closure-to-error", "closure-message")
+    )
+    await fill_form(
+        closures,
+        {"Dal giorno": "2025-01-10", "Al giorno (compreso)": "2025-01-11", "Motivo (visibile ai cittadini)": "Ferie"},
+    )
+    await declare.click()
+    await expect(to_error).to_have_text(
+        re.compile(
+            r"^Questa chiusura è già finita \(dal \w+ 10 gennaio 2025 al \w+ 11 gennaio 2025\): indica giorni da oggi in poi\.$"
+        )
+    )
+    await expect(closure_to).to_be_focused()
+    await expect(closure_to).to_have_attribute("aria-invalid", "true")
+    await expect(message).to_be_empty()
+    # the last day before the first, said with both days
+    await fill_form(closures, {"Dal giorno": _rome(5), "Al giorno (compreso)": _rome(3)})
+    await declare.click()
+    await expect(to_error).to_have_text(
+        re.compile(r"^L'ultimo giorno \(\w+ \d+ \w+ \d{4}\) non può venire prima del primo \(\w+ \d+ \w+ \d{4}\)\.$")
+    )
+    # days overlapping a closure already declared: the service names those days, not its record
+    await fill_form(
+        closures,
+        {"Dal giorno": _rome(1), "Al giorno (compreso)": _rome(1), "Motivo (visibile ai cittadini)": "Malattia"},
+    )
+    await declare.click()
+    await expect(message).to_contain_text("Chiusura dichiarata", timeout=10_000)
+    await expect(page.get_by_test_id("closure-list").get_by_role("listitem")).to_have_count(1)
+    await fill_form(
+        closures,
+        {"Dal giorno": _rome(1), "Al giorno (compreso)": _rome(2), "Motivo (visibile ai cittadini)": "Inventario"},
+    )
+    await declare.click()
+    await expect(message).to_have_text(
+        re.compile(
+            r"^La chiusura non è stata salvata\. Questi giorni si sovrappongono a una chiusura già dichiarata "
+            r"\(\d+ \w+ \d{4}\): eliminala prima di dichiararne una diversa$"
+        ),
+        timeout=10_000,
+    )
 
     await context.close()
     assert not [p for p in problems if "Uncaught" in p], problems

@@ -13,12 +13,39 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from shared.errors import InvalidInput
+from shared.errors import Conflict, InvalidInput
 from shared.i18n import Said
 
 MAX_DAYS = 366
 MAX_RANGES = 4
 MINUTES_PER_DAY = 24 * 60
+MONTHS = {
+    "it": (
+        "gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno",
+        "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre",
+    ),
+    "en": (
+        "January", "February", "March", "April", "May", "June",
+        "July", "August", "September", "October", "November", "December",
+    ),
+}  # fmt: skip
+
+
+def days_text(first: date, last: date, language: str) -> str:
+    """Days as a reader writes them: "8 dicembre 2026", "8-10 dicembre 2026" (en dash), "28 novembre - 3 dicembre 2026"."""
+    months = MONTHS[language]
+    end = f"{last.day} {months[last.month - 1]} {last.year}"
+    if first == last:
+        return end
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}\u2013{end}"
+    start = f"{first.day} {months[first.month - 1]}" + ("" if first.year == last.year else f" {first.year}")
+    return f"{start} \u2013 {end}"
+
+
+def said_days(first: date, last: date) -> tuple[str, str]:
+    """:func:`days_text` in Italian and in English."""
+    return days_text(first, last, "it"), days_text(first, last, "en")
 
 
 @dataclass(frozen=True)
@@ -53,8 +80,8 @@ def check_ranges(ranges: Iterable[DayRange]) -> tuple[DayRange, ...]:
             raise InvalidInput(
                 "body.hours",
                 Said(
-                    it=f"la fascia {opens}-{closes} finisce prima di cominciare (gli orari eccezionali restano nel giorno)",
-                    en=f"the range {opens}-{closes} ends before it starts (exceptional hours stay within the day)",
+                    it=f"La fascia {opens}-{closes} finisce prima di cominciare (gli orari ridotti restano nel giorno)",
+                    en=f"The range {opens}-{closes} ends before it starts (reduced hours stay within the day)",
                 ),
             )
         if number and ordered[number - 1].closes > current.opens:
@@ -62,8 +89,8 @@ def check_ranges(ranges: Iterable[DayRange]) -> tuple[DayRange, ...]:
             raise InvalidInput(
                 "body.hours",
                 Said(
-                    it=f"le fasce {before} e {opens}-{closes} si sovrappongono",
-                    en=f"ranges {before} and {opens}-{closes} overlap",
+                    it=f"Le fasce {before} e {opens}-{closes} si sovrappongono",
+                    en=f"The ranges {before} and {opens}-{closes} overlap",
                 ),
             )
     return ordered
@@ -94,19 +121,20 @@ class Closure:
         hours: Iterable[DayRange] = (),
     ) -> Closure:
         if last < first:
+            (last_it, last_en), (first_it, first_en) = said_days(last, last), said_days(first, first)
             raise InvalidInput(
                 "body.to",
                 Said(
-                    it=f"la chiusura finisce ({last.isoformat()}) prima di cominciare ({first.isoformat()})",
-                    en=f"the closure ends ({last.isoformat()}) before it starts ({first.isoformat()})",
+                    it=f"L'ultimo giorno ({last_it}) non può venire prima del primo ({first_it})",
+                    en=f"The last day ({last_en}) cannot come before the first ({first_en})",
                 ),
             )
         if (last - first).days + 1 > MAX_DAYS:
             raise InvalidInput(
                 "body.to",
                 Said(
-                    it=f"una chiusura dura al massimo {MAX_DAYS} giorni; per una chiusura definitiva cambia lo stato",
-                    en=f"a closure lasts at most {MAX_DAYS} days; to close for good, change the shop's status",
+                    it=f"Una chiusura dura al massimo {MAX_DAYS} giorni; per una chiusura definitiva cambia lo stato",
+                    en=f"A closure lasts at most {MAX_DAYS} days; to close for good, change the shop's status",
                 ),
             )
         return cls(
@@ -118,6 +146,32 @@ class Closure:
             created_at=now,
             created_by=actor,
             hours=check_ranges(hours),
+        )
+
+    def check_not_over(self, today: date) -> None:
+        """Refuse a closure whose last day is before ``today`` (Milan): no one would ever see it."""
+        if self.last < today:
+            days_it, days_en = said_days(self.first, self.last)
+            raise InvalidInput(
+                "body.to",
+                Said(
+                    it=f"Questa chiusura è già finita ({days_it}): indica giorni da oggi in poi",
+                    en=f"This closure is already over ({days_en}): give days from today on",
+                ),
+            )
+
+    def refuse_overlap(self) -> Conflict:
+        """The refusal of a closure declared over some of this one's days."""
+        days_it, days_en = said_days(self.first, self.last)
+        return Conflict(
+            Said(
+                it=f"Questi giorni si sovrappongono a una chiusura già dichiarata ({days_it}): "
+                "eliminala prima di dichiararne una diversa",
+                en=f"These days overlap a closure already declared ({days_en}): "
+                "delete it before declaring a different one",
+            ),
+            closure=self.id,
+            **{"from": self.first.isoformat(), "to": self.last.isoformat()},
         )
 
     def covers(self, day: date) -> bool:

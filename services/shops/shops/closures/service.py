@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
-from shared.errors import Conflict, NotFound
+from shared.errors import NotFound
 from shared.events import utcnow
 from shared.i18n import Said
 from shared.outbox import Outbox, UnitOfWork
+from shops.clock import local_time
 from shops.closures.domain import Closure, DayRange
 from shops.closures.store import ClosureStore
 from shops.register.store import ShopStore
@@ -57,6 +58,7 @@ class ClosuresService:
 
         async def work(uow: UnitOfWork) -> Declared:
             await self.shops.existing(shop_id, uow.session)
+            now = self.clock()
             closure = Closure.declare(
                 closure_id=f"cl-{uuid.uuid4().hex[:12]}",
                 shop_id=shop_id,
@@ -64,22 +66,15 @@ class ClosuresService:
                 last=last,
                 reason=reason,
                 actor=actor,
-                now=self.clock(),
+                now=now,
                 hours=hours,
             )
+            closure.check_not_over(local_time(now).date())
             for other in await self.closures.of_shop(shop_id, uow.session):
                 if other.same_days(first, last):
                     return Declared(other, created=False)
                 if other.overlaps(first, last):
-                    raise Conflict(
-                        Said(
-                            it=f"si sovrappone alla chiusura {other.id} ({other.first} - {other.last}); "
-                            "toglila prima di dichiararne una diversa",
-                            en=f"overlaps closure {other.id} ({other.first} to {other.last}); "
-                            "withdraw it before declaring a different one",
-                        ),
-                        closure=other.id,
-                    )
+                    raise other.refuse_overlap()
             await self.closures.add(closure, uow.session)
             return Declared(closure, created=True)
 

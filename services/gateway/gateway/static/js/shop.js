@@ -439,6 +439,7 @@ function closureDays(closure) {
 
 function renderClosures() {
   const today = romeToday();
+  for (const id of ['closure-from', 'closure-to']) $(`#${id}`).min = today; // the date picker offers no past day
   const upcoming = state.closures.filter((c) => c.to >= today);
   const list = $('#closure-list');
   dataList(
@@ -493,15 +494,21 @@ async function saveClosure(event) {
   const reason = $('#closure-reason').value.trim();
   const opens = $('#closure-opens').value;
   const closes = $('#closure-closes').value;
+  // the days first, as the service checks them: a closure that ends before it starts, or is over
+  // already, would never be listed among the upcoming ones
   const missing = !from
     ? ['closure-from', 'shop.need_from']
-    : !reason
-      ? ['closure-reason', 'shop.need_reason']
-      : Boolean(opens) !== Boolean(closes)
-        ? [opens ? 'closure-closes' : 'closure-opens', 'shop.closure_need_both_times']
-        : null;
+    : to < from
+      ? ['closure-to', 'shop.closure_backwards', { from: calendarDay(from), to: calendarDay(to) }]
+      : to < romeToday()
+        ? ['closure-to', 'shop.closure_over', { days: closureDays({ from, to }) }]
+        : !reason
+          ? ['closure-reason', 'shop.need_reason']
+          : Boolean(opens) !== Boolean(closes)
+            ? [opens ? 'closure-closes' : 'closure-opens', 'shop.closure_need_both_times']
+            : null;
   if (missing) {
-    fieldError(missing[0], t(missing[1]));
+    fieldError(missing[0], t(missing[1], missing[2]));
     $(`#${missing[0]}`).focus();
     return;
   }
