@@ -382,7 +382,7 @@ async def test_a_shopkeeper_is_told_in_words_what_cannot_be_saved(seeded: Platfo
     from playwright.async_api import expect
 
     name = "Ferramenta Lorenteggio"
-    username, _shop_id, link = await _approved_shopkeeper(seeded, name, ELSEWHERE)
+    username, shop_id, link = await _approved_shopkeeper(seeded, name, ELSEWHERE)
     async with httpx.AsyncClient(base_url=seeded.gateway, timeout=30) as client:
         token = parse_qs(urlsplit(link).query)["token"][0]
         activated = await client.post(f"{API}/auth/activate", json={"token": token, "password": PASSWORD})
@@ -394,6 +394,24 @@ async def test_a_shopkeeper_is_told_in_words_what_cannot_be_saved(seeded: Platfo
     await page.goto(f"{seeded.gateway}/shop")
     await log_in(page, username, PASSWORD)
     await expect(page.get_by_test_id("shop-name")).to_have_text(name, timeout=15_000)
+
+    # a range opening and closing at one time is refused on its closing time; the whole day is 00:00-00:00
+    await page.get_by_role("button", name="Aggiungi un servizio").click()
+    form = page.get_by_test_id("service-form")
+    await form.get_by_label("Servizio", exact=True).select_option("info_turistiche")
+    await page.get_by_role("button", name="Aggiungi una fascia (Lunedì)").click()
+    await _range(page, 0, 0, "09:00", "09:00")
+    await form.get_by_role("button", name="Salva").click()
+    await expect(page.get_by_test_id("hours-error")).to_have_text(
+        "Lunedì: apertura e chiusura sono tutte e due alle 09:00. Indica l'ora in cui chiudi; "
+        f"per restare aperto tutto il giorno indica 00:00{DASH}00:00."
+    )
+    await expect(page.get_by_test_id("hours-0-0-closes")).to_be_focused()
+    await expect(page.get_by_test_id("hours-days")).to_have_attribute("aria-invalid", "true")
+    async with httpx.AsyncClient(base_url=seeded.gateway, timeout=30) as anyone:
+        offered = (await anyone.get(f"{API}/shops/{shop_id}/services")).json()["items"]
+    assert offered == [], "nothing was sent"
+    await page.get_by_role("button", name="Annulla").click()
 
     # a closure over before today would never be listed: refused on its last day, nothing sent
     closures = page.get_by_test_id("closures")

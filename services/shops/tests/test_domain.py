@@ -113,6 +113,28 @@ def test_offer_needs_a_catalogue_service_valid_hours_and_an_open_shop() -> None:
         create("ritiro_pacchi", hours((0, "09:00", "12:00")), a_shop(status=ShopStatus.CLOSED))
 
 
+def test_new_hours_that_open_and_close_at_one_time_are_refused_but_the_whole_day() -> None:
+    shop = a_shop()
+
+    def create(*weekly: tuple[int, str, str]) -> Offer:
+        return Offer.create(
+            offer_id="sv-1", shop=shop, code="ritiro_pacchi", hours=hours(*weekly), note="", actor="k", now=NOW
+        )
+
+    with pytest.raises(InvalidInput, match=r"^Lunedì 09:00-09:00: apre e chiude alla stessa ora") as same:
+        create((0, "09:00", "09:00"), (1, "09:00", "13:00"))
+    assert same.value.field == "body.hours"
+    assert same.value.said is not None and "to stay open all day, give 00:00-00:00" in same.value.said.en
+    for whole_day in ((2, "00:00", "00:00"), (2, "00:00", "24:00")):
+        offer = create(whole_day)
+        assert offer.weekly().weekly_minutes == 24 * 60 and offer.hours[0].closes == "00:00"
+    stored = create((0, "09:00", "13:00"))
+    legacy = replace(stored, hours=(OpeningInterval(day=0, opens="09:00", closes="09:00"),))
+    assert legacy.weekly().weekly_minutes == 24 * 60, "hours stored before the rule still read as 24 hours"
+    with pytest.raises(InvalidInput, match="stessa ora"):
+        legacy.revise(legacy.hours, "nota", NOW)
+
+
 def test_generated_ids_are_slugs_of_the_name() -> None:
     assert generated_shop_id("Caffè Città Studi & C.", "a1b2c3") == "caffe-citta-studi-c-a1b2c3"
     assert generated_shop_id("北京", "a1b2c3") == "shop-a1b2c3"

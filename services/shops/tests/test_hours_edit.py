@@ -107,6 +107,11 @@ async def test_overlapping_hours_and_wrong_callers_are_refused_and_change_nothin
     past_midnight = [{"day": 2, "opens": "20:00", "closes": "03:00"}, {"day": 3, "opens": "02:00", "closes": "05:00"}]
     assert (await client.put(path, json={"hours": past_midnight}, headers=keeper)).status_code == 422
     assert (await client.put(path, json={"hours": []}, headers=keeper)).status_code == 422
+    same = [{"day": 4, "opens": "09:00", "closes": "09:00"}]
+    for language, words in (("it", "Venerdì 09:00-09:00: apre e chiude alla stessa ora"), ("en", "Friday 09:00-09:00")):
+        refused = await client.put(path, json={"hours": same}, headers={**keeper, "Accept-Language": language})
+        assert refused.status_code == 422 and [e["field"] for e in refused.json()["errors"]] == ["body.hours"]
+        assert refused.json()["detail"].startswith(words), refused.json()["detail"]
 
     assert (await client.put(path, json={"hours": MORNINGS})).status_code == 401
     elsewhere = await client.put(path, json={"hours": MORNINGS}, headers=service.shopkeeper("ed-altro"))

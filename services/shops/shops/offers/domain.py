@@ -13,7 +13,7 @@ from datetime import datetime
 from shared.errors import Conflict, InvalidInput
 from shared.i18n import Said
 from shared.places import OpeningInterval
-from shops.offers.hours import HoursError, WeeklyHours, format_hhmm
+from shops.offers.hours import HoursError, WeeklyHours, format_hhmm, refuse_same_times
 from shops.register.domain import Shop
 
 
@@ -91,20 +91,25 @@ class Offer:
 
 
 def normalised(hours: Iterable[OpeningInterval]) -> tuple[OpeningInterval, ...]:
-    """Checked hours (no overlap, at least one interval), sorted and written ``HH:MM``."""
-    weekly = weekly_hours(tuple(hours))
+    """Checked hours (no overlap, no interval opening and closing at one time but the whole day, at
+    least one interval), sorted and written ``HH:MM``."""
+    weekly = weekly_hours(tuple(hours), entered=True)
     return tuple(
         OpeningInterval(day=i.day, opens=format_hhmm(i.opens), closes=format_hhmm(i.closes)) for i in weekly.intervals
     )
 
 
-def weekly_hours(hours: tuple[OpeningInterval, ...]) -> WeeklyHours:
+def weekly_hours(hours: tuple[OpeningInterval, ...], *, entered: bool = False) -> WeeklyHours:
+    """The hours as a week (``entered``: hours given now, held to the rules for new hours)."""
     if not hours:
         raise InvalidInput(
             "body.hours", Said(it="indica almeno una fascia di apertura", en="give at least one opening interval")
         )
     try:
-        return WeeklyHours.of((i.day, i.opens, i.closes) for i in hours)
+        weekly = WeeklyHours.of((i.day, i.opens, i.closes) for i in hours)
+        if entered:
+            refuse_same_times(weekly)
+        return weekly
     except HoursError as exc:
         raise InvalidInput("body.hours", exc.said) from exc
 

@@ -1,7 +1,9 @@
 """Weekly opening hours in Milan's wall-clock time (Europe/Rome), with DST handled.
 
-An interval belongs to the day it opens on; ``closes`` earlier than or equal to ``opens`` means
-it runs past midnight into the next day (``00:00``-``00:00`` is the whole day). Intervals are
+An interval belongs to the day it opens on; ``closes`` earlier than ``opens`` means it runs past
+midnight into the next day, and ``00:00``-``00:00`` (or ``00:00``-``24:00``) is the whole day. Hours
+entered anew refuse any other interval that opens and closes at the same time
+(:func:`refuse_same_times`); stored ones read such an interval as 24 hours. Intervals are
 placed on a 7-day ring of minutes (Monday 00:00 = 0), so Sunday night runs into Monday morning.
 Whether a point is open is decided on the local wall clock: on the day clocks go forward an
 interval ``01:00``-``04:00`` lasts two real hours, and on the day they go back a wall-clock
@@ -176,6 +178,21 @@ class WeeklyHours:
     def weekend_minutes(self) -> int:
         """Minutes falling on Saturday or Sunday (a Friday night past midnight counts as Saturday)."""
         return self._minutes_within([(SATURDAY * MINUTES_PER_DAY, MINUTES_PER_WEEK)])
+
+
+def refuse_same_times(hours: WeeklyHours) -> None:
+    """Refuse an interval that opens and closes at the same time other than ``00:00``-``00:00``:
+    the whole day is said that way, any other would be 24 hours that nobody meant."""
+    for interval in hours.intervals:
+        if interval.opens == interval.closes and interval.opens:
+            raise HoursError(
+                Said(
+                    it=f"{_describe(interval, 'it').capitalize()}: apre e chiude alla stessa ora; "
+                    "per restare aperto tutto il giorno indica 00:00-00:00",
+                    en=f"{_describe(interval, 'en')}: opens and closes at the same time; "
+                    "to stay open all day, give 00:00-00:00",
+                )
+            )
 
 
 _DAY_NAMES = {

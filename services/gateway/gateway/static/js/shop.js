@@ -132,7 +132,11 @@ function serviceLabel(code) {
   return (currentLang() === 'en' ? entry.label_en : entry.label_it) || entry.label_it || code;
 }
 
+// 00:00-00:00 is how the hours say "open all day"
+const ALL_DAY = '00:00';
+
 function rangeText({ opens, closes }) {
+  if (opens === ALL_DAY && closes === ALL_DAY) return t('shop.all_day');
   const text = `${opens}\u2013${closes}`;
   return closes <= opens ? `${text} ${t('shop.next_day')}` : text;
 }
@@ -335,13 +339,15 @@ function closeEditor() {
   state.editing = null;
 }
 
-// The hours typed, in the API's shape, each range in the order the form shows them.
+// The hours typed, in the API's shape, each range in the order the form shows them; `missing`: a
+// day with a range half filled in, `same`: a range opening and closing at one time (but the whole day).
 function draftHours() {
   const hours = [];
   for (const day of DAYS) {
-    for (const { opens, closes } of state.draft[day]) {
+    for (const [index, { opens, closes }] of state.draft[day].entries()) {
       if (!opens && !closes) continue;
       if (!opens || !closes) return { missing: day };
+      if (opens === closes && opens !== ALL_DAY) return { same: { day, index, time: opens } };
       hours.push({ day, opens, closes });
     }
   }
@@ -359,10 +365,15 @@ async function saveService(event) {
     $('#service-code').focus();
     return;
   }
-  const { hours, missing } = draftHours();
+  const { hours, missing, same } = draftHours();
   if (missing !== undefined) {
     fieldError('hours-days', t('shop.need_both_times', { day: weekday(missing) }));
     $(`#hours-day-${missing}`).parentElement.querySelector('input')?.focus();
+    return;
+  }
+  if (same) {
+    fieldError('hours-days', t('shop.same_times', { day: weekday(same.day), time: same.time }));
+    $(`#hours-${same.day}-${same.index}-closes`).focus();
     return;
   }
   if (!hours.length) {
