@@ -11,7 +11,11 @@ import { setupSession } from './session.js';
 import { setupSpaces } from './spaces.js';
 import { setupSpunta } from './spunta.js';
 
-const SETTABLE = ['open', 'closed', 'maintenance'];
+// What the page offers for a stall follows the markets service's rules: a stall with a holder is
+// open, closed or in maintenance, and leaves maintenance through closed; a free stall is vacant or in
+// maintenance (only assigning a holder, in the office, takes it out of vacant).
+const HELD_MOVES = ['open', 'closed', 'maintenance'];
+const FREE_MOVES = ['vacant', 'maintenance'];
 const STATUSES = ['open', 'closed', 'maintenance', 'vacant'];
 const MARKET_KEY = 'milan.operator.market';
 const SUCCESS_VISIBLE_MS = 8000;
@@ -110,15 +114,30 @@ function holderName(holder) {
   return '';
 }
 
+const isHeld = (stall) => Boolean(holderName(stall.holder));
+
+// The buttons a stall shows: the statuses it may have.
+function moves(stall) {
+  return isHeld(stall) ? HELD_MOVES : FREE_MOVES;
+}
+
+// The i18n key saying why the stall cannot go to `status` now, among its moves (null when it can).
+function refusal(stall, status) {
+  return status === 'open' && stall.status === 'maintenance' ? 'operator.why_not_open' : null;
+}
+
 function stallCard(stall) {
   const n = String(stall.number);
   const titleId = `stall-title-${n}`;
+  const whyId = `stall-${n}-why`;
   const busy = state.busy.has(n);
   const meta = [
     tOr('category', stall.category),
     isNum(stall.area_m2) ? t('operator.area', { area: num(stall.area_m2, 1) }) : '',
-    holderName(stall.holder) || (stall.status === 'vacant' ? t('operator.no_holder') : ''),
+    holderName(stall.holder) || t('operator.no_holder'),
   ].filter(Boolean);
+  const offered = moves(stall);
+  const why = offered.map((status) => refusal(stall, status)).find(Boolean);
   return h(
     'li',
     { class: 'stall', 'data-testid': `stall-${n}`, 'data-status': stall.status || 'unknown', 'aria-busy': busy ? 'true' : null },
@@ -137,20 +156,25 @@ function stallCard(stall) {
     h(
       'div',
       { class: 'status-buttons', role: 'group', 'aria-labelledby': titleId },
-      SETTABLE.map((status) =>
-        h('button', {
+      offered.map((status) => {
+        const refused = Boolean(refusal(stall, status));
+        return h('button', {
           type: 'button',
           class: `status-button status-button-${status}`,
           'data-testid': `stall-${n}-${status}`,
           'data-focus-key': `stall-${n}-${status}`,
+          'data-refused': refused ? 'true' : null,
           'aria-pressed': String(stall.status === status),
-          // aria-disabled rather than disabled: the tapped button keeps keyboard focus while saving.
-          'aria-disabled': busy ? 'true' : null,
+          // aria-disabled rather than disabled: the tapped button keeps keyboard focus while saving,
+          // and a move the rules refuse stays reachable with its reason read out.
+          'aria-disabled': busy || refused ? 'true' : null,
+          'aria-describedby': refused ? whyId : null,
           text: t(`status.${status}`),
           onclick: () => setStatus(n, status),
-        }),
-      ),
+        });
+      }),
     ),
+    why ? h('p', { id: whyId, class: 'stall-why', 'data-testid': whyId, text: t(why) }) : null,
   );
 }
 
@@ -237,6 +261,11 @@ async function setStatus(number, status) {
   if (!stall || state.busy.has(number)) return;
   if (stall.status === status) {
     showMessage('info', 'operator.already', { number, status });
+    return;
+  }
+  const why = refusal(stall, status);
+  if (why) {
+    showMessage('info', why);
     return;
   }
   const note = $('#status-note').value.trim();
