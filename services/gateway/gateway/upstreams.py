@@ -11,6 +11,7 @@ from enum import StrEnum
 ROUTES: dict[str, str] = {
     "markets": "markets",
     "calls": "markets",
+    "applications": "markets",
     "concessions": "markets",
     "shops": "shops",
     "services": "shops",

@@ -64,6 +64,7 @@ def test_paths_belong_to_their_service() -> None:
     expected = {
         "/markets/wagner/stalls/3": "markets",
         "/calls/c1/award": "markets",
+        "/applications": "markets",
         "/shops": "shops",
         "/services/nearest": "shops",
         "/districts.geojson": "districts",

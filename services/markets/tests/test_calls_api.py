@@ -238,3 +238,50 @@ async def test_the_calls_of_every_market_are_listed_by_status(markets: Markets) 
 
     wrong = await http.get("/calls", params={"status": "evaluating"})
     assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "query.status", wrong.text
+
+
+async def test_a_trader_reads_their_own_applications_from_any_session(markets: Markets) -> None:
+    http, office = markets.http, markets.office
+    await markets.create_market("prealpi")
+    for number in ("1", "2"):
+        await markets.create_stall("prealpi", number, 10)
+    published = []
+    for number in ("1", "2"):
+        body = {"title": f"Box {number}", "stalls": [number], "criteria": CRITERIA, "deadline": DEADLINE.isoformat()}
+        response = await http.post("/markets/prealpi/calls", json=body, headers=office)
+        assert response.status_code == 201, response.text
+        published.append(response.json()["id"])
+    first, second = published
+    rossi, villa = markets.auth(Role.TRADER, None, "rossi"), markets.auth(Role.TRADER, None, "villa")
+    own = await http.post(f"/calls/{first}/applications", json=application("Frutta Rossi", "food"), headers=rossi)
+    assert own.status_code == 201, own.text
+    markets.clock.fixed = NOW + timedelta(minutes=1)
+    at_the_counter = {**application("Frutta Rossi", "food"), "trader": "rossi"}
+    filed = await http.post(f"/calls/{second}/applications", json=at_the_counter, headers=office)
+    assert filed.status_code == 201, filed.text
+    other = await http.post(f"/calls/{first}/applications", json=application("Pane Villa", "food"), headers=villa)
+    assert other.status_code == 201, other.text
+
+    async def listed(headers: dict[str, str], **params: Any) -> list[tuple[str, str, str]]:
+        response = await http.get("/applications", params=params, headers=headers)
+        assert response.status_code == 200, response.text
+        return [(a["id"], a["call_id"], a["filed_by"]) for a in response.json()["items"]]
+
+    # a new session of the trader: their applications, however filed, newest first; nobody else's
+    rossi_again = markets.auth(Role.TRADER, None, "rossi")
+    mine = [(filed.json()["id"], second, "office"), (own.json()["id"], first, "rossi")]
+    assert await listed(rossi_again) == mine
+    assert await listed(rossi_again, trader="rossi") == mine
+    assert await listed(rossi_again, limit=1, offset=1) == [mine[1]]
+    assert (await http.get("/applications", headers=rossi_again)).json()["items"][0]["submitted_at"]
+    assert await listed(office, trader="rossi") == mine
+    assert len(await listed(office)) == 3
+
+    someone_else = await http.get("/applications", params={"trader": "villa"}, headers=rossi_again)
+    assert someone_else.status_code == 403 and someone_else.json()["code"] == "call-not-yourself"
+    assert (await http.get("/applications")).status_code == 401
+    for outsider in (markets.operator("prealpi"), markets.auth(Role.SHOPKEEPER, "bar-sala", "sala")):
+        refused = await http.get("/applications", headers=outsider)
+        assert refused.status_code == 403 and refused.json()["code"] == "call-traders-only", refused.text
+    wrong = await http.get("/applications", params={"trader": "no way"}, headers=office)
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "query.trader", wrong.text

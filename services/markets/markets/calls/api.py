@@ -19,6 +19,7 @@ from markets.calls.schemas import (
     RankingPublic,
 )
 from markets.calls.service import CallsService
+from markets.stalls.schemas import Username
 from shared.app import provide
 from shared.errors import Forbidden, InvalidInput
 from shared.i18n import Said
@@ -133,6 +134,46 @@ async def applications(
     call_id: Slug, calls: Calls, principal: OfficePrincipal, limit: Limit = 50, offset: Offset = 0
 ) -> Page[ApplicationPublic]:
     return page_of(await calls.applications(call_id, limit=limit, offset=offset), ApplicationPublic.of, limit, offset)
+
+
+def applications_readable_by(principal: Principal, named: str | None) -> str | None:
+    """Whose applications the caller reads: a trader their own; the office the trader named, or everyone's."""
+    if principal.role is Role.TRADER:
+        if named is not None and named != principal.username.lower():
+            raise Forbidden(
+                Said(
+                    it="un ambulante legge soltanto le proprie domande", en="a trader reads only their own applications"
+                ),
+                code="call-not-yourself",
+            )
+        return principal.username
+    if principal.is_office:
+        return named
+    raise Forbidden(
+        Said(
+            it="le domande le leggono l'ufficio commercio e, ciascuno le proprie, gli ambulanti",
+            en="applications are read by the commerce office and, each their own, by traders",
+        ),
+        code="call-traders-only",
+    )
+
+
+@router.get(
+    "/applications",
+    summary="Applications to every call, newest first: a trader's own; for the office, the trader named "
+    "(?trader=) or everyone's",
+    tags=CALLS,
+)
+async def applications_of(
+    calls: Calls,
+    principal: CurrentPrincipal,
+    trader: Annotated[Username | None, Query(description="the trader's account (the office only)")] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[ApplicationPublic]:
+    applicant = applications_readable_by(principal, trader)
+    found = await calls.applications_of(applicant, limit=limit, offset=offset)
+    return page_of(found, ApplicationPublic.of, limit, offset)
 
 
 @router.post(

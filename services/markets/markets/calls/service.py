@@ -213,6 +213,10 @@ class CallsService:
         await self.store.get_call(call_id)
         return await self.store.list_applications(call_id, limit=limit, offset=offset)
 
+    async def applications_of(self, applicant: str | None, *, limit: int, offset: int) -> tuple[list[Application], int]:
+        """A trader's applications to every call (everyone's when None), newest first."""
+        return await self.store.applications_of(applicant, limit=limit, offset=offset)
+
     async def evaluate(
         self,
         call_id: str,

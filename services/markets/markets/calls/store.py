@@ -79,7 +79,8 @@ class CallStore:
     indexes: ClassVar[IndexSpec] = {
         CALLS: [IndexModel([("market_id", ASCENDING), ("created_at", DESCENDING)], name="by_market")],
         APPLICATIONS: [
-            IndexModel([("call_id", ASCENDING), ("applicant", ASCENDING)], name="one_per_applicant", unique=True)
+            IndexModel([("call_id", ASCENDING), ("applicant", ASCENDING)], name="one_per_applicant", unique=True),
+            IndexModel([("applicant", ASCENDING), ("submitted_at", DESCENDING)], name="by_applicant"),
         ],
         EVALUATIONS: [
             IndexModel([("application_id", ASCENDING), ("revision", ASCENDING)], name="one_per_revision", unique=True),
@@ -165,6 +166,12 @@ class CallStore:
         """A page of the call's applications, in the order they were submitted."""
         query: Document = {"call_id": call_id}
         order = [("submitted_at", ASCENDING), ("_id", ASCENDING)]
+        return await find_page(self.applications, query, order, _application, limit=limit, offset=offset)
+
+    async def applications_of(self, applicant: str | None, *, limit: int, offset: int) -> tuple[list[Application], int]:
+        """A page of ``applicant``'s applications to every call (everyone's when None), newest first."""
+        query: Document = {} if applicant is None else {"applicant": applicant}
+        order = [("submitted_at", DESCENDING), ("_id", ASCENDING)]
         return await find_page(self.applications, query, order, _application, limit=limit, offset=offset)
 
     async def count_applications(self, call_ids: Sequence[str]) -> dict[str, int]:
