@@ -1,7 +1,8 @@
 """The traders' page in a real browser, on the whole seeded platform, from a phone.
 
 A trader account made by the office logs in at /trader, applies to an open call (a mistake is named
-beside its field first; what the API stored is exactly what was typed), says they are present at
+beside its field first; what the API stored is exactly what was typed), logs out and in again on
+another phone and still finds the application (number, state, when sent), says they are present at
 today's spunta (twice: the second time the page says so), sees the stall the operator's assignment
 gave them, and after the committee's award finds its application marked in the published ranking.
 """
@@ -39,6 +40,11 @@ CRITERIA = [
     {"name": "offer", "weight": 70, "max_points": 100, "description": "Offerta economica"},
     {"name": "experience", "weight": 30, "max_points": 40, "description": "Anni nel settore"},
 ]
+
+
+def sent_at(moment: str) -> str:
+    """An API time as the page shows it to an Italian reader: Milan's day and minute."""
+    return datetime.fromisoformat(moment).astimezone(MILAN).strftime("%d/%m/%Y, %H:%M")
 
 
 async def test_a_trader_applies_to_a_call_is_present_at_the_spunta_and_reads_the_results(
@@ -122,6 +128,25 @@ async def test_a_trader_applies_to_a_call_is_present_at_the_spunta_and_reads_the
             "filed_by": trader,
         }
         await expect(applied).to_contain_text(f"Domanda {application['id']} presentata")
+        await expect(card.get_by_role("button", name="Presenta domanda: Box liberi per ambulanti")).to_have_count(0)
+
+        # Logged out, then in again on another phone: the application is still shown, whole.
+        await page.get_by_test_id("logout").click()
+        await expect(page.get_by_test_id("login-submit")).to_be_visible()
+        await context.close()
+        context = await browser.new_context(**PHONE_IT)
+        page = await context.new_page()
+        watch_console(page, problems)
+        await page.goto(seeded.gateway + "/trader")
+        await log_in(page, trader, TRADER_PASSWORD)
+        card = page.get_by_test_id(f"call-{call_id}")
+        applied = card.get_by_test_id(f"applied-{call_id}")
+        await expect(applied).to_contain_text(
+            f"Domanda {application['id']} presentata il {sent_at(application['submitted_at'])} "
+            f"per Frutta e Verdura Esposito; banchi preferiti: {second}, {first}.",
+            timeout=15_000,
+        )
+        await expect(applied.get_by_test_id("application-state")).to_contain_text("Stato: ricevuta.")
         await expect(card.get_by_role("button", name="Presenta domanda: Box liberi per ambulanti")).to_have_count(0)
 
         # Today's spunta at that market: present, then present again.

@@ -1,8 +1,8 @@
 // The traders' page (market traders, call applicants, spuntisti), phone first: the open calls of
 // every market with an application form each, the published rankings with the trader's own
 // application marked, and today's spunta at a chosen market (present, the result, the presences).
-// The applications sent from this tab are remembered for it (sessionStorage): the API lists a
-// call's applications to the office only, and a second application names the first in its 409.
+// The trader's own applications are read from the API at login (GET /applications), so any session
+// or device shows them; a second application's 409 names the first, then they are read again.
 
 import { ApiError, api, apiAnswer, apiList, errorMessage } from './api.js';
 import { criteriaTable, rankingTable } from './callviews.js';
@@ -25,7 +25,7 @@ const state = {
   markets: [],
   open: [],
   closed: [],
-  applications: {}, // call id -> the application sent from this tab (or its number, from a 409)
+  applications: {}, // call id -> the trader's application to it (or only its number, from a 409)
   applying: null, // the call whose form is open
   draft: null, // what was typed in that form, kept across a re-render
   rankings: {}, // call id -> its ranking, once shown
@@ -41,35 +41,26 @@ const setCallsError = errorPanel('#calls-error');
 const showProblem = (form, error, messageEl) => showProblemIn(form, error, messageEl, say);
 const showInvalid = (problems, messageEl) => showInvalidIn(problems, messageEl, say);
 const marketName = (id) => state.markets.find((m) => m.id === id)?.name || id;
-const storageKey = () => `milan.trader.applications.${state.me?.username || ''}`;
-
-function rememberApplications() {
-  try {
-    sessionStorage.setItem(storageKey(), JSON.stringify(state.applications));
-  } catch {
-    // Storage disabled: remembered until the page is left.
-  }
-}
-
-function recalledApplications() {
-  try {
-    return JSON.parse(sessionStorage.getItem(storageKey()) || '{}') || {};
-  } catch {
-    return {};
-  }
-}
 
 // ---------------------------------------------------------------- calls
 
+async function loadApplications() {
+  const applications = {};
+  for (const application of await apiList('/applications')) applications[application.call_id] ??= application;
+  return applications;
+}
+
 async function loadCalls() {
   try {
-    const [open, closed, awarded] = await Promise.all([
+    const [open, closed, awarded, applications] = await Promise.all([
       apiList('/calls', { status: 'open' }),
       apiList('/calls', { status: 'closed' }),
       apiList('/calls', { status: 'awarded' }),
+      loadApplications(),
     ]);
     state.open = open;
     state.closed = [...closed, ...awarded];
+    state.applications = applications;
     setCallsError(null);
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) return;
@@ -315,23 +306,36 @@ async function submitApplication(event, call) {
   try {
     const application = await api(`/calls/${enc(call.id)}/applications`, { method: 'POST', json: body });
     state.applications[call.id] = application;
-    rememberApplications();
-    state.applying = null;
-    state.draft = null;
-    renderCalls();
+    showApplied(call);
     say('success', t('trader.applied_said', { id: application.id }));
-    $(`[data-testid="applied-${CSS.escape(call.id)}"]`)?.setAttribute('tabindex', '-1');
-    $(`[data-testid="applied-${CSS.escape(call.id)}"]`)?.focus();
   } catch (error) {
     submit.disabled = false;
     form.removeAttribute('aria-busy');
     if (error instanceof ApiError && error.status === 401) return;
     if (error instanceof ApiError && error.problem?.code === 'call-already-applied' && error.problem.application) {
+      // filed meanwhile elsewhere (another device, the office's counter): the form gives way to that application
       state.applications[call.id] = { id: String(error.problem.application) };
-      rememberApplications();
+      try {
+        Object.assign(state.applications, await loadApplications());
+      } catch {
+        // its number, from the 409, is shown
+      }
+      showApplied(call);
+      say('error', errorMessage(error));
+      return;
     }
     showProblem(form, error, message);
   }
+}
+
+// The call's form closed and the trader's application to it shown, focused.
+function showApplied(call) {
+  state.applying = null;
+  state.draft = null;
+  renderCalls();
+  const note = $(`[data-testid="applied-${CSS.escape(call.id)}"]`);
+  note?.setAttribute('tabindex', '-1');
+  note?.focus();
 }
 
 // ---------------------------------------------------------------- today's spunta
@@ -435,7 +439,6 @@ async function startTrader(me) {
   $('#trader-content').hidden = !allowed;
   $('#role-home').href = HOME[me.role] || '/';
   if (!allowed) return;
-  state.applications = recalledApplications();
   try {
     state.markets = (await apiList('/markets')).filter((m) => m && m.id && m.active !== false);
     state.markets.sort((a, b) => String(a.name || a.id).localeCompare(String(b.name || b.id)));
