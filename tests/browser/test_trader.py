@@ -86,6 +86,8 @@ async def test_a_trader_applies_to_a_call_is_present_at_the_spunta_and_reads_the
         criteria = card.get_by_role("table", name="Criteri pubblicati")
         await expect(criteria.get_by_role("row").filter(has_text="Offerta economica")).to_contain_text("70 (70 %)")
         await expect(criteria.get_by_role("row").filter(has_text="Anni nel settore")).to_contain_text("40")
+        # each criterion by its description only, never its code name
+        await expect(criteria.get_by_role("rowheader")).to_have_text(["Offerta economica", "Anni nel settore"])
 
         # A mistake first: no holder, a stall the call does not offer. Each is named beside its field.
         await card.get_by_role("button", name="Presenta domanda: Box liberi per ambulanti").click()
@@ -197,6 +199,8 @@ async def test_a_trader_applies_to_a_call_is_present_at_the_spunta_and_reads_the
         await expect(row).to_have_attribute("aria-current", "true")
         await expect(row).to_contain_text("(la tua)")
         await expect(row).to_contain_text("canone sopra la base")
+        await expect(row).to_contain_text("Offerta economica: 80 su 100")
+        await expect(row).not_to_contain_text("(offer)")
         await expect(ranked.get_by_test_id("own-standing")).to_have_text(
             f"La tua domanda {application['id']}: 1° posto, 78,5 punti — Assegnato, banco {second}."
         )

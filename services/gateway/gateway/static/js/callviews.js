@@ -7,8 +7,11 @@ import { stacked } from './forms.js';
 import { DASH, isNum, num } from './format.js';
 import { t, tOr } from './i18n.js';
 
-export function criterionLabel(call, name) {
+// A criterion as a reader sees it: its description (a readable name when it has none); `codes`: with
+// its code name too, as the office that published it wrote it.
+export function criterionLabel(call, name, { codes = true } = {}) {
   const criterion = (call?.criteria || []).find((c) => c.name === name);
+  if (!codes) return criterion?.description || tOr('calls.default', name);
   return criterion?.description ? `${criterion.description} (${name})` : name;
 }
 
@@ -16,7 +19,7 @@ function totalWeight(call) {
   return (call?.criteria || []).reduce((sum, c) => sum + (isNum(c.weight) ? c.weight : 0), 0);
 }
 
-export function criteriaTable(call) {
+export function criteriaTable(call, { codes = true } = {}) {
   const total = totalWeight(call);
   return h(
     'table',
@@ -30,7 +33,9 @@ export function criteriaTable(call) {
         h(
           'tr',
           {},
-          h('th', { scope: 'row' }, h('span', { class: 'cell-title', text: c.description || c.name }), h('span', { class: 'cell-sub', text: c.name })),
+          codes
+            ? h('th', { scope: 'row' }, h('span', { class: 'cell-title', text: c.description || c.name }), h('span', { class: 'cell-sub', text: c.name }))
+            : h('th', { scope: 'row', text: criterionLabel(call, c.name, { codes }) }),
           h('td', { class: 'num', text: `${num(c.weight, 2)} (${num(total ? (100 * c.weight) / total : null, 1)} %)` }),
           h('td', { class: 'num', text: num(c.max_points, 2) }),
         ),
@@ -49,8 +54,9 @@ function outcomeCell(item) {
 }
 
 // The ranking's table in a scrollable region labelled by `labelledBy`. `names`: the holder column
-// (the office's eyes only); `mine`: the number of the reader's own application, its row marked.
-export function rankingTable(ranking, call, { labelledBy, names = false, mine = null }) {
+// (the office's eyes only); `mine`: the number of the reader's own application, its row marked;
+// `codes`: the criteria's code names beside their descriptions.
+export function rankingTable(ranking, call, { labelledBy, names = false, mine = null, codes = true }) {
   const items = Array.isArray(ranking.items) ? ranking.items : [];
   const heads = ['calls.col.rank', 'calls.col.application', names ? 'calls.col.holder' : null, 'calls.col.category', 'calls.col.score', 'calls.col.outcome', 'calls.col.stall', 'calls.col.reason'].filter(Boolean);
   return h(
@@ -81,7 +87,7 @@ export function rankingTable(ranking, call, { labelledBy, names = false, mine = 
                   'td',
                   { class: 'explanation' },
                   h('p', { text: item.reason || DASH }),
-                  h('ul', { class: 'plain-list small' }, (item.breakdown || []).map((b) => h('li', { text: t('calls.breakdown', { criterion: criterionLabel(call, b.criterion), value: num(b.value, 2), max: num(b.max_points, 2), points: num(b.points, 2), reason: b.reason || DASH }) }))),
+                  h('ul', { class: 'plain-list small' }, (item.breakdown || []).map((b) => h('li', { text: t('calls.breakdown', { criterion: criterionLabel(call, b.criterion, { codes }), value: num(b.value, 2), max: num(b.max_points, 2), points: num(b.points, 2), reason: b.reason || DASH }) }))),
                 ),
               );
             })

@@ -5,7 +5,7 @@
 // or device shows them; a second application's 409 names the first, then they are read again.
 
 import { ApiError, api, apiAnswer, apiList, errorMessage } from './api.js';
-import { criteriaTable, rankingTable } from './callviews.js';
+import { criteriaTable, criterionLabel, rankingTable } from './callviews.js';
 import { $, clear, h, keepFocus } from './dom.js';
 import { dataList, errorPanel, sayer, showInvalid as showInvalidIn, showProblem as showProblemIn, startSubmit } from './forms.js';
 import { DASH, dateTime, num, romeToday, time } from './format.js';
@@ -41,6 +41,7 @@ const setCallsError = errorPanel('#calls-error');
 const showProblem = (form, error, messageEl) => showProblemIn(form, error, messageEl, say);
 const showInvalid = (problems, messageEl) => showInvalidIn(problems, messageEl, say);
 const marketName = (id) => state.markets.find((m) => m.id === id)?.name || id;
+const CRITERIA_NAMES = { codes: false }; // a trader reads each criterion's description, not its code
 
 // ---------------------------------------------------------------- calls
 
@@ -138,7 +139,7 @@ function applyForm(call) {
       call.criteria.map((c) =>
         field(
           `apply-decl-${c.name}`,
-          c.description || c.name,
+          criterionLabel(call, c.name, CRITERIA_NAMES),
           h('input', { id: `apply-decl-${c.name}`, name: `declaration-${c.name}`, type: 'text', maxlength: String(DECLARATION_MAX), autocomplete: 'off', 'data-declaration': c.name, 'data-field': `body.declarations.${c.name}`, value: draft.declarations?.[c.name] || '' }),
         ),
       ),
@@ -176,7 +177,7 @@ function openCallCard(call) {
     h('h3', { id: `call-title-${call.id}`, text: call.title }),
     callFacts(call),
     call.description ? h('p', { text: call.description }) : null,
-    criteriaTable(call),
+    criteriaTable(call, CRITERIA_NAMES),
     applicationNote(call),
     applied || applying
       ? null
@@ -230,7 +231,7 @@ function closedCallCard(call) {
       ? [
           h('p', { class: 'muted small' }, h('span', { class: 'badge', text: ranking.provisional ? t('calls.provisional') : t('calls.final') }), ' ', t('calls.ranking_intro')),
           ownStanding(ranking, mineIn(call)),
-          rankingTable(ranking, call, { labelledBy: titleId, mine: mineIn(call) }),
+          rankingTable(ranking, call, { labelledBy: titleId, mine: mineIn(call), ...CRITERIA_NAMES }),
         ]
       : null,
   );
