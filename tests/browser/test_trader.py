@@ -36,6 +36,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration]
 MILAN = ZoneInfo("Europe/Rome")
 APPLICATION_WINDOW = timedelta(seconds=45)
 CUTOFF_HOUR = 8  # the markets service's default spunta cut-off, Milan time
+CLOSED_MARKET = "selinunte"  # a demo market closed for trading, its stalls all free
 CRITERIA = [
     {"name": "offer", "weight": 70, "max_points": 100, "description": "Offerta economica"},
     {"name": "experience", "weight": 30, "max_points": 40, "description": "Anni nel settore"},
@@ -70,6 +71,20 @@ async def test_a_trader_applies_to_a_call_is_present_at_the_spunta_and_reads_the
         )
         assert published.status_code == 201, published.text
         call_id = published.json()["id"]
+        # a call at a market closed for trading (not one of the spunta's markets) still names its market
+        closed_name = (await api.get(f"/markets/{CLOSED_MARKET}")).json()["name"]
+        closed_stall = (await api.get(f"/markets/{CLOSED_MARKET}/stalls", params={"limit": 1})).json()["items"][0]
+        elsewhere = await api.post(
+            f"/markets/{CLOSED_MARKET}/calls",
+            json={
+                "title": "Ex mercato: box per laboratori",
+                "stalls": [closed_stall["number"]],
+                "criteria": CRITERIA,
+                "deadline": (deadline + timedelta(days=30)).isoformat(),
+            },
+            headers=office,
+        )
+        assert elsewhere.status_code == 201, elsewhere.text
 
         problems: list[str] = []
         context = await browser.new_context(**PHONE_IT)
@@ -83,6 +98,9 @@ async def test_a_trader_applies_to_a_call_is_present_at_the_spunta_and_reads_the
         card = page.get_by_test_id(f"call-{call_id}")
         await expect(card).to_be_visible(timeout=15_000)
         await expect(card.get_by_test_id("call-market")).to_have_text(market_name)
+        other_card = page.get_by_test_id(f"call-{elsewhere.json()['id']}")
+        await expect(other_card.get_by_test_id("call-market")).to_have_text(closed_name)
+        assert "Selinunte" in closed_name and closed_name != CLOSED_MARKET, closed_name
         criteria = card.get_by_role("table", name="Criteri pubblicati")
         await expect(criteria.get_by_role("row").filter(has_text="Offerta economica")).to_contain_text("70 (70 %)")
         await expect(criteria.get_by_role("row").filter(has_text="Anni nel settore")).to_contain_text("40")

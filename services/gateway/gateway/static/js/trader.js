@@ -22,7 +22,7 @@ const HOME = { commerce_office: '/', market_operator: '/operator', shopkeeper: '
 
 const state = {
   me: null,
-  markets: [],
+  markets: [], // every market, for the names of the calls' markets
   open: [],
   closed: [],
   applications: {}, // call id -> the trader's application to it (or only its number, from a 409)
@@ -41,6 +41,8 @@ const setCallsError = errorPanel('#calls-error');
 const showProblem = (form, error, messageEl) => showProblemIn(form, error, messageEl, say);
 const showInvalid = (problems, messageEl) => showInvalidIn(problems, messageEl, say);
 const marketName = (id) => state.markets.find((m) => m.id === id)?.name || id;
+// the markets holding a spunta: those still trading
+const tradingMarkets = () => state.markets.filter((m) => m.active !== false);
 const CRITERIA_NAMES = { codes: false }; // a trader reads each criterion's description, not its code
 
 // ---------------------------------------------------------------- calls
@@ -348,7 +350,7 @@ const sayToday = sayer('#today-message');
 function renderMarkets() {
   clear(
     $('#today-market'),
-    state.markets.map((m) => h('option', { value: m.id, selected: m.id === state.marketId, text: m.name || m.id })),
+    tradingMarkets().map((m) => h('option', { value: m.id, selected: m.id === state.marketId, text: m.name || m.id })),
   );
 }
 
@@ -441,17 +443,18 @@ async function startTrader(me) {
   $('#role-home').href = HOME[me.role] || '/';
   if (!allowed) return;
   try {
-    state.markets = (await apiList('/markets')).filter((m) => m && m.id && m.active !== false);
+    state.markets = (await apiList('/markets')).filter((m) => m && m.id);
     state.markets.sort((a, b) => String(a.name || a.id).localeCompare(String(b.name || b.id)));
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) return;
     setCallsError(error);
   }
-  await Promise.all([loadCalls(), state.markets[0] ? chooseMarket(state.markets[0].id) : null]);
+  const first = tradingMarkets()[0];
+  await Promise.all([loadCalls(), first ? chooseMarket(first.id) : null]);
 }
 
 function stopTrader() {
-  Object.assign(state, { me: null, open: [], closed: [], applications: {}, applying: null, draft: null, rankings: {}, marketId: null, result: null, presences: null, registration: null });
+  Object.assign(state, { me: null, markets: [], open: [], closed: [], applications: {}, applying: null, draft: null, rankings: {}, marketId: null, result: null, presences: null, registration: null });
 }
 
 const session = setupSession({ onSignedIn: startTrader, onSignedOut: stopTrader });
