@@ -111,6 +111,11 @@ async def test_a_trader_applies_to_a_call_is_present_at_the_spunta_and_reads_the
         await card.get_by_role("button", name="Presenta domanda: Box liberi per ambulanti").click()
         form = card.get_by_test_id("apply-form")
         await expect(form.get_by_label("Ragione sociale del titolare")).to_be_focused()
+        # the required fields are marked as in every form of the platform
+        await expect(form.get_by_text("I campi con * sono obbligatori.")).to_be_visible()
+        await expect(form.locator("label[for=apply-holder]")).to_have_text("Ragione sociale del titolare *")
+        await expect(form.locator("label[for=apply-category]")).to_have_text("Uso proposto *")
+        await expect(form.locator("label[for=apply-stalls]")).to_have_text("Banchi preferiti, in ordine (facoltativo)")
         await form.get_by_label("Banchi preferiti, in ordine (facoltativo)").fill(f"{second}, 999")
         await form.get_by_role("button", name="Invia la domanda").click()
         holder = form.get_by_label("Ragione sociale del titolare")

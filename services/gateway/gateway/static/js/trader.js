@@ -98,11 +98,12 @@ function applicationNote(call) {
   );
 }
 
-function field(id, label, control, hint = null) {
+// A labelled control; `required` marks the label with * as every form of the platform does.
+function field(id, label, control, hint = null, required = false) {
   return h(
     'div',
     { class: 'field' },
-    h('label', { for: id, text: label }),
+    h('label', { for: id }, required ? [h('span', { text: label }), ' *'] : label),
     control,
     hint ? h('p', { id: `${id}-hint`, class: 'muted small', text: hint }) : null,
   );
@@ -115,7 +116,8 @@ function applyForm(call) {
     'form',
     { id: 'apply-form', class: 'apply-form', novalidate: true, 'data-testid': 'apply-form', 'aria-labelledby': 'apply-title', onsubmit: (event) => submitApplication(event, call) },
     h('h4', { id: 'apply-title', text: t('trader.apply_title', { title: call.title }) }),
-    field('apply-holder', t('trader.holder'), h('input', { id: 'apply-holder', name: 'holder', type: 'text', maxlength: String(HOLDER_MAX), autocomplete: 'organization', required: true, 'data-field': 'body.holder', value: draft.holder || '' })),
+    h('p', { class: 'muted small', text: t('trader.required_intro') }),
+    field('apply-holder', t('trader.holder'), h('input', { id: 'apply-holder', name: 'holder', type: 'text', maxlength: String(HOLDER_MAX), autocomplete: 'organization', required: true, 'data-field': 'body.holder', value: draft.holder || '' }), null, true),
     field(
       'apply-category',
       t('calls.category'),
@@ -125,6 +127,8 @@ function applyForm(call) {
         h('option', { value: '', text: t('trader.choose') }),
         categories.map((c) => h('option', { value: c, selected: draft.category === c, text: tOr('category', c) })),
       ),
+      null,
+      true,
     ),
     field(
       'apply-stalls',
