@@ -11,6 +11,7 @@ collides with named on the page. Every result is read back through the API.
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -260,8 +261,11 @@ async def test_office_adds_a_space_books_it_and_is_refused_an_overlap_naming_the
         stored = (await api.get(f"/markets/{market_id}/spaces/{code}/bookings", headers=office)).json()["items"]
         assert [b["title"] for b in stored] == ["Corso di cucina"]
 
-        # Cancelled, the period is free again.
+        # Cancelled once confirmed, the period is free again.
         await table.get_by_role("button", name="Annulla la prenotazione «Corso di cucina»").click()
+        question = table.get_by_role("group", name=re.compile("^Annullare la prenotazione «Corso di cucina»"))
+        await expect(question.get_by_role("button", name="Sì, annulla la prenotazione")).to_be_focused()
+        await page.keyboard.press("Enter")
         await expect(page.get_by_test_id("spaces-message")).to_contain_text("Prenotazione «Corso di cucina» annullata")
         await expect(table).to_contain_text("Nessuna prenotazione in questi giorni.")
         stored = (await api.get(f"/markets/{market_id}/spaces/{code}/bookings", headers=office)).json()["items"]

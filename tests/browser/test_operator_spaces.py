@@ -3,7 +3,8 @@
 The office adds a space to the operator's market and books an afternoon in it (through the API).
 The market's operator, on a phone, goes to the Spazi screen, sees that booking, is refused a slot
 overlapping it with the booking named in words, books the next slot, sees it in the list and
-cancels it; the API holds the same. A trader uses the same page for the spaces only.
+cancels it, which asks first (Escape and "No" keep it); the API holds the same. A trader uses the
+same page for the spaces only.
 """
 
 from __future__ import annotations
@@ -113,8 +114,37 @@ async def test_an_operator_books_a_slot_on_the_phone_and_is_told_what_it_collide
         ]
         assert datetime.fromisoformat(stored[1]["starts_at"]) == start
 
-        # Cancelled from the phone: gone from the list and from the API's live bookings.
-        await mine.get_by_role("button", name="Annulla la prenotazione «Laboratorio di riparazioni»").click()
+        # Cancelling asks first: the question under the booking takes the focus; Escape keeps the
+        # booking and gives the focus back to its button, which says whether the question is open.
+        cancel = mine.get_by_role("button", name="Annulla la prenotazione «Laboratorio di riparazioni»")
+        await expect(cancel).to_have_attribute("aria-expanded", "false")
+        await cancel.tap()
+        question = screen.get_by_role(
+            "group", name=re.compile("^Annullare la prenotazione «Laboratorio di riparazioni»")
+        )
+        await expect(question).to_contain_text(
+            "Annullare la prenotazione «Laboratorio di riparazioni» di Repair Café Wagner, "
+            f"{italian_period(start, start + timedelta(hours=2))}? Il periodo torna libero per altri."
+        )
+        confirm = question.get_by_role("button", name="Sì, annulla la prenotazione")
+        await expect(confirm).to_be_focused()
+        await expect(cancel).to_have_attribute("aria-expanded", "true")
+        await assert_accessible(page, "/operator (it, a booking's cancellation to confirm)")
+        await page.keyboard.press("Escape")
+        await expect(question).to_have_count(0)
+        await expect(cancel).to_be_focused()
+        await expect(cancel).to_have_attribute("aria-expanded", "false")
+        stored = (await api.get(f"/markets/{MARKET}/spaces/{code}/bookings", headers=office)).json()["items"]
+        assert len(stored) == 2  # nothing was cancelled
+        # "No, tienila" keeps it too
+        await cancel.tap()
+        await question.get_by_role("button", name="No, tienila").tap()
+        await expect(question).to_have_count(0)
+        await expect(cancel).to_be_focused()
+
+        # Cancelled from the phone, once confirmed: gone from the list and from the API's live bookings.
+        await cancel.tap()
+        await confirm.tap()
         await expect(page.get_by_test_id("spaces-message")).to_contain_text("annullata", timeout=10_000)
         await expect(mine).to_have_count(0)
         stored = (await api.get(f"/markets/{MARKET}/spaces/{code}/bookings", headers=office)).json()["items"]

@@ -1,7 +1,8 @@
 // A market's social and cultural spaces (pages/parts/spaces.html), on the office's workspace and on
 // the operators' page: the spaces, a space's bookings over chosen days, booking a slot and cancelling
-// one. The office also adds spaces. A booking refused because the slot is taken names, in words,
-// the booking it collides with; every other refusal goes next to the field it names.
+// one (after a confirmation, in a row under the booking's). The office also adds spaces. A booking
+// refused because the slot is taken names, in words, the booking it collides with; every other
+// refusal goes next to the field it names.
 
 import { ApiError, api, apiList, errorMessage } from './api.js';
 import { $, clear, h, keepFocus } from './dom.js';
@@ -19,7 +20,8 @@ const setError = errorPanel('#spaces-error');
 
 // options: manage — the office: picks the market here and adds spaces; me() — the signed-in account.
 export function setupSpaces({ manage = false, me = () => null } = {}) {
-  const state = { marketId: null, markets: [], spaces: [], space: null, bookings: [], collidesWith: null };
+  // confirming: the id of the booking whose cancellation waits for its confirmation
+  const state = { marketId: null, markets: [], spaces: [], space: null, bookings: [], collidesWith: null, confirming: null };
   const base = () => `/markets/${enc(state.marketId)}/spaces`;
   const spaceName = (code) => state.spaces.find((s) => s.code === code)?.name || code;
 
@@ -115,6 +117,7 @@ export function setupSpaces({ manage = false, me = () => null } = {}) {
   function openSpace(code) {
     state.space = code;
     state.collidesWith = null;
+    state.confirming = null;
     clearFieldErrors($('#booking-form'));
     $('#booking-form-message').textContent = '';
     say('info', '');
@@ -144,17 +147,66 @@ export function setupSpaces({ manage = false, me = () => null } = {}) {
       caption: t('spaces.bookings_caption', { name: spaceName(state.space), from: calendarDay(from), to: calendarDay(to), n: state.bookings.length }),
       heads: [t('spaces.event'), t('spaces.when'), t('spaces.organiser'), t('spaces.visibility'), t('spaces.booked_by'), t('spaces.action')],
       empty: t('spaces.no_bookings'),
-      rows: state.bookings.map((b) => h(
-        'tr',
-        { 'data-testid': `booking-row-${b.id}`, class: state.collidesWith?.id === b.id ? 'selected-row' : '' },
-        h('th', { scope: 'row', text: b.title }),
-        h('td', { text: period(b.starts_at, b.ends_at) }),
-        h('td', { text: b.organiser }),
-        h('td', { text: t(b.public ? 'spaces.is_public' : 'spaces.is_private') }),
-        h('td', { text: b.booked_by || DASH }),
-        h('td', {}, mayCancel(b) ? rowButton(`booking-cancel-${b.id}`, t('spaces.cancel'), t('spaces.cancel_named', { title: b.title }), (event) => cancelBooking(event.currentTarget, b)) : DASH),
-      )),
+      rows: state.bookings.flatMap((b) => [
+        h(
+          'tr',
+          { 'data-testid': `booking-row-${b.id}`, class: state.collidesWith?.id === b.id ? 'selected-row' : '' },
+          h('th', { scope: 'row', text: b.title }),
+          h('td', { text: period(b.starts_at, b.ends_at) }),
+          h('td', { text: b.organiser }),
+          h('td', { text: t(b.public ? 'spaces.is_public' : 'spaces.is_private') }),
+          h('td', { text: b.booked_by || DASH }),
+          h('td', {}, mayCancel(b) ? cancelButton(b) : DASH),
+        ),
+        state.confirming === b.id ? confirmRow(b) : null,
+      ].filter(Boolean)),
     }));
+  }
+
+  // ---------------------------------------------------------------- cancelling, once confirmed
+
+  const cancelKey = (b) => `booking-cancel-${b.id}`;
+
+  function cancelButton(b) {
+    const button = rowButton(cancelKey(b), t('spaces.cancel'), t('spaces.cancel_named', { title: b.title }), () => askCancel(b));
+    button.setAttribute('aria-expanded', String(state.confirming === b.id));
+    return button;
+  }
+
+  // The question under the booking's row, across the table: Escape or "No" keeps the booking.
+  function confirmRow(b) {
+    return h(
+      'tr',
+      { class: 'confirm-row', 'data-testid': `booking-confirm-${b.id}` },
+      h(
+        'td',
+        { colspan: '6' },
+        h(
+          'div',
+          { class: 'confirm', role: 'group', 'aria-labelledby': 'booking-confirm-text', onkeydown: (event) => { if (event.key === 'Escape') keepBooking(b); } },
+          h('p', { id: 'booking-confirm-text', text: t('spaces.cancel_confirm_text', { title: b.title, organiser: b.organiser, when: period(b.starts_at, b.ends_at) }) }),
+          h(
+            'div',
+            { class: 'form-actions' },
+            h('button', { type: 'button', id: 'booking-confirm-button', class: 'btn btn-primary', 'data-focus-key': 'booking-confirm', text: t('spaces.cancel_confirm'), onclick: (event) => cancelBooking(event.currentTarget, b) }),
+            h('button', { type: 'button', class: 'btn btn-secondary', 'data-focus-key': 'booking-keep', text: t('spaces.cancel_keep'), onclick: () => keepBooking(b) }),
+          ),
+        ),
+      ),
+    );
+  }
+
+  function askCancel(b) {
+    state.confirming = b.id;
+    say('info', ''); // an earlier outcome is not this question's
+    renderBookings();
+    $('#booking-confirm-button').focus();
+  }
+
+  function keepBooking(b) {
+    state.confirming = null;
+    renderBookings();
+    document.querySelector(`[data-focus-key="${CSS.escape(cancelKey(b))}"]`)?.focus();
   }
 
   // `from`..`to` (both days included) as the API's [from, to) in Milan time.
@@ -305,12 +357,13 @@ export function setupSpaces({ manage = false, me = () => null } = {}) {
     try {
       await api(`${base()}/${enc(state.space)}/bookings/${enc(booking.id)}`, { method: 'DELETE' });
       if (state.collidesWith?.id === booking.id) state.collidesWith = null;
+      state.confirming = null;
       await loadBookings();
       renderCollision();
       say('success', t('spaces.cancelled', { title: booking.title }));
       $('#bookings-title').focus();
     } catch (error) {
-      button.disabled = false;
+      keepBooking(booking);
       say('error', `${t('spaces.cancel_refused', { title: booking.title })} ${errorMessage(error)}`);
     }
   }
@@ -331,7 +384,7 @@ export function setupSpaces({ manage = false, me = () => null } = {}) {
   resetRange();
 
   async function show(marketId) {
-    Object.assign(state, { marketId, spaces: [], space: null, bookings: [], collidesWith: null });
+    Object.assign(state, { marketId, spaces: [], space: null, bookings: [], collidesWith: null, confirming: null });
     say('info', '');
     renderMarkets();
     renderSpaces();
@@ -362,7 +415,7 @@ export function setupSpaces({ manage = false, me = () => null } = {}) {
       loadSpaces().then(loadBookings);
     },
     stop() {
-      Object.assign(state, { marketId: null, spaces: [], space: null, bookings: [], collidesWith: null });
+      Object.assign(state, { marketId: null, spaces: [], space: null, bookings: [], collidesWith: null, confirming: null });
       resetRange();
       say('info', '');
       $('#space-bookings').hidden = true;
