@@ -411,6 +411,16 @@ async def test_a_shopkeeper_is_told_in_words_what_cannot_be_saved(seeded: Platfo
     async with httpx.AsyncClient(base_url=seeded.gateway, timeout=30) as anyone:
         offered = (await anyone.get(f"{API}/shops/{shop_id}/services")).json()["items"]
     assert offered == [], "nothing was sent"
+    # the range taken away, the keyboard stays on the day's "add"; saving no hours at all says so there
+    await page.get_by_test_id("hours-0-0-remove").click()
+    add_monday = page.get_by_role("button", name="Aggiungi una fascia (Lunedì)")
+    await expect(add_monday).to_be_focused()
+    await form.get_by_role("button", name="Salva").click()
+    await expect(page.get_by_test_id("hours-error")).to_have_text("Indica almeno una fascia oraria.")
+    await expect(add_monday).to_be_focused()
+    # copying a day keeps the keyboard on the button pressed
+    await page.get_by_test_id("hours-3-copy").click()
+    await expect(page.get_by_test_id("hours-3-copy")).to_be_focused()
     await page.get_by_role("button", name="Annulla").click()
 
     # a closure over before today would never be listed: refused on its last day, nothing sent

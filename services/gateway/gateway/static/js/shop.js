@@ -273,6 +273,7 @@ function dayGroup(day) {
         'button',
         {
           type: 'button',
+          id: `hours-${day}-add`,
           class: 'btn btn-secondary btn-small',
           'data-testid': `hours-${day}-add`,
           onclick: () => {
@@ -288,6 +289,7 @@ function dayGroup(day) {
             'button',
             {
               type: 'button',
+              id: `hours-${day}-copy`,
               class: 'btn btn-secondary btn-small',
               'data-testid': `hours-${day}-copy`,
               onclick: () => {
