@@ -469,6 +469,17 @@ async def test_a_shopkeeper_is_told_in_words_what_cannot_be_saved(seeded: Platfo
         timeout=10_000,
     )
 
+    # a founding year after this one is said plainly, on its field
+    recognition = page.get_by_test_id("recognition")
+    await fill_form(recognition, {"Anno di fondazione": "3020", "Settore merceologico": "ferramenta"})
+    await recognition.get_by_role("button", name="Invia la domanda").click()
+    year = recognition.get_by_label("Anno di fondazione")
+    await expect(page.get_by_test_id("recognition-year-error")).to_have_text(
+        "L'anno di fondazione non può essere nel futuro."
+    )
+    await expect(year).to_be_focused()
+    await expect(year).to_have_attribute("max", str(datetime.now(ZoneInfo("Europe/Rome")).year))
+
     await context.close()
     assert not [p for p in problems if "Uncaught" in p], problems
 

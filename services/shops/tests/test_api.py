@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -125,6 +126,18 @@ async def test_status_and_recognition_workflow(service: Any) -> None:
     nothing_cited = await client.post("/shops/latteria/recognition", json=uncited, headers=keeper)
     assert nothing_cited.status_code == 422 and problem_fields(nothing_cited) == ["body.documents.0"]
     assert "riferimento" in nothing_cited.json()["detail"]
+    for year in (3020, datetime.now(UTC).year + 2):
+        for language, words in (
+            ("it", f"L'anno di fondazione non può essere nel futuro ({year})"),
+            ("en", f"The founding year cannot be in the future ({year})"),
+        ):
+            future_year = await client.post(
+                "/shops/latteria/recognition",
+                json={**application, "founding_year": year},
+                headers={**keeper, "Accept-Language": language},
+            )
+            assert future_year.status_code == 422 and problem_fields(future_year) == ["body.founding_year"]
+            assert future_year.json()["detail"] == words
     applied = await client.post("/shops/latteria/recognition", json=application, headers=keeper)
     assert applied.status_code == 201 and applied.json()["state"] == "pending"
     assert (await client.post("/shops/latteria/recognition", json=application, headers=keeper)).status_code == 409

@@ -170,8 +170,15 @@ def in_utc(moment: datetime, field: str) -> datetime:
 
 
 def _founded_check(year: int | None, now: datetime, field: str) -> None:
+    """A founding year is not after the current year (Milan); the schemas leave that to this rule."""
     if year is not None and year > local_time(now).year:
-        raise InvalidInput(field, Said(it=f"il {year} è nel futuro", en=f"{year} is in the future"))
+        raise InvalidInput(
+            field,
+            Said(
+                it=f"L'anno di fondazione non può essere nel futuro ({year})",
+                en=f"The founding year cannot be in the future ({year})",
+            ),
+        )
 
 
 @dataclass(frozen=True, kw_only=True)

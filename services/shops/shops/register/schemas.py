@@ -61,7 +61,7 @@ class ShopPut(Body):
     nil: str | None = Field(default=None, max_length=120)
     id_nil: int | None = Field(default=None, ge=1, le=999)
     location: Coordinates
-    year_founded: int | None = Field(default=None, ge=1000, le=2999)
+    year_founded: int | None = Field(default=None, ge=1000, description="not after the current year")
     source: SourcePublic | None = None
     status: ShopStatus = ShopStatus.ACTIVE
     category: Category | None = Field(
@@ -99,7 +99,7 @@ class ShopUpdate(Body):
     nil: str | None = Field(default=None, max_length=120)
     id_nil: int | None = Field(default=None, ge=1, le=999)
     location: Coordinates | None = None
-    year_founded: int | None = Field(default=None, ge=1000, le=2999)
+    year_founded: int | None = Field(default=None, ge=1000, description="not after the current year")
     category: Category | None = Field(
         default=None, description="a code of GET /categories; null: derived from the trade text again"
     )
@@ -147,7 +147,7 @@ class DocumentReferencePublic(Body):
 
 
 class ApplicationCreate(Body):
-    founding_year: int = Field(ge=1000, le=2999)
+    founding_year: int = Field(ge=1000, description="not after the current year")
     trade: str = Field(min_length=1, max_length=200)
     continuity: str = Field(min_length=1, max_length=2000)
     documents: tuple[DocumentReferencePublic, ...] = Field(default=(), max_length=20)

@@ -692,6 +692,7 @@ function renderCitable() {
 }
 
 function renderRecognition() {
+  $('#recognition-year').max = romeToday().slice(0, 4); // no founding year after this one
   const box = $('#recognition-state');
   const form = $('#recognition-form');
   const recognition = state.recognition;
@@ -742,15 +743,20 @@ async function applyForRecognition(event) {
   const trade = $('#recognition-trade').value.trim();
   const continuity = $('#recognition-continuity').value.trim();
   const chosen = [...$('#recognition-documents').querySelectorAll('input:checked')].map((box) => box.value);
+  const thisYear = Number(romeToday().slice(0, 4));
   const missing = !Number.isFinite(year)
     ? ['recognition-year', 'shop.need_year']
-    : !trade
-      ? ['recognition-trade', 'shop.need_trade']
-      : !continuity
-        ? ['recognition-continuity', 'shop.need_continuity']
-        : !chosen.length
-          ? ['recognition-documents', 'shop.need_documents']
-          : null;
+    : year > thisYear
+      ? ['recognition-year', 'shop.year_future']
+      : year < 1000
+        ? ['recognition-year', 'shop.year_too_early']
+        : !trade
+          ? ['recognition-trade', 'shop.need_trade']
+          : !continuity
+            ? ['recognition-continuity', 'shop.need_continuity']
+            : !chosen.length
+              ? ['recognition-documents', 'shop.need_documents']
+              : null;
   if (missing) {
     fieldError(missing[0], t(missing[1]));
     const target = missing[0] === 'recognition-documents' ? $('#recognition-documents input') || $('#document-file') : $(`#${missing[0]}`);
