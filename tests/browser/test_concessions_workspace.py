@@ -217,7 +217,7 @@ async def test_office_adds_a_space_books_it_and_is_refused_an_overlap_naming_the
         page = view.page
         panel = page.get_by_test_id("spaces")
         await panel.get_by_label("Mercato", exact=True).select_option(market_id)
-        await expect(panel.get_by_role("table", name=f"Spazi del mercato {market_name}")).to_be_visible(timeout=10_000)
+        await expect(panel.get_by_role("table", name=f"Spazi di {market_name}")).to_be_visible(timeout=10_000)
 
         # A new space: the code is checked first, then created.
         form = panel.get_by_test_id("space-form")

@@ -2,8 +2,9 @@
 
 The office opens Distretti from the keyboard, picks a district whose markets have some vacant
 stalls, reads its charts and changes their period, and reads its vitality components explained in
-Italian. A threshold refused by the service (a resolve level on the wrong side, a negative count)
-shows the service's own message next to each field it names. Then the office raises the
+Italian. Thresholds out of bounds (above 1, zero days, a negative count) or a resolve level on the
+wrong side of its alert level are flagged all at once next to their fields before anything is sent,
+the alert level named by its label as the service names it. Then the office raises the
 low-occupancy alert level above the district's occupancy: the alert appears in the list without a
 reload, and its mail reaches the local SMTP sink. The office acknowledges it and the page says who
 and when, as the API does. The product mix shows the API's lines with gaps written out, and every
@@ -104,29 +105,52 @@ async def test_office_reads_a_district_sets_a_threshold_and_acknowledges_the_ale
                 row = components.locator(f'tr[data-component="{component["name"]}"]')
                 await expect(row.locator("td.explanation")).to_have_text(component["explanation_it"])
 
-            # Refused thresholds: the service's messages, each next to the field it names.
+            # Thresholds out of bounds: every field the service would refuse is flagged at once, before
+            # anything is sent, and a resolve level on the wrong side names its alert level by its label.
             form = page.get_by_test_id("district-thresholds")
             await expect(form.get_by_test_id("th-occupancy_below")).to_have_value(str(original["occupancy_below"]))
+            await form.get_by_label("Allerta se l'occupazione è sotto").fill("1.5")
+            await form.get_by_label("Rientra quando l'occupazione arriva a").fill("0.2")
+            await form.get_by_label("Rispetto al massimo degli ultimi (giorni)").fill("0")
+            await form.get_by_role("button", name="Salva le soglie").click()
+            bounds = {"occupancy_below": "Un numero da 0 a 1.", "vitality_drop_days": "Un numero intero da 1 a 30."}
+            for field, text in bounds.items():
+                await expect(page.locator(f"#th-{field}")).to_have_attribute("aria-invalid", "true")
+                await expect(page.locator(f"#th-{field}-error")).to_have_text(f"⚠ {text}")
+            await expect(page.locator("#th-occupancy_below")).to_be_focused()
+            await expect(page.locator("#district-thresholds-message")).to_have_text("Correggi i campi segnalati.")
+
             wrong = {
                 **original,
                 "occupancy_below": 0.7,
                 "occupancy_recovered_at": 0.5,
                 "historic_closures_recovered_at": -1,
             }
+            # the service refuses the same fields, naming the alert level as the form labels it
             refused = await api.put(f"/districts/{code}/thresholds", json=wrong, headers=office)
             assert refused.status_code == 422, refused.text
             messages = {e["field"]: e["message"] for e in refused.json()["errors"]}
             assert set(messages) == {"body.occupancy_recovered_at", "body.historic_closures_recovered_at"}, messages
+            said = messages["body.occupancy_recovered_at"]
+            assert "«Allerta se l'occupazione è sotto» (0,7)" in said and "occupancy_below" not in said, said
             await form.get_by_label("Allerta se l'occupazione è sotto").fill("0.7")
             await form.get_by_label("Rientra quando l'occupazione arriva a").fill("0.5")
             await form.get_by_label("Rientra con al più queste chiusure").fill("-1")
+            await form.get_by_label("Rispetto al massimo degli ultimi (giorni)").fill(
+                str(original["vitality_drop_days"])
+            )
             await form.get_by_role("button", name="Salva le soglie").click()
-            for field in ("occupancy_recovered_at", "historic_closures_recovered_at"):
-                box = page.locator(f"#th-{field}")
-                await expect(box).to_have_attribute("aria-invalid", "true")
-                await expect(page.locator(f"#th-{field}-error")).to_have_text(f"⚠ {messages[f'body.{field}']}")
+            shown = {
+                "occupancy_recovered_at": "Deve essere almeno pari alla soglia «Allerta se l'occupazione è sotto» (0,7), "
+                "altrimenti l'allerta si aprirebbe e chiuderebbe di continuo.",
+                "historic_closures_recovered_at": "Un numero intero, almeno 0.",
+            }
+            for field, text in shown.items():
+                await expect(page.locator(f"#th-{field}")).to_have_attribute("aria-invalid", "true")
+                await expect(page.locator(f"#th-{field}-error")).to_have_text(f"⚠ {text}")
+            for field in ("occupancy_below", "vitality_drop_days"):
+                await expect(page.locator(f"#th-{field}")).not_to_have_attribute("aria-invalid", "true")
             await expect(page.locator("#th-occupancy_recovered_at")).to_be_focused()
-            await expect(page.get_by_test_id("district-message")).to_have_attribute("data-kind", "error")
             assert (await api.get(f"/districts/{code}/thresholds", headers=office)).json() == original
 
             # A raise level above the district's occupancy: saved, and the alert comes in live.

@@ -178,7 +178,8 @@ async def test_a_trader_uses_the_operator_page_for_the_spaces_only(seeded: Platf
     select = page.get_by_test_id("market-select")
     await expect(select).to_be_enabled()
     await select.select_option(MARKET)
-    await expect(screen.get_by_role("table", name=re.compile("^Spazi del mercato .*Wagner$"))).to_be_visible(
+    # the table names the market once: "Spazi di Mercato Comunale Coperto Wagner"
+    await expect(screen.get_by_role("table", name=re.compile("^Spazi di Mercato .*Wagner$"))).to_be_visible(
         timeout=10_000
     )
     await phone.close()

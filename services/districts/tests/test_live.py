@@ -63,6 +63,18 @@ async def test_contract_of_writes(
         flapping = await client.put("/districts/centro/thresholds", json=limits, headers=office)
         assert flapping.status_code == 422
         assert flapping.json()["errors"][0]["field"] == "body.occupancy_recovered_at"
+        # the raise level named as the office's form labels it, never by its field name
+        said = flapping.json()["errors"][0]["message"]
+        assert said.startswith("deve essere almeno pari alla soglia «Allerta se l'occupazione è sotto» (0,6)"), said
+        assert "occupancy_below" not in said
+        english = await client.put(
+            "/districts/centro/thresholds", json=limits, headers={**office, "Accept-Language": "en"}
+        )
+        assert "must be at least “Alert when occupancy is below” (0.6)" in english.json()["errors"][0]["message"]
+        # every field refused at once
+        many = {"occupancy_below": 1.5, "occupancy_recovered_at": 0.2, "vitality_drop_days": 0}
+        refused = await client.put("/districts/centro/thresholds", json=many, headers=office)
+        assert [e["field"] for e in refused.json()["errors"]] == ["body.occupancy_below", "body.vitality_drop_days"]
         assert (await client.put("/districts/centro/thresholds", json={}, headers=shopkeeper)).status_code == 403
         assert (await client.get("/districts/centro/thresholds")).json()["occupancy_below"] == 0.6
 

@@ -36,15 +36,29 @@ HYSTERESIS = {  # resolve level -> (its raise level, must it lie above it)
     "vitality_drop_recovered_at": ("vitality_drop_over", False),
 }
 
+# what the office's form calls each raise level (the labels of /#distretti's thresholds)
+RAISE_LABELS = {
+    "occupancy_below": Said("Allerta se l'occupazione è sotto", "Alert when occupancy is below"),
+    "historic_closures_at": Said(
+        "Allerta da questo numero di chiusure in 30 giorni", "Alert at this many closures in 30 days"
+    ),
+    "vitality_drop_over": Said(
+        "Allerta se l'indice scende di più di (punti)", "Alert when the index falls by more than (points)"
+    ),
+}
+
 
 def flapping(resolve_field: str, value: float, raise_level: float) -> Said | None:
-    """Why a resolve level on the wrong side of its raise level is refused; None if it is safe."""
+    """Why a resolve level on the wrong side of its raise level is refused, naming the raise level
+    as the office's form does and its value; None if it is safe."""
     raise_field, must_be_above = HYSTERESIS[resolve_field]
     if value < raise_level if must_be_above else value >= raise_level:
-        side = Said("almeno pari a", "at least") if must_be_above else Said("sotto", "below")
+        side = Said("almeno pari alla soglia", "at least") if must_be_above else Said("sotto la soglia", "below")
+        label = RAISE_LABELS[raise_field]
         return Said(
-            f"deve essere {side.it} {raise_field}, altrimenti l'allerta si aprirebbe e chiuderebbe di continuo",
-            f"must be {side.en} {raise_field}, or the alert would flap",
+            f"deve essere {side.it} «{label.it}» ({italian(raise_level, 'g')}), altrimenti l'allerta si "
+            "aprirebbe e chiuderebbe di continuo",
+            f"must be {side.en} “{label.en}” ({raise_level:g}), or the alert would flap",
         )
     return None
 

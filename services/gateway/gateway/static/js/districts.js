@@ -10,7 +10,7 @@ import { api, apiList, errorMessage, publicApi } from './api.js';
 import { DistrictTrends } from './charts.js';
 import { $, clear, h, keepFocus } from './dom.js';
 import { DASH, dateTime, isNum, num, pct } from './format.js';
-import { clearFieldErrors, dataList, dataTable, errorPanel, sayer, showProblem, startSubmit } from './forms.js';
+import { clearFieldErrors, dataList, dataTable, errorPanel, sayer, showInvalid, showProblem, startSubmit } from './forms.js';
 import { currentLang, t, tOr } from './i18n.js';
 import { componentsTable } from './vitality.js';
 
@@ -24,6 +24,26 @@ const NUMBERS = [
   'historic_closures_at', 'historic_closures_recovered_at',
   'vitality_drop_over', 'vitality_drop_recovered_at', 'vitality_drop_days',
 ];
+
+// each number's bounds as the service holds them (alerts/schemas.py): the form checks them before
+// sending, so every field out of bounds is shown at once
+const BOUNDS = {
+  occupancy_below: { min: 0, max: 1 },
+  occupancy_recovered_at: { min: 0, max: 1 },
+  historic_closures_at: { min: 1, whole: true },
+  historic_closures_recovered_at: { min: 0, whole: true },
+  vitality_drop_over: { above: 0, max: 100 },
+  vitality_drop_recovered_at: { min: 0, max: 100 },
+  vitality_drop_days: { min: 1, max: 30, whole: true },
+};
+
+// each resolve level -> its alert level, and whether it must lie at or above it (else below it),
+// so that an alert does not open and close on every reading (alerts/domain.py, HYSTERESIS)
+const HYSTERESIS = {
+  occupancy_recovered_at: ['occupancy_below', true],
+  historic_closures_recovered_at: ['historic_closures_at', false],
+  vitality_drop_recovered_at: ['vitality_drop_over', false],
+};
 
 // how an alert's value and threshold read, by condition
 const READING = {
@@ -297,7 +317,7 @@ function fillThresholds(values = state.thresholds || {}) {
   form.querySelector('button[type="submit"]').disabled = !state.thresholds;
 }
 
-// The body as typed; nothing is checked here, the service says what it refuses and on which field.
+// The body as typed (checked by thresholdProblems before it is sent).
 function typedThresholds() {
   const body = {};
   for (const name of NUMBERS) {
@@ -308,15 +328,55 @@ function typedThresholds() {
   return body;
 }
 
+// What is wrong with one number against its bounds, in words; '' when it is within them.
+function outOfBounds(value, { min, above, max, whole }) {
+  const kind = whole ? 'whole' : 'number';
+  const within =
+    isNum(value) && (!whole || Number.isInteger(value)) &&
+    (above === undefined || value > above) && (min === undefined || value >= min) && (max === undefined || value <= max);
+  if (within) return '';
+  if (above !== undefined) return t('district.th.err.above', { above: num(above, 2), max: num(max, 2) });
+  if (max === undefined) return t(`district.th.err.${kind}_from`, { min: num(min, 2) });
+  return t(`district.th.err.${kind}_range`, { min: num(min, 2), max: num(max, 2) });
+}
+
+// Every field the service would refuse, each with its reason: the bounds, then each resolve level
+// against its alert level (when both are within their bounds), named by the alert level's label.
+function thresholdProblems(body) {
+  const problems = [];
+  const wrong = new Set();
+  for (const name of NUMBERS) {
+    const text = outOfBounds(body[name], BOUNDS[name]);
+    if (!text) continue;
+    wrong.add(name);
+    problems.push([$(`#th-${name}`), text]);
+  }
+  for (const [name, [alertLevel, atLeast]] of Object.entries(HYSTERESIS)) {
+    if (wrong.has(name) || wrong.has(alertLevel)) continue;
+    const value = body[name];
+    const level = body[alertLevel];
+    if (atLeast ? value >= level : value < level) continue;
+    const words = { label: t(`district.th.${alertLevel}`), value: num(level, 2) };
+    problems.push([$(`#th-${name}`), t(atLeast ? 'district.th.err.at_least_alert' : 'district.th.err.below_alert', words)]);
+  }
+  return problems.sort(([a], [b]) => NUMBERS.indexOf(a.id.slice(3)) - NUMBERS.indexOf(b.id.slice(3)));
+}
+
 async function saveThresholds(event) {
   const form = event.currentTarget;
   const message = $('#district-thresholds-message');
   const code = state.code;
   startSubmit(event, form, message);
+  const body = typedThresholds();
+  const problems = thresholdProblems(body);
+  if (problems.length) {
+    showInvalid(problems, message, say);
+    return;
+  }
   const submit = $('#district-thresholds-submit');
   submit.disabled = true;
   try {
-    state.thresholds = await api(`/districts/${enc(code)}/thresholds`, { method: 'PUT', json: typedThresholds() });
+    state.thresholds = await api(`/districts/${enc(code)}/thresholds`, { method: 'PUT', json: body });
     fillThresholds();
     say('success', t('district.th.saved', { name: districtName() }));
   } catch (error) {
