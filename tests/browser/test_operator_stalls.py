@@ -4,11 +4,11 @@ Each stall offers the moves the markets service allows, so one tap is enough: a 
 ``Libero`` or in ``Manutenzione`` (nothing opens it before the office assigns a holder); a held
 stall in maintenance goes to ``Chiuso`` before ``Aperto``, and its ``Aperto`` button says so, to
 the eye and to a screen reader, instead of failing. Every label stays on one line on a phone.
+From the keyboard, the skip link and the page's screen links take the focus where they lead.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,7 +16,7 @@ import pytest
 
 from devkit.testing import Platform
 
-from .conftest import MARKET, PHONE_IT, assert_accessible, keep_screenshot, log_in, office_headers, watch_console
+from .conftest import MARKET, PHONE_IT, assert_accessible, log_in, office_headers, watch_console
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -51,7 +51,7 @@ async def _set_status(api: httpx.AsyncClient, office: dict[str, str], number: st
     assert done.status_code == 200, done.text
 
 
-async def test_each_stall_offers_only_the_moves_the_rules_allow(seeded: Platform, browser: Any, tmp_path: Path) -> None:
+async def test_each_stall_offers_only_the_moves_the_rules_allow(seeded: Platform, browser: Any) -> None:
     from playwright.async_api import expect
 
     async with httpx.AsyncClient(base_url=seeded.gateway + "/api/v1", timeout=15) as api:
@@ -83,8 +83,6 @@ async def test_each_stall_offers_only_the_moves_the_rules_allow(seeded: Platform
             await expect(opening).to_have_accessible_description(WHY_NOT_OPEN)
             await expect(card.get_by_test_id(f"stall-{h}-why")).to_have_text(WHY_NOT_OPEN)
             await expect(card.get_by_role("button", name="Chiuso", exact=True)).to_be_enabled()
-            await card.evaluate("card => card.scrollIntoView({ block: 'center' })")
-            keep_screenshot(await page.screenshot(), "operator-stall-moves.png", tmp_path)
             await assert_accessible(page, "/operator (it, a stall under maintenance)")
             # pressed from the keyboard, it sends nothing and says the way instead
             await opening.focus()
@@ -130,3 +128,36 @@ async def test_each_stall_offers_only_the_moves_the_rules_allow(seeded: Platform
         finally:
             await _set_status(api, office, h, held["status"])
             await _set_status(api, office, f, "vacant")
+
+
+async def test_the_skip_link_and_the_screen_links_take_the_focus_where_they_lead(
+    seeded: Platform, browser: Any
+) -> None:
+    from playwright.async_api import expect
+
+    phone = await browser.new_context(**PHONE_IT)
+    page = await phone.new_page()
+    await page.goto(seeded.gateway + "/operator")
+    await log_in(page, f"operator-{MARKET}", "operator-demo")
+    await expect(page.get_by_test_id("stall-list").locator("[data-status]").first).to_be_visible(timeout=15_000)
+
+    # Back later, still signed in: the page starts from its top, so Tab reaches the skip link first.
+    await page.reload()
+    await expect(page.get_by_test_id("stall-list").locator("[data-status]").first).to_be_visible(timeout=15_000)
+    await page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Vai al contenuto")
+    await expect(skip).to_be_focused()
+    await page.keyboard.press("Enter")
+    await expect(page.locator("main")).to_be_focused()
+
+    # The page's screen links move the focus to the screen's heading, not to the page's body.
+    screens = page.get_by_role("navigation", name="Schermate della pagina")
+    await page.keyboard.press("Tab")
+    await expect(screens.get_by_role("link", name="Banchi")).to_be_focused()
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("heading", name="Banchi", level=2)).to_be_focused()
+    for link, heading in (("Spunta", "Spunta del giorno"), ("Spazi", "Spazi sociali e culturali")):
+        await screens.get_by_role("link", name=link).focus()
+        await page.keyboard.press("Enter")
+        await expect(page.get_by_role("heading", name=heading, level=2)).to_be_focused()
+    await phone.close()

@@ -35,7 +35,9 @@ export function setupSession({ onSignedIn, onSignedOut }) {
     if (reasonKey) $('[data-testid="login-username"]').focus();
   }
 
-  async function enter() {
+  // fromForm: signed in with the form, which disappears; a session carried over from before (a
+  // reload) leaves the focus where the page starts, so the first Tab still reaches the skip link.
+  async function enter({ fromForm = false } = {}) {
     let me;
     try {
       me = await api('/me');
@@ -55,7 +57,7 @@ export function setupSession({ onSignedIn, onSignedOut }) {
     showMessage();
     onSignedIn(me || {});
     // The form just disappeared: continue from the top of the page content.
-    $('#main').focus({ preventScroll: true });
+    if (fromForm) $('#main').focus({ preventScroll: true });
   }
 
   onUnauthorized(() => {
@@ -75,7 +77,7 @@ export function setupSession({ onSignedIn, onSignedOut }) {
     try {
       await login(username, password);
       form.elements.password.value = '';
-      await enter();
+      await enter({ fromForm: true });
     } catch (error) {
       if (error instanceof ApiError && (error.status === 400 || error.status === 401)) {
         showMessage('login.failed');
