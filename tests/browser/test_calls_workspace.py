@@ -98,7 +98,9 @@ async def test_office_publishes_scores_and_awards_a_call(
         await expect(form.locator("#call-stalls-error")).to_have_text("⚠ Scegli almeno un banco libero.")
         await expect(form.locator("#criterion-0-name-error")).to_contain_text("lettere minuscole")
         await expect(form.locator("#call-deadline-error")).to_have_text("⚠ Campo obbligatorio.")
-        await expect(page.get_by_test_id("calls-message")).to_have_text("Correggi i campi segnalati (4).")
+        # said once, in the form: the section's message bar does not repeat it
+        await expect(form.locator("#call-form-message")).to_have_text("Correggi i campi segnalati.")
+        await expect(page.get_by_test_id("calls-message")).to_have_text("")
 
         title = f"Bando {market_name}: box {stall}"
         deadline = datetime.now(MILAN) + APPLICATION_WINDOW

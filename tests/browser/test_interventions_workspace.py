@@ -226,7 +226,9 @@ async def test_office_registers_an_intervention_and_reads_its_impact(
         await expect(group).to_have_attribute("aria-invalid", "true")
         await expect(page.locator("#intervention-comparison-error")).to_have_text(f"⚠ {message}")
         await expect(group).to_be_focused()
-        await expect(page.get_by_test_id("interventions-message")).to_have_attribute("data-kind", "error")
+        # said once, in the form: the section's message bar does not repeat it
+        await expect(form.locator("#intervention-form-message")).to_have_text("Correggi i campi segnalati.")
+        await expect(page.get_by_test_id("interventions-message")).to_have_text("")
 
         # Refused by the service: a start before the platform's time.
         await page.get_by_test_id(f"intervention-comparison-{target}").uncheck()

@@ -181,9 +181,12 @@ async def test_office_decides_historic_recognitions_with_their_documents(
         await expect(detail.get_by_test_id("eligibility")).to_contain_text("ne servono almeno 50")
         await detail.get_by_label("Approva: diventa bottega storica").check()
         await detail.get_by_role("button", name="Registra la decisione").click()
-        await expect(page.get_by_test_id("recognitions-message")).to_contain_text(
-            f"impossibile approvare: fondato nel {THIS_YEAR - 20}"
+        # said once, in the decision's form (a sentence of its own), not in the section's message bar
+        await expect(detail.locator("#decision-message")).to_contain_text(
+            f"Impossibile approvare: fondato nel {THIS_YEAR - 20}"
         )
+        await expect(detail.locator("#decision-message")).to_be_focused()
+        await expect(page.get_by_test_id("recognitions-message")).to_have_text("")
 
         # Someone changes the shop meanwhile: the decision is not applied to a shop the office has not seen.
         moved = await api.patch(f"/shops/{young}", json={"address": "Corso Como 5"}, headers=office)

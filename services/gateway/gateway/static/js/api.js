@@ -266,20 +266,42 @@ export async function apiList(path, params = {}) {
   return items;
 }
 
-export function errorMessage(error) {
-  if (error instanceof ApiError) {
-    if (error.status === 0) return t('error.network');
-    if (error.status === 429 && error.retryAfter) {
-      return t('error.rate_limited', { seconds: error.retryAfter });
-    }
-    const problem = error.problem || {};
-    const fields = Array.isArray(problem.errors)
-      ? problem.errors.map((e) => [e.field, e.message].filter(Boolean).join(': ')).filter(Boolean)
-      : [];
-    const main = problem.detail || problem.title || t('error.http', { status: error.status });
-    return fields.length ? `${main} (${fields.join('; ')})` : main;
+// A field's path as a 422 names it (`body.criteria.1.weight`, `path.date`), and the "path: message"
+// the services compose their detail of when a request's shape is wrong.
+const FIELD_PATH = /^(?:body|path|query|header|cookie)(?:\.[\w-]+)*: /;
+
+function comparable(text) {
+  return text.trim().replace(/[.;:]+$/, '').toLowerCase();
+}
+
+// A sentence begins with a capital letter: the services' texts begin lower-case ("il posteggio 99
+// …") as they are written to follow a prefix. A first word that is a name or a code
+// ("spuntista-bruno", "box12") is left as written.
+export function sentence(text) {
+  const s = String(text || '').trim();
+  const word = /^[^\s,;:]+/.exec(s);
+  if (!word || !/^\p{Ll}[\p{L}']*$/u.test(word[0])) return s;
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+// A refusal in words, said once: the service's detail, then the field messages that do not repeat
+// it, never a field's raw path. `errors` (by default the problem's) are the field errors to word.
+export function errorMessage(error, errors = undefined) {
+  if (!(error instanceof ApiError)) return t('error.unexpected');
+  if (error.status === 0) return t('error.network');
+  if (error.status === 429 && error.retryAfter) return t('error.rate_limited', { seconds: error.retryAfter });
+  const problem = error.problem || {};
+  const listed = errors ?? (Array.isArray(problem.errors) ? problem.errors : []);
+  const messages = listed.map((e) => String(e?.message || '').trim()).filter(Boolean);
+  const parts = String(problem.detail || '').split('; ').filter(Boolean);
+  // a detail composed of "path: message" pairs (a request of the wrong shape) is told by its messages
+  const composed = parts.length > 0 && parts.every((part) => FIELD_PATH.test(part));
+  const told = [(composed ? '' : problem.detail) || problem.title || t('error.http', { status: error.status })];
+  for (const message of composed && !messages.length ? parts.map((part) => part.replace(FIELD_PATH, '')) : messages) {
+    if (!told.some((said) => comparable(said).includes(comparable(message)))) told.push(message);
   }
-  return t('error.unexpected');
+  const [head, ...more] = told;
+  return sentence(more.length ? `${head.replace(/[\s.:;]+$/, '')}: ${more.join('; ')}` : head);
 }
 
 // Anonymous calls (the citizens' page, a request for an account): no token is sent and a 401 is an

@@ -49,8 +49,10 @@ function fieldElement(form, field) {
   return null;
 }
 
-// Shows a failed write: field errors next to their fields (the first one takes focus), the rest
-// in the form's own message and, through say(kind, text), in the section's live region.
+// A refusal is said once, next to the form: field errors beside their fields (each input marked
+// aria-invalid and described by its error, so the first one, focused, is read out with it), the
+// rest in the form's own message, focused when no field took the focus. The section's message bar
+// (`say`) is for the outcomes of actions: it keeps no earlier outcome beside a refusal.
 export function showProblem(form, error, messageEl, say) {
   const problem = error instanceof ApiError ? error.problem || {} : {};
   const errors = Array.isArray(problem.errors) ? problem.errors : [];
@@ -61,20 +63,20 @@ export function showProblem(form, error, messageEl, say) {
     if (el) {
       setFieldError(el, e.message || problem.detail || '');
       first = first || el;
-    } else unplaced.push([e.field, e.message].filter(Boolean).join(': '));
+    } else unplaced.push(e);
   }
-  const text = first && !unplaced.length ? t('form.fix_fields') : unplaced.join('; ') || errorMessage(error);
-  messageEl.textContent = text;
-  say('error', text);
+  messageEl.textContent = first && !unplaced.length ? t('form.fix_fields') : errorMessage(error, first ? unplaced : errors);
+  say(null, '');
   if (first) first.focus();
   else messageEl.focus();
 }
 
-// The form's own checks failed: each message next to its field, the first field focused.
+// The form's own checks failed: each message next to its field, the first field focused, and the
+// form's message saying so (said once: not repeated in the section's message bar).
 export function showInvalid(problems, messageEl, say) {
   for (const [el, text] of problems) setFieldError(el, text);
   messageEl.textContent = t('form.fix_fields');
-  say('error', t('form.fix_fields_n', { n: problems.length }));
+  say(null, '');
   problems[0][0].focus();
 }
 
@@ -91,11 +93,27 @@ export function stacked(table) {
   return table;
 }
 
-// A form is being sent: the page stays, and the messages of the last attempt go.
+// The section's message bar around `el`: the .workspace-message of the nearest enclosing element
+// that holds one as its own child; null outside a workspace section.
+function sectionBar(el) {
+  for (let at = el.parentElement; at; at = at.parentElement) {
+    const bar = at.querySelector(':scope > .workspace-message');
+    if (bar) return bar;
+  }
+  return null;
+}
+
+// A form is being sent: the page stays, and the messages of the last attempt go, the section's
+// message bar included (an outcome of an earlier action is not left beside this one's).
 export function startSubmit(event, form, messageEl) {
   event.preventDefault();
   clearFieldErrors(form);
   messageEl.textContent = '';
+  const bar = sectionBar(form);
+  if (bar) {
+    bar.textContent = '';
+    delete bar.dataset.kind;
+  }
 }
 
 // A table row's small button that keeps the keyboard's place when the table is drawn again
