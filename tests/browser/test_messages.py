@@ -1,6 +1,7 @@
-"""What every page's shared scripts say and where (``forms.js``, ``api.js``), in a real browser: a
-refusal said once, next to its form (the section's message bar keeps no earlier outcome beside it),
-and a service's refusal worded once without a field's raw path.
+"""What every page's shared scripts say and where (``forms.js``, ``api.js``, ``format.js``), in a real
+browser: a refusal said once, next to its form (the section's message bar keeps no earlier outcome
+beside it), a service's refusal worded once without a field's raw path, and dates written with the
+whole year and day before month in English too.
 
 The page is played by the test (Playwright's routing) with the gateway's own static files, so no
 platform is started.
@@ -8,6 +9,7 @@ platform is started.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -178,3 +180,12 @@ async def test_a_services_refusal_is_worded_once_without_field_paths(page: Any) 
         {"title": "Conflitto", "status": 409, "detail": "un banco libero non si apre"},
     )
     assert composed.endswith(". Un banco libero non si apre"), composed
+
+
+async def test_dates_carry_the_whole_year_and_english_writes_the_day_first(page: Any) -> None:
+    moment = "2027-01-06T10:28:00Z"  # 11:28 in Milan
+    assert await page.evaluate("(v) => m.format.dateTime(v)", moment) == "06/01/2027, 11:28"
+    await page.evaluate("m.i18n.setLang('en')")
+    assert await page.evaluate("(v) => m.format.dateTime(v)", moment) == "06/01/2027, 11:28"
+    assert re.fullmatch(r"Mon,? 7 December 2026", await page.evaluate("m.format.calendarDay('2026-12-07')"))
+    assert await page.evaluate("(v) => m.format.time(v)", moment) == "11:28:00"

@@ -1,6 +1,6 @@
 // Locale-aware formatting. Missing values (the back-end adds fields over time) render as a dash.
 
-import { currentLang } from './i18n.js';
+import { currentLocale } from './i18n.js';
 
 export const DASH = '–';
 export const TIME_ZONE = 'Europe/Rome';
@@ -11,13 +11,13 @@ export function isNum(value) {
 
 export function num(value, digits = 0) {
   if (!isNum(value)) return DASH;
-  return new Intl.NumberFormat(currentLang(), { maximumFractionDigits: digits }).format(value);
+  return new Intl.NumberFormat(currentLocale(), { maximumFractionDigits: digits }).format(value);
 }
 
 // Rates are fractions 0–1 (occupancy_rate, stall_occupancy).
 export function pct(fraction, digits = 0) {
   if (!isNum(fraction)) return DASH;
-  return new Intl.NumberFormat(currentLang(), { style: 'percent', maximumFractionDigits: digits }).format(fraction);
+  return new Intl.NumberFormat(currentLocale(), { style: 'percent', maximumFractionDigits: digits }).format(fraction);
 }
 
 // A file's size in bytes, as people read it: 512 B, 12,5 KB, 3,1 MB.
@@ -34,16 +34,19 @@ function toDate(value) {
   return Number.isNaN(date.getTime()) ? null : date;
 }
 
+// A moment in Milan, its year written whole: "06/01/2027, 11:28" (it-IT and en-GB alike).
 export function dateTime(value) {
   const date = toDate(value);
   if (!date) return DASH;
-  return new Intl.DateTimeFormat(currentLang(), { dateStyle: 'short', timeStyle: 'short', timeZone: TIME_ZONE }).format(date);
+  return new Intl.DateTimeFormat(currentLocale(), {
+    day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: TIME_ZONE,
+  }).format(date);
 }
 
 export function time(value) {
   const date = toDate(value);
   if (!date) return DASH;
-  return new Intl.DateTimeFormat(currentLang(), { timeStyle: 'medium', timeZone: TIME_ZONE }).format(date);
+  return new Intl.DateTimeFormat(currentLocale(), { timeStyle: 'medium', timeZone: TIME_ZONE }).format(date);
 }
 
 export function isoOrEmpty(value) {
@@ -55,7 +58,7 @@ export function ago(value, now = Date.now()) {
   const date = toDate(value);
   if (!date) return DASH;
   const seconds = Math.round((date.getTime() - now) / 1000);
-  const rtf = new Intl.RelativeTimeFormat(currentLang(), { numeric: 'auto' });
+  const rtf = new Intl.RelativeTimeFormat(currentLocale(), { numeric: 'auto' });
   const abs = Math.abs(seconds);
   if (abs < 60) return rtf.format(seconds, 'second');
   if (abs < 3600) return rtf.format(Math.round(seconds / 60), 'minute');
@@ -90,7 +93,7 @@ export function romeWallTime(value) {
 export function calendarDay(value) {
   const date = /^\d{4}-\d{2}-\d{2}$/.test(String(value || '')) ? new Date(`${value}T12:00:00Z`) : null;
   if (!date || Number.isNaN(date.getTime())) return value ? String(value) : DASH;
-  return new Intl.DateTimeFormat(currentLang(), { weekday: 'short', day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }).format(date);
+  return new Intl.DateTimeFormat(currentLocale(), { weekday: 'short', day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }).format(date);
 }
 
 // The day an instant falls on in Milan, 'YYYY-MM-DD'; '' when it is not an instant.
@@ -118,7 +121,7 @@ export function period(start, end) {
   const from = toDate(start);
   const to = toDate(end);
   if (!from || !to) return DASH;
-  const format = new Intl.DateTimeFormat(currentLang(), {
+  const format = new Intl.DateTimeFormat(currentLocale(), {
     weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: TIME_ZONE,
   });
   return format.formatRange(from, to);
@@ -126,12 +129,12 @@ export function period(start, end) {
 
 // The name of a weekday, 0 = Monday … 6 = Sunday, capitalised ("Lunedì", "Monday").
 export function weekday(day, style = 'long') {
-  const name = new Intl.DateTimeFormat(currentLang(), { weekday: style, timeZone: 'UTC' }).format(new Date(Date.UTC(2024, 0, 1 + day)));
+  const name = new Intl.DateTimeFormat(currentLocale(), { weekday: style, timeZone: 'UTC' }).format(new Date(Date.UTC(2024, 0, 1 + day)));
   return name.charAt(0).toUpperCase() + name.slice(1);
 }
 
 // A change, with its sign: "+1,5", "-0,5", "0".
 export function signed(value, digits = 0) {
   if (!isNum(value)) return DASH;
-  return new Intl.NumberFormat(currentLang(), { maximumFractionDigits: digits, signDisplay: 'exceptZero' }).format(value);
+  return new Intl.NumberFormat(currentLocale(), { maximumFractionDigits: digits, signDisplay: 'exceptZero' }).format(value);
 }

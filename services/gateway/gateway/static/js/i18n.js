@@ -4,6 +4,9 @@
 const STORAGE_KEY = 'milan.lang';
 export const LANGUAGES = ['it', 'en'];
 const DEFAULT_LANG = 'it';
+// How dates and numbers are written in each language: English as written in Europe (en-GB: day
+// before month, 24-hour clock), not as the bare 'en' (US) would.
+const LOCALES = { it: 'it-IT', en: 'en-GB' };
 
 const dictionaries = new Map();
 const listeners = new Set();
@@ -30,6 +33,11 @@ async function load(code) {
 
 export function currentLang() {
   return lang;
+}
+
+// The locale Intl formats the current language's dates and numbers in.
+export function currentLocale() {
+  return LOCALES[lang] || lang;
 }
 
 export function t(key, vars = {}) {
