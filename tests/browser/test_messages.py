@@ -1,7 +1,8 @@
-"""What every page's shared scripts say and where (``forms.js``, ``api.js``, ``format.js``), in a real
-browser: a refusal said once, next to its form (the section's message bar keeps no earlier outcome
-beside it), a service's refusal worded once without a field's raw path, and dates written with the
-whole year and day before month in English too.
+"""What every page's shared scripts say and where (``forms.js``, ``api.js``, ``format.js``, ``i18n.js``),
+in a real browser: a refusal said once, next to its form (the section's message bar keeps no earlier
+outcome beside it), a service's refusal worded once without a field's raw path, dates written with
+the whole year and day before month in English too, and a message bar that goes or is made again when
+the language changes.
 
 The page is played by the test (Playwright's routing) with the gateway's own static files, so no
 platform is started.
@@ -189,3 +190,23 @@ async def test_dates_carry_the_whole_year_and_english_writes_the_day_first(page:
     assert await page.evaluate("(v) => m.format.dateTime(v)", moment) == "06/01/2027, 11:28"
     assert re.fullmatch(r"Mon,? 7 December 2026", await page.evaluate("m.format.calendarDay('2026-12-07')"))
     assert await page.evaluate("(v) => m.format.time(v)", moment) == "11:28:00"
+
+
+async def test_a_message_bar_is_all_in_the_new_language_or_goes(page: Any) -> None:
+    from playwright.async_api import expect
+
+    bar = page.get_by_test_id("bar")
+    # made from its key and values: made again, its date too, in English
+    await page.evaluate(
+        """m.say('success', () => m.i18n.t('error.rate_limited', { seconds: () => m.format.calendarDay('2026-12-07') }))"""
+    )
+    await expect(bar).to_contain_text("lun 7 dicembre 2026")
+    await page.evaluate("m.i18n.setLang('en')")
+    await expect(bar).to_contain_text(re.compile(r"Mon,? 7 December 2026"))
+    await expect(bar).not_to_contain_text("Troppe")
+    # plain text, written in Italian with the service's words: it goes rather than stay half translated
+    await page.evaluate("m.i18n.setLang('it')")
+    await page.evaluate("m.say('success', 'Chiusura eliminata: lun 7 dicembre 2026.')")
+    await page.evaluate("m.i18n.setLang('en')")
+    await expect(bar).to_have_text("")
+    await expect(bar).not_to_have_attribute("data-kind", "success")

@@ -4,10 +4,13 @@
 
 import { ApiError, errorMessage } from './api.js';
 import { clear, h } from './dom.js';
-import { t } from './i18n.js';
+import { onLangChange, t } from './i18n.js';
 
 // An account's name as the gateway accepts it (gateway/accounts/schemas.py, USERNAME_PATTERN).
 export const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$/;
+
+// What each message bar says now: its text, or the function that makes it (see sayer).
+const said = new Map();
 
 function fieldErrorId(input) {
   return `${input.id}-error`;
@@ -113,6 +116,7 @@ export function startSubmit(event, form, messageEl) {
   if (bar) {
     bar.textContent = '';
     delete bar.dataset.kind;
+    said.delete(bar);
   }
 }
 
@@ -146,15 +150,32 @@ export function dataList(list, rows, item, empty) {
   return clear(list, rows.length ? rows.map(item) : h('li', { class: 'empty', text: empty }));
 }
 
-// A live region's writer: say('success' | 'error' | 'info', text); say(null, '') empties it.
+// A live region's writer: say('success' | 'error' | 'info', text); say(null, '') empties it. `text`
+// may be a function (e.g. () => t('x.done', { day: () => calendarDay(day) })): the message is then
+// made again in the new language when the language changes. A message given as plain text was
+// made in the old language (and may hold the service's words in it): it goes.
 export function sayer(selector) {
   return (kind, text) => {
     const el = document.querySelector(selector);
     if (kind) el.dataset.kind = kind;
     else delete el.dataset.kind;
-    el.textContent = text;
+    el.textContent = typeof text === 'function' ? text() : text;
+    if (el.textContent) said.set(el, text);
+    else said.delete(el);
   };
 }
+
+onLangChange(() => {
+  for (const [el, text] of said) {
+    if (typeof text === 'function') {
+      el.textContent = text();
+      continue;
+    }
+    el.textContent = '';
+    delete el.dataset.kind;
+    said.delete(el);
+  }
+});
 
 // Sends a form: `send()` runs with `button` disabled and the form marked busy, both undone however
 // it ends; what `send` returns is returned.

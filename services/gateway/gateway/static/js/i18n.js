@@ -40,9 +40,16 @@ export function currentLocale() {
   return LOCALES[lang] || lang;
 }
 
+// The text of `key` with its {placeholders} filled from `vars`. A value may be a function, called
+// each time the text is made: a date or a status written in the language the text is made in, so
+// a message made again after a change of language is all in the new one.
 export function t(key, vars = {}) {
   const text = Object.hasOwn(dict, key) ? dict[key] : key;
-  return text.replace(/\{(\w+)\}/g, (match, name) => (name in vars ? String(vars[name]) : match));
+  return text.replace(/\{(\w+)\}/g, (match, name) => {
+    if (!(name in vars)) return match;
+    const value = vars[name];
+    return String(typeof value === 'function' ? value() : value);
+  });
 }
 
 // Translate a value coming from the API (status, category, event type...) when the dictionary
