@@ -1,8 +1,8 @@
 """What every page's shared scripts say and where (``forms.js``, ``api.js``, ``format.js``, ``i18n.js``),
 in a real browser: a refusal said once, next to its form (the section's message bar keeps no earlier
 outcome beside it), a service's refusal worded once without a field's raw path, dates written with
-the whole year and day before month in English too, and a message bar that goes or is made again when
-the language changes.
+the whole year and day before month in English too, a message bar that goes or is made again when the
+language changes, and a focused field never left under the message bar.
 
 The page is played by the test (Playwright's routing) with the gateway's own static files, so no
 platform is started.
@@ -210,3 +210,23 @@ async def test_a_message_bar_is_all_in_the_new_language_or_goes(page: Any) -> No
     await page.evaluate("m.i18n.setLang('en')")
     await expect(bar).to_have_text("")
     await expect(bar).not_to_have_attribute("data-kind", "success")
+
+
+async def test_a_field_taking_the_focus_stops_above_the_message_bar(page: Any) -> None:
+    from playwright.async_api import expect
+
+    await page.evaluate("document.getElementById('filler').style.height = '1800px'")
+    await page.evaluate("m.say('success', 'Bando «Box 12» pubblicato.')")
+    # the field in the window, right where the bar stays: under it
+    await page.evaluate(
+        """() => { const box = document.getElementById('days').getBoundingClientRect();
+                   window.scrollBy(0, box.bottom - window.innerHeight + 20); }"""
+    )
+    days = page.get_by_label("Giorni")
+    await days.focus()
+    await expect(days).to_be_focused()
+    field, bar = await page.evaluate(
+        """() => [document.getElementById('days').getBoundingClientRect().bottom,
+                  document.getElementById('bar').getBoundingClientRect().top]"""
+    )
+    assert field <= bar, f"the focused field (bottom {field}) is under the message bar (top {bar})"
