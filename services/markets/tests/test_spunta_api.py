@@ -160,13 +160,13 @@ async def test_a_day_is_assigned_once_and_registration_is_idempotent(markets: Ma
     late = await http.post(f"{path}/candidates", json={"trader": "zoe"}, headers=office)
     assert late.status_code == 409 and late.headers["content-type"] == "application/problem+json"
     assert late.json()["code"] == "spunta-day-assigned"
-    assert late.json()["detail"] == "la spunta del 2026-04-07 è già stata assegnata", "Italian by default"
+    assert late.json()["detail"] == "la spunta di martedì 7 aprile 2026 è già stata assegnata", "Italian by default"
     assert late.headers["content-language"] == "it"
     english = await http.post(
         f"{path}/candidates", json={"trader": "zoe"}, headers={**office, "Accept-Language": "en-GB,it;q=0.5"}
     )
     assert english.status_code == 409 and english.json()["code"] == "spunta-day-assigned"
-    assert english.json()["detail"] == "the spunta of 2026-04-07 has already been assigned"
+    assert english.json()["detail"] == "the spunta of Tuesday 7 April 2026 has already been assigned"
 
     published = [e for e in await markets.events(at_least=1) if e.type == SPUNTA]
     assert len(published) == 1, "a repeated assign publishes nothing"
@@ -211,11 +211,19 @@ async def test_bad_dates_roles_and_unknown_markets(markets: Markets) -> None:
         assert (await http.get(f"/markets/morsenchio/spunta/{bad}")).status_code == 422
     future = await http.post("/markets/morsenchio/spunta/2026-06-11/assign", headers=operator)
     assert future.status_code == 422 and future.json()["errors"][0]["field"] == "path.date"
-    assert "futuro" in future.json()["detail"]
+    assert (
+        future.json()["errors"][0]["message"] == "giovedì 11 giugno 2026 è nel futuro: la spunta si fa il giorno stesso"
+    )
     future_en = await http.post(
         "/markets/morsenchio/spunta/2026-06-11/assign", headers={**operator, "Accept-Language": "en"}
     )
-    assert "future" in future_en.json()["errors"][0]["message"]
+    assert (
+        future_en.json()["errors"][0]["message"]
+        == "Thursday 11 June 2026 is in the future: the spunta is held on the day"
+    )
+    not_yet = await http.get("/markets/morsenchio/spunta/2026-06-10", headers={"Accept-Language": "en"})
+    assert not_yet.status_code == 404
+    assert not_yet.json()["detail"] == "the spunta of Wednesday 10 June 2026 at morsenchio has not been assigned yet"
 
     path = "/markets/morsenchio/spunta/2026-06-10"
     assert (await http.post(f"{path}/candidates", json={"trader": "gino"})).status_code == 401

@@ -24,6 +24,47 @@ TIE_BREAK = Said(
 )
 
 
+MONTHS_IT = (
+    "gennaio",
+    "febbraio",
+    "marzo",
+    "aprile",
+    "maggio",
+    "giugno",
+    "luglio",
+    "agosto",
+    "settembre",
+    "ottobre",
+    "novembre",
+    "dicembre",
+)
+MONTHS_EN = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+WEEKDAYS_IT = ("lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato", "domenica")
+WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def day_said(day: date) -> Said:
+    """A day as people write it: "lunedì 7 dicembre 2026", "Monday 7 December 2026"."""
+    weekday, month = day.weekday(), day.month - 1
+    return Said(
+        it=f"{WEEKDAYS_IT[weekday]} {day.day} {MONTHS_IT[month]} {day.year}",
+        en=f"{WEEKDAYS_EN[weekday]} {day.day} {MONTHS_EN[month]} {day.year}",
+    )
+
+
 def market_day(text: str, today: date) -> date:
     """The day named in a path (``YYYY-MM-DD``), which must exist and not be after ``today``."""
     try:
@@ -39,11 +80,12 @@ def market_day(text: str, today: date) -> date:
     if len(text) != 10:
         raise InvalidInput(DATE_FIELD, Said(it="la data va scritta AAAA-MM-GG", en="write the date as YYYY-MM-DD"))
     if day > today:
+        said = day_said(day)
         raise InvalidInput(
             DATE_FIELD,
             Said(
-                it=f"il {day.isoformat()} è nel futuro: la spunta si fa il giorno stesso",
-                en=f"{day.isoformat()} is in the future: the spunta is held on the day",
+                it=f"{said.it} è nel futuro: la spunta si fa il giorno stesso",
+                en=f"{said.en} is in the future: the spunta is held on the day",
             ),
         )
     return day
@@ -78,10 +120,11 @@ class MarketDay:
             )
 
     def refuse_assigned(self) -> Conflict:
+        said = day_said(self.day)
         return Conflict(
             Said(
-                it=f"la spunta del {self.day.isoformat()} è già stata assegnata",
-                en=f"the spunta of {self.day.isoformat()} has already been assigned",
+                it=f"la spunta di {said.it} è già stata assegnata",
+                en=f"the spunta of {said.en} has already been assigned",
             ),
             code="spunta-day-assigned",
         )

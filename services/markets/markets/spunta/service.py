@@ -21,6 +21,7 @@ from markets.spunta.domain import (
     Standing,
     assign,
     check_marked_absent,
+    day_said,
     market_day,
     offered_stalls,
     opened_by_cutoff,
@@ -126,10 +127,11 @@ class SpuntaService:
         await self.markets.get_market(market_id)
         found = await self.store.get_result(the_day)
         if found is None:
+            said = day_said(the_day.day)
             raise NotFound(
                 Said(
-                    it=f"la spunta del {the_day.day.isoformat()} a {market_id} non è ancora stata assegnata",
-                    en=f"the spunta of {the_day.day.isoformat()} at {market_id} has not been assigned yet",
+                    it=f"la spunta di {said.it} a {market_id} non è ancora stata assegnata",
+                    en=f"the spunta of {said.en} at {market_id} has not been assigned yet",
                 ),
                 code="spunta-not-assigned",
             )
