@@ -1,8 +1,9 @@
 """The office follows a district's indicators over time: one chart per KPI with a sentence and a data table.
 
 The page is checked against the districts API: the last reading of each chart is the district's KPI
-now, the rows of its table are the samples the API gives for the period, and the page says it in
-Italian first and in English after the switch.
+now, the rows of its table are the samples the API gives for the period, the time axis is written
+as the rest of the page writes times (24-hour clock, day before month, Milan's time), and the page
+says it in Italian first and in English after the switch.
 """
 
 from __future__ import annotations
@@ -75,6 +76,29 @@ async def test_the_office_reads_a_districts_trends_in_charts_and_tables(
             rows = figure.locator("tbody tr")
             await expect(rows).to_have_count(shown)
 
+    # The time axis reads as the rest of the page: 24-hour clock, day before month, Milan's time.
+    # 7 Dec 2026 10:45-11:55 UTC (11:45-12:55 in Milan) every 5 minutes, then across midnight
+    # hourly, then daily and monthly.
+    ticks = await page.evaluate(
+        """async () => {
+            const { timeTicks } = await import('/static/js/charts.js');
+            const at = Date.UTC(2026, 11, 7, 10, 45) / 1000;
+            const midnight = Date.UTC(2026, 11, 7, 22, 0) / 1000;
+            return {
+                minutes: timeTicks([at, at + 300, at + 600], 300),
+                midnight: timeTicks([midnight, midnight + 3600, midnight + 7200], 3600),
+                days: timeTicks([at, at + 86400], 86400),
+                months: timeTicks([at, at + 31 * 86400], 31 * 86400),
+            };
+        }"""
+    )
+    assert ticks == {
+        "minutes": ["11:45\n07/12", "11:50", "11:55"],
+        "midnight": ["23:00\n07/12", "00:00\n08/12", "01:00"],
+        "days": ["07/12", "08/12"],
+        "months": ["dic 2026", "gen 2027"],
+    }, ticks
+
     kpis = district["kpis"]
     open_rows = page.get_by_test_id("trend-stalls_open").locator("tbody tr")
     if await open_rows.count():
@@ -85,6 +109,10 @@ async def test_the_office_reads_a_districts_trends_in_charts_and_tables(
     await expect(status).to_have_text(f"{district['name']}: Last 30 days.", timeout=10_000)
     if await open_rows.count():
         await expect(page.get_by_test_id("trend-summary-stalls_open")).to_contain_text(re.compile(r"readings since"))
+    english = await page.evaluate(
+        """async () => (await import('/static/js/charts.js')).timeTicks([Date.UTC(2026, 11, 7, 10, 45) / 1000], 300)"""
+    )
+    assert english == ["11:45\n07/12"], english
     await assert_accessible(page, "/ (en, trends)")
     assert not view.uncaught("Refused to"), view.problems
 

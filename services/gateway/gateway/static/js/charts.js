@@ -6,7 +6,7 @@
 import { api, errorMessage } from './api.js';
 import { $, clear, h } from './dom.js';
 import { DASH, TIME_ZONE, dateTime, isNum, num, pct } from './format.js';
-import { t } from './i18n.js';
+import { currentLocale, t } from './i18n.js';
 
 // the district time series the office follows, and how each value reads (also the indicators an
 // intervention's impact is measured on)
@@ -22,6 +22,30 @@ const DEFAULT_RANGE = 7;
 const DAY_MS = 24 * 60 * 60 * 1000;
 const HEIGHT = 170;
 const REFRESH_AFTER_KPIS_MS = 5000;
+const DAY_S = 24 * 60 * 60;
+const MONTH_S = 28 * DAY_S;
+
+// The time axis's labels (`seconds` since the epoch, ticks `step` seconds apart) in the page's
+// language on Milan's clock, as the rest of the page writes times: ticks within a day read
+// "11:28" (24-hour), with the day and month ("07/12") under the first one and under each that
+// starts a new day; ticks a day or more apart read "07/12", a month or more apart "dic 2026".
+export function timeTicks(seconds, step) {
+  const written = (options) => {
+    const format = new Intl.DateTimeFormat(currentLocale(), { timeZone: TIME_ZONE, ...options });
+    return (s) => format.format(new Date(s * 1000));
+  };
+  const day = written({ day: '2-digit', month: '2-digit' });
+  if (step >= MONTH_S) return seconds.map(written({ month: 'short', year: 'numeric' }));
+  if (step >= DAY_S) return seconds.map(day);
+  const clock = written({ hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  let previous = '';
+  return seconds.map((s) => {
+    const date = day(s);
+    const label = date === previous ? clock(s) : `${clock(s)}\n${date}`;
+    previous = date;
+    return label;
+  });
+}
 
 export class DistrictTrends {
   // `root` holds its parts by data-trends: `range` (a select of days), `charts`, `error`, `status`
@@ -157,7 +181,10 @@ export class DistrictTrends {
         cursor: { show: false },
         scales: { x: { time: true } },
         tzDate: (ts) => window.uPlot.tzDate(new Date(ts * 1000), TIME_ZONE),
-        axes: [{}, { values: (_u, ticks) => ticks.map((v) => format(v)), size: 56 }],
+        axes: [
+          { values: (_u, ticks, _axis, _space, step) => timeTicks(ticks, step) },
+          { values: (_u, ticks) => ticks.map((v) => format(v)), size: 56 },
+        ],
         series: [{}, {
           label,
           stroke: '#1f5fa8',
