@@ -17,6 +17,8 @@ and Est, each weighing the same) (1 + 2) / 2 = 1.5 -> (1 + 1) / 2 = 1, a change 
 difference-in-differences is 1 - (-0.5) = 1.5. The number of samples behind each mean is counted
 from the districts' own time series.
 
+The demo's Piazza Ferrara pilot (a market closed for trading, in no district) is measured on its
+NIL; with nothing sampled in its windows yet the page says so in words instead of an empty table.
 The office registers the intervention in the browser: first with the target among its own
 comparison districts and with a start in 1999, which the service refuses, each message shown on
 the field it names; then as it should be. The impact's table shows the figures written the Italian
@@ -208,6 +210,32 @@ async def test_office_registers_an_intervention_and_reads_its_impact(
             "Rigenerazione di un mercato", timeout=15_000
         )
 
+        # The Piazza Ferrara pilot (a market closed for trading, in no district) is measured on its
+        # NIL: no refusal; with no readings in its windows yet the page says so in words, no table.
+        pilot = "Spazio sociale di Piazza Ferrara"
+        await page.get_by_test_id("intervention-open-spazio-sociale-piazza-ferrara").click()
+        impact_form = page.locator("#impact-form")
+        await expect(page.get_by_test_id("intervention-detail").get_by_role("heading", name=pilot)).to_be_visible()
+        await expect(impact_form).not_to_have_attribute("aria-busy", "true", timeout=15_000)
+        measured = (
+            await api.get(
+                "/interventions/spazio-sociale-piazza-ferrara/impact",
+                params={"metric": "vitality_index", "window_days": await page.locator("#impact-window").input_value()},
+                headers=office,
+            )
+        ).json()
+        assert measured["area"] == "nil:35", measured
+        message = page.get_by_test_id("interventions-message")
+        await expect(page.locator("#impact-form-message")).to_have_text("")
+        if measured["observations"] == 0:
+            await expect(message).to_have_text(
+                f"Per {pilot} non ci sono ancora rilevazioni prima e dopo l'avvio: per ora non c'è niente da misurare."
+            )
+            await expect(page.get_by_test_id("impact-table")).to_be_hidden()
+            await expect(page.get_by_test_id("impact-sentence")).to_contain_text("nessuna stima")
+        else:
+            await expect(message).to_have_text(f"Impatto di {pilot} misurato.")
+
         form = page.get_by_test_id("intervention-form")
         await form.get_by_label("Codice").fill(code)
         await form.get_by_label("Titolo").fill(title)
@@ -244,8 +272,9 @@ async def test_office_registers_an_intervention_and_reads_its_impact(
         # Registered, and opened on its impact.
         await form.get_by_label("Avvio (ora di Milano)").fill(wall)
         await form.get_by_role("button", name="Registra l'intervento").click()
-        await expect(page.get_by_test_id("interventions-message")).to_contain_text(
-            f"Intervento {title} ({code}) registrato"
+        # registered, said so, and its impact measured below (the message keeps both)
+        await expect(page.get_by_test_id("interventions-message")).to_have_text(
+            f"Intervento {title} ({code}) registrato. Il suo impatto è qui sotto."
         )
         detail = page.get_by_test_id("intervention-detail")
         await expect(detail.get_by_role("heading", name=title, level=2)).to_be_focused()
@@ -262,7 +291,6 @@ async def test_office_registers_an_intervention_and_reads_its_impact(
         # The impact on the active shops, over a week on each side of the start.
         await detail.get_by_label("Indicatore").select_option(METRIC)
         await detail.get_by_label("Giorni prima e dopo l'avvio").fill(str(WINDOW_DAYS))
-        impact_form = page.locator("#impact-form")
         table = page.get_by_test_id("impact-table")
         for _ in range(2):
             await detail.get_by_role("button", name="Misura l'impatto").click()

@@ -112,7 +112,8 @@ export function interventionsSectionOf(hash) {
   return LINK.test(`#${hash}`) ? 'interventi' : null;
 }
 
-async function openIntervention(code, { focus = false } = {}) {
+// `registered`: the intervention was just registered (the message says so before the impact).
+async function openIntervention(code, { focus = false, registered = null } = {}) {
   history.replaceState(null, '', `#intervention-${enc(code)}`);
   try {
     state.open = await api(`/interventions/${enc(code)}`);
@@ -124,7 +125,7 @@ async function openIntervention(code, { focus = false } = {}) {
   renderList();
   renderDetail();
   if (focus) $('#intervention-detail-title').focus();
-  await measure();
+  await measure({ registered });
 }
 
 function renderDetail() {
@@ -148,7 +149,21 @@ function renderDetail() {
   renderImpact();
 }
 
-async function measure() {
+// Nothing was sampled in either window yet: there is no table to show, only words.
+function nothingMeasured(impact) {
+  return !impact?.observations;
+}
+
+// What the message bar says of a measure: that it was measured, or that there is nothing to
+// measure yet; after a registration, that it was registered first.
+function measuredText(i, impact, registered) {
+  const said = registered ? [t('interventions.created', { title: registered.title, code: registered.code })] : [];
+  if (nothingMeasured(impact)) said.push(t('interventions.nothing_to_measure', { title: i.title }));
+  else said.push(registered ? t('interventions.measured_below') : t('interventions.measured', { title: i.title }));
+  return said.join(' ');
+}
+
+async function measure({ registered = null } = {}) {
   const i = state.open;
   if (!i) return;
   const form = $('#impact-form');
@@ -161,7 +176,7 @@ async function measure() {
     const impact = await api(`/interventions/${enc(i.code)}/impact?${query}`);
     if (state.open?.code !== i.code) return;
     state.impact = impact;
-    say('info', t('interventions.measured', { title: i.title }));
+    say(registered ? 'success' : 'info', () => measuredText(i, impact, registered));
   } catch (error) {
     state.impact = null;
     showProblem(form, error, message, say);
@@ -194,9 +209,9 @@ function renderImpact() {
   const impact = state.impact;
   const table = $('#impact-table');
   const sentence = $('#impact-sentence');
-  table.closest('.table-wrap').hidden = !impact;
+  table.closest('.table-wrap').hidden = !impact || nothingMeasured(impact);
   sentence.textContent = impact?.sentence || '';
-  if (!impact) return;
+  if (!impact || nothingMeasured(impact)) return;
   const format = formats(impact.metric);
   const group = impact.comparison || {};
   const areas = (group.districts || []).map((c) => targetName('district', c)).join(', ') || DASH;
@@ -306,7 +321,7 @@ async function register(event) {
     fillForm();
     say('success', t('interventions.created', { title: created.title, code: created.code }));
     state.items = [...state.items.filter((i) => i.code !== created.code), created].sort((a, b) => String(a.started_at).localeCompare(String(b.started_at)));
-    await openIntervention(created.code, { focus: true });
+    await openIntervention(created.code, { focus: true, registered: created });
   } catch (error) {
     showProblem(form, error, message, say);
   } finally {
