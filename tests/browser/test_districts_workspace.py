@@ -202,6 +202,9 @@ async def test_office_reads_a_district_sets_a_threshold_and_acknowledges_the_ale
             # Every download answers, the report also as a PDF.
             links = page.get_by_test_id("district-exports").locator("a")
             await expect(links).to_have_count(5)
+            # the district named once as a DUC: "Rapporto del DUC Brera", never "Rapporto DUC di DUC Brera"
+            duc = name if re.search(r"\bDUC\b", name) else f"DUC {name}"
+            await expect(page.get_by_test_id("export-report")).to_have_text(f"Rapporto del {duc} (pagina web)")
             for href in await links.evaluate_all("(links) => links.map((a) => a.getAttribute('href'))"):
                 answer = await api.get(href.removeprefix("/api/v1"))
                 assert answer.status_code == 200, (href, answer.status_code)

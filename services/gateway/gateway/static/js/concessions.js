@@ -117,7 +117,9 @@ function stateBadge(c) {
 function renderList() {
   const first = state.items.length ? state.offset + 1 : 0;
   keepFocus(() => dataTable($('#concessions-table'), {
-    caption: t('concessions.caption', { from: num(first), to: num(state.offset + state.items.length), total: num(state.total) }),
+    caption: state.items.length
+      ? t('concessions.caption', { from: num(first), to: num(state.offset + state.items.length), total: num(state.total) })
+      : t('concessions.caption_none'),
     heads: [t('concessions.col.holder'), t('concessions.col.trader'), t('concessions.col.stall'), t('concessions.col.start'), t('concessions.col.end'), t('concessions.state'), t('concessions.col.manage')],
     empty: t('concessions.none'),
     rows: state.items.map((c) => h(

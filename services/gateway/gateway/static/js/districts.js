@@ -76,6 +76,12 @@ function districtName() {
   return state.district?.name || state.districts.find((d) => d.code === state.code)?.name || state.code;
 }
 
+// The district as a DUC: its name when it already says so ("DUC Brera"), else "DUC <name>".
+function ducName() {
+  const name = districtName();
+  return /\bDUC\b/i.test(name) ? name : `DUC ${name}`;
+}
+
 // ---------------------------------------------------------------- choosing a district
 
 function renderPicker() {
@@ -449,8 +455,8 @@ function renderExports() {
     $('#district-exports'),
     code
       ? [
-          link(`/api/v1/districts/${enc(code)}/report?lang=${lang}`, 'district.export.report', 'export-report', { name: districtName() }),
-          link(`/api/v1/districts/${enc(code)}/report?format=pdf&lang=${lang}`, 'district.export.report_pdf', 'export-report-pdf', { name: districtName() }),
+          link(`/api/v1/districts/${enc(code)}/report?lang=${lang}`, 'district.export.report', 'export-report', { name: ducName() }),
+          link(`/api/v1/districts/${enc(code)}/report?format=pdf&lang=${lang}`, 'district.export.report_pdf', 'export-report-pdf', { name: ducName() }),
         ]
       : [],
     link('/api/v1/districts.csv', 'district.export.csv', 'export-csv'),
