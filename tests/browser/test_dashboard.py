@@ -16,7 +16,17 @@ import pytest
 
 from devkit.testing import Platform
 
-from .conftest import MARKET, OFFICE, PHONE, OpenPage, ensure_a_district, keep_screenshot, log_in, watch_console
+from .conftest import (
+    MARKET,
+    OFFICE,
+    PHONE,
+    OpenPage,
+    assert_accessible,
+    ensure_a_district,
+    keep_screenshot,
+    log_in,
+    watch_console,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -37,6 +47,26 @@ async def test_office_sees_a_stall_change_from_the_operator_page_without_reloadi
     await expect(dashboard.locator(PERIMETER).first).to_be_attached(timeout=15_000)
     assert await dashboard.locator(PERIMETER).count() >= 1
     await expect(dashboard.get_by_test_id("district-table")).to_contain_text(re.compile(r"\w"), timeout=10_000)
+
+    # The map's shapes are a keyboard stop each: a link before the map, shown when focused, skips
+    # them all to the map's layers.
+    skip = dashboard.get_by_test_id("map-skip")
+    await expect(skip).to_have_text("Salta la mappa: vai ai livelli e alle allerte")
+    await skip.focus()
+    await expect(skip).not_to_have_class(re.compile(r"visually-hidden"))
+    await dashboard.keyboard.press("Enter")
+    await expect(dashboard.locator("#layer-nils")).to_be_focused()
+    await expect(skip).to_have_class(re.compile(r"visually-hidden"))
+    assert dashboard.url.endswith("#panoramica") or "#" not in dashboard.url, dashboard.url
+
+    # Every landmark of each section has a name of its own (axe's landmark-unique).
+    for section in ("overview", "accounts", "districts", "interventions", "concessions"):
+        await dashboard.get_by_test_id(f"section-{section}").click()
+        await expect(dashboard.get_by_test_id(f"section-{section}")).to_have_attribute("aria-current", "page")
+        found = await assert_accessible(dashboard, f"the dashboard's {section} section")
+        same = [v for v in found if v["id"] == "landmark-unique"]
+        assert not same, (section, same)
+    await dashboard.get_by_test_id("section-overview").click()
     open_cell = dashboard.get_by_test_id(f"market-open-{MARKET}")
     await expect(open_cell).to_have_text(re.compile(r"^\d+$"), timeout=15_000)
     open_before = int(await open_cell.inner_text())

@@ -2,6 +2,8 @@
 // neighbourhoods' outlines and names from the platform's own data. A background of map tiles is drawn
 // only where the deployment configures one (MAP_TILES_URL, given to the page as <meta name="map-tiles">).
 
+import { t } from './i18n.js';
+
 const MILAN = [45.4642, 9.19];
 const PANES = { nils: 320, districts: 350, shops: 420, markets: 440 };
 // NIL names are written on the map from this zoom on (below it they would cover each other)
@@ -38,6 +40,26 @@ function labelPath(layer, text) {
       layer.openPopup();
     }
   });
+}
+
+// Every district and market on the map is a keyboard stop (31 and more on the demo data): a link
+// before the map, shown when focused, takes the keyboard past them to the first control after the
+// map (its layers), without touching the address (the page's sections live in the hash).
+function addSkipLink(element) {
+  const link = document.createElement('a');
+  link.href = '#';
+  link.className = 'visually-hidden';
+  link.dataset.i18n = 'map.skip';
+  link.dataset.testid = 'map-skip';
+  link.textContent = t('map.skip');
+  link.addEventListener('focus', () => link.classList.remove('visually-hidden'));
+  link.addEventListener('blur', () => link.classList.add('visually-hidden'));
+  link.addEventListener('click', (event) => {
+    event.preventDefault();
+    const after = element.parentElement?.querySelector('.legend input, .legend button, .legend a');
+    if (after) after.focus();
+  });
+  element.before(link);
 }
 
 // Leaflet inserts a string given as tooltip or popup content as HTML. Names come from the API
@@ -146,6 +168,7 @@ export class CityMap extends NilMap {
       historic: L.layerGroup(),
     };
     for (const layer of Object.values(this.layers)) layer.addTo(this.map);
+    addSkipLink(element);
     this.icons = {};
     for (const kind of ['kiosk', 'historic']) {
       for (const closed of [false, true]) {
