@@ -2,9 +2,10 @@
 // handing over the one-time activation link, or reject with a reason), and the accounts with their
 // last login: create one, change its role or scope, disable and enable it, reset its password.
 // Every write answers in the #accounts-message live region; a refusal naming a field is shown
-// next to that field.
+// next to that field; the audit log below reads itself again after each.
 
 import { ApiError, api, apiList, errorMessage } from './api.js';
+import { refreshAudit } from './audit.js';
 import { $, clear, h, keepFocus } from './dom.js';
 import { DASH, dateTime } from './format.js';
 import { USERNAME, clearFieldErrors, current, dataTable, errorPanel, rowButton, sayer, showInvalid, showProblem, startSubmit, whileSending } from './forms.js';
@@ -52,6 +53,11 @@ async function load() {
   renderRegistrations();
   renderUsers();
   renderDetail();
+}
+
+// After a write: the registrations and accounts as they now stand, and the audit log with them.
+async function reload() {
+  await Promise.all([load(), refreshAudit()]);
 }
 
 // ---------------------------------------------------------------- registrations
@@ -183,7 +189,7 @@ async function approve(button, r) {
   try {
     const approval = await api(`/registrations/${enc(r.id)}/approve`, { method: 'POST' });
     state.handover = { ...approval, email: r.email };
-    await load();
+    await reload();
     say('success', t('accounts.approved', { username: approval.username }));
     $('#handover')?.focus();
   } catch (error) {
@@ -207,7 +213,7 @@ async function reject(event, r) {
   try {
     const rejected = await api(`/registrations/${enc(r.id)}/reject`, { method: 'POST', json: { reason: reason.value.trim() } });
     state.rejecting = null;
-    await load();
+    await reload();
     say('success', `${t('accounts.rejected', { username: r.username })} ${tOr('mail', rejected.mail)}`);
     $('#registrations-title')?.focus();
   } catch (error) {
@@ -318,7 +324,7 @@ async function changeRole(event, u) {
   if (role !== 'commerce_office') body.scope = scope || null;
   try {
     const saved = await api(`/users/${enc(u.username)}`, { method: 'PATCH', json: body });
-    await load();
+    await reload();
     say('success', t('accounts.role_changed', { username: saved.username, role: roleText(saved.role), scope: saved.scope || DASH }));
     $('#account-detail-title')?.focus();
   } catch (error) {
@@ -362,7 +368,7 @@ async function runAction(button, u) {
     const answer = await api(`/users/${enc(u.username)}/${action.path}`, { method: 'POST' });
     state.confirming = null;
     if (name === 'reset') state.reset = { ...answer, reset: true };
-    await load();
+    await reload();
     say('success', t(action.done, { username: u.username }));
     (name === 'reset' ? $('#reset-result') : $('#account-detail-title'))?.focus();
   } catch (error) {
@@ -499,7 +505,7 @@ async function submitUser(event) {
         json: { username: username.value.trim(), password: password.value, role, scope: scopeText || null },
       });
       password.value = '';
-      await load();
+      await reload();
       openAccount(created.username);
       say('success', t('accounts.created', { username: created.username, role: roleText(created.role) }));
     } catch (error) {
@@ -519,7 +525,7 @@ export function setupAccounts() {
   });
   $('#user-role').addEventListener('change', () => syncScope($('#user-role'), $('#user-scope')));
   $('#registrations-refresh').addEventListener('click', async () => {
-    await load();
+    await reload();
     say('info', t('workspace.refreshed'));
   });
 }
