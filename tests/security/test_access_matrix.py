@@ -259,6 +259,7 @@ class Stage:
 
 
 PASSWORD = "long-enough-secret"
+SPUNTISTA = "spuntista-tester"  # a trader's account, present at the spunta
 CLOSURE = {"from": "2026-12-24", "to": "2026-12-26", "reason": "Natale"}
 
 
@@ -390,7 +391,8 @@ def _body(method: str, template: str, world: World, values: dict[str, str]) -> d
             "criteria": [{"name": "offer", "weight": 1}],
             "deadline": (datetime.now(UTC) + timedelta(days=20)).isoformat(),
         },
-        ("POST", "/markets/{}/spunta/{}/candidates"): lambda: {"trader": unique("ambulante")[-30:]},
+        # a trader's account (the gateway refuses any other name), not the caller's: a trader is refused
+        ("POST", "/markets/{}/spunta/{}/candidates"): lambda: {"trader": SPUNTISTA},
         ("POST", "/markets/{}/spunta/{}/assign"): lambda: {"absent": []},
         # the trader's own account (the matrix's trader is trader-tester), or the office on their behalf
         ("POST", "/calls/{}/applications"): lambda: {
@@ -518,6 +520,9 @@ async def _disabled_account_token(stage: Stage) -> str:
 @pytest.fixture(scope="module")
 async def stage(gateway: httpx.AsyncClient, world: World) -> Stage:
     staged = Stage(world, gateway, closed_call="", nil=next(NIL_IDS))
+    # a trader's account the spunta's registrations name (the trader of the matrix has no stored account)
+    present = {"username": SPUNTISTA, "password": PASSWORD, "role": "trader", "scope": None}
+    await staged.created("/users", present)
     await staged.created(
         "/nils", {"id": staged.nil, "name": "Nil di prova", "population": 100, "perimeter": square(9.21, 45.48)}
     )

@@ -27,19 +27,25 @@ class Need(StrEnum):
     MARKET = "market"  # the office or an operator of the market named in the path
     SHOP = "shop"  # the office or the shopkeeper of the shop named in the path
     TRADER = "trader"  # the office or a trader
+    MARKET_OR_TRADER = "market_or_trader"  # the office, an operator of the market in the path, or a trader
 
 
 @dataclass(frozen=True)
 class WriteRule:
     """``action``: a POST that acts on an existing resource (renew, award, acknowledge…) rather than
     creating one; the resource is the path without its last segment (:attr:`acts_on`), which the
-    audit log reads just before the write to record how it stood."""
+    audit log reads just before the write to record how it stood.
+
+    ``names_trader``: the field of the JSON body that names a trader's account. The accounts are
+    the gateway's, so it checks before relaying that the field names one (422 on that field); a
+    trader naming someone else is left to the service, which refuses it."""
 
     method: str
     path: str
     need: Need
     scope_param: str | None = None
     action: bool = False
+    names_trader: str | None = None
 
     @property
     def acts_on(self) -> str | None:
@@ -73,8 +79,15 @@ WRITE_RULES: tuple[WriteRule, ...] = (
     WriteRule("POST", "/api/v1/calls/{call_id}/applications", Need.TRADER),
     WriteRule("POST", "/api/v1/calls/{call_id}/evaluations", Need.OFFICE),
     WriteRule("POST", "/api/v1/calls/{call_id}/award", Need.OFFICE, action=True),
-    # the market's operator or the office, or a trader for themself: the markets service decides
-    WriteRule("POST", "/api/v1/markets/{market_id}/spunta/{date}/candidates", Need.AUTHENTICATED),
+    # the market's operator or the office for a trader's account, or a trader for themself (the
+    # markets service checks that a trader names themself)
+    WriteRule(
+        "POST",
+        "/api/v1/markets/{market_id}/spunta/{date}/candidates",
+        Need.MARKET_OR_TRADER,
+        "market_id",
+        names_trader="trader",
+    ),
     WriteRule("POST", "/api/v1/markets/{market_id}/spunta/{date}/assign", Need.MARKET, "market_id", action=True),
     WriteRule("POST", "/api/v1/markets/{market_id}/spaces", Need.OFFICE),
     # the office, the market's operator or a trader books; who booked it (or they) cancel: the service decides
@@ -135,6 +148,11 @@ class AccessPolicy:
         rule, params = found
         return rule.acts_on.format(**params)
 
+    def trader_field(self, method: str, path: str) -> str | None:
+        """The body field of this write that names a trader's account (``WriteRule.names_trader``)."""
+        found = self.rule_for(method, path) if method in WRITE_METHODS else None
+        return found[0].names_trader if found else None
+
     def templates(self) -> list[str]:
         return sorted({r.path for r in self.rules})
 
@@ -160,6 +178,8 @@ class AccessPolicy:
             if principal.role is not Role.TRADER:
                 principal.require_office()
             return
+        if rule.need is Need.MARKET_OR_TRADER and principal.role is Role.TRADER:
+            return
         assert rule.scope_param is not None
-        role = Role.MARKET_OPERATOR if rule.need is Need.MARKET else Role.SHOPKEEPER
+        role = Role.SHOPKEEPER if rule.need is Need.SHOP else Role.MARKET_OPERATOR
         principal.require_scope(role, params[rule.scope_param])

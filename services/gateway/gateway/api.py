@@ -23,7 +23,7 @@ from gateway.upstreams import owner_of
 from gateway.wiring import Gateway, gateway_of
 from shared.errors import AppError, NotFound, Unauthorized, Unavailable
 from shared.i18n import Said
-from shared.identity import LOG_IN_FIRST, Principal, bearer_token
+from shared.identity import LOG_IN_FIRST, Principal, Role, bearer_token
 from shared.web.middleware import client_ip
 
 # dependencies are coroutines: a plain function would be run in a worker thread on every request
@@ -150,6 +150,7 @@ async def relay_to_service(request: Request, caller: Caller, gateway: GatewayDep
     if found:
         request.scope["route"] = RouteLabel(found[0].template)
     gateway.policy.check(request.method, public_path, caller)
+    await _check_named_trader(gateway, request, caller, public_path)
     audited = request.method in WRITE_METHODS and caller is not None and caller.is_office and IMPORTING.get() is None
     acted_on = gateway.policy.acted_on(request.method, public_path) if audited else None
     before = await _as_it_stood(gateway, request, upstream, acted_on) if acted_on else None
@@ -164,6 +165,21 @@ async def relay_to_service(request: Request, caller: Caller, gateway: GatewayDep
             before = {name: before[name] for name in sent if name in before} or None
         await gateway.accounts.audit_relayed(actor, request.method, template, service_path, sent, before=before)
     return answer
+
+
+async def _check_named_trader(gateway: Gateway, request: Request, caller: Principal | None, public_path: str) -> None:
+    """A write that names a trader's account (``WriteRule.names_trader``) by someone other than a
+    trader is relayed only when the account is a trader's: the accounts are the gateway's to know."""
+    field = gateway.policy.trader_field(request.method, public_path)
+    if field is None or caller is None or caller.role is Role.TRADER:
+        return
+    try:
+        body = json.loads(await request.body())
+    except (ValueError, RecursionError):
+        return  # not JSON: the service refuses it
+    named = body.get(field) if isinstance(body, dict) else None
+    if isinstance(named, str):
+        await gateway.accounts.check_trader(named, f"body.{field}")
 
 
 async def _as_it_stood(gateway: Gateway, request: Request, upstream: str, public_path: str) -> dict[str, Any] | None:

@@ -151,6 +151,10 @@ def markets_stand_in(hits: list[tuple[str, str, str]]) -> FastAPI:
             headers={"ETag": '"2"'},
         )
 
+    @app.post("/markets/{market_id}/spunta/{date}/candidates", status_code=201)
+    async def register_present(market_id: str, date: str, request: Request) -> dict[str, Any]:
+        return {"market_id": market_id, "date": date, "sent": await request.json()}
+
     keys: set[str] = set()
 
     @app.post("/markets", status_code=201)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import secrets
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
@@ -59,6 +60,7 @@ LOCAL_DEMO_USERS: tuple[tuple[str, Role, str | None, str | None], ...] = (
 )
 SCOPE_OWNER = {Role.MARKET_OPERATOR: ("markets", "market"), Role.SHOPKEEPER: ("shops", "shop")}
 NOUNS = {"market": "il mercato", "shop": "il negozio"}  # a scope's owner as Italian names it
+USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,63}")  # an account's name as stored (schemas.USERNAME_PATTERN)
 # revoked ids are listed this long after every token they cover has expired (clock skew)
 REVOCATION_MARGIN = timedelta(seconds=60)
 ACTIVATION_PAGE = "/activate"
@@ -521,6 +523,23 @@ class AccountService:
                     f"(il servizio {service} ha risposto {answer.status_code})",
                     f"cannot check that {noun} {scope!r} exists (the {service} service answered {answer.status_code})",
                 )
+            )
+
+    async def check_trader(self, username: str, field: str) -> None:
+        """Refuse (422 on ``field``) a write naming ``username`` as a trader when no trader has that
+        account: unknown, or another role's. A name that cannot be a username is left to the service
+        that receives the write, which refuses its shape."""
+        name = username.strip().lower()
+        if not USERNAME.fullmatch(name):
+            return
+        account = await self.store.get(name)
+        if account is None or account.role is not Role.TRADER:
+            raise InvalidInput(
+                field,
+                Said(
+                    f"nessun ambulante ha il nome utente {name!r}: controlla come è scritto",
+                    f"no trader has the username {name!r}: check how it is spelt",
+                ),
             )
 
     # lists
