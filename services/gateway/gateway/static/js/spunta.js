@@ -1,42 +1,37 @@
 // The daily spunta on the operator page: register the traders present on a day, assign the stalls
 // of absent holders and the free ones, and show who got which stall. Refusals come from the API in
-// the page's language (Accept-Language); the screen's own words come from the i18n files.
+// the page's language (Accept-Language); the screen's own words come from the i18n files. The day
+// is today in Milan or an earlier one: the spunta is held on the day.
 
-import { ApiError, api, errorMessage } from './api.js';
+import { ApiError, api, apiAnswer, errorMessage } from './api.js';
 import { $, clear, h } from './dom.js';
-import { sayer } from './forms.js';
+import { calendarDay, romeToday, time } from './format.js';
+import { USERNAME, clearFieldErrors, sayer, setFieldError, showInvalid, showProblem } from './forms.js';
 import { currentLang, t } from './i18n.js';
 
-const state = { marketId: null, candidates: [], result: null, busy: false };
+const state = { marketId: null, candidates: [], result: null, busy: false, badDay: false };
 
-function isoToday() {
-  const now = new Date();
-  const pad = (n) => String(n).padStart(2, '0');
-  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
-}
-
-const day = () => $('#spunta-date').value || isoToday();
+const day = () => $('#spunta-date').value || romeToday();
 const dayPath = () => `/markets/${encodeURIComponent(state.marketId)}/spunta/${encodeURIComponent(day())}`;
-const call = (path, options = {}) =>
-  api(path, { ...options, headers: { 'Accept-Language': currentLang(), ...(options.headers || {}) } });
+const withLang = (options) => ({ ...options, headers: { 'Accept-Language': currentLang(), ...(options.headers || {}) } });
+const call = (path, options = {}) => api(path, withLang(options));
 
 const say = sayer('#spunta-message');
 
 function render() {
   const assigned = Boolean(state.result);
-  clear(
-    $('#spunta-candidates'),
-    state.candidates.length
-      ? state.candidates.map((c) => h('li', { 'data-testid': `spunta-candidate-${c.trader}`, text: c.trader }))
-      : [h('li', { class: 'empty', text: t('spunta.none_present') })],
-  );
-  $('#spunta-register').disabled = assigned || state.busy;
-  $('#spunta-trader').disabled = assigned;
-  $('#spunta-assign').disabled = assigned || state.busy;
-  $('#spunta-absent').disabled = assigned;
+  const closed = assigned || state.badDay;
+  const list = $('#spunta-candidates');
+  clear(list, state.candidates.map((c) => h('li', { 'data-testid': `spunta-candidate-${c.trader}`, text: c.trader })));
+  list.hidden = !state.candidates.length;
+  $('#spunta-none').hidden = Boolean(state.candidates.length);
+  $('#spunta-register').disabled = closed || state.busy;
+  $('#spunta-trader').disabled = closed;
+  $('#spunta-assign').disabled = closed || state.busy;
+  $('#spunta-absent').disabled = closed;
   const box = $('#spunta-result');
   if (!assigned) {
-    clear(box, h('p', { class: 'muted small', text: t('spunta.not_assigned') }));
+    clear(box, state.badDay ? null : h('p', { class: 'muted small', text: t('spunta.not_assigned') }));
     return;
   }
   clear(box, ...resultView(state.result));
@@ -46,13 +41,14 @@ function render() {
 // the reader's own username, their row marked.
 export function resultView(result, me = null) {
   const { assignments, unassigned } = result;
+  const title = t('spunta.result_title', { date: calendarDay(result.date) });
   return [
-    h('h3', { id: 'spunta-result-title', text: t('spunta.result_title', { date: result.date }) }),
+    h('h3', { id: 'spunta-result-title', text: title }),
     assignments.length
       ? h(
           'table',
           { class: 'spunta-table', 'data-testid': 'spunta-assignments' },
-          h('caption', { class: 'visually-hidden', text: t('spunta.result_title', { date: result.date }) }),
+          h('caption', { class: 'visually-hidden', text: title }),
           h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: t('spunta.trader') }), h('th', { scope: 'col', text: t('spunta.stall') }))),
           h(
             'tbody',
@@ -100,26 +96,34 @@ async function load() {
 
 async function register(event) {
   event.preventDefault();
+  const form = event.currentTarget;
   const input = $('#spunta-trader');
+  const message = $('#spunta-form-message');
+  clearFieldErrors(form);
+  message.textContent = '';
+  say(null, '');
   const trader = input.value.trim();
-  if (!trader) {
-    say('error', t('spunta.trader_missing'));
-    input.focus();
+  if (!trader || !USERNAME.test(trader)) {
+    showInvalid([[input, t(trader ? 'spunta.trader_shape' : 'spunta.trader_missing')]], message, say);
     return;
   }
   state.busy = true;
   render();
+  let refused = null;
   try {
-    const candidate = await call(`${dayPath()}/candidates`, { method: 'POST', json: { trader } });
+    const { status, body: candidate } = await apiAnswer(`${dayPath()}/candidates`, withLang({ method: 'POST', json: { trader } }));
     if (!state.candidates.some((c) => c.trader === candidate.trader)) state.candidates.push(candidate);
     input.value = '';
-    say('success', t('spunta.registered', { trader: candidate.trader }));
+    // 201: registered now; 200: the trader was already registered that day
+    if (status === 201) say('success', t('spunta.registered', { trader: candidate.trader }));
+    else say('info', t('spunta.already_registered', { trader: candidate.trader, time: () => time(candidate.registered_at) }));
   } catch (error) {
-    if (!(error instanceof ApiError && error.status === 401)) say('error', errorMessage(error));
+    if (!(error instanceof ApiError && error.status === 401)) refused = error;
   }
   state.busy = false;
   render();
-  input.focus();
+  if (refused) showProblem(form, refused, message, say);
+  else input.focus();
 }
 
 async function assign() {
@@ -141,14 +145,31 @@ async function assign() {
   $('#spunta-result').focus();
 }
 
+// A day after today (Milan) is refused by its field: the spunta is held on the day.
+function markDay() {
+  const input = $('#spunta-date');
+  setFieldError(input, state.badDay ? t('spunta.date_future', { today: calendarDay(input.max) }) : '');
+}
+
+// The day picker: today in Milan or an earlier day.
+function chooseDay() {
+  const input = $('#spunta-date');
+  input.max = romeToday();
+  say(null, '');
+  clearFieldErrors($('#spunta-form'));
+  state.candidates = [];
+  state.result = null;
+  state.badDay = Boolean(input.value) && input.value > input.max;
+  markDay();
+  render();
+  if (!state.badDay) load();
+}
+
 export function setupSpunta() {
   const input = $('#spunta-date');
-  input.value = isoToday();
-  input.max = isoToday();
-  input.addEventListener('change', () => {
-    say(null, '');
-    load();
-  });
+  input.value = romeToday();
+  input.max = romeToday();
+  input.addEventListener('change', chooseDay);
   $('#spunta-form').addEventListener('submit', register);
   $('#spunta-assign').addEventListener('click', assign);
   return {
@@ -158,8 +179,11 @@ export function setupSpunta() {
       state.result = null;
       say(null, '');
       render();
-      return load();
+      return state.badDay ? null : load();
     },
-    retranslate: render,
+    retranslate() {
+      markDay();
+      render();
+    },
   };
 }
