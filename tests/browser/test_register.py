@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from devkit.stack.components import ROOT
 from devkit.stack.mail_sink import text_of
 from devkit.testing import Platform, unique
 
@@ -243,6 +244,49 @@ async def test_each_mistake_is_named_beside_its_field_then_a_known_shop_is_chose
         None,
         "Carlo Borsieri",
     )
+
+
+# input types drawn as the browser's own controls, not as the platform's boxes
+NOT_BOXES = {"checkbox", "radio", "button", "submit", "reset", "hidden", "image", "range", "color"}
+PAGES = ROOT / "services" / "gateway" / "gateway"
+INPUT_TYPE = re.compile(r"""<input\b[^>]*?\btype="([a-z-]+)"|h\('input',\s*\{[^}]*?\btype:\s*'([a-z-]+)'""", re.S)
+
+
+def test_every_kind_of_field_the_pages_use_is_styled_as_a_box() -> None:
+    """Each input type in a page or a script is among those app.css draws as the platform's boxes."""
+    used = {
+        kind
+        for path in [*(PAGES / "pages").rglob("*.html"), *(PAGES / "static" / "js").glob("*.js")]
+        for match in INPUT_TYPE.finditer(path.read_text(encoding="utf-8"))
+        for kind in match.groups()
+        if kind
+    }
+    css = (PAGES / "static" / "css" / "app.css").read_text(encoding="utf-8")
+    rule = next(block for block in css.split("}") if 'input[type="text"],' in block and "min-height" in block)
+    styled = set(re.findall(r'input\[type="([a-z-]+)"\]', rule.split("{")[0]))
+    assert {"text", "email"} <= used, used
+    assert used - NOT_BOXES - styled == set(), f"input types without the box style: {used - NOT_BOXES - styled}"
+    assert "input:not([type])" in rule.split("{")[0], "an input with no type is a text box too"
+
+
+async def test_the_e_mail_box_looks_like_the_other_boxes(seeded: Platform, browser: Any) -> None:
+    from playwright.async_api import expect
+
+    problems: list[str] = []
+    context, page = await _on_phone(browser, seeded.gateway + "/register?role=shopkeeper", "it-IT", problems)
+    await expect(page.locator("body")).to_have_attribute("data-ready", "true", timeout=15_000)
+    await page.get_by_label("Non c'è ancora: lo propongo").check()
+    looks = await page.locator("input:visible").evaluate_all(
+        """(inputs) => inputs.filter((i) => !['checkbox', 'radio'].includes(i.type)).map((i) => {
+            const s = getComputedStyle(i);
+            return [i.id, i.type, s.fontSize, s.minHeight, s.borderTopWidth, s.borderTopColor, s.borderRadius];
+        })"""
+    )
+    kinds = {kind for _id, kind, *_ in looks}
+    assert {"text", "email"} <= kinds, looks
+    assert len({tuple(look[2:]) for look in looks}) == 1, f"boxes drawn differently: {looks}"
+    await context.close()
+    assert not problems, problems
 
 
 async def test_a_trader_asks_from_the_operators_login_box_in_english(seeded: Platform, browser: Any) -> None:
