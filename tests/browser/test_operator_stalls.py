@@ -9,17 +9,16 @@ From the keyboard, the skip link and the page's screen links take the focus wher
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 import pytest
 
 from devkit.testing import Platform
 
-from .conftest import MARKET, PHONE_IT, assert_accessible, log_in, office_headers, watch_console
+from .conftest import MARKET, PHONE, OpenPage, assert_accessible, office_headers
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
+OPERATOR = (f"operator-{MARKET}", "operator-demo")
 WHY_NOT_OPEN = "Dalla manutenzione il banco passa prima a Chiuso, poi ad Aperto."
 
 # How many lines each status button's label takes (its check mark included), measured with the
@@ -51,7 +50,7 @@ async def _set_status(api: httpx.AsyncClient, office: dict[str, str], number: st
     assert done.status_code == 200, done.text
 
 
-async def test_each_stall_offers_only_the_moves_the_rules_allow(seeded: Platform, browser: Any) -> None:
+async def test_each_stall_offers_only_the_moves_the_rules_allow(seeded: Platform, office_page: OpenPage) -> None:
     from playwright.async_api import expect
 
     async with httpx.AsyncClient(base_url=seeded.gateway + "/api/v1", timeout=15) as api:
@@ -62,12 +61,8 @@ async def test_each_stall_offers_only_the_moves_the_rules_allow(seeded: Platform
         h, f = held["number"], free["number"]
         await _set_status(api, office, h, "maintenance")  # a held stall under maintenance
         try:
-            problems: list[str] = []
-            phone = await browser.new_context(**PHONE_IT)
-            page = await phone.new_page()
-            watch_console(page, problems)
-            await page.goto(seeded.gateway + "/operator")
-            await log_in(page, f"operator-{MARKET}", "operator-demo")
+            view = await office_page("/operator", user=OPERATOR, **PHONE)
+            page = view.page
             message = page.get_by_test_id("operator-message")
 
             # A free stall: Libero (its status) and Manutenzione; no Aperto or Chiuso to be refused.
@@ -123,22 +118,16 @@ async def test_each_stall_offers_only_the_moves_the_rules_allow(seeded: Platform
             await expect(card.get_by_role("button", name="Open", exact=True)).to_have_accessible_description(
                 "From maintenance the stall goes to Closed first, then to Open."
             )
-            await phone.close()
-            assert not [p for p in problems if "Uncaught" in p], problems
+            assert not view.uncaught(), view.problems
         finally:
             await _set_status(api, office, h, held["status"])
             await _set_status(api, office, f, "vacant")
 
 
-async def test_the_skip_link_and_the_screen_links_take_the_focus_where_they_lead(
-    seeded: Platform, browser: Any
-) -> None:
+async def test_the_skip_link_and_the_screen_links_take_the_focus_where_they_lead(office_page: OpenPage) -> None:
     from playwright.async_api import expect
 
-    phone = await browser.new_context(**PHONE_IT)
-    page = await phone.new_page()
-    await page.goto(seeded.gateway + "/operator")
-    await log_in(page, f"operator-{MARKET}", "operator-demo")
+    page = (await office_page("/operator", user=OPERATOR, **PHONE)).page
     await expect(page.get_by_test_id("stall-list").locator("[data-status]").first).to_be_visible(timeout=15_000)
 
     # Back later, still signed in: the page starts from its top, so Tab reaches the skip link first.
@@ -160,4 +149,3 @@ async def test_the_skip_link_and_the_screen_links_take_the_focus_where_they_lead
         await screens.get_by_role("link", name=link).focus()
         await page.keyboard.press("Enter")
         await expect(page.get_by_role("heading", name=heading, level=2)).to_be_focused()
-    await phone.close()
