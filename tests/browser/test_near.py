@@ -221,6 +221,38 @@ async def test_the_device_position_is_used_when_the_citizen_allows_it(seeded: Pl
     assert not phone.problems, phone.problems
 
 
+async def test_a_search_the_form_cannot_make_leaves_no_answer_of_the_one_before(seeded: Platform, browser: Any) -> None:
+    from playwright.async_api import expect
+
+    phone = await _phone(browser)
+    page = phone.page
+    await phone.search_parcels_near_segrino(seeded.gateway, WEDNESDAY_10)
+    status = page.get_by_test_id("near-status")
+    await expect(status).to_contain_text("punti aperti", timeout=15_000)
+    await expect(page.get_by_test_id("near-item").first).to_be_visible()
+
+    await page.get_by_text("oppure scrivi le coordinate").click()
+    await page.get_by_test_id("near-lat").fill("abc")
+    await page.get_by_test_id("near-submit").click()
+    await expect(page.get_by_test_id("near-form-message")).to_have_text(
+        "La latitudine deve essere un numero tra -90 e 90."
+    )
+    await expect(page.get_by_test_id("near-lat")).to_be_focused()
+    await expect(status).to_have_text("Nessuna ricerca fatta: correggi quanto indicato nel modulo.")
+    await expect(page.get_by_test_id("near-item")).to_have_count(0)
+    await expect(page.locator("#near-map path.near-marker-open")).to_have_count(0)
+
+    # corrected, the form searches again
+    await page.get_by_test_id("near-lat").fill(str(SEGRINO[0]))
+    await page.get_by_test_id("near-submit").click()
+    await expect(status).to_contain_text("punti aperti", timeout=15_000)
+    await expect(page.get_by_test_id("near-form-message")).to_be_empty()
+    assert [i["name"] for i in (await _items(page))[:2]] == PARCELS_NEAR_SEGRINO
+
+    await phone.close()
+    assert not phone.problems, phone.problems
+
+
 async def test_the_page_is_installable_and_opens_offline(seeded: Platform, browser: Any) -> None:
     from playwright.async_api import expect
 

@@ -17,7 +17,9 @@ const state = {
   query: null, // {service, lat, lon, openAt}
   found: null, // {items, openAt, closedItems, suggestion} of the last search
   busy: false,
-  error: null,
+  error: null, // why the last search failed
+  listsError: null, // why the catalogue could not be loaded (no search can be made then)
+  refused: false, // the form's last search could not be made (what it found before is gone)
 };
 
 // ---------------------------------------------------------------- input
@@ -235,14 +237,15 @@ function renderStatus() {
     status.textContent = t('near.searching');
     return;
   }
-  if (state.error) {
+  const error = state.error || state.listsError;
+  if (error) {
     status.dataset.kind = 'error';
-    status.textContent = `${t('near.failed')} ${state.error}`;
+    status.textContent = `${t('near.failed')} ${error}`;
     return;
   }
   const found = state.found;
   if (!found) {
-    status.textContent = t('near.start');
+    status.textContent = t(state.refused ? 'near.not_searched' : 'near.start');
     return;
   }
   const service = serviceLabel(state.query.service);
@@ -332,6 +335,7 @@ async function search(query, { history = 'push' } = {}) {
   state.query = query;
   state.busy = true;
   state.error = null;
+  state.refused = false;
   renderStatus();
   const url = urlOf(query);
   if (history === 'push' && url !== window.location.pathname + window.location.search) {
@@ -365,8 +369,18 @@ async function search(query, { history = 'push' } = {}) {
   if (searchController === controller) render();
 }
 
+// The form could not make a search: what the previous one found (and any search still running) goes,
+// so the status and the list never answer a search other than the one the form now asks for.
+function dropResults() {
+  searchController?.abort();
+  searchController = null;
+  Object.assign(state, { found: null, error: null, busy: false, refused: true });
+  render();
+}
+
 function searchFromForm() {
   const { query, problem } = readForm();
+  if (problem) dropResults();
   showFormProblem(problem);
   if (query) search(query);
 }
@@ -386,7 +400,7 @@ async function locate() {
     setCoords(lat, lon);
     searchFromForm();
   } catch (error) {
-    renderStatus();
+    dropResults();
     showFormProblem(error.message === 'unsupported' ? [null, 'near.no_geolocation'] : ['near-locate', 'near.position_denied']);
   } finally {
     button.disabled = false;
@@ -415,7 +429,7 @@ async function loadLists() {
     publicApi('/districts.geojson'),
   ]);
   if (catalogue.status === 'fulfilled') state.catalogue = catalogue.value.items;
-  else state.error = errorMessage(catalogue.reason);
+  else state.listsError = errorMessage(catalogue.reason);
   if (nils.status === 'fulfilled') {
     state.nils = [...nils.value.items].sort((a, b) => a.name.localeCompare(b.name, 'it'));
   }
@@ -434,10 +448,12 @@ function runUrlSearch(history) {
   fillForm(query);
   if (query.service && query.lat && query.lon) {
     const { query: checked, problem } = readForm();
+    if (problem) dropResults();
     showFormProblem(problem);
     if (checked) search(checked, { history });
   } else {
     state.found = null;
+    state.refused = false;
     render();
   }
 }
