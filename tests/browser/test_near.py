@@ -253,6 +253,41 @@ async def test_a_search_the_form_cannot_make_leaves_no_answer_of_the_one_before(
     assert not phone.problems, phone.problems
 
 
+async def test_a_place_far_from_milan_is_said_to_be_outside_the_city(seeded: Platform, browser: Any) -> None:
+    from playwright.async_api import expect
+
+    phone = await _phone(browser)
+    page = phone.page
+    searched: list[str] = []
+    page.on("request", lambda r: searched.append(r.url) if "/services/nearest" in r.url else None)
+    # Rome: the nearest parcel point is hundreds of kilometres away, which is not "near"
+    await page.goto(f"{seeded.gateway}/near?service=ritiro_pacchi&lat=41.9&lon=12.5")
+    away = round(haversine_m((45.4642, 9.19), (41.9, 12.5)) / 1000)
+    await expect(page.get_by_test_id("near-form-message")).to_have_text(
+        f"Questo punto è a {away} km da Milano: qui si trovano solo i punti della città. "
+        "Scegli un quartiere o scrivi le coordinate di un luogo a Milano.",
+        timeout=15_000,
+    )
+    await expect(page.get_by_test_id("near-lat")).to_be_focused()
+    await expect(page.get_by_test_id("near-lat")).to_have_attribute("aria-invalid", "true")
+    await expect(page.get_by_test_id("near-status")).to_have_text(
+        "Nessuna ricerca fatta: correggi quanto indicato nel modulo."
+    )
+    await expect(page.get_by_test_id("near-item")).to_have_count(0)
+    assert searched == [], "nothing was searched"
+
+    # Sesto San Giovanni, just past the city's edge, is near enough
+    await page.get_by_test_id("near-lat").fill("45.5347")
+    await page.get_by_test_id("near-lon").fill("9.2340")
+    await page.get_by_test_id("near-submit").click()
+    await expect(page.get_by_test_id("near-status")).to_contain_text("Ritiro pacchi", timeout=15_000)
+    await expect(page.get_by_test_id("near-form-message")).to_be_empty()
+    assert searched, "the search was made"
+
+    await phone.close()
+    assert not phone.problems, phone.problems
+
+
 async def test_the_page_is_installable_and_opens_offline(seeded: Platform, browser: Any) -> None:
     from playwright.async_api import expect
 

@@ -10,6 +10,10 @@ import { COORD_DIGITS, devicePosition, parseCoord } from './position.js';
 
 const LIMIT = 10;
 const MILAN = [45.4642, 9.19];
+// Beyond this distance from the Duomo a place is not in Milan (the city reaches about 10 km from
+// it, its neighbouring towns a little further): the points found there would not be "near".
+const MILAN_REACH_M = 30_000;
+const EARTH_RADIUS_M = 6_371_008.8;
 
 const state = {
   catalogue: [],
@@ -41,6 +45,13 @@ function fillForm(query) {
   $('#near-when').value = query.openAt;
 }
 
+// Great-circle metres between two [lat, lon] points.
+function metresBetween([lat1, lon1], [lat2, lon2]) {
+  const rad = Math.PI / 180;
+  const h = Math.sin(((lat2 - lat1) * rad) / 2) ** 2 + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(((lon2 - lon1) * rad) / 2) ** 2;
+  return 2 * EARTH_RADIUS_M * Math.asin(Math.sqrt(h));
+}
+
 // The form's values, checked; on a mistake the message names the field and focus goes there.
 function readForm() {
   const service = $('#near-service').value;
@@ -53,12 +64,14 @@ function readForm() {
   }
   if (lat === null) return { problem: ['near-lat', 'near.bad_lat'] };
   if (lon === null) return { problem: ['near-lon', 'near.bad_lon'] };
+  const away = metresBetween(MILAN, [lat, lon]);
+  if (away > MILAN_REACH_M) return { problem: ['near-lat', 'near.outside_milan', { km: num(away / 1000) }] };
   return { query: { service, lat, lon, openAt } };
 }
 
 function showFormProblem(problem) {
-  const [field, key] = problem || [];
-  $('#near-form-message').textContent = key ? t(key) : '';
+  const [field, key, vars] = problem || [];
+  $('#near-form-message').textContent = key ? t(key, vars) : '';
   for (const id of ['near-service', 'near-lat', 'near-lon']) {
     if (id === field) $(`#${id}`).setAttribute('aria-invalid', 'true');
     else $(`#${id}`).removeAttribute('aria-invalid');
