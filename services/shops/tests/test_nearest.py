@@ -114,7 +114,9 @@ async def test_index_matches_geonear_and_follows_another_replica(shops_settings:
     async for _ in running_app(first):
         runtime = first.state.runtime
         components = (runtime.component(ShopsService), runtime.component(OffersService))
-        await populate(*components, runtime.component(ClosuresService), rng, 60)
+        closures = runtime.component(ClosuresService)
+        closures.clock = lambda: datetime(2026, 7, 1, 9, 0, tzinfo=UTC)  # declared before the week searched
+        await populate(*components, closures, rng, 60)
         index_finder = runtime.component(NearestFinder)
         database_finder = NearestFinder(index_finder.store, ServiceMetrics("test"), reload_interval_s=60)
         monday = datetime(2026, 7, 6, tzinfo=UTC)
