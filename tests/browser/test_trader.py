@@ -182,6 +182,11 @@ async def test_a_trader_applies_to_a_call_is_present_at_the_spunta_and_reads_the
         )
         await spunta.get_by_role("button", name="Sono presente").click()
         await expect(spunta.get_by_test_id("today-message")).to_contain_text("Presenza registrata per oggi alle")
+        # the line under the button agrees: today's presence counts once the day is assigned
+        await expect(spunta.get_by_test_id("today-presences")).to_have_text(
+            "La tua prima presenza alla spunta di questo mercato è registrata oggi: "
+            "si conta quando la spunta è assegnata."
+        )
         await spunta.get_by_role("button", name="Sono presente").click()
         await expect(spunta.get_by_test_id("today-message")).to_contain_text("Eri già registrato per oggi")
         today = datetime.now(MILAN).date().isoformat()

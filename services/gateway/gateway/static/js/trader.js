@@ -361,13 +361,16 @@ function renderMarkets() {
 function renderToday() {
   const me = state.me?.username || '';
   const p = state.presences;
-  $('#today-presences').textContent = !state.marketId
-    ? ''
-    : p
-      ? t('trader.presences', { n: num(p.presences), rank: p.rank })
-      : t('trader.no_presences');
-  const box = $('#today-result');
   const result = state.result;
+  // the presences count days already assigned: today's, just registered, counts once it is
+  const pending = Boolean(state.registration) && !result;
+  let presences = '';
+  if (state.marketId && p) {
+    presences = t('trader.presences', { n: num(p.presences), rank: p.rank });
+    if (pending) presences = `${presences} ${t('trader.today_counts_later')}`;
+  } else if (state.marketId) presences = pending ? t('trader.first_presence_today') : t('trader.no_presences');
+  $('#today-presences').textContent = presences;
+  const box = $('#today-result');
   if (!result) {
     clear(box, h('p', { class: 'muted small', text: t('spunta.not_assigned') }));
     return;
