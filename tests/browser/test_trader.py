@@ -93,6 +93,12 @@ async def test_a_trader_applies_to_a_call_is_present_at_the_spunta_and_reads_the
         await page.goto(seeded.gateway + "/trader")
         await expect(page.get_by_test_id("register-link")).to_have_attribute("href", "/register?role=trader")
         await log_in(page, trader, TRADER_PASSWORD)
+        # the page's section links take the focus to the section's heading
+        sections = page.get_by_role("navigation", name="Sezioni")
+        await sections.get_by_role("link", name="Spunta di oggi").click()
+        await expect(page.get_by_role("heading", name="Spunta di oggi")).to_be_focused()
+        await sections.get_by_role("link", name="Bandi aperti").click()
+        await expect(page.get_by_role("heading", name="Bandi aperti")).to_be_focused()
 
         # The open call, with its market, stalls and criteria (maximum and weight).
         card = page.get_by_test_id(f"call-{call_id}")
