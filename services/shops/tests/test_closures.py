@@ -21,12 +21,15 @@ def milan_today() -> date:
     return datetime.now(ZoneInfo("Europe/Rome")).date()
 
 
-async def shop_open_always(service: Any, shop_id: str) -> None:
+async def shop_open_always(service: Any, shop_id: str) -> dict[str, str]:
+    """A kiosk offering parcel pickup at every hour; its shopkeeper's headers."""
     shop = {"id": shop_id, "kind": "kiosk", "name": f"Edicola {shop_id}", "location": HERE}
     assert (await service.client.post("/shops", json=shop, headers=service.office)).status_code == 201
     offer = {"service": "ritiro_pacchi", "hours": ALWAYS}
     added = await service.client.post(f"/shops/{shop_id}/services", json=offer, headers=service.office)
     assert added.status_code == 201, added.text
+    keeper: dict[str, str] = service.shopkeeper(shop_id)
+    return keeper
 
 
 async def nearest(service: Any, at: str | None = None, **more: Any) -> list[dict[str, Any]]:
@@ -181,8 +184,7 @@ async def test_bad_closures_are_refused_in_the_callers_language_and_store_nothin
 @pytest.mark.integration
 async def test_a_closure_already_over_is_refused_on_its_last_day_and_an_overlap_names_the_days(service: Any) -> None:
     client = service.client
-    await shop_open_always(service, "ed-passato")
-    keeper = service.shopkeeper("ed-passato")
+    keeper = await shop_open_always(service, "ed-passato")
     today = milan_today()
     yesterday = today - timedelta(days=1)
     for language, expected in (
