@@ -260,7 +260,8 @@ class Stage:
 
 PASSWORD = "long-enough-secret"
 SPUNTISTA = "spuntista-tester"  # a trader's account, present at the spunta
-CLOSURE = {"from": "2026-12-24", "to": "2026-12-26", "reason": "Natale"}
+_CLOSED = datetime.now(UTC).date() + timedelta(days=30)  # closures that have ended are refused
+CLOSURE = {"from": _CLOSED.isoformat(), "to": (_CLOSED + timedelta(days=2)).isoformat(), "reason": "Ferie"}
 
 
 def document_file() -> dict[str, tuple[str, bytes, str]]:
