@@ -39,6 +39,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+# the browser's own locale (its date and time controls: "09/12/2026, 16:00"), as a Milan user's;
+# each context still sets the page's language (locale="it-IT", "en-GB")
+BROWSER_ENV = {**os.environ, "LANG": "it_IT.UTF-8", "LANGUAGE": "it"}
 OFFICE = ("office", "office-demo")
 DESKTOP = {"width": 1440, "height": 1000}
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
@@ -122,7 +125,7 @@ async def browser(seeded: Platform) -> AsyncIterator[Any]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, env=BROWSER_ENV)
         yield chromium
         await chromium.close()
 

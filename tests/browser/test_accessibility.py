@@ -169,8 +169,8 @@ async def _interventions(page: Any, lang: str) -> None:
 
     # a pilot of the demo data with its impact, then the new-intervention form submitted empty
     await page.get_by_test_id("intervention-open-mercato-lorenteggio").click()
-    await expect(page.get_by_test_id("impact-table").locator("caption")).to_be_visible(timeout=15_000)
-    await expect(page.get_by_test_id("impact-sentence")).not_to_be_empty()
+    # its table of readings, or the sentence alone while there is nothing before and after to measure
+    await expect(page.get_by_test_id("impact-sentence")).not_to_be_empty(timeout=15_000)
     await assert_accessible(page, f"/#interventi ({lang}, a pilot's impact)")
     await page.get_by_test_id("intervention-submit").click()
     await expect(page.locator("#intervention-code")).to_have_attribute("aria-invalid", "true")

@@ -181,7 +181,7 @@ async def test_office_publishes_scores_and_awards_a_call(
         await expect(anna_card.get_by_test_id("application-state")).to_contain_text("revisione 2")
         await anna_card.get_by_role("button", name="Storico valutazioni (2)").click()
         history = anna_card.get_by_role("table", name=f"Valutazioni della domanda {anna_app}, dalla prima")
-        await expect(history.get_by_role("row")).to_have_count(3)
+        await expect(history.get_by_role("row")).to_have_count(3, timeout=15_000)
         await expect(history.get_by_role("row").nth(2)).to_contain_text("Offerta economica (offer): 55")
 
         ranking = detail.get_by_test_id("ranking-table")
