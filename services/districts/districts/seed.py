@@ -81,14 +81,14 @@ NILS = (
     )),
     # Two NILs in no district, where the programme's pilots stand (Santa Maria del Suffragio in
     # XXII Marzo, Piazza Ferrara in Lodi - Corvetto): a market outside every district is measured on
-    # its NIL. Their outlines are rough and their figures rounded until the official file is imported.
-    Nil(26, "XXII MARZO", 33000, 2.6, (
-        (9.2065, 45.4665), (9.2238, 45.4675), (9.2345, 45.464), (9.233, 45.456), (9.215, 45.4545),
-        (9.206, 45.459),
+    # its NIL. Official population and area; the outline simplified, as the others'.
+    Nil(26, "XXII MARZO", 31493, 1.6374, (
+        (9.2239, 45.4607), (9.2238, 45.4681), (9.207, 45.4679), (9.2077, 45.4605), (9.2049, 45.4564),
+        (9.2144, 45.4526), (9.2174, 45.4606),
     )),
-    Nil(35, "LODI - CORVETTO", 38000, 3.5, (
-        (9.2065, 45.447), (9.219, 45.4475), (9.233, 45.442), (9.235, 45.433), (9.223, 45.429), (9.21, 45.433),
-        (9.204, 45.441),
+    Nil(35, "LODI - CORVETTO", 36370, 3.639, (
+        (9.2348, 45.4459), (9.2358, 45.4487), (9.2116, 45.4449), (9.2178, 45.4357), (9.2389, 45.4201),
+        (9.2404, 45.4285),
     )),
 )  # fmt: skip
 

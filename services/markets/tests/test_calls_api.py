@@ -253,6 +253,7 @@ async def test_a_trader_reads_their_own_applications_from_any_session(markets: M
         published.append(response.json()["id"])
     first, second = published
     rossi, villa = markets.auth(Role.TRADER, None, "rossi"), markets.auth(Role.TRADER, None, "villa")
+    markets.clock.fixed = NOW  # the service's clock may have been moved on by an earlier test
     own = await http.post(f"/calls/{first}/applications", json=application("Frutta Rossi", "food"), headers=rossi)
     assert own.status_code == 201, own.text
     markets.clock.fixed = NOW + timedelta(minutes=1)

@@ -151,8 +151,8 @@ export function dataList(list, rows, item, empty) {
 }
 
 // A live region's writer: say('success' | 'error' | 'info', text); say(null, '') empties it. `text`
-// may be a function (e.g. () => t('x.done', { day: () => calendarDay(day) })): the message is then
-// made again in the new language when the language changes. A message given as plain text was
+// may be a function returning the translated text (its values may be functions too): the message is
+// then made again in the new language when the language changes. A message given as plain text was
 // made in the old language (and may hold the service's words in it): it goes.
 export function sayer(selector) {
   return (kind, text) => {
