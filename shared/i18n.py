@@ -8,6 +8,7 @@ language-neutral.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 LANGUAGES = ("it", "en")
 DEFAULT_LANGUAGE = "it"
@@ -25,6 +26,31 @@ class Said:
 
     def __str__(self) -> str:
         return self.it
+
+
+MONTHS = {
+    "it": (
+        "gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno",
+        "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre",
+    ),
+    "en": (
+        "January", "February", "March", "April", "May", "June",
+        "July", "August", "September", "October", "November", "December",
+    ),
+}  # fmt: skip
+WEEKDAYS = {
+    "it": ("lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato", "domenica"),
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+}
+
+
+def day_said(day: date) -> Said:
+    """A day as people write it, with its weekday: "lunedì 7 dicembre 2026", "Monday 7 December 2026"."""
+
+    def words(lang: str) -> str:
+        return f"{WEEKDAYS[lang][day.weekday()]} {day.day} {MONTHS[lang][day.month - 1]} {day.year}"
+
+    return Said(it=words("it"), en=words("en"))
 
 
 # English digit grouping and decimal point swapped for Italian's ("1,234.5" -> "1.234,5")

@@ -15,54 +15,13 @@ from datetime import date, datetime, time, tzinfo
 
 from markets.stalls.domain import HistoryEntry, Stall, StallStatus
 from shared.errors import Conflict, InvalidInput
-from shared.i18n import Said
+from shared.i18n import Said, day_said
 
 DATE_FIELD = "path.date"
 TIE_BREAK = Said(
     it="più presenze passate al mercato prima; a parità, chi si è registrato prima quel giorno",
     en="most past presences at the market first; on a tie, who registered earlier that day",
 )
-
-
-MONTHS_IT = (
-    "gennaio",
-    "febbraio",
-    "marzo",
-    "aprile",
-    "maggio",
-    "giugno",
-    "luglio",
-    "agosto",
-    "settembre",
-    "ottobre",
-    "novembre",
-    "dicembre",
-)
-MONTHS_EN = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-WEEKDAYS_IT = ("lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato", "domenica")
-WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
-def day_said(day: date) -> Said:
-    """A day as people write it: "lunedì 7 dicembre 2026", "Monday 7 December 2026"."""
-    weekday, month = day.weekday(), day.month - 1
-    return Said(
-        it=f"{WEEKDAYS_IT[weekday]} {day.day} {MONTHS_IT[month]} {day.year}",
-        en=f"{WEEKDAYS_EN[weekday]} {day.day} {MONTHS_EN[month]} {day.year}",
-    )
 
 
 def market_day(text: str, today: date) -> date:

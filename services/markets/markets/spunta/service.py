@@ -21,7 +21,6 @@ from markets.spunta.domain import (
     Standing,
     assign,
     check_marked_absent,
-    day_said,
     market_day,
     offered_stalls,
     opened_by_cutoff,
@@ -30,7 +29,7 @@ from markets.spunta.store import SpuntaStore
 from markets.stalls.service import Clock
 from markets.stalls.store import MarketStore
 from shared.errors import NotFound
-from shared.i18n import Said
+from shared.i18n import Said, day_said
 from shared.outbox import Outbox, UnitOfWork
 
 log = logging.getLogger(__name__)

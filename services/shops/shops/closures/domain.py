@@ -14,21 +14,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from shared.errors import Conflict, InvalidInput
-from shared.i18n import Said
+from shared.i18n import MONTHS, Said
 
 MAX_DAYS = 366
 MAX_RANGES = 4
 MINUTES_PER_DAY = 24 * 60
-MONTHS = {
-    "it": (
-        "gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno",
-        "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre",
-    ),
-    "en": (
-        "January", "February", "March", "April", "May", "June",
-        "July", "August", "September", "October", "November", "December",
-    ),
-}  # fmt: skip
 
 
 def days_text(first: date, last: date, language: str) -> str:
